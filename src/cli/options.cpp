@@ -1,0 +1,188 @@
+#include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "util/strings.h"
+
+#ifndef SOCKSNAP_VERSION
+#define SOCKSNAP_VERSION "0.0.0"
+#endif
+
+namespace socksnap {
+namespace {
+
+constexpr const char* kDescription =
+    "socksnap: a snapshot of every TCP and UDP socket on this host, in every network "
+    "namespace.";
+
+std::string column_list() {
+  std::string out;
+  for (const auto& c : all_columns()) {
+    if (!out.empty()) out += ", ";
+    out += c.name;
+  }
+  return out;
+}
+
+std::string footer() {
+  return fmt::format(
+      "Columns (case-insensitive): {}.\n"
+      "Default columns: netns,protocol,src,dst,status. Default sort: netns,protocol,src,dst.\n"
+      "Endpoints print as r/ADDR:PORT, IPv6 in brackets. UDP sockets are ACTIVE when\n"
+      "connected, INACTIVE when not; an unknown state prints as its number.\n"
+      "\n"
+      "Examples:\n"
+      "  socksnap                                   every socket, every namespace\n"
+      "  socksnap --protocol tcp -F status:LISTEN   what listens where\n"
+      "  socksnap -F dst.port:5432 -o +inode,+uid   who talks to PostgreSQL\n"
+      "  socksnap -F 'src:~^r/\\[' -o json           IPv6 sockets as JSON\n"
+      "  socksnap --netns /run/netns/blue --tcp-info -o columns=src,dst,rtt,cwnd\n"
+      "\n"
+      "Exit status: 0 on success (skipped namespaces are warned about on stderr),\n"
+      "1 when the snapshot cannot be taken, 2 for bad usage.",
+      column_list());
+}
+
+// "-o -inode" would read as an unknown flag: glue a value that starts with '-' or '+' to -o.
+std::vector<std::string> normalize_args(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if ((a == "-o" || a == "--output") && i + 1 < argc &&
+        (argv[i + 1][0] == '-' || argv[i + 1][0] == '+') && argv[i + 1][1] != '\0') {
+      args.push_back(std::string("--output=") + argv[i + 1]);
+      ++i;
+    } else {
+      args.emplace_back(a);
+    }
+  }
+  return args;
+}
+
+}  // namespace
+
+ParsedArgs parse_args(int argc, const char* const* argv) {
+  ParsedArgs parsed;
+  Options& o = parsed.options;
+  CLI::App app(kDescription, "socksnap");
+  app.footer(footer());
+  app.set_version_flag("--version", SOCKSNAP_VERSION);
+  app.get_formatter()->column_width(34);
+
+  app.add_option("--protocol,--proto", o.protocol,
+                 "Protocols to show: all, tcp or udp (default: all)")
+      ->transform(CLI::IsMember({"all", "tcp", "udp"}, CLI::ignore_case))
+      ->option_text("PROTO");
+  app.add_option("--netns", o.netns,
+                 "Only this network namespace: an inode number or a path such as "
+                 "/run/netns/NAME or /proc/PID/ns/net (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("INODE|PATH");
+  app.add_option("-F,--filter", o.filters,
+                 "Keep rows where COL matches: COL:VALUE, COL:!VALUE, COL:>=N, COL:>N, COL:<=N, "
+                 "COL:<N, COL:~REGEX, COL:!~REGEX (repeatable; all must match)")
+      ->allow_extra_args(false)
+      ->option_text("COL:VALUE");
+  app.add_option("--sort", o.sort, "Sort by columns, '-' before a column for descending")
+      ->option_text("COL,-COL");
+  app.add_option("-o,--output", o.outputs,
+                 "columns (default), columns=COL,... (exactly these), +COL,-COL (add to or "
+                 "remove from the defaults), json, jsonpretty or yaml (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("FORMAT");
+  app.add_flag("--no-headers", o.no_headers, "Print no header line");
+  app.add_flag("--tcp-info", o.tcp_info,
+               "Ask the kernel for TCP internals (rtt, rttvar, cwnd, retrans, bytes, congestion); "
+               "implied by those columns");
+  app.add_option("--host-root", o.host_root,
+                 "Where the host's / is mounted, for running in a container (default: /)")
+      ->option_text("DIR");
+  app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: one per CPU)")
+      ->option_text("N")
+      ->check(CLI::Range(1U, 256U));
+  app.add_flag("-q,--quiet", o.quiet, "Print no warnings about skipped namespaces");
+  app.add_flag("-v,--verbose", o.verbose, "Say which source served and how long it took");
+  // Hidden, like ss's -D and TCPDIAG_FILE: record raw kernel replies, or replay them.
+  app.add_option("--record-dump", o.record_dump)->group("");
+  app.add_option("--replay-dump", o.replay_dump)->group("");
+
+  std::vector<std::string> args = normalize_args(argc, argv);
+  std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+  } catch (const CLI::CallForVersion&) {
+    std::fputs(SOCKSNAP_VERSION "\n", stdout);
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "socksnap: %s\n", e.what());
+    parsed.exit_now = true;
+    parsed.exit_code = 2;
+  }
+  o.protocol = to_lower(o.protocol);
+  return parsed;
+}
+
+Result<Plan> make_plan(const Options& options) {
+  Plan plan;
+  plan.request.tcp = options.protocol == "all" || options.protocol == "tcp";
+  plan.request.udp = options.protocol == "all" || options.protocol == "udp";
+
+  for (const auto& spec : options.filters) {
+    auto filter = parse_filter(spec);
+    if (!filter) return filter.error();
+    plan.selection.filters.push_back(std::move(filter.value()));
+  }
+  if (options.sort.empty()) {
+    plan.selection.sort = default_host_sort();
+  } else {
+    auto keys = parse_sort(options.sort);
+    if (!keys) return keys.error();
+    plan.selection.sort = std::move(keys.value());
+  }
+
+  std::vector<const Column*> columns = default_host_columns();
+  for (const auto& output : options.outputs) {
+    std::string_view o = output;
+    if (o == "columns") {
+      plan.render.format = OutputFormat::kColumns;
+    } else if (o.substr(0, 8) == "columns=") {
+      plan.render.format = OutputFormat::kColumns;
+      auto applied = apply_column_spec(columns, o.substr(8));
+      if (!applied) return applied.error();
+      columns = std::move(applied.value());
+    } else if (!o.empty() && (o.front() == '+' || o.front() == '-')) {
+      auto applied = apply_column_spec(columns, o);
+      if (!applied) return applied.error();
+      columns = std::move(applied.value());
+    } else if (o == "json") {
+      plan.render.format = OutputFormat::kJson;
+    } else if (o == "jsonpretty") {
+      plan.render.format = OutputFormat::kJsonPretty;
+    } else if (o == "yaml") {
+      plan.render.format = OutputFormat::kYaml;
+    } else {
+      return plain_error(fmt::format(
+          "-o {}: unknown output (columns, columns=COL,..., +COL, -COL, json, jsonpretty, yaml)",
+          output));
+    }
+  }
+  plan.render.columns = std::move(columns);
+  plan.render.headers = !options.no_headers;
+
+  const std::vector<const Column*> none;
+  const auto& shown =
+      plan.render.format == OutputFormat::kColumns ? plan.render.columns : none;
+  plan.request.tcp_info = options.tcp_info || needs_tcp_info(shown, plan.selection);
+  push_down(plan.selection, plan.request);
+  return plan;
+}
+
+}  // namespace socksnap

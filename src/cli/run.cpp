@@ -1,0 +1,183 @@
+#include "cli/run.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <linux/capability.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/options.h"
+#include "collect/collector.h"
+#include "collect/replay_source.h"
+#include "collect/sock_diag_source.h"
+#include "discover/netns_discovery.h"
+#include "discover/netns_handle.h"
+#include "util/capabilities.h"
+#include "util/strings.h"
+
+namespace socksnap {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Fatal user errors: one line on stderr and an exit status, caught once in run_cli.
+struct Fatal {
+  int status;
+  std::string message;
+};
+
+// For tests: after discovery, wait until the named FIFO is written to, so a test can make a
+// namespace vanish between discovery and collection.
+void test_pause_after_discovery() {
+  const char* fifo = std::getenv("SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY");
+  if (fifo == nullptr || *fifo == '\0') return;
+  int fd = ::open(fifo, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char byte = 0;
+  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(fd);
+}
+
+std::vector<NetnsRef> resolve_netns_options(const Options& options, const HostPaths& paths,
+                                            Warnings& warnings) {
+  std::vector<NetnsRef> chosen;
+  std::vector<NetnsRef> discovered;
+  bool discovered_once = false;
+  for (const auto& value : options.netns) {
+    if (auto inode = parse_int<uint64_t>(value)) {
+      if (!discovered_once) {
+        discovered = discover_namespaces(paths, warnings);
+        discovered_once = true;
+      }
+      auto it = std::find_if(discovered.begin(), discovered.end(),
+                             [&](const NetnsRef& r) { return r.inode == *inode; });
+      if (it == discovered.end()) {
+        throw Fatal{kExitUsage, fmt::format("--netns {}: no network namespace with that inode "
+                                            "was found", value)};
+      }
+      chosen.push_back(*it);
+      continue;
+    }
+    auto handle = NetnsHandle::open(value);
+    if (!handle) throw Fatal{kExitUsage, "--netns " + handle.error().message()};
+    chosen.push_back(NetnsRef{handle->inode(), value, {value}});
+  }
+  return chosen;
+}
+
+void require_privileges() {
+  std::vector<std::string> missing;
+  if (!has_capability(CAP_SYS_ADMIN)) missing.emplace_back("CAP_SYS_ADMIN (to enter network namespaces)");
+  if (!has_capability(CAP_SYS_PTRACE)) {
+    missing.emplace_back("CAP_SYS_PTRACE (to find the namespaces of other users' processes)");
+  }
+  if (missing.empty()) return;
+  std::string list = missing[0];
+  if (missing.size() > 1) list += " and " + missing[1];
+  throw Fatal{kExitFailure, "missing capability " + list + "; run as root"};
+}
+
+int run(const Options& options) {
+  auto plan = make_plan(options);
+  if (!plan) throw Fatal{kExitUsage, plan.error().message()};
+  Warnings warnings;
+  HostPaths paths(options.host_root);
+
+  std::unique_ptr<SocketSource> source;
+  std::unique_ptr<DumpRecorder> recorder;
+  std::vector<NetnsRef> namespaces;
+  auto started = std::chrono::steady_clock::now();
+  if (!options.replay_dump.empty()) {
+    auto replay = ReplaySource::open(options.replay_dump);
+    if (!replay) throw Fatal{kExitUsage, "--replay-dump " + replay.error().message()};
+    namespaces = (*replay)->namespaces();
+    if (!options.netns.empty()) {
+      std::vector<NetnsRef> chosen;
+      for (const auto& value : options.netns) {
+        auto inode = parse_int<uint64_t>(value);
+        for (const auto& ns : namespaces) {
+          if (inode && ns.inode == *inode) chosen.push_back(ns);
+        }
+      }
+      namespaces = std::move(chosen);
+    }
+    source = std::move(replay.value());
+  } else {
+    struct stat root {};
+    if (options.host_root != "/" && ::stat(options.host_root.c_str(), &root) != 0) {
+      throw Fatal{kExitUsage, fmt::format("--host-root {}: {}", options.host_root,
+                                          std::strerror(errno))};
+    }
+    require_privileges();
+    namespaces = options.netns.empty() ? discover_namespaces(paths, warnings)
+                                       : resolve_netns_options(options, paths, warnings);
+    if (!options.record_dump.empty()) {
+      auto created = DumpRecorder::create(options.record_dump);
+      if (!created) throw Fatal{kExitUsage, "--record-dump " + created.error().message()};
+      recorder = std::move(created.value());
+    }
+    source = std::make_unique<SockDiagSource>(recorder.get());
+  }
+  test_pause_after_discovery();
+
+  unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
+  CollectOutcome outcome = collect_snapshot(namespaces, *source, plan->request, jobs, warnings);
+  if (!namespaces.empty() && outcome.failed == namespaces.size()) {
+    throw Fatal{kExitFailure, "no network namespace could be read: " +
+                                  outcome.errors.front().message()};
+  }
+  if (recorder) {
+    if (auto done = recorder->finish(); !done) {
+      throw Fatal{kExitFailure, "--record-dump " + done.error().message()};
+    }
+  }
+  auto collected = std::chrono::steady_clock::now();
+
+  std::vector<uint32_t> rows = select_rows(outcome.snapshot, plan->selection);
+  OutputSink out(STDOUT_FILENO);
+  render(outcome.snapshot, rows, plan->render, out);
+  auto written = out.finish();
+
+  if (!options.quiet) {
+    for (const auto& line : warnings.lines()) std::fprintf(stderr, "socksnap: warning: %s\n", line.c_str());
+  }
+  if (options.verbose) {
+    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::fprintf(stderr,
+                 "socksnap: source: %.*s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
+                 "shown; collected in %.1f ms with %zu threads, printed in %.1f ms\n",
+                 static_cast<int>(source->name().size()), source->name().data(),
+                 outcome.snapshot.namespaces.size(), outcome.failed,
+                 outcome.snapshot.sockets.size(), rows.size(), ms(collected - started),
+                 std::min<size_t>(jobs, namespaces.size()),
+                 ms(std::chrono::steady_clock::now() - collected));
+  }
+  if (!written) throw Fatal{kExitFailure, written.error().message()};
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE and ends output quietly
+  ParsedArgs parsed = parse_args(argc, argv);
+  if (parsed.exit_now) return parsed.exit_code;
+  try {
+    return run(parsed.options);
+  } catch (const Fatal& fatal) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "socksnap: %s\n", fatal.message.c_str());
+    return fatal.status;
+  }
+}
+
+}  // namespace socksnap

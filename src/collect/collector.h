@@ -1,0 +1,21 @@
+// Collects every namespace's sockets in parallel worker threads and merges them in
+// namespace order into one snapshot. A namespace that fails is skipped with a warning.
+#pragma once
+
+#include <vector>
+
+#include "collect/socket_source.h"
+#include "model/snapshot.h"
+
+namespace socksnap {
+
+struct CollectOutcome {
+  Snapshot snapshot;
+  size_t failed = 0;        // namespaces skipped
+  std::vector<Error> errors;  // why, in namespace order
+};
+
+CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketSource& source,
+                                const CollectRequest& request, unsigned jobs, Warnings& warnings);
+
+}  // namespace socksnap

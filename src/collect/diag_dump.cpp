@@ -1,0 +1,242 @@
+#include "collect/diag_dump.h"
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace socksnap {
+namespace {
+
+template <typename T>
+T load(const uint8_t* p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return value;
+}
+
+uint16_t be16(uint16_t network_order) { return ntohs(network_order); }
+
+void parse_attributes(std::span<const uint8_t> attrs, SocketRecord& socket, TcpInfo* tcp) {
+  size_t offset = 0;
+  while (offset + sizeof(nlattr) <= attrs.size()) {
+    auto attr = load<nlattr>(attrs.data() + offset);
+    if (attr.nla_len < sizeof(nlattr) || offset + attr.nla_len > attrs.size()) return;
+    std::span<const uint8_t> payload = attrs.subspan(offset + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN);
+    switch (attr.nla_type & NLA_TYPE_MASK) {
+      case INET_DIAG_CGROUP_ID:
+        if (payload.size() >= sizeof(uint64_t)) socket.cgroup_id = load<uint64_t>(payload.data());
+        break;
+      case INET_DIAG_INFO:
+        if (tcp != nullptr) {
+          tcp_info info{};
+          // Older kernels send a shorter struct, newer ones a longer one.
+          std::memcpy(&info, payload.data(), std::min(payload.size(), sizeof info));
+          tcp->valid = true;
+          tcp->rtt_us = info.tcpi_rtt;
+          tcp->rttvar_us = info.tcpi_rttvar;
+          tcp->snd_cwnd = info.tcpi_snd_cwnd;
+          tcp->total_retrans = info.tcpi_total_retrans;
+          tcp->bytes_acked = info.tcpi_bytes_acked;
+          tcp->bytes_received = info.tcpi_bytes_received;
+          tcp->bytes_sent = info.tcpi_bytes_sent;
+        }
+        break;
+      case INET_DIAG_CONG:
+        if (tcp != nullptr) {
+          size_t n = 0;
+          while (n < payload.size() && n + 1 < tcp->congestion.size() && payload[n] != 0) {
+            tcp->congestion[n] = static_cast<char>(payload[n]);
+            ++n;
+          }
+          tcp->congestion[n] = '\0';
+        }
+        break;
+      default:
+        break;
+    }
+    offset += NLA_ALIGN(attr.nla_len);
+  }
+}
+
+// Returns false for a message too short to be an inet_diag_msg.
+bool parse_socket(std::span<const uint8_t> payload, const ParseContext& ctx,
+                  NamespaceSockets& out) {
+  if (payload.size() < sizeof(inet_diag_msg)) return false;
+  auto msg = load<inet_diag_msg>(payload.data());
+  SocketRecord s;
+  if (msg.idiag_family == AF_INET) {
+    s.ip_version = 4;
+    std::memcpy(s.src_addr.data(), msg.id.idiag_src, 4);
+    std::memcpy(s.dst_addr.data(), msg.id.idiag_dst, 4);
+  } else if (msg.idiag_family == AF_INET6) {
+    s.ip_version = 6;
+    std::memcpy(s.src_addr.data(), msg.id.idiag_src, 16);
+    std::memcpy(s.dst_addr.data(), msg.id.idiag_dst, 16);
+  } else {
+    return true;  // not an inet socket: nothing to report, but not malformed either
+  }
+  s.netns = ctx.netns;
+  s.protocol = ctx.protocol;
+  s.state = msg.idiag_state;
+  // Ports are in network order for every socket kind, request sockets included.
+  s.src_port = be16(msg.id.idiag_sport);
+  s.dst_port = be16(msg.id.idiag_dport);
+  s.inode = msg.idiag_inode;
+  s.cookie = static_cast<uint64_t>(msg.id.idiag_cookie[0]) |
+             (static_cast<uint64_t>(msg.id.idiag_cookie[1]) << 32);
+  s.uid = msg.idiag_uid;
+  s.rx_queue = msg.idiag_rqueue;
+  s.tx_queue = msg.idiag_wqueue;
+  s.ifindex = msg.id.idiag_if;
+
+  TcpInfo tcp;
+  size_t attrs_at = NLMSG_ALIGN(sizeof(inet_diag_msg));
+  if (attrs_at < payload.size()) {
+    parse_attributes(payload.subspan(attrs_at), s, ctx.want_tcp_info ? &tcp : nullptr);
+  }
+  out.sockets.push_back(s);
+  if (ctx.want_tcp_info) out.tcp_info.push_back(tcp);
+  return true;
+}
+
+}  // namespace
+
+Protocol dump_protocol(DumpKind kind) {
+  switch (kind) {
+    case DumpKind::kTcpAny:
+    case DumpKind::kTcp4:
+    case DumpKind::kTcp6:
+      return Protocol::kTcp;
+    case DumpKind::kUdp4:
+    case DumpKind::kUdp6:
+      return Protocol::kUdp;
+    case DumpKind::kUdpLite4:
+    case DumpKind::kUdpLite6:
+      return Protocol::kUdpLite;
+  }
+  return Protocol::kTcp;
+}
+
+std::string_view dump_kind_name(DumpKind kind) {
+  switch (kind) {
+    case DumpKind::kTcpAny:
+      return "tcp";
+    case DumpKind::kTcp4:
+      return "tcp4";
+    case DumpKind::kTcp6:
+      return "tcp6";
+    case DumpKind::kUdp4:
+      return "udp4";
+    case DumpKind::kUdp6:
+      return "udp6";
+    case DumpKind::kUdpLite4:
+      return "udplite4";
+    case DumpKind::kUdpLite6:
+      return "udplite6";
+  }
+  return "?";
+}
+
+std::vector<uint8_t> build_dump_request(DumpKind kind, uint32_t states, bool tcp_info,
+                                        uint32_t seq) {
+  uint8_t ext = 0;
+  if (tcp_info && dump_protocol(kind) == Protocol::kTcp) {
+    ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_CONG - 1));
+  }
+  nlmsghdr header{};
+  header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  header.nlmsg_seq = seq;
+  std::vector<uint8_t> out;
+  if (kind == DumpKind::kTcpAny) {
+    inet_diag_req req{};
+    req.idiag_family = AF_UNSPEC;
+    req.idiag_ext = ext;
+    req.idiag_states = states;
+    header.nlmsg_type = TCPDIAG_GETSOCK;
+    header.nlmsg_len = NLMSG_LENGTH(sizeof req);
+    out.resize(header.nlmsg_len);
+    std::memcpy(out.data(), &header, sizeof header);
+    std::memcpy(out.data() + NLMSG_HDRLEN, &req, sizeof req);
+    return out;
+  }
+  inet_diag_req_v2 req{};
+  switch (kind) {
+    case DumpKind::kTcp4:
+    case DumpKind::kUdp4:
+    case DumpKind::kUdpLite4:
+      req.sdiag_family = AF_INET;
+      break;
+    default:
+      req.sdiag_family = AF_INET6;
+      break;
+  }
+  Protocol p = dump_protocol(kind);
+  req.sdiag_protocol = p == Protocol::kTcp   ? IPPROTO_TCP
+                       : p == Protocol::kUdp ? IPPROTO_UDP
+                                             : IPPROTO_UDPLITE;
+  req.idiag_ext = ext;
+  req.idiag_states = states;
+  header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  header.nlmsg_len = NLMSG_LENGTH(sizeof req);
+  out.resize(header.nlmsg_len);
+  std::memcpy(out.data(), &header, sizeof header);
+  std::memcpy(out.data() + NLMSG_HDRLEN, &req, sizeof req);
+  return out;
+}
+
+Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const ParseContext& ctx,
+                                     NamespaceSockets& out) {
+  ChunkResult result;
+  size_t offset = 0;
+  while (offset + sizeof(nlmsghdr) <= chunk.size()) {
+    auto header = load<nlmsghdr>(chunk.data() + offset);
+    if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > chunk.size()) {
+      return system_error("malformed sock_diag reply", EBADMSG);
+    }
+    std::span<const uint8_t> payload =
+        chunk.subspan(offset + NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
+    if ((header.nlmsg_flags & NLM_F_DUMP_INTR) != 0) result.interrupted = true;
+
+    if (header.nlmsg_type == NLMSG_DONE) {
+      // A dump's last message carries its status: 0, or a negative errno.
+      if (payload.size() >= sizeof(int)) {
+        int status = load<int>(payload.data());
+        if (status < 0) return system_error("sock_diag dump", -status);
+      }
+      result.done = true;
+      return result;
+    }
+    if (header.nlmsg_type == NLMSG_ERROR) {
+      if (payload.size() < sizeof(int)) return system_error("malformed sock_diag error", EBADMSG);
+      int error = load<int>(payload.data());
+      return system_error("sock_diag request", error < 0 ? -error : EPROTO);
+    }
+    if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY || header.nlmsg_type == TCPDIAG_GETSOCK) {
+      if (!parse_socket(payload, ctx, out)) {
+        return system_error("truncated sock_diag message", EBADMSG);
+      }
+    }
+    offset += NLMSG_ALIGN(header.nlmsg_len);
+  }
+  return result;
+}
+
+Result<bool> read_dump(const ChunkSupplier& next, const ParseContext& ctx, NamespaceSockets& out) {
+  bool interrupted = false;
+  while (true) {
+    auto chunk = next();
+    if (!chunk) return chunk.error();
+    if (chunk->empty()) return system_error("sock_diag dump ended without NLMSG_DONE", EBADMSG);
+    auto parsed = parse_diag_chunk(*chunk, ctx, out);
+    if (!parsed) return parsed.error();
+    interrupted = interrupted || parsed->interrupted;
+    if (parsed->done) return interrupted;
+  }
+}
+
+}  // namespace socksnap

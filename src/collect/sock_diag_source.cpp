@@ -1,0 +1,172 @@
+#include "collect/sock_diag_source.h"
+
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <net/if.h>
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "discover/netns_handle.h"
+#include "util/sys.h"
+#include "util/unique_fd.h"
+
+namespace socksnap {
+namespace {
+
+// A dump whose tables keep changing under it is retried this many times, then kept as is.
+constexpr int kMaxDumpAttempts = 4;
+// The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
+constexpr size_t kReceiveBufferSize = 64 * 1024;
+
+Result<void> send_request(int fd, const std::vector<uint8_t>& request) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  iovec iov{const_cast<uint8_t*>(request.data()), request.size()};
+  msghdr msg{};
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof kernel;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  while (true) {
+    ssize_t n = sys().sendmsg(fd, &msg, 0);
+    if (n >= 0) return {};
+    if (errno != EINTR) return system_error("send sock_diag request");
+  }
+}
+
+bool unsupported(const Error& error) {
+  return error.code == EINVAL || error.code == ENOENT || error.code == EOPNOTSUPP ||
+         error.code == EPROTONOSUPPORT || error.code == EAFNOSUPPORT;
+}
+
+void truncate_to(NamespaceSockets& out, size_t count) {
+  out.sockets.resize(count);
+  if (out.tcp_info.size() > count) out.tcp_info.resize(count);
+}
+
+}  // namespace
+
+Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
+                                  const CollectRequest& request, NamespaceSockets& out,
+                                  Warnings& warnings) {
+  thread_local std::vector<uint8_t> buffer(kReceiveBufferSize);
+  ParseContext ctx;
+  ctx.netns = netns;
+  ctx.protocol = dump_protocol(kind);
+  ctx.want_tcp_info = request.tcp_info;
+
+  for (int attempt = 0;; ++attempt) {
+    size_t mark = out.sockets.size();
+    uint32_t seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    if (auto sent = send_request(fd, build_dump_request(kind, states, request.tcp_info, seq));
+        !sent) {
+      return sent;
+    }
+    ChunkSupplier next = [&]() -> Result<std::span<const uint8_t>> {
+      while (true) {
+        ssize_t n = sys().recv(fd, buffer.data(), buffer.size(), MSG_TRUNC);
+        if (n >= 0) {
+          if (static_cast<size_t>(n) > buffer.size()) {
+            return system_error("sock_diag reply larger than the receive buffer", EMSGSIZE);
+          }
+          std::span<const uint8_t> chunk(buffer.data(), static_cast<size_t>(n));
+          if (recorder_ != nullptr) {
+            recorder_->add_chunk(netns, kind, static_cast<uint8_t>(attempt), chunk);
+          }
+          return chunk;
+        }
+        if (errno == EINTR) continue;
+        return system_error("receive sock_diag reply");
+      }
+    };
+    auto interrupted = read_dump(next, ctx, out);
+    if (!interrupted) {
+      truncate_to(out, mark);
+      return interrupted.error();
+    }
+    if (!*interrupted) return {};
+    if (attempt + 1 == kMaxDumpAttempts) {
+      warnings.add(fmt::format("interrupted-{}", netns),
+                   fmt::format("the {} table of network namespace {} changed during {} dumps in a "
+                               "row; kept the last one, which may miss or repeat sockets",
+                               dump_kind_name(kind), netns, kMaxDumpAttempts));
+      return {};
+    }
+    truncate_to(out, mark);
+  }
+}
+
+Result<void> SockDiagSource::dump_tcp(int fd, uint64_t netns, const CollectRequest& request,
+                                      NamespaceSockets& out, Warnings& warnings) {
+  if (legacy_tcp_works_.load(std::memory_order_relaxed)) {
+    auto done = dump(fd, netns, DumpKind::kTcpAny, request.tcp_states, request, out, warnings);
+    if (done || !unsupported(done.error())) return done;
+    legacy_tcp_works_.store(false, std::memory_order_relaxed);
+  }
+  if (auto done = dump(fd, netns, DumpKind::kTcp4, request.tcp_states, request, out, warnings);
+      !done) {
+    return done;
+  }
+  return dump(fd, netns, DumpKind::kTcp6, request.tcp_states, request, out, warnings);
+}
+
+Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns,
+                                                 const CollectRequest& request,
+                                                 Warnings& warnings) {
+  auto handle = NetnsHandle::open(ns);
+  if (!handle) return handle.error();
+  UniqueFd fd;
+  {
+    auto entry = NetnsEntry::enter(*handle);
+    if (!entry) return entry.error();
+    fd.reset(sys().socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG));
+    if (!fd.valid()) return system_error("open a sock_diag socket");
+  }
+  if (recorder_ != nullptr) recorder_->add_namespace(ns.inode, ns.source);
+
+  NamespaceSockets out;
+  if (request.tcp) {
+    if (auto done = dump_tcp(fd.get(), ns.inode, request, out, warnings); !done) {
+      return done.error();
+    }
+  }
+  if (request.udp) {
+    for (DumpKind kind : {DumpKind::kUdp4, DumpKind::kUdp6}) {
+      if (auto done = dump(fd.get(), ns.inode, kind, request.udp_states, request, out, warnings);
+          !done) {
+        return done.error();
+      }
+    }
+  }
+  if (request.udplite && udplite_works_.load(std::memory_order_relaxed)) {
+    for (DumpKind kind : {DumpKind::kUdpLite4, DumpKind::kUdpLite6}) {
+      auto done = dump(fd.get(), ns.inode, kind, request.udp_states, request, out, warnings);
+      if (done) continue;
+      if (!unsupported(done.error())) return done.error();
+      udplite_works_.store(false, std::memory_order_relaxed);
+      break;
+    }
+  }
+  resolve_interface_names(ns, out);
+  return out;
+}
+
+void resolve_interface_names(const NetnsRef& ns, NamespaceSockets& sockets) {
+  std::set<uint32_t> indexes;
+  for (const auto& s : sockets.sockets) {
+    if (s.ifindex != 0) indexes.insert(s.ifindex);
+  }
+  if (indexes.empty()) return;
+  auto handle = NetnsHandle::open(ns);
+  if (!handle) return;
+  auto entry = NetnsEntry::enter(*handle);
+  if (!entry) return;
+  for (uint32_t index : indexes) {
+    char name[IF_NAMESIZE] = {};
+    if (if_indextoname(index, name) != nullptr) sockets.interfaces[index] = name;
+  }
+}
+
+}  // namespace socksnap

@@ -1,0 +1,37 @@
+// The netlink source: NETLINK_SOCK_DIAG dumps, one netlink socket per namespace, opened by the
+// collecting thread from inside that namespace.
+#pragma once
+
+#include <atomic>
+
+#include "collect/dump_file.h"
+#include "collect/socket_source.h"
+
+namespace socksnap {
+
+class SockDiagSource final : public SocketSource {
+ public:
+  // `recorder`, when given, receives every reply datagram (the hidden --record-dump).
+  explicit SockDiagSource(DumpRecorder* recorder = nullptr) : recorder_(recorder) {}
+
+  std::string_view name() const override { return "netlink sock_diag"; }
+  Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
+                                   Warnings& warnings) override;
+
+ private:
+  Result<void> dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
+                    const CollectRequest& request, NamespaceSockets& out, Warnings& warnings);
+  Result<void> dump_tcp(int fd, uint64_t netns, const CollectRequest& request,
+                        NamespaceSockets& out, Warnings& warnings);
+
+  DumpRecorder* recorder_;
+  // Probed once per run: the legacy AF_UNSPEC TCP request, and UDP-Lite support.
+  std::atomic<bool> legacy_tcp_works_{true};
+  std::atomic<bool> udplite_works_{true};
+  std::atomic<uint32_t> next_seq_{1};
+};
+
+// Sockets of one namespace bound to interfaces get those interfaces' names (from inside it).
+void resolve_interface_names(const NetnsRef& ns, NamespaceSockets& sockets);
+
+}  // namespace socksnap

@@ -1,0 +1,46 @@
+// The collect stage's interface: one implementation per data source (netlink sock_diag, a
+// recorded dump; a BPF iterator later). Swapping a source touches one file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "discover/netns_ref.h"
+#include "model/socket.h"
+#include "util/result.h"
+#include "util/warnings.h"
+
+namespace socksnap {
+
+constexpr uint32_t kAllStates = 0xffffffffU;
+
+// What a run needs from the kernel: only these protocols, states and extensions are asked for.
+struct CollectRequest {
+  bool tcp = true;
+  bool udp = true;
+  bool udplite = false;
+  uint32_t tcp_states = kAllStates;  // bit N = TCP state N
+  uint32_t udp_states = kAllStates;
+  bool tcp_info = false;  // tcp_info and the congestion algorithm
+};
+
+// The sockets of one network namespace.
+struct NamespaceSockets {
+  std::vector<SocketRecord> sockets;
+  std::vector<TcpInfo> tcp_info;               // parallel to `sockets` when asked for
+  std::map<uint32_t, std::string> interfaces;  // names of interfaces sockets are bound to
+};
+
+class SocketSource {
+ public:
+  virtual ~SocketSource() = default;
+  virtual std::string_view name() const = 0;
+  // Errors with code ENOENT mean the namespace vanished before it could be read.
+  virtual Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
+                                           Warnings& warnings) = 0;
+};
+
+}  // namespace socksnap

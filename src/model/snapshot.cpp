@@ -1,0 +1,24 @@
+#include "model/snapshot.h"
+
+namespace socksnap {
+
+const NetnsInfo* Snapshot::find_netns(uint64_t inode) const {
+  for (const auto& ns : namespaces) {
+    if (ns.inode == inode) return &ns;
+  }
+  return nullptr;
+}
+
+std::string_view protocol_name(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kTcp:
+      return "TCP";
+    case Protocol::kUdp:
+      return "UDP";
+    case Protocol::kUdpLite:
+      return "UDPLITE";
+  }
+  return "?";
+}
+
+}  // namespace socksnap

@@ -1,0 +1,36 @@
+// State names as users of ss and the gadget know them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "model/socket.h"
+
+namespace socksnap {
+
+// The kernel's TCP state numbers (include/net/tcp_states.h).
+enum TcpState : uint8_t {
+  kTcpEstablished = 1,
+  kTcpSynSent = 2,
+  kTcpSynRecv = 3,
+  kTcpFinWait1 = 4,
+  kTcpFinWait2 = 5,
+  kTcpTimeWait = 6,
+  kTcpClose = 7,
+  kTcpCloseWait = 8,
+  kTcpLastAck = 9,
+  kTcpListen = 10,
+  kTcpClosing = 11,
+  kTcpNewSynRecv = 12,
+  kTcpBoundInactive = 13,
+  kTcpMaxStates = 14,
+};
+
+// "LISTEN", "ACTIVE", ...; empty for a state number socksnap does not know (print the number).
+std::string_view status_name(Protocol protocol, uint8_t state);
+
+// The state numbers that show as `name` for `protocol` (a bit mask, bit N = state N).
+uint32_t states_named(Protocol protocol, std::string_view name);
+
+}  // namespace socksnap

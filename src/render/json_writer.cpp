@@ -1,0 +1,128 @@
+#include <vector>
+
+#include "render/structured_writer.h"
+
+namespace socksnap {
+namespace {
+
+void append_json_string(fmt::memory_buffer& b, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  b.push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        b.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        b.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        b.append(std::string_view("\\n"));
+        break;
+      case '\t':
+        b.append(std::string_view("\\t"));
+        break;
+      case '\r':
+        b.append(std::string_view("\\r"));
+        break;
+      default:
+        if (c < 0x20) {
+          b.append(std::string_view("\\u00"));
+          b.push_back(kHex[c >> 4]);
+          b.push_back(kHex[c & 0xF]);
+        } else {
+          b.push_back(ch);
+        }
+    }
+  }
+  b.push_back('"');
+}
+
+// JSON as Go's encoding/json writes it: compact on one line, or indented by two spaces with
+// empty objects as {} (json.MarshalIndent), so the gadget's users see the same shapes.
+class JsonWriter final : public StructuredWriter {
+ public:
+  JsonWriter(OutputSink& out, bool pretty) : out_(out), pretty_(pretty) {}
+
+  void begin_document() override {
+    out_.append("[");
+    levels_.push_back(Level{});
+  }
+  void end_document() override {
+    bool empty = levels_.back().count == 0;
+    levels_.pop_back();
+    if (!empty) newline();
+    out_.append("]\n");
+  }
+  void begin_item() override {
+    separator();
+    out_.append("{");
+    levels_.push_back(Level{});
+  }
+  void end_item() override {
+    close_object();
+    out_.maybe_flush();
+  }
+  void begin_object(std::string_view key) override {
+    write_key(key);
+    out_.append("{");
+    levels_.push_back(Level{});
+  }
+  void end_object() override { close_object(); }
+  void field(std::string_view key, std::string_view value) override {
+    write_key(key);
+    append_json_string(out_.buffer(), value);
+  }
+  void field(std::string_view key, uint64_t value) override {
+    write_key(key);
+    fmt::format_int digits(value);
+    out_.buffer().append(digits.data(), digits.data() + digits.size());
+  }
+  void field(std::string_view key, double value) override {
+    write_key(key);
+    fmt::format_to(std::back_inserter(out_.buffer()), "{}", value);
+  }
+  void field(std::string_view key, bool value) override {
+    write_key(key);
+    out_.append(value ? "true" : "false");
+  }
+
+ private:
+  struct Level {
+    size_t count = 0;
+  };
+
+  void newline() {
+    if (!pretty_) return;
+    out_.append("\n");
+    for (size_t i = 0; i < levels_.size(); ++i) out_.append("  ");
+  }
+  void separator() {
+    if (levels_.back().count++ > 0) out_.append(",");
+    newline();
+  }
+  void write_key(std::string_view key) {
+    separator();
+    append_json_string(out_.buffer(), key);
+    out_.append(pretty_ ? ": " : ":");
+  }
+  void close_object() {
+    bool empty = levels_.back().count == 0;
+    levels_.pop_back();
+    if (!empty) newline();
+    out_.append("}");
+  }
+
+  OutputSink& out_;
+  bool pretty_;
+  std::vector<Level> levels_;
+};
+
+}  // namespace
+
+std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty) {
+  return std::make_unique<JsonWriter>(out, pretty);
+}
+
+}  // namespace socksnap

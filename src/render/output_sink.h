@@ -1,0 +1,40 @@
+// Buffered output to a file descriptor (or a string, for tests). A reader that goes away
+// (EPIPE, as with `| head`) ends the output quietly; other write errors are reported.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "util/result.h"
+
+namespace socksnap {
+
+class OutputSink {
+ public:
+  explicit OutputSink(int fd) : fd_(fd) {}
+  explicit OutputSink(std::string* capture) : capture_(capture) {}
+  OutputSink(const OutputSink&) = delete;
+  OutputSink& operator=(const OutputSink&) = delete;
+
+  fmt::memory_buffer& buffer() { return buffer_; }
+  void append(std::string_view text) { buffer_.append(text); }
+  // Call after appending a record: writes out once enough has gathered.
+  void maybe_flush() {
+    if (buffer_.size() >= kFlushSize) flush();
+  }
+  // Writes what is left; the first write error, EPIPE excepted.
+  Result<void> finish();
+  bool reader_gone() const { return error_ == EPIPE; }
+
+ private:
+  static constexpr size_t kFlushSize = 256 * 1024;
+  void flush();
+
+  int fd_ = -1;
+  std::string* capture_ = nullptr;
+  fmt::memory_buffer buffer_;
+  int error_ = 0;
+};
+
+}  // namespace socksnap

@@ -1,0 +1,85 @@
+#include <string_view>
+
+#include "model/address.h"
+#include "model/states.h"
+#include "render/renderer.h"
+#include "render/structured_writer.h"
+
+namespace socksnap {
+namespace {
+
+void emit_endpoint(StructuredWriter& w, std::string_view key, uint8_t ip_version,
+                   const std::array<uint8_t, 16>& addr, uint16_t port,
+                   fmt::memory_buffer& scratch) {
+  scratch.clear();
+  append_address(scratch, ip_version, addr);
+  w.begin_object(key);
+  w.field("addr", std::string_view(scratch.data(), scratch.size()));
+  w.field("version", static_cast<uint64_t>(ip_version));
+  w.field("kind", "raw");
+  w.field("port", static_cast<uint64_t>(port));
+  w.end_object();
+}
+
+// One socket with the gadget's field names, then socksnap's own.
+void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
+                 fmt::memory_buffer& scratch) {
+  const SocketRecord& s = snap.sockets[row];
+  w.begin_item();
+  w.begin_object("runtime");
+  w.end_object();
+  w.begin_object("k8s");
+  w.end_object();
+  w.field("netnsid", s.netns);
+  w.field("protocol", protocol_name(s.protocol));
+  emit_endpoint(w, "src", s.ip_version, s.src_addr, s.src_port, scratch);
+  emit_endpoint(w, "dst", s.ip_version, s.dst_addr, s.dst_port, scratch);
+  std::string_view status = status_name(s.protocol, s.state);
+  if (status.empty()) {
+    scratch.clear();
+    fmt::format_to(std::back_inserter(scratch), "{}", s.state);
+    status = std::string_view(scratch.data(), scratch.size());
+  }
+  w.field("status", status);
+  w.field("inodeNumber", s.inode);
+  w.field("uid", static_cast<uint64_t>(s.uid));
+  w.field("rxQueue", static_cast<uint64_t>(s.rx_queue));
+  w.field("txQueue", static_cast<uint64_t>(s.tx_queue));
+  w.field("cookie", s.cookie);
+  if (s.ifindex != 0) {
+    scratch.clear();
+    find_column("interface")->text(snap, row, scratch);
+    w.field("interface", std::string_view(scratch.data(), scratch.size()));
+  }
+  if (const TcpInfo* t = snap.tcp_info_of(row)) {
+    w.begin_object("tcpInfo");
+    w.field("rtt", t->rtt_us / 1000.0);
+    w.field("rttvar", t->rttvar_us / 1000.0);
+    w.field("cwnd", static_cast<uint64_t>(t->snd_cwnd));
+    w.field("retrans", static_cast<uint64_t>(t->total_retrans));
+    w.field("bytesAcked", t->bytes_acked);
+    w.field("bytesReceived", t->bytes_received);
+    w.field("bytesSent", t->bytes_sent);
+    if (t->congestion[0] != '\0') w.field("congestion", std::string_view(t->congestion.data()));
+    w.end_object();
+  }
+  w.end_item();
+}
+
+}  // namespace
+
+void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                       OutputFormat format, OutputSink& out) {
+  auto writer = format == OutputFormat::kYaml
+                    ? make_yaml_writer(out)
+                    : make_json_writer(out, format == OutputFormat::kJsonPretty);
+  fmt::memory_buffer scratch;
+  writer->begin_document();
+  for (uint32_t row : rows) {
+    emit_socket(snap, row, *writer, scratch);
+    if (out.reader_gone()) return;
+  }
+  writer->end_document();
+}
+
+}  // namespace socksnap

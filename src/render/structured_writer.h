@@ -1,0 +1,33 @@
+// Writers for nested data (an array of objects), streamed: nothing of the whole document is
+// held in memory, which matters at a few hundred thousand sockets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "render/output_sink.h"
+
+namespace socksnap {
+
+class StructuredWriter {
+ public:
+  virtual ~StructuredWriter() = default;
+  virtual void begin_document() = 0;  // the top-level array
+  virtual void end_document() = 0;
+  virtual void begin_item() = 0;  // an object in the array
+  virtual void end_item() = 0;
+  virtual void begin_object(std::string_view key) = 0;
+  virtual void end_object() = 0;
+  virtual void field(std::string_view key, std::string_view value) = 0;
+  virtual void field(std::string_view key, uint64_t value) = 0;
+  virtual void field(std::string_view key, double value) = 0;
+  virtual void field(std::string_view key, bool value) = 0;
+  // Disambiguate string literals from bool.
+  void field(std::string_view key, const char* value) { field(key, std::string_view(value)); }
+};
+
+std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty);
+std::unique_ptr<StructuredWriter> make_yaml_writer(OutputSink& out);
+
+}  // namespace socksnap

@@ -1,0 +1,235 @@
+#include "select/columns.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "model/address.h"
+#include "model/states.h"
+#include "util/strings.h"
+
+namespace socksnap {
+namespace {
+
+const SocketRecord& at(const Snapshot& snap, size_t row) { return snap.sockets[row]; }
+
+void append_number(fmt::memory_buffer& out, uint64_t v) {
+  fmt::format_int digits(v);
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
+template <typename T>
+int three_way(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+int compare_addresses(uint8_t va, const std::array<uint8_t, 16>& a, uint8_t vb,
+                      const std::array<uint8_t, 16>& b) {
+  if (va != vb) return va < vb ? -1 : 1;
+  return std::memcmp(a.data(), b.data(), va == 4 ? 4 : 16);
+}
+
+template <auto Field>
+Column socket_integer(std::string_view name, std::string_view header) {
+  return Column{
+      name,
+      header,
+      ValueKind::kInteger,
+      kNeedsNothing,
+      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+        append_number(out, at(snap, row).*Field);
+      },
+      [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+        return static_cast<long double>(at(snap, row).*Field);
+      },
+      [](const Snapshot& snap, size_t a, size_t b) {
+        return three_way(at(snap, a).*Field, at(snap, b).*Field);
+      }};
+}
+
+// A tcp_info counter; empty for sockets without tcp_info.
+template <auto Field>
+Column tcp_integer(std::string_view name, std::string_view header) {
+  return Column{name,
+                header,
+                ValueKind::kInteger,
+                kNeedsTcpInfo,
+                [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+                  if (const TcpInfo* t = snap.tcp_info_of(row)) append_number(out, t->*Field);
+                },
+                [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+                  if (const TcpInfo* t = snap.tcp_info_of(row)) {
+                    return static_cast<long double>(t->*Field);
+                  }
+                  return std::nullopt;
+                },
+                nullptr};
+}
+
+// A tcp_info time in microseconds, shown in milliseconds as ss does.
+template <auto Field>
+Column tcp_milliseconds(std::string_view name, std::string_view header) {
+  return Column{name,
+                header,
+                ValueKind::kDecimal,
+                kNeedsTcpInfo,
+                [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+                  if (const TcpInfo* t = snap.tcp_info_of(row)) {
+                    fmt::format_to(std::back_inserter(out), "{:.3f}", (t->*Field) / 1000.0);
+                  }
+                },
+                [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+                  if (const TcpInfo* t = snap.tcp_info_of(row)) return (t->*Field) / 1000.0L;
+                  return std::nullopt;
+                },
+                nullptr};
+}
+
+const std::vector<Column> kColumns = {
+    socket_integer<&SocketRecord::netns>("netns", "NETNS"),
+    {"protocol", "PROTOCOL", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       out.append(protocol_name(at(snap, row).protocol));
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t a, size_t b) {
+       return three_way(at(snap, a).protocol, at(snap, b).protocol);
+     }},
+    {"src", "SRC", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const auto& s = at(snap, row);
+       append_endpoint(out, s.ip_version, s.src_addr, s.src_port);
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t a, size_t b) {
+       const auto &x = at(snap, a), &y = at(snap, b);
+       int c = compare_addresses(x.ip_version, x.src_addr, y.ip_version, y.src_addr);
+       return c != 0 ? c : three_way(x.src_port, y.src_port);
+     }},
+    {"dst", "DST", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const auto& s = at(snap, row);
+       append_endpoint(out, s.ip_version, s.dst_addr, s.dst_port);
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t a, size_t b) {
+       const auto &x = at(snap, a), &y = at(snap, b);
+       int c = compare_addresses(x.ip_version, x.dst_addr, y.ip_version, y.dst_addr);
+       return c != 0 ? c : three_way(x.dst_port, y.dst_port);
+     }},
+    {"status", "STATUS", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const auto& s = at(snap, row);
+       std::string_view name = status_name(s.protocol, s.state);
+       if (name.empty()) {
+         append_number(out, s.state);  // an unknown state is shown, never an error
+       } else {
+         out.append(name);
+       }
+     },
+     nullptr, nullptr},
+    socket_integer<&SocketRecord::inode>("inode", "INODE"),
+    {"src.addr", "SRC.ADDR", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const auto& s = at(snap, row);
+       append_address(out, s.ip_version, s.src_addr);
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t a, size_t b) {
+       const auto &x = at(snap, a), &y = at(snap, b);
+       return compare_addresses(x.ip_version, x.src_addr, y.ip_version, y.src_addr);
+     }},
+    socket_integer<&SocketRecord::src_port>("src.port", "SRC.PORT"),
+    {"dst.addr", "DST.ADDR", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const auto& s = at(snap, row);
+       append_address(out, s.ip_version, s.dst_addr);
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t a, size_t b) {
+       const auto &x = at(snap, a), &y = at(snap, b);
+       return compare_addresses(x.ip_version, x.dst_addr, y.ip_version, y.dst_addr);
+     }},
+    socket_integer<&SocketRecord::dst_port>("dst.port", "DST.PORT"),
+    socket_integer<&SocketRecord::ip_version>("ipversion", "IPVERSION"),
+    socket_integer<&SocketRecord::uid>("uid", "UID"),
+    socket_integer<&SocketRecord::rx_queue>("rx.queue", "RX.QUEUE"),
+    socket_integer<&SocketRecord::tx_queue>("tx.queue", "TX.QUEUE"),
+    {"interface", "INTERFACE", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const auto& s = at(snap, row);
+       if (s.ifindex == 0) return;
+       if (const NetnsInfo* ns = snap.find_netns(s.netns)) {
+         if (auto it = ns->interfaces.find(s.ifindex); it != ns->interfaces.end()) {
+           out.append(it->second);
+           return;
+         }
+       }
+       append_number(out, s.ifindex);  // the interface is gone, or its name unreadable
+     },
+     nullptr, nullptr},
+    socket_integer<&SocketRecord::cookie>("cookie", "COOKIE"),
+    tcp_milliseconds<&TcpInfo::rtt_us>("rtt", "RTT"),
+    tcp_milliseconds<&TcpInfo::rttvar_us>("rttvar", "RTTVAR"),
+    tcp_integer<&TcpInfo::snd_cwnd>("cwnd", "CWND"),
+    tcp_integer<&TcpInfo::total_retrans>("retrans", "RETRANS"),
+    tcp_integer<&TcpInfo::bytes_acked>("bytes.acked", "BYTES.ACKED"),
+    tcp_integer<&TcpInfo::bytes_received>("bytes.received", "BYTES.RECEIVED"),
+    tcp_integer<&TcpInfo::bytes_sent>("bytes.sent", "BYTES.SENT"),
+    {"congestion", "CONGESTION", ValueKind::kText, kNeedsTcpInfo,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const TcpInfo* t = snap.tcp_info_of(row)) out.append(std::string_view(t->congestion.data()));
+     },
+     nullptr, nullptr},
+};
+
+}  // namespace
+
+const std::vector<Column>& all_columns() { return kColumns; }
+
+const Column* find_column(std::string_view name) {
+  for (const auto& c : kColumns) {
+    if (iequals(c.name, name)) return &c;
+  }
+  return nullptr;
+}
+
+Result<const Column*> column_named(std::string_view name) {
+  if (const Column* c = find_column(name)) return c;
+  return plain_error(fmt::format("unknown column '{}' (socksnap --help lists them)", name));
+}
+
+std::vector<const Column*> default_host_columns() {
+  return {find_column("netns"), find_column("protocol"), find_column("src"), find_column("dst"),
+          find_column("status")};
+}
+
+Result<std::vector<const Column*>> apply_column_spec(std::vector<const Column*> columns,
+                                                     std::string_view spec) {
+  auto items = split(spec, ',');
+  bool relative = std::all_of(items.begin(), items.end(), [](std::string_view item) {
+    return !item.empty() && (item.front() == '+' || item.front() == '-');
+  });
+  if (!relative) columns.clear();
+  for (std::string_view item : items) {
+    item = trim(item);
+    if (item.empty()) return plain_error(fmt::format("empty column name in '{}'", spec));
+    char op = relative ? item.front() : '=';
+    if (op == '+' || op == '-') item.remove_prefix(1);
+    if (!relative && (item.front() == '+' || item.front() == '-')) {
+      return plain_error(
+          fmt::format("'{}' mixes a column list with +/- changes; use one or the other", spec));
+    }
+    auto column = column_named(item);
+    if (!column) return column.error();
+    auto found = std::find(columns.begin(), columns.end(), *column);
+    if (op == '-') {
+      if (found != columns.end()) columns.erase(found);
+    } else if (found == columns.end()) {
+      columns.push_back(*column);
+    }
+  }
+  if (columns.empty()) return plain_error(fmt::format("'{}' leaves no column to show", spec));
+  return columns;
+}
+
+}  // namespace socksnap

@@ -1,0 +1,52 @@
+// The columns a user can show, filter and sort by. Names are case-insensitive and follow the
+// gadget's (netns, protocol, src, dst, status, inode, src.addr, ...) plus socksnap's own.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "model/snapshot.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+enum class ValueKind : uint8_t { kText, kInteger, kDecimal };
+
+enum ColumnNeeds : uint32_t {
+  kNeedsNothing = 0,
+  kNeedsTcpInfo = 1U << 0,
+};
+
+struct Column {
+  std::string_view name;    // canonical spelling, e.g. "src.port"
+  std::string_view header;  // "SRC.PORT"
+  ValueKind kind;
+  uint32_t needs;
+  // Appends the cell's text; nothing for an empty cell.
+  void (*text)(const Snapshot& snap, size_t row, fmt::memory_buffer& out);
+  // Numeric columns: the value, or nullopt for an empty cell. long double holds every uint64_t
+  // exactly (inodes and cookies) as well as fractional milliseconds.
+  std::optional<long double> (*number)(const Snapshot& snap, size_t row);
+  // Optional natural order for --sort (addresses by bytes, not by text); <0, 0, >0.
+  int (*compare)(const Snapshot& snap, size_t a, size_t b);
+
+  bool right_aligned() const { return kind != ValueKind::kText; }
+};
+
+const std::vector<Column>& all_columns();
+const Column* find_column(std::string_view name);  // case-insensitive; nullptr when unknown
+Result<const Column*> column_named(std::string_view name);  // error names the unknown column
+
+// The columns shown on a host when the user names none.
+std::vector<const Column*> default_host_columns();
+
+// Applies an -o columns specification to `defaults`: "a,b" replaces them, "+a" and "-a" add
+// and remove (items may mix only "+"/"-" forms).
+Result<std::vector<const Column*>> apply_column_spec(std::vector<const Column*> columns,
+                                                     std::string_view spec);
+
+}  // namespace socksnap

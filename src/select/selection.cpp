@@ -1,0 +1,57 @@
+#include "select/selection.h"
+
+#include "model/states.h"
+
+namespace socksnap {
+
+std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selection) {
+  std::vector<uint32_t> rows;
+  rows.reserve(snap.sockets.size());
+  fmt::memory_buffer scratch;
+  for (size_t i = 0; i < snap.sockets.size(); ++i) {
+    bool keep = true;
+    for (const auto& f : selection.filters) {
+      if (!filter_matches(f, snap, i, scratch)) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) rows.push_back(static_cast<uint32_t>(i));
+  }
+  sort_rows(snap, selection.sort, rows);
+  return rows;
+}
+
+void push_down(const Selection& selection, CollectRequest& request) {
+  for (const auto& f : selection.filters) {
+    if (f.op != FilterOp::kEqual) continue;
+    if (f.column->name == "protocol") {
+      request.tcp = request.tcp && f.value == "TCP";
+      request.udp = request.udp && f.value == "UDP";
+      request.udplite = request.udplite && f.value == "UDPLITE";
+    } else if (f.column->name == "status") {
+      request.tcp_states &= states_named(Protocol::kTcp, f.value);
+      request.udp_states &= states_named(Protocol::kUdp, f.value);
+      if (request.tcp_states == 0) request.tcp = false;
+      if (request.udp_states == 0) {
+        request.udp = false;
+        request.udplite = false;
+      }
+    }
+  }
+}
+
+bool needs_tcp_info(const std::vector<const Column*>& columns, const Selection& selection) {
+  for (const Column* c : columns) {
+    if ((c->needs & kNeedsTcpInfo) != 0) return true;
+  }
+  for (const auto& f : selection.filters) {
+    if ((f.column->needs & kNeedsTcpInfo) != 0) return true;
+  }
+  for (const auto& k : selection.sort) {
+    if ((k.column->needs & kNeedsTcpInfo) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace socksnap

@@ -1,0 +1,28 @@
+// The select stage: which rows (filters), in which order (sort), and what the kernel must be
+// asked for so that they can be computed (pushed down into the collect request).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "collect/socket_source.h"
+#include "select/filter.h"
+#include "select/sort.h"
+
+namespace socksnap {
+
+struct Selection {
+  std::vector<Filter> filters;  // all must match
+  std::vector<SortKey> sort;
+};
+
+std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selection);
+
+// Narrows `request` to what `selection` can ever show: "status:LISTEN" asks the kernel only for
+// listeners, "protocol:UDP" skips the TCP dump. The filters still run afterwards.
+void push_down(const Selection& selection, CollectRequest& request);
+
+// Whether any of these columns needs the kernel's tcp_info.
+bool needs_tcp_info(const std::vector<const Column*>& columns, const Selection& selection);
+
+}  // namespace socksnap

@@ -1,0 +1,24 @@
+// --sort col,-col: rows ordered by each key in turn, "-" for descending.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "select/columns.h"
+
+namespace socksnap {
+
+struct SortKey {
+  const Column* column = nullptr;
+  bool descending = false;
+};
+
+Result<std::vector<SortKey>> parse_sort(std::string_view spec);
+
+std::vector<SortKey> default_host_sort();
+
+// Sorts row indexes into `snap.sockets`; ties keep collection order.
+void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows);
+
+}  // namespace socksnap

@@ -1,0 +1,42 @@
+// The seam for system calls on socksnap's collection paths. Production code calls sys().X;
+// tests swap an entry (ScopedSyscall) to inject EINTR, EPERM, ENOBUFS, a vanished process or
+// canned kernel replies, without root and without a kernel.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace socksnap {
+
+struct Syscalls {
+  int (*open)(const char* path, int flags);
+  int (*fstat)(int fd, struct stat* st);
+  int (*stat)(const char* path, struct stat* st);
+  int (*setns)(int fd, int nstype);
+  int (*socket)(int domain, int type, int protocol);
+  ssize_t (*sendmsg)(int fd, const struct msghdr* msg, int flags);
+  ssize_t (*recv)(int fd, void* buf, size_t len, int flags);
+};
+
+Syscalls& sys();
+
+// Replaces one entry of the table for the lifetime of the object (tests only).
+template <typename Fn>
+class ScopedSyscall {
+ public:
+  ScopedSyscall(Fn Syscalls::*slot, Fn replacement) : slot_(slot), saved_(sys().*slot) {
+    sys().*slot_ = replacement;
+  }
+  ScopedSyscall(const ScopedSyscall&) = delete;
+  ScopedSyscall& operator=(const ScopedSyscall&) = delete;
+  ~ScopedSyscall() { sys().*slot_ = saved_; }
+
+ private:
+  Fn Syscalls::*slot_;
+  Fn saved_;
+};
+
+}  // namespace socksnap

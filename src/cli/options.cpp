@@ -1,7 +1,7 @@
 #include "cli/options.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -18,31 +18,49 @@ constexpr const char* kDescription =
     "socksnap: a snapshot of every TCP and UDP socket on this host, in every network "
     "namespace.";
 
+// The column names, wrapped to the width of the rest of the help.
 std::string column_list() {
-  std::string out;
+  std::string out = "Columns (case-insensitive):";
+  size_t line_start = 0;
   for (const auto& c : all_columns()) {
-    if (!out.empty()) out += ", ";
-    out += c.name;
+    bool last = &c == &all_columns().back();
+    std::string item = fmt::format(" {}{}", c.name, last ? "." : ",");
+    if (out.size() - line_start + item.size() > 88) {
+      out += "\n ";
+      line_start = out.size() - 1;
+    }
+    out += item;
   }
   return out;
 }
 
 std::string footer() {
   return fmt::format(
-      "Columns (case-insensitive): {}.\n"
+      "--netns takes an inode (as in the NETNS column) or a path such as /run/netns/NAME\n"
+      "or /proc/PID/ns/net.\n"
+      "\n"
+      "Output (-o, repeatable): columns (the default), columns=COL,... (exactly these),\n"
+      "+COL / -COL or columns=+COL,-COL (add to or remove from the defaults), json,\n"
+      "jsonpretty or yaml.\n"
+      "\n"
+      "{}\n"
       "Default columns: netns,protocol,src,dst,status. Default sort: netns,protocol,src,dst.\n"
       "Endpoints print as r/ADDR:PORT, IPv6 in brackets. UDP sockets are ACTIVE when\n"
       "connected, INACTIVE when not; an unknown state prints as its number.\n"
+      "\n"
+      "Filters (-F COL:VALUE, repeatable, all must match): COL:VALUE equal, COL:!VALUE not\n"
+      "equal, COL:>=N, COL:>N, COL:<=N, COL:<N, COL:~REGEX contains a match (POSIX extended),\n"
+      "COL:!~REGEX does not. Numeric columns compare as numbers, others as the text shown.\n"
       "\n"
       "Examples:\n"
       "  socksnap                                   every socket, every namespace\n"
       "  socksnap --protocol tcp -F status:LISTEN   what listens where\n"
       "  socksnap -F dst.port:5432 -o +inode,+uid   who talks to PostgreSQL\n"
       "  socksnap -F 'src:~^r/\\[' -o json           IPv6 sockets as JSON\n"
-      "  socksnap --netns /run/netns/blue --tcp-info -o columns=src,dst,rtt,cwnd\n"
+      "  socksnap --netns /run/netns/blue -o columns=src,dst,rtt,cwnd\n"
       "\n"
       "Exit status: 0 on success (skipped namespaces are warned about on stderr),\n"
-      "1 when the snapshot cannot be taken, 2 for bad usage.",
+      "1 when the snapshot cannot be taken, 2 for bad usage.\n",
       column_list());
 }
 
@@ -73,38 +91,34 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.get_formatter()->column_width(34);
 
   app.add_option("--protocol,--proto", o.protocol,
-                 "Protocols to show: all, tcp or udp (default: all)")
+                 "all, tcp or udp (default: all)")
       ->transform(CLI::IsMember({"all", "tcp", "udp"}, CLI::ignore_case))
       ->option_text("PROTO");
   app.add_option("--netns", o.netns,
-                 "Only this network namespace: an inode number or a path such as "
-                 "/run/netns/NAME or /proc/PID/ns/net (repeatable)")
+                 "Only this network namespace (repeatable)")
       ->allow_extra_args(false)
       ->option_text("INODE|PATH");
   app.add_option("-F,--filter", o.filters,
-                 "Keep rows where COL matches: COL:VALUE, COL:!VALUE, COL:>=N, COL:>N, COL:<=N, "
-                 "COL:<N, COL:~REGEX, COL:!~REGEX (repeatable; all must match)")
+                 "Keep matching rows (repeatable; see Filters)")
       ->allow_extra_args(false)
       ->option_text("COL:VALUE");
-  app.add_option("--sort", o.sort, "Sort by columns, '-' before a column for descending")
+  app.add_option("--sort", o.sort, "Sort by columns, '-' for descending")
       ->option_text("COL,-COL");
   app.add_option("-o,--output", o.outputs,
-                 "columns (default), columns=COL,... (exactly these), +COL,-COL (add to or "
-                 "remove from the defaults), json, jsonpretty or yaml (repeatable)")
+                 "columns, columns=COL,..., +COL, -COL, json, jsonpretty, yaml")
       ->allow_extra_args(false)
       ->option_text("FORMAT");
   app.add_flag("--no-headers", o.no_headers, "Print no header line");
   app.add_flag("--tcp-info", o.tcp_info,
-               "Ask the kernel for TCP internals (rtt, rttvar, cwnd, retrans, bytes, congestion); "
-               "implied by those columns");
+               "Also read TCP internals (rtt, cwnd, retrans, bytes, ...)");
   app.add_option("--host-root", o.host_root,
-                 "Where the host's / is mounted, for running in a container (default: /)")
+                 "Where the host's / is mounted (default: /)")
       ->option_text("DIR");
-  app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: one per CPU)")
+  app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
       ->option_text("N")
       ->check(CLI::Range(1U, 256U));
-  app.add_flag("-q,--quiet", o.quiet, "Print no warnings about skipped namespaces");
-  app.add_flag("-v,--verbose", o.verbose, "Say which source served and how long it took");
+  app.add_flag("-q,--quiet", o.quiet, "Print no warnings");
+  app.add_flag("-v,--verbose", o.verbose, "Say what was read and how long it took");
   // Hidden, like ss's -D and TCPDIAG_FILE: record raw kernel replies, or replay them.
   app.add_option("--record-dump", o.record_dump)->group("");
   app.add_option("--replay-dump", o.replay_dump)->group("");
@@ -178,8 +192,7 @@ Result<Plan> make_plan(const Options& options) {
   plan.render.headers = !options.no_headers;
 
   const std::vector<const Column*> none;
-  const auto& shown =
-      plan.render.format == OutputFormat::kColumns ? plan.render.columns : none;
+  const auto& shown = plan.render.format == OutputFormat::kColumns ? plan.render.columns : none;
   plan.request.tcp_info = options.tcp_info || needs_tcp_info(shown, plan.selection);
   push_down(plan.selection, plan.request);
   return plan;

@@ -1,8 +1,8 @@
 #include "cli/run.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -62,7 +62,8 @@ std::vector<NetnsRef> resolve_netns_options(const Options& options, const HostPa
                              [&](const NetnsRef& r) { return r.inode == *inode; });
       if (it == discovered.end()) {
         throw Fatal{kExitUsage, fmt::format("--netns {}: no network namespace with that inode "
-                                            "was found", value)};
+                                            "was found",
+                                            value)};
       }
       chosen.push_back(*it);
       continue;
@@ -76,7 +77,8 @@ std::vector<NetnsRef> resolve_netns_options(const Options& options, const HostPa
 
 void require_privileges() {
   std::vector<std::string> missing;
-  if (!has_capability(CAP_SYS_ADMIN)) missing.emplace_back("CAP_SYS_ADMIN (to enter network namespaces)");
+  if (!has_capability(CAP_SYS_ADMIN))
+    missing.emplace_back("CAP_SYS_ADMIN (to enter network namespaces)");
   if (!has_capability(CAP_SYS_PTRACE)) {
     missing.emplace_back("CAP_SYS_PTRACE (to find the namespaces of other users' processes)");
   }
@@ -114,8 +116,8 @@ int run(const Options& options) {
   } else {
     struct stat root {};
     if (options.host_root != "/" && ::stat(options.host_root.c_str(), &root) != 0) {
-      throw Fatal{kExitUsage, fmt::format("--host-root {}: {}", options.host_root,
-                                          std::strerror(errno))};
+      throw Fatal{kExitUsage,
+                  fmt::format("--host-root {}: {}", options.host_root, std::strerror(errno))};
     }
     require_privileges();
     namespaces = options.netns.empty() ? discover_namespaces(paths, warnings)
@@ -129,11 +131,12 @@ int run(const Options& options) {
   }
   test_pause_after_discovery();
 
-  unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
+  unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
   CollectOutcome outcome = collect_snapshot(namespaces, *source, plan->request, jobs, warnings);
   if (!namespaces.empty() && outcome.failed == namespaces.size()) {
-    throw Fatal{kExitFailure, "no network namespace could be read: " +
-                                  outcome.errors.front().message()};
+    throw Fatal{kExitFailure,
+                "no network namespace could be read: " + outcome.errors.front().message()};
   }
   if (recorder) {
     if (auto done = recorder->finish(); !done) {
@@ -148,7 +151,8 @@ int run(const Options& options) {
   auto written = out.finish();
 
   if (!options.quiet) {
-    for (const auto& line : warnings.lines()) std::fprintf(stderr, "socksnap: warning: %s\n", line.c_str());
+    for (const auto& line : warnings.lines())
+      std::fprintf(stderr, "socksnap: warning: %s\n", line.c_str());
   }
   if (options.verbose) {
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };

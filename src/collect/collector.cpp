@@ -44,9 +44,10 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
       ++outcome.failed;
       outcome.errors.push_back(r.error());
       if (r.error().code == ENOENT) {
-        warnings.add(fmt::format("network namespace {} ({}) vanished before it could be read; "
-                                 "skipped",
-                                 ns.inode, ns.source));
+        warnings.add(
+            fmt::format("network namespace {} ({}) vanished before it could be read; "
+                        "skipped",
+                        ns.inode, ns.source));
       } else {
         warnings.add(fmt::format("network namespace {} ({}) skipped: {}", ns.inode, ns.source,
                                  r.error().message()));

@@ -11,7 +11,7 @@ namespace socksnap {
 
 struct CollectOutcome {
   Snapshot snapshot;
-  size_t failed = 0;        // namespaces skipped
+  size_t failed = 0;          // namespaces skipped
   std::vector<Error> errors;  // why, in namespace order
 };
 

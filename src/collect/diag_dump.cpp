@@ -19,14 +19,17 @@ T load(const uint8_t* p) {
   return value;
 }
 
-uint16_t be16(uint16_t network_order) { return ntohs(network_order); }
+uint16_t be16(uint16_t network_order) {
+  return ntohs(network_order);
+}
 
 void parse_attributes(std::span<const uint8_t> attrs, SocketRecord& socket, TcpInfo* tcp) {
   size_t offset = 0;
   while (offset + sizeof(nlattr) <= attrs.size()) {
     auto attr = load<nlattr>(attrs.data() + offset);
     if (attr.nla_len < sizeof(nlattr) || offset + attr.nla_len > attrs.size()) return;
-    std::span<const uint8_t> payload = attrs.subspan(offset + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN);
+    std::span<const uint8_t> payload =
+        attrs.subspan(offset + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN);
     switch (attr.nla_type & NLA_TYPE_MASK) {
       case INET_DIAG_CGROUP_ID:
         if (payload.size() >= sizeof(uint64_t)) socket.cgroup_id = load<uint64_t>(payload.data());

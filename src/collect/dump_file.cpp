@@ -55,8 +55,7 @@ Result<std::unique_ptr<DumpRecorder>> DumpRecorder::create(const std::string& pa
   FILE* file = std::fopen(path.c_str(), "wbe");
   if (file == nullptr) return system_error("open " + path);
   std::unique_ptr<DumpRecorder> recorder(new DumpRecorder(file, path));
-  if (std::fwrite(kDumpFileMagic.data(), 1, kDumpFileMagic.size(), file) !=
-      kDumpFileMagic.size()) {
+  if (std::fwrite(kDumpFileMagic.data(), 1, kDumpFileMagic.size(), file) != kDumpFileMagic.size()) {
     recorder->failed_ = true;
   }
   return recorder;

@@ -112,8 +112,7 @@ Result<void> SockDiagSource::dump_tcp(int fd, uint64_t netns, const CollectReque
   return dump(fd, netns, DumpKind::kTcp6, request.tcp_states, request, out, warnings);
 }
 
-Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns,
-                                                 const CollectRequest& request,
+Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const CollectRequest& request,
                                                  Warnings& warnings) {
   auto handle = NetnsHandle::open(ns);
   if (!handle) return handle.error();

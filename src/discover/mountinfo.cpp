@@ -9,8 +9,8 @@ std::string unescape_mount_path(std::string_view path) {
   std::string out;
   out.reserve(path.size());
   for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '\\' && i + 3 < path.size() && is_octal(path[i + 1]) &&
-        is_octal(path[i + 2]) && is_octal(path[i + 3])) {
+    if (path[i] == '\\' && i + 3 < path.size() && is_octal(path[i + 1]) && is_octal(path[i + 2]) &&
+        is_octal(path[i + 3])) {
       out.push_back(static_cast<char>((path[i + 1] - '0') * 64 + (path[i + 2] - '0') * 8 +
                                       (path[i + 3] - '0')));
       i += 3;

@@ -39,7 +39,9 @@ class Registry {
 
 using DirPtr = std::unique_ptr<DIR, int (*)(DIR*)>;
 
-DirPtr open_dir(const std::string& path) { return DirPtr(::opendir(path.c_str()), ::closedir); }
+DirPtr open_dir(const std::string& path) {
+  return DirPtr(::opendir(path.c_str()), ::closedir);
+}
 
 bool is_pid(const char* name) {
   if (*name == '\0') return false;

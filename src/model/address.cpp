@@ -17,8 +17,7 @@ void append_u8(fmt::memory_buffer& out, unsigned v) {
 
 }  // namespace
 
-void append_address(fmt::memory_buffer& out, uint8_t ip_version,
-                    const std::array<uint8_t, 16>& a) {
+void append_address(fmt::memory_buffer& out, uint8_t ip_version, const std::array<uint8_t, 16>& a) {
   if (ip_version == 4) {
     // Hand-rolled: this runs once per cell on the hot path of large snapshots.
     for (int i = 0; i < 4; ++i) {

@@ -32,7 +32,7 @@ struct SocketRecord {
 
 // TCP internals, collected only when asked for (a run's columns or --tcp-info).
 struct TcpInfo {
-  bool valid = false;       // false for sockets the kernel gives no tcp_info for
+  bool valid = false;  // false for sockets the kernel gives no tcp_info for
   uint32_t rtt_us = 0;
   uint32_t rttvar_us = 0;
   uint32_t snd_cwnd = 0;

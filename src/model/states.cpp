@@ -6,9 +6,8 @@ namespace socksnap {
 namespace {
 
 constexpr std::array<std::string_view, kTcpMaxStates> kTcpNames = {
-    "",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV", "FIN_WAIT1",
-    "FIN_WAIT2", "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
-    "LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+    "",      "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",    "TIME_WAIT",
+    "CLOSE", "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV", "BOUND_INACTIVE",
 };
 
 }  // namespace

@@ -23,8 +23,8 @@ void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   const std::vector<const Column*>& columns, bool headers, OutputSink& out);
 
 // One array of objects with the gadget's field names (json, jsonpretty) or the same as YAML.
-void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                       OutputFormat format, OutputSink& out);
+void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
+                       OutputSink& out);
 
 void render(const Snapshot& snap, const std::vector<uint32_t>& rows, const RenderOptions& options,
             OutputSink& out);

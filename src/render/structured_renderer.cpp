@@ -68,8 +68,8 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
 
 }  // namespace
 
-void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                       OutputFormat format, OutputSink& out) {
+void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
+                       OutputSink& out) {
   auto writer = format == OutputFormat::kYaml
                     ? make_yaml_writer(out)
                     : make_json_writer(out, format == OutputFormat::kJsonPretty);

@@ -10,7 +10,9 @@
 namespace socksnap {
 namespace {
 
-const SocketRecord& at(const Snapshot& snap, size_t row) { return snap.sockets[row]; }
+const SocketRecord& at(const Snapshot& snap, size_t row) {
+  return snap.sockets[row];
+}
 
 void append_number(fmt::memory_buffer& out, uint64_t v) {
   fmt::format_int digits(v);
@@ -30,20 +32,19 @@ int compare_addresses(uint8_t va, const std::array<uint8_t, 16>& a, uint8_t vb,
 
 template <auto Field>
 Column socket_integer(std::string_view name, std::string_view header) {
-  return Column{
-      name,
-      header,
-      ValueKind::kInteger,
-      kNeedsNothing,
-      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-        append_number(out, at(snap, row).*Field);
-      },
-      [](const Snapshot& snap, size_t row) -> std::optional<long double> {
-        return static_cast<long double>(at(snap, row).*Field);
-      },
-      [](const Snapshot& snap, size_t a, size_t b) {
-        return three_way(at(snap, a).*Field, at(snap, b).*Field);
-      }};
+  return Column{name,
+                header,
+                ValueKind::kInteger,
+                kNeedsNothing,
+                [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+                  append_number(out, at(snap, row).*Field);
+                },
+                [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+                  return static_cast<long double>(at(snap, row).*Field);
+                },
+                [](const Snapshot& snap, size_t a, size_t b) {
+                  return three_way(at(snap, a).*Field, at(snap, b).*Field);
+                }};
 }
 
 // A tcp_info counter; empty for sockets without tcp_info.
@@ -177,14 +178,17 @@ const std::vector<Column> kColumns = {
     tcp_integer<&TcpInfo::bytes_sent>("bytes.sent", "BYTES.SENT"),
     {"congestion", "CONGESTION", ValueKind::kText, kNeedsTcpInfo,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const TcpInfo* t = snap.tcp_info_of(row)) out.append(std::string_view(t->congestion.data()));
+       if (const TcpInfo* t = snap.tcp_info_of(row))
+         out.append(std::string_view(t->congestion.data()));
      },
      nullptr, nullptr},
 };
 
 }  // namespace
 
-const std::vector<Column>& all_columns() { return kColumns; }
+const std::vector<Column>& all_columns() {
+  return kColumns;
+}
 
 const Column* find_column(std::string_view name) {
   for (const auto& c : kColumns) {

@@ -12,17 +12,25 @@
 
 namespace socksnap {
 
-enum class FilterOp : uint8_t { kEqual, kNotEqual, kGreater, kGreaterEqual, kLess, kLessEqual,
-                                kMatches, kNotMatches };
+enum class FilterOp : uint8_t {
+  kEqual,
+  kNotEqual,
+  kGreater,
+  kGreaterEqual,
+  kLess,
+  kLessEqual,
+  kMatches,
+  kNotMatches
+};
 
 class CompiledRegex;  // POSIX extended regex, shared between copies of a filter
 
 struct Filter {
   const Column* column = nullptr;
   FilterOp op = FilterOp::kEqual;
-  std::string value;         // the operand as written (operator removed)
-  long double number = 0;    // the operand, for numeric comparisons
-  bool numeric = false;      // compare `number` against the column's numbers
+  std::string value;       // the operand as written (operator removed)
+  long double number = 0;  // the operand, for numeric comparisons
+  bool numeric = false;    // compare `number` against the column's numbers
   std::shared_ptr<CompiledRegex> regex;
 };
 

@@ -51,7 +51,8 @@ std::vector<SortKey> default_host_sort() {
           {find_column("dst"), false}};
 }
 
-void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows) {
+void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys,
+               std::vector<uint32_t>& rows) {
   if (keys.empty()) return;
   fmt::memory_buffer x;
   fmt::memory_buffer y;

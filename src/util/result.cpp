@@ -9,8 +9,12 @@ std::string Error::message() const {
   return context + ": " + std::strerror(code);
 }
 
-Error system_error(std::string context, int code) { return Error{code, std::move(context)}; }
+Error system_error(std::string context, int code) {
+  return Error{code, std::move(context)};
+}
 
-Error plain_error(std::string message) { return Error{0, std::move(message)}; }
+Error plain_error(std::string message) {
+  return Error{0, std::move(message)};
+}
 
 }  // namespace socksnap

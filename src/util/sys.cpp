@@ -7,17 +7,27 @@
 namespace socksnap {
 namespace {
 
-int real_open(const char* path, int flags) { return ::open(path, flags | O_CLOEXEC); }
-int real_fstat(int fd, struct stat* st) { return ::fstat(fd, st); }
-int real_stat(const char* path, struct stat* st) { return ::stat(path, st); }
-int real_setns(int fd, int nstype) { return ::setns(fd, nstype); }
+int real_open(const char* path, int flags) {
+  return ::open(path, flags | O_CLOEXEC);
+}
+int real_fstat(int fd, struct stat* st) {
+  return ::fstat(fd, st);
+}
+int real_stat(const char* path, struct stat* st) {
+  return ::stat(path, st);
+}
+int real_setns(int fd, int nstype) {
+  return ::setns(fd, nstype);
+}
 int real_socket(int domain, int type, int protocol) {
   return ::socket(domain, type | SOCK_CLOEXEC, protocol);
 }
 ssize_t real_sendmsg(int fd, const struct msghdr* msg, int flags) {
   return ::sendmsg(fd, msg, flags);
 }
-ssize_t real_recv(int fd, void* buf, size_t len, int flags) { return ::recv(fd, buf, len, flags); }
+ssize_t real_recv(int fd, void* buf, size_t len, int flags) {
+  return ::recv(fd, buf, len, flags);
+}
 
 }  // namespace
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what socksnap needs to build, test and benchmark, from Debian 12's packages. Run as root.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config
+  libfmt-dev nlohmann-json3-dev libcli11-dev
+  # tests: GoogleTest, clang for libFuzzer, the tools tests drive
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy
+  iproute2 util-linux procps
+  # benchmarks
+  python3 libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup.sh: dependencies installed"

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds socksnap and runs every test: unit, fuzz corpora and integration (root: the tests make
+# their own network namespaces), once normally with warnings as errors and once under
+# ASan+UBSan; then short libFuzzer runs and a format check. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+passed=0
+failed=0
+failures=()
+
+note() { printf '\n=== %s\n' "$*"; }
+count() {  # name, status
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+# Runs ctest in a build tree and adds its counts to the totals.
+run_ctest() {
+  local dir=$1 log
+  log=$(mktemp)
+  ctest --test-dir "$dir" --output-on-failure 2>&1 | tee "$log"
+  local total bad
+  total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+  bad=$(sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' "$log" | tail -1)
+  if [ -z "$total" ]; then
+    count "ctest in $dir did not run" 1
+  else
+    passed=$((passed + total - bad))
+    failed=$((failed + bad))
+    [ "$bad" -eq 0 ] || failures+=("$bad ctest test(s) in $dir")
+  fi
+  rm -f "$log"
+}
+
+build() {  # dir, cmake args...
+  local dir=$1
+  shift
+  cmake -S "$root" -B "$dir" -G Ninja -DSOCKSNAP_WERROR=ON "$@" >/dev/null && ninja -C "$dir"
+}
+
+note "build (warnings as errors)"
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  run_ctest build
+else
+  count "build" 1
+fi
+
+note "build with ASan+UBSan"
+if build build-asan -DCMAKE_BUILD_TYPE=Debug -DSOCKSNAP_SANITIZE=ON; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_ctest build-asan
+else
+  count "ASan build" 1
+fi
+
+note "libFuzzer runs (clang)"
+if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKSNAP_FUZZ=ON; then
+  for target in build-fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$target" ] || continue
+    name=$(basename "$target")
+    work=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/$name/." "$work/"
+    echo "fuzzing $name for ${FUZZ_SECONDS:-20}s"
+    "$target" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=0 "$work" >"$work.log" 2>&1
+    status=$?
+    [ $status -eq 0 ] || tail -40 "$work.log"
+    count "fuzz $name" $status
+    rm -rf "$work" "$work.log"
+  done
+else
+  count "fuzz build" 1
+fi
+
+note "format"
+unformatted=$(find src tests bench -name '*.cpp' -o -name '*.h' -o -name '*.c' | sort |
+  xargs clang-format --dry-run --Werror 2>&1 | grep -c 'error:' || true)
+echo "$unformatted formatting errors"
+count "clang-format" "$([ "$unformatted" -eq 0 ] && echo 0 || echo 1)"
+
+note "summary"
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

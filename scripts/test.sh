@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds socksnap and runs every test: unit, fuzz corpora and integration (root: the tests make
 # their own network namespaces), once normally with warnings as errors and once under
-# ASan+UBSan; then short libFuzzer runs and a format check. Ends with "N passed, N failed".
+# ASan+UBSan; then short libFuzzer runs, clang-tidy and a format check. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -70,6 +70,15 @@ if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOC
 else
   count "fuzz build" 1
 fi
+
+note "clang-tidy (bugprone, performance, modernize)"
+tidy_log=$(mktemp)
+ls src/*/*.cpp | xargs -P "$(nproc)" -n 4 clang-tidy -p build --quiet >"$tidy_log" 2>/dev/null
+tidy_errors=$(grep -c -E '(warning|error): ' "$tidy_log" || true)
+grep -E '(warning|error): ' "$tidy_log" | sort -u
+echo "$tidy_errors clang-tidy findings"
+count "clang-tidy" "$([ "$tidy_errors" -eq 0 ] && echo 0 || echo 1)"
+rm -f "$tidy_log"
 
 note "format"
 unformatted=$(find src tests bench -name '*.cpp' -o -name '*.h' -o -name '*.c' | sort |

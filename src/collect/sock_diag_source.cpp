@@ -18,7 +18,7 @@ namespace {
 // A dump whose tables keep changing under it is retried this many times, then kept as is.
 constexpr int kMaxDumpAttempts = 4;
 // The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
-constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
 Result<void> send_request(int fd, const std::vector<uint8_t>& request) {
   sockaddr_nl kernel{};

@@ -40,7 +40,7 @@ class Registry {
 using DirPtr = std::unique_ptr<DIR, int (*)(DIR*)>;
 
 DirPtr open_dir(const std::string& path) {
-  return DirPtr(::opendir(path.c_str()), ::closedir);
+  return {::opendir(path.c_str()), ::closedir};
 }
 
 bool is_pid(const char* name) {

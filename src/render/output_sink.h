@@ -28,7 +28,7 @@ class OutputSink {
   bool reader_gone() const { return error_ == EPIPE; }
 
  private:
-  static constexpr size_t kFlushSize = 256 * 1024;
+  static constexpr size_t kFlushSize = size_t{256} * 1024;
   void flush();
 
   int fd_ = -1;

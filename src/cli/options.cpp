@@ -90,20 +90,16 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.set_version_flag("--version", SOCKSNAP_VERSION);
   app.get_formatter()->column_width(34);
 
-  app.add_option("--protocol,--proto", o.protocol,
-                 "all, tcp or udp (default: all)")
+  app.add_option("--protocol,--proto", o.protocol, "all, tcp or udp (default: all)")
       ->transform(CLI::IsMember({"all", "tcp", "udp"}, CLI::ignore_case))
       ->option_text("PROTO");
-  app.add_option("--netns", o.netns,
-                 "Only this network namespace (repeatable)")
+  app.add_option("--netns", o.netns, "Only this network namespace (repeatable)")
       ->allow_extra_args(false)
       ->option_text("INODE|PATH");
-  app.add_option("-F,--filter", o.filters,
-                 "Keep matching rows (repeatable; see Filters)")
+  app.add_option("-F,--filter", o.filters, "Keep matching rows (repeatable; see Filters)")
       ->allow_extra_args(false)
       ->option_text("COL:VALUE");
-  app.add_option("--sort", o.sort, "Sort by columns, '-' for descending")
-      ->option_text("COL,-COL");
+  app.add_option("--sort", o.sort, "Sort by columns, '-' for descending")->option_text("COL,-COL");
   app.add_option("-o,--output", o.outputs,
                  "columns, columns=COL,..., +COL, -COL, json, jsonpretty, yaml")
       ->allow_extra_args(false)
@@ -111,8 +107,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--no-headers", o.no_headers, "Print no header line");
   app.add_flag("--tcp-info", o.tcp_info,
                "Also read TCP internals (rtt, cwnd, retrans, bytes, ...)");
-  app.add_option("--host-root", o.host_root,
-                 "Where the host's / is mounted (default: /)")
+  app.add_option("--host-root", o.host_root, "Where the host's / is mounted (default: /)")
       ->option_text("DIR");
   app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
       ->option_text("N")

@@ -8,9 +8,15 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <limits>
 
 namespace socksnap {
 namespace {
+
+// The errno in a netlink status field (stored negated); EPROTO for nonsense values.
+int netlink_errno(int negated) {
+  return negated < 0 && negated != std::numeric_limits<int>::min() ? -negated : EPROTO;
+}
 
 template <typename T>
 T load(const uint8_t* p) {
@@ -209,7 +215,7 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
       // A dump's last message carries its status: 0, or a negative errno.
       if (payload.size() >= sizeof(int)) {
         int status = load<int>(payload.data());
-        if (status < 0) return system_error("sock_diag dump", -status);
+        if (status < 0) return system_error("sock_diag dump", netlink_errno(status));
       }
       result.done = true;
       return result;
@@ -217,7 +223,7 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
     if (header.nlmsg_type == NLMSG_ERROR) {
       if (payload.size() < sizeof(int)) return system_error("malformed sock_diag error", EBADMSG);
       int error = load<int>(payload.data());
-      return system_error("sock_diag request", error < 0 ? -error : EPROTO);
+      return system_error("sock_diag request", netlink_errno(error));
     }
     if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY || header.nlmsg_type == TCPDIAG_GETSOCK) {
       if (!parse_socket(payload, ctx, out)) {
@@ -226,7 +232,13 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
     }
     offset += NLMSG_ALIGN(header.nlmsg_len);
   }
+  if (offset < chunk.size()) return system_error("sock_diag reply cut short", EBADMSG);
   return result;
+}
+
+bool is_unsupported_request(const Error& error) {
+  return error.code == EINVAL || error.code == ENOENT || error.code == EOPNOTSUPP ||
+         error.code == EPROTONOSUPPORT || error.code == EAFNOSUPPORT;
 }
 
 Result<bool> read_dump(const ChunkSupplier& next, const ParseContext& ctx, NamespaceSockets& out) {

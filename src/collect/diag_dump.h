@@ -47,6 +47,10 @@ struct ChunkResult {
 Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const ParseContext& ctx,
                                      NamespaceSockets& out);
 
+// Whether the kernel refused a request it does not know (an old or trimmed kernel), as opposed
+// to failing it: the caller may go on without it.
+bool is_unsupported_request(const Error& error);
+
 // Reads datagrams from `next` until the dump is done. Returns whether it was interrupted.
 using ChunkSupplier = std::function<Result<std::span<const uint8_t>>()>;
 Result<bool> read_dump(const ChunkSupplier& next, const ParseContext& ctx, NamespaceSockets& out);

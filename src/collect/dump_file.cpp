@@ -78,7 +78,7 @@ void DumpRecorder::write_frame(FrameType type, uint64_t netns, DumpKind kind, ui
   std::lock_guard lock(mutex_);
   if (file_ == nullptr) return;
   if (std::fwrite(header, 1, sizeof header, file_) != sizeof header ||
-      std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+      (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())) {
     failed_ = true;
   }
 }

@@ -1,7 +1,10 @@
 #include "collect/replay_source.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 namespace socksnap {
 namespace {
@@ -41,36 +44,37 @@ std::vector<NetnsRef> ReplaySource::namespaces() const {
 
 Result<NamespaceSockets> ReplaySource::collect(const NetnsRef& ns, const CollectRequest& request,
                                                Warnings& /*warnings*/) {
+  // This namespace's datagrams, grouped by dump and attempt. Other namespaces' datagrams may
+  // sit in between: the live source records from several threads at once.
+  std::map<std::pair<DumpKind, uint8_t>, std::vector<const DumpFrame*>> attempts;
+  std::vector<DumpKind> order;  // dumps in the order the live source made them
+  for (const auto& f : frames_) {
+    if (f.type != FrameType::kChunk || f.netns != ns.inode || !wanted(f.kind, request)) continue;
+    if (std::find(order.begin(), order.end(), f.kind) == order.end()) order.push_back(f.kind);
+    attempts[{f.kind, f.attempt}].push_back(&f);
+  }
   NamespaceSockets out;
-  // Frames of one dump attempt are contiguous; replay each attempt as the live source read it,
-  // keeping only the last attempt of each dump.
-  size_t i = 0;
-  while (i < frames_.size()) {
-    const DumpFrame& first = frames_[i];
-    if (first.type != FrameType::kChunk || first.netns != ns.inode ||
-        !wanted(first.kind, request)) {
-      ++i;
+  for (DumpKind kind : order) {
+    // Only the last attempt of a dump counts: earlier ones were interrupted and retried.
+    auto last = std::prev(attempts.upper_bound({kind, UINT8_MAX}));
+    const std::vector<const DumpFrame*>& frames = last->second;
+    ParseContext ctx{ns.inode, dump_protocol(kind), request.tcp_info};
+    size_t next = 0;
+    ChunkSupplier supply = [&]() -> Result<std::span<const uint8_t>> {
+      if (next == frames.size()) return std::span<const uint8_t>();
+      return std::span<const uint8_t>(frames[next++]->bytes);
+    };
+    size_t mark = out.sockets.size();
+    auto done = read_dump(supply, ctx, out);
+    if (done) continue;
+    // The live source went on without what the kernel refused (the legacy TCP request, or
+    // UDP-Lite): so does the replay.
+    if (is_unsupported_request(done.error())) {
+      out.sockets.resize(mark);
+      if (out.tcp_info.size() > mark) out.tcp_info.resize(mark);
       continue;
     }
-    size_t end = i;
-    while (end < frames_.size() && frames_[end].type == FrameType::kChunk &&
-           frames_[end].netns == first.netns && frames_[end].kind == first.kind &&
-           frames_[end].attempt == first.attempt) {
-      ++end;
-    }
-    bool superseded = end < frames_.size() && frames_[end].type == FrameType::kChunk &&
-                      frames_[end].netns == first.netns && frames_[end].kind == first.kind;
-    if (!superseded) {
-      ParseContext ctx{ns.inode, dump_protocol(first.kind), request.tcp_info};
-      size_t next = i;
-      ChunkSupplier supply = [&]() -> Result<std::span<const uint8_t>> {
-        if (next == end) return std::span<const uint8_t>();
-        return std::span<const uint8_t>(frames_[next++].bytes);
-      };
-      auto done = read_dump(supply, ctx, out);
-      if (!done) return done.error();
-    }
-    i = end;
+    return done.error();
   }
   return out;
 }

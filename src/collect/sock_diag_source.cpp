@@ -36,11 +36,6 @@ Result<void> send_request(int fd, const std::vector<uint8_t>& request) {
   }
 }
 
-bool unsupported(const Error& error) {
-  return error.code == EINVAL || error.code == ENOENT || error.code == EOPNOTSUPP ||
-         error.code == EPROTONOSUPPORT || error.code == EAFNOSUPPORT;
-}
-
 void truncate_to(NamespaceSockets& out, size_t count) {
   out.sockets.resize(count);
   if (out.tcp_info.size() > count) out.tcp_info.resize(count);
@@ -88,7 +83,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
     }
     if (!*interrupted) return {};
     if (attempt + 1 == kMaxDumpAttempts) {
-      warnings.add(fmt::format("interrupted-{}", netns),
+      warnings.add(fmt::format("interrupted-{}-{}", netns, dump_kind_name(kind)),
                    fmt::format("the {} table of network namespace {} changed during {} dumps in a "
                                "row; kept the last one, which may miss or repeat sockets",
                                dump_kind_name(kind), netns, kMaxDumpAttempts));
@@ -102,7 +97,7 @@ Result<void> SockDiagSource::dump_tcp(int fd, uint64_t netns, const CollectReque
                                       NamespaceSockets& out, Warnings& warnings) {
   if (legacy_tcp_works_.load(std::memory_order_relaxed)) {
     auto done = dump(fd, netns, DumpKind::kTcpAny, request.tcp_states, request, out, warnings);
-    if (done || !unsupported(done.error())) return done;
+    if (done || !is_unsupported_request(done.error())) return done;
     legacy_tcp_works_.store(false, std::memory_order_relaxed);
   }
   if (auto done = dump(fd, netns, DumpKind::kTcp4, request.tcp_states, request, out, warnings);
@@ -143,7 +138,7 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
     for (DumpKind kind : {DumpKind::kUdpLite4, DumpKind::kUdpLite6}) {
       auto done = dump(fd.get(), ns.inode, kind, request.udp_states, request, out, warnings);
       if (done) continue;
-      if (!unsupported(done.error())) return done.error();
+      if (!is_unsupported_request(done.error())) return done.error();
       udplite_works_.store(false, std::memory_order_relaxed);
       break;
     }

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "render/structured_writer.h"
+#include "util/strings.h"
 
 namespace socksnap {
 namespace {
@@ -13,10 +14,12 @@ bool needs_quotes(std::string_view s) {
     auto c = static_cast<unsigned char>(ch);
     if (!(std::isalnum(c) || c == '.' || c == '_' || c == '/' || c == '-')) return true;
   }
-  if (s == "true" || s == "false" || s == "null" || s == "yes" || s == "no" || s == "on" ||
-      s == "off" || s == "y" || s == "n" || s == "True" || s == "False" || s == "Null" ||
-      s == "NULL" || s == "TRUE" || s == "FALSE" || s == "~") {
-    return true;
+  // YAML 1.1 readers take these, in any case, for booleans and null.
+  static constexpr std::string_view kReserved[] = {"true", "false", "null", "yes", "no",
+                                                   "on",   "off",   "y",    "n"};
+  std::string lower = to_lower(s);
+  for (std::string_view word : kReserved) {
+    if (lower == word) return true;
   }
   // Anything that could read as a number (1, 1.5, 1e3, .5, 0x1f, -1) is quoted.
   auto first = static_cast<unsigned char>(s.front());

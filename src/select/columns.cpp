@@ -210,12 +210,12 @@ std::vector<const Column*> default_host_columns() {
 Result<std::vector<const Column*>> apply_column_spec(std::vector<const Column*> columns,
                                                      std::string_view spec) {
   auto items = split(spec, ',');
+  for (auto& item : items) item = trim(item);
   bool relative = std::all_of(items.begin(), items.end(), [](std::string_view item) {
     return !item.empty() && (item.front() == '+' || item.front() == '-');
   });
   if (!relative) columns.clear();
   for (std::string_view item : items) {
-    item = trim(item);
     if (item.empty()) return plain_error(fmt::format("empty column name in '{}'", spec));
     char op = relative ? item.front() : '=';
     if (op == '+' || op == '-') item.remove_prefix(1);

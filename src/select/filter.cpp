@@ -103,21 +103,14 @@ Result<Filter> parse_filter(std::string_view spec) {
     return filter;
   }
   if (filter.column->kind != ValueKind::kText && !(operand.empty() && !is_ordering(filter.op))) {
-    auto number = parse_double(operand);
+    // long double, like the column's values: "rtt:0.017" must equal the 0.017 shown, and
+    // inodes and cookies need all 64 bits.
+    auto number = parse_long_double(operand);
     if (!number) {
       return plain_error(fmt::format("filter '{}': column {} takes a number, not '{}'", spec,
                                      filter.column->name, operand));
     }
-    if (filter.column->kind == ValueKind::kInteger) {
-      // Parse integers exactly: inodes and cookies do not fit a double.
-      if (auto exact = parse_int<uint64_t>(operand)) {
-        filter.number = static_cast<long double>(*exact);
-      } else {
-        filter.number = *number;
-      }
-    } else {
-      filter.number = *number;
-    }
+    filter.number = *number;
     filter.numeric = true;
   } else if (operand.empty() && is_ordering(filter.op)) {
     return plain_error(fmt::format("filter '{}': nothing to compare with", spec));

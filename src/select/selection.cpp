@@ -1,6 +1,7 @@
 #include "select/selection.h"
 
 #include "model/states.h"
+#include "util/strings.h"
 
 namespace socksnap {
 
@@ -30,8 +31,11 @@ void push_down(const Selection& selection, CollectRequest& request) {
       request.udp = request.udp && f.value == "UDP";
       request.udplite = request.udplite && f.value == "UDPLITE";
     } else if (f.column->name == "status") {
-      request.tcp_states &= states_named(Protocol::kTcp, f.value);
-      request.udp_states &= states_named(Protocol::kUdp, f.value);
+      // An unknown state shows as its number, and "status:13" must still find it.
+      auto number = parse_int<uint8_t>(f.value);
+      uint32_t by_number = number && *number < 32 ? 1U << *number : 0;
+      request.tcp_states &= states_named(Protocol::kTcp, f.value) | by_number;
+      request.udp_states &= states_named(Protocol::kUdp, f.value) | by_number;
       if (request.tcp_states == 0) request.tcp = false;
       if (request.udp_states == 0) {
         request.udp = false;

@@ -53,4 +53,13 @@ std::optional<double> parse_double(std::string_view text) {
   return value;
 }
 
+std::optional<long double> parse_long_double(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::string copy(text);
+  char* end = nullptr;
+  long double value = std::strtold(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
 }  // namespace socksnap

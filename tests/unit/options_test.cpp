@@ -1,0 +1,278 @@
+// The command line: parse_args (argv to options) and make_plan (options to what the kernel is
+// asked, which rows, and how they print). parse_args prints on usage errors and --help.
+#include "cli/options.h"
+
+#include <gtest/gtest.h>
+
+#include "model/states.h"
+
+namespace socksnap {
+namespace {
+
+ParsedArgs parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "socksnap");
+  return parse_args(static_cast<int>(args.size()), args.data());
+}
+
+Options parsed_ok(std::vector<const char*> args) {
+  ParsedArgs p = parse(args);
+  EXPECT_FALSE(p.exit_now);
+  return p.options;
+}
+
+std::vector<std::string> names(const std::vector<const Column*>& columns) {
+  std::vector<std::string> out;
+  for (const Column* c : columns) out.emplace_back(c->name);
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+TEST(ParseArgs, Defaults) {
+  Options o = parsed_ok({});
+  EXPECT_EQ(o.protocol, "all");
+  EXPECT_TRUE(o.netns.empty());
+  EXPECT_TRUE(o.filters.empty());
+  EXPECT_EQ(o.sort, "");
+  EXPECT_TRUE(o.outputs.empty());
+  EXPECT_FALSE(o.no_headers);
+  EXPECT_EQ(o.host_root, "/");
+  EXPECT_FALSE(o.quiet);
+  EXPECT_FALSE(o.verbose);
+  EXPECT_FALSE(o.tcp_info);
+  EXPECT_EQ(o.jobs, 0U);
+  EXPECT_EQ(o.record_dump, "");
+  EXPECT_EQ(o.replay_dump, "");
+}
+
+TEST(ParseArgs, EveryOption) {
+  Options o = parsed_ok({"--proto",
+                         "UDP",
+                         "--netns",
+                         "/run/netns/a",
+                         "--netns",
+                         "4026531840",
+                         "-F",
+                         "status:LISTEN",
+                         "--filter",
+                         "src.port:>=80",
+                         "--sort",
+                         "inode,src",
+                         "-o",
+                         "json",
+                         "--no-headers",
+                         "--tcp-info",
+                         "--host-root",
+                         "/host",
+                         "-j",
+                         "4",
+                         "-q",
+                         "-v",
+                         "--record-dump",
+                         "/tmp/r",
+                         "--replay-dump",
+                         "/tmp/p"});
+  EXPECT_EQ(o.protocol, "udp");
+  EXPECT_EQ(o.netns, (std::vector<std::string>{"/run/netns/a", "4026531840"}));
+  EXPECT_EQ(o.filters, (std::vector<std::string>{"status:LISTEN", "src.port:>=80"}));
+  EXPECT_EQ(o.sort, "inode,src");
+  EXPECT_EQ(o.outputs, (std::vector<std::string>{"json"}));
+  EXPECT_TRUE(o.no_headers);
+  EXPECT_TRUE(o.tcp_info);
+  EXPECT_EQ(o.host_root, "/host");
+  EXPECT_EQ(o.jobs, 4U);
+  EXPECT_TRUE(o.quiet);
+  EXPECT_TRUE(o.verbose);
+  EXPECT_EQ(o.record_dump, "/tmp/r");
+  EXPECT_EQ(o.replay_dump, "/tmp/p");
+}
+
+TEST(ParseArgs, ProtocolIsCaseInsensitive) {
+  EXPECT_EQ(parsed_ok({"--protocol", "TCP"}).protocol, "tcp");
+  EXPECT_EQ(parsed_ok({"--protocol", "Udp"}).protocol, "udp");
+  EXPECT_EQ(parsed_ok({"--protocol=all"}).protocol, "all");
+}
+
+TEST(ParseArgs, OutputForms) {
+  EXPECT_EQ(parsed_ok({"-o", "-inode"}).outputs, (std::vector<std::string>{"-inode"}));
+  EXPECT_EQ(parsed_ok({"-o", "+rtt,+cwnd"}).outputs, (std::vector<std::string>{"+rtt,+cwnd"}));
+  EXPECT_EQ(parsed_ok({"--output", "-netns"}).outputs, (std::vector<std::string>{"-netns"}));
+  EXPECT_EQ(parsed_ok({"-o", "columns=src,dst"}).outputs,
+            (std::vector<std::string>{"columns=src,dst"}));
+  EXPECT_EQ(parsed_ok({"-o", "yaml", "-o", "+inode"}).outputs,
+            (std::vector<std::string>{"yaml", "+inode"}));
+  EXPECT_EQ(parsed_ok({"--output=jsonpretty"}).outputs, (std::vector<std::string>{"jsonpretty"}));
+}
+
+TEST(ParseArgs, DescendingSortKeyFirst) {
+  // "--sort -src" as the help describes it ("'-' before a column for descending").
+  Options o = parsed_ok({"--sort", "-src,dst"});
+  EXPECT_EQ(o.sort, "-src,dst");
+}
+
+TEST(ParseArgs, UsageErrorsExitWithTwo) {
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{{"--protocol", "sctp"},
+                                                                             {"--bogus"},
+                                                                             {"-j", "0"},
+                                                                             {"-j", "257"},
+                                                                             {"-j", "many"},
+                                                                             {"extra-positional"},
+                                                                             {"-o"}}) {
+    ParsedArgs p = parse(args);
+    EXPECT_TRUE(p.exit_now) << args[0];
+    EXPECT_EQ(p.exit_code, 2) << args[0];
+  }
+}
+
+TEST(ParseArgs, HelpAndVersionExitWithZero) {
+  testing::internal::CaptureStdout();
+  ParsedArgs help = parse({"--help"});
+  ParsedArgs version = parse({"--version"});
+  std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(help.exit_now);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_TRUE(version.exit_now);
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(printed.find("--protocol"), std::string::npos);
+  EXPECT_NE(printed.find("rx.queue"), std::string::npos);       // the footer lists the columns
+  EXPECT_EQ(printed.find("--record-dump"), std::string::npos);  // hidden
+}
+
+Plan plan_ok(const Options& o) {
+  auto plan = make_plan(o);
+  if (!plan) {
+    ADD_FAILURE() << plan.error().message();
+    return Plan{};
+  }
+  return std::move(plan.value());
+}
+
+Plan plan_of(std::vector<const char*> args) {
+  return plan_ok(parsed_ok(std::move(args)));
+}
+
+std::string plan_error(std::vector<const char*> args) {
+  auto plan = make_plan(parsed_ok(std::move(args)));
+  if (plan) {
+    ADD_FAILURE() << "plan was made";
+    return {};
+  }
+  return plan.error().message();
+}
+
+TEST(MakePlan, Defaults) {
+  Plan p = plan_of({});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_TRUE(p.request.udp);
+  EXPECT_FALSE(p.request.udplite);
+  EXPECT_EQ(p.request.tcp_states, kAllStates);
+  EXPECT_EQ(p.request.udp_states, kAllStates);
+  EXPECT_FALSE(p.request.tcp_info);
+  EXPECT_TRUE(p.selection.filters.empty());
+  ASSERT_EQ(p.selection.sort.size(), 4U);
+  EXPECT_EQ(p.selection.sort[0].column->name, "netns");
+  EXPECT_EQ(p.render.format, OutputFormat::kColumns);
+  EXPECT_EQ(names(p.render.columns), (Names{"netns", "protocol", "src", "dst", "status"}));
+  EXPECT_TRUE(p.render.headers);
+}
+
+TEST(MakePlan, ProtocolOption) {
+  Plan tcp = plan_of({"--protocol", "tcp"});
+  EXPECT_TRUE(tcp.request.tcp);
+  EXPECT_FALSE(tcp.request.udp);
+  Plan udp = plan_of({"--protocol", "udp"});
+  EXPECT_FALSE(udp.request.tcp);
+  EXPECT_TRUE(udp.request.udp);
+}
+
+TEST(MakePlan, StatusListenIsPushedDownIntoTcpStatesAndSkipsUdp) {
+  Plan p = plan_of({"-F", "status:LISTEN"});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_EQ(p.request.tcp_states, 1U << kTcpListen);
+  EXPECT_FALSE(p.request.udp);
+  EXPECT_FALSE(p.request.udplite);
+  ASSERT_EQ(p.selection.filters.size(), 1U);  // and still filtered afterwards
+}
+
+TEST(MakePlan, UdpStatusesArePushedDownAndSkipTcp) {
+  Plan active = plan_of({"-F", "status:ACTIVE"});
+  EXPECT_FALSE(active.request.tcp);
+  EXPECT_TRUE(active.request.udp);
+  EXPECT_EQ(active.request.udp_states, 1U << kTcpEstablished);
+  Plan inactive = plan_of({"-F", "status:INACTIVE"});
+  EXPECT_FALSE(inactive.request.tcp);
+  EXPECT_EQ(inactive.request.udp_states, 1U << kTcpClose);
+}
+
+TEST(MakePlan, OnlyEqualityIsPushedDown) {
+  Plan p = plan_of({"-F", "status:!LISTEN", "-F", "status:~LISTEN", "-F", "protocol:!UDP"});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_TRUE(p.request.udp);
+  EXPECT_EQ(p.request.tcp_states, kAllStates);
+  EXPECT_EQ(p.request.udp_states, kAllStates);
+}
+
+TEST(MakePlan, ProtocolUdpFilterTurnsTcpOff) {
+  Plan p = plan_of({"-F", "protocol:UDP"});
+  EXPECT_FALSE(p.request.tcp);
+  EXPECT_TRUE(p.request.udp);
+  Plan both = plan_of({"--protocol", "udp", "-F", "protocol:TCP"});
+  EXPECT_FALSE(both.request.tcp);
+  EXPECT_FALSE(both.request.udp);
+}
+
+TEST(MakePlan, StatusAndProtocolTogether) {
+  Plan p = plan_of({"-F", "protocol:TCP", "-F", "status:ESTABLISHED"});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_EQ(p.request.tcp_states, 1U << kTcpEstablished);
+  EXPECT_FALSE(p.request.udp);
+}
+
+TEST(MakePlan, TcpInfoImpliedByItsColumnsFiltersAndSortKeys) {
+  Plan rtt = plan_of({"-o", "+rtt"});
+  EXPECT_TRUE(rtt.request.tcp_info);
+  EXPECT_EQ(names(rtt.render.columns), (Names{"netns", "protocol", "src", "dst", "status", "rtt"}));
+  EXPECT_TRUE(plan_of({"-o", "columns=src,cwnd"}).request.tcp_info);
+  EXPECT_TRUE(plan_of({"-F", "retrans:>0"}).request.tcp_info);
+  EXPECT_TRUE(plan_of({"--sort=-bytes.sent"}).request.tcp_info);
+  EXPECT_TRUE(plan_of({"--tcp-info"}).request.tcp_info);
+  EXPECT_FALSE(plan_of({"-o", "+inode", "-F", "uid:0", "--sort", "inode"}).request.tcp_info);
+}
+
+TEST(MakePlan, OutputFormatsAndColumns) {
+  EXPECT_EQ(plan_of({"-o", "json"}).render.format, OutputFormat::kJson);
+  EXPECT_EQ(plan_of({"-o", "jsonpretty"}).render.format, OutputFormat::kJsonPretty);
+  EXPECT_EQ(plan_of({"-o", "yaml"}).render.format, OutputFormat::kYaml);
+  EXPECT_EQ(plan_of({"-o", "json", "-o", "columns"}).render.format, OutputFormat::kColumns);
+  EXPECT_EQ(names(plan_of({"-o", "columns=SRC,dst"}).render.columns), (Names{"src", "dst"}));
+  EXPECT_EQ(names(plan_of({"-o", "columns=+inode"}).render.columns),
+            (Names{"netns", "protocol", "src", "dst", "status", "inode"}));
+  EXPECT_EQ(names(plan_of({"-o", "-netns", "-o", "+uid"}).render.columns),
+            (Names{"protocol", "src", "dst", "status", "uid"}));
+  EXPECT_EQ(names(plan_of({"-o", "columns=src", "-o", "+dst"}).render.columns),
+            (Names{"src", "dst"}));
+  EXPECT_FALSE(plan_of({"--no-headers"}).render.headers);
+}
+
+TEST(MakePlan, SortOption) {
+  Plan p = plan_of({"--sort=-inode,src"});
+  ASSERT_EQ(p.selection.sort.size(), 2U);
+  EXPECT_EQ(p.selection.sort[0].column->name, "inode");
+  EXPECT_TRUE(p.selection.sort[0].descending);
+  EXPECT_EQ(p.selection.sort[1].column->name, "src");
+}
+
+TEST(MakePlan, Errors) {
+  EXPECT_EQ(plan_error({"-o", "xml"}),
+            "-o xml: unknown output (columns, columns=COL,..., +COL, -COL, json, jsonpretty, "
+            "yaml)");
+  EXPECT_EQ(plan_error({"-o", "columns=bogus"}),
+            "unknown column 'bogus' (socksnap --help lists them)");
+  EXPECT_EQ(plan_error({"-o", "+bogus"}), "unknown column 'bogus' (socksnap --help lists them)");
+  EXPECT_EQ(plan_error({"-F", "status"}), "filter 'status' is not of the form column:value");
+  EXPECT_EQ(plan_error({"--sort", "bogus"}),
+            "--sort 'bogus': unknown column 'bogus' (socksnap --help lists them)");
+}
+
+}  // namespace
+}  // namespace socksnap

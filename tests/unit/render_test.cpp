@@ -1,0 +1,408 @@
+// Renderers: the exact text of the table, JSON (compact and pretty) and YAML outputs.
+#include "render/renderer.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "render/structured_writer.h"
+#include "select_fixture.h"
+
+namespace socksnap {
+namespace {
+
+using test::make_socket;
+
+// Row 0: TCP 0.0.0.0:80 LISTEN, inode 1234, host namespace
+// Row 1: UDP [::]:53 INACTIVE, inode 99, host namespace
+// Row 2: TCP 10.0.0.2:43210 -> 10.0.0.1:80 ESTABLISHED, inode 0, another namespace
+Snapshot render_snapshot() {
+  Snapshot snap;
+  snap.namespaces.push_back(NetnsInfo{test::kHostNetns, "pid 1", {}});
+  snap.namespaces.push_back(NetnsInfo{4026532177ULL, "/run/netns/blue", {}});
+  snap.sockets = {
+      make_socket(Protocol::kTcp, "0.0.0.0", 80, "0.0.0.0", 0, kTcpListen, 1234),
+      make_socket(Protocol::kUdp, "::", 53, "::", 0, kTcpClose, 99),
+      make_socket(Protocol::kTcp, "10.0.0.2", 43210, "10.0.0.1", 80, kTcpEstablished, 0),
+  };
+  snap.sockets[0].netns = test::kHostNetns;
+  snap.sockets[1].netns = test::kHostNetns;
+  snap.sockets[2].netns = 4026532177ULL;
+  return snap;
+}
+
+std::vector<const Column*> columns(std::initializer_list<const char*> names) {
+  std::vector<const Column*> out;
+  for (const char* n : names) out.push_back(find_column(n));
+  return out;
+}
+
+std::string table(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                  const std::vector<const Column*>& cols, bool headers = true) {
+  std::string captured;
+  OutputSink sink(&captured);
+  render_table(snap, rows, cols, headers, sink);
+  EXPECT_TRUE(sink.finish());
+  return captured;
+}
+
+std::string structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                       OutputFormat format) {
+  std::string captured;
+  OutputSink sink(&captured);
+  RenderOptions options;
+  options.format = format;
+  render(snap, rows, options, sink);
+  EXPECT_TRUE(sink.finish());
+  return captured;
+}
+
+TEST(RenderTable, DefaultColumnsAlignedTwoSpacesApart) {
+  EXPECT_EQ(table(render_snapshot(), {0, 1, 2}, default_host_columns()),
+            "     NETNS  PROTOCOL  SRC               DST            STATUS\n"
+            "4026531840  TCP       r/0.0.0.0:80      r/0.0.0.0:0    LISTEN\n"
+            "4026531840  UDP       r/[::]:53         r/[::]:0       INACTIVE\n"
+            "4026532177  TCP       r/10.0.0.2:43210  r/10.0.0.1:80  ESTABLISHED\n");
+}
+
+TEST(RenderTable, NumbersAreRightAlignedEvenInTheLastColumn) {
+  EXPECT_EQ(table(render_snapshot(), {0, 1, 2}, columns({"status", "inode"})),
+            "STATUS       INODE\n"
+            "LISTEN        1234\n"
+            "INACTIVE        99\n"
+            "ESTABLISHED      0\n");
+}
+
+TEST(RenderTable, NoHeadersFitsWidthsToTheCellsAlone) {
+  EXPECT_EQ(table(render_snapshot(), {2, 0}, default_host_columns(), false),
+            "4026532177  TCP  r/10.0.0.2:43210  r/10.0.0.1:80  ESTABLISHED\n"
+            "4026531840  TCP  r/0.0.0.0:80      r/0.0.0.0:0    LISTEN\n");
+}
+
+TEST(RenderTable, EmptyResult) {
+  EXPECT_EQ(table(render_snapshot(), {}, default_host_columns()),
+            "NETNS  PROTOCOL  SRC  DST  STATUS\n");
+  EXPECT_EQ(table(render_snapshot(), {}, default_host_columns(), false), "");
+}
+
+TEST(RenderTable, EmptyCellsArePadded) {
+  Snapshot snap = render_snapshot();
+  snap.tcp_info.resize(3);
+  snap.tcp_info[1].valid = true;
+  snap.tcp_info[1].rtt_us = 250;
+  EXPECT_EQ(table(snap, {0, 1, 2}, columns({"rtt", "src.port"})),
+            "  RTT  SRC.PORT\n"
+            "             80\n"
+            "0.250        53\n"
+            "          43210\n");
+}
+
+TEST(RenderTable, Utf8NamesCountByCharacter) {
+  Snapshot snap = render_snapshot();
+  snap.namespaces[0].interfaces = {{3, "br\xc3\xbc"}, {4, "eth0"}};  // "brü"
+  snap.sockets[0].ifindex = 3;
+  snap.sockets[1].ifindex = 4;
+  EXPECT_EQ(table(snap, {0, 1}, columns({"interface", "inode"}), false),
+            "br\xc3\xbc   1234\n"
+            "eth0    99\n");
+}
+
+constexpr const char* kCompactRow0 =
+    R"({"runtime":{},"k8s":{},"netnsid":4026531840,"protocol":"TCP",)"
+    R"("src":{"addr":"0.0.0.0","version":4,"kind":"raw","port":80},)"
+    R"("dst":{"addr":"0.0.0.0","version":4,"kind":"raw","port":0},)"
+    R"("status":"LISTEN","inodeNumber":1234,"uid":0,"rxQueue":0,"txQueue":0,"cookie":0})";
+constexpr const char* kCompactRow1 =
+    R"({"runtime":{},"k8s":{},"netnsid":4026531840,"protocol":"UDP",)"
+    R"("src":{"addr":"::","version":6,"kind":"raw","port":53},)"
+    R"("dst":{"addr":"::","version":6,"kind":"raw","port":0},)"
+    R"("status":"INACTIVE","inodeNumber":99,"uid":0,"rxQueue":0,"txQueue":0,"cookie":0})";
+
+TEST(RenderJson, CompactIsOneLine) {
+  EXPECT_EQ(structured(render_snapshot(), {0, 1}, OutputFormat::kJson),
+            std::string("[") + kCompactRow0 + "," + kCompactRow1 + "]\n");
+}
+
+TEST(RenderJson, EmptyResultIsAnEmptyArray) {
+  EXPECT_EQ(structured(render_snapshot(), {}, OutputFormat::kJson), "[]\n");
+  EXPECT_EQ(structured(render_snapshot(), {}, OutputFormat::kJsonPretty), "[]\n");
+}
+
+TEST(RenderJson, PrettyIndentsByTwoLikeGo) {
+  EXPECT_EQ(structured(render_snapshot(), {1}, OutputFormat::kJsonPretty),
+            R"([
+  {
+    "runtime": {},
+    "k8s": {},
+    "netnsid": 4026531840,
+    "protocol": "UDP",
+    "src": {
+      "addr": "::",
+      "version": 6,
+      "kind": "raw",
+      "port": 53
+    },
+    "dst": {
+      "addr": "::",
+      "version": 6,
+      "kind": "raw",
+      "port": 0
+    },
+    "status": "INACTIVE",
+    "inodeNumber": 99,
+    "uid": 0,
+    "rxQueue": 0,
+    "txQueue": 0,
+    "cookie": 0
+  }
+]
+)");
+}
+
+Snapshot detailed_snapshot() {
+  Snapshot snap = render_snapshot();
+  SocketRecord& s = snap.sockets[2];
+  s.uid = 1000;
+  s.rx_queue = 5;
+  s.tx_queue = 6;
+  s.cookie = test::kMaxU64;
+  s.inode = 4294967296ULL + 7;  // past 32 bits, which the reference cuts
+  s.ifindex = 2;
+  snap.namespaces[1].interfaces = {{2, "veth\"0\\\x01"}};
+  snap.tcp_info.resize(3);
+  TcpInfo& t = snap.tcp_info[2];
+  t.valid = true;
+  t.rtt_us = 1500;
+  t.rttvar_us = 56;
+  t.snd_cwnd = 10;
+  t.total_retrans = 2;
+  t.bytes_acked = 1ULL << 40;
+  t.bytes_received = 20;
+  t.bytes_sent = 30;
+  std::memcpy(t.congestion.data(), "bbr", 4);
+  return snap;
+}
+
+TEST(RenderJson, InterfaceAndTcpInfoWhenKnown) {
+  EXPECT_EQ(structured(detailed_snapshot(), {2}, OutputFormat::kJson),
+            R"([{"runtime":{},"k8s":{},"netnsid":4026532177,"protocol":"TCP",)"
+            R"("src":{"addr":"10.0.0.2","version":4,"kind":"raw","port":43210},)"
+            R"("dst":{"addr":"10.0.0.1","version":4,"kind":"raw","port":80},)"
+            R"("status":"ESTABLISHED","inodeNumber":4294967303,"uid":1000,"rxQueue":5,)"
+            R"("txQueue":6,"cookie":18446744073709551615,"interface":"veth\"0\\\u0001",)"
+            R"("tcpInfo":{"rtt":1.5,"rttvar":0.056,"cwnd":10,"retrans":2,)"
+            R"("bytesAcked":1099511627776,"bytesReceived":20,"bytesSent":30,"congestion":"bbr"}}])"
+            "\n");
+}
+
+TEST(RenderJson, ParsesBackWithTheGadgetsFieldNames) {
+  Snapshot snap = detailed_snapshot();
+  for (OutputFormat format : {OutputFormat::kJson, OutputFormat::kJsonPretty}) {
+    auto doc = nlohmann::json::parse(structured(snap, {0, 1, 2}, format));
+    ASSERT_TRUE(doc.is_array());
+    ASSERT_EQ(doc.size(), 3U);
+    const auto& tcp = doc[2];
+    EXPECT_TRUE(tcp["runtime"].is_object());
+    EXPECT_TRUE(tcp["runtime"].empty());
+    EXPECT_TRUE(tcp["k8s"].is_object());
+    EXPECT_EQ(tcp["netnsid"].get<uint64_t>(), 4026532177ULL);
+    EXPECT_EQ(tcp["protocol"], "TCP");
+    EXPECT_EQ(tcp["src"]["addr"], "10.0.0.2");
+    EXPECT_EQ(tcp["src"]["version"], 4);
+    EXPECT_EQ(tcp["src"]["kind"], "raw");
+    EXPECT_EQ(tcp["src"]["port"], 43210);
+    EXPECT_EQ(tcp["dst"]["addr"], "10.0.0.1");
+    EXPECT_EQ(tcp["dst"]["version"], 4);
+    EXPECT_EQ(tcp["dst"]["kind"], "raw");
+    EXPECT_EQ(tcp["dst"]["port"], 80);
+    EXPECT_EQ(tcp["status"], "ESTABLISHED");
+    EXPECT_EQ(tcp["inodeNumber"].get<uint64_t>(), 4294967303ULL);
+    EXPECT_EQ(tcp["uid"], 1000);
+    EXPECT_EQ(tcp["rxQueue"], 5);
+    EXPECT_EQ(tcp["txQueue"], 6);
+    EXPECT_EQ(tcp["cookie"].get<uint64_t>(), test::kMaxU64);
+    EXPECT_EQ(tcp["interface"], "veth\"0\\\x01");
+    EXPECT_DOUBLE_EQ(tcp["tcpInfo"]["rtt"].get<double>(), 1.5);
+    EXPECT_DOUBLE_EQ(tcp["tcpInfo"]["rttvar"].get<double>(), 0.056);
+    EXPECT_EQ(tcp["tcpInfo"]["cwnd"], 10);
+    EXPECT_EQ(tcp["tcpInfo"]["retrans"], 2);
+    EXPECT_EQ(tcp["tcpInfo"]["bytesAcked"].get<uint64_t>(), 1ULL << 40);
+    EXPECT_EQ(tcp["tcpInfo"]["bytesReceived"], 20);
+    EXPECT_EQ(tcp["tcpInfo"]["bytesSent"], 30);
+    EXPECT_EQ(tcp["tcpInfo"]["congestion"], "bbr");
+    // Sockets without tcp_info or an interface have neither field.
+    EXPECT_FALSE(doc[0].contains("tcpInfo"));
+    EXPECT_FALSE(doc[0].contains("interface"));
+    EXPECT_EQ(doc[1]["src"]["addr"], "::");
+    EXPECT_EQ(doc[1]["src"]["version"], 6);
+    EXPECT_EQ(doc[1]["status"], "INACTIVE");
+  }
+}
+
+TEST(RenderJson, UnknownStateIsItsNumber) {
+  Snapshot snap = render_snapshot();
+  snap.sockets[0].state = 42;
+  auto doc = nlohmann::json::parse(structured(snap, {0}, OutputFormat::kJson));
+  EXPECT_EQ(doc[0]["status"], "42");
+}
+
+TEST(RenderYaml, BlockSequenceOfMappings) {
+  EXPECT_EQ(structured(render_snapshot(), {0, 1}, OutputFormat::kYaml),
+            "- runtime: {}\n"
+            "  k8s: {}\n"
+            "  netnsid: 4026531840\n"
+            "  protocol: TCP\n"
+            "  src:\n"
+            "    addr: 0.0.0.0\n"
+            "    version: 4\n"
+            "    kind: raw\n"
+            "    port: 80\n"
+            "  dst:\n"
+            "    addr: 0.0.0.0\n"
+            "    version: 4\n"
+            "    kind: raw\n"
+            "    port: 0\n"
+            "  status: LISTEN\n"
+            "  inodeNumber: 1234\n"
+            "  uid: 0\n"
+            "  rxQueue: 0\n"
+            "  txQueue: 0\n"
+            "  cookie: 0\n"
+            "- runtime: {}\n"
+            "  k8s: {}\n"
+            "  netnsid: 4026531840\n"
+            "  protocol: UDP\n"
+            "  src:\n"
+            "    addr: \"::\"\n"
+            "    version: 6\n"
+            "    kind: raw\n"
+            "    port: 53\n"
+            "  dst:\n"
+            "    addr: \"::\"\n"
+            "    version: 6\n"
+            "    kind: raw\n"
+            "    port: 0\n"
+            "  status: INACTIVE\n"
+            "  inodeNumber: 99\n"
+            "  uid: 0\n"
+            "  rxQueue: 0\n"
+            "  txQueue: 0\n"
+            "  cookie: 0\n");
+}
+
+TEST(RenderYaml, EmptyListIsBrackets) {
+  EXPECT_EQ(structured(render_snapshot(), {}, OutputFormat::kYaml), "[]\n");
+}
+
+TEST(RenderYaml, TcpInfoAndQuotedInterface) {
+  std::string yaml = structured(detailed_snapshot(), {2}, OutputFormat::kYaml);
+  std::string tail = yaml.substr(yaml.find("  cookie:"));
+  EXPECT_EQ(tail,
+            "  cookie: 18446744073709551615\n"
+            "  interface: \"veth\\\"0\\\\\\x01\"\n"
+            "  tcpInfo:\n"
+            "    rtt: 1.5\n"
+            "    rttvar: 0.056\n"
+            "    cwnd: 10\n"
+            "    retrans: 2\n"
+            "    bytesAcked: 1099511627776\n"
+            "    bytesReceived: 20\n"
+            "    bytesSent: 30\n"
+            "    congestion: bbr\n");
+}
+
+std::string yaml_interface(std::string_view name) {
+  Snapshot snap = render_snapshot();
+  snap.namespaces[0].interfaces = {{1, std::string(name)}};
+  snap.sockets[0].ifindex = 1;
+  std::string yaml = structured(snap, {0}, OutputFormat::kYaml);
+  size_t at = yaml.find("  interface: ");
+  if (at == std::string::npos) return "(none)";
+  size_t end = yaml.find('\n', at);
+  return yaml.substr(at + 13, end - at - 13);
+}
+
+TEST(RenderYaml, PlainOnlyWhatCannotReadAsAnythingElse) {
+  EXPECT_EQ(yaml_interface("eth0"), "eth0");
+  EXPECT_EQ(yaml_interface(""), "\"\"");
+  EXPECT_EQ(yaml_interface("br-1a2b.100"), "br-1a2b.100");
+  EXPECT_EQ(yaml_interface("10.0.0.1"), "10.0.0.1");  // several dots: a string to every reader
+  EXPECT_EQ(yaml_interface("1.5"), "\"1.5\"");
+  EXPECT_EQ(yaml_interface("42"), "\"42\"");
+  EXPECT_EQ(yaml_interface("1e3"), "\"1e3\"");
+  EXPECT_EQ(yaml_interface(".5"), "\".5\"");
+  EXPECT_EQ(yaml_interface("-1"), "\"-1\"");
+  EXPECT_EQ(yaml_interface("0x1f"), "\"0x1f\"");
+  for (const char* word : {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "True",
+                           "False", "TRUE", "FALSE", "Null", "NULL"}) {
+    EXPECT_EQ(yaml_interface(word), std::string("\"") + word + "\"") << word;
+  }
+  EXPECT_EQ(yaml_interface("a b"), "\"a b\"");
+  EXPECT_EQ(yaml_interface("fe80::1"), "\"fe80::1\"");
+  EXPECT_EQ(yaml_interface("x#y"), "\"x#y\"");
+}
+
+TEST(RenderYaml, Yaml11BooleansInAnyCaseAreQuoted) {
+  // YAML 1.1 readers (PyYAML, go-yaml v2) take all of these for booleans; interface names may
+  // be any of them ("ip link add NO type dummy").
+  for (const char* word : {"Yes", "YES", "No", "NO", "On", "ON", "Off", "OFF", "Y", "N"}) {
+    EXPECT_EQ(yaml_interface(word), std::string("\"") + word + "\"") << word;
+  }
+}
+
+TEST(RenderYaml, UnknownStateIsAQuotedNumber) {
+  Snapshot snap = render_snapshot();
+  snap.sockets[0].state = 42;
+  std::string yaml = structured(snap, {0}, OutputFormat::kYaml);
+  EXPECT_NE(yaml.find("\n  status: \"42\"\n"), std::string::npos) << yaml;
+}
+
+TEST(Render, ColumnsFormatUsesTheTable) {
+  std::string captured;
+  OutputSink sink(&captured);
+  RenderOptions options;
+  options.columns = columns({"protocol"});
+  options.headers = false;
+  render(render_snapshot(), {1, 0}, options, sink);
+  ASSERT_TRUE(sink.finish());
+  EXPECT_EQ(captured, "UDP\nTCP\n");
+}
+
+TEST(OutputSink, WritesToAFileDescriptor) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  {
+    OutputSink sink(fds[1]);
+    sink.append("hello ");
+    sink.append("world\n");
+    EXPECT_TRUE(sink.finish());
+    EXPECT_FALSE(sink.reader_gone());
+  }
+  char buf[64] = {};
+  ssize_t n = read(fds[0], buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "hello world\n");
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(OutputSink, ReaderGoneEndsQuietlyOtherErrorsAreReported) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);
+  auto old = signal(SIGPIPE, SIG_IGN);
+  OutputSink gone(fds[1]);
+  gone.append("x");
+  EXPECT_TRUE(gone.finish());
+  EXPECT_TRUE(gone.reader_gone());
+  signal(SIGPIPE, old);
+  close(fds[1]);
+
+  OutputSink bad(-1);
+  bad.append("x");
+  auto done = bad.finish();
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, EBADF);
+  EXPECT_EQ(done.error().context, "write output");
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -1,0 +1,181 @@
+// --sort: keys in turn, "-" for descending, addresses by bytes, ties in collection order.
+#include "select/sort.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "select_fixture.h"
+
+namespace socksnap {
+namespace {
+
+using test::make_socket;
+using Rows = std::vector<uint32_t>;
+
+// Row  proto  src                  inode
+//  0   TCP    10.0.0.10:80         5
+//  1   TCP    10.0.0.2:80          3
+//  2   TCP    [::1]:22             5
+//  3   TCP    9.255.255.255:443    2^64-1
+//  4   UDP    10.0.0.2:53          2^64-2
+//  5   TCP    10.0.0.2:8080        1
+//  6   TCP    [2001:db8::1]:1      0
+Snapshot sort_snapshot() {
+  Snapshot snap;
+  snap.sockets = {
+      make_socket(Protocol::kTcp, "10.0.0.10", 80, "0.0.0.0", 0, kTcpListen, 5),
+      make_socket(Protocol::kTcp, "10.0.0.2", 80, "0.0.0.0", 0, kTcpListen, 3),
+      make_socket(Protocol::kTcp, "::1", 22, "::", 0, kTcpListen, 5),
+      make_socket(Protocol::kTcp, "9.255.255.255", 443, "0.0.0.0", 0, kTcpEstablished,
+                  test::kMaxU64),
+      make_socket(Protocol::kUdp, "10.0.0.2", 53, "0.0.0.0", 0, kTcpClose, test::kMaxU64 - 1),
+      make_socket(Protocol::kTcp, "10.0.0.2", 8080, "0.0.0.0", 0, kTcpListen, 1),
+      make_socket(Protocol::kTcp, "2001:db8::1", 1, "::", 0, kTcpSynSent, 0),
+  };
+  return snap;
+}
+
+Rows sorted(const Snapshot& snap, std::string_view spec) {
+  auto keys = parse_sort(spec);
+  if (!keys) {
+    ADD_FAILURE() << spec << ": " << keys.error().message();
+    return {};
+  }
+  Rows rows(snap.sockets.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  sort_rows(snap, *keys, rows);
+  return rows;
+}
+
+TEST(ParseSort, KeysAndDirections) {
+  auto keys = parse_sort(" -src , DST,+inode");
+  ASSERT_TRUE(keys) << keys.error().message();
+  ASSERT_EQ(keys->size(), 3U);
+  EXPECT_EQ((*keys)[0].column->name, "src");
+  EXPECT_TRUE((*keys)[0].descending);
+  EXPECT_EQ((*keys)[1].column->name, "dst");
+  EXPECT_FALSE((*keys)[1].descending);
+  EXPECT_EQ((*keys)[2].column->name, "inode");
+  EXPECT_FALSE((*keys)[2].descending);
+}
+
+TEST(ParseSort, Errors) {
+  struct Case {
+    const char* spec;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"", "--sort '': empty column name"},
+      {"src,,dst", "--sort 'src,,dst': empty column name"},
+      {"-", "--sort '-': empty column name"},
+      {"src,", "--sort 'src,': empty column name"},
+      {"bogus", "--sort 'bogus': unknown column 'bogus' (socksnap --help lists them)"},
+      {"src,-bogus", "--sort 'src,-bogus': unknown column 'bogus' (socksnap --help lists them)"},
+  };
+  for (const auto& c : cases) {
+    auto keys = parse_sort(c.spec);
+    ASSERT_FALSE(keys) << c.spec;
+    EXPECT_EQ(keys.error().message(), c.message);
+  }
+}
+
+TEST(DefaultHostSort, NetnsProtocolSrcDst) {
+  auto keys = default_host_sort();
+  ASSERT_EQ(keys.size(), 4U);
+  const char* names[] = {"netns", "protocol", "src", "dst"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(keys[i].column->name, names[i]);
+    EXPECT_FALSE(keys[i].descending);
+  }
+}
+
+TEST(SortRows, AddressesByBytesV4BeforeV6ThenPort) {
+  Snapshot snap = sort_snapshot();
+  // Text order would put r/10.0.0.10 before r/10.0.0.2 and r/9... after both.
+  EXPECT_EQ(sorted(snap, "src"), (Rows{3, 4, 1, 5, 0, 2, 6}));
+  EXPECT_EQ(sorted(snap, "-src"), (Rows{6, 2, 0, 5, 1, 4, 3}));
+}
+
+TEST(SortRows, AddressColumnIgnoresThePort) {
+  Snapshot snap = sort_snapshot();
+  // 10.0.0.2 three times (rows 1, 4, 5): ties keep collection order.
+  EXPECT_EQ(sorted(snap, "src.addr"), (Rows{3, 1, 4, 5, 0, 2, 6}));
+  EXPECT_EQ(sorted(snap, "src.addr,-src.port"), (Rows{3, 5, 1, 4, 0, 2, 6}));
+}
+
+TEST(SortRows, MultipleKeys) {
+  Snapshot snap = sort_snapshot();
+  // TCP first; within it, ports descending; rows 0 and 1 tie on port 80 and stay in order.
+  EXPECT_EQ(sorted(snap, "protocol,-src.port"), (Rows{5, 3, 0, 1, 2, 6, 4}));
+}
+
+TEST(SortRows, TiesKeepCollectionOrderInBothDirections) {
+  Snapshot snap = sort_snapshot();
+  EXPECT_EQ(sorted(snap, "protocol"), (Rows{0, 1, 2, 3, 5, 6, 4}));
+  EXPECT_EQ(sorted(snap, "-protocol"), (Rows{4, 0, 1, 2, 3, 5, 6}));
+  EXPECT_EQ(sorted(snap, "dst.port"), (Rows{0, 1, 2, 3, 4, 5, 6}));
+}
+
+TEST(SortRows, IntegersExactlyAtTheTopOfTheRange) {
+  Snapshot snap = sort_snapshot();
+  EXPECT_EQ(sorted(snap, "inode"), (Rows{6, 5, 1, 0, 2, 4, 3}));
+  EXPECT_EQ(sorted(snap, "-inode"), (Rows{3, 4, 0, 2, 1, 5, 6}));
+}
+
+TEST(SortRows, StatusByItsText) {
+  Snapshot snap = sort_snapshot();
+  // ESTABLISHED (3), INACTIVE (4), LISTEN (0, 1, 2, 5), SYN_SENT (6)
+  EXPECT_EQ(sorted(snap, "status"), (Rows{3, 4, 0, 1, 2, 5, 6}));
+}
+
+TEST(SortRows, EmptyCellsFirstAscendingLastDescending) {
+  Snapshot snap = test::select_snapshot();  // rows 0 and 1 have rtt 1.5 and 0.017 ms
+  EXPECT_EQ(sorted(snap, "rtt"), (Rows{2, 3, 4, 5, 1, 0}));
+  EXPECT_EQ(sorted(snap, "-rtt"), (Rows{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(sorted(snap, "-cwnd,src.port"), (Rows{1, 0, 5, 3, 4, 2}));
+}
+
+TEST(SortRows, TiesKeepCollectionOrderInLargeSnapshots) {
+  // Enough rows that an unstable sort would reorder ties (insertion sort is stable on few).
+  Snapshot snap;
+  for (uint64_t i = 0; i < 200; ++i) {
+    snap.sockets.push_back(make_socket(i % 3 == 0 ? Protocol::kUdp : Protocol::kTcp, "10.0.0.1",
+                                       static_cast<uint16_t>(i % 5), "0.0.0.0", 0, kTcpListen, i));
+  }
+  auto keys = parse_sort("-protocol,src.port");
+  ASSERT_TRUE(keys);
+  Rows rows(snap.sockets.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  sort_rows(snap, *keys, rows);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const SocketRecord& a = snap.sockets[rows[i - 1]];
+    const SocketRecord& b = snap.sockets[rows[i]];
+    if (a.protocol == b.protocol && a.src_port == b.src_port) {
+      EXPECT_LT(a.inode, b.inode) << "ties out of collection order at " << i;
+    } else if (a.protocol == b.protocol) {
+      EXPECT_LT(a.src_port, b.src_port) << i;
+    } else {
+      EXPECT_EQ(a.protocol, Protocol::kUdp) << i;  // descending: UDP before TCP
+    }
+  }
+}
+
+TEST(SortRows, NoKeysLeavesRowsAlone) {
+  Snapshot snap = sort_snapshot();
+  Rows rows = {6, 2, 4};
+  sort_rows(snap, {}, rows);
+  EXPECT_EQ(rows, (Rows{6, 2, 4}));
+}
+
+TEST(SortRows, OnlyTheGivenRowsAreSorted) {
+  Snapshot snap = sort_snapshot();
+  Rows rows = {6, 0, 1};
+  auto keys = parse_sort("src");
+  ASSERT_TRUE(keys);
+  sort_rows(snap, *keys, rows);
+  EXPECT_EQ(rows, (Rows{1, 0, 6}));
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -1,6 +1,7 @@
 // nldump_floor: the floor for socksnap's collect stage. For every namespace given it sends
 // the same sock_diag requests socksnap sends (src/collect/diag_dump.cpp):
-//   1. TCPDIAG_GETSOCK, struct inet_diag_req, AF_UNSPEC, all states   (TCP, IPv4 + IPv6)
+//   1. TCPDIAG_GETSOCK, struct inet_diag_req, AF_UNSPEC, all states but TCP_BOUND_INACTIVE
+//      (TCP, IPv4 + IPv6; socksnap, like ss, asks for bound-only sockets only on request)
 //   2. SOCK_DIAG_BY_FAMILY, struct inet_diag_req_v2, AF_INET,  UDP, all states
 //   3. SOCK_DIAG_BY_FAMILY, struct inet_diag_req_v2, AF_INET6, UDP, all states
 // and reads every reply datagram into a 64 KiB buffer, looking at nothing but the netlink
@@ -71,7 +72,7 @@ static int dump_ns(int nl, char* buf, uint32_t* seq, long* msgs, long* bytes) {
   tcp.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   tcp.h.nlmsg_seq = ++*seq;
   tcp.r.idiag_family = AF_UNSPEC;
-  tcp.r.idiag_states = 0xffffffffU;
+  tcp.r.idiag_states = 0xffffffffU & ~(1U << 13);  // no TCP_BOUND_INACTIVE, as socksnap
   if (send_req(nl, &tcp, sizeof tcp) < 0 || drain(nl, buf, msgs, bytes) < 0) return -1;
 
   for (int i = 0; i < 2; ++i) {

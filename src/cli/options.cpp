@@ -46,7 +46,9 @@ std::string footer() {
       "{}\n"
       "Default columns: netns,protocol,src,dst,status. Default sort: netns,protocol,src,dst.\n"
       "Endpoints print as r/ADDR:PORT, IPv6 in brackets. UDP sockets are ACTIVE when\n"
-      "connected, INACTIVE when not; an unknown state prints as its number.\n"
+      "connected, INACTIVE when not; an unknown state prints as its number. TCP sockets\n"
+      "only bound (not listening or connected) show as CLOSE, with --bound-inactive or\n"
+      "-F status:CLOSE.\n"
       "\n"
       "Filters (-F COL:VALUE, repeatable, all must match): COL:VALUE equal, COL:!VALUE not\n"
       "equal, COL:>=N, COL:>N, COL:<=N, COL:<N, COL:~REGEX contains a match (POSIX extended),\n"
@@ -90,8 +92,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.set_version_flag("--version", SOCKSNAP_VERSION);
   app.get_formatter()->column_width(34);
 
-  app.add_option("--protocol,--proto", o.protocol, "all, tcp or udp (default: all)")
-      ->transform(CLI::IsMember({"all", "tcp", "udp"}, CLI::ignore_case))
+  app.add_option("--protocol,--proto", o.protocol, "all, tcp, udp or udplite (default: all)")
+      ->transform(CLI::IsMember({"all", "tcp", "udp", "udplite"}, CLI::ignore_case))
       ->option_text("PROTO");
   app.add_option("--netns", o.netns, "Only this network namespace (repeatable)")
       ->allow_extra_args(false)
@@ -107,6 +109,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--no-headers", o.no_headers, "Print no header line");
   app.add_flag("--tcp-info", o.tcp_info,
                "Also read TCP internals (rtt, cwnd, retrans, bytes, ...)");
+  app.add_flag("--bound-inactive", o.bound_inactive,
+               "Also read TCP sockets only bound (as ss -B)");
   app.add_option("--host-root", o.host_root, "Where the host's / is mounted (default: /)")
       ->option_text("DIR");
   app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
@@ -143,6 +147,8 @@ Result<Plan> make_plan(const Options& options) {
   Plan plan;
   plan.request.tcp = options.protocol == "all" || options.protocol == "tcp";
   plan.request.udp = options.protocol == "all" || options.protocol == "udp";
+  plan.request.udplite = options.protocol == "all" || options.protocol == "udplite";
+  if (options.bound_inactive) plan.request.tcp_states |= kBoundInactiveState;
 
   for (const auto& spec : options.filters) {
     auto filter = parse_filter(spec);

@@ -23,6 +23,7 @@ struct Options {
   bool quiet = false;
   bool verbose = false;
   bool tcp_info = false;
+  bool bound_inactive = false;
   unsigned jobs = 0;        // 0: one per CPU
   std::string record_dump;  // hidden: write raw kernel replies here
   std::string replay_dump;  // hidden: read them from here instead of the kernel

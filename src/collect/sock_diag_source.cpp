@@ -6,8 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 
+#include "collect/socket_counts.h"
 #include "discover/netns_handle.h"
 #include "util/sys.h"
 #include "util/unique_fd.h"
@@ -107,41 +109,55 @@ Result<void> SockDiagSource::dump_tcp(int fd, uint64_t netns, const CollectReque
   return dump(fd, netns, DumpKind::kTcp6, request.tcp_states, request, out, warnings);
 }
 
-Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const CollectRequest& request,
+Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns,
+                                                 const CollectRequest& request,
                                                  Warnings& warnings) {
   auto handle = NetnsHandle::open(ns);
   if (!handle) return handle.error();
   UniqueFd fd;
+  std::optional<SocketCounts> counts;
   {
     auto entry = NetnsEntry::enter(*handle);
     if (!entry) return entry.error();
     fd.reset(sys().socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG));
     if (!fd.valid()) return system_error("open a sock_diag socket");
+    counts = read_socket_counts();
   }
   if (recorder_ != nullptr) recorder_->add_namespace(ns.inode, ns.source);
 
+  // A dump walks the host's whole table even for a namespace with nothing in it: skip the
+  // protocols the namespace's counters say it has none of. Bound-only TCP sockets are not
+  // counted, so asking for them always dumps.
+  auto has = [&](uint64_t count) { return !counts || count > 0; };
+  bool tcp = request.tcp && ((request.tcp_states & kBoundInactiveState) != 0 ||
+                             has(counts ? counts->tcp + counts->tcp6 + counts->time_wait : 0));
   NamespaceSockets out;
-  if (request.tcp) {
+  if (counts) out.sockets.reserve(counts->total());
+  if (counts && request.tcp_info) out.tcp_info.reserve(counts->total());
+  if (tcp) {
     if (auto done = dump_tcp(fd.get(), ns.inode, request, out, warnings); !done) {
       return done.error();
     }
   }
-  if (request.udp) {
-    for (DumpKind kind : {DumpKind::kUdp4, DumpKind::kUdp6}) {
-      if (auto done = dump(fd.get(), ns.inode, kind, request.udp_states, request, out, warnings);
-          !done) {
-        return done.error();
-      }
-    }
-  }
-  if (request.udplite && udplite_works_.load(std::memory_order_relaxed)) {
-    for (DumpKind kind : {DumpKind::kUdpLite4, DumpKind::kUdpLite6}) {
-      auto done = dump(fd.get(), ns.inode, kind, request.udp_states, request, out, warnings);
-      if (done) continue;
-      if (!is_unsupported_request(done.error())) return done.error();
-      udplite_works_.store(false, std::memory_order_relaxed);
-      break;
-    }
+  struct Wanted {
+    bool asked;
+    uint64_t count;
+    DumpKind kind;
+  };
+  const Wanted udp[] = {
+      {request.udp, counts ? counts->udp : 0, DumpKind::kUdp4},
+      {request.udp, counts ? counts->udp6 : 0, DumpKind::kUdp6},
+      {request.udplite, counts ? counts->udplite : 0, DumpKind::kUdpLite4},
+      {request.udplite, counts ? counts->udplite6 : 0, DumpKind::kUdpLite6},
+  };
+  for (const Wanted& w : udp) {
+    if (!w.asked || !has(w.count)) continue;
+    bool lite = dump_protocol(w.kind) == Protocol::kUdpLite;
+    if (lite && !udplite_works_.load(std::memory_order_relaxed)) continue;
+    auto done = dump(fd.get(), ns.inode, w.kind, request.udp_states, request, out, warnings);
+    if (done) continue;
+    if (!lite || !is_unsupported_request(done.error())) return done.error();
+    udplite_works_.store(false, std::memory_order_relaxed);
   }
   resolve_interface_names(ns, out);
   return out;

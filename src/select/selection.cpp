@@ -34,7 +34,13 @@ void push_down(const Selection& selection, CollectRequest& request) {
       // An unknown state shows as its number, and "status:13" must still find it.
       auto number = parse_int<uint8_t>(f.value);
       uint32_t by_number = number && *number < 32 ? 1U << *number : 0;
-      request.tcp_states &= states_named(Protocol::kTcp, f.value) | by_number;
+      uint32_t named = states_named(Protocol::kTcp, f.value) | by_number;
+      // Bound-only sockets show as CLOSE: asking for CLOSE asks for them.
+      if ((named & (1U << kTcpClose)) != 0) {
+        named |= kBoundInactiveState;
+        request.tcp_states |= kBoundInactiveState;
+      }
+      request.tcp_states &= named;
       request.udp_states &= states_named(Protocol::kUdp, f.value) | by_number;
       if (request.tcp_states == 0) request.tcp = false;
       if (request.udp_states == 0) {

@@ -34,7 +34,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"-F", "src:~("}, "filter 'src:~(': bad regular expression: Unmatched ( or \\("},
         BadInput{{"--sort", "src,bogus"},
                  "--sort 'src,bogus': unknown column 'bogus' (socksnap --help lists them)"},
-        BadInput{{"--protocol", "sctp"}, "--protocol: sctp not in {all,tcp,udp}"},
+        BadInput{{"--protocol", "sctp"}, "--protocol: sctp not in {all,tcp,udp,udplite}"},
         BadInput{{"--netns", "/nonexistent"},
                  "--netns open /nonexistent: No such file or directory"},
         BadInput{{"--netns", "/etc/hostname"}, "--netns /etc/hostname is not a network namespace"},

@@ -1,5 +1,6 @@
 // The real socksnap binary against sockets this test makes in namespaces it owns.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -300,6 +301,57 @@ TEST(Snapshot, SynRecvShowsTheListenerPortInHostOrder) {
   EXPECT_EQ(rows[0]["src"]["port"], 8443);
   EXPECT_EQ(rows[0]["dst"]["port"], local_port(held[0]));
   EXPECT_EQ(rows[0]["inodeNumber"], 0);
+}
+
+TEST(Snapshot, BoundOnlyTcpSocketsOnlyWhenAskedFor) {
+  TestNetns ns;
+  std::vector<UniqueFd> held;
+  uint64_t bound_inode = 0;
+  ns.run_inside([&] {
+    held.push_back(tcp_listen("127.0.0.1", 8500));
+    UniqueFd bound(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(8501);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(bound.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    bound_inode = socket_inode(bound);
+    held.push_back(std::move(bound));
+  });
+  std::string listener = expect_row("TCP", "127.0.0.1", 8500, "0.0.0.0", 0, "LISTEN", 4,
+                                    socket_inode(held[0]));
+  std::string bound = expect_row("TCP", "127.0.0.1", 8501, "0.0.0.0", 0, "CLOSE", 4, bound_inode);
+
+  auto plain = run_socksnap({"--netns", ns.path(), "-o", "json"});
+  EXPECT_EQ(described(rows_of(plain.out, ns.inode())), std::vector<std::string>{listener});
+  auto asked = run_socksnap({"--netns", ns.path(), "--bound-inactive", "-o", "json"});
+  EXPECT_EQ(described(rows_of(asked.out, ns.inode())), sorted({listener, bound}));
+  auto close = run_socksnap({"--netns", ns.path(), "-F", "status:CLOSE", "-o", "json"});
+  EXPECT_EQ(described(rows_of(close.out, ns.inode())), std::vector<std::string>{bound});
+}
+
+TEST(Snapshot, UdpLiteSocketsAreReported) {
+  TestNetns ns;
+  std::vector<UniqueFd> held;
+  ns.run_inside([&] {
+    UniqueFd lite(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDPLITE));
+    if (!lite.valid()) GTEST_SKIP() << "no UDP-Lite in this kernel";
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(8600);
+    a.sin6_addr = in6addr_loopback;
+    ASSERT_EQ(::bind(lite.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    held.push_back(std::move(lite));
+  });
+  if (held.empty()) return;
+  std::string row = expect_row("UDPLITE", "::1", 8600, "::", 0, "INACTIVE", 6,
+                               socket_inode(held[0]));
+  auto all = run_socksnap({"--netns", ns.path(), "-o", "json"});
+  EXPECT_EQ(described(rows_of(all.out, ns.inode())), std::vector<std::string>{row});
+  auto udp = run_socksnap({"--netns", ns.path(), "--protocol", "udp", "-o", "json"});
+  EXPECT_TRUE(rows_of(udp.out, ns.inode()).empty());
+  auto lite = run_socksnap({"--netns", ns.path(), "--protocol", "udplite", "-o", "json"});
+  EXPECT_EQ(described(rows_of(lite.out, ns.inode())), std::vector<std::string>{row});
 }
 
 TEST(Snapshot, BindMountedNamespaceWithNoProcessAndNoOpenSocket) {

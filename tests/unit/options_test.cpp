@@ -164,8 +164,9 @@ TEST(MakePlan, Defaults) {
   Plan p = plan_of({});
   EXPECT_TRUE(p.request.tcp);
   EXPECT_TRUE(p.request.udp);
-  EXPECT_FALSE(p.request.udplite);
-  EXPECT_EQ(p.request.tcp_states, kAllStates);
+  EXPECT_TRUE(p.request.udplite);
+  EXPECT_EQ(p.request.tcp_states, kDefaultTcpStates);
+  EXPECT_EQ(p.request.tcp_states & kBoundInactiveState, 0U);
   EXPECT_EQ(p.request.udp_states, kAllStates);
   EXPECT_FALSE(p.request.tcp_info);
   EXPECT_TRUE(p.selection.filters.empty());
@@ -208,8 +209,27 @@ TEST(MakePlan, OnlyEqualityIsPushedDown) {
   Plan p = plan_of({"-F", "status:!LISTEN", "-F", "status:~LISTEN", "-F", "protocol:!UDP"});
   EXPECT_TRUE(p.request.tcp);
   EXPECT_TRUE(p.request.udp);
-  EXPECT_EQ(p.request.tcp_states, kAllStates);
+  EXPECT_EQ(p.request.tcp_states, kDefaultTcpStates);
   EXPECT_EQ(p.request.udp_states, kAllStates);
+}
+
+TEST(MakePlan, BoundInactiveSocketsOnlyWhenAskedFor) {
+  EXPECT_EQ(plan_of({"--bound-inactive"}).request.tcp_states, kAllStates);
+  // Bound-only sockets show as CLOSE, so a filter on CLOSE asks the kernel for them.
+  Plan close = plan_of({"-F", "status:CLOSE"});
+  EXPECT_EQ(close.request.tcp_states, (1U << kTcpClose) | kBoundInactiveState);
+  EXPECT_FALSE(close.request.udp);  // no UDP socket shows as CLOSE
+  Plan listen = plan_of({"--bound-inactive", "-F", "status:LISTEN"});
+  EXPECT_EQ(listen.request.tcp_states, 1U << kTcpListen);
+}
+
+TEST(MakePlan, ProtocolChoosesUdpLiteToo) {
+  EXPECT_TRUE(plan_of({"--protocol", "all"}).request.udplite);
+  EXPECT_FALSE(plan_of({"--protocol", "udp"}).request.udplite);
+  Plan lite = plan_of({"--proto", "UDPLite"});
+  EXPECT_FALSE(lite.request.tcp);
+  EXPECT_FALSE(lite.request.udp);
+  EXPECT_TRUE(lite.request.udplite);
 }
 
 TEST(MakePlan, ProtocolUdpFilterTurnsTcpOff) {

@@ -9,6 +9,7 @@
 #include "collect/sock_diag_source.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ struct FakeKernel {
   int recv_calls = 0;
   int socket_calls = 0;
   int netlink_fd = -1;
+  std::map<std::string, std::string> files;  // paths that open as files with this content
 };
 
 FakeKernel* g_kernel = nullptr;
@@ -77,6 +79,15 @@ int fake_open(const char* path, int flags) {
     }
     int fd = ::open(path, flags | O_CLOEXEC);
     if (fd >= 0) g_kernel->fake_fds.erase(fd);
+    return fd;
+  }
+  if (auto file = g_kernel->files.find(p); file != g_kernel->files.end()) {
+    int fd = ::memfd_create("fake", MFD_CLOEXEC);
+    if (::write(fd, file->second.data(), file->second.size()) !=
+        static_cast<ssize_t>(file->second.size())) {
+      return -1;
+    }
+    ::lseek(fd, 0, SEEK_SET);
     return fd;
   }
   auto it = g_kernel->paths.find(p);
@@ -686,6 +697,99 @@ TEST_F(SockDiagSourceDeathTest, FailingToReturnHomeAborts) {
   SockDiagSource source;
   EXPECT_DEATH((void)source.collect(ref_, CollectRequest{}, warnings_),
                "cannot return to the original network namespace");
+}
+
+// The namespace's own counters (read from inside it) decide which dumps are worth their walk
+// of the host-wide tables.
+class SocketCountsTest : public SockDiagSourceTest {
+ protected:
+  void counts(const std::string& v4, const std::string& v6) {
+    kernel_.files["/proc/thread-self/net/sockstat"] = v4;
+    kernel_.files["/proc/thread-self/net/sockstat6"] = v6;
+  }
+  std::vector<std::pair<uint8_t, uint8_t>> dumps() const {  // (family, protocol) of each request
+    std::vector<std::pair<uint8_t, uint8_t>> out;
+    for (const auto& r : kernel_.requests) out.emplace_back(r.family, r.protocol);
+    return out;
+  }
+  static CollectRequest everything() {
+    CollectRequest r;
+    r.udplite = true;
+    return r;
+  }
+};
+
+constexpr const char* kNoV6 = "TCP6: inuse 0\nUDP6: inuse 0\nUDPLITE6: inuse 0\n";
+
+TEST_F(SocketCountsTest, ProtocolsWithNoSocketsAreNotDumped) {
+  counts("TCP: inuse 2 orphan 0 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n",
+         kNoV6);
+  reply(tcp_sockets({1000, 1001}));
+  reply_done();
+  SockDiagSource source;
+  auto got = source.collect(ref_, everything(), warnings_);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(src_ports(*got), (std::vector<uint16_t>{1000, 1001}));
+  ASSERT_EQ(kernel_.requests.size(), 1U);  // the TCP dump only
+  EXPECT_EQ(kernel_.requests[0].type, TCPDIAG_GETSOCK);
+}
+
+TEST_F(SocketCountsTest, AnEmptyNamespaceCostsNoDumpAtAll) {
+  counts("TCP: inuse 0 orphan 3 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n",
+         kNoV6);
+  SockDiagSource source;
+  auto got = source.collect(ref_, everything(), warnings_);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_TRUE(got->sockets.empty());
+  EXPECT_TRUE(kernel_.requests.empty());
+}
+
+TEST_F(SocketCountsTest, TimeWaitAloneStillNeedsTheTcpDump) {
+  counts("TCP: inuse 0 orphan 0 tw 1 alloc 9 mem 1\nUDP: inuse 0 mem 0\n", kNoV6);
+  reply(tcp_sockets({1000}));
+  reply_done();
+  SockDiagSource source;
+  auto got = source.collect(ref_, everything(), warnings_);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(src_ports(*got), (std::vector<uint16_t>{1000}));
+  EXPECT_EQ(kernel_.requests.size(), 1U);
+}
+
+TEST_F(SocketCountsTest, BoundOnlySocketsAreNotCountedSoAskingForThemDumps) {
+  counts("TCP: inuse 0 orphan 0 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\n", kNoV6);
+  reply_done();
+  CollectRequest request = everything();
+  request.tcp_states |= kBoundInactiveState;
+  SockDiagSource source;
+  auto got = source.collect(ref_, request, warnings_);
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_EQ(kernel_.requests.size(), 1U);
+  EXPECT_EQ(kernel_.requests[0].type, TCPDIAG_GETSOCK);
+}
+
+TEST_F(SocketCountsTest, EachUdpFamilyIsDumpedOnlyWhenItHasSockets) {
+  counts("TCP: inuse 0 orphan 0 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n",
+         "TCP6: inuse 0\nUDP6: inuse 1\nUDPLITE6: inuse 2\n");
+  Reply udp6;
+  udp6.socket(diag_msg(AF_INET6, kTcpClose, "::", 53, "::", 0, 7)).done();
+  reply(udp6);
+  reply_done();  // UDP-Lite over IPv6: no socket after all (it closed meanwhile)
+  SockDiagSource source;
+  auto got = source.collect(ref_, everything(), warnings_);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(dumps(), (std::vector<std::pair<uint8_t, uint8_t>>{{AF_INET6, IPPROTO_UDP},
+                                                                {AF_INET6, IPPROTO_UDPLITE}}));
+  ASSERT_EQ(got->sockets.size(), 1U);
+  EXPECT_EQ(got->sockets[0].protocol, Protocol::kUdp);
+}
+
+TEST_F(SocketCountsTest, UnreadableCountersMeanDumpEverything) {
+  // No sockstat files (the fake open says ENOENT): every asked-for dump is made.
+  for (int i = 0; i < 5; ++i) reply_done();
+  SockDiagSource source;
+  auto got = source.collect(ref_, everything(), warnings_);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(kernel_.requests.size(), 5U);  // TCP, UDP v4/v6, UDP-Lite v4/v6
 }
 
 }  // namespace

@@ -109,8 +109,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--no-headers", o.no_headers, "Print no header line");
   app.add_flag("--tcp-info", o.tcp_info,
                "Also read TCP internals (rtt, cwnd, retrans, bytes, ...)");
-  app.add_flag("--bound-inactive", o.bound_inactive,
-               "Also read TCP sockets only bound (as ss -B)");
+  app.add_flag("--bound-inactive", o.bound_inactive, "Also read TCP sockets only bound (as ss -B)");
   app.add_option("--host-root", o.host_root, "Where the host's / is mounted (default: /)")
       ->option_text("DIR");
   app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")

@@ -145,8 +145,10 @@ int run(const Options& options) {
   }
   auto collected = std::chrono::steady_clock::now();
 
-  std::vector<uint32_t> rows = select_rows(outcome.snapshot, plan->selection);
+  std::vector<uint32_t> rows = select_rows(outcome.snapshot, plan->selection, jobs);
+  auto selected = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
+  plan->render.threads = jobs;
   render(outcome.snapshot, rows, plan->render, out);
   auto written = out.finish();
 
@@ -158,12 +160,13 @@ int run(const Options& options) {
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     std::fprintf(stderr,
                  "socksnap: source: %.*s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
-                 "shown; collected in %.1f ms with %zu threads, printed in %.1f ms\n",
+                 "shown; collected in %.1f ms with %zu threads, filtered and sorted in %.1f ms, "
+                 "printed in %.1f ms\n",
                  static_cast<int>(source->name().size()), source->name().data(),
                  outcome.snapshot.namespaces.size(), outcome.failed,
                  outcome.snapshot.sockets.size(), rows.size(), ms(collected - started),
-                 std::min<size_t>(jobs, namespaces.size()),
-                 ms(std::chrono::steady_clock::now() - collected));
+                 std::min<size_t>(jobs, namespaces.size()), ms(selected - collected),
+                 ms(std::chrono::steady_clock::now() - selected));
   }
   if (!written) throw Fatal{kExitFailure, written.error().message()};
   return 0;

@@ -12,10 +12,12 @@ namespace socksnap {
 CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketSource& source,
                                 const CollectRequest& request, unsigned jobs, Warnings& warnings) {
   std::vector<std::optional<Result<NamespaceSockets>>> results(namespaces.size());
+  CollectRequest asked = request;
+  asked.parse_in_parallel = namespaces.size() < jobs;
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next.fetch_add(1); i < namespaces.size(); i = next.fetch_add(1)) {
-      results[i].emplace(source.collect(namespaces[i], request, warnings));
+      results[i].emplace(source.collect(namespaces[i], asked, warnings));
     }
   };
   size_t threads = std::min<size_t>(std::max(1U, jobs), namespaces.size());
@@ -37,7 +39,13 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
   Snapshot& snap = outcome.snapshot;
   snap.sockets.reserve(total);
   if (request.tcp_info) snap.tcp_info.reserve(total);
-  for (size_t i = 0; i < namespaces.size(); ++i) {
+  // Merged in inode order, and each namespace's sockets protocol by protocol (TCP, UDP,
+  // UDP-Lite): the default sort's first two keys then hold without sorting.
+  std::vector<size_t> order(namespaces.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return namespaces[a].inode < namespaces[b].inode; });
+  for (size_t i : order) {
     const NetnsRef& ns = namespaces[i];
     Result<NamespaceSockets>& r = *results[i];
     if (!r) {

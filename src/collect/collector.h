@@ -1,5 +1,6 @@
-// Collects every namespace's sockets in parallel worker threads and merges them in
-// namespace order into one snapshot. A namespace that fails is skipped with a warning.
+// Collects every namespace's sockets in parallel worker threads and merges them into one
+// snapshot, ordered by namespace inode, then by protocol as the source reported them (TCP, UDP,
+// UDP-Lite). A namespace that fails is skipped with a warning.
 #pragma once
 
 #include <vector>

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "collect/dump_pipeline.h"
 #include "collect/socket_counts.h"
 #include "discover/netns_handle.h"
 #include "util/sys.h"
@@ -61,24 +62,34 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
         !sent) {
       return sent;
     }
-    ChunkSupplier next = [&]() -> Result<std::span<const uint8_t>> {
+    ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
       while (true) {
-        ssize_t n = sys().recv(fd, buffer.data(), buffer.size(), MSG_TRUNC);
+        ssize_t n = sys().recv(fd, into.data(), into.size(), MSG_TRUNC);
         if (n >= 0) {
-          if (static_cast<size_t>(n) > buffer.size()) {
+          if (static_cast<size_t>(n) > into.size()) {
             return system_error("sock_diag reply larger than the receive buffer", EMSGSIZE);
           }
-          std::span<const uint8_t> chunk(buffer.data(), static_cast<size_t>(n));
+          auto length = static_cast<size_t>(n);
           if (recorder_ != nullptr) {
-            recorder_->add_chunk(netns, kind, static_cast<uint8_t>(attempt), chunk);
+            recorder_->add_chunk(netns, kind, static_cast<uint8_t>(attempt), into.first(length));
           }
-          return chunk;
+          return length;
         }
         if (errno == EINTR) continue;
         return system_error("receive sock_diag reply");
       }
     };
-    auto interrupted = read_dump(next, ctx, out);
+    Result<bool> interrupted = false;
+    if (request.parse_in_parallel) {
+      interrupted = read_dump_pipelined(receive, kReceiveBufferSize, ctx, out);
+    } else {
+      ChunkSupplier next = [&]() -> Result<std::span<const uint8_t>> {
+        auto length = receive(std::span(buffer));
+        if (!length) return length.error();
+        return std::span<const uint8_t>(buffer.data(), *length);
+      };
+      interrupted = read_dump(next, ctx, out);
+    }
     if (!interrupted) {
       truncate_to(out, mark);
       return interrupted.error();
@@ -109,8 +120,7 @@ Result<void> SockDiagSource::dump_tcp(int fd, uint64_t netns, const CollectReque
   return dump(fd, netns, DumpKind::kTcp6, request.tcp_states, request, out, warnings);
 }
 
-Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns,
-                                                 const CollectRequest& request,
+Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const CollectRequest& request,
                                                  Warnings& warnings) {
   auto handle = NetnsHandle::open(ns);
   if (!handle) return handle.error();

@@ -14,8 +14,7 @@ namespace socksnap {
 namespace {
 
 // The number after `key` on the line that starts with `label`, e.g. ("TCP:", "tw").
-std::optional<uint64_t> field(std::string_view text, std::string_view label,
-                              std::string_view key) {
+std::optional<uint64_t> field(std::string_view text, std::string_view label, std::string_view key) {
   for (std::string_view line : split(text, '\n')) {
     std::vector<std::string_view> words;
     for (std::string_view w : split(line, ' ')) {

@@ -30,6 +30,9 @@ struct CollectRequest {
   uint32_t tcp_states = kDefaultTcpStates;  // bit N = TCP state N
   uint32_t udp_states = kAllStates;
   bool tcp_info = false;  // tcp_info and the congestion algorithm
+  // How, not what: parse replies on a second thread while the kernel makes the next ones. The
+  // collector sets it when there are fewer namespaces than threads to read them with.
+  bool parse_in_parallel = false;
 };
 
 // The sockets of one network namespace.

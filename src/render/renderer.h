@@ -16,11 +16,14 @@ struct RenderOptions {
   OutputFormat format = OutputFormat::kColumns;
   std::vector<const Column*> columns;  // for kColumns
   bool headers = true;
+  unsigned threads = 1;  // for large outputs
 };
 
-// Aligned columns, two spaces apart, widths fitted to the widest cell.
+// Aligned columns, two spaces apart, widths fitted to the widest cell. Large tables are
+// formatted on up to `threads` threads.
 void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                  const std::vector<const Column*>& columns, bool headers, OutputSink& out);
+                  const std::vector<const Column*>& columns, bool headers, OutputSink& out,
+                  unsigned threads = 1);
 
 // One array of objects with the gadget's field names (json, jsonpretty) or the same as YAML.
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,

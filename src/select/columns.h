@@ -31,11 +31,16 @@ struct Column {
   // Numeric columns: the value, or nullopt for an empty cell. long double holds every uint64_t
   // exactly (inodes and cookies) as well as fractional milliseconds.
   std::optional<long double> (*number)(const Snapshot& snap, size_t row);
-  // Optional natural order for --sort (addresses by bytes, not by text); <0, 0, >0.
-  int (*compare)(const Snapshot& snap, size_t a, size_t b);
+  // The column's order for --sort as `key_words` 64-bit words compared in turn, unsigned
+  // (addresses by bytes, not by text; empty cells first). Sorting by such keys needs no access
+  // to the records, which is what makes large sorts fast. nullptr: numbers, else text.
+  void (*sort_key)(const Snapshot& snap, size_t row, uint64_t* words);
+  uint8_t key_words;
 
   bool right_aligned() const { return kind != ValueKind::kText; }
 };
+
+inline constexpr size_t kMaxKeyWords = 3;
 
 const std::vector<Column>& all_columns();
 const Column* find_column(std::string_view name);  // case-insensitive; nullptr when unknown

@@ -5,7 +5,8 @@
 
 namespace socksnap {
 
-std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selection) {
+std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selection,
+                                  unsigned threads) {
   std::vector<uint32_t> rows;
   rows.reserve(snap.sockets.size());
   fmt::memory_buffer scratch;
@@ -19,7 +20,7 @@ std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selecti
     }
     if (keep) rows.push_back(static_cast<uint32_t>(i));
   }
-  sort_rows(snap, selection.sort, rows);
+  sort_rows(snap, selection.sort, rows, threads);
   return rows;
 }
 

@@ -16,7 +16,8 @@ struct Selection {
   std::vector<SortKey> sort;
 };
 
-std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selection);
+std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selection,
+                                  unsigned threads = 1);
 
 // Narrows `request` to what `selection` can ever show: "status:LISTEN" asks the kernel only for
 // listeners, "protocol:UDP" skips the TCP dump. The filters still run afterwards.

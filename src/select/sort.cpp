@@ -1,16 +1,33 @@
 #include "select/sort.h"
 
 #include <algorithm>
+#include <array>
+#include <functional>
+#include <span>
 #include <string>
+#include <thread>
 
 #include "util/strings.h"
 
 namespace socksnap {
 namespace {
 
+int compare_words(const uint64_t* a, const uint64_t* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  }
+  return 0;
+}
+
 int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b,
                   fmt::memory_buffer& x, fmt::memory_buffer& y) {
-  if (column.compare != nullptr) return column.compare(snap, a, b);
+  if (column.sort_key != nullptr) {
+    uint64_t ka[kMaxKeyWords] = {};
+    uint64_t kb[kMaxKeyWords] = {};
+    column.sort_key(snap, a, ka);
+    column.sort_key(snap, b, kb);
+    return compare_words(ka, kb, column.key_words);
+  }
   if (column.number != nullptr) {
     auto va = column.number(snap, a);
     auto vb = column.number(snap, b);
@@ -51,18 +68,193 @@ std::vector<SortKey> default_host_sort() {
           {find_column("dst"), false}};
 }
 
-void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys,
-               std::vector<uint32_t>& rows) {
-  if (keys.empty()) return;
-  fmt::memory_buffer x;
-  fmt::memory_buffer y;
-  std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
-    for (const auto& key : keys) {
-      int c = compare_cells(*key.column, snap, a, b, x, y);
-      if (c != 0) return key.descending ? c > 0 : c < 0;
+namespace {
+
+// Orders rows by `keys` (all of them, in turn).
+class RowOrder {
+ public:
+  RowOrder(const Snapshot& snap, std::span<const SortKey> keys) : snap_(snap), keys_(keys) {}
+  RowOrder(const RowOrder& other) : snap_(other.snap_), keys_(other.keys_) {}  // own scratch
+  RowOrder& operator=(const RowOrder&) = delete;
+
+  int compare(uint32_t a, uint32_t b) {
+    for (const auto& key : keys_) {
+      int c = compare_cells(*key.column, snap_, a, b, x_, y_);
+      if (c != 0) return key.descending ? -c : c;
     }
+    return 0;
+  }
+  bool operator()(uint32_t a, uint32_t b) { return compare(a, b) < 0; }
+
+ private:
+  const Snapshot& snap_;
+  std::span<const SortKey> keys_;
+  fmt::memory_buffer x_;
+  fmt::memory_buffer y_;
+};
+
+// A row with its sort key: sorting these touches no record, only this compact array.
+template <size_t W>
+struct KeyedRow {
+  std::array<uint64_t, W> words;
+  uint32_t row;
+  bool operator<(const KeyedRow& other) const {
+    for (size_t i = 0; i < W; ++i) {
+      if (words[i] != other.words[i]) return words[i] < other.words[i];
+    }
+    return row < other.row;  // ties keep collection order
+  }
+};
+
+// Sorts `parts` slices of `items` in threads of their own, then merges them.
+template <typename T, typename Less>
+void parallel_sort(std::vector<T>& items, size_t parts, Less less) {
+  std::vector<size_t> bounds;
+  for (size_t p = 0; p <= parts; ++p) bounds.push_back(items.size() * p / parts);
+  std::vector<std::thread> pool;
+  for (size_t p = 1; p < parts; ++p) {
+    pool.emplace_back(
+        [&, p] { std::sort(items.begin() + bounds[p], items.begin() + bounds[p + 1], less); });
+  }
+  std::sort(items.begin(), items.begin() + bounds[1], less);
+  for (auto& t : pool) t.join();
+  for (size_t p = 2; p <= parts; ++p) {
+    std::inplace_merge(items.begin(), items.begin() + bounds[p - 1], items.begin() + bounds[p],
+                       less);
+  }
+}
+
+constexpr size_t kParallelThreshold = 20000;
+
+size_t parts_for(size_t n, unsigned threads) {
+  if (threads < 2 || n < kParallelThreshold) return 1;
+  return std::min<size_t>(threads, n / (kParallelThreshold / 2));
+}
+
+template <size_t W>
+void sort_by_keys(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
+                  unsigned threads) {
+  std::vector<KeyedRow<W>> items(run.size());
+  size_t parts = parts_for(items.size(), threads);
+  auto build = [&](size_t part) {
+    for (size_t i = run.size() * part / parts; i < run.size() * (part + 1) / parts; ++i) {
+      KeyedRow<W>& item = items[i];
+      item.row = run[i];
+      size_t at = 0;
+      for (const auto& key : keys) {
+        uint64_t words[kMaxKeyWords] = {};
+        key.column->sort_key(snap, item.row, words);
+        for (size_t w = 0; w < key.column->key_words; ++w) {
+          item.words[at++] = key.descending ? ~words[w] : words[w];
+        }
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t p = 1; p < parts; ++p) pool.emplace_back(build, p);
+  build(0);
+  for (auto& t : pool) t.join();
+  parallel_sort(items, parts, std::less<>());
+  for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
+}
+
+template <size_t W>
+bool try_sort_by_keys(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
+                      unsigned threads, size_t words) {
+  if constexpr (W == 0) {
     return false;
+  } else {
+    if (words == W) {
+      sort_by_keys<W>(snap, keys, run, threads);
+      return true;
+    }
+    return try_sort_by_keys<W - 1>(snap, keys, run, threads, words);
+  }
+}
+
+// Stable sort of one run: by compact keys when every column has one, else by comparing cells.
+void sort_run(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
+              unsigned threads) {
+  constexpr size_t kMaxWords = 6;
+  size_t words = 0;
+  bool keyed = true;
+  for (const auto& key : keys) {
+    keyed = keyed && key.column->sort_key != nullptr;
+    words += key.column->key_words;
+  }
+  if (keyed && words <= kMaxWords && try_sort_by_keys<kMaxWords>(snap, keys, run, threads, words)) {
+    return;
+  }
+  RowOrder order(snap, keys);
+  size_t parts = parts_for(run.size(), threads);
+  if (parts == 1) {
+    std::stable_sort(run.begin(), run.end(), order);
+    return;
+  }
+  std::vector<uint32_t> rows(run.begin(), run.end());
+  // Row numbers break ties, which keeps the order stable however the slices fall.
+  parallel_sort(rows, parts, [order](uint32_t a, uint32_t b) mutable {
+    int c = order.compare(a, b);
+    return c != 0 ? c < 0 : a < b;
   });
+  std::copy(rows.begin(), rows.end(), run.begin());
+}
+
+}  // namespace
+
+namespace {
+
+// Finds how many leading keys the rows already satisfy (collection order gives namespace and
+// protocol for free) and where the runs of rows that tie on those keys start. One pass, each
+// row's keys computed once; keyed columns only.
+size_t presorted_keys(const Snapshot& snap, const std::vector<SortKey>& keys,
+                      const std::vector<uint32_t>& rows, std::vector<uint8_t>& first_difference) {
+  size_t satisfied = keys.size();
+  first_difference.assign(rows.size(), 0);
+  uint64_t previous[kMaxKeyWords * 8] = {};
+  uint64_t current[kMaxKeyWords * 8] = {};
+  for (size_t i = 0; i < rows.size() && satisfied > 0; ++i) {
+    size_t at = 0;
+    size_t differs = keys.size();  // the first key on which this row differs from the last
+    for (size_t k = 0; k < satisfied; ++k) {
+      const Column& c = *keys[k].column;
+      c.sort_key(snap, rows[i], current + at);
+      if (i > 0 && differs == keys.size()) {
+        int cmp = compare_words(previous + at, current + at, c.key_words);
+        if (keys[k].descending) cmp = -cmp;
+        if (cmp > 0) satisfied = k;  // out of order on key k: only the keys before it hold
+        if (cmp != 0) differs = k;
+      }
+      at += c.key_words;
+    }
+    first_difference[i] = static_cast<uint8_t>(std::min(differs, keys.size()));
+    std::copy(current, current + at, previous);
+  }
+  return satisfied;
+}
+
+}  // namespace
+
+void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows,
+               unsigned threads) {
+  if (keys.empty() || rows.size() < 2) return;
+  bool keyed = std::all_of(keys.begin(), keys.end(),
+                           [](const SortKey& k) { return k.column->sort_key != nullptr; });
+  if (!keyed || keys.size() > 8) {
+    sort_run(snap, keys, std::span(rows), threads);
+    return;
+  }
+  std::vector<uint8_t> first_difference;
+  size_t done = presorted_keys(snap, keys, rows, first_difference);
+  if (done == keys.size()) return;
+  std::span<const SortKey> rest = std::span(keys).subspan(done);
+  // Each run of rows that tie on the satisfied keys is sorted by the remaining ones.
+  size_t start = 0;
+  for (size_t i = 1; i <= rows.size(); ++i) {
+    if (i < rows.size() && first_difference[i] >= done) continue;
+    if (i - start > 1) sort_run(snap, rest, std::span(rows).subspan(start, i - start), threads);
+    start = i;
+  }
 }
 
 }  // namespace socksnap

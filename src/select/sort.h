@@ -18,7 +18,9 @@ Result<std::vector<SortKey>> parse_sort(std::string_view spec);
 
 std::vector<SortKey> default_host_sort();
 
-// Sorts row indexes into `snap.sockets`; ties keep collection order.
-void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows);
+// Sorts row indexes into `snap.sockets`; ties keep collection order. Large sorts use up to
+// `threads` threads.
+void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows,
+               unsigned threads = 1);
 
 }  // namespace socksnap

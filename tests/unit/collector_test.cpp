@@ -1,4 +1,4 @@
-// collect_snapshot: namespaces read in parallel, merged in namespace order, failures skipped
+// collect_snapshot: namespaces read in parallel, merged in inode order, failures skipped
 // with a warning that says whether the namespace vanished or why it could not be read.
 #include "collect/collector.h"
 
@@ -52,7 +52,7 @@ std::vector<uint16_t> ports(const Snapshot& snap) {
   return out;
 }
 
-TEST(CollectSnapshot, MergesInNamespaceOrderWhateverTheThreads) {
+TEST(CollectSnapshot, MergesInInodeOrderWhateverTheThreadsOrTheInputOrder) {
   for (unsigned jobs : {1U, 2U, 8U}) {
     FakeSource source;
     Warnings warnings;
@@ -62,13 +62,13 @@ TEST(CollectSnapshot, MergesInNamespaceOrderWhateverTheThreads) {
     EXPECT_EQ(source.calls, 3);
     EXPECT_EQ(outcome.failed, 0U);
     EXPECT_TRUE(outcome.errors.empty());
-    EXPECT_EQ(ports(outcome.snapshot), (std::vector<uint16_t>{300, 301, 302, 100, 200, 201}));
+    EXPECT_EQ(ports(outcome.snapshot), (std::vector<uint16_t>{100, 200, 201, 300, 301, 302}));
     ASSERT_EQ(outcome.snapshot.tcp_info.size(), 6U);
-    EXPECT_EQ(outcome.snapshot.tcp_info[3].rtt_us, 100U);
+    EXPECT_EQ(outcome.snapshot.tcp_info[3].rtt_us, 300U);
     ASSERT_EQ(outcome.snapshot.namespaces.size(), 3U);
-    EXPECT_EQ(outcome.snapshot.namespaces[0].inode, 3U);
-    EXPECT_EQ(outcome.snapshot.namespaces[0].source, "ns 3");
-    EXPECT_EQ(outcome.snapshot.namespaces[0].interfaces.at(1), "lo3");
+    EXPECT_EQ(outcome.snapshot.namespaces[0].inode, 1U);
+    EXPECT_EQ(outcome.snapshot.namespaces[0].source, "ns 1");
+    EXPECT_EQ(outcome.snapshot.namespaces[2].interfaces.at(1), "lo3");
     EXPECT_TRUE(warnings.empty());
   }
 }

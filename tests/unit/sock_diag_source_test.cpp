@@ -9,8 +9,8 @@
 #include "collect/sock_diag_source.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -722,8 +722,7 @@ class SocketCountsTest : public SockDiagSourceTest {
 constexpr const char* kNoV6 = "TCP6: inuse 0\nUDP6: inuse 0\nUDPLITE6: inuse 0\n";
 
 TEST_F(SocketCountsTest, ProtocolsWithNoSocketsAreNotDumped) {
-  counts("TCP: inuse 2 orphan 0 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n",
-         kNoV6);
+  counts("TCP: inuse 2 orphan 0 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n", kNoV6);
   reply(tcp_sockets({1000, 1001}));
   reply_done();
   SockDiagSource source;
@@ -735,8 +734,7 @@ TEST_F(SocketCountsTest, ProtocolsWithNoSocketsAreNotDumped) {
 }
 
 TEST_F(SocketCountsTest, AnEmptyNamespaceCostsNoDumpAtAll) {
-  counts("TCP: inuse 0 orphan 3 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n",
-         kNoV6);
+  counts("TCP: inuse 0 orphan 3 tw 0 alloc 9 mem 1\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\n", kNoV6);
   SockDiagSource source;
   auto got = source.collect(ref_, everything(), warnings_);
   ASSERT_TRUE(got) << got.error().message();
@@ -778,7 +776,7 @@ TEST_F(SocketCountsTest, EachUdpFamilyIsDumpedOnlyWhenItHasSockets) {
   auto got = source.collect(ref_, everything(), warnings_);
   ASSERT_TRUE(got) << got.error().message();
   EXPECT_EQ(dumps(), (std::vector<std::pair<uint8_t, uint8_t>>{{AF_INET6, IPPROTO_UDP},
-                                                                {AF_INET6, IPPROTO_UDPLITE}}));
+                                                               {AF_INET6, IPPROTO_UDPLITE}}));
   ASSERT_EQ(got->sockets.size(), 1U);
   EXPECT_EQ(got->sockets[0].protocol, Protocol::kUdp);
 }

@@ -43,7 +43,7 @@ TEST(ParseSocketCounts, NoUdpLiteLinesMeanNone) {
 }
 
 TEST(ParseSocketCounts, AMissingOrGarbledLineMeansUnknown) {
-  EXPECT_FALSE(parse_socket_counts("UDP: inuse 0 mem 0\n", kSockstat6));       // no TCP line
+  EXPECT_FALSE(parse_socket_counts("UDP: inuse 0 mem 0\n", kSockstat6));     // no TCP line
   EXPECT_FALSE(parse_socket_counts("TCP: inuse 1 orphan 0\nUDP: inuse 0\n",  // no tw
                                    kSockstat6));
   EXPECT_FALSE(parse_socket_counts(kSockstat, "TCP6: inuse x\nUDP6: inuse 0\n"));

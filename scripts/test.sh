@@ -61,9 +61,15 @@ if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOC
     work=$(mktemp -d)
     cp -r "tests/fuzz/corpus/$name/." "$work/"
     echo "fuzzing $name for ${FUZZ_SECONDS:-20}s"
-    "$target" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=0 "$work" >"$work.log" 2>&1
+    "$target" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=0 \
+      -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
     status=$?
-    [ $status -eq 0 ] || tail -40 "$work.log"
+    if [ $status -ne 0 ]; then
+      tail -40 "$work.log"
+      for artifact in "$work"/crash-* "$work"/oom-* "$work"/timeout-* "$work"/leak-*; do
+        [ -f "$artifact" ] && { echo "input that failed ($artifact):"; xxd "$artifact" | head -20; }
+      done
+    fi
     count "fuzz $name" $status
     rm -rf "$work" "$work.log"
   done

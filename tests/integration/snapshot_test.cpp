@@ -318,8 +318,8 @@ TEST(Snapshot, BoundOnlyTcpSocketsOnlyWhenAskedFor) {
     bound_inode = socket_inode(bound);
     held.push_back(std::move(bound));
   });
-  std::string listener = expect_row("TCP", "127.0.0.1", 8500, "0.0.0.0", 0, "LISTEN", 4,
-                                    socket_inode(held[0]));
+  std::string listener =
+      expect_row("TCP", "127.0.0.1", 8500, "0.0.0.0", 0, "LISTEN", 4, socket_inode(held[0]));
   std::string bound = expect_row("TCP", "127.0.0.1", 8501, "0.0.0.0", 0, "CLOSE", 4, bound_inode);
 
   auto plain = run_socksnap({"--netns", ns.path(), "-o", "json"});
@@ -344,8 +344,8 @@ TEST(Snapshot, UdpLiteSocketsAreReported) {
     held.push_back(std::move(lite));
   });
   if (held.empty()) return;
-  std::string row = expect_row("UDPLITE", "::1", 8600, "::", 0, "INACTIVE", 6,
-                               socket_inode(held[0]));
+  std::string row =
+      expect_row("UDPLITE", "::1", 8600, "::", 0, "INACTIVE", 6, socket_inode(held[0]));
   auto all = run_socksnap({"--netns", ns.path(), "-o", "json"});
   EXPECT_EQ(described(rows_of(all.out, ns.inode())), std::vector<std::string>{row});
   auto udp = run_socksnap({"--netns", ns.path(), "--protocol", "udp", "-o", "json"});

@@ -208,5 +208,34 @@ TEST(FilterMatches, FilterCopiesShareTheirRegex) {
   EXPECT_FALSE(filter_matches(copy, snap, 1, scratch));
 }
 
+// glibc's regcomp copies repeated subexpressions; these would take gigabytes (found by fuzzing).
+TEST(ParseFilter, RegexesThatWouldCompileToGigabytesAreRefused) {
+  struct Case {
+    const char* spec;
+    const char* why;
+  };
+  for (const Case& c :
+       {Case{"src:~x+++++++++++++++++++++++++++++++", "a repetition of a repetition"},
+        Case{"src:~a*+", "a repetition of a repetition"},
+        Case{"src:~a{2}{3}", "a repetition of a repetition"},
+        Case{"src:~((a{200}){200}){200}", "repetition counts that multiply past 10000"},
+        Case{"src:~a{20000}", "a repetition count over 10000"}}) {
+    auto f = parse_filter(c.spec);
+    ASSERT_FALSE(f) << c.spec;
+    EXPECT_EQ(f.error().message(), std::string("filter '") + c.spec +
+                                       "': bad regular expression: too complex: " + c.why);
+  }
+  auto long_pattern = parse_filter("src:~" + std::string(513, 'a'));
+  ASSERT_FALSE(long_pattern);
+  EXPECT_NE(long_pattern.error().message().find("longer than 512 characters"), std::string::npos);
+}
+
+TEST(ParseFilter, OrdinaryRepetitionsAndBracketsAreFine) {
+  for (const char* spec : {"src:~^r/10\\.0\\.0\\.[0-9]+:80$", "src:~[+*?]+", "src:~[]+]+",
+                           "src:~(ab+)+c?", "src:~a{100}b{100}", "src:~x{2,}", "src:~\\++"}) {
+    EXPECT_TRUE(parse_filter(spec)) << spec;
+  }
+}
+
 }  // namespace
 }  // namespace socksnap

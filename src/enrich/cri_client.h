@@ -1,0 +1,27 @@
+// The Kubernetes CRI API (runtime.v1) over gRPC on the runtime's unix socket: socksnap asks
+// only ListPodSandbox, for pod labels, which no file on the host holds for containerd.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "enrich/container_metadata.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+struct PodSandboxInfo {
+  std::string id;
+  std::string name;
+  std::string pod_namespace;
+  std::string uid;
+  Labels labels;  // sorted by key
+  bool ready = false;
+};
+
+// Errors name the socket and say what failed (no socket, refused, timeout, gRPC status).
+Result<std::vector<PodSandboxInfo>> list_pod_sandboxes(const std::string& socket_path,
+                                                       std::chrono::milliseconds timeout);
+
+}  // namespace socksnap

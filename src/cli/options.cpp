@@ -110,6 +110,41 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--tcp-info", o.tcp_info,
                "Also read TCP internals (rtt, cwnd, retrans, bytes, ...)");
   app.add_flag("--bound-inactive", o.bound_inactive, "Also read TCP sockets only bound (as ss -B)");
+  const char* kOwners = "Owners (processes, containers, pods)";
+  app.add_option("-n,--namespace", o.pod_namespace, "Only sockets of pods in this namespace")
+      ->group(kOwners);
+  app.add_flag("-A,--all-namespaces", o.all_namespaces, "Pods of every namespace (the default)")
+      ->group(kOwners);
+  app.add_option("-p,--podname", o.pod_name, "Only sockets of this pod")->group(kOwners);
+  app.add_option("-c,--containername", o.container_name, "Only sockets of this container")
+      ->group(kOwners);
+  app.add_option("-l,--selector", o.selector, "Only pods with these labels: k=v,k!=v,k,!k")
+      ->option_text("SELECTOR")
+      ->group(kOwners);
+  app.add_flag("--host", o.host, "Include sockets of no container (the default)")->group(kOwners);
+  app.add_flag("--no-host", o.no_host, "Only sockets of containers and pods")->group(kOwners);
+  app.add_option("--node-name", o.node_name, "Node name (default: $NODE_NAME, else host name)")
+      ->group(kOwners);
+  const char* kRuntimes = "Container runtimes (paths under --host-root)";
+  app.add_option("--containerd-state", o.containerd_state, "containerd's state directory")
+      ->option_text("DIR [/run/containerd]")
+      ->group(kRuntimes);
+  app.add_option("--runc-root", o.runc_root, "runc's root for containerd")
+      ->option_text("DIR [/run/containerd/runc]")
+      ->group(kRuntimes);
+  app.add_option("--crio-storage", o.crio_storage, "CRI-O's container storage")
+      ->option_text("DIR [/run/containers/storage]")
+      ->group(kRuntimes);
+  app.add_option("--docker-root", o.docker_root, "Docker's data root")
+      ->option_text("DIR [/var/lib/docker]")
+      ->group(kRuntimes);
+  app.add_option("--podman-storage", o.podman_storage, "podman's container storage")
+      ->option_text("DIR [/var/lib/containers/storage]")
+      ->group(kRuntimes);
+  app.add_option("--cri-socket", o.cri_socket,
+                 "CRI socket for pod labels (default: containerd's or CRI-O's; none: skip)")
+      ->option_text("PATH")
+      ->group(kRuntimes);
   app.add_option("--host-root", o.host_root, "Where the host's / is mounted (default: /)")
       ->option_text("DIR");
   app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
@@ -142,6 +177,21 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   return parsed;
 }
 
+namespace {
+
+Result<std::vector<const Column*>> resolve_columns(const std::vector<std::string>& specs,
+                                                   NodeKind kind) {
+  std::vector<const Column*> columns = default_columns(kind);
+  for (const auto& spec : specs) {
+    auto applied = apply_column_spec(columns, spec);
+    if (!applied) return applied.error();
+    columns = std::move(applied.value());
+  }
+  return columns;
+}
+
+}  // namespace
+
 Result<Plan> make_plan(const Options& options) {
   Plan plan;
   plan.request.tcp = options.protocol == "all" || options.protocol == "tcp";
@@ -149,33 +199,45 @@ Result<Plan> make_plan(const Options& options) {
   plan.request.udplite = options.protocol == "all" || options.protocol == "udplite";
   if (options.bound_inactive) plan.request.tcp_states |= kBoundInactiveState;
 
+  OwnerSelector& owners = plan.selection.owners;
+  if (options.all_namespaces && !options.pod_namespace.empty()) {
+    return plain_error("-A/--all-namespaces and -n/--namespace exclude each other");
+  }
+  if (options.host && options.no_host)
+    return plain_error("--host and --no-host exclude each other");
+  if (!options.pod_namespace.empty()) owners.pod_namespace = options.pod_namespace;
+  if (!options.pod_name.empty()) owners.pod_name = options.pod_name;
+  if (!options.container_name.empty()) owners.container_name = options.container_name;
+  if (!options.selector.empty()) {
+    auto labels = parse_label_selector(options.selector);
+    if (!labels) return labels.error();
+    owners.labels = std::move(labels.value());
+  }
+  owners.include_host = !options.no_host;
+
   for (const auto& spec : options.filters) {
     auto filter = parse_filter(spec);
     if (!filter) return filter.error();
     plan.selection.filters.push_back(std::move(filter.value()));
   }
-  if (options.sort.empty()) {
-    plan.selection.sort = default_host_sort();
+  plan.sort_given = !options.sort.empty();
+  if (!plan.sort_given) {
+    plan.selection.sort = default_sort(NodeKind::kHost);
   } else {
     auto keys = parse_sort(options.sort);
     if (!keys) return keys.error();
     plan.selection.sort = std::move(keys.value());
   }
 
-  std::vector<const Column*> columns = default_host_columns();
   for (const auto& output : options.outputs) {
     std::string_view o = output;
     if (o == "columns") {
       plan.render.format = OutputFormat::kColumns;
     } else if (o.substr(0, 8) == "columns=") {
       plan.render.format = OutputFormat::kColumns;
-      auto applied = apply_column_spec(columns, o.substr(8));
-      if (!applied) return applied.error();
-      columns = std::move(applied.value());
+      plan.column_specs.emplace_back(o.substr(8));
     } else if (!o.empty() && (o.front() == '+' || o.front() == '-')) {
-      auto applied = apply_column_spec(columns, o);
-      if (!applied) return applied.error();
-      columns = std::move(applied.value());
+      plan.column_specs.emplace_back(o);
     } else if (o == "json") {
       plan.render.format = OutputFormat::kJson;
     } else if (o == "jsonpretty") {
@@ -188,7 +250,9 @@ Result<Plan> make_plan(const Options& options) {
           output));
     }
   }
-  plan.render.columns = std::move(columns);
+  auto columns = resolve_columns(plan.column_specs, NodeKind::kHost);
+  if (!columns) return columns.error();
+  plan.render.columns = std::move(columns.value());
   plan.render.headers = !options.no_headers;
 
   const std::vector<const Column*> none;
@@ -196,6 +260,26 @@ Result<Plan> make_plan(const Options& options) {
   plan.request.tcp_info = options.tcp_info || needs_tcp_info(shown, plan.selection);
   push_down(plan.selection, plan.request);
   return plan;
+}
+
+void settle_plan(Plan& plan, NodeKind kind) {
+  // The specifications were checked against the host's defaults; the other kinds' defaults
+  // hold the same kinds of columns, so they apply cleanly (a spec that empties the list errs
+  // the same way for all).
+  if (auto columns = resolve_columns(plan.column_specs, kind)) {
+    plan.render.columns = std::move(columns.value());
+  }
+  if (!plan.sort_given) plan.selection.sort = default_sort(kind);
+}
+
+bool needs_owners(const Plan& plan) {
+  if (plan.render.format != OutputFormat::kColumns) return true;  // JSON and YAML carry owners
+  return (needs_of(plan.render.columns, plan.selection) & kNeedsOwners) != 0;
+}
+
+bool needs_labels(const Plan& plan) {
+  if (plan.render.format != OutputFormat::kColumns) return true;
+  return (needs_of(plan.render.columns, plan.selection) & kNeedsLabels) != 0;
 }
 
 }  // namespace socksnap

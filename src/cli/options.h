@@ -24,6 +24,21 @@ struct Options {
   bool verbose = false;
   bool tcp_info = false;
   bool bound_inactive = false;
+  // Owners
+  std::string pod_namespace;    // -n
+  bool all_namespaces = false;  // -A
+  std::string pod_name;         // -p
+  std::string container_name;   // -c
+  std::string selector;         // -l
+  bool host = false;            // --host
+  bool no_host = false;         // --no-host
+  std::string node_name;
+  std::string containerd_state = "/run/containerd";
+  std::string runc_root = "/run/containerd/runc";
+  std::string crio_storage = "/run/containers/storage";
+  std::string docker_root = "/var/lib/docker";
+  std::string podman_storage = "/var/lib/containers/storage";
+  std::string cri_socket;
   unsigned jobs = 0;        // 0: one per CPU
   std::string record_dump;  // hidden: write raw kernel replies here
   std::string replay_dump;  // hidden: read them from here instead of the kernel
@@ -33,6 +48,9 @@ struct Plan {
   CollectRequest request;
   Selection selection;
   RenderOptions render;
+  // The -o column specifications, applied to the defaults of the node's kind by settle_plan.
+  std::vector<std::string> column_specs;
+  bool sort_given = false;
 };
 
 // Outcome of parsing argv: options, or an exit code after --help/--version or a usage error
@@ -45,6 +63,15 @@ struct ParsedArgs {
 
 ParsedArgs parse_args(int argc, const char* const* argv);
 
+// Checks every option and makes the plan as for a plain host (columns and sort as if no
+// container ran here): all usage errors come out before anything is collected.
 Result<Plan> make_plan(const Options& options);
+
+// Once the census says what the node runs: the default columns and sort of that kind.
+void settle_plan(Plan& plan, NodeKind kind);
+
+// Whether the run must find each socket's processes, containers and pods; and pod labels.
+bool needs_owners(const Plan& plan);
+bool needs_labels(const Plan& plan);
 
 }  // namespace socksnap

@@ -19,6 +19,7 @@
 #include "collect/sock_diag_source.h"
 #include "discover/netns_discovery.h"
 #include "discover/netns_handle.h"
+#include "enrich/enricher.h"
 #include "util/capabilities.h"
 #include "util/strings.h"
 
@@ -145,6 +146,34 @@ int run(const Options& options) {
   }
   auto collected = std::chrono::steady_clock::now();
 
+  // Owners: a census of the node's processes picks the default columns; the owners themselves
+  // (every descriptor of every process) are read only when the output shows them.
+  Snapshot& snap = outcome.snapshot;
+  bool replay = !options.replay_dump.empty();
+  EnrichOptions enrich;
+  enrich.host = paths;
+  enrich.runtime = RuntimePaths{options.containerd_state, options.runc_root, options.crio_storage,
+                                options.docker_root, options.podman_storage};
+  enrich.cri_socket = options.cri_socket;
+  enrich.node_name = options.node_name;
+  enrich.threads = jobs;
+  Census census;
+  if (replay) {
+    census.node = node_name(options.node_name);  // a recording has no processes to ask
+  } else {
+    census = take_census(enrich, warnings);
+  }
+  NodeKind kind = census.any_pod         ? NodeKind::kKubernetes
+                  : census.any_container ? NodeKind::kContainers
+                                         : NodeKind::kHost;
+  settle_plan(*plan, kind);
+  snap.node = census.node;
+  if (!replay && needs_owners(*plan)) {
+    enrich.labels = needs_labels(*plan);
+    enrich_snapshot(snap, census, enrich, warnings);
+  }
+  auto enriched = std::chrono::steady_clock::now();
+
   std::vector<uint32_t> rows = select_rows(outcome.snapshot, plan->selection, jobs);
   auto selected = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
@@ -160,13 +189,15 @@ int run(const Options& options) {
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     std::fprintf(stderr,
                  "socksnap: source: %.*s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
-                 "shown; collected in %.1f ms with %zu threads, filtered and sorted in %.1f ms, "
+                 "shown; collected in %.1f ms with %zu threads, owners in %.1f ms (%zu "
+                 "processes, %zu containers, %zu pods), filtered and sorted in %.1f ms, "
                  "printed in %.1f ms\n",
                  static_cast<int>(source->name().size()), source->name().data(),
                  outcome.snapshot.namespaces.size(), outcome.failed,
                  outcome.snapshot.sockets.size(), rows.size(), ms(collected - started),
-                 std::min<size_t>(jobs, namespaces.size()), ms(selected - collected),
-                 ms(std::chrono::steady_clock::now() - selected));
+                 std::min<size_t>(jobs, namespaces.size()), ms(enriched - collected),
+                 snap.processes.size(), snap.containers.size(), snap.pods.size(),
+                 ms(selected - enriched), ms(std::chrono::steady_clock::now() - selected));
   }
   if (!written) throw Fatal{kExitFailure, written.error().message()};
   return 0;

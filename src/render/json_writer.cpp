@@ -70,6 +70,23 @@ class JsonWriter final : public StructuredWriter {
     levels_.push_back(Level{});
   }
   void end_object() override { close_object(); }
+  void begin_list(std::string_view key) override {
+    write_key(key);
+    out_.append("[");
+    levels_.push_back(Level{});
+  }
+  void end_list() override {
+    bool empty = levels_.back().count == 0;
+    levels_.pop_back();
+    if (!empty) newline();
+    out_.append("]");
+  }
+  void begin_list_item() override {
+    separator();
+    out_.append("{");
+    levels_.push_back(Level{});
+  }
+  void end_list_item() override { close_object(); }
   void field(std::string_view key, std::string_view value) override {
     write_key(key);
     append_json_string(out_.buffer(), value);

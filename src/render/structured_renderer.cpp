@@ -26,9 +26,32 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
                  fmt::memory_buffer& scratch) {
   const SocketRecord& s = snap.sockets[row];
   w.begin_item();
+  const ContainerInfo* container = snap.container_of(row);
+  const PodInfo* pod = snap.pod_of(row);
   w.begin_object("runtime");
+  if (container != nullptr) {
+    if (!container->runtime.empty()) w.field("runtimeName", container->runtime);
+    w.field("containerId", container->id);
+    if (!container->name.empty()) w.field("containerName", container->name);
+    if (container->pid != 0) w.field("containerPid", static_cast<uint64_t>(container->pid));
+    if (!container->image.empty()) w.field("containerImageName", container->image);
+  }
   w.end_object();
   w.begin_object("k8s");
+  if (!snap.node.empty()) w.field("node", snap.node);
+  if (pod != nullptr) {
+    if (!pod->pod_namespace.empty()) w.field("namespace", pod->pod_namespace);
+    if (!pod->name.empty()) w.field("podName", pod->name);
+    if (container != nullptr && container->pod != kNone && !container->name.empty()) {
+      w.field("containerName", container->name);
+    }
+    if (pod->host_network) w.field("hostNetwork", true);
+    if (!pod->labels.empty()) {
+      w.begin_object("podLabels");
+      for (const auto& [key, value] : pod->labels) w.field(key, value);
+      w.end_object();
+    }
+  }
   w.end_object();
   w.field("netnsid", s.netns);
   w.field("protocol", protocol_name(s.protocol));
@@ -42,6 +65,22 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
   }
   w.field("status", status);
   w.field("inodeNumber", s.inode);
+  if (const SocketOwner* owner = snap.owner_of(row); owner != nullptr && owner->holder_count > 0) {
+    const ProcessInfo& first = snap.processes[snap.holders[owner->first_holder].process];
+    w.field("pid", static_cast<uint64_t>(first.pid));
+    w.field("comm", first.comm);
+    w.begin_list("processes");
+    for (uint32_t h = owner->first_holder; h < owner->first_holder + owner->holder_count; ++h) {
+      const SocketHolder& holder = snap.holders[h];
+      const ProcessInfo& p = snap.processes[holder.process];
+      w.begin_list_item();
+      w.field("pid", static_cast<uint64_t>(p.pid));
+      w.field("comm", p.comm);
+      w.field("fd", static_cast<uint64_t>(holder.fd));
+      w.end_list_item();
+    }
+    w.end_list();
+  }
   w.field("uid", static_cast<uint64_t>(s.uid));
   w.field("rxQueue", static_cast<uint64_t>(s.rx_queue));
   w.field("txQueue", static_cast<uint64_t>(s.tx_queue));

@@ -19,6 +19,10 @@ class StructuredWriter {
   virtual void end_item() = 0;
   virtual void begin_object(std::string_view key) = 0;
   virtual void end_object() = 0;
+  virtual void begin_list(std::string_view key) = 0;  // a list of objects inside an object
+  virtual void end_list() = 0;
+  virtual void begin_list_item() = 0;
+  virtual void end_list_item() = 0;
   virtual void field(std::string_view key, std::string_view value) = 0;
   virtual void field(std::string_view key, uint64_t value) = 0;
   virtual void field(std::string_view key, double value) = 0;

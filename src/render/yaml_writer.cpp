@@ -67,21 +67,32 @@ class YamlWriter final : public StructuredWriter {
   void begin_item() override {
     ++items_;
     depth_ = 1;
-    first_in_item_ = true;
+    dash_pending_ = true;
   }
   void end_item() override { out_.maybe_flush(); }
   void begin_object(std::string_view key) override {
     write_key(key);
-    pending_object_ = true;  // "{}" if nothing follows, else a new indented block
+    pending_ = Pending::kObject;  // "{}" if nothing follows, else a new indented block
     ++depth_;
   }
   void end_object() override {
     --depth_;
-    if (pending_object_) {
-      out_.append(" {}\n");
-      pending_object_ = false;
-    }
+    close_pending();
   }
+  void begin_list(std::string_view key) override {
+    write_key(key);
+    pending_ = Pending::kList;  // "[]" if no item follows
+  }
+  void end_list() override { close_pending(); }
+  void begin_list_item() override {
+    if (pending_ != Pending::kNone) {
+      out_.append("\n");
+      pending_ = Pending::kNone;
+    }
+    ++depth_;
+    dash_pending_ = true;
+  }
+  void end_list_item() override { --depth_; }
   void field(std::string_view key, std::string_view value) override {
     write_key(key);
     out_.append(" ");
@@ -106,26 +117,40 @@ class YamlWriter final : public StructuredWriter {
   }
 
  private:
+  enum class Pending : uint8_t { kNone, kObject, kList };
+
+  void close_pending() {
+    if (pending_ == Pending::kObject) out_.append(" {}\n");
+    if (pending_ == Pending::kList) out_.append(" []\n");
+    pending_ = Pending::kNone;
+  }
+  // Keys of an object sit `depth_` levels in; the first key of a list item carries the "- ",
+  // one level less.
   void write_key(std::string_view key) {
-    if (pending_object_) {
+    if (pending_ != Pending::kNone) {
       out_.append("\n");
-      pending_object_ = false;
+      pending_ = Pending::kNone;
     }
-    if (first_in_item_) {
+    if (dash_pending_) {
+      for (size_t i = 1; i < depth_; ++i) out_.append("  ");
       out_.append("- ");
-      first_in_item_ = false;
+      dash_pending_ = false;
     } else {
       for (size_t i = 0; i < depth_; ++i) out_.append("  ");
     }
-    out_.append(key);
+    if (needs_quotes(key)) {
+      append_quoted(out_.buffer(), key);
+    } else {
+      out_.append(key);
+    }
     out_.append(":");
   }
 
   OutputSink& out_;
   size_t items_ = 0;
   size_t depth_ = 1;
-  bool first_in_item_ = false;
-  bool pending_object_ = false;
+  bool dash_pending_ = false;
+  Pending pending_ = Pending::kNone;
 };
 
 }  // namespace

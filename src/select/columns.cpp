@@ -222,6 +222,95 @@ const std::vector<Column> kColumns = {
          out.append(std::string_view(t->congestion.data()));
      },
      nullptr, nullptr, 0},
+
+    {"pid", "PID", ValueKind::kInteger, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const ProcessInfo* p = snap.first_holder_of(row)) append_number(out, p->pid);
+     },
+     [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+       if (const ProcessInfo* p = snap.first_holder_of(row)) return p->pid;
+       return std::nullopt;
+     },
+     [](const Snapshot& snap, size_t row, uint64_t* words) {
+       const ProcessInfo* p = snap.first_holder_of(row);
+       words[0] = p != nullptr ? 1 : 0;  // sockets no process holds first
+       words[1] = p != nullptr ? static_cast<uint64_t>(p->pid) : 0;
+     },
+     2},
+    {"comm", "COMM", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const ProcessInfo* p = snap.first_holder_of(row)) out.append(p->comm);
+     },
+     nullptr, nullptr, 0},
+    {"k8s.node", "K8S.NODE", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t /*row*/, fmt::memory_buffer& out) { out.append(snap.node); },
+     nullptr, nullptr, 0},
+    {"k8s.namespace", "K8S.NAMESPACE", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const PodInfo* p = snap.pod_of(row)) out.append(p->pod_namespace);
+     },
+     nullptr, nullptr, 0},
+    {"k8s.podName", "K8S.PODNAME", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const PodInfo* p = snap.pod_of(row)) out.append(p->name);
+     },
+     nullptr, nullptr, 0},
+    {"k8s.containerName", "K8S.CONTAINERNAME", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const ContainerInfo* c = snap.container_of(row);
+       if (c != nullptr && c->pod != kNone) out.append(c->name);
+     },
+     nullptr, nullptr, 0},
+    {"k8s.labels", "K8S.LABELS", ValueKind::kText, kNeedsOwners | kNeedsLabels,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const PodInfo* p = snap.pod_of(row);
+       if (p == nullptr) return;
+       for (size_t i = 0; i < p->labels.size(); ++i) {
+         if (i != 0) out.push_back(',');
+         out.append(p->labels[i].first);
+         out.push_back('=');
+         out.append(p->labels[i].second);
+       }
+     },
+     nullptr, nullptr, 0},
+    {"k8s.hostNetwork", "K8S.HOSTNETWORK", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const PodInfo* p = snap.pod_of(row)) {
+         out.append(std::string_view(p->host_network ? "true" : "false"));
+       }
+     },
+     nullptr, nullptr, 0},
+    {"runtime.runtimeName", "RUNTIME.RUNTIMENAME", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->runtime);
+     },
+     nullptr, nullptr, 0},
+    {"runtime.containerId", "RUNTIME.CONTAINERID", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->id);
+     },
+     nullptr, nullptr, 0},
+    {"runtime.containerName", "RUNTIME.CONTAINERNAME", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->name);
+     },
+     nullptr, nullptr, 0},
+    {"runtime.containerPid", "RUNTIME.CONTAINERPID", ValueKind::kInteger, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const ContainerInfo* c = snap.container_of(row);
+       if (c != nullptr && c->pid != 0) append_number(out, c->pid);
+     },
+     [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+       const ContainerInfo* c = snap.container_of(row);
+       if (c != nullptr && c->pid != 0) return c->pid;
+       return std::nullopt;
+     },
+     nullptr, 0},
+    {"runtime.containerImageName", "RUNTIME.CONTAINERIMAGENAME", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->image);
+     },
+     nullptr, nullptr, 0},
 };
 
 }  // namespace
@@ -242,9 +331,27 @@ Result<const Column*> column_named(std::string_view name) {
   return plain_error(fmt::format("unknown column '{}' (socksnap --help lists them)", name));
 }
 
+std::vector<const Column*> default_columns(NodeKind kind) {
+  std::vector<const Column*> columns;
+  switch (kind) {
+    case NodeKind::kHost:
+      columns = {find_column("netns")};
+      break;
+    case NodeKind::kContainers:
+      columns = {find_column("runtime.containerName")};
+      break;
+    case NodeKind::kKubernetes:
+      columns = {find_column("k8s.node"), find_column("k8s.namespace"), find_column("k8s.podName")};
+      break;
+  }
+  for (const char* name : {"protocol", "src", "dst", "status"}) {
+    columns.push_back(find_column(name));
+  }
+  return columns;
+}
+
 std::vector<const Column*> default_host_columns() {
-  return {find_column("netns"), find_column("protocol"), find_column("src"), find_column("dst"),
-          find_column("status")};
+  return default_columns(NodeKind::kHost);
 }
 
 Result<std::vector<const Column*>> apply_column_spec(std::vector<const Column*> columns,

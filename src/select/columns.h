@@ -19,6 +19,8 @@ enum class ValueKind : uint8_t { kText, kInteger, kDecimal };
 enum ColumnNeeds : uint32_t {
   kNeedsNothing = 0,
   kNeedsTcpInfo = 1U << 0,
+  kNeedsOwners = 1U << 1,  // processes, containers, pods (a /proc scan)
+  kNeedsLabels = 1U << 2,  // pod labels (the CRI API)
 };
 
 struct Column {
@@ -46,7 +48,10 @@ const std::vector<Column>& all_columns();
 const Column* find_column(std::string_view name);  // case-insensitive; nullptr when unknown
 Result<const Column*> column_named(std::string_view name);  // error names the unknown column
 
-// The columns shown on a host when the user names none.
+// What a node runs decides the columns shown when the user names none.
+enum class NodeKind : uint8_t { kHost, kContainers, kKubernetes };
+
+std::vector<const Column*> default_columns(NodeKind kind);
 std::vector<const Column*> default_host_columns();
 
 // Applies an -o columns specification to `defaults`: "a,b" replaces them, "+a" and "-a" add

@@ -11,8 +11,9 @@ std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selecti
   rows.reserve(snap.sockets.size());
   fmt::memory_buffer scratch;
   for (size_t i = 0; i < snap.sockets.size(); ++i) {
-    bool keep = true;
+    bool keep = !selection.owners.active() || selection.owners.matches(snap, i);
     for (const auto& f : selection.filters) {
+      if (!keep) break;
       if (!filter_matches(f, snap, i, scratch)) {
         keep = false;
         break;
@@ -52,17 +53,14 @@ void push_down(const Selection& selection, CollectRequest& request) {
   }
 }
 
-bool needs_tcp_info(const std::vector<const Column*>& columns, const Selection& selection) {
-  for (const Column* c : columns) {
-    if ((c->needs & kNeedsTcpInfo) != 0) return true;
-  }
-  for (const auto& f : selection.filters) {
-    if ((f.column->needs & kNeedsTcpInfo) != 0) return true;
-  }
-  for (const auto& k : selection.sort) {
-    if ((k.column->needs & kNeedsTcpInfo) != 0) return true;
-  }
-  return false;
+uint32_t needs_of(const std::vector<const Column*>& columns, const Selection& selection) {
+  uint32_t needs = 0;
+  for (const Column* c : columns) needs |= c->needs;
+  for (const auto& f : selection.filters) needs |= f.column->needs;
+  for (const auto& k : selection.sort) needs |= k.column->needs;
+  if (selection.owners.active()) needs |= kNeedsOwners;
+  if (!selection.owners.labels.empty()) needs |= kNeedsLabels;
+  return needs;
 }
 
 }  // namespace socksnap

@@ -7,11 +7,13 @@
 
 #include "collect/socket_source.h"
 #include "select/filter.h"
+#include "select/owner_selector.h"
 #include "select/sort.h"
 
 namespace socksnap {
 
 struct Selection {
+  OwnerSelector owners;
   std::vector<Filter> filters;  // all must match
   std::vector<SortKey> sort;
 };
@@ -23,7 +25,10 @@ std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selecti
 // listeners, "protocol:UDP" skips the TCP dump. The filters still run afterwards.
 void push_down(const Selection& selection, CollectRequest& request);
 
-// Whether any of these columns needs the kernel's tcp_info.
-bool needs_tcp_info(const std::vector<const Column*>& columns, const Selection& selection);
+// What the columns shown and the selection need computed (a ColumnNeeds mask).
+uint32_t needs_of(const std::vector<const Column*>& columns, const Selection& selection);
+inline bool needs_tcp_info(const std::vector<const Column*>& columns, const Selection& selection) {
+  return (needs_of(columns, selection) & kNeedsTcpInfo) != 0;
+}
 
 }  // namespace socksnap

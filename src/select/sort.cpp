@@ -61,11 +61,25 @@ Result<std::vector<SortKey>> parse_sort(std::string_view spec) {
   return keys;
 }
 
+std::vector<SortKey> default_sort(NodeKind kind) {
+  std::vector<SortKey> keys;
+  switch (kind) {
+    case NodeKind::kHost:
+      keys = {{find_column("netns"), false}};
+      break;
+    case NodeKind::kContainers:
+      keys = {{find_column("runtime.containerName"), false}};
+      break;
+    case NodeKind::kKubernetes:
+      keys = {{find_column("k8s.namespace"), false}, {find_column("k8s.podName"), false}};
+      break;
+  }
+  for (const char* name : {"protocol", "src", "dst"}) keys.push_back({find_column(name), false});
+  return keys;
+}
+
 std::vector<SortKey> default_host_sort() {
-  return {{find_column("netns"), false},
-          {find_column("protocol"), false},
-          {find_column("src"), false},
-          {find_column("dst"), false}};
+  return default_sort(NodeKind::kHost);
 }
 
 namespace {

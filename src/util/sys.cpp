@@ -29,11 +29,18 @@ ssize_t real_recv(int fd, void* buf, size_t len, int flags) {
   return ::recv(fd, buf, len, flags);
 }
 
+int real_openat(int dirfd, const char* path, int flags) {
+  return ::openat(dirfd, path, flags | O_CLOEXEC);
+}
+ssize_t real_readlinkat(int dirfd, const char* path, char* buf, size_t size) {
+  return ::readlinkat(dirfd, path, buf, size);
+}
+
 }  // namespace
 
 Syscalls& sys() {
-  static Syscalls table{real_open,   real_fstat,   real_stat, real_setns,
-                        real_socket, real_sendmsg, real_recv};
+  static Syscalls table{real_open,    real_fstat, real_stat,   real_setns,     real_socket,
+                        real_sendmsg, real_recv,  real_openat, real_readlinkat};
   return table;
 }
 

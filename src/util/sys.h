@@ -19,6 +19,8 @@ struct Syscalls {
   int (*socket)(int domain, int type, int protocol);
   ssize_t (*sendmsg)(int fd, const struct msghdr* msg, int flags);
   ssize_t (*recv)(int fd, void* buf, size_t len, int flags);
+  int (*openat)(int dirfd, const char* path, int flags);
+  ssize_t (*readlinkat)(int dirfd, const char* path, char* buf, size_t size);
 };
 
 Syscalls& sys();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "select_fixture.h"
 
 namespace socksnap {
@@ -50,6 +52,19 @@ TEST(Columns, EveryColumnWithItsHeaderAndKind) {
       {"bytes.received", "BYTES.RECEIVED", ValueKind::kInteger, true},
       {"bytes.sent", "BYTES.SENT", ValueKind::kInteger, true},
       {"congestion", "CONGESTION", ValueKind::kText, true},
+      {"pid", "PID", ValueKind::kInteger, false},
+      {"comm", "COMM", ValueKind::kText, false},
+      {"k8s.node", "K8S.NODE", ValueKind::kText, false},
+      {"k8s.namespace", "K8S.NAMESPACE", ValueKind::kText, false},
+      {"k8s.podName", "K8S.PODNAME", ValueKind::kText, false},
+      {"k8s.containerName", "K8S.CONTAINERNAME", ValueKind::kText, false},
+      {"k8s.labels", "K8S.LABELS", ValueKind::kText, false},
+      {"k8s.hostNetwork", "K8S.HOSTNETWORK", ValueKind::kText, false},
+      {"runtime.runtimeName", "RUNTIME.RUNTIMENAME", ValueKind::kText, false},
+      {"runtime.containerId", "RUNTIME.CONTAINERID", ValueKind::kText, false},
+      {"runtime.containerName", "RUNTIME.CONTAINERNAME", ValueKind::kText, false},
+      {"runtime.containerPid", "RUNTIME.CONTAINERPID", ValueKind::kInteger, false},
+      {"runtime.containerImageName", "RUNTIME.CONTAINERIMAGENAME", ValueKind::kText, false},
   };
   const auto& all = all_columns();
   ASSERT_EQ(all.size(), std::size(want));
@@ -69,9 +84,10 @@ TEST(Columns, FindIsCaseInsensitive) {
   EXPECT_NE(find_column("src.port"), nullptr);
   EXPECT_EQ(find_column("srcport"), nullptr);
   EXPECT_EQ(find_column(""), nullptr);
-  auto missing = column_named("k8s.podname");
+  EXPECT_EQ(find_column("K8S.PODNAME"), find_column("k8s.podName"));
+  auto missing = column_named("k8s.pod");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message(), "unknown column 'k8s.podname' (socksnap --help lists them)");
+  EXPECT_EQ(missing.error().message(), "unknown column 'k8s.pod' (socksnap --help lists them)");
 }
 
 TEST(Columns, DefaultHostColumns) {
@@ -158,6 +174,7 @@ Snapshot known_snapshot() {
   t.bytes_sent = 300;
   std::memcpy(t.congestion.data(), "cubic", 6);
   snap.tcp_info.push_back(t);
+  snap.node = "node-7";
   return snap;
 }
 
@@ -199,6 +216,20 @@ TEST(ColumnText, EveryColumnOfAKnownRecord) {
       {"bytes.received", "200"},
       {"bytes.sent", "300"},
       {"congestion", "cubic"},
+      // No owners were looked for: empty, but the node is known.
+      {"pid", ""},
+      {"comm", ""},
+      {"k8s.node", "node-7"},
+      {"k8s.namespace", ""},
+      {"k8s.podName", ""},
+      {"k8s.containerName", ""},
+      {"k8s.labels", ""},
+      {"k8s.hostNetwork", ""},
+      {"runtime.runtimeName", ""},
+      {"runtime.containerId", ""},
+      {"runtime.containerName", ""},
+      {"runtime.containerPid", ""},
+      {"runtime.containerImageName", ""},
   };
   ASSERT_EQ(std::size(want), all_columns().size());
   for (const auto& [name, text] : want) EXPECT_EQ(text_of(snap, name), text) << name;
@@ -317,6 +348,69 @@ TEST(ColumnText, TcpColumnsAreEmptyWithoutTcpInfo) {
       }
     }
   }
+}
+
+// A socket held by two processes of a Kubernetes container, one held by nobody in a pod's
+// namespace, and one of a host process.
+Snapshot owned_snapshot() {
+  Snapshot snap = known_snapshot();
+  snap.sockets.resize(3, snap.sockets[0]);
+  snap.tcp_info.clear();
+  PodInfo pod;
+  pod.name = "web-0";
+  pod.pod_namespace = "shop";
+  pod.uid = "9f1c";
+  pod.labels = {{"app", "web"}, {"tier", "front"}};
+  snap.pods.push_back(pod);
+  ContainerInfo c;
+  c.runtime = "containerd";
+  c.id = "abc123";
+  c.name = "nginx";
+  c.image = "docker.io/library/nginx:1.25";
+  c.pid = 4242;
+  c.pod = 0;
+  snap.containers.push_back(c);
+  snap.processes = {ProcessInfo{4242, "nginx", 10, 0}, ProcessInfo{4243, "nginx", 11, 0},
+                    ProcessInfo{77, "sshd", 5, kNone}};
+  snap.holders = {SocketHolder{0, 6}, SocketHolder{1, 6}, SocketHolder{2, 3}};
+  snap.owners = {SocketOwner{0, 2, 0, 0}, SocketOwner{0, 0, kNone, 0},
+                 SocketOwner{2, 1, kNone, kNone}};
+  return snap;
+}
+
+TEST(ColumnText, OwnersOfAContainerAPodNamespaceAndAHostProcess) {
+  Snapshot snap = owned_snapshot();
+  const std::pair<const char*, std::array<const char*, 3>> want[] = {
+      {"pid", {"4242", "", "77"}},
+      {"comm", {"nginx", "", "sshd"}},
+      {"k8s.node", {"node-7", "node-7", "node-7"}},
+      {"k8s.namespace", {"shop", "shop", ""}},
+      {"k8s.podName", {"web-0", "web-0", ""}},
+      {"k8s.containerName", {"nginx", "", ""}},
+      {"k8s.labels", {"app=web,tier=front", "app=web,tier=front", ""}},
+      {"k8s.hostNetwork", {"false", "false", ""}},
+      {"runtime.runtimeName", {"containerd", "", ""}},
+      {"runtime.containerId", {"abc123", "", ""}},
+      {"runtime.containerName", {"nginx", "", ""}},
+      {"runtime.containerPid", {"4242", "", ""}},
+      {"runtime.containerImageName", {"docker.io/library/nginx:1.25", "", ""}},
+  };
+  for (const auto& [name, cells] : want) {
+    for (size_t row = 0; row < 3; ++row) EXPECT_EQ(text_of(snap, name, row), cells[row]) << name;
+  }
+  EXPECT_EQ(number_of(snap, "pid", 0), 4242.0L);
+  EXPECT_EQ(number_of(snap, "pid", 1), std::nullopt);
+  EXPECT_EQ(number_of(snap, "runtime.containerPid", 2), std::nullopt);
+}
+
+TEST(Columns, DefaultColumnsFollowWhatTheNodeRuns) {
+  EXPECT_EQ(names(default_columns(NodeKind::kHost)),
+            (Names{"netns", "protocol", "src", "dst", "status"}));
+  EXPECT_EQ(names(default_columns(NodeKind::kContainers)),
+            (Names{"runtime.containerName", "protocol", "src", "dst", "status"}));
+  EXPECT_EQ(
+      names(default_columns(NodeKind::kKubernetes)),
+      (Names{"k8s.node", "k8s.namespace", "k8s.podName", "protocol", "src", "dst", "status"}));
 }
 
 }  // namespace

@@ -1,0 +1,249 @@
+#include "enrich/enricher.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "enrich/cgroup_identity.h"
+#include "enrich/cri_client.h"
+#include "enrich/inode_index.h"
+#include "enrich/process_scan.h"
+
+namespace socksnap {
+namespace {
+
+constexpr auto kCriTimeout = std::chrono::milliseconds(2000);
+
+uint64_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The runtimes' metadata, tried in the order the cgroup path suggests.
+class Runtimes {
+ public:
+  Runtimes(const HostPaths& host, const RuntimePaths& paths) {
+    for (auto make :
+         {make_containerd_source, make_crio_source, make_docker_source, make_podman_source}) {
+      if (auto source = make(host, paths)) sources_.push_back(std::move(source));
+    }
+  }
+
+  std::optional<ContainerMetadata> find(const CgroupIdentity& who, Warnings& warnings) {
+    for (auto& source : sources_) {
+      if (who.runtime != RuntimeKind::kUnknown && source->runtime() != who.runtime) continue;
+      if (auto found = source->find(who.container_id, warnings)) return found;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ContainerMetadataSource>> sources_;
+};
+
+class Builder {
+ public:
+  Builder(Snapshot& snap, const Census& census, const EnrichOptions& options, Warnings& warnings)
+      : snap_(snap),
+        census_(census),
+        options_(options),
+        warnings_(warnings),
+        runtimes_(options.host, options.runtime) {}
+
+  void run() {
+    snap_.node = census_.node;
+    InodeIndex wanted(snap_);
+    std::vector<HeldSocket> held =
+        find_holders(options_.host, census_.processes, wanted, options_.threads, warnings_);
+
+    // A namespace other than the host's whose processes are all one pod's is that pod's.
+    for (size_t i = 0; i < census_.processes.size(); ++i) {
+      const auto& who = census_.identities[i];
+      uint64_t netns = census_.processes[i].netns;
+      if (!who || who->pod_uid.empty() || netns == 0 || netns == census_.host_netns) continue;
+      auto [it, inserted] = netns_witness_.emplace(netns, i);
+      if (!inserted && it->second != kShared &&
+          census_.identities[it->second]->pod_uid != who->pod_uid) {
+        it->second = kShared;
+      }
+    }
+    attribute(held);
+    if (options_.labels) add_labels();
+  }
+
+ private:
+  static constexpr size_t kShared = SIZE_MAX;
+
+  int32_t container_for(const CgroupIdentity& who) {
+    if (auto it = container_index_.find(who.container_id); it != container_index_.end()) {
+      return it->second;
+    }
+    ContainerInfo c;
+    c.id = who.container_id;
+    c.runtime = std::string(runtime_name(who.runtime));
+    std::optional<ContainerMetadata> meta = runtimes_.find(who, warnings_);
+    std::string uid = who.pod_uid;
+    if (meta) {
+      c.runtime = std::string(runtime_name(meta->runtime));
+      c.name = meta->name;
+      c.image = meta->image;
+      c.pid = meta->pid;
+      if (!meta->pod_uid.empty()) uid = meta->pod_uid;
+    }
+    if (!uid.empty()) {
+      c.pod = pod_for_uid(uid);
+      PodInfo& pod = snap_.pods[c.pod];
+      if (meta) {
+        if (pod.name.empty()) pod.name = meta->pod_name;
+        if (pod.pod_namespace.empty()) pod.pod_namespace = meta->pod_namespace;
+        if (pod.labels.empty()) pod.labels = meta->pod_labels;
+        pod.host_network = pod.host_network || meta->host_network;
+      }
+    }
+    auto index = static_cast<int32_t>(snap_.containers.size());
+    snap_.containers.push_back(std::move(c));
+    container_index_.emplace(who.container_id, index);
+    return index;
+  }
+
+  int32_t pod_for_uid(const std::string& uid) {
+    if (auto it = pod_index_.find(uid); it != pod_index_.end()) return it->second;
+    auto index = static_cast<int32_t>(snap_.pods.size());
+    PodInfo pod;
+    pod.uid = uid;
+    snap_.pods.push_back(std::move(pod));
+    pod_index_.emplace(uid, index);
+    return index;
+  }
+
+  // The pod a namespace belongs to (through the metadata of one of its processes' containers).
+  int32_t pod_of_netns(uint64_t netns) {
+    auto it = netns_witness_.find(netns);
+    if (it == netns_witness_.end() || it->second == kShared) return kNone;
+    int32_t container = container_for(*census_.identities[it->second]);
+    int32_t pod = snap_.containers[container].pod;
+    if (pod == kNone || snap_.pods[pod].host_network) return kNone;
+    snap_.pods[pod].netns = netns;
+    return pod;
+  }
+
+  void attribute(const std::vector<HeldSocket>& held) {
+    // Only processes that hold sockets go into the snapshot.
+    std::vector<int32_t> snapshot_index(census_.processes.size(), kNone);
+    for (const HeldSocket& h : held) {
+      if (snapshot_index[h.process] != kNone) continue;
+      snapshot_index[h.process] = static_cast<int32_t>(snap_.processes.size());
+      ProcessInfo info = census_.processes[h.process].info;
+      if (const auto& who = census_.identities[h.process]) info.container = container_for(*who);
+      snap_.processes.push_back(std::move(info));
+    }
+    snap_.owners.assign(snap_.sockets.size(), SocketOwner{});
+    snap_.holders.reserve(held.size());
+    for (size_t i = 0; i < held.size();) {
+      uint32_t row = held[i].row;
+      SocketOwner& owner = snap_.owners[row];
+      owner.first_holder = static_cast<uint32_t>(snap_.holders.size());
+      for (; i < held.size() && held[i].row == row; ++i) {
+        auto process = static_cast<uint32_t>(snapshot_index[held[i].process]);
+        snap_.holders.push_back(SocketHolder{process, held[i].fd});
+        ++owner.holder_count;
+        if (owner.container == kNone) owner.container = snap_.processes[process].container;
+      }
+    }
+    std::unordered_map<uint64_t, int32_t> pod_by_netns;
+    for (size_t row = 0; row < snap_.sockets.size(); ++row) {
+      SocketOwner& owner = snap_.owners[row];
+      if (owner.container != kNone) owner.pod = snap_.containers[owner.container].pod;
+      if (owner.pod != kNone) continue;
+      // A socket in a pod's own namespace that no container of it holds (TIME_WAIT, a host
+      // tool that entered the namespace) is still that pod's.
+      uint64_t netns = snap_.sockets[row].netns;
+      auto [it, inserted] = pod_by_netns.emplace(netns, kNone);
+      if (inserted) it->second = pod_of_netns(netns);
+      owner.pod = it->second;
+    }
+  }
+
+  // Pod labels from the CRI API: containerd keeps them nowhere on the host's file system.
+  void add_labels() {
+    bool missing = std::any_of(snap_.pods.begin(), snap_.pods.end(),
+                               [](const PodInfo& p) { return p.labels.empty() || p.name.empty(); });
+    if (!missing || options_.cri_socket == "none") return;
+    std::vector<std::string> sockets;
+    if (!options_.cri_socket.empty()) {
+      sockets.push_back(options_.host(options_.cri_socket));
+    } else {
+      for (const char* s : {"/run/containerd/containerd.sock", "/run/crio/crio.sock"}) {
+        if (::access(options_.host(s).c_str(), F_OK) == 0) sockets.push_back(options_.host(s));
+      }
+    }
+    for (const auto& socket : sockets) {
+      auto listed = list_pod_sandboxes(socket, kCriTimeout);
+      if (!listed) {
+        warnings_.add("cri-" + socket, "pod labels unavailable: " + listed.error().message());
+        continue;
+      }
+      for (const auto& sandbox : *listed) {
+        auto it = pod_index_.find(sandbox.uid);
+        if (it == pod_index_.end()) continue;
+        PodInfo& pod = snap_.pods[it->second];
+        if (pod.labels.empty()) pod.labels = sandbox.labels;
+        if (pod.name.empty()) pod.name = sandbox.name;
+        if (pod.pod_namespace.empty()) pod.pod_namespace = sandbox.pod_namespace;
+      }
+    }
+  }
+
+  Snapshot& snap_;
+  const Census& census_;
+  const EnrichOptions& options_;
+  Warnings& warnings_;
+  Runtimes runtimes_;
+  std::unordered_map<std::string, int32_t> container_index_;
+  std::unordered_map<std::string, int32_t> pod_index_;
+  std::unordered_map<uint64_t, size_t> netns_witness_;  // netns -> a census process in it
+};
+
+}  // namespace
+
+std::string node_name(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("NODE_NAME"); env != nullptr && *env != '\0') return env;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) return host;
+  return {};
+}
+
+Census take_census(const EnrichOptions& options, Warnings& warnings) {
+  Census census;
+  census.node = node_name(options.node_name);
+  census.host_netns = inode_of(options.host("/proc/1/ns/net"));
+  if (census.host_netns == 0) census.host_netns = inode_of("/proc/self/ns/net");
+  census.processes = census_processes(options.host, options.threads, warnings);
+  census.identities.reserve(census.processes.size());
+  for (const auto& p : census.processes) {
+    census.identities.push_back(parse_proc_cgroup(p.cgroup));
+    if (const auto& who = census.identities.back()) {
+      census.any_container = true;
+      census.any_pod = census.any_pod || !who->pod_uid.empty();
+    }
+  }
+  return census;
+}
+
+void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
+                     Warnings& warnings) {
+  Builder(snap, census, options, warnings).run();
+}
+
+}  // namespace socksnap

@@ -1,0 +1,48 @@
+// The enrich stage: gives each socket its processes, container and pod. In two steps: a census
+// of the node's processes (cheap; says whether there are pods or containers at all, which picks
+// the default columns), then, when a run shows owners, the owners themselves.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "discover/host_paths.h"
+#include "enrich/cgroup_identity.h"
+#include "enrich/container_metadata.h"
+#include "enrich/process_scan.h"
+#include "model/snapshot.h"
+#include "util/warnings.h"
+
+namespace socksnap {
+
+struct EnrichOptions {
+  HostPaths host;
+  RuntimePaths runtime;
+  // CRI socket for pod labels; empty: the containerd or CRI-O default that exists; "none": skip.
+  std::string cri_socket;
+  std::string node_name;  // empty: $NODE_NAME, then the host name
+  unsigned threads = 1;
+  bool labels = true;  // ask the CRI API for pod labels
+};
+
+struct Census {
+  std::string node;
+  uint64_t host_netns = 0;
+  std::vector<ScannedProcess> processes;
+  std::vector<std::optional<CgroupIdentity>> identities;  // parallel to processes
+  bool any_pod = false;
+  bool any_container = false;
+};
+
+Census take_census(const EnrichOptions& options, Warnings& warnings);
+
+// Fills snap.node, processes, holders, containers, pods and owners. A process, container or
+// file that cannot be read leaves that part empty, with one warning per cause.
+void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
+                     Warnings& warnings);
+
+// The node's name: `flag`, else $NODE_NAME, else the host name.
+std::string node_name(const std::string& flag);
+
+}  // namespace socksnap

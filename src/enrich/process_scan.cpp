@@ -1,0 +1,226 @@
+#include "enrich/process_scan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "util/strings.h"
+#include "util/sys.h"
+#include "util/unique_fd.h"
+
+namespace socksnap {
+namespace {
+
+bool read_at(int dirfd, const char* name, std::string& out) {
+  out.clear();
+  UniqueFd fd(sys().openat(dirfd, name, O_RDONLY));
+  if (!fd.valid()) return false;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+// "socket:[12345]" -> 12345; 0 for anything else.
+uint64_t socket_inode(std::string_view link) {
+  constexpr std::string_view kPrefix = "socket:[";
+  if (link.size() <= kPrefix.size() + 1 || link.substr(0, kPrefix.size()) != kPrefix ||
+      link.back() != ']') {
+    return 0;
+  }
+  return parse_int<uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1))
+      .value_or(0);
+}
+
+// Runs work(i) for i in [0, n) on up to `threads` threads, in small batches from a shared
+// cursor (a few processes hold most descriptors).
+template <typename Work>
+void parallel_for(size_t n, unsigned threads, Work work) {
+  size_t parts = std::clamp<size_t>(n / 64, 1, std::max(1U, threads));
+  std::atomic<size_t> next{0};
+  auto run = [&](size_t part) {
+    constexpr size_t kBatch = 16;
+    for (size_t begin = next.fetch_add(kBatch); begin < n; begin = next.fetch_add(kBatch)) {
+      for (size_t i = begin; i < std::min(begin + kBatch, n); ++i) work(part, i);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t p = 1; p < parts; ++p) pool.emplace_back(run, p);
+  run(0);
+  for (auto& t : pool) t.join();
+}
+
+size_t parts_for(size_t n, unsigned threads) {
+  return std::clamp<size_t>(n / 64, 1, std::max(1U, threads));
+}
+
+struct Denied {
+  size_t count = 0;
+  int32_t example = 0;
+  void add(int32_t pid) {
+    if (count++ == 0) example = pid;
+  }
+};
+
+}  // namespace
+
+bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_time) {
+  // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so it ends at the last ')'.
+  size_t open = stat.find('(');
+  size_t close = stat.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return false;
+  }
+  comm = std::string(stat.substr(open + 1, close - open - 1));
+  // Field 3 (state) follows; starttime is field 22.
+  std::string_view rest = stat.substr(close + 1);
+  size_t field = 2;
+  size_t i = 0;
+  while (i < rest.size()) {
+    while (i < rest.size() && rest[i] == ' ') ++i;
+    size_t start = i;
+    while (i < rest.size() && rest[i] != ' ' && rest[i] != '\n') ++i;
+    if (start == i) break;
+    if (++field == 22) {
+      auto value = parse_int<uint64_t>(rest.substr(start, i - start));
+      if (!value) return false;
+      start_time = *value;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
+                                             Warnings& warnings) {
+  std::string proc = paths("/proc");
+  std::vector<std::string> pids;
+  if (DIR* d = ::opendir(proc.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] >= '1' && e->d_name[0] <= '9') pids.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+  } else {
+    warnings.add(
+        fmt::format("cannot list {}: {}; no socket has an owner", proc, std::strerror(errno)));
+    return {};
+  }
+  std::vector<std::optional<ScannedProcess>> found(pids.size());
+  parallel_for(pids.size(), threads, [&](size_t /*part*/, size_t i) {
+    auto pid = parse_int<int32_t>(pids[i]);
+    if (!pid) return;
+    std::string dir = proc + "/" + pids[i];
+    UniqueFd pid_dir(sys().openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY));
+    if (!pid_dir.valid()) return;  // exited
+    ScannedProcess p;
+    p.info.pid = *pid;
+    std::string stat;
+    if (!read_at(pid_dir.get(), "stat", stat) ||
+        !parse_proc_stat(stat, p.info.comm, p.info.start_time)) {
+      return;
+    }
+    struct stat ns {};
+    if (sys().stat((dir + "/ns/net").c_str(), &ns) == 0) p.netns = ns.st_ino;
+    read_at(pid_dir.get(), "cgroup", p.cgroup);
+    found[i] = std::move(p);
+  });
+  std::vector<ScannedProcess> census;
+  census.reserve(pids.size());
+  for (auto& p : found) {
+    if (p) census.push_back(std::move(*p));
+  }
+  std::sort(census.begin(), census.end(), [](const ScannedProcess& a, const ScannedProcess& b) {
+    return a.info.pid < b.info.pid;
+  });
+  return census;
+}
+
+std::vector<HeldSocket> find_holders(const HostPaths& paths,
+                                     const std::vector<ScannedProcess>& census,
+                                     const InodeIndex& wanted, unsigned threads,
+                                     Warnings& warnings) {
+  if (wanted.empty()) return {};
+  std::string proc = paths("/proc");
+  size_t parts = parts_for(census.size(), threads);
+  std::vector<std::vector<HeldSocket>> held(parts);
+  std::vector<Denied> denied(parts);
+  std::vector<size_t> reused(parts, 0);
+  parallel_for(census.size(), threads, [&](size_t part, size_t i) {
+    const ScannedProcess& p = census[i];
+    std::string dir = fmt::format("{}/{}", proc, p.info.pid);
+    // Everything below is read through this descriptor, which stays bound to the process it
+    // was opened for.
+    UniqueFd pid_dir(sys().openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY));
+    if (!pid_dir.valid()) return;  // exited since the census
+    UniqueFd fd_dir(sys().openat(pid_dir.get(), "fd", O_RDONLY | O_DIRECTORY));
+    if (!fd_dir.valid()) {
+      if (errno == EACCES || errno == EPERM) denied[part].add(p.info.pid);
+      return;
+    }
+    std::vector<HeldSocket> mine;
+    int list_fd = ::dup(fd_dir.get());
+    DIR* list = list_fd >= 0 ? ::fdopendir(list_fd) : nullptr;
+    if (list == nullptr && list_fd >= 0) ::close(list_fd);
+    char link[64];
+    while (list != nullptr) {
+      const dirent* e = ::readdir(list);
+      if (e == nullptr) break;
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      ssize_t n = sys().readlinkat(fd_dir.get(), e->d_name, link, sizeof link);
+      if (n <= 0 || static_cast<size_t>(n) >= sizeof link) continue;
+      int64_t row = wanted.find(socket_inode(std::string_view(link, static_cast<size_t>(n))));
+      if (row < 0) continue;
+      mine.push_back(HeldSocket{static_cast<uint32_t>(row), static_cast<uint32_t>(i),
+                                parse_int<int32_t>(e->d_name).value_or(-1)});
+    }
+    if (list != nullptr) ::closedir(list);
+    if (mine.empty()) return;
+    // If the start time changed, this PID names another process than the census saw, whose
+    // name we would give these sockets: drop them.
+    std::string stat;
+    std::string comm;
+    uint64_t start = 0;
+    if (!read_at(pid_dir.get(), "stat", stat) || !parse_proc_stat(stat, comm, start) ||
+        start != p.info.start_time) {
+      ++reused[part];
+      return;
+    }
+    held[part].insert(held[part].end(), mine.begin(), mine.end());
+  });
+
+  std::vector<HeldSocket> all;
+  Denied total;
+  for (size_t p = 0; p < parts; ++p) {
+    all.insert(all.end(), held[p].begin(), held[p].end());
+    if (denied[p].count > 0 && total.count == 0) total.example = denied[p].example;
+    total.count += denied[p].count;
+  }
+  // Census order is pid order, so (row, process, fd) is (row, pid, fd).
+  std::sort(all.begin(), all.end(), [](const HeldSocket& a, const HeldSocket& b) {
+    if (a.row != b.row) return a.row < b.row;
+    return a.process != b.process ? a.process < b.process : a.fd < b.fd;
+  });
+  if (total.count > 0) {
+    warnings.add("proc-fd-denied",
+                 fmt::format("cannot read the open files of {} process{} (permission denied, "
+                             "e.g. pid {}); sockets only {} hold show no process",
+                             total.count, total.count == 1 ? "" : "es", total.example,
+                             total.count == 1 ? "it" : "they"));
+  }
+  return all;
+}
+
+}  // namespace socksnap

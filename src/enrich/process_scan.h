@@ -1,0 +1,45 @@
+// Processes, read from /proc in two passes: a census of every process (name, start time,
+// network namespace, cgroup), cheap; then, only when a run shows owners, the holders of the
+// snapshot's sockets (every descriptor of every process is read: ~4 us each).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "discover/host_paths.h"
+#include "enrich/inode_index.h"
+#include "model/owners.h"
+#include "util/warnings.h"
+
+namespace socksnap {
+
+struct ScannedProcess {
+  ProcessInfo info;
+  uint64_t netns = 0;  // inode of its network namespace, 0 when unreadable
+  std::string cgroup;  // /proc/PID/cgroup
+};
+
+struct HeldSocket {
+  uint32_t row = 0;      // snapshot row
+  uint32_t process = 0;  // into the census
+  int32_t fd = 0;
+};
+
+// Pure: the comm and the start time (field 22) of a /proc/PID/stat text; false if malformed.
+bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_time);
+
+// Every process under the host's /proc. Processes that exit meanwhile are left out.
+std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
+                                             Warnings& warnings);
+
+// Which census processes hold which sockets of `wanted`, sorted by row, then pid, then fd. A
+// process that exited is skipped; one whose PID now names another process (its start time
+// changed) is dropped, so that no socket is attributed to the wrong process.
+std::vector<HeldSocket> find_holders(const HostPaths& paths,
+                                     const std::vector<ScannedProcess>& census,
+                                     const InodeIndex& wanted, unsigned threads,
+                                     Warnings& warnings);
+
+}  // namespace socksnap

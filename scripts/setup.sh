@@ -10,6 +10,8 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config
   libfmt-dev nlohmann-json3-dev libcli11-dev
+  # the CRI API (gRPC) for pod labels
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy
   iproute2 util-linux procps

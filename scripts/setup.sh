@@ -15,6 +15,8 @@ packages=(
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy
   iproute2 util-linux procps
+  # end-to-end tests: a real node (tests/e2e/nodesim) and its hand-made images (sha256, static C)
+  containerd runc containernetworking-plugins busybox-static libssl-dev libc6-dev
   # benchmarks
   python3 libbenchmark-dev
 )

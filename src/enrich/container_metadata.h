@@ -22,16 +22,16 @@ using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by k
 struct ContainerMetadata {
   RuntimeKind runtime = RuntimeKind::kUnknown;
   std::string id;
-  std::string name;   // the runtime's container name; for Kubernetes the pod spec's name
-  std::string image;  // e.g. docker.io/library/nginx:1.25
-  int32_t pid = 0;    // the container's init process, 0 when unknown
+  std::string name;      // the runtime's container name; for Kubernetes the pod spec's name
+  std::string image;     // e.g. docker.io/library/nginx:1.25
+  int32_t pid = 0;       // the container's init process, 0 when unknown
   bool sandbox = false;  // a Kubernetes pod's sandbox (pause) container
   // Kubernetes, empty when the container is not a pod's.
   std::string pod_name;
   std::string pod_namespace;
   std::string pod_uid;
   std::string sandbox_id;
-  Labels pod_labels;         // only where the runtime's files hold them (CRI-O, Docker)
+  Labels pod_labels;          // only where the runtime's files hold them (CRI-O, Docker)
   bool host_network = false;  // the OCI spec shares the host's network namespace
   std::string netns_path;     // the OCI spec's network namespace path, when it names one
 };
@@ -55,8 +55,8 @@ class ContainerMetadataSource {
 };
 
 struct RuntimePaths {
-  std::string containerd_state = "/run/containerd";  // io.containerd.runtime.v2.task/<ns>/<id>
-  std::string runc_root = "/run/containerd/runc";     // <ns>/<id>/state.json
+  std::string containerd_state = "/run/containerd";      // io.containerd.runtime.v2.task/<ns>/<id>
+  std::string runc_root = "/run/containerd/runc";        // <ns>/<id>/state.json
   std::string crio_storage = "/run/containers/storage";  // overlay-containers/<id>/userdata
   std::string docker_root = "/var/lib/docker";           // containers/<id>/config.v2.json
   std::string podman_storage = "/var/lib/containers/storage";  // rootful; rootless: per user

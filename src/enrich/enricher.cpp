@@ -40,10 +40,22 @@ class Runtimes {
   }
 
   std::optional<ContainerMetadata> find(const CgroupIdentity& who, Warnings& warnings) {
-    for (auto& source : sources_) {
-      if (who.runtime != RuntimeKind::kUnknown && source->runtime() != who.runtime) continue;
-      if (auto found = source->find(who.container_id, warnings)) return found;
+    if (who.runtime != RuntimeKind::kUnknown) {
+      for (auto& source : sources_) {
+        if (source->runtime() == who.runtime) return source->find(who.container_id, warnings);
+      }
+      return std::nullopt;
     }
+    // The cgroup path does not say which runtime (a bare id under /kubepods): each is asked in
+    // turn. That the others lack it, or are not installed, is no news; if none has it, what
+    // the first (containerd, the likeliest) says is what the user needs to know.
+    std::optional<Warnings> first_misses;
+    for (auto& source : sources_) {
+      Warnings misses;
+      if (auto found = source->find(who.container_id, misses)) return found;
+      if (!first_misses) first_misses.emplace().absorb(misses);
+    }
+    if (first_misses) warnings.absorb(*first_misses);
     return std::nullopt;
   }
 
@@ -145,6 +157,13 @@ class Builder {
       snapshot_index[h.process] = static_cast<int32_t>(snap_.processes.size());
       ProcessInfo info = census_.processes[h.process].info;
       if (const auto& who = census_.identities[h.process]) info.container = container_for(*who);
+      // A pod's container running in the host's own namespace: the pod is on the host network
+      // (its containers join the sandbox's namespace by path, so their specs do not say so).
+      if (info.container != kNone && census_.processes[h.process].netns == census_.host_netns) {
+        if (int32_t pod = snap_.containers[info.container].pod; pod != kNone) {
+          snap_.pods[pod].host_network = true;
+        }
+      }
       snap_.processes.push_back(std::move(info));
     }
     snap_.owners.assign(snap_.sockets.size(), SocketOwner{});

@@ -20,6 +20,17 @@ void Warnings::add(std::string message) {
   add(key, std::move(message));
 }
 
+void Warnings::absorb(const Warnings& other) {
+  std::vector<Entry> theirs;
+  {
+    std::lock_guard lock(other.mutex_);
+    theirs = other.entries_;
+  }
+  for (const auto& e : theirs) {
+    for (size_t i = 0; i < e.count; ++i) add(e.key, e.message);
+  }
+}
+
 std::vector<std::string> Warnings::lines() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;

@@ -13,6 +13,8 @@ class Warnings {
   // `key` groups repeats of one cause; `message` is what the user reads (first one wins).
   void add(const std::string& key, std::string message);
   void add(std::string message);
+  // Adds every warning of `other`, as often as it was given there.
+  void absorb(const Warnings& other);
 
   // Messages in the order their causes first appeared, with " (N times)" for repeats.
   std::vector<std::string> lines() const;

@@ -119,3 +119,21 @@ TEST(UniqueFd, ClosesExactlyOnce) {
 
 }  // namespace
 }  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+TEST(WarningsAbsorb, KeepsEachCauseOnceWithItsCount) {
+  Warnings mine;
+  mine.add("k1", "first cause");
+  Warnings theirs;
+  theirs.add("k1", "first cause, said again");
+  theirs.add("k2", "second cause");
+  theirs.add("k2", "second cause");
+  mine.absorb(theirs);
+  EXPECT_EQ(mine.lines(),
+            (std::vector<std::string>{"first cause (2 times)", "second cause (2 times)"}));
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -74,6 +75,22 @@ std::vector<NetnsRef> resolve_netns_options(const Options& options, const HostPa
     chosen.push_back(NetnsRef{handle->inode(), value, {value}});
   }
   return chosen;
+}
+
+// What the namespaces shown hold decides the default columns: pods (Kubernetes columns),
+// containers, or neither. A pod on the host's network counts, since the host's namespace is
+// shown; a plain namespace given with --netns keeps the host columns on any node.
+NodeKind shown_kind(const Census& census, const Snapshot& snap) {
+  std::unordered_set<uint64_t> shown;
+  for (const auto& ns : snap.namespaces) shown.insert(ns.inode);
+  bool containers = false;
+  for (size_t i = 0; i < census.processes.size(); ++i) {
+    const auto& who = census.identities[i];
+    if (!who || shown.count(census.processes[i].netns) == 0) continue;
+    if (!who->pod_uid.empty()) return NodeKind::kKubernetes;
+    containers = true;
+  }
+  return containers ? NodeKind::kContainers : NodeKind::kHost;
 }
 
 void require_privileges() {
@@ -163,9 +180,7 @@ int run(const Options& options) {
   } else {
     census = take_census(enrich, warnings);
   }
-  NodeKind kind = census.any_pod         ? NodeKind::kKubernetes
-                  : census.any_container ? NodeKind::kContainers
-                                         : NodeKind::kHost;
+  NodeKind kind = shown_kind(census, snap);
   settle_plan(*plan, kind);
   snap.node = census.node;
   if (!replay && needs_owners(*plan)) {

@@ -1,118 +1,59 @@
+// list_pod_sandboxes() for socksnap itself: loads the CRI plugin (socksnap-cri.so, next to the
+// executable) on first use, so that runs without pods never load gRPC.
 #include "enrich/cri_client.h"
 
-#include <sys/stat.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <string_view>
-
-#include <grpcpp/grpcpp.h>
-
-#include "cri_runtime_v1.grpc.pb.h"
+#include <cstdlib>
+#include <mutex>
 
 namespace socksnap {
 namespace {
 
-// Runtimes answer a node's worth of pods; kubelet allows 16 MiB, gRPC's default is 4 MiB.
-constexpr int kMaxReplyBytes = 16 * 1024 * 1024;
+using ListFn = bool (*)(const std::string&, long, std::vector<PodSandboxInfo>&, Error&);
 
-bool contains(std::string_view text, std::string_view word) {
-  return text.find(word) != std::string_view::npos;
+std::string plugin_path() {
+  if (const char* env = std::getenv("SOCKSNAP_CRI_PLUGIN"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  char exe[4096] = {};
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string dir = n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string();
+  dir = dir.substr(0, dir.rfind('/'));
+  return dir + "/socksnap-cri.so";
 }
 
-// One line that says what went wrong in words, then gRPC's own status for the details.
-std::string describe(const std::string& socket_path, std::chrono::milliseconds timeout,
-                     const grpc::Status& status) {
-  std::string what;
-  const std::string& detail = status.error_message();
-  switch (status.error_code()) {
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      what = "no answer within " + std::to_string(timeout.count()) + " ms";
-      break;
-    case grpc::StatusCode::UNIMPLEMENTED:
-      what = "the runtime does not serve runtime.v1 ListPodSandbox";
-      break;
-    case grpc::StatusCode::UNAVAILABLE:
-      if (contains(detail, "Connection refused")) {
-        what = "connection refused";
-      } else if (contains(detail, "Permission denied")) {
-        what = "permission denied";
-      } else {
-        what = "runtime unavailable";
-      }
-      break;
-    default:
-      what = "call failed";
-      break;
-  }
-  static constexpr std::string_view kCodeNames[] = {"OK",
-                                                    "CANCELLED",
-                                                    "UNKNOWN",
-                                                    "INVALID_ARGUMENT",
-                                                    "DEADLINE_EXCEEDED",
-                                                    "NOT_FOUND",
-                                                    "ALREADY_EXISTS",
-                                                    "PERMISSION_DENIED",
-                                                    "RESOURCE_EXHAUSTED",
-                                                    "FAILED_PRECONDITION",
-                                                    "ABORTED",
-                                                    "OUT_OF_RANGE",
-                                                    "UNIMPLEMENTED",
-                                                    "INTERNAL",
-                                                    "UNAVAILABLE",
-                                                    "DATA_LOSS",
-                                                    "UNAUTHENTICATED"};
-  auto code = static_cast<size_t>(status.error_code());
-  std::string line = "CRI ListPodSandbox on " + socket_path + ": " + what + " (";
-  line += code < std::size(kCodeNames) ? std::string(kCodeNames[code]) : std::to_string(code);
-  if (!detail.empty()) line += ": " + detail;
-  line += ")";
-  std::replace(line.begin(), line.end(), '\n', ' ');
-  return line;
+// The plugin's entry point, or why it cannot be had. Loaded once, kept for the process.
+Result<ListFn> load() {
+  static std::once_flag once;
+  static ListFn fn = nullptr;
+  static std::string why;
+  std::call_once(once, [] {
+    std::string path = plugin_path();
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* error = ::dlerror();
+      why = "cannot load the CRI plugin " + path + ": " + (error != nullptr ? error : "?");
+      return;
+    }
+    fn = reinterpret_cast<ListFn>(::dlsym(handle, "socksnap_cri_list_pod_sandboxes"));
+    if (fn == nullptr) why = path + " is not socksnap's CRI plugin";
+  });
+  if (fn == nullptr) return plain_error(why);
+  return fn;
 }
 
 }  // namespace
 
 Result<std::vector<PodSandboxInfo>> list_pod_sandboxes(const std::string& socket_path,
                                                        std::chrono::milliseconds timeout) {
-  // gRPC reports a missing socket only as an unavailable address after retrying: ask the
-  // file system first, so the error says what is wrong.
-  struct stat st {};
-  if (::stat(socket_path.c_str(), &st) != 0) {
-    return system_error("CRI socket " + socket_path);
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return plain_error("CRI socket " + socket_path + ": not a socket");
-  }
-
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxReplyBytes);
-  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  auto channel =
-      grpc::CreateCustomChannel("unix:" + socket_path, grpc::InsecureChannelCredentials(), args);
-  auto stub = runtime::v1::RuntimeService::NewStub(channel);
-
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  runtime::v1::ListPodSandboxRequest request;
-  runtime::v1::ListPodSandboxResponse reply;
-  grpc::Status status = stub->ListPodSandbox(&context, request, &reply);
-  if (!status.ok()) return plain_error(describe(socket_path, timeout, status));
-
-  std::vector<PodSandboxInfo> pods;
-  pods.reserve(static_cast<size_t>(reply.items_size()));
-  for (const auto& item : reply.items()) {
-    PodSandboxInfo pod;
-    pod.id = item.id();
-    pod.name = item.metadata().name();
-    pod.pod_namespace = item.metadata().namespace_();
-    pod.uid = item.metadata().uid();
-    pod.labels.assign(item.labels().begin(), item.labels().end());
-    std::sort(pod.labels.begin(), pod.labels.end());
-    pod.ready = item.state() == runtime::v1::SANDBOX_READY;
-    pods.push_back(std::move(pod));
-  }
-  return pods;
+  auto fn = load();
+  if (!fn) return fn.error();
+  std::vector<PodSandboxInfo> sandboxes;
+  Error error;
+  if (!(*fn)(socket_path, static_cast<long>(timeout.count()), sandboxes, error)) return error;
+  return sandboxes;
 }
 
 }  // namespace socksnap

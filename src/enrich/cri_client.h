@@ -20,8 +20,14 @@ struct PodSandboxInfo {
   bool ready = false;
 };
 
-// Errors name the socket and say what failed (no socket, refused, timeout, gRPC status).
+// Errors name the socket and say what failed (no socket, refused, timeout, gRPC status). In
+// socksnap this loads the plugin socksnap-cri.so on first use (gRPC is not linked into the
+// executable); programs that link the gRPC implementation get it directly.
 Result<std::vector<PodSandboxInfo>> list_pod_sandboxes(const std::string& socket_path,
                                                        std::chrono::milliseconds timeout);
+
+// The gRPC implementation itself (cri_plugin.cpp).
+Result<std::vector<PodSandboxInfo>> list_pod_sandboxes_over_grpc(const std::string& socket_path,
+                                                                 std::chrono::milliseconds timeout);
 
 }  // namespace socksnap

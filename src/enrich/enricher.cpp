@@ -250,13 +250,7 @@ Census take_census(const EnrichOptions& options, Warnings& warnings) {
   if (census.host_netns == 0) census.host_netns = inode_of("/proc/self/ns/net");
   census.processes = census_processes(options.host, options.threads, warnings);
   census.identities.reserve(census.processes.size());
-  for (const auto& p : census.processes) {
-    census.identities.push_back(parse_proc_cgroup(p.cgroup));
-    if (const auto& who = census.identities.back()) {
-      census.any_container = true;
-      census.any_pod = census.any_pod || !who->pod_uid.empty();
-    }
-  }
+  for (const auto& p : census.processes) census.identities.push_back(parse_proc_cgroup(p.cgroup));
   return census;
 }
 

@@ -31,8 +31,6 @@ struct Census {
   uint64_t host_netns = 0;
   std::vector<ScannedProcess> processes;
   std::vector<std::optional<CgroupIdentity>> identities;  // parallel to processes
-  bool any_pod = false;
-  bool any_container = false;
 };
 
 Census take_census(const EnrichOptions& options, Warnings& warnings);

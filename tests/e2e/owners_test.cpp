@@ -308,6 +308,18 @@ TEST_F(Node, KubernetesColumnsAreTheDefaultOnANodeWithPods) {
   EXPECT_EQ(labels.out, expected + "  httpd  httpd\n");
 }
 
+TEST_F(Node, APlainNamespaceShownAloneKeepsTheHostColumns) {
+  std::string name = "ssit-e2e-plain-" + std::to_string(::getpid());
+  ASSERT_EQ(nodesim::run_command({"ip", "netns", "add", name}).exit_code, 0);
+  auto plain = socksnap({"--netns", "/run/netns/" + name});
+  auto pods = socksnap({"--netns", web_.netns_path});
+  nodesim::run_command({"ip", "netns", "del", name});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, "NETNS  PROTOCOL  SRC  DST  STATUS\n");
+  EXPECT_EQ(pods.out.substr(0, pods.out.find("  PROTOCOL")),
+            "K8S.NODE  K8S.NAMESPACE  K8S.PODNAME");
+}
+
 TEST_F(Node, UnreadableRuntimeStateStillReportsEverySocketWithOneWarning) {
   const auto& p = node_->paths();
   auto r = nodesim::run_command({SOCKSNAP_BINARY, "--containerd-state", "/nonexistent/state",

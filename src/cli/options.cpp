@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kDescription =
     "socksnap: a snapshot of every TCP and UDP socket on this host, in every network "
-    "namespace.";
+    "namespace, and whose each one is.";
 
 // The column names, wrapped to the width of the rest of the help.
 std::string column_list() {
@@ -44,7 +44,10 @@ std::string footer() {
       "jsonpretty or yaml.\n"
       "\n"
       "{}\n"
-      "Default columns: netns,protocol,src,dst,status. Default sort: netns,protocol,src,dst.\n"
+      "Default columns: netns,protocol,src,dst,status; where the namespaces shown hold\n"
+      "containers, runtime.containerName,protocol,src,dst,status; where they hold pods,\n"
+      "k8s.node,k8s.namespace,k8s.podName,protocol,src,dst,status (sorted by the first\n"
+      "name column, then protocol,src,dst).\n"
       "Endpoints print as r/ADDR:PORT, IPv6 in brackets. UDP sockets are ACTIVE when\n"
       "connected, INACTIVE when not; an unknown state prints as its number. TCP sockets\n"
       "only bound (not listening or connected) show as CLOSE, with --bound-inactive or\n"
@@ -112,11 +115,15 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--bound-inactive", o.bound_inactive, "Also read TCP sockets only bound (as ss -B)");
   const char* kOwners = "Owners (processes, containers, pods)";
   app.add_option("-n,--namespace", o.pod_namespace, "Only sockets of pods in this namespace")
+      ->option_text("NS")
       ->group(kOwners);
   app.add_flag("-A,--all-namespaces", o.all_namespaces, "Pods of every namespace (the default)")
       ->group(kOwners);
-  app.add_option("-p,--podname", o.pod_name, "Only sockets of this pod")->group(kOwners);
+  app.add_option("-p,--podname", o.pod_name, "Only sockets of this pod")
+      ->option_text("POD")
+      ->group(kOwners);
   app.add_option("-c,--containername", o.container_name, "Only sockets of this container")
+      ->option_text("NAME")
       ->group(kOwners);
   app.add_option("-l,--selector", o.selector, "Only pods with these labels: k=v,k!=v,k,!k")
       ->option_text("SELECTOR")
@@ -124,25 +131,29 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--host", o.host, "Include sockets of no container (the default)")->group(kOwners);
   app.add_flag("--no-host", o.no_host, "Only sockets of containers and pods")->group(kOwners);
   app.add_option("--node-name", o.node_name, "Node name (default: $NODE_NAME, else host name)")
+      ->option_text("NAME")
       ->group(kOwners);
   const char* kRuntimes = "Container runtimes (paths under --host-root)";
-  app.add_option("--containerd-state", o.containerd_state, "containerd's state directory")
-      ->option_text("DIR [/run/containerd]")
+  app.add_option("--containerd-state", o.containerd_state,
+                 "containerd's state (default: /run/containerd)")
+      ->option_text("DIR")
       ->group(kRuntimes);
-  app.add_option("--runc-root", o.runc_root, "runc's root for containerd")
-      ->option_text("DIR [/run/containerd/runc]")
+  app.add_option("--runc-root", o.runc_root, "runc's root (default: /run/containerd/runc)")
+      ->option_text("DIR")
       ->group(kRuntimes);
-  app.add_option("--crio-storage", o.crio_storage, "CRI-O's container storage")
-      ->option_text("DIR [/run/containers/storage]")
+  app.add_option("--crio-storage", o.crio_storage,
+                 "CRI-O's storage (default: /run/containers/storage)")
+      ->option_text("DIR")
       ->group(kRuntimes);
-  app.add_option("--docker-root", o.docker_root, "Docker's data root")
-      ->option_text("DIR [/var/lib/docker]")
+  app.add_option("--docker-root", o.docker_root, "Docker's data (default: /var/lib/docker)")
+      ->option_text("DIR")
       ->group(kRuntimes);
-  app.add_option("--podman-storage", o.podman_storage, "podman's container storage")
-      ->option_text("DIR [/var/lib/containers/storage]")
+  app.add_option("--podman-storage", o.podman_storage,
+                 "podman's storage (default: /var/lib/containers/storage)")
+      ->option_text("DIR")
       ->group(kRuntimes);
   app.add_option("--cri-socket", o.cri_socket,
-                 "CRI socket for pod labels (default: containerd's or CRI-O's; none: skip)")
+                 "For pod labels (default: containerd's or CRI-O's; none: skip)")
       ->option_text("PATH")
       ->group(kRuntimes);
   app.add_option("--host-root", o.host_root, "Where the host's / is mounted (default: /)")

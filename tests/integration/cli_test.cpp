@@ -39,7 +39,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "--netns open /nonexistent: No such file or directory"},
         BadInput{{"--netns", "/etc/hostname"}, "--netns /etc/hostname is not a network namespace"},
         BadInput{{"--netns", "1"}, "--netns 1: no network namespace with that inode was found"},
-        BadInput{{"--no-such-flag"}, "The following argument was not expected: --no-such-flag"}));
+        BadInput{{"--no-such-flag"}, "The following argument was not expected: --no-such-flag"},
+        BadInput{{"-A", "-n", "shop"}, "-A/--all-namespaces and -n/--namespace exclude each other"},
+        BadInput{{"--host", "--no-host"}, "--host and --no-host exclude each other"},
+        BadInput{{"-l", "app=web,=oops"}, "--selector 'app=web,=oops': '' is not a label key"}));
 
 TEST(Cli, WithoutCapabilitiesSaysWhichOneIsMissing) {
   auto r = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -129,5 +129,22 @@ TEST(Owners, PlainHostKeepsTheHostColumnsAndNoContainerSelectorMatches) {
   EXPECT_EQ(namespaced.out, "[]\n");
 }
 
+TEST(Owners, NodeNameFromTheFlagThenTheEnvironmentThenTheHostName) {
+  TestNetns ns;
+  std::vector<UniqueFd> held;
+  ns.run_inside([&] { held.push_back(tcp_listen("127.0.0.1", 8703)); });
+  auto node_of = [&](std::vector<std::string> args, std::map<std::string, std::string> env) {
+    args.insert(args.end(), {"--netns", ns.path(), "-o", "json"});
+    auto r = run_socksnap(args, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return rows_of(r.out, ns.inode()).at(0)["k8s"]["node"].get<std::string>();
+  };
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  EXPECT_EQ(node_of({"--node-name", "flag-node"}, {{"NODE_NAME", "env-node"}}), "flag-node");
+  EXPECT_EQ(node_of({}, {{"NODE_NAME", "env-node"}}), "env-node");
+  EXPECT_EQ(node_of({}, {{"NODE_NAME", ""}}), host);
+}
+
 }  // namespace
 }  // namespace socksnap::test

@@ -1,15 +1,21 @@
 #!/usr/bin/python3
 """socksnap speed benchmark: socksnap vs ss vs a bare netlink dump ("the floor").
 
-Builds real loopback TCP connections in throw-away network namespaces (ssbench-PID-*), times
+Cases A, B, C (speed): builds real loopback TCP connections in throw-away network namespaces
+(ssbench-PID-*), times
   socksnap --netns ...            (table output to /dev/null)
   ss -tuna via nsenter            (one namespace, or a shell loop over all of them)
   nldump_floor                    (same sock_diag requests as socksnap, nothing parsed)
+Cases D, E (owners): 500 holder processes in one namespace; socksnap -o +pid,+comm against
+  ss -tunap (both map socket inodes to processes through /proc/*/fd).
+Case F (pods): a node simulator (containerd + CRI + runc + CNI) running 100 pods; socksnap's
+  Kubernetes columns and JSON against the same run without owners.
 R times each (interleaved, after one warm-up run) and prints medians and ratios.
 Run as root. Standard library only. See bench/README.md.
 """
 
 import argparse
+import json
 import os
 import re
 import select
@@ -24,8 +30,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 DEFAULT_SOCKSNAP = os.path.join(REPO, "build-bench", "src", "socksnap")
-BUILD_CMD = (f"cmake -S {REPO} -B {REPO}/build-bench -G Ninja -DSOCKSNAP_TESTS=OFF "
-             f"-DCMAKE_BUILD_TYPE=Release && ninja -C {REPO}/build-bench")
+DEFAULT_NODESIM = os.path.join(REPO, "build-bench", "tests", "e2e", "nodesim")
+BUILD_CMD = (f"cmake -S {REPO} -B {REPO}/build-bench -G Ninja -DSOCKSNAP_TESTS=ON "
+             f"-DCMAKE_BUILD_TYPE=Release && ninja -C {REPO}/build-bench socksnap nodesim")
 
 # name: (namespaces, sockets per namespace, target vs ss, description)
 CASES = {
@@ -33,6 +40,20 @@ CASES = {
     "B": (100, 200, 0.15, "100 namespaces x 200 sockets"),
     "C": (100, 1_000, 0.4, "100 namespaces x 1,000 sockets"),
 }
+# Owner cases: name: (holder processes, connections per holder, target vs ss -tunap, description).
+# Every holder keeps both ends of its connections and its listeners (IPv4, and IPv6 when it has
+# IPv6 connections), all in one namespace.
+OWNER_CASES = {
+    "D": (500, 20, 0.5, "20,000 sockets held by 500 processes, owners"),
+    "E": (500, 100, 0.1, "100,000 sockets held by 500 processes, owners"),
+}
+# Pod cases: name: (pods, target in ms that enrichment may add, description).
+POD_CASES = {
+    "F": (100, 20.0, "100 pods on a simulated node, enrichment"),
+}
+ALL_CASES = list(CASES) + list(OWNER_CASES) + list(POD_CASES)
+PLAIN_COLUMNS = "columns=netns,protocol,src,dst,status"
+PLAIN_SORT = "netns,protocol,src,dst"
 FLOOR_TARGET = 1.3          # socksnap <= 1.3 x floor
 BYTES_PER_SOCKET_TARGET = 400
 PREFIX = f"ssbench-{os.getpid()}"
@@ -93,15 +114,70 @@ class Farm:
             self.namespaces = []
 
 
-def cleanup_stale():
-    """Deletes ssbench-PID-* namespaces whose PID is no longer running."""
-    if not os.path.isdir("/run/netns"):
-        return
-    for name in sorted(os.listdir("/run/netns")):
-        m = re.match(r"ssbench-(\d+)-", name)
+class Node:
+    """A node simulator (`nodesim`: containerd + CRI + runc + CNI bridge) in a folder of its
+    own; torn down by close() with `nodesim down`, also after an interrupted `up`."""
+
+    def __init__(self, nodesim, directory):
+        self.nodesim, self.dir = nodesim, directory
+        self.paths = None
+
+    def _nodesim(self, *argv):
+        got = subprocess.run([self.nodesim] + list(argv), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        if got.returncode != 0:
+            raise RuntimeError(f"nodesim {' '.join(argv[:2])}: {got.stderr.strip()[-3000:]}")
+        return got.stdout
+
+    def up(self):
+        self.paths = json.loads(self._nodesim("up", self.dir))
+
+    def run_pod(self, spec):
+        return json.loads(self._nodesim("pod", self.dir, json.dumps(spec)))
+
+    def close(self):
+        old = {s: signal.signal(s, signal.SIG_IGN)
+               for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            self._close()
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+    def _close(self):
+        if not os.path.isdir(self.dir):
+            return
+        t0 = time.perf_counter()
+        if os.path.exists(os.path.join(self.dir, "nodesim.json")):
+            got = subprocess.run([self.nodesim, "down", self.dir], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            if got.returncode != 0:
+                log(f"  warning: nodesim down {self.dir} (exit {got.returncode}): left over "
+                    f"{got.stdout.strip()} {got.stderr.strip()[-2000:]}")
+        # An `up` interrupted before it wrote nodesim.json leaves at most its tmpfs.
+        if os.path.ismount(self.dir):
+            subprocess.run(["umount", "-l", self.dir])
+        try:
+            os.rmdir(self.dir)
+        except OSError:
+            pass
+        log(f"  node {self.dir} torn down in {time.perf_counter() - t0:.1f} s")
+
+
+def cleanup_stale(nodesim):
+    """Deletes ssbench-PID-* namespaces, and tears down /tmp/ssbench-PID-node* nodes, whose PID
+    is no longer running."""
+    if os.path.isdir("/run/netns"):
+        for name in sorted(os.listdir("/run/netns")):
+            m = re.match(r"ssbench-(\d+)-", name)
+            if m and not os.path.exists(f"/proc/{m.group(1)}"):
+                log(f"deleting stale namespace {name}")
+                subprocess.run(["ip", "netns", "del", name])
+    for name in sorted(os.listdir("/tmp")):
+        m = re.match(r"ssbench-(\d+)-node", name)
         if m and not os.path.exists(f"/proc/{m.group(1)}"):
-            log(f"deleting stale namespace {name}")
-            subprocess.run(["ip", "netns", "del", name])
+            log(f"tearing down stale node /tmp/{name}")
+            Node(nodesim, f"/tmp/{name}").close()
 
 
 def on_signal(signum, frame):
@@ -114,6 +190,7 @@ def compile_tools(tmp):
     tools = {}
     for src, out, extra in (("sockfarm.c", "sockfarm", []),
                             ("nldump_floor.c", "nldump_floor", ["-pthread"]),
+                            ("procfd_floor.c", "procfd_floor", ["-pthread"]),
                             ("spawntime.c", "spawntime", [])):
         path = os.path.join(tmp, out)
         run_quiet(["gcc", "-O2", "-Wall", "-o", path, os.path.join(HERE, src)] + extra)
@@ -160,12 +237,32 @@ def build_farm(farm, tools, case, n_ns, per_ns, args):
             plan.append((conns, paths[i:i + per], 0))
     t0 = time.perf_counter()
     for c, group, h in plan:
+        # Own ports below the ephemeral range (1024-65535 in the farm's namespaces), where no
+        # connection can have taken them; past that, ports the kernel picks (see sockfarm -p).
+        port = 100 + 2 * h if 100 + 2 * h + 1 < 1024 else 0
         argv = [tools["sockfarm"], "-c", str(c), "-u", str(args.udp), "-6", str(args.v6),
-                "-p", str(100 + 2 * h)] + group
+                "-p", str(port)] + group
         farm.holders.append(subprocess.Popen(argv, stdout=subprocess.PIPE))
     made = wait_ready(farm.holders, timeout=600)
     log(f"  farm: {n_ns} namespace(s), {conns} connections + {args.udp} UDP per namespace, "
         f"{len(plan)} holder process(es); {made} sockets in {time.perf_counter() - t0:.1f} s")
+    return made
+
+
+def build_owner_farm(farm, tools, case, holders, conns, args):
+    """One namespace; `holders` processes holding `conns` loopback connections each (both ends)
+    and their listeners. Listener ports are the kernel's choice (sockfarm -p 0): fixed ports
+    would have to lie in the ephemeral range for 500 holders, where a connection of another
+    holder may already use them."""
+    farm.add_namespaces([f"{PREFIX}-{case.lower()}000"])
+    path = farm.paths()[0]
+    t0 = time.perf_counter()
+    for _ in range(holders):
+        argv = [tools["sockfarm"], "-c", str(conns), "-6", str(args.v6), "-p", "0", path]
+        farm.holders.append(subprocess.Popen(argv, stdout=subprocess.PIPE))
+    made = wait_ready(farm.holders, timeout=600)
+    log(f"  farm: 1 namespace, {holders} holder processes x {conns} connections (both ends) + "
+        f"their listeners; {made} sockets in {time.perf_counter() - t0:.1f} s")
     return made
 
 
@@ -200,9 +297,11 @@ def wait_quiet(limit=30.0):
 
 
 class Tool:
-    def __init__(self, label, argv, shown):
+    def __init__(self, label, argv, shown, reps=None, floors=()):
         self.label, self.argv, self.shown = label, argv, shown
         self.times, self.cpu, self.maxrss = [], [], 0
+        self.reps = reps          # timed runs, when fewer than the others (slow ss)
+        self.floors = floors      # the floor tools whose medians add up to this tool's floor
 
     def median_ms(self):
         return statistics.median(self.times) * 1000
@@ -222,6 +321,8 @@ def measure(spawntime, tools, reps, errfile):
     b0, t0 = cpu_stat()
     for rep in range(reps + 1):            # rep 0 is a warm-up
         for t in tools:
+            if t.reps is not None and rep > t.reps:
+                continue
             secs, maxrss, code, cpu = spawn_wait(spawntime, t.argv, errfile)
             ours += cpu
             if code != 0:
@@ -346,6 +447,9 @@ def verdicts(results):
     log("\n== targets")
     rows = []
     for r in results:
+        if "rows" in r:                     # D, E, F
+            rows.extend((r["case"], what, val, target) for what, val, target in r["rows"])
+            continue
         snap, ss_t, floor = r["tools"][0], r["ss"], r["tools"][2]
         x_ss = snap.median_ms() / ss_t.median_ms()
         x_fl = snap.median_ms() / floor.median_ms()
@@ -356,10 +460,250 @@ def verdicts(results):
                      bps, BYTES_PER_SOCKET_TARGET if r["n_ns"] == 1 else None))
     for case, what, val, target in rows:
         if target is None:
-            log(f"  {case}  {what:<26} {val:8.2f}")
+            log(f"  {case}  {what:<32} {val:8.2f}")
         else:
             ok = "PASS" if val <= target else "MISS"
-            log(f"  {case}  {what:<26} {val:8.2f}  target <= {target:<6} {ok}")
+            log(f"  {case}  {what:<32} {val:8.2f}  target <= {target:<6} {ok}")
+
+
+# ---------------------------------------------------------------- owner cases (D, E)
+
+VERBOSE_RE = re.compile(
+    r"collected in ([\d.]+) ms.*owners in ([\d.]+) ms \((\d+) processes, (\d+) containers, "
+    r"(\d+) pods\), filtered and sorted in ([\d.]+) ms, printed in ([\d.]+) ms")
+VERBOSE_KEYS = ("collect", "owners", "processes", "containers", "pods", "sort", "print")
+
+
+def verbose_split(spawntime, argv, reps, errfile):
+    """Runs `socksnap -v ...` reps times (stdout > /dev/null); medians of its phase times."""
+    got = {k: [] for k in VERBOSE_KEYS}
+    for _ in range(reps):
+        spawn_wait(spawntime, [argv[0], "-v"] + argv[1:], errfile)
+        with open(errfile) as f:
+            m = VERBOSE_RE.search(f.read())
+        if m:
+            for k, v in zip(VERBOSE_KEYS, m.groups()):
+                got[k].append(float(v))
+    return {k: statistics.median(v) for k, v in got.items() if v} or None
+
+
+def verbose_line(v):
+    return (f"collect {v['collect']:.1f} ms, owners {v['owners']:.1f} ms "
+            f"({v['processes']:.0f} processes, {v['containers']:.0f} containers, "
+            f"{v['pods']:.0f} pods), sort {v['sort']:.1f} ms, print {v['print']:.1f} ms")
+
+
+def timed_once(argv):
+    t0 = time.perf_counter()
+    got = capture(argv)
+    return got, time.perf_counter() - t0
+
+
+def run_owner_case(case, args, tools, results):
+    holders, conns, ss_target, desc = OWNER_CASES[case]
+    holders = max(1, round(holders * args.scale))
+    log(f"\n== case {case}: {desc}" + (f" (scaled: {holders} holders)" if args.scale != 1 else ""))
+    farm = Farm()
+    try:
+        made = build_owner_farm(farm, tools, case, holders, conns, args)
+        path = farm.paths()[0]
+        snap = args.socksnap
+        nsenter, ss = shutil.which("nsenter"), shutil.which("ss")
+        own_argv = [snap, "--netns", path, "-o", "+pid,+comm"]
+
+        # Counts: every socket listed, and every one with its holder.
+        got = capture(own_argv + ["--no-headers"])
+        lines = got.stdout.splitlines()
+        unowned = sum(1 for ln in lines if len(ln.split()) < 7)
+        pids = {ln.split()[5] for ln in lines if len(ln.split()) >= 7}
+        holder_pids = {str(p.pid) for p in farm.holders}
+        got_ss, ss_secs = timed_once([nsenter, f"--net={path}", ss, "-tunapH"])
+        ss_lines = got_ss.stdout.splitlines()
+        ss_unowned = sum(1 for ln in ss_lines if "users:(" not in ln)
+        got_fl = capture([tools["nldump_floor"], "-c", path])
+        floor_count = int(got_fl.stderr.split()[0]) if got_fl.returncode == 0 else -1
+        got_pf = capture([tools["procfd_floor"], "-c"])
+        procs, links = (int(x) for x in got_pf.stderr.split()[:2])
+        ok = len(lines) == len(ss_lines) == floor_count == made and unowned == 0 \
+            and ss_unowned == 0 and pids == holder_pids
+        log(f"  sockets: farm made {made}, socksnap prints {len(lines)} ({unowned} without a "
+            f"pid; {len(pids)} distinct pids, {'all' if pids == holder_pids else 'NOT all'} "
+            f"{len(holder_pids)} holders), ss -tunap prints {len(ss_lines)} ({ss_unowned} "
+            f"without users:), floor reads {floor_count}" + ("" if ok else "   <-- MISMATCH"))
+        log(f"  host: {procs} processes, {links} socket descriptors in /proc/*/fd")
+        if got.stderr.strip():
+            log("  socksnap stderr: " + got.stderr.strip()[:500])
+
+        ss_reps = None
+        if ss_secs > args.slow_ss and args.ss_reps < args.reps:
+            ss_reps = args.ss_reps
+            log(f"  ss -tunap took {ss_secs:.1f} s in the count check: {ss_reps} timed runs "
+                f"(--ss-reps) instead of {args.reps}")
+        floor = Tool("floor", [tools["nldump_floor"], path], f"nldump_floor {path}")
+        pfloor = Tool("procfd floor", [tools["procfd_floor"]], "procfd_floor")
+        floor.floors, pfloor.floors = (floor,), (pfloor,)
+        tl = [
+            Tool("socksnap +pid", own_argv, f"socksnap --netns {path} -o +pid,+comm",
+                 floors=(floor, pfloor)),
+            Tool("ss -tunap", [nsenter, f"--net={path}", ss, "-tunap"],
+                 f"nsenter --net={path} ss -tunap", reps=ss_reps, floors=(floor, pfloor)),
+            Tool("socksnap", [snap, "--netns", path], f"socksnap --netns {path}",
+                 floors=(floor,)),
+            Tool("ss -tuna", [nsenter, f"--net={path}", ss, "-tuna"],
+                 f"nsenter --net={path} ss -tuna", floors=(floor,)),
+            floor, pfloor,
+        ]
+        log("  timed commands (stdout > /dev/null):")
+        for t in tl:
+            log(f"    {t.label:<14} {t.shown}")
+        background = measure_case(tl, args, tools)
+        verbose = verbose_split(tools["spawntime"], own_argv, args.reps,
+                                os.path.join(args.tmp, "stderr"))
+        snap_t, ss_t, plain = tl[0], tl[1], tl[2]
+        r = dict(case=case, kind="owners", tools=tl, ss=ss_t, sockets=len(lines),
+                 background=background, verbose=verbose, reps=args.reps)
+        r["rows"] = [
+            (f"socksnap +pid / {ss_t.label}", snap_t.median_ms() / ss_t.median_ms(), ss_target),
+            ("owners add (ms, info)", snap_t.median_ms() - plain.median_ms(), None),
+            ("socksnap +pid / floors (info)",
+             snap_t.median_ms() / sum(f.median_ms() for f in snap_t.floors), None),
+            ("bytes per socket (info)", snap_t.maxrss / max(1, len(lines)), None),
+        ]
+        results.append(r)
+        print_owner_case(r)
+    finally:
+        farm.close()
+
+
+def measure_case(tl, args, tools):
+    errfile = os.path.join(args.tmp, "stderr")
+    for attempt in range(args.retries + 1):
+        wait_quiet()
+        for t in tl:
+            t.times, t.cpu, t.maxrss = [], [], 0
+        background = measure(tools["spawntime"], tl, args.reps, errfile)
+        if background <= args.max_background:
+            break
+        log(f"  note: {background:.0%} of the CPU was busy with other work during the "
+            "timings" + ("; measuring again" if attempt < args.retries else ""))
+    return background
+
+
+def print_owner_case(r):
+    ss_t = r["ss"]
+    log(f"  {'tool':<14} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x ss':>6} "
+        f"{'x floor':>8} {'maxrss MB':>10} {'runs':>5}")
+    for t in r["tools"]:
+        fl = sum(f.median_ms() for f in t.floors)
+        log(f"  {t.label:<14} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+            f"{statistics.median(t.cpu) * 1000:8.1f} {t.median_ms() / ss_t.median_ms():6.2f} "
+            f"{t.median_ms() / fl:8.2f} {t.maxrss / 1e6:10.1f} {len(t.times):5d}")
+    log(f"  (x ss: / {ss_t.label}; x floor: / floor, and + procfd floor for the tools that "
+        "show owners)")
+    log(f"  CPU busy with other work during the timings: {r['background']:.0%} of the machine")
+    if r["verbose"]:
+        log(f"  socksnap -v -o +pid,+comm (median): {verbose_line(r['verbose'])}")
+
+
+# ---------------------------------------------------------------- pod case (F)
+
+def run_pod_case(case, args, tools, results):
+    n_pods, target_ms, desc = POD_CASES[case]
+    n_pods = max(1, round(n_pods * args.scale))
+    log(f"\n== case {case}: {desc}" + (f" (scaled: {n_pods} pods)" if args.scale != 1 else ""))
+    node = Node(args.nodesim, f"/tmp/{PREFIX}-node{case.lower()}")
+    try:
+        t0 = time.perf_counter()
+        node.up()
+        log(f"  node: {node.dir} up in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        names = set()
+        for i in range(n_pods):
+            name = f"web-{i:03d}"
+            node.run_pod({"name": name, "namespace": "ssbench",
+                          "labels": {"app": "web", "bench": PREFIX, "index": str(i)},
+                          "containers": [{"name": "httpd", "args": ["httpd", "-f", "-p", "8080"],
+                                          "wait_for": ["tcp-listen:8080"]}]})
+            names.add(name)
+            if (i + 1) % 25 == 0 or i + 1 == n_pods:
+                log(f"  pods: {i + 1} running ({time.perf_counter() - t0:.1f} s)")
+        p = node.paths
+        snap = args.socksnap
+        base = [snap, "--containerd-state", p["containerd_state"], "--runc-root", p["runc_root"]]
+        k8s_argv = base + ["--cri-socket", p["socket"]]
+        json_argv = k8s_argv + ["-o", "json"]
+        plain_argv = base + ["-o", PLAIN_COLUMNS, "--cri-socket", "none"]
+        # On a node with pods the default sort starts with k8s.namespace,k8s.podName, which
+        # need owners even when no column shows them: "plain" still reads every process's
+        # descriptors. "bare" sorts by columns it shows and reads no owners.
+        bare_argv = plain_argv + ["--sort", PLAIN_SORT]
+
+        # Checks: the default columns are the Kubernetes set, and the JSON has every pod with
+        # its labels.
+        got = capture(k8s_argv)
+        header = got.stdout.splitlines()[0].split() if got.stdout else []
+        warn = got.stderr.strip()
+        got_plain = capture(plain_argv + ["--no-headers"])
+        got_json = capture(json_argv)
+        rows = json.loads(got_json.stdout or "[]")
+        ours = [r for r in rows if r.get("k8s", {}).get("namespace") == "ssbench"]
+        pods_seen = {r["k8s"].get("podName") for r in ours}
+        labelled = {r["k8s"].get("podName") for r in ours
+                    if r["k8s"].get("podLabels", {}).get("bench") == PREFIX}
+        ok = (header[:3] == ["K8S.NODE", "K8S.NAMESPACE", "K8S.PODNAME"]
+              and pods_seen == names and labelled == names
+              and len(rows) == got_plain.stdout.count("\n"))
+        log(f"  sockets on the host: {len(rows)} (json), {got_plain.stdout.count(chr(10))} "
+            f"(plain columns); {len(ours)} in the {len(names)} pods, {len(pods_seen)} pods seen, "
+            f"{len(labelled)} with their labels; default columns: {' '.join(header)}"
+            + ("" if ok else "   <-- MISMATCH"))
+        for what, text in (("default", warn), ("plain", got_plain.stderr.strip()),
+                           ("json", got_json.stderr.strip())):
+            if text:
+                log(f"  socksnap ({what}) stderr: {text[:500]}")
+
+        tl = [
+            Tool("socksnap k8s", k8s_argv, "socksnap " + " ".join(k8s_argv[1:])),
+            Tool("socksnap json", json_argv, "socksnap ... -o json"),
+            Tool("socksnap plain", plain_argv, "socksnap " + " ".join(plain_argv[1:])),
+            Tool("socksnap bare", bare_argv, f"socksnap ... (as plain) --sort {PLAIN_SORT}"),
+        ]
+        log("  timed commands (stdout > /dev/null), over the whole host:")
+        for t in tl:
+            log(f"    {t.label:<15} {t.shown}")
+        background = measure_case(tl, args, tools)
+        errfile = os.path.join(args.tmp, "stderr")
+        verbose = {t.label: verbose_split(tools["spawntime"], t.argv, args.reps, errfile)
+                   for t in tl}
+        k8s, js, plain, bare = tl
+        r = dict(case=case, kind="pods", tools=tl, plain=bare, background=background,
+                 verbose=verbose, sockets=len(rows))
+        r["rows"] = [
+            ("enrichment: k8s - bare (ms)", k8s.median_ms() - bare.median_ms(), target_ms),
+            ("k8s - plain (ms, info)", k8s.median_ms() - plain.median_ms(), None),
+            ("json - bare (ms, info)", js.median_ms() - bare.median_ms(), None),
+        ]
+        results.append(r)
+        print_pod_case(r)
+    finally:
+        node.close()
+
+
+def print_pod_case(r):
+    plain = r["plain"]
+    log(f"  {'tool':<15} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x bare':>8} "
+        f"{'+ms':>7} {'maxrss MB':>10} {'runs':>5}")
+    for t in r["tools"]:
+        log(f"  {t.label:<15} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+            f"{statistics.median(t.cpu) * 1000:8.1f} {t.median_ms() / plain.median_ms():8.2f} "
+            f"{t.median_ms() - plain.median_ms():7.1f} {t.maxrss / 1e6:10.1f} {len(t.times):5d}")
+    log(f"  CPU busy with other work during the timings: {r['background']:.0%} of the machine")
+    for label, v in r["verbose"].items():
+        if v:
+            log(f"  {label + ' -v':<18} (median): {verbose_line(v)}")
+    log("  (owners: the census of every process's stat, ns/net and cgroup, which every run "
+        "pays, plus, when needed, every process's descriptors, the runtime's files and the CRI "
+        "call for labels)")
 
 
 # ---------------------------------------------------------------- main
@@ -367,11 +711,19 @@ def verdicts(results):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cases", default="A,B,C", help="cases to run, e.g. A,B (default A,B,C)")
+    ap.add_argument("--cases", default=",".join(ALL_CASES),
+                    help=f"cases to run, e.g. A,B (default {','.join(ALL_CASES)})")
     ap.add_argument("--scale", type=float, default=1.0,
-                    help="scale sizes: case A's socket count, B's and C's namespace count")
+                    help="scale sizes: case A's socket count, B's and C's namespace count, "
+                         "D's and E's holder count, F's pod count")
     ap.add_argument("-r", "--reps", type=int, default=7, help="timed runs per tool (default 7)")
+    ap.add_argument("--ss-reps", type=int, default=3,
+                    help="timed runs of ss -tunap in D and E when one run takes more than "
+                         "--slow-ss seconds (default 3)")
+    ap.add_argument("--slow-ss", type=float, default=1.0,
+                    help="see --ss-reps (default 1.0 s)")
     ap.add_argument("--socksnap", default=DEFAULT_SOCKSNAP, help="socksnap binary")
+    ap.add_argument("--nodesim", default=DEFAULT_NODESIM, help="nodesim binary (case F)")
     ap.add_argument("--build", action="store_true", help="build socksnap in build-bench first")
     ap.add_argument("--jobs-sweep", default="1,2,4",
                     help="for B and C also time socksnap/floor with these -j (default 1,2,4; "
@@ -387,23 +739,26 @@ def main():
     ap.add_argument("--retries", type=int, default=2,
                     help="how many times to measure again (default 2)")
     ap.add_argument("--cleanup-stale", action="store_true",
-                    help="delete ssbench-PID-* namespaces of dead runs, then exit")
+                    help="delete ssbench-PID-* namespaces and /tmp/ssbench-PID-node* nodes "
+                         "of dead runs, then exit")
     args = ap.parse_args()
     args.jobs_sweep = [int(j) for j in args.jobs_sweep.split(",") if j.strip()]
     cases = [c.strip().upper() for c in args.cases.split(",") if c.strip()]
     for c in cases:
-        if c not in CASES:
+        if c not in ALL_CASES:
             ap.error(f"unknown case {c}")
     if os.geteuid() != 0:
         sys.exit("run.py: run as root (namespaces, setns)")
     if args.cleanup_stale:
-        cleanup_stale()
+        cleanup_stale(args.nodesim)
         return
     if args.build:
         subprocess.run(BUILD_CMD, shell=True, check=True)
     if not os.access(args.socksnap, os.X_OK):
         sys.exit(f"run.py: no socksnap at {args.socksnap}; build it with:\n  {BUILD_CMD}")
     args.socksnap = os.path.abspath(args.socksnap)
+    if any(c in POD_CASES for c in cases) and not os.access(args.nodesim, os.X_OK):
+        sys.exit(f"run.py: no nodesim at {args.nodesim} (case F); build it with:\n  {BUILD_CMD}")
 
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
@@ -414,7 +769,12 @@ def main():
         log(f"socksnap: {args.socksnap}; CPUs: {os.cpu_count()}; kernel {os.uname().release}; "
             f"{args.reps} timed runs per tool after 1 warm-up; medians in ms")
         for c in cases:
-            run_case(c, args, tools, results)
+            if c in OWNER_CASES:
+                run_owner_case(c, args, tools, results)
+            elif c in POD_CASES:
+                run_pod_case(c, args, tools, results)
+            else:
+                run_case(c, args, tools, results)
         verdicts(results)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # finish the teardown

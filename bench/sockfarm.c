@@ -10,7 +10,11 @@
 //   -u  unconnected UDP sockets per namespace
 //   -6  how many connections in 1000 use IPv6 (::1); the rest use 127.0.0.1
 //   -p  listener port: IPv4 listens on PORT, IPv6 on PORT+1 (give each holder of one
-//       namespace its own pair)
+//       namespace its own pair). 0: let the kernel pick each listener's port. Use 0 when
+//       many holders share a namespace: a fixed port at or above 1024 lies in the ephemeral
+//       range set below, and bind() fails (EADDRINUSE) when another holder's connection
+//       already took it as its local port; the kernel picks a port no socket uses, and
+//       connect() never takes a port a listener is bound to.
 // Needs root (setns, and ports below 1024 if chosen).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -59,23 +63,31 @@ static void write_sysctl(const char* path, const char* value, const char* ns) {
   close(fd);
 }
 
-static int make_listener(int family, int port, const char* ns) {
+// Listens on *port (0: a port the kernel picks, stored back into *port).
+static int make_listener(int family, int* port, const char* ns) {
   int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) die("socket (listener)", ns);
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (*port != 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   int rc;
   if (family == AF_INET) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(*port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     rc = bind(fd, (struct sockaddr*)&a, sizeof a);
   } else {
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(*port)};
     a.sin6_addr = in6addr_loopback;
     rc = bind(fd, (struct sockaddr*)&a, sizeof a);
   }
   if (rc < 0) die(family == AF_INET ? "bind 127.0.0.1" : "bind [::1]", ns);
+  if (*port == 0) {
+    struct sockaddr_storage got;
+    socklen_t len = sizeof got;
+    if (getsockname(fd, (struct sockaddr*)&got, &len) < 0) die("getsockname", ns);
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in*)&got)->sin_port
+                                    : ((struct sockaddr_in6*)&got)->sin6_port);
+  }
   if (listen(fd, 4096) < 0) die("listen", ns);
   return fd;
 }
@@ -180,13 +192,15 @@ int main(int argc, char** argv) {
     long v6 = conns * v6_permille / 1000;
     long v4 = conns - v6;
     if (v4 > 0) {
-      int lfd = make_listener(AF_INET, (int)port, ns);
-      connect_many(AF_INET, lfd, (int)port, (int)v4, ns);
+      int p = (int)port;
+      int lfd = make_listener(AF_INET, &p, ns);
+      connect_many(AF_INET, lfd, p, (int)v4, ns);
       total += 1 + 2 * v4;
     }
     if (v6 > 0) {
-      int lfd = make_listener(AF_INET6, (int)port + 1, ns);
-      connect_many(AF_INET6, lfd, (int)port + 1, (int)v6, ns);
+      int p = port == 0 ? 0 : (int)port + 1;
+      int lfd = make_listener(AF_INET6, &p, ns);
+      connect_many(AF_INET6, lfd, p, (int)v6, ns);
       total += 1 + 2 * v6;
     }
     for (long i = 0; i < udp; ++i) {

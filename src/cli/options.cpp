@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "util/strings.h"
@@ -280,7 +281,30 @@ void settle_plan(Plan& plan, NodeKind kind) {
   if (auto columns = resolve_columns(plan.column_specs, kind)) {
     plan.render.columns = std::move(columns.value());
   }
-  if (!plan.sort_given) plan.selection.sort = default_sort(kind);
+  if (!plan.sort_given) {
+    // A node kind's sort starts with its name columns; if those are not shown, sorting by them
+    // would only cost an owner scan: then sort as on a host.
+    plan.selection.sort = default_sort(kind);
+    const Column* lead = plan.selection.sort.front().column;
+    bool shown = plan.render.format != OutputFormat::kColumns ||
+                 std::find(plan.render.columns.begin(), plan.render.columns.end(), lead) !=
+                     plan.render.columns.end();
+    if (!shown) plan.selection.sort = default_sort(NodeKind::kHost);
+  }
+}
+
+bool kind_matters(const Plan& plan) {
+  if (plan.render.format != OutputFormat::kColumns) return false;
+  // An absolute "columns=a,b" replaces the defaults, whatever comes before or after it.
+  return std::none_of(plan.column_specs.begin(), plan.column_specs.end(), [](const auto& spec) {
+    return !spec.empty() && spec.front() != '+' && spec.front() != '-';
+  });
+}
+
+bool needs_owners_on_any_node(const Plan& plan) {
+  Plan host = plan;
+  settle_plan(host, NodeKind::kHost);
+  return needs_owners(host);
 }
 
 bool needs_owners(const Plan& plan) {

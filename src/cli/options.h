@@ -73,5 +73,10 @@ void settle_plan(Plan& plan, NodeKind kind);
 // Whether the run must find each socket's processes, containers and pods; and pod labels.
 bool needs_owners(const Plan& plan);
 bool needs_labels(const Plan& plan);
+// Whether the output depends on what the node runs (default columns): if not, no census.
+bool kind_matters(const Plan& plan);
+// Whether owners are needed whatever the node runs: they can then be looked for while the
+// sockets are collected.
+bool needs_owners_on_any_node(const Plan& plan);
 
 }  // namespace socksnap

@@ -151,7 +151,39 @@ int run(const Options& options) {
 
   unsigned jobs =
       options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
+  bool replay = !options.replay_dump.empty();
+  EnrichOptions enrich;
+  enrich.host = paths;
+  enrich.runtime = RuntimePaths{options.containerd_state, options.runc_root, options.crio_storage,
+                                options.docker_root, options.podman_storage};
+  enrich.cri_socket = options.cri_socket;
+  enrich.node_name = options.node_name;
+  enrich.threads = jobs;
+
+  // Owners: a census of the node's processes picks the default columns; the owners themselves
+  // (every descriptor of every process) are read only when the output shows them. Both need no
+  // sockets, so they run beside the collection: when the plan shows owners on any node, the
+  // descriptor scan too (it is as costly as the dump on a busy host).
+  Census census;
+  census.node = node_name(options.node_name);
+  std::vector<SocketFd> fds;
+  bool early_fds = !replay && needs_owners_on_any_node(*plan);
+  bool need_census = !replay && (early_fds || kind_matters(*plan));
+  std::thread beside;
+  struct JoinOnExit {
+    std::thread& thread;
+    ~JoinOnExit() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_beside{beside};
+  if (need_census) {
+    beside = std::thread([&] {
+      census = take_census(enrich, warnings);
+      if (early_fds) fds = scan_socket_fds(enrich.host, census.processes, jobs, warnings);
+    });
+  }
   CollectOutcome outcome = collect_snapshot(namespaces, *source, plan->request, jobs, warnings);
+  if (beside.joinable()) beside.join();
   if (!namespaces.empty() && outcome.failed == namespaces.size()) {
     throw Fatal{kExitFailure,
                 "no network namespace could be read: " + outcome.errors.front().message()};
@@ -162,30 +194,14 @@ int run(const Options& options) {
     }
   }
   auto collected = std::chrono::steady_clock::now();
-
-  // Owners: a census of the node's processes picks the default columns; the owners themselves
-  // (every descriptor of every process) are read only when the output shows them.
   Snapshot& snap = outcome.snapshot;
-  bool replay = !options.replay_dump.empty();
-  EnrichOptions enrich;
-  enrich.host = paths;
-  enrich.runtime = RuntimePaths{options.containerd_state, options.runc_root, options.crio_storage,
-                                options.docker_root, options.podman_storage};
-  enrich.cri_socket = options.cri_socket;
-  enrich.node_name = options.node_name;
-  enrich.threads = jobs;
-  Census census;
-  if (replay) {
-    census.node = node_name(options.node_name);  // a recording has no processes to ask
-  } else {
-    census = take_census(enrich, warnings);
-  }
   NodeKind kind = shown_kind(census, snap);
   settle_plan(*plan, kind);
   snap.node = census.node;
   if (!replay && needs_owners(*plan)) {
+    if (!need_census) census = take_census(enrich, warnings);
     enrich.labels = needs_labels(*plan);
-    enrich_snapshot(snap, census, enrich, warnings);
+    enrich_snapshot(snap, census, enrich, warnings, early_fds ? &fds : nullptr);
   }
   auto enriched = std::chrono::steady_clock::now();
 

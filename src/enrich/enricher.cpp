@@ -65,18 +65,22 @@ class Runtimes {
 
 class Builder {
  public:
-  Builder(Snapshot& snap, const Census& census, const EnrichOptions& options, Warnings& warnings)
+  Builder(Snapshot& snap, const Census& census, const EnrichOptions& options, Warnings& warnings,
+          const std::vector<SocketFd>* fds)
       : snap_(snap),
         census_(census),
         options_(options),
         warnings_(warnings),
+        fds_(fds),
         runtimes_(options.host, options.runtime) {}
 
   void run() {
     snap_.node = census_.node;
     InodeIndex wanted(snap_);
     std::vector<HeldSocket> held =
-        find_holders(options_.host, census_.processes, wanted, options_.threads, warnings_);
+        fds_ != nullptr
+            ? match_holders(*fds_, wanted)
+            : find_holders(options_.host, census_.processes, wanted, options_.threads, warnings_);
 
     // A namespace other than the host's whose processes are all one pod's is that pod's.
     for (size_t i = 0; i < census_.processes.size(); ++i) {
@@ -227,6 +231,7 @@ class Builder {
   const Census& census_;
   const EnrichOptions& options_;
   Warnings& warnings_;
+  const std::vector<SocketFd>* fds_;
   Runtimes runtimes_;
   std::unordered_map<std::string, int32_t> container_index_;
   std::unordered_map<std::string, int32_t> pod_index_;
@@ -247,7 +252,9 @@ Census take_census(const EnrichOptions& options, Warnings& warnings) {
   Census census;
   census.node = node_name(options.node_name);
   census.host_netns = inode_of(options.host("/proc/1/ns/net"));
-  if (census.host_netns == 0) census.host_netns = inode_of("/proc/self/ns/net");
+  // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting
+  // inside another namespace right now. This thread never enters one.
+  if (census.host_netns == 0) census.host_netns = inode_of("/proc/thread-self/ns/net");
   census.processes = census_processes(options.host, options.threads, warnings);
   census.identities.reserve(census.processes.size());
   for (const auto& p : census.processes) census.identities.push_back(parse_proc_cgroup(p.cgroup));
@@ -255,8 +262,8 @@ Census take_census(const EnrichOptions& options, Warnings& warnings) {
 }
 
 void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
-                     Warnings& warnings) {
-  Builder(snap, census, options, warnings).run();
+                     Warnings& warnings, const std::vector<SocketFd>* fds) {
+  Builder(snap, census, options, warnings, fds).run();
 }
 
 }  // namespace socksnap

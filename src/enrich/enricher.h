@@ -37,8 +37,10 @@ Census take_census(const EnrichOptions& options, Warnings& warnings);
 
 // Fills snap.node, processes, holders, containers, pods and owners. A process, container or
 // file that cannot be read leaves that part empty, with one warning per cause.
+// `fds`, when given, are the census processes' socket descriptors, scanned beforehand (while the
+// sockets were collected); otherwise they are scanned here.
 void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
-                     Warnings& warnings);
+                     Warnings& warnings, const std::vector<SocketFd>* fds = nullptr);
 
 // The node's name: `flag`, else $NODE_NAME, else the host name.
 std::string node_name(const std::string& flag);

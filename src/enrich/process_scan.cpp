@@ -45,16 +45,14 @@ uint64_t socket_inode(std::string_view link) {
       .value_or(0);
 }
 
-// Runs work(i) for i in [0, n) on up to `threads` threads, in small batches from a shared
-// cursor (a few processes hold most descriptors).
+// Runs work(part, i) for i in [0, n) on up to `threads` threads, taking `batch` items at a time
+// from a shared cursor: a few processes hold most descriptors, so small batches balance.
 template <typename Work>
-void parallel_for(size_t n, unsigned threads, Work work) {
-  size_t parts = std::clamp<size_t>(n / 64, 1, std::max(1U, threads));
+void parallel_for(size_t n, size_t parts, size_t batch, Work work) {
   std::atomic<size_t> next{0};
   auto run = [&](size_t part) {
-    constexpr size_t kBatch = 16;
-    for (size_t begin = next.fetch_add(kBatch); begin < n; begin = next.fetch_add(kBatch)) {
-      for (size_t i = begin; i < std::min(begin + kBatch, n); ++i) work(part, i);
+    for (size_t begin = next.fetch_add(batch); begin < n; begin = next.fetch_add(batch)) {
+      for (size_t i = begin; i < std::min(begin + batch, n); ++i) work(part, i);
     }
   };
   std::vector<std::thread> pool;
@@ -64,7 +62,7 @@ void parallel_for(size_t n, unsigned threads, Work work) {
 }
 
 size_t parts_for(size_t n, unsigned threads) {
-  return std::clamp<size_t>(n / 64, 1, std::max(1U, threads));
+  return std::clamp<size_t>(n, 1, std::max(1U, threads));
 }
 
 struct Denied {
@@ -119,24 +117,26 @@ std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned th
     return {};
   }
   std::vector<std::optional<ScannedProcess>> found(pids.size());
-  parallel_for(pids.size(), threads, [&](size_t /*part*/, size_t i) {
-    auto pid = parse_int<int32_t>(pids[i]);
-    if (!pid) return;
-    std::string dir = proc + "/" + pids[i];
-    UniqueFd pid_dir(sys().openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY));
-    if (!pid_dir.valid()) return;  // exited
-    ScannedProcess p;
-    p.info.pid = *pid;
-    std::string stat;
-    if (!read_at(pid_dir.get(), "stat", stat) ||
-        !parse_proc_stat(stat, p.info.comm, p.info.start_time)) {
-      return;
-    }
-    struct stat ns {};
-    if (sys().stat((dir + "/ns/net").c_str(), &ns) == 0) p.netns = ns.st_ino;
-    read_at(pid_dir.get(), "cgroup", p.cgroup);
-    found[i] = std::move(p);
-  });
+  constexpr size_t kCensusBatch = 8;
+  parallel_for(pids.size(), parts_for(pids.size(), threads), kCensusBatch,
+               [&](size_t /*part*/, size_t i) {
+                 auto pid = parse_int<int32_t>(pids[i]);
+                 if (!pid) return;
+                 std::string dir = proc + "/" + pids[i];
+                 UniqueFd pid_dir(sys().openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY));
+                 if (!pid_dir.valid()) return;  // exited
+                 ScannedProcess p;
+                 p.info.pid = *pid;
+                 std::string stat;
+                 if (!read_at(pid_dir.get(), "stat", stat) ||
+                     !parse_proc_stat(stat, p.info.comm, p.info.start_time)) {
+                   return;
+                 }
+                 struct stat ns {};
+                 if (sys().stat((dir + "/ns/net").c_str(), &ns) == 0) p.netns = ns.st_ino;
+                 read_at(pid_dir.get(), "cgroup", p.cgroup);
+                 found[i] = std::move(p);
+               });
   std::vector<ScannedProcess> census;
   census.reserve(pids.size());
   for (auto& p : found) {
@@ -148,17 +148,14 @@ std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned th
   return census;
 }
 
-std::vector<HeldSocket> find_holders(const HostPaths& paths,
-                                     const std::vector<ScannedProcess>& census,
-                                     const InodeIndex& wanted, unsigned threads,
-                                     Warnings& warnings) {
-  if (wanted.empty()) return {};
+std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
+                                      const std::vector<ScannedProcess>& census, unsigned threads,
+                                      Warnings& warnings) {
   std::string proc = paths("/proc");
   size_t parts = parts_for(census.size(), threads);
-  std::vector<std::vector<HeldSocket>> held(parts);
+  std::vector<std::vector<SocketFd>> found(parts);
   std::vector<Denied> denied(parts);
-  std::vector<size_t> reused(parts, 0);
-  parallel_for(census.size(), threads, [&](size_t part, size_t i) {
+  parallel_for(census.size(), parts, 1, [&](size_t part, size_t i) {
     const ScannedProcess& p = census[i];
     std::string dir = fmt::format("{}/{}", proc, p.info.pid);
     // Everything below is read through this descriptor, which stays bound to the process it
@@ -170,7 +167,7 @@ std::vector<HeldSocket> find_holders(const HostPaths& paths,
       if (errno == EACCES || errno == EPERM) denied[part].add(p.info.pid);
       return;
     }
-    std::vector<HeldSocket> mine;
+    std::vector<SocketFd> mine;
     int list_fd = ::dup(fd_dir.get());
     DIR* list = list_fd >= 0 ? ::fdopendir(list_fd) : nullptr;
     if (list == nullptr && list_fd >= 0) ::close(list_fd);
@@ -181,10 +178,10 @@ std::vector<HeldSocket> find_holders(const HostPaths& paths,
       if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
       ssize_t n = sys().readlinkat(fd_dir.get(), e->d_name, link, sizeof link);
       if (n <= 0 || static_cast<size_t>(n) >= sizeof link) continue;
-      int64_t row = wanted.find(socket_inode(std::string_view(link, static_cast<size_t>(n))));
-      if (row < 0) continue;
-      mine.push_back(HeldSocket{static_cast<uint32_t>(row), static_cast<uint32_t>(i),
-                                parse_int<int32_t>(e->d_name).value_or(-1)});
+      uint64_t inode = socket_inode(std::string_view(link, static_cast<size_t>(n)));
+      if (inode == 0) continue;
+      mine.push_back(
+          SocketFd{inode, static_cast<uint32_t>(i), parse_int<int32_t>(e->d_name).value_or(-1)});
     }
     if (list != nullptr) ::closedir(list);
     if (mine.empty()) return;
@@ -195,24 +192,18 @@ std::vector<HeldSocket> find_holders(const HostPaths& paths,
     uint64_t start = 0;
     if (!read_at(pid_dir.get(), "stat", stat) || !parse_proc_stat(stat, comm, start) ||
         start != p.info.start_time) {
-      ++reused[part];
       return;
     }
-    held[part].insert(held[part].end(), mine.begin(), mine.end());
+    found[part].insert(found[part].end(), mine.begin(), mine.end());
   });
 
-  std::vector<HeldSocket> all;
+  std::vector<SocketFd> all;
   Denied total;
   for (size_t p = 0; p < parts; ++p) {
-    all.insert(all.end(), held[p].begin(), held[p].end());
+    all.insert(all.end(), found[p].begin(), found[p].end());
     if (denied[p].count > 0 && total.count == 0) total.example = denied[p].example;
     total.count += denied[p].count;
   }
-  // Census order is pid order, so (row, process, fd) is (row, pid, fd).
-  std::sort(all.begin(), all.end(), [](const HeldSocket& a, const HeldSocket& b) {
-    if (a.row != b.row) return a.row < b.row;
-    return a.process != b.process ? a.process < b.process : a.fd < b.fd;
-  });
   if (total.count > 0) {
     warnings.add("proc-fd-denied",
                  fmt::format("cannot read the open files of {} process{} (permission denied, "
@@ -221,6 +212,28 @@ std::vector<HeldSocket> find_holders(const HostPaths& paths,
                              total.count == 1 ? "it" : "they"));
   }
   return all;
+}
+
+std::vector<HeldSocket> match_holders(const std::vector<SocketFd>& fds, const InodeIndex& wanted) {
+  std::vector<HeldSocket> held;
+  for (const SocketFd& f : fds) {
+    int64_t row = wanted.find(f.inode);
+    if (row >= 0) held.push_back(HeldSocket{static_cast<uint32_t>(row), f.process, f.fd});
+  }
+  // Census order is pid order, so (row, process, fd) is (row, pid, fd).
+  std::sort(held.begin(), held.end(), [](const HeldSocket& a, const HeldSocket& b) {
+    if (a.row != b.row) return a.row < b.row;
+    return a.process != b.process ? a.process < b.process : a.fd < b.fd;
+  });
+  return held;
+}
+
+std::vector<HeldSocket> find_holders(const HostPaths& paths,
+                                     const std::vector<ScannedProcess>& census,
+                                     const InodeIndex& wanted, unsigned threads,
+                                     Warnings& warnings) {
+  if (wanted.empty()) return {};
+  return match_holders(scan_socket_fds(paths, census, threads, warnings), wanted);
 }
 
 }  // namespace socksnap

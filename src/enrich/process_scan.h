@@ -27,6 +27,13 @@ struct HeldSocket {
   int32_t fd = 0;
 };
 
+// A descriptor that is a socket: which socket, held by which census process under which number.
+struct SocketFd {
+  uint64_t inode = 0;
+  uint32_t process = 0;  // into the census
+  int32_t fd = 0;
+};
+
 // Pure: the comm and the start time (field 22) of a /proc/PID/stat text; false if malformed.
 bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_time);
 
@@ -34,9 +41,17 @@ bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_t
 std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
                                              Warnings& warnings);
 
-// Which census processes hold which sockets of `wanted`, sorted by row, then pid, then fd. A
-// process that exited is skipped; one whose PID now names another process (its start time
-// changed) is dropped, so that no socket is attributed to the wrong process.
+// Every socket descriptor of every census process; needs no snapshot, so it can run while the
+// sockets are collected. A process that exited is skipped; one whose PID now names another
+// process (its start time changed) is dropped, so that no socket is given to the wrong process.
+std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
+                                      const std::vector<ScannedProcess>& census, unsigned threads,
+                                      Warnings& warnings);
+
+// The descriptors that hold snapshot sockets, sorted by row, then pid, then fd.
+std::vector<HeldSocket> match_holders(const std::vector<SocketFd>& fds, const InodeIndex& wanted);
+
+// Both in one.
 std::vector<HeldSocket> find_holders(const HostPaths& paths,
                                      const std::vector<ScannedProcess>& census,
                                      const InodeIndex& wanted, unsigned threads,

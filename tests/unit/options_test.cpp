@@ -296,3 +296,50 @@ TEST(MakePlan, Errors) {
 
 }  // namespace
 }  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+std::string first_sort_key(const Plan& plan) {
+  return std::string(plan.selection.sort.front().column->name);
+}
+
+TEST(SettlePlan, TheNodeKindPicksDefaultColumnsAndSortOnlyWhereTheyShow) {
+  Plan k8s = plan_of({});
+  settle_plan(k8s, NodeKind::kKubernetes);
+  EXPECT_EQ(first_sort_key(k8s), "k8s.namespace");
+  EXPECT_TRUE(needs_owners(k8s));
+  EXPECT_FALSE(needs_labels(k8s));
+
+  // Columns without owners: sorting by pod would cost an owner scan nobody sees.
+  Plan plain = plan_of({"-o", "columns=netns,protocol,src,dst,status"});
+  settle_plan(plain, NodeKind::kKubernetes);
+  EXPECT_EQ(first_sort_key(plain), "netns");
+  EXPECT_FALSE(needs_owners(plain));
+
+  Plan labels = plan_of({"-o", "+k8s.labels"});
+  settle_plan(labels, NodeKind::kKubernetes);
+  EXPECT_TRUE(needs_labels(labels));
+}
+
+TEST(SettlePlan, WhatDependsOnTheNodeAndWhatNeedsOwnersEverywhere) {
+  struct Case {
+    std::vector<const char*> args;
+    bool kind_matters;
+    bool owners_anywhere;
+  };
+  for (const Case& c : {Case{{}, true, false}, Case{{"-o", "columns=src,dst"}, false, false},
+                        Case{{"-o", "-netns"}, true, false}, Case{{"-o", "+pid"}, true, true},
+                        Case{{"-o", "columns=src,comm"}, false, true},
+                        Case{{"-o", "json"}, false, true}, Case{{"-F", "comm:nginx"}, true, true},
+                        Case{{"-n", "shop"}, true, true}, Case{{"--sort", "pid"}, true, true}}) {
+    Plan p = plan_of(c.args);
+    std::string what;
+    for (const char* a : c.args) what += std::string(a) + " ";
+    EXPECT_EQ(kind_matters(p), c.kind_matters) << what;
+    EXPECT_EQ(needs_owners_on_any_node(p), c.owners_anywhere) << what;
+  }
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -350,10 +350,6 @@ std::vector<const Column*> default_columns(NodeKind kind) {
   return columns;
 }
 
-std::vector<const Column*> default_host_columns() {
-  return default_columns(NodeKind::kHost);
-}
-
 Result<std::vector<const Column*>> apply_column_spec(std::vector<const Column*> columns,
                                                      std::string_view spec) {
   auto items = split(spec, ',');

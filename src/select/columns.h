@@ -52,7 +52,6 @@ Result<const Column*> column_named(std::string_view name);  // error names the u
 enum class NodeKind : uint8_t { kHost, kContainers, kKubernetes };
 
 std::vector<const Column*> default_columns(NodeKind kind);
-std::vector<const Column*> default_host_columns();
 
 // Applies an -o columns specification to `defaults`: "a,b" replaces them, "+a" and "-a" add
 // and remove (items may mix only "+"/"-" forms).

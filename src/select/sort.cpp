@@ -78,10 +78,6 @@ std::vector<SortKey> default_sort(NodeKind kind) {
   return keys;
 }
 
-std::vector<SortKey> default_host_sort() {
-  return default_sort(NodeKind::kHost);
-}
-
 namespace {
 
 // Orders rows by `keys` (all of them, in turn).

@@ -17,7 +17,6 @@ struct SortKey {
 Result<std::vector<SortKey>> parse_sort(std::string_view spec);
 
 std::vector<SortKey> default_sort(NodeKind kind);
-std::vector<SortKey> default_host_sort();
 
 // Sorts row indexes into `snap.sockets`; ties keep collection order. Large sorts use up to
 // `threads` threads.

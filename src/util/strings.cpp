@@ -44,15 +44,6 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-std::optional<double> parse_double(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::string copy(text);  // strtod needs a terminated string
-  char* end = nullptr;
-  double value = std::strtod(copy.c_str(), &end);
-  if (end != copy.c_str() + copy.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 std::optional<long double> parse_long_double(std::string_view text) {
   if (text.empty()) return std::nullopt;
   std::string copy(text);

@@ -22,7 +22,6 @@ std::optional<Int> parse_int(std::string_view text) {
   return value;
 }
 
-std::optional<double> parse_double(std::string_view text);
 std::optional<long double> parse_long_double(std::string_view text);
 
 }  // namespace socksnap

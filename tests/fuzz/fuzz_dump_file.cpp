@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (snap.tcp_info.size() != snap.sockets.size()) std::abort();
 
   socksnap::Selection selection;
-  selection.sort = socksnap::default_host_sort();
+  selection.sort = socksnap::default_sort(socksnap::NodeKind::kHost);
   auto rows = socksnap::select_rows(snap, selection);
   std::vector<const socksnap::Column*> columns;
   for (const auto& c : socksnap::all_columns()) columns.push_back(&c);

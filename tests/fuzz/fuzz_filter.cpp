@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (sorted[i] != i) std::abort();  // sorting permutes, never loses or repeats a row
     }
   }
-  if (auto columns = socksnap::apply_column_spec(socksnap::default_host_columns(), text)) {
+  if (auto columns =
+          socksnap::apply_column_spec(socksnap::default_columns(socksnap::NodeKind::kHost), text)) {
     if (columns->empty()) std::abort();
   }
   return 0;

@@ -91,11 +91,12 @@ TEST(Columns, FindIsCaseInsensitive) {
 }
 
 TEST(Columns, DefaultHostColumns) {
-  EXPECT_EQ(names(default_host_columns()), (Names{"netns", "protocol", "src", "dst", "status"}));
+  EXPECT_EQ(names(default_columns(NodeKind::kHost)),
+            (Names{"netns", "protocol", "src", "dst", "status"}));
 }
 
 Names spec(std::string_view s) {
-  auto got = apply_column_spec(default_host_columns(), s);
+  auto got = apply_column_spec(default_columns(NodeKind::kHost), s);
   if (!got) {
     ADD_FAILURE() << s << ": " << got.error().message();
     return {};
@@ -104,7 +105,7 @@ Names spec(std::string_view s) {
 }
 
 std::string spec_error(std::string_view s) {
-  auto got = apply_column_spec(default_host_columns(), s);
+  auto got = apply_column_spec(default_columns(NodeKind::kHost), s);
   if (got) {
     ADD_FAILURE() << s << " was accepted";
     return {};

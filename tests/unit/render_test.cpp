@@ -57,7 +57,7 @@ std::string structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
 }
 
 TEST(RenderTable, DefaultColumnsAlignedTwoSpacesApart) {
-  EXPECT_EQ(table(render_snapshot(), {0, 1, 2}, default_host_columns()),
+  EXPECT_EQ(table(render_snapshot(), {0, 1, 2}, default_columns(NodeKind::kHost)),
             "     NETNS  PROTOCOL  SRC               DST            STATUS\n"
             "4026531840  TCP       r/0.0.0.0:80      r/0.0.0.0:0    LISTEN\n"
             "4026531840  UDP       r/[::]:53         r/[::]:0       INACTIVE\n"
@@ -73,15 +73,15 @@ TEST(RenderTable, NumbersAreRightAlignedEvenInTheLastColumn) {
 }
 
 TEST(RenderTable, NoHeadersFitsWidthsToTheCellsAlone) {
-  EXPECT_EQ(table(render_snapshot(), {2, 0}, default_host_columns(), false),
+  EXPECT_EQ(table(render_snapshot(), {2, 0}, default_columns(NodeKind::kHost), false),
             "4026532177  TCP  r/10.0.0.2:43210  r/10.0.0.1:80  ESTABLISHED\n"
             "4026531840  TCP  r/0.0.0.0:80      r/0.0.0.0:0    LISTEN\n");
 }
 
 TEST(RenderTable, EmptyResult) {
-  EXPECT_EQ(table(render_snapshot(), {}, default_host_columns()),
+  EXPECT_EQ(table(render_snapshot(), {}, default_columns(NodeKind::kHost)),
             "NETNS  PROTOCOL  SRC  DST  STATUS\n");
-  EXPECT_EQ(table(render_snapshot(), {}, default_host_columns(), false), "");
+  EXPECT_EQ(table(render_snapshot(), {}, default_columns(NodeKind::kHost), false), "");
 }
 
 TEST(RenderTable, EmptyCellsArePadded) {

@@ -81,7 +81,7 @@ TEST(ParseSort, Errors) {
 }
 
 TEST(DefaultHostSort, NetnsProtocolSrcDst) {
-  auto keys = default_host_sort();
+  auto keys = default_sort(NodeKind::kHost);
   ASSERT_EQ(keys.size(), 4U);
   const char* names[] = {"netns", "protocol", "src", "dst"};
   for (size_t i = 0; i < 4; ++i) {

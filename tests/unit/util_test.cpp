@@ -38,12 +38,12 @@ TEST(Strings, ParseNumbers) {
   EXPECT_EQ(parse_int<uint64_t>("12a"), std::nullopt);
   EXPECT_EQ(parse_int<uint64_t>("-1"), std::nullopt);
   EXPECT_EQ(parse_int<int>("-1"), -1);
-  EXPECT_EQ(parse_double("1.5"), 1.5);
-  EXPECT_EQ(parse_double("-2"), -2.0);
-  EXPECT_EQ(parse_double(""), std::nullopt);
-  EXPECT_EQ(parse_double("1.5x"), std::nullopt);
-  EXPECT_EQ(parse_double("nan"), std::nullopt);
-  EXPECT_EQ(parse_double("inf"), std::nullopt);
+  EXPECT_EQ(parse_long_double("1.5"), 1.5L);
+  EXPECT_EQ(parse_long_double("-2"), -2.0L);
+  EXPECT_EQ(parse_long_double(""), std::nullopt);
+  EXPECT_EQ(parse_long_double("1.5x"), std::nullopt);
+  EXPECT_EQ(parse_long_double("nan"), std::nullopt);
+  EXPECT_EQ(parse_long_double("inf"), std::nullopt);
 }
 
 TEST(Result, ErrorMessages) {

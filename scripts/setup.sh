@@ -12,6 +12,8 @@ packages=(
   libfmt-dev nlohmann-json3-dev libcli11-dev
   # the CRI API (gRPC) for pod labels
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # the cluster mode: TLS (agent server, certificates), HTTPS client, kubeconfig (YAML)
+  libssl-dev libcurl4-openssl-dev libyaml-dev ca-certificates
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy
   iproute2 util-linux procps

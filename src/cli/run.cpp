@@ -1,215 +1,31 @@
 #include "cli/run.h"
 
-#include <fcntl.h>
-#include <linux/capability.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <thread>
-#include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "cli/options.h"
-#include "collect/collector.h"
-#include "collect/replay_source.h"
-#include "collect/sock_diag_source.h"
-#include "discover/netns_discovery.h"
-#include "discover/netns_handle.h"
-#include "enrich/enricher.h"
-#include "util/capabilities.h"
-#include "util/strings.h"
+#include "cli/pipeline.h"
+#include "render/renderer.h"
 
 namespace socksnap {
 namespace {
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
-// Fatal user errors: one line on stderr and an exit status, caught once in run_cli.
-struct Fatal {
-  int status;
-  std::string message;
-};
-
-// For tests: after discovery, wait until the named FIFO is written to, so a test can make a
-// namespace vanish between discovery and collection.
-void test_pause_after_discovery() {
-  const char* fifo = std::getenv("SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY");
-  if (fifo == nullptr || *fifo == '\0') return;
-  int fd = ::open(fifo, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  char byte = 0;
-  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
-  }
-  ::close(fd);
-}
-
-std::vector<NetnsRef> resolve_netns_options(const Options& options, const HostPaths& paths,
-                                            Warnings& warnings) {
-  std::vector<NetnsRef> chosen;
-  std::vector<NetnsRef> discovered;
-  bool discovered_once = false;
-  for (const auto& value : options.netns) {
-    if (auto inode = parse_int<uint64_t>(value)) {
-      if (!discovered_once) {
-        discovered = discover_namespaces(paths, warnings);
-        discovered_once = true;
-      }
-      auto it = std::find_if(discovered.begin(), discovered.end(),
-                             [&](const NetnsRef& r) { return r.inode == *inode; });
-      if (it == discovered.end()) {
-        throw Fatal{kExitUsage, fmt::format("--netns {}: no network namespace with that inode "
-                                            "was found",
-                                            value)};
-      }
-      chosen.push_back(*it);
-      continue;
-    }
-    auto handle = NetnsHandle::open(value);
-    if (!handle) throw Fatal{kExitUsage, "--netns " + handle.error().message()};
-    chosen.push_back(NetnsRef{handle->inode(), value, {value}});
-  }
-  return chosen;
-}
-
-// What the namespaces shown hold decides the default columns: pods (Kubernetes columns),
-// containers, or neither. A pod on the host's network counts, since the host's namespace is
-// shown; a plain namespace given with --netns keeps the host columns on any node.
-NodeKind shown_kind(const Census& census, const Snapshot& snap) {
-  std::unordered_set<uint64_t> shown;
-  for (const auto& ns : snap.namespaces) shown.insert(ns.inode);
-  bool containers = false;
-  for (size_t i = 0; i < census.processes.size(); ++i) {
-    const auto& who = census.identities[i];
-    if (!who || shown.count(census.processes[i].netns) == 0) continue;
-    if (!who->pod_uid.empty()) return NodeKind::kKubernetes;
-    containers = true;
-  }
-  return containers ? NodeKind::kContainers : NodeKind::kHost;
-}
-
-void require_privileges() {
-  std::vector<std::string> missing;
-  if (!has_capability(CAP_SYS_ADMIN))
-    missing.emplace_back("CAP_SYS_ADMIN (to enter network namespaces)");
-  if (!has_capability(CAP_SYS_PTRACE)) {
-    missing.emplace_back("CAP_SYS_PTRACE (to find the namespaces of other users' processes)");
-  }
-  if (missing.empty()) return;
-  std::string list = missing[0];
-  if (missing.size() > 1) list += " and " + missing[1];
-  throw Fatal{kExitFailure, "missing capability " + list + "; run as root"};
-}
-
 int run(const Options& options) {
   auto plan = make_plan(options);
-  if (!plan) throw Fatal{kExitUsage, plan.error().message()};
+  if (!plan) throw SnapshotFailure{kExitUsage, plan.error().message()};
   Warnings warnings;
-  HostPaths paths(options.host_root);
+  SnapshotRun taken = take_snapshot(options, *plan, warnings);
+  const Snapshot& snap = taken.snapshot;
 
-  std::unique_ptr<SocketSource> source;
-  std::unique_ptr<DumpRecorder> recorder;
-  std::vector<NetnsRef> namespaces;
-  auto started = std::chrono::steady_clock::now();
-  if (!options.replay_dump.empty()) {
-    auto replay = ReplaySource::open(options.replay_dump);
-    if (!replay) throw Fatal{kExitUsage, "--replay-dump " + replay.error().message()};
-    namespaces = (*replay)->namespaces();
-    if (!options.netns.empty()) {
-      std::vector<NetnsRef> chosen;
-      for (const auto& value : options.netns) {
-        auto inode = parse_int<uint64_t>(value);
-        for (const auto& ns : namespaces) {
-          if (inode && ns.inode == *inode) chosen.push_back(ns);
-        }
-      }
-      namespaces = std::move(chosen);
-    }
-    source = std::move(replay.value());
-  } else {
-    struct stat root {};
-    if (options.host_root != "/" && ::stat(options.host_root.c_str(), &root) != 0) {
-      throw Fatal{kExitUsage,
-                  fmt::format("--host-root {}: {}", options.host_root, std::strerror(errno))};
-    }
-    require_privileges();
-    namespaces = options.netns.empty() ? discover_namespaces(paths, warnings)
-                                       : resolve_netns_options(options, paths, warnings);
-    if (!options.record_dump.empty()) {
-      auto created = DumpRecorder::create(options.record_dump);
-      if (!created) throw Fatal{kExitUsage, "--record-dump " + created.error().message()};
-      recorder = std::move(created.value());
-    }
-    source = std::make_unique<SockDiagSource>(recorder.get());
-  }
-  test_pause_after_discovery();
-
-  unsigned jobs =
-      options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
-  bool replay = !options.replay_dump.empty();
-  EnrichOptions enrich;
-  enrich.host = paths;
-  enrich.runtime = RuntimePaths{options.containerd_state, options.runc_root, options.crio_storage,
-                                options.docker_root, options.podman_storage};
-  enrich.cri_socket = options.cri_socket;
-  enrich.node_name = options.node_name;
-  enrich.threads = jobs;
-
-  // Owners: a census of the node's processes picks the default columns; the owners themselves
-  // (every descriptor of every process) are read only when the output shows them. Both need no
-  // sockets, so they run beside the collection: when the plan shows owners on any node, the
-  // descriptor scan too (it is as costly as the dump on a busy host).
-  Census census;
-  census.node = node_name(options.node_name);
-  std::vector<SocketFd> fds;
-  bool early_fds = !replay && needs_owners_on_any_node(*plan);
-  bool need_census = !replay && (early_fds || kind_matters(*plan));
-  std::thread beside;
-  struct JoinOnExit {
-    std::thread& thread;
-    ~JoinOnExit() {
-      if (thread.joinable()) thread.join();
-    }
-  } join_beside{beside};
-  if (need_census) {
-    beside = std::thread([&] {
-      census = take_census(enrich, warnings);
-      if (early_fds) fds = scan_socket_fds(enrich.host, census.processes, jobs, warnings);
-    });
-  }
-  CollectOutcome outcome = collect_snapshot(namespaces, *source, plan->request, jobs, warnings);
-  if (beside.joinable()) beside.join();
-  if (!namespaces.empty() && outcome.failed == namespaces.size()) {
-    throw Fatal{kExitFailure,
-                "no network namespace could be read: " + outcome.errors.front().message()};
-  }
-  if (recorder) {
-    if (auto done = recorder->finish(); !done) {
-      throw Fatal{kExitFailure, "--record-dump " + done.error().message()};
-    }
-  }
-  auto collected = std::chrono::steady_clock::now();
-  Snapshot& snap = outcome.snapshot;
-  NodeKind kind = shown_kind(census, snap);
-  settle_plan(*plan, kind);
-  snap.node = census.node;
-  if (!replay && needs_owners(*plan)) {
-    if (!need_census) census = take_census(enrich, warnings);
-    enrich.labels = needs_labels(*plan);
-    enrich_snapshot(snap, census, enrich, warnings, early_fds ? &fds : nullptr);
-  }
-  auto enriched = std::chrono::steady_clock::now();
-
-  std::vector<uint32_t> rows = select_rows(outcome.snapshot, plan->selection, jobs);
-  auto selected = std::chrono::steady_clock::now();
+  auto printing = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
-  plan->render.threads = jobs;
-  render(outcome.snapshot, rows, plan->render, out);
+  plan->render.threads =
+      options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
+  render(snap, taken.rows, plan->render, out);
   auto written = out.finish();
 
   if (!options.quiet) {
@@ -217,20 +33,19 @@ int run(const Options& options) {
       std::fprintf(stderr, "socksnap: warning: %s\n", line.c_str());
   }
   if (options.verbose) {
-    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-    std::fprintf(stderr,
-                 "socksnap: source: %.*s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
-                 "shown; collected in %.1f ms with %zu threads, owners in %.1f ms (%zu "
-                 "processes, %zu containers, %zu pods), filtered and sorted in %.1f ms, "
-                 "printed in %.1f ms\n",
-                 static_cast<int>(source->name().size()), source->name().data(),
-                 outcome.snapshot.namespaces.size(), outcome.failed,
-                 outcome.snapshot.sockets.size(), rows.size(), ms(collected - started),
-                 std::min<size_t>(jobs, namespaces.size()), ms(enriched - collected),
-                 snap.processes.size(), snap.containers.size(), snap.pods.size(),
-                 ms(selected - enriched), ms(std::chrono::steady_clock::now() - selected));
+    std::fprintf(
+        stderr,
+        "socksnap: source: %s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
+        "shown; collected in %.1f ms with %u threads, owners in %.1f ms (%zu "
+        "processes, %zu containers, %zu pods), filtered and sorted in %.1f ms, "
+        "printed in %.1f ms\n",
+        taken.source.c_str(), snap.namespaces.size(), taken.skipped, snap.sockets.size(),
+        taken.rows.size(), taken.collect_ms, taken.threads, taken.owners_ms, snap.processes.size(),
+        snap.containers.size(), snap.pods.size(), taken.select_ms,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - printing)
+            .count());
   }
-  if (!written) throw Fatal{kExitFailure, written.error().message()};
+  if (!written) throw SnapshotFailure{kExitFailure, written.error().message()};
   return 0;
 }
 
@@ -242,10 +57,10 @@ int run_cli(int argc, const char* const* argv) {
   if (parsed.exit_now) return parsed.exit_code;
   try {
     return run(parsed.options);
-  } catch (const Fatal& fatal) {
+  } catch (const SnapshotFailure& failure) {
     std::fflush(stdout);
-    std::fprintf(stderr, "socksnap: %s\n", fatal.message.c_str());
-    return fatal.status;
+    std::fprintf(stderr, "socksnap: %s\n", failure.message.c_str());
+    return failure.status;
   }
 }
 

@@ -2,9 +2,9 @@
 
 namespace socksnap {
 
-const NetnsInfo* Snapshot::find_netns(uint64_t inode) const {
+const NetnsInfo* Snapshot::find_netns(uint64_t inode, uint16_t node_index) const {
   for (const auto& ns : namespaces) {
-    if (ns.inode == inode) return &ns;
+    if (ns.inode == inode && ns.node == node_index) return &ns;
   }
   return nullptr;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/owners.h"
@@ -15,6 +16,23 @@ struct NetnsInfo {
   uint64_t inode = 0;
   std::string source;                          // where it was found: "pid 42", "/run/netns/x"
   std::map<uint32_t, std::string> interfaces;  // names of interfaces sockets are bound to
+  uint16_t node = 0;  // into Snapshot::nodes when several nodes are merged (inodes repeat)
+};
+
+// A name for an address, from the cluster's pods and services (cluster mode).
+enum class EndpointKind : uint8_t { kPod, kService };
+
+struct EndpointName {
+  EndpointKind kind = EndpointKind::kPod;
+  std::string name_namespace;
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;  // a pod's, sorted by key
+};
+
+// Per socket: the names of its source and destination addresses, or kNone.
+struct SocketEndpoints {
+  int32_t src = kNone;
+  int32_t dst = kNone;
 };
 
 struct Snapshot {
@@ -30,7 +48,30 @@ struct Snapshot {
   std::vector<PodInfo> pods;
   std::vector<SocketOwner> owners;
 
-  const NetnsInfo* find_netns(uint64_t inode) const;
+  // Several nodes' snapshots merged (cluster mode): `socket_nodes` is empty, every socket being
+  // `node`'s, or one index into `nodes` per socket.
+  std::vector<std::string> nodes;
+  std::vector<uint16_t> socket_nodes;
+
+  // Endpoint names (cluster mode): empty, or one entry per socket into `endpoints`.
+  std::vector<EndpointName> endpoints;
+  std::vector<SocketEndpoints> socket_endpoints;
+
+  const NetnsInfo* find_netns(uint64_t inode, uint16_t node_index = 0) const;
+  uint16_t node_index_of(size_t index) const {
+    return index < socket_nodes.size() ? socket_nodes[index] : 0;
+  }
+  const std::string& node_of(size_t index) const {
+    return index < socket_nodes.size() ? nodes[socket_nodes[index]] : node;
+  }
+  const EndpointName* src_name_of(size_t index) const {
+    if (index >= socket_endpoints.size() || socket_endpoints[index].src < 0) return nullptr;
+    return &endpoints[socket_endpoints[index].src];
+  }
+  const EndpointName* dst_name_of(size_t index) const {
+    if (index >= socket_endpoints.size() || socket_endpoints[index].dst < 0) return nullptr;
+    return &endpoints[socket_endpoints[index].dst];
+  }
   const SocketOwner* owner_of(size_t index) const {
     return index < owners.size() ? &owners[index] : nullptr;
   }

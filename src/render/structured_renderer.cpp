@@ -8,15 +8,29 @@
 namespace socksnap {
 namespace {
 
+// The gadget's endpoint: kind "raw", or "pod"/"svc" with the name's namespace and name (in
+// "podname", as the gadget has it for both kinds, and in socksnap's own "name").
 void emit_endpoint(StructuredWriter& w, std::string_view key, uint8_t ip_version,
-                   const std::array<uint8_t, 16>& addr, uint16_t port,
+                   const std::array<uint8_t, 16>& addr, uint16_t port, const EndpointName* name,
                    fmt::memory_buffer& scratch) {
   scratch.clear();
   append_address(scratch, ip_version, addr);
   w.begin_object(key);
   w.field("addr", std::string_view(scratch.data(), scratch.size()));
   w.field("version", static_cast<uint64_t>(ip_version));
-  w.field("kind", "raw");
+  if (name == nullptr) {
+    w.field("kind", "raw");
+  } else {
+    w.field("kind", name->kind == EndpointKind::kPod ? "pod" : "svc");
+    w.field("namespace", name->name_namespace);
+    w.field("podname", name->name);
+    w.field("name", name->name);
+    if (!name->labels.empty()) {
+      w.begin_object("podlabels");
+      for (const auto& [label, value] : name->labels) w.field(label, value);
+      w.end_object();
+    }
+  }
   w.field("port", static_cast<uint64_t>(port));
   w.end_object();
 }
@@ -38,7 +52,7 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
   }
   w.end_object();
   w.begin_object("k8s");
-  if (!snap.node.empty()) w.field("node", snap.node);
+  if (const std::string& node = snap.node_of(row); !node.empty()) w.field("node", node);
   if (pod != nullptr) {
     if (!pod->pod_namespace.empty()) w.field("namespace", pod->pod_namespace);
     if (!pod->name.empty()) w.field("podName", pod->name);
@@ -55,8 +69,8 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
   w.end_object();
   w.field("netnsid", s.netns);
   w.field("protocol", protocol_name(s.protocol));
-  emit_endpoint(w, "src", s.ip_version, s.src_addr, s.src_port, scratch);
-  emit_endpoint(w, "dst", s.ip_version, s.dst_addr, s.dst_port, scratch);
+  emit_endpoint(w, "src", s.ip_version, s.src_addr, s.src_port, snap.src_name_of(row), scratch);
+  emit_endpoint(w, "dst", s.ip_version, s.dst_addr, s.dst_port, snap.dst_name_of(row), scratch);
   std::string_view status = status_name(s.protocol, s.state);
   if (status.empty()) {
     scratch.clear();

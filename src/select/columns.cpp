@@ -27,6 +27,16 @@ uint64_t load_big_endian(const uint8_t* p) {
   return be64toh(v);
 }
 
+// "p/NS/POD:PORT" or "s/NS/SVC:PORT", as the gadget names the cluster's addresses.
+void append_named_endpoint(fmt::memory_buffer& out, const EndpointName& name, uint16_t port) {
+  out.append(std::string_view(name.kind == EndpointKind::kPod ? "p/" : "s/"));
+  out.append(name.name_namespace);
+  out.push_back('/');
+  out.append(name.name);
+  out.push_back(':');
+  append_number(out, port);
+}
+
 // (version, 16 address bytes, 2 port bytes) as three words: IPv4 before IPv6, addresses by
 // their bytes (10.0.0.2 before 10.0.0.10), then ports.
 void endpoint_key(uint8_t version, const std::array<uint8_t, 16>& addr, uint16_t port,
@@ -128,7 +138,11 @@ const std::vector<Column> kColumns = {
     {"src", "SRC", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
-       append_endpoint(out, s.ip_version, s.src_addr, s.src_port);
+       if (const EndpointName* name = snap.src_name_of(row)) {
+         append_named_endpoint(out, *name, s.src_port);
+       } else {
+         append_endpoint(out, s.ip_version, s.src_addr, s.src_port);
+       }
      },
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
@@ -139,7 +153,11 @@ const std::vector<Column> kColumns = {
     {"dst", "DST", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
-       append_endpoint(out, s.ip_version, s.dst_addr, s.dst_port);
+       if (const EndpointName* name = snap.dst_name_of(row)) {
+         append_named_endpoint(out, *name, s.dst_port);
+       } else {
+         append_endpoint(out, s.ip_version, s.dst_addr, s.dst_port);
+       }
      },
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
@@ -199,7 +217,7 @@ const std::vector<Column> kColumns = {
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
        if (s.ifindex == 0) return;
-       if (const NetnsInfo* ns = snap.find_netns(s.netns)) {
+       if (const NetnsInfo* ns = snap.find_netns(s.netns, snap.node_index_of(row))) {
          if (auto it = ns->interfaces.find(s.ifindex); it != ns->interfaces.end()) {
            out.append(it->second);
            return;
@@ -243,7 +261,9 @@ const std::vector<Column> kColumns = {
      },
      nullptr, nullptr, 0},
     {"k8s.node", "K8S.NODE", ValueKind::kText, kNeedsNothing,
-     [](const Snapshot& snap, size_t /*row*/, fmt::memory_buffer& out) { out.append(snap.node); },
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       out.append(snap.node_of(row));
+     },
      nullptr, nullptr, 0},
     {"k8s.namespace", "K8S.NAMESPACE", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {

@@ -238,6 +238,42 @@ TEST(RenderJson, ParsesBackWithTheGadgetsFieldNames) {
   }
 }
 
+// Two nodes merged (cluster mode): each row carries its own node, and addresses the cluster
+// knows carry their pod's or service's name.
+Snapshot cluster_snapshot() {
+  Snapshot snap = render_snapshot();
+  snap.nodes = {"node-a", "node-b"};
+  snap.socket_nodes = {0, 1, 1};
+  snap.namespaces.push_back(NetnsInfo{test::kHostNetns, "pid 1", {}, 1});
+  snap.endpoints = {{EndpointKind::kPod, "shop", "web-0", {{"app", "web"}, {"tier", "front"}}},
+                    {EndpointKind::kService, "shop", "web", {}}};
+  snap.socket_endpoints = {{kNone, kNone}, {kNone, kNone}, {0, 1}};
+  return snap;
+}
+
+TEST(RenderTable, ClusterRowsCarryTheirNodeAndEndpointNames) {
+  EXPECT_EQ(table(cluster_snapshot(), {0, 1, 2}, columns({"k8s.node", "src", "dst"})),
+            "K8S.NODE  SRC                 DST\n"
+            "node-a    r/0.0.0.0:80        r/0.0.0.0:0\n"
+            "node-b    r/[::]:53           r/[::]:0\n"
+            "node-b    p/shop/web-0:43210  s/shop/web:80\n");
+}
+
+TEST(RenderJson, ClusterRowsCarryTheirNodeAndEndpointNames) {
+  EXPECT_EQ(structured(cluster_snapshot(), {2}, OutputFormat::kJson),
+            R"([{"runtime":{},"k8s":{"node":"node-b"},"netnsid":4026532177,"protocol":"TCP",)"
+            R"("src":{"addr":"10.0.0.2","version":4,"kind":"pod","namespace":"shop",)"
+            R"("podname":"web-0","name":"web-0","podlabels":{"app":"web","tier":"front"},)"
+            R"("port":43210},)"
+            R"("dst":{"addr":"10.0.0.1","version":4,"kind":"svc","namespace":"shop",)"
+            R"("podname":"web","name":"web","port":80},)"
+            R"("status":"ESTABLISHED","inodeNumber":0,"uid":0,"rxQueue":0,"txQueue":0,)"
+            R"("cookie":0}])"
+            "\n");
+  auto doc = nlohmann::json::parse(structured(cluster_snapshot(), {0}, OutputFormat::kJson));
+  EXPECT_EQ(doc[0]["k8s"]["node"], "node-a");
+}
+
 TEST(RenderJson, UnknownStateIsItsNumber) {
   Snapshot snap = render_snapshot();
   snap.sockets[0].state = 42;

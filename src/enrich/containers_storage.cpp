@@ -1,6 +1,6 @@
 #include "enrich/containers_storage.h"
 
-#include "enrich/json_reader.h"
+#include "util/json_reader.h"
 #include "util/strings.h"
 
 namespace socksnap {

@@ -10,7 +10,7 @@
 #include "enrich/docker_config.h"
 
 #include "enrich/container_metadata.h"
-#include "enrich/json_reader.h"
+#include "util/json_reader.h"
 #include "enrich/pod_labels.h"
 
 namespace socksnap {

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "enrich/container_metadata.h"
-#include "enrich/json_reader.h"
+#include "util/json_reader.h"
 
 namespace socksnap {
 

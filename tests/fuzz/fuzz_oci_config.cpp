@@ -11,7 +11,7 @@
 #include "enrich/container_metadata.h"
 #include "enrich/containers_storage.h"
 #include "enrich/docker_config.h"
-#include "enrich/json_reader.h"
+#include "util/json_reader.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "enrich/json_reader.h"
+#include "util/json_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -147,6 +147,37 @@ TEST(JsonReader, ReportsWhereItFailed) {
   r.skip();
   EXPECT_FALSE(r.finish());
   EXPECT_EQ(r.offset(), 12u);
+}
+
+}  // namespace
+}  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+TEST(JsonReader, ReadsUnsignedIntegersToTheirLimit) {
+  uint64_t v = 0;
+  JsonReader max("18446744073709551615");
+  EXPECT_TRUE(max.read_uint(v));
+  EXPECT_EQ(v, 18446744073709551615ULL);
+  for (const char* bad : {"18446744073709551616", "-1", "1.5", "1e3", "\"1\""}) {
+    JsonReader r(bad);
+    EXPECT_FALSE(r.read_uint(v)) << bad;
+  }
+}
+
+TEST(JsonReader, ReadsDoubles) {
+  double v = 0;
+  JsonReader r("[1.5, -0.056, 12, 2e-3]");
+  std::vector<double> seen;
+  for (auto items = r.array(); items.next();) {
+    ASSERT_TRUE(r.read_double(v));
+    seen.push_back(v);
+  }
+  EXPECT_TRUE(r.finish());
+  EXPECT_EQ(seen, (std::vector<double>{1.5, -0.056, 12, 0.002}));
+  JsonReader text("\"1.5\"");
+  EXPECT_FALSE(text.read_double(v));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "enrich/json_reader.h"
+#include "util/json_reader.h"
 
 #include <array>
 #include <charconv>
@@ -350,6 +350,24 @@ bool JsonReader::read_int(int64_t& out) {
   if (!skip_number()) return false;
   auto [ptr, ec] = std::from_chars(start, p_, out);
   if (ec != std::errc() || ptr != p_) return fail();  // a fraction, an exponent, or too big
+  return true;
+}
+
+bool JsonReader::read_uint(uint64_t& out) {
+  if (peek() != Type::kNumber) return fail();
+  const char* start = p_;
+  if (!skip_number()) return false;
+  auto [ptr, ec] = std::from_chars(start, p_, out);
+  if (ec != std::errc() || ptr != p_) return fail();  // negative, a fraction, or too big
+  return true;
+}
+
+bool JsonReader::read_double(double& out) {
+  if (peek() != Type::kNumber) return fail();
+  const char* start = p_;
+  if (!skip_number()) return false;
+  auto [ptr, ec] = std::from_chars(start, p_, out);
+  if (ec != std::errc() || ptr != p_) return fail();
   return true;
 }
 

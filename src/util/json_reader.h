@@ -68,6 +68,8 @@ class JsonReader {
 
   bool read_string(std::string& out);  // fails unless the next value is a string
   bool read_int(int64_t& out);         // an integer that fits in int64_t
+  bool read_uint(uint64_t& out);       // an integer that fits in uint64_t (inodes, cookies)
+  bool read_double(double& out);       // any number
   bool read_bool(bool& out);
   bool skip();  // any value, checked against the grammar
 

@@ -3,7 +3,6 @@
 #include "render/structured_writer.h"
 
 namespace socksnap {
-namespace {
 
 void append_json_string(fmt::memory_buffer& b, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -38,6 +37,8 @@ void append_json_string(fmt::memory_buffer& b, std::string_view s) {
   }
   b.push_back('"');
 }
+
+namespace {
 
 // JSON as Go's encoding/json writes it: compact on one line, or indented by two spaces with
 // empty objects as {} (json.MarshalIndent), so the gadget's users see the same shapes.

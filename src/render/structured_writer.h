@@ -32,6 +32,8 @@ class StructuredWriter {
 };
 
 std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty);
+// `s` as a quoted JSON string.
+void append_json_string(fmt::memory_buffer& out, std::string_view s);
 std::unique_ptr<StructuredWriter> make_yaml_writer(OutputSink& out);
 
 }  // namespace socksnap

@@ -1,0 +1,220 @@
+// The Kubernetes API objects socksnap reads (PodList, ServiceList, TokenRequest, TokenReview,
+// Status) from real-shaped JSON, and the names they give to a snapshot's addresses.
+#include "cluster/kube_objects.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cluster/endpoint_names.h"
+#include "render/renderer.h"
+#include "select_fixture.h"
+
+namespace socksnap {
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string read_text(std::string_view name) {
+  auto bytes = test::read_bytes(test::data_path(name));
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST(PodList, ReadsWhatSocksnapNeedsOfEveryPod) {
+  auto page = parse_pod_list(read_text("kube/podlist.json"));
+  ASSERT_TRUE(page) << page.error().message();
+  EXPECT_EQ(page->continue_token,
+            "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NDgyMTMsInN0YXJ0IjoiZGVmYXVsdC93ZWItMVx1MDAwMCJ9");
+  ASSERT_EQ(page->items.size(), 4U);
+  const PodSummary& web = page->items[0];
+  EXPECT_EQ(web.pod_namespace, "shop");
+  EXPECT_EQ(web.name, "web-0");
+  EXPECT_EQ(web.node_name, "node-1");
+  EXPECT_EQ(web.phase, "Running");
+  EXPECT_FALSE(web.host_network);
+  EXPECT_FALSE(web.terminating);
+  EXPECT_EQ(web.pod_ips, (std::vector<std::string>{"10.244.1.17", "fd00:10:244:1::17"}));
+  EXPECT_EQ(
+      web.labels,
+      (Labels{{"app", "web"}, {"controller-revision-hash", "web-7d9c8b6f5"}, {"tier", "front"}}));
+  ASSERT_EQ(web.ports.size(), 3U);
+  EXPECT_EQ(web.ports[0].name, "http");
+  EXPECT_EQ(web.ports[0].port, 8080);
+  EXPECT_EQ(web.ports[1].name, "metrics");
+  EXPECT_EQ(web.ports[1].port, 9102);
+  EXPECT_EQ(web.ports[2].name, "");
+  EXPECT_EQ(web.ports[2].port, 9125);
+
+  const PodSummary& proxy = page->items[1];
+  EXPECT_TRUE(proxy.host_network);
+  EXPECT_EQ(proxy.pod_ips, (std::vector<std::string>{"192.168.10.11"}));
+  EXPECT_EQ(proxy.labels, (Labels{{"k8s-app", "kube-proxy"}}));
+
+  const PodSummary& batch = page->items[2];
+  EXPECT_TRUE(batch.terminating);
+  EXPECT_EQ(batch.phase, "Succeeded");
+  EXPECT_EQ(batch.pod_ips, (std::vector<std::string>{"10.244.2.9"}));  // podIP only
+
+  const PodSummary& pending = page->items[3];
+  EXPECT_TRUE(pending.pod_ips.empty());
+  EXPECT_TRUE(pending.labels.empty());
+  EXPECT_TRUE(pending.ports.empty());
+}
+
+TEST(PodList, EmptyAndNullItems) {
+  auto empty = parse_pod_list(R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]})");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->items.empty());
+  EXPECT_EQ(empty->continue_token, "");
+  auto null_items = parse_pod_list(R"({"kind":"PodList","items":null})");
+  ASSERT_TRUE(null_items);
+  EXPECT_TRUE(null_items->items.empty());
+}
+
+TEST(PodList, RefusesOtherKindsAndMalformedText) {
+  auto other = parse_pod_list(R"({"kind":"ServiceList","items":[]})");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message(), "expected a PodList, got a ServiceList");
+  auto broken = parse_pod_list(R"({"kind":"PodList","items":[{"metadata":{"name":3}}]})");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().message(), "malformed PodList at byte 47");
+}
+
+TEST(ServiceList, EveryClusterIpAndNoHeadlessOnes) {
+  auto page = parse_service_list(read_text("kube/servicelist.json"));
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->items.size(), 4U);
+  EXPECT_EQ(page->items[0].service_namespace, "default");
+  EXPECT_EQ(page->items[0].name, "kubernetes");
+  EXPECT_EQ(page->items[0].cluster_ips, (std::vector<std::string>{"10.96.0.1"}));
+  EXPECT_EQ(page->items[1].cluster_ips,
+            (std::vector<std::string>{"10.96.12.7", "fd00:10:96::c07"}));
+  EXPECT_TRUE(page->items[2].cluster_ips.empty());
+  EXPECT_EQ(page->items[3].cluster_ips, (std::vector<std::string>{"10.96.40.2"}));
+}
+
+TEST(TokenRequest, BodyAsTheApiDocumentsIt) {
+  auto body = nlohmann::json::parse(token_request_body({"socksnap"}, 600));
+  EXPECT_EQ(body, nlohmann::json::parse(R"({"apiVersion":"authentication.k8s.io/v1",
+      "kind":"TokenRequest","spec":{"audiences":["socksnap"],"expirationSeconds":600}})"));
+}
+
+TEST(TokenRequest, ReadsTheIssuedToken) {
+  auto issued = parse_token_request(R"({"kind":"TokenRequest",
+      "apiVersion":"authentication.k8s.io/v1",
+      "metadata":{"name":"socksnap-client","namespace":"socksnap","creationTimestamp":null},
+      "spec":{"audiences":["socksnap"],"expirationSeconds":600,"boundObjectRef":null},
+      "status":{"token":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln","expirationTimestamp":"2026-12-02T12:10:00Z"}})");
+  ASSERT_TRUE(issued) << issued.error().message();
+  EXPECT_EQ(issued->token, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+  EXPECT_EQ(issued->expiration, "2026-12-02T12:10:00Z");
+  auto none = parse_token_request(R"({"kind":"TokenRequest","status":{}})");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message(), "the TokenRequest's answer holds no token");
+}
+
+TEST(TokenReview, BodyAndVerdicts) {
+  auto body = nlohmann::json::parse(token_review_body("a\"b", {"socksnap"}));
+  EXPECT_EQ(body, nlohmann::json::parse(R"({"apiVersion":"authentication.k8s.io/v1",
+      "kind":"TokenReview","spec":{"token":"a\"b","audiences":["socksnap"]}})"));
+
+  auto yes = parse_token_review(R"({"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1",
+      "metadata":{"creationTimestamp":null},"spec":{"token":"t","audiences":["socksnap"]},
+      "status":{"authenticated":true,"user":{"username":"system:serviceaccount:socksnap:socksnap-client",
+      "uid":"8d1c","groups":["system:serviceaccounts","system:serviceaccounts:socksnap",
+      "system:authenticated"],"extra":{"authentication.kubernetes.io/pod-name":["x"]}},
+      "audiences":["socksnap"]}})");
+  ASSERT_TRUE(yes) << yes.error().message();
+  EXPECT_TRUE(yes->authenticated);
+  EXPECT_EQ(yes->username, "system:serviceaccount:socksnap:socksnap-client");
+  EXPECT_EQ(yes->groups,
+            (std::vector<std::string>{"system:serviceaccounts", "system:serviceaccounts:socksnap",
+                                      "system:authenticated"}));
+  EXPECT_EQ(yes->audiences, std::vector<std::string>{"socksnap"});
+
+  auto no = parse_token_review(R"({"kind":"TokenReview","status":{"user":{},
+      "error":"[invalid bearer token, token audiences [\"https://kubernetes.default.svc\"] is invalid for the target audiences [\"socksnap\"]]"}})");
+  ASSERT_TRUE(no) << no.error().message();
+  EXPECT_FALSE(no->authenticated);
+  EXPECT_EQ(no->username, "");
+  EXPECT_EQ(no->error,
+            "[invalid bearer token, token audiences [\"https://kubernetes.default.svc\"] is "
+            "invalid for the target audiences [\"socksnap\"]]");
+}
+
+TEST(Status, ReadsAndWritesTheApisErrors) {
+  auto status = parse_status(R"({"kind":"Status","apiVersion":"v1","metadata":{},
+      "status":"Failure","message":"pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"socksnap\"",
+      "reason":"Forbidden","details":{"kind":"pods"},"code":403})");
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(status->status, "Failure");
+  EXPECT_EQ(status->reason, "Forbidden");
+  EXPECT_EQ(status->code, 403);
+  EXPECT_EQ(status->message,
+            "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" "
+            "in the namespace \"socksnap\"");
+  auto again = parse_status(status_body(*status));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->message, status->message);
+  EXPECT_EQ(again->code, 403);
+  EXPECT_EQ(status_body({"", "Unauthorized", "Unauthorized", 401}),
+            R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+            R"("message":"Unauthorized","reason":"Unauthorized","code":401})");
+  EXPECT_FALSE(parse_status(R"({"kind":"Pod"})"));
+  EXPECT_FALSE(parse_status("<html>502 Bad Gateway</html>"));
+}
+
+// Endpoint names, from the two lists above, on a snapshot's sockets.
+TEST(EndpointDirectory, NamesPodAndServiceAddressesAsTheGadgetDoes) {
+  auto pods = parse_pod_list(read_text("kube/podlist.json"));
+  auto services = parse_service_list(read_text("kube/servicelist.json"));
+  ASSERT_TRUE(pods && services);
+  EndpointDirectory directory(pods->items, services->items);
+
+  Snapshot snap;
+  snap.sockets = {
+      // web-0 talking to the web service, on IPv4 and on IPv6
+      test::make_socket(Protocol::kTcp, "10.244.1.17", 41000, "10.96.12.7", 80, 1, 1),
+      test::make_socket(Protocol::kTcp, "fd00:10:244:1::17", 41001, "fd00:10:96::c07", 80, 1, 2),
+      // kube-proxy's address is its node's: not named as that pod
+      test::make_socket(Protocol::kTcp, "192.168.10.11", 10256, "0.0.0.0", 0, 10, 3),
+      // an IPv6 socket talking to an IPv4 pod through a v4-mapped address
+      test::make_socket(Protocol::kTcp, "::ffff:10.96.0.1", 443, "::ffff:10.244.1.17", 5, 1, 4),
+      // the finished job's old address, a service without pods, an unknown address
+      test::make_socket(Protocol::kUdp, "10.244.2.9", 53, "10.96.40.2", 53, 1, 5),
+      test::make_socket(Protocol::kTcp, "10.1.2.3", 1, "0.0.0.0", 0, 10, 6),
+  };
+  directory.name_endpoints(snap);
+  std::string text;
+  OutputSink sink(&text);
+  std::vector<uint32_t> rows = {0, 1, 2, 3, 4, 5};
+  render_table(snap, rows, {find_column("src"), find_column("dst")}, false, sink);
+  ASSERT_TRUE(sink.finish());
+  EXPECT_EQ(text,
+            "p/shop/web-0:41000        s/shop/web:80\n"
+            "p/shop/web-0:41001        s/shop/web:80\n"
+            "r/192.168.10.11:10256     r/0.0.0.0:0\n"
+            "s/default/kubernetes:443  p/shop/web-0:5\n"
+            "p/jobs/batch-28871:53     s/legacy/old:53\n"
+            "r/10.1.2.3:1              r/0.0.0.0:0\n");
+  EXPECT_EQ(
+      snap.src_name_of(0)->labels,
+      (Labels{{"app", "web"}, {"controller-revision-hash", "web-7d9c8b6f5"}, {"tier", "front"}}));
+}
+
+TEST(EndpointDirectory, ARunningPodOutranksAFinishedOneWithTheSameAddress) {
+  PodSummary finished{"ns", "old", "n", "Succeeded", false, false, {"10.0.0.5"}, {}, {}};
+  PodSummary running{"ns", "new", "n", "Running", false, false, {"10.0.0.5"}, {}, {}};
+  PodSummary terminating{"ns", "going", "n", "Running", false, true, {"10.0.0.5"}, {}, {}};
+  for (const auto& order : {std::vector<PodSummary>{finished, running, terminating},
+                            std::vector<PodSummary>{running, terminating, finished}}) {
+    EndpointDirectory directory(order, {});
+    Snapshot snap;
+    snap.sockets = {test::make_socket(Protocol::kTcp, "10.0.0.5", 80, "0.0.0.0", 0, 10, 1)};
+    directory.name_endpoints(snap);
+    ASSERT_NE(snap.src_name_of(0), nullptr);
+    EXPECT_EQ(snap.src_name_of(0)->name, "new");
+  }
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -88,20 +88,10 @@ std::vector<std::string> normalize_args(int argc, const char* const* argv) {
 
 }  // namespace
 
-ParsedArgs parse_args(int argc, const char* const* argv) {
-  ParsedArgs parsed;
-  Options& o = parsed.options;
-  CLI::App app(kDescription, "socksnap");
-  app.footer(footer());
-  app.set_version_flag("--version", SOCKSNAP_VERSION);
-  app.get_formatter()->column_width(34);
-
+void add_selection_options(CLI::App& app, Options& o) {
   app.add_option("--protocol,--proto", o.protocol, "all, tcp, udp or udplite (default: all)")
       ->transform(CLI::IsMember({"all", "tcp", "udp", "udplite"}, CLI::ignore_case))
       ->option_text("PROTO");
-  app.add_option("--netns", o.netns, "Only this network namespace (repeatable)")
-      ->allow_extra_args(false)
-      ->option_text("INODE|PATH");
   app.add_option("-F,--filter", o.filters, "Keep matching rows (repeatable; see Filters)")
       ->allow_extra_args(false)
       ->option_text("COL:VALUE");
@@ -131,9 +121,17 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ->group(kOwners);
   app.add_flag("--host", o.host, "Include sockets of no container (the default)")->group(kOwners);
   app.add_flag("--no-host", o.no_host, "Only sockets of containers and pods")->group(kOwners);
+  app.add_flag("-q,--quiet", o.quiet, "Print no warnings");
+  app.add_flag("-v,--verbose", o.verbose, "Say what was read and how long it took");
+}
+
+void add_host_options(CLI::App& app, Options& o) {
+  app.add_option("--netns", o.netns, "Only this network namespace (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("INODE|PATH");
   app.add_option("--node-name", o.node_name, "Node name (default: $NODE_NAME, else host name)")
       ->option_text("NAME")
-      ->group(kOwners);
+      ->group("Owners (processes, containers, pods)");
   const char* kRuntimes = "Container runtimes (paths under --host-root)";
   app.add_option("--containerd-state", o.containerd_state,
                  "containerd's state (default: /run/containerd)")
@@ -162,12 +160,14 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
       ->option_text("N")
       ->check(CLI::Range(1U, 256U));
-  app.add_flag("-q,--quiet", o.quiet, "Print no warnings");
-  app.add_flag("-v,--verbose", o.verbose, "Say what was read and how long it took");
   // Hidden, like ss's -D and TCPDIAG_FILE: record raw kernel replies, or replay them.
   app.add_option("--record-dump", o.record_dump)->group("");
   app.add_option("--replay-dump", o.replay_dump)->group("");
+}
 
+bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
+                        std::string_view program) {
+  app.set_version_flag("--version", SOCKSNAP_VERSION);
   std::vector<std::string> args = normalize_args(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse
   try {
@@ -181,11 +181,23 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     parsed.exit_now = true;
     parsed.exit_code = 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "socksnap: %s\n", e.what());
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 e.what());
     parsed.exit_now = true;
     parsed.exit_code = 2;
   }
-  o.protocol = to_lower(o.protocol);
+  parsed.options.protocol = to_lower(parsed.options.protocol);
+  return !parsed.exit_now;
+}
+
+ParsedArgs parse_args(int argc, const char* const* argv) {
+  ParsedArgs parsed;
+  CLI::App app(kDescription, "socksnap");
+  app.footer(footer());
+  app.get_formatter()->column_width(34);
+  add_selection_options(app, parsed.options);
+  add_host_options(app, parsed.options);
+  parse_command_line(app, argc, argv, parsed, "socksnap");
   return parsed;
 }
 

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collect/socket_source.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "util/result.h"
+
+namespace CLI {
+class App;
+}
 
 namespace socksnap {
 
@@ -62,6 +67,16 @@ struct ParsedArgs {
 };
 
 ParsedArgs parse_args(int argc, const char* const* argv);
+
+// The pieces of the command line, for the commands built on the same options (the agent, the
+// kubectl plugin): what to show and how (--protocol, -F, --sort, -o, -n, -p, -l, ...), and where
+// this host's sockets and owners are read (--netns, --host-root, runtime paths, -j, ...).
+void add_selection_options(CLI::App& app, Options& options);
+void add_host_options(CLI::App& app, Options& options);
+// Parses argv with `app`: --help and --version print and set exit_now (code 0); a usage error
+// prints "PROGRAM: message" and sets exit code 2. False when the command should not go on.
+bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
+                        std::string_view program);
 
 // Checks every option and makes the plan as for a plain host (columns and sort as if no
 // container ran here): all usage errors come out before anything is collected.

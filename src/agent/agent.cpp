@@ -1,0 +1,139 @@
+#include "agent/agent.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/pipeline.h"
+#include "cluster/snapshot_query.h"
+#include "cluster/wire.h"
+#include "render/structured_writer.h"
+
+namespace socksnap {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Releases a turn however the request ends.
+class Turn {
+ public:
+  explicit Turn(std::counting_semaphore<64>& turns) : turns_(turns) {}
+  Turn(const Turn&) = delete;
+  Turn& operator=(const Turn&) = delete;
+  ~Turn() { turns_.release(); }
+
+ private:
+  std::counting_semaphore<64>& turns_;
+};
+
+}  // namespace
+
+HttpResponse error_response(int status, std::string_view message) {
+  fmt::memory_buffer body;
+  body.append(std::string_view(R"({"error":)"));
+  append_json_string(body, message);
+  body.append(std::string_view("}\n"));
+  return HttpResponse{status, "application/json", {}, fmt::to_string(body)};
+}
+
+Agent::Agent(AgentConfig config, std::unique_ptr<TokenAuthenticator> auth)
+    : config_(std::move(config)),
+      auth_(std::move(auth)),
+      turns_(static_cast<std::ptrdiff_t>(std::clamp(config_.max_snapshots, 1U, 64U))) {}
+
+HttpResponse Agent::handle(const HttpRequest& request) {
+  auto started = std::chrono::steady_clock::now();
+  std::string user;
+  HttpResponse response = serve(request, user);
+  metrics_.request_served(request.path, response.status);
+  if (config_.log_requests) {
+    std::fprintf(stderr, "socksnap-agent: %s %s %s %d %zu bytes %.1f ms%s%s\n",
+                 request.peer.c_str(), request.method.c_str(), request.target.c_str(),
+                 response.status, response.body.size(), seconds_since(started) * 1000,
+                 user.empty() ? "" : " user=", user.c_str());
+  }
+  return response;
+}
+
+HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
+  bool known = request.path == "/v1/snapshot" || request.path == "/metrics" ||
+               request.path == "/healthz";
+  if (!known) return error_response(404, "not found: " + request.path);
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse response = error_response(405, "only GET is served here");
+    response.headers.emplace_back("allow", "GET, HEAD");
+    return response;
+  }
+  if (request.path == "/healthz") return HttpResponse{200, "text/plain", {}, "ok\n"};
+
+  AuthDecision decision =
+      auth_->check(token_of(request.header("x-socksnap-token"), request.header("authorization")));
+  user = decision.user;
+  switch (decision.outcome) {
+    case AuthDecision::Outcome::kAllowed:
+      break;
+    case AuthDecision::Outcome::kUnauthenticated: {
+      HttpResponse response = error_response(401, "unauthorized: " + decision.reason);
+      response.headers.emplace_back("www-authenticate", R"(Bearer realm="socksnap")");
+      return response;
+    }
+    case AuthDecision::Outcome::kForbidden:
+      return error_response(403, "forbidden: " + decision.reason);
+    case AuthDecision::Outcome::kUnavailable:
+      return error_response(503, decision.reason);
+  }
+  return request.path == "/metrics" ? prometheus() : snapshot(request);
+}
+
+HttpResponse Agent::snapshot(const HttpRequest& request) {
+  auto options = options_from_query(config_.collection, request.query);
+  if (!options) return error_response(400, options.error().message());
+  auto plan = make_plan(*options);
+  if (!plan) return error_response(400, plan.error().message());
+
+  if (!turns_.try_acquire_for(config_.queue_wait)) {
+    return error_response(503, "too many snapshots at once; try again");
+  }
+  Turn turn(turns_);
+  auto started = std::chrono::steady_clock::now();
+  Warnings warnings;
+  try {
+    SnapshotRun run = take_snapshot(*options, *plan, warnings);
+    metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
+    HttpResponse response;
+    OutputSink sink(&response.body);
+    write_agent_reply(run.snapshot, run.rows, warnings.lines(), sink);
+    if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
+    return response;
+  } catch (const SnapshotFailure& failure) {
+    metrics_.snapshot_failed();
+    return error_response(failure.status == kExitUsage ? 400 : 500, failure.message);
+  }
+}
+
+HttpResponse Agent::prometheus() {
+  Options options = config_.collection;
+  options.outputs = {"json"};  // owners and labels, as a snapshot request has them
+  auto plan = make_plan(options);
+  if (!plan) return error_response(500, plan.error().message());
+  if (!turns_.try_acquire_for(config_.queue_wait)) {
+    return error_response(503, "too many snapshots at once; try again");
+  }
+  Turn turn(turns_);
+  auto started = std::chrono::steady_clock::now();
+  Warnings warnings;
+  try {
+    SnapshotRun run = take_snapshot(options, *plan, warnings);
+    metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
+                        metrics_.render(run.snapshot, run.rows)};
+  } catch (const SnapshotFailure& failure) {
+    metrics_.snapshot_failed();
+    return error_response(500, failure.message);
+  }
+}
+
+}  // namespace socksnap

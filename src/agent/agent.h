@@ -1,0 +1,55 @@
+// The node agent (`socksnap agent`): serves this node's snapshot over HTTPS to callers the API
+// server vouches for.
+//
+//   GET /v1/snapshot?QUERY  the command's JSON rows for the query's selection (see
+//                           cluster/snapshot_query.h) in the wire envelope (cluster/wire.h)
+//   GET /metrics            Prometheus text: this node's sockets by pod, protocol and state, and
+//                           the agent's own counters
+//   GET /healthz            "ok" (no token needed: it tells nothing)
+//
+// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <semaphore>
+#include <string>
+
+#include "agent/metrics.h"
+#include "agent/token_auth.h"
+#include "cli/options.h"
+#include "net/http.h"
+
+namespace socksnap {
+
+struct AgentConfig {
+  Options collection;  // where and how this node's sockets are read (--host-root, ...)
+  unsigned max_snapshots = 2;                   // snapshots taken at once
+  std::chrono::milliseconds queue_wait{20000};  // how long a request waits for its turn
+  bool log_requests = true;                     // a line on stderr per request
+};
+
+class Agent {
+ public:
+  Agent(AgentConfig config, std::unique_ptr<TokenAuthenticator> auth);
+
+  // The whole of request handling, without the transport (the server calls it on its workers).
+  HttpResponse handle(const HttpRequest& request);
+
+  const AgentMetrics& metrics() const { return metrics_; }
+
+ private:
+  HttpResponse serve(const HttpRequest& request, std::string& user);
+  HttpResponse snapshot(const HttpRequest& request);
+  HttpResponse prometheus();
+
+  AgentConfig config_;
+  std::unique_ptr<TokenAuthenticator> auth_;
+  std::counting_semaphore<64> turns_;
+  AgentMetrics metrics_;
+};
+
+// {"error":"..."}: the body of every error answer.
+HttpResponse error_response(int status, std::string_view message);
+
+}  // namespace socksnap

@@ -1,0 +1,63 @@
+// Asking every node's agent at once, through the API server's pods/proxy subresource, and
+// merging what they answer as it arrives (each answer is read into the merged snapshot and its
+// text freed, so the client holds little more than the result).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cluster/kube_api.h"
+#include "cluster/kube_objects.h"
+#include "model/snapshot.h"
+
+namespace socksnap {
+
+inline constexpr std::string_view kAgentTokenHeader = "x-socksnap-token";
+
+struct AgentTarget {
+  std::string node;
+  std::string pod;   // the agent's pod, in the agents' namespace
+  uint16_t port = 0;
+  std::string problem;  // set when this node cannot be asked (agent not running, ...)
+};
+
+struct NodeFailure {
+  std::string node;
+  std::string message;
+};
+
+struct FanoutResult {
+  Snapshot merged;
+  std::vector<NodeFailure> failures;                            // in node order
+  std::vector<std::pair<std::string, std::string>> warnings;   // (node, warning)
+  size_t answered = 0;
+};
+
+struct FanoutOptions {
+  std::string agent_namespace = "socksnap";
+  std::string query;  // GET /v1/snapshot's query (cluster/snapshot_query.h)
+  std::string token;  // for the agents (X-Socksnap-Token)
+  std::chrono::milliseconds timeout{30000};  // each node's whole exchange
+  unsigned parallel = 64;                    // nodes asked at once
+  // Called (from the calling thread, about 5 times a second) with answered and total counts.
+  std::function<void(size_t answered, size_t total)> progress;
+};
+
+// The node each agent pod runs on, and where it listens: the container port named "https",
+// else the first one, else `default_port`. When a node has several agent pods (a rollout),
+// the running one is asked. Sorted by node; a node whose agents all lack a running pod gets a
+// target with `problem` set.
+std::vector<AgentTarget> agent_targets(const std::vector<PodSummary>& agent_pods,
+                                       uint16_t default_port);
+
+// Asks every target that has no problem; the others count as failed with their problem.
+FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
+                        const FanoutOptions& options);
+
+// The API path that reaches an agent: /api/v1/namespaces/NS/pods/https:POD:PORT/proxy/PATH.
+std::string agent_proxy_path(std::string_view agent_namespace, const AgentTarget& target,
+                             std::string_view path_and_query);
+
+}  // namespace socksnap

@@ -1,0 +1,60 @@
+// A client of the Kubernetes API server: the few calls socksnap makes, with the credentials a
+// kubeconfig or the in-cluster service account gives. Thread-safe: calls from several threads
+// run at once, each on a connection of its own (kept alive between calls).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/kube_objects.h"
+#include "cluster/kubeconfig.h"
+#include "net/http_client.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+class KubeApi {
+ public:
+  static Result<std::unique_ptr<KubeApi>> connect(const ApiCredentials& credentials);
+
+  const ApiCredentials& credentials() const { return credentials_; }
+
+  // One request to the API server; `path` starts with "/". An HTTP error status is a response,
+  // not an Error (see error_message).
+  Result<ClientResponse> send(std::string_view method, std::string_view path,
+                              std::string body = {}, HeaderList headers = {},
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Every pod (`pod_namespace` empty: of every namespace), page by page as kubectl reads them.
+  // `label_selector` and `field_selector` as the API takes them ("app=x", "spec.nodeName=n").
+  Result<std::vector<PodSummary>> list_pods(std::string_view pod_namespace,
+                                            std::string_view label_selector = {},
+                                            std::string_view field_selector = {});
+  Result<std::vector<ServiceSummary>> list_services();
+  // TokenRequest for a service account.
+  Result<IssuedToken> request_token(std::string_view sa_namespace, std::string_view account,
+                                    const std::vector<std::string>& audiences, int64_t seconds);
+  Result<TokenVerdict> review_token(std::string_view token,
+                                    const std::vector<std::string>& audiences);
+
+  // The message for a failed call: the API's Status message when the body is one
+  // ("pods is forbidden: User ..."), else the status line.
+  static std::string error_message(const ClientResponse& response);
+
+ private:
+  explicit KubeApi(ApiCredentials credentials) : credentials_(std::move(credentials)) {}
+  Result<std::unique_ptr<HttpClient>> take_client();
+  void give_back(std::unique_ptr<HttpClient> client);
+  std::string bearer_token();
+
+  ApiCredentials credentials_;
+  ClientTls tls_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<HttpClient>> idle_;
+};
+
+}  // namespace socksnap

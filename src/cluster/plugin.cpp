@@ -1,0 +1,294 @@
+#include "cluster/plugin.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <future>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/options.h"
+#include "cli/pipeline.h"
+#include "cluster/endpoint_names.h"
+#include "cluster/fanout.h"
+#include "cluster/kube_api.h"
+#include "cluster/snapshot_query.h"
+#include "render/renderer.h"
+#include "select/selection.h"
+#include "util/strings.h"
+
+namespace socksnap {
+namespace {
+
+constexpr const char* kProgram = "kubectl socksnap";
+
+struct PluginArgs {
+  std::vector<std::string> nodes;
+  std::string timeout = "30s";
+  KubeconfigOptions kubeconfig;
+  std::string agent_namespace = "socksnap";
+  std::string agent_selector = "app.kubernetes.io/name=socksnap-agent";
+  std::string client_account = "socksnap-client";
+  std::string audience = "socksnap";
+  uint16_t agent_port = 9443;
+};
+
+struct Fail {
+  int status;
+  std::string message;
+};
+
+constexpr const char* kFooter =
+    "Asks the socksnap agent on every node (pods labelled app.kubernetes.io/name=socksnap-agent\n"
+    "in namespace socksnap) through the API server, and prints their sockets as one table:\n"
+    "the same flags, columns, filters and output formats as socksnap. Default columns:\n"
+    "k8s.node,k8s.namespace,k8s.podName,protocol,src,dst,status. Pod and service addresses\n"
+    "print as p/NAMESPACE/POD:PORT and s/NAMESPACE/SERVICE:PORT, others as r/ADDR:PORT.\n"
+    "\n"
+    "Credentials as kubectl finds them: --kubeconfig, $KUBECONFIG, ~/.kube/config, or the\n"
+    "in-cluster service account. You need: get on pods/proxy and list on pods in namespace\n"
+    "socksnap, create on serviceaccounts/token for socksnap-client, and list on pods and\n"
+    "services for endpoint names (deploy/ has the ClusterRole).\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl socksnap -n shop                      sockets of the shop namespace's pods\n"
+    "  kubectl socksnap --protocol udp -A            every UDP socket in the cluster\n"
+    "  kubectl socksnap --node node-1,node-2 -F status:LISTEN\n"
+    "  kubectl socksnap -l app=web -o json\n"
+    "\n"
+    "Exit status: 0 when every node asked answered; 1 when some did not (the others are\n"
+    "still printed, and each failed node is named on stderr) or nothing could be asked;\n"
+    "2 for bad usage.\n";
+
+// Whether the output shows src/dst text (so addresses must be named).
+bool shows_endpoints(const Plan& plan) {
+  const Column* src = find_column("src");
+  const Column* dst = find_column("dst");
+  auto named = [&](const Column* c) { return c == src || c == dst; };
+  if (plan.render.format != OutputFormat::kColumns) return true;
+  if (std::any_of(plan.render.columns.begin(), plan.render.columns.end(), named)) return true;
+  if (std::any_of(plan.selection.filters.begin(), plan.selection.filters.end(),
+                  [&](const Filter& f) { return named(f.column); })) {
+    return true;
+  }
+  return std::any_of(plan.selection.sort.begin(), plan.selection.sort.end(),
+                     [&](const SortKey& k) { return named(k.column); });
+}
+
+// Progress on stderr, only when it is a terminal and the wait is long enough to wonder.
+class Progress {
+ public:
+  explicit Progress(bool quiet) : on_(!quiet && ::isatty(STDERR_FILENO) == 1) {}
+  void update(size_t answered, size_t total) {
+    if (!on_ || std::chrono::steady_clock::now() - start_ < std::chrono::seconds(1)) return;
+    std::fprintf(stderr, "\r%s: %zu of %zu nodes answered...", kProgram, answered, total);
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+int run(const Options& options, const PluginArgs& args) {
+  auto timeout = parse_duration(args.timeout);
+  if (!timeout || timeout->count() <= 0) {
+    throw Fail{kExitUsage, fmt::format("--timeout {}: not a duration (e.g. 30s, 1500ms, 2m)",
+                                       args.timeout)};
+  }
+  auto planned = make_plan(options);
+  if (!planned) throw Fail{kExitUsage, planned.error().message()};
+  Plan& plan = *planned;
+  settle_plan(plan, NodeKind::kKubernetes);
+  if (!plan.sort_given) plan.selection.sort.insert(plan.selection.sort.begin(),
+                                                   SortKey{find_column("k8s.node"), false});
+  std::set<std::string> wanted_nodes;
+  for (const auto& list : args.nodes) {
+    for (auto name : split(list, ',')) {
+      if (!trim(name).empty()) wanted_nodes.emplace(trim(name));
+    }
+  }
+
+  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
+  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
+  auto connected = KubeApi::connect(*credentials);
+  if (!connected) throw Fail{kExitFailure, connected.error().message()};
+  KubeApi& api = **connected;
+  if (options.verbose) {
+    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials->server.c_str(),
+                 credentials->source.c_str());
+  }
+
+  // What does not depend on each other is asked at once: the agents, a token, and (when the
+  // output names addresses) every pod and service.
+  bool names = shows_endpoints(plan);
+  auto agents = std::async(std::launch::async, [&] {
+    return api.list_pods(args.agent_namespace, args.agent_selector);
+  });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  std::future<Result<std::vector<PodSummary>>> pods;
+  std::future<Result<std::vector<ServiceSummary>>> services;
+  if (names) {
+    pods = std::async(std::launch::async, [&] { return api.list_pods(""); });
+    services = std::async(std::launch::async, [&] { return api.list_services(); });
+  }
+
+  auto agent_pods = agents.get();
+  auto issued = token.get();
+  if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
+  if (!issued) throw Fail{kExitFailure, issued.error().message()};
+  std::vector<AgentTarget> targets = agent_targets(*agent_pods, args.agent_port);
+  if (targets.empty()) {
+    throw Fail{kExitFailure,
+               fmt::format("no socksnap agent found (pods labelled {} in namespace {}); deploy "
+                           "it with kubectl apply -f deploy/",
+                           args.agent_selector, args.agent_namespace)};
+  }
+  std::vector<NodeFailure> missing;
+  if (!wanted_nodes.empty()) {
+    std::erase_if(targets, [&](const AgentTarget& t) { return wanted_nodes.count(t.node) == 0; });
+    for (const auto& node : wanted_nodes) {
+      bool found = std::any_of(targets.begin(), targets.end(),
+                               [&](const AgentTarget& t) { return t.node == node; });
+      if (!found) missing.push_back({node, "no socksnap agent runs on this node"});
+    }
+  }
+
+  FanoutOptions fanout;
+  fanout.agent_namespace = args.agent_namespace;
+  fanout.query = snapshot_query(options, plan.request.tcp_info);
+  fanout.token = issued->token;
+  fanout.timeout = *timeout;
+  Progress progress(options.quiet);
+  fanout.progress = [&progress](size_t answered, size_t total) {
+    progress.update(answered, total);
+  };
+  auto started = std::chrono::steady_clock::now();
+  FanoutResult result = ask_agents(api, targets, fanout);
+  progress.clear();
+  auto asked = std::chrono::steady_clock::now();
+  Snapshot& snap = result.merged;
+
+  Warnings warnings;
+  if (names) {
+    auto pod_list = pods.get();
+    auto service_list = services.get();
+    if (pod_list && service_list) {
+      EndpointDirectory(*pod_list, *service_list).name_endpoints(snap);
+    } else {
+      warnings.add("addresses are not named: " +
+                   (pod_list ? service_list.error() : pod_list.error()).message());
+    }
+  }
+  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+  std::vector<uint32_t> rows = select_rows(snap, plan.selection, threads);
+  OutputSink out(STDOUT_FILENO);
+  plan.render.threads = threads;
+  render(snap, rows, plan.render, out);
+  auto written = out.finish();
+
+  if (!options.quiet) {
+    for (const auto& [node, warning] : result.warnings) {
+      std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, node.c_str(), warning.c_str());
+    }
+    for (const auto& line : warnings.lines()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, line.c_str());
+    }
+  }
+  result.failures.insert(result.failures.end(), missing.begin(), missing.end());
+  std::sort(result.failures.begin(), result.failures.end(),
+            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
+  for (const auto& failure : result.failures) {
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, failure.node.c_str(),
+                 failure.message.c_str());
+  }
+  if (options.verbose) {
+    std::fprintf(stderr, "%s: %zu of %zu nodes answered in %.1f ms; %zu sockets, %zu shown\n",
+                 kProgram, result.answered, targets.size() + missing.size(),
+                 std::chrono::duration<double, std::milli>(asked - started).count(),
+                 snap.sockets.size(), rows.size());
+  }
+  if (!written) throw Fail{kExitFailure, written.error().message()};
+  return result.failures.empty() ? 0 : kExitFailure;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  auto number = parse_int<int64_t>(text.substr(0, digits));
+  if (digits == 0 || !number || *number > 1000000000) return std::nullopt;
+  std::string_view unit = text.substr(digits);
+  if (unit.empty() || unit == "s") return std::chrono::seconds(*number);
+  if (unit == "ms") return std::chrono::milliseconds(*number);
+  if (unit == "m") return std::chrono::minutes(*number);
+  if (unit == "h") return std::chrono::hours(*number);
+  return std::nullopt;
+}
+
+int run_plugin(int argc, const char* const* argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ParsedArgs parsed;
+  PluginArgs args;
+  CLI::App app(
+      "kubectl socksnap: a snapshot of every TCP and UDP socket on every node of a Kubernetes "
+      "cluster, and whose each one is.",
+      "kubectl socksnap");
+  app.footer(kFooter);
+  app.get_formatter()->column_width(34);
+  add_selection_options(app, parsed.options);
+  const char* kCluster = "Cluster";
+  app.add_option("--node", args.nodes, "Only these nodes (comma-separated, repeatable)")
+      ->option_text("NODE,...")
+      ->allow_extra_args(false)
+      ->group(kCluster);
+  app.add_option("--timeout", args.timeout, "How long to wait for each node (default 30s)")
+      ->option_text("DURATION")
+      ->group(kCluster);
+  app.add_option("--kubeconfig", args.kubeconfig.kubeconfig, "Path to the kubeconfig file")
+      ->option_text("FILE")
+      ->group(kCluster);
+  app.add_option("--context", args.kubeconfig.context, "The kubeconfig context to use")
+      ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--cluster", args.kubeconfig.cluster, "The kubeconfig cluster to use")
+      ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--user", args.kubeconfig.user, "The kubeconfig user to use")
+      ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--agent-namespace", args.agent_namespace,
+                 "Where the agents run (default socksnap)")
+      ->option_text("NS")
+      ->group(kCluster);
+  app.add_option("--agent-selector", args.agent_selector,
+                 "The agents' pod labels (default app.kubernetes.io/name=socksnap-agent)")
+      ->option_text("SELECTOR")
+      ->group(kCluster);
+  app.add_option("--agent-port", args.agent_port,
+                 "The agents' port when their pods name none (default 9443)")
+      ->group(kCluster);
+  if (!parse_command_line(app, argc, argv, parsed, kProgram)) return parsed.exit_code;
+  try {
+    return run(parsed.options, args);
+  } catch (const Fail& fail) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: %s\n", kProgram, fail.message.c_str());
+    return fail.status;
+  }
+}
+
+}  // namespace socksnap

@@ -1,0 +1,659 @@
+#include "fake_apiserver.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <ctime>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cluster/kube_objects.h"
+#include "net/http_client.h"
+
+namespace socksnap::test {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse status_response(int code, std::string_view reason, std::string message) {
+  ApiStatus status{"Failure", std::move(message), std::string(reason), code};
+  return HttpResponse{code, "application/json", {}, status_body(status)};
+}
+
+HttpResponse object_response(int code, const json& object) {
+  return HttpResponse{code, "application/json", {}, object.dump()};
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  std::string out;
+  for (unsigned char b : raw) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::vector<std::string> split_on(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// Equality-based label selectors as the API takes them: k=v, k==v, k!=v, k, !k.
+struct LabelTerm {
+  std::string key;
+  std::string value;
+  enum { kEquals, kNotEquals, kExists, kNotExists } op = kEquals;
+};
+
+bool parse_label_selector(const std::string& text, std::vector<LabelTerm>& terms) {
+  if (text.empty()) return true;
+  for (const auto& part : split_on(text, ',')) {
+    LabelTerm term;
+    if (auto at = part.find("!="); at != std::string::npos) {
+      term = {part.substr(0, at), part.substr(at + 2), LabelTerm::kNotEquals};
+    } else if (at = part.find("=="); at != std::string::npos) {
+      term = {part.substr(0, at), part.substr(at + 2), LabelTerm::kEquals};
+    } else if (at = part.find('='); at != std::string::npos) {
+      term = {part.substr(0, at), part.substr(at + 1), LabelTerm::kEquals};
+    } else if (!part.empty() && part[0] == '!') {
+      term = {part.substr(1), "", LabelTerm::kNotExists};
+    } else {
+      term = {part, "", LabelTerm::kExists};
+    }
+    if (term.key.empty() || term.key.find_first_of(" ()") != std::string::npos) return false;
+    terms.push_back(term);
+  }
+  return true;
+}
+
+bool labels_match(const std::map<std::string, std::string>& labels,
+                  const std::vector<LabelTerm>& terms) {
+  for (const auto& t : terms) {
+    auto it = labels.find(t.key);
+    bool has = it != labels.end();
+    bool ok = (t.op == LabelTerm::kEquals && has && it->second == t.value) ||
+              (t.op == LabelTerm::kNotEquals && (!has || it->second != t.value)) ||
+              (t.op == LabelTerm::kExists && has) || (t.op == LabelTerm::kNotExists && !has);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+json pod_json(const FakePod& pod) {
+  json containers = json::array();
+  json ports = json::array();
+  for (const auto& [name, port] : pod.ports) {
+    json p = {{"containerPort", port}, {"protocol", "TCP"}};
+    if (!name.empty()) p["name"] = name;
+    ports.push_back(p);
+  }
+  json container = {{"name", "main"}, {"image", "socksnap.test/busybox:1"}, {"resources", json::object()}};
+  if (!ports.empty()) container["ports"] = ports;
+  containers.push_back(container);
+  json metadata = {{"name", pod.name},
+                   {"namespace", pod.pod_namespace},
+                   {"uid", "uid-" + pod.pod_namespace + "-" + pod.name},
+                   {"resourceVersion", "1"},
+                   {"creationTimestamp", "2026-12-01T00:00:00Z"}};
+  if (!pod.labels.empty()) metadata["labels"] = pod.labels;
+  json spec = {{"containers", containers}, {"restartPolicy", "Always"}, {"nodeName", pod.node}};
+  if (pod.host_network) spec["hostNetwork"] = true;
+  json status = {{"phase", pod.phase}, {"qosClass", "BestEffort"}};
+  if (!pod.ips.empty()) {
+    status["podIP"] = pod.ips.front();
+    json ips = json::array();
+    for (const auto& ip : pod.ips) ips.push_back({{"ip", ip}});
+    status["podIPs"] = ips;
+  }
+  return {{"metadata", metadata}, {"spec", spec}, {"status", status}};
+}
+
+json service_json(const FakeService& service) {
+  json spec = {{"type", "ClusterIP"}, {"ports", json::array({{{"port", 80}}})}};
+  if (!service.cluster_ips.empty()) {
+    spec["clusterIP"] = service.cluster_ips.front();
+    spec["clusterIPs"] = service.cluster_ips;
+  }
+  return {{"metadata", {{"name", service.name}, {"namespace", service.service_namespace}}},
+          {"spec", spec},
+          {"status", {{"loadBalancer", json::object()}}}};
+}
+
+// limit and continue, as the API pages a list: the continue token is opaque to clients.
+template <typename Item>
+std::pair<std::vector<Item>, std::string> page_of(const std::vector<Item>& items,
+                                                   const HttpRequest& request, bool& bad) {
+  size_t offset = 0;
+  size_t limit = items.size();
+  if (const std::string* c = request.query_value("continue"); c != nullptr && !c->empty()) {
+    if (c->rfind("page-", 0) != 0) {
+      bad = true;
+      return {};
+    }
+    offset = std::stoul(c->substr(5));
+  }
+  if (const std::string* l = request.query_value("limit"); l != nullptr && !l->empty()) {
+    limit = std::max<size_t>(1, std::stoul(*l));
+  }
+  std::vector<Item> page;
+  for (size_t i = offset; i < items.size() && page.size() < limit; ++i) page.push_back(items[i]);
+  std::string next = offset + page.size() < items.size()
+                         ? fmt::format("page-{}", offset + page.size())
+                         : std::string();
+  return {page, next};
+}
+
+}  // namespace
+
+std::unique_ptr<FakeApiServer> FakeApiServer::start(const std::string& address,
+                                                    std::vector<std::string> ip_sans) {
+  std::unique_ptr<FakeApiServer> server(new FakeApiServer());
+  CertificateRequest ca_request;
+  ca_request.common_name = "fake-kubernetes-ca";
+  ca_request.is_ca = true;
+  ca_request.server = false;
+  auto ca = issue_certificate(ca_request);
+  if (!ca) throw std::runtime_error("CA: " + ca.error().message());
+  server->ca_ = *ca;
+  CertificateRequest serving;
+  serving.common_name = "kube-apiserver";
+  serving.dns_names = {"localhost", "kubernetes", "kubernetes.default.svc"};
+  serving.ip_addresses = std::move(ip_sans);
+  serving.ip_addresses.emplace_back("127.0.0.1");
+  auto cert = issue_certificate(serving, &server->ca_);
+  if (!cert) throw std::runtime_error("serving certificate: " + cert.error().message());
+  ServerTls tls{cert->cert_pem, cert->key_pem, server->ca_.cert_pem};
+  ServerLimits limits;
+  limits.workers = 128;
+  limits.queue = 256;
+  FakeApiServer* self = server.get();
+  auto started = HttpsServer::start(address, 0, tls, limits,
+                                    [self](const HttpRequest& r) { return self->handle(r); });
+  if (!started) throw std::runtime_error("fake API server: " + started.error().message());
+  server->server_ = std::move(started.value());
+  server->allow({"system:masters", "*", "*", "", ""});
+  return server;
+}
+
+FakeApiServer::~FakeApiServer() {
+  if (server_) server_->stop();
+}
+
+uint16_t FakeApiServer::port() const {
+  return server_->port();
+}
+
+std::string FakeApiServer::url(const std::string& host) const {
+  return fmt::format("https://{}:{}", host, port());
+}
+
+CertificateAndKey FakeApiServer::client_certificate(const std::string& user,
+                                                    const std::vector<std::string>& groups) const {
+  CertificateRequest request;
+  request.common_name = user;
+  request.organizations = groups;
+  request.server = false;
+  request.client = true;
+  auto cert = issue_certificate(request, &ca_);
+  if (!cert) throw std::runtime_error("client certificate: " + cert.error().message());
+  return *cert;
+}
+
+void FakeApiServer::add_static_token(const std::string& token, const std::string& user,
+                                     const std::vector<std::string>& groups) {
+  std::lock_guard lock(mutex_);
+  static_tokens_[token] = Identity{user, groups, true};
+}
+
+void FakeApiServer::add_service_account(const std::string& sa_namespace,
+                                        const std::string& name) {
+  std::lock_guard lock(mutex_);
+  service_accounts_.emplace_back(sa_namespace, name);
+}
+
+std::string FakeApiServer::service_account_token(const std::string& sa_namespace,
+                                                 const std::string& name,
+                                                 std::chrono::seconds lifetime) {
+  std::lock_guard lock(mutex_);
+  std::string token = fmt::format("fake-sa-{}-{}", next_token_++, random_hex(16));
+  issued_[token] = IssuedToken{
+      fmt::format("system:serviceaccount:{}:{}", sa_namespace, name),
+      {"system:serviceaccounts", "system:serviceaccounts:" + sa_namespace,
+       "system:authenticated"},
+      {kApiAudience},
+      now() + lifetime};
+  return token;
+}
+
+void FakeApiServer::allow(const AccessRule& rule) {
+  std::lock_guard lock(mutex_);
+  rules_.push_back(rule);
+}
+
+void FakeApiServer::put_pod(const FakePod& pod) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(pods_, [&](const FakePod& p) {
+    return p.pod_namespace == pod.pod_namespace && p.name == pod.name;
+  });
+  pods_.push_back(pod);
+  // etcd's key order, as the API lists them
+  std::sort(pods_.begin(), pods_.end(), [](const FakePod& a, const FakePod& b) {
+    return std::tie(a.pod_namespace, a.name) < std::tie(b.pod_namespace, b.name);
+  });
+}
+
+void FakeApiServer::remove_pod(const std::string& pod_namespace, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(pods_, [&](const FakePod& p) {
+    return p.pod_namespace == pod_namespace && p.name == name;
+  });
+}
+
+void FakeApiServer::put_service(const FakeService& service) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(services_, [&](const FakeService& s) {
+    return s.service_namespace == service.service_namespace && s.name == service.name;
+  });
+  services_.push_back(service);
+  std::sort(services_.begin(), services_.end(), [](const FakeService& a, const FakeService& b) {
+    return std::tie(a.service_namespace, a.name) < std::tie(b.service_namespace, b.name);
+  });
+}
+
+void FakeApiServer::advance_clock(std::chrono::seconds by) {
+  std::lock_guard lock(mutex_);
+  clock_offset_ += by;
+}
+
+std::chrono::system_clock::time_point FakeApiServer::now() const {
+  return std::chrono::system_clock::now() + clock_offset_;
+}
+
+size_t FakeApiServer::requests(const std::string& method_and_path) const {
+  std::lock_guard lock(mutex_);
+  auto it = requests_.find(method_and_path);
+  return it == requests_.end() ? 0 : it->second;
+}
+
+bool FakeApiServer::authenticate(const HttpRequest& request, Identity& who,
+                                 std::string& failure) {
+  if (!request.client_common_name.empty()) {
+    who = {request.client_common_name, request.client_organizations, true};
+    who.groups.emplace_back("system:authenticated");
+    return true;
+  }
+  const std::string* authorization = request.header("authorization");
+  if (authorization == nullptr) {
+    who = {"system:anonymous", {"system:unauthenticated"}, false};
+    return true;
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization->rfind(kBearer, 0) != 0) {
+    failure = "Unauthorized";
+    return false;
+  }
+  std::string token = authorization->substr(kBearer.size());
+  std::lock_guard lock(mutex_);
+  if (auto it = static_tokens_.find(token); it != static_tokens_.end()) {
+    who = it->second;
+    who.groups.emplace_back("system:authenticated");
+    return true;
+  }
+  auto it = issued_.find(token);
+  // A token bound to another audience (socksnap's) does not authenticate to the API server.
+  if (it == issued_.end() || it->second.expires <= now() ||
+      std::find(it->second.audiences.begin(), it->second.audiences.end(), kApiAudience) ==
+          it->second.audiences.end()) {
+    failure = "Unauthorized";
+    return false;
+  }
+  who = {it->second.user, it->second.groups, true};
+  return true;
+}
+
+bool FakeApiServer::allowed(const Identity& who, const std::string& verb,
+                            const std::string& resource, const std::string& ns,
+                            const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& rule : rules_) {
+    bool subject = rule.subject == who.user ||
+                   std::find(who.groups.begin(), who.groups.end(), rule.subject) !=
+                       who.groups.end();
+    if (subject && (rule.verb == "*" || rule.verb == verb) &&
+        (rule.resource == "*" || rule.resource == resource) &&
+        (rule.rule_namespace.empty() || rule.rule_namespace == ns) &&
+        (rule.name.empty() || rule.name == name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// RBAC's wording: `pods "x" is forbidden: User "u" cannot get resource "pods/proxy" in API
+// group "" in the namespace "ns"`.
+HttpResponse FakeApiServer::forbidden(const Identity& who, const std::string& verb,
+                                      const std::string& resource, const std::string& ns,
+                                      const std::string& name, const std::string& group) const {
+  std::string kind = resource.substr(0, resource.find('/'));
+  std::string object = group.empty() ? kind : kind + "." + group;
+  std::string subject = name.empty() ? object : fmt::format("{} \"{}\"", object, name);
+  std::string scope =
+      ns.empty() ? "at the cluster scope" : fmt::format("in the namespace \"{}\"", ns);
+  return status_response(403, "Forbidden",
+                         fmt::format("{} is forbidden: User \"{}\" cannot {} resource \"{}\" in "
+                                     "API group \"{}\" {}",
+                                     subject, who.user, verb, resource, group, scope));
+}
+
+HttpResponse FakeApiServer::handle(const HttpRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    ++requests_[request.method + " " + request.path];
+  }
+  Identity who;
+  std::string failure;
+  if (!authenticate(request, who, failure)) return status_response(401, "Unauthorized", failure);
+  return route(request, who);
+}
+
+HttpResponse FakeApiServer::route(const HttpRequest& request, const Identity& who) {
+  std::vector<std::string> parts = split_on(request.path, '/');  // "", "api", "v1", ...
+  auto is = [&](size_t i, const char* text) { return parts.size() > i && parts[i] == text; };
+  const std::string& method = request.method;
+  if (is(1, "api") && is(2, "v1")) {
+    if (parts.size() == 4 && parts[3] == "pods" && method == "GET") {
+      return list_pods(request, "", who);
+    }
+    if (parts.size() == 4 && parts[3] == "services" && method == "GET") {
+      return list_services(request, "", who);
+    }
+    if (parts.size() >= 6 && parts[3] == "namespaces") {
+      const std::string& ns = parts[4];
+      if (parts.size() == 6 && parts[5] == "pods" && method == "GET") {
+        return list_pods(request, ns, who);
+      }
+      if (parts.size() == 6 && parts[5] == "services" && method == "GET") {
+        return list_services(request, ns, who);
+      }
+      if (parts.size() == 8 && parts[5] == "serviceaccounts" && parts[7] == "token" &&
+          method == "POST") {
+        return create_token(request, ns, parts[6], who);
+      }
+      if (parts.size() >= 8 && parts[5] == "pods" && parts[7] == "proxy") {
+        std::string rest;
+        for (size_t i = 8; i < parts.size(); ++i) rest += "/" + parts[i];
+        return proxy(request, ns, parts[6], rest.empty() ? "/" : rest, who);
+      }
+    }
+  }
+  if (request.path == "/apis/authentication.k8s.io/v1/tokenreviews" && method == "POST") {
+    return review_token(request, who);
+  }
+  return status_response(404, "NotFound", "the server could not find the requested resource");
+}
+
+HttpResponse FakeApiServer::list_pods(const HttpRequest& request, const std::string& ns,
+                                      const Identity& who) {
+  if (!allowed(who, "list", "pods", ns, "")) return forbidden(who, "list", "pods", ns, "");
+  std::vector<LabelTerm> terms;
+  const std::string* selector = request.query_value("labelSelector");
+  if (selector != nullptr && !parse_label_selector(*selector, terms)) {
+    return status_response(400, "BadRequest",
+                           fmt::format("unable to parse requirement: {}", *selector));
+  }
+  std::vector<std::pair<std::string, std::string>> fields;  // field, value (!= not needed)
+  if (const std::string* f = request.query_value("fieldSelector"); f != nullptr && !f->empty()) {
+    for (const auto& part : split_on(*f, ',')) {
+      auto eq = part.find('=');
+      std::string field = part.substr(0, eq);
+      if (eq == std::string::npos ||
+          (field != "spec.nodeName" && field != "metadata.name" &&
+           field != "metadata.namespace" && field != "status.phase")) {
+        return status_response(400, "BadRequest",
+                               fmt::format("field label not supported: {}", field));
+      }
+      fields.emplace_back(field, part.substr(eq + 1));
+    }
+  }
+  std::vector<FakePod> matching;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& pod : pods_) {
+      if (!ns.empty() && pod.pod_namespace != ns) continue;
+      if (!labels_match(pod.labels, terms)) continue;
+      bool ok = std::all_of(fields.begin(), fields.end(), [&](const auto& f) {
+        const std::string& value = f.first == "spec.nodeName"       ? pod.node
+                                   : f.first == "metadata.name"      ? pod.name
+                                   : f.first == "metadata.namespace" ? pod.pod_namespace
+                                                                     : pod.phase;
+        return value == f.second;
+      });
+      if (ok) matching.push_back(pod);
+    }
+  }
+  if (const std::string* l = request.query_value("limit")) last_limit_ = std::stoul(*l);
+  bool bad = false;
+  auto [page, next] = page_of(matching, request, bad);
+  if (bad) return status_response(400, "BadRequest", "continue key is not valid");
+  json items = json::array();
+  for (const auto& pod : page) items.push_back(pod_json(pod));
+  json metadata = {{"resourceVersion", "1000"}};
+  if (!next.empty()) metadata["continue"] = next;
+  return object_response(200, {{"kind", "PodList"},
+                               {"apiVersion", "v1"},
+                               {"metadata", metadata},
+                               {"items", items}});
+}
+
+HttpResponse FakeApiServer::list_services(const HttpRequest& request, const std::string& ns,
+                                          const Identity& who) {
+  if (!allowed(who, "list", "services", ns, "")) {
+    return forbidden(who, "list", "services", ns, "");
+  }
+  std::vector<FakeService> matching;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& service : services_) {
+      if (ns.empty() || service.service_namespace == ns) matching.push_back(service);
+    }
+  }
+  bool bad = false;
+  auto [page, next] = page_of(matching, request, bad);
+  if (bad) return status_response(400, "BadRequest", "continue key is not valid");
+  json items = json::array();
+  for (const auto& service : page) items.push_back(service_json(service));
+  json metadata = {{"resourceVersion", "1000"}};
+  if (!next.empty()) metadata["continue"] = next;
+  return object_response(200, {{"kind", "ServiceList"},
+                               {"apiVersion", "v1"},
+                               {"metadata", metadata},
+                               {"items", items}});
+}
+
+HttpResponse FakeApiServer::create_token(const HttpRequest& request, const std::string& ns,
+                                         const std::string& name, const Identity& who) {
+  if (!allowed(who, "create", "serviceaccounts/token", ns, name)) {
+    return forbidden(who, "create", "serviceaccounts/token", ns, name);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (std::find(service_accounts_.begin(), service_accounts_.end(), std::pair(ns, name)) ==
+        service_accounts_.end()) {
+      return status_response(404, "NotFound",
+                             fmt::format("serviceaccounts \"{}\" not found", name));
+    }
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || body.value("kind", "") != "TokenRequest") {
+    return status_response(400, "BadRequest", "the body of the request was not a TokenRequest");
+  }
+  const json& spec = body.contains("spec") ? body["spec"] : json::object();
+  int64_t seconds = spec.value("expirationSeconds", int64_t{3600});
+  if (seconds < 600) {
+    return status_response(
+        422, "Invalid",
+        fmt::format("TokenRequest.authentication.k8s.io \"{}\" is invalid: spec.expirationSeconds: "
+                    "Invalid value: {}: may not specify a duration less than 10 minutes",
+                    name, seconds));
+  }
+  std::vector<std::string> audiences = spec.value("audiences", std::vector<std::string>{});
+  if (audiences.empty()) audiences = {kApiAudience};
+  std::string token;
+  auto expires = now() + std::chrono::seconds(seconds);
+  {
+    std::lock_guard lock(mutex_);
+    token = fmt::format("fake-sa-{}-{}", next_token_++, random_hex(16));
+    issued_[token] = IssuedToken{
+        fmt::format("system:serviceaccount:{}:{}", ns, name),
+        {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+        audiences,
+        expires};
+  }
+  json answer = {{"kind", "TokenRequest"},
+                 {"apiVersion", "authentication.k8s.io/v1"},
+                 {"metadata", {{"name", name}, {"namespace", ns}, {"creationTimestamp", nullptr}}},
+                 {"spec", {{"audiences", audiences}, {"expirationSeconds", seconds}}},
+                 {"status", {{"token", token}, {"expirationTimestamp", rfc3339(expires)}}}};
+  return object_response(201, answer);
+}
+
+HttpResponse FakeApiServer::review_token(const HttpRequest& request, const Identity& who) {
+  if (!allowed(who, "create", "tokenreviews", "", "")) {
+    return forbidden(who, "create", "tokenreviews", "", "", "authentication.k8s.io");
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || body.value("kind", "") != "TokenReview" || !body.contains("spec")) {
+    return status_response(400, "BadRequest", "the body of the request was not a TokenReview");
+  }
+  std::string token = body["spec"].value("token", "");
+  std::vector<std::string> wanted = body["spec"].value("audiences", std::vector<std::string>{});
+  if (wanted.empty()) wanted = {kApiAudience};
+  json status = {{"user", json::object()}};
+  std::lock_guard lock(mutex_);
+  auto it = issued_.find(token);
+  auto fixed = static_tokens_.find(token);
+  if (fixed != static_tokens_.end()) {
+    // Static tokens carry no audience: the API server takes them as its own only.
+    if (std::find(wanted.begin(), wanted.end(), kApiAudience) == wanted.end()) {
+      status["error"] = "[invalid bearer token, token lookup failed]";
+    } else {
+      status = {{"authenticated", true},
+                {"user", {{"username", fixed->second.user}, {"groups", fixed->second.groups}}},
+                {"audiences", json::array({kApiAudience})}};
+    }
+  } else if (it == issued_.end()) {
+    status["error"] = "[invalid bearer token, square/go-jose: error in cryptographic primitive]";
+  } else if (it->second.expires <= now()) {
+    status["error"] = "[invalid bearer token, service account token has expired]";
+  } else {
+    std::vector<std::string> common;
+    for (const auto& a : wanted) {
+      if (std::find(it->second.audiences.begin(), it->second.audiences.end(), a) !=
+          it->second.audiences.end()) {
+        common.push_back(a);
+      }
+    }
+    if (common.empty()) {
+      status["error"] = fmt::format(
+          "[invalid bearer token, token audiences {} is invalid for the target audiences {}]",
+          json(it->second.audiences).dump(), json(wanted).dump());
+    } else {
+      status = {{"authenticated", true},
+                {"user",
+                 {{"username", it->second.user},
+                  {"uid", "uid-" + it->second.user},
+                  {"groups", it->second.groups}}},
+                {"audiences", common}};
+    }
+  }
+  json answer = {{"kind", "TokenReview"},
+                 {"apiVersion", "authentication.k8s.io/v1"},
+                 {"metadata", {{"creationTimestamp", nullptr}}},
+                 {"spec", body["spec"]},
+                 {"status", status}};
+  return object_response(201, answer);
+}
+
+HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string& ns,
+                                  const std::string& target, const std::string& rest,
+                                  const Identity& who) {
+  // [scheme:]name[:port]
+  std::vector<std::string> pieces = split_on(target, ':');
+  std::string scheme = "http";
+  std::string name;
+  std::string port;
+  if (pieces.size() == 3) {
+    scheme = pieces[0];
+    name = pieces[1];
+    port = pieces[2];
+  } else if (pieces.size() == 2) {
+    name = pieces[0];
+    port = pieces[1];
+  } else {
+    name = pieces[0];
+  }
+  if (!allowed(who, request.method == "GET" ? "get" : "create", "pods/proxy", ns, name)) {
+    return forbidden(who, request.method == "GET" ? "get" : "create", "pods/proxy", ns, name);
+  }
+  FakePod pod;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(pods_.begin(), pods_.end(), [&](const FakePod& p) {
+      return p.pod_namespace == ns && p.name == name;
+    });
+    if (it == pods_.end()) {
+      return status_response(404, "NotFound", fmt::format("pods \"{}\" not found", name));
+    }
+    pod = *it;
+  }
+  if (pod.ips.empty()) {
+    return status_response(503, "ServiceUnavailable",
+                           fmt::format("pod {} has no IP address yet", name));
+  }
+  if (port.empty()) port = scheme == "https" ? "443" : "80";
+  std::string host = pod.ips.front().find(':') != std::string::npos ? "[" + pod.ips.front() + "]"
+                                                                    : pod.ips.front();
+  ClientRequest forward;
+  forward.method = request.method;
+  forward.url = fmt::format("{}://{}:{}{}", scheme, host, port, rest);
+  if (!request.raw_query.empty()) forward.url += "?" + request.raw_query;
+  forward.body = request.body;
+  forward.timeout = std::chrono::seconds(15);
+  for (const auto& [key, value] : request.headers) {
+    if (key == "authorization" || key == "host" || key == "connection" ||
+        key == "content-length" || key == "keep-alive" || key == "te" || key == "upgrade") {
+      continue;
+    }
+    forward.headers.emplace_back(key, value);
+  }
+  ClientTls tls;
+  tls.insecure = true;
+  auto client = HttpClient::create(tls);
+  if (!client) return status_response(500, "InternalError", client.error().message());
+  auto answer = (*client)->send(forward);
+  if (!answer) {
+    return status_response(503, "ServiceUnavailable",
+                           "error trying to reach service: " + answer.error().message());
+  }
+  return HttpResponse{answer->status, answer->content_type, {}, std::move(answer->body)};
+}
+
+}  // namespace socksnap::test

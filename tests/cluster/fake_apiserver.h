@@ -1,0 +1,148 @@
+// A stand-in for the Kubernetes API server, for the cluster tests and benchmarks: the real one
+// cannot run on the test machine. It answers exactly the documented requests socksnap makes, the
+// way kube-apiserver does:
+//
+//   GET  /api/v1/pods, /api/v1/namespaces/NS/pods   PodList (labelSelector, fieldSelector,
+//                                                    limit and continue)
+//   GET  /api/v1/services, /api/v1/namespaces/NS/services   ServiceList
+//   POST /api/v1/namespaces/NS/serviceaccounts/SA/token     TokenRequest (201)
+//   POST /apis/authentication.k8s.io/v1/tokenreviews        TokenReview (201)
+//   GET  /api/v1/namespaces/NS/pods/[SCHEME:]POD[:PORT]/proxy/PATH   forwarded to the pod's IP,
+//        query and headers kept but Authorization (as the API server's proxy does); the pod's
+//        certificate is not verified (nor is it by kube-apiserver)
+//
+// Authentication as kube-apiserver's: a client certificate signed by the cluster CA (user CN,
+// groups O), a static bearer token, or a service-account token it issued (bound to audiences and
+// an expiry; only tokens for the API server's own audience authenticate to it). No credentials:
+// system:anonymous. Failures are the API's Status objects (401 Unauthorized; 403 Forbidden
+// worded as RBAC words it; 404 NotFound; 400 BadRequest; 503 for a pod it cannot reach).
+// Authorization: rules of (subject, verb, resource, namespace), RBAC-like; system:masters may
+// do anything.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "net/https_server.h"
+#include "net/tls.h"
+
+namespace socksnap::test {
+
+struct FakePod {
+  std::string pod_namespace = "default";
+  std::string name;
+  std::string node;
+  std::string phase = "Running";
+  bool host_network = false;
+  std::vector<std::string> ips;  // status.podIPs; proxied requests go to the first
+  std::map<std::string, std::string> labels;
+  std::vector<std::pair<std::string, uint16_t>> ports;  // (name, containerPort)
+};
+
+struct FakeService {
+  std::string service_namespace = "default";
+  std::string name;
+  std::vector<std::string> cluster_ips;
+};
+
+struct AccessRule {
+  std::string subject;    // a user name or a group name
+  std::string verb;       // get, list, create, "*"
+  std::string resource;   // pods, pods/proxy, services, serviceaccounts/token, tokenreviews, "*"
+  std::string rule_namespace;  // "" for every namespace (a ClusterRole binding)
+  std::string name;       // "" for every object
+};
+
+class FakeApiServer {
+ public:
+  // Listens on `address` (port 0: any free one). Its certificate names `ip_sans` (and
+  // 127.0.0.1, localhost); its CA is made here.
+  static std::unique_ptr<FakeApiServer> start(const std::string& address = "127.0.0.1",
+                                              std::vector<std::string> ip_sans = {});
+  ~FakeApiServer();
+
+  uint16_t port() const;
+  std::string url(const std::string& host = "127.0.0.1") const;
+  const std::string& ca_pem() const { return ca_.cert_pem; }
+  // A client certificate for `user` in `groups`, signed by the cluster CA.
+  CertificateAndKey client_certificate(const std::string& user,
+                                       const std::vector<std::string>& groups) const;
+
+  void add_static_token(const std::string& token, const std::string& user,
+                        const std::vector<std::string>& groups);
+  void add_service_account(const std::string& sa_namespace, const std::string& name);
+  // A token for the service account, for the API server's own audience (as a pod's projected
+  // token is), valid for `lifetime`.
+  std::string service_account_token(const std::string& sa_namespace, const std::string& name,
+                                    std::chrono::seconds lifetime = std::chrono::hours(1));
+  void allow(const AccessRule& rule);
+
+  void put_pod(const FakePod& pod);  // adds or replaces (by namespace and name)
+  void remove_pod(const std::string& pod_namespace, const std::string& name);
+  void put_service(const FakeService& service);
+
+  // Moves the server's clock (token expiry) forward.
+  void advance_clock(std::chrono::seconds by);
+  // Requests seen, by "METHOD path" (query left out).
+  size_t requests(const std::string& method_and_path) const;
+  size_t page_size_seen() const { return last_limit_; }
+
+  static constexpr const char* kApiAudience = "https://kubernetes.default.svc.cluster.local";
+
+ private:
+  FakeApiServer() = default;
+  struct Identity {
+    std::string user;
+    std::vector<std::string> groups;
+    bool authenticated = false;
+  };
+  struct IssuedToken {
+    std::string user;
+    std::vector<std::string> groups;
+    std::vector<std::string> audiences;
+    std::chrono::system_clock::time_point expires;
+  };
+
+  HttpResponse handle(const HttpRequest& request);
+  HttpResponse route(const HttpRequest& request, const Identity& who);
+  HttpResponse list_pods(const HttpRequest& request, const std::string& pod_namespace,
+                         const Identity& who);
+  HttpResponse list_services(const HttpRequest& request, const std::string& service_namespace,
+                             const Identity& who);
+  HttpResponse create_token(const HttpRequest& request, const std::string& sa_namespace,
+                            const std::string& name, const Identity& who);
+  HttpResponse review_token(const HttpRequest& request, const Identity& who);
+  HttpResponse proxy(const HttpRequest& request, const std::string& pod_namespace,
+                     const std::string& target, const std::string& rest, const Identity& who);
+
+  // nullopt-like: authenticated false with a 401 to send when credentials were given but bad.
+  bool authenticate(const HttpRequest& request, Identity& who, std::string& failure);
+  bool allowed(const Identity& who, const std::string& verb, const std::string& resource,
+               const std::string& ns, const std::string& name) const;
+  HttpResponse forbidden(const Identity& who, const std::string& verb,
+                         const std::string& resource, const std::string& ns,
+                         const std::string& name, const std::string& group = "") const;
+  std::chrono::system_clock::time_point now() const;
+
+  CertificateAndKey ca_;
+  std::unique_ptr<HttpsServer> server_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Identity> static_tokens_;
+  std::map<std::string, IssuedToken> issued_;
+  std::vector<std::pair<std::string, std::string>> service_accounts_;
+  std::vector<AccessRule> rules_;
+  std::vector<FakePod> pods_;
+  std::vector<FakeService> services_;
+  std::chrono::seconds clock_offset_{0};
+  std::map<std::string, size_t> requests_;
+  std::atomic<size_t> last_limit_{0};
+  uint64_t next_token_ = 1;
+};
+
+}  // namespace socksnap::test

@@ -1,0 +1,362 @@
+#include "net/http_client.h"
+
+#include <curl/curl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "util/strings.h"
+
+namespace socksnap {
+namespace {
+
+template <auto free_fn>
+struct CurlFree {
+  template <typename T>
+  void operator()(T* object) const {
+    free_fn(object);
+  }
+};
+using CurlPtr = std::unique_ptr<CURL, CurlFree<curl_easy_cleanup>>;
+using CurlListPtr = std::unique_ptr<curl_slist, CurlFree<curl_slist_free_all>>;
+using CurlUrlPtr = std::unique_ptr<CURLU, CurlFree<curl_url_cleanup>>;
+using CurlTextPtr = std::unique_ptr<char, CurlFree<curl_free>>;
+
+Result<void> global_init() {
+  static CURLcode result = CURLE_OK;
+  static std::once_flag once;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (result != CURLE_OK) {
+    return plain_error(fmt::format("curl_global_init: {}", curl_easy_strerror(result)));
+  }
+  return {};
+}
+
+// The parts of a URL the client needs: where to connect, and how to name it in errors.
+struct Target {
+  std::string url;     // what curl is given (the host replaced by server_name, if set)
+  std::string origin;  // "https://10.0.0.1:6443": the start of every error message
+  std::string host;    // "10.0.0.1", "[fd00::1]"
+  std::string port;    // "6443" (the scheme's default when the URL has none)
+  bool explicit_port = false;
+};
+
+std::string url_part(CURLU* url, CURLUPart part, unsigned flags) {
+  char* text = nullptr;
+  if (curl_url_get(url, part, &text, flags) != CURLUE_OK) return "";
+  CurlTextPtr owned(text);
+  return text;
+}
+
+Result<Target> parse_target(const std::string& url, const std::string& server_name) {
+  CurlUrlPtr parsed(curl_url());
+  if (!parsed) return plain_error("curl_url: out of memory");
+  if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return plain_error(fmt::format("bad URL \"{}\"", url));
+  }
+  Target target;
+  std::string scheme = url_part(parsed.get(), CURLUPART_SCHEME, 0);
+  target.host = url_part(parsed.get(), CURLUPART_HOST, 0);
+  target.port = url_part(parsed.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  target.explicit_port = !url_part(parsed.get(), CURLUPART_PORT, 0).empty();
+  if (scheme != "https" && scheme != "http") {
+    return plain_error(fmt::format("bad URL \"{}\": the scheme must be https or http", url));
+  }
+  target.origin = fmt::format("{}://{}:{}", scheme, target.host, target.port);
+  target.url = url;
+  if (!server_name.empty()) {
+    if (curl_url_set(parsed.get(), CURLUPART_HOST, server_name.c_str(), 0) != CURLUE_OK) {
+      return plain_error(fmt::format("bad server name \"{}\"", server_name));
+    }
+    target.url = url_part(parsed.get(), CURLUPART_URL, 0);
+  }
+  return target;
+}
+
+struct Sink {
+  ClientResponse* response = nullptr;
+  size_t max_bytes = 0;
+  size_t received = 0;  // headers and body
+  bool overflow = false;
+
+  bool take(size_t bytes) {
+    if (bytes > max_bytes - std::min(received, max_bytes)) {
+      overflow = true;
+      return false;
+    }
+    received += bytes;
+    return true;
+  }
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t bytes = size * count;
+  if (!sink->take(bytes)) return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  sink->response->body.append(data, bytes);
+  return bytes;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t bytes = size * count;
+  if (!sink->take(bytes)) return 0;
+  std::string_view line(data, bytes);
+  // Each status line starts a response (after a 100 Continue, a proxy's CONNECT answer): keep
+  // only the last one's headers.
+  if (line.substr(0, 5) == "HTTP/") {
+    sink->response->headers.clear();
+    return bytes;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return bytes;  // the blank line
+  sink->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
+                                       std::string(trim(line.substr(colon + 1))));
+  return bytes;
+}
+
+std::string seconds_text(std::chrono::milliseconds time) {
+  return fmt::format("{:.1f} s", static_cast<double>(time.count()) / 1000.0);
+}
+
+std::string without_prefix(std::string text, std::string_view prefix) {
+  if (text.compare(0, prefix.size(), prefix) == 0) text.erase(0, prefix.size());
+  return text;
+}
+
+// "tlsv1 alert unknown ca" out of curl's "OpenSSL SSL_read: OpenSSL/3.0.22: error:0A000418:SSL
+// routines::tlsv1 alert unknown ca, errno 0"; "" when the text has no OpenSSL reason.
+std::string openssl_reason(std::string_view detail) {
+  static constexpr std::string_view kMarker = "routines::";
+  size_t at = detail.find(kMarker);
+  if (at == std::string_view::npos) return "";
+  std::string_view reason = detail.substr(at + kMarker.size());
+  return std::string(reason.substr(0, reason.find(", errno")));
+}
+
+// The cause of a failed transfer in words; curl's own text where it is already clear.
+std::string describe(CURLcode code, CURL* curl, const char* error_buffer, const Sink& sink,
+                     const ClientRequest& request, const Target& target) {
+  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_COULDNT_CONNECT: {
+      long os_errno = 0;
+      curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+      if (os_errno == ECONNREFUSED) return "connection refused";
+      if (os_errno != 0) {
+        return fmt::format("cannot connect: {}", std::strerror(static_cast<int>(os_errno)));
+      }
+      return "cannot connect: " + detail;
+    }
+    case CURLE_OPERATION_TIMEDOUT:
+      if (detail.find("onnection timed out") != std::string::npos ||
+          detail.find("Resolving timed out") != std::string::npos) {
+        return "connection timed out after " + seconds_text(request.connect_timeout);
+      }
+      return "timed out after " + seconds_text(request.timeout);
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "cannot resolve host " + target.host;
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return "TLS: certificate verify failed (" +
+             without_prefix(without_prefix(detail, "SSL certificate problem: "), "SSL: ") + ")";
+    case CURLE_SSL_CACERT_BADFILE:
+      return "TLS: cannot load the CA certificates (" + detail + ")";
+    case CURLE_SSL_CERTPROBLEM:
+      return "TLS: bad client certificate or key (" + detail + ")";
+    case CURLE_SSL_CONNECT_ERROR: {
+      std::string reason = openssl_reason(detail);
+      return "TLS: handshake failed (" + (reason.empty() ? detail : reason) + ")";
+    }
+    case CURLE_FILESIZE_EXCEEDED:
+      return fmt::format("response larger than {} bytes", request.max_response_bytes);
+    case CURLE_WRITE_ERROR:
+      if (sink.overflow)
+        return fmt::format("response larger than {} bytes", request.max_response_bytes);
+      return detail;
+    case CURLE_GOT_NOTHING:
+      return "connection closed without a response";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR: {
+      // With TLS 1.3 a refused client certificate shows here, after the handshake.
+      std::string reason = openssl_reason(detail);
+      return reason.empty() ? "connection failed: " + detail : "TLS: " + reason;
+    }
+    default:
+      return detail;
+  }
+}
+
+bool sends_body(const ClientRequest& request) {
+  return !request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+         request.method == "PATCH";
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  ClientTls tls;
+  CurlPtr curl;  // between calls always reset: curl_easy_reset keeps the live connections, the
+                 // TLS session cache and the DNS cache, and forgets every option
+
+  Result<void> configure(const ClientRequest& request, const Target& target, Sink& sink,
+                         char* error_buffer, CurlListPtr& headers, CurlListPtr& connect_to);
+};
+
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpClient::~HttpClient() = default;
+
+Result<std::unique_ptr<HttpClient>> HttpClient::create(const ClientTls& tls) {
+  if (auto init = global_init(); !init) return init.error();
+  if (tls.cert_pem.empty() != tls.key_pem.empty()) {
+    return plain_error("a client certificate needs its key, and a key its certificate");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->tls = tls;
+  impl->curl.reset(curl_easy_init());
+  if (!impl->curl) return plain_error("curl_easy_init failed");
+  return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+}
+
+Result<void> HttpClient::Impl::configure(const ClientRequest& request, const Target& target,
+                                         Sink& sink, char* error_buffer, CurlListPtr& headers,
+                                         CurlListPtr& connect_to) {
+  CURL* h = curl.get();
+  auto blob = [](const std::string& pem) {
+    // CURL_BLOB_COPY: curl keeps its own copy, so the blob outlives nothing of ours.
+    return curl_blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+  };
+  bool ok = true;
+  auto set = [&](CURLoption option, auto value) {
+    ok = ok && curl_easy_setopt(h, option, value) == CURLE_OK;
+  };
+  set(CURLOPT_ERRORBUFFER, error_buffer);
+  set(CURLOPT_URL, target.url.c_str());
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
+  set(CURLOPT_USERAGENT, "socksnap");
+  set(CURLOPT_WRITEFUNCTION, on_body);
+  set(CURLOPT_WRITEDATA, &sink);
+  set(CURLOPT_HEADERFUNCTION, on_header);
+  set(CURLOPT_HEADERDATA, &sink);
+
+  if (tls.insecure) {
+    set(CURLOPT_SSL_VERIFYPEER, 0L);
+    set(CURLOPT_SSL_VERIFYHOST, 0L);
+  } else if (!tls.ca_pem.empty()) {
+    curl_blob ca = blob(tls.ca_pem);
+    set(CURLOPT_CAINFO_BLOB, &ca);
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));  // exactly these CAs, not the system's
+  } else if (!tls.ca_file.empty()) {
+    set(CURLOPT_CAINFO, tls.ca_file.c_str());
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  }
+  if (!tls.cert_pem.empty()) {
+    curl_blob cert = blob(tls.cert_pem);
+    curl_blob key = blob(tls.key_pem);
+    set(CURLOPT_SSLCERT_BLOB, &cert);
+    set(CURLOPT_SSLCERTTYPE, "PEM");
+    set(CURLOPT_SSLKEY_BLOB, &key);
+    set(CURLOPT_SSLKEYTYPE, "PEM");
+  }
+
+  bool has_host = false;
+  bool has_content_type = false;
+  auto append = [&](const std::string& line) {
+    // curl_slist_append returns the same head, or nullptr leaving the list as it was.
+    curl_slist* longer = curl_slist_append(headers.get(), line.c_str());
+    if (longer == nullptr) {
+      ok = false;
+    } else if (longer != headers.get()) {
+      (void)headers.release();
+      headers.reset(longer);
+    }
+  };
+  for (const auto& [name, value] : request.headers) {
+    if (!valid_header_name(name) || !valid_header_value(value)) {
+      return plain_error(fmt::format("{}: bad request header \"{}\"", target.origin, name));
+    }
+    has_host = has_host || iequals(name, "host");
+    has_content_type = has_content_type || iequals(name, "content-type");
+    // "Name:" alone would tell curl to drop its own header of that name; ";" sends it empty.
+    std::string line = name;
+    if (value.empty()) {
+      line += ';';
+    } else {
+      line += ": ";
+      line += value;
+    }
+    append(line);
+  }
+  // No "Expect: 100-continue" round trip before large bodies (Go's client does not wait either).
+  append("Expect:");
+  if (!has_content_type) append("Content-Type:");  // not curl's form-urlencoded default
+  if (!tls.server_name.empty()) {
+    if (!has_host) {
+      append(target.explicit_port ? fmt::format("Host: {}:{}", target.host, target.port)
+                                  : fmt::format("Host: {}", target.host));
+    }
+    // "name:port:address:port": connect where the URL points, verify server_name.
+    std::string line =
+        fmt::format("{}:{}:{}:{}", tls.server_name, target.port, target.host, target.port);
+    connect_to.reset(curl_slist_append(nullptr, line.c_str()));
+    if (!connect_to) ok = false;
+    set(CURLOPT_CONNECT_TO, connect_to.get());
+  }
+  set(CURLOPT_HTTPHEADER, headers.get());
+
+  if (request.method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (sends_body(request)) {
+    set(CURLOPT_POSTFIELDS, request.body.data());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    if (request.method != "POST") set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  } else if (request.method != "GET") {
+    set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (!ok) return plain_error(target.origin + ": cannot set up the request (libcurl)");
+  return {};
+}
+
+Result<ClientResponse> HttpClient::send(const ClientRequest& request) {
+  if (!valid_header_name(request.method)) {
+    return plain_error(fmt::format("bad method \"{}\"", request.method));
+  }
+  auto target = parse_target(request.url, impl_->tls.server_name);
+  if (!target) return target.error();
+
+  ClientResponse response;
+  Sink sink{&response, request.max_response_bytes};
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  CurlListPtr headers;
+  CurlListPtr connect_to;
+  if (auto configured = impl_->configure(request, *target, sink, error_buffer, headers, connect_to);
+      !configured) {
+    return configured.error();
+  }
+  CURL* curl = impl_->curl.get();
+  CURLcode code = curl_easy_perform(curl);
+  std::string failure;
+  long status = 0;
+  if (code != CURLE_OK) {
+    failure = describe(code, curl, error_buffer, sink, request, *target);
+  } else {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  }
+  // The handle must not keep pointers to this call's buffers and lists; the connections stay.
+  curl_easy_reset(curl);
+  if (code != CURLE_OK) return plain_error(target->origin + ": " + failure);
+  response.status = static_cast<int>(status);
+  for (const auto& [name, value] : response.headers) {
+    if (name == "content-type") response.content_type = value;
+  }
+  return response;
+}
+
+}  // namespace socksnap

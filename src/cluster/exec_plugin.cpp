@@ -74,7 +74,7 @@ std::string one_line(std::string_view text) {
     line = trim(line);
     if (line.empty()) continue;
     if (!out.empty()) out += "; ";
-    out += line;
+    out += printable(line);
   }
   if (out.size() > kMessageLimit) {
     out.resize(kMessageLimit);
@@ -125,7 +125,7 @@ std::string field_text(const YamlNode& parent, std::string_view key) {
 
 }  // namespace
 
-Result<std::string> run_exec_plugin(const ExecRequest& request) {
+static Result<std::string> run_plugin(const ExecRequest& request) {
   std::vector<std::string> env = plugin_environment(request);
   std::vector<char*> envp;
   envp.reserve(env.size() + 1);
@@ -194,8 +194,8 @@ Result<std::string> run_exec_plugin(const ExecRequest& request) {
   return out;
 }
 
-Result<ExecCredential> parse_exec_credential(std::string_view output,
-                                             std::string_view api_version) {
+static Result<ExecCredential> read_exec_credential(std::string_view output,
+                                                   std::string_view api_version) {
   auto doc = parse_yaml(output);
   if (!doc.ok()) return plain_error("decoding the plugin's output: " + doc.error().message());
   if (doc->kind != YamlNode::Kind::kMapping) {
@@ -234,6 +234,20 @@ Result<ExecCredential> parse_exec_credential(std::string_view output,
     return plain_error("exec plugin returned only certificate or key, not both");
   }
   return cred;
+}
+
+// What a caller sees is one printable line, whatever the plugin printed.
+Result<ExecCredential> parse_exec_credential(std::string_view output,
+                                             std::string_view api_version) {
+  auto cred = read_exec_credential(output, api_version);
+  if (!cred.ok()) return printable(cred.error());
+  return cred;
+}
+
+Result<std::string> run_exec_plugin(const ExecRequest& request) {
+  auto output = run_plugin(request);
+  if (!output.ok()) return printable(output.error());
+  return output;
 }
 
 }  // namespace socksnap

@@ -76,24 +76,9 @@ std::string reason(const Error& error) {
   return error.code != 0 ? std::strerror(error.code) : error.context;
 }
 
-// A value from the file, quoted in a one-line message: cut short, line breaks and other control
-// characters shown, not printed.
 std::string quoted(std::string_view value) {
   constexpr size_t kLimit = 60;
-  std::string out = "\"";
-  for (size_t i = 0; i < value.size() && i < kLimit; ++i) {
-    auto c = static_cast<unsigned char>(value[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7F) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > kLimit) out += "...";
-  out += '"';
-  return out;
+  return "\"" + printable(value, kLimit) + "\"";
 }
 
 // Field access with kubectl's typing: kubectl turns YAML into JSON (go-yaml v2 resolving plain
@@ -658,7 +643,7 @@ std::string env_or_empty(const char* name) {
 
 }  // namespace
 
-Result<Kubeconfig> parse_kubeconfig(std::string_view text, std::string_view dir) {
+static Result<Kubeconfig> parse_kubeconfig_text(std::string_view text, std::string_view dir) {
   auto doc = parse_yaml(text);
   if (!doc.ok()) return doc.error();
   Kubeconfig config;
@@ -727,8 +712,44 @@ ConfigEnvironment ConfigEnvironment::from_process() {
   return env;
 }
 
-Result<ApiCredentials> load_api_credentials(const KubeconfigOptions& options,
-                                            const ConfigEnvironment& env) {
+static Result<ApiCredentials> service_account_credentials(const ConfigEnvironment& env) {
+  if (env.service_host.empty() || env.service_port.empty()) {
+    return plain_error(
+        "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined");
+  }
+  ApiCredentials creds;
+  std::string token_path = env.service_account_dir + "/token";
+  auto token = env.read_file(token_path);
+  if (!token.ok()) {
+    return plain_error(
+        fmt::format("in-cluster: service account token {}: {}", token_path, reason(token.error())));
+  }
+  creds.token = std::string(trim(*token));
+  if (creds.token.empty()) {
+    return plain_error(fmt::format("in-cluster: service account token {} is empty", token_path));
+  }
+  creds.token_file = token_path;
+  // As client-go: without a readable ca.crt the system's CAs are used.
+  if (auto ca = env.read_file(env.service_account_dir + "/ca.crt"); ca.ok()) {
+    creds.ca_pem = std::move(ca).value();
+  }
+  const std::string& host = env.service_host;
+  bool bare_ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  creds.server =
+      fmt::format("https://{}:{}", bare_ipv6 ? "[" + host + "]" : host, env.service_port);
+  creds.default_namespace = env.pod_namespace;
+  if (creds.default_namespace.empty()) {
+    if (auto ns = env.read_file(env.service_account_dir + "/namespace"); ns.ok()) {
+      creds.default_namespace = std::string(trim(*ns));
+    }
+  }
+  if (creds.default_namespace.empty()) creds.default_namespace = "default";
+  creds.source = "in-cluster";
+  return creds;
+}
+
+static Result<ApiCredentials> load_credentials(const KubeconfigOptions& options,
+                                               const ConfigEnvironment& env) {
   enum class Origin : uint8_t { kFlag, kEnv, kHome };
   Origin origin = Origin::kHome;
   std::vector<std::string> paths;
@@ -768,7 +789,7 @@ Result<ApiCredentials> load_api_credentials(const KubeconfigOptions& options,
   Kubeconfig merged = merge_kubeconfigs(configs);
   bool overridden = !options.context.empty() || !options.cluster.empty() || !options.user.empty();
   if (is_config_empty(merged) && !overridden && in_cluster_possible(env)) {
-    return in_cluster_credentials(env);
+    return service_account_credentials(env);
   }
   if (files.empty()) {
     if (origin == Origin::kEnv) {
@@ -780,39 +801,23 @@ Result<ApiCredentials> load_api_credentials(const KubeconfigOptions& options,
   return credentials_from(files, merged, options, env);
 }
 
+// What a caller sees is one printable line, whatever a file put in it.
+Result<Kubeconfig> parse_kubeconfig(std::string_view text, std::string_view dir) {
+  auto config = parse_kubeconfig_text(text, dir);
+  if (!config.ok()) return printable(config.error());
+  return config;
+}
+
+Result<ApiCredentials> load_api_credentials(const KubeconfigOptions& options,
+                                            const ConfigEnvironment& env) {
+  auto creds = load_credentials(options, env);
+  if (!creds.ok()) return printable(creds.error());
+  return creds;
+}
+
 Result<ApiCredentials> in_cluster_credentials(const ConfigEnvironment& env) {
-  if (env.service_host.empty() || env.service_port.empty()) {
-    return plain_error(
-        "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined");
-  }
-  ApiCredentials creds;
-  std::string token_path = env.service_account_dir + "/token";
-  auto token = env.read_file(token_path);
-  if (!token.ok()) {
-    return plain_error(
-        fmt::format("in-cluster: service account token {}: {}", token_path, reason(token.error())));
-  }
-  creds.token = std::string(trim(*token));
-  if (creds.token.empty()) {
-    return plain_error(fmt::format("in-cluster: service account token {} is empty", token_path));
-  }
-  creds.token_file = token_path;
-  // As client-go: without a readable ca.crt the system's CAs are used.
-  if (auto ca = env.read_file(env.service_account_dir + "/ca.crt"); ca.ok()) {
-    creds.ca_pem = std::move(ca).value();
-  }
-  const std::string& host = env.service_host;
-  bool bare_ipv6 = host.find(':') != std::string::npos && host.front() != '[';
-  creds.server =
-      fmt::format("https://{}:{}", bare_ipv6 ? "[" + host + "]" : host, env.service_port);
-  creds.default_namespace = env.pod_namespace;
-  if (creds.default_namespace.empty()) {
-    if (auto ns = env.read_file(env.service_account_dir + "/namespace"); ns.ok()) {
-      creds.default_namespace = std::string(trim(*ns));
-    }
-  }
-  if (creds.default_namespace.empty()) creds.default_namespace = "default";
-  creds.source = "in-cluster";
+  auto creds = service_account_credentials(env);
+  if (!creds.ok()) return printable(creds.error());
   return creds;
 }
 

@@ -402,4 +402,25 @@ Result<YamlNode> parse_yaml(std::string_view text) {
   return TreeBuilder(text).build();
 }
 
+std::string printable(std::string_view value, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < value.size() && i < limit; ++i) {
+    auto c = static_cast<unsigned char>(value[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (value.size() > limit) out += "...";
+  return out;
+}
+
+Error printable(Error error) {
+  error.context = printable(error.context);
+  return error;
+}
+
 }  // namespace socksnap

@@ -60,4 +60,10 @@ struct YamlNode {
 // mappings over later ones.
 Result<YamlNode> parse_yaml(std::string_view text);
 
+// A value from a document or a plugin, fit for a one-line message: line breaks and other
+// control characters escaped (\n, \x1b), cut at `limit` bytes with "...".
+std::string printable(std::string_view value, size_t limit = std::string_view::npos);
+// The same error with its text made printable: what socksnap's errors promise, one line.
+Error printable(Error error);
+
 }  // namespace socksnap

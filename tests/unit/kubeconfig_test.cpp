@@ -274,6 +274,19 @@ TEST(Kubeconfig, FieldErrorsNameLineAndField) {
   EXPECT_EQ(parse_error("clusters:\n- name: a\n  cluster: {server: https://a\n"),
             "line 4 column 1: did not find expected ',' or '}' (while parsing a flow mapping at "
             "line 3 column 12)");
+  // Values quoted in messages stay on one line.
+  EXPECT_EQ(parse_error("clusters:\n- name: \"a\\nb\"\n- name: \"a\\nb\"\n"),
+            "line 3: clusters[1]: duplicate name \"a\\nb\"");
+  EXPECT_EQ(parse_error("users:\n- name: u\n  user: {token: \"x\", username: [\"\\e\"]}\n"),
+            "line 3: users[0].user.username: expected text, found a list");
+  EXPECT_EQ(
+      parse_error("users:\n- user: {token: \"" + std::string(100, 'x') + "\\n\", password: {}}\n"),
+      "line 2: users[0].user.password: expected text, found a mapping");
+  EXPECT_EQ(parse_error("contexts:\n- name: c\n  context: {cluster: \"" + std::string(70, 'y') +
+                        "\", user: 1e3}\n"),
+            "line 3: contexts[0].context.user: expected text, found the number 1e3 (quote it)");
+  EXPECT_EQ(parse_error("contexts:\n- \"" + std::string(70, 'z') + "\"\n"),
+            "line 2: contexts[0]: expected a mapping, found \"" + std::string(60, 'z') + "...\"");
   // Quoted, the same values are text.
   Kubeconfig quoted =
       parse_ok("users:\n- name: \"007\"\n  user: {token: '12345', password: 'yes'}\n");
@@ -589,6 +602,9 @@ TEST(ExecCredential, ParsesAndChecksAsClientGo) {
             "decoding the plugin's output: kind \"Status\", not ExecCredential");
   EXPECT_EQ(error_of(""), "decoding the plugin's output: not an ExecCredential object");
   EXPECT_EQ(error_of("[1]"), "decoding the plugin's output: not an ExecCredential object");
+  EXPECT_EQ(error_of(R"({"kind":"ExecCredential","apiVersion":"v1\nEvil: yes","status":{}})"),
+            "exec plugin is configured to use API version client.authentication.k8s.io/v1, "
+            "plugin returned version v1\\nEvil: yes");
 }
 
 TEST(Kubeconfig, TokenTokenFileAndBasicAuth) {
@@ -701,6 +717,10 @@ TEST(Kubeconfig, ContextErrors) {
   EXPECT_EQ(
       load_error(options, test_env()),
       "kubeconfig: cluster \"nope\" (--cluster) not found in " + path + " (clusters: dev, prod)");
+  options.cluster = "two\nlines";
+  EXPECT_EQ(load_error(options, test_env()),
+            "kubeconfig: cluster \"two\\nlines\" (--cluster) not found in " + path +
+                " (clusters: dev, prod)");
   options.cluster.clear();
   options.user = "nope";
   EXPECT_EQ(load_error(options, test_env()), "kubeconfig: user \"nope\" (--user) not found in " +

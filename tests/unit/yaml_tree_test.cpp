@@ -300,6 +300,15 @@ TEST(YamlTree, JsonInput) {
   EXPECT_EQ(member(doc, "escaped").scalar, "<b> \"q\" / \n");
 }
 
+TEST(YamlTree, PrintableForOneLineMessages) {
+  EXPECT_EQ(printable("plain text: caf\xc3\xa9"), "plain text: caf\xc3\xa9");
+  EXPECT_EQ(printable("two\nlines\r\x1b[31m\x7f"), "two\\nlines\\x0d\\x1b[31m\\x7f");
+  EXPECT_EQ(printable("abcdef", 3), "abc...");
+  EXPECT_EQ(printable("abc", 3), "abc");
+  Error error = printable(system_error("a\nb", ENOENT));
+  EXPECT_EQ(error.message(), "a\\nb: No such file or directory");
+}
+
 TEST(YamlTree, BooleansAsYaml11ResolvesThem) {
   for (const char* yes :
        {"true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"}) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -465,7 +466,8 @@ class RealExecPlugin : public ::testing::Test {
             dir.path() +
             "'}\n"
             "      - {name: AWS_PROFILE, value: first}\n"
-            "      - {name: AWS_PROFILE, value: payments}\n" +
+            "      - {name: AWS_PROFILE, value: payments}\n"
+            "      - {name: SOCKSNAP_TEST_OUTER, value: inner}\n" +
             extra_exec);
   }
   void plugin(const std::string& body) { dir.write("bin/plugin.sh", "#!/bin/sh\n" + body, 0755); }
@@ -477,25 +479,56 @@ class RealExecPlugin : public ::testing::Test {
   TempDir dir;
 };
 
+// This process's standard input holding `text` for the object's lifetime, as if a user typed it.
+class ScopedStdin {
+ public:
+  explicit ScopedStdin(std::string_view text) : saved_(::dup(STDIN_FILENO)) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    EXPECT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+    ::dup2(fds[0], STDIN_FILENO);
+    ::close(fds[0]);
+  }
+  ScopedStdin(const ScopedStdin&) = delete;
+  ScopedStdin& operator=(const ScopedStdin&) = delete;
+  ~ScopedStdin() {
+    ::dup2(saved_, STDIN_FILENO);
+    ::close(saved_);
+  }
+
+ private:
+  int saved_;
+};
+
 TEST_F(RealExecPlugin, PrintsAToken) {
   plugin(
       "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$OUT_DIR/exec-info\"\n"
       "printf '%s|' \"$@\" > \"$OUT_DIR/args\"\n"
-      "printf '%s' \"$AWS_PROFILE\" > \"$OUT_DIR/profile\"\n"
+      "env | grep -E '^(AWS_PROFILE|SOCKSNAP_TEST_OUTER)=' | sort > \"$OUT_DIR/env\"\n"
+      "readlink /proc/self/fd/0 > \"$OUT_DIR/stdin-is\"\n"
       "cat > \"$OUT_DIR/stdin\"\n"
       "cat <<'EOF'\n"
       "{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
       "\"spec\":{\"interactive\":false},\"status\":{\"expirationTimestamp\":"
       "\"2030-01-01T00:00:00Z\",\"token\":\"k8s-aws-v1.aHR0cHM6Ly9zdHM\"}}\n"
       "EOF\n");
-  ApiCredentials creds = load_ok(kubeconfig(), "", real_env());
+  ::setenv("SOCKSNAP_TEST_OUTER", "outer", 1);
+  ApiCredentials creds;
+  {
+    ScopedStdin typed("typed-by-the-user\n");
+    creds = load_ok(kubeconfig(), "", real_env());
+  }
+  ::unsetenv("SOCKSNAP_TEST_OUTER");
   EXPECT_EQ(creds.token, "k8s-aws-v1.aHR0cHM6Ly9zdHM");
   EXPECT_EQ(creds.server, "https://eks.example:443");
   EXPECT_EQ(creds.tls_server_name, "api.eks");
   EXPECT_EQ(creds.ca_pem, "-----BEGIN CERTIFICATE-----\neks\n-----END CERTIFICATE-----\n");
   EXPECT_EQ(slurp(dir.path() + "/args"), "--region|eu-west-1|two words|");
-  EXPECT_EQ(slurp(dir.path() + "/profile"), "payments");  // the last of a name given twice
-  EXPECT_EQ(slurp(dir.path() + "/stdin"), "");            // stdin is /dev/null
+  // Each name once: the last of a name given twice, the kubeconfig's over ours.
+  EXPECT_EQ(slurp(dir.path() + "/env"), "AWS_PROFILE=payments\nSOCKSNAP_TEST_OUTER=inner\n");
+  EXPECT_EQ(slurp(dir.path() + "/stdin-is"), "/dev/null\n");
+  EXPECT_EQ(slurp(dir.path() + "/stdin"), "");
   EXPECT_EQ(slurp(dir.path() + "/exec-info"),
             R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1",)"
             R"("spec":{"cluster":{"server":"https://eks.example:443","tls-server-name":"api.eks",)"
@@ -568,6 +601,38 @@ TEST_F(RealExecPlugin, NotInstalled) {
   EXPECT_EQ(load_error(path, "", real_env()),
             "kubeconfig: user \"u\": exec: executable socksnap-test-no-such-plugin not found: "
             "socksnap-test-no-such-plugin is needed.; Install it with your package manager.");
+}
+
+std::vector<std::string> lines_starting(std::string_view text, std::string_view prefix) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) out.push_back(line);
+  }
+  return out;
+}
+
+TEST(RunExecPlugin, EnvironmentHasEachNameOnce) {
+  ::setenv("SOCKSNAP_TEST_OUTER", "outer", 1);
+  ExecRequest request;
+  request.command = "env";  // looked up in $PATH; prints its environment as it got it
+  request.env = {
+      {"SOCKSNAP_TEST_A", "1"}, {"SOCKSNAP_TEST_OUTER", "inner"}, {"SOCKSNAP_TEST_A", "2"}};
+  auto output = run_exec_plugin(request);
+  ::unsetenv("SOCKSNAP_TEST_OUTER");
+  ASSERT_TRUE(output.ok()) << output.error().message();
+  EXPECT_EQ(lines_starting(*output, "SOCKSNAP_TEST_"),
+            (std::vector<std::string>{"SOCKSNAP_TEST_OUTER=inner", "SOCKSNAP_TEST_A=2"}));
+  EXPECT_EQ(lines_starting(*output, "PATH=").size(), 1U);  // the rest of ours is passed on
+}
+
+TEST(RunExecPlugin, OutputIsBounded) {
+  ExecRequest request;
+  request.command = "head";
+  request.args = {"-c", "5000000", "/dev/zero"};
+  auto output = run_exec_plugin(request);
+  ASSERT_FALSE(output.ok());
+  EXPECT_EQ(output.error().message(), "exec: executable head printed more than 4 MiB");
 }
 
 TEST(ExecCredential, ParsesAndChecksAsClientGo) {

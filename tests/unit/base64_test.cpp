@@ -1,0 +1,45 @@
+#include "cluster/base64.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace socksnap {
+namespace {
+
+TEST(Base64, DecodesAsGoStdEncoding) {
+  EXPECT_EQ(*base64_decode(""), "");
+  EXPECT_EQ(*base64_decode("YQ=="), "a");
+  EXPECT_EQ(*base64_decode("YWI="), "ab");
+  EXPECT_EQ(*base64_decode("YWJj"), "abc");
+  EXPECT_EQ(*base64_decode("YW\r\nJj\nZA=\n=\n"), "abcd");  // line breaks anywhere
+  EXPECT_EQ(*base64_decode("YR=="), "a");                   // stray bits tolerated
+  EXPECT_EQ(*base64_decode("+/+/"), "\xfb\xff\xbf");
+  auto error_of = [](std::string_view text) {
+    auto r = base64_decode(text);
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? std::string() : r.error().message();
+  };
+  EXPECT_EQ(error_of("YQ"), "illegal base64 data at input byte 0");  // padding is required
+  EXPECT_EQ(error_of("YWJjZA"), "illegal base64 data at input byte 4");
+  EXPECT_EQ(error_of("YQ="), "illegal base64 data at input byte 3");
+  EXPECT_EQ(error_of("YQ=x"), "illegal base64 data at input byte 2");
+  EXPECT_EQ(error_of("Y==="), "illegal base64 data at input byte 1");
+  EXPECT_EQ(error_of("YQ==YQ=="), "illegal base64 data at input byte 4");
+  EXPECT_EQ(error_of("YW Jj"), "illegal base64 data at input byte 2");
+  EXPECT_EQ(error_of("YW-_"), "illegal base64 data at input byte 2");  // not the URL alphabet
+  EXPECT_EQ(error_of("===="), "illegal base64 data at input byte 0");
+}
+
+TEST(Base64, EncodesAndRoundTrips) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("a"), "YQ==");
+  EXPECT_EQ(base64_encode("ab"), "YWI=");
+  EXPECT_EQ(base64_encode("abc"), "YWJj");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  EXPECT_EQ(*base64_decode(base64_encode(all)), all);
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -89,13 +89,16 @@ int run(int argc, const char* const* argv) {
       ->option_text("FILE")
       ->group(kServe);
   app.add_option("--max-snapshots", args.max_snapshots, "Snapshots taken at once (default 2)")
+      ->option_text("N")
       ->check(CLI::Range(1U, 64U))
       ->group(kServe);
   app.add_option("--workers", args.workers, "Connections served at once (default 8)")
+      ->option_text("N")
       ->check(CLI::Range(1U, 256U))
       ->group(kServe);
   app.add_option("--request-timeout", args.request_timeout,
                  "Seconds to read a request and write its answer (default 60)")
+      ->option_text("SECONDS")
       ->check(CLI::Range(1U, 3600U))
       ->group(kServe);
   const char* kAuth = "Authorization (TokenReview)";
@@ -103,14 +106,17 @@ int run(int argc, const char* const* argv) {
                  "Reach the API server as this kubeconfig says (default: in-cluster)")
       ->option_text("FILE")
       ->group(kAuth);
-  app.add_option("--audience", args.audience, "Token audience (default socksnap)")->group(kAuth);
+  app.add_option("--audience", args.audience, "Token audience (default socksnap)")
+      ->option_text("NAME")
+      ->group(kAuth);
   app.add_option("--allowed-user", args.allowed_users,
-                 "User whose tokens are served (repeatable; default "
-                 "system:serviceaccount:socksnap:socksnap-client)")
+                 "User whose tokens are served (repeatable; default: the "
+                 "socksnap-client service account)")
       ->option_text("USER")
       ->group(kAuth);
   app.add_option("--auth-cache-ttl", args.auth_ttl,
                  "Seconds a token's verdict is remembered (default 30)")
+      ->option_text("SECONDS")
       ->check(CLI::Range(0U, 3600U))
       ->group(kAuth);
   if (!parse_command_line(app, argc, argv, parsed, kName)) return parsed.exit_code;

@@ -1,0 +1,700 @@
+// End to end, a cluster of three nodes on this machine: three real agents (socksnap-agent), each
+// in a network namespace of its own and reached over a veth pair; node-1 runs real containerd
+// pods (tests/e2e/nodesim); the stand-in API server (fake_apiserver.h) lists them, issues and
+// reviews tokens and proxies to the agents; the real kubectl-socksnap runs against it with a
+// kubeconfig, as a user would.
+//
+//   host netns: the API server on 0.0.0.0:PORT, the test, the plugin, node-1's pods' bridge
+//   nodeN netns (N = 1, 2, 3): 10.S.N.2/24 on a veth to the host's 10.S.N.1; agent on :9443
+//
+// node-1's agent reads the host's namespace and its pods' (--netns), node-2's and node-3's only
+// their own: each node shows its own sockets once.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "fake_apiserver.h"
+#include "harness.h"
+#include "net/http_client.h"
+#include "node_sim.h"
+
+namespace socksnap::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr uint16_t kAgentPort = 9443;
+constexpr const char* kAgentNamespace = "socksnap";
+
+// 10.S.N.0/24 per node; S from the pid so that two runs on one machine do not collide.
+int subnet_byte() {
+  return 100 + static_cast<int>(::getpid() % 100);
+}
+std::string host_ip(int node) {
+  return fmt::format("10.{}.{}.1", subnet_byte(), node);
+}
+std::string node_ip(int node) {
+  return fmt::format("10.{}.{}.2", subnet_byte(), node);
+}
+
+void check(const CommandResult& r, const std::string& what) {
+  if (r.exit_code != 0) throw std::runtime_error(what + ": " + r.err);
+}
+
+// A named network namespace joined to the host by a veth pair.
+class NodeNetwork {
+ public:
+  explicit NodeNetwork(int node) : node_(node) {
+    host_side_ = fmt::format("sc{}h{}", ::getpid() % 100000, node);
+    check(run_command({"ip", "link", "add", host_side_, "type", "veth", "peer", "name", "eth0",
+                       "netns", ns_.name()}),
+          "veth");
+    check(run_command({"ip", "addr", "add", host_ip(node) + "/24", "dev", host_side_}), "addr");
+    check(run_command({"ip", "link", "set", host_side_, "up"}), "up");
+    check(run_command({"ip", "-n", ns_.name(), "addr", "add", node_ip(node) + "/24", "dev",
+                       "eth0"}),
+          "addr");
+    check(run_command({"ip", "-n", ns_.name(), "link", "set", "eth0", "up"}), "up");
+  }
+  ~NodeNetwork() { run_command({"ip", "link", "del", host_side_}); }
+  NodeNetwork(const NodeNetwork&) = delete;
+  NodeNetwork& operator=(const NodeNetwork&) = delete;
+
+  const TestNetns& ns() const { return ns_; }
+
+ private:
+  int node_;
+  TestNetns ns_;
+  std::string host_side_;
+};
+
+std::string write_temp(const std::string& dir, const std::string& name, const std::string& text) {
+  std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string base64(const std::string& text) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < text.size(); i += 3) {
+    uint32_t v = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8) | uint8_t(text[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+  }
+  if (i + 1 == text.size()) {
+    uint32_t v = uint8_t(text[i]) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == text.size()) {
+    uint32_t v = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// A kubeconfig as kubectl writes one: the CA and the credentials inline.
+std::string kubeconfig(const std::string& server, const std::string& ca_pem,
+                       const std::string& user_yaml) {
+  return fmt::format(R"(apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: {}
+    server: {}
+  name: sim
+contexts:
+- context:
+    cluster: sim
+    user: someone
+  name: sim
+current-context: sim
+users:
+- name: someone
+  user:
+{}
+)",
+                     base64(ca_pem), server, user_yaml);
+}
+
+std::string cert_user(const CertificateAndKey& cert) {
+  return fmt::format("    client-certificate-data: {}\n    client-key-data: {}\n",
+                     base64(cert.cert_pem), base64(cert.key_pem));
+}
+
+// A socksnap-agent process in a node's namespace.
+class AgentProcess {
+ public:
+  AgentProcess(const std::string& netns_path, std::vector<std::string> args,
+               const std::string& log_path)
+      : log_path_(log_path) {
+    std::vector<std::string> argv = {"nsenter", "--net=" + netns_path, SOCKSNAP_AGENT_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (log >= 0) ::dup2(log, STDERR_FILENO);
+      std::vector<char*> raw;
+      for (auto& a : argv) raw.push_back(a.data());
+      raw.push_back(nullptr);
+      ::execvp(raw[0], raw.data());
+      ::_exit(127);
+    }
+  }
+  ~AgentProcess() { stop(); }
+  AgentProcess(const AgentProcess&) = delete;
+  AgentProcess& operator=(const AgentProcess&) = delete;
+
+  // The agent, not nsenter: nsenter execs it, so they are one process. Never -1: a signal to
+  // -1 would go to every process.
+  pid_t pid() const {
+    if (pid_ <= 0) throw std::logic_error("the agent is not running");
+    return pid_;
+  }
+  bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string log() const {
+    std::ifstream in(log_path_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+};
+
+bool wait_healthy(const std::string& ip, std::chrono::seconds limit) {
+  ClientTls tls;
+  tls.insecure = true;
+  auto client = HttpClient::create(tls);
+  if (!client) return false;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ClientRequest request;
+    request.url = fmt::format("https://{}:{}/healthz", ip, kAgentPort);
+    request.timeout = 1s;
+    auto answer = (*client)->send(request);
+    if (answer && answer->status == 200) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+std::string endpoint_text(const json& e) {
+  std::string kind = e.value("kind", "");
+  if (kind == "pod" || kind == "svc") {
+    return fmt::format("{}/{}/{}:{}", kind == "pod" ? "p" : "s", e.value("namespace", ""),
+                       e.value("name", ""), e.value("port", 0));
+  }
+  std::string addr = e.value("addr", "");
+  if (e.value("version", 4) == 6) addr = "[" + addr + "]";
+  return fmt::format("r/{}:{}", addr, e.value("port", 0));
+}
+
+// "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN"
+std::string describe_row(const json& row) {
+  const json& k8s = row.at("k8s");
+  std::string pod = k8s.contains("podName")
+                        ? k8s.value("namespace", "") + "/" + k8s.value("podName", "")
+                        : std::string("-");
+  return fmt::format("{} {} {} {} {} {}", k8s.value("node", ""), pod, row.value("protocol", ""),
+                     endpoint_text(row.at("src")), endpoint_text(row.at("dst")),
+                     row.value("status", ""));
+}
+
+std::multiset<std::string> rows_matching(const json& rows,
+                                         const std::function<bool(const json&)>& keep) {
+  std::multiset<std::string> out;
+  for (const auto& row : rows) {
+    if (keep(row)) out.insert(describe_row(row));
+  }
+  return out;
+}
+
+class Cluster : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new ClusterState(); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  struct ClusterState {
+    ClusterState();
+    ~ClusterState();
+
+    std::string dir;
+    std::unique_ptr<FakeApiServer> api;
+    std::unique_ptr<nodesim::NodeSim> node;
+    nodesim::PodInfo web, client, hostnet;
+    std::vector<std::unique_ptr<NodeNetwork>> networks;  // [0] is node-1's
+    std::vector<std::unique_ptr<AgentProcess>> agents;
+    // Sockets the test holds in node-2 and node-3.
+    UniqueFd service_listener, service_client, service_accepted, node3_listener, node3_udp;
+    uint16_t service_client_port = 0;
+    std::string admin_kubeconfig;
+    std::string agent_token;
+  };
+  static ClusterState* cluster_;
+
+  ClusterState& c() { return *cluster_; }
+
+  void start_agent(int node);
+  CommandResult plugin(std::vector<std::string> args, const std::string& kubeconfig_path = "") {
+    std::vector<std::string> argv = {SOCKSNAP_PLUGIN_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, {{"KUBECONFIG", kubeconfig_path.empty() ? c().admin_kubeconfig
+                                                                     : kubeconfig_path},
+                              {"HOME", c().dir}});
+  }
+  json plugin_json(std::vector<std::string> args) {
+    args.insert(args.begin(), {"-o", "json"});
+    CommandResult r = plugin(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  // A request through the API server's proxy to node `node`'s agent, as the admin.
+  Result<ClientResponse> via_proxy(int node, const std::string& path_and_query,
+                                   const std::string& token) {
+    ClientTls tls;
+    tls.ca_pem = c().api->ca_pem();
+    auto admin = c().api->client_certificate("admin", {"system:masters"});
+    tls.cert_pem = admin.cert_pem;
+    tls.key_pem = admin.key_pem;
+    auto client = HttpClient::create(tls);
+    if (!client) return client.error();
+    ClientRequest request;
+    request.url = fmt::format("{}/api/v1/namespaces/socksnap/pods/https:socksnap-agent-{}:{}/proxy{}",
+                              c().api->url(), node, kAgentPort, path_and_query);
+    if (!token.empty()) request.headers.emplace_back("x-socksnap-token", token);
+    return (*client)->send(request);
+  }
+  std::string token_for(const std::string& account, const std::string& audience) {
+    ClientTls tls;
+    tls.ca_pem = c().api->ca_pem();
+    auto admin = c().api->client_certificate("admin", {"system:masters"});
+    tls.cert_pem = admin.cert_pem;
+    tls.key_pem = admin.key_pem;
+    auto client = HttpClient::create(tls);
+    ClientRequest request;
+    request.method = "POST";
+    request.url = fmt::format("{}/api/v1/namespaces/socksnap/serviceaccounts/{}/token",
+                              c().api->url(), account);
+    request.body = json{{"apiVersion", "authentication.k8s.io/v1"},
+                        {"kind", "TokenRequest"},
+                        {"spec", {{"audiences", {audience}}, {"expirationSeconds", 600}}}}
+                       .dump();
+    auto answer = (*client)->send(request);
+    if (!answer || answer->status != 201) return "";
+    return json::parse(answer->body)["status"]["token"];
+  }
+};
+
+Cluster::ClusterState* Cluster::cluster_ = nullptr;
+
+Cluster::ClusterState::ClusterState() {
+  char tmpl[] = "/tmp/socksnap-cluster-XXXXXX";
+  dir = ::mkdtemp(tmpl);
+  for (int n = 1; n <= 3; ++n) networks.push_back(std::make_unique<NodeNetwork>(n));
+  api = FakeApiServer::start("0.0.0.0", {host_ip(1), host_ip(2), host_ip(3)});
+  api->add_service_account(kAgentNamespace, "socksnap-agent");
+  api->add_service_account(kAgentNamespace, "socksnap-client");
+  api->add_service_account(kAgentNamespace, "other");
+  api->allow({"system:serviceaccount:socksnap:socksnap-agent", "create", "tokenreviews", "", ""});
+  api->allow({"system:serviceaccount:socksnap:socksnap-agent", "list", "pods", "", ""});
+  // A user who may list but not get the agents' token.
+  api->allow({"viewer", "list", "pods", "", ""});
+  api->allow({"viewer", "get", "pods/proxy", kAgentNamespace, ""});
+  agent_token = api->service_account_token(kAgentNamespace, "socksnap-agent");
+  admin_kubeconfig = write_temp(
+      dir, "admin.kubeconfig",
+      kubeconfig(api->url(), api->ca_pem(),
+                 cert_user(api->client_certificate("admin", {"system:masters"}))));
+
+  // node-1: real pods.
+  node = nodesim::NodeSim::up(dir + "/node1");
+  web = node->run_pod({.name = "web",
+                       .pod_namespace = "shop",
+                       .labels = {{"app", "web"}},
+                       .containers = {{.name = "httpd",
+                                       .image = nodesim::kBusyboxImage,
+                                       .args = {"netprobe", "tcp-listen", "8080"},
+                                       .wait_for = {"tcp-listen:8080"}}}});
+  client = node->run_pod({.name = "client",
+                          .pod_namespace = "shop",
+                          .labels = {{"app", "client"}},
+                          .containers = {{.name = "curl",
+                                          .image = nodesim::kBusyboxImage,
+                                          .args = {"netprobe", "tcp-connect", web.ip, "8080"},
+                                          .wait_for = {"tcp-established:8080"}}}});
+  uint16_t hostnet_port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
+  hostnet = node->run_pod({.name = "exporter",
+                           .pod_namespace = "monitoring",
+                           .labels = {{"app", "exporter"}},
+                           .host_network = true,
+                           .containers = {{.name = "exporter",
+                                           .image = nodesim::kBusyboxImage,
+                                           .args = {"netprobe", "tcp-listen",
+                                                    std::to_string(hostnet_port)},
+                                           .wait_for = {"tcp-listen:" +
+                                                        std::to_string(hostnet_port)}}}});
+
+  // node-2: a service address on lo, a server on it and a client of it.
+  const TestNetns& n2 = networks[1]->ns();
+  check(run_command({"ip", "-n", n2.name(), "addr", "add", "10.96.77.10/32", "dev", "lo"}), "svc");
+  n2.run_inside([&] {
+    service_listener = tcp_listen("10.96.77.10", 80);
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      throw std::runtime_error("bind 127.0.0.1");
+    }
+    sockaddr_in remote{};
+    remote.sin_family = AF_INET;
+    remote.sin_port = htons(80);
+    ::inet_pton(AF_INET, "10.96.77.10", &remote.sin_addr);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+      throw std::runtime_error("connect 10.96.77.10:80");
+    }
+    service_client = std::move(fd);
+    service_client_port = local_port(service_client);
+    service_accepted = tcp_accept(service_listener);
+  });
+  // node-3: a listener on the node's address (a host-network pod claims it: not named), and a
+  // UDP socket on the IPv6 address of a dual-stack pod.
+  const TestNetns& n3 = networks[2]->ns();
+  check(run_command({"ip", "-n", n3.name(), "addr", "add", "fd00:77::5/128", "dev", "lo",
+                     "nodad"}),
+        "v6");
+  n3.run_inside([&] {
+    node3_listener = tcp_listen(node_ip(3), 7003);
+    node3_udp = udp_bind("fd00:77::5", 5353);
+  });
+
+  // What the API server knows: the agents, node-1's pods, the fakes that name node-3's
+  // addresses, a service.
+  for (int n = 1; n <= 3; ++n) {
+    // Here the agents share their node's namespace: host-network pods, whose address is the
+    // node's and names no pod.
+    api->put_pod({kAgentNamespace,
+                  fmt::format("socksnap-agent-{}", n),
+                  fmt::format("node-{}", n),
+                  "Running",
+                  true,
+                  {node_ip(n)},
+                  {{"app.kubernetes.io/name", "socksnap-agent"}},
+                  {{"https", kAgentPort}}});
+  }
+  api->put_pod({"shop", "web", "node-1", "Running", false, {web.ip}, {{"app", "web"}}, {}});
+  api->put_pod({"shop", "client", "node-1", "Running", false, {client.ip}, {{"app", "client"}}, {}});
+  api->put_pod({"monitoring", "exporter", "node-1", "Running", true, {node_ip(1)},
+                {{"app", "exporter"}}, {}});
+  api->put_pod({"monitoring", "node3-exporter", "node-3", "Running", true, {node_ip(3)}, {}, {}});
+  api->put_pod({"default", "dual", "node-3", "Running", false, {"10.77.0.5", "fd00:77::5"},
+                {{"app", "dual"}}, {}});
+  api->put_service({"shop", "web-svc", {"10.96.77.10"}});
+}
+
+Cluster::ClusterState::~ClusterState() {
+  agents.clear();
+  if (node) {
+    auto left = node->down();
+    for (const auto& l : left) ADD_FAILURE() << "left by the node: " << l;
+  }
+  service_client.reset();
+  service_accepted.reset();
+  service_listener.reset();
+  node3_listener.reset();
+  node3_udp.reset();
+  networks.clear();
+  api.reset();
+  run_command({"rm", "-rf", dir});
+}
+
+void Cluster::start_agent(int node) {
+  ClusterState& s = c();
+  while (s.agents.size() < static_cast<size_t>(node)) s.agents.push_back(nullptr);
+  std::string config = write_temp(
+      s.dir, fmt::format("agent{}.kubeconfig", node),
+      kubeconfig(s.api->url(host_ip(node)), s.api->ca_pem(),
+                 fmt::format("    token: {}\n", s.agent_token)));
+  std::vector<std::string> args = {"--node-name",  fmt::format("node-{}", node),
+                                   "--kubeconfig", config,
+                                   "--listen",     fmt::format(":{}", kAgentPort)};
+  if (node == 1) {
+    const nodesim::NodePaths& p = s.node->paths();
+    for (const std::string& netns :
+         {fmt::format("/proc/{}/ns/net", ::getpid()), s.web.netns_path, s.client.netns_path}) {
+      args.insert(args.end(), {"--netns", netns});
+    }
+    args.insert(args.end(), {"--containerd-state", p.containerd_state, "--runc-root",
+                             p.runc_root, "--cri-socket", p.socket});
+  } else {
+    args.insert(args.end(), {"--netns", s.networks[node - 1]->ns().path()});
+  }
+  s.agents[node - 1] = std::make_unique<AgentProcess>(
+      s.networks[node - 1]->ns().path(), args, fmt::format("{}/agent{}.log", s.dir, node));
+  ASSERT_TRUE(wait_healthy(node_ip(node), 20s)) << s.agents[node - 1]->log();
+}
+
+// Every test starts with all three agents up.
+class ClusterTest : public Cluster {
+ protected:
+  void SetUp() override {
+    for (int n = 1; n <= 3; ++n) {
+      bool up = c().agents.size() >= static_cast<size_t>(n) && c().agents[n - 1] != nullptr &&
+                c().agents[n - 1]->running();
+      if (!up) start_agent(n);
+    }
+  }
+};
+
+TEST_F(ClusterTest, MergedRowsFromEveryNodeWithPodAndServiceNames) {
+  json rows = plugin_json({});
+  ClusterState& s = c();
+  // node-1: the pods' sockets, each in its pod, named both ends.
+  auto shop = rows_matching(rows, [](const json& r) {
+    return r["k8s"].value("namespace", "") == "shop";
+  });
+  std::multiset<std::string> expected_shop = {
+      "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN",
+  };
+  // The client's connection, seen from both ends (its ephemeral port is read off the rows).
+  uint16_t client_port = 0;
+  for (const auto& r : rows) {
+    if (r["k8s"].value("podName", "") == "client" && r["dst"].value("port", 0) == 8080) {
+      client_port = r["src"].value("port", uint16_t{0});
+    }
+  }
+  ASSERT_NE(client_port, 0) << rows.dump(1);
+  expected_shop.insert(fmt::format("node-1 shop/client TCP p/shop/client:{} p/shop/web:8080 "
+                                   "ESTABLISHED",
+                                   client_port));
+  expected_shop.insert(fmt::format("node-1 shop/web TCP p/shop/web:8080 p/shop/client:{} "
+                                   "ESTABLISHED",
+                                   client_port));
+  EXPECT_EQ(shop, expected_shop);
+
+  // The host-network pod's listener belongs to it (through its process) and stays raw.
+  auto exporter = rows_matching(rows, [](const json& r) {
+    return r["k8s"].value("podName", "") == "exporter";
+  });
+  ASSERT_EQ(exporter.size(), 1U) << rows.dump(1);
+  EXPECT_EQ(exporter.begin()->substr(0, 40), "node-1 monitoring/exporter TCP r/0.0.0.0");
+
+  // node-2: exactly its own sockets, the service named.
+  auto node2 = rows_matching(rows, [](const json& r) { return r["k8s"].value("node", "") == "node-2"; });
+  std::multiset<std::string> expected2 = {
+      "node-2 - TCP r/[::]:9443 r/[::]:0 LISTEN",
+      "node-2 - TCP s/shop/web-svc:80 r/0.0.0.0:0 LISTEN",
+      fmt::format("node-2 - TCP r/127.0.0.1:{} s/shop/web-svc:80 ESTABLISHED", s.service_client_port),
+      fmt::format("node-2 - TCP s/shop/web-svc:80 r/127.0.0.1:{} ESTABLISHED", s.service_client_port),
+  };
+  // The agent's own connections with the API server may be there too: its TokenReviews, and
+  // the proxy's to it (both kept alive, or in TIME_WAIT).
+  std::erase_if(node2, [&](const std::string& row) {
+    return row.find(fmt::format("{}]:", host_ip(2))) != std::string::npos ||
+           row.find(fmt::format("r/{}:{}", host_ip(2), s.api->port())) != std::string::npos;
+  });
+  EXPECT_EQ(node2, expected2);
+
+  // node-3: the node address is not the host-network pod's; the dual-stack pod's IPv6 is named.
+  int api_port = c().api->port();
+  auto node3 = rows_matching(rows, [api_port](const json& r) {
+    return r["k8s"].value("node", "") == "node-3" && r["src"].value("port", 0) != 9443 &&
+           r["dst"].value("port", 0) != 9443 && r["dst"].value("port", 0) != api_port;
+  });
+  EXPECT_EQ(node3, (std::multiset<std::string>{
+                       fmt::format("node-3 - TCP r/{}:7003 r/0.0.0.0:0 LISTEN", node_ip(3)),
+                       "node-3 - UDP p/default/dual:5353 r/[::]:0 INACTIVE"}));
+  // A pod's labels travel with its name.
+  for (const auto& r : rows) {
+    if (r["src"].value("name", "") == "dual") {
+      EXPECT_EQ(r["src"]["podlabels"], json({{"app", "dual"}}));
+      EXPECT_EQ(r["src"]["podname"], "dual");
+    }
+  }
+}
+
+TEST_F(ClusterTest, DefaultTableHasTheGadgetsColumns) {
+  CommandResult r = plugin({"-n", "shop", "-F", "status:LISTEN"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "K8S.NODE  K8S.NAMESPACE  K8S.PODNAME  PROTOCOL  SRC             DST          STATUS\n"
+            "node-1    shop           web          TCP       r/0.0.0.0:8080  r/0.0.0.0:0  LISTEN\n");
+}
+
+TEST_F(ClusterTest, NodeFlagAsksOnlyThoseNodes) {
+  size_t node1_before = c().api->requests(
+      "GET /api/v1/namespaces/socksnap/pods/https:socksnap-agent-1:9443/proxy/v1/snapshot");
+  json rows = plugin_json({"--node", "node-2,node-3"});
+  std::set<std::string> nodes;
+  for (const auto& row : rows) nodes.insert(row["k8s"].value("node", ""));
+  EXPECT_EQ(nodes, (std::set<std::string>{"node-2", "node-3"}));
+  EXPECT_EQ(c().api->requests("GET /api/v1/namespaces/socksnap/pods/"
+                              "https:socksnap-agent-1:9443/proxy/v1/snapshot"),
+            node1_before);
+
+  CommandResult missing = plugin({"--node", "node-2,node-9"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "kubectl socksnap: node node-9: no socksnap agent runs on this node\n");
+  EXPECT_NE(missing.out.find("node-2"), std::string::npos);
+}
+
+TEST_F(ClusterTest, NamespacePodAndLabelSelectorsOnEveryNode) {
+  auto pods_of = [](const json& rows) {
+    std::set<std::string> pods;
+    for (const auto& row : rows) {
+      pods.insert(row["k8s"].value("namespace", "") + "/" + row["k8s"].value("podName", ""));
+    }
+    return pods;
+  };
+  EXPECT_EQ(pods_of(plugin_json({"-n", "shop"})),
+            (std::set<std::string>{"shop/client", "shop/web"}));
+  EXPECT_EQ(pods_of(plugin_json({"-l", "app=web"})), std::set<std::string>{"shop/web"});
+  EXPECT_EQ(pods_of(plugin_json({"-l", "app!=web", "-n", "shop"})),
+            std::set<std::string>{"shop/client"});
+  EXPECT_EQ(pods_of(plugin_json({"-p", "exporter"})), std::set<std::string>{"monitoring/exporter"});
+  EXPECT_EQ(pods_of(plugin_json({"--no-host", "--protocol", "tcp"})),
+            (std::set<std::string>{"monitoring/exporter", "shop/client", "shop/web"}));
+}
+
+TEST_F(ClusterTest, ANodeDownStillPrintsTheRest) {
+  c().agents[2]->stop();
+  CommandResult r = plugin({"-o", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind(fmt::format("kubectl socksnap: node node-3: 503 error trying to reach "
+                                    "service: https://{}:{}: ",
+                                    node_ip(3), kAgentPort),
+                        0),
+            0U)
+      << r.err;
+  std::set<std::string> nodes;
+  for (const auto& row : json::parse(r.out)) nodes.insert(row["k8s"].value("node", ""));
+  EXPECT_EQ(nodes, (std::set<std::string>{"node-1", "node-2"}));
+}
+
+TEST_F(ClusterTest, ASlowNodeTimesOutAndTheRestIsPrinted) {
+  ::kill(c().agents[1]->pid(), SIGSTOP);
+  auto started = std::chrono::steady_clock::now();
+  CommandResult r = plugin({"-o", "json", "--timeout", "2s"});
+  auto took = std::chrono::steady_clock::now() - started;
+  ::kill(c().agents[1]->pid(), SIGCONT);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, fmt::format("kubectl socksnap: node node-2: {}: timed out after 2.0 s\n",
+                               c().api->url()))
+      << r.err;
+  EXPECT_LT(took, 6s);
+  std::set<std::string> nodes;
+  for (const auto& row : json::parse(r.out)) nodes.insert(row["k8s"].value("node", ""));
+  EXPECT_EQ(nodes, (std::set<std::string>{"node-1", "node-3"}));
+}
+
+TEST_F(ClusterTest, TheAgentServesNothingWithoutAValidTokenForItsAudience) {
+  auto expect_refused = [&](const std::string& token, int status, const std::string& message) {
+    auto answer = via_proxy(2, "/v1/snapshot", token);
+    ASSERT_TRUE(answer) << answer.error().message();
+    EXPECT_EQ(answer->status, status);
+    EXPECT_EQ(answer->body, json({{"error", message}}).dump() + "\n");
+  };
+  expect_refused("", 401, "unauthorized: no token");
+  expect_refused("not-a-token", 401,
+                 "unauthorized: [invalid bearer token, square/go-jose: error in cryptographic "
+                 "primitive]");
+  std::string other_audience = token_for("socksnap-client", "other");
+  ASSERT_FALSE(other_audience.empty());
+  expect_refused(other_audience, 401,
+                 "unauthorized: [invalid bearer token, token audiences [\"other\"] is invalid for "
+                 "the target audiences [\"socksnap\"]]");
+  std::string someone_else = token_for("other", "socksnap");
+  expect_refused(someone_else, 403,
+                 "forbidden: user \"system:serviceaccount:socksnap:other\" may not read "
+                 "snapshots");
+  std::string expired = token_for("socksnap-client", "socksnap");
+  c().api->advance_clock(700s);
+  expect_refused(expired, 401,
+                 "unauthorized: [invalid bearer token, service account token has expired]");
+
+  std::string valid = token_for("socksnap-client", "socksnap");
+  auto answer = via_proxy(2, "/v1/snapshot?protocol=tcp&filter=status%3ALISTEN", valid);
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  json reply = json::parse(answer->body);
+  EXPECT_EQ(reply["node"], "node-2");
+  EXPECT_EQ(reply["sockets"].size(), 2U);  // the agent's listener and the service's
+  auto metrics = via_proxy(2, "/metrics", valid);
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("socksnap_sockets{node=\"node-2\",namespace=\"\",pod=\"\","
+                               "protocol=\"TCP\",state=\"LISTEN\"} 2\n"),
+            std::string::npos)
+      << metrics->body;
+  auto bad_query = via_proxy(2, "/v1/snapshot?filter=nosuchcolumn%3A1", valid);
+  ASSERT_TRUE(bad_query);
+  EXPECT_EQ(bad_query->status, 400);
+  EXPECT_EQ(bad_query->body,
+            json({{"error", "filter 'nosuchcolumn:1': unknown column 'nosuchcolumn' (socksnap "
+                            "--help lists them)"}})
+                    .dump() +
+                "\n");
+}
+
+TEST_F(ClusterTest, AUserWhoMayNotGetTheAgentsTokenIsToldSo) {
+  std::string path = write_temp(
+      c().dir, "viewer.kubeconfig",
+      kubeconfig(c().api->url(), c().api->ca_pem(),
+                 cert_user(c().api->client_certificate("viewer", {"viewers"}))));
+  CommandResult r = plugin({}, path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "kubectl socksnap: requesting a token for socksnap/socksnap-client: "
+            "serviceaccounts \"socksnap-client\" is forbidden: User \"viewer\" cannot create "
+            "resource \"serviceaccounts/token\" in API group \"\" in the namespace \"socksnap\"\n");
+}
+
+TEST_F(ClusterTest, AWrongCertificateAuthorityIsATlsFailure) {
+  CertificateRequest other_ca;
+  other_ca.common_name = "someone-else";
+  other_ca.is_ca = true;
+  auto ca = issue_certificate(other_ca);
+  ASSERT_TRUE(ca);
+  std::string path = write_temp(
+      c().dir, "wrong-ca.kubeconfig",
+      kubeconfig(c().api->url(), ca->cert_pem,
+                 cert_user(c().api->client_certificate("admin", {"system:masters"}))));
+  CommandResult r = plugin({}, path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("certificate verify failed"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace socksnap::test

@@ -55,9 +55,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
   Result<ClientResponse> send(const ClientRequest& request);
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit HttpClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

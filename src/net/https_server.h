@@ -77,9 +77,8 @@ class HttpsServer {
 
   ServerStats stats() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit HttpsServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

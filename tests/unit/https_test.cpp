@@ -1,6 +1,7 @@
 // The HTTPS server and client against each other on loopback (no root), and the server against a
 // raw OpenSSL client for what libcurl would not send (old TLS, bad heads, pipelining, silence).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -295,6 +296,40 @@ std::string own(int status, std::string_view message, std::string_view extra = "
       "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n"
       "{}Connection: close\r\n\r\n{}",
       status, status_text(status), body.size(), extra, body);
+}
+
+TEST(SocketBio, NeverRaisesSigpipeAndSaysWhenToRetry) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd ours(pair[0]);
+  UniqueFd theirs(pair[1]);
+  BioPtr bio(new_socket_bio(ours.get()));
+  ASSERT_TRUE(bio);
+  EXPECT_EQ(BIO_get_fd(bio.get(), nullptr), ours.get());
+
+  char byte = 0;
+  EXPECT_EQ(BIO_read(bio.get(), &byte, 1), -1);  // nothing yet: try again later
+  EXPECT_TRUE(BIO_should_retry(bio.get()));
+  EXPECT_TRUE(BIO_should_read(bio.get()));
+  ASSERT_EQ(::send(theirs.get(), "z", 1, 0), 1);
+  EXPECT_EQ(BIO_read(bio.get(), &byte, 1), 1);
+  EXPECT_EQ(byte, 'z');
+  EXPECT_EQ(BIO_write(bio.get(), "ab", 2), 2);
+  char two[2] = {};
+  ASSERT_EQ(::recv(theirs.get(), two, 2, 0), 2);
+  EXPECT_EQ(std::string(two, 2), "ab");
+
+  theirs.reset();
+  EXPECT_EQ(BIO_read(bio.get(), &byte, 1), 0);
+  EXPECT_EQ(BIO_eof(bio.get()), 1);
+  // With write(2) this would raise SIGPIPE and end the test program.
+  errno = 0;
+  EXPECT_EQ(BIO_write(bio.get(), "x", 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+  EXPECT_FALSE(BIO_should_retry(bio.get()));
+  // The BIO does not own the descriptor.
+  bio.reset();
+  EXPECT_EQ(::fcntl(ours.get(), F_GETFD), FD_CLOEXEC);
 }
 
 TEST(HttpsServer, GetRoundTrip) {

@@ -88,6 +88,22 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
   return request.path == "/metrics" ? prometheus() : snapshot(request);
 }
 
+std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& warnings) {
+  if (!config_.node_pods) return nullptr;
+  std::lock_guard lock(pods_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (pods_ && now - pods_listed_ < config_.node_pods_ttl) return pods_;
+  auto listed = config_.node_pods();
+  if (!listed) {
+    warnings.add("pod labels from the API server are unavailable (the CRI API's are used): " +
+                 listed.error().message());
+    return nullptr;
+  }
+  pods_ = std::make_shared<const std::vector<PodLabelsByUid>>(std::move(listed.value()));
+  pods_listed_ = now;
+  return pods_;
+}
+
 HttpResponse Agent::snapshot(const HttpRequest& request) {
   auto options = options_from_query(config_.collection, request.query);
   if (!options) return error_response(400, options.error().message());
@@ -101,7 +117,7 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
   Warnings warnings;
   try {
-    SnapshotRun run = take_snapshot(*options, *plan, warnings);
+    SnapshotRun run = take_snapshot(*options, *plan, warnings, api_labels(warnings));
     metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
     HttpResponse response;
     OutputSink sink(&response.body);
@@ -126,7 +142,7 @@ HttpResponse Agent::prometheus() {
   auto started = std::chrono::steady_clock::now();
   Warnings warnings;
   try {
-    SnapshotRun run = take_snapshot(options, *plan, warnings);
+    SnapshotRun run = take_snapshot(options, *plan, warnings, api_labels(warnings));
     metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                         metrics_.render(run.snapshot, run.rows)};

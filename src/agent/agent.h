@@ -11,19 +11,27 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <semaphore>
 #include <string>
 
 #include "agent/metrics.h"
 #include "agent/token_auth.h"
 #include "cli/options.h"
+#include "enrich/enricher.h"
 #include "net/http.h"
 
 namespace socksnap {
 
+// The pods of this node as the API server has them (their current labels), or why not.
+using NodePodLister = std::function<Result<std::vector<PodLabelsByUid>>()>;
+
 struct AgentConfig {
   Options collection;  // where and how this node's sockets are read (--host-root, ...)
+  NodePodLister node_pods;  // empty: labels from the CRI API only
+  std::chrono::milliseconds node_pods_ttl{10000};  // how long a listing is reused
   unsigned max_snapshots = 2;                   // snapshots taken at once
   std::chrono::milliseconds queue_wait{20000};  // how long a request waits for its turn
   bool log_requests = true;                     // a line on stderr per request
@@ -42,11 +50,17 @@ class Agent {
   HttpResponse serve(const HttpRequest& request, std::string& user);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
+  // The last listing of this node's pods, refreshed when older than the TTL; a failed listing
+  // is a warning and the snapshot goes on with the CRI API's labels.
+  std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels(Warnings& warnings);
 
   AgentConfig config_;
   std::unique_ptr<TokenAuthenticator> auth_;
   std::counting_semaphore<64> turns_;
   AgentMetrics metrics_;
+  std::mutex pods_mutex_;
+  std::shared_ptr<const std::vector<PodLabelsByUid>> pods_;
+  std::chrono::steady_clock::time_point pods_listed_;
 };
 
 // {"error":"..."}: the body of every error answer.

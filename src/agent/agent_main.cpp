@@ -35,6 +35,7 @@ struct AgentArgs {
   std::string audience = "socksnap";
   std::vector<std::string> allowed_users = {"system:serviceaccount:socksnap:socksnap-client"};
   unsigned auth_ttl = 30;
+  unsigned labels_ttl = 10;
   unsigned max_snapshots = 2;
   unsigned workers = 8;
   unsigned request_timeout = 60;
@@ -101,7 +102,7 @@ int run(int argc, const char* const* argv) {
       ->option_text("SECONDS")
       ->check(CLI::Range(1U, 3600U))
       ->group(kServe);
-  const char* kAuth = "Authorization (TokenReview)";
+  const char* kAuth = "The API server (token reviews, this node's pods)";
   app.add_option("--kubeconfig", args.kubeconfig,
                  "Reach the API server as this kubeconfig says (default: in-cluster)")
       ->option_text("FILE")
@@ -116,6 +117,11 @@ int run(int argc, const char* const* argv) {
       ->group(kAuth);
   app.add_option("--auth-cache-ttl", args.auth_ttl,
                  "Seconds a token's verdict is remembered (default 30)")
+      ->option_text("SECONDS")
+      ->check(CLI::Range(0U, 3600U))
+      ->group(kAuth);
+  app.add_option("--pod-labels-ttl", args.labels_ttl,
+                 "Seconds a listing of this node's pods (their labels) is reused (default 10)")
       ->option_text("SECONDS")
       ->check(CLI::Range(0U, 3600U))
       ->group(kAuth);
@@ -209,6 +215,15 @@ int run(int argc, const char* const* argv) {
   };
   AgentConfig config;
   config.collection = parsed.options;
+  std::string node = node_name(parsed.options.node_name);
+  config.node_pods_ttl = std::chrono::seconds(args.labels_ttl);
+  config.node_pods = [shared_api, node]() -> Result<std::vector<PodLabelsByUid>> {
+    auto pods = shared_api->list_pods("", "", "spec.nodeName=" + node);
+    if (!pods) return pods.error();
+    std::vector<PodLabelsByUid> labels;
+    for (auto& pod : *pods) labels.push_back({std::move(pod.uid), std::move(pod.labels)});
+    return labels;
+  };
   config.max_snapshots = args.max_snapshots;
   Agent agent(config, std::make_unique<TokenAuthenticator>(reviewer, auth));
 

@@ -104,7 +104,8 @@ double milliseconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-SnapshotRun take_snapshot(const Options& options, Plan& plan, Warnings& warnings) {
+SnapshotRun take_snapshot(const Options& options, Plan& plan, Warnings& warnings,
+                          std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels) {
   HostPaths paths(options.host_root);
   SnapshotRun run;
 
@@ -155,6 +156,7 @@ SnapshotRun take_snapshot(const Options& options, Plan& plan, Warnings& warnings
   enrich.cri_socket = options.cri_socket;
   enrich.node_name = options.node_name;
   enrich.threads = jobs;
+  enrich.api_labels = std::move(api_labels);
 
   // Owners: a census of the node's processes picks the default columns; the owners themselves
   // (every descriptor of every process) are read only when the output shows them. Both need no

@@ -2,10 +2,12 @@
 // `socksnap` command prints and what the node agent serves, without the printing.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
+#include "enrich/enricher.h"
 #include "model/snapshot.h"
 #include "util/warnings.h"
 
@@ -35,7 +37,10 @@ struct SnapshotRun {
 };
 
 // Takes the snapshot `plan` asks for. Settles the plan's default columns and sort for what the
-// namespaces shown hold (settle_plan). Warnings go to `warnings`. Throws SnapshotFailure.
-SnapshotRun take_snapshot(const Options& options, Plan& plan, Warnings& warnings);
+// namespaces shown hold (settle_plan). Warnings go to `warnings`. `api_labels`, when given, are
+// pods' labels from the API server (the agent's), preferred to the CRI API's. Throws
+// SnapshotFailure.
+SnapshotRun take_snapshot(const Options& options, Plan& plan, Warnings& warnings,
+                          std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels = {});
 
 }  // namespace socksnap

@@ -54,6 +54,8 @@ bool read_pod_metadata(JsonReader& r, PodSummary& pod) {
       ok = r.read_string(pod.name);
     } else if (key == "namespace") {
       ok = r.read_string(pod.pod_namespace);
+    } else if (key == "uid") {
+      ok = r.read_string(pod.uid);
     } else if (key == "labels") {
       ok = read_labels(r, pod.labels);
     } else if (key == "deletionTimestamp") {

@@ -21,6 +21,7 @@ struct ContainerPort {
 struct PodSummary {
   std::string pod_namespace;
   std::string name;
+  std::string uid;
   std::string node_name;  // spec.nodeName
   std::string phase;      // status.phase: Pending, Running, Succeeded, Failed, Unknown
   bool host_network = false;

@@ -199,8 +199,20 @@ class Builder {
 
   // Pod labels from the CRI API: containerd keeps them nowhere on the host's file system.
   void add_labels() {
-    bool missing = std::any_of(snap_.pods.begin(), snap_.pods.end(),
-                               [](const PodInfo& p) { return p.labels.empty() || p.name.empty(); });
+    std::vector<bool> known(snap_.pods.size(), false);  // labelled from the API server
+    if (options_.api_labels) {
+      for (const auto& pod : *options_.api_labels) {
+        auto it = pod_index_.find(pod.uid);
+        if (it == pod_index_.end()) continue;
+        snap_.pods[it->second].labels = pod.labels;
+        known[it->second] = true;
+      }
+    }
+    bool missing = false;
+    for (size_t i = 0; i < snap_.pods.size(); ++i) {
+      const PodInfo& p = snap_.pods[i];
+      missing = missing || ((p.labels.empty() && !known[i]) || p.name.empty());
+    }
     if (!missing || options_.cri_socket == "none") return;
     std::vector<std::string> sockets;
     if (!options_.cri_socket.empty()) {
@@ -220,7 +232,7 @@ class Builder {
         auto it = pod_index_.find(sandbox.uid);
         if (it == pod_index_.end()) continue;
         PodInfo& pod = snap_.pods[it->second];
-        if (pod.labels.empty()) pod.labels = sandbox.labels;
+        if (pod.labels.empty() && !known[it->second]) pod.labels = sandbox.labels;
         if (pod.name.empty()) pod.name = sandbox.name;
         if (pod.pod_namespace.empty()) pod.pod_namespace = sandbox.pod_namespace;
       }

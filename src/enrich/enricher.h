@@ -3,6 +3,7 @@
 // the default columns), then, when a run shows owners, the owners themselves.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,13 @@
 
 namespace socksnap {
 
+// A pod's labels as the API server has them now (the CRI API has them as they were when the
+// pod started; `kubectl label` changes only the API's).
+struct PodLabelsByUid {
+  std::string uid;
+  Labels labels;
+};
+
 struct EnrichOptions {
   HostPaths host;
   RuntimePaths runtime;
@@ -24,6 +32,9 @@ struct EnrichOptions {
   std::string node_name;  // empty: $NODE_NAME, then the host name
   unsigned threads = 1;
   bool labels = true;  // ask the CRI API for pod labels
+  // When given (the agent has them from the API server), the labels of these pods; the CRI API
+  // is asked only for pods not in it.
+  std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels;
 };
 
 struct Census {

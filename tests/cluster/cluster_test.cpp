@@ -260,6 +260,10 @@ class Cluster : public ::testing::Test {
     uint16_t service_client_port = 0;
     std::string admin_kubeconfig;
     std::string agent_token;
+
+    FakePod web_pod() const {
+      return {"shop", "web", "node-1", "Running", false, {web.ip}, {{"app", "web"}}, {}, web.uid};
+    }
   };
   static ClusterState* cluster_;
 
@@ -413,10 +417,11 @@ Cluster::ClusterState::ClusterState() {
                   {{"app.kubernetes.io/name", "socksnap-agent"}},
                   {{"https", kAgentPort}}});
   }
-  api->put_pod({"shop", "web", "node-1", "Running", false, {web.ip}, {{"app", "web"}}, {}});
-  api->put_pod({"shop", "client", "node-1", "Running", false, {client.ip}, {{"app", "client"}}, {}});
+  api->put_pod(web_pod());
+  api->put_pod({"shop", "client", "node-1", "Running", false, {client.ip}, {{"app", "client"}}, {},
+                client.uid});
   api->put_pod({"monitoring", "exporter", "node-1", "Running", true, {node_ip(1)},
-                {{"app", "exporter"}}, {}});
+                {{"app", "exporter"}}, {}, hostnet.uid});
   api->put_pod({"monitoring", "node3-exporter", "node-3", "Running", true, {node_ip(3)}, {}, {}});
   api->put_pod({"default", "dual", "node-3", "Running", false, {"10.77.0.5", "fd00:77::5"},
                 {{"app", "dual"}}, {}});
@@ -446,9 +451,10 @@ void Cluster::start_agent(int node) {
       s.dir, fmt::format("agent{}.kubeconfig", node),
       kubeconfig(s.api->url(host_ip(node)), s.api->ca_pem(),
                  fmt::format("    token: {}\n", s.agent_token)));
-  std::vector<std::string> args = {"--node-name",  fmt::format("node-{}", node),
-                                   "--kubeconfig", config,
-                                   "--listen",     fmt::format(":{}", kAgentPort)};
+  std::vector<std::string> args = {"--node-name",      fmt::format("node-{}", node),
+                                   "--kubeconfig",     config,
+                                   "--listen",         fmt::format(":{}", kAgentPort),
+                                   "--pod-labels-ttl", "0"};
   if (node == 1) {
     const nodesim::NodePaths& p = s.node->paths();
     for (const std::string& netns :
@@ -585,6 +591,25 @@ TEST_F(ClusterTest, NamespacePodAndLabelSelectorsOnEveryNode) {
   EXPECT_EQ(pods_of(plugin_json({"-p", "exporter"})), std::set<std::string>{"monitoring/exporter"});
   EXPECT_EQ(pods_of(plugin_json({"--no-host", "--protocol", "tcp"})),
             (std::set<std::string>{"monitoring/exporter", "shop/client", "shop/web"}));
+}
+
+TEST_F(ClusterTest, LabelsAreTheApiServersNotTheOnesThePodStartedWith) {
+  auto pods_of = [](const json& rows) {
+    std::set<std::string> pods;
+    for (const auto& row : rows) pods.insert(row["k8s"].value("podName", ""));
+    return pods;
+  };
+  // As `kubectl label pod web version=v2` leaves it: the CRI API still has the old labels.
+  FakePod relabelled = c().web_pod();
+  relabelled.labels["version"] = "v2";
+  c().api->put_pod(relabelled);
+  json v2 = plugin_json({"-l", "version=v2"});
+  c().api->put_pod(c().web_pod());
+  EXPECT_EQ(pods_of(v2), std::set<std::string>{"web"});
+  for (const auto& row : v2) {
+    EXPECT_EQ(row["k8s"]["podLabels"], json({{"app", "web"}, {"version", "v2"}}));
+  }
+  EXPECT_EQ(pods_of(plugin_json({"-l", "version=v2"})), std::set<std::string>{});
 }
 
 TEST_F(ClusterTest, ANodeDownStillPrintsTheRest) {

@@ -110,7 +110,7 @@ json pod_json(const FakePod& pod) {
   containers.push_back(container);
   json metadata = {{"name", pod.name},
                    {"namespace", pod.pod_namespace},
-                   {"uid", "uid-" + pod.pod_namespace + "-" + pod.name},
+                   {"uid", pod.uid.empty() ? "uid-" + pod.pod_namespace + "-" + pod.name : pod.uid},
                    {"resourceVersion", "1"},
                    {"creationTimestamp", "2026-12-01T00:00:00Z"}};
   if (!pod.labels.empty()) metadata["labels"] = pod.labels;

@@ -43,6 +43,7 @@ struct FakePod {
   std::vector<std::string> ips;  // status.podIPs; proxied requests go to the first
   std::map<std::string, std::string> labels;
   std::vector<std::pair<std::string, uint16_t>> ports;  // (name, containerPort)
+  std::string uid;  // "uid-NAMESPACE-NAME" when empty
 };
 
 struct FakeService {

@@ -28,6 +28,7 @@ TEST(PodList, ReadsWhatSocksnapNeedsOfEveryPod) {
   const PodSummary& web = page->items[0];
   EXPECT_EQ(web.pod_namespace, "shop");
   EXPECT_EQ(web.name, "web-0");
+  EXPECT_EQ(web.uid, "0f6d2c7e-8b3a-4f7e-9d41-2a1c5b7e9f00");
   EXPECT_EQ(web.node_name, "node-1");
   EXPECT_EQ(web.phase, "Running");
   EXPECT_FALSE(web.host_network);
@@ -202,9 +203,9 @@ TEST(EndpointDirectory, NamesPodAndServiceAddressesAsTheGadgetDoes) {
 }
 
 TEST(EndpointDirectory, ARunningPodOutranksAFinishedOneWithTheSameAddress) {
-  PodSummary finished{"ns", "old", "n", "Succeeded", false, false, {"10.0.0.5"}, {}, {}};
-  PodSummary running{"ns", "new", "n", "Running", false, false, {"10.0.0.5"}, {}, {}};
-  PodSummary terminating{"ns", "going", "n", "Running", false, true, {"10.0.0.5"}, {}, {}};
+  PodSummary finished{"ns", "old", "u1", "n", "Succeeded", false, false, {"10.0.0.5"}, {}, {}};
+  PodSummary running{"ns", "new", "u2", "n", "Running", false, false, {"10.0.0.5"}, {}, {}};
+  PodSummary terminating{"ns", "going", "u3", "n", "Running", false, true, {"10.0.0.5"}, {}, {}};
   for (const auto& order : {std::vector<PodSummary>{finished, running, terminating},
                             std::vector<PodSummary>{running, terminating, finished}}) {
     EndpointDirectory directory(order, {});

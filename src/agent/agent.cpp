@@ -59,8 +59,8 @@ HttpResponse Agent::handle(const HttpRequest& request) {
 }
 
 HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
-  bool known = request.path == "/v1/snapshot" || request.path == "/metrics" ||
-               request.path == "/healthz";
+  bool known =
+      request.path == "/v1/snapshot" || request.path == "/metrics" || request.path == "/healthz";
   if (!known) return error_response(404, "not found: " + request.path);
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = error_response(405, "only GET is served here");
@@ -144,7 +144,9 @@ HttpResponse Agent::prometheus() {
   try {
     SnapshotRun run = take_snapshot(options, *plan, warnings, api_labels(warnings));
     metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
+    return HttpResponse{200,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        {},
                         metrics_.render(run.snapshot, run.rows)};
   } catch (const SnapshotFailure& failure) {
     metrics_.snapshot_failed();

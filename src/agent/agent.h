@@ -29,12 +29,12 @@ namespace socksnap {
 using NodePodLister = std::function<Result<std::vector<PodLabelsByUid>>()>;
 
 struct AgentConfig {
-  Options collection;  // where and how this node's sockets are read (--host-root, ...)
+  Options collection;       // where and how this node's sockets are read (--host-root, ...)
   NodePodLister node_pods;  // empty: labels from the CRI API only
   std::chrono::milliseconds node_pods_ttl{10000};  // how long a listing is reused
-  unsigned max_snapshots = 2;                   // snapshots taken at once
-  std::chrono::milliseconds queue_wait{20000};  // how long a request waits for its turn
-  bool log_requests = true;                     // a line on stderr per request
+  unsigned max_snapshots = 2;                      // snapshots taken at once
+  std::chrono::milliseconds queue_wait{20000};     // how long a request waits for its turn
+  bool log_requests = true;                        // a line on stderr per request
 };
 
 class Agent {

@@ -4,9 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -239,10 +239,11 @@ int run(int argc, const char* const* argv) {
     return 1;
   }
   auto fingerprint = certificate_fingerprint(tls.cert_pem);
-  log_line(fmt::format("serving node {} on port {} (TLS certificate SHA-256 {}); API server {} "
-                       "reviews tokens for audience {}",
-                       node_name(parsed.options.node_name), (*server)->port(),
-                       fingerprint ? *fingerprint : "?", credentials->server, args.audience));
+  log_line(
+      fmt::format("serving node {} on port {} (TLS certificate SHA-256 {}); API server {} "
+                  "reviews tokens for audience {}",
+                  node_name(parsed.options.node_name), (*server)->port(),
+                  fingerprint ? *fingerprint : "?", credentials->server, args.audience));
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log_line(fmt::format("{}: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT"));

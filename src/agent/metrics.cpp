@@ -48,8 +48,7 @@ void AgentMetrics::request_served(const std::string& path, int status) {
 
 std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_t>& rows) const {
   // (namespace, pod, protocol, state) -> sockets; sockets of no pod count with empty names.
-  std::map<std::tuple<std::string_view, std::string_view, std::string_view, std::string>,
-           uint64_t>
+  std::map<std::tuple<std::string_view, std::string_view, std::string_view, std::string>, uint64_t>
       counts;
   for (uint32_t row : rows) {
     const SocketRecord& s = snap.sockets[row];
@@ -66,8 +65,9 @@ std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_
     out.push_back('\n');
   };
   std::string node = prometheus_label(snap.node);
-  line("# HELP socksnap_sockets Sockets on this node now, by pod, protocol and state (no pod: "
-       "empty namespace and pod).");
+  line(
+      "# HELP socksnap_sockets Sockets on this node now, by pod, protocol and state (no pod: "
+      "empty namespace and pod).");
   line("# TYPE socksnap_sockets gauge");
   for (const auto& [key, count] : counts) {
     const auto& [pod_namespace, pod, protocol, state] = key;
@@ -93,8 +93,9 @@ std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_
   line("# HELP socksnap_last_snapshot_sockets Sockets in the last snapshot (before selection).");
   line("# TYPE socksnap_last_snapshot_sockets gauge");
   fmt::format_to(std::back_inserter(out), "socksnap_last_snapshot_sockets {}\n", last_sockets_);
-  line("# HELP socksnap_last_snapshot_skipped_namespaces Namespaces the last snapshot skipped "
-       "(they vanished or could not be read).");
+  line(
+      "# HELP socksnap_last_snapshot_skipped_namespaces Namespaces the last snapshot skipped "
+      "(they vanished or could not be read).");
   line("# TYPE socksnap_last_snapshot_skipped_namespaces gauge");
   fmt::format_to(std::back_inserter(out), "socksnap_last_snapshot_skipped_namespaces {}\n",
                  last_skipped_);
@@ -104,7 +105,8 @@ std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_
   line("# HELP socksnap_requests_total HTTP requests served, by path and status code.");
   line("# TYPE socksnap_requests_total counter");
   for (const auto& [key, count] : requests_) {
-    fmt::format_to(std::back_inserter(out), "socksnap_requests_total{{path=\"{}\",code=\"{}\"}} {}\n",
+    fmt::format_to(std::back_inserter(out),
+                   "socksnap_requests_total{{path=\"{}\",code=\"{}\"}} {}\n",
                    prometheus_label(key.first), key.second, count);
   }
   return fmt::to_string(out);

@@ -60,9 +60,9 @@ AuthDecision TokenAuthenticator::check(std::string_view token) {
     // Full: drop what has expired, then the entry closest to expiring.
     std::erase_if(cache_, [now](const auto& entry) { return entry.second.expires <= now; });
     if (cache_.size() >= config_.max_entries) {
-      auto soonest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-        return a.second.expires < b.second.expires;
-      });
+      auto soonest = std::min_element(
+          cache_.begin(), cache_.end(),
+          [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
       cache_.erase(soonest);
     }
   }

@@ -181,8 +181,7 @@ bool parse_command_line(CLI::App& app, int argc, const char* const* argv, Parsed
     parsed.exit_now = true;
     parsed.exit_code = 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
-                 e.what());
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(), e.what());
     parsed.exit_now = true;
     parsed.exit_code = 2;
   }

@@ -59,7 +59,7 @@ std::vector<AgentTarget> agent_targets(const std::vector<PodSummary>& agent_pods
       target.problem.clear();
     } else {
       target.problem = fmt::format("agent pod {} is {}", pod.name,
-                                   pod.terminating ? std::string("terminating")
+                                   pod.terminating     ? std::string("terminating")
                                    : pod.phase.empty() ? std::string("not running")
                                                        : to_lower(pod.phase));
     }
@@ -97,9 +97,8 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
   if (!options.query.empty()) path += "?" + options.query;
 
   auto ask = [&](const AgentTarget& target) {
-    auto response =
-        api.send("GET", agent_proxy_path(options.agent_namespace, target, path), {},
-                 {{std::string(kAgentTokenHeader), options.token}}, options.timeout);
+    auto response = api.send("GET", agent_proxy_path(options.agent_namespace, target, path), {},
+                             {{std::string(kAgentTokenHeader), options.token}}, options.timeout);
     std::string failure;
     Result<AgentReply> reply = plain_error("");
     if (!response) {

@@ -18,7 +18,7 @@ inline constexpr std::string_view kAgentTokenHeader = "x-socksnap-token";
 
 struct AgentTarget {
   std::string node;
-  std::string pod;   // the agent's pod, in the agents' namespace
+  std::string pod;  // the agent's pod, in the agents' namespace
   uint16_t port = 0;
   std::string problem;  // set when this node cannot be asked (agent not running, ...)
 };
@@ -30,15 +30,15 @@ struct NodeFailure {
 
 struct FanoutResult {
   Snapshot merged;
-  std::vector<NodeFailure> failures;                            // in node order
-  std::vector<std::pair<std::string, std::string>> warnings;   // (node, warning)
+  std::vector<NodeFailure> failures;                          // in node order
+  std::vector<std::pair<std::string, std::string>> warnings;  // (node, warning)
   size_t answered = 0;
 };
 
 struct FanoutOptions {
   std::string agent_namespace = "socksnap";
-  std::string query;  // GET /v1/snapshot's query (cluster/snapshot_query.h)
-  std::string token;  // for the agents (X-Socksnap-Token)
+  std::string query;                         // GET /v1/snapshot's query (cluster/snapshot_query.h)
+  std::string token;                         // for the agents (X-Socksnap-Token)
   std::chrono::milliseconds timeout{30000};  // each node's whole exchange
   unsigned parallel = 64;                    // nodes asked at once
   // Called (from the calling thread, about 5 times a second) with answered and total counts.

@@ -155,15 +155,13 @@ Result<std::vector<ServiceSummary>> KubeApi::list_services() {
   return services;
 }
 
-Result<IssuedToken> KubeApi::request_token(std::string_view sa_namespace,
-                                           std::string_view account,
+Result<IssuedToken> KubeApi::request_token(std::string_view sa_namespace, std::string_view account,
                                            const std::vector<std::string>& audiences,
                                            int64_t seconds) {
-  auto response =
-      send("POST",
-           fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token",
-                       percent_encode(sa_namespace), percent_encode(account)),
-           token_request_body(audiences, seconds));
+  auto response = send("POST",
+                       fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token",
+                                   percent_encode(sa_namespace), percent_encode(account)),
+                       token_request_body(audiences, seconds));
   if (!response) return response.error();
   if (!is_success(response->status)) {
     return plain_error(fmt::format("requesting a token for {}/{}: {}", sa_namespace, account,

@@ -25,8 +25,8 @@ class KubeApi {
 
   // One request to the API server; `path` starts with "/". An HTTP error status is a response,
   // not an Error (see error_message).
-  Result<ClientResponse> send(std::string_view method, std::string_view path,
-                              std::string body = {}, HeaderList headers = {},
+  Result<ClientResponse> send(std::string_view method, std::string_view path, std::string body = {},
+                              HeaderList headers = {},
                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // Every pod (`pod_namespace` empty: of every namespace), page by page as kubectl reads them.

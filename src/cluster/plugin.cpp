@@ -103,15 +103,16 @@ class Progress {
 int run(const Options& options, const PluginArgs& args) {
   auto timeout = parse_duration(args.timeout);
   if (!timeout || timeout->count() <= 0) {
-    throw Fail{kExitUsage, fmt::format("--timeout {}: not a duration (e.g. 30s, 1500ms, 2m)",
-                                       args.timeout)};
+    throw Fail{kExitUsage,
+               fmt::format("--timeout {}: not a duration (e.g. 30s, 1500ms, 2m)", args.timeout)};
   }
   auto planned = make_plan(options);
   if (!planned) throw Fail{kExitUsage, planned.error().message()};
   Plan& plan = *planned;
   settle_plan(plan, NodeKind::kKubernetes);
-  if (!plan.sort_given) plan.selection.sort.insert(plan.selection.sort.begin(),
-                                                   SortKey{find_column("k8s.node"), false});
+  if (!plan.sort_given)
+    plan.selection.sort.insert(plan.selection.sort.begin(),
+                               SortKey{find_column("k8s.node"), false});
   std::set<std::string> wanted_nodes;
   for (const auto& list : args.nodes) {
     for (auto name : split(list, ',')) {
@@ -132,9 +133,8 @@ int run(const Options& options, const PluginArgs& args) {
   // What does not depend on each other is asked at once: the agents, a token, and (when the
   // output names addresses) every pod and service.
   bool names = shows_endpoints(plan);
-  auto agents = std::async(std::launch::async, [&] {
-    return api.list_pods(args.agent_namespace, args.agent_selector);
-  });
+  auto agents = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
   auto token = std::async(std::launch::async, [&] {
     return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
   });

@@ -65,9 +65,9 @@ class NodeNetwork {
           "veth");
     check(run_command({"ip", "addr", "add", host_ip(node) + "/24", "dev", host_side_}), "addr");
     check(run_command({"ip", "link", "set", host_side_, "up"}), "up");
-    check(run_command({"ip", "-n", ns_.name(), "addr", "add", node_ip(node) + "/24", "dev",
-                       "eth0"}),
-          "addr");
+    check(
+        run_command({"ip", "-n", ns_.name(), "addr", "add", node_ip(node) + "/24", "dev", "eth0"}),
+        "addr");
     check(run_command({"ip", "-n", ns_.name(), "link", "set", "eth0", "up"}), "up");
   }
   ~NodeNetwork() { run_command({"ip", "link", "del", host_side_}); }
@@ -273,9 +273,9 @@ class Cluster : public ::testing::Test {
   CommandResult plugin(std::vector<std::string> args, const std::string& kubeconfig_path = "") {
     std::vector<std::string> argv = {SOCKSNAP_PLUGIN_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, {{"KUBECONFIG", kubeconfig_path.empty() ? c().admin_kubeconfig
-                                                                     : kubeconfig_path},
-                              {"HOME", c().dir}});
+    return run_command(
+        argv, {{"KUBECONFIG", kubeconfig_path.empty() ? c().admin_kubeconfig : kubeconfig_path},
+               {"HOME", c().dir}});
   }
   json plugin_json(std::vector<std::string> args) {
     args.insert(args.begin(), {"-o", "json"});
@@ -294,8 +294,9 @@ class Cluster : public ::testing::Test {
     auto client = HttpClient::create(tls);
     if (!client) return client.error();
     ClientRequest request;
-    request.url = fmt::format("{}/api/v1/namespaces/socksnap/pods/https:socksnap-agent-{}:{}/proxy{}",
-                              c().api->url(), node, kAgentPort, path_and_query);
+    request.url =
+        fmt::format("{}/api/v1/namespaces/socksnap/pods/https:socksnap-agent-{}:{}/proxy{}",
+                    c().api->url(), node, kAgentPort, path_and_query);
     if (!token.empty()) request.headers.emplace_back("x-socksnap-token", token);
     return (*client)->send(request);
   }
@@ -336,10 +337,10 @@ Cluster::ClusterState::ClusterState() {
   api->allow({"viewer", "list", "pods", "", ""});
   api->allow({"viewer", "get", "pods/proxy", kAgentNamespace, ""});
   agent_token = api->service_account_token(kAgentNamespace, "socksnap-agent");
-  admin_kubeconfig = write_temp(
-      dir, "admin.kubeconfig",
-      kubeconfig(api->url(), api->ca_pem(),
-                 cert_user(api->client_certificate("admin", {"system:masters"}))));
+  admin_kubeconfig =
+      write_temp(dir, "admin.kubeconfig",
+                 kubeconfig(api->url(), api->ca_pem(),
+                            cert_user(api->client_certificate("admin", {"system:masters"}))));
 
   // node-1: real pods.
   node = nodesim::NodeSim::up(dir + "/node1");
@@ -358,16 +359,15 @@ Cluster::ClusterState::ClusterState() {
                                           .args = {"netprobe", "tcp-connect", web.ip, "8080"},
                                           .wait_for = {"tcp-established:8080"}}}});
   uint16_t hostnet_port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
-  hostnet = node->run_pod({.name = "exporter",
-                           .pod_namespace = "monitoring",
-                           .labels = {{"app", "exporter"}},
-                           .host_network = true,
-                           .containers = {{.name = "exporter",
-                                           .image = nodesim::kBusyboxImage,
-                                           .args = {"netprobe", "tcp-listen",
-                                                    std::to_string(hostnet_port)},
-                                           .wait_for = {"tcp-listen:" +
-                                                        std::to_string(hostnet_port)}}}});
+  hostnet = node->run_pod(
+      {.name = "exporter",
+       .pod_namespace = "monitoring",
+       .labels = {{"app", "exporter"}},
+       .host_network = true,
+       .containers = {{.name = "exporter",
+                       .image = nodesim::kBusyboxImage,
+                       .args = {"netprobe", "tcp-listen", std::to_string(hostnet_port)},
+                       .wait_for = {"tcp-listen:" + std::to_string(hostnet_port)}}}});
 
   // node-2: a service address on lo, a server on it and a client of it.
   const TestNetns& n2 = networks[1]->ns();
@@ -395,8 +395,7 @@ Cluster::ClusterState::ClusterState() {
   // node-3: a listener on the node's address (a host-network pod claims it: not named), and a
   // UDP socket on the IPv6 address of a dual-stack pod.
   const TestNetns& n3 = networks[2]->ns();
-  check(run_command({"ip", "-n", n3.name(), "addr", "add", "fd00:77::5/128", "dev", "lo",
-                     "nodad"}),
+  check(run_command({"ip", "-n", n3.name(), "addr", "add", "fd00:77::5/128", "dev", "lo", "nodad"}),
         "v6");
   n3.run_inside([&] {
     node3_listener = tcp_listen(node_ip(3), 7003);
@@ -418,13 +417,33 @@ Cluster::ClusterState::ClusterState() {
                   {{"https", kAgentPort}}});
   }
   api->put_pod(web_pod());
-  api->put_pod({"shop", "client", "node-1", "Running", false, {client.ip}, {{"app", "client"}}, {},
+  api->put_pod({"shop",
+                "client",
+                "node-1",
+                "Running",
+                false,
+                {client.ip},
+                {{"app", "client"}},
+                {},
                 client.uid});
-  api->put_pod({"monitoring", "exporter", "node-1", "Running", true, {node_ip(1)},
-                {{"app", "exporter"}}, {}, hostnet.uid});
+  api->put_pod({"monitoring",
+                "exporter",
+                "node-1",
+                "Running",
+                true,
+                {node_ip(1)},
+                {{"app", "exporter"}},
+                {},
+                hostnet.uid});
   api->put_pod({"monitoring", "node3-exporter", "node-3", "Running", true, {node_ip(3)}, {}, {}});
-  api->put_pod({"default", "dual", "node-3", "Running", false, {"10.77.0.5", "fd00:77::5"},
-                {{"app", "dual"}}, {}});
+  api->put_pod({"default",
+                "dual",
+                "node-3",
+                "Running",
+                false,
+                {"10.77.0.5", "fd00:77::5"},
+                {{"app", "dual"}},
+                {}});
   api->put_service({"shop", "web-svc", {"10.96.77.10"}});
 }
 
@@ -447,27 +466,25 @@ Cluster::ClusterState::~ClusterState() {
 void Cluster::start_agent(int node) {
   ClusterState& s = c();
   while (s.agents.size() < static_cast<size_t>(node)) s.agents.push_back(nullptr);
-  std::string config = write_temp(
-      s.dir, fmt::format("agent{}.kubeconfig", node),
-      kubeconfig(s.api->url(host_ip(node)), s.api->ca_pem(),
-                 fmt::format("    token: {}\n", s.agent_token)));
-  std::vector<std::string> args = {"--node-name",      fmt::format("node-{}", node),
-                                   "--kubeconfig",     config,
-                                   "--listen",         fmt::format(":{}", kAgentPort),
-                                   "--pod-labels-ttl", "0"};
+  std::string config = write_temp(s.dir, fmt::format("agent{}.kubeconfig", node),
+                                  kubeconfig(s.api->url(host_ip(node)), s.api->ca_pem(),
+                                             fmt::format("    token: {}\n", s.agent_token)));
+  std::vector<std::string> args = {
+      "--node-name", fmt::format("node-{}", node),   "--kubeconfig",     config,
+      "--listen",    fmt::format(":{}", kAgentPort), "--pod-labels-ttl", "0"};
   if (node == 1) {
     const nodesim::NodePaths& p = s.node->paths();
     for (const std::string& netns :
          {fmt::format("/proc/{}/ns/net", ::getpid()), s.web.netns_path, s.client.netns_path}) {
       args.insert(args.end(), {"--netns", netns});
     }
-    args.insert(args.end(), {"--containerd-state", p.containerd_state, "--runc-root",
-                             p.runc_root, "--cri-socket", p.socket});
+    args.insert(args.end(), {"--containerd-state", p.containerd_state, "--runc-root", p.runc_root,
+                             "--cri-socket", p.socket});
   } else {
     args.insert(args.end(), {"--netns", s.networks[node - 1]->ns().path()});
   }
-  s.agents[node - 1] = std::make_unique<AgentProcess>(
-      s.networks[node - 1]->ns().path(), args, fmt::format("{}/agent{}.log", s.dir, node));
+  s.agents[node - 1] = std::make_unique<AgentProcess>(s.networks[node - 1]->ns().path(), args,
+                                                      fmt::format("{}/agent{}.log", s.dir, node));
   ASSERT_TRUE(wait_healthy(node_ip(node), 20s)) << s.agents[node - 1]->log();
 }
 
@@ -487,9 +504,8 @@ TEST_F(ClusterTest, MergedRowsFromEveryNodeWithPodAndServiceNames) {
   json rows = plugin_json({});
   ClusterState& s = c();
   // node-1: the pods' sockets, each in its pod, named both ends.
-  auto shop = rows_matching(rows, [](const json& r) {
-    return r["k8s"].value("namespace", "") == "shop";
-  });
+  auto shop =
+      rows_matching(rows, [](const json& r) { return r["k8s"].value("namespace", "") == "shop"; });
   std::multiset<std::string> expected_shop = {
       "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN",
   };
@@ -501,28 +517,32 @@ TEST_F(ClusterTest, MergedRowsFromEveryNodeWithPodAndServiceNames) {
     }
   }
   ASSERT_NE(client_port, 0) << rows.dump(1);
-  expected_shop.insert(fmt::format("node-1 shop/client TCP p/shop/client:{} p/shop/web:8080 "
-                                   "ESTABLISHED",
-                                   client_port));
-  expected_shop.insert(fmt::format("node-1 shop/web TCP p/shop/web:8080 p/shop/client:{} "
-                                   "ESTABLISHED",
-                                   client_port));
+  expected_shop.insert(
+      fmt::format("node-1 shop/client TCP p/shop/client:{} p/shop/web:8080 "
+                  "ESTABLISHED",
+                  client_port));
+  expected_shop.insert(
+      fmt::format("node-1 shop/web TCP p/shop/web:8080 p/shop/client:{} "
+                  "ESTABLISHED",
+                  client_port));
   EXPECT_EQ(shop, expected_shop);
 
   // The host-network pod's listener belongs to it (through its process) and stays raw.
-  auto exporter = rows_matching(rows, [](const json& r) {
-    return r["k8s"].value("podName", "") == "exporter";
-  });
+  auto exporter = rows_matching(
+      rows, [](const json& r) { return r["k8s"].value("podName", "") == "exporter"; });
   ASSERT_EQ(exporter.size(), 1U) << rows.dump(1);
   EXPECT_EQ(exporter.begin()->substr(0, 40), "node-1 monitoring/exporter TCP r/0.0.0.0");
 
   // node-2: exactly its own sockets, the service named.
-  auto node2 = rows_matching(rows, [](const json& r) { return r["k8s"].value("node", "") == "node-2"; });
+  auto node2 =
+      rows_matching(rows, [](const json& r) { return r["k8s"].value("node", "") == "node-2"; });
   std::multiset<std::string> expected2 = {
       "node-2 - TCP r/[::]:9443 r/[::]:0 LISTEN",
       "node-2 - TCP s/shop/web-svc:80 r/0.0.0.0:0 LISTEN",
-      fmt::format("node-2 - TCP r/127.0.0.1:{} s/shop/web-svc:80 ESTABLISHED", s.service_client_port),
-      fmt::format("node-2 - TCP s/shop/web-svc:80 r/127.0.0.1:{} ESTABLISHED", s.service_client_port),
+      fmt::format("node-2 - TCP r/127.0.0.1:{} s/shop/web-svc:80 ESTABLISHED",
+                  s.service_client_port),
+      fmt::format("node-2 - TCP s/shop/web-svc:80 r/127.0.0.1:{} ESTABLISHED",
+                  s.service_client_port),
   };
   // The agent's own connections with the API server may be there too: its TokenReviews, and
   // the proxy's to it (both kept alive, or in TIME_WAIT).
@@ -553,9 +573,10 @@ TEST_F(ClusterTest, MergedRowsFromEveryNodeWithPodAndServiceNames) {
 TEST_F(ClusterTest, DefaultTableHasTheGadgetsColumns) {
   CommandResult r = plugin({"-n", "shop", "-F", "status:LISTEN"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out,
-            "K8S.NODE  K8S.NAMESPACE  K8S.PODNAME  PROTOCOL  SRC             DST          STATUS\n"
-            "node-1    shop           web          TCP       r/0.0.0.0:8080  r/0.0.0.0:0  LISTEN\n");
+  EXPECT_EQ(
+      r.out,
+      "K8S.NODE  K8S.NAMESPACE  K8S.PODNAME  PROTOCOL  SRC             DST          STATUS\n"
+      "node-1    shop           web          TCP       r/0.0.0.0:8080  r/0.0.0.0:0  LISTEN\n");
 }
 
 TEST_F(ClusterTest, NodeFlagAsksOnlyThoseNodes) {
@@ -685,17 +706,18 @@ TEST_F(ClusterTest, TheAgentServesNothingWithoutAValidTokenForItsAudience) {
   ASSERT_TRUE(bad_query);
   EXPECT_EQ(bad_query->status, 400);
   EXPECT_EQ(bad_query->body,
-            json({{"error", "filter 'nosuchcolumn:1': unknown column 'nosuchcolumn' (socksnap "
-                            "--help lists them)"}})
+            json({{"error",
+                   "filter 'nosuchcolumn:1': unknown column 'nosuchcolumn' (socksnap "
+                   "--help lists them)"}})
                     .dump() +
                 "\n");
 }
 
 TEST_F(ClusterTest, AUserWhoMayNotGetTheAgentsTokenIsToldSo) {
-  std::string path = write_temp(
-      c().dir, "viewer.kubeconfig",
-      kubeconfig(c().api->url(), c().api->ca_pem(),
-                 cert_user(c().api->client_certificate("viewer", {"viewers"}))));
+  std::string path =
+      write_temp(c().dir, "viewer.kubeconfig",
+                 kubeconfig(c().api->url(), c().api->ca_pem(),
+                            cert_user(c().api->client_certificate("viewer", {"viewers"}))));
   CommandResult r = plugin({}, path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
@@ -711,10 +733,10 @@ TEST_F(ClusterTest, AWrongCertificateAuthorityIsATlsFailure) {
   other_ca.is_ca = true;
   auto ca = issue_certificate(other_ca);
   ASSERT_TRUE(ca);
-  std::string path = write_temp(
-      c().dir, "wrong-ca.kubeconfig",
-      kubeconfig(c().api->url(), ca->cert_pem,
-                 cert_user(c().api->client_certificate("admin", {"system:masters"}))));
+  std::string path =
+      write_temp(c().dir, "wrong-ca.kubeconfig",
+                 kubeconfig(c().api->url(), ca->cert_pem,
+                            cert_user(c().api->client_certificate("admin", {"system:masters"}))));
   CommandResult r = plugin({}, path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");

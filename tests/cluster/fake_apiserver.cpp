@@ -105,7 +105,8 @@ json pod_json(const FakePod& pod) {
     if (!name.empty()) p["name"] = name;
     ports.push_back(p);
   }
-  json container = {{"name", "main"}, {"image", "socksnap.test/busybox:1"}, {"resources", json::object()}};
+  json container = {
+      {"name", "main"}, {"image", "socksnap.test/busybox:1"}, {"resources", json::object()}};
   if (!ports.empty()) container["ports"] = ports;
   containers.push_back(container);
   json metadata = {{"name", pod.name},
@@ -140,7 +141,7 @@ json service_json(const FakeService& service) {
 // limit and continue, as the API pages a list: the continue token is opaque to clients.
 template <typename Item>
 std::pair<std::vector<Item>, std::string> page_of(const std::vector<Item>& items,
-                                                   const HttpRequest& request, bool& bad) {
+                                                  const HttpRequest& request, bool& bad) {
   size_t offset = 0;
   size_t limit = items.size();
   if (const std::string* c = request.query_value("continue"); c != nullptr && !c->empty()) {
@@ -223,8 +224,7 @@ void FakeApiServer::add_static_token(const std::string& token, const std::string
   static_tokens_[token] = Identity{user, groups, true};
 }
 
-void FakeApiServer::add_service_account(const std::string& sa_namespace,
-                                        const std::string& name) {
+void FakeApiServer::add_service_account(const std::string& sa_namespace, const std::string& name) {
   std::lock_guard lock(mutex_);
   service_accounts_.emplace_back(sa_namespace, name);
 }
@@ -236,8 +236,7 @@ std::string FakeApiServer::service_account_token(const std::string& sa_namespace
   std::string token = fmt::format("fake-sa-{}-{}", next_token_++, random_hex(16));
   issued_[token] = IssuedToken{
       fmt::format("system:serviceaccount:{}:{}", sa_namespace, name),
-      {"system:serviceaccounts", "system:serviceaccounts:" + sa_namespace,
-       "system:authenticated"},
+      {"system:serviceaccounts", "system:serviceaccounts:" + sa_namespace, "system:authenticated"},
       {kApiAudience},
       now() + lifetime};
   return token;
@@ -262,9 +261,8 @@ void FakeApiServer::put_pod(const FakePod& pod) {
 
 void FakeApiServer::remove_pod(const std::string& pod_namespace, const std::string& name) {
   std::lock_guard lock(mutex_);
-  std::erase_if(pods_, [&](const FakePod& p) {
-    return p.pod_namespace == pod_namespace && p.name == name;
-  });
+  std::erase_if(
+      pods_, [&](const FakePod& p) { return p.pod_namespace == pod_namespace && p.name == name; });
 }
 
 void FakeApiServer::put_service(const FakeService& service) {
@@ -293,8 +291,7 @@ size_t FakeApiServer::requests(const std::string& method_and_path) const {
   return it == requests_.end() ? 0 : it->second;
 }
 
-bool FakeApiServer::authenticate(const HttpRequest& request, Identity& who,
-                                 std::string& failure) {
+bool FakeApiServer::authenticate(const HttpRequest& request, Identity& who, std::string& failure) {
   if (!request.client_common_name.empty()) {
     who = {request.client_common_name, request.client_organizations, true};
     who.groups.emplace_back("system:authenticated");
@@ -334,9 +331,8 @@ bool FakeApiServer::allowed(const Identity& who, const std::string& verb,
                             const std::string& name) const {
   std::lock_guard lock(mutex_);
   for (const auto& rule : rules_) {
-    bool subject = rule.subject == who.user ||
-                   std::find(who.groups.begin(), who.groups.end(), rule.subject) !=
-                       who.groups.end();
+    bool subject = rule.subject == who.user || std::find(who.groups.begin(), who.groups.end(),
+                                                         rule.subject) != who.groups.end();
     if (subject && (rule.verb == "*" || rule.verb == verb) &&
         (rule.resource == "*" || rule.resource == resource) &&
         (rule.rule_namespace.empty() || rule.rule_namespace == ns) &&
@@ -424,9 +420,8 @@ HttpResponse FakeApiServer::list_pods(const HttpRequest& request, const std::str
     for (const auto& part : split_on(*f, ',')) {
       auto eq = part.find('=');
       std::string field = part.substr(0, eq);
-      if (eq == std::string::npos ||
-          (field != "spec.nodeName" && field != "metadata.name" &&
-           field != "metadata.namespace" && field != "status.phase")) {
+      if (eq == std::string::npos || (field != "spec.nodeName" && field != "metadata.name" &&
+                                      field != "metadata.namespace" && field != "status.phase")) {
         return status_response(400, "BadRequest",
                                fmt::format("field label not supported: {}", field));
       }
@@ -440,7 +435,7 @@ HttpResponse FakeApiServer::list_pods(const HttpRequest& request, const std::str
       if (!ns.empty() && pod.pod_namespace != ns) continue;
       if (!labels_match(pod.labels, terms)) continue;
       bool ok = std::all_of(fields.begin(), fields.end(), [&](const auto& f) {
-        const std::string& value = f.first == "spec.nodeName"       ? pod.node
+        const std::string& value = f.first == "spec.nodeName"        ? pod.node
                                    : f.first == "metadata.name"      ? pod.name
                                    : f.first == "metadata.namespace" ? pod.pod_namespace
                                                                      : pod.phase;
@@ -457,10 +452,8 @@ HttpResponse FakeApiServer::list_pods(const HttpRequest& request, const std::str
   for (const auto& pod : page) items.push_back(pod_json(pod));
   json metadata = {{"resourceVersion", "1000"}};
   if (!next.empty()) metadata["continue"] = next;
-  return object_response(200, {{"kind", "PodList"},
-                               {"apiVersion", "v1"},
-                               {"metadata", metadata},
-                               {"items", items}});
+  return object_response(
+      200, {{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
 }
 
 HttpResponse FakeApiServer::list_services(const HttpRequest& request, const std::string& ns,
@@ -482,10 +475,9 @@ HttpResponse FakeApiServer::list_services(const HttpRequest& request, const std:
   for (const auto& service : page) items.push_back(service_json(service));
   json metadata = {{"resourceVersion", "1000"}};
   if (!next.empty()) metadata["continue"] = next;
-  return object_response(200, {{"kind", "ServiceList"},
-                               {"apiVersion", "v1"},
-                               {"metadata", metadata},
-                               {"items", items}});
+  return object_response(
+      200,
+      {{"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
 }
 
 HttpResponse FakeApiServer::create_token(const HttpRequest& request, const std::string& ns,
@@ -638,8 +630,8 @@ HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string&
   forward.body = request.body;
   forward.timeout = std::chrono::seconds(15);
   for (const auto& [key, value] : request.headers) {
-    if (key == "authorization" || key == "host" || key == "connection" ||
-        key == "content-length" || key == "keep-alive" || key == "te" || key == "upgrade") {
+    if (key == "authorization" || key == "host" || key == "connection" || key == "content-length" ||
+        key == "keep-alive" || key == "te" || key == "upgrade") {
       continue;
     }
     forward.headers.emplace_back(key, value);

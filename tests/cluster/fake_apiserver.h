@@ -43,7 +43,7 @@ struct FakePod {
   std::vector<std::string> ips;  // status.podIPs; proxied requests go to the first
   std::map<std::string, std::string> labels;
   std::vector<std::pair<std::string, uint16_t>> ports;  // (name, containerPort)
-  std::string uid;  // "uid-NAMESPACE-NAME" when empty
+  std::string uid;                                      // "uid-NAMESPACE-NAME" when empty
 };
 
 struct FakeService {
@@ -53,11 +53,11 @@ struct FakeService {
 };
 
 struct AccessRule {
-  std::string subject;    // a user name or a group name
-  std::string verb;       // get, list, create, "*"
-  std::string resource;   // pods, pods/proxy, services, serviceaccounts/token, tokenreviews, "*"
+  std::string subject;   // a user name or a group name
+  std::string verb;      // get, list, create, "*"
+  std::string resource;  // pods, pods/proxy, services, serviceaccounts/token, tokenreviews, "*"
   std::string rule_namespace;  // "" for every namespace (a ClusterRole binding)
-  std::string name;       // "" for every object
+  std::string name;            // "" for every object
 };
 
 class FakeApiServer {
@@ -126,9 +126,9 @@ class FakeApiServer {
   bool authenticate(const HttpRequest& request, Identity& who, std::string& failure);
   bool allowed(const Identity& who, const std::string& verb, const std::string& resource,
                const std::string& ns, const std::string& name) const;
-  HttpResponse forbidden(const Identity& who, const std::string& verb,
-                         const std::string& resource, const std::string& ns,
-                         const std::string& name, const std::string& group = "") const;
+  HttpResponse forbidden(const Identity& who, const std::string& verb, const std::string& resource,
+                         const std::string& ns, const std::string& name,
+                         const std::string& group = "") const;
   std::chrono::system_clock::time_point now() const;
 
   CertificateAndKey ca_;

@@ -1,0 +1,78 @@
+// What the plugin and the agent read from the network on arbitrary bytes: an agent's reply
+// (cluster/wire.h) and the API server's PodList, ServiceList, TokenRequest, TokenReview and
+// Status. A reply that reads must be whole (every index in range) and must read back the same
+// after being written again.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "cluster/kube_objects.h"
+#include "cluster/wire.h"
+#include "render/renderer.h"
+
+namespace {
+
+using socksnap::kNone;
+
+void check_whole(const socksnap::Snapshot& s) {
+  if (s.owners.size() != s.sockets.size()) std::abort();
+  if (!s.tcp_info.empty() && s.tcp_info.size() != s.sockets.size()) std::abort();
+  for (const auto& o : s.owners) {
+    if (o.first_holder + o.holder_count > s.holders.size()) std::abort();
+    if (o.container != kNone && static_cast<size_t>(o.container) >= s.containers.size()) {
+      std::abort();
+    }
+    if (o.pod != kNone && static_cast<size_t>(o.pod) >= s.pods.size()) std::abort();
+  }
+  for (const auto& h : s.holders) {
+    if (h.process >= s.processes.size()) std::abort();
+  }
+  for (const auto& c : s.containers) {
+    if (c.pod != kNone && static_cast<size_t>(c.pod) >= s.pods.size()) std::abort();
+  }
+}
+
+std::string json_of(const socksnap::Snapshot& s) {
+  std::vector<uint32_t> rows(s.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_agent_reply(s, rows, {}, sink);
+  if (!sink.finish()) std::abort();
+  return text;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto reply = socksnap::parse_agent_reply(text)) {
+    check_whole(reply->snapshot);
+    std::string once = json_of(reply->snapshot);
+    auto again = socksnap::parse_agent_reply(once);
+    if (!again) std::abort();
+    check_whole(again->snapshot);
+    if (json_of(again->snapshot) != once) std::abort();
+  }
+  if (auto pods = socksnap::parse_pod_list(text)) {
+    for (const auto& pod : pods->items) {
+      for (size_t i = 1; i < pod.labels.size(); ++i) {
+        if (pod.labels[i].first < pod.labels[i - 1].first) std::abort();
+      }
+    }
+  }
+  if (auto services = socksnap::parse_service_list(text)) {
+    for (const auto& service : services->items) {
+      for (const auto& ip : service.cluster_ips) {
+        if (ip.empty() || ip == "None") std::abort();
+      }
+    }
+  }
+  if (auto token = socksnap::parse_token_request(text); token && token->token.empty()) {
+    std::abort();
+  }
+  (void)socksnap::parse_token_review(text);
+  (void)socksnap::parse_status(text);
+  return 0;
+}

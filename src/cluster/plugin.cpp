@@ -192,12 +192,15 @@ int run(const Options& options, const PluginArgs& args) {
                    (pod_list ? service_list.error() : pod_list.error()).message());
     }
   }
+  auto named = std::chrono::steady_clock::now();
   unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   std::vector<uint32_t> rows = select_rows(snap, plan.selection, threads);
+  auto selected = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
   plan.render.threads = threads;
   render(snap, rows, plan.render, out);
   auto written = out.finish();
+  auto printed = std::chrono::steady_clock::now();
 
   if (!options.quiet) {
     for (const auto& [node, warning] : result.warnings) {
@@ -215,10 +218,13 @@ int run(const Options& options, const PluginArgs& args) {
                  failure.message.c_str());
   }
   if (options.verbose) {
-    std::fprintf(stderr, "%s: %zu of %zu nodes answered in %.1f ms; %zu sockets, %zu shown\n",
-                 kProgram, result.answered, targets.size() + missing.size(),
-                 std::chrono::duration<double, std::milli>(asked - started).count(),
-                 snap.sockets.size(), rows.size());
+    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::fprintf(stderr,
+                 "%s: %zu of %zu nodes answered in %.1f ms; %zu sockets, %zu shown; names in "
+                 "%.1f ms, filtered and sorted in %.1f ms, printed in %.1f ms\n",
+                 kProgram, result.answered, targets.size() + missing.size(), ms(asked - started),
+                 snap.sockets.size(), rows.size(), ms(named - asked), ms(selected - named),
+                 ms(printed - selected));
   }
   if (!written) throw Fail{kExitFailure, written.error().message()};
   return result.failures.empty() ? 0 : kExitFailure;

@@ -1,0 +1,266 @@
+// Fan-out benchmark for `kubectl socksnap`: N simulated agents behind the stand-in API server
+// (tests/cluster/fake_apiserver.h), each answering GET /v1/snapshot after its own delay with a
+// reply of S sockets (pods, containers, processes, as a busy node's agent sends). Runs the real
+// kubectl-socksnap R times (-o json, stdout counted, not kept) and reports, as medians:
+//   wall time, against the slowest agent's delay (target: <= slowest + 250 ms);
+//   peak RSS of the plugin process, against the size of the merged JSON it printed
+//   (target: <= 2 x).
+// The simulated agents do not check tokens: what is timed is the plugin's side.
+//
+//   fanout_bench --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000]
+//                [--min-delay-ms 50] [--max-delay-ms 500] [-r 7]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cluster/wire.h"
+#include "fake_apiserver.h"
+#include "model/states.h"
+#include "net/https_server.h"
+
+namespace {
+
+using socksnap::test::FakeApiServer;
+using socksnap::test::FakePod;
+
+struct Args {
+  std::string plugin;
+  int agents = 50;
+  int sockets = 2000;
+  int min_delay_ms = 50;
+  int max_delay_ms = 500;
+  int reps = 7;
+  bool verbose = false;  // the plugin's -v on stderr
+};
+
+// One node's reply: `sockets` sockets spread over 20 pods of 2 containers each, every socket
+// held by a process, addresses in the node's pod range.
+std::string node_reply(int node, int sockets) {
+  socksnap::Snapshot snap;
+  snap.node = fmt::format("node-{:03}", node);
+  snap.namespaces.push_back({4026531840ULL, "pid 1", {}, 0});
+  constexpr int kPods = 20;
+  for (int p = 0; p < kPods; ++p) {
+    snap.pods.push_back({fmt::format("app-{}-{:03}", p, node), "shop", fmt::format("uid-{}-{}", node, p),
+                         {{"app", fmt::format("app-{}", p)}, {"tier", "back"}}, false, 0});
+    for (int c = 0; c < 2; ++c) {
+      snap.containers.push_back({"containerd", fmt::format("{:064x}", node * 1000 + p * 2 + c),
+                                 c == 0 ? "server" : "sidecar", "registry.example/app:1.2.3",
+                                 1000 + p * 2 + c, p});
+      snap.processes.push_back(
+          {1000 + p * 2 + c, c == 0 ? "server" : "envoy", 0, p * 2 + c});
+    }
+  }
+  for (int i = 0; i < sockets; ++i) {
+    socksnap::SocketRecord s;
+    s.netns = 4026532000ULL + static_cast<uint64_t>(i % kPods);
+    s.inode = 100000 + static_cast<uint64_t>(i);
+    s.cookie = 5000 + static_cast<uint64_t>(i);
+    s.protocol = socksnap::Protocol::kTcp;
+    s.state = i % kPods == 0 ? socksnap::kTcpListen : socksnap::kTcpEstablished;
+    s.src_addr = {10, static_cast<uint8_t>(node / 250), static_cast<uint8_t>(node % 250),
+                  static_cast<uint8_t>(i % kPods + 2)};
+    s.dst_addr = {10, 96, static_cast<uint8_t>(i % 200), static_cast<uint8_t>(i % 7)};
+    s.src_port = static_cast<uint16_t>(30000 + i % 30000);
+    s.dst_port = 8080;
+    snap.sockets.push_back(s);
+    int container = (i % kPods) * 2 + (i % 2);
+    snap.holders.push_back({static_cast<uint32_t>(container), 3 + i % 1000});
+    snap.owners.push_back({static_cast<uint32_t>(i), 1, container, i % kPods});
+  }
+  std::vector<uint32_t> rows(snap.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_agent_reply(snap, rows, {}, sink);
+  (void)sink.finish();
+  return text;
+}
+
+struct Run {
+  double wall_ms = 0;
+  double rss_mb = 0;
+  size_t output_bytes = 0;
+  int status = 0;
+};
+
+Run run_plugin(const Args& args, const std::string& kubeconfig) {
+  int out[2];
+  if (::pipe(out) != 0) std::exit(1);
+  auto started = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
+    ::execl(args.plugin.c_str(), args.plugin.c_str(), "-o", "json", "--timeout", "30s",
+            args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  Run run;
+  char buffer[1 << 16];
+  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) {
+    run.output_bytes += static_cast<size_t>(n);
+  }
+  ::close(out[0]);
+  int status = 0;
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  run.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  run.rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string base64(const std::string& text) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (unsigned char c : text) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      out += kAlphabet[(bits >> (count - 6)) & 63];
+      count -= 6;
+    }
+  }
+  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 63];
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "fanout_bench: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--plugin") {
+      args.plugin = value();
+    } else if (a == "--agents") {
+      args.agents = std::stoi(value());
+    } else if (a == "--sockets") {
+      args.sockets = std::stoi(value());
+    } else if (a == "--min-delay-ms") {
+      args.min_delay_ms = std::stoi(value());
+    } else if (a == "--max-delay-ms") {
+      args.max_delay_ms = std::stoi(value());
+    } else if (a == "-v") {
+      args.verbose = true;
+    } else if (a == "-r") {
+      args.reps = std::stoi(value());
+    } else {
+      std::fprintf(stderr, "fanout_bench: unknown argument %s (see the comment at the top)\n",
+                   a.c_str());
+      return 2;
+    }
+  }
+  if (args.plugin.empty() || args.agents < 1 || args.reps < 1) {
+    std::fprintf(stderr, "fanout_bench: --plugin PATH is needed\n");
+    return 2;
+  }
+
+  auto api = FakeApiServer::start();
+  api->add_service_account("socksnap", "socksnap-client");
+  std::vector<std::unique_ptr<socksnap::HttpsServer>> agents;
+  socksnap::CertificateRequest cert_request;
+  cert_request.common_name = "agent";
+  cert_request.ip_addresses = {"127.0.0.1"};
+  auto cert = socksnap::issue_certificate(cert_request);
+  if (!cert) return 1;
+  size_t reply_bytes = 0;
+  for (int n = 0; n < args.agents; ++n) {
+    // Delays spread evenly from min to max; the last agent is the slowest.
+    int delay = args.agents == 1 ? args.max_delay_ms
+                                 : args.min_delay_ms + (args.max_delay_ms - args.min_delay_ms) *
+                                                           n / (args.agents - 1);
+    auto reply = std::make_shared<std::string>(node_reply(n, args.sockets));
+    reply_bytes += reply->size();
+    socksnap::ServerLimits limits;
+    limits.workers = 2;
+    auto server = socksnap::HttpsServer::start(
+        "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, ""}, limits,
+        [reply, delay](const socksnap::HttpRequest&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+          return socksnap::HttpResponse{200, "application/json", {}, *reply};
+        });
+    if (!server) {
+      std::fprintf(stderr, "fanout_bench: %s\n", server.error().message().c_str());
+      return 1;
+    }
+    api->put_pod({"socksnap", fmt::format("socksnap-agent-{:03}", n), fmt::format("node-{:03}", n),
+                  "Running", false, {"127.0.0.1"},
+                  {{"app.kubernetes.io/name", "socksnap-agent"}},
+                  {{"https", (*server)->port()}},
+                  ""});
+    agents.push_back(std::move(server.value()));
+  }
+  auto admin = api->client_certificate("admin", {"system:masters"});
+  std::string kubeconfig = fmt::format("/tmp/fanout-bench-{}.kubeconfig", ::getpid());
+  std::ofstream(kubeconfig) << fmt::format(
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: {}\n"
+      "    certificate-authority-data: {}\nusers:\n- name: a\n  user:\n"
+      "    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: b\n"
+      "  context:\n    cluster: b\n    user: a\ncurrent-context: b\n",
+      api->url(), base64(api->ca_pem()), base64(admin.cert_pem), base64(admin.key_pem));
+
+  std::printf("fan-out: %d simulated agents, %d sockets each (%.1f MB of replies), delays %d..%d "
+              "ms; %d runs after 1 warm-up; medians\n",
+              args.agents, args.sockets, static_cast<double>(reply_bytes) / 1e6, args.min_delay_ms,
+              args.max_delay_ms, args.reps);
+  Run warm = run_plugin(args, kubeconfig);
+  if (warm.status != 0) {
+    std::fprintf(stderr, "fanout_bench: the plugin exited with %d\n", warm.status);
+    std::remove(kubeconfig.c_str());
+    return 1;
+  }
+  std::vector<double> walls;
+  std::vector<double> rss;
+  size_t output = 0;
+  for (int r = 0; r < args.reps; ++r) {
+    Run run = run_plugin(args, kubeconfig);
+    walls.push_back(run.wall_ms);
+    rss.push_back(run.rss_mb);
+    output = run.output_bytes;
+  }
+  std::remove(kubeconfig.c_str());
+  double wall = median(walls);
+  double peak = median(rss);
+  double json_mb = static_cast<double>(output) / (1024.0 * 1024.0);
+  std::printf("  wall time        %8.1f ms   (min %.1f)   slowest agent %d ms   over it: %.1f ms  "
+              "target <= 250 ms %s\n",
+              wall, *std::min_element(walls.begin(), walls.end()), args.max_delay_ms,
+              wall - args.max_delay_ms, wall - args.max_delay_ms <= 250 ? "PASS" : "MISS");
+  std::printf("  plugin peak RSS  %8.1f MB   merged JSON %.1f MB   ratio %.2f  target <= 2 %s\n",
+              peak, json_mb, peak / json_mb, peak / json_mb <= 2 ? "PASS" : "MISS");
+  return 0;
+}

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -84,8 +85,9 @@ std::string one_line(std::string_view text) {
 }
 
 // Reads standard output and standard error together, so a plugin that fills one pipe while we
-// wait on the other cannot deadlock.
-Result<void> drain(UniqueFd out_fd, UniqueFd err_fd, std::string& out, std::string& err) {
+// wait on the other cannot deadlock. False when the plugin printed more than it may: the
+// caller stops it rather than reading forever.
+Result<bool> drain(UniqueFd out_fd, UniqueFd err_fd, std::string& out, std::string& err) {
   std::array<pollfd, 2> fds{pollfd{out_fd.get(), POLLIN, 0}, pollfd{err_fd.get(), POLLIN, 0}};
   std::array<std::string*, 2> sinks{&out, &err};
   std::array<char, 8192> buf{};
@@ -104,10 +106,11 @@ Result<void> drain(UniqueFd out_fd, UniqueFd err_fd, std::string& out, std::stri
         --open;
         continue;
       }
-      if (sinks[k]->size() < kOutputLimit) sinks[k]->append(buf.data(), static_cast<size_t>(n));
+      sinks[k]->append(buf.data(), static_cast<size_t>(n));
+      if (sinks[k]->size() > kOutputLimit) return false;
     }
   }
-  return {};
+  return true;
 }
 
 int wait_for(pid_t pid) {
@@ -123,9 +126,7 @@ std::string field_text(const YamlNode& parent, std::string_view key) {
   return node != nullptr && node->kind == YamlNode::Kind::kScalar ? node->scalar : std::string();
 }
 
-}  // namespace
-
-static Result<std::string> run_plugin(const ExecRequest& request) {
+Result<std::string> run_plugin(const ExecRequest& request) {
   std::vector<std::string> env = plugin_environment(request);
   std::vector<char*> envp;
   envp.reserve(env.size() + 1);
@@ -172,8 +173,13 @@ static Result<std::string> run_plugin(const ExecRequest& request) {
   std::string out;
   std::string err;
   auto drained = drain(std::move(out_read), std::move(err_read), out, err);
+  if (!drained.ok() || !*drained) ::kill(pid, SIGKILL);
   int status = wait_for(pid);
   if (!drained.ok()) return drained.error();
+  if (!*drained) {
+    return plain_error(
+        fmt::format("exec: executable {} printed more than {} MiB", command, kOutputLimit >> 20));
+  }
   std::string stderr_line = one_line(err);
   std::string detail = stderr_line.empty() ? "" : ": " + stderr_line;
   if (status < 0) return system_error("exec: waiting for " + command);
@@ -185,17 +191,12 @@ static Result<std::string> run_plugin(const ExecRequest& request) {
     return plain_error(fmt::format("exec: executable {} failed with exit code {}{}", command,
                                    WEXITSTATUS(status), detail));
   }
-  if (out.size() >= kOutputLimit) {
-    return plain_error(
-        fmt::format("exec: executable {} printed more than {} MiB", command, kOutputLimit >> 20));
-  }
   // As kubectl does: a plugin's notes on standard error reach the user.
   if (!err.empty()) std::fwrite(err.data(), 1, err.size(), stderr);
   return out;
 }
 
-static Result<ExecCredential> read_exec_credential(std::string_view output,
-                                                   std::string_view api_version) {
+Result<ExecCredential> read_exec_credential(std::string_view output, std::string_view api_version) {
   auto doc = parse_yaml(output);
   if (!doc.ok()) return plain_error("decoding the plugin's output: " + doc.error().message());
   if (doc->kind != YamlNode::Kind::kMapping) {
@@ -235,6 +236,8 @@ static Result<ExecCredential> read_exec_credential(std::string_view output,
   }
   return cred;
 }
+
+}  // namespace
 
 // What a caller sees is one printable line, whatever the plugin printed.
 Result<ExecCredential> parse_exec_credential(std::string_view output,

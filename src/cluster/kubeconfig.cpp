@@ -102,7 +102,7 @@ class Fields {
         break;
     }
     if (node.as_bool().has_value()) return fmt::format("the boolean {}", node.scalar);
-    if (node.is_number()) return fmt::format("the number {}", node.scalar);
+    if (node.is_number()) return fmt::format("the number {}", printable(node.scalar, 60));
     return quoted(node.scalar);
   }
 
@@ -637,13 +637,11 @@ bool in_cluster_possible(const ConfigEnvironment& env) {
 }
 
 std::string env_or_empty(const char* name) {
-  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at startup
+  const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
 }
 
-}  // namespace
-
-static Result<Kubeconfig> parse_kubeconfig_text(std::string_view text, std::string_view dir) {
+Result<Kubeconfig> parse_kubeconfig_text(std::string_view text, std::string_view dir) {
   auto doc = parse_yaml(text);
   if (!doc.ok()) return doc.error();
   Kubeconfig config;
@@ -669,50 +667,7 @@ static Result<Kubeconfig> parse_kubeconfig_text(std::string_view text, std::stri
   return config;
 }
 
-Kubeconfig merge_kubeconfigs(const std::vector<Kubeconfig>& files) {
-  Kubeconfig merged;
-  for (const auto& file : files) {
-    merged.clusters.insert(file.clusters.begin(), file.clusters.end());
-    merged.users.insert(file.users.begin(), file.users.end());
-    merged.contexts.insert(file.contexts.begin(), file.contexts.end());
-    if (merged.current_context.empty()) merged.current_context = file.current_context;
-  }
-  return merged;
-}
-
-Result<std::string> read_config_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return system_error(path);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return system_error(path);
-  if (S_ISDIR(st.st_mode)) return system_error(path, EISDIR);
-  std::string out;
-  std::array<char, 16384> buf{};
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return system_error(path);
-    if (n == 0) return out;
-    if (out.size() + static_cast<size_t>(n) > kFileLimit) {
-      return plain_error(fmt::format("{}: larger than {} MiB", path, kFileLimit >> 20));
-    }
-    out.append(buf.data(), static_cast<size_t>(n));
-  }
-}
-
-ConfigEnvironment ConfigEnvironment::from_process() {
-  ConfigEnvironment env;
-  env.kubeconfig_env = env_or_empty("KUBECONFIG");
-  env.home = env_or_empty("HOME");
-  env.service_host = env_or_empty("KUBERNETES_SERVICE_HOST");
-  env.service_port = env_or_empty("KUBERNETES_SERVICE_PORT");
-  env.pod_namespace = env_or_empty("POD_NAMESPACE");
-  std::array<char, PATH_MAX> cwd{};
-  if (::getcwd(cwd.data(), cwd.size()) != nullptr) env.cwd = cwd.data();
-  return env;
-}
-
-static Result<ApiCredentials> service_account_credentials(const ConfigEnvironment& env) {
+Result<ApiCredentials> service_account_credentials(const ConfigEnvironment& env) {
   if (env.service_host.empty() || env.service_port.empty()) {
     return plain_error(
         "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined");
@@ -748,8 +703,8 @@ static Result<ApiCredentials> service_account_credentials(const ConfigEnvironmen
   return creds;
 }
 
-static Result<ApiCredentials> load_credentials(const KubeconfigOptions& options,
-                                               const ConfigEnvironment& env) {
+Result<ApiCredentials> load_credentials(const KubeconfigOptions& options,
+                                        const ConfigEnvironment& env) {
   enum class Origin : uint8_t { kFlag, kEnv, kHome };
   Origin origin = Origin::kHome;
   std::vector<std::string> paths;
@@ -799,6 +754,51 @@ static Result<ApiCredentials> load_credentials(const KubeconfigOptions& options,
     return plain_error("no kubeconfig: set --kubeconfig or $KUBECONFIG, or create ~/.kube/config");
   }
   return credentials_from(files, merged, options, env);
+}
+
+}  // namespace
+
+Kubeconfig merge_kubeconfigs(const std::vector<Kubeconfig>& files) {
+  Kubeconfig merged;
+  for (const auto& file : files) {
+    merged.clusters.insert(file.clusters.begin(), file.clusters.end());
+    merged.users.insert(file.users.begin(), file.users.end());
+    merged.contexts.insert(file.contexts.begin(), file.contexts.end());
+    if (merged.current_context.empty()) merged.current_context = file.current_context;
+  }
+  return merged;
+}
+
+Result<std::string> read_config_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return system_error(path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return system_error(path);
+  if (S_ISDIR(st.st_mode)) return system_error(path, EISDIR);
+  std::string out;
+  std::array<char, 16384> buf{};
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return system_error(path);
+    if (n == 0) return out;
+    if (out.size() + static_cast<size_t>(n) > kFileLimit) {
+      return plain_error(fmt::format("{}: larger than {} MiB", path, kFileLimit >> 20));
+    }
+    out.append(buf.data(), static_cast<size_t>(n));
+  }
+}
+
+ConfigEnvironment ConfigEnvironment::from_process() {
+  ConfigEnvironment env;
+  env.kubeconfig_env = env_or_empty("KUBECONFIG");
+  env.home = env_or_empty("HOME");
+  env.service_host = env_or_empty("KUBERNETES_SERVICE_HOST");
+  env.service_port = env_or_empty("KUBERNETES_SERVICE_PORT");
+  env.pod_namespace = env_or_empty("POD_NAMESPACE");
+  std::array<char, PATH_MAX> cwd{};
+  if (::getcwd(cwd.data(), cwd.size()) != nullptr) env.cwd = cwd.data();
+  return env;
 }
 
 // What a caller sees is one printable line, whatever a file put in it.

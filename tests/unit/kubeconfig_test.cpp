@@ -633,6 +633,12 @@ TEST(RunExecPlugin, OutputIsBounded) {
   auto output = run_exec_plugin(request);
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.error().message(), "exec: executable head printed more than 4 MiB");
+  // One that would never stop is stopped.
+  request.command = "cat";
+  request.args = {"/dev/zero"};
+  output = run_exec_plugin(request);
+  ASSERT_FALSE(output.ok());
+  EXPECT_EQ(output.error().message(), "exec: executable cat printed more than 4 MiB");
 }
 
 TEST(ExecCredential, ParsesAndChecksAsClientGo) {

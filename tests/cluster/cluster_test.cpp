@@ -336,6 +336,13 @@ Cluster::ClusterState::ClusterState() {
   // A user who may list but not get the agents' token.
   api->allow({"viewer", "list", "pods", "", ""});
   api->allow({"viewer", "get", "pods/proxy", kAgentNamespace, ""});
+  // A service account that runs the plugin in a pod, with deploy/rbac.yaml's user rights.
+  api->add_service_account("ops", "operator");
+  const char* kOperator = "system:serviceaccount:ops:operator";
+  api->allow({kOperator, "list", "pods", "", ""});
+  api->allow({kOperator, "list", "services", "", ""});
+  api->allow({kOperator, "get", "pods/proxy", kAgentNamespace, ""});
+  api->allow({kOperator, "create", "serviceaccounts/token", kAgentNamespace, "socksnap-client"});
   agent_token = api->service_account_token(kAgentNamespace, "socksnap-agent");
   admin_kubeconfig =
       write_temp(dir, "admin.kubeconfig",
@@ -725,6 +732,33 @@ TEST_F(ClusterTest, AUserWhoMayNotGetTheAgentsTokenIsToldSo) {
             "kubectl socksnap: requesting a token for socksnap/socksnap-client: "
             "serviceaccounts \"socksnap-client\" is forbidden: User \"viewer\" cannot create "
             "resource \"serviceaccounts/token\" in API group \"\" in the namespace \"socksnap\"\n");
+}
+
+// In a pod: no kubeconfig, the service account's files where Kubernetes mounts them (here in a
+// mount namespace of the plugin's own) and the API server in KUBERNETES_SERVICE_HOST/PORT.
+TEST_F(ClusterTest, InAPodThePluginUsesItsServiceAccount) {
+  std::string sa = c().dir + "/serviceaccount";
+  ASSERT_EQ(run_command({"mkdir", "-p", sa}).exit_code, 0);
+  write_temp(sa, "token", c().api->service_account_token("ops", "operator") + "\n");
+  write_temp(sa, "ca.crt", c().api->ca_pem());
+  write_temp(sa, "namespace", "ops");
+  std::string script = fmt::format(
+      "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
+      "cp {}/* /run/secrets/kubernetes.io/serviceaccount/ && exec {} -n shop -o json -v",
+      sa, SOCKSNAP_PLUGIN_BINARY);
+  CommandResult r = run_command(
+      {"unshare", "--mount", "--propagation", "private", "sh", "-c", script},
+      {{"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+       {"KUBERNETES_SERVICE_PORT", std::to_string(c().api->port())},
+       {"KUBECONFIG", ""},
+       {"HOME", c().dir + "/nohome"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
+            fmt::format("kubectl socksnap: API server https://127.0.0.1:{} (in-cluster)",
+                        c().api->port()));
+  std::set<std::string> pods;
+  for (const auto& row : json::parse(r.out)) pods.insert(row["k8s"].value("podName", ""));
+  EXPECT_EQ(pods, (std::set<std::string>{"client", "web"}));
 }
 
 TEST_F(ClusterTest, AWrongCertificateAuthorityIsATlsFailure) {

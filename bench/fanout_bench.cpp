@@ -53,14 +53,17 @@ std::string node_reply(int node, int sockets) {
   snap.namespaces.push_back({4026531840ULL, "pid 1", {}, 0});
   constexpr int kPods = 20;
   for (int p = 0; p < kPods; ++p) {
-    snap.pods.push_back({fmt::format("app-{}-{:03}", p, node), "shop", fmt::format("uid-{}-{}", node, p),
-                         {{"app", fmt::format("app-{}", p)}, {"tier", "back"}}, false, 0});
+    snap.pods.push_back({fmt::format("app-{}-{:03}", p, node),
+                         "shop",
+                         fmt::format("uid-{}-{}", node, p),
+                         {{"app", fmt::format("app-{}", p)}, {"tier", "back"}},
+                         false,
+                         0});
     for (int c = 0; c < 2; ++c) {
       snap.containers.push_back({"containerd", fmt::format("{:064x}", node * 1000 + p * 2 + c),
                                  c == 0 ? "server" : "sidecar", "registry.example/app:1.2.3",
                                  1000 + p * 2 + c, p});
-      snap.processes.push_back(
-          {1000 + p * 2 + c, c == 0 ? "server" : "envoy", 0, p * 2 + c});
+      snap.processes.push_back({1000 + p * 2 + c, c == 0 ? "server" : "envoy", 0, p * 2 + c});
     }
   }
   for (int i = 0; i < sockets; ++i) {
@@ -201,8 +204,8 @@ int main(int argc, char** argv) {
   for (int n = 0; n < args.agents; ++n) {
     // Delays spread evenly from min to max; the last agent is the slowest.
     int delay = args.agents == 1 ? args.max_delay_ms
-                                 : args.min_delay_ms + (args.max_delay_ms - args.min_delay_ms) *
-                                                           n / (args.agents - 1);
+                                 : args.min_delay_ms + (args.max_delay_ms - args.min_delay_ms) * n /
+                                                           (args.agents - 1);
     auto reply = std::make_shared<std::string>(node_reply(n, args.sockets));
     reply_bytes += reply->size();
     socksnap::ServerLimits limits;
@@ -217,8 +220,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "fanout_bench: %s\n", server.error().message().c_str());
       return 1;
     }
-    api->put_pod({"socksnap", fmt::format("socksnap-agent-{:03}", n), fmt::format("node-{:03}", n),
-                  "Running", false, {"127.0.0.1"},
+    api->put_pod({"socksnap",
+                  fmt::format("socksnap-agent-{:03}", n),
+                  fmt::format("node-{:03}", n),
+                  "Running",
+                  false,
+                  {"127.0.0.1"},
                   {{"app.kubernetes.io/name", "socksnap-agent"}},
                   {{"https", (*server)->port()}},
                   ""});
@@ -233,10 +240,11 @@ int main(int argc, char** argv) {
       "  context:\n    cluster: b\n    user: a\ncurrent-context: b\n",
       api->url(), base64(api->ca_pem()), base64(admin.cert_pem), base64(admin.key_pem));
 
-  std::printf("fan-out: %d simulated agents, %d sockets each (%.1f MB of replies), delays %d..%d "
-              "ms; %d runs after 1 warm-up; medians\n",
-              args.agents, args.sockets, static_cast<double>(reply_bytes) / 1e6, args.min_delay_ms,
-              args.max_delay_ms, args.reps);
+  std::printf(
+      "fan-out: %d simulated agents, %d sockets each (%.1f MB of replies), delays %d..%d "
+      "ms; %d runs after 1 warm-up; medians\n",
+      args.agents, args.sockets, static_cast<double>(reply_bytes) / 1e6, args.min_delay_ms,
+      args.max_delay_ms, args.reps);
   Run warm = run_plugin(args, kubeconfig);
   if (warm.status != 0) {
     std::fprintf(stderr, "fanout_bench: the plugin exited with %d\n", warm.status);
@@ -256,10 +264,11 @@ int main(int argc, char** argv) {
   double wall = median(walls);
   double peak = median(rss);
   double json_mb = static_cast<double>(output) / (1024.0 * 1024.0);
-  std::printf("  wall time        %8.1f ms   (min %.1f)   slowest agent %d ms   over it: %.1f ms  "
-              "target <= 250 ms %s\n",
-              wall, *std::min_element(walls.begin(), walls.end()), args.max_delay_ms,
-              wall - args.max_delay_ms, wall - args.max_delay_ms <= 250 ? "PASS" : "MISS");
+  std::printf(
+      "  wall time        %8.1f ms   (min %.1f)   slowest agent %d ms   over it: %.1f ms  "
+      "target <= 250 ms %s\n",
+      wall, *std::min_element(walls.begin(), walls.end()), args.max_delay_ms,
+      wall - args.max_delay_ms, wall - args.max_delay_ms <= 250 ? "PASS" : "MISS");
   std::printf("  plugin peak RSS  %8.1f MB   merged JSON %.1f MB   ratio %.2f  target <= 2 %s\n",
               peak, json_mb, peak / json_mb, peak / json_mb <= 2 ? "PASS" : "MISS");
   return 0;

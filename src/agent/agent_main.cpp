@@ -255,5 +255,10 @@ int run(int argc, const char* const* argv) {
 }  // namespace socksnap
 
 int main(int argc, char** argv) {
-  return socksnap::run(argc, argv);
+  try {
+    return socksnap::run(argc, argv);
+  } catch (const std::exception& e) {  // out of memory, a thread that cannot start
+    std::fprintf(stderr, "socksnap-agent: %s\n", e.what());
+    return 1;
+  }
 }

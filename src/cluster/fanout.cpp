@@ -65,6 +65,7 @@ std::vector<AgentTarget> agent_targets(const std::vector<PodSummary>& agent_pods
     }
   }
   std::vector<AgentTarget> targets;
+  targets.reserve(by_node.size());
   for (auto& [node, target] : by_node) targets.push_back(std::move(target));
   return targets;
 }

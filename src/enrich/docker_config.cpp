@@ -10,8 +10,8 @@
 #include "enrich/docker_config.h"
 
 #include "enrich/container_metadata.h"
-#include "util/json_reader.h"
 #include "enrich/pod_labels.h"
+#include "util/json_reader.h"
 
 namespace socksnap {
 namespace {

@@ -16,8 +16,8 @@
 // (a pod's, pinned by the CRI plugin), no path makes a new one, no entry at all shares the
 // host's.
 #include "enrich/container_metadata.h"
-#include "util/json_reader.h"
 #include "enrich/pod_labels.h"
+#include "util/json_reader.h"
 
 namespace socksnap {
 namespace {

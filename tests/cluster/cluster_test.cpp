@@ -746,12 +746,12 @@ TEST_F(ClusterTest, InAPodThePluginUsesItsServiceAccount) {
       "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
       "cp {}/* /run/secrets/kubernetes.io/serviceaccount/ && exec {} -n shop -o json -v",
       sa, SOCKSNAP_PLUGIN_BINARY);
-  CommandResult r = run_command(
-      {"unshare", "--mount", "--propagation", "private", "sh", "-c", script},
-      {{"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
-       {"KUBERNETES_SERVICE_PORT", std::to_string(c().api->port())},
-       {"KUBECONFIG", ""},
-       {"HOME", c().dir + "/nohome"}});
+  CommandResult r =
+      run_command({"unshare", "--mount", "--propagation", "private", "sh", "-c", script},
+                  {{"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+                   {"KUBERNETES_SERVICE_PORT", std::to_string(c().api->port())},
+                   {"KUBECONFIG", ""},
+                   {"HOME", c().dir + "/nohome"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
             fmt::format("kubectl socksnap: API server https://127.0.0.1:{} (in-cluster)",

@@ -136,7 +136,7 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
     while (done < asked.size()) {
       changed.wait_for(lock, std::chrono::milliseconds(200));
       if (options.progress) {
-        size_t answered = done;
+        size_t answered = result.answered;
         lock.unlock();
         options.progress(answered, asked.size());
         lock.lock();

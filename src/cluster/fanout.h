@@ -41,7 +41,8 @@ struct FanoutOptions {
   std::string token;                         // for the agents (X-Socksnap-Token)
   std::chrono::milliseconds timeout{30000};  // each node's whole exchange
   unsigned parallel = 64;                    // nodes asked at once
-  // Called (from the calling thread, about 5 times a second) with answered and total counts.
+  // Called (from the calling thread, about 5 times a second) with the nodes that answered so far
+  // and the nodes asked.
   std::function<void(size_t answered, size_t total)> progress;
 };
 

@@ -86,8 +86,10 @@ class Progress {
   explicit Progress(bool quiet) : on_(!quiet && ::isatty(STDERR_FILENO) == 1) {}
   void update(size_t answered, size_t total) {
     if (!on_ || std::chrono::steady_clock::now() - start_ < std::chrono::seconds(1)) return;
+    if (shown_ && answered == last_) return;
     std::fprintf(stderr, "\r%s: %zu of %zu nodes answered...", kProgram, answered, total);
     shown_ = true;
+    last_ = answered;
   }
   void clear() {
     if (shown_) std::fprintf(stderr, "\r\033[K");
@@ -97,6 +99,7 @@ class Progress {
  private:
   bool on_;
   bool shown_ = false;
+  size_t last_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

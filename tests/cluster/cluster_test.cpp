@@ -671,6 +671,47 @@ TEST_F(ClusterTest, ASlowNodeTimesOutAndTheRestIsPrinted) {
   EXPECT_EQ(nodes, (std::set<std::string>{"node-1", "node-3"}));
 }
 
+TEST_F(ClusterTest, OnATerminalTheWaitIsShownAndThenCleared) {
+  ::kill(c().agents[1]->pid(), SIGSTOP);
+  // script(1) gives the plugin a terminal; its stdout and stderr both go there.
+  std::string command = fmt::format("KUBECONFIG={} {} --timeout 2500ms -n shop",
+                                    c().admin_kubeconfig, SOCKSNAP_PLUGIN_BINARY);
+  CommandResult r = run_command({"script", "-q", "-e", "-c", command, "/dev/null"});
+  ::kill(c().agents[1]->pid(), SIGCONT);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("\rkubectl socksnap: 2 of 3 nodes answered...\r\033[K"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("node node-2: "), std::string::npos) << r.out;
+  // Not on a terminal: nothing but the failure.
+  ::kill(c().agents[1]->pid(), SIGSTOP);
+  CommandResult piped = plugin({"--timeout", "1500ms", "-n", "shop"});
+  ::kill(c().agents[1]->pid(), SIGCONT);
+  EXPECT_EQ(piped.err.find("answered"), std::string::npos) << piped.err;
+}
+
+TEST_F(ClusterTest, TheAgentKeepsOnlyTheCapabilitiesItNeedsAndSaysSo) {
+  const AgentProcess& agent = *c().agents[2];
+  std::string log = agent.log();
+  EXPECT_NE(log.find("socksnap-agent: capabilities kept: CAP_SYS_ADMIN, CAP_SYS_PTRACE, "
+                     "CAP_DAC_READ_SEARCH\n"),
+            std::string::npos)
+      << log;
+  std::ifstream status(fmt::format("/proc/{}/status", agent.pid()));
+  std::map<std::string, std::string> fields;
+  for (std::string line; std::getline(status, line);) {
+    auto colon = line.find(':');
+    if (colon != std::string::npos) fields[line.substr(0, colon)] = line.substr(colon + 2);
+  }
+  // CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21)
+  const std::string kKept = "0000000000280004";
+  EXPECT_EQ(fields["CapEff"], kKept);
+  EXPECT_EQ(fields["CapPrm"], kKept);
+  EXPECT_EQ(fields["CapBnd"], kKept);
+  EXPECT_EQ(fields["CapInh"], "0000000000000000");
+  EXPECT_EQ(fields["CapAmb"], "0000000000000000");
+  EXPECT_EQ(fields["NoNewPrivs"], "1");
+}
+
 TEST_F(ClusterTest, TheAgentServesNothingWithoutAValidTokenForItsAudience) {
   auto expect_refused = [&](const std::string& token, int status, const std::string& message) {
     auto answer = via_proxy(2, "/v1/snapshot", token);

@@ -44,6 +44,7 @@ Result<std::unique_ptr<KubeApi>> KubeApi::connect(const ApiCredentials& credenti
   api->tls_.key_pem = credentials.key_pem;
   api->tls_.insecure = credentials.insecure;
   api->tls_.server_name = credentials.tls_server_name;
+  api->tls_.proxy = credentials.proxy_url;
   // One client made now checks the TLS material (a broken PEM is an error here, not later).
   auto client = api->take_client();
   if (!client) return client.error();

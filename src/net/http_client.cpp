@@ -241,6 +241,7 @@ Result<void> HttpClient::Impl::configure(const ClientRequest& request, const Tar
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
   set(CURLOPT_USERAGENT, "socksnap");
+  if (!tls.proxy.empty()) set(CURLOPT_PROXY, tls.proxy.c_str());
   set(CURLOPT_WRITEFUNCTION, on_body);
   set(CURLOPT_WRITEDATA, &sink);
   set(CURLOPT_HEADERFUNCTION, on_header);

@@ -18,6 +18,9 @@ struct ClientTls {
   bool insecure = false;    // no verification of the server's certificate (kubeconfig's
                             // insecure-skip-tls-verify)
   std::string server_name;  // verify (and SNI) this name instead of the URL's host
+  // The proxy to go through (kubeconfig's proxy-url: http, https or socks5); empty: curl's
+  // default, which honours HTTPS_PROXY and NO_PROXY as kubectl does.
+  std::string proxy;
 };
 
 struct ClientRequest {

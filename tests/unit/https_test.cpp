@@ -1102,3 +1102,80 @@ TEST(HttpsServer, Ipv6PeerInBrackets) {
 
 }  // namespace
 }  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+// An HTTP CONNECT proxy for one tunnel (as kubeconfig's proxy-url names one): it records what
+// it was asked to reach and pumps bytes both ways.
+class OneTunnelProxy {
+ public:
+  OneTunnelProxy() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener_.get(), 4) != 0 ||
+        ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("proxy listener");
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~OneTunnelProxy() { thread_.join(); }
+  uint16_t port() const { return port_; }
+  std::string asked() {
+    std::lock_guard lock(mutex_);
+    return asked_;
+  }
+
+ private:
+  void serve() {
+    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    std::string head;
+    char c = 0;
+    while (head.find("\r\n\r\n") == std::string::npos && ::read(client.get(), &c, 1) == 1) {
+      head += c;
+    }
+    std::string target = head.substr(8, head.find(' ', 8) - 8);  // "CONNECT host:port HTTP/1.1"
+    {
+      std::lock_guard lock(mutex_);
+      asked_ = head.substr(0, head.find("\r\n"));
+    }
+    UniqueFd server = tcp_connect(port_of(target));
+    std::string ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+    if (::write(client.get(), ok.data(), ok.size()) != static_cast<ssize_t>(ok.size())) return;
+    auto pump = [](int from, int to) {
+      char buffer[4096];
+      for (ssize_t n; (n = ::read(from, buffer, sizeof buffer)) > 0;) {
+        if (::write(to, buffer, static_cast<size_t>(n)) != n) break;
+      }
+      ::shutdown(to, SHUT_WR);
+    };
+    std::thread back([&] { pump(server.get(), client.get()); });
+    pump(client.get(), server.get());
+    back.join();
+  }
+
+  UniqueFd listener_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::string asked_;
+};
+
+TEST(HttpsClient, GoesThroughTheProxyItIsGiven) {
+  Recorder recorder;
+  auto server = start_server(echo(recorder));
+  OneTunnelProxy proxy;
+  ClientTls tls = trusting(pki().ca.cert_pem);
+  tls.proxy = fmt::format("http://127.0.0.1:{}", proxy.port());
+  auto response = make_client(tls)->send(get(*server, "/through?x=1"));
+  ASSERT_TRUE(response) << response.error().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(proxy.asked(), fmt::format("CONNECT 127.0.0.1:{} HTTP/1.1", server->port()));
+}
+
+}  // namespace
+}  // namespace socksnap

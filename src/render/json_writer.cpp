@@ -56,6 +56,7 @@ class JsonWriter final : public StructuredWriter {
     if (!empty) newline();
     out_.append("]\n");
   }
+  void resume_document(size_t items) override { levels_.push_back(Level{items}); }
   void begin_item() override {
     separator();
     out_.append("{");

@@ -7,7 +7,7 @@ void render(const Snapshot& snap, const std::vector<uint32_t>& rows, const Rende
   if (options.format == OutputFormat::kColumns) {
     render_table(snap, rows, options.columns, options.headers, out, options.threads);
   } else {
-    render_structured(snap, rows, options.format, out);
+    render_structured(snap, rows, options.format, out, options.threads);
   }
 }
 

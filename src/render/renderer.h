@@ -26,8 +26,9 @@ void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   unsigned threads = 1);
 
 // One array of objects with the gadget's field names (json, jsonpretty) or the same as YAML.
+// Large outputs are formatted on up to `threads` threads.
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
-                       OutputSink& out);
+                       OutputSink& out, unsigned threads = 1);
 
 void render(const Snapshot& snap, const std::vector<uint32_t>& rows, const RenderOptions& options,
             OutputSink& out);

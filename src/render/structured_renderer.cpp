@@ -1,4 +1,8 @@
+#include <algorithm>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <thread>
 
 #include "model/address.h"
 #include "model/states.h"
@@ -121,18 +125,60 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
 
 }  // namespace
 
+namespace {
+
+std::unique_ptr<StructuredWriter> make_writer(OutputFormat format, OutputSink& out) {
+  return format == OutputFormat::kYaml ? make_yaml_writer(out)
+                                       : make_json_writer(out, format == OutputFormat::kJsonPretty);
+}
+
+// Rows each thread formats at a time: large enough to pay for a thread, small enough that the
+// pieces waiting to be written hold little memory.
+constexpr size_t kPieceRows = 8192;
+
+}  // namespace
+
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
-                       OutputSink& out) {
-  auto writer = format == OutputFormat::kYaml
-                    ? make_yaml_writer(out)
-                    : make_json_writer(out, format == OutputFormat::kJsonPretty);
+                       OutputSink& out, unsigned threads) {
   fmt::memory_buffer scratch;
+  auto writer = make_writer(format, out);
   writer->begin_document();
-  for (uint32_t row : rows) {
-    emit_socket(snap, row, *writer, scratch);
+  if (threads <= 1 || rows.size() < 2 * kPieceRows) {
+    for (uint32_t row : rows) {
+      emit_socket(snap, row, *writer, scratch);
+      if (out.reader_gone()) return;
+    }
+    writer->end_document();
+    return;
+  }
+  // Rounds of one piece per thread, written out in order as soon as the round is done.
+  std::vector<std::string> pieces(threads);
+  for (size_t start = 0; start < rows.size(); start += threads * kPieceRows) {
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t) {
+      size_t begin = start + t * kPieceRows;
+      size_t end = std::min(rows.size(), begin + kPieceRows);
+      pieces[t].clear();
+      if (begin >= end) continue;
+      workers.emplace_back([&snap, &rows, &piece = pieces[t], begin, end, format] {
+        OutputSink sink(&piece);
+        auto w = make_writer(format, sink);
+        w->resume_document(begin);
+        fmt::memory_buffer local;
+        for (size_t i = begin; i < end; ++i) emit_socket(snap, rows[i], *w, local);
+        (void)sink.finish();  // into a string: cannot fail
+      });
+    }
+    for (auto& worker : workers) worker.join();
+    for (const auto& piece : pieces) {
+      out.append(piece);
+      out.maybe_flush();
+    }
     if (out.reader_gone()) return;
   }
-  writer->end_document();
+  auto closing = make_writer(format, out);
+  closing->resume_document(rows.size());
+  closing->end_document();
 }
 
 }  // namespace socksnap

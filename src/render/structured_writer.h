@@ -15,6 +15,9 @@ class StructuredWriter {
   virtual ~StructuredWriter() = default;
   virtual void begin_document() = 0;  // the top-level array
   virtual void end_document() = 0;
+  // For a document written in pieces (on several threads): go on with one that already holds
+  // `items` items, written by other writers; nothing is written for the opening.
+  virtual void resume_document(size_t items) = 0;
   virtual void begin_item() = 0;  // an object in the array
   virtual void end_item() = 0;
   virtual void begin_object(std::string_view key) = 0;

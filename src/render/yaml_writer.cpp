@@ -64,6 +64,7 @@ class YamlWriter final : public StructuredWriter {
   void end_document() override {
     if (items_ == 0) out_.append("[]\n");
   }
+  void resume_document(size_t items) override { items_ = items; }
   void begin_item() override {
     ++items_;
     depth_ = 1;

@@ -442,3 +442,43 @@ TEST(OutputSink, ReaderGoneEndsQuietlyOtherErrorsAreReported) {
 
 }  // namespace
 }  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+// Formatted on several threads, a large output is byte for byte the one thread's.
+TEST(RenderStructured, InPiecesOnSeveralThreadsAsOnOne) {
+  Snapshot snap;
+  snap.namespaces.push_back(NetnsInfo{test::kHostNetns, "pid 1", {}});
+  for (uint32_t i = 0; i < 40000; ++i) {
+    auto s = test::make_socket(i % 3 == 0 ? Protocol::kUdp : Protocol::kTcp,
+                               i % 2 == 0 ? "10.0.0.1" : "fd00::1", static_cast<uint16_t>(i),
+                               i % 2 == 0 ? "10.0.0.2" : "fd00::2", 80, kTcpEstablished, i);
+    s.netns = test::kHostNetns;
+    snap.sockets.push_back(s);
+  }
+  std::vector<uint32_t> rows;
+  for (uint32_t i = 0; i < 40000; i += 2) rows.push_back(i);
+  for (uint32_t i = 1; i < 40000; i += 2) rows.push_back(i);
+  for (OutputFormat format :
+       {OutputFormat::kJson, OutputFormat::kJsonPretty, OutputFormat::kYaml}) {
+    std::string one;
+    std::string three;
+    OutputSink a(&one);
+    OutputSink b(&three);
+    render_structured(snap, rows, format, a, 1);
+    render_structured(snap, rows, format, b, 3);
+    ASSERT_TRUE(a.finish());
+    ASSERT_TRUE(b.finish());
+    EXPECT_EQ(three.size(), one.size());
+    EXPECT_TRUE(three == one) << "format " << static_cast<int>(format);
+  }
+  std::string json;
+  OutputSink sink(&json);
+  render_structured(snap, rows, OutputFormat::kJson, sink, 2);
+  ASSERT_TRUE(sink.finish());
+  EXPECT_EQ(nlohmann::json::parse(json).size(), 40000U);
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -54,24 +54,41 @@ else
 fi
 
 note "libFuzzer runs (clang)"
+# One fuzzer per core at a time; each reports in its own log, read in order afterwards.
+fuzz_one() {  # target, work dir
+  local target=$1 work=$2 name
+  name=$(basename "$target")
+  cp -r "tests/fuzz/corpus/$name/." "$work/"
+  "$target" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=0 \
+    -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
+  echo $? >"$work.status"
+}
 if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKSNAP_FUZZ=ON; then
+  targets=()
+  works=()
   for target in build-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$target" ] || continue
-    name=$(basename "$target")
-    work=$(mktemp -d)
-    cp -r "tests/fuzz/corpus/$name/." "$work/"
-    echo "fuzzing $name for ${FUZZ_SECONDS:-20}s"
-    "$target" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=0 \
-      -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
-    status=$?
-    if [ $status -ne 0 ]; then
+    targets+=("$target")
+    works+=("$(mktemp -d)")
+  done
+  for i in "${!targets[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
+    echo "fuzzing $(basename "${targets[$i]}") for ${FUZZ_SECONDS:-20}s"
+    fuzz_one "${targets[$i]}" "${works[$i]}" &
+  done
+  wait
+  for i in "${!targets[@]}"; do
+    work=${works[$i]}
+    status=$(cat "$work.status" 2>/dev/null || echo 1)
+    if [ "$status" -ne 0 ]; then
+      echo "$(basename "${targets[$i]}") failed:"
       tail -40 "$work.log"
       for artifact in "$work"/crash-* "$work"/oom-* "$work"/timeout-* "$work"/leak-*; do
         [ -f "$artifact" ] && { echo "input that failed ($artifact):"; xxd "$artifact" | head -20; }
       done
     fi
-    count "fuzz $name" $status
-    rm -rf "$work" "$work.log"
+    count "fuzz $(basename "${targets[$i]}")" "$status"
+    rm -rf "$work" "$work.log" "$work.status"
   done
 else
   count "fuzz build" 1

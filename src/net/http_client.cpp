@@ -1,13 +1,18 @@
 #include "net/http_client.h"
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
 
+#include "net/openssl_util.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -189,6 +194,95 @@ std::string describe(CURLcode code, CURL* curl, const char* error_buffer, const 
   }
 }
 
+// What the TLS options name, parsed once per process and shared by every connection of every
+// client: curl would otherwise parse the CAs, the certificate and the key again for each new
+// connection, and OpenSSL 3's decoders take global locks to do so (50 connections opened at
+// once spent most of their time waiting on those locks).
+struct ParsedTls {
+  using StorePtr = std::unique_ptr<X509_STORE, OpenSslFree<X509_STORE_free>>;
+  StorePtr store;              // null with `insecure`
+  std::vector<X509Ptr> chain;  // the client certificate first, then its chain
+  EvpPkeyPtr key;
+};
+
+Result<std::shared_ptr<const ParsedTls>> parse_tls(const ClientTls& tls) {
+  auto parsed = std::make_shared<ParsedTls>();
+  if (!tls.insecure) {
+    parsed->store.reset(X509_STORE_new());
+    if (!parsed->store) return openssl_error("X509_STORE_new");
+    if (!tls.ca_pem.empty()) {
+      auto certs = read_certificates(tls.ca_pem);
+      if (!certs)
+        return plain_error("TLS: cannot load the CA certificates (" + certs.error().message() +
+                           ")");
+      for (const auto& cert : *certs) {
+        if (X509_STORE_add_cert(parsed->store.get(), cert.get()) != 1) {
+          return openssl_error("TLS: cannot load the CA certificates");
+        }
+      }
+    } else if (!tls.ca_file.empty()) {
+      if (X509_STORE_load_file(parsed->store.get(), tls.ca_file.c_str()) != 1) {
+        return openssl_error("TLS: cannot load the CA certificates from " + tls.ca_file);
+      }
+    } else if (X509_STORE_set_default_paths(parsed->store.get()) != 1) {
+      return openssl_error("TLS: cannot load the system's CA certificates");
+    }
+  }
+  if (!tls.cert_pem.empty()) {
+    auto chain = read_certificates(tls.cert_pem);
+    if (!chain) {
+      return plain_error("TLS: bad client certificate or key (" + chain.error().message() + ")");
+    }
+    auto key = read_private_key(tls.key_pem);
+    if (!key) {
+      return plain_error("TLS: bad client certificate or key (" + key.error().message() + ")");
+    }
+    if (X509_check_private_key(chain->front().get(), key->get()) != 1) {
+      ERR_clear_error();
+      return plain_error("TLS: bad client certificate or key (the key is not the certificate's)");
+    }
+    parsed->chain = std::move(chain.value());
+    parsed->key = std::move(key.value());
+  }
+  return std::shared_ptr<const ParsedTls>(std::move(parsed));
+}
+
+// Parsed TLS material by what it was parsed from.
+Result<std::shared_ptr<const ParsedTls>> shared_tls(const ClientTls& tls) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const ParsedTls>> cache;
+  std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", tls.insecure ? 1 : 0, tls.ca_pem,
+                                tls.ca_file, tls.cert_pem, tls.key_pem);
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) {
+    if (auto live = it->second.lock()) return live;
+  }
+  auto parsed = parse_tls(tls);
+  if (!parsed) return parsed.error();
+  std::erase_if(cache, [](const auto& entry) { return entry.second.expired(); });
+  cache[key] = *parsed;
+  return parsed;
+}
+
+// curl's SSL_CTX, just made for a new connection: our parsed CAs, certificate and key.
+CURLcode on_ssl_ctx(CURL* /*curl*/, void* ctx, void* user) {
+  const auto* parsed = static_cast<const ParsedTls*>(user);
+  auto* ssl_ctx = static_cast<SSL_CTX*>(ctx);
+  if (parsed->store) SSL_CTX_set1_cert_store(ssl_ctx, parsed->store.get());
+  if (!parsed->chain.empty()) {
+    if (SSL_CTX_use_certificate(ssl_ctx, parsed->chain.front().get()) != 1 ||
+        SSL_CTX_use_PrivateKey(ssl_ctx, parsed->key.get()) != 1) {
+      return CURLE_SSL_CERTPROBLEM;
+    }
+    for (size_t i = 1; i < parsed->chain.size(); ++i) {
+      if (SSL_CTX_add1_chain_cert(ssl_ctx, parsed->chain[i].get()) != 1) {
+        return CURLE_SSL_CERTPROBLEM;
+      }
+    }
+  }
+  return CURLE_OK;
+}
+
 bool sends_body(const ClientRequest& request) {
   return !request.body.empty() || request.method == "POST" || request.method == "PUT" ||
          request.method == "PATCH";
@@ -198,6 +292,7 @@ bool sends_body(const ClientRequest& request) {
 
 struct HttpClient::Impl {
   ClientTls tls;
+  std::shared_ptr<const ParsedTls> parsed;
   CurlPtr curl;  // between calls always reset: curl_easy_reset keeps the live connections, the
                  // TLS session cache and the DNS cache, and forgets every option
 
@@ -215,6 +310,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(const ClientTls& tls) {
   }
   auto impl = std::make_unique<Impl>();
   impl->tls = tls;
+  auto parsed = shared_tls(tls);
+  if (!parsed) return parsed.error();
+  impl->parsed = std::move(parsed.value());
   impl->curl.reset(curl_easy_init());
   if (!impl->curl) return plain_error("curl_easy_init failed");
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
@@ -224,10 +322,6 @@ Result<void> HttpClient::Impl::configure(const ClientRequest& request, const Tar
                                          Sink& sink, char* error_buffer, CurlListPtr& headers,
                                          CurlListPtr& connect_to) {
   CURL* h = curl.get();
-  auto blob = [](const std::string& pem) {
-    // CURL_BLOB_COPY: curl keeps its own copy, so the blob outlives nothing of ours.
-    return curl_blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
-  };
   bool ok = true;
   auto set = [&](CURLoption option, auto value) {
     ok = ok && curl_easy_setopt(h, option, value) == CURLE_OK;
@@ -250,22 +344,12 @@ Result<void> HttpClient::Impl::configure(const ClientRequest& request, const Tar
   if (tls.insecure) {
     set(CURLOPT_SSL_VERIFYPEER, 0L);
     set(CURLOPT_SSL_VERIFYHOST, 0L);
-  } else if (!tls.ca_pem.empty()) {
-    curl_blob ca = blob(tls.ca_pem);
-    set(CURLOPT_CAINFO_BLOB, &ca);
-    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));  // exactly these CAs, not the system's
-  } else if (!tls.ca_file.empty()) {
-    set(CURLOPT_CAINFO, tls.ca_file.c_str());
-    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
   }
-  if (!tls.cert_pem.empty()) {
-    curl_blob cert = blob(tls.cert_pem);
-    curl_blob key = blob(tls.key_pem);
-    set(CURLOPT_SSLCERT_BLOB, &cert);
-    set(CURLOPT_SSLCERTTYPE, "PEM");
-    set(CURLOPT_SSLKEY_BLOB, &key);
-    set(CURLOPT_SSLKEYTYPE, "PEM");
-  }
+  // CAs, certificate and key come from on_ssl_ctx, parsed once: curl loads none of its own.
+  set(CURLOPT_CAINFO, static_cast<const char*>(nullptr));
+  set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  set(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+  set(CURLOPT_SSL_CTX_DATA, const_cast<ParsedTls*>(parsed.get()));
 
   bool has_host = false;
   bool has_content_type = false;

@@ -7,8 +7,13 @@ namespace socksnap {
 void append_json_string(fmt::memory_buffer& b, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   b.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  // Runs of characters that need no escape are copied at once: almost every string is one run.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    b.append(s.data() + run, s.data() + i);
+    run = i + 1;
     switch (c) {
       case '"':
         b.append(std::string_view("\\\""));
@@ -26,15 +31,12 @@ void append_json_string(fmt::memory_buffer& b, std::string_view s) {
         b.append(std::string_view("\\r"));
         break;
       default:
-        if (c < 0x20) {
-          b.append(std::string_view("\\u00"));
-          b.push_back(kHex[c >> 4]);
-          b.push_back(kHex[c & 0xF]);
-        } else {
-          b.push_back(ch);
-        }
+        b.append(std::string_view("\\u00"));
+        b.push_back(kHex[c >> 4]);
+        b.push_back(kHex[c & 0xF]);
     }
   }
+  b.append(s.data() + run, s.data() + s.size());
   b.push_back('"');
 }
 

@@ -636,11 +636,26 @@ HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string&
     }
     forward.headers.emplace_back(key, value);
   }
-  ClientTls tls;
-  tls.insecure = true;
-  auto client = HttpClient::create(tls);
-  if (!client) return status_response(500, "InternalError", client.error().message());
-  auto answer = (*client)->send(forward);
+  std::unique_ptr<HttpClient> client;
+  {
+    std::lock_guard lock(clients_mutex_);
+    if (!idle_clients_.empty()) {
+      client = std::move(idle_clients_.back());
+      idle_clients_.pop_back();
+    }
+  }
+  if (!client) {
+    ClientTls tls;
+    tls.insecure = true;
+    auto made = HttpClient::create(tls);
+    if (!made) return status_response(500, "InternalError", made.error().message());
+    client = std::move(made.value());
+  }
+  auto answer = client->send(forward);
+  {
+    std::lock_guard lock(clients_mutex_);
+    idle_clients_.push_back(std::move(client));
+  }
   if (!answer) {
     return status_response(503, "ServiceUnavailable",
                            "error trying to reach service: " + answer.error().message());

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "net/http_client.h"
 #include "net/https_server.h"
 #include "net/tls.h"
 
@@ -143,6 +144,9 @@ class FakeApiServer {
   std::chrono::seconds clock_offset_{0};
   std::map<std::string, size_t> requests_;
   std::atomic<size_t> last_limit_{0};
+  // Connections to pods, kept alive between proxied requests as kube-apiserver keeps them.
+  std::mutex clients_mutex_;
+  std::vector<std::unique_ptr<HttpClient>> idle_clients_;
   uint64_t next_token_ = 1;
 };
 

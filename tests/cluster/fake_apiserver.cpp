@@ -644,14 +644,26 @@ HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string&
       idle_clients_.pop_back();
     }
   }
-  if (!client) {
+  bool reused = client != nullptr;
+  auto fresh_client = [&]() -> Result<std::unique_ptr<HttpClient>> {
     ClientTls tls;
     tls.insecure = true;
-    auto made = HttpClient::create(tls);
+    return HttpClient::create(tls);
+  };
+  if (!client) {
+    auto made = fresh_client();
     if (!made) return status_response(500, "InternalError", made.error().message());
     client = std::move(made.value());
   }
   auto answer = client->send(forward);
+  if (!answer && reused && request.method == "GET") {
+    // A kept-alive connection the pod closed meanwhile (it restarted): as Go's transport
+    // does for an idempotent request, once more on a new connection.
+    auto made = fresh_client();
+    if (!made) return status_response(500, "InternalError", made.error().message());
+    client = std::move(made.value());
+    answer = client->send(forward);
+  }
   {
     std::lock_guard lock(clients_mutex_);
     idle_clients_.push_back(std::move(client));

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "select/key_packer.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -141,60 +142,106 @@ size_t parts_for(size_t n, unsigned threads) {
   return std::min<size_t>(threads, n / (kParallelThreshold / 2));
 }
 
-template <size_t W>
-void sort_by_keys(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
-                  unsigned threads) {
-  std::vector<KeyedRow<W>> items(run.size());
-  size_t parts = parts_for(items.size(), threads);
-  auto build = [&](size_t part) {
-    for (size_t i = run.size() * part / parts; i < run.size() * (part + 1) / parts; ++i) {
-      KeyedRow<W>& item = items[i];
-      item.row = run[i];
-      size_t at = 0;
-      for (const auto& key : keys) {
-        uint64_t words[kMaxKeyWords] = {};
-        key.column->sort_key(snap, item.row, words);
-        for (size_t w = 0; w < key.column->key_words; ++w) {
-          item.words[at++] = key.descending ? ~words[w] : words[w];
-        }
-      }
-    }
-  };
+// Runs work(part) for part in [0, parts) on as many threads.
+template <typename Work>
+void in_parallel(size_t parts, Work work) {
   std::vector<std::thread> pool;
-  for (size_t p = 1; p < parts; ++p) pool.emplace_back(build, p);
-  build(0);
+  for (size_t p = 1; p < parts; ++p) pool.emplace_back(work, p);
+  work(0);
   for (auto& t : pool) t.join();
+}
+
+// The rows of `run` in `parts` slices.
+std::pair<size_t, size_t> slice_of(size_t n, size_t parts, size_t part) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
+template <size_t W>
+void sort_packed(const KeyPacker& packer, const std::vector<uint64_t>& full, size_t width,
+                 std::span<uint32_t> run, size_t parts) {
+  std::vector<KeyedRow<W>> items(run.size());
+  in_parallel(parts, [&](size_t part) {
+    auto [begin, end] = slice_of(run.size(), parts, part);
+    for (size_t i = begin; i < end; ++i) {
+      packer.pack(&full[i * width], items[i].words.data());
+      items[i].row = run[i];
+    }
+  });
   parallel_sort(items, parts, std::less<>());
   for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
 }
 
 template <size_t W>
-bool try_sort_by_keys(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
-                      unsigned threads, size_t words) {
-  if constexpr (W == 0) {
-    return false;
+bool try_sort_packed(const KeyPacker& packer, const std::vector<uint64_t>& full, size_t width,
+                     std::span<uint32_t> run, size_t parts) {
+  if constexpr (W == 1) {
+    return false;  // one word goes to the radix sort
   } else {
-    if (words == W) {
-      sort_by_keys<W>(snap, keys, run, threads);
+    if (packer.packed_words() == W) {
+      sort_packed<W>(packer, full, width, run, parts);
       return true;
     }
-    return try_sort_by_keys<W - 1>(snap, keys, run, threads, words);
+    return try_sort_packed<W - 1>(packer, full, width, run, parts);
   }
 }
 
-// Stable sort of one run: by compact keys when every column has one, else by comparing cells.
+// Sorts one run by columns that all have sort keys: every row's full key, packed to the bits
+// that tell these rows apart, then a radix sort when that fits one word. Returns false, having
+// changed nothing, when the packed keys are still too wide.
+bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
+                    unsigned threads) {
+  constexpr size_t kMaxPackedWords = 6;
+  // Ties go by row number: in the order the rows come in, once that is ascending (it is, from
+  // select_rows), which is what a stable radix sort keeps.
+  if (!std::is_sorted(run.begin(), run.end())) std::sort(run.begin(), run.end());
+  size_t width = 0;
+  for (const auto& key : keys) width += key.column->key_words;
+  size_t parts = parts_for(run.size(), threads);
+  std::vector<uint64_t> full(run.size() * width);
+  std::vector<KeyPacker> packers(parts, KeyPacker(width));
+  in_parallel(parts, [&](size_t part) {
+    auto [begin, end] = slice_of(run.size(), parts, part);
+    for (size_t i = begin; i < end; ++i) {
+      uint64_t* key = &full[i * width];
+      for (const auto& k : keys) {
+        uint64_t words[kMaxKeyWords] = {};
+        k.column->sort_key(snap, run[i], words);
+        for (size_t w = 0; w < k.column->key_words; ++w)
+          *key++ = k.descending ? ~words[w] : words[w];
+      }
+      packers[part].observe(&full[i * width]);
+    }
+  });
+  KeyPacker& packer = packers[0];
+  for (size_t p = 1; p < parts; ++p) packer.absorb(packers[p]);
+  packer.finish();
+
+  if (packer.packed_words() == 0) return true;  // all keys equal: row order it is
+  if (packer.packed_words() == 1) {
+    std::vector<PackedRow> items(run.size());
+    auto shift = static_cast<unsigned>(64 - packer.packed_bits());
+    in_parallel(parts, [&](size_t part) {
+      auto [begin, end] = slice_of(run.size(), parts, part);
+      for (size_t i = begin; i < end; ++i) {
+        packer.pack(&full[i * width], &items[i].key);
+        items[i].key >>= shift;
+        items[i].row = run[i];
+      }
+    });
+    full = {};
+    radix_sort(items, static_cast<unsigned>(packer.packed_bits()));
+    for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
+    return true;
+  }
+  return try_sort_packed<kMaxPackedWords>(packer, full, width, run, parts);
+}
+
+// Stable sort of one run: by packed keys when every column has a key, else by comparing cells.
 void sort_run(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
               unsigned threads) {
-  constexpr size_t kMaxWords = 6;
-  size_t words = 0;
-  bool keyed = true;
-  for (const auto& key : keys) {
-    keyed = keyed && key.column->sort_key != nullptr;
-    words += key.column->key_words;
-  }
-  if (keyed && words <= kMaxWords && try_sort_by_keys<kMaxWords>(snap, keys, run, threads, words)) {
-    return;
-  }
+  bool keyed = std::all_of(keys.begin(), keys.end(),
+                           [](const SortKey& k) { return k.column->sort_key != nullptr; });
+  if (keyed && sort_run_keyed(snap, keys, run, threads)) return;
   RowOrder order(snap, keys);
   size_t parts = parts_for(run.size(), threads);
   if (parts == 1) {

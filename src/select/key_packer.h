@@ -1,0 +1,61 @@
+// Sort keys made small for one sort. A column's key is a few 64-bit words (an endpoint is three:
+// version and address bytes, then the port), but the rows of one sort tell most of them apart
+// with a few bits: a word every row shares is dropped, a word with a handful of values becomes
+// their rank, and of any other word only the bits that differ between rows are kept. The packed
+// fields go one after another, first key first, into as few words as they need; packed keys
+// compare (as unsigned words, in turn) exactly as the full keys do, for the rows observed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace socksnap {
+
+class KeyPacker {
+ public:
+  // A word with at most this many distinct values may be replaced by their rank.
+  static constexpr size_t kMaxRanked = 8;
+
+  explicit KeyPacker(size_t words) : words_(words) {}
+
+  // Takes note of one row's full key (`words` words).
+  void observe(const uint64_t* key);
+  // Adds what another packer of the same width observed (for keys observed on several threads).
+  void absorb(const KeyPacker& other);
+  // Decides the layout; observe and absorb no more after it.
+  void finish();
+
+  size_t packed_bits() const { return packed_bits_; }
+  size_t packed_words() const { return (packed_bits_ + 63) / 64; }
+  // Packs the full key of an observed row into packed_words() words; the fields fill each word
+  // from its most significant bit down.
+  void pack(const uint64_t* key, uint64_t* out) const;
+
+ private:
+  struct Word {
+    uint64_t all_ones = ~uint64_t{0};  // bits set in every value
+    uint64_t any_ones = 0;             // bits set in some value
+    std::vector<uint64_t> values;      // the distinct values (sorted by finish), up to kMaxRanked
+    bool many = false;                 // more distinct values than kMaxRanked
+    bool ranked = false;               // packed as the rank of its value in `values`
+    unsigned shift = 0;                // else packed as (value >> shift), `bits` of it
+    unsigned bits = 0;                 // 0: the same in every row, left out
+  };
+  void note_value(Word& word, uint64_t value);
+
+  std::vector<Word> words_;
+  size_t packed_bits_ = 0;
+};
+
+// A row with a key packed into one word.
+struct PackedRow {
+  uint64_t key = 0;
+  uint32_t row = 0;
+};
+
+// Stable sort by `key`, of which only the low `bits` bits may be set: a least-significant-digit
+// radix sort, byte by byte, that skips the bytes all keys share.
+void radix_sort(std::vector<PackedRow>& rows, unsigned bits);
+
+}  // namespace socksnap

@@ -1,5 +1,10 @@
 #include "model/address.h"
 
+#include <array>
+#include <cstring>
+
+#include "util/decimal.h"
+
 namespace socksnap {
 namespace {
 
@@ -8,29 +13,19 @@ constexpr size_t kMaxAddressText = 46;
 // "r/[" + address + "]:" + "65535".
 constexpr size_t kMaxEndpointText = kMaxAddressText + 10;
 
-// Writes `v` (0..65535) at `p` and returns the end: this runs for every cell of large tables.
-char* write_decimal(char* p, unsigned v) {
-  char digits[5];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n > 0) *p++ = digits[--n];
-  return p;
-}
-
-// One byte in decimal, by table: an IPv4 address is four of them.
-char* write_byte(char* p, uint8_t v) {
+// One byte in decimal: an IPv4 address is four of them.
+char* write_byte(char* p, unsigned v) {
   if (v >= 100) {
     *p++ = static_cast<char>('0' + v / 100);
-    v %= 100;
-    *p++ = static_cast<char>('0' + v / 10);
-  } else if (v >= 10) {
-    *p++ = static_cast<char>('0' + v / 10);
+    std::memcpy(p, &kDigitPairs[(v % 100) * 2], 2);
+    return p + 2;
   }
-  *p++ = static_cast<char>('0' + v % 10);
-  return p;
+  if (v >= 10) {
+    std::memcpy(p, &kDigitPairs[v * 2], 2);
+    return p + 2;
+  }
+  *p = static_cast<char>('0' + v);
+  return p + 1;
 }
 
 char* write_ipv4(char* p, const uint8_t* a) {
@@ -52,50 +47,69 @@ char* write_hex_group(char* p, unsigned v) {
   return p;
 }
 
-// The text glibc's inet_ntop(AF_INET6) gives, byte for byte: the first longest run of two or
-// more zero groups becomes "::"; an address whose first five groups are zero and whose sixth is
-// ffff (IPv4-mapped), or whose first six are zero and whose last two are not (IPv4-compatible,
-// e.g. ::1.2.3.4; ::1 is not one), ends in dotted IPv4.
+// The run of zero groups that inet_ntop shortens to "::", for each set of zero groups (bit i:
+// group i is zero): the first longest run of two or more, as {first group, length}; {8, 0} for
+// none.
+struct ZeroRun {
+  uint8_t base;
+  uint8_t length;
+};
+
+constexpr std::array<ZeroRun, 256> make_zero_runs() {
+  std::array<ZeroRun, 256> runs{};
+  for (unsigned zeros = 0; zeros < 256; ++zeros) {
+    ZeroRun best{8, 0};
+    for (unsigned i = 0; i < 8;) {
+      if ((zeros & (1U << i)) == 0) {
+        ++i;
+        continue;
+      }
+      unsigned j = i;
+      while (j < 8 && (zeros & (1U << j)) != 0) ++j;
+      if (j - i >= 2 && j - i > best.length) {
+        best = {static_cast<uint8_t>(i), static_cast<uint8_t>(j - i)};
+      }
+      i = j;
+    }
+    runs[zeros] = best;
+  }
+  return runs;
+}
+
+constexpr std::array<ZeroRun, 256> kZeroRuns = make_zero_runs();
+
+// The text glibc's inet_ntop(AF_INET6) gives, byte for byte: groups in hex, the run above as
+// "::"; an address whose first five groups are zero and whose sixth is ffff (IPv4-mapped), or
+// whose first six are zero and whose last two are not (IPv4-compatible, e.g. ::1.2.3.4; ::1 is
+// not one), ends in dotted IPv4.
 char* write_ipv6(char* p, const uint8_t* a) {
   unsigned words[8];
-  for (int i = 0; i < 8; ++i) words[i] = (unsigned{a[2 * i]} << 8) | a[2 * i + 1];
-  int best_base = -1;
-  int best_len = 0;
-  int cur_base = -1;
-  int cur_len = 0;
-  for (int i = 0; i < 8; ++i) {
-    if (words[i] == 0) {
-      if (cur_base < 0) {
-        cur_base = i;
-        cur_len = 0;
-      }
-      ++cur_len;
-    } else if (cur_base >= 0) {
-      if (cur_len > best_len) {
-        best_base = cur_base;
-        best_len = cur_len;
-      }
-      cur_base = -1;
+  unsigned zeros = 0;
+  for (unsigned i = 0; i < 8; ++i) {
+    words[i] = (unsigned{a[2 * i]} << 8) | a[2 * i + 1];
+    zeros |= (words[i] == 0 ? 1U : 0U) << i;
+  }
+  ZeroRun run = kZeroRuns[zeros];
+  if (run.base == 0 && (run.length == 6 || (run.length == 5 && words[5] == 0xffff))) {
+    *p++ = ':';
+    *p++ = ':';
+    if (run.length == 5) {
+      std::memcpy(p, "ffff:", 5);
+      p += 5;
     }
+    return write_ipv4(p, a + 12);
   }
-  if (cur_base >= 0 && cur_len > best_len) {
-    best_base = cur_base;
-    best_len = cur_len;
-  }
-  if (best_len < 2) best_base = -1;
-
-  for (int i = 0; i < 8; ++i) {
-    if (best_base >= 0 && i >= best_base && i < best_base + best_len) {
-      if (i == best_base) *p++ = ':';
+  unsigned run_end = run.base + run.length;
+  for (unsigned i = 0; i < 8; ++i) {
+    if (i == run.base) {
+      *p++ = ':';
+      i = run_end - 1;
       continue;
     }
     if (i != 0) *p++ = ':';
-    if (i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
-      return write_ipv4(p, a + 12);
-    }
     p = write_hex_group(p, words[i]);
   }
-  if (best_base >= 0 && best_base + best_len == 8) *p++ = ':';
+  if (run.length != 0 && run_end == 8) *p++ = ':';
   return p;
 }
 

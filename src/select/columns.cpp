@@ -7,6 +7,7 @@
 
 #include "model/address.h"
 #include "model/states.h"
+#include "util/decimal.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -16,9 +17,17 @@ const SocketRecord& at(const Snapshot& snap, size_t row) {
   return snap.sockets[row];
 }
 
+// Cells are short: a copy into room made at the end beats the buffer's general append.
+void append_text(fmt::memory_buffer& out, std::string_view text) {
+  size_t at = out.size();
+  out.resize(at + text.size());
+  std::memcpy(out.data() + at, text.data(), text.size());
+}
+
 void append_number(fmt::memory_buffer& out, uint64_t v) {
-  fmt::format_int digits(v);
-  out.append(digits.data(), digits.data() + digits.size());
+  size_t at = out.size();
+  out.resize(at + 20);
+  out.resize(static_cast<size_t>(write_decimal(out.data() + at, v) - out.data()));
 }
 
 uint64_t load_big_endian(const uint8_t* p) {
@@ -118,7 +127,7 @@ const std::vector<Column> kColumns = {
     socket_integer<&SocketRecord::netns>("netns", "NETNS"),
     {"protocol", "PROTOCOL", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       out.append(protocol_name(at(snap, row).protocol));
+       append_text(out, protocol_name(at(snap, row).protocol));
      },
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
@@ -154,7 +163,7 @@ const std::vector<Column> kColumns = {
        if (name.empty()) {
          append_number(out, s.state);  // an unknown state is shown, never an error
        } else {
-         out.append(name);
+         append_text(out, name);
        }
      },
      nullptr,
@@ -201,7 +210,7 @@ const std::vector<Column> kColumns = {
        if (s.ifindex == 0) return;
        if (const NetnsInfo* ns = snap.find_netns(s.netns)) {
          if (auto it = ns->interfaces.find(s.ifindex); it != ns->interfaces.end()) {
-           out.append(it->second);
+           append_text(out, it->second);
            return;
          }
        }
@@ -219,7 +228,7 @@ const std::vector<Column> kColumns = {
     {"congestion", "CONGESTION", ValueKind::kText, kNeedsTcpInfo,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        if (const TcpInfo* t = snap.tcp_info_of(row))
-         out.append(std::string_view(t->congestion.data()));
+         append_text(out, std::string_view(t->congestion.data()));
      },
      nullptr, nullptr, 0},
 
@@ -239,26 +248,28 @@ const std::vector<Column> kColumns = {
      2},
     {"comm", "COMM", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ProcessInfo* p = snap.first_holder_of(row)) out.append(p->comm);
+       if (const ProcessInfo* p = snap.first_holder_of(row)) append_text(out, p->comm);
      },
      nullptr, nullptr, 0},
     {"k8s.node", "K8S.NODE", ValueKind::kText, kNeedsNothing,
-     [](const Snapshot& snap, size_t /*row*/, fmt::memory_buffer& out) { out.append(snap.node); },
+     [](const Snapshot& snap, size_t /*row*/, fmt::memory_buffer& out) {
+       append_text(out, snap.node);
+     },
      nullptr, nullptr, 0},
     {"k8s.namespace", "K8S.NAMESPACE", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const PodInfo* p = snap.pod_of(row)) out.append(p->pod_namespace);
+       if (const PodInfo* p = snap.pod_of(row)) append_text(out, p->pod_namespace);
      },
      nullptr, nullptr, 0},
     {"k8s.podName", "K8S.PODNAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const PodInfo* p = snap.pod_of(row)) out.append(p->name);
+       if (const PodInfo* p = snap.pod_of(row)) append_text(out, p->name);
      },
      nullptr, nullptr, 0},
     {"k8s.containerName", "K8S.CONTAINERNAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const ContainerInfo* c = snap.container_of(row);
-       if (c != nullptr && c->pod != kNone) out.append(c->name);
+       if (c != nullptr && c->pod != kNone) append_text(out, c->name);
      },
      nullptr, nullptr, 0},
     {"k8s.labels", "K8S.LABELS", ValueKind::kText, kNeedsOwners | kNeedsLabels,
@@ -267,32 +278,32 @@ const std::vector<Column> kColumns = {
        if (p == nullptr) return;
        for (size_t i = 0; i < p->labels.size(); ++i) {
          if (i != 0) out.push_back(',');
-         out.append(p->labels[i].first);
+         append_text(out, p->labels[i].first);
          out.push_back('=');
-         out.append(p->labels[i].second);
+         append_text(out, p->labels[i].second);
        }
      },
      nullptr, nullptr, 0},
     {"k8s.hostNetwork", "K8S.HOSTNETWORK", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        if (const PodInfo* p = snap.pod_of(row)) {
-         out.append(std::string_view(p->host_network ? "true" : "false"));
+         append_text(out, std::string_view(p->host_network ? "true" : "false"));
        }
      },
      nullptr, nullptr, 0},
     {"runtime.runtimeName", "RUNTIME.RUNTIMENAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->runtime);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->runtime);
      },
      nullptr, nullptr, 0},
     {"runtime.containerId", "RUNTIME.CONTAINERID", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->id);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->id);
      },
      nullptr, nullptr, 0},
     {"runtime.containerName", "RUNTIME.CONTAINERNAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->name);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->name);
      },
      nullptr, nullptr, 0},
     {"runtime.containerPid", "RUNTIME.CONTAINERPID", ValueKind::kInteger, kNeedsOwners,
@@ -308,7 +319,7 @@ const std::vector<Column> kColumns = {
      nullptr, 0},
     {"runtime.containerImageName", "RUNTIME.CONTAINERIMAGENAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->image);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->image);
      },
      nullptr, nullptr, 0},
 };

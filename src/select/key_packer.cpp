@@ -7,28 +7,15 @@
 
 namespace socksnap {
 
-void KeyPacker::note_value(Word& word, uint64_t value) {
-  if (word.many) return;
-  if (std::find(word.values.begin(), word.values.end(), value) != word.values.end()) return;
-  if (word.values.size() == kMaxRanked) {
-    word.many = true;
-    word.values.clear();
-    word.values.shrink_to_fit();
+void KeyPacker::Word::note(uint64_t value) {
+  for (uint8_t i = 0; i < count; ++i) {
+    if (values[i] == value) return;
+  }
+  if (count == kMaxRanked) {
+    many = true;
     return;
   }
-  word.values.push_back(value);
-}
-
-void KeyPacker::observe(const uint64_t* key) {
-  for (size_t i = 0; i < words_.size(); ++i) {
-    Word& word = words_[i];
-    word.all_ones &= key[i];
-    word.any_ones |= key[i];
-    // Most rows repeat the value seen first: check it before searching.
-    if (!word.many && (word.values.empty() || word.values.front() != key[i])) {
-      note_value(word, key[i]);
-    }
-  }
+  values[count++] = value;
 }
 
 void KeyPacker::absorb(const KeyPacker& other) {
@@ -37,60 +24,58 @@ void KeyPacker::absorb(const KeyPacker& other) {
     const Word& theirs = other.words_[i];
     word.all_ones &= theirs.all_ones;
     word.any_ones |= theirs.any_ones;
-    if (theirs.many) {
-      word.many = true;
-      word.values.clear();
-    }
-    for (uint64_t v : theirs.values) note_value(word, v);
+    word.many = word.many || theirs.many;
+    for (uint8_t v = 0; v < theirs.count && !word.many; ++v) word.note(theirs.values[v]);
   }
 }
 
 void KeyPacker::finish() {
+  fields_.clear();
   packed_bits_ = 0;
-  for (Word& word : words_) {
+  for (size_t i = 0; i < words_.size(); ++i) {
+    Word& word = words_[i];
     uint64_t differing = word.any_ones & ~word.all_ones;
     if (differing == 0) continue;  // every row has the same value
     // Bits above the highest and below the lowest differing bit are the same in every row.
-    auto low = static_cast<unsigned>(std::countr_zero(differing));
-    auto span = static_cast<unsigned>(std::bit_width(differing)) - low;
-    word.shift = low;
-    word.bits = span;
+    Field field;
+    field.source = i;
+    field.shift = static_cast<unsigned>(std::countr_zero(differing));
+    field.bits = static_cast<unsigned>(std::bit_width(differing)) - field.shift;
     if (!word.many) {
-      auto rank_bits = static_cast<unsigned>(std::bit_width(word.values.size() - 1));
-      if (rank_bits < span) {
-        std::sort(word.values.begin(), word.values.end());
-        word.ranked = true;
-        word.bits = rank_bits;
+      auto rank_bits = static_cast<unsigned>(std::bit_width(word.count - 1U));
+      if (rank_bits < field.bits) {
+        std::sort(word.values.begin(), word.values.begin() + word.count);
+        field.ranked = true;
+        field.bits = rank_bits;
       }
     }
-    packed_bits_ += word.bits;
+    field.mask = field.bits == 64 ? ~uint64_t{0} : (uint64_t{1} << field.bits) - 1;
+    field.at = packed_bits_;
+    packed_bits_ += field.bits;
+    fields_.push_back(field);
   }
 }
 
 void KeyPacker::pack(const uint64_t* key, uint64_t* out) const {
   std::fill(out, out + packed_words(), 0);
-  size_t at = 0;  // bits of the output used so far
-  for (size_t i = 0; i < words_.size(); ++i) {
-    const Word& word = words_[i];
-    if (word.bits == 0) continue;
-    uint64_t field = 0;
-    if (word.ranked) {
-      field = static_cast<uint64_t>(std::find(word.values.begin(), word.values.end(), key[i]) -
-                                    word.values.begin());
+  for (const Field& f : fields_) {
+    uint64_t value = key[f.source];
+    uint64_t bits = 0;
+    if (f.ranked) {
+      const Word& word = words_[f.source];
+      for (uint8_t v = 0; v < word.count; ++v) bits += word.values[v] < value ? 1 : 0;
     } else {
-      field = key[i] >> word.shift;
-      if (word.bits < 64) field &= (uint64_t{1} << word.bits) - 1;
+      bits = (value >> f.shift) & f.mask;
     }
-    size_t index = at / 64;
-    unsigned room = 64 - static_cast<unsigned>(at % 64);
-    if (word.bits <= room) {
-      out[index] |= field << (room - word.bits);
+    size_t index = f.at / 64;
+    unsigned room = 64 - static_cast<unsigned>(f.at % 64);
+    if (f.bits <= room) {
+      out[index] |= bits << (room - f.bits);
     } else {  // split over two words
-      unsigned rest = word.bits - room;
-      out[index] |= field >> rest;
-      out[index + 1] |= field << (64 - rest);
+      unsigned rest = f.bits - room;
+      out[index] |= bits >> rest;
+      out[index + 1] |= bits << (64 - rest);
     }
-    at += word.bits;
   }
 }
 

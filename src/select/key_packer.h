@@ -6,6 +6,7 @@
 // compare (as unsigned words, in turn) exactly as the full keys do, for the rows observed.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -20,7 +21,9 @@ class KeyPacker {
   explicit KeyPacker(size_t words) : words_(words) {}
 
   // Takes note of one row's full key (`words` words).
-  void observe(const uint64_t* key);
+  void observe(const uint64_t* key) {
+    for (size_t i = 0; i < words_.size(); ++i) words_[i].observe(key[i]);
+  }
   // Adds what another packer of the same width observed (for keys observed on several threads).
   void absorb(const KeyPacker& other);
   // Decides the layout; observe and absorb no more after it.
@@ -34,17 +37,31 @@ class KeyPacker {
 
  private:
   struct Word {
-    uint64_t all_ones = ~uint64_t{0};  // bits set in every value
-    uint64_t any_ones = 0;             // bits set in some value
-    std::vector<uint64_t> values;      // the distinct values (sorted by finish), up to kMaxRanked
-    bool many = false;                 // more distinct values than kMaxRanked
-    bool ranked = false;               // packed as the rank of its value in `values`
-    unsigned shift = 0;                // else packed as (value >> shift), `bits` of it
-    unsigned bits = 0;                 // 0: the same in every row, left out
+    uint64_t all_ones = ~uint64_t{0};           // bits set in every value
+    uint64_t any_ones = 0;                      // bits set in some value
+    std::array<uint64_t, kMaxRanked> values{};  // the distinct values, while not `many`
+    uint8_t count = 0;
+    bool many = false;  // more distinct values than kMaxRanked
+
+    void observe(uint64_t value) {
+      all_ones &= value;
+      any_ones |= value;
+      if (!many) note(value);
+    }
+    void note(uint64_t value);
   };
-  void note_value(Word& word, uint64_t value);
+  // Where one word's bits go: (value >> shift) & mask, or its rank, at bit `at` of the output.
+  struct Field {
+    size_t source = 0;
+    bool ranked = false;
+    unsigned shift = 0;
+    unsigned bits = 0;
+    uint64_t mask = 0;
+    size_t at = 0;
+  };
 
   std::vector<Word> words_;
+  std::vector<Field> fields_;
   size_t packed_bits_ = 0;
 };
 

@@ -45,6 +45,22 @@ void pad(fmt::memory_buffer& out, size_t count) {
   out.resize(at + count);
 }
 
+// Copies in 16-byte chunks, which compile to single moves: the last chunk may read and write up
+// to 15 bytes past the end, which the caller has room for.
+constexpr size_t kChunk = 16;
+
+char* copy_chunks(char* to, const char* from, size_t n) {
+  for (size_t done = 0; done < n; done += kChunk) std::memcpy(to + done, from + done, kChunk);
+  return to + n;
+}
+
+char* spaces(char* to, size_t n) {
+  static constexpr char kSpaces[kChunk] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                                           ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+  for (size_t done = 0; done < n; done += kChunk) std::memcpy(to + done, kSpaces, kChunk);
+  return to + n;
+}
+
 // Rows in sorted order are scattered over the records; reading a record is then a cache miss.
 // Asking for the records of rows a little ahead overlaps those misses.
 constexpr size_t kPrefetchDistance = 12;
@@ -62,7 +78,7 @@ void prefetch_row(const Snapshot& snap, uint32_t row) {
 class FormattedSlice {
  public:
   FormattedSlice(const Snapshot& snap, const std::vector<const Column*>& columns)
-      : snap_(snap), columns_(columns), widths_(columns.size(), 0) {}
+      : snap_(snap), columns_(columns), widths_(columns.size(), 0), ascii_(columns.size(), 1) {}
 
   void format(std::span<const uint32_t> rows) {
     constexpr size_t kSampleRows = 1024;
@@ -78,11 +94,17 @@ class FormattedSlice {
       for (size_t c = 0; c < columns_.size(); ++c) {
         size_t start = text_.size();
         columns_[c]->text(snap_, rows[i], text_);
-        lengths_.push_back(static_cast<uint32_t>(text_.size() - start));
-        widths_[c] =
-            std::max(widths_[c], display_width({text_.data() + start, text_.size() - start}));
+        size_t length = text_.size() - start;
+        size_t width = display_width({text_.data() + start, length});
+        lengths_.push_back(static_cast<uint32_t>(length));
+        widths_[c] = std::max(widths_[c], width);
+        if (width != length) ascii_[c] = 0;
       }
     }
+    // Zeros after the last cell: copies read whole chunks.
+    size_t end = text_.size();
+    text_.resize(end + kChunk);
+    std::memset(text_.data() + end, 0, kChunk);
   }
   const std::vector<size_t>& widths() const { return widths_; }
 
@@ -90,14 +112,37 @@ class FormattedSlice {
   template <typename Flush>
   bool write(const std::vector<size_t>& widths, fmt::memory_buffer& out, Flush flush) const {
     size_t columns = columns_.size();
+    std::vector<uint8_t> right(columns);
+    // A row takes its text, at most each column's width in spaces, two spaces between columns,
+    // the newline, and room for a chunk written past its end.
+    size_t padding = kChunk + 1;
+    for (size_t c = 0; c < columns; ++c) {
+      right[c] = columns_[c]->right_aligned() ? 1 : 0;
+      padding += widths[c] + 2;
+    }
     const char* text = text_.data();
     for (size_t cell = 0; cell < lengths_.size();) {
+      size_t row_text = 0;
+      for (size_t c = 0; c < columns; ++c) row_text += lengths_[cell + c];
+      size_t at = out.size();
+      out.resize(at + row_text + padding);
+      char* p = out.data() + at;
       for (size_t c = 0; c < columns; ++c, ++cell) {
-        std::string_view cell_text(text, lengths_[cell]);
-        text += lengths_[cell];
-        write_cell(out, cell_text, widths[c], columns_[c]->right_aligned(), c + 1 == columns);
+        size_t length = lengths_[cell];
+        size_t shown = ascii_[c] ? length : display_width({text, length});
+        size_t fill = widths[c] - shown;
+        bool last = c + 1 == columns;
+        if (right[c]) {
+          p = copy_chunks(spaces(p, fill), text, length);
+          if (!last) p = spaces(p, 2);
+        } else {
+          p = copy_chunks(p, text, length);
+          if (!last) p = spaces(p, fill + 2);
+        }
+        text += length;
       }
-      out.push_back('\n');
+      *p++ = '\n';
+      out.resize(static_cast<size_t>(p - out.data()));
       if (!flush()) return false;
     }
     return true;
@@ -130,6 +175,7 @@ class FormattedSlice {
   std::vector<size_t> widths_;
   fmt::memory_buffer text_;
   std::vector<uint32_t> lengths_;  // of each cell in text_, row by row
+  std::vector<uint8_t> ascii_;     // per column: no UTF-8 in it, widths are lengths
 };
 
 }  // namespace

@@ -108,6 +108,16 @@ class FormattedSlice {
   }
   const std::vector<size_t>& widths() const { return widths_; }
 
+  // How much write() will append at most: every row is as wide as the widths, plus the bytes
+  // of UTF-8 cells beyond their width, plus a chunk of overrun.
+  size_t output_bound(const std::vector<size_t>& widths) const {
+    size_t columns = columns_.size();
+    size_t row = 2 * (columns - 1) + 1;
+    for (size_t width : widths) row += width;
+    bool ascii = std::all_of(ascii_.begin(), ascii_.end(), [](uint8_t a) { return a != 0; });
+    return lengths_.size() / columns * row + (ascii ? 0 : text_.size()) + kChunk;
+  }
+
   // Writes the rows with cells padded to `widths`; `flush` after each row returns false to stop.
   template <typename Flush>
   bool write(const std::vector<size_t>& widths, fmt::memory_buffer& out, Flush flush) const {
@@ -209,12 +219,25 @@ void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
   }
 
   if (headers) FormattedSlice::write_header(columns, widths, out.buffer());
-  for (const auto& slice : slices) {
-    bool more = slice.write(widths, out.buffer(), [&] {
+  // The first slice is copied out padded straight to the output; the others, at the same time,
+  // into buffers written after it.
+  std::vector<fmt::memory_buffer> later(count);
+  {
+    std::vector<std::thread> pool;
+    for (size_t s = 1; s < count; ++s) {
+      pool.emplace_back([&, s] {
+        later[s].reserve(slices[s].output_bound(widths));
+        slices[s].write(widths, later[s], [] { return true; });
+      });
+    }
+    slices[0].write(widths, out.buffer(), [&] {
       out.maybe_flush();
       return !out.reader_gone();
     });
-    if (!more) break;
+    for (auto& t : pool) t.join();
+  }
+  for (size_t s = 1; s < count && !out.reader_gone(); ++s) {
+    out.write_through({later[s].data(), later[s].size()});
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <functional>
 #include <span>
 #include <string>
@@ -156,14 +157,42 @@ std::pair<size_t, size_t> slice_of(size_t n, size_t parts, size_t part) {
   return {n * part / parts, n * (part + 1) / parts};
 }
 
+// A row's full key: every column's words in turn, inverted for descending columns. Computed twice
+// per row (to observe, then to pack): cheaper than holding a matrix of them, whose fresh memory
+// costs more than the computing.
+class FullKeys {
+ public:
+  FullKeys(const Snapshot& snap, std::span<const SortKey> keys) : snap_(snap), keys_(keys) {
+    for (const auto& k : keys) width_ += k.column->key_words;
+  }
+  size_t width() const { return width_; }
+  void of(uint32_t row, uint64_t* key) const {
+    for (const auto& k : keys_) {
+      uint64_t words[kMaxKeyWords] = {};
+      k.column->sort_key(snap_, row, words);
+      for (size_t w = 0; w < k.column->key_words; ++w) *key++ = k.descending ? ~words[w] : words[w];
+    }
+  }
+
+ private:
+  const Snapshot& snap_;
+  std::span<const SortKey> keys_;
+  size_t width_ = 0;
+};
+
+// At most 8 keys of at most kMaxKeyWords words each.
+using KeyWords = std::array<uint64_t, 8 * kMaxKeyWords>;
+
 template <size_t W>
-void sort_packed(const KeyPacker& packer, const std::vector<uint64_t>& full, size_t width,
-                 std::span<uint32_t> run, size_t parts) {
+void sort_packed(const KeyPacker& packer, const FullKeys& full, std::span<uint32_t> run,
+                 size_t parts) {
   std::vector<KeyedRow<W>> items(run.size());
   in_parallel(parts, [&](size_t part) {
     auto [begin, end] = slice_of(run.size(), parts, part);
+    KeyWords key{};
     for (size_t i = begin; i < end; ++i) {
-      packer.pack(&full[i * width], items[i].words.data());
+      full.of(run[i], key.data());
+      packer.pack(key.data(), items[i].words.data());
       items[i].row = run[i];
     }
   });
@@ -172,44 +201,39 @@ void sort_packed(const KeyPacker& packer, const std::vector<uint64_t>& full, siz
 }
 
 template <size_t W>
-bool try_sort_packed(const KeyPacker& packer, const std::vector<uint64_t>& full, size_t width,
-                     std::span<uint32_t> run, size_t parts) {
+bool try_sort_packed(const KeyPacker& packer, const FullKeys& full, std::span<uint32_t> run,
+                     size_t parts) {
   if constexpr (W == 1) {
     return false;  // one word goes to the radix sort
   } else {
     if (packer.packed_words() == W) {
-      sort_packed<W>(packer, full, width, run, parts);
+      sort_packed<W>(packer, full, run, parts);
       return true;
     }
-    return try_sort_packed<W - 1>(packer, full, width, run, parts);
+    return try_sort_packed<W - 1>(packer, full, run, parts);
   }
 }
 
 // Sorts one run by columns that all have sort keys: every row's full key, packed to the bits
 // that tell these rows apart, then a radix sort when that fits one word. Returns false, having
-// changed nothing, when the packed keys are still too wide.
+// changed nothing but putting the rows in ascending order, when the packed keys are still too
+// wide (or there are more than 8 keys).
 bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
                     unsigned threads) {
   constexpr size_t kMaxPackedWords = 6;
+  if (keys.size() > 8) return false;
   // Ties go by row number: in the order the rows come in, once that is ascending (it is, from
   // select_rows), which is what a stable radix sort keeps.
   if (!std::is_sorted(run.begin(), run.end())) std::sort(run.begin(), run.end());
-  size_t width = 0;
-  for (const auto& key : keys) width += key.column->key_words;
+  FullKeys full(snap, keys);
   size_t parts = parts_for(run.size(), threads);
-  std::vector<uint64_t> full(run.size() * width);
-  std::vector<KeyPacker> packers(parts, KeyPacker(width));
+  std::vector<KeyPacker> packers(parts, KeyPacker(full.width()));
   in_parallel(parts, [&](size_t part) {
     auto [begin, end] = slice_of(run.size(), parts, part);
+    KeyWords key{};
     for (size_t i = begin; i < end; ++i) {
-      uint64_t* key = &full[i * width];
-      for (const auto& k : keys) {
-        uint64_t words[kMaxKeyWords] = {};
-        k.column->sort_key(snap, run[i], words);
-        for (size_t w = 0; w < k.column->key_words; ++w)
-          *key++ = k.descending ? ~words[w] : words[w];
-      }
-      packers[part].observe(&full[i * width]);
+      full.of(run[i], key.data());
+      packers[part].observe(key.data());
     }
   });
   KeyPacker& packer = packers[0];
@@ -218,22 +242,24 @@ bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::sp
 
   if (packer.packed_words() == 0) return true;  // all keys equal: row order it is
   if (packer.packed_words() == 1) {
+    // One word: its low bits hold the key, for a radix sort over no more bytes than it has.
     std::vector<PackedRow> items(run.size());
     auto shift = static_cast<unsigned>(64 - packer.packed_bits());
     in_parallel(parts, [&](size_t part) {
       auto [begin, end] = slice_of(run.size(), parts, part);
+      KeyWords key{};
       for (size_t i = begin; i < end; ++i) {
-        packer.pack(&full[i * width], &items[i].key);
+        full.of(run[i], key.data());
+        packer.pack(key.data(), &items[i].key);
         items[i].key >>= shift;
         items[i].row = run[i];
       }
     });
-    full = {};
     radix_sort(items, static_cast<unsigned>(packer.packed_bits()));
     for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
     return true;
   }
-  return try_sort_packed<kMaxPackedWords>(packer, full, width, run, parts);
+  return try_sort_packed<kMaxPackedWords>(packer, full, run, parts);
 }
 
 // Stable sort of one run: by packed keys when every column has a key, else by comparing cells.

@@ -91,22 +91,37 @@ class FormattedSlice {
       // Room for the whole slice at the size of its first rows, plus a tenth: a buffer that
       // grows by copying would hold twice the text at the moment it grows.
       if (i == kSampleRows) text_.reserve(text_.size() / i * rows.size() * 11 / 10);
+      // Widths are lengths here; reading each cell back right after writing it would stall on
+      // loads that straddle the stores just made.
       for (size_t c = 0; c < columns_.size(); ++c) {
         size_t start = text_.size();
         columns_[c]->text(snap_, rows[i], text_);
         size_t length = text_.size() - start;
-        size_t width = display_width({text_.data() + start, length});
         lengths_.push_back(static_cast<uint32_t>(length));
-        widths_[c] = std::max(widths_[c], width);
-        if (width != length) ascii_[c] = 0;
+        widths_[c] = std::max(widths_[c], length);
       }
     }
+    // UTF-8 anywhere: then the widths of every cell, counted in characters.
+    if (display_width({text_.data(), text_.size()}) != text_.size()) measure_characters();
     // Zeros after the last cell: copies read whole chunks.
     size_t end = text_.size();
     text_.resize(end + kChunk);
     std::memset(text_.data() + end, 0, kChunk);
   }
   const std::vector<size_t>& widths() const { return widths_; }
+
+  void measure_characters() {
+    size_t columns = columns_.size();
+    std::fill(widths_.begin(), widths_.end(), 0);
+    const char* text = text_.data();
+    for (size_t cell = 0; cell < lengths_.size(); ++cell) {
+      size_t c = cell % columns;
+      size_t width = display_width({text, lengths_[cell]});
+      widths_[c] = std::max(widths_[c], width);
+      if (width != lengths_[cell]) ascii_[c] = 0;
+      text += lengths_[cell];
+    }
+  }
 
   // How much write() will append at most: every row is as wide as the widths, plus the bytes
   // of UTF-8 cells beyond their width, plus a chunk of overrun.

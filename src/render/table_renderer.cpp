@@ -75,13 +75,16 @@ void prefetch_row(const Snapshot& snap, uint32_t row) {
 // A slice of the rows, formatted: every cell's text back to back, where each cell ends, and
 // each column's widest cell. Cells are formatted once; the widths are known only when every
 // slice is done, and then the cells are copied out with their padding.
-class FormattedSlice {
+class alignas(64) FormattedSlice {
  public:
   FormattedSlice(const Snapshot& snap, const std::vector<const Column*>& columns)
       : snap_(snap), columns_(columns), widths_(columns.size(), 0), ascii_(columns.size(), 1) {}
 
   void format(std::span<const uint32_t> rows) {
     constexpr size_t kSampleRows = 1024;
+    // Widths are kept in memory this thread allocates while formatting: the slices' own vectors,
+    // made one after the other, would share cache lines that every cell writes to.
+    std::vector<size_t> widths(columns_.size(), 0);
     lengths_.reserve(rows.size() * columns_.size());
     for (size_t i = 0; i < std::min(kPrefetchDistance, rows.size()); ++i) {
       prefetch_row(snap_, rows[i]);
@@ -98,9 +101,10 @@ class FormattedSlice {
         columns_[c]->text(snap_, rows[i], text_);
         size_t length = text_.size() - start;
         lengths_.push_back(static_cast<uint32_t>(length));
-        widths_[c] = std::max(widths_[c], length);
+        widths[c] = std::max(widths[c], length);
       }
     }
+    widths_ = widths;
     // UTF-8 anywhere: then the widths of every cell, counted in characters.
     if (display_width({text_.data(), text_.size()}) != text_.size()) measure_characters();
     // Zeros after the last cell: copies read whole chunks.
@@ -241,8 +245,10 @@ void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
     std::vector<std::thread> pool;
     for (size_t s = 1; s < count; ++s) {
       pool.emplace_back([&, s] {
-        later[s].reserve(slices[s].output_bound(widths));
-        slices[s].write(widths, later[s], [] { return true; });
+        fmt::memory_buffer mine;  // this thread's own, as above
+        mine.reserve(slices[s].output_bound(widths));
+        slices[s].write(widths, mine, [] { return true; });
+        later[s] = std::move(mine);
       });
     }
     slices[0].write(widths, out.buffer(), [&] {

@@ -231,14 +231,18 @@ bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::sp
   if (!std::is_sorted(run.begin(), run.end())) std::sort(run.begin(), run.end());
   FullKeys full(snap, keys);
   size_t parts = parts_for(run.size(), threads);
-  std::vector<KeyPacker> packers(parts, KeyPacker(full.width()));
+  std::vector<KeyPacker> packers(parts, KeyPacker(0));
   in_parallel(parts, [&](size_t part) {
+    // Made by the thread that fills it, in that thread's memory: packers side by side would
+    // share the cache lines that every row writes to.
+    KeyPacker mine(full.width());
     auto [begin, end] = slice_of(run.size(), parts, part);
     KeyWords key{};
     for (size_t i = begin; i < end; ++i) {
       full.of(run[i], key.data());
-      packers[part].observe(key.data());
+      mine.observe(key.data());
     }
+    packers[part] = std::move(mine);
   });
   KeyPacker& packer = packers[0];
   for (size_t p = 1; p < parts; ++p) packer.absorb(packers[p]);

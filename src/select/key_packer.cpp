@@ -80,22 +80,25 @@ void KeyPacker::pack(const uint64_t* key, uint64_t* out) const {
 }
 
 void radix_sort(std::vector<PackedRow>& rows, unsigned bits) {
-  constexpr unsigned kDigitBits = 8;
+  // 11-bit digits: a 38-bit key in four passes instead of five, with counts (16 KiB a digit)
+  // that still sit in the first-level cache.
+  constexpr unsigned kDigitBits = 11;
   constexpr size_t kBuckets = size_t{1} << kDigitBits;
+  constexpr uint64_t kDigitMask = kBuckets - 1;
   unsigned passes = (std::min(bits, 64U) + kDigitBits - 1) / kDigitBits;
   if (passes == 0 || rows.size() < 2) return;
-  std::vector<std::array<size_t, kBuckets>> counts(passes);
+  std::vector<std::array<uint32_t, kBuckets>> counts(passes);
   for (auto& c : counts) c.fill(0);
   for (const PackedRow& r : rows) {
-    for (unsigned p = 0; p < passes; ++p) ++counts[p][(r.key >> (p * kDigitBits)) & 0xFF];
+    for (unsigned p = 0; p < passes; ++p) ++counts[p][(r.key >> (p * kDigitBits)) & kDigitMask];
   }
   std::vector<PackedRow> other(rows.size());
   for (unsigned p = 0; p < passes; ++p) {
     auto& count = counts[p];
     if (std::find(count.begin(), count.end(), rows.size()) != count.end()) continue;  // shared
-    size_t start = 0;
-    for (size_t& c : count) start += std::exchange(c, start);
-    for (const PackedRow& r : rows) other[count[(r.key >> (p * kDigitBits)) & 0xFF]++] = r;
+    uint32_t start = 0;
+    for (uint32_t& c : count) start += std::exchange(c, start);
+    for (const PackedRow& r : rows) other[count[(r.key >> (p * kDigitBits)) & kDigitMask]++] = r;
     rows.swap(other);
   }
 }

@@ -34,6 +34,22 @@ class KeyPacker {
   // Packs the full key of an observed row into packed_words() words; the fields fill each word
   // from its most significant bit down.
   void pack(const uint64_t* key, uint64_t* out) const;
+  // pack() when packed_words() is 1: the packed key in the low packed_bits() bits.
+  uint64_t pack_low(const uint64_t* key) const {
+    uint64_t out = 0;
+    for (const Field& f : fields_) {
+      uint64_t value = key[f.source];
+      uint64_t bits = 0;
+      if (f.ranked) {
+        const Word& word = words_[f.source];
+        for (uint8_t v = 0; v < word.count; ++v) bits += word.values[v] < value ? 1 : 0;
+      } else {
+        bits = (value >> f.shift) & f.mask;
+      }
+      out |= bits << (packed_bits_ - f.at - f.bits);
+    }
+    return out;
+  }
 
  private:
   struct Word {

@@ -252,15 +252,12 @@ bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::sp
   if (packer.packed_words() == 1) {
     // One word: its low bits hold the key, for a radix sort over no more bytes than it has.
     std::vector<PackedRow> items(run.size());
-    auto shift = static_cast<unsigned>(64 - packer.packed_bits());
     in_parallel(parts, [&](size_t part) {
       auto [begin, end] = slice_of(run.size(), parts, part);
       KeyWords key{};
       for (size_t i = begin; i < end; ++i) {
         full.of(run[i], key.data());
-        packer.pack(key.data(), &items[i].key);
-        items[i].key >>= shift;
-        items[i].row = run[i];
+        items[i] = {packer.pack_low(key.data()), run[i]};
       }
     });
     radix_sort(items, static_cast<unsigned>(packer.packed_bits()));

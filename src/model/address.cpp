@@ -114,8 +114,27 @@ char* write_ipv6(char* p, const uint8_t* a) {
 }
 
 // Writes the address text at `p` (room for kMaxAddressText) and returns the end.
+// The last address of each family written by this thread, and its text: the sockets of a host
+// share a few addresses, and tables print them row after row.
+struct LastAddress {
+  std::array<uint8_t, 16> address{};
+  std::array<char, kMaxAddressText> text{};
+  size_t length = 0;
+};
+
 char* write_address(char* p, uint8_t ip_version, const std::array<uint8_t, 16>& a) {
-  return ip_version == 4 ? write_ipv4(p, a.data()) : write_ipv6(p, a.data());
+  thread_local LastAddress last[2];
+  LastAddress& seen = last[ip_version == 4 ? 0 : 1];
+  bool same =
+      ip_version == 4 ? std::memcmp(seen.address.data(), a.data(), 4) == 0 : seen.address == a;
+  if (!same || seen.length == 0) {
+    char* end = ip_version == 4 ? write_ipv4(seen.text.data(), a.data())
+                                : write_ipv6(seen.text.data(), a.data());
+    seen.length = static_cast<size_t>(end - seen.text.data());
+    seen.address = a;
+  }
+  std::memcpy(p, seen.text.data(), kMaxAddressText);  // fixed size: one block move
+  return p + seen.length;
 }
 
 // Makes room for `n` more bytes at the end of `out` and returns where they start; the caller

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <utility>
 
 #include "test_support.h"
 
@@ -107,6 +108,29 @@ TEST(AppendAddress, Ipv4EveryByteValue) {
     append_address(b, 4, a);
     EXPECT_EQ(std::string(b.data(), b.size()), fmt::format("{0}.{0}.{0}.{0}", v));
   }
+}
+
+// Each thread remembers the last address of each family it wrote: repeats, alternations and
+// near misses must still print what they are.
+TEST(AppendAddress, RepeatedAndAlternatingAddresses) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"1.2.3.4", "1.2.3.4"},
+      {"1.2.3.4", "1.2.3.4"},
+      {"::1", "::1"},
+      {"1.2.3.4", "1.2.3.4"},
+      {"::1", "::1"},
+      {"::2", "::2"},
+      {"1.2.3.5", "1.2.3.5"},
+      {"::", "::"},
+      {"0.0.0.0", "0.0.0.0"},
+      {"::", "::"},
+      {"255.2.3.5", "255.2.3.5"},
+  };
+  for (const auto& [ip, text] : cases) EXPECT_EQ(address(ip), text);
+  EXPECT_EQ(endpoint("::1", 80), "r/[::1]:80");
+  EXPECT_EQ(endpoint("::1", 8080), "r/[::1]:8080");
+  EXPECT_EQ(endpoint("10.0.0.1", 1), "r/10.0.0.1:1");
+  EXPECT_EQ(endpoint("10.0.0.1", 65535), "r/10.0.0.1:65535");
 }
 
 TEST(AppendAddress, AppendsToWhatIsThere) {

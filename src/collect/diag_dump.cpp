@@ -103,20 +103,25 @@ bool parse_socket(std::span<const uint8_t> payload, const ParseContext& ctx,
   if (attrs_at < payload.size()) {
     parse_attributes(payload.subspan(attrs_at), cgroup_id, ctx.want_tcp_info ? &tcp : nullptr);
   }
-  // Every field given, so the record is built in place without being zeroed first (which
-  // compiled to a string store per socket) or copied.
-  out.sockets.emplace_back(
-      ctx.netns, uint64_t{field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_inode))},
-      uint64_t{cookie_low} | (uint64_t{cookie_high} << 32), cgroup_id, src, dst,
-      field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_uid)),
-      field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_rqueue)),
-      field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_wqueue)),
-      field_at<uint32_t>(m, offsetof(inet_diag_msg, id.idiag_if)),
+  // Every field given: no zeroing of the record before filling it, no copy of the message.
+  out.sockets.push_back(SocketRecord{
+      .netns = ctx.netns,
+      .inode = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_inode)),
+      .cookie = uint64_t{cookie_low} | (uint64_t{cookie_high} << 32),
+      .cgroup_id = cgroup_id,
+      .src_addr = src,
+      .dst_addr = dst,
+      .uid = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_uid)),
+      .rx_queue = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_rqueue)),
+      .tx_queue = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_wqueue)),
+      .ifindex = field_at<uint32_t>(m, offsetof(inet_diag_msg, id.idiag_if)),
       // Ports are in network order for every socket kind, request sockets included.
-      be16(field_at<uint16_t>(m, offsetof(inet_diag_msg, id.idiag_sport))),
-      be16(field_at<uint16_t>(m, offsetof(inet_diag_msg, id.idiag_dport))),
-      static_cast<uint8_t>(family == AF_INET ? 4 : 6), ctx.protocol,
-      field_at<uint8_t>(m, offsetof(inet_diag_msg, idiag_state)));
+      .src_port = be16(field_at<uint16_t>(m, offsetof(inet_diag_msg, id.idiag_sport))),
+      .dst_port = be16(field_at<uint16_t>(m, offsetof(inet_diag_msg, id.idiag_dport))),
+      .ip_version = static_cast<uint8_t>(family == AF_INET ? 4 : 6),
+      .protocol = ctx.protocol,
+      .state = field_at<uint8_t>(m, offsetof(inet_diag_msg, idiag_state)),
+  });
   if (ctx.want_tcp_info) out.tcp_info.push_back(tcp);
   return true;
 }

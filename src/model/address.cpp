@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <string_view>
 
 #include "util/decimal.h"
 
@@ -14,7 +15,7 @@ constexpr size_t kMaxAddressText = 46;
 constexpr size_t kMaxEndpointText = kMaxAddressText + 10;
 
 // One byte in decimal: an IPv4 address is four of them.
-char* write_byte(char* p, unsigned v) {
+char* write_byte(char* p, size_t v) {
   if (v >= 100) {
     *p++ = static_cast<char>('0' + v / 100);
     std::memcpy(p, &kDigitPairs[(v % 100) * 2], 2);
@@ -86,7 +87,7 @@ char* write_ipv6(char* p, const uint8_t* a) {
   unsigned words[8];
   unsigned zeros = 0;
   for (unsigned i = 0; i < 8; ++i) {
-    words[i] = (unsigned{a[2 * i]} << 8) | a[2 * i + 1];
+    words[i] = (unsigned{a[size_t{2} * i]} << 8) | a[size_t{2} * i + 1];
     zeros |= (words[i] == 0 ? 1U : 0U) << i;
   }
   ZeroRun run = kZeroRuns[zeros];
@@ -94,8 +95,7 @@ char* write_ipv6(char* p, const uint8_t* a) {
     *p++ = ':';
     *p++ = ':';
     if (run.length == 5) {
-      std::memcpy(p, "ffff:", 5);
-      p += 5;
+      for (char c : std::string_view("ffff:")) *p++ = c;
     }
     return write_ipv4(p, a + 12);
   }

@@ -47,17 +47,17 @@ inline char* write_decimal(char* p, uint64_t v) {
   char* q = end;
   while (v > UINT32_MAX) {  // 64-bit division is dearer: only for what 32 bits cannot hold
     q -= 2;
-    std::memcpy(q, &kDigitPairs[(v % 100) * 2], 2);
+    std::memcpy(q, &kDigitPairs[static_cast<size_t>(v % 100) * 2], 2);
     v /= 100;
   }
   auto small = static_cast<uint32_t>(v);
   while (small >= 100) {
     q -= 2;
-    std::memcpy(q, &kDigitPairs[(small % 100) * 2], 2);
+    std::memcpy(q, &kDigitPairs[size_t{small % 100} * 2], 2);
     small /= 100;
   }
   if (small >= 10) {
-    std::memcpy(q - 2, &kDigitPairs[small * 2], 2);
+    std::memcpy(q - 2, &kDigitPairs[size_t{small} * 2], 2);
   } else {
     q[-1] = static_cast<char>('0' + small);
   }

@@ -87,8 +87,9 @@ TEST(AppendAddress, Ipv6MatchesInetNtop) {
           if (g == 5 && (zeros & (1U << g)) == 0) v = sixth != 0 ? sixth : v;
           if (trial % 4 == 1 && v != 0) v &= 0xf;  // short groups
           if (trial % 4 == 2 && v != 0) v |= 0x1000;
-          a[2 * g] = static_cast<uint8_t>(v >> 8);
-          a[2 * g + 1] = static_cast<uint8_t>(v & 0xff);
+          auto at = 2 * static_cast<size_t>(g);
+          a[at] = static_cast<uint8_t>(v >> 8);
+          a[at + 1] = static_cast<uint8_t>(v & 0xff);
         }
         char expected[INET6_ADDRSTRLEN];
         ASSERT_NE(inet_ntop(AF_INET6, a.data(), expected, sizeof expected), nullptr);

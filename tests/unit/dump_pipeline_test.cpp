@@ -15,6 +15,7 @@ namespace socksnap {
 namespace {
 
 constexpr uint64_t kCapturedNetns = 4026532177ULL;
+constexpr size_t kBufferSize = size_t{64} * 1024;
 
 // The captured TCP dump's two datagrams: nine sockets, then NLMSG_DONE.
 std::pair<std::vector<uint8_t>, std::vector<uint8_t>> tcp_datagrams() {
@@ -25,7 +26,7 @@ std::pair<std::vector<uint8_t>, std::vector<uint8_t>> tcp_datagrams() {
 
 // A receiver handing out `datagrams` in turn, then `after_last` (an error, or 0 bytes).
 ChunkReceiver replaying(const std::vector<std::vector<uint8_t>>& datagrams, size_t& next,
-                        Result<size_t> after_last = size_t{0}) {
+                        const Result<size_t>& after_last = size_t{0}) {
   return [&datagrams, &next, after_last](std::span<uint8_t> into) -> Result<size_t> {
     if (next == datagrams.size()) return after_last;
     const auto& d = datagrams[next++];
@@ -42,7 +43,7 @@ TEST(DumpPipeline, ManyDatagramsParseInOrder) {
     datagrams.push_back(done);
     NamespaceSockets pipelined;
     size_t next = 0;
-    auto got = read_dump_pipelined(replaying(datagrams, next), 64 * 1024, ctx, pipelined);
+    auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, pipelined);
     ASSERT_TRUE(got) << got.error().message();
     EXPECT_FALSE(*got);
     EXPECT_EQ(next, datagrams.size());
@@ -73,7 +74,7 @@ TEST(DumpPipeline, InterruptedDumpIsReported) {
   NamespaceSockets out;
   size_t next = 0;
   ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
-  auto got = read_dump_pipelined(replaying(datagrams, next), 64 * 1024, ctx, out);
+  auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, out);
   ASSERT_TRUE(got) << got.error().message();
   EXPECT_TRUE(*got);
   EXPECT_EQ(out.sockets.size(), 54U);
@@ -86,7 +87,7 @@ TEST(DumpPipeline, ReceiveErrorEndsTheDump) {
   size_t next = 0;
   ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
   auto got = read_dump_pipelined(replaying(datagrams, next, system_error("recv", ENOBUFS)),
-                                 64 * 1024, ctx, out);
+                                 kBufferSize, ctx, out);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, ENOBUFS);
 }
@@ -97,7 +98,7 @@ TEST(DumpPipeline, EndWithoutDoneIsMalformed) {
   NamespaceSockets out;
   size_t next = 0;
   ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
-  auto got = read_dump_pipelined(replaying(datagrams, next), 64 * 1024, ctx, out);
+  auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, out);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, EBADMSG);
 }
@@ -115,7 +116,7 @@ TEST(DumpPipeline, KernelErrorMessageEndsTheDump) {
   NamespaceSockets out;
   size_t next = 0;
   ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
-  auto got = read_dump_pipelined(replaying(datagrams, next), 64 * 1024, ctx, out);
+  auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, out);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, EINVAL);
   EXPECT_EQ(next, 3U);  // nothing read after the error

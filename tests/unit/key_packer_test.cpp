@@ -92,6 +92,7 @@ TEST(KeyPacker, KeepsTheOrderOfTheFullKeys) {
     }
     KeyPacker packer = packer_for(keys);
     std::vector<Key> packs;
+    packs.reserve(keys.size());
     for (const Key& k : keys) packs.push_back(packed(packer, k));
     for (size_t i = 0; i < keys.size(); ++i) {
       for (size_t j = 0; j < keys.size(); ++j) {
@@ -105,6 +106,7 @@ TEST(RadixSort, StableByKey) {
   std::vector<PackedRow> rows = {{3, 0}, {1, 1}, {2, 2}, {1, 3}, {0x100, 4}, {0, 5}};
   radix_sort(rows, 9);
   std::vector<uint32_t> order;
+  order.reserve(rows.size());
   for (const auto& r : rows) order.push_back(r.row);
   EXPECT_EQ(order, (std::vector<uint32_t>{5, 1, 3, 2, 0, 4}));
 }

@@ -225,6 +225,7 @@ TEST(MatchHolders, ByRowThenProcessThenDescriptor) {
                                {50, 2, 3}, {70, 1, 4}, {60, 3, 8}};
   auto held = match_holders(fds, wanted);
   std::vector<std::tuple<uint32_t, uint32_t, int32_t>> got;
+  got.reserve(held.size());
   for (const auto& h : held) got.emplace_back(h.row, h.process, h.fd);
   EXPECT_EQ(got, (std::vector<std::tuple<uint32_t, uint32_t, int32_t>>{
                      {0, 2, 3}, {0, 2, 7}, {1, 3, 8}, {2, 1, 4}, {2, 1, 5}, {2, 4, 9}}));

@@ -168,7 +168,7 @@ TEST(SortRows, RareValuesInLargeSortsOnThreads) {
     Snapshot snap;
     for (uint32_t i = 0; i < 30000; ++i) {
       const char* src = "10.0.0.1";
-      uint16_t port = static_cast<uint16_t>(1000 + i % 64);
+      auto port = static_cast<uint16_t>(1000 + i % 64);
       if (i % 4 == 1 && i % 7001 == 0) src = variant == 0 ? "9.0.0.1" : "::1";
       if (variant >= 2 && i == 12345) port = 65535;
       if (variant == 3 && i == 29999) src = "10.0.0.2";

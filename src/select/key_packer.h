@@ -88,7 +88,8 @@ struct PackedRow {
 };
 
 // Stable sort by `key`, of which only the low `bits` bits may be set: a least-significant-digit
-// radix sort, byte by byte, that skips the bytes all keys share.
-void radix_sort(std::vector<PackedRow>& rows, unsigned bits);
+// radix sort, 11 bits a pass, that skips the digits all keys share. Large sorts use up to
+// `threads` threads.
+void radix_sort(std::vector<PackedRow>& rows, unsigned bits, unsigned threads = 1);
 
 }  // namespace socksnap

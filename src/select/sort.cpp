@@ -260,7 +260,7 @@ bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::sp
         items[i] = {packer.pack_low(key.data()), run[i]};
       }
     });
-    radix_sort(items, static_cast<unsigned>(packer.packed_bits()));
+    radix_sort(items, static_cast<unsigned>(packer.packed_bits()), threads);
     for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
     return true;
   }

@@ -129,5 +129,31 @@ TEST(RadixSort, SameAsStableSortOnRandomKeys) {
   }
 }
 
+// Large sorts go over several threads, each moving its slice of the rows: still stable.
+TEST(RadixSort, OnThreadsTheSameAsOnOne) {
+  std::mt19937_64 rng(5);
+  for (unsigned bits : {3U, 22U, 38U, 64U}) {
+    std::vector<PackedRow> rows(160000);
+    for (uint32_t i = 0; i < rows.size(); ++i) {
+      uint64_t key = bits == 64 ? rng() : rng() & ((uint64_t{1} << bits) - 1);
+      rows[i] = {key & ~uint64_t{0x7ff0000}, i};  // some digits shared by all, some not
+    }
+    auto one = rows;
+    radix_sort(one, bits, 1);
+    for (unsigned threads : {2U, 3U, 8U}) {
+      auto many = rows;
+      radix_sort(many, bits, threads);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        ASSERT_EQ(many[i].row, one[i].row) << bits << " bits, " << threads << " threads, " << i;
+      }
+    }
+    for (size_t i = 1; i < one.size(); ++i) {
+      ASSERT_TRUE(one[i - 1].key < one[i].key ||
+                  (one[i - 1].key == one[i].key && one[i - 1].row < one[i].row))
+          << bits << " " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace socksnap

@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 
@@ -29,7 +31,7 @@ uint16_t be16(uint16_t network_order) {
   return ntohs(network_order);
 }
 
-void parse_attributes(std::span<const uint8_t> attrs, SocketRecord& socket, TcpInfo* tcp) {
+void parse_attributes(std::span<const uint8_t> attrs, uint64_t& cgroup_id, TcpInfo* tcp) {
   size_t offset = 0;
   while (offset + sizeof(nlattr) <= attrs.size()) {
     auto attr = load<nlattr>(attrs.data() + offset);
@@ -38,7 +40,7 @@ void parse_attributes(std::span<const uint8_t> attrs, SocketRecord& socket, TcpI
         attrs.subspan(offset + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN);
     switch (attr.nla_type & NLA_TYPE_MASK) {
       case INET_DIAG_CGROUP_ID:
-        if (payload.size() >= sizeof(uint64_t)) socket.cgroup_id = load<uint64_t>(payload.data());
+        if (payload.size() >= sizeof(uint64_t)) cgroup_id = load<uint64_t>(payload.data());
         break;
       case INET_DIAG_INFO:
         if (tcp != nullptr) {
@@ -72,43 +74,54 @@ void parse_attributes(std::span<const uint8_t> attrs, SocketRecord& socket, TcpI
   }
 }
 
+// A field of the inet_diag_msg at `p`, read where it lies.
+template <typename T>
+T field_at(const uint8_t* p, size_t offset) {
+  return load<T>(p + offset);
+}
+
 // Returns false for a message too short to be an inet_diag_msg.
 bool parse_socket(std::span<const uint8_t> payload, const ParseContext& ctx,
                   NamespaceSockets& out) {
   if (payload.size() < sizeof(inet_diag_msg)) return false;
-  auto msg = load<inet_diag_msg>(payload.data());
-  SocketRecord s;
-  if (msg.idiag_family == AF_INET) {
-    s.ip_version = 4;
-    std::memcpy(s.src_addr.data(), msg.id.idiag_src, 4);
-    std::memcpy(s.dst_addr.data(), msg.id.idiag_dst, 4);
-  } else if (msg.idiag_family == AF_INET6) {
-    s.ip_version = 6;
-    std::memcpy(s.src_addr.data(), msg.id.idiag_src, 16);
-    std::memcpy(s.dst_addr.data(), msg.id.idiag_dst, 16);
-  } else {
+  const uint8_t* m = payload.data();
+  auto family = field_at<uint8_t>(m, offsetof(inet_diag_msg, idiag_family));
+  if (family != AF_INET && family != AF_INET6) {
     return true;  // not an inet socket: nothing to report, but not malformed either
   }
-  s.netns = ctx.netns;
-  s.protocol = ctx.protocol;
-  s.state = msg.idiag_state;
-  // Ports are in network order for every socket kind, request sockets included.
-  s.src_port = be16(msg.id.idiag_sport);
-  s.dst_port = be16(msg.id.idiag_dport);
-  s.inode = msg.idiag_inode;
-  s.cookie = static_cast<uint64_t>(msg.id.idiag_cookie[0]) |
-             (static_cast<uint64_t>(msg.id.idiag_cookie[1]) << 32);
-  s.uid = msg.idiag_uid;
-  s.rx_queue = msg.idiag_rqueue;
-  s.tx_queue = msg.idiag_wqueue;
-  s.ifindex = msg.id.idiag_if;
+  std::array<uint8_t, 16> src{};
+  std::array<uint8_t, 16> dst{};
+  size_t address_bytes = family == AF_INET ? 4 : 16;
+  std::memcpy(src.data(), m + offsetof(inet_diag_msg, id.idiag_src), address_bytes);
+  std::memcpy(dst.data(), m + offsetof(inet_diag_msg, id.idiag_dst), address_bytes);
+  auto cookie_low = field_at<uint32_t>(m, offsetof(inet_diag_msg, id.idiag_cookie));
+  auto cookie_high = field_at<uint32_t>(m, offsetof(inet_diag_msg, id.idiag_cookie) + 4);
 
+  uint64_t cgroup_id = 0;
   TcpInfo tcp;
   size_t attrs_at = NLMSG_ALIGN(sizeof(inet_diag_msg));
   if (attrs_at < payload.size()) {
-    parse_attributes(payload.subspan(attrs_at), s, ctx.want_tcp_info ? &tcp : nullptr);
+    parse_attributes(payload.subspan(attrs_at), cgroup_id, ctx.want_tcp_info ? &tcp : nullptr);
   }
-  out.sockets.push_back(s);
+  // Every field given: no zeroing of the record before filling it, no copy of the message.
+  out.sockets.push_back(SocketRecord{
+      .netns = ctx.netns,
+      .inode = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_inode)),
+      .cookie = uint64_t{cookie_low} | (uint64_t{cookie_high} << 32),
+      .cgroup_id = cgroup_id,
+      .src_addr = src,
+      .dst_addr = dst,
+      .uid = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_uid)),
+      .rx_queue = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_rqueue)),
+      .tx_queue = field_at<uint32_t>(m, offsetof(inet_diag_msg, idiag_wqueue)),
+      .ifindex = field_at<uint32_t>(m, offsetof(inet_diag_msg, id.idiag_if)),
+      // Ports are in network order for every socket kind, request sockets included.
+      .src_port = be16(field_at<uint16_t>(m, offsetof(inet_diag_msg, id.idiag_sport))),
+      .dst_port = be16(field_at<uint16_t>(m, offsetof(inet_diag_msg, id.idiag_dport))),
+      .ip_version = static_cast<uint8_t>(family == AF_INET ? 4 : 6),
+      .protocol = ctx.protocol,
+      .state = field_at<uint8_t>(m, offsetof(inet_diag_msg, idiag_state)),
+  });
   if (ctx.want_tcp_info) out.tcp_info.push_back(tcp);
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include <linux/netlink.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -13,16 +14,24 @@
 namespace socksnap {
 namespace {
 
-// Datagrams between the reading and the parsing thread; buffers go round and are reused.
+// Datagrams between the reading and the parsing thread; buffers go round and are reused. The
+// parser is faster than the kernel, so it would wait for every datagram, and waking it costs the
+// reading thread a system call each time: it is woken only once a few datagrams are waiting (or
+// the dump is over), and the reader only when it has no free buffer left.
 class ChunkQueue {
  public:
-  ChunkQueue(size_t buffers, size_t size) {
+  ChunkQueue(size_t buffers, size_t size, size_t wake_after)
+      : wake_after_(std::min(wake_after, buffers)) {
     for (size_t i = 0; i < buffers; ++i) free_.emplace_back(size);
   }
 
   std::vector<uint8_t> take_free() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !free_.empty(); });
+    if (free_.empty()) {
+      reader_waiting_ = true;
+      reader_wakes_.wait(lock, [&] { return !free_.empty(); });
+      reader_waiting_ = false;
+    }
     std::vector<uint8_t> b = std::move(free_.front());
     free_.pop_front();
     return b;
@@ -30,22 +39,27 @@ class ChunkQueue {
   void give_free(std::vector<uint8_t> b) {
     std::lock_guard lock(mutex_);
     free_.push_back(std::move(b));
-    changed_.notify_all();
+    if (reader_waiting_) reader_wakes_.notify_one();
   }
   void push_full(std::vector<uint8_t> b, size_t length) {
     std::lock_guard lock(mutex_);
     full_.emplace_back(std::move(b), length);
-    changed_.notify_all();
+    if (parser_waiting_ && full_.size() >= wake_after_) parser_wakes_.notify_one();
   }
   void close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    changed_.notify_all();
+    if (parser_waiting_) parser_wakes_.notify_one();
   }
-  // The next datagram and its length; nullopt once closed and drained.
+  // The next datagram and its length; nullopt once closed and drained. Waits for a batch when
+  // none is waiting.
   std::optional<std::pair<std::vector<uint8_t>, size_t>> take_full() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !full_.empty() || closed_; });
+    if (full_.empty() && !closed_) {
+      parser_waiting_ = true;
+      parser_wakes_.wait(lock, [&] { return full_.size() >= wake_after_ || closed_; });
+      parser_waiting_ = false;
+    }
     if (full_.empty()) return std::nullopt;
     auto item = std::move(full_.front());
     full_.pop_front();
@@ -53,10 +67,14 @@ class ChunkQueue {
   }
 
  private:
+  size_t wake_after_;
   std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable reader_wakes_;
+  std::condition_variable parser_wakes_;
   std::deque<std::vector<uint8_t>> free_;
   std::deque<std::pair<std::vector<uint8_t>, size_t>> full_;
+  bool reader_waiting_ = false;
+  bool parser_waiting_ = false;
   bool closed_ = false;
 };
 
@@ -77,7 +95,8 @@ bool ends_dump(std::span<const uint8_t> chunk) {
 Result<bool> read_dump_pipelined(const ChunkReceiver& receive, size_t buffer_size,
                                  const ParseContext& ctx, NamespaceSockets& out) {
   constexpr size_t kBuffers = 8;
-  ChunkQueue queue(kBuffers, buffer_size);
+  constexpr size_t kWakeAfter = 4;
+  ChunkQueue queue(kBuffers, buffer_size, kWakeAfter);
   std::optional<Error> parse_error;
   bool interrupted = false;
   bool done = false;

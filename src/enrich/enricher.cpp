@@ -184,6 +184,8 @@ class Builder {
       }
     }
     std::unordered_map<uint64_t, int32_t> pod_by_netns;
+    uint64_t last_netns = 0;  // rows come namespace by namespace: look each up once
+    int32_t last_pod = kNone;
     for (size_t row = 0; row < snap_.sockets.size(); ++row) {
       SocketOwner& owner = snap_.owners[row];
       if (owner.container != kNone) owner.pod = snap_.containers[owner.container].pod;
@@ -191,9 +193,13 @@ class Builder {
       // A socket in a pod's own namespace that no container of it holds (TIME_WAIT, a host
       // tool that entered the namespace) is still that pod's.
       uint64_t netns = snap_.sockets[row].netns;
-      auto [it, inserted] = pod_by_netns.emplace(netns, kNone);
-      if (inserted) it->second = pod_of_netns(netns);
-      owner.pod = it->second;
+      if (netns != last_netns || row == 0) {
+        auto [it, inserted] = pod_by_netns.try_emplace(netns, kNone);
+        if (inserted) it->second = pod_of_netns(netns);
+        last_netns = netns;
+        last_pod = it->second;
+      }
+      owner.pod = last_pod;
     }
   }
 

@@ -215,16 +215,31 @@ std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
 }
 
 std::vector<HeldSocket> match_holders(const std::vector<SocketFd>& fds, const InodeIndex& wanted) {
-  std::vector<HeldSocket> held;
+  std::vector<HeldSocket> found;
+  found.reserve(fds.size());
+  size_t rows = 0;
   for (const SocketFd& f : fds) {
     int64_t row = wanted.find(f.inode);
-    if (row >= 0) held.push_back(HeldSocket{static_cast<uint32_t>(row), f.process, f.fd});
+    if (row < 0) continue;
+    found.push_back(HeldSocket{static_cast<uint32_t>(row), f.process, f.fd});
+    rows = std::max(rows, static_cast<size_t>(row) + 1);
   }
+  // By row, counting: most sockets have one holder, a few several, none more than a handful.
+  std::vector<uint32_t> start(rows + 1, 0);
+  for (const HeldSocket& h : found) ++start[h.row + 1];
+  for (size_t r = 0; r < rows; ++r) start[r + 1] += start[r];
+  std::vector<HeldSocket> held(found.size());
+  for (const HeldSocket& h : found) held[start[h.row]++] = h;
   // Census order is pid order, so (row, process, fd) is (row, pid, fd).
-  std::sort(held.begin(), held.end(), [](const HeldSocket& a, const HeldSocket& b) {
-    if (a.row != b.row) return a.row < b.row;
+  auto by_holder = [](const HeldSocket& a, const HeldSocket& b) {
     return a.process != b.process ? a.process < b.process : a.fd < b.fd;
-  });
+  };
+  for (size_t i = 0; i < held.size();) {
+    size_t end = i + 1;
+    while (end < held.size() && held[end].row == held[i].row) ++end;
+    if (end - i > 1) std::sort(held.begin() + i, held.begin() + end, by_holder);
+    i = end;
+  }
   return held;
 }
 

@@ -19,6 +19,8 @@ class OutputSink {
 
   fmt::memory_buffer& buffer() { return buffer_; }
   void append(std::string_view text) { buffer_.append(text); }
+  // Writes what is buffered, then `text` as it is, without copying it into the buffer.
+  void write_through(std::string_view text);
   // Call after appending a record: writes out once enough has gathered.
   void maybe_flush() {
     if (buffer_.size() >= kFlushSize) flush();
@@ -30,6 +32,7 @@ class OutputSink {
  private:
   static constexpr size_t kFlushSize = size_t{256} * 1024;
   void flush();
+  void write_out(std::string_view text);
 
   int fd_ = -1;
   std::string* capture_ = nullptr;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <span>
 #include <thread>
 
@@ -8,8 +9,23 @@ namespace socksnap {
 namespace {
 
 // Cell widths in characters: cells are ASCII except names that may be UTF-8, which count by
-// code points so that columns still line up.
+// code points so that columns still line up (a byte whose top bits are 10 continues a
+// character). Most cells are all ASCII, which eight bytes at a time tell.
 size_t display_width(std::string_view text) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  auto word = [&](size_t at) {
+    uint64_t bytes;
+    std::memcpy(&bytes, text.data() + at, sizeof bytes);
+    return bytes;
+  };
+  uint64_t high = 0;
+  if (text.size() >= 8) {
+    for (size_t i = 0; i + 8 <= text.size(); i += 8) high |= word(i);
+    high |= word(text.size() - 8);  // the last bytes, overlapping
+  } else {
+    for (char c : text) high |= static_cast<unsigned char>(c);
+  }
+  if ((high & kHighBits) == 0) return text.size();
   size_t width = 0;
   for (unsigned char c : text) {
     if ((c & 0xC0) != 0x80) ++width;
@@ -17,88 +33,178 @@ size_t display_width(std::string_view text) {
   return width;
 }
 
+// Appends `count` spaces, sixteen at a time into room made beforehand.
 void pad(fmt::memory_buffer& out, size_t count) {
-  static constexpr std::string_view kSpaces = "                                                ";
-  while (count > 0) {
-    size_t n = std::min(count, kSpaces.size());
-    out.append(kSpaces.substr(0, n));
-    count -= n;
+  static constexpr char kSpaces[16] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                                       ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+  size_t at = out.size();
+  out.resize(at + count + sizeof kSpaces);
+  for (size_t done = 0; done < count; done += sizeof kSpaces) {
+    std::memcpy(out.data() + at + done, kSpaces, sizeof kSpaces);
   }
+  out.resize(at + count);
 }
 
-class TableWriter {
+// Copies in 16-byte chunks, which compile to single moves: the last chunk may read and write up
+// to 15 bytes past the end, which the caller has room for.
+constexpr size_t kChunk = 16;
+
+char* copy_chunks(char* to, const char* from, size_t n) {
+  for (size_t done = 0; done < n; done += kChunk) std::memcpy(to + done, from + done, kChunk);
+  return to + n;
+}
+
+char* spaces(char* to, size_t n) {
+  static constexpr char kSpaces[kChunk] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                                           ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+  for (size_t done = 0; done < n; done += kChunk) std::memcpy(to + done, kSpaces, kChunk);
+  return to + n;
+}
+
+// Rows in sorted order are scattered over the records; reading a record is then a cache miss.
+// Asking for the records of rows a little ahead overlaps those misses.
+constexpr size_t kPrefetchDistance = 12;
+
+void prefetch_row(const Snapshot& snap, uint32_t row) {
+  const auto* record = reinterpret_cast<const char*>(&snap.sockets[row]);
+  __builtin_prefetch(record);
+  __builtin_prefetch(record + sizeof(SocketRecord) - 1);
+  if (row < snap.owners.size()) __builtin_prefetch(&snap.owners[row]);
+}
+
+// A slice of the rows, formatted: every cell's text back to back, where each cell ends, and
+// each column's widest cell. Cells are formatted once; the widths are known only when every
+// slice is done, and then the cells are copied out with their padding.
+class alignas(64) FormattedSlice {
  public:
-  TableWriter(const Snapshot& snap, const std::vector<const Column*>& columns)
-      : snap_(snap), columns_(columns), widths_(columns.size(), 0) {}
+  FormattedSlice(const Snapshot& snap, const std::vector<const Column*>& columns)
+      : snap_(snap), columns_(columns), widths_(columns.size(), 0), ascii_(columns.size(), 1) {}
 
-  void fit_header() {
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      widths_[c] = std::max(widths_[c], columns_[c]->header.size());
+  void format(std::span<const uint32_t> rows) {
+    constexpr size_t kSampleRows = 1024;
+    // Widths are kept in memory this thread allocates while formatting: the slices' own vectors,
+    // made one after the other, would share cache lines that every cell writes to.
+    std::vector<size_t> widths(columns_.size(), 0);
+    lengths_.reserve(rows.size() * columns_.size());
+    for (size_t i = 0; i < std::min(kPrefetchDistance, rows.size()); ++i) {
+      prefetch_row(snap_, rows[i]);
     }
-  }
-  void fit_rows(std::span<const uint32_t> rows) {
-    for (uint32_t row : rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i + kPrefetchDistance < rows.size()) prefetch_row(snap_, rows[i + kPrefetchDistance]);
+      // Room for the whole slice at the size of its first rows, plus a tenth: a buffer that
+      // grows by copying would hold twice the text at the moment it grows.
+      if (i == kSampleRows) text_.reserve(text_.size() / i * rows.size() * 11 / 10);
+      // Widths are lengths here; reading each cell back right after writing it would stall on
+      // loads that straddle the stores just made.
       for (size_t c = 0; c < columns_.size(); ++c) {
-        scratch_.clear();
-        columns_[c]->text(snap_, row, scratch_);
-        widths_[c] = std::max(widths_[c], display_width({scratch_.data(), scratch_.size()}));
+        size_t start = text_.size();
+        columns_[c]->text(snap_, rows[i], text_);
+        size_t length = text_.size() - start;
+        lengths_.push_back(static_cast<uint32_t>(length));
+        widths[c] = std::max(widths[c], length);
       }
     }
+    widths_ = widths;
+    // UTF-8 anywhere: then the widths of every cell, counted in characters.
+    if (display_width({text_.data(), text_.size()}) != text_.size()) measure_characters();
+    // Zeros after the last cell: copies read whole chunks.
+    size_t end = text_.size();
+    text_.resize(end + kChunk);
+    std::memset(text_.data() + end, 0, kChunk);
   }
-  void fit(const TableWriter& other) {
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      widths_[c] = std::max(widths_[c], other.widths_[c]);
+  const std::vector<size_t>& widths() const { return widths_; }
+
+  void measure_characters() {
+    size_t columns = columns_.size();
+    std::fill(widths_.begin(), widths_.end(), 0);
+    const char* text = text_.data();
+    for (size_t cell = 0; cell < lengths_.size(); ++cell) {
+      size_t c = cell % columns;
+      size_t width = display_width({text, lengths_[cell]});
+      widths_[c] = std::max(widths_[c], width);
+      if (width != lengths_[cell]) ascii_[c] = 0;
+      text += lengths_[cell];
     }
   }
 
-  void write_header(fmt::memory_buffer& out) const {
-    for (size_t c = 0; c < columns_.size(); ++c) write_cell(out, c, columns_[c]->header);
-    out.push_back('\n');
+  // How much write() will append at most: every row is as wide as the widths, plus the bytes
+  // of UTF-8 cells beyond their width, plus a chunk of overrun.
+  size_t output_bound(const std::vector<size_t>& widths) const {
+    size_t columns = columns_.size();
+    size_t row = 2 * (columns - 1) + 1;
+    for (size_t width : widths) row += width;
+    bool ascii = std::all_of(ascii_.begin(), ascii_.end(), [](uint8_t a) { return a != 0; });
+    return lengths_.size() / columns * row + (ascii ? 0 : text_.size()) + kChunk;
   }
-  // Writes rows to `out`, handing it to `flush` after each row; flush returns false to stop.
+
+  // Writes the rows with cells padded to `widths`; `flush` after each row returns false to stop.
   template <typename Flush>
-  void write_rows(std::span<const uint32_t> rows, fmt::memory_buffer& out, Flush flush) {
-    const size_t last = columns_.size() - 1;
-    for (uint32_t row : rows) {
-      for (size_t c = 0; c <= last; ++c) {
-        const Column& column = *columns_[c];
-        if (column.right_aligned()) {
-          scratch_.clear();
-          column.text(snap_, row, scratch_);
-          write_cell(out, c, {scratch_.data(), scratch_.size()});
-          continue;
-        }
-        // Left-aligned: straight into the output, padded after.
-        size_t start = out.size();
-        column.text(snap_, row, out);
-        if (c != last) {
-          pad(out, widths_[c] - display_width({out.data() + start, out.size() - start}));
-          out.append(std::string_view("  "));
-        }
-      }
-      out.push_back('\n');
-      if (!flush()) return;
+  bool write(const std::vector<size_t>& widths, fmt::memory_buffer& out, Flush flush) const {
+    size_t columns = columns_.size();
+    std::vector<uint8_t> right(columns);
+    // A row takes its text, at most each column's width in spaces, two spaces between columns,
+    // the newline, and room for a chunk written past its end.
+    size_t padding = kChunk + 1;
+    for (size_t c = 0; c < columns; ++c) {
+      right[c] = columns_[c]->right_aligned() ? 1 : 0;
+      padding += widths[c] + 2;
     }
+    const char* text = text_.data();
+    for (size_t cell = 0; cell < lengths_.size();) {
+      size_t row_text = 0;
+      for (size_t c = 0; c < columns; ++c) row_text += lengths_[cell + c];
+      size_t at = out.size();
+      out.resize(at + row_text + padding);
+      char* p = out.data() + at;
+      for (size_t c = 0; c < columns; ++c, ++cell) {
+        size_t length = lengths_[cell];
+        size_t shown = ascii_[c] ? length : display_width({text, length});
+        size_t fill = widths[c] - shown;
+        bool last = c + 1 == columns;
+        if (right[c]) {
+          p = copy_chunks(spaces(p, fill), text, length);
+          if (!last) p = spaces(p, 2);
+        } else {
+          p = copy_chunks(p, text, length);
+          if (!last) p = spaces(p, fill + 2);
+        }
+        text += length;
+      }
+      *p++ = '\n';
+      out.resize(static_cast<size_t>(p - out.data()));
+      if (!flush()) return false;
+    }
+    return true;
+  }
+
+  static void write_header(const std::vector<const Column*>& columns,
+                           const std::vector<size_t>& widths, fmt::memory_buffer& out) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      write_cell(out, columns[c]->header, widths[c], columns[c]->right_aligned(),
+                 c + 1 == columns.size());
+    }
+    out.push_back('\n');
   }
 
  private:
-  void write_cell(fmt::memory_buffer& out, size_t c, std::string_view text) const {
-    size_t fill = widths_[c] - display_width(text);
-    bool last = c + 1 == columns_.size();
-    if (columns_[c]->right_aligned()) {
-      pad(out, fill);
-      out.append(text);
-    } else {
-      out.append(text);
-      if (!last) pad(out, fill);
-    }
-    if (!last) out.append(std::string_view("  "));
+  // A cell padded to `width`: spaces after text, before numbers, and two spaces to the next
+  // column; the last column gets no trailing spaces.
+  static void write_cell(fmt::memory_buffer& out, std::string_view text, size_t width,
+                         bool right_aligned, bool last) {
+    size_t fill = width - display_width(text);
+    if (right_aligned) pad(out, fill);
+    size_t at = out.size();
+    out.resize(at + text.size());
+    std::memcpy(out.data() + at, text.data(), text.size());
+    if (!last) pad(out, right_aligned ? 2 : fill + 2);
   }
 
   const Snapshot& snap_;
   const std::vector<const Column*>& columns_;
   std::vector<size_t> widths_;
-  fmt::memory_buffer scratch_;
+  fmt::memory_buffer text_;
+  std::vector<uint32_t> lengths_;  // of each cell in text_, row by row
+  std::vector<uint8_t> ascii_;     // per column: no UTF-8 in it, widths are lengths
 };
 
 }  // namespace
@@ -106,48 +212,53 @@ class TableWriter {
 void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   const std::vector<const Column*>& columns, bool headers, OutputSink& out,
                   unsigned threads) {
-  // Large tables are formatted twice (once to fit the widths, once to write) in slices on
-  // several threads: cheaper than holding every cell, whose fresh memory costs more than the
-  // formatting.
+  // Large tables are formatted in slices on several threads.
   constexpr size_t kRowsPerSlice = 25000;
-  size_t slices = std::clamp<size_t>(rows.size() / kRowsPerSlice, 1, std::max(1U, threads));
-  std::vector<std::span<const uint32_t>> slice;
-  for (size_t s = 0; s < slices; ++s) {
-    size_t begin = rows.size() * s / slices;
-    size_t end = rows.size() * (s + 1) / slices;
-    slice.emplace_back(rows.data() + begin, end - begin);
-  }
-  std::vector<TableWriter> writers;
-  writers.reserve(slices);
-  for (size_t s = 0; s < slices; ++s) writers.emplace_back(snap, columns);
-  auto in_parallel = [&](auto work) {
+  size_t count = std::clamp<size_t>(rows.size() / kRowsPerSlice, 1, std::max(1U, threads));
+  std::vector<FormattedSlice> slices;
+  slices.reserve(count);
+  for (size_t s = 0; s < count; ++s) slices.emplace_back(snap, columns);
+  {
     std::vector<std::thread> pool;
-    for (size_t s = 1; s < slices; ++s) pool.emplace_back(work, s);
+    auto work = [&](size_t s) {
+      size_t begin = rows.size() * s / count;
+      size_t end = rows.size() * (s + 1) / count;
+      slices[s].format(std::span(rows.data() + begin, end - begin));
+    };
+    for (size_t s = 1; s < count; ++s) pool.emplace_back(work, s);
     work(0);
     for (auto& t : pool) t.join();
-  };
+  }
+  std::vector<size_t> widths(columns.size(), 0);
+  if (headers) {
+    for (size_t c = 0; c < columns.size(); ++c) widths[c] = columns[c]->header.size();
+  }
+  for (const auto& slice : slices) {
+    for (size_t c = 0; c < columns.size(); ++c) widths[c] = std::max(widths[c], slice.widths()[c]);
+  }
 
-  in_parallel([&](size_t s) { writers[s].fit_rows(slice[s]); });
-  if (headers) writers[0].fit_header();
-  for (size_t s = 1; s < slices; ++s) writers[0].fit(writers[s]);
-  for (size_t s = 1; s < slices; ++s) writers[s].fit(writers[0]);
-
-  if (headers) writers[0].write_header(out.buffer());
-  // The first slice streams to the output; the others fill buffers written after it.
-  std::vector<fmt::memory_buffer> later(slices);
-  in_parallel([&](size_t s) {
-    if (s == 0) {
-      writers[0].write_rows(slice[0], out.buffer(), [&] {
-        out.maybe_flush();
-        return !out.reader_gone();
+  if (headers) FormattedSlice::write_header(columns, widths, out.buffer());
+  // The first slice is copied out padded straight to the output; the others, at the same time,
+  // into buffers written after it.
+  std::vector<fmt::memory_buffer> later(count);
+  {
+    std::vector<std::thread> pool;
+    for (size_t s = 1; s < count; ++s) {
+      pool.emplace_back([&, s] {
+        fmt::memory_buffer mine;  // this thread's own, as above
+        mine.reserve(slices[s].output_bound(widths));
+        slices[s].write(widths, mine, [] { return true; });
+        later[s] = std::move(mine);
       });
-    } else {
-      writers[s].write_rows(slice[s], later[s], [] { return true; });
     }
-  });
-  for (size_t s = 1; s < slices && !out.reader_gone(); ++s) {
-    out.append({later[s].data(), later[s].size()});
-    out.maybe_flush();
+    slices[0].write(widths, out.buffer(), [&] {
+      out.maybe_flush();
+      return !out.reader_gone();
+    });
+    for (auto& t : pool) t.join();
+  }
+  for (size_t s = 1; s < count && !out.reader_gone(); ++s) {
+    out.write_through({later[s].data(), later[s].size()});
   }
 }
 

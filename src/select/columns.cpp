@@ -3,10 +3,12 @@
 #include <endian.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "model/address.h"
 #include "model/states.h"
+#include "util/decimal.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -16,9 +18,39 @@ const SocketRecord& at(const Snapshot& snap, size_t row) {
   return snap.sockets[row];
 }
 
+// Cells are short: a copy into room made at the end beats the buffer's general append, and up
+// to 16 bytes two overlapping fixed-size moves beat a call to memcpy.
+void append_text(fmt::memory_buffer& out, std::string_view text) {
+  size_t n = text.size();
+  size_t at = out.size();
+  out.resize(at + n);
+  char* to = out.data() + at;
+  const char* from = text.data();
+  if (n >= 8 && n <= 16) {
+    uint64_t head;
+    uint64_t tail;
+    std::memcpy(&head, from, 8);
+    std::memcpy(&tail, from + n - 8, 8);
+    std::memcpy(to, &head, 8);
+    std::memcpy(to + n - 8, &tail, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t head;
+    uint32_t tail;
+    std::memcpy(&head, from, 4);
+    std::memcpy(&tail, from + n - 4, 4);
+    std::memcpy(to, &head, 4);
+    std::memcpy(to + n - 4, &tail, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; ++i) to[i] = from[i];
+  } else {
+    std::memcpy(to, from, n);
+  }
+}
+
 void append_number(fmt::memory_buffer& out, uint64_t v) {
-  fmt::format_int digits(v);
-  out.append(digits.data(), digits.data() + digits.size());
+  size_t at = out.size();
+  out.resize(at + 20);
+  out.resize(static_cast<size_t>(write_decimal(out.data() + at, v) - out.data()));
 }
 
 uint64_t load_big_endian(const uint8_t* p) {
@@ -38,17 +70,15 @@ void append_named_endpoint(fmt::memory_buffer& out, const EndpointName& name, ui
 }
 
 // (version, 16 address bytes, 2 port bytes) as three words: IPv4 before IPv6, addresses by
-// their bytes (10.0.0.2 before 10.0.0.10), then ports.
+// their bytes (10.0.0.2 before 10.0.0.10), then ports. Shifted together from two loads of the
+// address: bytes stored one by one and read back as words would stall the loads.
 void endpoint_key(uint8_t version, const std::array<uint8_t, 16>& addr, uint16_t port,
                   uint64_t* words) {
-  uint8_t key[24] = {};
-  key[0] = version;
-  std::memcpy(key + 1, addr.data(), addr.size());
-  key[17] = static_cast<uint8_t>(port >> 8);
-  key[18] = static_cast<uint8_t>(port & 0xFF);
-  words[0] = load_big_endian(key);
-  words[1] = load_big_endian(key + 8);
-  words[2] = load_big_endian(key + 16);
+  uint64_t high = load_big_endian(addr.data());     // address bytes 0-7
+  uint64_t low = load_big_endian(addr.data() + 8);  // 8-15
+  words[0] = (uint64_t{version} << 56) | (high >> 8);
+  words[1] = (high << 56) | (low >> 8);
+  words[2] = (low << 56) | (uint64_t{port} << 40);
 }
 
 // Up to 16 bytes of text, big-endian, so that words order like the text does.
@@ -59,6 +89,26 @@ void text_key(std::string_view text, uint64_t* words) {
   words[1] = load_big_endian(key + 8);
 }
 
+// A record field's number, remembered per field and thread with its text: some repeat row after
+// row (the namespace of every socket of a namespace), and copying beats formatting.
+template <auto Field>
+void append_field_number(fmt::memory_buffer& out, uint64_t v) {
+  struct Last {
+    uint64_t value = 0;
+    std::array<char, 20> text{'0'};
+    size_t length = 1;
+  };
+  thread_local Last last;
+  if (v != last.value) {
+    last.value = v;
+    last.length = static_cast<size_t>(write_decimal(last.text.data(), v) - last.text.data());
+  }
+  size_t at = out.size();
+  out.resize(at + last.text.size());
+  std::memcpy(out.data() + at, last.text.data(), last.text.size());  // fixed size: block moves
+  out.resize(at + last.length);
+}
+
 template <auto Field>
 Column socket_integer(std::string_view name, std::string_view header) {
   return Column{
@@ -67,7 +117,7 @@ Column socket_integer(std::string_view name, std::string_view header) {
       ValueKind::kInteger,
       kNeedsNothing,
       [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-        append_number(out, at(snap, row).*Field);
+        append_field_number<Field>(out, at(snap, row).*Field);
       },
       [](const Snapshot& snap, size_t row) -> std::optional<long double> {
         return static_cast<long double>(at(snap, row).*Field);
@@ -128,7 +178,7 @@ const std::vector<Column> kColumns = {
     socket_integer<&SocketRecord::netns>("netns", "NETNS"),
     {"protocol", "PROTOCOL", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       out.append(protocol_name(at(snap, row).protocol));
+       append_text(out, protocol_name(at(snap, row).protocol));
      },
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
@@ -172,7 +222,7 @@ const std::vector<Column> kColumns = {
        if (name.empty()) {
          append_number(out, s.state);  // an unknown state is shown, never an error
        } else {
-         out.append(name);
+         append_text(out, name);
        }
      },
      nullptr,
@@ -219,7 +269,7 @@ const std::vector<Column> kColumns = {
        if (s.ifindex == 0) return;
        if (const NetnsInfo* ns = snap.find_netns(s.netns, snap.node_index_of(row))) {
          if (auto it = ns->interfaces.find(s.ifindex); it != ns->interfaces.end()) {
-           out.append(it->second);
+           append_text(out, it->second);
            return;
          }
        }
@@ -237,7 +287,7 @@ const std::vector<Column> kColumns = {
     {"congestion", "CONGESTION", ValueKind::kText, kNeedsTcpInfo,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        if (const TcpInfo* t = snap.tcp_info_of(row))
-         out.append(std::string_view(t->congestion.data()));
+         append_text(out, std::string_view(t->congestion.data()));
      },
      nullptr, nullptr, 0},
 
@@ -257,28 +307,28 @@ const std::vector<Column> kColumns = {
      2},
     {"comm", "COMM", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ProcessInfo* p = snap.first_holder_of(row)) out.append(p->comm);
+       if (const ProcessInfo* p = snap.first_holder_of(row)) append_text(out, p->comm);
      },
      nullptr, nullptr, 0},
     {"k8s.node", "K8S.NODE", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       out.append(snap.node_of(row));
+       append_text(out, snap.node_of(row));
      },
      nullptr, nullptr, 0},
     {"k8s.namespace", "K8S.NAMESPACE", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const PodInfo* p = snap.pod_of(row)) out.append(p->pod_namespace);
+       if (const PodInfo* p = snap.pod_of(row)) append_text(out, p->pod_namespace);
      },
      nullptr, nullptr, 0},
     {"k8s.podName", "K8S.PODNAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const PodInfo* p = snap.pod_of(row)) out.append(p->name);
+       if (const PodInfo* p = snap.pod_of(row)) append_text(out, p->name);
      },
      nullptr, nullptr, 0},
     {"k8s.containerName", "K8S.CONTAINERNAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const ContainerInfo* c = snap.container_of(row);
-       if (c != nullptr && c->pod != kNone) out.append(c->name);
+       if (c != nullptr && c->pod != kNone) append_text(out, c->name);
      },
      nullptr, nullptr, 0},
     {"k8s.labels", "K8S.LABELS", ValueKind::kText, kNeedsOwners | kNeedsLabels,
@@ -287,32 +337,32 @@ const std::vector<Column> kColumns = {
        if (p == nullptr) return;
        for (size_t i = 0; i < p->labels.size(); ++i) {
          if (i != 0) out.push_back(',');
-         out.append(p->labels[i].first);
+         append_text(out, p->labels[i].first);
          out.push_back('=');
-         out.append(p->labels[i].second);
+         append_text(out, p->labels[i].second);
        }
      },
      nullptr, nullptr, 0},
     {"k8s.hostNetwork", "K8S.HOSTNETWORK", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        if (const PodInfo* p = snap.pod_of(row)) {
-         out.append(std::string_view(p->host_network ? "true" : "false"));
+         append_text(out, std::string_view(p->host_network ? "true" : "false"));
        }
      },
      nullptr, nullptr, 0},
     {"runtime.runtimeName", "RUNTIME.RUNTIMENAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->runtime);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->runtime);
      },
      nullptr, nullptr, 0},
     {"runtime.containerId", "RUNTIME.CONTAINERID", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->id);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->id);
      },
      nullptr, nullptr, 0},
     {"runtime.containerName", "RUNTIME.CONTAINERNAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->name);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->name);
      },
      nullptr, nullptr, 0},
     {"runtime.containerPid", "RUNTIME.CONTAINERPID", ValueKind::kInteger, kNeedsOwners,
@@ -328,7 +378,7 @@ const std::vector<Column> kColumns = {
      nullptr, 0},
     {"runtime.containerImageName", "RUNTIME.CONTAINERIMAGENAME", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const ContainerInfo* c = snap.container_of(row)) out.append(c->image);
+       if (const ContainerInfo* c = snap.container_of(row)) append_text(out, c->image);
      },
      nullptr, nullptr, 0},
 };

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "select/key_packer.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -141,60 +142,137 @@ size_t parts_for(size_t n, unsigned threads) {
   return std::min<size_t>(threads, n / (kParallelThreshold / 2));
 }
 
-template <size_t W>
-void sort_by_keys(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
-                  unsigned threads) {
-  std::vector<KeyedRow<W>> items(run.size());
-  size_t parts = parts_for(items.size(), threads);
-  auto build = [&](size_t part) {
-    for (size_t i = run.size() * part / parts; i < run.size() * (part + 1) / parts; ++i) {
-      KeyedRow<W>& item = items[i];
-      item.row = run[i];
-      size_t at = 0;
-      for (const auto& key : keys) {
-        uint64_t words[kMaxKeyWords] = {};
-        key.column->sort_key(snap, item.row, words);
-        for (size_t w = 0; w < key.column->key_words; ++w) {
-          item.words[at++] = key.descending ? ~words[w] : words[w];
-        }
-      }
-    }
-  };
+// Runs work(part) for part in [0, parts) on as many threads.
+template <typename Work>
+void in_parallel(size_t parts, Work work) {
   std::vector<std::thread> pool;
-  for (size_t p = 1; p < parts; ++p) pool.emplace_back(build, p);
-  build(0);
+  for (size_t p = 1; p < parts; ++p) pool.emplace_back(work, p);
+  work(0);
   for (auto& t : pool) t.join();
+}
+
+// The rows of `run` in `parts` slices.
+std::pair<size_t, size_t> slice_of(size_t n, size_t parts, size_t part) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
+// A row's full key: every column's words in turn, inverted for descending columns. Computed twice
+// per row (to observe, then to pack): cheaper than holding a matrix of them, whose fresh memory
+// costs more than the computing.
+class FullKeys {
+ public:
+  FullKeys(const Snapshot& snap, std::span<const SortKey> keys) : snap_(snap), keys_(keys) {
+    for (const auto& k : keys) width_ += k.column->key_words;
+  }
+  size_t width() const { return width_; }
+  // Each column writes its words in place: copying them (one to three words) compiled to a
+  // string move, whose start-up cost was most of the sort's.
+  void of(uint32_t row, uint64_t* key) const {
+    for (const auto& k : keys_) {
+      k.column->sort_key(snap_, row, key);
+      size_t n = k.column->key_words;
+      if (k.descending) {
+        for (size_t w = 0; w < n; ++w) key[w] = ~key[w];
+      }
+      key += n;
+    }
+  }
+
+ private:
+  const Snapshot& snap_;
+  std::span<const SortKey> keys_;
+  size_t width_ = 0;
+};
+
+// At most 8 keys of at most kMaxKeyWords words each.
+using KeyWords = std::array<uint64_t, 8 * kMaxKeyWords>;
+
+template <size_t W>
+void sort_packed(const KeyPacker& packer, const FullKeys& full, std::span<uint32_t> run,
+                 size_t parts) {
+  std::vector<KeyedRow<W>> items(run.size());
+  in_parallel(parts, [&](size_t part) {
+    auto [begin, end] = slice_of(run.size(), parts, part);
+    KeyWords key{};
+    for (size_t i = begin; i < end; ++i) {
+      full.of(run[i], key.data());
+      packer.pack(key.data(), items[i].words.data());
+      items[i].row = run[i];
+    }
+  });
   parallel_sort(items, parts, std::less<>());
   for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
 }
 
 template <size_t W>
-bool try_sort_by_keys(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
-                      unsigned threads, size_t words) {
-  if constexpr (W == 0) {
-    return false;
+bool try_sort_packed(const KeyPacker& packer, const FullKeys& full, std::span<uint32_t> run,
+                     size_t parts) {
+  if constexpr (W == 1) {
+    return false;  // one word goes to the radix sort
   } else {
-    if (words == W) {
-      sort_by_keys<W>(snap, keys, run, threads);
+    if (packer.packed_words() == W) {
+      sort_packed<W>(packer, full, run, parts);
       return true;
     }
-    return try_sort_by_keys<W - 1>(snap, keys, run, threads, words);
+    return try_sort_packed<W - 1>(packer, full, run, parts);
   }
 }
 
-// Stable sort of one run: by compact keys when every column has one, else by comparing cells.
+// Sorts one run by columns that all have sort keys: every row's full key, packed to the bits
+// that tell these rows apart, then a radix sort when that fits one word. Returns false, having
+// changed nothing but putting the rows in ascending order, when the packed keys are still too
+// wide (or there are more than 8 keys).
+bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
+                    unsigned threads) {
+  constexpr size_t kMaxPackedWords = 6;
+  if (keys.size() > 8) return false;
+  // Ties go by row number: in the order the rows come in, once that is ascending (it is, from
+  // select_rows), which is what a stable radix sort keeps.
+  if (!std::is_sorted(run.begin(), run.end())) std::sort(run.begin(), run.end());
+  FullKeys full(snap, keys);
+  size_t parts = parts_for(run.size(), threads);
+  std::vector<KeyPacker> packers(parts, KeyPacker(0));
+  in_parallel(parts, [&](size_t part) {
+    // Made by the thread that fills it, in that thread's memory: packers side by side would
+    // share the cache lines that every row writes to.
+    KeyPacker mine(full.width());
+    auto [begin, end] = slice_of(run.size(), parts, part);
+    KeyWords key{};
+    for (size_t i = begin; i < end; ++i) {
+      full.of(run[i], key.data());
+      mine.observe(key.data());
+    }
+    packers[part] = std::move(mine);
+  });
+  KeyPacker& packer = packers[0];
+  for (size_t p = 1; p < parts; ++p) packer.absorb(packers[p]);
+  packer.finish();
+
+  if (packer.packed_words() == 0) return true;  // all keys equal: row order it is
+  if (packer.packed_words() == 1) {
+    // One word: its low bits hold the key, for a radix sort over no more bytes than it has.
+    std::vector<PackedRow> items(run.size());
+    in_parallel(parts, [&](size_t part) {
+      auto [begin, end] = slice_of(run.size(), parts, part);
+      KeyWords key{};
+      for (size_t i = begin; i < end; ++i) {
+        full.of(run[i], key.data());
+        items[i] = {packer.pack_low(key.data()), run[i]};
+      }
+    });
+    radix_sort(items, static_cast<unsigned>(packer.packed_bits()), threads);
+    for (size_t i = 0; i < run.size(); ++i) run[i] = items[i].row;
+    return true;
+  }
+  return try_sort_packed<kMaxPackedWords>(packer, full, run, parts);
+}
+
+// Stable sort of one run: by packed keys when every column has a key, else by comparing cells.
 void sort_run(const Snapshot& snap, std::span<const SortKey> keys, std::span<uint32_t> run,
               unsigned threads) {
-  constexpr size_t kMaxWords = 6;
-  size_t words = 0;
-  bool keyed = true;
-  for (const auto& key : keys) {
-    keyed = keyed && key.column->sort_key != nullptr;
-    words += key.column->key_words;
-  }
-  if (keyed && words <= kMaxWords && try_sort_by_keys<kMaxWords>(snap, keys, run, threads, words)) {
-    return;
-  }
+  bool keyed = std::all_of(keys.begin(), keys.end(),
+                           [](const SortKey& k) { return k.column->sort_key != nullptr; });
+  if (keyed && sort_run_keyed(snap, keys, run, threads)) return;
   RowOrder order(snap, keys);
   size_t parts = parts_for(run.size(), threads);
   if (parts == 1) {
@@ -254,6 +332,9 @@ void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vect
     sort_run(snap, keys, std::span(rows), threads);
     return;
   }
+  // Keys that the collection order already satisfies (namespace, protocol) are the same in
+  // long runs of rows and pack to few bits, if any: one sort of everything costs little more.
+  if (sort_run_keyed(snap, keys, std::span(rows), threads)) return;
   std::vector<uint8_t> first_difference;
   size_t done = presorted_keys(snap, keys, rows, first_difference);
   if (done == keys.size()) return;

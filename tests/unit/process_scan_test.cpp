@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <tuple>
 
 #include "util/sys.h"
 
@@ -208,6 +209,27 @@ TEST_F(FakeProc, UnreadableDescriptorsAreOneWarningForAllProcesses) {
             std::vector<std::string>{"cannot read the open files of 2 processes (permission "
                                      "denied, e.g. pid 90); sockets only they hold show no "
                                      "process"});
+}
+
+// Descriptors come from the scan's threads in no particular order: holders are grouped by row,
+// each row's by process (census index, i.e. pid) then descriptor; unknown inodes are dropped.
+TEST(MatchHolders, ByRowThenProcessThenDescriptor) {
+  Snapshot snap;
+  for (uint64_t inode : {50, 60, 70}) {
+    SocketRecord s;
+    s.inode = inode;
+    snap.sockets.push_back(s);
+  }
+  InodeIndex wanted(snap);
+  std::vector<SocketFd> fds = {{70, 4, 9}, {50, 2, 7}, {99, 0, 1}, {70, 1, 5},
+                               {50, 2, 3}, {70, 1, 4}, {60, 3, 8}};
+  auto held = match_holders(fds, wanted);
+  std::vector<std::tuple<uint32_t, uint32_t, int32_t>> got;
+  got.reserve(held.size());
+  for (const auto& h : held) got.emplace_back(h.row, h.process, h.fd);
+  EXPECT_EQ(got, (std::vector<std::tuple<uint32_t, uint32_t, int32_t>>{
+                     {0, 2, 3}, {0, 2, 7}, {1, 3, 8}, {2, 1, 4}, {2, 1, 5}, {2, 4, 9}}));
+  EXPECT_TRUE(match_holders({{99, 0, 1}}, wanted).empty());
 }
 
 TEST(InodeIndexTest, FindsTheFirstRowOfEachInodeAndNeverInodeZero) {

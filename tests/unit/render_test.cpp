@@ -2,6 +2,8 @@
 #include "render/renderer.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "render/structured_writer.h"
@@ -104,6 +106,55 @@ TEST(RenderTable, Utf8NamesCountByCharacter) {
   EXPECT_EQ(table(snap, {0, 1}, columns({"interface", "inode"}), false),
             "br\xc3\xbc   1234\n"
             "eth0    99\n");
+}
+
+TEST(RenderTable, LongUtf8NamesCountByCharacter) {
+  Snapshot snap = render_snapshot();
+  // "brü-dév-é1": 10 characters in 13 bytes, narrower than "eth0-vlan10" (11 in 11).
+  const std::string name =
+      "br\xc3\xbc-d\xc3\xa9v-\xc3\xa9"
+      "1";
+  snap.namespaces[0].interfaces = {{3, name}, {4, "eth0-vlan10"}};
+  snap.sockets[0].ifindex = 3;
+  snap.sockets[1].ifindex = 4;
+  EXPECT_EQ(table(snap, {0, 1}, columns({"interface", "inode"}), false), name +
+                                                                             "   1234\n"
+                                                                             "eth0-vlan10    99\n");
+}
+
+// A table large enough to be formatted in slices on several threads comes out the same as on
+// one, rows in the order given.
+TEST(RenderTable, SlicesOnThreadsGiveTheSameTable) {
+  Snapshot snap;
+  std::vector<uint32_t> rows;
+  for (uint32_t i = 0; i < 60000; ++i) {
+    bool v6 = i % 4 == 0;
+    snap.sockets.push_back(
+        make_socket(i % 3 == 0 ? Protocol::kUdp : Protocol::kTcp, v6 ? "fe80::1:2" : "10.0.0.1",
+                    static_cast<uint16_t>(i % 65536), v6 ? "::" : "192.168.100.200",
+                    static_cast<uint16_t>(i * 7 % 65536), i % 5 == 0 ? 99 : kTcpEstablished, i));
+    snap.sockets.back().netns = 4026531840ULL + i % 1000;
+    rows.push_back((i * 7919) % 60000);  // every row once, shuffled
+  }
+  auto cols = columns({"netns", "protocol", "src", "dst", "status", "inode"});
+  std::string one;
+  {
+    OutputSink sink(&one);
+    render_table(snap, rows, cols, true, sink, 1);
+    ASSERT_TRUE(sink.finish());
+  }
+  for (unsigned threads : {2U, 3U, 8U}) {
+    std::string many;
+    OutputSink sink(&many);
+    render_table(snap, rows, cols, true, sink, threads);
+    ASSERT_TRUE(sink.finish());
+    EXPECT_EQ(many, one) << threads << " threads";
+  }
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 60001);
+  EXPECT_EQ(
+      one.substr(0, one.find('\n', one.find('\n') + 1) + 1),
+      "     NETNS  PROTOCOL  SRC                  DST                      STATUS       INODE\n"
+      "4026531840  UDP       r/[fe80::1:2]:0      r/[::]:0                 99               0\n");
 }
 
 constexpr const char* kCompactRow0 =

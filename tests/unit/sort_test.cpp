@@ -161,6 +161,39 @@ TEST(SortRows, TiesKeepCollectionOrderInLargeSnapshots) {
   }
 }
 
+// Large sorts pack keys to the bits that differ, on several threads: rare rows (an odd address,
+// a wider port) must still land where a plain stable sort puts them.
+TEST(SortRows, RareValuesInLargeSortsOnThreads) {
+  for (int variant = 0; variant < 4; ++variant) {
+    Snapshot snap;
+    for (uint32_t i = 0; i < 30000; ++i) {
+      const char* src = "10.0.0.1";
+      auto port = static_cast<uint16_t>(1000 + i % 64);
+      if (i % 4 == 1 && i % 7001 == 0) src = variant == 0 ? "9.0.0.1" : "::1";
+      if (variant >= 2 && i == 12345) port = 65535;
+      if (variant == 3 && i == 29999) src = "10.0.0.2";
+      snap.sockets.push_back(make_socket(Protocol::kTcp, src, port, "0.0.0.0", 0, kTcpListen, i));
+    }
+    auto keys = parse_sort("src.addr,-src.port");
+    ASSERT_TRUE(keys);
+    Rows rows(snap.sockets.size());
+    std::iota(rows.begin(), rows.end(), 0);
+    Rows expected = rows;
+    std::stable_sort(expected.begin(), expected.end(), [&](uint32_t a, uint32_t b) {
+      const SocketRecord& x = snap.sockets[a];
+      const SocketRecord& y = snap.sockets[b];
+      auto addr = [](const SocketRecord& s) { return std::make_pair(s.ip_version, s.src_addr); };
+      if (addr(x) != addr(y)) return addr(x) < addr(y);
+      return x.src_port > y.src_port;
+    });
+    for (unsigned threads : {1U, 2U}) {
+      Rows got = rows;
+      sort_rows(snap, *keys, got, threads);
+      EXPECT_EQ(got, expected) << "variant " << variant << ", " << threads << " threads";
+    }
+  }
+}
+
 TEST(SortRows, NoKeysLeavesRowsAlone) {
   Snapshot snap = sort_snapshot();
   Rows rows = {6, 2, 4};

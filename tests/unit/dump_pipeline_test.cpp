@@ -1,0 +1,126 @@
+// Reading a dump with its parsing on a second thread: the same sockets as reading it inline,
+// in order, through batches of waiting datagrams and however the dump ends.
+#include "collect/dump_pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <linux/netlink.h>
+
+#include <cstring>
+
+#include "collect/dump_file.h"
+#include "test_support.h"
+
+namespace socksnap {
+namespace {
+
+constexpr uint64_t kCapturedNetns = 4026532177ULL;
+constexpr size_t kBufferSize = size_t{64} * 1024;
+
+// The captured TCP dump's two datagrams: nine sockets, then NLMSG_DONE.
+std::pair<std::vector<uint8_t>, std::vector<uint8_t>> tcp_datagrams() {
+  auto frames = parse_dump_file(test::read_bytes(test::data_path("two_families.dump")));
+  if (!frames) throw std::runtime_error(frames.error().message());
+  return {(*frames)[1].bytes, (*frames)[2].bytes};
+}
+
+// A receiver handing out `datagrams` in turn, then `after_last` (an error, or 0 bytes).
+ChunkReceiver replaying(const std::vector<std::vector<uint8_t>>& datagrams, size_t& next,
+                        const Result<size_t>& after_last = size_t{0}) {
+  return [&datagrams, &next, after_last](std::span<uint8_t> into) -> Result<size_t> {
+    if (next == datagrams.size()) return after_last;
+    const auto& d = datagrams[next++];
+    std::memcpy(into.data(), d.data(), d.size());
+    return d.size();
+  };
+}
+
+TEST(DumpPipeline, ManyDatagramsParseInOrder) {
+  auto [sockets, done] = tcp_datagrams();
+  ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
+  for (size_t count : {0U, 1U, 3U, 4U, 5U, 8U, 9U, 200U}) {
+    std::vector<std::vector<uint8_t>> datagrams(count, sockets);
+    datagrams.push_back(done);
+    NamespaceSockets pipelined;
+    size_t next = 0;
+    auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, pipelined);
+    ASSERT_TRUE(got) << got.error().message();
+    EXPECT_FALSE(*got);
+    EXPECT_EQ(next, datagrams.size());
+
+    NamespaceSockets inline_read;
+    size_t at = 0;
+    ChunkSupplier supply = [&]() -> Result<std::span<const uint8_t>> {
+      return std::span<const uint8_t>(datagrams[at++]);
+    };
+    ASSERT_TRUE(read_dump(supply, ctx, inline_read));
+    ASSERT_EQ(pipelined.sockets.size(), 9 * count);
+    ASSERT_EQ(inline_read.sockets.size(), 9 * count);
+    for (size_t i = 0; i < pipelined.sockets.size(); ++i) {
+      ASSERT_EQ(pipelined.sockets[i].cookie, inline_read.sockets[i].cookie) << count << " " << i;
+      ASSERT_EQ(pipelined.sockets[i].inode, inline_read.sockets[i].inode) << count << " " << i;
+    }
+  }
+}
+
+TEST(DumpPipeline, InterruptedDumpIsReported) {
+  auto [sockets, done] = tcp_datagrams();
+  std::vector<std::vector<uint8_t>> datagrams(6, sockets);
+  nlmsghdr header;
+  std::memcpy(&header, datagrams[2].data(), sizeof header);
+  header.nlmsg_flags |= NLM_F_DUMP_INTR;
+  std::memcpy(datagrams[2].data(), &header, sizeof header);
+  datagrams.push_back(done);
+  NamespaceSockets out;
+  size_t next = 0;
+  ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
+  auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, out);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_TRUE(*got);
+  EXPECT_EQ(out.sockets.size(), 54U);
+}
+
+TEST(DumpPipeline, ReceiveErrorEndsTheDump) {
+  auto [sockets, done] = tcp_datagrams();
+  std::vector<std::vector<uint8_t>> datagrams(7, sockets);
+  NamespaceSockets out;
+  size_t next = 0;
+  ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
+  auto got = read_dump_pipelined(replaying(datagrams, next, system_error("recv", ENOBUFS)),
+                                 kBufferSize, ctx, out);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, ENOBUFS);
+}
+
+TEST(DumpPipeline, EndWithoutDoneIsMalformed) {
+  auto [sockets, done] = tcp_datagrams();
+  std::vector<std::vector<uint8_t>> datagrams(2, sockets);
+  NamespaceSockets out;
+  size_t next = 0;
+  ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
+  auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, out);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, EBADMSG);
+}
+
+TEST(DumpPipeline, KernelErrorMessageEndsTheDump) {
+  auto [sockets, done] = tcp_datagrams();
+  std::vector<uint8_t> error(NLMSG_LENGTH(sizeof(nlmsgerr)), 0);
+  nlmsghdr header{};
+  header.nlmsg_len = static_cast<uint32_t>(error.size());
+  header.nlmsg_type = NLMSG_ERROR;
+  std::memcpy(error.data(), &header, sizeof header);
+  int code = -EINVAL;
+  std::memcpy(error.data() + NLMSG_HDRLEN, &code, sizeof code);
+  std::vector<std::vector<uint8_t>> datagrams = {sockets, sockets, error};
+  NamespaceSockets out;
+  size_t next = 0;
+  ParseContext ctx{kCapturedNetns, Protocol::kTcp, false};
+  auto got = read_dump_pipelined(replaying(datagrams, next), kBufferSize, ctx, out);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, EINVAL);
+  EXPECT_EQ(next, 3U);  // nothing read after the error
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -1,5 +1,10 @@
+#include <malloc.h>
+
 #include "cluster/plugin.h"
 
 int main(int argc, char** argv) {
+  // One thread per node reads its answer: glibc would give many of them an arena of their own,
+  // each holding on to freed memory; a few shared arenas keep the peak near what is live.
+  mallopt(M_ARENA_MAX, 2);
   return socksnap::run_plugin(argc, argv);
 }

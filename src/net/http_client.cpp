@@ -120,6 +120,12 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (colon == std::string_view::npos) return bytes;  // the blank line
   sink->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
                                        std::string(trim(line.substr(colon + 1))));
+  // Room for the whole body at once, not grown by doubling (and copying) as it arrives.
+  const auto& [name, value] = sink->response->headers.back();
+  if (name == "content-length") {
+    auto length = parse_int<size_t>(value);
+    if (length && *length <= sink->max_bytes) sink->response->body.reserve(*length);
+  }
   return bytes;
 }
 

@@ -170,10 +170,7 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
       });
     }
     for (auto& worker : workers) worker.join();
-    for (const auto& piece : pieces) {
-      out.append(piece);
-      out.maybe_flush();
-    }
+    for (const auto& piece : pieces) out.write_through(piece);
     if (out.reader_gone()) return;
   }
   auto closing = make_writer(format, out);

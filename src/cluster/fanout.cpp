@@ -111,10 +111,20 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
       response->body = std::string();  // the text is read: free it before the merge
       if (!reply) failure = "unreadable answer: " + reply.error().message();
     }
+    if (options.on_answer) {
+      Snapshot* snapshot = nullptr;
+      if (failure.empty()) {
+        snapshot = &reply->snapshot;
+        snapshot->node = target.node;
+      }
+      options.on_answer(static_cast<size_t>(&target - targets.data()), snapshot);
+    }
     std::lock_guard lock(mutex);
     if (failure.empty()) {
       for (auto& warning : reply->warnings) result.warnings.emplace_back(target.node, warning);
-      merge_node_snapshot(result.merged, std::move(reply->snapshot), target.node);
+      if (!options.on_answer) {
+        merge_node_snapshot(result.merged, std::move(reply->snapshot), target.node);
+      }
       ++result.answered;
     } else {
       failed[target.node] = std::move(failure);

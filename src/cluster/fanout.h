@@ -1,6 +1,7 @@
 // Asking every node's agent at once, through the API server's pods/proxy subresource, and
 // merging what they answer as it arrives (each answer is read into the merged snapshot and its
-// text freed, so the client holds little more than the result).
+// text freed, so the client holds little more than the result), or handing each node's snapshot
+// on as it arrives.
 #pragma once
 
 #include <chrono>
@@ -44,6 +45,10 @@ struct FanoutOptions {
   // Called (from the calling thread, about 5 times a second) with the nodes that answered so far
   // and the nodes asked.
   std::function<void(size_t answered, size_t total)> progress;
+  // When set, each asked node's snapshot goes to it instead of into FanoutResult::merged, on the
+  // thread that read the answer, as soon as it is read: `index` is the node's in `targets`, and
+  // `snapshot` (its node set) is null when the node failed. Called concurrently.
+  std::function<void(size_t index, Snapshot* snapshot)> on_answer;
 };
 
 // The node each agent pod runs on, and where it listens: the container port named "https",

@@ -4,9 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -79,6 +82,42 @@ bool shows_endpoints(const Plan& plan) {
   return std::any_of(plan.selection.sort.begin(), plan.selection.sort.end(),
                      [&](const SortKey& k) { return named(k.column); });
 }
+
+// Whether the output can be written node by node: structured (a table's widths need every row)
+// and sorted by node first, as it is unless --sort says otherwise.
+bool node_by_node(const Plan& plan) {
+  return plan.render.format != OutputFormat::kColumns && !plan.selection.sort.empty() &&
+         plan.selection.sort.front().column == find_column("k8s.node") &&
+         !plan.selection.sort.front().descending;
+}
+
+// Each node's piece of the output, written in node order as soon as every node before it has
+// been written or has failed: a piece waits in memory only for slower nodes named before it.
+class NodeOrderedOutput {
+ public:
+  NodeOrderedOutput(size_t nodes, StructuredPieces& document)
+      : pieces_(nodes), document_(document) {}
+  // Thread-safe: the writing is done by whichever caller completes the next piece in order.
+  void put(size_t index, std::string text, size_t items) {
+    std::lock_guard lock(mutex_);
+    pieces_[index] = {std::move(text), items, true};
+    for (; next_ < pieces_.size() && pieces_[next_].ready; ++next_) {
+      document_.add(pieces_[next_].text, pieces_[next_].items);
+      pieces_[next_].text = std::string();
+    }
+  }
+
+ private:
+  struct Piece {
+    std::string text;
+    size_t items = 0;
+    bool ready = false;
+  };
+  std::mutex mutex_;
+  std::vector<Piece> pieces_;
+  size_t next_ = 0;
+  StructuredPieces& document_;
+};
 
 // Progress on stderr, only when it is a terminal and the wait is long enough to wonder.
 class Progress {
@@ -169,6 +208,26 @@ int run(const Options& options, const PluginArgs& args) {
     }
   }
 
+  // Addresses are named from every pod and service, listed at the start beside the agents: the
+  // first node to answer waits for the lists if they are not in yet.
+  std::once_flag directory_once;
+  std::optional<EndpointDirectory> directory;
+  Warnings warnings;
+  auto name_endpoints = [&](Snapshot& snap) {
+    if (!names) return;
+    std::call_once(directory_once, [&] {
+      auto pod_list = pods.get();
+      auto service_list = services.get();
+      if (pod_list && service_list) {
+        directory.emplace(*pod_list, *service_list);
+      } else {
+        warnings.add("addresses are not named: " +
+                     (pod_list ? service_list.error() : pod_list.error()).message());
+      }
+    });
+    if (directory) directory->name_endpoints(snap);
+  };
+
   FanoutOptions fanout;
   fanout.agent_namespace = args.agent_namespace;
   fanout.query = snapshot_query(options, plan.request.tcp_info);
@@ -178,30 +237,46 @@ int run(const Options& options, const PluginArgs& args) {
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
   };
-  auto started = std::chrono::steady_clock::now();
-  FanoutResult result = ask_agents(api, targets, fanout);
-  progress.clear();
-  auto asked = std::chrono::steady_clock::now();
-  Snapshot& snap = result.merged;
-
-  Warnings warnings;
-  if (names) {
-    auto pod_list = pods.get();
-    auto service_list = services.get();
-    if (pod_list && service_list) {
-      EndpointDirectory(*pod_list, *service_list).name_endpoints(snap);
-    } else {
-      warnings.add("addresses are not named: " +
-                   (pod_list ? service_list.error() : pod_list.error()).message());
-    }
-  }
-  auto named = std::chrono::steady_clock::now();
-  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
-  std::vector<uint32_t> rows = select_rows(snap, plan.selection, threads);
-  auto selected = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
-  plan.render.threads = threads;
-  render(snap, rows, plan.render, out);
+  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+  std::atomic<size_t> sockets{0};
+  std::atomic<size_t> shown{0};
+  auto started = std::chrono::steady_clock::now();
+  FanoutResult result;
+  if (node_by_node(plan)) {
+    // Rows never mix across nodes: each node's are named, selected and formatted as soon as it
+    // answers, while slower nodes are still awaited, and written in node order.
+    StructuredPieces document(plan.render.format, out);
+    document.begin();
+    NodeOrderedOutput ordered(targets.size(), document);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (!targets[i].problem.empty()) ordered.put(i, {}, 0);
+    }
+    fanout.on_answer = [&](size_t index, Snapshot* snap) {
+      if (snap == nullptr) {
+        ordered.put(index, {}, 0);
+        return;
+      }
+      name_endpoints(*snap);
+      std::vector<uint32_t> rows = select_rows(*snap, plan.selection);
+      sockets += snap->sockets.size();
+      shown += rows.size();
+      ordered.put(index, StructuredPieces::format(*snap, rows, plan.render.format), rows.size());
+    };
+    result = ask_agents(api, targets, fanout);
+    progress.clear();
+    document.end();
+  } else {
+    result = ask_agents(api, targets, fanout);
+    progress.clear();
+    Snapshot& snap = result.merged;
+    name_endpoints(snap);
+    std::vector<uint32_t> rows = select_rows(snap, plan.selection, threads);
+    sockets = snap.sockets.size();
+    shown = rows.size();
+    plan.render.threads = threads;
+    render(snap, rows, plan.render, out);
+  }
   auto written = out.finish();
   auto printed = std::chrono::steady_clock::now();
 
@@ -223,11 +298,10 @@ int run(const Options& options, const PluginArgs& args) {
   if (options.verbose) {
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     std::fprintf(stderr,
-                 "%s: %zu of %zu nodes answered in %.1f ms; %zu sockets, %zu shown; names in "
-                 "%.1f ms, filtered and sorted in %.1f ms, printed in %.1f ms\n",
-                 kProgram, result.answered, targets.size() + missing.size(), ms(asked - started),
-                 snap.sockets.size(), rows.size(), ms(named - asked), ms(selected - named),
-                 ms(printed - selected));
+                 "%s: %zu of %zu nodes answered; %zu sockets, %zu shown; all printed %.1f ms after "
+                 "the nodes were asked\n",
+                 kProgram, result.answered, targets.size() + missing.size(), sockets.load(),
+                 shown.load(), ms(printed - started));
   }
   if (!written) throw Fail{kExitFailure, written.error().message()};
   return result.failures.empty() ? 0 : kExitFailure;

@@ -26,6 +26,7 @@ struct HttpRequest {
   // The verified client certificate, when the server asked for one and the client sent it.
   std::string client_common_name;                 // subject CN
   std::vector<std::string> client_organizations;  // subject O entries
+  bool resumed_session = false;                   // the connection resumed an earlier TLS session
   // The y of "HTTP/1.y" (0 or 1; a later 1.y is read as 1.1, as RFC 9110 asks). The server needs
   // it for the keep-alive default.
   int minor_version = 1;

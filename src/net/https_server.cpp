@@ -286,6 +286,7 @@ struct Connection {
   ConnectionSlot slot;
   std::string client_common_name;
   std::vector<std::string> client_organizations;
+  bool resumed_session = false;
 
   Phase phase = Phase::kHandshake;
   Clock::time_point deadline;
@@ -524,6 +525,7 @@ Step HttpsServer::Impl::advance(Connection& c, Clock::time_point now) {
           if (!names.empty()) c.client_common_name = names.front();
           c.client_organizations = subject_entries(cert, NID_organizationName);
         }
+        c.resumed_session = SSL_session_reused(c.tls.ssl()) == 1;
         c.phase = Phase::kIdle;
         c.deadline = now + limits.idle_timeout;
         return Step::kContinue;
@@ -736,6 +738,7 @@ HttpsServer::Impl::Served HttpsServer::Impl::serve(Connection& c) {
   request.peer = c.peer;
   request.client_common_name = c.client_common_name;
   request.client_organizations = c.client_organizations;
+  request.resumed_session = c.resumed_session;
   requests.fetch_add(1);
 
   HttpResponse response;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/snapshot.h"
@@ -32,5 +34,24 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
 
 void render(const Snapshot& snap, const std::vector<uint32_t>& rows, const RenderOptions& options,
             OutputSink& out);
+
+// A structured document (json, jsonpretty, yaml) written as pieces formatted apart, e.g. one
+// per node of a cluster as each node answers: begin(), each piece in document order, end().
+// The output is byte for byte what render_structured writes for all the pieces' rows.
+class StructuredPieces {
+ public:
+  StructuredPieces(OutputFormat format, OutputSink& out) : format_(format), out_(out) {}
+  // `rows` of `snap` formatted as a piece of such a document. Pure: any thread.
+  static std::string format(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                            OutputFormat format);
+  void begin();
+  void add(std::string_view piece, size_t items);  // `items`: rows in the piece
+  void end();
+
+ private:
+  OutputFormat format_;
+  OutputSink& out_;
+  size_t items_ = 0;
+};
 
 }  // namespace socksnap

@@ -178,4 +178,34 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
   closing->end_document();
 }
 
+std::string StructuredPieces::format(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                                     OutputFormat format) {
+  std::string piece;
+  OutputSink sink(&piece);
+  auto writer = make_writer(format, sink);
+  writer->resume_document(0);  // as the first items: add() puts a separator before the others
+  fmt::memory_buffer scratch;
+  for (uint32_t row : rows) emit_socket(snap, row, *writer, scratch);
+  (void)sink.finish();  // into a string: cannot fail
+  return piece;
+}
+
+void StructuredPieces::begin() {
+  make_writer(format_, out_)->begin_document();
+}
+
+void StructuredPieces::add(std::string_view piece, size_t items) {
+  if (items == 0) return;
+  // Only JSON separates items, with a comma before every item but the first.
+  if (items_ > 0 && format_ != OutputFormat::kYaml) out_.append(",");
+  out_.write_through(piece);
+  items_ += items;
+}
+
+void StructuredPieces::end() {
+  auto closing = make_writer(format_, out_);
+  closing->resume_document(items_);
+  closing->end_document();
+}
+
 }  // namespace socksnap

@@ -22,6 +22,7 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -653,6 +654,60 @@ TEST_F(ClusterTest, ANodeDownStillPrintsTheRest) {
   std::set<std::string> nodes;
   for (const auto& row : json::parse(r.out)) nodes.insert(row["k8s"].value("node", ""));
   EXPECT_EQ(nodes, (std::set<std::string>{"node-1", "node-2"}));
+}
+
+// Each node's rows are formatted as it answers and written in node order; a node that fails
+// between two others leaves no trace in the document, in every structured format. Sorted by
+// something else, the rows are merged first, and are the same rows.
+TEST_F(ClusterTest, OutputIsWrittenNodeByNodeInNodeOrder) {
+  c().agents[1]->stop();  // node-2, named between the two others
+  // The rows that stay (the hosts' connections to the agents come and go): the pods' on node-1,
+  // the two listeners on node-3.
+  auto in_pod = [](const json& row) {
+    int port = row["src"].value("port", 0);
+    return !row["k8s"].value("podName", "").empty() ||
+           (row["k8s"].value("node", "") == "node-3" && (port == 7003 || port == 5353));
+  };
+  auto run = [&](std::vector<std::string> args, std::vector<std::string>* nodes) {
+    CommandResult r = plugin(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    json rows = json::parse(r.out);
+    for (const auto& row : rows) nodes->push_back(row["k8s"].value("node", ""));
+    return rows_matching(rows, in_pod);
+  };
+  std::vector<std::string> compact_nodes;
+  std::vector<std::string> pretty_nodes;
+  std::vector<std::string> merged_nodes;
+  auto compact = run({"-o", "json"}, &compact_nodes);
+  auto pretty = run({"-o", "jsonpretty"}, &pretty_nodes);
+  auto merged = run({"-o", "json", "--sort", "-k8s.node"}, &merged_nodes);
+
+  EXPECT_EQ(std::set<std::string>(compact_nodes.begin(), compact_nodes.end()),
+            (std::set<std::string>{"node-1", "node-3"}));
+  EXPECT_TRUE(std::is_sorted(compact_nodes.begin(), compact_nodes.end()));
+  EXPECT_TRUE(std::is_sorted(pretty_nodes.begin(), pretty_nodes.end()));
+  EXPECT_TRUE(std::is_sorted(merged_nodes.rbegin(), merged_nodes.rend()));
+  EXPECT_EQ(pretty, compact);
+  EXPECT_EQ(merged, compact);
+  // web's listener, both ends of client-web, the exporter's listener; node-3's two.
+  EXPECT_EQ(compact.size(), 6U) << ::testing::PrintToString(compact);
+
+  // YAML: the same, item by item ("- " opens one; "node: " is in every one).
+  CommandResult yaml = plugin({"-o", "yaml"});
+  EXPECT_EQ(yaml.exit_code, 1) << yaml.err;
+  std::vector<std::string> yaml_nodes;
+  size_t items = 0;
+  std::istringstream lines(yaml.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("- ", 0) == 0) ++items;
+    if (auto at = line.find("  node: "); at != std::string::npos && line.size() < at + 16) {
+      yaml_nodes.push_back(line.substr(at + 8));
+    }
+  }
+  EXPECT_EQ(items, yaml_nodes.size());
+  EXPECT_TRUE(std::is_sorted(yaml_nodes.begin(), yaml_nodes.end()));
+  EXPECT_EQ(std::set<std::string>(yaml_nodes.begin(), yaml_nodes.end()),
+            (std::set<std::string>{"node-1", "node-3"}));
 }
 
 TEST_F(ClusterTest, ASlowNodeTimesOutAndTheRestIsPrinted) {

@@ -636,12 +636,14 @@ HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string&
     }
     forward.headers.emplace_back(key, value);
   }
+  std::string pool_key = fmt::format("{}://{}:{}", scheme, host, port);
   std::unique_ptr<HttpClient> client;
   {
     std::lock_guard lock(clients_mutex_);
-    if (!idle_clients_.empty()) {
-      client = std::move(idle_clients_.back());
-      idle_clients_.pop_back();
+    auto& idle = idle_clients_[pool_key];
+    if (!idle.empty()) {
+      client = std::move(idle.back());
+      idle.pop_back();
     }
   }
   bool reused = client != nullptr;
@@ -666,7 +668,7 @@ HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string&
   }
   {
     std::lock_guard lock(clients_mutex_);
-    idle_clients_.push_back(std::move(client));
+    idle_clients_[pool_key].push_back(std::move(client));
   }
   if (!answer) {
     return status_response(503, "ServiceUnavailable",

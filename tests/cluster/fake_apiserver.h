@@ -146,7 +146,8 @@ class FakeApiServer {
   std::atomic<size_t> last_limit_{0};
   // Connections to pods, kept alive between proxied requests as kube-apiserver keeps them.
   std::mutex clients_mutex_;
-  std::vector<std::unique_ptr<HttpClient>> idle_clients_;
+  // Kept-alive connections to pods by host:port, as Go's transport in the API server keeps them.
+  std::map<std::string, std::vector<std::unique_ptr<HttpClient>>> idle_clients_;
   uint64_t next_token_ = 1;
 };
 

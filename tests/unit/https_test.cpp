@@ -547,6 +547,44 @@ TEST(HttpsServer, ClientCertificateSubject) {
   EXPECT_EQ(plain_recorder.last().client_common_name, "");
 }
 
+// Clients made with the same TLS material resume each other's sessions (a fan-out's fifty
+// connections skip fifty certificate exchanges); a client with other material never resumes
+// them, so it never passes for the first one's certificate.
+TEST(HttpsClient, SameCredentialsResumeSessionsOthersNever) {
+  Recorder recorder;
+  ServerTls tls = server_tls();
+  tls.client_ca_pem = pki().ca.cert_pem;
+  auto server = start_server(echo(recorder), {}, tls);
+  ASSERT_TRUE(server);
+  ClientTls with_cert = trusting(pki().ca.cert_pem);
+  with_cert.cert_pem = pki().client.cert_pem;
+  with_cert.key_pem = pki().client.key_pem;
+
+  auto first = make_client(with_cert);
+  ASSERT_TRUE(first->send(get(*server, "/first")));
+  EXPECT_FALSE(recorder.last().resumed_session);
+  EXPECT_EQ(recorder.last().client_common_name, "system:node:worker-1");
+
+  auto anonymous = make_client();  // same server and CA, no certificate
+  ASSERT_TRUE(anonymous->send(get(*server, "/anonymous")));
+  EXPECT_FALSE(recorder.last().resumed_session);
+  EXPECT_EQ(recorder.last().client_common_name, "");
+
+  auto second = make_client(with_cert);  // a new connection, as the same client
+  ASSERT_TRUE(second->send(get(*server, "/second")));
+  EXPECT_TRUE(recorder.last().resumed_session);
+  EXPECT_EQ(recorder.last().client_common_name, "system:node:worker-1");
+  EXPECT_EQ(recorder.last().client_organizations,
+            (std::vector<std::string>{"system:nodes", "socksnap"}));
+
+  ClientTls intruder = trusting(pki().ca.cert_pem);
+  intruder.cert_pem = pki().other_client.cert_pem;
+  intruder.key_pem = pki().other_client.key_pem;
+  size_t before = recorder.all().size();
+  ASSERT_FALSE(make_client(intruder)->send(get(*server, "/intruder")));
+  EXPECT_EQ(recorder.all().size(), before);
+}
+
 TEST(HttpsClient, KeyWithoutCertificateIsRefused) {
   ClientTls tls;
   tls.key_pem = pki().client.key_pem;

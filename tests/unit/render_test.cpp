@@ -531,5 +531,40 @@ TEST(RenderStructured, InPiecesOnSeveralThreadsAsOnOne) {
   EXPECT_EQ(nlohmann::json::parse(json).size(), 40000U);
 }
 
+// Pieces formatted apart (a cluster's nodes, as each answers), some empty, make the same bytes
+// as the whole document formatted at once.
+TEST(RenderStructured, PiecesFormattedApartMakeTheSameDocument) {
+  Snapshot snap = detailed_snapshot();
+  const std::vector<std::vector<uint32_t>> splits[] = {
+      {{}, {0}, {}, {1, 2}, {}},  // empty pieces first, between and last
+      {{2, 0, 1}},                // one piece
+      {{}, {}},                   // nothing at all
+      {{1}, {0}, {2}},
+  };
+  for (OutputFormat format :
+       {OutputFormat::kJson, OutputFormat::kJsonPretty, OutputFormat::kYaml}) {
+    for (const auto& pieces : splits) {
+      std::vector<uint32_t> all;
+      for (const auto& piece : pieces) all.insert(all.end(), piece.begin(), piece.end());
+      std::string whole;
+      OutputSink whole_sink(&whole);
+      render_structured(snap, all, format, whole_sink);
+      ASSERT_TRUE(whole_sink.finish());
+
+      std::string assembled;
+      OutputSink sink(&assembled);
+      StructuredPieces document(format, sink);
+      document.begin();
+      for (const auto& piece : pieces) {
+        document.add(StructuredPieces::format(snap, piece, format), piece.size());
+      }
+      document.end();
+      ASSERT_TRUE(sink.finish());
+      EXPECT_EQ(assembled, whole) << "format " << static_cast<int>(format) << ", " << pieces.size()
+                                  << " pieces of " << all.size() << " rows";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace socksnap

@@ -9,6 +9,9 @@
 //
 //   fanout_bench --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000]
 //                [--min-delay-ms 50] [--max-delay-ms 500] [-r 7] [--pin] [-v]
+//   fanout_bench --stages [--sockets 2000] [-r 7]
+// --stages times, in this process, what the plugin does with one node's answer once it has its
+// bytes: read it, name its addresses, select and sort its rows, format them as JSON.
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -26,10 +29,13 @@
 
 #include <fmt/format.h>
 
+#include "cluster/endpoint_names.h"
 #include "cluster/wire.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
+#include "render/renderer.h"
+#include "select/selection.h"
 
 namespace {
 
@@ -47,6 +53,7 @@ struct Args {
   // Simulated cluster (API server, agents) on CPU 0 and the plugin on the others, as when they
   // run on other machines; without it all share every CPU.
   bool pin = false;
+  bool stages = false;
 };
 
 // One node's reply: `sockets` sockets spread over 20 pods of 2 containers each, every socket
@@ -174,6 +181,62 @@ std::string base64(const std::string& text) {
   return out;
 }
 
+// The plugin's work on one node's answer, stage by stage, in microseconds per socket (medians).
+int time_stages(const Args& args) {
+  std::string reply = node_reply(7, args.sockets);
+  std::vector<socksnap::PodSummary> pods;
+  for (int p = 0; p < 20; ++p) {
+    socksnap::PodSummary pod;
+    pod.name = fmt::format("app-{}-007", p);
+    pod.pod_namespace = "shop";
+    pod.phase = "Running";
+    pod.pod_ips = {fmt::format("10.0.7.{}", p + 2)};
+    pod.labels = {{"app", fmt::format("app-{}", p)}};
+    pods.push_back(pod);
+  }
+  socksnap::EndpointDirectory directory(pods, {});
+  socksnap::Selection selection;
+  for (const char* key : {"k8s.node", "k8s.namespace", "k8s.podname", "protocol", "src", "dst"}) {
+    selection.sort.push_back({socksnap::find_column(key), false});
+  }
+  std::vector<double> parse;
+  std::vector<double> name;
+  std::vector<double> select;
+  std::vector<double> format;
+  size_t bytes = 0;
+  for (int r = 0; r < args.reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto parsed = socksnap::parse_agent_reply(reply);
+    if (!parsed) {
+      std::fprintf(stderr, "fanout_bench: %s\n", parsed.error().message().c_str());
+      return 1;
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    directory.name_endpoints(parsed->snapshot);
+    auto t2 = std::chrono::steady_clock::now();
+    auto rows = socksnap::select_rows(parsed->snapshot, selection);
+    auto t3 = std::chrono::steady_clock::now();
+    std::string piece =
+        socksnap::StructuredPieces::format(parsed->snapshot, rows, socksnap::OutputFormat::kJson);
+    auto t4 = std::chrono::steady_clock::now();
+    bytes = piece.size();
+    auto us = [&](auto a, auto b) {
+      return std::chrono::duration<double, std::micro>(b - a).count() / args.sockets;
+    };
+    parse.push_back(us(t0, t1));
+    name.push_back(us(t1, t2));
+    select.push_back(us(t2, t3));
+    format.push_back(us(t3, t4));
+  }
+  std::printf(
+      "one node's answer: %d sockets, %.1f MB in, %.1f MB of JSON out; %d runs; medians, us per "
+      "socket\n  read %.2f   name %.2f   select+sort %.2f   format %.2f   total %.2f\n",
+      args.sockets, static_cast<double>(reply.size()) / 1e6, static_cast<double>(bytes) / 1e6,
+      args.reps, median(parse), median(name), median(select), median(format),
+      median(parse) + median(name) + median(select) + median(format));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,6 +260,8 @@ int main(int argc, char** argv) {
       args.min_delay_ms = std::stoi(value());
     } else if (a == "--max-delay-ms") {
       args.max_delay_ms = std::stoi(value());
+    } else if (a == "--stages") {
+      args.stages = true;
     } else if (a == "--pin") {
       args.pin = true;
     } else if (a == "-v") {
@@ -209,6 +274,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (args.stages) return time_stages(args);
   if (args.plugin.empty() || args.agents < 1 || args.reps < 1) {
     std::fprintf(stderr, "fanout_bench: --plugin PATH is needed\n");
     return 2;

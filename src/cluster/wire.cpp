@@ -41,7 +41,7 @@ namespace {
 // Reads one reply into a Snapshot, giving equal processes, containers and pods one entry each.
 class ReplyReader {
  public:
-  explicit ReplyReader(std::string_view text) : r_(text) {}
+  explicit ReplyReader(std::string_view text) : text_(text), r_(text) {}
 
   Result<AgentReply> read() {
     bool sockets_seen = false;
@@ -237,6 +237,21 @@ class ReplyReader {
     return std::nullopt;
   }
 
+  // A row's "k8s" or "runtime" object: every row of a pod, or of a container, repeats it word for
+  // word, so each distinct text is read once and then found by its text (a node's answer is
+  // mostly such repeats). Returns the cached entry; `fresh` when the caller must fill it, with
+  // the reader put back at the object to read it.
+  template <typename Entry>
+  Entry* seen(std::unordered_map<std::string_view, Entry>& cache, bool& fresh) {
+    JsonReader before = r_;
+    size_t from = r_.offset();
+    if (!r_.skip()) return nullptr;
+    auto [it, inserted] = cache.try_emplace(text_.substr(from, r_.offset() - from));
+    fresh = inserted;
+    if (fresh) r_ = std::move(before);
+    return &it->second;
+  }
+
   bool read_row() {
     SocketRecord s;
     Endpoint src;
@@ -244,18 +259,28 @@ class ReplyReader {
     std::string protocol;
     std::string status;
     std::string interface;
-    ContainerInfo container;
-    PodInfo pod;
-    bool container_in_pod = false;
+    ContainerInfo container;  // read when its text is new
+    RuntimeEntry* container_entry = nullptr;
+    bool container_fresh = false;
+    K8sEntry k8s;
     std::vector<std::pair<ProcessInfo, int32_t>> holders;
     TcpInfo tcp;
     for (auto m = r_.object(); m.next();) {
       std::string_view key = m.key();
       bool ok = true;
       if (key == "runtime") {
-        ok = read_runtime(container);
+        container_entry = seen(runtime_seen_, container_fresh);
+        ok = container_entry != nullptr && (!container_fresh || read_runtime(container));
       } else if (key == "k8s") {
-        ok = read_k8s(pod, container_in_pod);
+        bool fresh = false;
+        K8sEntry* entry = seen(k8s_seen_, fresh);
+        if (entry != nullptr && fresh) {
+          PodInfo pod;
+          ok = read_k8s(pod, entry->container_in_pod);
+          if (ok && !pod.name.empty()) entry->pod = pod_index(std::move(pod));
+        }
+        ok = ok && entry != nullptr;
+        if (ok) k8s = *entry;
       } else if (key == "netnsid") {
         ok = r_.read_uint(s.netns);
       } else if (key == "protocol") {
@@ -314,11 +339,15 @@ class ReplyReader {
     if (!interface.empty()) s.ifindex = interface_index(ns, interface);
 
     SocketOwner owner;
-    if (!pod.name.empty()) owner.pod = pod_index(std::move(pod));
-    if (!container.id.empty()) {
-      if (container_in_pod) container.pod = owner.pod;
-      owner.container = container_index(std::move(container));
+    owner.pod = k8s.pod;
+    if (container_fresh) {
+      // A container's rows all name its pod: the first one's is the container's.
+      if (!container.id.empty()) {
+        if (k8s.container_in_pod) container.pod = owner.pod;
+        container_entry->container = container_index(std::move(container));
+      }
     }
+    if (container_entry != nullptr) owner.container = container_entry->container;
     owner.first_holder = static_cast<uint32_t>(snap().holders.size());
     owner.holder_count = static_cast<uint32_t>(holders.size());
     for (auto& [process, fd] : holders) {
@@ -351,6 +380,14 @@ class ReplyReader {
     ns.interfaces.emplace(index, name);
     return index;
   }
+  struct K8sEntry {
+    int32_t pod = kNone;
+    bool container_in_pod = false;
+  };
+  struct RuntimeEntry {
+    int32_t container = kNone;
+  };
+
   int32_t pod_index(PodInfo&& pod) {
     std::string key = pod.pod_namespace + '/' + pod.name;
     auto [it, fresh] = pods_.try_emplace(std::move(key), static_cast<int32_t>(snap().pods.size()));
@@ -370,7 +407,10 @@ class ReplyReader {
     return it->second;
   }
 
+  std::string_view text_;
   JsonReader r_;
+  std::unordered_map<std::string_view, K8sEntry> k8s_seen_;
+  std::unordered_map<std::string_view, RuntimeEntry> runtime_seen_;
   AgentReply reply_;
   std::string error_;
   std::unordered_map<uint64_t, size_t> netns_;

@@ -1,15 +1,57 @@
+#include <cstring>
 #include <vector>
 
 #include "render/structured_writer.h"
 
 namespace socksnap {
 
+namespace {
+
+// Whether any of the eight bytes of `word` needs an escape in a JSON string: a control character
+// (below 0x20), '"' or '\\'. Exact, with no false positives (the usual has-zero-byte and
+// has-byte-less-than tests).
+bool needs_escape(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [&](uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  bool control = ((word - kOnes * 0x20) & ~word & kHigh) != 0;
+  return control || has_zero(word ^ (kOnes * '"')) || has_zero(word ^ (kOnes * '\\'));
+}
+
+// Where the first byte needing an escape is, or s.size().
+size_t first_escape(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if (needs_escape(word)) break;
+  }
+  for (; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return i;
+}
+
+}  // namespace
+
 void append_json_string(fmt::memory_buffer& b, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  b.push_back('"');
-  // Runs of characters that need no escape are copied at once: almost every string is one run.
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t clean = first_escape(s);
+  // Almost every string needs no escape: one copy into room made at once.
+  size_t at = b.size();
+  b.resize(at + clean + 2);
+  char* out = b.data() + at;
+  out[0] = '"';
+  std::memcpy(out + 1, s.data(), clean);
+  if (clean == s.size()) {
+    out[clean + 1] = '"';
+    return;
+  }
+  b.resize(at + clean + 1);
+  // Runs of characters that need no escape are copied at once.
+  size_t run = clean;
+  for (size_t i = clean; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     b.append(s.data() + run, s.data() + i);

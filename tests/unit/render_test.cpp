@@ -566,5 +566,48 @@ TEST(RenderStructured, PiecesFormattedApartMakeTheSameDocument) {
   }
 }
 
+// Strings are scanned eight bytes at a time for what needs an escape: every byte value, at every
+// place in and around a word, comes out as the byte-at-a-time rule says.
+TEST(RenderJson, EveryByteEscapedWherever) {
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c < 0x20) {
+        out += fmt::format("\\u{:04x}", c);
+      } else {
+        out += ch;
+      }
+    }
+    return out + "\"";
+  };
+  for (size_t length : {1U, 7U, 8U, 9U, 17U}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string text(length, 'a');
+        text[at] = static_cast<char>(byte);
+        fmt::memory_buffer out;
+        append_json_string(out, text);
+        ASSERT_EQ(fmt::to_string(out), reference(text)) << "byte " << byte << " at " << at;
+      }
+    }
+  }
+  fmt::memory_buffer out;
+  append_json_string(out, "");
+  EXPECT_EQ(fmt::to_string(out), "\"\"");
+  append_json_string(out, "\x7f\xc3\xa9 \"x\"\x1f");
+  EXPECT_EQ(fmt::to_string(out), "\"\"\"\x7f\xc3\xa9 \\\"x\\\"\\u001f\"");
+}
+
 }  // namespace
 }  // namespace socksnap

@@ -1,19 +1,21 @@
 // Fan-out benchmark for `kubectl socksnap`: N simulated agents behind the stand-in API server
 // (tests/cluster/fake_apiserver.h), each answering GET /v1/snapshot after its own delay with a
 // reply of S sockets (pods, containers, processes, as a busy node's agent sends). Runs the real
-// kubectl-socksnap R times (-o json, stdout counted, not kept) and reports, as medians:
+// kubectl-socksnap R times (-o json into a file, or through a pipe with --to-pipe) and reports,
+// as medians:
 //   wall time, against the slowest agent's delay (target: <= slowest + 250 ms);
 //   peak RSS of the plugin process, against the size of the merged JSON it printed
 //   (target: <= 2 x).
 // The simulated agents do not check tokens: what is timed is the plugin's side.
 //
 //   fanout_bench --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000]
-//                [--min-delay-ms 50] [--max-delay-ms 500] [-r 7] [--pin] [-v]
+//                [--min-delay-ms 50] [--max-delay-ms 500] [-r 7] [--pin] [--to-pipe] [-v]
 //   fanout_bench --stages [--sockets 2000] [-r 7]
 // --stages times, in this process, what the plugin does with one node's answer once it has its
 // bytes: read it, name its addresses, select and sort its rows, format them as JSON.
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +56,7 @@ struct Args {
   // run on other machines; without it all share every CPU.
   bool pin = false;
   bool stages = false;
+  bool to_pipe = false;
 };
 
 // One node's reply: `sockets` sockets spread over 20 pods of 2 containers each, every socket
@@ -122,27 +125,39 @@ struct Run {
 };
 
 Run run_plugin(const Args& args, const std::string& kubeconfig) {
-  int out[2];
-  if (::pipe(out) != 0) std::exit(1);
+  // The output goes to a file, as with `kubectl socksnap -o json > out.json`, or to a pipe this
+  // process reads (--to-pipe). On two cores shared with the simulated cluster this process reads
+  // late, so through a pipe the plugin holds what it cannot write yet.
+  int out[2] = {-1, -1};
+  if (args.to_pipe) {
+    if (::pipe(out) != 0) std::exit(1);
+  } else {
+    char path[] = "/tmp/fanout-bench-out-XXXXXX";
+    out[1] = ::mkstemp(path);
+    if (out[1] < 0) std::exit(1);
+    ::unlink(path);
+  }
   auto started = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid == 0) {
     if (args.pin) pin_to(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     ::dup2(out[1], STDOUT_FILENO);
-    ::close(out[0]);
+    if (out[0] >= 0) ::close(out[0]);
     ::close(out[1]);
     ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
     ::execl(args.plugin.c_str(), args.plugin.c_str(), "-o", "json", "--timeout", "30s",
             args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  ::close(out[1]);
   Run run;
-  char buffer[1 << 16];
-  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) {
-    run.output_bytes += static_cast<size_t>(n);
+  if (args.to_pipe) {
+    ::close(out[1]);
+    char buffer[1 << 16];
+    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) {
+      run.output_bytes += static_cast<size_t>(n);
+    }
+    ::close(out[0]);
   }
-  ::close(out[0]);
   int status = 0;
   rusage usage{};
   ::wait4(pid, &status, 0, &usage);
@@ -154,6 +169,11 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
   };
   run.cpu_ms = ms(usage.ru_utime) + ms(usage.ru_stime);
   run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!args.to_pipe) {
+    struct stat written {};
+    if (::fstat(out[1], &written) == 0) run.output_bytes = static_cast<size_t>(written.st_size);
+    ::close(out[1]);
+  }
   return run;
 }
 
@@ -260,6 +280,8 @@ int main(int argc, char** argv) {
       args.min_delay_ms = std::stoi(value());
     } else if (a == "--max-delay-ms") {
       args.max_delay_ms = std::stoi(value());
+    } else if (a == "--to-pipe") {
+      args.to_pipe = true;
     } else if (a == "--stages") {
       args.stages = true;
     } else if (a == "--pin") {

@@ -32,10 +32,13 @@ run_ctest() {
   rm -f "$log"
 }
 
-build() {  # dir, cmake args...
-  local dir=$1
+build() {  # dir, cmake args... [-- ninja targets]
+  local dir=$1 args=() targets=()
   shift
-  cmake -S "$root" -B "$dir" -G Ninja -DSOCKSNAP_WERROR=ON "$@" >/dev/null && ninja -C "$dir"
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && targets=("$@")
+  cmake -S "$root" -B "$dir" -G Ninja -DSOCKSNAP_WERROR=ON "${args[@]}" >/dev/null &&
+    ninja -C "$dir" "${targets[@]}"
 }
 
 note "build (warnings as errors)"
@@ -63,7 +66,10 @@ fuzz_one() {  # target, work dir
     -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
   echo $? >"$work.status"
 }
-if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKSNAP_FUZZ=ON; then
+# Only the fuzz targets: the programs themselves were built twice already.
+mapfile -t fuzz_targets < <(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
+if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKSNAP_FUZZ=ON \
+  -- "${fuzz_targets[@]}"; then
   targets=()
   works=()
   for target in build-fuzz/tests/fuzz/fuzz_*; do

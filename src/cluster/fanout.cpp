@@ -108,7 +108,8 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
       failure = failure_message(*response);
     } else {
       reply = parse_agent_reply(response->body);
-      response->body = std::string();  // the text is read: free it before the merge
+      // The text is read: freed before the merge (assigning an empty string would keep it).
+      std::string().swap(response->body);
       if (!reply) failure = "unreadable answer: " + reply.error().message();
     }
     if (options.on_answer) {

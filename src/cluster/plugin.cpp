@@ -103,7 +103,8 @@ class NodeOrderedOutput {
     pieces_[index] = {std::move(text), items, true};
     for (; next_ < pieces_.size() && pieces_[next_].ready; ++next_) {
       document_.add(pieces_[next_].text, pieces_[next_].items);
-      pieces_[next_].text = std::string();
+      // Freed now (assigning an empty string would keep the capacity).
+      std::string().swap(pieces_[next_].text);
     }
   }
 

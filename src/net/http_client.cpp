@@ -209,9 +209,9 @@ std::string describe(CURLcode code, CURL* curl, const char* error_buffer, const 
 //
 // Their connections also share TLS sessions: after the first handshake with a server, the next
 // connections to it resume that session and skip the certificate exchange and its checks on
-// both sides, which otherwise cost about 3 ms of CPU per connection on each side (a fan-out opens
-// some fifty at once). Only clients with this same material share sessions, so a resumed
-// session never carries another client certificate's identity.
+// both sides (a fan-out opens some fifty at once: the plugin's CPU for fifty agents answering
+// at once went from 250 to 187 ms). Only clients with this same material share sessions, so a
+// resumed session never carries another client certificate's identity.
 class SessionShare {
  public:
   SessionShare() : share_(curl_share_init()) {

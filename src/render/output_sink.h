@@ -26,7 +26,6 @@ class OutputSink {
     buffer_.resize(at + text.size());
     std::memcpy(buffer_.data() + at, text.data(), text.size());
   }
-  void append(char c) { buffer_.push_back(c); }
   // Writes what is buffered, then `text` as it is, without copying it into the buffer.
   void write_through(std::string_view text);
   // Call after appending a record: writes out once enough has gathered.

@@ -4,8 +4,9 @@
 // kubectl-socksnap R times (-o json into a file, or through a pipe with --to-pipe) and reports,
 // as medians:
 //   wall time, against the slowest agent's delay (target: <= slowest + 250 ms);
-//   peak RSS of the plugin process, against the size of the merged JSON it printed
-//   (target: <= 2 x).
+//   peak RSS of the plugin process (its VmHWM as it exits), against the size of the merged JSON
+//   it printed (target: <= 2 x); then, from R more runs with one socket per node, how much of
+//   it is fixed (libraries, connections) and how much the data takes.
 // The simulated agents do not check tokens: what is timed is the plugin's side.
 //
 //   fanout_bench --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000]
@@ -14,12 +15,14 @@
 // --stages times, in this process, what the plugin does with one node's answer once it has its
 // bytes: read it, name its addresses, select and sort its rows, format them as JSON.
 #include <sched.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -124,6 +127,17 @@ struct Run {
   int status = 0;
 };
 
+// The plugin's own peak RSS, read from /proc when it stops on its way out. rusage's ru_maxrss will
+// not do: a forked child that execs keeps the high-water mark of the copy of this process it
+// started as, and this process holds every agent's reply.
+double peak_rss_mb(pid_t pid) {
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  }
+  return 0;
+}
+
 Run run_plugin(const Args& args, const std::string& kubeconfig) {
   // The output goes to a file, as with `kubectl socksnap -o json > out.json`, or to a pipe this
   // process reads (--to-pipe). On two cores shared with the simulated cluster this process reads
@@ -145,25 +159,47 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
     if (out[0] >= 0) ::close(out[0]);
     ::close(out[1]);
     ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
+    // Traced, so that it stops once at its exec and once as it exits, when its peak is read.
+    ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
     ::execl(args.plugin.c_str(), args.plugin.c_str(), "-o", "json", "--timeout", "30s",
             args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   Run run;
+  std::thread reader;
   if (args.to_pipe) {
     ::close(out[1]);
-    char buffer[1 << 16];
-    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) {
-      run.output_bytes += static_cast<size_t>(n);
-    }
-    ::close(out[0]);
+    // Read on another thread: the plugin's end stays open while it is stopped at its exit.
+    reader = std::thread([&run, fd = out[0]] {
+      char buffer[1 << 16];
+      for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+        run.output_bytes += static_cast<size_t>(n);
+      }
+      ::close(fd);
+    });
   }
   int status = 0;
   rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
+  for (bool execed = false;;) {
+    if (::wait4(pid, &status, 0, &usage) != pid) std::exit(1);
+    if (!WIFSTOPPED(status)) break;
+    int signal = WSTOPSIG(status);
+    if (!execed && signal == SIGTRAP) {
+      execed = true;
+      signal = 0;
+      ::ptrace(PTRACE_SETOPTIONS, pid, nullptr,
+               PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+    } else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+      signal = 0;  // a --plugin script that execs the plugin
+    } else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+      signal = 0;
+      run.rss_mb = peak_rss_mb(pid);
+    }
+    ::ptrace(PTRACE_CONT, pid, nullptr, signal);
+  }
+  if (reader.joinable()) reader.join();
   run.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  run.rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
   auto ms = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
   };
@@ -318,20 +354,23 @@ int main(int argc, char** argv) {
   auto cert = socksnap::issue_certificate(cert_request);
   if (!cert) return 1;
   size_t reply_bytes = 0;
+  // Every agent answers with one socket instead while the fixed cost is measured.
+  auto small = std::make_shared<std::atomic<bool>>(false);
   for (int n = 0; n < args.agents; ++n) {
     // Delays spread evenly from min to max; the last agent is the slowest.
     int delay = args.agents == 1 ? args.max_delay_ms
                                  : args.min_delay_ms + (args.max_delay_ms - args.min_delay_ms) * n /
                                                            (args.agents - 1);
     auto reply = std::make_shared<std::string>(node_reply(n, args.sockets));
+    auto one_socket = std::make_shared<std::string>(node_reply(n, 1));
     reply_bytes += reply->size();
     socksnap::ServerLimits limits;
     limits.workers = 2;
     auto server = socksnap::HttpsServer::start(
         "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, ""}, limits,
-        [reply, delay](const socksnap::HttpRequest&) {
+        [reply, one_socket, small, delay](const socksnap::HttpRequest&) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-          return socksnap::HttpResponse{200, "application/json", {}, *reply};
+          return socksnap::HttpResponse{200, "application/json", {}, *small ? *one_socket : *reply};
         });
     if (!server) {
       std::fprintf(stderr, "fanout_bench: %s\n", server.error().message().c_str());
@@ -379,6 +418,11 @@ int main(int argc, char** argv) {
     cpu.push_back(run.cpu_ms);
     output = run.output_bytes;
   }
+  // The same fan-out with one socket per node: what the process takes whatever the data (its
+  // libraries, a connection and a thread per node, the first requests).
+  *small = true;
+  std::vector<double> fixed_rss;
+  for (int r = 0; r < args.reps; ++r) fixed_rss.push_back(run_plugin(args, kubeconfig).rss_mb);
   std::remove(kubeconfig.c_str());
   double wall = median(walls);
   double peak = median(rss);
@@ -392,5 +436,10 @@ int main(int argc, char** argv) {
               args.pin ? "   (simulated cluster on CPU 0, the plugin on the others)" : "");
   std::printf("  plugin peak RSS  %8.1f MB   merged JSON %.1f MB   ratio %.2f  target <= 2 %s\n",
               peak, json_mb, peak / json_mb, peak / json_mb <= 2 ? "PASS" : "MISS");
+  double fixed = median(fixed_rss);
+  std::printf(
+      "    fixed part     %8.1f MB   (the same fan-out, one socket per node)   the rest "
+      "%.1f MB = %.2f x the JSON\n",
+      fixed, peak - fixed, (peak - fixed) / json_mb);
   return 0;
 }

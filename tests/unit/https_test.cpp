@@ -828,6 +828,9 @@ TEST(HttpsServer, StopClosesIdleConnectionsAtOnce) {
   ASSERT_EQ(raw.handshake(), "ok");
   ASSERT_EQ(raw.exchange("GET / HTTP/1.1\r\nHost: h\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
   UniqueFd silent = tcp_connect(server->port());
+  // Accepted, not merely queued: a connection still in the listen backlog is reset, not closed,
+  // when the listening socket goes.
+  ASSERT_TRUE(wait_until([&] { return server->stats().accepted == 2; }));
   auto before = Clock::now();
   server->stop();
   EXPECT_LT(Clock::now() - before, milliseconds(500));

@@ -742,7 +742,7 @@ TEST(HttpsServer, KeepAliveReusesTheConnection) {
   ASSERT_TRUE(server);
   auto client = make_client();
   for (int i = 0; i < 3; ++i) {
-    auto response = client->send(get(*server, "/" + std::to_string(i)));
+    auto response = client->send(get(*server, fmt::format("/{}", i)));
     ASSERT_TRUE(response) << response.error().message();
     EXPECT_EQ(response->status, 200);
   }

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -167,13 +168,12 @@ inline inet_diag_msg diag_msg(uint8_t family, uint8_t state, std::string_view sr
 
 // One netlink attribute (header, payload, padding).
 inline std::vector<uint8_t> attr(uint16_t type, std::span<const uint8_t> payload) {
-  std::vector<uint8_t> out(NLA_HDRLEN, 0);
   nlattr a{};
   a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + payload.size());
   a.nla_type = type;
+  std::vector<uint8_t> out(NLA_ALIGN(a.nla_len), 0);
   std::memcpy(out.data(), &a, sizeof a);
-  out.insert(out.end(), payload.begin(), payload.end());
-  out.resize(NLA_ALIGN(out.size()), 0);
+  std::copy(payload.begin(), payload.end(), out.begin() + NLA_HDRLEN);
   return out;
 }
 

@@ -62,7 +62,7 @@ ConfigEnvironment test_env() {
   ConfigEnvironment env;
   env.home = "/nonexistent/socksnap-test-home";
   env.service_account_dir = "/nonexistent/socksnap-test-sa";
-  env.cwd = '/';
+  env.cwd = '/';  // a char: at -O3 GCC 12 warns falsely (-Wrestrict) on = "/"
   env.run_exec = [](const ExecRequest& request) -> Result<std::string> {
     ADD_FAILURE() << "exec plugin " << request.command << " run unexpectedly";
     return plain_error("unexpected exec");

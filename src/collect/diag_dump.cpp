@@ -12,19 +12,14 @@
 #include <cstring>
 #include <limits>
 
+#include "util/unaligned.h"
+
 namespace socksnap {
 namespace {
 
 // The errno in a netlink status field (stored negated); EPROTO for nonsense values.
 int netlink_errno(int negated) {
   return negated < 0 && negated != std::numeric_limits<int>::min() ? -negated : EPROTO;
-}
-
-template <typename T>
-T load(const uint8_t* p) {
-  T value;
-  std::memcpy(&value, p, sizeof value);
-  return value;
 }
 
 uint16_t be16(uint16_t network_order) {
@@ -34,13 +29,15 @@ uint16_t be16(uint16_t network_order) {
 void parse_attributes(std::span<const uint8_t> attrs, uint64_t& cgroup_id, TcpInfo* tcp) {
   size_t offset = 0;
   while (offset + sizeof(nlattr) <= attrs.size()) {
-    auto attr = load<nlattr>(attrs.data() + offset);
+    auto attr = load_unaligned<nlattr>(attrs.data() + offset);
     if (attr.nla_len < sizeof(nlattr) || offset + attr.nla_len > attrs.size()) return;
     std::span<const uint8_t> payload =
         attrs.subspan(offset + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN);
     switch (attr.nla_type & NLA_TYPE_MASK) {
       case INET_DIAG_CGROUP_ID:
-        if (payload.size() >= sizeof(uint64_t)) cgroup_id = load<uint64_t>(payload.data());
+        if (payload.size() >= sizeof(uint64_t)) {
+          cgroup_id = load_unaligned<uint64_t>(payload.data());
+        }
         break;
       case INET_DIAG_INFO:
         if (tcp != nullptr) {
@@ -77,7 +74,7 @@ void parse_attributes(std::span<const uint8_t> attrs, uint64_t& cgroup_id, TcpIn
 // A field of the inet_diag_msg at `p`, read where it lies.
 template <typename T>
 T field_at(const uint8_t* p, size_t offset) {
-  return load<T>(p + offset);
+  return load_unaligned<T>(p + offset);
 }
 
 // Returns false for a message too short to be an inet_diag_msg.
@@ -216,7 +213,7 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
   ChunkResult result;
   size_t offset = 0;
   while (offset + sizeof(nlmsghdr) <= chunk.size()) {
-    auto header = load<nlmsghdr>(chunk.data() + offset);
+    auto header = load_unaligned<nlmsghdr>(chunk.data() + offset);
     if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > chunk.size()) {
       return system_error("malformed sock_diag reply", EBADMSG);
     }
@@ -227,7 +224,7 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
     if (header.nlmsg_type == NLMSG_DONE) {
       // A dump's last message carries its status: 0, or a negative errno.
       if (payload.size() >= sizeof(int)) {
-        int status = load<int>(payload.data());
+        int status = load_unaligned<int>(payload.data());
         if (status < 0) return system_error("sock_diag dump", netlink_errno(status));
       }
       result.done = true;
@@ -235,7 +232,7 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
     }
     if (header.nlmsg_type == NLMSG_ERROR) {
       if (payload.size() < sizeof(int)) return system_error("malformed sock_diag error", EBADMSG);
-      int error = load<int>(payload.data());
+      int error = load_unaligned<int>(payload.data());
       return system_error("sock_diag request", netlink_errno(error));
     }
     if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY || header.nlmsg_type == TCPDIAG_GETSOCK) {

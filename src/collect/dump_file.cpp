@@ -3,17 +3,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/unaligned.h"
+
 namespace socksnap {
 namespace {
 
 constexpr size_t kFrameHeaderSize = 4 + 8 + 1 + 1 + 2 + 4;
-
-template <typename T>
-T load(const uint8_t* p) {
-  T value;
-  std::memcpy(&value, p, sizeof value);
-  return value;
-}
 
 }  // namespace
 
@@ -30,15 +25,15 @@ Result<std::vector<DumpFrame>> parse_dump_file(std::span<const uint8_t> bytes) {
     }
     const uint8_t* p = bytes.data() + offset;
     DumpFrame frame;
-    auto type = load<uint32_t>(p);
+    auto type = load_unaligned<uint32_t>(p);
     if (type != 1 && type != 2) return system_error("dump file has an unknown frame", EBADMSG);
     frame.type = static_cast<FrameType>(type);
-    frame.netns = load<uint64_t>(p + 4);
+    frame.netns = load_unaligned<uint64_t>(p + 4);
     uint8_t kind = p[12];
     if (kind < 1 || kind > 7) return system_error("dump file has an unknown dump kind", EBADMSG);
     frame.kind = static_cast<DumpKind>(kind);
     frame.attempt = p[13];
-    auto length = load<uint32_t>(p + 16);
+    auto length = load_unaligned<uint32_t>(p + 16);
     offset += kFrameHeaderSize;
     if (bytes.size() - offset < length) {
       return system_error("dump file ends inside a frame", EBADMSG);

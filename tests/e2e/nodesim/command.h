@@ -20,5 +20,6 @@ std::string run_checked(const std::vector<std::string>& argv);
 std::string read_file(const std::string& path);                         // throws when unreadable
 void write_file(const std::string& path, const std::string& contents);  // throws
 bool path_exists(const std::string& path);
+std::string trim_end(std::string s);  // without its trailing newlines and spaces
 
 }  // namespace socksnap::nodesim

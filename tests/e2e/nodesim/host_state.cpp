@@ -39,11 +39,6 @@ int remove_entry(const char* path, const struct stat* /*st*/, int type, FTW* /*f
   return 0;
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 bool process_running(pid_t pid) {
@@ -64,7 +59,7 @@ std::string proc_cmdline(pid_t pid) {
     return "";
   }
   std::replace(text.begin(), text.end(), '\0', ' ');
-  return trim(text);
+  return trim_end(text);
 }
 
 std::vector<pid_t> all_pids() {

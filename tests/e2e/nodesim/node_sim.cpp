@@ -84,11 +84,6 @@ void make_dirs(const std::string& path) {
   }
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string tail_of_file(const std::string& path, size_t max_bytes = 3000) {
   try {
     std::string text = read_file(path);
@@ -340,7 +335,7 @@ std::unique_ptr<NodeSim> NodeSim::up(const std::string& dir, const Options& opti
     break;
   }
   try {
-    node->ip_forward_before_ = trim(read_file("/proc/sys/net/ipv4/ip_forward"));
+    node->ip_forward_before_ = trim_end(read_file("/proc/sys/net/ipv4/ip_forward"));
   } catch (const std::exception&) {
   }
   try {
@@ -572,7 +567,7 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
   try {
     std::string bundle = sandbox_config_path(paths_, pod.sandbox_id);
     try {
-      std::string address = trim(read_file(bundle + "/address"));
+      std::string address = trim_end(read_file(bundle + "/address"));
       if (address.rfind("unix://", 0) == 0) address = address.substr(7);
       if (!address.empty()) shim_sockets_.push_back(address);
     } catch (const std::exception&) {

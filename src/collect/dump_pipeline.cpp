@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include "util/unaligned.h"
 
 namespace socksnap {
 namespace {
@@ -83,8 +84,7 @@ class ChunkQueue {
 bool ends_dump(std::span<const uint8_t> chunk) {
   size_t offset = 0;
   while (offset + sizeof(nlmsghdr) <= chunk.size()) {
-    nlmsghdr header;
-    std::memcpy(&header, chunk.data() + offset, sizeof header);
+    auto header = load_unaligned<nlmsghdr>(chunk.data() + offset);
     if (header.nlmsg_type == NLMSG_DONE || header.nlmsg_type == NLMSG_ERROR) return true;
     if (header.nlmsg_len < sizeof(nlmsghdr)) return true;
     offset += NLMSG_ALIGN(header.nlmsg_len);

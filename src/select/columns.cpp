@@ -10,6 +10,7 @@
 #include "model/states.h"
 #include "util/decimal.h"
 #include "util/strings.h"
+#include "util/unaligned.h"
 
 namespace socksnap {
 namespace {
@@ -54,9 +55,7 @@ void append_number(fmt::memory_buffer& out, uint64_t v) {
 }
 
 uint64_t load_big_endian(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return be64toh(v);
+  return be64toh(load_unaligned<uint64_t>(p));
 }
 
 // "p/NS/POD:PORT" or "s/NS/SVC:PORT", as the gadget names the cluster's addresses.

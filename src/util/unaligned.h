@@ -1,4 +1,5 @@
-// Reading a value from bytes that may not be aligned for it (netlink and dump-file records).
+// Reading a value from bytes that may not be aligned for it (netlink messages, dump-file frames,
+// packed addresses).
 #pragma once
 
 #include <cstdint>

@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   # build
   cmake ninja-build g++ pkg-config
-  libfmt-dev nlohmann-json3-dev libcli11-dev
+  libfmt-dev nlohmann-json3-dev libcli11-dev libre2-dev
   # the CRI API (gRPC) for pod labels
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the cluster mode: TLS (agent server, certificates), HTTPS client, kubeconfig (YAML)

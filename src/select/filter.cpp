@@ -1,88 +1,31 @@
 #include "select/filter.h"
 
-#include <regex.h>
+#include <re2/re2.h>
 
 #include "util/strings.h"
 
 namespace socksnap {
 
-namespace {
-
-// glibc compiles repetitions by copying their subexpression: "x++++..." or nested bounds like
-// "((a{200}){200}){200}" take gigabytes. A filter's regex needs none of that, so such patterns
-// are refused before regcomp sees them. Returns why, or an empty string.
-std::string too_complex(std::string_view pattern) {
-  constexpr size_t kMaxLength = 512;
-  constexpr unsigned long kMaxRepetitionProduct = 10000;
-  if (pattern.size() > kMaxLength) return fmt::format("longer than {} characters", kMaxLength);
-  unsigned long product = 1;
-  bool after_repetition = false;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\') {
-      ++i;
-      after_repetition = false;
-      continue;
-    }
-    if (c == '[') {  // a bracket expression: "]" right after "[" or "[^" is a member
-      size_t j = i + 1;
-      if (j < pattern.size() && pattern[j] == '^') ++j;
-      if (j < pattern.size() && pattern[j] == ']') ++j;
-      while (j < pattern.size() && pattern[j] != ']') ++j;
-      i = j;
-      after_repetition = false;
-      continue;
-    }
-    bool repetition = c == '*' || c == '+' || c == '?' || c == '{';
-    if (repetition && after_repetition) return "a repetition of a repetition";
-    if (c == '{') {
-      size_t close = pattern.find('}', i);
-      if (close == std::string_view::npos) return {};  // regcomp reports it
-      std::string_view bounds = pattern.substr(i + 1, close - i - 1);
-      std::string_view upper =
-          bounds.substr(bounds.find(',') == std::string_view::npos ? 0 : bounds.find(',') + 1);
-      if (upper.empty()) upper = bounds.substr(0, bounds.find(','));  // {n,}: n copies
-      auto n = parse_int<unsigned long>(upper);
-      if (n && *n > kMaxRepetitionProduct) return "a repetition count over 10000";
-      if (n && *n > 1) product *= *n;
-      if (product > kMaxRepetitionProduct) return "repetition counts that multiply past 10000";
-      i = close;
-    }
-    after_repetition = repetition;
-  }
-  return {};
-}
-
-}  // namespace
-
+// RE2, the syntax of Go's regexp and so of the gadget's filters: matching takes time linear in
+// the text and memory bounded by RE2's max_mem whatever the pattern, which matters because the
+// agent takes filters from remote callers.
 class CompiledRegex {
  public:
   static Result<std::shared_ptr<CompiledRegex>> compile(const std::string& pattern) {
-    if (std::string why = too_complex(pattern); !why.empty()) {
-      return plain_error("too complex: " + why);
-    }
-    auto re = std::shared_ptr<CompiledRegex>(new CompiledRegex());
-    int rc = regcomp(&re->regex_, pattern.c_str(), REG_EXTENDED | REG_NOSUB);
-    if (rc != 0) {
-      char message[256];
-      regerror(rc, &re->regex_, message, sizeof message);
-      return plain_error(message);
-    }
-    re->compiled_ = true;
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_shared<CompiledRegex>(pattern, options);
+    if (!re->regex_.ok()) return plain_error(re->regex_.error());
     return re;
   }
-  ~CompiledRegex() {
-    if (compiled_) regfree(&regex_);
-  }
-  CompiledRegex(const CompiledRegex&) = delete;
-  CompiledRegex& operator=(const CompiledRegex&) = delete;
+  CompiledRegex(const std::string& pattern, const RE2::Options& options)
+      : regex_(pattern, options) {}
 
-  bool search(const char* text) const { return regexec(&regex_, text, 0, nullptr, 0) == 0; }
+  // Whether `text` contains a match (unanchored, as Go's MatchString).
+  bool search(std::string_view text) const { return RE2::PartialMatch(text, regex_); }
 
  private:
-  CompiledRegex() = default;
-  regex_t regex_{};
-  bool compiled_ = false;
+  RE2 regex_;
 };
 
 namespace {
@@ -179,12 +122,11 @@ bool filter_matches(const Filter& filter, const Snapshot& snap, size_t row,
   }
   scratch.clear();
   filter.column->text(snap, row, scratch);
+  std::string_view text(scratch.data(), scratch.size());
   if (filter.regex) {
-    scratch.push_back('\0');
-    bool found = filter.regex->search(scratch.data());
+    bool found = filter.regex->search(text);
     return filter.op == FilterOp::kMatches ? found : !found;
   }
-  std::string_view text(scratch.data(), scratch.size());
   return compare(filter.op, text, std::string_view(filter.value));
 }
 

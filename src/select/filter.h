@@ -1,6 +1,7 @@
 // -F/--filter col:value, as the gadget has it: "col:value" (equal), "col:!value" (not equal),
 // "col:>=n", "col:>n", "col:<=n", "col:<n", "col:~regex" (matches), "col:!~regex" (does not).
-// Numeric columns compare as numbers, text columns as text; a regex searches the cell's text.
+// Numeric columns compare as numbers, text columns as text; a regex (RE2 syntax, which is Go's
+// regexp syntax and so the gadget's) searches the cell's text.
 #pragma once
 
 #include <memory>
@@ -23,7 +24,7 @@ enum class FilterOp : uint8_t {
   kNotMatches
 };
 
-class CompiledRegex;  // POSIX extended regex, shared between copies of a filter
+class CompiledRegex;  // RE2, shared between copies of a filter
 
 struct Filter {
   const Column* column = nullptr;

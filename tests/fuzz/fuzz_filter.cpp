@@ -52,7 +52,7 @@ socksnap::Snapshot make_snapshot() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // Long inputs only make regcomp/regexec slow, not the parser more interesting.
+  // Long inputs only make compiling a regular expression slow, not the parser more interesting.
   if (size > 512) return 0;
   static const socksnap::Snapshot snap = make_snapshot();
   std::string_view text(reinterpret_cast<const char*>(data), size);

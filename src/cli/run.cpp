@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/pipeline.h"
 #include "render/renderer.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -29,8 +30,9 @@ int run(const Options& options) {
   auto written = out.finish();
 
   if (!options.quiet) {
+    // Warnings name paths and names that anyone may have chosen: escaped for the terminal.
     for (const auto& line : warnings.lines())
-      std::fprintf(stderr, "socksnap: warning: %s\n", line.c_str());
+      std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(line).c_str());
   }
   if (options.verbose) {
     std::fprintf(
@@ -59,7 +61,7 @@ int run_cli(int argc, const char* const* argv) {
     return run(parsed.options);
   } catch (const SnapshotFailure& failure) {
     std::fflush(stdout);
-    std::fprintf(stderr, "socksnap: %s\n", failure.message.c_str());
+    std::fprintf(stderr, "socksnap: %s\n", terminal_safe(failure.message).c_str());
     return failure.status;
   }
 }

@@ -24,6 +24,7 @@
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "util/strings.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -282,19 +283,21 @@ int run(const Options& options, const PluginArgs& args) {
   auto printed = std::chrono::steady_clock::now();
 
   if (!options.quiet) {
+    // What agents and the API server say may carry anyone's names: escaped for the terminal.
     for (const auto& [node, warning] : result.warnings) {
-      std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, node.c_str(), warning.c_str());
+      std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, terminal_safe(node).c_str(),
+                   terminal_safe(warning).c_str());
     }
     for (const auto& line : warnings.lines()) {
-      std::fprintf(stderr, "%s: warning: %s\n", kProgram, line.c_str());
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(line).c_str());
     }
   }
   result.failures.insert(result.failures.end(), missing.begin(), missing.end());
   std::sort(result.failures.begin(), result.failures.end(),
             [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
   for (const auto& failure : result.failures) {
-    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, failure.node.c_str(),
-                 failure.message.c_str());
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
+                 terminal_safe(failure.message).c_str());
   }
   if (options.verbose) {
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
@@ -370,7 +373,7 @@ int run_plugin(int argc, const char* const* argv) {
     return run(parsed.options, args);
   } catch (const Fail& fail) {
     std::fflush(stdout);
-    std::fprintf(stderr, "%s: %s\n", kProgram, fail.message.c_str());
+    std::fprintf(stderr, "%s: %s\n", kProgram, terminal_safe(fail.message).c_str());
     return fail.status;
   }
 }

@@ -25,14 +25,14 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
   b.append(std::string_view(R"({"apiVersion":)"));
   append_json_string(b, kWireApiVersion);
   b.append(std::string_view(R"(,"kind":"Snapshot","node":)"));
-  append_json_string(b, snap.node);
+  append_json_string(b, snap.node, JsonStrings::kLosslessBytes);
   b.append(std::string_view(R"(,"warnings":[)"));
   for (size_t i = 0; i < warnings.size(); ++i) {
     if (i != 0) b.push_back(',');
-    append_json_string(b, warnings[i]);
+    append_json_string(b, warnings[i], JsonStrings::kLosslessBytes);
   }
   b.append(std::string_view(R"(],"sockets":)"));
-  render_structured(snap, rows, OutputFormat::kJson, out);
+  render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes);
   out.append("}\n");
 }
 
@@ -41,7 +41,8 @@ namespace {
 // Reads one reply into a Snapshot, giving equal processes, containers and pods one entry each.
 class ReplyReader {
  public:
-  explicit ReplyReader(std::string_view text) : text_(text), r_(text) {}
+  explicit ReplyReader(std::string_view text)
+      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes) {}
 
   Result<AgentReply> read() {
     bool sockets_seen = false;

@@ -2,42 +2,54 @@
 #include <vector>
 
 #include "render/structured_writer.h"
+#include "util/utf8.h"
 
 namespace socksnap {
 
 namespace {
 
-// Whether any of the eight bytes of `word` needs an escape in a JSON string: a control character
-// (below 0x20), '"' or '\\'. Exact, with no false positives (the usual has-zero-byte and
-// has-byte-less-than tests).
-bool needs_escape(uint64_t word) {
+// Whether any of the eight bytes of `word` needs a look: a control character (below 0x20), '"',
+// '\\', DEL, or a byte of a multi-byte character. Exact, with no false positives (the usual
+// has-zero-byte and has-byte-less-than tests).
+bool needs_a_look(uint64_t word) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   auto has_zero = [&](uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
   bool control = ((word - kOnes * 0x20) & ~word & kHigh) != 0;
-  return control || has_zero(word ^ (kOnes * '"')) || has_zero(word ^ (kOnes * '\\'));
+  return control || (word & kHigh) != 0 || has_zero(word ^ (kOnes * '"')) ||
+         has_zero(word ^ (kOnes * '\\')) || has_zero(word ^ (kOnes * 0x7F));
 }
 
-// Where the first byte needing an escape is, or s.size().
-size_t first_escape(std::string_view s) {
+// Where the first byte needing a look is, or s.size().
+size_t first_look(std::string_view s) {
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t word;
     std::memcpy(&word, s.data() + i, sizeof word);
-    if (needs_escape(word)) break;
+    if (needs_a_look(word)) break;
   }
   for (; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == '"' || c == '\\') return i;
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') return i;
   }
   return i;
 }
 
+void append_u_escape(fmt::memory_buffer& b, uint32_t code_unit) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char escaped[6] = {'\\',
+                           'u',
+                           kHex[(code_unit >> 12) & 0xF],
+                           kHex[(code_unit >> 8) & 0xF],
+                           kHex[(code_unit >> 4) & 0xF],
+                           kHex[code_unit & 0xF]};
+  b.append(escaped, escaped + sizeof escaped);
+}
+
 }  // namespace
 
-void append_json_string(fmt::memory_buffer& b, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t clean = first_escape(s);
+void append_json_string(fmt::memory_buffer& b, std::string_view s, JsonStrings strings) {
+  size_t clean = first_look(s);
   // Almost every string needs no escape: one copy into room made at once.
   size_t at = b.size();
   b.resize(at + clean + 2);
@@ -50,13 +62,24 @@ void append_json_string(fmt::memory_buffer& b, std::string_view s) {
   }
   b.resize(at + clean + 1);
   // Runs of characters that need no escape are copied at once.
-  size_t run = clean;
-  for (size_t i = clean; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    b.append(s.data() + run, s.data() + i);
-    run = i + 1;
-    switch (c) {
+  const char* end = s.data() + s.size();
+  const char* run = s.data() + clean;
+  for (const char* p = run; p < end;) {
+    auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++p;
+      continue;
+    }
+    Utf8Char ch = c < 0x80 ? Utf8Char{c, 1} : decode_utf8(p, end);
+    // Valid UTF-8 passes as it is, but for C1 controls and the two characters JavaScript takes
+    // for line ends (escaped as Go's encoder escapes them).
+    if (ch.length > 1 && !is_control(ch.code_point) && ch.code_point != 0x2028 &&
+        ch.code_point != 0x2029) {
+      p += ch.length;
+      continue;
+    }
+    b.append(run, p);
+    switch (ch.length == 0 ? -1 : static_cast<int>(ch.code_point)) {
       case '"':
         b.append(std::string_view("\\\""));
         break;
@@ -72,13 +95,19 @@ void append_json_string(fmt::memory_buffer& b, std::string_view s) {
       case '\r':
         b.append(std::string_view("\\r"));
         break;
-      default:
-        b.append(std::string_view("\\u00"));
-        b.push_back(kHex[c >> 4]);
-        b.push_back(kHex[c & 0xF]);
+      case -1:
+        // An invalid byte: U+FFFD, as Go's encoding/json writes it, or for the agent's wire the
+        // byte itself as a lone low surrogate (Python's "surrogateescape"), which the plugin's
+        // reader turns back into the byte.
+        append_u_escape(b, strings == JsonStrings::kLosslessBytes ? 0xDC00 + c : 0xFFFD);
+        break;
+      default:  // other C0 and C1 controls, DEL, U+2028, U+2029
+        append_u_escape(b, ch.code_point);
     }
+    p += ch.length == 0 ? 1 : ch.length;
+    run = p;
   }
-  b.append(s.data() + run, s.data() + s.size());
+  b.append(run, end);
   b.push_back('"');
 }
 
@@ -88,7 +117,8 @@ namespace {
 // empty objects as {} (json.MarshalIndent), so the gadget's users see the same shapes.
 class JsonWriter final : public StructuredWriter {
  public:
-  JsonWriter(OutputSink& out, bool pretty) : out_(out), pretty_(pretty) {}
+  JsonWriter(OutputSink& out, bool pretty, JsonStrings strings)
+      : out_(out), pretty_(pretty), strings_(strings) {}
 
   void begin_document() override {
     out_.append("[");
@@ -135,7 +165,7 @@ class JsonWriter final : public StructuredWriter {
   void end_list_item() override { close_object(); }
   void field(std::string_view key, std::string_view value) override {
     write_key(key);
-    append_json_string(out_.buffer(), value);
+    append_json_string(out_.buffer(), value, strings_);
   }
   void field(std::string_view key, uint64_t value) override {
     write_key(key);
@@ -167,7 +197,7 @@ class JsonWriter final : public StructuredWriter {
   }
   void write_key(std::string_view key) {
     separator();
-    append_json_string(out_.buffer(), key);
+    append_json_string(out_.buffer(), key, strings_);
     out_.append(pretty_ ? ": " : ":");
   }
   void close_object() {
@@ -179,13 +209,15 @@ class JsonWriter final : public StructuredWriter {
 
   OutputSink& out_;
   bool pretty_;
+  JsonStrings strings_;
   std::vector<Level> levels_;
 };
 
 }  // namespace
 
-std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty) {
-  return std::make_unique<JsonWriter>(out, pretty);
+std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty,
+                                                   JsonStrings strings) {
+  return std::make_unique<JsonWriter>(out, pretty, strings);
 }
 
 }  // namespace socksnap

@@ -8,6 +8,7 @@
 
 #include "model/snapshot.h"
 #include "render/output_sink.h"
+#include "render/structured_writer.h"
 #include "select/columns.h"
 
 namespace socksnap {
@@ -28,9 +29,11 @@ void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   unsigned threads = 1);
 
 // One array of objects with the gadget's field names (json, jsonpretty) or the same as YAML.
-// Large outputs are formatted on up to `threads` threads.
+// Large outputs are formatted on up to `threads` threads. `strings`: how JSON carries bytes that
+// are not UTF-8 (the agent's wire keeps them; see render/structured_writer.h).
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
-                       OutputSink& out, unsigned threads = 1);
+                       OutputSink& out, unsigned threads = 1,
+                       JsonStrings strings = JsonStrings::kUnicode);
 
 void render(const Snapshot& snap, const std::vector<uint32_t>& rows, const RenderOptions& options,
             OutputSink& out);

@@ -127,9 +127,11 @@ void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
 
 namespace {
 
-std::unique_ptr<StructuredWriter> make_writer(OutputFormat format, OutputSink& out) {
-  return format == OutputFormat::kYaml ? make_yaml_writer(out)
-                                       : make_json_writer(out, format == OutputFormat::kJsonPretty);
+std::unique_ptr<StructuredWriter> make_writer(OutputFormat format, OutputSink& out,
+                                              JsonStrings strings = JsonStrings::kUnicode) {
+  return format == OutputFormat::kYaml
+             ? make_yaml_writer(out)
+             : make_json_writer(out, format == OutputFormat::kJsonPretty, strings);
 }
 
 // Rows each thread formats at a time: large enough to pay for a thread, small enough that the
@@ -139,9 +141,9 @@ constexpr size_t kPieceRows = 8192;
 }  // namespace
 
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
-                       OutputSink& out, unsigned threads) {
+                       OutputSink& out, unsigned threads, JsonStrings strings) {
   fmt::memory_buffer scratch;
-  auto writer = make_writer(format, out);
+  auto writer = make_writer(format, out, strings);
   writer->begin_document();
   if (threads <= 1 || rows.size() < 2 * kPieceRows) {
     for (uint32_t row : rows) {
@@ -160,9 +162,9 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
       size_t end = std::min(rows.size(), begin + kPieceRows);
       pieces[t].clear();
       if (begin >= end) continue;
-      workers.emplace_back([&snap, &rows, &piece = pieces[t], begin, end, format] {
+      workers.emplace_back([&snap, &rows, &piece = pieces[t], begin, end, format, strings] {
         OutputSink sink(&piece);
-        auto w = make_writer(format, sink);
+        auto w = make_writer(format, sink, strings);
         w->resume_document(begin);
         fmt::memory_buffer local;
         for (size_t i = begin; i < end; ++i) emit_socket(snap, rows[i], *w, local);
@@ -173,7 +175,7 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
     for (const auto& piece : pieces) out.write_through(piece);
     if (out.reader_gone()) return;
   }
-  auto closing = make_writer(format, out);
+  auto closing = make_writer(format, out, strings);
   closing->resume_document(rows.size());
   closing->end_document();
 }

@@ -34,9 +34,22 @@ class StructuredWriter {
   void field(std::string_view key, const char* value) { field(key, std::string_view(value)); }
 };
 
-std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty);
-// `s` as a quoted JSON string.
-void append_json_string(fmt::memory_buffer& out, std::string_view s);
+// How JSON strings carry bytes that are not UTF-8 (names are whatever their owners made them).
+enum class JsonStrings : uint8_t {
+  // Each invalid byte becomes U+FFFD, as Go's encoding/json does: the document is valid UTF-8.
+  kUnicode,
+  // Each invalid byte 0xNN becomes the lone surrogate \udcNN (Python's "surrogateescape"),
+  // which JsonReader in byte mode turns back into the byte: the agent's wire, so that the plugin
+  // shows exactly what a local run shows. Still valid JSON text (RFC 8259 allows any \uXXXX).
+  kLosslessBytes,
+};
+
+std::unique_ptr<StructuredWriter> make_json_writer(OutputSink& out, bool pretty,
+                                                   JsonStrings strings = JsonStrings::kUnicode);
+// `s` as a quoted JSON string: control characters (C0, DEL, C1) and U+2028/U+2029 escaped,
+// invalid UTF-8 as `strings` says.
+void append_json_string(fmt::memory_buffer& out, std::string_view s,
+                        JsonStrings strings = JsonStrings::kUnicode);
 std::unique_ptr<StructuredWriter> make_yaml_writer(OutputSink& out);
 
 }  // namespace socksnap

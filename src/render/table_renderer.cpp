@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "render/renderer.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -105,14 +106,48 @@ class alignas(64) FormattedSlice {
       }
     }
     widths_ = widths;
-    // UTF-8 anywhere: then the widths of every cell, counted in characters.
-    if (display_width({text_.data(), text_.size()}) != text_.size()) measure_characters();
+    // Anything but printable ASCII anywhere: control bytes, invalid UTF-8 and the like are
+    // escaped cell by cell (a name is whatever its owner made it), and the widths of every cell
+    // are then counted in characters.
+    if (!is_printable_ascii({text_.data(), text_.size()}, Backslash::kEscape)) {
+      escape_cells();
+      if (display_width({text_.data(), text_.size()}) != text_.size()) measure_characters();
+    }
     // Zeros after the last cell: copies read whole chunks.
     size_t end = text_.size();
     text_.resize(end + kChunk);
     std::memset(text_.data() + end, 0, kChunk);
   }
   const std::vector<size_t>& widths() const { return widths_; }
+
+  // Rewrites the cells that would put a control byte, an invalid UTF-8 sequence or a layout
+  // character on the terminal, escaped (see util/terminal_text.h); copies nothing when no cell
+  // needs it. Cells are checked one by one: two cells' bytes that are invalid apart could be
+  // valid together, but are never shown together.
+  void escape_cells() {
+    const char* text = text_.data();
+    size_t cell = 0;
+    for (; cell < lengths_.size(); text += lengths_[cell++]) {
+      if (!is_terminal_safe({text, lengths_[cell]}, Backslash::kEscape)) break;
+    }
+    if (cell == lengths_.size()) return;
+    fmt::memory_buffer escaped;
+    escaped.reserve(text_.size() + text_.size() / 4);
+    escaped.append(text_.data(), text);
+    for (; cell < lengths_.size(); ++cell) {
+      size_t start = escaped.size();
+      append_terminal_safe(escaped, {text, lengths_[cell]}, Backslash::kEscape);
+      text += lengths_[cell];
+      lengths_[cell] = static_cast<uint32_t>(escaped.size() - start);
+    }
+    text_ = std::move(escaped);
+    // Lengths changed: the widths are counted again.
+    std::fill(widths_.begin(), widths_.end(), 0);
+    for (size_t i = 0; i < lengths_.size(); ++i) {
+      size_t& width = widths_[i % columns_.size()];
+      width = std::max<size_t>(width, lengths_[i]);
+    }
+  }
 
   void measure_characters() {
     size_t columns = columns_.size();

@@ -3,6 +3,7 @@
 
 #include "render/structured_writer.h"
 #include "util/strings.h"
+#include "util/utf8.h"
 
 namespace socksnap {
 namespace {
@@ -39,19 +40,44 @@ bool needs_quotes(std::string_view s) {
   return false;
 }
 
+// A double-quoted scalar that every YAML 1.1 and 1.2 reader (libyaml, PyYAML, Go's yaml.v3) reads
+// back as the string JSON output carries: characters outside YAML's printable set (C0 and C1
+// controls, DEL, U+FFFE, U+FFFF) escaped; so too the ones YAML 1.1 takes for line breaks
+// (U+0085, U+2028, U+2029, which a quoted scalar would fold) and the byte order mark; each
+// invalid UTF-8 byte as U+FFFD, as in JSON.
 void append_quoted(fmt::memory_buffer& b, std::string_view s) {
   b.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      b.push_back('\\');
-      b.push_back(ch);
-    } else if (c < 0x20) {
-      fmt::format_to(std::back_inserter(b), "\\x{:02x}", c);
-    } else {
-      b.push_back(ch);
+  const char* end = s.data() + s.size();
+  const char* run = s.data();
+  for (const char* p = s.data(); p < end;) {
+    auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++p;
+      continue;
     }
+    Utf8Char ch = c < 0x80 ? Utf8Char{c, 1} : decode_utf8(p, end);
+    uint32_t cp = ch.code_point;
+    bool escape = ch.length <= 1 || is_control(cp) || cp == 0x2028 || cp == 0x2029 ||
+                  cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF;
+    if (!escape) {
+      p += ch.length;
+      continue;
+    }
+    b.append(run, p);
+    if (ch.length == 0) {
+      b.append(std::string_view("\\ufffd"));
+    } else if (cp == '"' || cp == '\\') {
+      b.push_back('\\');
+      b.push_back(static_cast<char>(cp));
+    } else if (cp < 0x100) {
+      fmt::format_to(std::back_inserter(b), "\\x{:02x}", cp);
+    } else {
+      fmt::format_to(std::back_inserter(b), "\\u{:04x}", cp);
+    }
+    p += ch.length == 0 ? 1 : ch.length;
+    run = p;
   }
+  b.append(run, end);
   b.push_back('"');
 }
 

@@ -270,6 +270,9 @@ bool JsonReader::decode(std::string_view raw, std::string& out) {
           } else {
             cp = kReplacement;
           }
+        } else if (cp >= 0xDC80 && cp < 0xDD00 && surrogates_ == LoneSurrogates::kBytes) {
+          out.push_back(static_cast<char>(cp - 0xDC00));
+          break;
         } else if (cp >= 0xDC00 && cp < 0xE000) {
           cp = kReplacement;
         }

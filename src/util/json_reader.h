@@ -26,8 +26,15 @@ class JsonReader {
  public:
   enum class Type : uint8_t { kObject, kArray, kString, kNumber, kBool, kNull, kInvalid };
 
-  explicit JsonReader(std::string_view text)
-      : p_(text.data()), end_(text.data() + text.size()), begin_(text.data()) {}
+  // How a lone low surrogate \udc80-\udcff decodes: as U+FFFD, as Go's decoder does, or as the
+  // byte 0x80-0xff it stands for (JsonStrings::kLosslessBytes of render/structured_writer.h).
+  enum class LoneSurrogates : uint8_t { kReplace, kBytes };
+
+  explicit JsonReader(std::string_view text, LoneSurrogates surrogates = LoneSurrogates::kReplace)
+      : p_(text.data()),
+        end_(text.data() + text.size()),
+        begin_(text.data()),
+        surrogates_(surrogates) {}
 
   // Iterates an object's members: next() reads the next key (and its ':'), leaving the reader
   // at the member's value, which the caller must read or skip before calling next() again.
@@ -102,6 +109,7 @@ class JsonReader {
   const char* p_;
   const char* end_;
   const char* begin_;
+  LoneSurrogates surrogates_;
   int depth_ = 0;
   bool failed_ = false;
   std::string key_buffer_;  // a key that had escapes, decoded

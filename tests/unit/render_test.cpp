@@ -8,6 +8,7 @@
 
 #include "render/structured_writer.h"
 #include "select_fixture.h"
+#include "util/json_reader.h"
 
 namespace socksnap {
 namespace {
@@ -120,6 +121,56 @@ TEST(RenderTable, LongUtf8NamesCountByCharacter) {
   EXPECT_EQ(table(snap, {0, 1}, columns({"interface", "inode"}), false), name +
                                                                              "   1234\n"
                                                                              "eth0-vlan10    99\n");
+}
+
+// Names are whatever their owners made them: no cell puts a control byte, DEL, an invalid UTF-8
+// sequence or a layout character on the terminal; they show escaped, as `ls -b` shows them, and
+// a backslash shows as "\\" so that an escape seen is never a name's own text.
+TEST(RenderTable, HostileNamesAreEscapedAndStillAligned) {
+  Snapshot snap = render_snapshot();
+  snap.namespaces[0].interfaces = {
+      {3, "\xff\xfe\x1b[31mevil\x7f"},  // invalid bytes, ESC, DEL
+      {4, "a\\x1b\tb"},                 // a real backslash, a tab
+      {5,
+       "\xc2\x9b"
+       "2J\xe2\x80\xae"
+       "x"},                    // C1 CSI, RIGHT-TO-LEFT OVERRIDE
+      {6, "\xc3\xbc\xe2\x82"},  // valid, then a truncated sequence
+  };
+  snap.sockets.push_back(snap.sockets[0]);
+  snap.sockets[0].ifindex = 3;
+  snap.sockets[1].ifindex = 4;
+  snap.sockets[2].ifindex = 5;
+  snap.sockets[2].netns = test::kHostNetns;
+  snap.sockets[3].ifindex = 6;
+  EXPECT_EQ(table(snap, {0, 1, 2, 3}, columns({"interface", "inode"})),
+            "INTERFACE                 INODE\n"
+            "\\xff\\xfe\\x1b[31mevil\\x7f   1234\n"
+            "a\\\\x1b\\x09b                  99\n"
+            "\\u009b2J\\u202ex               0\n"
+            "\xc3\xbc\\xe2\\x82                  1234\n");
+}
+
+// The same whichever slice of a large table the cell is in (slices are escaped on their own).
+TEST(RenderTable, EscapedAlikeInEverySlice) {
+  Snapshot snap = render_snapshot();
+  snap.namespaces[0].interfaces = {{3, "e\x1b"}, {4, "eth0"}};
+  std::vector<SocketRecord> sockets;
+  for (size_t i = 0; i < 60000; ++i) {
+    SocketRecord s = snap.sockets[0];
+    s.ifindex = i % 3 == 0 ? 3 : 4;
+    sockets.push_back(s);
+  }
+  snap.sockets = sockets;
+  std::vector<uint32_t> rows(snap.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::string captured;
+  OutputSink sink(&captured);
+  render_table(snap, rows, columns({"interface"}), false, sink, 4);
+  ASSERT_TRUE(sink.finish());
+  std::string expected;
+  for (size_t i = 0; i < rows.size(); ++i) expected += i % 3 == 0 ? "e\\x1b\n" : "eth0\n";
+  EXPECT_EQ(captured, expected);
 }
 
 // A table large enough to be formatted in slices on several threads comes out the same as on
@@ -436,6 +487,21 @@ TEST(RenderYaml, Yaml11BooleansInAnyCaseAreQuoted) {
   }
 }
 
+// Every YAML reader reads back the string JSON carries: control characters, DEL, C1 controls,
+// YAML 1.1's extra line breaks, the byte order mark and non-characters escaped, invalid bytes
+// as U+FFFD.
+TEST(RenderYaml, HostileNamesAreEscapedInQuotes) {
+  EXPECT_EQ(yaml_interface("\xff\xfe\x1b[31mevil\x7f"), R"("\ufffd\ufffd\x1b[31mevil\x7f")");
+  EXPECT_EQ(yaml_interface("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // quoted, not escaped
+  EXPECT_EQ(yaml_interface("\xc2\x85\xc2\x9b\xe2\x80\xa8\xe2\x80\xa9"),
+            R"("\x85\x9b\u2028\u2029")");
+  EXPECT_EQ(yaml_interface("\xef\xbb\xbf\xef\xbf\xbe\xef\xbf\xbf\xef\xbf\xbd"),
+            "\"\\ufeff\\ufffe\\uffff\xef\xbf\xbd\"");
+  EXPECT_EQ(yaml_interface("tab\tnew\nline\r"), R"("tab\x09new\x0aline\x0d")");
+  EXPECT_EQ(yaml_interface("\xf0\x9f\x90\xb3\xf4\x90\x80\x80"),
+            "\"\xf0\x9f\x90\xb3\\ufffd\\ufffd\\ufffd\\ufffd\"");
+}
+
 TEST(RenderYaml, UnknownStateIsAQuotedNumber) {
   Snapshot snap = render_snapshot();
   snap.sockets[0].state = 42;
@@ -583,8 +649,10 @@ TEST(RenderJson, EveryByteEscapedWherever) {
         out += "\\t";
       } else if (c == '\r') {
         out += "\\r";
-      } else if (c < 0x20) {
+      } else if (c < 0x20 || c == 0x7F) {
         out += fmt::format("\\u{:04x}", c);
+      } else if (c >= 0x80) {
+        out += "\\ufffd";  // a lone byte of 0x80 or more is never valid UTF-8
       } else {
         out += ch;
       }
@@ -606,7 +674,55 @@ TEST(RenderJson, EveryByteEscapedWherever) {
   append_json_string(out, "");
   EXPECT_EQ(fmt::to_string(out), "\"\"");
   append_json_string(out, "\x7f\xc3\xa9 \"x\"\x1f");
-  EXPECT_EQ(fmt::to_string(out), "\"\"\"\x7f\xc3\xa9 \\\"x\\\"\\u001f\"");
+  EXPECT_EQ(fmt::to_string(out), "\"\"\"\\u007f\xc3\xa9 \\\"x\\\"\\u001f\"");
+}
+
+// Names are whatever their owners made them: the document stays valid UTF-8 (each invalid byte
+// U+FFFD, as Go's encoding/json), with C1 controls and U+2028/U+2029 escaped.
+TEST(RenderJson, InvalidUtf8AndControlCharacters) {
+  struct Case {
+    std::string_view in;
+    std::string_view unicode;   // JsonStrings::kUnicode
+    std::string_view lossless;  // JsonStrings::kLosslessBytes
+  };
+  const Case cases[] = {
+      {"\xff\xfe\x1b[31mevil\x7f", R"("\ufffd\ufffd\u001b[31mevil\u007f")",
+       R"("\udcff\udcfe\u001b[31mevil\u007f")"},
+      {"caf\xc3\xa9", "\"caf\xc3\xa9\"", "\"caf\xc3\xa9\""},                // valid: as it is
+      {"\xe2\x82\xac\xf0\x9f\x90\xb3", "\"\xe2\x82\xac\xf0\x9f\x90\xb3\"",  // euro, whale
+       "\"\xe2\x82\xac\xf0\x9f\x90\xb3\""},
+      {"\xc2\x9b"
+       "1m",
+       R"("\u009b1m")", R"("\u009b1m")"},  // C1 CSI
+      {"a\xe2\x80\xa8"
+       "b\xe2\x80\xa9",
+       R"("a\u2028b\u2029")", R"("a\u2028b\u2029")"},
+      {"\xe2\x82", R"("\ufffd\ufffd")", R"("\udce2\udc82")"},  // truncated: each byte
+      {"\xc0\xaf", R"("\ufffd\ufffd")", R"("\udcc0\udcaf")"},  // overlong '/'
+      {"\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")", R"("\udced\udca0\udc80")"},  // surrogate
+      {"\xf4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")",
+       R"("\udcf4\udc90\udc80\udc80")"},  // past U+10FFFF
+      {"\xe2\x82\xac\x80", "\"\xe2\x82\xac\\ufffd\"", "\"\xe2\x82\xac\\udc80\""},
+  };
+  for (const Case& c : cases) {
+    fmt::memory_buffer unicode;
+    append_json_string(unicode, c.in);
+    EXPECT_EQ(fmt::to_string(unicode), c.unicode) << c.in;
+    fmt::memory_buffer lossless;
+    append_json_string(lossless, c.in, JsonStrings::kLosslessBytes);
+    EXPECT_EQ(fmt::to_string(lossless), c.lossless) << c.in;
+    // The lossless form reads back to the very bytes.
+    std::string lossless_text = fmt::to_string(lossless);
+    std::string back;
+    JsonReader bytes(lossless_text, JsonReader::LoneSurrogates::kBytes);
+    ASSERT_TRUE(bytes.read_string(back));
+    EXPECT_EQ(back, c.in);
+    // Read as Go would (lone surrogates as U+FFFD), it is what the Unicode form says.
+    auto parsed = nlohmann::json::parse(fmt::to_string(unicode));  // throws on invalid UTF-8
+    JsonReader replaced(lossless_text);
+    ASSERT_TRUE(replaced.read_string(back));
+    EXPECT_EQ(back, parsed.get<std::string>()) << c.in;
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Small utilities: strings, errors, warnings, host paths, owned descriptors.
+// Small utilities: strings, errors, warnings, host paths, owned descriptors, terminal text.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 #include "discover/host_paths.h"
 #include "util/result.h"
 #include "util/strings.h"
+#include "util/terminal_text.h"
 #include "util/unique_fd.h"
 #include "util/warnings.h"
 
@@ -133,6 +134,76 @@ TEST(WarningsAbsorb, KeepsEachCauseOnceWithItsCount) {
   mine.absorb(theirs);
   EXPECT_EQ(mine.lines(),
             (std::vector<std::string>{"first cause (2 times)", "second cause (2 times)"}));
+}
+
+}  // namespace
+}  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+std::string cell(std::string_view text) {
+  fmt::memory_buffer out;
+  append_terminal_safe(out, text, Backslash::kEscape);
+  return fmt::to_string(out);
+}
+
+TEST(TerminalText, PrintableTextPassesUnchanged) {
+  for (std::string_view text : {"", "nginx", "r/[::1]:80", "caf\xc3\xa9", "\xf0\x9f\x90\xb3",
+                                "\xe4\xb8\xad\xe6\x96\x87", "a b~{}"}) {
+    EXPECT_TRUE(is_terminal_safe(text, Backslash::kEscape)) << text;
+    EXPECT_EQ(cell(text), text);
+    EXPECT_EQ(terminal_safe(text), text);
+  }
+  EXPECT_TRUE(is_printable_ascii("nginx: worker", Backslash::kEscape));
+  EXPECT_FALSE(is_printable_ascii("caf\xc3\xa9", Backslash::kEscape));
+  EXPECT_FALSE(is_printable_ascii("a\\b", Backslash::kEscape));
+  EXPECT_TRUE(is_printable_ascii("a\\b", Backslash::kKeep));
+}
+
+TEST(TerminalText, EveryControlByteAndInvalidByteIsEscaped) {
+  for (int byte = 0; byte < 256; ++byte) {
+    auto c = static_cast<char>(byte);
+    std::string text = std::string("ab") + c + "cdefghij";  // past the 8-byte fast path too
+    std::string expected = text;
+    if (byte < 0x20 || byte >= 0x7F) {
+      expected = fmt::format("ab\\x{:02x}cdefghij", byte);
+    } else if (byte == '\\') {
+      expected = "ab\\\\cdefghij";
+    }
+    EXPECT_EQ(cell(text), expected) << byte;
+    EXPECT_EQ(is_terminal_safe(text, Backslash::kEscape), expected == text) << byte;
+  }
+}
+
+TEST(TerminalText, C1AndLayoutCharactersShowAsCodePoints) {
+  EXPECT_EQ(cell("\xc2\x9b"
+                 "31m"),
+            "\\u009b31m");                 // C1 CSI
+  EXPECT_EQ(cell("\xc2\x85"), "\\u0085");  // NEL
+  EXPECT_EQ(cell("abc\xe2\x80\xae"
+                 "cba"),
+            "abc\\u202ecba");                                       // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(cell("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069");  // isolates
+  EXPECT_EQ(cell("a\xe2\x80\xa8"
+                 "b"),
+            "a\\u2028b");  // LINE SEPARATOR
+  EXPECT_EQ(cell("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f"), "\\u061c\\u200e\\u200f");
+}
+
+TEST(TerminalText, InvalidSequencesAreEscapedByteByByte) {
+  EXPECT_EQ(cell("\xff\xfe\x1b[31mevil\x7f"), "\\xff\\xfe\\x1b[31mevil\\x7f");
+  EXPECT_EQ(cell("\xe2\x82"), "\\xe2\\x82");                    // truncated
+  EXPECT_EQ(cell("\xe2\x82\xac\xe2"), "\xe2\x82\xac\\xe2");     // valid, then truncated
+  EXPECT_EQ(cell("\xc0\xaf"), "\\xc0\\xaf");                    // overlong
+  EXPECT_EQ(cell("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // a surrogate
+  EXPECT_EQ(cell("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // past U+10FFFF
+  EXPECT_EQ(cell("\x80x"), "\\x80x");                           // a lone continuation byte
+}
+
+TEST(TerminalText, MessagesKeepTheirBackslashes) {
+  EXPECT_EQ(terminal_safe("filter 'src:~\\d(': missing )"), "filter 'src:~\\d(': missing )");
+  EXPECT_EQ(terminal_safe("node \x1b]0;owned\x07 said \xff"), "node \\x1b]0;owned\\x07 said \\xff");
 }
 
 }  // namespace

@@ -133,6 +133,57 @@ TEST(Wire, TableColumnsReadTheSameAfterTheTrip) {
   EXPECT_EQ(after, before);
 }
 
+// Names are whatever their owners made them, invalid UTF-8 included: the wire carries every
+// byte, so that the plugin shows what a local run shows (the table's escapes, JSON's U+FFFD).
+TEST(Wire, HostileBytesInEveryStringFieldCrossUnchanged) {
+  const std::string evil = "\xff\xfe\x1b[31mevil\x7f\xc2\x9b\\\"\n\xe2\x82";
+  Snapshot snap = owned_snapshot();
+  snap.node = "node-" + evil;
+  snap.namespaces[0].interfaces[7] = "eth" + evil;
+  snap.processes[0].comm = "comm" + evil;
+  snap.processes[3].comm = evil;
+  ContainerInfo& c = snap.containers[0];
+  c.runtime = "rt" + evil;
+  c.id = "id" + evil;
+  c.name = "name" + evil;
+  c.image = "image" + evil;
+  PodInfo& pod = snap.pods[0];
+  pod.name = "pod" + evil;
+  pod.pod_namespace = "ns" + evil;
+  pod.labels = {{"app" + evil, "web" + evil}, {"tier", evil}};
+  std::sort(pod.labels.begin(), pod.labels.end());
+  std::strcpy(snap.tcp_info[3].congestion.data(), "bb\x1b\xff");
+
+  auto reply = parse_agent_reply(reply_of(snap, {"warning " + evil}));
+  ASSERT_TRUE(reply) << reply.error().message();
+  EXPECT_EQ(reply->node, snap.node);
+  EXPECT_EQ(reply->warnings, std::vector<std::string>{"warning " + evil});
+  const Snapshot& back = reply->snapshot;
+  EXPECT_EQ(back.processes[0].comm, snap.processes[0].comm);
+  EXPECT_EQ(back.containers[0].runtime, c.runtime);
+  EXPECT_EQ(back.containers[0].id, c.id);
+  EXPECT_EQ(back.containers[0].name, c.name);
+  EXPECT_EQ(back.containers[0].image, c.image);
+  EXPECT_EQ(back.pods[0].name, pod.name);
+  EXPECT_EQ(back.pods[0].pod_namespace, pod.pod_namespace);
+  EXPECT_EQ(back.pods[0].labels, pod.labels);
+  EXPECT_EQ(json_of(back), json_of(snap));
+  // Every column's cell, escaped for the terminal, reads the same after the trip.
+  std::vector<const Column*> columns;
+  for (const auto& column : all_columns()) columns.push_back(&column);
+  std::string before;
+  std::string after;
+  OutputSink a(&before);
+  OutputSink b(&after);
+  render_table(snap, all_rows(snap), columns, true, a);
+  render_table(back, all_rows(snap), columns, true, b);
+  ASSERT_TRUE(a.finish());
+  ASSERT_TRUE(b.finish());
+  EXPECT_EQ(after, before);
+  EXPECT_NE(before.find("comm\\xff\\xfe\\x1b[31mevil\\x7f\\u009b\\\\\"\\x0a\\xe2\\x82"),
+            std::string::npos);
+}
+
 TEST(Wire, NodesMergeWithTheirOwnersAndNamespaces) {
   Snapshot one = owned_snapshot();
   Snapshot two = owned_snapshot();

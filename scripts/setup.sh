@@ -15,7 +15,7 @@ packages=(
   # the cluster mode: TLS (agent server, certificates), HTTPS client, kubeconfig (YAML)
   libssl-dev libcurl4-openssl-dev libyaml-dev ca-certificates
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
-  libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
   iproute2 util-linux procps
   # end-to-end tests: a real node (tests/e2e/nodesim) and its hand-made images (sha256, static C)
   containerd runc containernetworking-plugins busybox-static libssl-dev libc6-dev

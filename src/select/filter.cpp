@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include "util/strings.h"
+#include "util/utf8.h"
 
 namespace socksnap {
 
@@ -124,6 +125,14 @@ bool filter_matches(const Filter& filter, const Snapshot& snap, size_t row,
   filter.column->text(snap, row, scratch);
   std::string_view text(scratch.data(), scratch.size());
   if (filter.regex) {
+    // Go's regexp reads each invalid UTF-8 byte as U+FFFD, which "." and \x{fffd} match; RE2
+    // would match no character there. The cell is matched as Go reads it.
+    if (!is_valid_utf8(text)) {
+      size_t raw = scratch.size();
+      scratch.reserve(raw * 4);  // room for every byte as U+FFFD: the cell is not moved
+      append_replacing_invalid(scratch, {scratch.data(), raw});
+      text = std::string_view(scratch.data() + raw, scratch.size() - raw);
+    }
     bool found = filter.regex->search(text);
     return filter.op == FilterOp::kMatches ? found : !found;
   }

@@ -77,4 +77,11 @@ inline void append_utf8(fmt::memory_buffer& out, uint32_t cp) {
   }
 }
 
+// Whether `text` is valid UTF-8 (ASCII runs are checked eight bytes at a time).
+bool is_valid_utf8(std::string_view text);
+
+// Appends `text` with each invalid byte replaced by U+FFFD: the text as Go reads it (a range
+// over a string, regexp matching) and as Go's encoding/json writes it.
+void append_replacing_invalid(fmt::memory_buffer& out, std::string_view text);
+
 }  // namespace socksnap

@@ -218,6 +218,31 @@ TEST(FilterMatches, RegexesAreGoSyntax) {
   EXPECT_EQ(matching("dst.addr:~^ff02::\\pN:\\d\\z"), (Rows{4}));
 }
 
+// Go's regexp reads each invalid UTF-8 byte as U+FFFD: "." matches it, \x{fffd} names it, and
+// the rest of the name still matches around it. Equality compares the bytes themselves.
+TEST(FilterMatches, RegexesReadInvalidBytesAsGoDoes) {
+  Snapshot snap = test::select_snapshot();
+  snap.namespaces[0].interfaces = {{2, "\xff\xfe\x1b[31mevil\x7f"}, {3, "caf\xc3\xa9"}};
+  snap.sockets[0].ifindex = 2;
+  snap.sockets[1].ifindex = 3;
+  auto rows = [&](std::string_view spec) {
+    auto filter = parse_filter(spec);
+    EXPECT_TRUE(filter) << spec;
+    Rows out;
+    fmt::memory_buffer scratch;
+    for (size_t i = 0; filter && i < snap.sockets.size(); ++i) {
+      if (filter_matches(*filter, snap, i, scratch)) out.push_back(i);
+    }
+    return out;
+  };
+  EXPECT_EQ(rows("interface:~^..\\x1b\\[31mevil\\x7f$"), (Rows{0}));
+  EXPECT_EQ(rows("interface:~^\\x{fffd}{2}"), (Rows{0}));
+  EXPECT_EQ(rows("interface:~evil"), (Rows{0}));
+  EXPECT_EQ(rows("interface:~^caf.$"), (Rows{1}));  // é is one character
+  EXPECT_EQ(rows("interface:~\\xff"), (Rows{}));    // U+00FF, which neither name holds
+  EXPECT_EQ(rows("interface:\xff\xfe\x1b[31mevil\x7f"), (Rows{0}));
+}
+
 TEST(ParseFilter, BadRegexIsRe2sMessageNamingTheFilter) {
   struct Case {
     const char* spec;

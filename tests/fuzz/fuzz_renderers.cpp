@@ -1,0 +1,232 @@
+// Arbitrary bytes in every string field of a snapshot (node, interface, process names, container
+// and pod fields, labels, endpoint names, congestion algorithm, warnings), through every
+// renderer: the JSON (compact and pretty) must parse as strict UTF-8 JSON and the YAML with
+// libyaml, each reading back every field as the bytes with invalid UTF-8 replaced by U+FFFD;
+// the table must hold no control byte but its line ends, no DEL, no invalid UTF-8, no C1 or
+// layout character, and one line per row; the agent's wire must carry every byte unchanged.
+#include <arpa/inet.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/wire.h"
+#include "cluster/yaml_tree.h"
+#include "model/states.h"
+#include "render/renderer.h"
+#include "util/utf8.h"
+
+namespace {
+
+using namespace socksnap;
+
+enum Field : size_t {
+  kNode,
+  kInterface,
+  kComm,
+  kOtherComm,
+  kRuntime,
+  kContainerId,
+  kContainerName,
+  kImage,
+  kPodName,
+  kPodNamespace,
+  kLabelKey,
+  kLabelValue,
+  kEndpointNamespace,
+  kEndpointName,
+  kCongestion,
+  kWarning,
+  kFields
+};
+
+// The input cut into kFields strings: each is a length byte, then that many bytes (fewer at the
+// end of the input).
+// A container always has an ID and a pod a name (empty ones mean none): those two start with a
+// letter, the rest of them and every other field is any bytes.
+std::vector<std::string> fields_of(const uint8_t* data, size_t size) {
+  std::vector<std::string> fields(kFields);
+  size_t at = 0;
+  for (auto& field : fields) {
+    if (at >= size) break;
+    size_t wanted = data[at++];
+    size_t length = std::min(wanted, size - at);
+    field.assign(reinterpret_cast<const char*>(data + at), length);
+    at += length;
+  }
+  fields[kContainerId].insert(0, "c");
+  fields[kPodName].insert(0, "p");
+  return fields;
+}
+
+Snapshot snapshot_of(const std::vector<std::string>& f) {
+  Snapshot snap;
+  snap.node = f[kNode];
+  snap.namespaces.push_back(NetnsInfo{4026531840ULL, "pid 1", {{3, f[kInterface]}}});
+  SocketRecord s;
+  s.netns = 4026531840ULL;
+  s.protocol = Protocol::kTcp;
+  inet_pton(AF_INET, "10.0.0.1", s.src_addr.data());
+  inet_pton(AF_INET, "10.0.0.2", s.dst_addr.data());
+  s.src_port = 80;
+  s.dst_port = 43210;
+  s.state = kTcpEstablished;
+  s.inode = 7;
+  s.ifindex = 3;
+  snap.sockets = {s, s};
+  snap.sockets[1].ifindex = 0;
+  snap.tcp_info.resize(2);
+  snap.tcp_info[0].valid = true;
+  std::memcpy(snap.tcp_info[0].congestion.data(), f[kCongestion].data(),
+              std::min(f[kCongestion].size(), snap.tcp_info[0].congestion.size() - 1));
+  PodInfo pod;
+  pod.name = f[kPodName];
+  pod.pod_namespace = f[kPodNamespace];
+  pod.labels = {{f[kLabelKey], f[kLabelValue]}};
+  snap.pods = {pod};
+  snap.containers = {
+      ContainerInfo{f[kRuntime], f[kContainerId], f[kContainerName], f[kImage], 42, 0}};
+  snap.processes = {ProcessInfo{42, f[kComm], 0, 0}, ProcessInfo{43, f[kOtherComm], 0, kNone}};
+  snap.holders = {{0, 3}, {1, 4}};
+  snap.owners = {SocketOwner{0, 2, 0, 0}, SocketOwner{0, 0, kNone, kNone}};
+  return snap;
+}
+
+std::string as_go_reads_it(std::string_view text) {
+  fmt::memory_buffer out;
+  append_replacing_invalid(out, text);
+  return fmt::to_string(out);
+}
+
+std::string congestion_of(const std::vector<std::string>& f) {
+  std::string c = f[kCongestion].substr(0, 15);
+  return c.substr(0, c.find('\0'));
+}
+
+// Aborts naming the check that failed, so that a crash found by the fuzzer says what broke.
+void check_at(bool ok, int line) {
+  if (ok) return;
+  std::fprintf(stderr, "fuzz_renderers.cpp:%d: check failed\n", line);
+  std::abort();
+}
+#define check(ok) check_at(ok, __LINE__)
+
+std::string render_to_string(const Snapshot& snap, OutputFormat format) {
+  std::string text;
+  OutputSink sink(&text);
+  RenderOptions options;
+  options.format = format;
+  for (const auto& column : all_columns()) options.columns.push_back(&column);
+  render(snap, {0, 1}, options, sink);
+  check(static_cast<bool>(sink.finish()));
+  return text;
+}
+
+// Every string of the first row, as a structured document must read it back.
+void check_json(const std::string& text, const std::vector<std::string>& f) {
+  try {
+    auto rows = nlohmann::json::parse(text);  // strict: throws on invalid UTF-8
+    const auto& row = rows.at(0);
+    check(row.at("k8s").value("node", "") == as_go_reads_it(f[kNode]));
+    check(row.at("interface") == as_go_reads_it(f[kInterface]));
+    check(row.at("comm") == as_go_reads_it(f[kComm]));
+    check(row.at("processes").at(1).at("comm") == as_go_reads_it(f[kOtherComm]));
+    check(row.at("runtime").at("containerId") == as_go_reads_it(f[kContainerId]));
+    check(row.at("k8s").at("podLabels").at(as_go_reads_it(f[kLabelKey])) ==
+          as_go_reads_it(f[kLabelValue]));
+    check(row.at("tcpInfo").value("congestion", "") == as_go_reads_it(congestion_of(f)));
+    check(row.at("src").at("name") == as_go_reads_it(f[kEndpointName]));
+    check(row.at("src").at("namespace") == as_go_reads_it(f[kEndpointNamespace]));
+  } catch (const std::exception&) {
+    std::abort();
+  }
+}
+
+void check_yaml(const std::string& text, const std::vector<std::string>& f) {
+  auto doc = parse_yaml(text);
+  check(static_cast<bool>(doc));
+  check(doc->kind == YamlNode::Kind::kSequence && doc->items.size() == 2);
+  const YamlNode& row = doc->items[0];
+  auto scalar = [](const YamlNode* node) { return node != nullptr ? node->scalar : "(none)"; };
+  check(scalar(row.find("comm")) == as_go_reads_it(f[kComm]));
+  check(scalar(row.find("runtime")->find("containerId")) == as_go_reads_it(f[kContainerId]));
+  const YamlNode* labels = row.find("k8s")->find("podLabels");
+  check(labels != nullptr && labels->members.size() == 1);
+  check(labels->members[0].first == as_go_reads_it(f[kLabelKey]));
+  check(labels->members[0].second.scalar == as_go_reads_it(f[kLabelValue]));
+  const YamlNode* processes = row.find("processes");
+  check(scalar(processes->items.at(1).find("comm")) == as_go_reads_it(f[kOtherComm]));
+}
+
+// Valid UTF-8; no C0 control but the line ends, no DEL, no C1 control, no layout character;
+// exactly `lines` lines.
+void check_table(const std::string& text, size_t lines) {
+  check(is_valid_utf8(text));
+  size_t newlines = 0;
+  const char* end = text.data() + text.size();
+  for (const char* p = text.data(); p < end;) {
+    Utf8Char ch = decode_utf8(p, end);
+    check(ch.length != 0);
+    if (ch.code_point == '\n') {
+      ++newlines;
+    } else {
+      check(!is_control(ch.code_point) && !is_layout_control(ch.code_point));
+    }
+    p += ch.length;
+  }
+  check(newlines == lines);
+}
+
+void check_wire(const Snapshot& snap, const std::vector<std::string>& f) {
+  std::string text;
+  OutputSink sink(&text);
+  write_agent_reply(snap, {0, 1}, {f[kWarning]}, sink);
+  check(static_cast<bool>(sink.finish()));
+  auto reply = parse_agent_reply(text);
+  check(static_cast<bool>(reply));
+  check(reply->node == f[kNode]);
+  check(reply->warnings.size() == 1 && reply->warnings[0] == f[kWarning]);
+  const Snapshot& back = reply->snapshot;
+  check(back.sockets.size() == 2 && back.owners.size() == 2);
+  const ProcessInfo* first = back.first_holder_of(0);
+  check(first != nullptr && first->comm == f[kComm]);
+  check(back.processes.size() == 2 && back.holders.size() == 2);
+  check(back.processes[back.holders[back.owners[0].first_holder + 1].process].comm ==
+        f[kOtherComm]);
+  const ContainerInfo* c = back.container_of(0);
+  check(c != nullptr && c->runtime == f[kRuntime] && c->id == f[kContainerId] &&
+        c->name == f[kContainerName] && c->image == f[kImage]);
+  const PodInfo* pod = back.pod_of(0);
+  check(pod != nullptr && pod->name == f[kPodName] && pod->pod_namespace == f[kPodNamespace]);
+  check(pod->labels == snap.pods[0].labels);
+  const TcpInfo* t = back.tcp_info_of(0);
+  check(t != nullptr && std::string(t->congestion.data()) == congestion_of(f));
+  const NetnsInfo* ns = back.find_netns(4026531840ULL);
+  // The reader numbers interfaces itself; an empty name reads as no interface (shown alike).
+  check(ns != nullptr &&
+        (f[kInterface].empty() || ns->interfaces.at(back.sockets[0].ifindex) == f[kInterface]));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<std::string> f = fields_of(data, size);
+  Snapshot snap = snapshot_of(f);
+  // The plugin's view: an endpoint name from the cluster.
+  Snapshot named = snap;
+  named.endpoints = {EndpointName{EndpointKind::kPod, f[kEndpointNamespace], f[kEndpointName], {}}};
+  named.socket_endpoints = {SocketEndpoints{0, kNone}, SocketEndpoints{kNone, kNone}};
+
+  check_json(render_to_string(named, OutputFormat::kJson), f);
+  check_json(render_to_string(named, OutputFormat::kJsonPretty), f);
+  check_yaml(render_to_string(named, OutputFormat::kYaml), f);
+  check_table(render_to_string(named, OutputFormat::kColumns), 3);
+  check_wire(snap, f);
+  return 0;
+}

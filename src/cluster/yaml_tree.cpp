@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "util/terminal_text.h"
+
 namespace socksnap {
 
 namespace {
@@ -403,19 +405,8 @@ Result<YamlNode> parse_yaml(std::string_view text) {
 }
 
 std::string printable(std::string_view value, size_t limit) {
-  std::string out;
-  for (size_t i = 0; i < value.size() && i < limit; ++i) {
-    auto c = static_cast<unsigned char>(value[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7F) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > limit) out += "...";
-  return out;
+  if (value.size() <= limit) return terminal_safe(value);
+  return terminal_safe(value.substr(0, limit)) + "...";
 }
 
 Error printable(Error error) {

@@ -60,8 +60,8 @@ struct YamlNode {
 // mappings over later ones.
 Result<YamlNode> parse_yaml(std::string_view text);
 
-// A value from a document or a plugin, fit for a one-line message: line breaks and other
-// control characters escaped (\n, \x1b), cut at `limit` bytes with "...".
+// A value from a document or a plugin, fit for a one-line message: escaped as the terminal
+// needs it (util/terminal_text.h: \n, \x1b, \xff, ...), cut at `limit` bytes with "...".
 std::string printable(std::string_view value, size_t limit = std::string_view::npos);
 // The same error with its text made printable: what socksnap's errors promise, one line.
 Error printable(Error error);

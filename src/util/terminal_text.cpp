@@ -88,6 +88,12 @@ void append_terminal_safe(fmt::memory_buffer& out, std::string_view text, Backsl
     out.append(run, p);
     if (c == '\\') {
       out.append(std::string_view("\\\\"));
+    } else if (c == '\n') {
+      out.append(std::string_view("\\n"));
+    } else if (c == '\t') {
+      out.append(std::string_view("\\t"));
+    } else if (c == '\r') {
+      out.append(std::string_view("\\r"));
     } else if (ch.length <= 1) {
       append_hex_byte(out, c);  // a control byte, DEL, or an invalid byte
     } else {

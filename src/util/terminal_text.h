@@ -1,9 +1,10 @@
 // Text that may have come from anyone (process names, paths, labels, an agent's error message),
 // made safe to show on a terminal: no byte below 0x20, no DEL, no invalid UTF-8, no C1 control
 // and no character that reorders the line around it reaches the terminal. They are shown escaped
-// instead, as `ls -b` does, so that what is seen can be searched for: a control byte or an
-// invalid byte as \xNN (\x1b, \xff), a C1 control or layout character as \uNNNN (\u009b,
-// \u202e). Valid UTF-8 otherwise passes unchanged. kubectl fixed the same fault
+// instead, as `ls -b` does, so that what is seen can be searched for: a line feed, tab or
+// carriage return as \n, \t, \r, another control byte or an invalid byte as \xNN (\x1b, \xff),
+// a C1 control or layout character as \uNNNN (\u009b, \u202e). Valid UTF-8 otherwise passes
+// unchanged. kubectl fixed the same fault
 // (CVE-2021-25743).
 #pragma once
 

@@ -146,7 +146,7 @@ TEST(RenderTable, HostileNamesAreEscapedAndStillAligned) {
   EXPECT_EQ(table(snap, {0, 1, 2, 3}, columns({"interface", "inode"})),
             "INTERFACE                 INODE\n"
             "\\xff\\xfe\\x1b[31mevil\\x7f   1234\n"
-            "a\\\\x1b\\x09b                  99\n"
+            "a\\\\x1b\\tb                    99\n"
             "\\u009b2J\\u202ex               0\n"
             "\xc3\xbc\\xe2\\x82                  1234\n");
 }

@@ -166,7 +166,9 @@ TEST(TerminalText, EveryControlByteAndInvalidByteIsEscaped) {
     auto c = static_cast<char>(byte);
     std::string text = std::string("ab") + c + "cdefghij";  // past the 8-byte fast path too
     std::string expected = text;
-    if (byte < 0x20 || byte >= 0x7F) {
+    if (byte == '\n' || byte == '\t' || byte == '\r') {
+      expected = std::string("ab\\") + (byte == '\n' ? 'n' : byte == '\t' ? 't' : 'r') + "cdefghij";
+    } else if (byte < 0x20 || byte >= 0x7F) {
       expected = fmt::format("ab\\x{:02x}cdefghij", byte);
     } else if (byte == '\\') {
       expected = "ab\\\\cdefghij";

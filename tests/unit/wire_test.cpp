@@ -180,7 +180,7 @@ TEST(Wire, HostileBytesInEveryStringFieldCrossUnchanged) {
   ASSERT_TRUE(a.finish());
   ASSERT_TRUE(b.finish());
   EXPECT_EQ(after, before);
-  EXPECT_NE(before.find("comm\\xff\\xfe\\x1b[31mevil\\x7f\\u009b\\\\\"\\x0a\\xe2\\x82"),
+  EXPECT_NE(before.find("comm\\xff\\xfe\\x1b[31mevil\\x7f\\u009b\\\\\"\\n\\xe2\\x82"),
             std::string::npos);
 }
 

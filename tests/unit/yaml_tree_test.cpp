@@ -302,7 +302,8 @@ TEST(YamlTree, JsonInput) {
 
 TEST(YamlTree, PrintableForOneLineMessages) {
   EXPECT_EQ(printable("plain text: caf\xc3\xa9"), "plain text: caf\xc3\xa9");
-  EXPECT_EQ(printable("two\nlines\r\x1b[31m\x7f"), "two\\nlines\\x0d\\x1b[31m\\x7f");
+  EXPECT_EQ(printable("two\nlines\r\x1b[31m\x7f"), "two\\nlines\\r\\x1b[31m\\x7f");
+  EXPECT_EQ(printable("\xff\xc2\x9b\xe2\x80\xae"), "\\xff\\u009b\\u202e");  // as a terminal needs
   EXPECT_EQ(printable("abcdef", 3), "abc...");
   EXPECT_EQ(printable("abc", 3), "abc");
   Error error = printable(system_error("a\nb", ENOENT));

@@ -229,6 +229,11 @@ int run(int argc, const char* const* argv) {
 
   ServerLimits limits;
   limits.workers = args.workers;
+  // A complete request of any open connection waits for a worker rather than being refused:
+  // with 100 clients asking at once, a queue shorter than the connections would answer some of
+  // them 503 while the agent has capacity to spare (bench/agent_load_bench.cpp). A waiting
+  // request holds only its head (16 KiB at most); a handler waits --max-snapshots' turn for 20 s.
+  limits.queue = limits.max_connections;
   limits.max_body_bytes = 0;  // every request is a GET
   limits.read_timeout = std::chrono::seconds(args.request_timeout);
   limits.write_timeout = std::chrono::seconds(args.request_timeout);

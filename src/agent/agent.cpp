@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/safe_text.h"
 #include "cli/pipeline.h"
 #include "cluster/snapshot_query.h"
 #include "cluster/wire.h"
@@ -46,19 +47,24 @@ Agent::Agent(AgentConfig config, std::unique_ptr<TokenAuthenticator> auth)
 
 HttpResponse Agent::handle(const HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
-  std::string user;
-  HttpResponse response = serve(request, user);
+  RequestNotes notes;
+  HttpResponse response = serve(request, notes);
   metrics_.request_served(request.path, response.status);
   if (config_.log_requests) {
-    std::fprintf(stderr, "socksnap-agent: %s %s %s %d %zu bytes %.1f ms%s%s\n",
-                 request.peer.c_str(), request.method.c_str(), request.target.c_str(),
-                 response.status, response.body.size(), seconds_since(started) * 1000,
-                 user.empty() ? "" : " user=", user.c_str());
+    // The target is ASCII without controls (the parser sees to it); the rest may be anything.
+    std::string line =
+        fmt::format("socksnap-agent: {} {} {} {} {} bytes {:.1f} ms", escape_for_log(request.peer),
+                    escape_for_log(request.method), escape_for_log(request.target), response.status,
+                    response.body.size(), seconds_since(started) * 1000);
+    if (!notes.user.empty()) line += " user=" + escape_for_log(notes.user);
+    if (!notes.detail.empty()) line += " (" + escape_for_log(notes.detail) + ")";
+    line += '\n';
+    std::fputs(line.c_str(), stderr);
   }
   return response;
 }
 
-HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
+HttpResponse Agent::serve(const HttpRequest& request, RequestNotes& notes) {
   bool known =
       request.path == "/v1/snapshot" || request.path == "/metrics" || request.path == "/healthz";
   if (!known) return error_response(404, "not found: " + request.path);
@@ -71,19 +77,24 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
 
   AuthDecision decision =
       auth_->check(token_of(request.header("x-socksnap-token"), request.header("authorization")));
-  user = decision.user;
+  // Why a token was refused goes to the log only: the API server's review error, or why it
+  // could not be asked, is nothing to tell a caller who has not shown who it is. A caller
+  // refused with 403 has: it is told its own name.
+  notes.user = decision.user;
+  notes.detail = decision.reason;
   switch (decision.outcome) {
     case AuthDecision::Outcome::kAllowed:
       break;
     case AuthDecision::Outcome::kUnauthenticated: {
-      HttpResponse response = error_response(401, "unauthorized: " + decision.reason);
+      HttpResponse response = error_response(401, "unauthorized");
       response.headers.emplace_back("www-authenticate", R"(Bearer realm="socksnap")");
       return response;
     }
     case AuthDecision::Outcome::kForbidden:
-      return error_response(403, "forbidden: " + decision.reason);
+      return error_response(
+          403, fmt::format("forbidden: user \"{}\" may not read snapshots", decision.user));
     case AuthDecision::Outcome::kUnavailable:
-      return error_response(503, decision.reason);
+      return error_response(503, "unavailable: the token cannot be checked now; try again");
   }
   return request.path == "/metrics" ? prometheus() : snapshot(request);
 }

@@ -47,7 +47,12 @@ class Agent {
   const AgentMetrics& metrics() const { return metrics_; }
 
  private:
-  HttpResponse serve(const HttpRequest& request, std::string& user);
+  // What the log line of a request says besides the request and the answer.
+  struct RequestNotes {
+    std::string user;    // who the token is, when known
+    std::string detail;  // why it was refused (the caller is not told)
+  };
+  HttpResponse serve(const HttpRequest& request, RequestNotes& notes);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
   // The last listing of this node's pods, refreshed when older than the TTL; a failed listing

@@ -29,7 +29,7 @@ struct AuthDecision {
   };
   Outcome outcome = Outcome::kUnauthenticated;
   std::string user;    // who the token is, when known
-  std::string reason;  // for the log and the 401/403/503 body
+  std::string reason;  // why, for the log (the caller is not told)
 };
 
 struct TokenAuthConfig {

@@ -774,23 +774,30 @@ TEST_F(ClusterTest, TheAgentServesNothingWithoutAValidTokenForItsAudience) {
     EXPECT_EQ(answer->status, status);
     EXPECT_EQ(answer->body, json({{"error", message}}).dump() + "\n");
   };
-  expect_refused("", 401, "unauthorized: no token");
-  expect_refused("not-a-token", 401,
-                 "unauthorized: [invalid bearer token, square/go-jose: error in cryptographic "
-                 "primitive]");
+  // The caller is told only "unauthorized"; the API server's reason is in the agent's log.
+  expect_refused("", 401, "unauthorized");
+  expect_refused("not-a-token", 401, "unauthorized");
   std::string other_audience = token_for("socksnap-client", "other");
   ASSERT_FALSE(other_audience.empty());
-  expect_refused(other_audience, 401,
-                 "unauthorized: [invalid bearer token, token audiences [\"other\"] is invalid for "
-                 "the target audiences [\"socksnap\"]]");
+  expect_refused(other_audience, 401, "unauthorized");
   std::string someone_else = token_for("other", "socksnap");
   expect_refused(someone_else, 403,
                  "forbidden: user \"system:serviceaccount:socksnap:other\" may not read "
                  "snapshots");
   std::string expired = token_for("socksnap-client", "socksnap");
   c().api->advance_clock(700s);
-  expect_refused(expired, 401,
-                 "unauthorized: [invalid bearer token, service account token has expired]");
+  expect_refused(expired, 401, "unauthorized");
+  std::string log = c().agents[1]->log();
+  for (const char* logged :
+       {" 401 25 bytes ", "(no token)\n",
+        "([invalid bearer token, square/go-jose: error in cryptographic primitive])\n",
+        "([invalid bearer token, token audiences [\"other\"] is invalid for the target audiences "
+        "[\"socksnap\"]])\n",
+        "user=system:serviceaccount:socksnap:other (user \"system:serviceaccount:socksnap:other\" "
+        "may not read snapshots)\n",
+        "([invalid bearer token, service account token has expired])\n"}) {
+    EXPECT_NE(log.find(logged), std::string::npos) << logged << " not in\n" << log;
+  }
 
   std::string valid = token_for("socksnap-client", "socksnap");
   auto answer = via_proxy(2, "/v1/snapshot?protocol=tcp&filter=status%3ALISTEN", valid);

@@ -6,6 +6,7 @@
 
 #include "agent/agent.h"
 #include "agent/metrics.h"
+#include "agent/safe_text.h"
 #include "agent/token_auth.h"
 #include "cluster/fanout.h"
 #include "cluster/plugin.h"
@@ -271,10 +272,10 @@ class AgentTest : public ::testing::Test {
     reviews.verdicts["good"] = {
         true, "system:serviceaccount:socksnap:socksnap-client", {}, {"socksnap"}, ""};
   }
-  std::unique_ptr<Agent> make(AgentConfig config = {}) {
+  std::unique_ptr<Agent> make(AgentConfig config = {}, bool log = false) {
     config.collection.replay_dump = test::data_path("two_families.dump");
     config.collection.node_name = "node-7";
-    config.log_requests = false;
+    config.log_requests = log;
     auto auth = std::make_unique<TokenAuthenticator>(
         [this](const std::string& t, const std::vector<std::string>& a) {
           return reviews.review(t, a);
@@ -317,12 +318,90 @@ TEST_F(AgentTest, DataOnlyWithAToken) {
   for (const char* path : {"/v1/snapshot", "/metrics"}) {
     HttpResponse r = agent->handle(get(path));
     EXPECT_EQ(r.status, 401) << path;
-    EXPECT_EQ(r.body, "{\"error\":\"unauthorized: no token\"}\n");
+    EXPECT_EQ(r.body, "{\"error\":\"unauthorized\"}\n");
     EXPECT_EQ(r.headers, (HeaderList{{"www-authenticate", "Bearer realm=\"socksnap\""}}));
     HttpResponse bad = agent->handle(get(path, "forged"));
     EXPECT_EQ(bad.status, 401) << path;
-    EXPECT_EQ(bad.body.find("sockets"), std::string::npos);
+    EXPECT_EQ(bad.body, "{\"error\":\"unauthorized\"}\n");
   }
+}
+
+// What the API server said of a token, or why it could not be asked, is for the agent's log:
+// a caller that has not shown who it is learns nothing from the answer.
+TEST_F(AgentTest, RefusalsTellTheCallerNothingItDidNotKnow) {
+  reviews.verdicts["tampered"] = {false, "", {}, {}, "[invalid bearer token, \x1b[31mkey 7 \xff]"};
+  reviews.verdicts["stranger"] = {true, "jane", {}, {"socksnap"}, ""};
+  auto agent = make({}, true);
+  testing::internal::CaptureStderr();
+  HttpResponse tampered = agent->handle(get("/v1/snapshot", "tampered"));
+  HttpResponse stranger = agent->handle(get("/v1/snapshot", "stranger"));
+  reviews.broken = true;
+  HttpResponse down = agent->handle(get("/metrics", "another"));
+  std::string log = testing::internal::GetCapturedStderr();
+
+  EXPECT_EQ(tampered.status, 401);
+  EXPECT_EQ(tampered.body, "{\"error\":\"unauthorized\"}\n");
+  EXPECT_EQ(stranger.status, 403);
+  EXPECT_EQ(stranger.body, "{\"error\":\"forbidden: user \\\"jane\\\" may not read snapshots\"}\n");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.body, "{\"error\":\"unavailable: the token cannot be checked now; try again\"}\n");
+  // The log has it all, its control bytes escaped.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < log.size();) {
+    size_t end = log.find('\n', at);
+    lines.push_back(log.substr(at, end - at));
+    at = end == std::string::npos ? log.size() : end + 1;
+  }
+  ASSERT_EQ(lines.size(), 3U) << log;
+  auto without_timing = [](const std::string& line) {
+    // "... 401 25 bytes 0.1 ms (...)": the milliseconds vary.
+    size_t bytes = line.find(" bytes ");
+    size_t ms = line.find(" ms", bytes);
+    return line.substr(0, bytes) + line.substr(ms + 3);
+  };
+  EXPECT_EQ(without_timing(lines[0]),
+            "socksnap-agent:  GET /v1/snapshot 401 25 ([invalid bearer token, \\x1b[31mkey 7 "
+            "\\xff])");
+  EXPECT_EQ(without_timing(lines[1]),
+            "socksnap-agent:  GET /v1/snapshot 403 60 user=jane (user \"jane\" may not read "
+            "snapshots)");
+  EXPECT_EQ(without_timing(lines[2]),
+            "socksnap-agent:  GET /metrics 503 68 (cannot review the token: connection refused)");
+}
+
+TEST(EscapeForLog, ControlsAndBrokenUtf8AreShownAsEscapes) {
+  EXPECT_EQ(escape_for_log("plain /v1/snapshot?x=1"), "plain /v1/snapshot?x=1");
+  EXPECT_EQ(escape_for_log(std::string("a\x1b[31mb\x7f\n\t\0c", 12)),
+            "a\\x1b[31mb\\x7f\\x0a\\x09\\x00c");
+  EXPECT_EQ(escape_for_log("back\\slash \\x41"), "back\\\\slash \\\\x41");
+  // Well-formed UTF-8 stays; C1 controls, stray, overlong, surrogate and cut sequences do not.
+  EXPECT_EQ(escape_for_log("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(escape_for_log("\xc2\x9b"
+                           "1m"),
+            "\\xc2\\x9b1m");
+  EXPECT_EQ(escape_for_log("\xff\x80\xc0\xaf\xed\xa0\x80\xe2\x82"),
+            "\\xff\\x80\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x82");
+  EXPECT_EQ(escape_for_log("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+}
+
+TEST(Utf8SequenceLength, TheWellFormedTable) {
+  auto at0 = [](std::string_view s) { return utf8_sequence_length(s, 0); };
+  EXPECT_EQ(at0("A"), 1U);
+  EXPECT_EQ(at0(std::string_view("\0", 1)), 1U);
+  EXPECT_EQ(at0("\xc2\x80"), 2U);
+  EXPECT_EQ(at0("\xc1\xbf"), 0U);  // overlong
+  EXPECT_EQ(at0("\xe0\xa0\x80"), 3U);
+  EXPECT_EQ(at0("\xe0\x9f\xbf"), 0U);  // overlong
+  EXPECT_EQ(at0("\xed\x9f\xbf"), 3U);
+  EXPECT_EQ(at0("\xed\xa0\x80"), 0U);  // a surrogate
+  EXPECT_EQ(at0("\xf0\x90\x80\x80"), 4U);
+  EXPECT_EQ(at0("\xf4\x8f\xbf\xbf"), 4U);
+  EXPECT_EQ(at0("\xf4\x90\x80\x80"), 0U);  // above U+10FFFF
+  EXPECT_EQ(at0("\xf5\x80\x80\x80"), 0U);
+  EXPECT_EQ(at0("\xe2\x82"), 0U);  // cut
+  EXPECT_EQ(at0("\xe2\x82x"), 0U);
+  EXPECT_EQ(at0("\x80"), 0U);
 }
 
 TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -30,7 +31,22 @@ class Turn {
   std::counting_semaphore<64>& turns_;
 };
 
+// Each path served and its handler. Adding a handler: a line here and its branch in serve().
+constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
+    {"/v1/snapshot", "snapshot"},
+    {"/metrics", "metrics"},
+    {"/healthz", "healthz"},
+};
+constexpr std::string_view kOther = "other";
+
 }  // namespace
+
+std::string_view route(std::string_view path) {
+  for (const auto& [served, handler] : kRoutes) {
+    if (path == served) return handler;
+  }
+  return kOther;
+}
 
 HttpResponse error_response(int status, std::string_view message) {
   fmt::memory_buffer body;
@@ -48,8 +64,9 @@ Agent::Agent(AgentConfig config, std::unique_ptr<TokenAuthenticator> auth)
 HttpResponse Agent::handle(const HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
   RequestNotes notes;
-  HttpResponse response = serve(request, notes);
-  metrics_.request_served(request.path, response.status);
+  std::string_view handler = route(request.path);
+  HttpResponse response = serve(request, handler, notes);
+  metrics_.request_served(handler, response.status);
   if (config_.log_requests) {
     // The target is ASCII without controls (the parser sees to it); the rest may be anything.
     std::string line =
@@ -64,16 +81,15 @@ HttpResponse Agent::handle(const HttpRequest& request) {
   return response;
 }
 
-HttpResponse Agent::serve(const HttpRequest& request, RequestNotes& notes) {
-  bool known =
-      request.path == "/v1/snapshot" || request.path == "/metrics" || request.path == "/healthz";
-  if (!known) return error_response(404, "not found: " + request.path);
+HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
+                          RequestNotes& notes) {
+  if (handler == kOther) return error_response(404, "not found: " + request.path);
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = error_response(405, "only GET is served here");
     response.headers.emplace_back("allow", "GET, HEAD");
     return response;
   }
-  if (request.path == "/healthz") return HttpResponse{200, "text/plain", {}, "ok\n"};
+  if (handler == "healthz") return HttpResponse{200, "text/plain", {}, "ok\n"};
 
   AuthDecision decision =
       auth_->check(token_of(request.header("x-socksnap-token"), request.header("authorization")));
@@ -96,7 +112,7 @@ HttpResponse Agent::serve(const HttpRequest& request, RequestNotes& notes) {
     case AuthDecision::Outcome::kUnavailable:
       return error_response(503, "unavailable: the token cannot be checked now; try again");
   }
-  return request.path == "/metrics" ? prometheus() : snapshot(request);
+  return handler == "metrics" ? prometheus() : snapshot(request);
 }
 
 std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& warnings) {

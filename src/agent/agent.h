@@ -8,6 +8,8 @@
 //   GET /healthz            "ok" (no token needed: it tells nothing)
 //
 // Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h).
+// Requests are counted by the handler they were routed to (route()), so that no caller can add
+// series to the agent's metrics.
 #pragma once
 
 #include <chrono>
@@ -52,7 +54,7 @@ class Agent {
     std::string user;    // who the token is, when known
     std::string detail;  // why it was refused (the caller is not told)
   };
-  HttpResponse serve(const HttpRequest& request, RequestNotes& notes);
+  HttpResponse serve(const HttpRequest& request, std::string_view handler, RequestNotes& notes);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
   // The last listing of this node's pods, refreshed when older than the TTL; a failed listing
@@ -70,5 +72,9 @@ class Agent {
 
 // {"error":"..."}: the body of every error answer.
 HttpResponse error_response(int status, std::string_view message);
+
+// The name of the handler that serves `path` ("snapshot", "metrics", "healthz"), "other" for a
+// path the agent does not serve: the `handler` label of socksnap_requests_total.
+std::string_view route(std::string_view path);
 
 }  // namespace socksnap

@@ -205,13 +205,14 @@ TEST(Metrics, SocketsByPodProtocolAndStateAndTheAgentsCounters) {
   snap.owners.assign(snap.sockets.size(), SocketOwner{});
   snap.owners[0].pod = 0;
   snap.owners[1].pod = 0;
-  AgentMetrics metrics;
+  AgentMetrics metrics(BuildInfo{"0.1.0", "2910ecf1a2b3"});
   metrics.snapshot_taken(0.03, 6, 1);
   metrics.snapshot_taken(0.2, 6, 0);
   metrics.snapshot_failed();
-  metrics.request_served("/v1/snapshot", 200);
-  metrics.request_served("/v1/snapshot", 200);
-  metrics.request_served("/v1/snapshot", 401);
+  metrics.request_served("snapshot", 200);
+  metrics.request_served("snapshot", 200);
+  metrics.request_served("snapshot", 401);
+  metrics.request_served("other", 404);
   EXPECT_EQ(
       metrics.render(snap, {0, 1, 2, 3, 4, 5}),
       "# HELP socksnap_sockets Sockets on this node now, by pod, protocol and state (no pod: "
@@ -254,14 +255,35 @@ TEST(Metrics, SocketsByPodProtocolAndStateAndTheAgentsCounters) {
       "# HELP socksnap_snapshot_errors_total Snapshots that could not be taken.\n"
       "# TYPE socksnap_snapshot_errors_total counter\n"
       "socksnap_snapshot_errors_total 1\n"
-      "# HELP socksnap_requests_total HTTP requests served, by path and status code.\n"
+      "# HELP socksnap_requests_total HTTP requests served, by the handler that served them "
+      "(snapshot, metrics, healthz; other for every other path) and status code.\n"
       "# TYPE socksnap_requests_total counter\n"
-      "socksnap_requests_total{path=\"/v1/snapshot\",code=\"200\"} 2\n"
-      "socksnap_requests_total{path=\"/v1/snapshot\",code=\"401\"} 1\n");
+      "socksnap_requests_total{handler=\"other\",code=\"404\"} 1\n"
+      "socksnap_requests_total{handler=\"snapshot\",code=\"200\"} 2\n"
+      "socksnap_requests_total{handler=\"snapshot\",code=\"401\"} 1\n"
+      "# HELP socksnap_build_info The agent's version and the commit it was built from.\n"
+      "# TYPE socksnap_build_info gauge\n"
+      "socksnap_build_info{version=\"0.1.0\",commit=\"2910ecf1a2b3\"} 1\n");
 }
 
-TEST(Metrics, LabelValuesAreEscaped) {
+TEST(Metrics, LabelValuesAreEscapedUtf8WhateverTheBytes) {
   EXPECT_EQ(prometheus_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+  // Well-formed UTF-8 stays; every byte that starts no well-formed sequence is U+FFFD, as Go
+  // decodes it (a cut sequence is one U+FFFD per byte).
+  EXPECT_EQ(prometheus_label("caf\xc3\xa9-\xf0\x9f\x98\x80"), "caf\xc3\xa9-\xf0\x9f\x98\x80");
+  EXPECT_EQ(prometheus_label("web\xff\xfe"), "web\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(prometheus_label("x\xe2\x82\"y"), "x\xef\xbf\xbd\xef\xbf\xbd\\\"y");
+  EXPECT_EQ(prometheus_label("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  // Other controls are valid in a label value, as they are.
+  EXPECT_EQ(prometheus_label("\x1b[31m\t"), "\x1b[31m\t");
+}
+
+TEST(BuildInfo, TheVersionAndACommitOrUnknown) {
+  BuildInfo build = this_build();
+  EXPECT_EQ(build.version, SOCKSNAP_PROJECT_VERSION);
+  bool hex = build.commit.size() == 12 &&
+             build.commit.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  EXPECT_TRUE(hex || build.commit == "unknown") << build.commit;
 }
 
 // -- the agent's requests -----------------------------------------------------------------------
@@ -438,17 +460,40 @@ TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
   EXPECT_EQ(reviews.audiences_asked.size(), 1U);
 }
 
-TEST_F(AgentTest, MetricsCountTheRequestsServed) {
+TEST(Route, EveryPathToAHandlerOfAFixedSet) {
+  EXPECT_EQ(route("/v1/snapshot"), "snapshot");
+  EXPECT_EQ(route("/metrics"), "metrics");
+  EXPECT_EQ(route("/healthz"), "healthz");
+  for (const char* path : {"/", "", "/v1/snapshot/", "/metrics/../metrics", "/METRICS", "/x\xff"}) {
+    EXPECT_EQ(route(path), "other") << path;
+  }
+}
+
+TEST_F(AgentTest, MetricsCountTheRequestsServedByHandler) {
   auto agent = make();
   agent->handle(get("/v1/snapshot", "good"));
   agent->handle(get("/v1/snapshot"));
+  // Whatever paths a caller makes up, they count as "other".
+  for (const char* odd : {"/%ff%fe%1b[31m", "/a%22b%5c%0a", "/metrics/", "/v1/snapshot/../x"}) {
+    EXPECT_EQ(agent->handle(get(odd)).status, 404) << odd;
+  }
+  HttpRequest post = get("/metrics", "good");
+  post.method = "POST";
+  EXPECT_EQ(agent->handle(post).status, 405);
   HttpResponse r = agent->handle(get("/metrics", "good"));
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(r.body.find("socksnap_requests_total{path=\"/v1/snapshot\",code=\"200\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(r.body.find("socksnap_requests_total{path=\"/v1/snapshot\",code=\"401\"} 1\n"),
-            std::string::npos);
+  std::string requests;
+  for (size_t at = r.body.find("\nsocksnap_requests_total{"); at != std::string::npos;
+       at = r.body.find("\nsocksnap_requests_total{", at + 1)) {
+    requests += r.body.substr(at + 1, r.body.find('\n', at + 1) - at);
+  }
+  // The scrape itself is counted once it is answered: not in its own answer.
+  EXPECT_EQ(requests,
+            "socksnap_requests_total{handler=\"metrics\",code=\"405\"} 1\n"
+            "socksnap_requests_total{handler=\"other\",code=\"404\"} 4\n"
+            "socksnap_requests_total{handler=\"snapshot\",code=\"200\"} 1\n"
+            "socksnap_requests_total{handler=\"snapshot\",code=\"401\"} 1\n");
   EXPECT_NE(r.body.find("socksnap_snapshot_duration_seconds_count 2\n"), std::string::npos);
   EXPECT_NE(r.body.find("socksnap_sockets{node=\"node-7\",namespace=\"\",pod=\"\",protocol=\"TCP\","
                         "state=\"LISTEN\"} 2\n"),

@@ -91,8 +91,12 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
   }
   if (handler == "healthz") return HttpResponse{200, "text/plain", {}, "ok\n"};
 
+  // Snapshots for the plugin's token only; metrics also for a scraper RBAC lets get /metrics
+  // (as kube-rbac-proxy asks: the verb of GET and of HEAD, which tells no more, is "get").
+  std::string token = token_of(request.header("x-socksnap-token"), request.header("authorization"));
+  bool metrics = handler == "metrics";
   AuthDecision decision =
-      auth_->check(token_of(request.header("x-socksnap-token"), request.header("authorization")));
+      metrics ? auth_->check_non_resource(token, "/metrics", "get") : auth_->check(token);
   // Why a token was refused goes to the log only: the API server's review error, or why it
   // could not be asked, is nothing to tell a caller who has not shown who it is. A caller
   // refused with 403 has: it is told its own name.
@@ -107,8 +111,8 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
       return response;
     }
     case AuthDecision::Outcome::kForbidden:
-      return error_response(
-          403, fmt::format("forbidden: user \"{}\" may not read snapshots", decision.user));
+      return error_response(403, fmt::format("forbidden: user \"{}\" may not {}", decision.user,
+                                             metrics ? "get /metrics" : "read snapshots"));
     case AuthDecision::Outcome::kUnavailable:
       return error_response(503, "unavailable: the token cannot be checked now; try again");
   }

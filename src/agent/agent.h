@@ -7,7 +7,8 @@
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)
 //
-// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h).
+// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h):
+// /v1/snapshot the plugin's, /metrics also a scraper's that RBAC lets get /metrics.
 // Requests are counted by the handler they were routed to (route()), so that no caller can add
 // series to the agent's metrics.
 #pragma once

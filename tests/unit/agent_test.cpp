@@ -75,16 +75,29 @@ TEST(SnapshotQuery, BadParametersAreNamed) {
 
 // -- tokens ------------------------------------------------------------------------------------
 
+// The API server's reviews: `verdicts` for the audience asked, `api_verdicts` for its own (a
+// review without audiences); `access` answers SubjectAccessReviews by user.
 struct FakeReviews {
   std::map<std::string, TokenVerdict> verdicts;
+  std::map<std::string, TokenVerdict> api_verdicts;
+  std::map<std::string, AccessVerdict> access;
   bool broken = false;
+  bool access_broken = false;
   std::vector<std::vector<std::string>> audiences_asked;
+  std::vector<std::string> questions;  // the SubjectAccessReviews' bodies
   Result<TokenVerdict> review(const std::string& token, const std::vector<std::string>& aud) {
     audiences_asked.push_back(aud);
     if (broken) return plain_error("connection refused");
-    auto it = verdicts.find(token);
-    if (it == verdicts.end()) return TokenVerdict{false, "", {}, {}, "invalid bearer token"};
+    const auto& known = aud.empty() ? api_verdicts : verdicts;
+    auto it = known.find(token);
+    if (it == known.end()) return TokenVerdict{false, "", {}, {}, "invalid bearer token"};
     return it->second;
+  }
+  Result<AccessVerdict> review_access(const AccessQuestion& question) {
+    questions.push_back(subject_access_review_body(question));
+    if (access_broken) return plain_error("SubjectAccessReview: 503 Service Unavailable");
+    auto it = access.find(question.user);
+    return it == access.end() ? AccessVerdict{} : it->second;
   }
 };
 
@@ -182,6 +195,133 @@ TEST_F(TokenAuthTest, TheCacheStaysWithinItsSize) {
   EXPECT_EQ(auth.reviews(), 3U);
   auth.check("a");
   EXPECT_EQ(auth.reviews(), 4U);
+}
+
+// /metrics as kube-rbac-proxy guards it: the plugin's token as for snapshots, or a token the API
+// server takes for its own audience of a user RBAC lets get /metrics.
+class MetricsAuthTest : public TokenAuthTest {
+ protected:
+  MetricsAuthTest() {
+    TokenVerdict prometheus{true,
+                            "system:serviceaccount:monitoring:prometheus",
+                            {"system:serviceaccounts", "system:authenticated"},
+                            {"https://kubernetes.default.svc"},
+                            "",
+                            "uid-p",
+                            {{"authentication.kubernetes.io/credential-id", {"JTI=1"}}}};
+    reviews.api_verdicts["prometheus"] = prometheus;
+    prometheus.extra = {{"authentication.kubernetes.io/credential-id", {"JTI=2"}}};
+    reviews.api_verdicts["prometheus-2"] = prometheus;
+    reviews.api_verdicts["grafana"] = {
+        true, "system:serviceaccount:monitoring:grafana", {}, {}, ""};
+    reviews.api_verdicts["stranger"] = {true, "jane", {}, {}, ""};
+    reviews.access["system:serviceaccount:monitoring:prometheus"] = {
+        true, false,
+        "RBAC: allowed by ClusterRoleBinding \"socksnap-metrics-reader\" of "
+        "ClusterRole \"socksnap-metrics-reader\" to ServiceAccount \"prometheus/monitoring\"",
+        ""};
+    reviews.access["jane"] = {true, true, "an authorizer says both", ""};
+  }
+  TokenAuthenticator make_rbac(TokenAuthConfig config = {}) {
+    return TokenAuthenticator(
+        [this](const std::string& t, const std::vector<std::string>& a) {
+          return reviews.review(t, a);
+        },
+        [this](const AccessQuestion& q) { return reviews.review_access(q); }, config,
+        [this] { return now; });
+  }
+};
+
+TEST_F(MetricsAuthTest, AScraperRbacAllowsGetsMetricsOnly) {
+  TokenAuthenticator auth = make_rbac();
+  AuthDecision yes = auth.check_non_resource("prometheus", "/metrics", "get");
+  EXPECT_EQ(yes.outcome, Outcome::kAllowed);
+  EXPECT_EQ(yes.user, "system:serviceaccount:monitoring:prometheus");
+  // For the API server's own audience (no audiences): a yes needs no other review.
+  EXPECT_EQ(reviews.audiences_asked, (std::vector<std::vector<std::string>>{{}}));
+  // The SubjectAccessReview names the user as the TokenReview did: name, uid, groups, extra.
+  ASSERT_EQ(reviews.questions.size(), 1U);
+  EXPECT_EQ(nlohmann::json::parse(reviews.questions[0])["spec"],
+            nlohmann::json::parse(R"({"nonResourceAttributes":{"path":"/metrics","verb":"get"},
+                "user":"system:serviceaccount:monitoring:prometheus","uid":"uid-p",
+                "groups":["system:serviceaccounts","system:authenticated"],
+                "extra":{"authentication.kubernetes.io/credential-id":["JTI=1"]}})"));
+  // The same token is no pass for snapshots.
+  AuthDecision snapshot = auth.check("prometheus");
+  EXPECT_EQ(snapshot.outcome, Outcome::kUnauthenticated);
+  EXPECT_EQ(auth.access_reviews(), 1U);
+}
+
+TEST_F(MetricsAuthTest, VerdictsAreRememberedAsTheTokensAre) {
+  TokenAuthenticator auth = make_rbac();
+  auth.check_non_resource("prometheus", "/metrics", "get");
+  now += 29s;
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "get").outcome, Outcome::kAllowed);
+  EXPECT_EQ(auth.reviews(), 1U);
+  EXPECT_EQ(auth.access_reviews(), 1U);
+  // A no for 5 s.
+  AuthDecision no = auth.check_non_resource("grafana", "/metrics", "get");
+  EXPECT_EQ(no.outcome, Outcome::kForbidden);
+  EXPECT_EQ(no.user, "system:serviceaccount:monitoring:grafana");
+  EXPECT_EQ(no.reason, "user \"system:serviceaccount:monitoring:grafana\" may not get /metrics");
+  now += 4s;
+  auth.check_non_resource("grafana", "/metrics", "get");
+  EXPECT_EQ(auth.access_reviews(), 2U);
+  now += 2s;  // the token's review (a yes: 30 s) still stands, the access review is asked again
+  size_t token_reviews = auth.reviews();
+  auth.check_non_resource("grafana", "/metrics", "get");
+  EXPECT_EQ(auth.access_reviews(), 3U);
+  EXPECT_EQ(auth.reviews(), token_reviews + 1);  // the socksnap audience's no (5 s) expired
+  // Another token of the same user with another id (extra) is another question.
+  auth.check_non_resource("prometheus-2", "/metrics", "get");
+  EXPECT_EQ(auth.access_reviews(), 4U);
+  // Another path or verb too.
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "head").outcome, Outcome::kAllowed);
+  EXPECT_EQ(auth.access_reviews(), 5U);
+}
+
+TEST_F(MetricsAuthTest, RefusalsAndFailures) {
+  TokenAuthenticator auth = make_rbac();
+  // Neither audience takes it: 401, both reasons logged, no access review.
+  AuthDecision forged = auth.check_non_resource("forged", "/metrics", "get");
+  EXPECT_EQ(forged.outcome, Outcome::kUnauthenticated);
+  EXPECT_EQ(forged.reason,
+            "for the audience \"socksnap\": invalid bearer token; for the API server's: invalid "
+            "bearer token");
+  EXPECT_EQ(auth.access_reviews(), 0U);
+  EXPECT_EQ(auth.check_non_resource("", "/metrics", "get").reason, "no token");
+  EXPECT_EQ(auth.reviews(), 2U);
+  // Allowed and denied at once is a no, as the API server's webhook authorizer takes it.
+  AuthDecision both = auth.check_non_resource("stranger", "/metrics", "get");
+  EXPECT_EQ(both.outcome, Outcome::kForbidden);
+  EXPECT_EQ(both.reason, "user \"jane\" may not get /metrics: an authorizer says both");
+  // The plugin's token passes too, after RBAC's rule: the API server does not take it as its
+  // own, and nothing asks RBAC about it.
+  size_t before = auth.reviews();
+  size_t access_before = auth.access_reviews();
+  EXPECT_EQ(auth.check_non_resource("good", "/metrics", "get").outcome, Outcome::kAllowed);
+  EXPECT_EQ(auth.reviews(), before + 2);
+  EXPECT_EQ(auth.access_reviews(), access_before);
+  // A plugin token of another user: 403 (RBAC's own review does not know the token).
+  reviews.verdicts["other-user"] = {true, "bob", {}, {"socksnap"}, ""};
+  AuthDecision bob = auth.check_non_resource("other-user", "/metrics", "get");
+  EXPECT_EQ(bob.outcome, Outcome::kForbidden);
+  EXPECT_EQ(bob.user, "bob");
+  // An access review that cannot be made: 503, not remembered.
+  reviews.access_broken = true;
+  AuthDecision down = auth.check_non_resource("prometheus", "/metrics", "get");
+  EXPECT_EQ(down.outcome, Outcome::kUnavailable);
+  EXPECT_EQ(down.reason, "cannot review access: SubjectAccessReview: 503 Service Unavailable");
+  reviews.access_broken = false;
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "get").outcome, Outcome::kAllowed);
+}
+
+TEST_F(MetricsAuthTest, WithoutAnAccessReviewerOnlyThePluginsToken) {
+  TokenAuthenticator auth = make();
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "get").outcome,
+            Outcome::kUnauthenticated);
+  EXPECT_EQ(auth.check_non_resource("good", "/metrics", "get").outcome, Outcome::kAllowed);
+  EXPECT_TRUE(reviews.questions.empty());
 }
 
 TEST(TokenOf, TheSocksnapHeaderFirstThenABearerToken) {
@@ -294,20 +434,30 @@ class AgentTest : public ::testing::Test {
     reviews.verdicts["good"] = {
         true, "system:serviceaccount:socksnap:socksnap-client", {}, {"socksnap"}, ""};
   }
-  std::unique_ptr<Agent> make(AgentConfig config = {}, bool log = false) {
+  // `rbac`: SubjectAccessReviews are made (the agent's), for /metrics.
+  std::unique_ptr<Agent> make(AgentConfig config = {}, bool log = false, bool rbac = false) {
     config.collection.replay_dump = test::data_path("two_families.dump");
     config.collection.node_name = "node-7";
     config.log_requests = log;
+    TokenAuthenticator::AccessReviewer access;
+    if (rbac) access = [this](const AccessQuestion& q) { return reviews.review_access(q); };
     auto auth = std::make_unique<TokenAuthenticator>(
         [this](const std::string& t, const std::vector<std::string>& a) {
           return reviews.review(t, a);
         },
-        TokenAuthConfig{});
+        access, TokenAuthConfig{});
     return std::make_unique<Agent>(config, std::move(auth));
   }
   static HttpRequest get(const std::string& target, const std::string& token = "") {
     auto parsed = parse_request_head("GET " + target + " HTTP/1.1\r\nhost: x\r\n" +
                                      (token.empty() ? "" : "x-socksnap-token: " + token + "\r\n"));
+    EXPECT_TRUE(parsed) << parsed.error().message();
+    return *parsed;
+  }
+  // As Prometheus sends its token.
+  static HttpRequest get_bearer(const std::string& target, const std::string& token) {
+    auto parsed = parse_request_head("GET " + target + " HTTP/1.1\r\nhost: x\r\n" +
+                                     "authorization: Bearer " + token + "\r\n");
     EXPECT_TRUE(parsed) << parsed.error().message();
     return *parsed;
   }
@@ -499,6 +649,30 @@ TEST_F(AgentTest, MetricsCountTheRequestsServedByHandler) {
                         "state=\"LISTEN\"} 2\n"),
             std::string::npos)
       << r.body;
+}
+
+TEST_F(AgentTest, AScraperRbacAllowsGetsMetricsAndNoSnapshot) {
+  reviews.api_verdicts["prometheus"] = {true, "system:serviceaccount:monitoring:prometheus"};
+  reviews.api_verdicts["grafana"] = {true, "system:serviceaccount:monitoring:grafana"};
+  reviews.access["system:serviceaccount:monitoring:prometheus"] = {true};
+  auto agent = make({}, false, true);
+  HttpResponse scraped = agent->handle(get_bearer("/metrics", "prometheus"));
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("\nsocksnap_build_info{"), std::string::npos);
+  HttpResponse snapshot = agent->handle(get_bearer("/v1/snapshot", "prometheus"));
+  EXPECT_EQ(snapshot.status, 401);
+  EXPECT_EQ(snapshot.body, "{\"error\":\"unauthorized\"}\n");
+  HttpResponse refused = agent->handle(get_bearer("/metrics", "grafana"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body,
+            "{\"error\":\"forbidden: user \\\"system:serviceaccount:monitoring:grafana\\\" may not "
+            "get /metrics\"}\n");
+  // RBAC was asked about /metrics only.
+  ASSERT_EQ(reviews.questions.size(), 2U);
+  for (const auto& q : reviews.questions) {
+    EXPECT_EQ(nlohmann::json::parse(q)["spec"]["nonResourceAttributes"],
+              nlohmann::json({{"path", "/metrics"}, {"verb", "get"}}));
+  }
 }
 
 // -- the plugin's pure parts -------------------------------------------------------------------

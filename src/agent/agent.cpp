@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "cluster/snapshot_query.h"
 #include "cluster/wire.h"
 #include "render/structured_writer.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -29,7 +31,22 @@ class Turn {
   std::counting_semaphore<64>& turns_;
 };
 
+// Each path served and its handler. Adding a handler: a line here and its branch in serve().
+constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
+    {"/v1/snapshot", "snapshot"},
+    {"/metrics", "metrics"},
+    {"/healthz", "healthz"},
+};
+constexpr std::string_view kOther = "other";
+
 }  // namespace
+
+std::string_view route(std::string_view path) {
+  for (const auto& [served, handler] : kRoutes) {
+    if (path == served) return handler;
+  }
+  return kOther;
+}
 
 HttpResponse error_response(int status, std::string_view message) {
   fmt::memory_buffer body;
@@ -46,46 +63,62 @@ Agent::Agent(AgentConfig config, std::unique_ptr<TokenAuthenticator> auth)
 
 HttpResponse Agent::handle(const HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
-  std::string user;
-  HttpResponse response = serve(request, user);
-  metrics_.request_served(request.path, response.status);
+  RequestNotes notes;
+  std::string_view handler = route(request.path);
+  HttpResponse response = serve(request, handler, notes);
+  metrics_.request_served(handler, response.status);
   if (config_.log_requests) {
-    std::fprintf(stderr, "socksnap-agent: %s %s %s %d %zu bytes %.1f ms%s%s\n",
-                 request.peer.c_str(), request.method.c_str(), request.target.c_str(),
-                 response.status, response.body.size(), seconds_since(started) * 1000,
-                 user.empty() ? "" : " user=", user.c_str());
+    // The target is ASCII without controls (the parser sees to it); the rest may be anything.
+    std::string line =
+        fmt::format("socksnap-agent: {} {} {} {} {} bytes {:.1f} ms",
+                    terminal_safe(request.peer, Backslash::kEscape),
+                    terminal_safe(request.method, Backslash::kEscape),
+                    terminal_safe(request.target, Backslash::kEscape), response.status,
+                    response.body.size(), seconds_since(started) * 1000);
+    if (!notes.user.empty()) line += " user=" + terminal_safe(notes.user, Backslash::kEscape);
+    if (!notes.detail.empty()) line += " (" + terminal_safe(notes.detail, Backslash::kEscape) + ")";
+    line += '\n';
+    std::fputs(line.c_str(), stderr);
   }
   return response;
 }
 
-HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
-  bool known =
-      request.path == "/v1/snapshot" || request.path == "/metrics" || request.path == "/healthz";
-  if (!known) return error_response(404, "not found: " + request.path);
+HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
+                          RequestNotes& notes) {
+  if (handler == kOther) return error_response(404, "not found: " + request.path);
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = error_response(405, "only GET is served here");
     response.headers.emplace_back("allow", "GET, HEAD");
     return response;
   }
-  if (request.path == "/healthz") return HttpResponse{200, "text/plain", {}, "ok\n"};
+  if (handler == "healthz") return HttpResponse{200, "text/plain", {}, "ok\n"};
 
+  // Snapshots for the plugin's token only; metrics also for a scraper RBAC lets get /metrics
+  // (as kube-rbac-proxy asks: the verb of GET and of HEAD, which tells no more, is "get").
+  std::string token = token_of(request.header("x-socksnap-token"), request.header("authorization"));
+  bool metrics = handler == "metrics";
   AuthDecision decision =
-      auth_->check(token_of(request.header("x-socksnap-token"), request.header("authorization")));
-  user = decision.user;
+      metrics ? auth_->check_non_resource(token, "/metrics", "get") : auth_->check(token);
+  // Why a token was refused goes to the log only: the API server's review error, or why it
+  // could not be asked, is nothing to tell a caller who has not shown who it is. A caller
+  // refused with 403 has: it is told its own name.
+  notes.user = decision.user;
+  notes.detail = decision.reason;
   switch (decision.outcome) {
     case AuthDecision::Outcome::kAllowed:
       break;
     case AuthDecision::Outcome::kUnauthenticated: {
-      HttpResponse response = error_response(401, "unauthorized: " + decision.reason);
+      HttpResponse response = error_response(401, "unauthorized");
       response.headers.emplace_back("www-authenticate", R"(Bearer realm="socksnap")");
       return response;
     }
     case AuthDecision::Outcome::kForbidden:
-      return error_response(403, "forbidden: " + decision.reason);
+      return error_response(403, fmt::format("forbidden: user \"{}\" may not {}", decision.user,
+                                             metrics ? "get /metrics" : "read snapshots"));
     case AuthDecision::Outcome::kUnavailable:
-      return error_response(503, decision.reason);
+      return error_response(503, "unavailable: the token cannot be checked now; try again");
   }
-  return request.path == "/metrics" ? prometheus() : snapshot(request);
+  return handler == "metrics" ? prometheus() : snapshot(request);
 }
 
 std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& warnings) {

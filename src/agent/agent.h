@@ -7,7 +7,10 @@
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)
 //
-// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h).
+// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h):
+// /v1/snapshot the plugin's, /metrics also a scraper's that RBAC lets get /metrics.
+// Requests are counted by the handler they were routed to (route()), so that no caller can add
+// series to the agent's metrics.
 #pragma once
 
 #include <chrono>
@@ -47,7 +50,12 @@ class Agent {
   const AgentMetrics& metrics() const { return metrics_; }
 
  private:
-  HttpResponse serve(const HttpRequest& request, std::string& user);
+  // What the log line of a request says besides the request and the answer.
+  struct RequestNotes {
+    std::string user;    // who the token is, when known
+    std::string detail;  // why it was refused (the caller is not told)
+  };
+  HttpResponse serve(const HttpRequest& request, std::string_view handler, RequestNotes& notes);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
   // The last listing of this node's pods, refreshed when older than the TTL; a failed listing
@@ -65,5 +73,9 @@ class Agent {
 
 // {"error":"..."}: the body of every error answer.
 HttpResponse error_response(int status, std::string_view message);
+
+// The name of the handler that serves `path` ("snapshot", "metrics", "healthz"), "other" for a
+// path the agent does not serve: the `handler` label of socksnap_requests_total.
+std::string_view route(std::string_view path);
 
 }  // namespace socksnap

@@ -74,7 +74,8 @@ int run(int argc, const char* const* argv) {
   CLI::App app(
       "socksnap agent: serves this node's socket snapshot over HTTPS (GET /v1/snapshot, "
       "/metrics, /healthz) to callers whose token the Kubernetes API server accepts for the "
-      "audience 'socksnap'.",
+      "audience 'socksnap'; /metrics also to those whose token it accepts for its own audience "
+      "and whom RBAC allows 'get' on the non-resource URL /metrics.",
       "socksnap agent");
   app.get_formatter()->column_width(34);
   add_host_options(app, parsed.options);
@@ -116,7 +117,8 @@ int run(int argc, const char* const* argv) {
       ->option_text("USER")
       ->group(kAuth);
   app.add_option("--auth-cache-ttl", args.auth_ttl,
-                 "Seconds a token's verdict is remembered (default 30)")
+                 "Seconds a token review's or an access review's yes is remembered (default "
+                 "30; a no: 5 at most)")
       ->option_text("SECONDS")
       ->check(CLI::Range(0U, 3600U))
       ->group(kAuth);
@@ -213,6 +215,9 @@ int run(int argc, const char* const* argv) {
   auto reviewer = [shared_api](const std::string& token, const std::vector<std::string>& aud) {
     return shared_api->review_token(token, aud);
   };
+  auto access_reviewer = [shared_api](const AccessQuestion& question) {
+    return shared_api->review_access(question);
+  };
   AgentConfig config;
   config.collection = parsed.options;
   std::string node = node_name(parsed.options.node_name);
@@ -225,7 +230,7 @@ int run(int argc, const char* const* argv) {
     return labels;
   };
   config.max_snapshots = args.max_snapshots;
-  Agent agent(config, std::make_unique<TokenAuthenticator>(reviewer, auth));
+  Agent agent(config, std::make_unique<TokenAuthenticator>(reviewer, access_reviewer, auth));
 
   ServerLimits limits;
   limits.workers = args.workers;

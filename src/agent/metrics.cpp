@@ -5,22 +5,31 @@
 #include <tuple>
 
 #include "model/states.h"
+#include "util/utf8.h"
 
 namespace socksnap {
 
 std::string prometheus_label(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\\') {
+  const char* end = text.data() + text.size();
+  for (const char* p = text.data(); p < end;) {
+    Utf8Char ch = decode_utf8(p, end);
+    if (ch.length == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD
+      ++p;
+      continue;
+    }
+    if (ch.code_point == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (ch.code_point == '"') {
       out += "\\\"";
-    } else if (c == '\n') {
+    } else if (ch.code_point == '\n') {
       out += "\\n";
     } else {
-      out += c;
+      out.append(p, ch.length);
     }
+    p += ch.length;
   }
   return out;
 }
@@ -41,9 +50,9 @@ void AgentMetrics::snapshot_failed() {
   ++failures_;
 }
 
-void AgentMetrics::request_served(const std::string& path, int status) {
+void AgentMetrics::request_served(std::string_view handler, int status) {
   std::lock_guard lock(mutex_);
-  ++requests_[{path, status}];
+  ++requests_[{std::string(handler), status}];
 }
 
 std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_t>& rows) const {
@@ -102,13 +111,19 @@ std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_
   line("# HELP socksnap_snapshot_errors_total Snapshots that could not be taken.");
   line("# TYPE socksnap_snapshot_errors_total counter");
   fmt::format_to(std::back_inserter(out), "socksnap_snapshot_errors_total {}\n", failures_);
-  line("# HELP socksnap_requests_total HTTP requests served, by path and status code.");
+  line(
+      "# HELP socksnap_requests_total HTTP requests served, by the handler that served them "
+      "(snapshot, metrics, healthz; other for every other path) and status code.");
   line("# TYPE socksnap_requests_total counter");
   for (const auto& [key, count] : requests_) {
     fmt::format_to(std::back_inserter(out),
-                   "socksnap_requests_total{{path=\"{}\",code=\"{}\"}} {}\n",
+                   "socksnap_requests_total{{handler=\"{}\",code=\"{}\"}} {}\n",
                    prometheus_label(key.first), key.second, count);
   }
+  line("# HELP socksnap_build_info The agent's version and the commit it was built from.");
+  line("# TYPE socksnap_build_info gauge");
+  fmt::format_to(std::back_inserter(out), "socksnap_build_info{{version=\"{}\",commit=\"{}\"}} 1\n",
+                 prometheus_label(build_.version), prometheus_label(build_.commit));
   return fmt::to_string(out);
 }
 

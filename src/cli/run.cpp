@@ -9,6 +9,7 @@
 
 #include "cli/options.h"
 #include "cli/pipeline.h"
+#include "enrich/cri_client.h"
 #include "render/renderer.h"
 #include "util/terminal_text.h"
 
@@ -46,6 +47,10 @@ int run(const Options& options) {
         snap.containers.size(), snap.pods.size(), taken.select_ms,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - printing)
             .count());
+    // Pod labels came from the CRI API: through which plugin (a run may not need it).
+    if (std::string plugin = cri_plugin_loaded(); !plugin.empty()) {
+      std::fprintf(stderr, "socksnap: CRI plugin: %s\n", plugin.c_str());
+    }
   }
   if (!written) throw SnapshotFailure{kExitFailure, written.error().message()};
   return 0;

@@ -182,4 +182,14 @@ Result<TokenVerdict> KubeApi::review_token(std::string_view token,
   return parse_token_review(response->body);
 }
 
+Result<AccessVerdict> KubeApi::review_access(const AccessQuestion& question) {
+  auto response = send("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                       subject_access_review_body(question));
+  if (!response) return response.error();
+  if (!is_success(response->status)) {
+    return plain_error("SubjectAccessReview: " + error_message(*response));
+  }
+  return parse_subject_access_review(response->body);
+}
+
 }  // namespace socksnap

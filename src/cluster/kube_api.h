@@ -40,6 +40,8 @@ class KubeApi {
                                     const std::vector<std::string>& audiences, int64_t seconds);
   Result<TokenVerdict> review_token(std::string_view token,
                                     const std::vector<std::string>& audiences);
+  // SubjectAccessReview of a non-resource request.
+  Result<AccessVerdict> review_access(const AccessQuestion& question);
 
   // The message for a failed call: the API's Status message when the body is one
   // ("pods is forbidden: User ..."), else the status line.

@@ -216,6 +216,17 @@ Result<ListPage<Item>> parse_list(std::string_view json, std::string_view kind,
   return page;
 }
 
+// {"key":["value",...],...}, sorted by key (a map in Go: its order is not the sender's).
+bool read_extra(JsonReader& r, UserExtra& out) {
+  if (null_here(r)) return true;
+  for (auto m = r.object(); m.next();) {
+    auto& entry = out.emplace_back(std::string(m.key()), std::vector<std::string>());
+    if (!read_string_list(r, entry.second)) return false;
+  }
+  std::sort(out.begin(), out.end());
+  return !r.failed();
+}
+
 void append_string_array(fmt::memory_buffer& b, const std::vector<std::string>& items) {
   b.push_back('[');
   for (size_t i = 0; i < items.size(); ++i) {
@@ -270,8 +281,10 @@ std::string token_review_body(std::string_view token, const std::vector<std::str
   b.append(std::string_view(
       R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":)"));
   append_json_string(b, token);
-  b.append(std::string_view(R"(,"audiences":)"));
-  append_string_array(b, audiences);
+  if (!audiences.empty()) {  // omitted, as Go's omitempty leaves it, for the API's own
+    b.append(std::string_view(R"(,"audiences":)"));
+    append_string_array(b, audiences);
+  }
   b.append(std::string_view("}}"));
   return fmt::to_string(b);
 }
@@ -299,7 +312,9 @@ Result<TokenVerdict> parse_token_review(std::string_view json) {
         for (auto u = r.object(); u.next();) {
           std::string_view field = u.key();
           bool read = field == "username" ? r.read_string(verdict.username)
+                      : field == "uid"    ? r.read_string(verdict.uid)
                       : field == "groups" ? read_string_list(r, verdict.groups)
+                      : field == "extra"  ? read_extra(r, verdict.extra)
                                           : r.skip();
           if (!read) break;
         }
@@ -311,6 +326,73 @@ Result<TokenVerdict> parse_token_review(std::string_view json) {
   }
   if (!r.finish()) return malformed("TokenReview", r);
   if (!has_status) return plain_error("the TokenReview's answer holds no status");
+  return verdict;
+}
+
+std::string subject_access_review_body(const AccessQuestion& question) {
+  fmt::memory_buffer b;
+  b.append(std::string_view(
+      R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{)"
+      R"("nonResourceAttributes":{"path":)"));
+  append_json_string(b, question.path);
+  b.append(std::string_view(R"(,"verb":)"));
+  append_json_string(b, question.verb);
+  b.append(std::string_view(R"(},"user":)"));
+  append_json_string(b, question.user);
+  // Empty fields left out, as Go's omitempty leaves them.
+  if (!question.groups.empty()) {
+    b.append(std::string_view(R"(,"groups":)"));
+    append_string_array(b, question.groups);
+  }
+  if (!question.uid.empty()) {
+    b.append(std::string_view(R"(,"uid":)"));
+    append_json_string(b, question.uid);
+  }
+  if (!question.extra.empty()) {
+    b.append(std::string_view(R"(,"extra":{)"));
+    for (size_t i = 0; i < question.extra.size(); ++i) {
+      if (i != 0) b.push_back(',');
+      append_json_string(b, question.extra[i].first);
+      b.push_back(':');
+      append_string_array(b, question.extra[i].second);
+    }
+    b.push_back('}');
+  }
+  b.append(std::string_view("}}"));
+  return fmt::to_string(b);
+}
+
+Result<AccessVerdict> parse_subject_access_review(std::string_view json) {
+  JsonReader r(json);
+  AccessVerdict verdict;
+  bool has_status = false;
+  std::string kind;
+  for (auto m = r.object(); m.next();) {
+    std::string_view key = m.key();
+    if (key == "kind") {
+      if (!r.read_string(kind)) break;
+      continue;
+    }
+    if (key != "status") {
+      if (!r.skip()) break;
+      continue;
+    }
+    has_status = true;
+    for (auto s = r.object(); s.next();) {
+      std::string_view field = s.key();
+      bool ok = field == "allowed"           ? r.read_bool(verdict.allowed)
+                : field == "denied"          ? r.read_bool(verdict.denied)
+                : field == "reason"          ? r.read_string(verdict.reason)
+                : field == "evaluationError" ? r.read_string(verdict.evaluation_error)
+                                             : r.skip();
+      if (!ok) break;
+    }
+  }
+  if (!r.finish()) return malformed("SubjectAccessReview", r);
+  if (!kind.empty() && kind != "SubjectAccessReview") {
+    return plain_error("expected a SubjectAccessReview, got a " + kind);
+  }
+  if (!has_status) return plain_error("the SubjectAccessReview's answer holds no status");
   return verdict;
 }
 

@@ -1,6 +1,6 @@
 // The Kubernetes API objects socksnap reads and writes, as the API documents them: PodList,
-// ServiceList, TokenRequest, TokenReview and the Status of an error. Pure: bytes in, values out;
-// only the fields socksnap uses are kept, the rest is skipped.
+// ServiceList, TokenRequest, TokenReview, SubjectAccessReview and the Status of an error. Pure:
+// bytes in, values out; only the fields socksnap uses are kept, the rest is skipped.
 #pragma once
 
 #include <cstdint>
@@ -54,16 +54,40 @@ struct IssuedToken {
 };
 Result<IssuedToken> parse_token_request(std::string_view json);
 
-// TokenReview (POST /apis/authentication.k8s.io/v1/tokenreviews).
+// TokenReview (POST /apis/authentication.k8s.io/v1/tokenreviews). No audiences: the API server
+// reviews the token for its own.
 std::string token_review_body(std::string_view token, const std::vector<std::string>& audiences);
+// status.user.extra: what the authenticator adds (a service-account token's pod, node, token id).
+using UserExtra = std::vector<std::pair<std::string, std::vector<std::string>>>;  // sorted by key
 struct TokenVerdict {
   bool authenticated = false;
   std::string username;
   std::vector<std::string> groups;
   std::vector<std::string> audiences;
   std::string error;
+  std::string uid;
+  UserExtra extra;
 };
 Result<TokenVerdict> parse_token_review(std::string_view json);
+
+// SubjectAccessReview (POST /apis/authorization.k8s.io/v1/subjectaccessreviews): may this user
+// (as a TokenReview described it) do `verb` on the non-resource URL `path`?
+struct AccessQuestion {
+  std::string user;
+  std::string uid;
+  std::vector<std::string> groups;
+  UserExtra extra;
+  std::string path;  // spec.nonResourceAttributes
+  std::string verb;
+};
+std::string subject_access_review_body(const AccessQuestion& question);
+struct AccessVerdict {
+  bool allowed = false;
+  bool denied = false;  // an authorizer said no (RBAC only ever says "no opinion": allowed false)
+  std::string reason;
+  std::string evaluation_error;
+};
+Result<AccessVerdict> parse_subject_access_review(std::string_view json);
 
 // metav1.Status, the body of an API error.
 struct ApiStatus {

@@ -26,6 +26,10 @@ struct PodSandboxInfo {
 Result<std::vector<PodSandboxInfo>> list_pod_sandboxes(const std::string& socket_path,
                                                        std::chrono::milliseconds timeout);
 
+// The path of the CRI plugin this process loaded ("" if none was: no run needed it, or it
+// links the implementation), for verbose output.
+std::string cri_plugin_loaded();
+
 // The gRPC implementation itself (cri_plugin.cpp).
 Result<std::vector<PodSandboxInfo>> list_pod_sandboxes_over_grpc(const std::string& socket_path,
                                                                  std::chrono::milliseconds timeout);

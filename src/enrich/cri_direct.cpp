@@ -8,4 +8,8 @@ Result<std::vector<PodSandboxInfo>> list_pod_sandboxes(const std::string& socket
   return list_pod_sandboxes_over_grpc(socket_path, timeout);
 }
 
+std::string cri_plugin_loaded() {
+  return "";
+}
+
 }  // namespace socksnap

@@ -106,9 +106,13 @@ void append_terminal_safe(fmt::memory_buffer& out, std::string_view text, Backsl
 }
 
 std::string terminal_safe(std::string_view text) {
-  if (is_terminal_safe(text, Backslash::kKeep)) return std::string(text);
+  return terminal_safe(text, Backslash::kKeep);
+}
+
+std::string terminal_safe(std::string_view text, Backslash backslash) {
+  if (is_terminal_safe(text, backslash)) return std::string(text);
   fmt::memory_buffer out;
-  append_terminal_safe(out, text, Backslash::kKeep);
+  append_terminal_safe(out, text, backslash);
   return fmt::to_string(out);
 }
 

@@ -29,5 +29,7 @@ bool is_terminal_safe(std::string_view text, Backslash backslash);
 void append_terminal_safe(fmt::memory_buffer& out, std::string_view text, Backslash backslash);
 // A message line for stderr: `text` escaped, backslashes kept.
 std::string terminal_safe(std::string_view text);
+// `text` escaped as `backslash` says; kEscape for a log line whose escapes must not be forged.
+std::string terminal_safe(std::string_view text, Backslash backslash);
 
 }  // namespace socksnap

@@ -36,6 +36,34 @@ std::string random_hex(size_t bytes) {
   return out;
 }
 
+// A token's id, a random UUID as kube-apiserver gives its JWTs (the jti claim).
+std::string token_id() {
+  std::string hex = random_hex(16);
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
+                     hex.substr(16, 4), hex.substr(20));
+}
+
+// RBAC's matching of a nonResourceURLs entry (rbac/v1 helpers' NonResourceURLMatches): "*", the
+// path itself, or, for an entry ending in "*", any path starting with what comes before it.
+bool non_resource_url_matches(const std::string& rule_url, const std::string& path) {
+  if (rule_url == "*" || rule_url == path) return true;
+  if (rule_url.empty() || rule_url.back() != '*') return false;
+  std::string prefix = rule_url.substr(0, rule_url.find_last_not_of('*') + 1);
+  return path.rfind(prefix, 0) == 0;
+}
+
+// RBAC's account of a subject in a reason: ServiceAccount "NAME/NS", Group "G", User "U".
+std::string describe_subject(const std::string& subject, const std::vector<std::string>& groups) {
+  constexpr std::string_view kServiceAccount = "system:serviceaccount:";
+  if (subject.rfind(kServiceAccount, 0) == 0) {
+    std::string rest = subject.substr(kServiceAccount.size());
+    auto colon = rest.find(':');
+    return fmt::format("ServiceAccount \"{}/{}\"", rest.substr(colon + 1), rest.substr(0, colon));
+  }
+  bool group = std::find(groups.begin(), groups.end(), subject) != groups.end();
+  return fmt::format("{} \"{}\"", group ? "Group" : "User", subject);
+}
+
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(t);
   std::tm utc{};
@@ -238,13 +266,24 @@ std::string FakeApiServer::service_account_token(const std::string& sa_namespace
       fmt::format("system:serviceaccount:{}:{}", sa_namespace, name),
       {"system:serviceaccounts", "system:serviceaccounts:" + sa_namespace, "system:authenticated"},
       {kApiAudience},
-      now() + lifetime};
+      now() + lifetime,
+      token_id()};
   return token;
 }
 
 void FakeApiServer::allow(const AccessRule& rule) {
   std::lock_guard lock(mutex_);
   rules_.push_back(rule);
+}
+
+void FakeApiServer::allow_non_resource(const NonResourceRule& rule) {
+  std::lock_guard lock(mutex_);
+  non_resource_rules_.push_back(rule);
+}
+
+std::string FakeApiServer::last_access_review() const {
+  std::lock_guard lock(mutex_);
+  return last_access_review_;
 }
 
 void FakeApiServer::put_pod(const FakePod& pod) {
@@ -403,6 +442,9 @@ HttpResponse FakeApiServer::route(const HttpRequest& request, const Identity& wh
   if (request.path == "/apis/authentication.k8s.io/v1/tokenreviews" && method == "POST") {
     return review_token(request, who);
   }
+  if (request.path == "/apis/authorization.k8s.io/v1/subjectaccessreviews" && method == "POST") {
+    return review_access(request, who);
+  }
   return status_response(404, "NotFound", "the server could not find the requested resource");
 }
 
@@ -517,7 +559,8 @@ HttpResponse FakeApiServer::create_token(const HttpRequest& request, const std::
         fmt::format("system:serviceaccount:{}:{}", ns, name),
         {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
         audiences,
-        expires};
+        expires,
+        token_id()};
   }
   json answer = {{"kind", "TokenRequest"},
                  {"apiVersion", "authentication.k8s.io/v1"},
@@ -572,7 +615,9 @@ HttpResponse FakeApiServer::review_token(const HttpRequest& request, const Ident
                 {"user",
                  {{"username", it->second.user},
                   {"uid", "uid-" + it->second.user},
-                  {"groups", it->second.groups}}},
+                  {"groups", it->second.groups},
+                  {"extra",
+                   {{"authentication.kubernetes.io/credential-id", {"JTI=" + it->second.jti}}}}}},
                 {"audiences", common}};
     }
   }
@@ -580,6 +625,85 @@ HttpResponse FakeApiServer::review_token(const HttpRequest& request, const Ident
                  {"apiVersion", "authentication.k8s.io/v1"},
                  {"metadata", {{"creationTimestamp", nullptr}}},
                  {"spec", body["spec"]},
+                 {"status", status}};
+  return object_response(201, answer);
+}
+
+HttpResponse FakeApiServer::review_access(const HttpRequest& request, const Identity& who) {
+  if (!allowed(who, "create", "subjectaccessreviews", "", "")) {
+    return forbidden(who, "create", "subjectaccessreviews", "", "", "authorization.k8s.io");
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || body.value("kind", "") != "SubjectAccessReview" ||
+      !body.contains("spec") || !body["spec"].is_object()) {
+    return status_response(400, "BadRequest",
+                           "the body of the request was not a SubjectAccessReview");
+  }
+  const json& spec = body["spec"];
+  std::string user = spec.value("user", "");
+  std::vector<std::string> groups = spec.value("groups", std::vector<std::string>{});
+  bool resource = spec.contains("resourceAttributes");
+  bool non_resource = spec.contains("nonResourceAttributes");
+  // ValidateSubjectAccessReviewSpec's checks, in its words.
+  std::string invalid;
+  if (resource == non_resource) {
+    invalid = resource ? "spec.nonResourceAttributes: Invalid value: \"object\": cannot be "
+                         "specified in combination with resourceAttributes"
+                       : "spec.resourceAttributes: Invalid value: \"null\": exactly one of "
+                         "nonResourceAttributes or resourceAttributes must be specified";
+  } else if (user.empty() && groups.empty()) {
+    invalid = "spec.user: Invalid value: \"\": at least one of user or group must be specified";
+  }
+  if (!invalid.empty()) {
+    return status_response(422, "Invalid",
+                           "SubjectAccessReview.authorization.k8s.io \"\" is invalid: " + invalid);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    last_access_review_ = spec.dump();
+  }
+  // The subject is the one the spec names, not the caller.
+  Identity subject{user, groups, true};
+  json status = {{"allowed", false}};
+  if (non_resource) {
+    const json& attributes = spec["nonResourceAttributes"];
+    std::string path = attributes.value("path", "");
+    std::string verb = attributes.value("verb", "");
+    if (allowed(subject, "*", "*", "", "")) {
+      status = {{"allowed", true}};  // cluster-admin's nonResourceURLs ["*"]
+    } else {
+      std::lock_guard lock(mutex_);
+      for (const auto& rule : non_resource_rules_) {
+        bool subject_matches = rule.subject == user || std::find(groups.begin(), groups.end(),
+                                                                 rule.subject) != groups.end();
+        bool verb_matches = std::any_of(rule.verbs.begin(), rule.verbs.end(),
+                                        [&](const auto& v) { return v == "*" || v == verb; });
+        bool url_matches = std::any_of(rule.urls.begin(), rule.urls.end(), [&](const auto& url) {
+          return non_resource_url_matches(url, path);
+        });
+        if (subject_matches && verb_matches && url_matches) {
+          status = {{"allowed", true},
+                    {"reason", fmt::format("RBAC: allowed by ClusterRoleBinding \"{}\" of "
+                                           "ClusterRole \"{}\" to {}",
+                                           rule.binding, rule.binding,
+                                           describe_subject(rule.subject, groups))}};
+          break;
+        }
+      }
+    }
+  } else {
+    const json& a = spec["resourceAttributes"];
+    std::string resource_name = a.value("resource", "");
+    if (!a.value("subresource", "").empty()) resource_name += "/" + a.value("subresource", "");
+    if (allowed(subject, a.value("verb", ""), resource_name, a.value("namespace", ""),
+                a.value("name", ""))) {
+      status = {{"allowed", true}};
+    }
+  }
+  json answer = {{"kind", "SubjectAccessReview"},
+                 {"apiVersion", "authorization.k8s.io/v1"},
+                 {"metadata", {{"creationTimestamp", nullptr}}},
+                 {"spec", spec},
                  {"status", status}};
   return object_response(201, answer);
 }

@@ -7,6 +7,9 @@
 //   GET  /api/v1/services, /api/v1/namespaces/NS/services   ServiceList
 //   POST /api/v1/namespaces/NS/serviceaccounts/SA/token     TokenRequest (201)
 //   POST /apis/authentication.k8s.io/v1/tokenreviews        TokenReview (201)
+//   POST /apis/authorization.k8s.io/v1/subjectaccessreviews  SubjectAccessReview (201): RBAC's
+//        verdict for the user, groups and request it names (nonResourceURLs matched as RBAC
+//        matches them: "*", the exact path, or a prefix ending in "*")
 //   GET  /api/v1/namespaces/NS/pods/[SCHEME:]POD[:PORT]/proxy/PATH   forwarded to the pod's IP,
 //        query and headers kept but Authorization (as the API server's proxy does); the pod's
 //        certificate is not verified (nor is it by kube-apiserver)
@@ -14,10 +17,11 @@
 // Authentication as kube-apiserver's: a client certificate signed by the cluster CA (user CN,
 // groups O), a static bearer token, or a service-account token it issued (bound to audiences and
 // an expiry; only tokens for the API server's own audience authenticate to it). No credentials:
-// system:anonymous. Failures are the API's Status objects (401 Unauthorized; 403 Forbidden
-// worded as RBAC words it; 404 NotFound; 400 BadRequest; 503 for a pod it cannot reach).
-// Authorization: rules of (subject, verb, resource, namespace), RBAC-like; system:masters may
-// do anything.
+// system:anonymous. A service-account token's review names its uid and, in extra, its
+// credential id (JTI), as kube-apiserver 1.29+ does. Failures are the API's Status objects (401
+// Unauthorized; 403 Forbidden worded as RBAC words it; 404 NotFound; 400 BadRequest; 503 for a pod
+// it cannot reach). Authorization: rules of (subject, verb, resource, namespace), RBAC-like;
+// system:masters may do anything.
 #pragma once
 
 #include <atomic>
@@ -61,6 +65,15 @@ struct AccessRule {
   std::string name;            // "" for every object
 };
 
+// A ClusterRole rule on non-resource URLs, bound to a subject by a ClusterRoleBinding of the same
+// name (nonResourceURLs have no namespace).
+struct NonResourceRule {
+  std::string binding;  // the ClusterRoleBinding's (and ClusterRole's) name
+  std::string subject;  // a user, group, or "system:serviceaccount:NS:NAME"
+  std::vector<std::string> verbs;
+  std::vector<std::string> urls;  // "/metrics", "/debug/*", "*"
+};
+
 class FakeApiServer {
  public:
   // Listens on `address` (port 0: any free one). Its certificate names `ip_sans` (and
@@ -84,6 +97,9 @@ class FakeApiServer {
   std::string service_account_token(const std::string& sa_namespace, const std::string& name,
                                     std::chrono::seconds lifetime = std::chrono::hours(1));
   void allow(const AccessRule& rule);
+  void allow_non_resource(const NonResourceRule& rule);
+  // The spec of the last SubjectAccessReview received, as JSON ("" before any).
+  std::string last_access_review() const;
 
   void put_pod(const FakePod& pod);  // adds or replaces (by namespace and name)
   void remove_pod(const std::string& pod_namespace, const std::string& name);
@@ -109,6 +125,7 @@ class FakeApiServer {
     std::vector<std::string> groups;
     std::vector<std::string> audiences;
     std::chrono::system_clock::time_point expires;
+    std::string jti;  // the token's id
   };
 
   HttpResponse handle(const HttpRequest& request);
@@ -120,6 +137,7 @@ class FakeApiServer {
   HttpResponse create_token(const HttpRequest& request, const std::string& sa_namespace,
                             const std::string& name, const Identity& who);
   HttpResponse review_token(const HttpRequest& request, const Identity& who);
+  HttpResponse review_access(const HttpRequest& request, const Identity& who);
   HttpResponse proxy(const HttpRequest& request, const std::string& pod_namespace,
                      const std::string& target, const std::string& rest, const Identity& who);
 
@@ -139,6 +157,8 @@ class FakeApiServer {
   std::map<std::string, IssuedToken> issued_;
   std::vector<std::pair<std::string, std::string>> service_accounts_;
   std::vector<AccessRule> rules_;
+  std::vector<NonResourceRule> non_resource_rules_;
+  std::string last_access_review_;
   std::vector<FakePod> pods_;
   std::vector<FakeService> services_;
   std::chrono::seconds clock_offset_{0};

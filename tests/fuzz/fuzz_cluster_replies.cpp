@@ -1,7 +1,7 @@
 // What the plugin and the agent read from the network on arbitrary bytes: an agent's reply
-// (cluster/wire.h) and the API server's PodList, ServiceList, TokenRequest, TokenReview and
-// Status. A reply that reads must be whole (every index in range) and must read back the same
-// after being written again.
+// (cluster/wire.h) and the API server's PodList, ServiceList, TokenRequest, TokenReview,
+// SubjectAccessReview and Status. A reply that reads must be whole (every index in range) and must
+// read back the same after being written again.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -72,7 +72,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto token = socksnap::parse_token_request(text); token && token->token.empty()) {
     std::abort();
   }
-  (void)socksnap::parse_token_review(text);
+  if (auto review = socksnap::parse_token_review(text)) {
+    // The agent keys its access reviews by the question written from a review's user.
+    const auto& extra = review->extra;
+    for (size_t i = 1; i < extra.size(); ++i) {
+      if (extra[i].first < extra[i - 1].first) std::abort();
+    }
+    (void)socksnap::subject_access_review_body(
+        {review->username, review->uid, review->groups, extra, "/metrics", "get"});
+  }
+  (void)socksnap::parse_subject_access_review(text);
   (void)socksnap::parse_status(text);
   return 0;
 }

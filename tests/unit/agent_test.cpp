@@ -12,6 +12,7 @@
 #include "cluster/snapshot_query.h"
 #include "cluster/wire.h"
 #include "select_fixture.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -74,16 +75,29 @@ TEST(SnapshotQuery, BadParametersAreNamed) {
 
 // -- tokens ------------------------------------------------------------------------------------
 
+// The API server's reviews: `verdicts` for the audience asked, `api_verdicts` for its own (a
+// review without audiences); `access` answers SubjectAccessReviews by user.
 struct FakeReviews {
   std::map<std::string, TokenVerdict> verdicts;
+  std::map<std::string, TokenVerdict> api_verdicts;
+  std::map<std::string, AccessVerdict> access;
   bool broken = false;
+  bool access_broken = false;
   std::vector<std::vector<std::string>> audiences_asked;
+  std::vector<std::string> questions;  // the SubjectAccessReviews' bodies
   Result<TokenVerdict> review(const std::string& token, const std::vector<std::string>& aud) {
     audiences_asked.push_back(aud);
     if (broken) return plain_error("connection refused");
-    auto it = verdicts.find(token);
-    if (it == verdicts.end()) return TokenVerdict{false, "", {}, {}, "invalid bearer token"};
+    const auto& known = aud.empty() ? api_verdicts : verdicts;
+    auto it = known.find(token);
+    if (it == known.end()) return TokenVerdict{false, "", {}, {}, "invalid bearer token"};
     return it->second;
+  }
+  Result<AccessVerdict> review_access(const AccessQuestion& question) {
+    questions.push_back(subject_access_review_body(question));
+    if (access_broken) return plain_error("SubjectAccessReview: 503 Service Unavailable");
+    auto it = access.find(question.user);
+    return it == access.end() ? AccessVerdict{} : it->second;
   }
 };
 
@@ -183,6 +197,133 @@ TEST_F(TokenAuthTest, TheCacheStaysWithinItsSize) {
   EXPECT_EQ(auth.reviews(), 4U);
 }
 
+// /metrics as kube-rbac-proxy guards it: the plugin's token as for snapshots, or a token the API
+// server takes for its own audience of a user RBAC lets get /metrics.
+class MetricsAuthTest : public TokenAuthTest {
+ protected:
+  MetricsAuthTest() {
+    TokenVerdict prometheus{true,
+                            "system:serviceaccount:monitoring:prometheus",
+                            {"system:serviceaccounts", "system:authenticated"},
+                            {"https://kubernetes.default.svc"},
+                            "",
+                            "uid-p",
+                            {{"authentication.kubernetes.io/credential-id", {"JTI=1"}}}};
+    reviews.api_verdicts["prometheus"] = prometheus;
+    prometheus.extra = {{"authentication.kubernetes.io/credential-id", {"JTI=2"}}};
+    reviews.api_verdicts["prometheus-2"] = prometheus;
+    reviews.api_verdicts["grafana"] = {
+        true, "system:serviceaccount:monitoring:grafana", {}, {}, ""};
+    reviews.api_verdicts["stranger"] = {true, "jane", {}, {}, ""};
+    reviews.access["system:serviceaccount:monitoring:prometheus"] = {
+        true, false,
+        "RBAC: allowed by ClusterRoleBinding \"socksnap-metrics-reader\" of "
+        "ClusterRole \"socksnap-metrics-reader\" to ServiceAccount \"prometheus/monitoring\"",
+        ""};
+    reviews.access["jane"] = {true, true, "an authorizer says both", ""};
+  }
+  TokenAuthenticator make_rbac(TokenAuthConfig config = {}) {
+    return TokenAuthenticator(
+        [this](const std::string& t, const std::vector<std::string>& a) {
+          return reviews.review(t, a);
+        },
+        [this](const AccessQuestion& q) { return reviews.review_access(q); }, config,
+        [this] { return now; });
+  }
+};
+
+TEST_F(MetricsAuthTest, AScraperRbacAllowsGetsMetricsOnly) {
+  TokenAuthenticator auth = make_rbac();
+  AuthDecision yes = auth.check_non_resource("prometheus", "/metrics", "get");
+  EXPECT_EQ(yes.outcome, Outcome::kAllowed);
+  EXPECT_EQ(yes.user, "system:serviceaccount:monitoring:prometheus");
+  // For the API server's own audience (no audiences): a yes needs no other review.
+  EXPECT_EQ(reviews.audiences_asked, (std::vector<std::vector<std::string>>{{}}));
+  // The SubjectAccessReview names the user as the TokenReview did: name, uid, groups, extra.
+  ASSERT_EQ(reviews.questions.size(), 1U);
+  EXPECT_EQ(nlohmann::json::parse(reviews.questions[0])["spec"],
+            nlohmann::json::parse(R"({"nonResourceAttributes":{"path":"/metrics","verb":"get"},
+                "user":"system:serviceaccount:monitoring:prometheus","uid":"uid-p",
+                "groups":["system:serviceaccounts","system:authenticated"],
+                "extra":{"authentication.kubernetes.io/credential-id":["JTI=1"]}})"));
+  // The same token is no pass for snapshots.
+  AuthDecision snapshot = auth.check("prometheus");
+  EXPECT_EQ(snapshot.outcome, Outcome::kUnauthenticated);
+  EXPECT_EQ(auth.access_reviews(), 1U);
+}
+
+TEST_F(MetricsAuthTest, VerdictsAreRememberedAsTheTokensAre) {
+  TokenAuthenticator auth = make_rbac();
+  auth.check_non_resource("prometheus", "/metrics", "get");
+  now += 29s;
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "get").outcome, Outcome::kAllowed);
+  EXPECT_EQ(auth.reviews(), 1U);
+  EXPECT_EQ(auth.access_reviews(), 1U);
+  // A no for 5 s.
+  AuthDecision no = auth.check_non_resource("grafana", "/metrics", "get");
+  EXPECT_EQ(no.outcome, Outcome::kForbidden);
+  EXPECT_EQ(no.user, "system:serviceaccount:monitoring:grafana");
+  EXPECT_EQ(no.reason, "user \"system:serviceaccount:monitoring:grafana\" may not get /metrics");
+  now += 4s;
+  auth.check_non_resource("grafana", "/metrics", "get");
+  EXPECT_EQ(auth.access_reviews(), 2U);
+  now += 2s;  // the token's review (a yes: 30 s) still stands, the access review is asked again
+  size_t token_reviews = auth.reviews();
+  auth.check_non_resource("grafana", "/metrics", "get");
+  EXPECT_EQ(auth.access_reviews(), 3U);
+  EXPECT_EQ(auth.reviews(), token_reviews + 1);  // the socksnap audience's no (5 s) expired
+  // Another token of the same user with another id (extra) is another question.
+  auth.check_non_resource("prometheus-2", "/metrics", "get");
+  EXPECT_EQ(auth.access_reviews(), 4U);
+  // Another path or verb too.
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "head").outcome, Outcome::kAllowed);
+  EXPECT_EQ(auth.access_reviews(), 5U);
+}
+
+TEST_F(MetricsAuthTest, RefusalsAndFailures) {
+  TokenAuthenticator auth = make_rbac();
+  // Neither audience takes it: 401, both reasons logged, no access review.
+  AuthDecision forged = auth.check_non_resource("forged", "/metrics", "get");
+  EXPECT_EQ(forged.outcome, Outcome::kUnauthenticated);
+  EXPECT_EQ(forged.reason,
+            "for the audience \"socksnap\": invalid bearer token; for the API server's: invalid "
+            "bearer token");
+  EXPECT_EQ(auth.access_reviews(), 0U);
+  EXPECT_EQ(auth.check_non_resource("", "/metrics", "get").reason, "no token");
+  EXPECT_EQ(auth.reviews(), 2U);
+  // Allowed and denied at once is a no, as the API server's webhook authorizer takes it.
+  AuthDecision both = auth.check_non_resource("stranger", "/metrics", "get");
+  EXPECT_EQ(both.outcome, Outcome::kForbidden);
+  EXPECT_EQ(both.reason, "user \"jane\" may not get /metrics: an authorizer says both");
+  // The plugin's token passes too, after RBAC's rule: the API server does not take it as its
+  // own, and nothing asks RBAC about it.
+  size_t before = auth.reviews();
+  size_t access_before = auth.access_reviews();
+  EXPECT_EQ(auth.check_non_resource("good", "/metrics", "get").outcome, Outcome::kAllowed);
+  EXPECT_EQ(auth.reviews(), before + 2);
+  EXPECT_EQ(auth.access_reviews(), access_before);
+  // A plugin token of another user: 403 (RBAC's own review does not know the token).
+  reviews.verdicts["other-user"] = {true, "bob", {}, {"socksnap"}, ""};
+  AuthDecision bob = auth.check_non_resource("other-user", "/metrics", "get");
+  EXPECT_EQ(bob.outcome, Outcome::kForbidden);
+  EXPECT_EQ(bob.user, "bob");
+  // An access review that cannot be made: 503, not remembered.
+  reviews.access_broken = true;
+  AuthDecision down = auth.check_non_resource("prometheus", "/metrics", "get");
+  EXPECT_EQ(down.outcome, Outcome::kUnavailable);
+  EXPECT_EQ(down.reason, "cannot review access: SubjectAccessReview: 503 Service Unavailable");
+  reviews.access_broken = false;
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "get").outcome, Outcome::kAllowed);
+}
+
+TEST_F(MetricsAuthTest, WithoutAnAccessReviewerOnlyThePluginsToken) {
+  TokenAuthenticator auth = make();
+  EXPECT_EQ(auth.check_non_resource("prometheus", "/metrics", "get").outcome,
+            Outcome::kUnauthenticated);
+  EXPECT_EQ(auth.check_non_resource("good", "/metrics", "get").outcome, Outcome::kAllowed);
+  EXPECT_TRUE(reviews.questions.empty());
+}
+
 TEST(TokenOf, TheSocksnapHeaderFirstThenABearerToken) {
   std::string mine = "t1";
   std::string bearer = "Bearer t2";
@@ -204,13 +345,14 @@ TEST(Metrics, SocketsByPodProtocolAndStateAndTheAgentsCounters) {
   snap.owners.assign(snap.sockets.size(), SocketOwner{});
   snap.owners[0].pod = 0;
   snap.owners[1].pod = 0;
-  AgentMetrics metrics;
+  AgentMetrics metrics(BuildInfo{"0.1.0", "2910ecf1a2b3"});
   metrics.snapshot_taken(0.03, 6, 1);
   metrics.snapshot_taken(0.2, 6, 0);
   metrics.snapshot_failed();
-  metrics.request_served("/v1/snapshot", 200);
-  metrics.request_served("/v1/snapshot", 200);
-  metrics.request_served("/v1/snapshot", 401);
+  metrics.request_served("snapshot", 200);
+  metrics.request_served("snapshot", 200);
+  metrics.request_served("snapshot", 401);
+  metrics.request_served("other", 404);
   EXPECT_EQ(
       metrics.render(snap, {0, 1, 2, 3, 4, 5}),
       "# HELP socksnap_sockets Sockets on this node now, by pod, protocol and state (no pod: "
@@ -253,14 +395,35 @@ TEST(Metrics, SocketsByPodProtocolAndStateAndTheAgentsCounters) {
       "# HELP socksnap_snapshot_errors_total Snapshots that could not be taken.\n"
       "# TYPE socksnap_snapshot_errors_total counter\n"
       "socksnap_snapshot_errors_total 1\n"
-      "# HELP socksnap_requests_total HTTP requests served, by path and status code.\n"
+      "# HELP socksnap_requests_total HTTP requests served, by the handler that served them "
+      "(snapshot, metrics, healthz; other for every other path) and status code.\n"
       "# TYPE socksnap_requests_total counter\n"
-      "socksnap_requests_total{path=\"/v1/snapshot\",code=\"200\"} 2\n"
-      "socksnap_requests_total{path=\"/v1/snapshot\",code=\"401\"} 1\n");
+      "socksnap_requests_total{handler=\"other\",code=\"404\"} 1\n"
+      "socksnap_requests_total{handler=\"snapshot\",code=\"200\"} 2\n"
+      "socksnap_requests_total{handler=\"snapshot\",code=\"401\"} 1\n"
+      "# HELP socksnap_build_info The agent's version and the commit it was built from.\n"
+      "# TYPE socksnap_build_info gauge\n"
+      "socksnap_build_info{version=\"0.1.0\",commit=\"2910ecf1a2b3\"} 1\n");
 }
 
-TEST(Metrics, LabelValuesAreEscaped) {
+TEST(Metrics, LabelValuesAreEscapedUtf8WhateverTheBytes) {
   EXPECT_EQ(prometheus_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+  // Well-formed UTF-8 stays; every byte that starts no well-formed sequence is U+FFFD, as Go
+  // decodes it (a cut sequence is one U+FFFD per byte).
+  EXPECT_EQ(prometheus_label("caf\xc3\xa9-\xf0\x9f\x98\x80"), "caf\xc3\xa9-\xf0\x9f\x98\x80");
+  EXPECT_EQ(prometheus_label("web\xff\xfe"), "web\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(prometheus_label("x\xe2\x82\"y"), "x\xef\xbf\xbd\xef\xbf\xbd\\\"y");
+  EXPECT_EQ(prometheus_label("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  // Other controls are valid in a label value, as they are.
+  EXPECT_EQ(prometheus_label("\x1b[31m\t"), "\x1b[31m\t");
+}
+
+TEST(BuildInfo, TheVersionAndACommitOrUnknown) {
+  BuildInfo build = this_build();
+  EXPECT_EQ(build.version, SOCKSNAP_PROJECT_VERSION);
+  bool hex = build.commit.size() == 12 &&
+             build.commit.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  EXPECT_TRUE(hex || build.commit == "unknown") << build.commit;
 }
 
 // -- the agent's requests -----------------------------------------------------------------------
@@ -271,20 +434,30 @@ class AgentTest : public ::testing::Test {
     reviews.verdicts["good"] = {
         true, "system:serviceaccount:socksnap:socksnap-client", {}, {"socksnap"}, ""};
   }
-  std::unique_ptr<Agent> make(AgentConfig config = {}) {
+  // `rbac`: SubjectAccessReviews are made (the agent's), for /metrics.
+  std::unique_ptr<Agent> make(AgentConfig config = {}, bool log = false, bool rbac = false) {
     config.collection.replay_dump = test::data_path("two_families.dump");
     config.collection.node_name = "node-7";
-    config.log_requests = false;
+    config.log_requests = log;
+    TokenAuthenticator::AccessReviewer access;
+    if (rbac) access = [this](const AccessQuestion& q) { return reviews.review_access(q); };
     auto auth = std::make_unique<TokenAuthenticator>(
         [this](const std::string& t, const std::vector<std::string>& a) {
           return reviews.review(t, a);
         },
-        TokenAuthConfig{});
+        access, TokenAuthConfig{});
     return std::make_unique<Agent>(config, std::move(auth));
   }
   static HttpRequest get(const std::string& target, const std::string& token = "") {
     auto parsed = parse_request_head("GET " + target + " HTTP/1.1\r\nhost: x\r\n" +
                                      (token.empty() ? "" : "x-socksnap-token: " + token + "\r\n"));
+    EXPECT_TRUE(parsed) << parsed.error().message();
+    return *parsed;
+  }
+  // As Prometheus sends its token.
+  static HttpRequest get_bearer(const std::string& target, const std::string& token) {
+    auto parsed = parse_request_head("GET " + target + " HTTP/1.1\r\nhost: x\r\n" +
+                                     "authorization: Bearer " + token + "\r\n");
     EXPECT_TRUE(parsed) << parsed.error().message();
     return *parsed;
   }
@@ -317,12 +490,74 @@ TEST_F(AgentTest, DataOnlyWithAToken) {
   for (const char* path : {"/v1/snapshot", "/metrics"}) {
     HttpResponse r = agent->handle(get(path));
     EXPECT_EQ(r.status, 401) << path;
-    EXPECT_EQ(r.body, "{\"error\":\"unauthorized: no token\"}\n");
+    EXPECT_EQ(r.body, "{\"error\":\"unauthorized\"}\n");
     EXPECT_EQ(r.headers, (HeaderList{{"www-authenticate", "Bearer realm=\"socksnap\""}}));
     HttpResponse bad = agent->handle(get(path, "forged"));
     EXPECT_EQ(bad.status, 401) << path;
-    EXPECT_EQ(bad.body.find("sockets"), std::string::npos);
+    EXPECT_EQ(bad.body, "{\"error\":\"unauthorized\"}\n");
   }
+}
+
+// What the API server said of a token, or why it could not be asked, is for the agent's log:
+// a caller that has not shown who it is learns nothing from the answer.
+TEST_F(AgentTest, RefusalsTellTheCallerNothingItDidNotKnow) {
+  reviews.verdicts["tampered"] = {false, "", {}, {}, "[invalid bearer token, \x1b[31mkey 7 \xff]"};
+  reviews.verdicts["stranger"] = {true, "jane", {}, {"socksnap"}, ""};
+  auto agent = make({}, true);
+  testing::internal::CaptureStderr();
+  HttpResponse tampered = agent->handle(get("/v1/snapshot", "tampered"));
+  HttpResponse stranger = agent->handle(get("/v1/snapshot", "stranger"));
+  reviews.broken = true;
+  HttpResponse down = agent->handle(get("/metrics", "another"));
+  std::string log = testing::internal::GetCapturedStderr();
+
+  EXPECT_EQ(tampered.status, 401);
+  EXPECT_EQ(tampered.body, "{\"error\":\"unauthorized\"}\n");
+  EXPECT_EQ(stranger.status, 403);
+  EXPECT_EQ(stranger.body, "{\"error\":\"forbidden: user \\\"jane\\\" may not read snapshots\"}\n");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.body, "{\"error\":\"unavailable: the token cannot be checked now; try again\"}\n");
+  // The log has it all, its control bytes escaped.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < log.size();) {
+    size_t end = log.find('\n', at);
+    lines.push_back(log.substr(at, end - at));
+    at = end == std::string::npos ? log.size() : end + 1;
+  }
+  ASSERT_EQ(lines.size(), 3U) << log;
+  auto without_timing = [](const std::string& line) {
+    // "... 401 25 bytes 0.1 ms (...)": the milliseconds vary.
+    size_t bytes = line.find(" bytes ");
+    size_t ms = line.find(" ms", bytes);
+    return line.substr(0, bytes) + line.substr(ms + 3);
+  };
+  EXPECT_EQ(without_timing(lines[0]),
+            "socksnap-agent:  GET /v1/snapshot 401 25 ([invalid bearer token, \\x1b[31mkey 7 "
+            "\\xff])");
+  EXPECT_EQ(without_timing(lines[1]),
+            "socksnap-agent:  GET /v1/snapshot 403 60 user=jane (user \"jane\" may not read "
+            "snapshots)");
+  EXPECT_EQ(without_timing(lines[2]),
+            "socksnap-agent:  GET /metrics 503 68 (cannot review the token: connection refused)");
+}
+
+TEST(LogLines, ControlsAndBrokenUtf8AreShownAsEscapes) {
+  auto escape_for_log = [](std::string_view text) {
+    return terminal_safe(text, Backslash::kEscape);
+  };
+  EXPECT_EQ(escape_for_log("plain /v1/snapshot?x=1"), "plain /v1/snapshot?x=1");
+  EXPECT_EQ(escape_for_log(std::string("a\x1b[31mb\x7f\n\t\0c", 12)),
+            "a\\x1b[31mb\\x7f\\n\\t\\x00c");
+  EXPECT_EQ(escape_for_log("back\\slash \\x41"), "back\\\\slash \\\\x41");
+  // Well-formed UTF-8 stays; C1 controls, stray, overlong, surrogate and cut sequences do not.
+  EXPECT_EQ(escape_for_log("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(escape_for_log("\xc2\x9b"
+                           "1m"),
+            "\\u009b1m");
+  EXPECT_EQ(escape_for_log("\xff\x80\xc0\xaf\xed\xa0\x80\xe2\x82"),
+            "\\xff\\x80\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x82");
+  EXPECT_EQ(escape_for_log("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
 }
 
 TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
@@ -359,22 +594,69 @@ TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
   EXPECT_EQ(reviews.audiences_asked.size(), 1U);
 }
 
-TEST_F(AgentTest, MetricsCountTheRequestsServed) {
+TEST(Route, EveryPathToAHandlerOfAFixedSet) {
+  EXPECT_EQ(route("/v1/snapshot"), "snapshot");
+  EXPECT_EQ(route("/metrics"), "metrics");
+  EXPECT_EQ(route("/healthz"), "healthz");
+  for (const char* path : {"/", "", "/v1/snapshot/", "/metrics/../metrics", "/METRICS", "/x\xff"}) {
+    EXPECT_EQ(route(path), "other") << path;
+  }
+}
+
+TEST_F(AgentTest, MetricsCountTheRequestsServedByHandler) {
   auto agent = make();
   agent->handle(get("/v1/snapshot", "good"));
   agent->handle(get("/v1/snapshot"));
+  // Whatever paths a caller makes up, they count as "other".
+  for (const char* odd : {"/%ff%fe%1b[31m", "/a%22b%5c%0a", "/metrics/", "/v1/snapshot/../x"}) {
+    EXPECT_EQ(agent->handle(get(odd)).status, 404) << odd;
+  }
+  HttpRequest post = get("/metrics", "good");
+  post.method = "POST";
+  EXPECT_EQ(agent->handle(post).status, 405);
   HttpResponse r = agent->handle(get("/metrics", "good"));
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(r.body.find("socksnap_requests_total{path=\"/v1/snapshot\",code=\"200\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(r.body.find("socksnap_requests_total{path=\"/v1/snapshot\",code=\"401\"} 1\n"),
-            std::string::npos);
+  std::string requests;
+  for (size_t at = r.body.find("\nsocksnap_requests_total{"); at != std::string::npos;
+       at = r.body.find("\nsocksnap_requests_total{", at + 1)) {
+    requests += r.body.substr(at + 1, r.body.find('\n', at + 1) - at);
+  }
+  // The scrape itself is counted once it is answered: not in its own answer.
+  EXPECT_EQ(requests,
+            "socksnap_requests_total{handler=\"metrics\",code=\"405\"} 1\n"
+            "socksnap_requests_total{handler=\"other\",code=\"404\"} 4\n"
+            "socksnap_requests_total{handler=\"snapshot\",code=\"200\"} 1\n"
+            "socksnap_requests_total{handler=\"snapshot\",code=\"401\"} 1\n");
   EXPECT_NE(r.body.find("socksnap_snapshot_duration_seconds_count 2\n"), std::string::npos);
   EXPECT_NE(r.body.find("socksnap_sockets{node=\"node-7\",namespace=\"\",pod=\"\",protocol=\"TCP\","
                         "state=\"LISTEN\"} 2\n"),
             std::string::npos)
       << r.body;
+}
+
+TEST_F(AgentTest, AScraperRbacAllowsGetsMetricsAndNoSnapshot) {
+  reviews.api_verdicts["prometheus"] = {true, "system:serviceaccount:monitoring:prometheus"};
+  reviews.api_verdicts["grafana"] = {true, "system:serviceaccount:monitoring:grafana"};
+  reviews.access["system:serviceaccount:monitoring:prometheus"] = {true};
+  auto agent = make({}, false, true);
+  HttpResponse scraped = agent->handle(get_bearer("/metrics", "prometheus"));
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("\nsocksnap_build_info{"), std::string::npos);
+  HttpResponse snapshot = agent->handle(get_bearer("/v1/snapshot", "prometheus"));
+  EXPECT_EQ(snapshot.status, 401);
+  EXPECT_EQ(snapshot.body, "{\"error\":\"unauthorized\"}\n");
+  HttpResponse refused = agent->handle(get_bearer("/metrics", "grafana"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body,
+            "{\"error\":\"forbidden: user \\\"system:serviceaccount:monitoring:grafana\\\" may not "
+            "get /metrics\"}\n");
+  // RBAC was asked about /metrics only.
+  ASSERT_EQ(reviews.questions.size(), 2U);
+  for (const auto& q : reviews.questions) {
+    EXPECT_EQ(nlohmann::json::parse(q)["spec"]["nonResourceAttributes"],
+              nlohmann::json({{"path", "/metrics"}, {"verb", "get"}}));
+  }
 }
 
 // -- the plugin's pure parts -------------------------------------------------------------------

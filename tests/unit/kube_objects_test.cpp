@@ -131,6 +131,8 @@ TEST(TokenReview, BodyAndVerdicts) {
             (std::vector<std::string>{"system:serviceaccounts", "system:serviceaccounts:socksnap",
                                       "system:authenticated"}));
   EXPECT_EQ(yes->audiences, std::vector<std::string>{"socksnap"});
+  EXPECT_EQ(yes->uid, "8d1c");
+  EXPECT_EQ(yes->extra, (UserExtra{{"authentication.kubernetes.io/pod-name", {"x"}}}));
 
   auto no = parse_token_review(R"({"kind":"TokenReview","status":{"user":{},
       "error":"[invalid bearer token, token audiences [\"https://kubernetes.default.svc\"] is invalid for the target audiences [\"socksnap\"]]"}})");
@@ -140,6 +142,71 @@ TEST(TokenReview, BodyAndVerdicts) {
   EXPECT_EQ(no->error,
             "[invalid bearer token, token audiences [\"https://kubernetes.default.svc\"] is "
             "invalid for the target audiences [\"socksnap\"]]");
+}
+
+// No audiences: the API server reviews the token for its own, as a TokenReview without
+// spec.audiences asks (the field is left out, as Go leaves an empty one).
+TEST(TokenReview, ForTheApiServersOwnAudience) {
+  EXPECT_EQ(
+      token_review_body("t", {}),
+      R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"t"}})");
+  // Extra is a map: read in key order, whatever order it came in; null is none.
+  auto verdict = parse_token_review(R"({"kind":"TokenReview","status":{"authenticated":true,
+      "user":{"username":"u","extra":{"b":["2","3"],"a":["1"],"c":null}}}})");
+  ASSERT_TRUE(verdict) << verdict.error().message();
+  EXPECT_EQ(verdict->extra, (UserExtra{{"a", {"1"}}, {"b", {"2", "3"}}, {"c", {}}}));
+}
+
+TEST(SubjectAccessReview, TheQuestionAsTheApiDocumentsIt) {
+  AccessQuestion question{"system:serviceaccount:monitoring:prometheus",
+                          "uid-1",
+                          {"system:serviceaccounts", "system:authenticated"},
+                          {{"authentication.kubernetes.io/credential-id", {"JTI=7f"}}},
+                          "/metrics",
+                          "get"};
+  EXPECT_EQ(subject_access_review_body(question),
+            R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview",)"
+            R"("spec":{"nonResourceAttributes":{"path":"/metrics","verb":"get"},)"
+            R"("user":"system:serviceaccount:monitoring:prometheus",)"
+            R"("groups":["system:serviceaccounts","system:authenticated"],"uid":"uid-1",)"
+            R"("extra":{"authentication.kubernetes.io/credential-id":["JTI=7f"]}}})");
+  // Empty fields are left out.
+  EXPECT_EQ(subject_access_review_body({"jane", "", {}, {}, "/metrics", "get"}),
+            R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview",)"
+            R"("spec":{"nonResourceAttributes":{"path":"/metrics","verb":"get"},"user":"jane"}})");
+}
+
+TEST(SubjectAccessReview, Verdicts) {
+  auto yes = parse_subject_access_review(R"({"kind":"SubjectAccessReview",
+      "apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},
+      "spec":{"nonResourceAttributes":{"path":"/metrics","verb":"get"},"user":"u"},
+      "status":{"allowed":true,"reason":"RBAC: allowed by ClusterRoleBinding \"m\" of ClusterRole \"m\" to User \"u\""}})");
+  ASSERT_TRUE(yes) << yes.error().message();
+  EXPECT_TRUE(yes->allowed);
+  EXPECT_FALSE(yes->denied);
+  EXPECT_EQ(yes->reason,
+            "RBAC: allowed by ClusterRoleBinding \"m\" of ClusterRole \"m\" to User \"u\"");
+  auto no = parse_subject_access_review(
+      R"({"kind":"SubjectAccessReview","status":{"allowed":false,"denied":true,"reason":"policy",)"
+      R"("evaluationError":"role \"x\" not found"}})");
+  ASSERT_TRUE(no) << no.error().message();
+  EXPECT_FALSE(no->allowed);
+  EXPECT_TRUE(no->denied);
+  EXPECT_EQ(no->reason, "policy");
+  EXPECT_EQ(no->evaluation_error, "role \"x\" not found");
+  auto silent = parse_subject_access_review(R"({"status":{"allowed":false}})");
+  ASSERT_TRUE(silent);
+  EXPECT_FALSE(silent->allowed);
+  EXPECT_FALSE(silent->denied);
+  auto none = parse_subject_access_review(R"({"kind":"SubjectAccessReview","spec":{}})");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message(), "the SubjectAccessReview's answer holds no status");
+  auto other = parse_subject_access_review(R"({"kind":"Status","status":"Failure"})");
+  ASSERT_FALSE(other);
+  auto cut = parse_subject_access_review(R"({"status":{"allowed":tr)");
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().message().rfind("malformed SubjectAccessReview at byte ", 0), 0U)
+      << cut.error().message();
 }
 
 TEST(Status, ReadsAndWritesTheApisErrors) {

@@ -11,6 +11,7 @@
 #include "util/strings.h"
 #include "util/terminal_text.h"
 #include "util/unique_fd.h"
+#include "util/utf8.h"
 #include "util/warnings.h"
 
 namespace socksnap {
@@ -146,6 +147,36 @@ std::string cell(std::string_view text) {
   fmt::memory_buffer out;
   append_terminal_safe(out, text, Backslash::kEscape);
   return fmt::to_string(out);
+}
+
+TEST(Utf8, TheWellFormedTable) {
+  auto at0 = [](std::string_view s) { return decode_utf8(s.data(), s.data() + s.size()).length; };
+  EXPECT_EQ(at0("A"), 1U);
+  EXPECT_EQ(at0(std::string_view("\0", 1)), 1U);
+  EXPECT_EQ(at0("\xc2\x80"), 2U);
+  EXPECT_EQ(at0("\xc1\xbf"), 0U);  // overlong
+  EXPECT_EQ(at0("\xe0\xa0\x80"), 3U);
+  EXPECT_EQ(at0("\xe0\x9f\xbf"), 0U);  // overlong
+  EXPECT_EQ(at0("\xed\x9f\xbf"), 3U);
+  EXPECT_EQ(at0("\xed\xa0\x80"), 0U);  // a surrogate
+  EXPECT_EQ(at0("\xf0\x90\x80\x80"), 4U);
+  EXPECT_EQ(at0("\xf4\x8f\xbf\xbf"), 4U);
+  EXPECT_EQ(at0("\xf4\x90\x80\x80"), 0U);  // above U+10FFFF
+  EXPECT_EQ(at0("\xf5\x80\x80\x80"), 0U);
+  EXPECT_EQ(at0("\xe2\x82"), 0U);  // cut
+  EXPECT_EQ(at0("\xe2\x82x"), 0U);
+  EXPECT_EQ(at0("\x80"), 0U);
+  EXPECT_EQ(decode_utf8("\xe2\x82\xac", "\xe2\x82\xac" + 3).code_point, 0x20ACU);
+  EXPECT_EQ(decode_utf8("\xf0\x9f\x90\xb3", "\xf0\x9f\x90\xb3" + 4).code_point, 0x1F433U);
+  EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 long enough for the fast path \xe2\x82\xac"));
+  EXPECT_FALSE(is_valid_utf8("long enough for the fast path, then \xe2\x82"));
+  fmt::memory_buffer replaced;
+  append_replacing_invalid(replaced,
+                           "a\xff"
+                           "b\xe2\x82\xac\xe2\x82");
+  EXPECT_EQ(fmt::to_string(replaced),
+            "a\xef\xbf\xbd"
+            "b\xe2\x82\xac\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST(TerminalText, PrintableTextPassesUnchanged) {

@@ -146,7 +146,7 @@ int run(int argc, const char* const* argv) {
   auto credentials =
       args.kubeconfig.empty()
           ? in_cluster_credentials(env)
-          : load_api_credentials(KubeconfigOptions{args.kubeconfig, "", "", "", ""}, env);
+          : load_api_credentials(KubeconfigOptions{args.kubeconfig, "", "", "", "", {}}, env);
   if (!credentials) {
     log_line("cannot reach the API server to review tokens: " + credentials.error().message());
     return 1;

@@ -16,10 +16,12 @@
 #include "agent/agent.h"
 #include "cli/options.h"
 #include "cluster/kube_api.h"
+#include "cluster/yaml_tree.h"
 #include "enrich/enricher.h"
 #include "net/https_server.h"
 #include "net/tls.h"
 #include "util/capabilities.h"
+#include "util/go_duration.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -38,7 +40,7 @@ struct AgentArgs {
   unsigned labels_ttl = 10;
   unsigned max_snapshots = 2;
   unsigned workers = 8;
-  unsigned request_timeout = 60;
+  std::string request_timeout = "60";
 };
 
 void log_line(const std::string& line) {
@@ -98,9 +100,8 @@ int run(int argc, const char* const* argv) {
       ->check(CLI::Range(1U, 256U))
       ->group(kServe);
   app.add_option("--request-timeout", args.request_timeout,
-                 "Seconds to read a request and write its answer (default 60)")
-      ->option_text("SECONDS")
-      ->check(CLI::Range(1U, 3600U))
+                 "To read a request and to write its answer (default 60s; seconds or a duration)")
+      ->option_text("DURATION")
       ->group(kServe);
   const char* kAuth = "The API server (token reviews, this node's pods)";
   app.add_option("--kubeconfig", args.kubeconfig,
@@ -130,6 +131,15 @@ int run(int argc, const char* const* argv) {
   auto listen = parse_listen(args.listen);
   if (!listen) {
     log_line(listen.error().message());
+    return 2;
+  }
+  // As kubectl's --request-timeout: a number of seconds, or a Go duration (1m30s, 1500ms).
+  auto request_timeout = parse_kubectl_timeout(args.request_timeout);
+  if (!request_timeout || *request_timeout <= std::chrono::nanoseconds(0) ||
+      *request_timeout > std::chrono::hours(1)) {
+    log_line(fmt::format("--request-timeout {}: {}", printable(args.request_timeout),
+                         request_timeout ? std::string("must be more than 0 and at most 1h")
+                                         : request_timeout.error().message()));
     return 2;
   }
   if (args.tls_cert.empty() != args.tls_key.empty()) {
@@ -230,8 +240,8 @@ int run(int argc, const char* const* argv) {
   ServerLimits limits;
   limits.workers = args.workers;
   limits.max_body_bytes = 0;  // every request is a GET
-  limits.read_timeout = std::chrono::seconds(args.request_timeout);
-  limits.write_timeout = std::chrono::seconds(args.request_timeout);
+  limits.read_timeout = std::chrono::ceil<std::chrono::milliseconds>(*request_timeout);
+  limits.write_timeout = limits.read_timeout;
   auto server = HttpsServer::start(listen->first, listen->second, tls, limits,
                                    [&agent](const HttpRequest& r) { return agent.handle(r); });
   if (!server) {

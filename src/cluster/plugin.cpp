@@ -66,7 +66,7 @@ constexpr const char* kFooter =
     "as-groups, as-uid and as-user-extra impersonate as kubectl does. You need: get on\n"
     "pods/proxy and list on pods in namespace socksnap, create on serviceaccounts/token for\n"
     "socksnap-client, and list on pods and services for endpoint names (deploy/ has the\n"
-    "ClusterRole).\n"
+    "ClusterRole; with only one of the two, the other's addresses stay raw).\n"
     "\n"
     "--timeout and --request-timeout take a number of seconds or a duration as kubectl\n"
     "does (1m30s, 250ms, 1.5h, 300us); 0 is no limit.\n"
@@ -174,6 +174,17 @@ std::chrono::milliseconds duration_flag(std::string_view flag, const std::string
   return std::chrono::ceil<std::chrono::milliseconds>(*parsed);
 }
 
+// The one warning for the listings the user may not make: what stays raw, and why.
+std::string unnamed_warning(const Result<std::vector<PodSummary>>& pods,
+                            const Result<std::vector<ServiceSummary>>& services) {
+  if (!pods && !services) {
+    return printable(fmt::format("pod and service addresses are not named: {}; {}",
+                                 pods.error().message(), services.error().message()));
+  }
+  if (!pods) return printable("pod addresses are not named: " + pods.error().message());
+  return printable("service addresses are not named: " + services.error().message());
+}
+
 int run(Options options, const PluginArgs& args) {
   std::chrono::milliseconds timeout = duration_flag("--timeout", args.timeout);
   std::chrono::milliseconds request_timeout =
@@ -270,12 +281,11 @@ int run(Options options, const PluginArgs& args) {
     std::call_once(directory_once, [&] {
       auto pod_list = pods.get();
       auto service_list = services.get();
-      if (pod_list && service_list) {
-        directory.emplace(*pod_list, *service_list);
-      } else {
-        warnings.add("addresses are not named: " +
-                     (pod_list ? service_list.error() : pod_list.error()).message());
-      }
+      // Named as far as the user's rights go: pods without services, services without pods.
+      const std::vector<PodSummary> no_pods;
+      const std::vector<ServiceSummary> no_services;
+      directory.emplace(pod_list ? *pod_list : no_pods, service_list ? *service_list : no_services);
+      if (!pod_list || !service_list) warnings.add(unnamed_warning(pod_list, service_list));
     });
     if (directory) directory->name_endpoints(snap);
   };

@@ -1172,6 +1172,79 @@ TEST_F(ClusterTest, WithoutNOrAThePluginShowsTheContextsNamespace) {
   EXPECT_EQ(pods_of(r.out), std::set<std::string>{"monitoring/exporter"});
 }
 
+TEST_F(ClusterTest, WithRightsToListOnlyPodsOrOnlyServicesWhatTheyAllowIsNamed) {
+  FakeApiServer& api = *c().api;
+  for (const char* user : {"podreader", "svcreader"}) {
+    api.allow({user, "get", "pods/proxy", kAgentNamespace, ""});
+    api.allow({user, "create", "serviceaccounts/token", kAgentNamespace, "socksnap-client"});
+  }
+  api.allow({"podreader", "list", "pods", "", ""});
+  api.allow({"svcreader", "list", "pods", kAgentNamespace, ""});  // only to find the agents
+  api.allow({"svcreader", "list", "services", "", ""});
+  auto run_as = [&](const std::string& user) {
+    std::string path = write_temp(
+        c().dir, user + ".kubeconfig",
+        kubeconfig(api.url(), api.ca_pem(), cert_user(api.client_certificate(user, {}))));
+    return plugin({"-A", "-o", "json"}, path);
+  };
+  // The rows that do not come and go: web's and client's, node-2's listeners.
+  auto steady = [](const json& rows) {
+    return rows_matching(rows, [](const json& row) {
+      const json& k8s = row["k8s"];
+      bool shop_pod = k8s.value("namespace", "") == "shop" && !k8s.value("podName", "").empty();
+      return shop_pod || (k8s.value("node", "") == "node-2" && row.value("status", "") == "LISTEN");
+    });
+  };
+  auto client_port = [](const json& rows) {
+    for (const auto& row : rows) {
+      if (row["k8s"].value("podName", "") == "client" && row["dst"].value("port", 0) == 8080) {
+        return row["src"].value("port", 0);
+      }
+    }
+    return 0;
+  };
+
+  // Pods without services: pods named, the service's address raw, one warning.
+  CommandResult pods_only = run_as("podreader");
+  ASSERT_EQ(pods_only.exit_code, 0) << pods_only.err;
+  EXPECT_EQ(pods_only.err,
+            "kubectl socksnap: warning: service addresses are not named: listing services: "
+            "services is forbidden: User \"podreader\" cannot list resource \"services\" in API "
+            "group \"\" at the cluster scope\n");
+  json rows = json::parse(pods_only.out);
+  int port = client_port(rows);
+  ASSERT_NE(port, 0) << rows.dump(1);
+  EXPECT_EQ(
+      steady(rows),
+      (std::multiset<std::string>{
+          "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN",
+          fmt::format("node-1 shop/client TCP p/shop/client:{} p/shop/web:8080 ESTABLISHED", port),
+          fmt::format("node-1 shop/web TCP p/shop/web:8080 p/shop/client:{} ESTABLISHED", port),
+          "node-2 - TCP r/[::]:9443 r/[::]:0 LISTEN",
+          "node-2 - TCP r/10.96.77.10:80 r/0.0.0.0:0 LISTEN"}));
+
+  // Services without pods: the service named, the pods' addresses raw, one warning.
+  CommandResult services_only = run_as("svcreader");
+  ASSERT_EQ(services_only.exit_code, 0) << services_only.err;
+  EXPECT_EQ(services_only.err,
+            "kubectl socksnap: warning: pod addresses are not named: listing pods: pods is "
+            "forbidden: User \"svcreader\" cannot list resource \"pods\" in API group \"\" at the "
+            "cluster scope\n");
+  rows = json::parse(services_only.out);
+  port = client_port(rows);
+  ASSERT_NE(port, 0) << rows.dump(1);
+  const std::string& web = c().web.ip;
+  const std::string& client = c().client.ip;
+  EXPECT_EQ(
+      steady(rows),
+      (std::multiset<std::string>{
+          "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN",
+          fmt::format("node-1 shop/client TCP r/{}:{} r/{}:8080 ESTABLISHED", client, port, web),
+          fmt::format("node-1 shop/web TCP r/{}:8080 r/{}:{} ESTABLISHED", web, client, port),
+          "node-2 - TCP r/[::]:9443 r/[::]:0 LISTEN",
+          "node-2 - TCP s/shop/web-svc:80 r/0.0.0.0:0 LISTEN"}));
+}
+
 TEST_F(ClusterTest, TimeoutsTakeDurationsAsKubectlDoes) {
   FakeApiServer& api = *c().api;
   // Bad values: exit 2 naming the flag and the value, before anything is asked.

@@ -16,13 +16,13 @@
 #include "agent/agent.h"
 #include "cli/options.h"
 #include "cluster/kube_api.h"
-#include "cluster/yaml_tree.h"
 #include "enrich/enricher.h"
 #include "net/https_server.h"
 #include "net/tls.h"
 #include "util/capabilities.h"
 #include "util/go_duration.h"
 #include "util/strings.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -137,7 +137,7 @@ int run(int argc, const char* const* argv) {
   auto request_timeout = parse_kubectl_timeout(args.request_timeout);
   if (!request_timeout || *request_timeout <= std::chrono::nanoseconds(0) ||
       *request_timeout > std::chrono::hours(1)) {
-    log_line(fmt::format("--request-timeout {}: {}", printable(args.request_timeout),
+    log_line(fmt::format("--request-timeout {}: {}", terminal_safe(args.request_timeout),
                          request_timeout ? std::string("must be more than 0 and at most 1h")
                                          : request_timeout.error().message()));
     return 2;

@@ -21,7 +21,6 @@
 #include "cluster/fanout.h"
 #include "cluster/kube_api.h"
 #include "cluster/snapshot_query.h"
-#include "cluster/yaml_tree.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "util/go_duration.h"
@@ -165,24 +164,24 @@ std::chrono::milliseconds duration_flag(std::string_view flag, const std::string
   if (!parsed) {
     throw Fail{kExitUsage, fmt::format("{} {}: {} (a number of seconds, or a duration such as "
                                        "30s, 1m30s, 250ms, 1.5h)",
-                                       flag, printable(value), parsed.error().message())};
+                                       flag, value, parsed.error().message())};
   }
   if (parsed->count() < 0) {
-    throw Fail{kExitUsage,
-               fmt::format("{} {}: must not be negative (0 is no limit)", flag, printable(value))};
+    throw Fail{kExitUsage, fmt::format("{} {}: must not be negative (0 is no limit)", flag, value)};
   }
   return std::chrono::ceil<std::chrono::milliseconds>(*parsed);
 }
 
-// The one warning for the listings the user may not make: what stays raw, and why.
+// The one warning for the listings the user may not make: what stays raw, and why (escaped
+// where warnings are printed).
 std::string unnamed_warning(const Result<std::vector<PodSummary>>& pods,
                             const Result<std::vector<ServiceSummary>>& services) {
   if (!pods && !services) {
-    return printable(fmt::format("pod and service addresses are not named: {}; {}",
-                                 pods.error().message(), services.error().message()));
+    return fmt::format("pod and service addresses are not named: {}; {}", pods.error().message(),
+                       services.error().message());
   }
-  if (!pods) return printable("pod addresses are not named: " + pods.error().message());
-  return printable("service addresses are not named: " + services.error().message());
+  if (!pods) return "pod addresses are not named: " + pods.error().message();
+  return "service addresses are not named: " + services.error().message();
 }
 
 int run(Options options, const PluginArgs& args) {
@@ -223,11 +222,11 @@ int run(Options options, const PluginArgs& args) {
                  credentials->source.c_str());
     if (!credentials->impersonate.empty()) {
       std::fprintf(stderr, "%s: acting as %s\n", kProgram,
-                   printable(credentials->impersonate.user).c_str());
+                   terminal_safe(credentials->impersonate.user).c_str());
     }
     if (namespace_defaulted) {
       std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
-                   kProgram, printable(options.pod_namespace).c_str());
+                   kProgram, terminal_safe(options.pod_namespace).c_str());
     }
   }
 
@@ -250,7 +249,7 @@ int run(Options options, const PluginArgs& args) {
   auto issued = token.get();
   // Every request is refused alike: said once, in kubectl's words.
   if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
-    throw Fail{kExitFailure, "Error from server (Forbidden): " + printable(refusal)};
+    throw Fail{kExitFailure, "Error from server (Forbidden): " + refusal};
   }
   if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
   if (!issued) throw Fail{kExitFailure, issued.error().message()};

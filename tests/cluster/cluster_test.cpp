@@ -1261,6 +1261,9 @@ TEST_F(ClusterTest, TimeoutsTakeDurationsAsKubectlDoes) {
        "--request-timeout 9999999999: time: invalid duration \"9999999999\"" + kForms},
       {{"--timeout=-1s"}, "--timeout -1s: must not be negative (0 is no limit)"},
       {{"--request-timeout=-2m"}, "--request-timeout -2m: must not be negative (0 is no limit)"},
+      // What the terminal is shown of a value is escaped.
+      {{"--timeout", "1\x1b[2Js"},
+       R"(--timeout 1\x1b[2Js: time: unknown unit "\x1b[" in duration "1\x1b[2Js")" + kForms},
   };
   for (const auto& [args, message] : bad) {
     CommandResult r = plugin(args);
@@ -1338,6 +1341,12 @@ TEST_F(ClusterTest, TheAgentsRequestTimeoutTakesADuration) {
   CommandResult zero = run_command({SOCKSNAP_AGENT_BINARY, "--request-timeout", "0"});
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_EQ(zero.err, "socksnap-agent: --request-timeout 0: must be more than 0 and at most 1h\n");
+  CommandResult hostile = run_command({SOCKSNAP_AGENT_BINARY, "--request-timeout", "\x1b]0;x\x07"});
+  EXPECT_EQ(hostile.exit_code, 2);
+  EXPECT_EQ(
+      hostile.err,
+      R"(socksnap-agent: --request-timeout \x1b]0;x\x07: time: invalid duration "\x1b]0;x\x07")"
+      "\n");
 
   // A second agent on node-3 that waits 1.5 s for a request (60 s by default).
   const uint16_t kPort = 9444;

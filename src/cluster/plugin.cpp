@@ -74,7 +74,7 @@ constexpr const char* kFooter =
     "  kubectl socksnap                              the context's namespace's pods\n"
     "  kubectl socksnap -n shop                      sockets of the shop namespace's pods\n"
     "  kubectl socksnap --protocol udp -A            every UDP socket in the cluster\n"
-    "  kubectl socksnap --node node-1,node-2 -F status:LISTEN\n"
+    "  kubectl socksnap -A --node node-1,node-2 -F status:LISTEN\n"
     "  kubectl socksnap -l app=web -o json\n"
     "\n"
     "Exit status: 0 when every node asked answered; 1 when some did not (the others are\n"

@@ -213,5 +213,29 @@ TEST(Impersonation, AUidGroupsOrExtrasWithoutAUserIsKubectlsError) {
   EXPECT_EQ(creds->impersonate.groups, std::vector<std::string>{"developers"});
 }
 
+TEST(Impersonation, InAPodTheFlagsApplyToTheServiceAccount) {
+  ConfigEnvironment env = env_with("");
+  env.service_host = "10.96.0.1";
+  env.service_port = "443";
+  env.service_account_dir = "/sa";
+  env.read_file = [](const std::string& path) -> Result<std::string> {
+    if (path == "/sa/token") return std::string("sa-token\n");
+    return system_error(path, ENOENT);
+  };
+  KubeconfigOptions options;
+  options.impersonate.user = "bob";
+  options.impersonate.groups = {"ops"};
+  auto creds = load_api_credentials(options, env);
+  ASSERT_TRUE(creds.ok()) << creds.error().message();
+  EXPECT_EQ(creds->source, "in-cluster");
+  EXPECT_EQ(creds->token, "sa-token");
+  EXPECT_EQ(creds->impersonate.user, "bob");
+  EXPECT_EQ(creds->impersonate.groups, std::vector<std::string>{"ops"});
+  options.impersonate.user.clear();
+  EXPECT_EQ(load_api_credentials(options, env).error().message(),
+            "requesting uid, groups or user-extra for the in-cluster user without impersonating a "
+            "user");
+}
+
 }  // namespace
 }  // namespace socksnap

@@ -1,7 +1,7 @@
 // Fan-out benchmark for `kubectl socksnap`: N simulated agents behind the stand-in API server
 // (tests/cluster/fake_apiserver.h), each answering GET /v1/snapshot after its own delay with a
 // reply of S sockets (pods, containers, processes, as a busy node's agent sends). Runs the real
-// kubectl-socksnap R times (-o json into a file, or through a pipe with --to-pipe) and reports,
+// kubectl-socksnap R times (-A -o json into a file, or through a pipe with --to-pipe) and reports,
 // as medians:
 //   wall time, against the slowest agent's delay (target: <= slowest + 250 ms);
 //   peak RSS of the plugin process (its VmHWM as it exits), against the size of the merged JSON
@@ -169,7 +169,8 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
       std::perror("fanout_bench: ptrace(PTRACE_TRACEME)");
       ::_exit(126);
     }
-    ::execl(args.plugin.c_str(), args.plugin.c_str(), "-o", "json", "--timeout", "30s",
+    // -A: every namespace, as before the plugin took the context's by default.
+    ::execl(args.plugin.c_str(), args.plugin.c_str(), "-A", "-o", "json", "--timeout", "30s",
             args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
     ::_exit(127);
   }

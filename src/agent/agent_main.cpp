@@ -20,7 +20,9 @@
 #include "net/https_server.h"
 #include "net/tls.h"
 #include "util/capabilities.h"
+#include "util/go_duration.h"
 #include "util/strings.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
@@ -38,7 +40,7 @@ struct AgentArgs {
   unsigned labels_ttl = 10;
   unsigned max_snapshots = 2;
   unsigned workers = 8;
-  unsigned request_timeout = 60;
+  std::string request_timeout = "60";
 };
 
 void log_line(const std::string& line) {
@@ -99,9 +101,8 @@ int run(int argc, const char* const* argv) {
       ->check(CLI::Range(1U, 256U))
       ->group(kServe);
   app.add_option("--request-timeout", args.request_timeout,
-                 "Seconds to read a request and write its answer (default 60)")
-      ->option_text("SECONDS")
-      ->check(CLI::Range(1U, 3600U))
+                 "To read a request and to write its answer (default 60s; seconds or a duration)")
+      ->option_text("DURATION")
       ->group(kServe);
   const char* kAuth = "The API server (token reviews, this node's pods)";
   app.add_option("--kubeconfig", args.kubeconfig,
@@ -134,6 +135,15 @@ int run(int argc, const char* const* argv) {
     log_line(listen.error().message());
     return 2;
   }
+  // As kubectl's --request-timeout: a number of seconds, or a Go duration (1m30s, 1500ms).
+  auto request_timeout = parse_kubectl_timeout(args.request_timeout);
+  if (!request_timeout || *request_timeout <= std::chrono::nanoseconds(0) ||
+      *request_timeout > std::chrono::hours(1)) {
+    log_line(fmt::format("--request-timeout {}: {}", terminal_safe(args.request_timeout),
+                         request_timeout ? std::string("must be more than 0 and at most 1h")
+                                         : request_timeout.error().message()));
+    return 2;
+  }
   if (args.tls_cert.empty() != args.tls_key.empty()) {
     log_line("--tls-cert and --tls-key go together");
     return 2;
@@ -148,7 +158,7 @@ int run(int argc, const char* const* argv) {
   auto credentials =
       args.kubeconfig.empty()
           ? in_cluster_credentials(env)
-          : load_api_credentials(KubeconfigOptions{args.kubeconfig, "", "", "", ""}, env);
+          : load_api_credentials(KubeconfigOptions{args.kubeconfig, "", "", "", "", {}}, env);
   if (!credentials) {
     log_line("cannot reach the API server to review tokens: " + credentials.error().message());
     return 1;
@@ -240,8 +250,8 @@ int run(int argc, const char* const* argv) {
   // request holds only its head (16 KiB at most); a handler waits --max-snapshots' turn for 20 s.
   limits.queue = limits.max_connections;
   limits.max_body_bytes = 0;  // every request is a GET
-  limits.read_timeout = std::chrono::seconds(args.request_timeout);
-  limits.write_timeout = std::chrono::seconds(args.request_timeout);
+  limits.read_timeout = std::chrono::ceil<std::chrono::milliseconds>(*request_timeout);
+  limits.write_timeout = limits.read_timeout;
   auto server = HttpsServer::start(listen->first, listen->second, tls, limits,
                                    [&agent](const HttpRequest& r) { return agent.handle(r); });
   if (!server) {

@@ -45,6 +45,7 @@ Result<std::unique_ptr<KubeApi>> KubeApi::connect(const ApiCredentials& credenti
   api->tls_.insecure = credentials.insecure;
   api->tls_.server_name = credentials.tls_server_name;
   api->tls_.proxy = credentials.proxy_url;
+  api->impersonation_ = impersonation_headers(credentials.impersonate);
   // One client made now checks the TLS material (a broken PEM is an error here, not later).
   auto client = api->take_client();
   if (!client) return client.error();
@@ -81,13 +82,19 @@ std::string KubeApi::bearer_token() {
 
 Result<ClientResponse> KubeApi::send(std::string_view method, std::string_view path,
                                      std::string body, HeaderList headers,
-                                     std::chrono::milliseconds timeout) {
+                                     std::optional<std::chrono::milliseconds> timeout) {
   ClientRequest request;
   request.method = std::string(method);
   request.url = credentials_.server + std::string(path);
   request.body = std::move(body);
-  request.timeout = timeout;
+  // 0 is no bound (curl's too): the smaller of the bounds that are set.
+  std::chrono::milliseconds bound = timeout.value_or(default_timeout_);
+  if (request_timeout_.count() > 0 && (bound.count() == 0 || request_timeout_ < bound)) {
+    bound = request_timeout_;
+  }
+  request.timeout = bound;
   request.headers = std::move(headers);
+  request.headers.insert(request.headers.end(), impersonation_.begin(), impersonation_.end());
   request.headers.emplace_back("accept", "application/json");
   if (!request.body.empty()) request.headers.emplace_back("content-type", "application/json");
   if (std::string token = bearer_token(); !token.empty()) {
@@ -100,7 +107,20 @@ Result<ClientResponse> KubeApi::send(std::string_view method, std::string_view p
   if (!client) return client.error();
   auto response = (*client)->send(request);
   give_back(std::move(client.value()));
+  if (response && response->status == 403 && !impersonation_.empty()) {
+    // kube-apiserver's impersonation filter: `User "alice" cannot impersonate resource ...`.
+    auto status = parse_status(response->body);
+    if (status && status->message.find("\" cannot impersonate resource \"") != std::string::npos) {
+      std::lock_guard lock(mutex_);
+      if (impersonation_refusal_.empty()) impersonation_refusal_ = status->message;
+    }
+  }
   return response;
+}
+
+std::string KubeApi::impersonation_refusal() const {
+  std::lock_guard lock(mutex_);
+  return impersonation_refusal_;
 }
 
 std::string KubeApi::error_message(const ClientResponse& response) {

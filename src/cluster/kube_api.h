@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,11 +24,25 @@ class KubeApi {
 
   const ApiCredentials& credentials() const { return credentials_; }
 
+  // Bounds on each request; set before the first call. kubectl's --request-timeout bounds every
+  // request (0, the default: no bound of its own); calls that name no timeout of their own get
+  // the default one (30 s unless set; 0: none).
+  void set_request_timeout(std::chrono::milliseconds timeout) { request_timeout_ = timeout; }
+  void set_default_timeout(std::chrono::milliseconds timeout) { default_timeout_ = timeout; }
+
   // One request to the API server; `path` starts with "/". An HTTP error status is a response,
-  // not an Error (see error_message).
+  // not an Error (see error_message). Every request carries the credentials' Impersonate-*
+  // headers. `timeout`: this call's bound (0: none), else the default one; never past the
+  // request timeout.
   Result<ClientResponse> send(std::string_view method, std::string_view path, std::string body = {},
                               HeaderList headers = {},
-                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                              std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+  // When the credentials impersonate someone and the API server refused it (a 403 saying the
+  // user "cannot impersonate" what was asked; every request is then refused alike): its
+  // message, e.g. `users "bob" is forbidden: User "alice" cannot impersonate resource "users"
+  // in API group "" at the cluster scope`. Empty otherwise.
+  std::string impersonation_refusal() const;
 
   // Every pod (`pod_namespace` empty: of every namespace), page by page as kubectl reads them.
   // `label_selector` and `field_selector` as the API takes them ("app=x", "spec.nodeName=n").
@@ -55,8 +70,12 @@ class KubeApi {
 
   ApiCredentials credentials_;
   ClientTls tls_;
-  std::mutex mutex_;
+  HeaderList impersonation_;
+  std::chrono::milliseconds request_timeout_{0};
+  std::chrono::milliseconds default_timeout_{30000};
+  mutable std::mutex mutex_;
   std::vector<std::unique_ptr<HttpClient>> idle_;
+  std::string impersonation_refusal_;
 };
 
 }  // namespace socksnap

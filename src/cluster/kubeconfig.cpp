@@ -218,6 +218,38 @@ Result<void> parse_exec(const YamlNode& body, const std::string& path, std::stri
   return {};
 }
 
+// A list of text ([]string): null is empty.
+Result<std::vector<std::string>> text_list(const YamlNode* node, const std::string& path) {
+  const std::vector<YamlNode>* items = nullptr;
+  SOCKSNAP_FIELD(items, Fields::list(node, path));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < items->size(); ++i) {
+    std::string item;
+    SOCKSNAP_FIELD(item, Fields::text(&(*items)[i], fmt::format("{}[{}]", path, i)));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+// as (string), as-uid (string), as-groups ([]string), as-user-extra (map[string][]string).
+Result<void> parse_impersonation(const YamlNode& body, const std::string& path,
+                                 Impersonation& out) {
+  SOCKSNAP_FIELD(out.user, Fields::text(body.find("as"), sub(path, "as")));
+  SOCKSNAP_FIELD(out.uid, Fields::text(body.find("as-uid"), sub(path, "as-uid")));
+  SOCKSNAP_FIELD(out.groups, text_list(body.find("as-groups"), sub(path, "as-groups")));
+  std::string extra_path = sub(path, "as-user-extra");
+  const YamlNode* extra = nullptr;
+  SOCKSNAP_FIELD(extra, Fields::object(body.find("as-user-extra"), extra_path));
+  if (extra != nullptr) {
+    // A key given twice: the last one, as Go's decoders take it. A key with no values counts
+    // (it asks for extras) but sends no header, as in client-go.
+    for (const auto& [key, values] : extra->members) {
+      SOCKSNAP_FIELD(out.extra[key], text_list(&values, sub(extra_path, key)));
+    }
+  }
+  return {};
+}
+
 Result<void> parse_user(const YamlNode& body, const std::string& path, std::string_view dir,
                         KubeUser& out) {
   SOCKSNAP_FIELD(out.client_certificate,
@@ -248,7 +280,7 @@ Result<void> parse_user(const YamlNode& body, const std::string& path, std::stri
     SOCKSNAP_FIELD(out.auth_provider_name,
                    Fields::text(provider->find("name"), sub(path, "auth-provider.name")));
   }
-  return {};
+  return parse_impersonation(body, path, out.impersonate);
 }
 
 Result<void> parse_context(const YamlNode& body, const std::string& path, std::string_view,
@@ -550,6 +582,12 @@ Result<void> fill_user(ApiCredentials& creds, const KubeUser& user, const std::s
   return {};
 }
 
+// clientcmd's validation words (kubectl prints them after "error: ").
+Error without_user_error(std::string_view user_name) {
+  return plain_error(fmt::format(
+      "requesting uid, groups or user-extra for {} without impersonating a user", user_name));
+}
+
 struct LoadedFile {
   std::string shown;  // the path as the user gave it
   Kubeconfig config;
@@ -614,6 +652,10 @@ Result<ApiCredentials> credentials_from(const std::vector<LoadedFile>& files,
     user = &found->second;
   }
 
+  Impersonation acting = override_impersonation(
+      user != nullptr ? user->impersonate : Impersonation{}, options.impersonate);
+  if (acting.lacks_user()) return without_user_error(user_name);
+
   ApiCredentials creds;
   if (auto r = fill_cluster(creds, cluster->second, cluster_name, env); !r.ok()) return r.error();
   if (user != nullptr) {
@@ -628,6 +670,7 @@ Result<ApiCredentials> credentials_from(const std::vector<LoadedFile>& files,
                                                               : "default";
   creds.context = context_name;
   creds.source = context_name.empty() ? fmt::format("{} cluster {}", source, cluster_name) : source;
+  creds.impersonate = std::move(acting);
   return creds;
 }
 
@@ -744,7 +787,10 @@ Result<ApiCredentials> load_credentials(const KubeconfigOptions& options,
   Kubeconfig merged = merge_kubeconfigs(configs);
   bool overridden = !options.context.empty() || !options.cluster.empty() || !options.user.empty();
   if (is_config_empty(merged) && !overridden && in_cluster_possible(env)) {
-    return service_account_credentials(env);
+    if (options.impersonate.lacks_user()) return without_user_error("the in-cluster user");
+    auto creds = service_account_credentials(env);
+    if (creds.ok()) creds->impersonate = options.impersonate;
+    return creds;
   }
   if (files.empty()) {
     if (origin == Origin::kEnv) {

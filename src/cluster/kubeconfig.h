@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cluster/exec_plugin.h"
+#include "cluster/impersonation.h"
 #include "util/result.h"
 
 namespace socksnap {
@@ -47,6 +48,7 @@ struct KubeUser {
   std::optional<ExecConfig> exec;
   bool has_auth_provider = false;  // legacy auth-provider: not supported, reported clearly
   std::string auth_provider_name;
+  Impersonation impersonate;  // as, as-uid, as-groups, as-user-extra
 };
 
 struct KubeContext {
@@ -81,6 +83,7 @@ struct ApiCredentials {
   std::string token;               // bearer token (token, token file, exec plugin or SA)
   std::string token_file;          // where token came from, when a file (re-read on 401)
   std::string username, password;  // basic auth
+  Impersonation impersonate;       // who the requests act as (Impersonate-* headers)
   std::string default_namespace;   // the context's namespace, or the SA's; "default" when none
   std::string context;             // the context used ("" in-cluster)
   std::string source;              // "kubeconfig /root/.kube/config context kind-a", "in-cluster"
@@ -92,6 +95,7 @@ struct KubeconfigOptions {
   std::string cluster;         // --cluster (override the context's)
   std::string user;            // --user
   std::string namespace_name;  // overrides the context's namespace (-n is socksnap's pod filter)
+  Impersonation impersonate;   // --as, --as-uid, --as-group: override the user's as-* fields
 };
 
 // The whole of a small file (at most 16 MiB); errors carry errno and the path.
@@ -118,7 +122,11 @@ struct ConfigEnvironment {
 // "no kubeconfig: set --kubeconfig or $KUBECONFIG, or create ~/.kube/config",
 // "kubeconfig: context \"x\" not found in /root/.kube/config", "kubeconfig /a/b: line 4 ...".
 // A context naming a user that no file defines is an error (kubectl would go on anonymously);
-// a context with no user at all is anonymous, as in kubectl.
+// a context with no user at all is anonymous, as in kubectl. Impersonation: the user's as-*
+// fields with the flags over them; a uid, groups or extras without a user to act as is
+// kubectl's error ("requesting uid, groups or user-extra for NAME without impersonating a
+// user"). In-cluster too the flags apply (kubectl 1.32 drops the in-cluster configuration when
+// --as is given, and then fails to reach localhost:8080).
 Result<ApiCredentials> load_api_credentials(const KubeconfigOptions& options,
                                             const ConfigEnvironment& env);
 // In-cluster only: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (IPv6 bracketed),

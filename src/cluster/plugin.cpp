@@ -23,6 +23,7 @@
 #include "cluster/snapshot_query.h"
 #include "render/renderer.h"
 #include "select/selection.h"
+#include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
 
@@ -34,6 +35,7 @@ constexpr const char* kProgram = "kubectl socksnap";
 struct PluginArgs {
   std::vector<std::string> nodes;
   std::string timeout = "30s";
+  std::string request_timeout = "0";
   KubeconfigOptions kubeconfig;
   std::string agent_namespace = "socksnap";
   std::string agent_selector = "app.kubernetes.io/name=socksnap-agent";
@@ -54,15 +56,25 @@ constexpr const char* kFooter =
     "k8s.node,k8s.namespace,k8s.podName,protocol,src,dst,status. Pod and service addresses\n"
     "print as p/NAMESPACE/POD:PORT and s/NAMESPACE/SERVICE:PORT, others as r/ADDR:PORT.\n"
     "\n"
+    "As in kubectl, -n defaults to the context's namespace (else the in-cluster service\n"
+    "account's, else default): the sockets of that namespace's pods. -A shows every\n"
+    "namespace, and the sockets of no pod. (socksnap on a host shows every namespace.)\n"
+    "\n"
     "Credentials as kubectl finds them: --kubeconfig, $KUBECONFIG, ~/.kube/config, or the\n"
-    "in-cluster service account. You need: get on pods/proxy and list on pods in namespace\n"
-    "socksnap, create on serviceaccounts/token for socksnap-client, and list on pods and\n"
-    "services for endpoint names (deploy/ has the ClusterRole).\n"
+    "in-cluster service account; --as, --as-group, --as-uid and a kubeconfig user's as,\n"
+    "as-groups, as-uid and as-user-extra impersonate as kubectl does. You need: get on\n"
+    "pods/proxy and list on pods in namespace socksnap, create on serviceaccounts/token for\n"
+    "socksnap-client, and list on pods and services for endpoint names (deploy/ has the\n"
+    "ClusterRole; with only one of the two, the other's addresses stay raw).\n"
+    "\n"
+    "--timeout and --request-timeout take a number of seconds or a duration as kubectl\n"
+    "does (1m30s, 250ms, 1.5h, 300us); 0 is no limit.\n"
     "\n"
     "Examples:\n"
+    "  kubectl socksnap                              the context's namespace's pods\n"
     "  kubectl socksnap -n shop                      sockets of the shop namespace's pods\n"
     "  kubectl socksnap --protocol udp -A            every UDP socket in the cluster\n"
-    "  kubectl socksnap --node node-1,node-2 -F status:LISTEN\n"
+    "  kubectl socksnap -A --node node-1,node-2 -F status:LISTEN\n"
     "  kubectl socksnap -l app=web -o json\n"
     "\n"
     "Exit status: 0 when every node asked answered; 1 when some did not (the others are\n"
@@ -144,12 +156,38 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-int run(const Options& options, const PluginArgs& args) {
-  auto timeout = parse_duration(args.timeout);
-  if (!timeout || timeout->count() <= 0) {
-    throw Fail{kExitUsage,
-               fmt::format("--timeout {}: not a duration (e.g. 30s, 1500ms, 2m)", args.timeout)};
+// --timeout and --request-timeout, both read as kubectl reads --request-timeout: a number of
+// seconds or a Go duration, 0 for no limit; whole milliseconds, rounded up (300us is 1 ms, not
+// the 0 that would be no limit).
+std::chrono::milliseconds duration_flag(std::string_view flag, const std::string& value) {
+  auto parsed = parse_kubectl_timeout(value);
+  if (!parsed) {
+    throw Fail{kExitUsage, fmt::format("{} {}: {} (a number of seconds, or a duration such as "
+                                       "30s, 1m30s, 250ms, 1.5h)",
+                                       flag, value, parsed.error().message())};
   }
+  if (parsed->count() < 0) {
+    throw Fail{kExitUsage, fmt::format("{} {}: must not be negative (0 is no limit)", flag, value)};
+  }
+  return std::chrono::ceil<std::chrono::milliseconds>(*parsed);
+}
+
+// The one warning for the listings the user may not make: what stays raw, and why (escaped
+// where warnings are printed).
+std::string unnamed_warning(const Result<std::vector<PodSummary>>& pods,
+                            const Result<std::vector<ServiceSummary>>& services) {
+  if (!pods && !services) {
+    return fmt::format("pod and service addresses are not named: {}; {}", pods.error().message(),
+                       services.error().message());
+  }
+  if (!pods) return "pod addresses are not named: " + pods.error().message();
+  return "service addresses are not named: " + services.error().message();
+}
+
+int run(Options options, const PluginArgs& args) {
+  std::chrono::milliseconds timeout = duration_flag("--timeout", args.timeout);
+  std::chrono::milliseconds request_timeout =
+      duration_flag("--request-timeout", args.request_timeout);
   auto planned = make_plan(options);
   if (!planned) throw Fail{kExitUsage, planned.error().message()};
   Plan& plan = *planned;
@@ -169,9 +207,27 @@ int run(const Options& options, const PluginArgs& args) {
   auto connected = KubeApi::connect(*credentials);
   if (!connected) throw Fail{kExitFailure, connected.error().message()};
   KubeApi& api = **connected;
+  // The listings and the token are part of the wait for the nodes; --request-timeout bounds
+  // every request.
+  api.set_default_timeout(timeout);
+  api.set_request_timeout(request_timeout);
+  // As kubectl: without -n or -A, the context's namespace.
+  bool namespace_defaulted = !options.all_namespaces && options.pod_namespace.empty();
+  if (namespace_defaulted) {
+    options.pod_namespace = credentials->default_namespace;
+    plan.selection.owners.pod_namespace = options.pod_namespace;
+  }
   if (options.verbose) {
     std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials->server.c_str(),
                  credentials->source.c_str());
+    if (!credentials->impersonate.empty()) {
+      std::fprintf(stderr, "%s: acting as %s\n", kProgram,
+                   terminal_safe(credentials->impersonate.user).c_str());
+    }
+    if (namespace_defaulted) {
+      std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
+                   kProgram, terminal_safe(options.pod_namespace).c_str());
+    }
   }
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
@@ -191,6 +247,10 @@ int run(const Options& options, const PluginArgs& args) {
 
   auto agent_pods = agents.get();
   auto issued = token.get();
+  // Every request is refused alike: said once, in kubectl's words.
+  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
+    throw Fail{kExitFailure, "Error from server (Forbidden): " + refusal};
+  }
   if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
   if (!issued) throw Fail{kExitFailure, issued.error().message()};
   std::vector<AgentTarget> targets = agent_targets(*agent_pods, args.agent_port);
@@ -220,12 +280,11 @@ int run(const Options& options, const PluginArgs& args) {
     std::call_once(directory_once, [&] {
       auto pod_list = pods.get();
       auto service_list = services.get();
-      if (pod_list && service_list) {
-        directory.emplace(*pod_list, *service_list);
-      } else {
-        warnings.add("addresses are not named: " +
-                     (pod_list ? service_list.error() : pod_list.error()).message());
-      }
+      // Named as far as the user's rights go: pods without services, services without pods.
+      const std::vector<PodSummary> no_pods;
+      const std::vector<ServiceSummary> no_services;
+      directory.emplace(pod_list ? *pod_list : no_pods, service_list ? *service_list : no_services);
+      if (!pod_list || !service_list) warnings.add(unnamed_warning(pod_list, service_list));
     });
     if (directory) directory->name_endpoints(snap);
   };
@@ -234,7 +293,7 @@ int run(const Options& options, const PluginArgs& args) {
   fanout.agent_namespace = args.agent_namespace;
   fanout.query = snapshot_query(options, plan.request.tcp_info);
   fanout.token = issued->token;
-  fanout.timeout = *timeout;
+  fanout.timeout = timeout;
   Progress progress(options.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -313,19 +372,6 @@ int run(const Options& options, const PluginArgs& args) {
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  auto number = parse_int<int64_t>(text.substr(0, digits));
-  if (digits == 0 || !number || *number > 1000000000) return std::nullopt;
-  std::string_view unit = text.substr(digits);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(*number);
-  if (unit == "ms") return std::chrono::milliseconds(*number);
-  if (unit == "m") return std::chrono::minutes(*number);
-  if (unit == "h") return std::chrono::hours(*number);
-  return std::nullopt;
-}
-
 int run_plugin(int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);
   ParsedArgs parsed;
@@ -337,12 +383,20 @@ int run_plugin(int argc, const char* const* argv) {
   app.footer(kFooter);
   app.get_formatter()->column_width(34);
   add_selection_options(app, parsed.options);
+  app.get_option("--namespace")
+      ->description("Only sockets of pods in this namespace (default: the context's, as kubectl)");
+  app.get_option("--all-namespaces")->description("Pods of every namespace, and sockets of no pod");
   const char* kCluster = "Cluster";
   app.add_option("--node", args.nodes, "Only these nodes (comma-separated, repeatable)")
       ->option_text("NODE,...")
       ->allow_extra_args(false)
       ->group(kCluster);
-  app.add_option("--timeout", args.timeout, "How long to wait for each node (default 30s)")
+  app.add_option("--timeout", args.timeout,
+                 "How long to wait for each node (default 30s; 0: no limit)")
+      ->option_text("DURATION")
+      ->group(kCluster);
+  app.add_option("--request-timeout", args.request_timeout,
+                 "How long to wait for each request to the API server (default 0: no limit)")
       ->option_text("DURATION")
       ->group(kCluster);
   app.add_option("--kubeconfig", args.kubeconfig.kubeconfig, "Path to the kubeconfig file")
@@ -356,6 +410,18 @@ int run_plugin(int argc, const char* const* argv) {
       ->group(kCluster);
   app.add_option("--user", args.kubeconfig.user, "The kubeconfig user to use")
       ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--as", args.kubeconfig.impersonate.user,
+                 "Username to impersonate (a user, or system:serviceaccount:NS:NAME)")
+      ->option_text("USER")
+      ->group(kCluster);
+  app.add_option("--as-group", args.kubeconfig.impersonate.groups,
+                 "Group to impersonate (repeatable)")
+      ->option_text("GROUP")
+      ->allow_extra_args(false)
+      ->group(kCluster);
+  app.add_option("--as-uid", args.kubeconfig.impersonate.uid, "UID to impersonate")
+      ->option_text("UID")
       ->group(kCluster);
   app.add_option("--agent-namespace", args.agent_namespace,
                  "Where the agents run (default socksnap)")

@@ -5,15 +5,8 @@
 // addresses, and selects and prints the rows as `socksnap` does.
 #pragma once
 
-#include <chrono>
-#include <optional>
-#include <string_view>
-
 namespace socksnap {
 
 int run_plugin(int argc, const char* const* argv);
-
-// "30s", "1500ms", "2m", "1h", "45" (seconds); nullopt when not a duration.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 }  // namespace socksnap

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -115,10 +116,12 @@ std::string base64(const std::string& text) {
   return out;
 }
 
-// A kubeconfig as kubectl writes one: the CA and the credentials inline.
+// A kubeconfig as kubectl writes one: the CA and the credentials inline; the context's
+// namespace when one is given.
 std::string kubeconfig(const std::string& server, const std::string& ca_pem,
-                       const std::string& user_yaml) {
-  return fmt::format(R"(apiVersion: v1
+                       const std::string& user_yaml, const std::string& context_namespace = "") {
+  return fmt::format(
+      R"(apiVersion: v1
 kind: Config
 clusters:
 - cluster:
@@ -129,14 +132,16 @@ contexts:
 - context:
     cluster: sim
     user: someone
-  name: sim
+{}  name: sim
 current-context: sim
 users:
 - name: someone
   user:
 {}
 )",
-                     base64(ca_pem), server, user_yaml);
+      base64(ca_pem), server,
+      context_namespace.empty() ? "" : fmt::format("    namespace: {}\n", context_namespace),
+      user_yaml);
 }
 
 std::string cert_user(const CertificateAndKey& cert) {
@@ -192,7 +197,7 @@ class AgentProcess {
   std::string log_path_;
 };
 
-bool wait_healthy(const std::string& ip, std::chrono::seconds limit) {
+bool wait_healthy(const std::string& ip, std::chrono::seconds limit, uint16_t port = kAgentPort) {
   ClientTls tls;
   tls.insecure = true;
   auto client = HttpClient::create(tls);
@@ -200,7 +205,7 @@ bool wait_healthy(const std::string& ip, std::chrono::seconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     ClientRequest request;
-    request.url = fmt::format("https://{}:{}/healthz", ip, kAgentPort);
+    request.url = fmt::format("https://{}:{}/healthz", ip, port);
     request.timeout = 1s;
     auto answer = (*client)->send(request);
     if (answer && answer->status == 200) return true;
@@ -598,7 +603,7 @@ class ClusterTest : public Cluster {
 };
 
 TEST_F(ClusterTest, MergedRowsFromEveryNodeWithPodAndServiceNames) {
-  json rows = plugin_json({});
+  json rows = plugin_json({"-A"});
   ClusterState& s = c();
   // node-1: the pods' sockets, each in its pod, named both ends.
   auto shop =
@@ -679,7 +684,7 @@ TEST_F(ClusterTest, DefaultTableHasTheGadgetsColumns) {
 TEST_F(ClusterTest, NodeFlagAsksOnlyThoseNodes) {
   size_t node1_before = c().api->requests(
       "GET /api/v1/namespaces/socksnap/pods/https:socksnap-agent-1:9443/proxy/v1/snapshot");
-  json rows = plugin_json({"--node", "node-2,node-3"});
+  json rows = plugin_json({"-A", "--node", "node-2,node-3"});
   std::set<std::string> nodes;
   for (const auto& row : rows) nodes.insert(row["k8s"].value("node", ""));
   EXPECT_EQ(nodes, (std::set<std::string>{"node-2", "node-3"}));
@@ -687,7 +692,7 @@ TEST_F(ClusterTest, NodeFlagAsksOnlyThoseNodes) {
                               "https:socksnap-agent-1:9443/proxy/v1/snapshot"),
             node1_before);
 
-  CommandResult missing = plugin({"--node", "node-2,node-9"});
+  CommandResult missing = plugin({"-A", "--node", "node-2,node-9"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "kubectl socksnap: node node-9: no socksnap agent runs on this node\n");
   EXPECT_NE(missing.out.find("node-2"), std::string::npos);
@@ -703,11 +708,12 @@ TEST_F(ClusterTest, NamespacePodAndLabelSelectorsOnEveryNode) {
   };
   EXPECT_EQ(pods_of(plugin_json({"-n", "shop"})),
             (std::set<std::string>{"shop/client", "shop/web"}));
-  EXPECT_EQ(pods_of(plugin_json({"-l", "app=web"})), std::set<std::string>{"shop/web"});
+  EXPECT_EQ(pods_of(plugin_json({"-A", "-l", "app=web"})), std::set<std::string>{"shop/web"});
   EXPECT_EQ(pods_of(plugin_json({"-l", "app!=web", "-n", "shop"})),
             std::set<std::string>{"shop/client"});
-  EXPECT_EQ(pods_of(plugin_json({"-p", "exporter"})), std::set<std::string>{"monitoring/exporter"});
-  EXPECT_EQ(pods_of(plugin_json({"--no-host", "--protocol", "tcp"})),
+  EXPECT_EQ(pods_of(plugin_json({"-A", "-p", "exporter"})),
+            std::set<std::string>{"monitoring/exporter"});
+  EXPECT_EQ(pods_of(plugin_json({"-A", "--no-host", "--protocol", "tcp"})),
             (std::set<std::string>{"monitoring/exporter", "shop/client", "shop/web"}));
 }
 
@@ -721,18 +727,18 @@ TEST_F(ClusterTest, LabelsAreTheApiServersNotTheOnesThePodStartedWith) {
   FakePod relabelled = c().web_pod();
   relabelled.labels["version"] = "v2";
   c().api->put_pod(relabelled);
-  json v2 = plugin_json({"-l", "version=v2"});
+  json v2 = plugin_json({"-A", "-l", "version=v2"});
   c().api->put_pod(c().web_pod());
   EXPECT_EQ(pods_of(v2), std::set<std::string>{"web"});
   for (const auto& row : v2) {
     EXPECT_EQ(row["k8s"]["podLabels"], json({{"app", "web"}, {"version", "v2"}}));
   }
-  EXPECT_EQ(pods_of(plugin_json({"-l", "version=v2"})), std::set<std::string>{});
+  EXPECT_EQ(pods_of(plugin_json({"-A", "-l", "version=v2"})), std::set<std::string>{});
 }
 
 TEST_F(ClusterTest, ANodeDownStillPrintsTheRest) {
   c().agents[2]->stop();
-  CommandResult r = plugin({"-o", "json"});
+  CommandResult r = plugin({"-A", "-o", "json"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.rfind(fmt::format("kubectl socksnap: node node-3: 503 error trying to reach "
                                     "service: https://{}:{}: ",
@@ -767,9 +773,9 @@ TEST_F(ClusterTest, OutputIsWrittenNodeByNodeInNodeOrder) {
   std::vector<std::string> compact_nodes;
   std::vector<std::string> pretty_nodes;
   std::vector<std::string> merged_nodes;
-  auto compact = run({"-o", "json"}, &compact_nodes);
-  auto pretty = run({"-o", "jsonpretty"}, &pretty_nodes);
-  auto merged = run({"-o", "json", "--sort", "-k8s.node"}, &merged_nodes);
+  auto compact = run({"-A", "-o", "json"}, &compact_nodes);
+  auto pretty = run({"-A", "-o", "jsonpretty"}, &pretty_nodes);
+  auto merged = run({"-A", "-o", "json", "--sort", "-k8s.node"}, &merged_nodes);
 
   EXPECT_EQ(std::set<std::string>(compact_nodes.begin(), compact_nodes.end()),
             (std::set<std::string>{"node-1", "node-3"}));
@@ -782,7 +788,7 @@ TEST_F(ClusterTest, OutputIsWrittenNodeByNodeInNodeOrder) {
   EXPECT_EQ(compact.size(), 6U) << ::testing::PrintToString(compact);
 
   // YAML: the same, item by item ("- " opens one; "node: " is in every one).
-  CommandResult yaml = plugin({"-o", "yaml"});
+  CommandResult yaml = plugin({"-A", "-o", "yaml"});
   EXPECT_EQ(yaml.exit_code, 1) << yaml.err;
   std::vector<std::string> yaml_nodes;
   size_t items = 0;
@@ -802,7 +808,7 @@ TEST_F(ClusterTest, OutputIsWrittenNodeByNodeInNodeOrder) {
 TEST_F(ClusterTest, ASlowNodeTimesOutAndTheRestIsPrinted) {
   ::kill(c().agents[1]->pid(), SIGSTOP);
   auto started = std::chrono::steady_clock::now();
-  CommandResult r = plugin({"-o", "json", "--timeout", "2s"});
+  CommandResult r = plugin({"-A", "-o", "json", "--timeout", "2s"});
   auto took = std::chrono::steady_clock::now() - started;
   ::kill(c().agents[1]->pid(), SIGCONT);
   EXPECT_EQ(r.exit_code, 1);
@@ -1103,6 +1109,490 @@ TEST_F(ClusterTest, MetricsPassPromtoolAfterOddPathsAndHostilePodNames) {
   CommandResult promtool = run_command({"sh", "-c", "promtool check metrics < " + file});
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
   EXPECT_EQ(promtool.out + promtool.err, "");
+}
+
+// -- kubectl's identity and habits -------------------------------------------------------------
+
+// The real kubectl (v1.32 here): it checks that the stand-in answers as kube-apiserver does and
+// that the plugin says what kubectl says.
+std::string kubectl_binary() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    std::string candidate = dir + "/kubectl";
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+using HeaderPairs = std::vector<std::pair<std::string, std::string>>;
+
+HeaderPairs sorted(HeaderPairs headers) {
+  std::sort(headers.begin(), headers.end());
+  return headers;
+}
+
+// alice may impersonate bob, the groups socksnap-users and team-a, the uid 1234 and the extras
+// scopes and acme.com/project, and may do nothing herself; socksnap-users has the plugin's
+// rights (deploy/rbac.yaml's).
+void allow_alice(FakeApiServer& api) {
+  api.allow({"alice", "impersonate", "users", "", "bob"});
+  api.allow({"alice", "impersonate", "groups", "", "socksnap-users"});
+  api.allow({"alice", "impersonate", "groups", "", "team-a"});
+  api.allow({"alice", "impersonate", "uids", "", "1234"});
+  api.allow({"alice", "impersonate", "userextras/scopes", "", ""});
+  api.allow({"alice", "impersonate", "userextras/acme.com/project", "", ""});
+  api.allow({"socksnap-users", "list", "pods", "", ""});
+  api.allow({"socksnap-users", "list", "services", "", ""});
+  api.allow({"socksnap-users", "get", "pods/proxy", kAgentNamespace, ""});
+  api.allow(
+      {"socksnap-users", "create", "serviceaccounts/token", kAgentNamespace, "socksnap-client"});
+}
+
+constexpr const char* kAsBob =
+    "    as: bob\n"
+    "    as-uid: \"1234\"\n"
+    "    as-groups: [socksnap-users, team-a]\n"
+    "    as-user-extra:\n"
+    "      Scopes: [view, edit]\n"
+    "      acme.com/project: [shop]\n";
+
+// A kubeconfig of alice's (her client certificate) with these impersonation fields, in `dir`.
+std::string alice_kubeconfig(FakeApiServer& api, const std::string& dir, const std::string& name,
+                             const std::string& fields) {
+  return write_temp(
+      dir, name,
+      kubeconfig(api.url(), api.ca_pem(), cert_user(api.client_certificate("alice", {})) + fields));
+}
+
+// The real kubectl with this kubeconfig (its cache under `home`).
+CommandResult kubectl(const std::string& home, const std::string& kubeconfig_path,
+                      const std::vector<std::string>& args) {
+  std::string binary = kubectl_binary();
+  if (binary.empty()) return {127, "", "kubectl is not on PATH"};
+  std::vector<std::string> argv = {binary, "--kubeconfig", kubeconfig_path};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, {{"HOME", home}, {"KUBECONFIG", ""}});
+}
+
+TEST_F(ClusterTest, ImpersonationHeadersReachTheApiServerAndTheImpersonatedUsersRightsApply) {
+  FakeApiServer& api = *c().api;
+  allow_alice(api);
+  std::string as_bob = alice_kubeconfig(api, c().dir, "alice-as-bob.kubeconfig", kAsBob);
+  CommandResult r = plugin({"-A", "-o", "json"}, as_bob);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  // bob's groups may list pods and services: both are named.
+  json rows = json::parse(r.out);
+  auto listeners = rows_matching(rows, [](const json& row) {
+    return row["k8s"].value("node", "") == "node-2" && row.value("status", "") == "LISTEN";
+  });
+  EXPECT_EQ(listeners.count("node-2 - TCP s/shop/web-svc:80 r/0.0.0.0:0 LISTEN"), 1U);
+  auto to_web = rows_matching(rows, [](const json& row) {
+    return row["dst"].value("kind", "") == "pod" && row["dst"].value("name", "") == "web";
+  });
+  EXPECT_EQ(to_web.size(), 1U) << rows.dump(1);
+
+  // Every request ran as bob, in his groups, with his uid and extras (keys as the API server
+  // reads them: lower case, percent-decoded). (GET /api/v1/pods is left out: the agents list
+  // their nodes' pods there too, as themselves.)
+  const HeaderPairs sent = {{"impersonate-user", "bob"},
+                            {"impersonate-uid", "1234"},
+                            {"impersonate-group", "socksnap-users"},
+                            {"impersonate-group", "team-a"},
+                            {"impersonate-extra-scopes", "view"},
+                            {"impersonate-extra-scopes", "edit"},
+                            {"impersonate-extra-acme.com%2fproject", "shop"}};
+  for (const std::string request :
+       {"GET /api/v1/namespaces/socksnap/pods",
+        "POST /api/v1/namespaces/socksnap/serviceaccounts/socksnap-client/token",
+        "GET /api/v1/services",
+        "GET /api/v1/namespaces/socksnap/pods/https:socksnap-agent-2:9443/proxy/v1/snapshot"}) {
+    auto seen = api.last_identity(request);
+    ASSERT_TRUE(seen) << request;
+    EXPECT_EQ(seen->authenticated, "alice") << request;
+    EXPECT_EQ(seen->user, "bob") << request;
+    EXPECT_EQ(seen->uid, "1234") << request;
+    EXPECT_EQ(seen->groups,
+              (std::vector<std::string>{"socksnap-users", "team-a", "system:authenticated"}))
+        << request;
+    EXPECT_EQ(seen->extra, (std::map<std::string, std::vector<std::string>>{
+                               {"acme.com/project", {"shop"}}, {"scopes", {"view", "edit"}}}))
+        << request;
+    EXPECT_EQ(seen->impersonation_headers, sent) << request;
+  }
+
+  // kubectl sends the same headers for the same kubeconfig (its extras in Go's map order).
+  CommandResult k = kubectl(c().dir, as_bob, {"get", "--raw", "/api/v1/namespaces/socksnap/pods"});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  auto by_kubectl = api.last_identity("GET /api/v1/namespaces/socksnap/pods");
+  ASSERT_TRUE(by_kubectl);
+  EXPECT_EQ(sorted(by_kubectl->impersonation_headers), sorted(sent));
+  EXPECT_EQ(by_kubectl->groups,
+            (std::vector<std::string>{"socksnap-users", "team-a", "system:authenticated"}));
+
+  // alice herself may do nothing: the rights were those of bob's groups.
+  std::string alone = alice_kubeconfig(api, c().dir, "alice.kubeconfig", "");
+  CommandResult refused = plugin({"-A"}, alone);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.err,
+            "kubectl socksnap: finding the agents: listing pods: pods is forbidden: User "
+            "\"alice\" cannot list resource \"pods\" in API group \"\" in the namespace "
+            "\"socksnap\"\n");
+  // And the admin acting as viewer has viewer's rights, not more.
+  CommandResult as_viewer = plugin({"-A", "--as", "viewer", "--as-group", "viewers"});
+  EXPECT_EQ(as_viewer.exit_code, 1);
+  EXPECT_EQ(as_viewer.err,
+            "kubectl socksnap: requesting a token for socksnap/socksnap-client: "
+            "serviceaccounts \"socksnap-client\" is forbidden: User \"viewer\" cannot create "
+            "resource \"serviceaccounts/token\" in API group \"\" in the namespace \"socksnap\"\n");
+  auto seen =
+      api.last_identity("POST /api/v1/namespaces/socksnap/serviceaccounts/socksnap-client/token");
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->authenticated, "admin");
+  EXPECT_EQ(seen->groups, (std::vector<std::string>{"viewers", "system:authenticated"}));
+}
+
+TEST_F(ClusterTest, ARefusedImpersonationIsReportedAsKubectlReportsIt) {
+  FakeApiServer& api = *c().api;
+  allow_alice(api);
+  std::string as_bob = alice_kubeconfig(api, c().dir, "alice-as-bob.kubeconfig", kAsBob);
+  std::string with_reason = alice_kubeconfig(api, c().dir, "alice-with-reason.kubeconfig",
+                                             "    as: bob\n    as-user-extra: {Reason: [audit]}\n");
+  struct Case {
+    std::string kubeconfig;
+    std::vector<std::string> flags;
+    std::string message;  // the API server's Status message
+  };
+  const std::vector<Case> cases = {
+      {as_bob,
+       {"--as", "carol"},
+       R"(users "carol" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope)"},
+      {as_bob,
+       {"--as-group", "admins"},
+       R"(groups "admins" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope)"},
+      {as_bob,
+       {"--as-uid", "99"},
+       R"(uids.authentication.k8s.io "99" is forbidden: User "alice" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope)"},
+      {as_bob,
+       {"--as", "system:serviceaccount:ops:operator"},
+       R"(serviceaccounts "operator" is forbidden: User "alice" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "ops")"},
+      {with_reason,
+       {},
+       R"(userextras.authentication.k8s.io "audit" is forbidden: User "alice" cannot impersonate resource "userextras/reason" in API group "authentication.k8s.io" at the cluster scope)"},
+  };
+  for (const auto& test : cases) {
+    std::vector<std::string> args = {"-A"};
+    args.insert(args.end(), test.flags.begin(), test.flags.end());
+    CommandResult r = plugin(args, test.kubeconfig);
+    EXPECT_EQ(r.exit_code, 1) << test.message;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "kubectl socksnap: Error from server (Forbidden): " + test.message + "\n");
+    // kubectl, for the same kubeconfig and flags, is refused alike and says the same.
+    std::vector<std::string> kubectl_args = test.flags;
+    kubectl_args.insert(kubectl_args.end(), {"get", "--raw", "/api/v1/namespaces/socksnap/pods"});
+    CommandResult k = kubectl(c().dir, test.kubeconfig, kubectl_args);
+    EXPECT_EQ(k.exit_code, 1);
+    EXPECT_EQ(k.err, "Error from server (Forbidden): " + test.message + "\n");
+  }
+
+  // A uid, groups or extras without a user to act as: kubectl's error, and nothing asked.
+  size_t asked = api.requests("GET /api/v1/namespaces/socksnap/pods");
+  std::string alone = alice_kubeconfig(api, c().dir, "alice.kubeconfig", "");
+  const std::string kNoUser =
+      "requesting uid, groups or user-extra for someone without impersonating a user";
+  CommandResult r = plugin({"-A", "--as-group", "team-a"}, alone);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kubectl socksnap: " + kNoUser + "\n");
+  CommandResult k =
+      kubectl(c().dir, alone, {"--as-group", "team-a", "get", "--raw", "/api/v1/pods"});
+  EXPECT_EQ(k.exit_code, 1);
+  EXPECT_EQ(k.err, "error: " + kNoUser + "\n");
+  EXPECT_EQ(api.requests("GET /api/v1/namespaces/socksnap/pods"), asked);
+
+  // Asked so anyway, the stand-in answers as kube-apiserver (1.35) does.
+  ClientTls tls;
+  tls.ca_pem = api.ca_pem();
+  auto alice = api.client_certificate("alice", {});
+  tls.cert_pem = alice.cert_pem;
+  tls.key_pem = alice.key_pem;
+  auto client = HttpClient::create(tls);
+  ASSERT_TRUE(client);
+  ClientRequest request;
+  request.url = api.url() + "/api/v1/pods";
+  request.headers = {{"Impersonate-Group", "team-a"}};
+  auto answer = (*client)->send(request);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 400);
+  EXPECT_EQ(json::parse(answer->body).value("message", ""),
+            "requested [{Group  team-a    }] without impersonating a user");
+}
+
+TEST_F(ClusterTest, WithoutNOrAThePluginShowsTheContextsNamespace) {
+  auto pods_of = [](const std::string& out) {
+    std::set<std::string> pods;
+    for (const auto& row : json::parse(out)) {
+      const json& k8s = row["k8s"];
+      pods.insert(k8s.contains("podName")
+                      ? k8s.value("namespace", "") + "/" + k8s.value("podName", "")
+                      : std::string("-"));
+    }
+    return pods;
+  };
+  FakeApiServer& api = *c().api;
+  std::string shop = write_temp(
+      c().dir, "admin-shop.kubeconfig",
+      kubeconfig(api.url(), api.ca_pem(),
+                 cert_user(api.client_certificate("admin", {"system:masters"})), "shop"));
+  CommandResult r = plugin({"-o", "json", "-v"}, shop);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pods_of(r.out), (std::set<std::string>{"shop/client", "shop/web"}));
+  EXPECT_NE(r.err.find("kubectl socksnap: namespace shop (kubectl's default; -A for every "
+                       "namespace)\n"),
+            std::string::npos)
+      << r.err;
+  // -n is kubectl's too: it wins over the context's.
+  r = plugin({"-o", "json", "-n", "monitoring"}, shop);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pods_of(r.out), std::set<std::string>{"monitoring/exporter"});
+  // -A: every namespace, and the sockets of no pod.
+  r = plugin({"-o", "json", "-A"}, shop);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pods_of(r.out),
+            (std::set<std::string>{"-", "monitoring/exporter", "shop/client", "shop/web"}));
+  // -n and -A together: bad usage.
+  r = plugin({"-n", "shop", "-A"}, shop);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "kubectl socksnap: -A/--all-namespaces and -n/--namespace exclude each other\n");
+
+  // A context without a namespace: default, where these nodes run no pod.
+  r = plugin({"-o", "json", "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), json::array());
+  EXPECT_NE(r.err.find("kubectl socksnap: namespace default (kubectl's default; -A for every "
+                       "namespace)\n"),
+            std::string::npos)
+      << r.err;
+  r = plugin({"-F", "status:LISTEN"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "K8S.NODE  K8S.NAMESPACE  K8S.PODNAME  PROTOCOL  SRC  DST  STATUS\n");
+
+  // In a pod: $POD_NAMESPACE, else the service account's namespace.
+  std::string sa = c().dir + "/serviceaccount-ns";
+  ASSERT_EQ(run_command({"mkdir", "-p", sa}).exit_code, 0);
+  write_temp(sa, "token", api.service_account_token("ops", "operator") + "\n");
+  write_temp(sa, "ca.crt", api.ca_pem());
+  write_temp(sa, "namespace", "shop\n");
+  auto in_pod = [&](const std::string& pod_namespace) {
+    std::string script = fmt::format(
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
+        "cp {}/* /run/secrets/kubernetes.io/serviceaccount/ && exec {} -o json",
+        sa, SOCKSNAP_PLUGIN_BINARY);
+    return run_command({"unshare", "--mount", "--propagation", "private", "sh", "-c", script},
+                       {{"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+                        {"KUBERNETES_SERVICE_PORT", std::to_string(api.port())},
+                        {"KUBECONFIG", ""},
+                        {"POD_NAMESPACE", pod_namespace},
+                        {"HOME", c().dir + "/nohome"}});
+  };
+  r = in_pod("");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pods_of(r.out), (std::set<std::string>{"shop/client", "shop/web"}));
+  r = in_pod("monitoring");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pods_of(r.out), std::set<std::string>{"monitoring/exporter"});
+}
+
+TEST_F(ClusterTest, WithRightsToListOnlyPodsOrOnlyServicesWhatTheyAllowIsNamed) {
+  FakeApiServer& api = *c().api;
+  for (const char* user : {"podreader", "svcreader"}) {
+    api.allow({user, "get", "pods/proxy", kAgentNamespace, ""});
+    api.allow({user, "create", "serviceaccounts/token", kAgentNamespace, "socksnap-client"});
+  }
+  api.allow({"podreader", "list", "pods", "", ""});
+  api.allow({"svcreader", "list", "pods", kAgentNamespace, ""});  // only to find the agents
+  api.allow({"svcreader", "list", "services", "", ""});
+  auto run_as = [&](const std::string& user) {
+    std::string path = write_temp(
+        c().dir, user + ".kubeconfig",
+        kubeconfig(api.url(), api.ca_pem(), cert_user(api.client_certificate(user, {}))));
+    return plugin({"-A", "-o", "json"}, path);
+  };
+  // The rows that do not come and go: web's and client's, node-2's listeners.
+  auto steady = [](const json& rows) {
+    return rows_matching(rows, [](const json& row) {
+      const json& k8s = row["k8s"];
+      bool shop_pod = k8s.value("namespace", "") == "shop" && !k8s.value("podName", "").empty();
+      return shop_pod || (k8s.value("node", "") == "node-2" && row.value("status", "") == "LISTEN");
+    });
+  };
+  auto client_port = [](const json& rows) {
+    for (const auto& row : rows) {
+      if (row["k8s"].value("podName", "") == "client" && row["dst"].value("port", 0) == 8080) {
+        return row["src"].value("port", 0);
+      }
+    }
+    return 0;
+  };
+
+  // Pods without services: pods named, the service's address raw, one warning.
+  CommandResult pods_only = run_as("podreader");
+  ASSERT_EQ(pods_only.exit_code, 0) << pods_only.err;
+  EXPECT_EQ(pods_only.err,
+            "kubectl socksnap: warning: service addresses are not named: listing services: "
+            "services is forbidden: User \"podreader\" cannot list resource \"services\" in API "
+            "group \"\" at the cluster scope\n");
+  json rows = json::parse(pods_only.out);
+  int port = client_port(rows);
+  ASSERT_NE(port, 0) << rows.dump(1);
+  EXPECT_EQ(
+      steady(rows),
+      (std::multiset<std::string>{
+          "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN",
+          fmt::format("node-1 shop/client TCP p/shop/client:{} p/shop/web:8080 ESTABLISHED", port),
+          fmt::format("node-1 shop/web TCP p/shop/web:8080 p/shop/client:{} ESTABLISHED", port),
+          "node-2 - TCP r/[::]:9443 r/[::]:0 LISTEN",
+          "node-2 - TCP r/10.96.77.10:80 r/0.0.0.0:0 LISTEN"}));
+
+  // Services without pods: the service named, the pods' addresses raw, one warning.
+  CommandResult services_only = run_as("svcreader");
+  ASSERT_EQ(services_only.exit_code, 0) << services_only.err;
+  EXPECT_EQ(services_only.err,
+            "kubectl socksnap: warning: pod addresses are not named: listing pods: pods is "
+            "forbidden: User \"svcreader\" cannot list resource \"pods\" in API group \"\" at the "
+            "cluster scope\n");
+  rows = json::parse(services_only.out);
+  port = client_port(rows);
+  ASSERT_NE(port, 0) << rows.dump(1);
+  const std::string& web = c().web.ip;
+  const std::string& client = c().client.ip;
+  EXPECT_EQ(
+      steady(rows),
+      (std::multiset<std::string>{
+          "node-1 shop/web TCP r/0.0.0.0:8080 r/0.0.0.0:0 LISTEN",
+          fmt::format("node-1 shop/client TCP r/{}:{} r/{}:8080 ESTABLISHED", client, port, web),
+          fmt::format("node-1 shop/web TCP r/{}:8080 r/{}:{} ESTABLISHED", web, client, port),
+          "node-2 - TCP r/[::]:9443 r/[::]:0 LISTEN",
+          "node-2 - TCP s/shop/web-svc:80 r/0.0.0.0:0 LISTEN"}));
+}
+
+TEST_F(ClusterTest, TimeoutsTakeDurationsAsKubectlDoes) {
+  FakeApiServer& api = *c().api;
+  // Bad values: exit 2 naming the flag and the value, before anything is asked.
+  size_t asked = api.requests("GET /api/v1/namespaces/socksnap/pods");
+  const std::string kForms =
+      " (a number of seconds, or a duration such as 30s, 1m30s, 250ms, 1.5h)";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--timeout", "1.5"}, "--timeout 1.5: time: missing unit in duration \"1.5\"" + kForms},
+      {{"--timeout", "30 s"},
+       "--timeout 30 s: time: unknown unit \" s\" in duration \"30 s\"" + kForms},
+      {{"--request-timeout", "1d"},
+       "--request-timeout 1d: time: unknown unit \"d\" in duration \"1d\"" + kForms},
+      {{"--request-timeout", "9999999999"},
+       "--request-timeout 9999999999: time: invalid duration \"9999999999\"" + kForms},
+      {{"--timeout=-1s"}, "--timeout -1s: must not be negative (0 is no limit)"},
+      {{"--request-timeout=-2m"}, "--request-timeout -2m: must not be negative (0 is no limit)"},
+      // What the terminal is shown of a value is escaped.
+      {{"--timeout", "1\x1b[2Js"},
+       R"(--timeout 1\x1b[2Js: time: unknown unit "\x1b[" in duration "1\x1b[2Js")" + kForms},
+  };
+  for (const auto& [args, message] : bad) {
+    CommandResult r = plugin(args);
+    EXPECT_EQ(r.exit_code, 2) << message;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "kubectl socksnap: " + message + "\n");
+  }
+  EXPECT_EQ(api.requests("GET /api/v1/namespaces/socksnap/pods"), asked);
+  // kubectl's forms.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--timeout", "1m30s", "--request-timeout", "45"},
+        std::vector<std::string>{"--timeout", "0", "--request-timeout", "1.5h"},
+        std::vector<std::string>{"--timeout", "2h", "--request-timeout", "1m0.25s"}}) {
+    std::vector<std::string> all = {"-n", "shop", "-F", "status:LISTEN", "--no-headers"};
+    all.insert(all.end(), args.begin(), args.end());
+    CommandResult r = plugin(all);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "node-1  shop  web  TCP  r/0.0.0.0:8080  r/0.0.0.0:0  LISTEN\n") << r.err;
+  }
+
+  // --request-timeout bounds each request, a node's through the proxy too; --timeout 0 sets no
+  // limit of its own. With both, the smaller one holds.
+  ::kill(c().agents[1]->pid(), SIGSTOP);
+  auto started = std::chrono::steady_clock::now();
+  CommandResult r = plugin({"-A", "-o", "json", "--timeout", "0", "--request-timeout", "1500ms"});
+  auto took = std::chrono::steady_clock::now() - started;
+  CommandResult smaller =
+      plugin({"-A", "-o", "json", "--timeout", "1.2s", "--request-timeout", "1m"});
+  ::kill(c().agents[1]->pid(), SIGCONT);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            fmt::format("kubectl socksnap: node node-2: {}: timed out after 1.5 s\n", api.url()));
+  EXPECT_LT(took, 6s);
+  EXPECT_EQ(smaller.exit_code, 1);
+  EXPECT_EQ(smaller.err,
+            fmt::format("kubectl socksnap: node node-2: {}: timed out after 1.2 s\n", api.url()));
+}
+
+// What an agent answers to the start of a request that never ends, and how long it waits first.
+std::pair<std::string, std::chrono::milliseconds> answer_to_a_stalled_request(const std::string& ip,
+                                                                              uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip.c_str(), &address.sin_addr);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return {"connect failed", {}};
+  }
+  timeval limit{20, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+  SSL_set_fd(ssl.get(), fd.get());
+  if (SSL_connect(ssl.get()) != 1) return {"handshake failed", {}};
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: agent\r\n";
+  size_t written = 0;
+  if (SSL_write_ex(ssl.get(), start.data(), start.size(), &written) != 1) return {"write", {}};
+  auto sent = std::chrono::steady_clock::now();
+  std::string answer;
+  char chunk[4096];
+  size_t got = 0;
+  while (SSL_read_ex(ssl.get(), chunk, sizeof chunk, &got) == 1) answer.append(chunk, got);
+  return {answer, std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - sent)};
+}
+
+TEST_F(ClusterTest, TheAgentsRequestTimeoutTakesADuration) {
+  ClusterState& s = c();
+  CommandResult bad = run_command({SOCKSNAP_AGENT_BINARY, "--request-timeout", "1.5"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err,
+            "socksnap-agent: --request-timeout 1.5: time: missing unit in duration \"1.5\"\n");
+  CommandResult zero = run_command({SOCKSNAP_AGENT_BINARY, "--request-timeout", "0"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_EQ(zero.err, "socksnap-agent: --request-timeout 0: must be more than 0 and at most 1h\n");
+  CommandResult hostile = run_command({SOCKSNAP_AGENT_BINARY, "--request-timeout", "\x1b]0;x\x07"});
+  EXPECT_EQ(hostile.exit_code, 2);
+  EXPECT_EQ(
+      hostile.err,
+      R"(socksnap-agent: --request-timeout \x1b]0;x\x07: time: invalid duration "\x1b]0;x\x07")"
+      "\n");
+
+  // A second agent on node-3 that waits 1.5 s for a request (60 s by default).
+  const uint16_t kPort = 9444;
+  std::string netns = s.networks[2]->ns().path();
+  AgentProcess agent(
+      netns,
+      {"--node-name", "node-3", "--kubeconfig", s.dir + "/agent3.kubeconfig", "--listen",
+       fmt::format(":{}", kPort), "--request-timeout", "1500ms", "--netns", netns},
+      s.dir + "/agent3-timeout.log");
+  ASSERT_TRUE(wait_healthy(node_ip(3), 20s, kPort)) << agent.log();
+  auto [answer, waited] = answer_to_a_stalled_request(node_ip(3), kPort);
+  EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.1 408 Request Timeout") << answer;
+  EXPECT_GE(waited, 1400ms);
+  EXPECT_LT(waited, 5s);
 }
 
 }  // namespace

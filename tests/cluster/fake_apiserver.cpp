@@ -190,6 +190,62 @@ std::pair<std::vector<Item>, std::string> page_of(const std::vector<Item>& items
   return {page, next};
 }
 
+constexpr std::string_view kImpersonatePrefix = "impersonate-";
+constexpr std::string_view kExtraPrefix = "impersonate-extra-";
+constexpr const char* kAuthenticationGroup = "authentication.k8s.io";
+
+// Go's url.PathUnescape; the text as it is when an escape is malformed (as the filter keeps it).
+std::string path_unescape(const std::string& text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0) return text;
+    out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
+// An RFC 1123 label (a namespace name) and subdomain (a service account name), as
+// serviceaccount.SplitUsername checks them.
+bool dns_label(const std::string& text, size_t max) {
+  if (text.empty() || text.size() > max) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(text.front()) || !alnum(text.back())) return false;
+  return std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+bool dns_subdomain(const std::string& text) {
+  if (text.empty() || text.size() > 253) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                              c == '.';
+                     }) &&
+         text.front() != '-' && text.front() != '.' && text.back() != '-' && text.back() != '.';
+}
+
+// One thing asked to be impersonated: the fields of the v1.ObjectReference the filter builds.
+struct ImpersonationRequest {
+  std::string kind;  // User, ServiceAccount, Group, UserExtra, UID
+  std::string ns;
+  std::string name;
+  std::string api_version;
+  std::string field_path;  // the extra's key
+  // Go's %v of the ObjectReference: {Kind Namespace Name UID APIVersion ResourceVersion FieldPath}
+  std::string go_value() const {
+    return fmt::format("{{{} {} {}  {}  {}}}", kind, ns, name, api_version, field_path);
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<FakeApiServer> FakeApiServer::start(const std::string& address,
@@ -330,6 +386,118 @@ size_t FakeApiServer::requests(const std::string& method_and_path) const {
   return it == requests_.end() ? 0 : it->second;
 }
 
+std::optional<SeenIdentity> FakeApiServer::last_identity(const std::string& method_and_path) const {
+  std::lock_guard lock(mutex_);
+  auto it = identities_.find(method_and_path);
+  if (it == identities_.end()) return std::nullopt;
+  return it->second;
+}
+
+// k8s.io/apiserver's WithImpersonation.
+std::optional<HttpResponse> FakeApiServer::impersonate(const HttpRequest& request,
+                                                       const Identity& requester, Identity& acting,
+                                                       SeenIdentity& seen) const {
+  acting = requester;
+  seen = SeenIdentity{requester.user, requester.user, "", requester.groups, {}, {}};
+  for (const auto& [name, value] : request.headers) {
+    if (name.rfind(kImpersonatePrefix, 0) == 0)
+      seen.impersonation_headers.emplace_back(name, value);
+  }
+  std::vector<ImpersonationRequest> asked;
+  const std::string* user = request.header("impersonate-user");
+  bool has_user = user != nullptr && !user->empty();
+  bool service_account = false;
+  if (has_user) {
+    // serviceaccount.SplitUsername: system:serviceaccount:NS:NAME with valid names.
+    constexpr std::string_view kPrefix = "system:serviceaccount:";
+    std::vector<std::string> parts = user->rfind(kPrefix, 0) == 0
+                                         ? split_on(user->substr(kPrefix.size()), ':')
+                                         : std::vector<std::string>{};
+    service_account = parts.size() == 2 && dns_label(parts[0], 63) && dns_subdomain(parts[1]);
+    if (service_account) {
+      asked.push_back({"ServiceAccount", parts[0], parts[1], "", ""});
+    } else {
+      asked.push_back({"User", "", *user, "", ""});
+    }
+  }
+  bool has_groups = false;
+  for (const auto& [name, value] : request.headers) {
+    if (name == "impersonate-group") {
+      has_groups = true;
+      asked.push_back({"Group", "", value, "", ""});
+    }
+  }
+  // Go ranges over a map of headers (in no order); here in the order of their names.
+  std::map<std::string, std::vector<std::string>> extra_headers;
+  for (const auto& [name, value] : request.headers) {
+    if (name.rfind(kExtraPrefix, 0) == 0) extra_headers[name].push_back(value);
+  }
+  for (const auto& [name, values] : extra_headers) {
+    std::string key = path_unescape(name.substr(kExtraPrefix.size()));
+    for (const auto& value : values) {
+      asked.push_back({"UserExtra", "", value, "authentication.k8s.io/v1", key});
+    }
+  }
+  const std::string* uid = request.header("impersonate-uid");
+  bool has_uid = uid != nullptr && !uid->empty();
+  if (has_uid) asked.push_back({"UID", "", *uid, "authentication.k8s.io/v1", ""});
+  if (asked.empty()) return std::nullopt;
+  if ((has_groups || !extra_headers.empty() || has_uid) && !has_user) {
+    // 400 since Kubernetes 1.35 (a 500 with the same words before).
+    std::string list;
+    for (const auto& a : asked) list += (list.empty() ? "" : " ") + a.go_value();
+    return status_response(400, "BadRequest",
+                           fmt::format("requested [{}] without impersonating a user", list));
+  }
+
+  Identity next;
+  next.authenticated = true;
+  std::string next_uid;
+  std::map<std::string, std::vector<std::string>> next_extra;
+  for (const auto& a : asked) {
+    std::string resource;
+    std::string group;
+    if (a.kind == "ServiceAccount") {
+      resource = "serviceaccounts";
+      next.user = fmt::format("system:serviceaccount:{}:{}", a.ns, a.name);
+      if (!has_groups) next.groups = {"system:serviceaccounts", "system:serviceaccounts:" + a.ns};
+    } else if (a.kind == "User") {
+      resource = "users";
+      next.user = a.name;
+    } else if (a.kind == "Group") {
+      resource = "groups";
+      next.groups.push_back(a.name);
+    } else if (a.kind == "UserExtra") {
+      resource = "userextras/" + a.field_path;
+      group = kAuthenticationGroup;
+      next_extra[a.field_path].push_back(a.name);
+    } else {
+      resource = "uids";
+      group = kAuthenticationGroup;
+      next_uid = a.name;
+    }
+    if (!allowed(requester, "impersonate", resource, a.ns, a.name)) {
+      return forbidden(requester, "impersonate", resource, a.ns, a.name, group);
+    }
+  }
+  auto has = [&](const char* group) {
+    return std::find(next.groups.begin(), next.groups.end(), group) != next.groups.end();
+  };
+  if (next.user != "system:anonymous") {
+    if (!has("system:authenticated") && !has("system:unauthenticated")) {
+      next.groups.emplace_back("system:authenticated");
+    }
+  } else if (!has("system:unauthenticated")) {
+    next.groups.emplace_back("system:unauthenticated");
+  }
+  seen.user = next.user;
+  seen.uid = next_uid;
+  seen.groups = next.groups;
+  seen.extra = std::move(next_extra);
+  acting = std::move(next);
+  return std::nullopt;
+}
+
 bool FakeApiServer::authenticate(const HttpRequest& request, Identity& who, std::string& failure) {
   if (!request.client_common_name.empty()) {
     who = {request.client_common_name, request.client_organizations, true};
@@ -392,10 +560,13 @@ HttpResponse FakeApiServer::forbidden(const Identity& who, const std::string& ve
   std::string subject = name.empty() ? object : fmt::format("{} \"{}\"", object, name);
   std::string scope =
       ns.empty() ? "at the cluster scope" : fmt::format("in the namespace \"{}\"", ns);
-  return status_response(403, "Forbidden",
-                         fmt::format("{} is forbidden: User \"{}\" cannot {} resource \"{}\" in "
-                                     "API group \"{}\" {}",
-                                     subject, who.user, verb, resource, group, scope));
+  // The apiserver's sanitizer keeps its part of the message from looking like HTML.
+  std::string reason;
+  for (char c : fmt::format("User \"{}\" cannot {} resource \"{}\" in API group \"{}\" {}",
+                            who.user, verb, resource, group, scope)) {
+    reason += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+  }
+  return status_response(403, "Forbidden", fmt::format("{} is forbidden: {}", subject, reason));
 }
 
 HttpResponse FakeApiServer::handle(const HttpRequest& request) {
@@ -406,7 +577,14 @@ HttpResponse FakeApiServer::handle(const HttpRequest& request) {
   Identity who;
   std::string failure;
   if (!authenticate(request, who, failure)) return status_response(401, "Unauthorized", failure);
-  return route(request, who);
+  Identity acting;
+  SeenIdentity seen;
+  if (auto refused = impersonate(request, who, acting, seen)) return *refused;
+  {
+    std::lock_guard lock(mutex_);
+    identities_[request.method + " " + request.path] = std::move(seen);
+  }
+  return route(request, acting);
 }
 
 HttpResponse FakeApiServer::route(const HttpRequest& request, const Identity& who) {
@@ -755,7 +933,8 @@ HttpResponse FakeApiServer::proxy(const HttpRequest& request, const std::string&
   forward.timeout = std::chrono::seconds(15);
   for (const auto& [key, value] : request.headers) {
     if (key == "authorization" || key == "host" || key == "connection" || key == "content-length" ||
-        key == "keep-alive" || key == "te" || key == "upgrade") {
+        key == "keep-alive" || key == "te" || key == "upgrade" ||
+        key.rfind(kImpersonatePrefix, 0) == 0) {
       continue;
     }
     forward.headers.emplace_back(key, value);

@@ -22,6 +22,13 @@
 // Unauthorized; 403 Forbidden worded as RBAC words it; 404 NotFound; 400 BadRequest; 503 for a pod
 // it cannot reach). Authorization: rules of (subject, verb, resource, namespace), RBAC-like;
 // system:masters may do anything.
+// Impersonation as kube-apiserver's filter does it: Impersonate-User (a user, or
+// system:serviceaccount:NS:NAME), Impersonate-Group (repeated), Impersonate-Uid and
+// Impersonate-Extra-KEY (the key lower-cased and percent-decoded) each need the `impersonate`
+// verb on users, serviceaccounts (in NS), groups, uids or userextras/KEY, named by the value;
+// the first refused is a 403 worded as RBAC words it; groups, extras or a uid without a user is
+// a 400. The request then runs as that user, in those groups (or a service account's) plus
+// system:authenticated, and the headers are not passed on (not to a proxied pod either).
 #pragma once
 
 #include <atomic>
@@ -30,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,9 +66,11 @@ struct FakeService {
 };
 
 struct AccessRule {
-  std::string subject;   // a user name or a group name
-  std::string verb;      // get, list, create, "*"
-  std::string resource;  // pods, pods/proxy, services, serviceaccounts/token, tokenreviews, "*"
+  std::string subject;  // a user name or a group name
+  std::string verb;     // get, list, create, impersonate, "*"
+  // pods, pods/proxy, services, serviceaccounts/token, tokenreviews; for impersonate: users,
+  // groups, serviceaccounts, uids, userextras/KEY; "*"
+  std::string resource;
   std::string rule_namespace;  // "" for every namespace (a ClusterRole binding)
   std::string name;            // "" for every object
 };
@@ -72,6 +82,17 @@ struct NonResourceRule {
   std::string subject;  // a user, group, or "system:serviceaccount:NS:NAME"
   std::vector<std::string> verbs;
   std::vector<std::string> urls;  // "/metrics", "/debug/*", "*"
+};
+
+// Whom a request ran as.
+struct SeenIdentity {
+  std::string authenticated;  // who the credentials say
+  std::string user;           // who the request ran as (the same without impersonation)
+  std::string uid;
+  std::vector<std::string> groups;
+  std::map<std::string, std::vector<std::string>> extra;
+  // The Impersonate-* headers as received (names lower-case), in order.
+  std::vector<std::pair<std::string, std::string>> impersonation_headers;
 };
 
 class FakeApiServer {
@@ -109,6 +130,8 @@ class FakeApiServer {
   void advance_clock(std::chrono::seconds by);
   // Requests seen, by "METHOD path" (query left out).
   size_t requests(const std::string& method_and_path) const;
+  // Whom the last such request ran as, if there was one.
+  std::optional<SeenIdentity> last_identity(const std::string& method_and_path) const;
   size_t page_size_seen() const { return last_limit_; }
 
   static constexpr const char* kApiAudience = "https://kubernetes.default.svc.cluster.local";
@@ -143,6 +166,10 @@ class FakeApiServer {
 
   // nullopt-like: authenticated false with a 401 to send when credentials were given but bad.
   bool authenticate(const HttpRequest& request, Identity& who, std::string& failure);
+  // `acting` is whom the request runs as (`seen` says it all); a response when the
+  // impersonation is refused.
+  std::optional<HttpResponse> impersonate(const HttpRequest& request, const Identity& requester,
+                                          Identity& acting, SeenIdentity& seen) const;
   bool allowed(const Identity& who, const std::string& verb, const std::string& resource,
                const std::string& ns, const std::string& name) const;
   HttpResponse forbidden(const Identity& who, const std::string& verb, const std::string& resource,
@@ -163,6 +190,7 @@ class FakeApiServer {
   std::vector<FakeService> services_;
   std::chrono::seconds clock_offset_{0};
   std::map<std::string, size_t> requests_;
+  std::map<std::string, SeenIdentity> identities_;
   std::atomic<size_t> last_limit_{0};
   // Connections to pods, kept alive between proxied requests as kube-apiserver keeps them.
   std::mutex clients_mutex_;

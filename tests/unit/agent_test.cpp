@@ -661,17 +661,6 @@ TEST_F(AgentTest, AScraperRbacAllowsGetsMetricsAndNoSnapshot) {
 
 // -- the plugin's pure parts -------------------------------------------------------------------
 
-TEST(Duration, KubectlsForms) {
-  EXPECT_EQ(parse_duration("30s"), std::chrono::milliseconds(30000));
-  EXPECT_EQ(parse_duration("1500ms"), std::chrono::milliseconds(1500));
-  EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
-  EXPECT_EQ(parse_duration("1h"), std::chrono::milliseconds(3600000));
-  EXPECT_EQ(parse_duration("45"), std::chrono::milliseconds(45000));
-  for (const char* bad : {"", "s", "1.5s", "-1s", "10x", "3 s", "99999999999s"}) {
-    EXPECT_FALSE(parse_duration(bad)) << bad;
-  }
-}
-
 PodSummary agent_pod(std::string name, std::string node, std::string phase,
                      std::vector<ContainerPort> ports = {{"https", 9443}}) {
   PodSummary pod;

@@ -359,6 +359,18 @@ TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
   EXPECT_EQ(reviews.audiences_asked.size(), 1U);
 }
 
+TEST_F(AgentTest, ABadLabelSelectorIsABadRequestNamingIt) {
+  auto agent = make();
+  HttpResponse r = agent->handle(get("/v1/snapshot?selector=a%3Db%3Dc", "good"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            "{\"error\":\"--selector 'a=b=c': found '=', expected: ',' or 'end of "
+            "string'\"}\n");
+  HttpResponse set_based =
+      agent->handle(get("/v1/snapshot?selector=app%20notin%20(web)%2Ctier", "good"));
+  EXPECT_EQ(set_based.status, 200) << set_based.body;
+}
+
 TEST_F(AgentTest, MetricsCountTheRequestsServed) {
   auto agent = make();
   agent->handle(get("/v1/snapshot", "good"));

@@ -59,8 +59,8 @@ HttpResponse Agent::handle(const HttpRequest& request) {
 }
 
 HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
-  bool known =
-      request.path == "/v1/snapshot" || request.path == "/metrics" || request.path == "/healthz";
+  bool known = request.path == "/v1/snapshot" || request.path == "/metrics" ||
+               request.path == "/healthz" || request.path == "/version";
   if (!known) return error_response(404, "not found: " + request.path);
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = error_response(405, "only GET is served here");
@@ -85,7 +85,18 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string& user) {
     case AuthDecision::Outcome::kUnavailable:
       return error_response(503, decision.reason);
   }
+  if (request.path == "/version") return version();
   return request.path == "/metrics" ? prometheus() : snapshot(request);
+}
+
+HttpResponse Agent::version() const {
+  fmt::memory_buffer body;
+  body.append(std::string_view(R"({"version":)"));
+  append_json_string(body, config_.version);
+  body.append(std::string_view(R"(,"commit":)"));
+  append_json_string(body, config_.commit);
+  body.append(std::string_view("}\n"));
+  return HttpResponse{200, "application/json", {}, fmt::to_string(body)};
 }
 
 std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& warnings) {

@@ -6,8 +6,10 @@
 //   GET /metrics            Prometheus text: this node's sockets by pod, protocol and state, and
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)
+//   GET /version            {"version":"0.1.0","commit":"..."}: the agent's build
 //
-// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h).
+// Every other path is 404; /v1/snapshot, /metrics and /version need a token (see
+// agent/token_auth.h).
 #pragma once
 
 #include <chrono>
@@ -22,6 +24,7 @@
 #include "cli/options.h"
 #include "enrich/enricher.h"
 #include "net/http.h"
+#include "util/build_info.h"
 
 namespace socksnap {
 
@@ -35,6 +38,9 @@ struct AgentConfig {
   unsigned max_snapshots = 2;                      // snapshots taken at once
   std::chrono::milliseconds queue_wait{20000};     // how long a request waits for its turn
   bool log_requests = true;                        // a line on stderr per request
+  // What GET /version answers: this build's (util/build_info.h).
+  std::string version{build_version()};
+  std::string commit{build_commit()};
 };
 
 class Agent {
@@ -50,6 +56,7 @@ class Agent {
   HttpResponse serve(const HttpRequest& request, std::string& user);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
+  HttpResponse version() const;
   // The last listing of this node's pods, refreshed when older than the TTL; a failed listing
   // is a warning and the snapshot goes on with the CRI API's labels.
   std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels(Warnings& warnings);

@@ -64,6 +64,10 @@ struct ParsedArgs {
   Options options;
   bool exit_now = false;
   int exit_code = 0;
+  // A subcommand of `socksnap`, if one was given: "version" (-o in version_output), or "agent"
+  // when it did not come first (main runs `socksnap agent ...` itself).
+  std::string subcommand;
+  std::string version_output;
 };
 
 ParsedArgs parse_args(int argc, const char* const* argv);

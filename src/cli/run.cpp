@@ -9,6 +9,7 @@
 
 #include "cli/options.h"
 #include "cli/pipeline.h"
+#include "cli/version.h"
 #include "render/renderer.h"
 #include "util/terminal_text.h"
 
@@ -57,6 +58,15 @@ int run_cli(int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE and ends output quietly
   ParsedArgs parsed = parse_args(argc, argv);
   if (parsed.exit_now) return parsed.exit_code;
+  if (parsed.subcommand == "version") {
+    std::fputs(format_version(this_build(), parsed.version_output).c_str(), stdout);
+    return 0;
+  }
+  if (parsed.subcommand == "agent") {
+    std::fputs("socksnap: agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)\n",
+               stderr);
+    return kExitUsage;
+  }
   try {
     return run(parsed.options);
   } catch (const SnapshotFailure& failure) {

@@ -17,6 +17,8 @@
 
 #include "cli/options.h"
 #include "cli/pipeline.h"
+#include "cli/version.h"
+#include "cluster/agent_versions.h"
 #include "cluster/endpoint_names.h"
 #include "cluster/fanout.h"
 #include "cluster/kube_api.h"
@@ -311,6 +313,73 @@ int run(const Options& options, const PluginArgs& args) {
   return result.failures.empty() ? 0 : kExitFailure;
 }
 
+// `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
+// as a snapshot is); a warning for each agent of another build.
+int run_version(const PluginArgs& args, const std::string& output, bool quiet) {
+  auto timeout = parse_duration(args.timeout);
+  if (!timeout || timeout->count() <= 0) {
+    throw Fail{kExitUsage,
+               fmt::format("--timeout {}: not a duration (e.g. 30s, 1500ms, 2m)", args.timeout)};
+  }
+  std::set<std::string> wanted_nodes;
+  for (const auto& list : args.nodes) {
+    for (auto name : split(list, ',')) {
+      if (!trim(name).empty()) wanted_nodes.emplace(trim(name));
+    }
+  }
+  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
+  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
+  auto connected = KubeApi::connect(*credentials);
+  if (!connected) throw Fail{kExitFailure, connected.error().message()};
+  KubeApi& api = **connected;
+  auto agents = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  auto agent_pods = agents.get();
+  auto issued = token.get();
+  if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
+  if (!issued) throw Fail{kExitFailure, issued.error().message()};
+
+  std::vector<NodeFailure> failures;
+  std::vector<AgentTarget> targets;
+  for (auto& target : agent_targets(*agent_pods, args.agent_port)) {
+    if (!wanted_nodes.empty() && wanted_nodes.count(target.node) == 0) continue;
+    if (target.problem.empty()) {
+      targets.push_back(std::move(target));
+    } else {
+      failures.push_back({target.node, target.problem});
+    }
+  }
+  for (const auto& node : wanted_nodes) {
+    bool found = std::any_of(agent_pods->begin(), agent_pods->end(),
+                             [&](const PodSummary& pod) { return pod.node_name == node; });
+    if (!found) failures.push_back({node, "no socksnap agent runs on this node"});
+  }
+  std::vector<AgentVersion> versions =
+      ask_agent_versions(api, targets, args.agent_namespace, issued->token, *timeout);
+  BuildIdentity client = this_build();
+  OutputSink out(STDOUT_FILENO);
+  out.append(format_cluster_versions(client, versions, output));
+  auto written = out.finish();
+  for (const auto& version : versions) {
+    if (!version.error.empty()) failures.push_back({version.node, version.error});
+    std::string warning = version_skew_warning(client, version);
+    if (!quiet && !warning.empty()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, warning.c_str());
+    }
+  }
+  std::sort(failures.begin(), failures.end(),
+            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
+  for (const auto& failure : failures) {
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, failure.node.c_str(),
+                 failure.message.c_str());
+  }
+  if (!written) throw Fail{kExitFailure, written.error().message()};
+  return failures.empty() ? 0 : kExitFailure;
+}
+
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
@@ -368,8 +437,16 @@ int run_plugin(int argc, const char* const* argv) {
   app.add_option("--agent-port", args.agent_port,
                  "The agents' port when their pods name none (default 9443)")
       ->group(kCluster);
+  std::string version_output;
+  CLI::App* version = app.add_subcommand(
+      "version", "Print the client's version and git commit, and each node agent's");
+  version->add_option("-o,--output", version_output, "json or yaml (default: text)")
+      ->check(CLI::IsMember({"json", "yaml"}))
+      ->option_text("FORMAT");
+  version->fallthrough();  // the cluster options, before or after
   if (!parse_command_line(app, argc, argv, parsed, kProgram)) return parsed.exit_code;
   try {
+    if (version->parsed()) return run_version(args, version_output, parsed.options.quiet);
     return run(parsed.options, args);
   } catch (const Fail& fail) {
     std::fflush(stdout);

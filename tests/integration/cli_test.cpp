@@ -49,7 +49,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"-l", "a=b=c"},
                  "--selector 'a=b=c': found '=', expected: ',' or 'end of string'"},
         BadInput{{"-l", "a==="},
-                 "--selector 'a===': unable to parse requirement: found '=', expected: identifier"}));
+                 "--selector 'a===': unable to parse requirement: found '=', expected: identifier"},
+        BadInput{{"a", "b", "c"}, "The following arguments were not expected: a b c"}));
 
 TEST(Cli, WithoutCapabilitiesSaysWhichOneIsMissing) {
   auto r = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

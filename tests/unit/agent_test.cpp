@@ -12,6 +12,7 @@
 #include "cluster/snapshot_query.h"
 #include "cluster/wire.h"
 #include "select_fixture.h"
+#include "util/build_info.h"
 
 namespace socksnap {
 namespace {
@@ -357,6 +358,34 @@ TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
   EXPECT_EQ(unknown.body, "{\"error\":\"unknown query parameter 'colour'\"}\n");
   // One token review served every request above.
   EXPECT_EQ(reviews.audiences_asked.size(), 1U);
+}
+
+TEST_F(AgentTest, VersionSaysWhichBuildAnswersOnlyWithAToken) {
+  auto agent = make();
+  HttpResponse r = agent->handle(get("/version", "good"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, fmt::format("{{\"version\":\"{}\",\"commit\":\"{}\"}}\n", build_version(),
+                                build_commit()));
+  EXPECT_EQ(build_version(), "0.1.0");  // CMake's project version
+  EXPECT_TRUE(build_commit() == "unknown" ||
+              (build_commit().size() == 40 &&
+               build_commit().find_first_not_of("0123456789abcdef") == std::string::npos))
+      << build_commit();
+
+  AgentConfig other;
+  other.version = "0.0.9";
+  other.commit = "0123456789abcdef0123456789abcdef01234567";
+  HttpResponse older = make(other)->handle(get("/version", "good"));
+  EXPECT_EQ(older.body,
+            "{\"version\":\"0.0.9\",\"commit\":\"0123456789abcdef0123456789abcdef01234567\"}\n");
+
+  HttpResponse anonymous = agent->handle(get("/version"));
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.body, "{\"error\":\"unauthorized: no token\"}\n");
+  HttpResponse forged = agent->handle(get("/version", "forged"));
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(forged.body.find("version\""), std::string::npos);
 }
 
 TEST_F(AgentTest, ABadLabelSelectorIsABadRequestNamingIt) {

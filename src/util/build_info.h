@@ -1,0 +1,12 @@
+// What this build is: socksnap's version (the CMake project's) and the git commit it was built
+// from, stamped at build time; the commit is "unknown" when not built from a git checkout.
+#pragma once
+
+#include <string_view>
+
+namespace socksnap {
+
+std::string_view build_version();
+std::string_view build_commit();
+
+}  // namespace socksnap

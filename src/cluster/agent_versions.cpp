@@ -72,7 +72,7 @@ Result<BuildIdentity> parse_agent_version(std::string_view json) {
     if (!ok) break;
   }
   if (!r.finish() || build.version.empty()) {
-    return plain_error("the agent's /version answer is not {\"version\":...,\"commit\":...}");
+    return plain_error(R"(the agent's /version answer is not {"version":...,"commit":...})");
   }
   return build;
 }

@@ -17,6 +17,8 @@ packages=(
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
   iproute2 util-linux procps
+  # the shells whose completion scripts the tests check (bash is there already)
+  zsh fish
   # end-to-end tests: a real node (tests/e2e/nodesim) and its hand-made images (sha256, static C)
   containerd runc containernetworking-plugins busybox-static libssl-dev libc6-dev
   # benchmarks

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/completion.h"
 #include "util/build_info.h"
 #include "util/strings.h"
 
@@ -164,8 +165,14 @@ void add_host_options(CLI::App& app, Options& o) {
 }
 
 bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
-                        std::string_view program) {
+                        std::string_view program, const CompletionSpec* completions) {
   app.set_version_flag("--version", std::string(build_version()));
+  if (answer_completion_request(app, argc, argv,
+                                completions != nullptr ? *completions : standard_completions())) {
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+    return false;
+  }
   std::vector<std::string> args = normalize_args(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse
   auto usage_error = [&](const std::string& message) {
@@ -211,12 +218,27 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   add_host_options(app, parsed.options);
   // Listed by --help; `socksnap agent ...` runs the agent before any parsing (cli/main.cpp).
   app.add_subcommand("agent", "Run the node agent (socksnap agent --help)")->prefix_command();
+  CLI::App* completion =
+      app.add_subcommand("completion", "Print the shell completion script (bash, zsh or fish)");
+  completion->add_option("shell", parsed.shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   CLI::App* version = app.add_subcommand("version", "Print the version and the git commit");
   version->add_option("-o,--output", parsed.version_output, "json or yaml (default: text)")
       ->check(CLI::IsMember({"json", "yaml"}))
       ->option_text("FORMAT");
 
-  if (!parse_command_line(app, argc, argv, parsed, "socksnap")) return parsed;
+  CompletionSpec completions = standard_completions();
+  completions.positionals["completion"] = [](std::string_view typed, const TypedWords& words) {
+    if (!words.positionals.empty()) return Completions{};
+    return complete_fixed(typed, {{"bash", ""}, {"zsh", ""}, {"fish", ""}});
+  };
+  completions.values["output"] = [standard = completions.values["output"]](
+                                     std::string_view typed, const TypedWords& words) {
+    if (words.command_name != "version") return standard(typed, words);
+    return complete_fixed(typed, {{"json", ""}, {"yaml", ""}});
+  };
+  if (!parse_command_line(app, argc, argv, parsed, "socksnap", &completions)) return parsed;
   for (const CLI::App* sub : app.get_subcommands()) parsed.subcommand = sub->get_name();
   return parsed;
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/completion.h"
 #include "cli/options.h"
 #include "cli/pipeline.h"
 #include "cli/version.h"
@@ -60,6 +61,15 @@ int run_cli(int argc, const char* const* argv) {
   if (parsed.exit_now) return parsed.exit_code;
   if (parsed.subcommand == "version") {
     std::fputs(format_version(this_build(), parsed.version_output).c_str(), stdout);
+    return 0;
+  }
+  if (parsed.subcommand == "completion") {
+    auto script = completion_script(parsed.shell, "socksnap");
+    if (!script) {
+      std::fprintf(stderr, "socksnap: %s\n", script.error().message().c_str());
+      return kExitUsage;
+    }
+    std::fputs(script->c_str(), stdout);
     return 0;
   }
   if (parsed.subcommand == "agent") {

@@ -22,6 +22,7 @@
 #include "cluster/endpoint_names.h"
 #include "cluster/fanout.h"
 #include "cluster/kube_api.h"
+#include "cluster/plugin_completion.h"
 #include "cluster/snapshot_query.h"
 #include "render/renderer.h"
 #include "select/selection.h"
@@ -444,7 +445,10 @@ int run_plugin(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"json", "yaml"}))
       ->option_text("FORMAT");
   version->fallthrough();  // the cluster options, before or after
-  if (!parse_command_line(app, argc, argv, parsed, kProgram)) return parsed.exit_code;
+  CompletionSpec completions = plugin_completions();
+  if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
+    return parsed.exit_code;
+  }
   try {
     if (version->parsed()) return run_version(args, version_output, parsed.options.quiet);
     return run(parsed.options, args);

@@ -167,6 +167,8 @@ TEST(ParseArgs, HelpNamesTheSubcommands) {
   EXPECT_NE(help.find("Subcommands:\n"
                       "  agent                           Run the node agent (socksnap agent "
                       "--help)\n"
+                      "  completion                      Print the shell completion script "
+                      "(bash, zsh or fish)\n"
                       "  version                         Print the version and the git commit\n"),
             std::string::npos)
       << help;
@@ -177,12 +179,19 @@ TEST(ParseArgs, Subcommands) {
   EXPECT_FALSE(version.exit_now);
   EXPECT_EQ(version.subcommand, "version");
   EXPECT_EQ(version.version_output, "yaml");
+  ParsedArgs completion = parse({"completion", "zsh"});
+  EXPECT_EQ(completion.subcommand, "completion");
+  EXPECT_EQ(completion.shell, "zsh");
   EXPECT_EQ(parse({"-q"}).subcommand, "");
   testing::internal::CaptureStderr();
+  ParsedArgs tcsh = parse({"completion", "tcsh"});
   ParsedArgs xml = parse({"version", "-o", "xml"});
   std::string printed = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(tcsh.exit_code, 2);
   EXPECT_EQ(xml.exit_code, 2);
-  EXPECT_EQ(printed, "socksnap: --output: xml not in {json,yaml}\n");
+  EXPECT_EQ(printed,
+            "socksnap: shell: tcsh not in {bash,zsh,fish}\n"
+            "socksnap: --output: xml not in {json,yaml}\n");
 }
 
 Plan plan_ok(const Options& o) {

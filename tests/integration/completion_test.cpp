@@ -112,6 +112,35 @@ TEST(Version, TheCommitTheBuildWasMadeFrom) {
             fmt::format("{{\n  \"version\": \"0.1.0\",\n  \"commit\": \"{}\"\n}}\n", commit));
 }
 
+// The build's stamp (cmake/build_commit.cmake): the checkout's commit, or "unknown" for a
+// source tree that is not the top of a git checkout, even inside another one.
+TEST(Version, TheStampOfATreeThatIsNoCheckoutIsUnknown) {
+  char made[] = "/tmp/socksnap-stamp-XXXXXX";
+  std::string dir = ::mkdtemp(made);
+  ASSERT_EQ(run_command({"mkdir", "-p", dir + "/repo/src"}).exit_code, 0);
+  ASSERT_EQ(run_command({"git", "-C", dir + "/repo", "init", "-q"}).exit_code, 0);
+  ASSERT_EQ(run_command({"git", "-C", dir + "/repo", "-c", "user.name=t", "-c", "user.email=t@t",
+                         "commit", "-q", "--allow-empty", "-m", "x"})
+                .exit_code,
+            0);
+  std::string repo_head =
+      run_command({"git", "-C", dir + "/repo", "rev-parse", "HEAD"}).out.substr(0, 40);
+  auto stamp = [&](const std::string& source) {
+    std::string header = dir + "/build_commit.h";
+    CommandResult r = run_command({"cmake", "-DSOURCE_DIR=" + source, "-DOUTPUT=" + header, "-P",
+                                   std::string(SOCKSNAP_SOURCE_DIR) + "/cmake/build_commit.cmake"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return run_command({"cat", header}).out;
+  };
+  EXPECT_EQ(stamp(dir), "#define SOCKSNAP_GIT_COMMIT \"unknown\"\n");
+  EXPECT_EQ(stamp(dir + "/repo/src"), "#define SOCKSNAP_GIT_COMMIT \"unknown\"\n");
+  EXPECT_EQ(stamp(dir + "/repo"), "#define SOCKSNAP_GIT_COMMIT \"" + repo_head + "\"\n");
+  CommandResult head = run_command({"git", "-C", SOCKSNAP_SOURCE_DIR, "rev-parse", "HEAD"});
+  EXPECT_EQ(stamp(SOCKSNAP_SOURCE_DIR),
+            "#define SOCKSNAP_GIT_COMMIT \"" + head.out.substr(0, 40) + "\"\n");
+  run_command({"rm", "-rf", dir});
+}
+
 TEST(Version, HelpNamesEverySubcommand) {
   CommandResult r = run_socksnap({"--help"});
   EXPECT_EQ(r.exit_code, 0);

@@ -8,6 +8,7 @@
 #include "model/states.h"
 #include "select/columns.h"
 #include "util/strings.h"
+#include "util/utf8.h"
 
 namespace socksnap {
 namespace {
@@ -102,50 +103,32 @@ Completions complete_option_names(std::string_view typed, const TypedWords& word
   return out;
 }
 
-// Does `text` hold only what a shell can take as one word that prints as itself: no control
-// characters, no blanks, valid UTF-8 (C1 controls excluded)?
+// Whether `text` is what a shell takes as one word that prints as itself: valid UTF-8 without
+// blanks, control or layout characters (bidirectional overrides and the like).
 bool is_clean_word(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c <= 0x20 || c == 0x7f) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (length == 0 || c > 0xf4 || i + length > text.size()) return false;
-    uint32_t rune = length == 4 ? c & 0x07U : length == 3 ? c & 0x0fU : c & 0x1fU;
-    for (size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      rune = (rune << 6) | (next & 0x3fU);
-    }
-    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (rune < kMinimum[length] || rune > 0x10ffff || (rune >= 0xd800 && rune <= 0xdfff) ||
-        (rune >= 0x80 && rune <= 0x9f)) {
+  for (const char* p = text.data(); p < text.data() + text.size();) {
+    Utf8Char c = decode_utf8(p, text.data() + text.size());
+    if (c.length == 0 || c.code_point == ' ' || is_control(c.code_point) ||
+        is_layout_control(c.code_point)) {
       return false;
     }
-    i += length;
+    p += c.length;
   }
   return true;
 }
 
-// A description on one line: control characters and invalid bytes become spaces.
+// A description on one line: control and layout characters and invalid bytes become spaces.
 std::string clean_description(std::string_view text) {
   std::string out;
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    bool printable = c < 0x80 ? c >= 0x20 && c != 0x7f
-                              : length != 0 && i + length <= text.size() &&
-                                    is_clean_word(text.substr(i, length));
-    if (!printable) {
+  for (const char* p = text.data(); p < text.data() + text.size();) {
+    Utf8Char c = decode_utf8(p, text.data() + text.size());
+    if (c.length == 0 || is_control(c.code_point) || is_layout_control(c.code_point)) {
       out += ' ';
-      ++i;
+      p += c.length == 0 ? 1 : c.length;
       continue;
     }
-    out.append(text.substr(i, length));
-    i += length;
+    out.append(p, c.length);
+    p += c.length;
   }
   return std::string(trim(out));
 }

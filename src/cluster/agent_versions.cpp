@@ -9,38 +9,18 @@
 
 #include "net/http.h"
 #include "util/json_reader.h"
+#include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
 
 constexpr size_t kParallel = 64;
 
-// For a terminal: control characters, DEL, C1 controls and invalid UTF-8 as \xNN.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    bool valid = length != 0 && c <= 0xf4 && i + length <= text.size();
-    uint32_t rune = length == 4 ? c & 0x07U : length == 3 ? c & 0x0fU : length == 2 ? c & 0x1fU : c;
-    for (size_t k = 1; valid && k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xc0) == 0x80;
-      rune = (rune << 6) | (next & 0x3fU);
-    }
-    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    valid = valid && rune >= kMinimum[length] && rune <= 0x10ffff &&
-            !(rune >= 0xd800 && rune <= 0xdfff) && rune >= 0x20 && rune != 0x7f &&
-            !(rune >= 0x80 && rune <= 0x9f);
-    if (!valid) {
-      out += fmt::format("\\x{:02x}", c);
-      ++i;
-      continue;
-    }
-    out.append(text.substr(i, length));
-    i += length;
-  }
-  return out;
+// A table cell: what the cluster says (node names, an agent's words) escaped for the terminal.
+std::string cell(std::string_view text) {
+  fmt::memory_buffer out;
+  append_terminal_safe(out, text, Backslash::kEscape);
+  return fmt::to_string(out);
 }
 
 std::string failure_message(const ClientResponse& response) {
@@ -147,7 +127,7 @@ std::string format_cluster_versions(const BuildIdentity& client,
   if (answered.empty()) return out;
   std::vector<std::array<std::string, 3>> rows = {{"NODE", "AGENT VERSION", "AGENT COMMIT"}};
   for (const AgentVersion* a : answered) {
-    rows.push_back({printable(a->node), printable(a->build.version), printable(a->build.commit)});
+    rows.push_back({cell(a->node), cell(a->build.version), cell(a->build.commit)});
   }
   size_t node_width = 0;
   size_t version_width = 0;
@@ -166,11 +146,11 @@ std::string version_skew_warning(const BuildIdentity& client, const AgentVersion
       (agent.build.version == client.version && agent.build.commit == client.commit)) {
     return "";
   }
-  return fmt::format(
+  return terminal_safe(fmt::format(
       "the agent on node {} is version {} (commit {}), this client {} (commit {}): deploy the "
       "agent of this version, or use the client of the agent's",
-      printable(agent.node), printable(agent.build.version),
-      printable(abbreviated(agent.build.commit)), client.version, abbreviated(client.commit));
+      agent.node, agent.build.version, abbreviated(agent.build.commit), client.version,
+      abbreviated(client.commit)));
 }
 
 }  // namespace socksnap

@@ -35,7 +35,8 @@ std::string format_cluster_versions(const BuildIdentity& client,
                                     const std::vector<AgentVersion>& agents,
                                     std::string_view output);
 
-// The warning for an agent whose build is not the client's, or "" when it is the same.
+// The warning for an agent whose build is not the client's (escaped for the terminal), or ""
+// when it is the same.
 std::string version_skew_warning(const BuildIdentity& client, const AgentVersion& agent);
 
 }  // namespace socksnap

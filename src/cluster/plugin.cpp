@@ -374,8 +374,8 @@ int run_version(const PluginArgs& args, const std::string& output, bool quiet) {
   std::sort(failures.begin(), failures.end(),
             [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
   for (const auto& failure : failures) {
-    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, failure.node.c_str(),
-                 failure.message.c_str());
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
+                 terminal_safe(failure.message).c_str());
   }
   if (!written) throw Fail{kExitFailure, written.error().message()};
   return failures.empty() ? 0 : kExitFailure;

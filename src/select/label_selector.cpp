@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "util/utf8.h"
+
 namespace socksnap {
 namespace {
 
@@ -132,28 +134,17 @@ std::string go_quote(std::string_view s) {
       ++i;
       continue;
     }
-    // A UTF-8 sequence: its length from the lead byte, then continuation bytes, no overlong
-    // forms, no surrogates, nothing past U+10FFFF.
-    size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-    uint32_t rune = length == 4 ? c & 0x07U : length == 3 ? c & 0x0fU : c & 0x1fU;
-    bool valid = length != 0 && c <= 0xf4 && i + length <= s.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      auto next = static_cast<unsigned char>(s[i + k]);
-      valid = (next & 0xc0) == 0x80;
-      rune = (rune << 6) | (next & 0x3fU);
-    }
-    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    valid = valid && rune >= kMinimum[length] && rune <= 0x10ffff &&
-            !(rune >= 0xd800 && rune <= 0xdfff);
-    if (!valid) {
+    Utf8Char u = decode_utf8(s.data() + i, s.data() + s.size());
+    if (u.length == 0) {
       out += fmt::format("\\x{:02x}", c);
       ++i;
-    } else if (rune <= 0xa0 || rune == 0xad || rune == 0x2028 || rune == 0x2029 || rune == 0xfeff) {
-      out += fmt::format("\\u{:04x}", rune);  // not printable: C1 controls, spaces, format marks
-      i += length;
+    } else if (is_control(u.code_point) || is_layout_control(u.code_point) ||
+               u.code_point == 0xa0 || u.code_point == 0xad || u.code_point == 0xfeff) {
+      out += fmt::format("\\u{:04x}", u.code_point);  // not printable: Go escapes them
+      i += u.length;
     } else {
-      out.append(s.substr(i, length));
-      i += length;
+      out.append(s.substr(i, u.length));
+      i += u.length;
     }
   }
   out += '"';

@@ -83,13 +83,13 @@ TEST(AgentVersions, TextJsonAndYamlAsKubectlVersionPrintsThem) {
 
 TEST(AgentVersions, WhatTheClusterSaysIsEscapedOnATerminal) {
   BuildIdentity client{"0.1.0", "c"};
-  std::vector<AgentVersion> agents = {{"node\x1b[2J", {"0.1\n0", "\xff"}, ""}};
+  std::vector<AgentVersion> agents = {{"node\x1b[2J", {"0.1\n0", "\xff\\"}, ""}};
   EXPECT_EQ(format_cluster_versions(client, agents, ""),
             "Client Version: 0.1.0\nClient Commit: c\n"
             "NODE         AGENT VERSION  AGENT COMMIT\n"
-            "node\\x1b[2J  0.1\\x0a0       \\xff\n");
+            "node\\x1b[2J  0.1\\n0         \\xff\\\\\n");
   EXPECT_EQ(version_skew_warning(client, agents[0]),
-            "the agent on node node\\x1b[2J is version 0.1\\x0a0 (commit \\xff), this client "
+            "the agent on node node\\x1b[2J is version 0.1\\n0 (commit \\xff\\), this client "
             "0.1.0 (commit c): deploy the agent of this version, or use the client of the "
             "agent's");
 }

@@ -194,6 +194,9 @@ TEST(Completion, OutputHoldsNoControlCharactersNorBrokenWords) {
              {"del\x7f", ""},
              {"c1\xc2\x9b", ""},
              {"bad\xff", ""},
+             {"gnp.exe\xe2\x80\xae"
+              "cod",
+              ""},  // U+202E turns what follows around
              {"", "empty"},
              {"caf\xc3\xa9", "ok \xff"},
              {":4", ""}};

@@ -19,6 +19,8 @@ packages=(
   iproute2 util-linux procps
   # promtool checks the agent's metrics
   prometheus
+  # the shells whose completion scripts the tests check (bash is there already)
+  zsh fish
   # end-to-end tests: a real node (tests/e2e/nodesim) and its hand-made images (sha256, static C)
   containerd runc containernetworking-plugins busybox-static libssl-dev libc6-dev
   # benchmarks

@@ -36,6 +36,7 @@ constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
     {"/v1/snapshot", "snapshot"},
     {"/metrics", "metrics"},
     {"/healthz", "healthz"},
+    {"/version", "version"},
 };
 constexpr std::string_view kOther = "other";
 
@@ -118,7 +119,18 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
     case AuthDecision::Outcome::kUnavailable:
       return error_response(503, "unavailable: the token cannot be checked now; try again");
   }
+  if (handler == "version") return version();
   return handler == "metrics" ? prometheus() : snapshot(request);
+}
+
+HttpResponse Agent::version() const {
+  fmt::memory_buffer body;
+  body.append(std::string_view(R"({"version":)"));
+  append_json_string(body, config_.version);
+  body.append(std::string_view(R"(,"commit":)"));
+  append_json_string(body, config_.commit);
+  body.append(std::string_view("}\n"));
+  return HttpResponse{200, "application/json", {}, fmt::to_string(body)};
 }
 
 std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& warnings) {

@@ -6,11 +6,12 @@
 //   GET /metrics            Prometheus text: this node's sockets by pod, protocol and state, and
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)
+//   GET /version            {"version":"0.1.0","commit":"..."}: the agent's build
 //
-// Every other path is 404; /v1/snapshot and /metrics need a token (see agent/token_auth.h):
-// /v1/snapshot the plugin's, /metrics also a scraper's that RBAC lets get /metrics.
-// Requests are counted by the handler they were routed to (route()), so that no caller can add
-// series to the agent's metrics.
+// Every other path is 404; /v1/snapshot, /metrics and /version need a token (see
+// agent/token_auth.h): /v1/snapshot and /version the plugin's, /metrics also a scraper's that
+// RBAC lets get /metrics. Requests are counted by the handler they were routed to (route()), so
+// that no caller can add series to the agent's metrics.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,7 @@
 #include "cli/options.h"
 #include "enrich/enricher.h"
 #include "net/http.h"
+#include "util/build_info.h"
 
 namespace socksnap {
 
@@ -38,6 +40,9 @@ struct AgentConfig {
   unsigned max_snapshots = 2;                      // snapshots taken at once
   std::chrono::milliseconds queue_wait{20000};     // how long a request waits for its turn
   bool log_requests = true;                        // a line on stderr per request
+  // What GET /version answers: this build's (util/build_info.h).
+  std::string version{build_version()};
+  std::string commit{build_commit()};
 };
 
 class Agent {
@@ -58,6 +63,7 @@ class Agent {
   HttpResponse serve(const HttpRequest& request, std::string_view handler, RequestNotes& notes);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
+  HttpResponse version() const;
   // The last listing of this node's pods, refreshed when older than the TTL; a failed listing
   // is a warning and the snapshot goes on with the CRI API's labels.
   std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels(Warnings& warnings);

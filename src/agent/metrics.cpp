@@ -113,7 +113,7 @@ std::string AgentMetrics::render(const Snapshot& snap, const std::vector<uint32_
   fmt::format_to(std::back_inserter(out), "socksnap_snapshot_errors_total {}\n", failures_);
   line(
       "# HELP socksnap_requests_total HTTP requests served, by the handler that served them "
-      "(snapshot, metrics, healthz; other for every other path) and status code.");
+      "(snapshot, metrics, healthz, version; other for every other path) and status code.");
   line("# TYPE socksnap_requests_total counter");
   for (const auto& [key, count] : requests_) {
     fmt::format_to(std::back_inserter(out),

@@ -23,7 +23,7 @@ class AgentMetrics {
   static constexpr std::array<double, 10> kBuckets = {0.01, 0.025, 0.05, 0.1, 0.25,
                                                       0.5,  1.0,   2.5,  5.0, 10.0};
 
-  explicit AgentMetrics(BuildInfo build = this_build()) : build_(build) {}
+  explicit AgentMetrics(BuildIdentity build = this_build()) : build_(std::move(build)) {}
 
   void snapshot_taken(double seconds, size_t sockets, size_t skipped_namespaces);
   void snapshot_failed();
@@ -34,7 +34,7 @@ class AgentMetrics {
   std::string render(const Snapshot& snap, const std::vector<uint32_t>& rows) const;
 
  private:
-  BuildInfo build_;
+  BuildIdentity build_;
   mutable std::mutex mutex_;
   std::array<uint64_t, kBuckets.size()> bucket_counts_{};
   uint64_t snapshots_ = 0;

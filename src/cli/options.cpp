@@ -6,11 +6,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/completion.h"
+#include "util/build_info.h"
 #include "util/strings.h"
-
-#ifndef SOCKSNAP_VERSION
-#define SOCKSNAP_VERSION "0.0.0"
-#endif
 
 namespace socksnap {
 namespace {
@@ -167,10 +165,22 @@ void add_host_options(CLI::App& app, Options& o) {
 }
 
 bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
-                        std::string_view program) {
-  app.set_version_flag("--version", SOCKSNAP_VERSION);
+                        std::string_view program, const CompletionSpec* completions) {
+  app.set_version_flag("--version", std::string(build_version()));
+  if (answer_completion_request(app, argc, argv,
+                                completions != nullptr ? *completions : standard_completions())) {
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+    return false;
+  }
   std::vector<std::string> args = normalize_args(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse
+  auto usage_error = [&](const std::string& message) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 message.c_str());
+    parsed.exit_now = true;
+    parsed.exit_code = 2;
+  };
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {
@@ -178,13 +188,22 @@ bool parse_command_line(CLI::App& app, int argc, const char* const* argv, Parsed
     parsed.exit_now = true;
     parsed.exit_code = 0;
   } catch (const CLI::CallForVersion&) {
-    std::fputs(SOCKSNAP_VERSION "\n", stdout);
+    std::fputs(fmt::format("{}\n", build_version()).c_str(), stdout);
     parsed.exit_now = true;
     parsed.exit_code = 0;
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11 2.1 joins them last first: name them in the order they were given.
+    std::vector<std::string> extras = app.remaining(true);
+    if (extras.empty()) {
+      usage_error(e.what());
+    } else {
+      std::string list;
+      for (const auto& extra : extras) list += (list.empty() ? "" : " ") + extra;
+      usage_error(fmt::format("The following argument{} not expected: {}",
+                              extras.size() > 1 ? "s were" : " was", list));
+    }
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(), e.what());
-    parsed.exit_now = true;
-    parsed.exit_code = 2;
+    usage_error(e.what());
   }
   parsed.options.protocol = to_lower(parsed.options.protocol);
   return !parsed.exit_now;
@@ -197,7 +216,30 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.get_formatter()->column_width(34);
   add_selection_options(app, parsed.options);
   add_host_options(app, parsed.options);
-  parse_command_line(app, argc, argv, parsed, "socksnap");
+  // Listed by --help; `socksnap agent ...` runs the agent before any parsing (cli/main.cpp).
+  app.add_subcommand("agent", "Run the node agent (socksnap agent --help)")->prefix_command();
+  CLI::App* completion =
+      app.add_subcommand("completion", "Print the shell completion script (bash, zsh or fish)");
+  completion->add_option("shell", parsed.shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  CLI::App* version = app.add_subcommand("version", "Print the version and the git commit");
+  version->add_option("-o,--output", parsed.version_output, "json or yaml (default: text)")
+      ->check(CLI::IsMember({"json", "yaml"}))
+      ->option_text("FORMAT");
+
+  CompletionSpec completions = standard_completions();
+  completions.positionals["completion"] = [](std::string_view typed, const TypedWords& words) {
+    if (!words.positionals.empty()) return Completions{};
+    return complete_fixed(typed, {{"bash", ""}, {"zsh", ""}, {"fish", ""}});
+  };
+  completions.values["output"] = [standard = completions.values["output"]](
+                                     std::string_view typed, const TypedWords& words) {
+    if (words.command_name != "version") return standard(typed, words);
+    return complete_fixed(typed, {{"json", ""}, {"yaml", ""}});
+  };
+  if (!parse_command_line(app, argc, argv, parsed, "socksnap", &completions)) return parsed;
+  for (const CLI::App* sub : app.get_subcommands()) parsed.subcommand = sub->get_name();
   return parsed;
 }
 

@@ -17,6 +17,8 @@ class App;
 
 namespace socksnap {
 
+struct CompletionSpec;
+
 struct Options {
   std::string protocol = "all";
   std::vector<std::string> netns;
@@ -58,12 +60,17 @@ struct Plan {
   bool sort_given = false;
 };
 
-// Outcome of parsing argv: options, or an exit code after --help/--version or a usage error
-// (the message already printed).
+// Outcome of parsing argv: options, or an exit code after --help/--version, a completion request
+// or a usage error (the message already printed).
 struct ParsedArgs {
   Options options;
   bool exit_now = false;
   int exit_code = 0;
+  // A subcommand of `socksnap`, if one was given: "version" (-o in version_output), "completion"
+  // (for `shell`), or "agent" when it did not come first (main runs `socksnap agent ...` itself).
+  std::string subcommand;
+  std::string version_output;
+  std::string shell;
 };
 
 ParsedArgs parse_args(int argc, const char* const* argv);
@@ -74,9 +81,11 @@ ParsedArgs parse_args(int argc, const char* const* argv);
 void add_selection_options(CLI::App& app, Options& options);
 void add_host_options(CLI::App& app, Options& options);
 // Parses argv with `app`: --help and --version print and set exit_now (code 0); a usage error
-// prints "PROGRAM: message" and sets exit code 2. False when the command should not go on.
+// prints "PROGRAM: message" and sets exit code 2. `PROGRAM __complete WORD...` prints the
+// completions of the words (cli/completion.h) with `completions`' completers (null: the
+// standard ones) and sets exit_now. False when the command should not go on.
 bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
-                        std::string_view program);
+                        std::string_view program, const CompletionSpec* completions = nullptr);
 
 // Checks every option and makes the plan as for a plain host (columns and sort as if no
 // container ran here): all usage errors come out before anything is collected.

@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/completion.h"
 #include "cli/options.h"
 #include "cli/pipeline.h"
+#include "cli/version.h"
 #include "enrich/cri_client.h"
 #include "render/renderer.h"
 #include "util/terminal_text.h"
@@ -62,6 +64,24 @@ int run_cli(int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE and ends output quietly
   ParsedArgs parsed = parse_args(argc, argv);
   if (parsed.exit_now) return parsed.exit_code;
+  if (parsed.subcommand == "version") {
+    std::fputs(format_version(this_build(), parsed.version_output).c_str(), stdout);
+    return 0;
+  }
+  if (parsed.subcommand == "completion") {
+    auto script = completion_script(parsed.shell, "socksnap");
+    if (!script) {
+      std::fprintf(stderr, "socksnap: %s\n", script.error().message().c_str());
+      return kExitUsage;
+    }
+    std::fputs(script->c_str(), stdout);
+    return 0;
+  }
+  if (parsed.subcommand == "agent") {
+    std::fputs("socksnap: agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)\n",
+               stderr);
+    return kExitUsage;
+  }
   try {
     return run(parsed.options);
   } catch (const SnapshotFailure& failure) {

@@ -246,6 +246,21 @@ Result<ListPage<ServiceSummary>> parse_service_list(std::string_view json) {
   return parse_list<ServiceSummary>(json, "ServiceList", read_service);
 }
 
+Result<ListPage<std::string>> parse_name_list(std::string_view json, std::string_view kind) {
+  return parse_list<std::string>(json, kind, [](JsonReader& r, std::string& name) {
+    for (auto item = r.object(); item.next();) {
+      if (item.key() != "metadata") {
+        if (!r.skip()) return false;
+        continue;
+      }
+      for (auto metadata = r.object(); metadata.next();) {
+        if (!(metadata.key() == "name" ? r.read_string(name) : r.skip())) return false;
+      }
+    }
+    return !r.failed();
+  });
+}
+
 std::string token_request_body(const std::vector<std::string>& audiences, int64_t seconds) {
   fmt::memory_buffer b;
   b.append(std::string_view(

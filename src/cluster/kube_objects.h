@@ -45,6 +45,8 @@ struct ListPage {
 
 Result<ListPage<PodSummary>> parse_pod_list(std::string_view json);
 Result<ListPage<ServiceSummary>> parse_service_list(std::string_view json);
+// The items' metadata.name of a list of `kind` (NamespaceList, NodeList, ...).
+Result<ListPage<std::string>> parse_name_list(std::string_view json, std::string_view kind);
 
 // TokenRequest (POST .../serviceaccounts/NAME/token).
 std::string token_request_body(const std::vector<std::string>& audiences, int64_t seconds);

@@ -17,9 +17,12 @@
 
 #include "cli/options.h"
 #include "cli/pipeline.h"
+#include "cli/version.h"
+#include "cluster/agent_versions.h"
 #include "cluster/endpoint_names.h"
 #include "cluster/fanout.h"
 #include "cluster/kube_api.h"
+#include "cluster/plugin_completion.h"
 #include "cluster/snapshot_query.h"
 #include "render/renderer.h"
 #include "select/selection.h"
@@ -370,6 +373,76 @@ int run(Options options, const PluginArgs& args) {
   return result.failures.empty() ? 0 : kExitFailure;
 }
 
+// `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
+// as a snapshot is); a warning for each agent of another build.
+int run_version(const PluginArgs& args, const std::string& output, bool quiet) {
+  std::chrono::milliseconds timeout = duration_flag("--timeout", args.timeout);
+  std::chrono::milliseconds request_timeout =
+      duration_flag("--request-timeout", args.request_timeout);
+  std::set<std::string> wanted_nodes;
+  for (const auto& list : args.nodes) {
+    for (auto name : split(list, ',')) {
+      if (!trim(name).empty()) wanted_nodes.emplace(trim(name));
+    }
+  }
+  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
+  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
+  auto connected = KubeApi::connect(*credentials);
+  if (!connected) throw Fail{kExitFailure, connected.error().message()};
+  KubeApi& api = **connected;
+  api.set_default_timeout(timeout);
+  api.set_request_timeout(request_timeout);
+  auto agents = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  auto agent_pods = agents.get();
+  auto issued = token.get();
+  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
+    throw Fail{kExitFailure, "Error from server (Forbidden): " + refusal};
+  }
+  if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
+  if (!issued) throw Fail{kExitFailure, issued.error().message()};
+
+  std::vector<NodeFailure> failures;
+  std::vector<AgentTarget> targets;
+  for (auto& target : agent_targets(*agent_pods, args.agent_port)) {
+    if (!wanted_nodes.empty() && wanted_nodes.count(target.node) == 0) continue;
+    if (target.problem.empty()) {
+      targets.push_back(std::move(target));
+    } else {
+      failures.push_back({target.node, target.problem});
+    }
+  }
+  for (const auto& node : wanted_nodes) {
+    bool found = std::any_of(agent_pods->begin(), agent_pods->end(),
+                             [&](const PodSummary& pod) { return pod.node_name == node; });
+    if (!found) failures.push_back({node, "no socksnap agent runs on this node"});
+  }
+  std::vector<AgentVersion> versions =
+      ask_agent_versions(api, targets, args.agent_namespace, issued->token, timeout);
+  BuildIdentity client = this_build();
+  OutputSink out(STDOUT_FILENO);
+  out.append(format_cluster_versions(client, versions, output));
+  auto written = out.finish();
+  for (const auto& version : versions) {
+    if (!version.error.empty()) failures.push_back({version.node, version.error});
+    std::string warning = version_skew_warning(client, version);
+    if (!quiet && !warning.empty()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
+    }
+  }
+  std::sort(failures.begin(), failures.end(),
+            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
+  for (const auto& failure : failures) {
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
+                 terminal_safe(failure.message).c_str());
+  }
+  if (!written) throw Fail{kExitFailure, written.error().message()};
+  return failures.empty() ? 0 : kExitFailure;
+}
+
 }  // namespace
 
 int run_plugin(int argc, const char* const* argv) {
@@ -434,8 +507,19 @@ int run_plugin(int argc, const char* const* argv) {
   app.add_option("--agent-port", args.agent_port,
                  "The agents' port when their pods name none (default 9443)")
       ->group(kCluster);
-  if (!parse_command_line(app, argc, argv, parsed, kProgram)) return parsed.exit_code;
+  std::string version_output;
+  CLI::App* version = app.add_subcommand(
+      "version", "Print the client's version and git commit, and each node agent's");
+  version->add_option("-o,--output", version_output, "json or yaml (default: text)")
+      ->check(CLI::IsMember({"json", "yaml"}))
+      ->option_text("FORMAT");
+  version->fallthrough();  // the cluster options, before or after
+  CompletionSpec completions = plugin_completions();
+  if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
+    return parsed.exit_code;
+  }
   try {
+    if (version->parsed()) return run_version(args, version_output, parsed.options.quiet);
     return run(parsed.options, args);
   } catch (const Fail& fail) {
     std::fflush(stdout);

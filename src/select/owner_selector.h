@@ -1,5 +1,6 @@
 // The gadget's selectors over owners: -n/--namespace, -p/--podname, -c/--containername,
-// -l/--selector k=v,k!=v, and --host/--no-host (sockets that belong to no container).
+// -l/--selector (select/label_selector.h), and --host/--no-host (sockets that belong to no
+// container).
 #pragma once
 
 #include <optional>
@@ -8,19 +9,10 @@
 #include <vector>
 
 #include "model/snapshot.h"
+#include "select/label_selector.h"
 #include "util/result.h"
 
 namespace socksnap {
-
-struct LabelRequirement {
-  enum class Op : uint8_t { kEqual, kNotEqual, kExists, kNotExists };
-  std::string key;
-  Op op = Op::kEqual;
-  std::string value;
-};
-
-// Pure: a Kubernetes equality-based selector ("app=web,tier!=db,canary,!legacy"; "==" is "=").
-Result<std::vector<LabelRequirement>> parse_label_selector(std::string_view text);
 
 struct OwnerSelector {
   std::optional<std::string> pod_namespace;

@@ -1,11 +1,20 @@
 #include "util/build_info.h"
 
-#include "socksnap_build_info.h"  // generated (cmake/build_info.cmake)
+// Generated at every build by cmake/build_commit.cmake.
+#include "build_commit.h"
 
 namespace socksnap {
 
-BuildInfo this_build() {
-  return {SOCKSNAP_BUILD_VERSION, SOCKSNAP_BUILD_COMMIT};
+std::string_view build_version() {
+  return SOCKSNAP_VERSION;
+}
+
+std::string_view build_commit() {
+  return SOCKSNAP_GIT_COMMIT;
+}
+
+BuildIdentity this_build() {
+  return {std::string(build_version()), std::string(build_commit())};
 }
 
 }  // namespace socksnap

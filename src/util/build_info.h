@@ -1,16 +1,21 @@
-// Which socksnap this is: the project's version and the commit it was built from (stamped at
-// build time from git; "unknown" when built outside a git checkout).
+// What this build is: socksnap's version (the CMake project's) and the git commit it was built
+// from, stamped at build time; the commit is "unknown" when not built from a git checkout.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace socksnap {
 
-struct BuildInfo {
-  std::string_view version;  // "0.1.0"
-  std::string_view commit;   // "2910ecf1a2b3" or "unknown"
+std::string_view build_version();
+std::string_view build_commit();
+
+// A build's identity: this one's, or what an agent says of itself.
+struct BuildIdentity {
+  std::string version;
+  std::string commit;  // "unknown" when not built from a git checkout
 };
 
-BuildInfo this_build();
+BuildIdentity this_build();
 
 }  // namespace socksnap

@@ -11,8 +11,8 @@
 // their own: each node shows its own sockets once.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <openssl/ssl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -34,6 +34,7 @@
 #include "harness.h"
 #include "net/http_client.h"
 #include "node_sim.h"
+#include "util/build_info.h"
 
 namespace socksnap::test {
 namespace {
@@ -1092,16 +1093,14 @@ TEST_F(ClusterTest, MetricsPassPromtoolAfterOddPathsAndHostilePodNames) {
   }
   const std::set<std::string> kHandlers = {
       "socksnap_requests_total{handler=\"healthz\"", "socksnap_requests_total{handler=\"metrics\"",
-      "socksnap_requests_total{handler=\"other\"", "socksnap_requests_total{handler=\"snapshot\""};
+      "socksnap_requests_total{handler=\"other\"", "socksnap_requests_total{handler=\"snapshot\"",
+      "socksnap_requests_total{handler=\"version\""};
   for (const auto& handler : handlers) EXPECT_EQ(kHandlers.count(handler), 1U) << handler;
   EXPECT_NE(body.find("socksnap_requests_total{handler=\"other\",code=\"404\"} "),
             std::string::npos);
   // The build: this checkout's commit, stamped when the agent was built.
-  CommandResult head =
-      run_command({"git", "-C", SOCKSNAP_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
-  std::string commit = head.exit_code == 0 ? head.out.substr(0, head.out.find('\n')) : "unknown";
   EXPECT_NE(body.find(fmt::format("\nsocksnap_build_info{{version=\"{}\",commit=\"{}\"}} 1\n",
-                                  SOCKSNAP_PROJECT_VERSION, commit)),
+                                  SOCKSNAP_PROJECT_VERSION, build_commit())),
             std::string::npos)
       << body;
 

@@ -166,6 +166,49 @@ json service_json(const FakeService& service) {
           {"status", {{"loadBalancer", json::object()}}}};
 }
 
+// A Namespace as the API serves it (core/v1): the name label the API server sets, the
+// kubernetes finalizer, phase Active.
+json namespace_json(const std::string& name) {
+  return {{"metadata",
+           {{"name", name},
+            {"uid", "uid-namespace-" + name},
+            {"resourceVersion", "1"},
+            {"creationTimestamp", "2026-12-01T00:00:00Z"},
+            {"labels", {{"kubernetes.io/metadata.name", name}}}}},
+          {"spec", {{"finalizers", json::array({"kubernetes"})}}},
+          {"status", {{"phase", "Active"}}}};
+}
+
+// A Node as a kubelet registers it (core/v1), trimmed to what identifies it.
+json node_json(const FakeNode& node) {
+  json addresses = json::array();
+  if (!node.internal_ip.empty()) {
+    addresses.push_back({{"type", "InternalIP"}, {"address", node.internal_ip}});
+  }
+  addresses.push_back({{"type", "Hostname"}, {"address", node.name}});
+  return {{"metadata",
+           {{"name", node.name},
+            {"uid", "uid-node-" + node.name},
+            {"resourceVersion", "1"},
+            {"creationTimestamp", "2026-12-01T00:00:00Z"},
+            {"labels",
+             {{"kubernetes.io/hostname", node.name},
+              {"kubernetes.io/os", "linux"},
+              {"kubernetes.io/arch", "amd64"}}}}},
+          {"spec", json::object()},
+          {"status",
+           {{"addresses", addresses},
+            {"conditions", json::array({{{"type", "Ready"},
+                                         {"status", "True"},
+                                         {"reason", "KubeletReady"},
+                                         {"message", "kubelet is posting ready status"}}})},
+            {"nodeInfo",
+             {{"kubeletVersion", "v1.32.4"},
+              {"containerRuntimeVersion", "containerd://1.6.20"},
+              {"operatingSystem", "linux"},
+              {"architecture", "amd64"}}}}}};
+}
+
 // limit and continue, as the API pages a list: the continue token is opaque to clients.
 template <typename Item>
 std::pair<std::vector<Item>, std::string> page_of(const std::vector<Item>& items,
@@ -369,6 +412,22 @@ void FakeApiServer::put_service(const FakeService& service) {
   std::sort(services_.begin(), services_.end(), [](const FakeService& a, const FakeService& b) {
     return std::tie(a.service_namespace, a.name) < std::tie(b.service_namespace, b.name);
   });
+}
+
+void FakeApiServer::put_namespace(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  if (std::find(namespaces_.begin(), namespaces_.end(), name) == namespaces_.end()) {
+    namespaces_.push_back(name);
+    std::sort(namespaces_.begin(), namespaces_.end());
+  }
+}
+
+void FakeApiServer::put_node(const FakeNode& node) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(nodes_, [&](const FakeNode& n) { return n.name == node.name; });
+  nodes_.push_back(node);
+  std::sort(nodes_.begin(), nodes_.end(),
+            [](const FakeNode& a, const FakeNode& b) { return a.name < b.name; });
 }
 
 void FakeApiServer::advance_clock(std::chrono::seconds by) {
@@ -598,6 +657,12 @@ HttpResponse FakeApiServer::route(const HttpRequest& request, const Identity& wh
     if (parts.size() == 4 && parts[3] == "services" && method == "GET") {
       return list_services(request, "", who);
     }
+    if (parts.size() == 4 && parts[3] == "namespaces" && method == "GET") {
+      return list_namespaces(request, who);
+    }
+    if (parts.size() == 4 && parts[3] == "nodes" && method == "GET") {
+      return list_nodes(request, who);
+    }
     if (parts.size() >= 6 && parts[3] == "namespaces") {
       const std::string& ns = parts[4];
       if (parts.size() == 6 && parts[5] == "pods" && method == "GET") {
@@ -698,6 +763,45 @@ HttpResponse FakeApiServer::list_services(const HttpRequest& request, const std:
   return object_response(
       200,
       {{"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
+}
+
+HttpResponse FakeApiServer::list_namespaces(const HttpRequest& request, const Identity& who) {
+  if (!allowed(who, "list", "namespaces", "", "")) {
+    return forbidden(who, "list", "namespaces", "", "");
+  }
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mutex_);
+    names = namespaces_;
+  }
+  bool bad = false;
+  auto [page, next] = page_of(names, request, bad);
+  if (bad) return status_response(400, "BadRequest", "continue key is not valid");
+  json items = json::array();
+  for (const auto& name : page) items.push_back(namespace_json(name));
+  json metadata = {{"resourceVersion", "1000"}};
+  if (!next.empty()) metadata["continue"] = next;
+  return object_response(
+      200,
+      {{"kind", "NamespaceList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
+}
+
+HttpResponse FakeApiServer::list_nodes(const HttpRequest& request, const Identity& who) {
+  if (!allowed(who, "list", "nodes", "", "")) return forbidden(who, "list", "nodes", "", "");
+  std::vector<FakeNode> nodes;
+  {
+    std::lock_guard lock(mutex_);
+    nodes = nodes_;
+  }
+  bool bad = false;
+  auto [page, next] = page_of(nodes, request, bad);
+  if (bad) return status_response(400, "BadRequest", "continue key is not valid");
+  json items = json::array();
+  for (const auto& node : page) items.push_back(node_json(node));
+  json metadata = {{"resourceVersion", "1000"}};
+  if (!next.empty()) metadata["continue"] = next;
+  return object_response(
+      200, {{"kind", "NodeList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
 }
 
 HttpResponse FakeApiServer::create_token(const HttpRequest& request, const std::string& ns,

@@ -5,6 +5,8 @@
 //   GET  /api/v1/pods, /api/v1/namespaces/NS/pods   PodList (labelSelector, fieldSelector,
 //                                                    limit and continue)
 //   GET  /api/v1/services, /api/v1/namespaces/NS/services   ServiceList
+//   GET  /api/v1/namespaces                                 NamespaceList (limit and continue)
+//   GET  /api/v1/nodes                                      NodeList (limit and continue)
 //   POST /api/v1/namespaces/NS/serviceaccounts/SA/token     TokenRequest (201)
 //   POST /apis/authentication.k8s.io/v1/tokenreviews        TokenReview (201)
 //   POST /apis/authorization.k8s.io/v1/subjectaccessreviews  SubjectAccessReview (201): RBAC's
@@ -65,11 +67,16 @@ struct FakeService {
   std::vector<std::string> cluster_ips;
 };
 
+struct FakeNode {
+  std::string name;
+  std::string internal_ip;  // status.addresses' InternalIP
+};
+
 struct AccessRule {
   std::string subject;  // a user name or a group name
   std::string verb;     // get, list, create, impersonate, "*"
-  // pods, pods/proxy, services, serviceaccounts/token, tokenreviews; for impersonate: users,
-  // groups, serviceaccounts, uids, userextras/KEY; "*"
+  // pods, pods/proxy, services, namespaces, nodes, serviceaccounts/token, tokenreviews; for
+  // impersonate: users, groups, serviceaccounts, uids, userextras/KEY; "*"
   std::string resource;
   std::string rule_namespace;  // "" for every namespace (a ClusterRole binding)
   std::string name;            // "" for every object
@@ -125,6 +132,9 @@ class FakeApiServer {
   void put_pod(const FakePod& pod);  // adds or replaces (by namespace and name)
   void remove_pod(const std::string& pod_namespace, const std::string& name);
   void put_service(const FakeService& service);
+  // Namespaces and nodes are listed by name, as etcd keeps them.
+  void put_namespace(const std::string& name);
+  void put_node(const FakeNode& node);
 
   // Moves the server's clock (token expiry) forward.
   void advance_clock(std::chrono::seconds by);
@@ -157,6 +167,8 @@ class FakeApiServer {
                          const Identity& who);
   HttpResponse list_services(const HttpRequest& request, const std::string& service_namespace,
                              const Identity& who);
+  HttpResponse list_namespaces(const HttpRequest& request, const Identity& who);
+  HttpResponse list_nodes(const HttpRequest& request, const Identity& who);
   HttpResponse create_token(const HttpRequest& request, const std::string& sa_namespace,
                             const std::string& name, const Identity& who);
   HttpResponse review_token(const HttpRequest& request, const Identity& who);
@@ -188,6 +200,8 @@ class FakeApiServer {
   std::string last_access_review_;
   std::vector<FakePod> pods_;
   std::vector<FakeService> services_;
+  std::vector<std::string> namespaces_;
+  std::vector<FakeNode> nodes_;
   std::chrono::seconds clock_offset_{0};
   std::map<std::string, size_t> requests_;
   std::map<std::string, SeenIdentity> identities_;

@@ -33,7 +33,8 @@ for package in libc6 libstdc++6 libssl3 libcurl4 libyaml-0-2 libfmt9 'libgrpc++1
 done
 
 files=$(dpkg-deb --contents "$deb" | awk '$1 !~ /^d/ {print $1, $6}' | sort)
-expected=$(printf '%s\n' "-rwxr-xr-x ./usr/bin/kubectl-socksnap" "-rwxr-xr-x ./usr/bin/socksnap" \
+expected=$(printf '%s\n' "-rwxr-xr-x ./usr/bin/kubectl-socksnap" \
+  "-rwxr-xr-x ./usr/bin/kubectl_complete-socksnap" "-rwxr-xr-x ./usr/bin/socksnap" \
   "-rwxr-xr-x ./usr/bin/socksnap-agent" "-rw-r--r-- ./usr/lib/socksnap/socksnap-cri.so" | sort)
 [ "$files" = "$expected" ] || fail "contents:
 $files

@@ -28,8 +28,8 @@ bin=$root/$bindir
 
 # Exactly these files, executables executable.
 installed=$(cd "$root" && find . -type f -printf '%P %m\n' | sort)
-expected=$(printf '%s\n' "$bindir/kubectl-socksnap 755" "$bindir/socksnap 755" \
-  "$bindir/socksnap-agent 755" "$plugindir/socksnap-cri.so 644" | sort)
+expected=$(printf '%s\n' "$bindir/kubectl-socksnap 755" "$bindir/kubectl_complete-socksnap 755" \
+  "$bindir/socksnap 755" "$bindir/socksnap-agent 755" "$plugindir/socksnap-cri.so 644" | sort)
 [ "$installed" = "$expected" ] || fail "installed files:
 $installed
 expected:
@@ -47,6 +47,10 @@ esac
 if command -v kubectl >/dev/null; then
   PATH=$bin:$PATH kubectl socksnap --help | grep -q -- '--agent-namespace' ||
     fail "kubectl socksnap --help through kubectl's plugin mechanism"
+  # kubectl finds the installed completion beside the plugin.
+  completed=$(PATH=$bin:$PATH kubectl __complete socksnap --protocol '' 2>/dev/null | cut -f1)
+  [ "$completed" = "$(printf 'all\ntcp\nudp\nudplite\n:4')" ] ||
+    fail "kubectl __complete socksnap --protocol '': $completed"
 fi
 
 # A snapshot of this process' namespace: valid JSON, the installed program's.

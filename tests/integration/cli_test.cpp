@@ -44,7 +44,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--no-such-flag"}, "The following argument was not expected: --no-such-flag"},
         BadInput{{"-A", "-n", "shop"}, "-A/--all-namespaces and -n/--namespace exclude each other"},
         BadInput{{"--host", "--no-host"}, "--host and --no-host exclude each other"},
-        BadInput{{"-l", "app=web,=oops"}, "--selector 'app=web,=oops': '' is not a label key"}));
+        BadInput{{"-l", "app=web,=oops"},
+                 "--selector 'app=web,=oops': found '=', expected: identifier after ','"},
+        BadInput{{"-l", "a=b=c"},
+                 "--selector 'a=b=c': found '=', expected: ',' or 'end of string'"},
+        BadInput{{"-l", "a==="},
+                 "--selector 'a===': unable to parse requirement: found '=', expected: identifier"},
+        BadInput{{"a", "b", "c"}, "The following arguments were not expected: a b c"}));
 
 TEST(Cli, WithoutCapabilitiesSaysWhichOneIsMissing) {
   auto r = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -12,6 +12,7 @@
 #include "cluster/snapshot_query.h"
 #include "cluster/wire.h"
 #include "select_fixture.h"
+#include "util/build_info.h"
 #include "util/terminal_text.h"
 
 namespace socksnap {
@@ -345,7 +346,7 @@ TEST(Metrics, SocketsByPodProtocolAndStateAndTheAgentsCounters) {
   snap.owners.assign(snap.sockets.size(), SocketOwner{});
   snap.owners[0].pod = 0;
   snap.owners[1].pod = 0;
-  AgentMetrics metrics(BuildInfo{"0.1.0", "2910ecf1a2b3"});
+  AgentMetrics metrics(BuildIdentity{"0.1.0", "2910ecf1a2b3"});
   metrics.snapshot_taken(0.03, 6, 1);
   metrics.snapshot_taken(0.2, 6, 0);
   metrics.snapshot_failed();
@@ -396,7 +397,7 @@ TEST(Metrics, SocketsByPodProtocolAndStateAndTheAgentsCounters) {
       "# TYPE socksnap_snapshot_errors_total counter\n"
       "socksnap_snapshot_errors_total 1\n"
       "# HELP socksnap_requests_total HTTP requests served, by the handler that served them "
-      "(snapshot, metrics, healthz; other for every other path) and status code.\n"
+      "(snapshot, metrics, healthz, version; other for every other path) and status code.\n"
       "# TYPE socksnap_requests_total counter\n"
       "socksnap_requests_total{handler=\"other\",code=\"404\"} 1\n"
       "socksnap_requests_total{handler=\"snapshot\",code=\"200\"} 2\n"
@@ -419,9 +420,9 @@ TEST(Metrics, LabelValuesAreEscapedUtf8WhateverTheBytes) {
 }
 
 TEST(BuildInfo, TheVersionAndACommitOrUnknown) {
-  BuildInfo build = this_build();
+  BuildIdentity build = this_build();
   EXPECT_EQ(build.version, SOCKSNAP_PROJECT_VERSION);
-  bool hex = build.commit.size() == 12 &&
+  bool hex = build.commit.size() == 40 &&
              build.commit.find_first_not_of("0123456789abcdef") == std::string_view::npos;
   EXPECT_TRUE(hex || build.commit == "unknown") << build.commit;
 }
@@ -598,9 +599,50 @@ TEST(Route, EveryPathToAHandlerOfAFixedSet) {
   EXPECT_EQ(route("/v1/snapshot"), "snapshot");
   EXPECT_EQ(route("/metrics"), "metrics");
   EXPECT_EQ(route("/healthz"), "healthz");
+  EXPECT_EQ(route("/version"), "version");
   for (const char* path : {"/", "", "/v1/snapshot/", "/metrics/../metrics", "/METRICS", "/x\xff"}) {
     EXPECT_EQ(route(path), "other") << path;
   }
+}
+
+TEST_F(AgentTest, VersionSaysWhichBuildAnswersOnlyWithAToken) {
+  auto agent = make();
+  HttpResponse r = agent->handle(get("/version", "good"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, fmt::format("{{\"version\":\"{}\",\"commit\":\"{}\"}}\n", build_version(),
+                                build_commit()));
+  EXPECT_EQ(build_version(), "0.1.0");  // CMake's project version
+  EXPECT_TRUE(build_commit() == "unknown" ||
+              (build_commit().size() == 40 &&
+               build_commit().find_first_not_of("0123456789abcdef") == std::string::npos))
+      << build_commit();
+
+  AgentConfig other;
+  other.version = "0.0.9";
+  other.commit = "0123456789abcdef0123456789abcdef01234567";
+  HttpResponse older = make(other)->handle(get("/version", "good"));
+  EXPECT_EQ(older.body,
+            "{\"version\":\"0.0.9\",\"commit\":\"0123456789abcdef0123456789abcdef01234567\"}\n");
+
+  HttpResponse anonymous = agent->handle(get("/version"));
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.body, "{\"error\":\"unauthorized\"}\n");
+  HttpResponse forged = agent->handle(get("/version", "forged"));
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(forged.body.find("version\""), std::string::npos);
+}
+
+TEST_F(AgentTest, ABadLabelSelectorIsABadRequestNamingIt) {
+  auto agent = make();
+  HttpResponse r = agent->handle(get("/v1/snapshot?selector=a%3Db%3Dc", "good"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            "{\"error\":\"--selector 'a=b=c': found '=', expected: ',' or 'end of "
+            "string'\"}\n");
+  HttpResponse set_based =
+      agent->handle(get("/v1/snapshot?selector=app%20notin%20(web)%2Ctier", "good"));
+  EXPECT_EQ(set_based.status, 200) << set_based.body;
 }
 
 TEST_F(AgentTest, MetricsCountTheRequestsServedByHandler) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster/plugin.h"
 #include "model/states.h"
 
 namespace socksnap {
@@ -136,6 +137,61 @@ TEST(ParseArgs, HelpAndVersionExitWithZero) {
   EXPECT_NE(printed.find("--protocol"), std::string::npos);
   EXPECT_NE(printed.find("rx.queue"), std::string::npos);       // the footer lists the columns
   EXPECT_EQ(printed.find("--record-dump"), std::string::npos);  // hidden
+}
+
+// CLI11 2.1 names extra arguments last first; each program names them as they were given.
+TEST(ParseArgs, ExtraArgumentsAreNamedInTheOrderGiven) {
+  testing::internal::CaptureStderr();
+  ParsedArgs three = parse({"a", "b", "c"});
+  ParsedArgs one = parse({"-q", "stray"});
+  ParsedArgs after_version = parse({"version", "b", "c"});
+  std::vector<const char*> plugin_argv = {"kubectl-socksnap", "--node", "n", "x", "y"};
+  int plugin = run_plugin(static_cast<int>(plugin_argv.size()), plugin_argv.data());
+  std::string printed = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(three.exit_code, 2);
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_EQ(after_version.exit_code, 2);
+  EXPECT_EQ(plugin, 2);
+  EXPECT_EQ(printed,
+            "socksnap: The following arguments were not expected: a b c\n"
+            "socksnap: The following argument was not expected: stray\n"
+            "socksnap: The following arguments were not expected: b c\n"
+            "kubectl socksnap: The following arguments were not expected: x y\n");
+}
+
+TEST(ParseArgs, HelpNamesTheSubcommands) {
+  testing::internal::CaptureStdout();
+  parse({"--help"});
+  std::string help = testing::internal::GetCapturedStdout();
+  EXPECT_NE(help.find("Usage: socksnap [OPTIONS] [SUBCOMMAND]\n"), std::string::npos) << help;
+  EXPECT_NE(help.find("Subcommands:\n"
+                      "  agent                           Run the node agent (socksnap agent "
+                      "--help)\n"
+                      "  completion                      Print the shell completion script "
+                      "(bash, zsh or fish)\n"
+                      "  version                         Print the version and the git commit\n"),
+            std::string::npos)
+      << help;
+}
+
+TEST(ParseArgs, Subcommands) {
+  ParsedArgs version = parse({"version", "-o", "yaml"});
+  EXPECT_FALSE(version.exit_now);
+  EXPECT_EQ(version.subcommand, "version");
+  EXPECT_EQ(version.version_output, "yaml");
+  ParsedArgs completion = parse({"completion", "zsh"});
+  EXPECT_EQ(completion.subcommand, "completion");
+  EXPECT_EQ(completion.shell, "zsh");
+  EXPECT_EQ(parse({"-q"}).subcommand, "");
+  testing::internal::CaptureStderr();
+  ParsedArgs tcsh = parse({"completion", "tcsh"});
+  ParsedArgs xml = parse({"version", "-o", "xml"});
+  std::string printed = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(tcsh.exit_code, 2);
+  EXPECT_EQ(xml.exit_code, 2);
+  EXPECT_EQ(printed,
+            "socksnap: shell: tcsh not in {bash,zsh,fish}\n"
+            "socksnap: --output: xml not in {json,yaml}\n");
 }
 
 Plan plan_ok(const Options& o) {

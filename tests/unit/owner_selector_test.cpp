@@ -1,4 +1,4 @@
-// -n/-p/-c/-l/--no-host over owners, and Kubernetes equality-based label selectors.
+// -n/-p/-c/-l/--no-host over owners (label selectors themselves: label_selector_test.cpp).
 #include "select/owner_selector.h"
 
 #include <gtest/gtest.h>
@@ -71,30 +71,10 @@ TEST(OwnerSelector, LabelRequirementsAllHold) {
   EXPECT_EQ(rows_matching(with_labels("!tier")), (std::vector<size_t>{1}));
   EXPECT_EQ(rows_matching(with_labels("app=web,tier=front")), (std::vector<size_t>{0}));
   EXPECT_EQ(rows_matching(with_labels("app=web,tier=back")), (std::vector<size_t>{}));
+  EXPECT_EQ(rows_matching(with_labels("app in (web, db)")), (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(rows_matching(with_labels("tier notin (front)")), (std::vector<size_t>{1}));
   // Sockets of no pod have no labels: no label selector matches them, not even a negative one.
   EXPECT_EQ(rows_matching(with_labels("!nosuch")), (std::vector<size_t>{0, 1}));
-}
-
-TEST(ParseLabelSelector, FormsAndErrors) {
-  auto r = parse_label_selector(" app = web , tier!=db,canary,!legacy,k8s.io/name==x ");
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->size(), 5U);
-  EXPECT_EQ((*r)[0].key, "app");
-  EXPECT_EQ((*r)[0].value, "web");
-  EXPECT_EQ((*r)[0].op, LabelRequirement::Op::kEqual);
-  EXPECT_EQ((*r)[1].op, LabelRequirement::Op::kNotEqual);
-  EXPECT_EQ((*r)[1].value, "db");
-  EXPECT_EQ((*r)[2].op, LabelRequirement::Op::kExists);
-  EXPECT_EQ((*r)[3].op, LabelRequirement::Op::kNotExists);
-  EXPECT_EQ((*r)[3].key, "legacy");
-  EXPECT_EQ((*r)[4].key, "k8s.io/name");
-  EXPECT_EQ((*r)[4].value, "x");
-
-  auto bad = parse_label_selector("app=web,=x");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message(), "--selector 'app=web,=x': '' is not a label key");
-  EXPECT_FALSE(parse_label_selector("a b=c"));
-  EXPECT_FALSE(parse_label_selector(""));
 }
 
 }  // namespace

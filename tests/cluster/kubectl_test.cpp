@@ -1,0 +1,349 @@
+// kubectl itself (/usr/bin/kubectl, v1.32) with the built kubectl-socksnap and
+// kubectl_complete-socksnap first on PATH: `kubectl socksnap ...` runs through kubectl's plugin
+// mechanism and `kubectl __complete socksnap ...` through its plugin completion, against the
+// stand-in API server (fake_apiserver.h). Two real agents (socksnap-agent) listen on this host's
+// loopback, each on a port of its own, as host-network pods of node-a and node-b; node-c's
+// "agent" is a stand-in of another build, answering GET /version only. Root (the agents enter
+// network namespaces).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cluster/base64.h"
+#include "fake_apiserver.h"
+#include "harness.h"
+#include "net/https_server.h"
+#include "net/tls.h"
+#include "util/build_info.h"
+
+namespace socksnap::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kAgentNamespace = "socksnap";
+constexpr const char* kOtherVersion = "0.0.9";
+constexpr const char* kOtherCommit = "0123456789abcdef0123456789abcdef01234567";
+
+std::string write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string kubeconfig(const std::string& server, const std::string& ca_pem,
+                       const std::string& user_yaml) {
+  return fmt::format(R"(apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: {}
+    server: {}
+  name: fake
+contexts:
+- context:
+    cluster: fake
+    user: someone
+  name: fake
+current-context: fake
+users:
+- name: someone
+  user:
+{}
+)",
+                     base64_encode(ca_pem), server, user_yaml);
+}
+
+std::string certificate_user(const CertificateAndKey& cert) {
+  return fmt::format("    client-certificate-data: {}\n    client-key-data: {}\n",
+                     base64_encode(cert.cert_pem), base64_encode(cert.key_pem));
+}
+
+// A socksnap-agent on 127.0.0.1, on the port it picks; its log in a file.
+class Agent {
+ public:
+  Agent(const std::string& node, const std::string& kubeconfig_path, const std::string& log_path)
+      : log_path_(log_path) {
+    std::vector<std::string> argv = {
+        SOCKSNAP_AGENT_BINARY, "--node-name",   node,
+        "--kubeconfig",        kubeconfig_path, "--listen",
+        "127.0.0.1:0",         "--netns",       fmt::format("/proc/{}/ns/net", ::getpid())};
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (log >= 0) ::dup2(log, STDERR_FILENO);
+      std::vector<char*> raw;
+      for (auto& a : argv) raw.push_back(a.data());
+      raw.push_back(nullptr);
+      ::execv(raw[0], raw.data());
+      ::_exit(127);
+    }
+    // "socksnap-agent: serving node node-a on port 41234 (...)"
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::string log = read_file(log_path_);
+      if (auto at = log.find(" on port "); at != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::stoul(log.substr(at + 9)));
+      } else {
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+  }
+  ~Agent() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  uint16_t port() const { return port_; }
+  std::string log() const { return read_file(log_path_); }
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string log_path_;
+};
+
+FakePod agent_pod(const std::string& node, uint16_t port) {
+  return {kAgentNamespace,
+          "socksnap-agent-" + node.substr(node.size() - 1),
+          node,
+          "Running",
+          true,
+          {"127.0.0.1"},
+          {{"app.kubernetes.io/name", "socksnap-agent"}},
+          {{"https", port}}};
+}
+
+class Kubectl : public ::testing::Test {
+ protected:
+  struct Cluster {
+    std::string dir;
+    std::unique_ptr<FakeApiServer> api;
+    std::unique_ptr<Agent> node_a, node_b;
+    std::unique_ptr<HttpsServer> other_build;  // node-c's agent
+    std::string admin, viewer;                 // kubeconfig paths
+  };
+  static Cluster* cluster_;
+
+  static void SetUpTestSuite() {
+    auto c = std::make_unique<Cluster>();
+    char tmpl[] = "/tmp/socksnap-kubectl-XXXXXX";
+    c->dir = ::mkdtemp(tmpl);
+    c->api = FakeApiServer::start("127.0.0.1");
+    FakeApiServer& api = *c->api;
+    api.add_service_account(kAgentNamespace, "socksnap-agent");
+    api.add_service_account(kAgentNamespace, "socksnap-client");
+    api.allow({"system:serviceaccount:socksnap:socksnap-agent", "create", "tokenreviews", "", ""});
+    api.allow({"system:serviceaccount:socksnap:socksnap-agent", "list", "pods", "", ""});
+    // May run the plugin but list neither namespaces nor nodes.
+    api.allow({"viewer", "list", "pods", "", ""});
+    c->admin = write_file(
+        c->dir + "/admin.kubeconfig",
+        kubeconfig(api.url(), api.ca_pem(),
+                   certificate_user(api.client_certificate("admin", {"system:masters"}))));
+    c->viewer = write_file(c->dir + "/viewer.kubeconfig",
+                           kubeconfig(api.url(), api.ca_pem(),
+                                      certificate_user(api.client_certificate("viewer", {}))));
+    std::string agent_config = write_file(
+        c->dir + "/agent.kubeconfig",
+        kubeconfig(api.url(), api.ca_pem(),
+                   fmt::format("    token: {}\n",
+                               api.service_account_token(kAgentNamespace, "socksnap-agent"))));
+    c->node_a = std::make_unique<Agent>("node-a", agent_config, c->dir + "/agent-a.log");
+    c->node_b = std::make_unique<Agent>("node-b", agent_config, c->dir + "/agent-b.log");
+
+    CertificateRequest request;
+    request.common_name = "socksnap-agent node-c";
+    request.ip_addresses = {"127.0.0.1"};
+    auto certificate = issue_certificate(request);
+    if (!certificate) throw std::runtime_error(certificate.error().message());
+    auto started = HttpsServer::start(
+        "127.0.0.1", 0, ServerTls{certificate->cert_pem, certificate->key_pem, ""}, ServerLimits{},
+        [](const HttpRequest& r) {
+          if (r.path != "/version" || r.header("x-socksnap-token") == nullptr) {
+            return HttpResponse{404, "application/json", {}, R"({"error":"not found"})"};
+          }
+          return HttpResponse{
+              200,
+              "application/json",
+              {},
+              fmt::format(R"({{"version":"{}","commit":"{}"}})", kOtherVersion, kOtherCommit)};
+        });
+    if (!started) throw std::runtime_error(started.error().message());
+    c->other_build = std::move(started.value());
+
+    api.put_pod(agent_pod("node-a", c->node_a->port()));
+    api.put_pod(agent_pod("node-b", c->node_b->port()));
+    api.put_pod(agent_pod("node-c", c->other_build->port()));
+    for (const char* ns : {"socksnap", "default", "shop", "kube-system"}) api.put_namespace(ns);
+    // What a hostile API server could send: a name no shell or terminal may be handed.
+    api.put_namespace("evil\x1b]0;owned\x07");
+    api.put_namespace("two words");
+    for (const char* node : {"node-c", "node-a", "node-b"}) api.put_node({node, "127.0.0.1"});
+    cluster_ = c.release();
+  }
+
+  static void TearDownTestSuite() {
+    if (cluster_ == nullptr) return;
+    cluster_->node_a.reset();
+    cluster_->node_b.reset();
+    if (cluster_->other_build) cluster_->other_build->stop();
+    cluster_->api.reset();
+    run_command({"rm", "-rf", cluster_->dir});
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(cluster_, nullptr);
+    ASSERT_NE(cluster_->node_a->port(), 0) << cluster_->node_a->log();
+    ASSERT_NE(cluster_->node_b->port(), 0) << cluster_->node_b->log();
+  }
+
+  // The real kubectl, the built plugin and its completion program first on PATH.
+  static CommandResult kubectl(std::vector<std::string> args, const std::string& config = "") {
+    std::string built = SOCKSNAP_PLUGIN_BINARY;
+    built = built.substr(0, built.rfind('/'));
+    args.insert(args.begin(), "kubectl");
+    return run_command(args, {{"PATH", built + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                                               "/sbin:/bin"},
+                              {"KUBECONFIG", config.empty() ? cluster_->admin : config},
+                              {"HOME", cluster_->dir}});
+  }
+
+  static std::string this_build_row(const std::string& node) {
+    return fmt::format("{}  {:<13}  {}\n", node, build_version(), build_commit());
+  }
+};
+
+Kubectl::Cluster* Kubectl::cluster_ = nullptr;
+
+TEST_F(Kubectl, VersionThroughKubectlsPluginMechanismSameBuildEverywhere) {
+  CommandResult r = kubectl({"socksnap", "version", "--node", "node-a,node-b"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("Client Version: {}\nClient Commit: {}\n"
+                               "NODE    AGENT VERSION  AGENT COMMIT\n",
+                               build_version(), build_commit()) +
+                       this_build_row("node-a") + this_build_row("node-b"));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Kubectl, AnAgentOfAnotherBuildIsWarnedAbout) {
+  CommandResult r = kubectl({"socksnap", "version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("Client Version: {}\nClient Commit: {}\n"
+                               "NODE    AGENT VERSION  AGENT COMMIT\n",
+                               build_version(), build_commit()) +
+                       this_build_row("node-a") + this_build_row("node-b") +
+                       fmt::format("node-c  {:<13}  {}\n", kOtherVersion, kOtherCommit));
+  EXPECT_EQ(r.err, fmt::format("kubectl socksnap: warning: the agent on node node-c is version "
+                               "0.0.9 (commit 0123456789ab), this client {} (commit {}): deploy "
+                               "the agent of this version, or use the client of the agent's\n",
+                               build_version(), build_commit().substr(0, 12)));
+
+  CommandResult quiet = kubectl({"socksnap", "version", "-q", "--node", "node-c"});
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.err, "");
+
+  CommandResult as_json = kubectl({"socksnap", "version", "-o", "json"});
+  EXPECT_EQ(as_json.exit_code, 0) << as_json.err;
+  json doc = json::parse(as_json.out);
+  EXPECT_EQ(doc["clientVersion"], json({{"version", build_version()}, {"commit", build_commit()}}));
+  ASSERT_EQ(doc["agentVersions"].size(), 3U);
+  EXPECT_EQ(doc["agentVersions"][2],
+            json({{"node", "node-c"}, {"version", kOtherVersion}, {"commit", kOtherCommit}}));
+  EXPECT_EQ(doc["agentVersions"][0]["version"], build_version());
+
+  CommandResult missing = kubectl({"socksnap", "version", "--node", "node-a,node-z"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "kubectl socksnap: node node-z: no socksnap agent runs on this node\n");
+}
+
+TEST_F(Kubectl, ABadLabelSelectorIsAUsageErrorNamingIt) {
+  CommandResult r = kubectl({"socksnap", "-l", "a=b=c"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "kubectl socksnap: --selector 'a=b=c': found '=', expected: ',' or 'end of string'\n");
+  CommandResult empty = kubectl({"socksnap", "-l", "a==="});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_EQ(empty.err,
+            "kubectl socksnap: --selector 'a===': unable to parse requirement: found '=', "
+            "expected: identifier\n");
+  CommandResult extra = kubectl({"socksnap", "a", "b", "c"});
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_EQ(extra.err, "kubectl socksnap: The following arguments were not expected: a b c\n");
+}
+
+TEST_F(Kubectl, ASnapshotThroughKubectl) {
+  uint16_t port = cluster_->node_a->port();
+  // -A: the agent's own listener belongs to no pod, which only -A shows.
+  CommandResult r = kubectl({"socksnap", "-A", "--node", "node-a", "-o", "json", "-F",
+                             "status:LISTEN", "-F", fmt::format("src.port:{}", port)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json rows = json::parse(r.out);
+  ASSERT_EQ(rows.size(), 1U) << r.out;
+  EXPECT_EQ(rows[0]["k8s"]["node"], "node-a");
+  EXPECT_EQ(rows[0]["protocol"], "TCP");
+  EXPECT_EQ(rows[0]["src"]["addr"], "127.0.0.1");
+  EXPECT_EQ(rows[0]["src"]["port"], port);
+  EXPECT_EQ(rows[0]["status"], "LISTEN");
+}
+
+TEST_F(Kubectl, CompletesNamespacesNodesAndProtocolsFromTheApiServer) {
+  auto complete = [](std::vector<std::string> words, const std::string& config = "") {
+    words.insert(words.begin(), {"__complete", "socksnap"});
+    CommandResult r = kubectl(words, config);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  };
+  // The hostile names are left out.
+  CommandResult namespaces = complete({"-n", ""});
+  EXPECT_EQ(namespaces.out, "default\nkube-system\nshop\nsocksnap\n:4\n");
+  EXPECT_NE(namespaces.err.find("Completion ended with directive: ShellCompDirectiveNoFileComp\n"),
+            std::string::npos)
+      << namespaces.err;
+  EXPECT_EQ(complete({"--namespace", "s"}).out, "shop\nsocksnap\n:4\n");
+  EXPECT_EQ(complete({"--node", ""}).out, "node-a\nnode-b\nnode-c\n:4\n");
+  EXPECT_EQ(complete({"-o", "json", "--node", "node-b,"}).out,
+            "node-b,node-a\nnode-b,node-c\n:4\n");
+  EXPECT_EQ(complete({"--protocol", ""}).out,
+            "all\tTCP, UDP and UDP-Lite (the default)\n"
+            "tcp\tTCP only\n"
+            "udp\tUDP only\n"
+            "udplite\tUDP-Lite only\n"
+            ":4\n");
+  EXPECT_EQ(complete({"-o", "columns=k8s.n"}).out, "columns=k8s.node\ncolumns=k8s.namespace\n:6\n");
+  EXPECT_EQ(complete({"version", "-o", ""}).out, "json\nyaml\n:4\n");
+
+  // The API server as the typed options say: another kubeconfig, a context that is not there,
+  // a user who may not list namespaces. A failure completes nothing.
+  EXPECT_EQ(complete({"--kubeconfig", cluster_->viewer, "-n", ""}).out, ":4\n");
+  EXPECT_EQ(complete({"--kubeconfig", cluster_->dir + "/nonexistent", "-n", ""}).out, ":4\n");
+  EXPECT_EQ(complete({"--context", "nosuch", "--node", ""}).out, ":4\n");
+  EXPECT_EQ(complete({"-n", ""}, cluster_->viewer).out, ":4\n");
+  EXPECT_EQ(complete({"--kubeconfig", cluster_->admin, "-n", "d"}, cluster_->viewer).out,
+            "default\n:4\n");
+}
+
+}  // namespace
+}  // namespace socksnap::test

@@ -115,7 +115,8 @@ void add_selection_options(CLI::App& app, Options& o) {
   app.add_option("-c,--containername", o.container_name, "Only sockets of this container")
       ->option_text("NAME")
       ->group(kOwners);
-  app.add_option("-l,--selector", o.selector, "Only pods with these labels: k=v,k!=v,k,!k")
+  app.add_option("-l,--selector", o.selector,
+                 "Only pods whose labels match: k=v, k!=v, k in (a,b), k notin (a), k, !k")
       ->option_text("SELECTOR")
       ->group(kOwners);
   app.add_flag("--host", o.host, "Include sockets of no container (the default)")->group(kOwners);

@@ -166,6 +166,7 @@ std::string build_image_archive(const std::string& layer_tar,
                  {"WorkingDir", "/"}};
     if (!image.entrypoint.empty()) process["Entrypoint"] = image.entrypoint;
     if (!image.cmd.empty()) process["Cmd"] = image.cmd;
+    if (!image.user.empty()) process["User"] = image.user;
     json config{{"architecture", arch},
                 {"os", "linux"},
                 {"config", process},

@@ -31,6 +31,7 @@ struct ImageSpec {
   std::string name;                     // e.g. "socksnap.test/busybox:1"
   std::vector<std::string> entrypoint;  // the image config's Entrypoint
   std::vector<std::string> cmd;         // and Cmd
+  std::string user;                     // and User ("0"); empty: none
 };
 
 // An OCI image layout archive holding `images`, all sharing one root-filesystem layer.

@@ -559,9 +559,10 @@ void NodeSim::wait_ready() {
 
 void NodeSim::import_test_images() {
   std::string layer = build_busybox_layer(options_.busybox_path, options_.netprobe_path);
-  import_images(build_image_archive(layer, {{kBusyboxImage, {}, {"sh"}, ""},
-                                            {kPauseImage, {"/bin/netprobe", "pause"}, {}, ""}}),
-                {kBusyboxImage, kPauseImage});
+  import_images(
+      build_image_archive(std::move(layer), {{kBusyboxImage, {}, {"sh"}, ""},
+                                             {kPauseImage, {"/bin/netprobe", "pause"}, {}, ""}}),
+      {kBusyboxImage, kPauseImage});
 }
 
 void NodeSim::import_images(const std::string& archive, const std::vector<std::string>& images) {

@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -27,6 +28,28 @@ constexpr auto kCriTimeout = std::chrono::milliseconds(2000);
 uint64_t inode_of(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The host's network namespace: PID 1's. Some hosts let no one read PID 1's namespaces (a
+// sandbox's init, not even root); then kthreadd's, a kernel thread and so in the initial network
+// namespace, PID 1's (it is PID 2 only in the host's PID namespace). Failing both, the namespace
+// this thread is in, but only when socksnap runs on the host itself: in a container (the agent in
+// its pod) that is the container's own, and taking it for the host's would put the agent's pod on
+// the host network.
+uint64_t host_netns(const HostPaths& host, Warnings& warnings) {
+  if (uint64_t pid1 = inode_of(host("/proc/1/ns/net")); pid1 != 0) return pid1;
+  std::ifstream comm(host("/proc/2/comm"));
+  if (std::string name; std::getline(comm, name) && name == "kthreadd") {
+    if (uint64_t kthreadd = inode_of(host("/proc/2/ns/net")); kthreadd != 0) return kthreadd;
+  }
+  // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting
+  // inside another namespace right now. This thread never enters one.
+  if (host.root().empty()) return inode_of("/proc/thread-self/ns/net");
+  warnings.add("host-netns",
+               "cannot tell the host's network namespace (" + host("/proc/1/ns/net") +
+                   " cannot be read): pods on the host network are known only from their "
+                   "runtime's files");
+  return 0;
 }
 
 // The runtimes' metadata, tried in the order the cgroup path suggests.
@@ -269,10 +292,7 @@ std::string node_name(const std::string& flag) {
 Census take_census(const EnrichOptions& options, Warnings& warnings) {
   Census census;
   census.node = node_name(options.node_name);
-  census.host_netns = inode_of(options.host("/proc/1/ns/net"));
-  // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting
-  // inside another namespace right now. This thread never enters one.
-  if (census.host_netns == 0) census.host_netns = inode_of("/proc/thread-self/ns/net");
+  census.host_netns = host_netns(options.host, warnings);
   census.processes = census_processes(options.host, options.threads, warnings);
   census.identities.reserve(census.processes.size());
   for (const auto& p : census.processes) census.identities.push_back(parse_proc_cgroup(p.cgroup));

@@ -83,11 +83,13 @@ std::vector<MountEntry> mounts() {
     std::string id, parent, devno, root, mount_point;
     fields >> id >> parent >> devno >> root >> mount_point;
     std::string field;
+    bool shared = false;
     while (fields >> field && field != "-") {
+      if (field.rfind("shared:", 0) == 0) shared = true;
     }
     std::string fs_type;
     fields >> fs_type;
-    result.push_back({unescape_mountinfo(mount_point), fs_type});
+    result.push_back({unescape_mountinfo(mount_point), fs_type, shared});
   }
   return result;
 }

@@ -19,6 +19,7 @@ std::vector<pid_t> all_pids();
 struct MountEntry {
   std::string mount_point;
   std::string fs_type;
+  bool shared = false;  // in a peer group (mountinfo's "shared:N")
 };
 std::vector<MountEntry> mounts();  // this process's mount namespace, in mount order
 bool under(const std::string& path, const std::string& dir);  // dir itself or below it

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -45,6 +47,7 @@ namespace cri = runtime::v1;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kCriNamespace = "k8s.io";
+constexpr const char* kStockState = "/run/containerd";  // a stock containerd's state folder
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what);
@@ -171,7 +174,8 @@ std::vector<pid_t> container_processes(const json& state) {
 json pod_to_json(const PodInfo& pod) {
   json containers = json::array();
   for (const auto& c : pod.containers) {
-    containers.push_back({{"name", c.name}, {"id", c.id}, {"pid", c.pid}});
+    containers.push_back(
+        {{"name", c.name}, {"id", c.id}, {"pid", c.pid}, {"log_path", c.log_path}});
   }
   return json{{"sandbox_id", pod.sandbox_id},
               {"name", pod.name},
@@ -199,9 +203,58 @@ PodInfo pod_from_json(const json& j) {
   pod.sandbox_pid = j.at("sandbox_pid");
   pod.cgroup_parent = j.at("cgroup_parent");
   for (const auto& c : j.at("containers")) {
-    pod.containers.push_back({c.at("name"), c.at("id"), c.at("pid")});
+    pod.containers.push_back({c.at("name"), c.at("id"), c.at("pid"), c.value("log_path", "")});
   }
   return pod;
+}
+
+cri::Protocol cri_protocol(const std::string& name) {
+  if (name == "TCP" || name.empty()) return cri::TCP;
+  if (name == "UDP") return cri::UDP;
+  if (name == "SCTP") return cri::SCTP;
+  fail("nodesim: unknown port protocol " + name);
+}
+
+// "Unconfined", "RuntimeDefault", "Localhost/REF" as CRI's SecurityProfile, and the deprecated
+// string kubelet sends beside it ("unconfined", "runtime/default", "localhost/REF"): a runtime
+// reads one or the other.
+void set_profile(const std::string& text, cri::SecurityProfile* profile, std::string* deprecated) {
+  if (text == "Unconfined") {
+    profile->set_profile_type(cri::SecurityProfile::Unconfined);
+    *deprecated = "unconfined";
+  } else if (text == "RuntimeDefault") {
+    profile->set_profile_type(cri::SecurityProfile::RuntimeDefault);
+    *deprecated = "runtime/default";
+  } else if (text.rfind("Localhost/", 0) == 0) {
+    profile->set_profile_type(cri::SecurityProfile::Localhost);
+    profile->set_localhost_ref(text.substr(10));
+    *deprecated = "localhost/" + text.substr(10);
+  } else {
+    fail("nodesim: unknown security profile " + text);
+  }
+}
+
+void set_security_context(const SecuritySpec& spec, const cri::NamespaceOption& namespaces,
+                          cri::LinuxContainerSecurityContext& sc) {
+  *sc.mutable_namespace_options() = namespaces;
+  sc.set_privileged(spec.privileged);
+  if (spec.run_as_user) sc.mutable_run_as_user()->set_value(*spec.run_as_user);
+  if (spec.run_as_group) sc.mutable_run_as_group()->set_value(*spec.run_as_group);
+  sc.set_readonly_rootfs(spec.read_only_root);
+  sc.set_no_new_privs(spec.no_new_privs);
+  if (!spec.add_capabilities.empty() || !spec.drop_capabilities.empty()) {
+    for (const auto& cap : spec.add_capabilities)
+      sc.mutable_capabilities()->add_add_capabilities(cap);
+    for (const auto& cap : spec.drop_capabilities) {
+      sc.mutable_capabilities()->add_drop_capabilities(cap);
+    }
+  }
+  if (!spec.seccomp.empty()) {
+    set_profile(spec.seccomp, sc.mutable_seccomp(), sc.mutable_seccomp_profile_path());
+  }
+  if (!spec.apparmor.empty()) {
+    set_profile(spec.apparmor, sc.mutable_apparmor(), sc.mutable_apparmor_profile());
+  }
 }
 
 uint32_t fnv1a(const std::string& text) {
@@ -311,13 +364,22 @@ std::unique_ptr<NodeSim> NodeSim::up(const std::string& dir, const Options& opti
   node->armed_ = true;
   NodePaths& p = node->paths_;
   p.dir = real;
-  p.socket = p.dir + "/containerd.sock";
+  p.containerd_root = p.dir + "/root";
+  p.containerd_state = p.dir + "/state";
+  // With stock paths the state folder is /run/containerd in containerd's mount namespace, and
+  // holds the socket and runc's root as a stock install's does.
+  std::string socket_dir = o.stock_runtime_paths ? p.containerd_state : p.dir;
+  p.socket = socket_dir + "/containerd.sock";
   if (p.socket.size() + 7 >= sizeof(sockaddr_un{}.sun_path)) {
     fail("nodesim: folder path too long for a unix socket: " + p.dir);
   }
-  p.containerd_root = p.dir + "/root";
-  p.containerd_state = p.dir + "/state";
-  p.runc_root = p.dir + "/runc";
+  p.runc_root = (o.stock_runtime_paths ? p.containerd_state : p.dir) + "/runc";
+  node->node_name_ = o.node_name;
+  if (node->node_name_.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    node->node_name_ = host;
+  }
   p.cni_conf_dir = p.dir + "/cni/net.d";
   p.containerd_log = p.dir + "/containerd.log";
   // A bridge and a /24 of its own, so that nodes in several folders can run at once.
@@ -346,10 +408,11 @@ std::unique_ptr<NodeSim> NodeSim::up(const std::string& dir, const Options& opti
     write_file(p.dir + "/config.toml", config_toml(p, node->options_));
     write_file(p.cni_conf_dir + "/10-nodesim.conflist", cni_conflist(p));
     node->save();
+    if (o.stock_runtime_paths) node->keep_run_containerd();
     node->start_containerd();
     node->save();
     node->wait_ready();
-    node->import_images();
+    node->import_test_images();
   } catch (const std::exception& e) {
     std::string log = tail_of_file(p.containerd_log);
     auto left = node->down();
@@ -373,6 +436,18 @@ void NodeSim::start_containerd() {
   if (log_fd < 0) fail("open " + paths_.containerd_log + ": " + errno_text());
   pid_t parent = ::getpid();
   bool stop_with_parent = options_.stop_with_parent;
+  // Stock paths: the mount /run/containerd is on, and whether the host shares it with others.
+  bool stock = options_.stock_runtime_paths;
+  std::string run_mount = "/";
+  bool run_mount_shared = false;
+  for (const auto& m : mounts()) {
+    if ((m.mount_point == "/" || under(kStockState, m.mount_point)) &&
+        m.mount_point.size() >= run_mount.size()) {
+      run_mount = m.mount_point;
+      run_mount_shared = m.shared;
+    }
+  }
+  const std::string& state = paths_.containerd_state;
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log_fd);
@@ -388,12 +463,63 @@ void NodeSim::start_containerd() {
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
+    if (stock) {
+      // Into containerd's log, which up() shows; nothing here may allocate.
+      auto die = [](std::string_view what) {
+        int error = errno;
+        char line[160] = "nodesim: ";
+        char* end = std::copy(what.begin(), what.end(), line + 9);
+        end = std::copy_n(": errno ", 8, end);
+        end = std::to_chars(end, end + 16, error).ptr;
+        *end++ = '\n';
+        [[maybe_unused]] ssize_t written = ::write(2, line, static_cast<size_t>(end - line));
+        ::_exit(126);
+      };
+      if (::unshare(CLONE_NEWNS) != 0) die("unshare(CLONE_NEWNS)");
+      // What is mounted on /run/containerd here must not reach the host: the mount it sits on
+      // becomes a slave if the host shares it, else a peer group of its own (containerd lets a
+      // hostPath have HostToContainer propagation only from a shared or slave mount, as a
+      // kubelet node's / is).
+      if (::mount(nullptr, run_mount.c_str(), nullptr, run_mount_shared ? MS_SLAVE : MS_SHARED,
+                  nullptr) != 0) {
+        die("making the mount of /run/containerd a slave or shared");
+      }
+      if (::mount(state.c_str(), kStockState, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        die("mounting the state folder on /run/containerd");
+      }
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(log_fd);
   containerd_pid_ = pid;
   containerd_is_child_ = true;
+}
+
+void NodeSim::keep_run_containerd() {
+  // containerd's mounts under DIR/state (root file systems, pinned network namespaces) made in
+  // its own mount namespace appear on the host too: DIR is a peer group of the two.
+  if (::mount(nullptr, paths_.dir.c_str(), nullptr, MS_SHARED, nullptr) != 0) {
+    fail("making " + paths_.dir + " a shared mount: " + errno_text());
+  }
+  // Another node's teardown removes the host's /run/containerd when it finds it empty, and
+  // removing a directory detaches what other mount namespaces mounted on it: a file of this
+  // node's keeps it.
+  run_containerd_keep_ = std::string(kStockState) + "/nodesim-" + paths_.bridge;
+  save();
+  for (int attempt = 0;; ++attempt) {
+    if (::mkdir(kStockState, 0711) != 0 && errno != EEXIST) {
+      fail(std::string("mkdir ") + kStockState + ": " + errno_text());
+    }
+    int fd = ::open(run_containerd_keep_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::close(fd);
+      return;
+    }
+    // ENOENT: removed between the two calls by another node's teardown.
+    if (errno != ENOENT || attempt == 10)
+      fail("create " + run_containerd_keep_ + ": " + errno_text());
+  }
 }
 
 void NodeSim::wait_ready() {
@@ -431,10 +557,15 @@ void NodeSim::wait_ready() {
        " s: " + last_error);
 }
 
-void NodeSim::import_images() {
+void NodeSim::import_test_images() {
   std::string layer = build_busybox_layer(options_.busybox_path, options_.netprobe_path);
-  std::string archive = build_image_archive(
-      layer, {{kBusyboxImage, {}, {"sh"}}, {kPauseImage, {"/bin/netprobe", "pause"}, {}}});
+  import_images(
+      build_image_archive(std::move(layer), {{kBusyboxImage, {}, {"sh"}, ""},
+                                             {kPauseImage, {"/bin/netprobe", "pause"}, {}, ""}}),
+      {kBusyboxImage, kPauseImage});
+}
+
+void NodeSim::import_images(const std::string& archive, const std::vector<std::string>& images) {
   std::string tar_path = paths_.dir + "/images.tar";
   write_file(tar_path, archive);
   run_checked({"/usr/bin/ctr", "--address", paths_.socket, "--namespace", kCriNamespace, "images",
@@ -443,14 +574,14 @@ void NodeSim::import_images() {
   // The CRI plugin learns of imported images from containerd's events: wait until it has.
   CriConnection cri(paths_.socket);
   auto deadline = Clock::now() + 10s;
-  for (const char* image : {kBusyboxImage, kPauseImage}) {
+  for (const std::string& image : images) {
     cri::ImageStatusRequest request;
     request.mutable_image()->set_image(image);
     while (true) {
       auto reply =
           cri.call(cri.images(), &cri::ImageService::Stub::ImageStatus, request, "ImageStatus", 5s);
       if (reply.has_image() && !reply.image().id().empty()) break;
-      if (Clock::now() > deadline) fail(std::string("CRI does not see imported image ") + image);
+      if (Clock::now() > deadline) fail("CRI does not see imported image " + image);
       std::this_thread::sleep_for(20ms);
     }
   }
@@ -483,6 +614,9 @@ std::unique_ptr<NodeSim> NodeSim::attach(const std::string& dir, const Options& 
   node->shim_sockets_ = j.at("shim_sockets").get<std::vector<std::string>>();
   node->outside_netns_ = j.at("outside_netns").get<std::vector<std::string>>();
   node->ip_forward_before_ = j.at("ip_forward_before");
+  node->node_name_ = j.value("node_name", "");
+  node->run_containerd_keep_ = j.value("run_containerd_keep", "");
+  node->options_.stock_runtime_paths = j.value("stock_runtime_paths", false);
   // Never signal a process that only reuses the recorded PID.
   if (node->containerd_pid_ != 0 &&
       proc_cmdline(node->containerd_pid_).find(p.dir + "/config.toml") == std::string::npos) {
@@ -502,7 +636,10 @@ void NodeSim::save() const {
          {"sandbox_ids", sandbox_ids_},
          {"shim_sockets", shim_sockets_},
          {"outside_netns", outside_netns_},
-         {"ip_forward_before", ip_forward_before_}};
+         {"ip_forward_before", ip_forward_before_},
+         {"node_name", node_name_},
+         {"run_containerd_keep", run_containerd_keep_},
+         {"stock_runtime_paths", options_.stock_runtime_paths}};
   std::string tmp = paths_.dir + "/nodesim.json.tmp";
   write_file(tmp, j.dump(2) + "\n");
   if (::rename(tmp.c_str(), (paths_.dir + "/nodesim.json").c_str()) != 0) {
@@ -515,6 +652,18 @@ NodeSim::~NodeSim() {
 }
 
 // ---- pods
+
+std::string NodeSim::pod_field(const PodInfo& pod, const EnvSpec& env) const {
+  const std::string& field = env.field_path;
+  if (field == "metadata.name") return pod.name;
+  if (field == "metadata.namespace") return pod.pod_namespace;
+  if (field == "metadata.uid") return pod.uid;
+  if (field == "spec.nodeName") return node_name_;
+  if (field == "status.podIP" && !pod.host_network) return pod.ip;
+  // A host-network pod's IP is the node's, and this node has no address of its own.
+  fail("nodesim: env " + env.name + ": fieldRef " + field + " is not supported" +
+       (pod.host_network ? " in a host-network pod" : ""));
+}
 
 PodInfo NodeSim::run_pod(const PodSpec& spec) {
   StepTimer timer;
@@ -542,12 +691,26 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
   if (!pod.host_network) config.set_hostname(pod.name);
   config.set_log_directory(log_dir);
   for (const auto& [k, v] : pod.labels) (*config.mutable_labels())[k] = v;
+  for (const auto& [k, v] : spec.annotations) (*config.mutable_annotations())[k] = v;
   cri::NamespaceOption namespaces;
   namespaces.set_network(pod.host_network ? cri::NODE : cri::POD);
-  namespaces.set_pid(cri::CONTAINER);
+  namespaces.set_pid(spec.host_pid ? cri::NODE : cri::CONTAINER);
   namespaces.set_ipc(cri::POD);
   config.mutable_linux()->set_cgroup_parent(pod.cgroup_parent);
-  *config.mutable_linux()->mutable_security_context()->mutable_namespace_options() = namespaces;
+  auto* sandbox_security = config.mutable_linux()->mutable_security_context();
+  *sandbox_security->mutable_namespace_options() = namespaces;
+  // As kubelet: every container's ports are the sandbox's port mappings, and the sandbox is
+  // privileged when a container is.
+  for (const auto& c : spec.containers) {
+    for (const auto& port : c.ports) {
+      cri::PortMapping* mapping = config.add_port_mappings();
+      mapping->set_protocol(cri_protocol(port.protocol));
+      mapping->set_container_port(port.container_port);
+      mapping->set_host_port(port.host_port);
+      mapping->set_host_ip(port.host_ip);
+    }
+    if (c.security.privileged) sandbox_security->set_privileged(true);
+  }
 
   // Recorded before the call, so that down() finds the cgroups even if this process dies.
   pod_uids_.push_back(pod.uid);
@@ -569,6 +732,11 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
     try {
       std::string address = trim_end(read_file(bundle + "/address"));
       if (address.rfind("unix://", 0) == 0) address = address.substr(7);
+      // With stock paths, containerd's /run/containerd/s is DIR/state/s on the host.
+      std::string stock_prefix = std::string(kStockState) + "/";
+      if (options_.stock_runtime_paths && address.rfind(stock_prefix, 0) == 0) {
+        address = paths_.containerd_state + "/" + address.substr(stock_prefix.size());
+      }
       if (!address.empty()) shim_sockets_.push_back(address);
     } catch (const std::exception&) {
     }
@@ -597,12 +765,31 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
       cc->mutable_metadata()->set_name(c.name);
       cc->mutable_image()->set_image(c.image);
       for (const auto& a : c.args) cc->add_command(a);
+      for (const auto& a : c.image_args) cc->add_args(a);
+      cc->set_working_dir(c.working_dir);
+      for (const auto& e : c.env) {
+        cri::KeyValue* kv = cc->add_envs();
+        kv->set_key(e.name);
+        kv->set_value(e.field_path.empty() ? e.value : pod_field(pod, e));
+      }
+      for (const auto& m : c.mounts) {
+        cri::Mount* mount = cc->add_mounts();
+        mount->set_container_path(m.container_path);
+        mount->set_host_path(m.host_path);
+        mount->set_readonly(m.read_only);
+        mount->set_propagation(m.propagation == MountSpec::Propagation::kHostToContainer
+                                   ? cri::PROPAGATION_HOST_TO_CONTAINER
+                               : m.propagation == MountSpec::Propagation::kBidirectional
+                                   ? cri::PROPAGATION_BIDIRECTIONAL
+                                   : cri::PROPAGATION_PRIVATE);
+      }
       cc->set_log_path(c.name + "/0.log");
       (*cc->mutable_labels())["io.kubernetes.container.name"] = c.name;
       (*cc->mutable_labels())["io.kubernetes.pod.name"] = pod.name;
       (*cc->mutable_labels())["io.kubernetes.pod.namespace"] = pod.pod_namespace;
       (*cc->mutable_labels())["io.kubernetes.pod.uid"] = pod.uid;
-      *cc->mutable_linux()->mutable_security_context()->mutable_namespace_options() = namespaces;
+      set_security_context(c.security, namespaces,
+                           *cc->mutable_linux()->mutable_security_context());
       std::string id = cri.call(cri.runtime(), &cri::RuntimeService::Stub::CreateContainer, create,
                                 "CreateContainer " + pod.name + "/" + c.name)
                            .container_id();
@@ -610,7 +797,8 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
       start.set_container_id(id);
       cri.call(cri.runtime(), &cri::RuntimeService::Stub::StartContainer, start,
                "StartContainer " + pod.name + "/" + c.name);
-      pod.containers.push_back({c.name, id, runc_state(paths_, id).value("init_process_pid", 0)});
+      pod.containers.push_back({c.name, id, runc_state(paths_, id).value("init_process_pid", 0),
+                                log_dir + "/" + c.name + "/0.log"});
       pods_.back() = pod;
       save();
       timer.step(pod.name + "/" + c.name + ": create, start");
@@ -781,6 +969,7 @@ std::vector<std::string> NodeSim::down() {
   timer.step("down: mounts");
   // 5. Outside the folder: shim sockets, CNI result cache, the bridge, cgroups, ip_forward.
   for (const auto& socket : shim_sockets_) ::unlink(socket.c_str());
+  if (!run_containerd_keep_.empty()) ::unlink(run_containerd_keep_.c_str());
   // The folders these live in go too when empty, whoever made them (another node may have):
   // containerd and libcni make them again when they need them. rmdir fails when not empty.
   ::rmdir("/run/containerd/s");
@@ -857,6 +1046,9 @@ std::vector<std::string> NodeSim::down() {
   if (path_exists(p.dir)) left.push_back("folder " + p.dir);
   for (const auto& socket : shim_sockets_) {
     if (path_exists(socket)) left.push_back("shim socket " + socket);
+  }
+  if (!run_containerd_keep_.empty() && path_exists(run_containerd_keep_)) {
+    left.push_back("file " + run_containerd_keep_);
   }
   for (const auto& path : our_cni_results()) left.push_back("CNI result " + path);
   if (!p.bridge.empty() && ::if_nametoindex(p.bridge.c_str()) != 0)

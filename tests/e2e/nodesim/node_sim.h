@@ -15,8 +15,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,56 @@ struct Options {
   // daemon behind). Off for the CLI, whose `up` returns while containerd keeps running.
   bool stop_with_parent = true;
   std::chrono::seconds ready_timeout{30};
+  // The node's name (a pod's spec.nodeName); empty: this machine's host name, as kubelet's.
+  std::string node_name;
+  // containerd runs in a mount namespace of its own in which /run/containerd is DIR/state, which
+  // then holds the socket and runc's root too: a pod with a hostPath volume of /run finds the
+  // runtime where a stock containerd keeps it (/run/containerd/containerd.sock,
+  // /run/containerd/io.containerd.runtime.v2.task, /run/containerd/runc). paths() are the host's
+  // view, as always. While it runs, /run/containerd exists on the host with a file of this node's
+  // in it (so that no other node's teardown removes the directory it is mounted on), and its
+  // mount namespace holds copies of the mounts the host had at `up`.
+  bool stock_runtime_paths = false;
+};
+
+// A volume in a container, as a kubelet passes it (CRI Mount).
+struct MountSpec {
+  enum class Propagation { kPrivate, kHostToContainer, kBidirectional };
+  std::string container_path;
+  std::string host_path;
+  bool read_only = false;
+  Propagation propagation = Propagation::kPrivate;
+};
+
+// An environment variable: a value, or a pod field resolved when the container is created, as
+// a kubelet resolves a fieldRef: metadata.name, metadata.namespace, metadata.uid, spec.nodeName,
+// status.podIP (each the value it has on this node).
+struct EnvSpec {
+  std::string name;
+  std::string value;
+  std::string field_path;  // when not empty, the value is this field's
+};
+
+struct PortSpec {
+  std::string name;
+  uint16_t container_port = 0;
+  std::string protocol = "TCP";  // TCP, UDP, SCTP
+  uint16_t host_port = 0;
+  std::string host_ip;
+};
+
+// A container's security context as CRI's LinuxContainerSecurityContext has it.
+struct SecuritySpec {
+  bool privileged = false;
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  bool read_only_root = false;
+  bool no_new_privs = false;
+  std::vector<std::string> add_capabilities;   // "SYS_ADMIN", as a pod spec names them
+  std::vector<std::string> drop_capabilities;  // "ALL" too
+  // "" (the runtime's default), "Unconfined", "RuntimeDefault", "Localhost/<path or profile>".
+  std::string seccomp;
+  std::string apparmor;
 };
 
 struct ContainerSpec {
@@ -46,6 +98,14 @@ struct ContainerSpec {
   //   "tcp-established:PORT"  an ESTABLISHED TCP socket with PORT at either end
   //   "udp-connected:PORT"    a connected UDP socket whose peer port is PORT
   std::vector<std::string> wait_for;
+  // CRI args (a pod spec's `args`): after `args` above, or, when that is empty, after the
+  // image's Entrypoint in place of its Cmd.
+  std::vector<std::string> image_args;
+  std::string working_dir;
+  std::vector<EnvSpec> env;
+  std::vector<MountSpec> mounts;
+  std::vector<PortSpec> ports;  // the pod's sandbox gets them as port mappings, as from kubelet
+  SecuritySpec security;
 };
 
 struct PodSpec {
@@ -56,12 +116,15 @@ struct PodSpec {
   std::map<std::string, std::string> labels;
   bool host_network = false;
   std::vector<ContainerSpec> containers;
+  bool host_pid = false;  // the node's PID namespace for the sandbox and every container
+  std::map<std::string, std::string> annotations;
 };
 
 struct ContainerInfo {
   std::string name;
   std::string id;
-  pid_t pid = 0;  // the container's init process, in the host's PID namespace
+  pid_t pid = 0;         // the container's init process, in the host's PID namespace
+  std::string log_path;  // its CRI log file (stdout and stderr, one line per record)
 };
 
 struct PodInfo {
@@ -122,7 +185,11 @@ class NodeSim {
   // Leave the node running when this object goes (the CLI).
   void detach() { detached_ = true; }
 
+  // Imports an OCI image archive (oci_image.h) and waits until the CRI plugin sees `images`.
+  void import_images(const std::string& archive, const std::vector<std::string>& images);
+
   const NodePaths& paths() const { return paths_; }
+  const std::string& node_name() const { return node_name_; }
   pid_t containerd_pid() const { return containerd_pid_; }
   // The pods' shim sockets (in /run/containerd/s), for tests that check teardown.
   const std::vector<std::string>& shim_sockets() const { return shim_sockets_; }
@@ -131,8 +198,10 @@ class NodeSim {
   NodeSim() = default;
   void save() const;
   void start_containerd();
+  void keep_run_containerd();
+  std::string pod_field(const PodInfo& pod, const EnvSpec& env) const;
   void wait_ready();
-  void import_images();
+  void import_test_images();
 
   Options options_;
   NodePaths paths_;
@@ -148,6 +217,8 @@ class NodeSim {
   std::vector<std::string> shim_sockets_;   // /run/containerd/s/<hash>
   std::vector<std::string> outside_netns_;  // netns pins outside the folder, if any
   std::string ip_forward_before_;
+  std::string node_name_;
+  std::string run_containerd_keep_;  // stock_runtime_paths: the host's /run/containerd/<file>
 };
 
 // The parse of a CLI pod spec, JSON:

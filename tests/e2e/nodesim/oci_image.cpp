@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -99,8 +100,9 @@ void TarWriter::add_symlink(const std::string& path, const std::string& target) 
   add_entry(path, '2', 0777, "", target);
 }
 
-std::string TarWriter::finish() const {
-  return data_ + std::string(2 * kBlock, '\0');
+std::string TarWriter::finish() {
+  data_.append(2 * kBlock, '\0');
+  return std::exchange(data_, std::string());
 }
 
 std::string sha256_hex(const std::string& bytes) {
@@ -153,11 +155,13 @@ std::string build_busybox_layer(const std::string& busybox_path, const std::stri
   return tar.finish();
 }
 
-std::string build_image_archive(const std::string& layer_tar,
-                                const std::vector<ImageSpec>& images) {
+std::string build_image_archive(std::string layer_tar, const std::vector<ImageSpec>& images) {
   const std::string arch = oci_architecture();
-  Blob layer = make_blob(layer_tar);
-  std::vector<Blob> blobs{layer};
+  std::vector<Blob> blobs;
+  blobs.push_back(make_blob(std::move(layer_tar)));
+  // The layer's digest and descriptor, kept apart: `blobs` grows below.
+  const std::string layer_digest = blobs.front().digest;
+  const json layer_descriptor = descriptor("application/vnd.oci.image.layer.v1.tar", blobs.front());
   json index{{"schemaVersion", 2},
              {"mediaType", "application/vnd.oci.image.index.v1+json"},
              {"manifests", json::array()}};
@@ -166,15 +170,16 @@ std::string build_image_archive(const std::string& layer_tar,
                  {"WorkingDir", "/"}};
     if (!image.entrypoint.empty()) process["Entrypoint"] = image.entrypoint;
     if (!image.cmd.empty()) process["Cmd"] = image.cmd;
+    if (!image.user.empty()) process["User"] = image.user;
     json config{{"architecture", arch},
                 {"os", "linux"},
                 {"config", process},
-                {"rootfs", {{"type", "layers"}, {"diff_ids", {layer.digest}}}}};
+                {"rootfs", {{"type", "layers"}, {"diff_ids", {layer_digest}}}}};
     Blob config_blob = make_blob(config.dump());
     json manifest{{"schemaVersion", 2},
                   {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
                   {"config", descriptor("application/vnd.oci.image.config.v1+json", config_blob)},
-                  {"layers", {descriptor("application/vnd.oci.image.layer.v1.tar", layer)}}};
+                  {"layers", {layer_descriptor}}};
     Blob manifest_blob = make_blob(manifest.dump());
     json entry = descriptor("application/vnd.oci.image.manifest.v1+json", manifest_blob);
     entry["platform"] = {{"architecture", arch}, {"os", "linux"}};

@@ -16,8 +16,9 @@ class TarWriter {
   void add_directory(const std::string& path, uint32_t mode = 0755);
   void add_file(const std::string& path, const std::string& contents, uint32_t mode = 0644);
   void add_symlink(const std::string& path, const std::string& target);
-  // The archive with its end-of-archive blocks.
-  std::string finish() const;
+  // The archive with its end-of-archive blocks, moved out: the writer is left empty (an image
+  // of real programs is hundreds of megabytes under the sanitizers).
+  std::string finish();
 
  private:
   void add_entry(const std::string& path, char type, uint32_t mode, const std::string& contents,
@@ -31,10 +32,11 @@ struct ImageSpec {
   std::string name;                     // e.g. "socksnap.test/busybox:1"
   std::vector<std::string> entrypoint;  // the image config's Entrypoint
   std::vector<std::string> cmd;         // and Cmd
+  std::string user;                     // and User ("0"); empty: none
 };
 
 // An OCI image layout archive holding `images`, all sharing one root-filesystem layer.
-std::string build_image_archive(const std::string& layer_tar, const std::vector<ImageSpec>& images);
+std::string build_image_archive(std::string layer_tar, const std::vector<ImageSpec>& images);
 
 // The test root filesystem: busybox (from `busybox_path`, a static binary) with a link for
 // every applet it lists, /bin/netprobe, and /etc/passwd, /etc/group.

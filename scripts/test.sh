@@ -162,8 +162,12 @@ count "clang-tidy" "$([ "$tidy_errors" -eq 0 ] && echo 0 || echo 1)"
 rm -f "$tidy_log"
 
 note "format"
-unformatted=$(find src tests bench -name '*.cpp' -o -name '*.h' -o -name '*.c' | sort |
-  xargs clang-format --dry-run --Werror 2>&1 | grep -c 'error:' || true)
+format_log=$(mktemp)
+find src tests bench -name '*.cpp' -o -name '*.h' -o -name '*.c' | sort |
+  xargs clang-format --dry-run --Werror >"$format_log" 2>&1
+unformatted=$(grep -c 'error:' "$format_log" || true)
+grep 'error:' "$format_log" | cut -d: -f1,2 | sort -u  # where, so that it can be fixed
+rm -f "$format_log"
 echo "$unformatted formatting errors"
 count "clang-format" "$([ "$unformatted" -eq 0 ] && echo 0 || echo 1)"
 

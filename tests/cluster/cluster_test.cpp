@@ -1106,8 +1106,23 @@ TEST_F(ClusterTest, MetricsPassPromtoolAfterOddPathsAndHostilePodNames) {
 
   std::string file = write_temp(c().dir, "metrics.txt", body);
   CommandResult promtool = run_command({"sh", "-c", "promtool check metrics < " + file});
-  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
   EXPECT_EQ(promtool.out + promtool.err, "");
+  EXPECT_EQ(promtool.exit_code, 0);
+
+  // The same names through the agent's wire and the plugin: JSON that strict UTF-8 reads (each
+  // invalid byte U+FFFD), and a table that shows every byte escaped, as socksnap on the node does.
+  std::string only_it = fmt::format("src.port:{}", port);
+  CommandResult as_json = plugin({"-A", "--node", "node-2", "-o", "json", "-F", only_it});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  json rows = json::parse(as_json.out);  // throws on invalid UTF-8
+  ASSERT_EQ(rows.size(), 1U) << as_json.out;
+  EXPECT_EQ(rows[0]["k8s"]["podName"], "web-\xef\xbf\xbd\"\\\n\x1b[31m");
+  EXPECT_EQ(rows[0]["k8s"]["namespace"],
+            "ns-\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd-\xc3\xa9");
+  CommandResult table = plugin({"-A", "--node", "node-2", "-o", "columns=k8s.namespace,k8s.podName",
+                                "--no-headers", "-F", only_it});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out, "ns-\\xfe\\xed\\xa0\\x80-\xc3\xa9  web-\\xff\"\\\\\\n\\x1b[31m\n");
 }
 
 // -- kubectl's identity and habits -------------------------------------------------------------

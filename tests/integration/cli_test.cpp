@@ -32,8 +32,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"-F", "src.port:>http"},
                  "filter 'src.port:>http': column src.port takes a number, not 'http'"},
         BadInput{{"-F", "src:~("}, "filter 'src:~(': bad regular expression: missing ): ("},
-        BadInput{{"-F", "comm:~(?P<x"},
-                 "filter 'comm:~(?P<x': bad regular expression: invalid named capture group: (?P<x"},
+        BadInput{
+            {"-F", "comm:~(?P<x"},
+            "filter 'comm:~(?P<x': bad regular expression: invalid named capture group: (?P<x"},
         BadInput{{"--sort", "src,bogus"},
                  "--sort 'src,bogus': unknown column 'bogus' (socksnap --help lists them)"},
         BadInput{{"--protocol", "sctp"}, "--protocol: sctp not in {all,tcp,udp,udplite}"},

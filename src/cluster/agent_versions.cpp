@@ -18,22 +18,7 @@ constexpr size_t kParallel = 64;
 
 // A table cell: what the cluster says (node names, an agent's words) escaped for the terminal.
 std::string cell(std::string_view text) {
-  fmt::memory_buffer out;
-  append_terminal_safe(out, text, Backslash::kEscape);
-  return fmt::to_string(out);
-}
-
-std::string failure_message(const ClientResponse& response) {
-  JsonReader r(response.body);
-  std::string message;
-  for (auto m = r.object(); m.next();) {
-    if (!(m.key() == "error" ? r.read_string(message) : r.skip())) break;
-  }
-  if (r.finish() && !message.empty()) {
-    return fmt::format("the agent answered {} {}: {}", response.status,
-                       status_text(response.status), message);
-  }
-  return fmt::format("{} {}", response.status, KubeApi::error_message(response));
+  return terminal_safe(text, Backslash::kEscape);
 }
 
 std::string abbreviated(std::string_view commit) {
@@ -71,7 +56,7 @@ std::vector<AgentVersion> ask_agent_versions(KubeApi& api, const std::vector<Age
     if (!response) {
       v.error = response.error().message();
     } else if (response->status != 200) {
-      v.error = failure_message(*response);
+      v.error = agent_failure_message(*response);
     } else if (auto build = parse_agent_version(response->body); !build) {
       v.error = build.error().message();
     } else {

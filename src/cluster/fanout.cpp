@@ -28,8 +28,9 @@ uint16_t agent_port(const PodSummary& pod, uint16_t default_port) {
   return pod.ports.empty() ? default_port : pod.ports.front().port;
 }
 
-// An agent's own error body is {"error":"..."}; the API server's is a Status.
-std::string failure_message(const ClientResponse& response) {
+}  // namespace
+
+std::string agent_failure_message(const ClientResponse& response) {
   JsonReader r(response.body);
   std::string message;
   for (auto m = r.object(); m.next();) {
@@ -41,8 +42,6 @@ std::string failure_message(const ClientResponse& response) {
   }
   return fmt::format("{} {}", response.status, KubeApi::error_message(response));
 }
-
-}  // namespace
 
 std::vector<AgentTarget> agent_targets(const std::vector<PodSummary>& agent_pods,
                                        uint16_t default_port) {
@@ -105,7 +104,7 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
     if (!response) {
       failure = response.error().message();
     } else if (response->status != 200) {
-      failure = failure_message(*response);
+      failure = agent_failure_message(*response);
     } else {
       reply = parse_agent_reply(response->body);
       // The text is read: freed before the merge (assigning an empty string would keep it).

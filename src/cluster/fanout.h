@@ -62,6 +62,10 @@ std::vector<AgentTarget> agent_targets(const std::vector<PodSummary>& agent_pods
 FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
                         const FanoutOptions& options);
 
+// Why an agent's answer is not a success, in one line: its own error body is {"error":"..."}, the
+// API server's (its proxy could not reach the agent) a Status.
+std::string agent_failure_message(const ClientResponse& response);
+
 // The API path that reaches an agent: /api/v1/namespaces/NS/pods/https:POD:PORT/proxy/PATH.
 std::string agent_proxy_path(std::string_view agent_namespace, const AgentTarget& target,
                              std::string_view path_and_query);

@@ -175,6 +175,36 @@ std::chrono::milliseconds duration_flag(std::string_view flag, const std::string
   return std::chrono::ceil<std::chrono::milliseconds>(*parsed);
 }
 
+// --node NODE,... (repeatable): the nodes asked for, or none for every node.
+std::set<std::string> wanted_nodes_of(const PluginArgs& args) {
+  std::set<std::string> wanted;
+  for (const auto& list : args.nodes) {
+    for (auto name : split(list, ',')) {
+      if (!trim(name).empty()) wanted.emplace(trim(name));
+    }
+  }
+  return wanted;
+}
+
+struct ApiConnection {
+  ApiCredentials credentials;
+  std::unique_ptr<KubeApi> api;
+};
+
+// The API server as kubectl would reach it with these flags. `timeout` bounds each request that
+// has no bound of its own (the listings and the token are part of the wait for the nodes);
+// `request_timeout` bounds every request (0: none).
+ApiConnection connect_to_api(const PluginArgs& args, std::chrono::milliseconds timeout,
+                             std::chrono::milliseconds request_timeout) {
+  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
+  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
+  auto connected = KubeApi::connect(*credentials);
+  if (!connected) throw Fail{kExitFailure, connected.error().message()};
+  connected.value()->set_default_timeout(timeout);
+  connected.value()->set_request_timeout(request_timeout);
+  return {std::move(credentials.value()), std::move(connected.value())};
+}
+
 // The one warning for the listings the user may not make: what stays raw, and why (escaped
 // where warnings are printed).
 std::string unnamed_warning(const Result<std::vector<PodSummary>>& pods,
@@ -198,34 +228,22 @@ int run(Options options, const PluginArgs& args) {
   if (!plan.sort_given)
     plan.selection.sort.insert(plan.selection.sort.begin(),
                                SortKey{find_column("k8s.node"), false});
-  std::set<std::string> wanted_nodes;
-  for (const auto& list : args.nodes) {
-    for (auto name : split(list, ',')) {
-      if (!trim(name).empty()) wanted_nodes.emplace(trim(name));
-    }
-  }
-
-  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
-  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
-  auto connected = KubeApi::connect(*credentials);
-  if (!connected) throw Fail{kExitFailure, connected.error().message()};
-  KubeApi& api = **connected;
-  // The listings and the token are part of the wait for the nodes; --request-timeout bounds
-  // every request.
-  api.set_default_timeout(timeout);
-  api.set_request_timeout(request_timeout);
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  ApiConnection connection = connect_to_api(args, timeout, request_timeout);
+  const ApiCredentials& credentials = connection.credentials;
+  KubeApi& api = *connection.api;
   // As kubectl: without -n or -A, the context's namespace.
   bool namespace_defaulted = !options.all_namespaces && options.pod_namespace.empty();
   if (namespace_defaulted) {
-    options.pod_namespace = credentials->default_namespace;
+    options.pod_namespace = credentials.default_namespace;
     plan.selection.owners.pod_namespace = options.pod_namespace;
   }
   if (options.verbose) {
-    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials->server.c_str(),
-                 credentials->source.c_str());
-    if (!credentials->impersonate.empty()) {
+    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
+                 credentials.source.c_str());
+    if (!credentials.impersonate.empty()) {
       std::fprintf(stderr, "%s: acting as %s\n", kProgram,
-                   terminal_safe(credentials->impersonate.user).c_str());
+                   terminal_safe(credentials.impersonate.user).c_str());
     }
     if (namespace_defaulted) {
       std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
@@ -379,19 +397,9 @@ int run_version(const PluginArgs& args, const std::string& output, bool quiet) {
   std::chrono::milliseconds timeout = duration_flag("--timeout", args.timeout);
   std::chrono::milliseconds request_timeout =
       duration_flag("--request-timeout", args.request_timeout);
-  std::set<std::string> wanted_nodes;
-  for (const auto& list : args.nodes) {
-    for (auto name : split(list, ',')) {
-      if (!trim(name).empty()) wanted_nodes.emplace(trim(name));
-    }
-  }
-  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
-  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
-  auto connected = KubeApi::connect(*credentials);
-  if (!connected) throw Fail{kExitFailure, connected.error().message()};
-  KubeApi& api = **connected;
-  api.set_default_timeout(timeout);
-  api.set_request_timeout(request_timeout);
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  ApiConnection connection = connect_to_api(args, timeout, request_timeout);
+  KubeApi& api = *connection.api;
   auto agents = std::async(
       std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
   auto token = std::async(std::launch::async, [&] {

@@ -58,8 +58,9 @@ inline bool is_layout_control(uint32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069);
 }
 
-// Appends `cp` in UTF-8.
-inline void append_utf8(fmt::memory_buffer& out, uint32_t cp) {
+// Appends `cp` in UTF-8 to a buffer or string.
+template <typename Out>
+void append_utf8(Out& out, uint32_t cp) {
   if (cp < 0x80) {
     out.push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/version.h"
+#include "cmdline/version.h"
 #include "cluster/fanout.h"
 #include "cluster/kube_api.h"
 

@@ -15,17 +15,17 @@
 
 #include <fmt/format.h>
 
-#include "cli/options.h"
-#include "cli/pipeline.h"
-#include "cli/version.h"
 #include "cluster/agent_versions.h"
 #include "cluster/endpoint_names.h"
 #include "cluster/fanout.h"
 #include "cluster/kube_api.h"
 #include "cluster/plugin_completion.h"
 #include "cluster/snapshot_query.h"
+#include "cmdline/command_line.h"
+#include "cmdline/version.h"
 #include "render/renderer.h"
 #include "select/selection.h"
+#include "snapshot/host.h"
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
@@ -45,11 +45,6 @@ struct PluginArgs {
   std::string client_account = "socksnap-client";
   std::string audience = "socksnap";
   uint16_t agent_port = 9443;
-};
-
-struct Fail {
-  int status;
-  std::string message;
 };
 
 constexpr const char* kFooter =
@@ -84,27 +79,35 @@ constexpr const char* kFooter =
     "still printed, and each failed node is named on stderr) or nothing could be asked;\n"
     "2 for bad usage.\n";
 
+// What the plugin prints, decided before the cluster is asked: the query, as on a node with pods
+// (the gadget's columns), sorted by node first unless --sort says otherwise.
+struct ClusterQuery {
+  Query query;
+  Selection selection;
+  RenderOptions render;
+};
+
 // Whether the output shows src/dst text (so addresses must be named).
-bool shows_endpoints(const Plan& plan) {
+bool shows_endpoints(const ClusterQuery& q) {
   const Column* src = find_column("src");
   const Column* dst = find_column("dst");
   auto named = [&](const Column* c) { return c == src || c == dst; };
-  if (plan.render.format != OutputFormat::kColumns) return true;
-  if (std::any_of(plan.render.columns.begin(), plan.render.columns.end(), named)) return true;
-  if (std::any_of(plan.selection.filters.begin(), plan.selection.filters.end(),
+  if (q.render.format != OutputFormat::kColumns) return true;
+  if (std::any_of(q.render.columns.begin(), q.render.columns.end(), named)) return true;
+  if (std::any_of(q.selection.filters.begin(), q.selection.filters.end(),
                   [&](const Filter& f) { return named(f.column); })) {
     return true;
   }
-  return std::any_of(plan.selection.sort.begin(), plan.selection.sort.end(),
+  return std::any_of(q.selection.sort.begin(), q.selection.sort.end(),
                      [&](const SortKey& k) { return named(k.column); });
 }
 
 // Whether the output can be written node by node: structured (a table's widths need every row)
 // and sorted by node first, as it is unless --sort says otherwise.
-bool node_by_node(const Plan& plan) {
-  return plan.render.format != OutputFormat::kColumns && !plan.selection.sort.empty() &&
-         plan.selection.sort.front().column == find_column("k8s.node") &&
-         !plan.selection.sort.front().descending;
+bool node_by_node(const ClusterQuery& q) {
+  return q.render.format != OutputFormat::kColumns && !q.selection.sort.empty() &&
+         q.selection.sort.front().column == find_column("k8s.node") &&
+         !q.selection.sort.front().descending;
 }
 
 // Each node's piece of the output, written in node order as soon as every node before it has
@@ -162,17 +165,33 @@ class Progress {
 // --timeout and --request-timeout, both read as kubectl reads --request-timeout: a number of
 // seconds or a Go duration, 0 for no limit; whole milliseconds, rounded up (300us is 1 ms, not
 // the 0 that would be no limit).
-std::chrono::milliseconds duration_flag(std::string_view flag, const std::string& value) {
+Result<std::chrono::milliseconds, RunError> duration_flag(std::string_view flag,
+                                                          const std::string& value) {
   auto parsed = parse_kubectl_timeout(value);
   if (!parsed) {
-    throw Fail{kExitUsage, fmt::format("{} {}: {} (a number of seconds, or a duration such as "
-                                       "30s, 1m30s, 250ms, 1.5h)",
-                                       flag, value, parsed.error().message())};
+    return usage_error(
+        fmt::format("{} {}: {} (a number of seconds, or a duration such as "
+                    "30s, 1m30s, 250ms, 1.5h)",
+                    flag, value, parsed.error().message()));
   }
   if (parsed->count() < 0) {
-    throw Fail{kExitUsage, fmt::format("{} {}: must not be negative (0 is no limit)", flag, value)};
+    return usage_error(fmt::format("{} {}: must not be negative (0 is no limit)", flag, value));
   }
   return std::chrono::ceil<std::chrono::milliseconds>(*parsed);
+}
+
+// --timeout and --request-timeout, both checked.
+struct Timeouts {
+  std::chrono::milliseconds each_node{0};     // --timeout
+  std::chrono::milliseconds each_request{0};  // --request-timeout
+};
+
+Result<Timeouts, RunError> timeouts_of(const PluginArgs& args) {
+  auto timeout = duration_flag("--timeout", args.timeout);
+  if (!timeout) return timeout.error();
+  auto request_timeout = duration_flag("--request-timeout", args.request_timeout);
+  if (!request_timeout) return request_timeout.error();
+  return Timeouts{*timeout, *request_timeout};
 }
 
 // --node NODE,... (repeatable): the nodes asked for, or none for every node.
@@ -194,15 +213,61 @@ struct ApiConnection {
 // The API server as kubectl would reach it with these flags. `timeout` bounds each request that
 // has no bound of its own (the listings and the token are part of the wait for the nodes);
 // `request_timeout` bounds every request (0: none).
-ApiConnection connect_to_api(const PluginArgs& args, std::chrono::milliseconds timeout,
-                             std::chrono::milliseconds request_timeout) {
+Result<ApiConnection, RunError> connect_to_api(const PluginArgs& args, const Timeouts& timeouts) {
   auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
-  if (!credentials) throw Fail{kExitFailure, credentials.error().message()};
+  if (!credentials) return run_failure(credentials.error().message());
   auto connected = KubeApi::connect(*credentials);
-  if (!connected) throw Fail{kExitFailure, connected.error().message()};
-  connected.value()->set_default_timeout(timeout);
-  connected.value()->set_request_timeout(request_timeout);
-  return {std::move(credentials.value()), std::move(connected.value())};
+  if (!connected) return run_failure(connected.error().message());
+  connected.value()->set_default_timeout(timeouts.each_node);
+  connected.value()->set_request_timeout(timeouts.each_request);
+  return ApiConnection{std::move(credentials.value()), std::move(connected.value())};
+}
+
+// The agents to ask (those of the nodes asked for; a node whose agent is not running keeps a
+// target with its problem) and the nodes asked for that run none.
+struct AgentsToAsk {
+  std::vector<AgentTarget> targets;
+  std::vector<NodeFailure> missing;
+  std::string token;  // for the agents (TokenRequest)
+};
+
+// Waits for the agents' listing and the token asked for at once with other requests.
+Result<AgentsToAsk, RunError> agents_to_ask(
+    KubeApi& api, const PluginArgs& args, const std::set<std::string>& wanted_nodes,
+    std::future<Result<std::vector<PodSummary>>>& agent_pods,
+    std::future<Result<IssuedToken>>& token) {
+  auto pods = agent_pods.get();
+  auto issued = token.get();
+  // Every request is refused alike: said once, in kubectl's words.
+  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
+    return run_failure("Error from server (Forbidden): " + refusal);
+  }
+  if (!pods) return run_failure("finding the agents: " + pods.error().message());
+  if (!issued) return run_failure(issued.error().message());
+  AgentsToAsk agents;
+  agents.token = issued->token;
+  agents.targets = agent_targets(*pods, args.agent_port);
+  if (!wanted_nodes.empty()) {
+    std::erase_if(agents.targets,
+                  [&](const AgentTarget& t) { return wanted_nodes.count(t.node) == 0; });
+    for (const auto& node : wanted_nodes) {
+      bool found = std::any_of(agents.targets.begin(), agents.targets.end(),
+                               [&](const AgentTarget& t) { return t.node == node; });
+      if (!found) agents.missing.push_back({node, "no socksnap agent runs on this node"});
+    }
+  }
+  return agents;
+}
+
+// What failed, node by node in node order, after what was printed: the exit status is 1 when
+// anything did.
+void report_node_failures(std::vector<NodeFailure> failures) {
+  std::sort(failures.begin(), failures.end(),
+            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
+  for (const auto& failure : failures) {
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
+                 terminal_safe(failure.message).c_str());
+  }
 }
 
 // The one warning for the listings the user may not make: what stays raw, and why (escaped
@@ -217,28 +282,126 @@ std::string unnamed_warning(const Result<std::vector<PodSummary>>& pods,
   return "service addresses are not named: " + services.error().message();
 }
 
-int run(Options options, const PluginArgs& args) {
-  std::chrono::milliseconds timeout = duration_flag("--timeout", args.timeout);
-  std::chrono::milliseconds request_timeout =
-      duration_flag("--request-timeout", args.request_timeout);
-  auto planned = make_plan(options);
-  if (!planned) throw Fail{kExitUsage, planned.error().message()};
-  Plan& plan = *planned;
-  settle_plan(plan, NodeKind::kKubernetes);
-  if (!plan.sort_given)
-    plan.selection.sort.insert(plan.selection.sort.begin(),
-                               SortKey{find_column("k8s.node"), false});
-  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
-  ApiConnection connection = connect_to_api(args, timeout, request_timeout);
-  const ApiCredentials& credentials = connection.credentials;
-  KubeApi& api = *connection.api;
-  // As kubectl: without -n or -A, the context's namespace.
-  bool namespace_defaulted = !options.all_namespaces && options.pod_namespace.empty();
-  if (namespace_defaulted) {
-    options.pod_namespace = credentials.default_namespace;
-    plan.selection.owners.pod_namespace = options.pod_namespace;
+// The query as on a node with pods, sorted by node first unless --sort says otherwise; as
+// kubectl, without -n or -A only the context's namespace.
+Result<ClusterQuery, RunError> cluster_query(const QueryOptions& options,
+                                             const std::string& default_namespace) {
+  auto query = compile_query(options);
+  if (!query) return usage_error(query.error().message());
+  ClusterQuery q{std::move(query.value()), {}, {}};
+  q.selection = q.query.selection_for(NodeKind::kKubernetes);
+  if (!q.query.sort_given) {
+    q.selection.sort.insert(q.selection.sort.begin(), SortKey{find_column("k8s.node"), false});
   }
-  if (options.verbose) {
+  if (!options.all_namespaces && options.pod_namespace.empty()) {
+    q.selection.owners.pod_namespace = default_namespace;
+  }
+  q.render = q.query.render_for(NodeKind::kKubernetes, default_thread_count());
+  return q;
+}
+
+// Addresses are named from every pod and service, listed at the start beside the agents: the
+// first node to answer waits for the lists if they are not in yet. Named as far as the user's
+// rights go (pods without services, services without pods), with one warning for the rest.
+class AddressNamer {
+ public:
+  AddressNamer(KubeApi& api, bool wanted, Warnings& warnings) : warnings_(warnings) {
+    if (!wanted) return;
+    pods_ = std::async(std::launch::async, [&api] { return api.list_pods(""); });
+    services_ = std::async(std::launch::async, [&api] { return api.list_services(); });
+  }
+  // Thread-safe.
+  void name(Snapshot& snap) {
+    if (!pods_.valid() && !directory_) return;
+    std::call_once(once_, [&] {
+      auto pod_list = pods_.get();
+      auto service_list = services_.get();
+      const std::vector<PodSummary> no_pods;
+      const std::vector<ServiceSummary> no_services;
+      directory_.emplace(pod_list ? *pod_list : no_pods,
+                         service_list ? *service_list : no_services);
+      if (!pod_list || !service_list) warnings_.add(unnamed_warning(pod_list, service_list));
+    });
+    directory_->name_endpoints(snap);
+  }
+
+ private:
+  Warnings& warnings_;
+  std::future<Result<std::vector<PodSummary>>> pods_;
+  std::future<Result<std::vector<ServiceSummary>>> services_;
+  std::once_flag once_;
+  std::optional<EndpointDirectory> directory_;
+};
+
+struct Printed {
+  FanoutResult result;
+  size_t sockets = 0;
+  size_t shown = 0;
+  Result<void> written;
+};
+
+// Asks every agent and prints what they answer: node by node as they answer when the output
+// allows it, else all at once. The progress line is cleared once every node has answered.
+Printed ask_and_print(KubeApi& api, const ClusterQuery& q, const AgentsToAsk& agents,
+                      FanoutOptions fanout, AddressNamer& namer, Progress& progress) {
+  OutputSink out(STDOUT_FILENO);
+  Printed printed;
+  std::atomic<size_t> sockets{0};
+  std::atomic<size_t> shown{0};
+  if (node_by_node(q)) {
+    // Rows never mix across nodes: each node's are named, selected and formatted as soon as it
+    // answers, while slower nodes are still awaited, and written in node order.
+    StructuredPieces document(q.render.format, out);
+    document.begin();
+    NodeOrderedOutput ordered(agents.targets.size(), document);
+    for (size_t i = 0; i < agents.targets.size(); ++i) {
+      if (!agents.targets[i].problem.empty()) ordered.put(i, {}, 0);
+    }
+    fanout.on_answer = [&](size_t index, Snapshot* snap) {
+      if (snap == nullptr) {
+        ordered.put(index, {}, 0);
+        return;
+      }
+      namer.name(*snap);
+      std::vector<uint32_t> rows = select_rows(*snap, q.selection);
+      sockets += snap->sockets.size();
+      shown += rows.size();
+      ordered.put(index, StructuredPieces::format(*snap, rows, q.render.format), rows.size());
+    };
+    printed.result = ask_agents(api, agents.targets, fanout);
+    progress.clear();
+    document.end();
+  } else {
+    printed.result = ask_agents(api, agents.targets, fanout);
+    progress.clear();
+    Snapshot& snap = printed.result.merged;
+    namer.name(snap);
+    std::vector<uint32_t> rows = select_rows(snap, q.selection, q.render.threads);
+    sockets = snap.sockets.size();
+    shown = rows.size();
+    render(snap, rows, q.render, out);
+  }
+  printed.written = out.finish();
+  printed.sockets = sockets;
+  printed.shown = shown;
+  return printed;
+}
+
+Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
+  // Every usage error before the cluster is asked (the namespace is filled in below).
+  if (auto checked = cluster_query(line.query, ""); !checked) return checked.error();
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  const ApiCredentials& credentials = connection->credentials;
+  KubeApi& api = *connection->api;
+  auto planned = cluster_query(line.query, credentials.default_namespace);
+  if (!planned) return planned.error();
+  const ClusterQuery& q = *planned;
+  bool namespace_defaulted = !line.query.all_namespaces && line.query.pod_namespace.empty();
+  if (line.verbose) {
     std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
                  credentials.source.c_str());
     if (!credentials.impersonate.empty()) {
@@ -247,189 +410,97 @@ int run(Options options, const PluginArgs& args) {
     }
     if (namespace_defaulted) {
       std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
-                   kProgram, terminal_safe(options.pod_namespace).c_str());
+                   kProgram, terminal_safe(q.selection.owners.pod_namespace.value_or("")).c_str());
     }
   }
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
   // output names addresses) every pod and service.
-  bool names = shows_endpoints(plan);
-  auto agents = std::async(
+  auto agent_pods = std::async(
       std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
   auto token = std::async(std::launch::async, [&] {
     return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
   });
-  std::future<Result<std::vector<PodSummary>>> pods;
-  std::future<Result<std::vector<ServiceSummary>>> services;
-  if (names) {
-    pods = std::async(std::launch::async, [&] { return api.list_pods(""); });
-    services = std::async(std::launch::async, [&] { return api.list_services(); });
-  }
-
-  auto agent_pods = agents.get();
-  auto issued = token.get();
-  // Every request is refused alike: said once, in kubectl's words.
-  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
-    throw Fail{kExitFailure, "Error from server (Forbidden): " + refusal};
-  }
-  if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
-  if (!issued) throw Fail{kExitFailure, issued.error().message()};
-  std::vector<AgentTarget> targets = agent_targets(*agent_pods, args.agent_port);
-  if (targets.empty()) {
-    throw Fail{kExitFailure,
-               fmt::format("no socksnap agent found (pods labelled {} in namespace {}); deploy "
-                           "it with kubectl apply -f deploy/",
-                           args.agent_selector, args.agent_namespace)};
-  }
-  std::vector<NodeFailure> missing;
-  if (!wanted_nodes.empty()) {
-    std::erase_if(targets, [&](const AgentTarget& t) { return wanted_nodes.count(t.node) == 0; });
-    for (const auto& node : wanted_nodes) {
-      bool found = std::any_of(targets.begin(), targets.end(),
-                               [&](const AgentTarget& t) { return t.node == node; });
-      if (!found) missing.push_back({node, "no socksnap agent runs on this node"});
-    }
-  }
-
-  // Addresses are named from every pod and service, listed at the start beside the agents: the
-  // first node to answer waits for the lists if they are not in yet.
-  std::once_flag directory_once;
-  std::optional<EndpointDirectory> directory;
   Warnings warnings;
-  auto name_endpoints = [&](Snapshot& snap) {
-    if (!names) return;
-    std::call_once(directory_once, [&] {
-      auto pod_list = pods.get();
-      auto service_list = services.get();
-      // Named as far as the user's rights go: pods without services, services without pods.
-      const std::vector<PodSummary> no_pods;
-      const std::vector<ServiceSummary> no_services;
-      directory.emplace(pod_list ? *pod_list : no_pods, service_list ? *service_list : no_services);
-      if (!pod_list || !service_list) warnings.add(unnamed_warning(pod_list, service_list));
-    });
-    if (directory) directory->name_endpoints(snap);
-  };
+  AddressNamer namer(api, shows_endpoints(q), warnings);
+  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  if (!agents) return agents.error();
+  if (agents->targets.empty() && agents->missing.empty()) {
+    return run_failure(fmt::format(
+        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
+        "apply -f deploy/",
+        args.agent_selector, args.agent_namespace));
+  }
 
+  QueryOptions asked = line.query;
+  asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
   FanoutOptions fanout;
   fanout.agent_namespace = args.agent_namespace;
-  fanout.query = snapshot_query(options, plan.request.tcp_info);
-  fanout.token = issued->token;
-  fanout.timeout = timeout;
-  Progress progress(options.quiet);
+  fanout.query = snapshot_query(asked, q.query.request.tcp_info);
+  fanout.token = agents->token;
+  fanout.timeout = timeouts->each_node;
+  Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
   };
-  OutputSink out(STDOUT_FILENO);
-  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
-  std::atomic<size_t> sockets{0};
-  std::atomic<size_t> shown{0};
   auto started = std::chrono::steady_clock::now();
-  FanoutResult result;
-  if (node_by_node(plan)) {
-    // Rows never mix across nodes: each node's are named, selected and formatted as soon as it
-    // answers, while slower nodes are still awaited, and written in node order.
-    StructuredPieces document(plan.render.format, out);
-    document.begin();
-    NodeOrderedOutput ordered(targets.size(), document);
-    for (size_t i = 0; i < targets.size(); ++i) {
-      if (!targets[i].problem.empty()) ordered.put(i, {}, 0);
-    }
-    fanout.on_answer = [&](size_t index, Snapshot* snap) {
-      if (snap == nullptr) {
-        ordered.put(index, {}, 0);
-        return;
-      }
-      name_endpoints(*snap);
-      std::vector<uint32_t> rows = select_rows(*snap, plan.selection);
-      sockets += snap->sockets.size();
-      shown += rows.size();
-      ordered.put(index, StructuredPieces::format(*snap, rows, plan.render.format), rows.size());
-    };
-    result = ask_agents(api, targets, fanout);
-    progress.clear();
-    document.end();
-  } else {
-    result = ask_agents(api, targets, fanout);
-    progress.clear();
-    Snapshot& snap = result.merged;
-    name_endpoints(snap);
-    std::vector<uint32_t> rows = select_rows(snap, plan.selection, threads);
-    sockets = snap.sockets.size();
-    shown = rows.size();
-    plan.render.threads = threads;
-    render(snap, rows, plan.render, out);
-  }
-  auto written = out.finish();
-  auto printed = std::chrono::steady_clock::now();
+  Printed printed = ask_and_print(api, q, *agents, std::move(fanout), namer, progress);
+  auto finished = std::chrono::steady_clock::now();
 
-  if (!options.quiet) {
+  FanoutResult& result = printed.result;
+  if (!line.quiet) {
     // What agents and the API server say may carry anyone's names: escaped for the terminal.
     for (const auto& [node, warning] : result.warnings) {
       std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, terminal_safe(node).c_str(),
                    terminal_safe(warning).c_str());
     }
-    for (const auto& line : warnings.lines()) {
-      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(line).c_str());
+    for (const auto& warning : warnings.lines()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
     }
   }
-  result.failures.insert(result.failures.end(), missing.begin(), missing.end());
-  std::sort(result.failures.begin(), result.failures.end(),
-            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
-  for (const auto& failure : result.failures) {
-    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
-                 terminal_safe(failure.message).c_str());
-  }
-  if (options.verbose) {
+  result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
+  report_node_failures(result.failures);
+  if (line.verbose) {
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     std::fprintf(stderr,
                  "%s: %zu of %zu nodes answered; %zu sockets, %zu shown; all printed %.1f ms after "
                  "the nodes were asked\n",
-                 kProgram, result.answered, targets.size() + missing.size(), sockets.load(),
-                 shown.load(), ms(printed - started));
+                 kProgram, result.answered, agents->targets.size() + agents->missing.size(),
+                 printed.sockets, printed.shown, ms(finished - started));
   }
-  if (!written) throw Fail{kExitFailure, written.error().message()};
-  return result.failures.empty() ? 0 : kExitFailure;
+  if (!printed.written) return run_failure(printed.written.error().message());
+  if (!result.failures.empty()) return partial_failure();
+  return {};
 }
 
 // `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
 // as a snapshot is); a warning for each agent of another build.
-int run_version(const PluginArgs& args, const std::string& output, bool quiet) {
-  std::chrono::milliseconds timeout = duration_flag("--timeout", args.timeout);
-  std::chrono::milliseconds request_timeout =
-      duration_flag("--request-timeout", args.request_timeout);
+Result<void, RunError> run_version(const PluginArgs& args, const std::string& output, bool quiet) {
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
   std::set<std::string> wanted_nodes = wanted_nodes_of(args);
-  ApiConnection connection = connect_to_api(args, timeout, request_timeout);
-  KubeApi& api = *connection.api;
-  auto agents = std::async(
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  KubeApi& api = *connection->api;
+  auto agent_pods = std::async(
       std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
   auto token = std::async(std::launch::async, [&] {
     return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
   });
-  auto agent_pods = agents.get();
-  auto issued = token.get();
-  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
-    throw Fail{kExitFailure, "Error from server (Forbidden): " + refusal};
-  }
-  if (!agent_pods) throw Fail{kExitFailure, "finding the agents: " + agent_pods.error().message()};
-  if (!issued) throw Fail{kExitFailure, issued.error().message()};
+  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  if (!agents) return agents.error();
 
-  std::vector<NodeFailure> failures;
+  std::vector<NodeFailure> failures = agents->missing;
   std::vector<AgentTarget> targets;
-  for (auto& target : agent_targets(*agent_pods, args.agent_port)) {
-    if (!wanted_nodes.empty() && wanted_nodes.count(target.node) == 0) continue;
+  for (auto& target : agents->targets) {
     if (target.problem.empty()) {
       targets.push_back(std::move(target));
     } else {
       failures.push_back({target.node, target.problem});
     }
   }
-  for (const auto& node : wanted_nodes) {
-    bool found = std::any_of(agent_pods->begin(), agent_pods->end(),
-                             [&](const PodSummary& pod) { return pod.node_name == node; });
-    if (!found) failures.push_back({node, "no socksnap agent runs on this node"});
-  }
   std::vector<AgentVersion> versions =
-      ask_agent_versions(api, targets, args.agent_namespace, issued->token, timeout);
+      ask_agent_versions(api, targets, args.agent_namespace, agents->token, timeouts->each_node);
   BuildIdentity client = this_build();
   OutputSink out(STDOUT_FILENO);
   out.append(format_cluster_versions(client, versions, output));
@@ -441,14 +512,10 @@ int run_version(const PluginArgs& args, const std::string& output, bool quiet) {
       std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
     }
   }
-  std::sort(failures.begin(), failures.end(),
-            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
-  for (const auto& failure : failures) {
-    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
-                 terminal_safe(failure.message).c_str());
-  }
-  if (!written) throw Fail{kExitFailure, written.error().message()};
-  return failures.empty() ? 0 : kExitFailure;
+  report_node_failures(failures);
+  if (!written) return run_failure(written.error().message());
+  if (!failures.empty()) return partial_failure();
+  return {};
 }
 
 }  // namespace
@@ -463,7 +530,7 @@ int run_plugin(int argc, const char* const* argv) {
       "kubectl socksnap");
   app.footer(kFooter);
   app.get_formatter()->column_width(34);
-  add_selection_options(app, parsed.options);
+  add_selection_options(app, parsed.line);
   app.get_option("--namespace")
       ->description("Only sockets of pods in this namespace (default: the context's, as kubectl)");
   app.get_option("--all-namespaces")->description("Pods of every namespace, and sockets of no pod");
@@ -526,14 +593,9 @@ int run_plugin(int argc, const char* const* argv) {
   if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
     return parsed.exit_code;
   }
-  try {
-    if (version->parsed()) return run_version(args, version_output, parsed.options.quiet);
-    return run(parsed.options, args);
-  } catch (const Fail& fail) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "%s: %s\n", kProgram, terminal_safe(fail.message).c_str());
-    return fail.status;
-  }
+  auto done = version->parsed() ? run_version(args, version_output, parsed.line.quiet)
+                                : run(parsed.line, args);
+  return done ? 0 : report_failure(kProgram, done.error());
 }
 
 }  // namespace socksnap

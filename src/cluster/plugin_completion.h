@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/completion.h"
+#include "cmdline/completion.h"
 #include "cluster/kube_api.h"
 
 namespace socksnap {

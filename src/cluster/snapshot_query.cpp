@@ -28,7 +28,7 @@ Result<bool> parse_bool(std::string_view key, std::string_view value) {
 
 }  // namespace
 
-std::string snapshot_query(const Options& options, bool tcp_info) {
+std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   std::string query;
   if (options.protocol != "all") add(query, "protocol", options.protocol);
   for (const auto& spec : options.filters) {
@@ -46,9 +46,9 @@ std::string snapshot_query(const Options& options, bool tcp_info) {
   return query;
 }
 
-Result<Options> options_from_query(Options base,
-                                   const std::vector<std::pair<std::string, std::string>>& query) {
-  Options& o = base;
+Result<QueryOptions> options_from_query(
+    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query) {
+  QueryOptions& o = base;
   o.outputs = {"json"};
   for (const auto& [key, value] : query) {
     if (key == "protocol") {

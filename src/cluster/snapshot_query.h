@@ -12,18 +12,18 @@
 #include <utility>
 #include <vector>
 
-#include "cli/options.h"
+#include "snapshot/query.h"
 #include "util/result.h"
 
 namespace socksnap {
 
 // Filters on `src` and `dst` are left out: their text names pods and services, which only the
 // client knows; the client applies every filter again to what the agents sent.
-std::string snapshot_query(const Options& options, bool tcp_info);
+std::string snapshot_query(const QueryOptions& options, bool tcp_info);
 
 // `base` (the agent's own options: where to read) with the query's selection. Unknown
 // parameters and bad values are errors naming them.
-Result<Options> options_from_query(Options base,
-                                   const std::vector<std::pair<std::string, std::string>>& query);
+Result<QueryOptions> options_from_query(
+    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query);
 
 }  // namespace socksnap

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/version.h"
+#include "cmdline/version.h"
 
 namespace socksnap {
 namespace {

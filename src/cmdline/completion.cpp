@@ -1,4 +1,4 @@
-#include "cli/completion.h"
+#include "cmdline/completion.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>

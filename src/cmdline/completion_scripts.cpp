@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "cli/completion.h"
+#include "cmdline/completion.h"
 
 namespace socksnap {
 namespace {

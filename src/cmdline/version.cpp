@@ -1,4 +1,4 @@
-#include "cli/version.h"
+#include "cmdline/version.h"
 
 #include <fmt/format.h>
 

@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "cluster/snapshot_query.h"
-#include "cluster/wire.h"
 #include "render/structured_writer.h"
 #include "util/terminal_text.h"
+#include "wire/snapshot_query.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {
@@ -107,7 +107,7 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
 
   // Snapshots for the plugin's token only; metrics also for a scraper RBAC lets get /metrics
   // (as kube-rbac-proxy asks: the verb of GET and of HEAD, which tells no more, is "get").
-  std::string token = token_of(request.header("x-socksnap-token"), request.header("authorization"));
+  std::string token = token_of(request.header(kAgentTokenHeader), request.header("authorization"));
   bool metrics = handler == "metrics";
   AuthDecision decision =
       metrics ? auth_->check_non_resource(token, "/metrics", "get") : auth_->check(token);

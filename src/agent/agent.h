@@ -2,7 +2,7 @@
 // server vouches for.
 //
 //   GET /v1/snapshot?QUERY  the command's JSON rows for the query's selection (see
-//                           cluster/snapshot_query.h) in the wire envelope (cluster/wire.h)
+//                           wire/snapshot_query.h) in the wire envelope (wire/wire.h)
 //   GET /metrics            Prometheus text: this node's sockets by pod, protocol and state, and
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)

@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 
 #include "agent/agent.h"
-#include "cluster/kube_api.h"
 #include "cmdline/command_line.h"
 #include "enrich/enricher.h"
+#include "kubeapi/kube_api.h"
 #include "net/https_server.h"
 #include "net/tls.h"
 #include "util/capabilities.h"

@@ -19,9 +19,9 @@
 
 #include <fmt/format.h>
 
-#include "cluster/base64.h"
 #include "fake_apiserver.h"
 #include "harness.h"
+#include "kubeconfig/base64.h"
 #include "net/https_server.h"
 #include "net/tls.h"
 #include "util/build_info.h"

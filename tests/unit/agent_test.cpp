@@ -7,13 +7,13 @@
 #include "agent/agent.h"
 #include "agent/metrics.h"
 #include "agent/token_auth.h"
-#include "cluster/fanout.h"
-#include "cluster/plugin.h"
-#include "cluster/snapshot_query.h"
-#include "cluster/wire.h"
+#include "plugin/fanout.h"
+#include "plugin/plugin.h"
 #include "select_fixture.h"
 #include "util/build_info.h"
 #include "util/terminal_text.h"
+#include "wire/snapshot_query.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {

@@ -10,8 +10,8 @@
 #include <cstdlib>
 
 #include "cli/options.h"
-#include "cluster/kube_objects.h"
-#include "cluster/plugin.h"
+#include "kubeapi/kube_objects.h"
+#include "plugin/plugin.h"
 
 namespace socksnap {
 namespace {

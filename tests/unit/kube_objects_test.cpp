@@ -1,11 +1,11 @@
 // The Kubernetes API objects socksnap reads (PodList, ServiceList, TokenRequest, TokenReview,
 // Status) from real-shaped JSON, and the names they give to a snapshot's addresses.
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_objects.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cluster/endpoint_names.h"
+#include "plugin/endpoint_names.h"
 #include "render/renderer.h"
 #include "select_fixture.h"
 

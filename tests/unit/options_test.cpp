@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "cluster/plugin.h"
 #include "model/states.h"
+#include "plugin/plugin.h"
 
 namespace socksnap {
 namespace {

@@ -1,6 +1,6 @@
 // The agent's wire format: what an agent writes reads back into the same snapshot, rows of
 // several nodes merge with their owners intact, and malformed replies are refused clearly.
-#include "cluster/wire.h"
+#include "wire/wire.h"
 
 #include <gtest/gtest.h>
 

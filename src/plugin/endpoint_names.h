@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_objects.h"
 #include "model/snapshot.h"
 
 namespace socksnap {

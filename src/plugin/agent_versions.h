@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cmdline/version.h"
-#include "cluster/fanout.h"
-#include "cluster/kube_api.h"
+#include "kubeapi/kube_api.h"
+#include "plugin/fanout.h"
 
 namespace socksnap {
 

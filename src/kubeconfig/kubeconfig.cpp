@@ -1,4 +1,4 @@
-#include "cluster/kubeconfig.h"
+#include "kubeconfig/kubeconfig.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,8 +13,8 @@
 
 #include <fmt/format.h>
 
-#include "cluster/base64.h"
-#include "cluster/yaml_tree.h"
+#include "kubeconfig/base64.h"
+#include "kubeconfig/yaml_tree.h"
 #include "util/strings.h"
 #include "util/unique_fd.h"
 

@@ -1,4 +1,4 @@
-#include "cluster/impersonation.h"
+#include "kubeconfig/impersonation.h"
 
 #include <cstring>
 

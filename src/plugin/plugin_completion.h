@@ -1,5 +1,5 @@
 // What `kubectl socksnap` completes beyond the options every front-end shares (which kubectl 1.26
-// and newer asks through kubectl_complete-socksnap, cluster/kubectl_complete-socksnap): the
+// and newer asks through kubectl_complete-socksnap, plugin/kubectl_complete-socksnap): the
 // namespaces (-n) and nodes (--node) the API server lists, reached with the kubeconfig options
 // typed so far, as the plugin itself would reach it. When it cannot be reached, nothing is
 // completed and nothing is said: a completion has no place to say it.
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cmdline/completion.h"
-#include "cluster/kube_api.h"
+#include "kubeapi/kube_api.h"
 
 namespace socksnap {
 

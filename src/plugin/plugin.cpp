@@ -1,4 +1,4 @@
-#include "cluster/plugin.h"
+#include "plugin/plugin.h"
 
 #include <unistd.h>
 
@@ -15,20 +15,20 @@
 
 #include <fmt/format.h>
 
-#include "cluster/agent_versions.h"
-#include "cluster/endpoint_names.h"
-#include "cluster/fanout.h"
-#include "cluster/kube_api.h"
-#include "cluster/plugin_completion.h"
-#include "cluster/snapshot_query.h"
 #include "cmdline/command_line.h"
 #include "cmdline/version.h"
+#include "kubeapi/kube_api.h"
+#include "plugin/agent_versions.h"
+#include "plugin/endpoint_names.h"
+#include "plugin/fanout.h"
+#include "plugin/plugin_completion.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "snapshot/host.h"
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
+#include "wire/snapshot_query.h"
 
 namespace socksnap {
 namespace {

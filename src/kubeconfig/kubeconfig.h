@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "cluster/exec_plugin.h"
-#include "cluster/impersonation.h"
+#include "kubeconfig/exec_plugin.h"
+#include "kubeconfig/impersonation.h"
 #include "util/result.h"
 
 namespace socksnap {

@@ -1,4 +1,4 @@
-#include "cluster/snapshot_query.h"
+#include "wire/snapshot_query.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "cluster/agent_versions.h"
+#include "plugin/agent_versions.h"
 
 #include <fmt/format.h>
 
@@ -10,6 +10,7 @@
 #include "net/http.h"
 #include "util/json_reader.h"
 #include "util/terminal_text.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {

@@ -1,4 +1,4 @@
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_objects.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "cluster/endpoint_names.h"
+#include "plugin/endpoint_names.h"
 
 #include <arpa/inet.h>
 

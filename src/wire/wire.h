@@ -19,6 +19,8 @@
 namespace socksnap {
 
 inline constexpr std::string_view kWireApiVersion = "socksnap.io/v1";
+// The header that carries the agents' token (the agent reads it; the plugin sends it).
+inline constexpr std::string_view kAgentTokenHeader = "x-socksnap-token";
 
 void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
                        const std::vector<std::string>& warnings, OutputSink& out);

@@ -9,13 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "cluster/kube_api.h"
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_api.h"
+#include "kubeapi/kube_objects.h"
 #include "model/snapshot.h"
 
 namespace socksnap {
-
-inline constexpr std::string_view kAgentTokenHeader = "x-socksnap-token";
 
 struct AgentTarget {
   std::string node;
@@ -38,7 +36,7 @@ struct FanoutResult {
 
 struct FanoutOptions {
   std::string agent_namespace = "socksnap";
-  std::string query;                         // GET /v1/snapshot's query (cluster/snapshot_query.h)
+  std::string query;                         // GET /v1/snapshot's query (wire/snapshot_query.h)
   std::string token;                         // for the agents (X-Socksnap-Token)
   std::chrono::milliseconds timeout{30000};  // each node's whole exchange
   unsigned parallel = 64;                    // nodes asked at once

@@ -1,4 +1,4 @@
-#include "cluster/plugin_completion.h"
+#include "plugin/plugin_completion.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include <malloc.h>
 
-#include "cluster/plugin.h"
+#include "plugin/plugin.h"
 
 int main(int argc, char** argv) {
   // One thread per node reads its answer: glibc would give many of them an arena of their own,

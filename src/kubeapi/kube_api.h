@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/kube_objects.h"
-#include "cluster/kubeconfig.h"
+#include "kubeapi/kube_objects.h"
+#include "kubeconfig/kubeconfig.h"
 #include "net/http_client.h"
 #include "util/result.h"
 

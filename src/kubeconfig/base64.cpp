@@ -1,4 +1,4 @@
-#include "cluster/base64.h"
+#include "kubeconfig/base64.h"
 
 #include <array>
 #include <cstdint>

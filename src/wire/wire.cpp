@@ -1,4 +1,4 @@
-#include "cluster/wire.h"
+#include "wire/wire.h"
 
 #include <arpa/inet.h>
 

@@ -1,4 +1,4 @@
-#include "cluster/kube_api.h"
+#include "kubeapi/kube_api.h"
 
 #include <openssl/evp.h>
 

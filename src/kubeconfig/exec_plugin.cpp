@@ -1,4 +1,4 @@
-#include "cluster/exec_plugin.h"
+#include "kubeconfig/exec_plugin.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "cluster/yaml_tree.h"
+#include "kubeconfig/yaml_tree.h"
 #include "util/strings.h"
 #include "util/unique_fd.h"
 

@@ -1,4 +1,4 @@
-#include "cluster/fanout.h"
+#include "plugin/fanout.h"
 
 #include <algorithm>
 #include <atomic>
@@ -9,10 +9,10 @@
 
 #include <fmt/format.h>
 
-#include "cluster/wire.h"
 #include "net/http.h"
 #include "util/json_reader.h"
 #include "util/strings.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {

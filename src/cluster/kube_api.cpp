@@ -2,12 +2,10 @@
 
 #include <openssl/evp.h>
 
-#include <fstream>
-#include <iterator>
-
 #include <fmt/format.h>
 
 #include "net/http.h"
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
@@ -73,11 +71,10 @@ void KubeApi::give_back(std::unique_ptr<HttpClient> client) {
 // A token file is read at each call: projected service-account tokens are rotated in place.
 std::string KubeApi::bearer_token() {
   if (credentials_.token_file.empty()) return credentials_.token;
-  std::ifstream in(credentials_.token_file);
-  if (!in) return credentials_.token;
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  text = trim_newlines(std::move(text));
-  return text.empty() ? credentials_.token : text;
+  auto text = read_file(credentials_.token_file);
+  if (!text) return credentials_.token;
+  std::string token = trim_newlines(std::move(*text));
+  return token.empty() ? credentials_.token : token;
 }
 
 Result<ClientResponse> KubeApi::send(std::string_view method, std::string_view path,

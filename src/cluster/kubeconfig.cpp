@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "cluster/base64.h"
 #include "cluster/yaml_tree.h"
+#include "util/base64.h"
 #include "util/files.h"
 #include "util/strings.h"
 

@@ -1,4 +1,4 @@
-#include "cluster/base64.h"
+#include "util/base64.h"
 
 #include <gtest/gtest.h>
 

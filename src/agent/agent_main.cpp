@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
 #include <fmt/format.h>
@@ -20,6 +18,7 @@
 #include "net/https_server.h"
 #include "net/tls.h"
 #include "util/capabilities.h"
+#include "util/files.h"
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
@@ -45,15 +44,6 @@ struct AgentArgs {
 
 void log_line(const std::string& line) {
   std::fprintf(stderr, "%s: %s\n", kName, line.c_str());
-}
-
-std::string read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-    return "";
-  }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // ":9443" -> ("::", 9443); "0.0.0.0:9443"; "[::1]:9443"; "127.0.0.1:0".
@@ -154,10 +144,14 @@ Result<Serving, RunError> check_args(const AgentArgs& args) {
 Result<ServerTls, RunError> server_tls(const AgentArgs& args, const std::string& node) {
   ServerTls tls;
   if (!args.tls_cert.empty()) {
-    std::string error;
-    tls.cert_pem = read_file(args.tls_cert, error);
-    if (error.empty()) tls.key_pem = read_file(args.tls_key, error);
-    if (!error.empty()) return run_failure(error);
+    for (auto [path, pem] :
+         {std::pair(&args.tls_cert, &tls.cert_pem), std::pair(&args.tls_key, &tls.key_pem)}) {
+      auto text = read_file(*path);
+      if (!text)
+        return run_failure(
+            fmt::format("cannot read {}: {}", *path, std::strerror(text.error().code)));
+      *pem = std::move(*text);
+    }
     return tls;
   }
   CertificateRequest request;

@@ -1,25 +1,13 @@
 #include "kubeapi/kube_api.h"
 
-#include <openssl/evp.h>
-
-#include <fstream>
-#include <iterator>
-
 #include <fmt/format.h>
 
 #include "net/http.h"
+#include "util/base64.h"
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
-
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 std::string trim_newlines(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
@@ -73,11 +61,10 @@ void KubeApi::give_back(std::unique_ptr<HttpClient> client) {
 // A token file is read at each call: projected service-account tokens are rotated in place.
 std::string KubeApi::bearer_token() {
   if (credentials_.token_file.empty()) return credentials_.token;
-  std::ifstream in(credentials_.token_file);
-  if (!in) return credentials_.token;
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  text = trim_newlines(std::move(text));
-  return text.empty() ? credentials_.token : text;
+  auto text = read_file(credentials_.token_file);
+  if (!text) return credentials_.token;
+  std::string token = trim_newlines(std::move(*text));
+  return token.empty() ? credentials_.token : token;
 }
 
 Result<ClientResponse> KubeApi::send(std::string_view method, std::string_view path,
@@ -101,7 +88,8 @@ Result<ClientResponse> KubeApi::send(std::string_view method, std::string_view p
     request.headers.emplace_back("authorization", "Bearer " + token);
   } else if (!credentials_.username.empty()) {
     request.headers.emplace_back(
-        "authorization", "Basic " + base64(credentials_.username + ":" + credentials_.password));
+        "authorization",
+        "Basic " + base64_encode(credentials_.username + ":" + credentials_.password));
   }
   auto client = take_client();
   if (!client) return client.error();

@@ -28,16 +28,6 @@ bool read_string_list(JsonReader& r, std::vector<std::string>& out) {
   return !r.failed();
 }
 
-bool read_labels(JsonReader& r, std::vector<std::pair<std::string, std::string>>& out) {
-  if (null_here(r)) return true;
-  for (auto m = r.object(); m.next();) {
-    auto& label = out.emplace_back(std::string(m.key()), std::string());
-    if (!r.read_string(label.second)) return false;
-  }
-  std::sort(out.begin(), out.end());
-  return !r.failed();
-}
-
 // A list's metadata: only "continue".
 bool read_list_metadata(JsonReader& r, std::string& continue_token) {
   for (auto m = r.object(); m.next();) {
@@ -57,7 +47,7 @@ bool read_pod_metadata(JsonReader& r, PodSummary& pod) {
     } else if (key == "uid") {
       ok = r.read_string(pod.uid);
     } else if (key == "labels") {
-      ok = read_labels(r, pod.labels);
+      ok = null_here(r) || read_labels(r, pod.labels, NonStringLabel::kFail);
     } else if (key == "deletionTimestamp") {
       pod.terminating = r.peek() != JsonReader::Type::kNull;
       ok = r.skip();

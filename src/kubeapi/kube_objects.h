@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/labels.h"
 #include "util/result.h"
 
 namespace socksnap {
@@ -27,8 +28,8 @@ struct PodSummary {
   bool host_network = false;
   bool terminating = false;          // metadata.deletionTimestamp is set
   std::vector<std::string> pod_ips;  // status.podIPs (status.podIP when that is absent)
-  std::vector<std::pair<std::string, std::string>> labels;  // sorted by key
-  std::vector<ContainerPort> ports;                         // every container's ports
+  Labels labels;
+  std::vector<ContainerPort> ports;  // every container's ports
 };
 
 struct ServiceSummary {

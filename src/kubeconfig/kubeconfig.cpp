@@ -1,7 +1,5 @@
 #include "kubeconfig/kubeconfig.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,10 +11,10 @@
 
 #include <fmt/format.h>
 
-#include "kubeconfig/base64.h"
 #include "kubeconfig/yaml_tree.h"
+#include "util/base64.h"
+#include "util/files.h"
 #include "util/strings.h"
-#include "util/unique_fd.h"
 
 namespace socksnap {
 
@@ -816,23 +814,12 @@ Kubeconfig merge_kubeconfigs(const std::vector<Kubeconfig>& files) {
 }
 
 Result<std::string> read_config_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return system_error(path);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return system_error(path);
-  if (S_ISDIR(st.st_mode)) return system_error(path, EISDIR);
-  std::string out;
-  std::array<char, 16384> buf{};
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return system_error(path);
-    if (n == 0) return out;
-    if (out.size() + static_cast<size_t>(n) > kFileLimit) {
-      return plain_error(fmt::format("{}: larger than {} MiB", path, kFileLimit >> 20));
-    }
-    out.append(buf.data(), static_cast<size_t>(n));
+  auto text = read_file(path, kFileLimit);
+  if (text) return text;
+  if (text.error().code == EFBIG) {
+    return plain_error(fmt::format("{}: larger than {} MiB", path, kFileLimit >> 20));
   }
+  return system_error(path, text.error().code);  // kubectl names the file, not the step
 }
 
 ConfigEnvironment ConfigEnvironment::from_process() {

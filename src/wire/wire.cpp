@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "model/labels.h"
 #include "model/states.h"
 #include "render/renderer.h"
 #include "render/structured_writer.h"
@@ -150,11 +151,7 @@ class ReplyReader {
       } else if (key == "hostNetwork") {
         ok = r_.read_bool(pod.host_network);
       } else if (key == "podLabels") {
-        for (auto labels = r_.object(); labels.next();) {
-          auto& label = pod.labels.emplace_back(std::string(labels.key()), std::string());
-          if (!r_.read_string(label.second)) return false;
-        }
-        std::sort(pod.labels.begin(), pod.labels.end());
+        ok = read_labels(r_, pod.labels, NonStringLabel::kFail);
       } else {
         ok = r_.skip();  // "node": the reply's own
       }

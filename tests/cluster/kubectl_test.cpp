@@ -21,9 +21,9 @@
 
 #include "fake_apiserver.h"
 #include "harness.h"
-#include "kubeconfig/base64.h"
 #include "net/https_server.h"
 #include "net/tls.h"
+#include "util/base64.h"
 #include "util/build_info.h"
 
 namespace socksnap::test {

@@ -61,6 +61,19 @@ TEST(PodList, ReadsWhatSocksnapNeedsOfEveryPod) {
   EXPECT_TRUE(pending.ports.empty());
 }
 
+// The API server never sends a key twice, but a PodList is read as kubectl's decoder reads it
+// (encoding/json into a map): the last value wins. A label value that is not text is refused.
+TEST(PodList, TheLastOfADuplicateLabelWins) {
+  auto page = parse_pod_list(
+      R"({"kind":"PodList","metadata":{},"items":[{"metadata":{"name":"web-0","uid":"u",)"
+      R"("labels":{"tier":"front","app":"web","tier":"back"}}}]})");
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->items.size(), 1U);
+  EXPECT_EQ(page->items[0].labels, (Labels{{"app", "web"}, {"tier", "back"}}));
+  EXPECT_FALSE(parse_pod_list(
+      R"({"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"n":1}}}]})"));
+}
+
 TEST(PodList, EmptyAndNullItems) {
   auto empty = parse_pod_list(R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]})");
   ASSERT_TRUE(empty);

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
-#include "kubeconfig/base64.h"
 #include "kubeconfig/exec_plugin.h"
 #include "test_support.h"
+#include "util/base64.h"
 
 namespace socksnap {
 namespace {

@@ -1,6 +1,7 @@
 // Base64 as Go's encoding/base64.StdEncoding has it, which is what kubectl decodes a
 // kubeconfig's *-data fields with: the standard alphabet, '=' padding required, line breaks
-// (\r, \n) ignored anywhere, stray bits in the last character tolerated.
+// (\r, \n) ignored anywhere, stray bits in the last character tolerated. Encoding is the
+// standard one (RFC 4648 with padding): kubeconfig data, HTTP Basic credentials.
 #pragma once
 
 #include <string>

@@ -28,11 +28,12 @@
 #include <fmt/format.h>
 
 #include "agent_image.h"
-#include "command.h"
 #include "daemonset_pod.h"
 #include "fake_apiserver.h"
 #include "net/http_client.h"
 #include "node_sim.h"
+#include "support/files.h"
+#include "support/process.h"
 #include "util/capabilities.h"
 
 namespace socksnap::test {
@@ -42,13 +43,13 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 std::string source_file(const std::string& relative) {
-  return nodesim::read_file(std::string(SOCKSNAP_SOURCE_DIR) + "/" + relative);
+  return test::read_file(std::string(SOCKSNAP_SOURCE_DIR) + "/" + relative);
 }
 
 // /proc/PID/status as name -> value.
 std::map<std::string, std::string> proc_status(pid_t pid) {
   std::map<std::string, std::string> fields;
-  std::istringstream lines(nodesim::read_file(fmt::format("/proc/{}/status", pid)));
+  std::istringstream lines(test::read_file(fmt::format("/proc/{}/status", pid)));
   for (std::string line; std::getline(lines, line);) {
     auto colon = line.find(':');
     if (colon == std::string::npos) continue;
@@ -146,7 +147,7 @@ class DeployedAgent : public ::testing::Test {
     for (auto it = made_dirs_.rbegin(); it != made_dirs_.rend(); ++it) {
       if (::rmdir(it->c_str()) != 0) ADD_FAILURE() << "cannot remove " << *it;
     }
-    if (!dir_.empty()) nodesim::run_command({"rm", "-rf", dir_});
+    if (!dir_.empty()) test::run_command({"rm", "-rf", dir_});
   }
 
   // A token for `account` in the agent's namespace bound to `audience`, from the stand-in's
@@ -304,7 +305,7 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   };
   std::map<std::string, Mounted> mounted;  // by mount point, the last (topmost) one
   std::istringstream mountinfo(
-      nodesim::read_file(fmt::format("/proc/{}/mountinfo", agent_process.pid)));
+      test::read_file(fmt::format("/proc/{}/mountinfo", agent_process.pid)));
   for (std::string line; std::getline(mountinfo, line);) {
     std::istringstream fields(line);
     std::string id, parent, devno, root, mount_point, mount_options;
@@ -342,7 +343,7 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   request.url = fmt::format("https://{}:{}/v1/snapshot?protocol=tcp", agent_pod.ip, agent_port);
   request.headers.emplace_back("x-socksnap-token", token);
   auto answer = (*client)->send(request);
-  std::string log = nodesim::read_file(agent_process.log_path);
+  std::string log = test::read_file(agent_process.log_path);
   ASSERT_TRUE(answer) << answer.error().message() << "\nthe agent's log:\n" << log;
   ASSERT_EQ(answer->status, 200) << answer->body << "\nthe agent's log:\n" << log;
   json reply = json::parse(answer->body);

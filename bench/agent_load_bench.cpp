@@ -25,7 +25,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +38,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -49,10 +49,12 @@
 #include "cluster/wire.h"
 #include "fake_apiserver.h"
 #include "net/http_client.h"
+#include "support/process.h"
 
 namespace {
 
 using socksnap::test::FakeApiServer;
+using socksnap::test::ForkedChild;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint16_t kFirstListenerPort = 20000;
@@ -101,44 +103,31 @@ std::string base64(const std::string& text) {
 
 // A child alone in a new network namespace, with `count` listeners on 127.0.0.1 from
 // kFirstListenerPort on; it dies with the bench.
-pid_t start_listener_holder(int count) {
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) die("pipe");
-  pid_t pid = ::fork();
-  if (pid < 0) die("fork");
-  if (pid == 0) {
-    // Only async-signal-safe calls in the child of a threaded parent.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char ok = 'n';
-    if (::unshare(CLONE_NEWNET) == 0) {
+std::unique_ptr<ForkedChild> start_listener_holder(int count) {
+  try {
+    return std::make_unique<ForkedChild>("the listeners", [count] {
+      if (::unshare(CLONE_NEWNET) != 0) return false;
       int s = ::socket(AF_INET, SOCK_DGRAM, 0);
       ifreq lo{};
       std::memcpy(lo.ifr_name, "lo", 3);
       lo.ifr_flags = IFF_UP;
-      bool up = s >= 0 && ::ioctl(s, SIOCSIFFLAGS, &lo) == 0;
-      int made = 0;
-      for (int i = 0; up && i < count; ++i) {
+      if (s < 0 || ::ioctl(s, SIOCSIFFLAGS, &lo) != 0) return false;
+      for (int i = 0; i < count; ++i) {
         int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         a.sin_port = htons(static_cast<uint16_t>(kFirstListenerPort + i));
-        if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::listen(fd, 4) == 0) {
-          ++made;
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::listen(fd, 4) != 0) {
+          return false;
         }
       }
-      if (made == count) ok = 'y';
-    }
-    (void)!::write(ready[1], &ok, 1);
-    while (true) ::pause();
+      return true;
+    });
+  } catch (const std::exception& e) {
+    die(e.what());
   }
-  ::close(ready[1]);
-  char ok = 'n';
-  (void)!::read(ready[0], &ok, 1);
-  ::close(ready[0]);
-  if (ok != 'y') die("the listeners could not be made");
-  return pid;
 }
 
 pid_t start_agent(const Args& args, const std::vector<std::string>& extra, const std::string& log) {
@@ -356,7 +345,7 @@ int main(int argc, char** argv) {
   char tmpl[] = "/tmp/agent-load-bench-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
 
-  pid_t holder = start_listener_holder(args.clients);
+  std::unique_ptr<ForkedChild> holder = start_listener_holder(args.clients);
   auto api = FakeApiServer::start();
   api->add_service_account("socksnap", "socksnap-agent");
   api->add_service_account("socksnap", "socksnap-client");
@@ -393,7 +382,7 @@ int main(int argc, char** argv) {
   pid_t agent = start_agent(
       args,
       {"--node-name", "bench", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--netns",
-       fmt::format("/proc/{}/ns/net", holder), "--cri-socket", "none", "--request-timeout",
+       fmt::format("/proc/{}/ns/net", holder->pid()), "--cri-socket", "none", "--request-timeout",
        args.request_timeout, "--workers", std::to_string(args.workers), "--max-snapshots",
        std::to_string(args.max_snapshots)},
       log);
@@ -497,8 +486,7 @@ int main(int argc, char** argv) {
   for (int fd : stalled) ::close(fd);
   ::kill(agent, SIGTERM);
   ::waitpid(agent, nullptr, 0);
-  ::kill(holder, SIGKILL);
-  ::waitpid(holder, nullptr, 0);
+  holder.reset();
   std::string cleanup = "rm -rf " + dir;
   (void)!std::system(cleanup.c_str());
   bool ok = transport_errors == 0 && wrong_rows == 0 && statuses.size() == 1 &&

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -272,34 +273,30 @@ class FakeDockerContainer {
     state_ = docker_root + "/containers/" + id_;
     check(run_command({"mkdir", "-p", top_ + "/docker/" + id_, state_}), "mkdir");
     std::ofstream(state_ + "/config.v2.json") << config_json;
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     std::string procs = top_ + "/docker/" + id_ + "/cgroup.procs";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only its own socket: none of the test's (they would be counted as the pod's).
-      ::close_range(3, static_cast<unsigned>(ready[1]) - 1, 0);
-      ::close_range(static_cast<unsigned>(ready[1]) + 1, ~0U, 0);
-      int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(1);
-      std::ofstream(procs) << "0\n";
-      UniqueFd listener = tcp_listen("127.0.0.1", port);
-      char one = 1;
-      if (::write(ready[1], &one, 1) != 1) ::_exit(1);
-      ::pause();
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    char got = 0;
-    ssize_t n = ::read(ready[0], &got, 1);
-    ::close(ready[0]);
-    if (n != 1) throw std::runtime_error("the container's process did not start");
+    // Only its own socket: none of the test's (they would be counted as the pod's).
+    process_.emplace(
+        "the container's process",
+        [&] {
+          int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+          if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) return false;
+          int cgroup = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+          bool joined = cgroup >= 0 && ::write(cgroup, "0\n", 2) == 2;
+          int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+          int one = 1;
+          sockaddr_in address{};
+          address.sin_family = AF_INET;
+          address.sin_port = htons(port);
+          address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          return joined && fd >= 0 &&
+                 ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+                 ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                 ::listen(fd, 16) == 0;
+        },
+        Inherited::kClosed);
   }
   ~FakeDockerContainer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    process_.reset();
     ::rmdir((top_ + "/docker/" + id_).c_str());
     ::rmdir((top_ + "/docker").c_str());
     ::rmdir(top_.c_str());
@@ -312,7 +309,7 @@ class FakeDockerContainer {
   std::string top_;
   std::string id_;
   std::string state_;
-  pid_t pid_ = -1;
+  std::optional<ForkedChild> process_;
 };
 
 // A request straight to node `node`'s agent, as Prometheus scrapes it: the token in

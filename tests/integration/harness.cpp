@@ -3,10 +3,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -88,47 +86,17 @@ void TestNetns::run_inside(const std::function<void()>& fn) const {
   if (error) std::rethrow_exception(error);
 }
 
-NetnsHolder::NetnsHolder(uint16_t listen_port) {
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) fail("pipe");
-  pid_ = ::fork();
-  if (pid_ < 0) fail("fork");
-  if (pid_ == 0) {
-    // Only async-signal-safe calls in the child of a threaded parent.
-    char ok = 'n';
-    if (::unshare(CLONE_NEWNET) == 0) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(listen_port);
-      if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-          ::listen(fd, 4) == 0) {
-        ok = 'y';
-      }
-    }
-    (void)!::write(ready[1], &ok, 1);
-    while (true) ::pause();
-  }
-  ::close(ready[1]);
-  char ok = 0;
-  ssize_t n = ::read(ready[0], &ok, 1);
-  ::close(ready[0]);
-  if (n != 1 || ok != 'y') {
-    kill_and_reap();
-    throw std::runtime_error("netns holder did not start");
-  }
-  inode_ = netns_inode_of(fmt::format("/proc/{}/ns/net", pid_));
-}
-
-NetnsHolder::~NetnsHolder() {
-  kill_and_reap();
-}
-
-void NetnsHolder::kill_and_reap() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+NetnsHolder::NetnsHolder(uint16_t listen_port)
+    : child_("netns holder", [listen_port] {
+        if (::unshare(CLONE_NEWNET) != 0) return false;
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(listen_port);
+        return fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+               ::listen(fd, 4) == 0;
+      }) {
+  inode_ = netns_inode_of(fmt::format("/proc/{}/ns/net", child_.pid()));
 }
 
 UniqueFd tcp_listen(const std::string& addr, uint16_t port, int backlog) {

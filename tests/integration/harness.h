@@ -41,16 +41,13 @@ class TestNetns {
 class NetnsHolder {
  public:
   explicit NetnsHolder(uint16_t listen_port);
-  ~NetnsHolder();
-  NetnsHolder(const NetnsHolder&) = delete;
-  NetnsHolder& operator=(const NetnsHolder&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   uint64_t inode() const { return inode_; }
-  void kill_and_reap();
+  void kill_and_reap() { child_.kill_and_reap(); }
 
  private:
-  pid_t pid_ = -1;
+  ForkedChild child_;
   uint64_t inode_ = 0;
 };
 

@@ -345,6 +345,30 @@ CertificateAndKey FakeApiServer::client_certificate(const std::string& user,
   return *cert;
 }
 
+std::string FakeApiServer::request_token(const std::string& sa_namespace, const std::string& name,
+                                         const std::string& audience, std::chrono::seconds lifetime,
+                                         const std::string& host) const {
+  ClientTls tls;
+  tls.ca_pem = ca_pem();
+  auto admin = client_certificate("admin", {"system:masters"});
+  tls.cert_pem = admin.cert_pem;
+  tls.key_pem = admin.key_pem;
+  auto client = HttpClient::create(tls);
+  if (!client) return "";
+  ClientRequest request;
+  request.method = "POST";
+  request.url = fmt::format("{}/api/v1/namespaces/{}/serviceaccounts/{}/token", url(host),
+                            sa_namespace, name);
+  request.body =
+      json{{"apiVersion", "authentication.k8s.io/v1"},
+           {"kind", "TokenRequest"},
+           {"spec", {{"audiences", {audience}}, {"expirationSeconds", lifetime.count()}}}}
+          .dump();
+  auto answer = (*client)->send(request);
+  if (!answer || answer->status != 201) return "";
+  return json::parse(answer->body)["status"]["token"];
+}
+
 void FakeApiServer::add_static_token(const std::string& token, const std::string& user,
                                      const std::vector<std::string>& groups) {
   std::lock_guard lock(mutex_);

@@ -522,9 +522,6 @@ TEST_F(NodeSimTest, CommandLineUpPodRmpodDown) {
 
 class CriClientErrorTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = make_temp_dir("socksnap-cri"); }
-  void TearDown() override { test::run_command({"rm", "-rf", dir_}); }
-
   static void expect_one_line(const std::string& message, const std::string& socket) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     EXPECT_NE(message.find(socket), std::string::npos) << message;
@@ -541,7 +538,8 @@ class CriClientErrorTest : public ::testing::Test {
     return fd;
   }
 
-  std::string dir_;
+  test::TempDir temp_{"socksnap-cri"};
+  std::string dir_ = temp_.path();
 };
 
 TEST_F(CriClientErrorTest, NoSuchSocket) {

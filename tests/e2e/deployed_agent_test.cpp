@@ -33,7 +33,6 @@
 #include "net/http_client.h"
 #include "node_sim.h"
 #include "support/files.h"
-#include "support/process.h"
 #include "util/capabilities.h"
 
 namespace socksnap::test {
@@ -147,33 +146,10 @@ class DeployedAgent : public ::testing::Test {
     for (auto it = made_dirs_.rbegin(); it != made_dirs_.rend(); ++it) {
       if (::rmdir(it->c_str()) != 0) ADD_FAILURE() << "cannot remove " << *it;
     }
-    if (!dir_.empty()) test::run_command({"rm", "-rf", dir_});
+    temp_.reset();
   }
 
-  // A token for `account` in the agent's namespace bound to `audience`, from the stand-in's
-  // TokenRequest, as the plugin gets one.
-  std::string token_for(const std::string& sa_namespace, const std::string& account,
-                        const std::string& audience) {
-    ClientTls tls;
-    tls.ca_pem = api_->ca_pem();
-    auto admin = api_->client_certificate("admin", {"system:masters"});
-    tls.cert_pem = admin.cert_pem;
-    tls.key_pem = admin.key_pem;
-    auto client = HttpClient::create(tls);
-    if (!client) return "";
-    ClientRequest request;
-    request.method = "POST";
-    request.url = fmt::format("{}/api/v1/namespaces/{}/serviceaccounts/{}/token",
-                              api_->url(gateway_), sa_namespace, account);
-    request.body = json{{"apiVersion", "authentication.k8s.io/v1"},
-                        {"kind", "TokenRequest"},
-                        {"spec", {{"audiences", {audience}}, {"expirationSeconds", 600}}}}
-                       .dump();
-    auto answer = (*client)->send(request);
-    if (!answer || answer->status != 201) return "";
-    return json::parse(answer->body)["status"]["token"];
-  }
-
+  std::unique_ptr<TempDir> temp_;
   std::string dir_;
   std::string gateway_;
   std::unique_ptr<nodesim::NodeSim> node_;
@@ -192,9 +168,8 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   ASSERT_EQ(agent.spec.containers.size(), 1U) << "the test knows one container: the agent";
   nodesim::ContainerSpec& container = agent.spec.containers[0];
 
-  char tmpl[] = "/tmp/socksnap-deployed-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  dir_ = tmpl;
+  temp_ = std::make_unique<TempDir>("socksnap-deployed");
+  dir_ = temp_->path();
   nodesim::Options options;
   options.node_name = "node-1";
   options.stock_runtime_paths = true;
@@ -333,7 +308,8 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   }
 
   // A snapshot, asked as the plugin asks: a token of socksnap-client for the audience socksnap.
-  std::string token = token_for(agent.spec.pod_namespace, "socksnap-client", "socksnap");
+  std::string token = api_->request_token(agent.spec.pod_namespace, "socksnap-client", "socksnap",
+                                          std::chrono::seconds(600), gateway_);
   ASSERT_FALSE(token.empty());
   ClientTls tls;
   tls.insecure = true;  // as kube-apiserver's proxy, which forwards the plugin's requests

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "harness.h"
+#include "support/files.h"
 
 namespace socksnap::test {
 namespace {
@@ -50,15 +51,6 @@ class EvilProcess {
  private:
   ForkedChild child_;
 };
-
-std::string write_temp(const std::string& text) {
-  char path[] = "/tmp/socksnap-hostile-XXXXXX";
-  int fd = ::mkstemp(path);
-  if (fd < 0) throw std::runtime_error("mkstemp");
-  ::close(fd);
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 // Reads `path` strictly as UTF-8 with `loader` (json, yaml, cyaml) and prints the listener's
 // comm, its first holder's comm and its interface as one ASCII JSON array.
@@ -114,10 +106,11 @@ TEST(HostileNames, EveryOutputStaysValidAndParsesBack) {
       R"(["\ufffd\ufffd\u001b[31mevil\u007f", "\ufffd\ufffd\u001b[31mevil\u007f", )"
       R"("\u001b[7m\ufffd\u009b"])"
       "\n";
+  TempDir temp("socksnap-hostile");
   for (const char* format : {"json", "jsonpretty", "yaml"}) {
     auto r = run_socksnap({"--netns", ns.path(), "-o", format});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string path = write_temp(r.out);
+    std::string path = temp.write(std::string(format) + ".out", r.out);
     for (const char* loader : std::string(format) == "yaml"
                                   ? std::vector<const char*>{"yaml", "cyaml"}
                                   : std::vector<const char*>{"json"}) {
@@ -125,7 +118,6 @@ TEST(HostileNames, EveryOutputStaysValidAndParsesBack) {
       EXPECT_EQ(parsed.exit_code, 0) << format << " with " << loader << ": " << parsed.err;
       EXPECT_EQ(parsed.out, expected) << format << " with " << loader;
     }
-    ::unlink(path.c_str());
   }
 
   // The table shows the bytes escaped, as `ls -b` does, and nothing raw.

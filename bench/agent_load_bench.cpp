@@ -46,12 +46,12 @@
 
 #include <fmt/format.h>
 
-#include "cluster/wire.h"
 #include "fake_apiserver.h"
 #include "net/http_client.h"
 #include "support/files.h"
 #include "support/kubeconfig.h"
 #include "support/process.h"
+#include "wire/wire.h"
 
 namespace {
 

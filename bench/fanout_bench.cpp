@@ -35,15 +35,15 @@
 
 #include <fmt/format.h>
 
-#include "cluster/endpoint_names.h"
-#include "cluster/wire.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
+#include "plugin/endpoint_names.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "support/files.h"
 #include "support/kubeconfig.h"
+#include "wire/wire.h"
 
 namespace {
 

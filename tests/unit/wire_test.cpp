@@ -1,6 +1,6 @@
 // The agent's wire format: what an agent writes reads back into the same snapshot, rows of
 // several nodes merge with their owners intact, and malformed replies are refused clearly.
-#include "cluster/wire.h"
+#include "wire/wire.h"
 
 #include <gtest/gtest.h>
 
@@ -271,6 +271,20 @@ TEST(Wire, MalformedRepliesAreRefusedSayingWhy) {
             "socket 1: unknown status \"WEIRD\"");
   EXPECT_EQ(error_of(row_start + R"("protocol":"TCP","uid":4294967296}]})"),
             "socket 1: 4294967296 is out of range");
+}
+
+// An agent never sends a label twice; read as Go would read it, the last value wins.
+TEST(Wire, TheLastOfADuplicatePodLabelWins) {
+  Snapshot snap = owned_snapshot();
+  std::string text = reply_of(snap, {});
+  const std::string labels = R"("podLabels":{"app":"web","tier":"front"})";
+  ASSERT_NE(text.find(labels), std::string::npos) << text;
+  text.replace(text.find(labels), labels.size(),
+               R"("podLabels":{"tier":"back","app":"web","tier":"front2"})");
+  auto reply = parse_agent_reply(text);
+  ASSERT_TRUE(reply) << reply.error().message();
+  ASSERT_FALSE(reply->snapshot.pods.empty());
+  EXPECT_EQ(reply->snapshot.pods[0].labels, (Labels{{"app", "web"}, {"tier", "front2"}}));
 }
 
 }  // namespace

@@ -119,13 +119,14 @@ class Node : public testing::Test {
   }
 
   // The real binary, pointed at this node's runtime state.
-  static SnapRun socksnap(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  // socksnap with this node's runtime paths; `program` is socksnap itself, or the same run
+  // paused on a FIFO ({SOCKSNAP_PAUSED_BINARY, fifo}).
+  static SnapRun socksnap(std::vector<std::string> args,
+                          std::vector<std::string> program = {SOCKSNAP_BINARY}) {
     const auto& p = node_->paths();
-    std::vector<std::string> argv = {"env"};
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.insert(argv.end(),
-                {SOCKSNAP_BINARY, "--containerd-state", p.containerd_state, "--runc-root",
-                 p.runc_root, "--cri-socket", p.socket, "--node-name", "node-e2e"});
+    std::vector<std::string> argv = std::move(program);
+    argv.insert(argv.end(), {"--containerd-state", p.containerd_state, "--runc-root", p.runc_root,
+                             "--cri-socket", p.socket, "--node-name", "node-e2e"});
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = test::run_command(argv);
     return SnapRun{r.exit_code, r.out, r.err};
@@ -364,8 +365,7 @@ TEST_F(Node, APodDeletedWhileTheSnapshotRunsIsSkippedAndTheRestReported) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   SnapRun r;
   std::thread run([&] {
-    r = socksnap({"-o", "json", "-F", "status:LISTEN"},
-                 {"SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY=" + fifo});
+    r = socksnap({"-o", "json", "-F", "status:LISTEN"}, {SOCKSNAP_PAUSED_BINARY, fifo});
   });
   int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);

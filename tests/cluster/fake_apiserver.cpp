@@ -11,6 +11,7 @@
 
 #include "kubeapi/kube_objects.h"
 #include "net/http_client.h"
+#include "support/api_status.h"
 
 namespace socksnap::test {
 namespace {

@@ -363,7 +363,7 @@ int main(int argc, char** argv) {
     socksnap::ServerLimits limits;
     limits.workers = 2;
     auto server = socksnap::HttpsServer::start(
-        "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, ""}, limits,
+        "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, {}}, limits,
         [reply, one_socket, small, delay](const socksnap::HttpRequest&) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delay));
           return socksnap::HttpResponse{200, "application/json", {}, *small ? *one_socket : *reply};

@@ -12,6 +12,7 @@
 #include "kubeapi/kube_objects.h"
 #include "net/http_client.h"
 #include "support/api_status.h"
+#include "support/client_certificates.h"
 
 namespace socksnap::test {
 namespace {
@@ -309,7 +310,8 @@ std::unique_ptr<FakeApiServer> FakeApiServer::start(const std::string& address,
   serving.ip_addresses.emplace_back("127.0.0.1");
   auto cert = issue_certificate(serving, &server->ca_);
   if (!cert) throw std::runtime_error("serving certificate: " + cert.error().message());
-  ServerTls tls{cert->cert_pem, cert->key_pem, server->ca_.cert_pem};
+  ServerTls tls = asking_for_client_certificates(ServerTls{cert->cert_pem, cert->key_pem, {}},
+                                                 server->ca_.cert_pem);
   ServerLimits limits;
   limits.workers = 128;
   limits.queue = 256;
@@ -583,8 +585,8 @@ std::optional<HttpResponse> FakeApiServer::impersonate(const HttpRequest& reques
 }
 
 bool FakeApiServer::authenticate(const HttpRequest& request, Identity& who, std::string& failure) {
-  if (!request.client_common_name.empty()) {
-    who = {request.client_common_name, request.client_organizations, true};
+  if (ClientIdentity client = client_identity(request); !client.common_name.empty()) {
+    who = {std::move(client.common_name), std::move(client.organizations), true};
     who.groups.emplace_back("system:authenticated");
     return true;
   }

@@ -104,7 +104,7 @@ class Kubectl : public ::testing::Test {
     auto certificate = issue_certificate(request);
     if (!certificate) throw std::runtime_error(certificate.error().message());
     auto started = HttpsServer::start(
-        "127.0.0.1", 0, ServerTls{certificate->cert_pem, certificate->key_pem, ""}, ServerLimits{},
+        "127.0.0.1", 0, ServerTls{certificate->cert_pem, certificate->key_pem, {}}, ServerLimits{},
         [](const HttpRequest& r) {
           if (r.path != "/version" || r.header("x-socksnap-token") == nullptr) {
             return HttpResponse{404, "application/json", {}, R"({"error":"not found"})"};

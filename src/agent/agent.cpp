@@ -152,6 +152,10 @@ std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& w
 HttpResponse Agent::snapshot(const HttpRequest& request) {
   auto options = options_from_query(config_.collection, request.query);
   if (!options) return error_response(400, options.error().message());
+  // The fields this agent writes are all of revision 1, which every client reads.
+  if (auto revision = wire_revision(request.query); !revision) {
+    return error_response(400, revision.error().message());
+  }
   auto plan = make_plan(*options);
   if (!plan) return error_response(400, plan.error().message());
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cluster/wire.h"
 #include "net/http.h"
 #include "util/strings.h"
 
@@ -78,6 +79,8 @@ Result<Options> options_from_query(Options base,
       } else {
         o.bound_inactive = *flag;
       }
+    } else if (key == kWireRevisionParameter) {
+      // Not a selection: how the answer is written (wire_revision).
     } else {
       return plain_error(fmt::format("unknown query parameter '{}'", key));
     }

@@ -46,9 +46,9 @@
 
 #include <fmt/format.h>
 
-#include "cluster/wire.h"
 #include "fake_apiserver.h"
 #include "net/http_client.h"
+#include "wire/wire.h"
 
 namespace {
 

@@ -35,13 +35,13 @@
 
 #include <fmt/format.h>
 
-#include "cluster/endpoint_names.h"
-#include "cluster/wire.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
+#include "plugin/endpoint_names.h"
 #include "render/renderer.h"
 #include "select/selection.h"
+#include "wire/wire.h"
 
 namespace {
 

@@ -6,11 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "cli/pipeline.h"
-#include "cluster/snapshot_query.h"
-#include "cluster/wire.h"
 #include "render/structured_writer.h"
 #include "util/terminal_text.h"
+#include "wire/snapshot_query.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {
@@ -57,8 +56,20 @@ HttpResponse error_response(int status, std::string_view message) {
   return HttpResponse{status, "application/json", {}, fmt::to_string(body)};
 }
 
+namespace {
+
+Query every_socket_with_owners() {
+  QueryOptions options;
+  options.outputs = {"json"};  // owners and labels, as a snapshot request has them
+  auto query = compile_query(options);
+  return std::move(query.value());  // these options always compile
+}
+
+}  // namespace
+
 Agent::Agent(AgentConfig config, std::unique_ptr<TokenAuthenticator> auth)
     : config_(std::move(config)),
+      metrics_query_(every_socket_with_owners()),
       auth_(std::move(auth)),
       turns_(static_cast<std::ptrdiff_t>(std::clamp(config_.max_snapshots, 1U, 64U))) {}
 
@@ -96,7 +107,7 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
 
   // Snapshots for the plugin's token only; metrics also for a scraper RBAC lets get /metrics
   // (as kube-rbac-proxy asks: the verb of GET and of HEAD, which tells no more, is "get").
-  std::string token = token_of(request.header("x-socksnap-token"), request.header("authorization"));
+  std::string token = token_of(request.header(kAgentTokenHeader), request.header("authorization"));
   bool metrics = handler == "metrics";
   AuthDecision decision =
       metrics ? auth_->check_non_resource(token, "/metrics", "get") : auth_->check(token);
@@ -149,58 +160,49 @@ std::shared_ptr<const std::vector<PodLabelsByUid>> Agent::api_labels(Warnings& w
   return pods_;
 }
 
+Result<SnapshotRun, HttpResponse> Agent::take(const Query& query, Warnings& warnings) {
+  if (!turns_.try_acquire_for(config_.queue_wait)) {
+    return error_response(503, "too many snapshots at once; try again");
+  }
+  Turn turn(turns_);
+  auto started = std::chrono::steady_clock::now();
+  auto run = take_snapshot(query, config_.host, warnings, {api_labels(warnings)});
+  if (!run) {
+    metrics_.snapshot_failed();
+    return error_response(run.error().status == ExitStatus::kUsage ? 400 : 500,
+                          run.error().message);
+  }
+  metrics_.snapshot_taken(seconds_since(started), run->snapshot.sockets.size(), run->skipped);
+  return std::move(run.value());
+}
+
 HttpResponse Agent::snapshot(const HttpRequest& request) {
-  auto options = options_from_query(config_.collection, request.query);
+  auto options = options_from_query(QueryOptions{}, request.query);
   if (!options) return error_response(400, options.error().message());
   // The fields this agent writes are all of revision 1, which every client reads.
   if (auto revision = wire_revision(request.query); !revision) {
     return error_response(400, revision.error().message());
   }
-  auto plan = make_plan(*options);
-  if (!plan) return error_response(400, plan.error().message());
-
-  if (!turns_.try_acquire_for(config_.queue_wait)) {
-    return error_response(503, "too many snapshots at once; try again");
-  }
-  Turn turn(turns_);
-  auto started = std::chrono::steady_clock::now();
+  auto query = compile_query(*options);
+  if (!query) return error_response(400, query.error().message());
   Warnings warnings;
-  try {
-    SnapshotRun run = take_snapshot(*options, *plan, warnings, api_labels(warnings));
-    metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
-    HttpResponse response;
-    OutputSink sink(&response.body);
-    write_agent_reply(run.snapshot, run.rows, warnings.lines(), sink);
-    if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
-    return response;
-  } catch (const SnapshotFailure& failure) {
-    metrics_.snapshot_failed();
-    return error_response(failure.status == kExitUsage ? 400 : 500, failure.message);
-  }
+  auto run = take(*query, warnings);
+  if (!run) return run.error();
+  HttpResponse response;
+  OutputSink sink(&response.body);
+  write_agent_reply(run->snapshot, run->rows, warnings.lines(), sink);
+  if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
+  return response;
 }
 
 HttpResponse Agent::prometheus() {
-  Options options = config_.collection;
-  options.outputs = {"json"};  // owners and labels, as a snapshot request has them
-  auto plan = make_plan(options);
-  if (!plan) return error_response(500, plan.error().message());
-  if (!turns_.try_acquire_for(config_.queue_wait)) {
-    return error_response(503, "too many snapshots at once; try again");
-  }
-  Turn turn(turns_);
-  auto started = std::chrono::steady_clock::now();
   Warnings warnings;
-  try {
-    SnapshotRun run = take_snapshot(options, *plan, warnings, api_labels(warnings));
-    metrics_.snapshot_taken(seconds_since(started), run.snapshot.sockets.size(), run.skipped);
-    return HttpResponse{200,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                        {},
-                        metrics_.render(run.snapshot, run.rows)};
-  } catch (const SnapshotFailure& failure) {
-    metrics_.snapshot_failed();
-    return error_response(500, failure.message);
-  }
+  auto run = take(metrics_query_, warnings);
+  if (!run) return run.error();
+  return HttpResponse{200,
+                      "text/plain; version=0.0.4; charset=utf-8",
+                      {},
+                      metrics_.render(run->snapshot, run->rows)};
 }
 
 }  // namespace socksnap

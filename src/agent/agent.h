@@ -2,7 +2,7 @@
 // server vouches for.
 //
 //   GET /v1/snapshot?QUERY  the command's JSON rows for the query's selection (see
-//                           cluster/snapshot_query.h) in the wire envelope (cluster/wire.h)
+//                           wire/snapshot_query.h) in the wire envelope (wire/wire.h)
 //   GET /metrics            Prometheus text: this node's sockets by pod, protocol and state, and
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)
@@ -23,9 +23,10 @@
 
 #include "agent/metrics.h"
 #include "agent/token_auth.h"
-#include "cli/options.h"
 #include "enrich/enricher.h"
 #include "net/http.h"
+#include "snapshot/host.h"
+#include "snapshot/take_snapshot.h"
 #include "util/build_info.h"
 
 namespace socksnap {
@@ -34,7 +35,7 @@ namespace socksnap {
 using NodePodLister = std::function<Result<std::vector<PodLabelsByUid>>()>;
 
 struct AgentConfig {
-  Options collection;       // where and how this node's sockets are read (--host-root, ...)
+  Host host;                // where and how this node's sockets are read (--host-root, ...)
   NodePodLister node_pods;  // empty: labels from the CRI API only
   std::chrono::milliseconds node_pods_ttl{10000};  // how long a listing is reused
   unsigned max_snapshots = 2;                      // snapshots taken at once
@@ -63,12 +64,16 @@ class Agent {
   HttpResponse serve(const HttpRequest& request, std::string_view handler, RequestNotes& notes);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse prometheus();
+  // One snapshot for a request: waits for a turn (--max-snapshots), takes it and counts it in
+  // the metrics; an error answer when it cannot be taken.
+  Result<SnapshotRun, HttpResponse> take(const Query& query, Warnings& warnings);
   HttpResponse version() const;
   // The last listing of this node's pods, refreshed when older than the TTL; a failed listing
   // is a warning and the snapshot goes on with the CRI API's labels.
   std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels(Warnings& warnings);
 
   AgentConfig config_;
+  Query metrics_query_;  // every socket, with owners and labels, as a snapshot request has them
   std::unique_ptr<TokenAuthenticator> auth_;
   std::counting_semaphore<64> turns_;
   AgentMetrics metrics_;

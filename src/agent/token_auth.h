@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_objects.h"
 #include "util/result.h"
 
 namespace socksnap {

@@ -7,46 +7,47 @@
 #include <cstdio>
 #include <thread>
 
-#include "cli/completion.h"
 #include "cli/options.h"
-#include "cli/pipeline.h"
-#include "cli/version.h"
+#include "cmdline/completion.h"
+#include "cmdline/version.h"
 #include "enrich/cri_client.h"
 #include "render/renderer.h"
+#include "snapshot/take_snapshot.h"
 #include "util/terminal_text.h"
 
 namespace socksnap {
 namespace {
 
-int run(const Options& options) {
-  auto plan = make_plan(options);
-  if (!plan) throw SnapshotFailure{kExitUsage, plan.error().message()};
+constexpr std::string_view kProgram = "socksnap";
+
+Result<void, RunError> run(const CommandLine& line) {
+  auto query = compile_query(line.query);
+  if (!query) return usage_error(query.error().message());
   Warnings warnings;
-  SnapshotRun taken = take_snapshot(options, *plan, warnings);
-  const Snapshot& snap = taken.snapshot;
+  auto taken = take_snapshot(*query, line.host, warnings);
+  if (!taken) return taken.error();
+  const Snapshot& snap = taken->snapshot;
 
   auto printing = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
-  plan->render.threads =
-      options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
-  render(snap, taken.rows, plan->render, out);
+  render(snap, taken->rows, query->render_for(taken->kind, line.host.threads()), out);
   auto written = out.finish();
 
-  if (!options.quiet) {
+  if (!line.quiet) {
     // Warnings name paths and names that anyone may have chosen: escaped for the terminal.
-    for (const auto& line : warnings.lines())
-      std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(line).c_str());
+    for (const auto& warning : warnings.lines())
+      std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(warning).c_str());
   }
-  if (options.verbose) {
+  if (line.verbose) {
     std::fprintf(
         stderr,
         "socksnap: source: %s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
         "shown; collected in %.1f ms with %u threads, owners in %.1f ms (%zu "
         "processes, %zu containers, %zu pods), filtered and sorted in %.1f ms, "
         "printed in %.1f ms\n",
-        taken.source.c_str(), snap.namespaces.size(), taken.skipped, snap.sockets.size(),
-        taken.rows.size(), taken.collect_ms, taken.threads, taken.owners_ms, snap.processes.size(),
-        snap.containers.size(), snap.pods.size(), taken.select_ms,
+        taken->source.c_str(), snap.namespaces.size(), taken->skipped, snap.sockets.size(),
+        taken->rows.size(), taken->collect_ms, taken->threads, taken->owners_ms,
+        snap.processes.size(), snap.containers.size(), snap.pods.size(), taken->select_ms,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - printing)
             .count());
     // Pod labels came from the CRI API: through which plugin (a run may not need it).
@@ -54,8 +55,8 @@ int run(const Options& options) {
       std::fprintf(stderr, "socksnap: CRI plugin: %s\n", plugin.c_str());
     }
   }
-  if (!written) throw SnapshotFailure{kExitFailure, written.error().message()};
-  return 0;
+  if (!written) return run_failure(written.error().message());
+  return {};
 }
 
 }  // namespace
@@ -70,25 +71,17 @@ int run_cli(int argc, const char* const* argv) {
   }
   if (parsed.subcommand == "completion") {
     auto script = completion_script(parsed.shell, "socksnap");
-    if (!script) {
-      std::fprintf(stderr, "socksnap: %s\n", script.error().message().c_str());
-      return kExitUsage;
-    }
+    if (!script) return report_failure(kProgram, usage_error(script.error().message()));
     std::fputs(script->c_str(), stdout);
     return 0;
   }
   if (parsed.subcommand == "agent") {
-    std::fputs("socksnap: agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)\n",
-               stderr);
-    return kExitUsage;
+    return report_failure(
+        kProgram,
+        usage_error("agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)"));
   }
-  try {
-    return run(parsed.options);
-  } catch (const SnapshotFailure& failure) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "socksnap: %s\n", terminal_safe(failure.message).c_str());
-    return failure.status;
-  }
+  auto done = run(parsed.line);
+  return done ? 0 : report_failure(kProgram, done.error());
 }
 
 }  // namespace socksnap

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <map>
+#include <span>
+
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
@@ -24,11 +25,11 @@ bool wanted(DumpKind kind, const CollectRequest& request) {
 }  // namespace
 
 Result<std::unique_ptr<ReplaySource>> ReplaySource::open(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return system_error("open " + path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  auto frames = parse_dump_file(bytes);
+  // A dump holds every reply of a run: as large as the host's socket tables.
+  auto text = read_file(path, SIZE_MAX);
+  if (!text) return text.error();
+  auto frames =
+      parse_dump_file(std::span(reinterpret_cast<const uint8_t*>(text->data()), text->size()));
   if (!frames) return Error{frames.error().code, path + ": " + frames.error().context};
   return std::make_unique<ReplaySource>(std::move(frames.value()));
 }

@@ -1,14 +1,10 @@
 #include "collect/socket_counts.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
+#include "util/files.h"
 #include "util/strings.h"
-#include "util/sys.h"
-#include "util/unique_fd.h"
 
 namespace socksnap {
 namespace {
@@ -27,20 +23,6 @@ std::optional<uint64_t> field(std::string_view text, std::string_view label, std
     return std::nullopt;
   }
   return std::nullopt;
-}
-
-std::optional<std::string> read_small_file(const char* path) {
-  UniqueFd fd(sys().open(path, O_RDONLY));
-  if (!fd.valid()) return std::nullopt;
-  std::string text;
-  char buffer[1024];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) return text;
-    text.append(buffer, static_cast<size_t>(n));
-  }
 }
 
 }  // namespace
@@ -66,8 +48,8 @@ std::optional<SocketCounts> parse_socket_counts(std::string_view sockstat,
 }
 
 std::optional<SocketCounts> read_socket_counts() {
-  auto v4 = read_small_file("/proc/thread-self/net/sockstat");
-  auto v6 = read_small_file("/proc/thread-self/net/sockstat6");
+  auto v4 = read_file("/proc/thread-self/net/sockstat");
+  auto v6 = read_file("/proc/thread-self/net/sockstat6");
   if (!v4) return std::nullopt;
   // Without IPv6 there is no sockstat6 and no IPv6 socket.
   return parse_socket_counts(*v4, v6 ? *v6 : "TCP6: inuse 0\nUDP6: inuse 0\n");

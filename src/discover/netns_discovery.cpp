@@ -1,18 +1,16 @@
 #include "discover/netns_discovery.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <memory>
-#include <sstream>
+#include <cstring>
 #include <unordered_map>
 
 #include "discover/mountinfo.h"
 #include "discover/netns_handle.h"
+#include "util/files.h"
 #include "util/strings.h"
 #include "util/sys.h"
 
@@ -37,12 +35,6 @@ class Registry {
   std::unordered_map<uint64_t, size_t> index_;
 };
 
-using DirPtr = std::unique_ptr<DIR, int (*)(DIR*)>;
-
-DirPtr open_dir(const std::string& path) {
-  return {::opendir(path.c_str()), ::closedir};
-}
-
 bool is_pid(const char* name) {
   if (*name == '\0') return false;
   for (const char* p = name; *p != '\0'; ++p) {
@@ -53,12 +45,10 @@ bool is_pid(const char* name) {
 
 // Files under a directory such as /run/netns that are bind mounts of network namespaces.
 void scan_netns_dir(const std::string& dir, Registry& registry) {
-  DirPtr d = open_dir(dir);
-  if (!d) return;
-  while (const dirent* e = ::readdir(d.get())) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    std::string path = dir + "/" + e->d_name;
+  auto names = DirectoryStream::open(dir);
+  if (!names) return;
+  while (const char* name = names->next()) {
+    std::string path = dir + "/" + name;
     // Leftover files whose namespace is gone are plain files, not namespaces: skip them.
     auto handle = NetnsHandle::open(path);
     if (handle) registry.add(handle->inode(), path, path);
@@ -66,33 +56,31 @@ void scan_netns_dir(const std::string& dir, Registry& registry) {
 }
 
 void scan_mountinfo(Registry& registry) {
-  std::ifstream in("/proc/self/mountinfo");
-  if (!in) return;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  for (auto& mount : parse_netns_mounts(buffer.str())) {
+  auto text = read_file("/proc/self/mountinfo");
+  if (!text) return;
+  for (auto& mount : parse_netns_mounts(*text)) {
     registry.add(mount.inode, mount.mount_point, mount.mount_point);
   }
 }
 
 void scan_processes(const HostPaths& paths, Registry& registry, Warnings& warnings) {
   std::string proc = paths("/proc");
-  DirPtr d = open_dir(proc);
-  if (!d) {
+  auto pids = DirectoryStream::open(proc);
+  if (!pids) {
     warnings.add(fmt::format("cannot list {}: {}; only bind-mounted namespaces are read", proc,
-                             std::strerror(errno)));
+                             std::strerror(pids.error().code)));
     return;
   }
   size_t denied = 0;
   std::string first_denied;
-  while (const dirent* e = ::readdir(d.get())) {
-    if (!is_pid(e->d_name)) continue;
-    std::string path = proc + "/" + e->d_name + "/ns/net";
+  while (const char* pid = pids->next()) {
+    if (!is_pid(pid)) continue;
+    std::string path = proc + "/" + pid + "/ns/net";
     struct stat st {};
     if (sys().stat(path.c_str(), &st) == 0) {
-      registry.add(st.st_ino, std::string("pid ") + e->d_name, std::move(path));
+      registry.add(st.st_ino, std::string("pid ") + pid, std::move(path));
     } else if (errno == EACCES || errno == EPERM) {
-      if (denied++ == 0) first_denied = e->d_name;
+      if (denied++ == 0) first_denied = pid;
     }
     // ENOENT: the process exited while we listed /proc; nothing of it to report.
   }

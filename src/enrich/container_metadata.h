@@ -12,12 +12,11 @@
 
 #include "discover/host_paths.h"
 #include "enrich/cgroup_identity.h"
+#include "model/labels.h"
 #include "util/result.h"
 #include "util/warnings.h"
 
 namespace socksnap {
-
-using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by key
 
 struct ContainerMetadata {
   RuntimeKind runtime = RuntimeKind::kUnknown;

@@ -11,6 +11,7 @@
 
 #include "enrich/container_metadata.h"
 #include "enrich/runtime_files.h"
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
@@ -28,7 +29,7 @@ class ContainerdSource final : public ContainerMetadataSource {
     if (!is_safe_id(container_id)) return std::nullopt;
     for (const std::string& ns : namespaces(warnings)) {
       std::string config = fmt::format("{}/{}/{}/config.json", task_dir_, ns, container_id);
-      auto text = read_state_file(config);
+      auto text = read_file(config);
       if (!text) {
         if (is_missing(text.error())) continue;
         warn_unreadable(warnings, runtime(), "config.json", text.error());
@@ -72,7 +73,7 @@ class ContainerdSource final : public ContainerMetadataSource {
 
   // 0 when runc's state is not there (yet, or any more): the pid is a convenience.
   int32_t read_pid(const std::string& path, Warnings& warnings) const {
-    auto text = read_state_file(path);
+    auto text = read_file(path);
     if (!text) {
       warn_unreadable(warnings, runtime(), "runc state.json", text.error());
       return 0;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "enrich/container_metadata.h"
+#include "model/labels.h"
 #include "util/result.h"
 
 namespace socksnap {
@@ -16,7 +16,7 @@ struct PodSandboxInfo {
   std::string name;
   std::string pod_namespace;
   std::string uid;
-  Labels labels;  // sorted by key
+  Labels labels;
   bool ready = false;
 };
 

@@ -8,6 +8,7 @@
 #include "enrich/container_metadata.h"
 #include "enrich/containers_storage.h"
 #include "enrich/runtime_files.h"
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
@@ -25,7 +26,7 @@ class CrioSource final : public ContainerMetadataSource {
     auto meta = read_config(container_id, warnings);
     if (!meta) return std::nullopt;
     std::string pidfile = containers_dir_ + "/" + container_id + "/userdata/pidfile";
-    if (auto text = read_state_file(pidfile)) {
+    if (auto text = read_file(pidfile)) {
       meta->pid = parse_pidfile(*text).value_or(0);
     } else if (!is_missing(text.error())) {
       warn_unreadable(warnings, runtime(), "pidfile", text.error());
@@ -48,7 +49,7 @@ class CrioSource final : public ContainerMetadataSource {
 
   std::optional<ContainerMetadata> read_config(const std::string& id, Warnings& warnings) const {
     std::string path = containers_dir_ + "/" + id + "/userdata/config.json";
-    auto text = read_state_file(path);
+    auto text = read_file(path);
     if (!text) {
       warn_unreadable(warnings, runtime(), "config.json", text.error());
       return std::nullopt;

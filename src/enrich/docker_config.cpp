@@ -11,6 +11,7 @@
 
 #include "enrich/container_metadata.h"
 #include "enrich/pod_labels.h"
+#include "model/labels.h"
 #include "util/json_reader.h"
 
 namespace socksnap {
@@ -73,7 +74,7 @@ void read_config(JsonReader& r, ContainerMetadata& out, Labels& labels) {
     if (m.key() == "Image") {
       r.read_string_or_skip(out.image);
     } else if (m.key() == "Labels" && r.peek() == JsonReader::Type::kObject) {
-      read_labels(r, labels, nullptr);
+      read_labels(r, labels, NonStringLabel::kSkip);
     } else {
       r.skip();
     }

@@ -9,6 +9,7 @@
 #include "enrich/container_metadata.h"
 #include "enrich/docker_config.h"
 #include "enrich/runtime_files.h"
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
@@ -58,7 +59,7 @@ class DockerSource final : public ContainerMetadataSource {
   std::optional<ContainerMetadata> read(const std::string& id, std::string& network_mode,
                                         Warnings& warnings) const {
     std::string dir = containers_dir_ + "/" + id;
-    auto text = read_state_file(dir + "/config.v2.json");
+    auto text = read_file(dir + "/config.v2.json");
     if (!text) {
       warn_unreadable(warnings, runtime(), "config.v2.json", text.error());
       return std::nullopt;
@@ -72,7 +73,7 @@ class DockerSource final : public ContainerMetadataSource {
     meta->id = id;
     if (meta->sandbox) meta->sandbox_id = id;
     // Without hostconfig.json the guess from NetworkSettings stands.
-    if (auto host = read_state_file(dir + "/hostconfig.json")) {
+    if (auto host = read_file(dir + "/hostconfig.json")) {
       if (auto mode = parse_docker_network_mode(*host)) {
         network_mode = std::move(*mode);
         if (network_mode == "host") {

@@ -10,7 +10,6 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -19,6 +18,7 @@
 #include "enrich/cri_client.h"
 #include "enrich/inode_index.h"
 #include "enrich/process_scan.h"
+#include "util/files.h"
 
 namespace socksnap {
 namespace {
@@ -38,8 +38,8 @@ uint64_t inode_of(const std::string& path) {
 // the host network.
 uint64_t host_netns(const HostPaths& host, Warnings& warnings) {
   if (uint64_t pid1 = inode_of(host("/proc/1/ns/net")); pid1 != 0) return pid1;
-  std::ifstream comm(host("/proc/2/comm"));
-  if (std::string name; std::getline(comm, name) && name == "kthreadd") {
+  auto comm = read_file(host("/proc/2/comm"));
+  if (comm && std::string_view(*comm).substr(0, comm->find('\n')) == "kthreadd") {
     if (uint64_t kthreadd = inode_of(host("/proc/2/ns/net")); kthreadd != 0) return kthreadd;
   }
   // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting

@@ -17,6 +17,7 @@
 // host's.
 #include "enrich/container_metadata.h"
 #include "enrich/pod_labels.h"
+#include "model/labels.h"
 #include "util/json_reader.h"
 
 namespace socksnap {
@@ -180,7 +181,8 @@ void apply_crio(Annotations& a, ContainerMetadata& out) {
   if (!a.crio_labels.empty()) {
     JsonReader r(a.crio_labels);
     Labels all;
-    if (r.peek() == JsonReader::Type::kObject && read_labels(r, all, nullptr) && r.finish()) {
+    if (r.peek() == JsonReader::Type::kObject && read_labels(r, all, NonStringLabel::kSkip) &&
+        r.finish()) {
       set_if_empty(out.pod_name, std::string(label_value(all, "io.kubernetes.pod.name")));
       set_if_empty(out.pod_namespace, std::string(label_value(all, "io.kubernetes.pod.namespace")));
       set_if_empty(out.pod_uid, std::string(label_value(all, "io.kubernetes.pod.uid")));

@@ -15,6 +15,7 @@
 #include "enrich/container_metadata.h"
 #include "enrich/containers_storage.h"
 #include "enrich/runtime_files.h"
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -39,7 +40,7 @@ class PodmanSource final : public ContainerMetadataSource {
     if (!is_safe_id(container_id)) return std::nullopt;
     for (Store& store : stores(warnings)) {
       std::string path = store.containers_dir + "/" + container_id + "/userdata/config.json";
-      auto text = read_state_file(path);
+      auto text = read_file(path);
       if (!text) {
         if (is_missing(text.error())) continue;
         warn_unreadable(warnings, runtime(), "config.json", text.error());
@@ -58,7 +59,7 @@ class PodmanSource final : public ContainerMetadataSource {
         meta->image = it->second.image;
       }
       std::string pidfile = store.run_dir + "/" + container_id + "/userdata/pidfile";
-      if (auto pid_text = read_state_file(pidfile)) {
+      if (auto pid_text = read_file(pidfile)) {
         meta->pid = parse_pidfile(*pid_text).value_or(0);
       }
       return std::move(*meta);
@@ -77,7 +78,7 @@ class PodmanSource final : public ContainerMetadataSource {
     std::call_once(found_, [&] {
       std::vector<std::pair<std::string, std::string>> roots;
       roots.emplace_back(host_(paths_.podman_storage), host_(paths_.crio_storage));
-      auto passwd = read_state_file(host_("/etc/passwd"));
+      auto passwd = read_file(host_("/etc/passwd"));
       if (passwd) {
         for (std::string_view line : split(*passwd, '\n')) {
           auto fields = split(line, ':');
@@ -109,7 +110,7 @@ class PodmanSource final : public ContainerMetadataSource {
     std::call_once(store.indexed, [&] {
       for (const char* file : {"/containers.json", "/volatile-containers.json"}) {
         std::string path = store.containers_dir + file;
-        auto text = read_state_file(path);
+        auto text = read_file(path);
         if (!text) {
           if (!is_missing(text.error())) {
             warn_unreadable(warnings, runtime(), "containers.json", text.error());

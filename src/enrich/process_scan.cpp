@@ -1,6 +1,5 @@
 #include "enrich/process_scan.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,26 +12,13 @@
 #include <optional>
 #include <thread>
 
+#include "util/files.h"
 #include "util/strings.h"
 #include "util/sys.h"
 #include "util/unique_fd.h"
 
 namespace socksnap {
 namespace {
-
-bool read_at(int dirfd, const char* name, std::string& out) {
-  out.clear();
-  UniqueFd fd(sys().openat(dirfd, name, O_RDONLY));
-  if (!fd.valid()) return false;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-}
 
 // "socket:[12345]" -> 12345; 0 for anything else.
 uint64_t socket_inode(std::string_view link) {
@@ -105,17 +91,14 @@ bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_t
 std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
                                              Warnings& warnings) {
   std::string proc = paths("/proc");
-  std::vector<std::string> pids;
-  if (DIR* d = ::opendir(proc.c_str())) {
-    while (const dirent* e = ::readdir(d)) {
-      if (e->d_name[0] >= '1' && e->d_name[0] <= '9') pids.emplace_back(e->d_name);
-    }
-    ::closedir(d);
-  } else {
-    warnings.add(
-        fmt::format("cannot list {}: {}; no socket has an owner", proc, std::strerror(errno)));
+  auto listed = list_directory(proc);
+  if (!listed) {
+    warnings.add(fmt::format("cannot list {}: {}; no socket has an owner", proc,
+                             std::strerror(listed.error().code)));
     return {};
   }
+  std::vector<std::string> pids = std::move(*listed);
+  std::erase_if(pids, [](const std::string& name) { return name[0] < '1' || name[0] > '9'; });
   std::vector<std::optional<ScannedProcess>> found(pids.size());
   constexpr size_t kCensusBatch = 8;
   parallel_for(pids.size(), parts_for(pids.size(), threads), kCensusBatch,
@@ -128,13 +111,13 @@ std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned th
                  ScannedProcess p;
                  p.info.pid = *pid;
                  std::string stat;
-                 if (!read_at(pid_dir.get(), "stat", stat) ||
+                 if (!read_file_at(pid_dir.get(), "stat", stat) ||
                      !parse_proc_stat(stat, p.info.comm, p.info.start_time)) {
                    return;
                  }
                  struct stat ns {};
                  if (sys().stat((dir + "/ns/net").c_str(), &ns) == 0) p.netns = ns.st_ino;
-                 read_at(pid_dir.get(), "cgroup", p.cgroup);
+                 if (!read_file_at(pid_dir.get(), "cgroup", p.cgroup)) p.cgroup.clear();
                  found[i] = std::move(p);
                });
   std::vector<ScannedProcess> census;
@@ -168,29 +151,26 @@ std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
       return;
     }
     std::vector<SocketFd> mine;
-    int list_fd = ::dup(fd_dir.get());
-    DIR* list = list_fd >= 0 ? ::fdopendir(list_fd) : nullptr;
-    if (list == nullptr && list_fd >= 0) ::close(list_fd);
+    // Listed through a duplicate of the descriptor the links are read through, with no name
+    // copied: a busy host has hundreds of thousands of descriptors.
+    auto list = DirectoryStream::of(fd_dir.get());
     char link[64];
-    while (list != nullptr) {
-      const dirent* e = ::readdir(list);
-      if (e == nullptr) break;
-      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-      ssize_t n = sys().readlinkat(fd_dir.get(), e->d_name, link, sizeof link);
+    while (const char* name = list ? list->next() : nullptr) {
+      if (name[0] < '0' || name[0] > '9') continue;
+      ssize_t n = sys().readlinkat(fd_dir.get(), name, link, sizeof link);
       if (n <= 0 || static_cast<size_t>(n) >= sizeof link) continue;
       uint64_t inode = socket_inode(std::string_view(link, static_cast<size_t>(n)));
       if (inode == 0) continue;
       mine.push_back(
-          SocketFd{inode, static_cast<uint32_t>(i), parse_int<int32_t>(e->d_name).value_or(-1)});
+          SocketFd{inode, static_cast<uint32_t>(i), parse_int<int32_t>(name).value_or(-1)});
     }
-    if (list != nullptr) ::closedir(list);
     if (mine.empty()) return;
     // If the start time changed, this PID names another process than the census saw, whose
     // name we would give these sockets: drop them.
     std::string stat;
     std::string comm;
     uint64_t start = 0;
-    if (!read_at(pid_dir.get(), "stat", stat) || !parse_proc_stat(stat, comm, start) ||
+    if (!read_file_at(pid_dir.get(), "stat", stat) || !parse_proc_stat(stat, comm, start) ||
         start != p.info.start_time) {
       return;
     }

@@ -1,65 +1,12 @@
 #include "enrich/runtime_files.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "util/sys.h"
-#include "util/unique_fd.h"
 
 namespace socksnap {
-
-Result<std::string> read_state_file(const std::string& path, size_t limit) {
-  UniqueFd fd(sys().open(path.c_str(), O_RDONLY));
-  if (!fd.valid()) return system_error("open " + path);
-  struct stat st {};
-  if (sys().fstat(fd.get(), &st) != 0) return system_error("stat " + path);
-  if (!S_ISREG(st.st_mode)) return system_error("read " + path, EISDIR);
-  if (static_cast<size_t>(st.st_size) > limit) return system_error("read " + path, EFBIG);
-  std::string text;
-  // st_size is a hint: the file may change while it is read.
-  text.resize(static_cast<size_t>(st.st_size) + 1);
-  size_t used = 0;
-  for (;;) {
-    if (used == text.size()) {
-      if (text.size() > limit) return system_error("read " + path, EFBIG);
-      text.resize(text.size() * 2);
-    }
-    ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return system_error("read " + path);
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  text.resize(used);
-  return text;
-}
-
-Result<std::vector<std::string>> list_directory(const std::string& path) {
-  int fd = sys().open(path.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return system_error("open " + path);
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    int saved = errno;
-    ::close(fd);
-    return system_error("open " + path, saved);
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* e = ::readdir(dir)) {
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  int saved = errno;
-  ::closedir(dir);
-  if (saved != 0) return system_error("read " + path, saved);
-  return names;
-}
 
 Result<void> check_directory(const std::string& path) {
   struct stat st {};

@@ -1,24 +1,16 @@
-// How the runtime metadata sources touch the host: one way to read a state file, one way to
-// list a directory, and one way to turn a failure into a warning. Paths are already under the
-// host root (HostPaths).
+// How the runtime metadata sources touch the host beyond reading files (util/files.h): one way
+// to check a directory, and one way to turn a failure into a warning. Paths are already under
+// the host root (HostPaths).
 #pragma once
 
-#include <cstddef>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "enrich/cgroup_identity.h"
 #include "util/result.h"
 #include "util/warnings.h"
 
 namespace socksnap {
-
-// The whole of a small file; a runtime's state files are at most a few hundred KB.
-Result<std::string> read_state_file(const std::string& path, size_t limit = size_t{16} << 20);
-
-// The names in a directory, without "." and "..", in no particular order.
-Result<std::vector<std::string>> list_directory(const std::string& path);
 
 // Whether `path` is a directory that can be looked into, as an error saying why not.
 Result<void> check_directory(const std::string& path);

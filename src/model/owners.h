@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/labels.h"
+
 namespace socksnap {
 
 inline constexpr int32_t kNone = -1;
@@ -36,7 +38,7 @@ struct PodInfo {
   std::string name;
   std::string pod_namespace;
   std::string uid;
-  std::vector<std::pair<std::string, std::string>> labels;  // sorted by key
+  Labels labels;
   bool host_network = false;
   uint64_t netns = 0;  // inode of the pod's network namespace, 0 when unknown
 };

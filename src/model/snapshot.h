@@ -26,7 +26,7 @@ struct EndpointName {
   EndpointKind kind = EndpointKind::kPod;
   std::string name_namespace;
   std::string name;
-  std::vector<std::pair<std::string, std::string>> labels;  // a pod's, sorted by key
+  Labels labels;  // a pod's
 };
 
 // Per socket: the names of its source and destination addresses, or kNone.

@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "model/address.h"
+#include "model/labels.h"
 #include "model/states.h"
 #include "select/columns.h"
 
@@ -41,8 +42,6 @@ enum class Presence : uint8_t {
 };
 
 enum class Kind : uint8_t { kText, kInteger, kNumber, kBoolean, kLabels, kObject, kList };
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // A string. get: (const View&) -> std::optional<std::string_view>, nothing when it is left out.
 // set: (Draft&) -> std::string& to read into, or (Draft&, std::string_view) -> const char*
@@ -880,21 +879,16 @@ bool RowReader::read_number(double& out, const Path& path, std::string_view& raw
 
 bool RowReader::read_labels(Labels& labels, const Path& path) {
   if (!expect(JsonReader::Type::kObject, path)) return false;
+  JsonReader at = r_;
+  if (socksnap::read_labels(r_, labels, NonStringLabel::kFail)) return true;
+  // Read again from the object's start to say which label is not a string (or that the JSON
+  // text itself is malformed).
+  r_ = std::move(at);
   for (auto m = r_.object(); m.next();) {
     Path label{&path, m.key()};
-    if (!expect(JsonReader::Type::kString, label)) return false;
-    auto& [key, value] = labels.emplace_back(std::string(m.key()), std::string());
-    if (!r_.read_string(value)) return false;
+    if (!expect(JsonReader::Type::kString, label) || !r_.skip()) return false;
   }
-  if (r_.failed()) return false;
-  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
-  if (!std::is_sorted(labels.begin(), labels.end(), by_key)) {
-    std::sort(labels.begin(), labels.end(), by_key);
-  }
-  auto twice = std::adjacent_find(labels.begin(), labels.end(),
-                                  [](const auto& a, const auto& b) { return a.first == b.first; });
-  if (twice != labels.end()) return fail(&path, twice->first, "duplicate");
-  return true;
+  return false;
 }
 
 bool RowReader::repeated(Repeated kind, RowDraft& draft) {

@@ -2,7 +2,7 @@
 // object or list it nests in, its kind, whether every row has it, how it is written from a
 // snapshot's row and how it is read back into a row being built. The JSON and YAML renderers
 // write rows with it (`-o json`, `jsonpretty`, `yaml`, and the agent's wire, which is `-o json` in
-// an envelope: cluster/wire.h), and the wire's reader reads them back with it, so that a field is
+// an envelope: wire/wire.h), and the wire's reader reads them back with it, so that a field is
 // added, renamed or removed in one place and every side follows.
 //
 // Reading is strict: a key the description does not know, a value of another type, a number out
@@ -31,6 +31,7 @@
 
 #include <fmt/format.h>
 
+#include "model/labels.h"
 #include "model/snapshot.h"
 #include "render/structured_writer.h"
 #include "util/json_reader.h"
@@ -54,7 +55,7 @@ struct RowFieldInfo {
 };
 std::vector<RowFieldInfo> row_field_list();
 
-// A row as the wire carries it, before the reader (cluster/wire.cpp) shares its owners with the
+// A row as the wire carries it, before the reader (wire/wire.cpp) shares its owners with the
 // rows read before it.
 struct EndpointDraft {
   enum class Kind : uint8_t { kRaw, kPod, kService };
@@ -66,7 +67,7 @@ struct EndpointDraft {
   std::optional<std::string> name_namespace;
   std::optional<std::string> podname;
   std::optional<std::string> name;
-  std::vector<std::pair<std::string, std::string>> labels;
+  Labels labels;
 };
 
 struct ContainerDraft {

@@ -1,18 +1,6 @@
 #include "select/owner_selector.h"
 
-#include <algorithm>
-
 namespace socksnap {
-namespace {
-
-const std::string* label_value(const PodInfo& pod, const std::string& key) {
-  auto it =
-      std::lower_bound(pod.labels.begin(), pod.labels.end(), key,
-                       [](const auto& label, const std::string& k) { return label.first < k; });
-  return it != pod.labels.end() && it->first == key ? &it->second : nullptr;
-}
-
-}  // namespace
 
 bool OwnerSelector::matches(const Snapshot& snap, size_t row) const {
   const PodInfo* pod = snap.pod_of(row);
@@ -24,7 +12,7 @@ bool OwnerSelector::matches(const Snapshot& snap, size_t row) const {
     return false;
   }
   for (const auto& r : labels) {
-    if (pod == nullptr || !r.matches(label_value(*pod, r.key))) return false;
+    if (pod == nullptr || !r.matches(find_label(pod->labels, r.key))) return false;
   }
   return true;
 }

@@ -7,9 +7,8 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <sstream>
 
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -28,10 +27,9 @@ std::optional<uint64_t> parse_effective_capabilities(std::string_view status) {
 }
 
 bool has_capability(int cap) {
-  std::ifstream in("/proc/self/status");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto mask = parse_effective_capabilities(text.str());
+  auto status = read_file("/proc/self/status");
+  if (!status) return false;
+  auto mask = parse_effective_capabilities(*status);
   return mask && ((*mask >> cap) & 1U) != 0;
 }
 
@@ -80,9 +78,9 @@ constexpr std::array<const char*, 41> kNames = {"CAP_CHOWN",
                                                 "CAP_CHECKPOINT_RESTORE"};
 
 int last_capability() {
-  std::ifstream in("/proc/sys/kernel/cap_last_cap");
-  int last = 0;
-  if (in >> last && last > 0 && last < 64) return last;
+  auto text = read_file("/proc/sys/kernel/cap_last_cap");
+  auto last = text ? parse_int<int>(trim(*text)) : std::nullopt;
+  if (last && *last > 0 && *last < 64) return *last;
   return static_cast<int>(kNames.size()) - 1;
 }
 

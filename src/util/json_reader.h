@@ -68,7 +68,7 @@ class JsonReader {
   };
 
   // The next value's type, without consuming it (kInvalid at the end or on an error). Inline:
-  // a strict reader asks before every value (cluster/wire.cpp's, 5 % of its time as a call).
+  // a strict reader asks before every value (wire/wire.cpp's, 5 % of its time as a call).
   Type peek() {
     if (failed_) return Type::kInvalid;
     skip_space();

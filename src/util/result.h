@@ -18,11 +18,13 @@ struct Error {
 Error system_error(std::string context, int code = errno);
 Error plain_error(std::string message);
 
-template <typename T>
+// A value, or an error: Error (errno and context) on the syscall paths; another type where the
+// caller needs more than a message (snapshot/run_error.h: how the program should exit).
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
-  Result(T v) : state_(std::move(v)) {}      // NOLINT(google-explicit-constructor)
-  Result(Error e) : state_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
+  Result(T v) : state_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Result(E e) : state_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -35,25 +37,24 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { return std::get<1>(state_); }
+  const E& error() const { return std::get<1>(state_); }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <typename E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error)
-      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { return error_; }
+  const E& error() const { return error_; }
 
  private:
-  Error error_;
+  E error_;
   bool ok_ = true;
 };
 

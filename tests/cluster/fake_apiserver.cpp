@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_objects.h"
 #include "net/http_client.h"
 
 namespace socksnap::test {

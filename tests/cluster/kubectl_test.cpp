@@ -19,11 +19,11 @@
 
 #include <fmt/format.h>
 
-#include "cluster/base64.h"
 #include "fake_apiserver.h"
 #include "harness.h"
 #include "net/https_server.h"
 #include "net/tls.h"
+#include "util/base64.h"
 #include "util/build_info.h"
 
 namespace socksnap::test {

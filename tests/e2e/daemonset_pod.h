@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/yaml_tree.h"
+#include "kubeconfig/yaml_tree.h"
 #include "node_sim.h"
 
 namespace socksnap::test {

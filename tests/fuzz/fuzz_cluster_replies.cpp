@@ -1,5 +1,5 @@
 // What the plugin and the agent read from the network on arbitrary bytes: an agent's reply
-// (cluster/wire.h) and the API server's PodList, ServiceList, TokenRequest, TokenReview,
+// (wire/wire.h) and the API server's PodList, ServiceList, TokenRequest, TokenReview,
 // SubjectAccessReview and Status. A reply that reads must be whole (every index in range) and must
 // read back the same after being written again.
 #include <cstdint>
@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "cluster/kube_objects.h"
-#include "cluster/wire.h"
+#include "kubeapi/kube_objects.h"
 #include "render/renderer.h"
+#include "wire/wire.h"
 
 namespace {
 

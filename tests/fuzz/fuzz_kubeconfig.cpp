@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "cluster/exec_plugin.h"
-#include "cluster/kubeconfig.h"
-#include "cluster/yaml_tree.h"
+#include "kubeconfig/exec_plugin.h"
+#include "kubeconfig/kubeconfig.h"
+#include "kubeconfig/yaml_tree.h"
 
 namespace {
 

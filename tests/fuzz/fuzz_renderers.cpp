@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/wire.h"
-#include "cluster/yaml_tree.h"
+#include "kubeconfig/yaml_tree.h"
 #include "model/states.h"
 #include "render/renderer.h"
 #include "util/utf8.h"
+#include "wire/wire.h"
 
 namespace {
 

@@ -7,13 +7,13 @@
 #include "agent/agent.h"
 #include "agent/metrics.h"
 #include "agent/token_auth.h"
-#include "cluster/fanout.h"
-#include "cluster/plugin.h"
-#include "cluster/snapshot_query.h"
-#include "cluster/wire.h"
+#include "plugin/fanout.h"
+#include "plugin/plugin.h"
 #include "select_fixture.h"
 #include "util/build_info.h"
 #include "util/terminal_text.h"
+#include "wire/snapshot_query.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {
@@ -24,7 +24,7 @@ using Outcome = AuthDecision::Outcome;
 // -- the query ---------------------------------------------------------------------------------
 
 TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
-  Options o;
+  QueryOptions o;
   o.protocol = "tcp";
   o.filters = {"status:LISTEN", "dst.port:>=1024", "src:~^p/shop/", "DST:r/1.2.3.4:5"};
   o.pod_namespace = "shop";
@@ -40,11 +40,9 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
             "tcpinfo=true&boundinactive=true");
   auto parsed = parse_query(query);
   ASSERT_TRUE(parsed);
-  Options base;
-  base.host_root = "/host";
-  auto back = options_from_query(base, *parsed);
+  // What and where the agent reads (Host) is not the query's: no parameter reaches it.
+  auto back = options_from_query(QueryOptions{}, *parsed);
   ASSERT_TRUE(back) << back.error().message();
-  EXPECT_EQ(back->host_root, "/host");  // the agent's own options stay
   EXPECT_EQ(back->protocol, "tcp");
   // src and dst name pods and services only the client knows: it filters on them itself.
   EXPECT_EQ(back->filters, (std::vector<std::string>{"status:LISTEN", "dst.port:>=1024"}));
@@ -59,12 +57,12 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
 }
 
 TEST(SnapshotQuery, NothingAskedIsAnEmptyQuery) {
-  EXPECT_EQ(snapshot_query(Options{}, false), "");
+  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "");
 }
 
 TEST(SnapshotQuery, BadParametersAreNamed) {
   auto error = [](std::vector<std::pair<std::string, std::string>> query) {
-    auto o = options_from_query(Options{}, query);
+    auto o = options_from_query(QueryOptions{}, query);
     return o ? std::string() : o.error().message();
   };
   EXPECT_EQ(error({{"protocol", "sctp"}}),
@@ -437,8 +435,8 @@ class AgentTest : public ::testing::Test {
   }
   // `rbac`: SubjectAccessReviews are made (the agent's), for /metrics.
   std::unique_ptr<Agent> make(AgentConfig config = {}, bool log = false, bool rbac = false) {
-    config.collection.replay_dump = test::data_path("two_families.dump");
-    config.collection.node_name = "node-7";
+    config.host.replay_dump = test::data_path("two_families.dump");
+    config.host.node_name = "node-7";
     config.log_requests = log;
     TokenAuthenticator::AccessReviewer access;
     if (rbac) access = [this](const AccessQuestion& q) { return reviews.review_access(q); };
@@ -595,7 +593,7 @@ TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
   EXPECT_EQ(reviews.audiences_asked.size(), 1U);
 }
 
-// A client names the latest revision of the wire's fields it reads (cluster/wire.h): a later one
+// A client names the latest revision of the wire's fields it reads (wire/wire.h): a later one
 // than the agent's is answered with the agent's; one that is not a revision is refused.
 TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
   auto agent = make();

@@ -1,6 +1,7 @@
-#include "cluster/base64.h"
+#include "util/base64.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <string>
 
@@ -39,6 +40,22 @@ TEST(Base64, EncodesAndRoundTrips) {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
   EXPECT_EQ(*base64_decode(base64_encode(all)), all);
+}
+
+// HTTP Basic credentials were encoded with OpenSSL's EVP_EncodeBlock: the same bytes, whatever
+// the length.
+TEST(Base64, EncodesAsOpenSslsEncodeBlock) {
+  std::string bytes;
+  for (int n = 0; n < 300; ++n) {
+    std::string expected(4 * ((bytes.size() + 2) / 3), '\0');
+    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(expected.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    expected.resize(static_cast<size_t>(written));
+    EXPECT_EQ(base64_encode(bytes), expected) << n;
+    bytes.push_back(static_cast<char>(n * 131 + 7));
+  }
+  EXPECT_EQ(base64_encode("alice:s3cr\xc3\xa9t"), "YWxpY2U6czNjcsOpdA==");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // `kubectl-socksnap __complete ...` print for the programs' real option definitions, the word
 // reading underneath, the output's safety, and what the plugin adds (the lists the API server
 // answers with).
-#include "cli/completion.h"
+#include "cmdline/completion.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <cstdlib>
 
 #include "cli/options.h"
-#include "cluster/kube_objects.h"
-#include "cluster/plugin.h"
+#include "kubeapi/kube_objects.h"
+#include "plugin/plugin.h"
 
 namespace socksnap {
 namespace {

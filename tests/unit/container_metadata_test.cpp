@@ -412,6 +412,28 @@ TEST(DockerConfig, DockershimSandbox) {
   EXPECT_EQ(meta->netns_path, "/var/run/docker/netns/77aa");
 }
 
+// Labels given twice: the last value, as Go's encoding/json decodes a map (moby's
+// Config.Labels, CRI-O's Labels annotation, both map[string]string).
+TEST(DockerConfig, TheLastOfADuplicateLabelWins) {
+  auto meta = parse_docker_config(
+      R"({"ID":"5a4b","Config":{"Labels":{"app":"web","io.kubernetes.docker.type":"podsandbox",)"
+      R"("io.kubernetes.pod.name":"old","tier":"front","app":"db","io.kubernetes.pod.name":"new"}}})");
+  ASSERT_TRUE(meta.ok()) << meta.error().message();
+  EXPECT_EQ(meta->pod_name, "new");
+  EXPECT_EQ(meta->pod_labels, (Labels{{"app", "db"}, {"tier", "front"}}));
+}
+
+TEST(OciConfig, CrioTheLastOfADuplicateLabelWins) {
+  auto meta = parse_oci_config(
+      R"({"annotations":{"io.kubernetes.cri-o.ContainerType":"sandbox",)"
+      R"("io.kubernetes.cri-o.Labels":"{\"app\":\"web\",\"io.kubernetes.pod.uid\":\"u-1\",)"
+      R"(\"app\":\"db\",\"io.kubernetes.pod.uid\":\"u-2\"}"}})",
+      RuntimeKind::kCrio);
+  ASSERT_TRUE(meta.ok()) << meta.error().message();
+  EXPECT_EQ(meta->pod_uid, "u-2");
+  EXPECT_EQ(meta->pod_labels, (Labels{{"app", "db"}}));
+}
+
 TEST(DockerConfig, DockershimContainer) {
   auto meta = parse_docker_config(kDockershimContainer);
   ASSERT_TRUE(meta.ok()) << meta.error().message();

@@ -1,14 +1,14 @@
 // Impersonation as kubectl does it: a kubeconfig user's as, as-uid, as-groups and as-user-extra
 // (typed as kubectl's decoder types them), the flags --as, --as-group and --as-uid over them,
 // and the Impersonate-* headers of client-go's ImpersonatingRoundTripper.
-#include "cluster/impersonation.h"
+#include "kubeconfig/impersonation.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 
-#include "cluster/kubeconfig.h"
+#include "kubeconfig/kubeconfig.h"
 
 namespace socksnap {
 namespace {

@@ -1,11 +1,11 @@
 // The Kubernetes API objects socksnap reads (PodList, ServiceList, TokenRequest, TokenReview,
 // Status) from real-shaped JSON, and the names they give to a snapshot's addresses.
-#include "cluster/kube_objects.h"
+#include "kubeapi/kube_objects.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cluster/endpoint_names.h"
+#include "plugin/endpoint_names.h"
 #include "render/renderer.h"
 #include "select_fixture.h"
 
@@ -59,6 +59,19 @@ TEST(PodList, ReadsWhatSocksnapNeedsOfEveryPod) {
   EXPECT_TRUE(pending.pod_ips.empty());
   EXPECT_TRUE(pending.labels.empty());
   EXPECT_TRUE(pending.ports.empty());
+}
+
+// The API server never sends a key twice, but a PodList is read as kubectl's decoder reads it
+// (encoding/json into a map): the last value wins. A label value that is not text is refused.
+TEST(PodList, TheLastOfADuplicateLabelWins) {
+  auto page = parse_pod_list(
+      R"({"kind":"PodList","metadata":{},"items":[{"metadata":{"name":"web-0","uid":"u",)"
+      R"("labels":{"tier":"front","app":"web","tier":"back"}}}]})");
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->items.size(), 1U);
+  EXPECT_EQ(page->items[0].labels, (Labels{{"app", "web"}, {"tier", "back"}}));
+  EXPECT_FALSE(parse_pod_list(
+      R"({"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"n":1}}}]})"));
 }
 
 TEST(PodList, EmptyAndNullItems) {

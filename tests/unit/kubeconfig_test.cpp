@@ -1,4 +1,4 @@
-#include "cluster/kubeconfig.h"
+#include "kubeconfig/kubeconfig.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
-#include "cluster/base64.h"
-#include "cluster/exec_plugin.h"
+#include "kubeconfig/exec_plugin.h"
 #include "test_support.h"
+#include "util/base64.h"
 
 namespace socksnap {
 namespace {

@@ -1,10 +1,10 @@
 // `socksnap version` and `kubectl socksnap version`: what they print, in text, JSON and YAML,
 // what an agent answers, and the warning when an agent is of another build.
-#include "cluster/agent_versions.h"
+#include "plugin/agent_versions.h"
 
 #include <gtest/gtest.h>
 
-#include "cli/version.h"
+#include "cmdline/version.h"
 
 namespace socksnap {
 namespace {

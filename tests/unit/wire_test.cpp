@@ -1,6 +1,6 @@
 // The agent's wire format: what an agent writes reads back into the same snapshot, rows of
 // several nodes merge with their owners intact, and malformed replies are refused clearly.
-#include "cluster/wire.h"
+#include "wire/wire.h"
 
 #include <gtest/gtest.h>
 
@@ -396,8 +396,6 @@ TEST(Wire, ValuesThatContradictEachOtherAreRefused) {
             "socket 1: \"processes[0]\": expected an object, found 7");
   EXPECT_EQ(row_error(R"("cookie":9)", R"("cookie":9,"processes":[{"pid":4,"comm":"a"}])"),
             "socket 1: missing field \"processes[0].fd\"");
-  EXPECT_EQ(row_error(R"("k8s":{})", R"("k8s":{"podName":"p","podLabels":{"a":"1","a":"2"}})"),
-            "socket 1: duplicate field \"k8s.podLabels.a\"");
   EXPECT_EQ(row_error(R"("k8s":{})", R"("k8s":{"podName":"p","podLabels":{"a":1}})"),
             "socket 1: \"k8s.podLabels.a\": expected a string, found 1");
   EXPECT_EQ(row_error(R"("uid":0)", R"("uid":0,"uid":1)"), "socket 1: duplicate field \"uid\"");
@@ -734,6 +732,22 @@ TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
               fmt::format("{}\"{}\": expected an integer, found 1.5", socket, shown));
   }
   EXPECT_EQ(fields, 55U);
+}
+
+// An agent never sends a label twice; read as Go would read it, the last value wins.
+TEST(Wire, TheLastOfADuplicatePodLabelWins) {
+  Snapshot snap = owned_snapshot();
+  std::string text = reply_of(snap, {});
+  const std::string labels = R"("podLabels":{"app":"web","tier":"front"})";
+  ASSERT_NE(text.find(labels), std::string::npos) << text;
+  // In every row of the pod: its rows agree on its labels (the reader checks they do).
+  for (size_t at = text.find(labels); at != std::string::npos; at = text.find(labels, at)) {
+    text.replace(at, labels.size(), R"("podLabels":{"tier":"back","app":"web","tier":"front2"})");
+  }
+  auto reply = parse_agent_reply(text);
+  ASSERT_TRUE(reply) << reply.error().message();
+  ASSERT_FALSE(reply->snapshot.pods.empty());
+  EXPECT_EQ(reply->snapshot.pods[0].labels, (Labels{{"app", "web"}, {"tier", "front2"}}));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "cluster/yaml_tree.h"
+#include "kubeconfig/yaml_tree.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,167 @@
+#include "cmdline/command_line.h"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cmdline/completion.h"
+#include "util/build_info.h"
+#include "util/strings.h"
+#include "util/terminal_text.h"
+
+namespace socksnap {
+namespace {
+
+// "-o -inode" would read as an unknown flag: glue a value that starts with '-' or '+' to -o.
+std::vector<std::string> normalize_args(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if ((a == "-o" || a == "--output") && i + 1 < argc &&
+        (argv[i + 1][0] == '-' || argv[i + 1][0] == '+') && argv[i + 1][1] != '\0') {
+      args.push_back(std::string("--output=") + argv[i + 1]);
+      ++i;
+    } else {
+      args.emplace_back(a);
+    }
+  }
+  return args;
+}
+
+}  // namespace
+
+void add_selection_options(CLI::App& app, CommandLine& line) {
+  QueryOptions& o = line.query;
+  app.add_option("--protocol,--proto", o.protocol, "all, tcp, udp or udplite (default: all)")
+      ->transform(CLI::IsMember({"all", "tcp", "udp", "udplite"}, CLI::ignore_case))
+      ->option_text("PROTO");
+  app.add_option("-F,--filter", o.filters, "Keep matching rows (repeatable; see Filters)")
+      ->allow_extra_args(false)
+      ->option_text("COL:VALUE");
+  app.add_option("--sort", o.sort, "Sort by columns, '-' for descending")->option_text("COL,-COL");
+  app.add_option("-o,--output", o.outputs,
+                 "columns, columns=COL,..., +COL, -COL, json, jsonpretty, yaml")
+      ->allow_extra_args(false)
+      ->option_text("FORMAT");
+  app.add_flag("--no-headers", o.no_headers, "Print no header line");
+  app.add_flag("--tcp-info", o.tcp_info,
+               "Also read TCP internals (rtt, cwnd, retrans, bytes, ...)");
+  app.add_flag("--bound-inactive", o.bound_inactive, "Also read TCP sockets only bound (as ss -B)");
+  const char* kOwners = "Owners (processes, containers, pods)";
+  app.add_option("-n,--namespace", o.pod_namespace, "Only sockets of pods in this namespace")
+      ->option_text("NS")
+      ->group(kOwners);
+  app.add_flag("-A,--all-namespaces", o.all_namespaces, "Pods of every namespace (the default)")
+      ->group(kOwners);
+  app.add_option("-p,--podname", o.pod_name, "Only sockets of this pod")
+      ->option_text("POD")
+      ->group(kOwners);
+  app.add_option("-c,--containername", o.container_name, "Only sockets of this container")
+      ->option_text("NAME")
+      ->group(kOwners);
+  app.add_option("-l,--selector", o.selector,
+                 "Only pods whose labels match: k=v, k!=v, k in (a,b), k notin (a), k, !k")
+      ->option_text("SELECTOR")
+      ->group(kOwners);
+  app.add_flag("--host", o.host, "Include sockets of no container (the default)")->group(kOwners);
+  app.add_flag("--no-host", o.no_host, "Only sockets of containers and pods")->group(kOwners);
+  app.add_flag("-q,--quiet", line.quiet, "Print no warnings");
+  app.add_flag("-v,--verbose", line.verbose, "Say what was read and how long it took");
+}
+
+void add_host_options(CLI::App& app, Host& o) {
+  app.add_option("--netns", o.netns, "Only this network namespace (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("INODE|PATH");
+  app.add_option("--node-name", o.node_name, "Node name (default: $NODE_NAME, else host name)")
+      ->option_text("NAME")
+      ->group("Owners (processes, containers, pods)");
+  const char* kRuntimes = "Container runtimes (paths under --host-root)";
+  app.add_option("--containerd-state", o.runtime.containerd_state,
+                 "containerd's state (default: /run/containerd)")
+      ->option_text("DIR")
+      ->group(kRuntimes);
+  app.add_option("--runc-root", o.runtime.runc_root, "runc's root (default: /run/containerd/runc)")
+      ->option_text("DIR")
+      ->group(kRuntimes);
+  app.add_option("--crio-storage", o.runtime.crio_storage,
+                 "CRI-O's storage (default: /run/containers/storage)")
+      ->option_text("DIR")
+      ->group(kRuntimes);
+  app.add_option("--docker-root", o.runtime.docker_root, "Docker's data (default: /var/lib/docker)")
+      ->option_text("DIR")
+      ->group(kRuntimes);
+  app.add_option("--podman-storage", o.runtime.podman_storage,
+                 "podman's storage (default: /var/lib/containers/storage)")
+      ->option_text("DIR")
+      ->group(kRuntimes);
+  app.add_option("--cri-socket", o.cri_socket,
+                 "For pod labels (default: containerd's or CRI-O's; none: skip)")
+      ->option_text("PATH")
+      ->group(kRuntimes);
+  app.add_option("--host-root", o.root, "Where the host's / is mounted (default: /)")
+      ->option_text("DIR");
+  app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
+      ->option_text("N")
+      ->check(CLI::Range(1U, 256U));
+  // Hidden, like ss's -D and TCPDIAG_FILE: record raw kernel replies, or replay them.
+  app.add_option("--record-dump", o.record_dump)->group("");
+  app.add_option("--replay-dump", o.replay_dump)->group("");
+}
+
+bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
+                        std::string_view program, const CompletionSpec* completions) {
+  app.set_version_flag("--version", std::string(build_version()));
+  if (answer_completion_request(app, argc, argv,
+                                completions != nullptr ? *completions : standard_completions())) {
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+    return false;
+  }
+  std::vector<std::string> args = normalize_args(argc, argv);
+  std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse
+  auto usage_error = [&](const std::string& message) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 message.c_str());
+    parsed.exit_now = true;
+    parsed.exit_code = 2;
+  };
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+  } catch (const CLI::CallForVersion&) {
+    std::fputs(fmt::format("{}\n", build_version()).c_str(), stdout);
+    parsed.exit_now = true;
+    parsed.exit_code = 0;
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11 2.1 joins them last first: name them in the order they were given.
+    std::vector<std::string> extras = app.remaining(true);
+    if (extras.empty()) {
+      usage_error(e.what());
+    } else {
+      std::string list;
+      for (const auto& extra : extras) list += (list.empty() ? "" : " ") + extra;
+      usage_error(fmt::format("The following argument{} not expected: {}",
+                              extras.size() > 1 ? "s were" : " was", list));
+    }
+  } catch (const CLI::ParseError& e) {
+    usage_error(e.what());
+  }
+  parsed.line.query.protocol = to_lower(parsed.line.query.protocol);
+  return !parsed.exit_now;
+}
+
+int report_failure(std::string_view program, const RunError& error) {
+  std::fflush(stdout);
+  if (error.message.empty()) return exit_code(error.status);  // named already (partial_failure)
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+               terminal_safe(error.message).c_str());
+  return exit_code(error.status);
+}
+
+}  // namespace socksnap

@@ -1,0 +1,59 @@
+// The command-line pieces every front-end shares (socksnap, socksnap agent, kubectl socksnap):
+// the query's flags (what to show and how), the host's flags (where this host's sockets and
+// owners are read), parsing with CLI11 (help, version, completion requests, usage errors) and
+// the one way a front-end reports a failed run.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "snapshot/host.h"
+#include "snapshot/query.h"
+#include "util/run_error.h"
+
+namespace CLI {
+class App;
+}
+
+namespace socksnap {
+
+struct CompletionSpec;
+
+// What a front-end's command line holds besides its own flags.
+struct CommandLine {
+  QueryOptions query;
+  Host host;
+  bool quiet = false;    // -q: no warnings
+  bool verbose = false;  // -v: what was read, from where, how long it took
+};
+
+// Outcome of parsing argv: the command line, or an exit code after --help/--version, a
+// completion request or a usage error (the message already printed).
+struct ParsedArgs {
+  CommandLine line;
+  bool exit_now = false;
+  int exit_code = 0;
+  // A subcommand, if one was given: "version" (-o in version_output), "completion" (for
+  // `shell`), or "agent" when it did not come first (main runs `socksnap agent ...` itself).
+  std::string subcommand;
+  std::string version_output;
+  std::string shell;
+};
+
+// What to show and how (--protocol, -F, --sort, -o, -n, -A, -p, -c, -l, --host, -q, -v), and
+// where this host's sockets and owners are read (--netns, --host-root, runtime paths, -j, ...).
+void add_selection_options(CLI::App& app, CommandLine& line);
+void add_host_options(CLI::App& app, Host& host);
+// Parses argv with `app`: --help and --version print and set exit_now (code 0); a usage error
+// prints "PROGRAM: message" and sets exit code 2. `PROGRAM __complete WORD...` prints the
+// completions of the words (cmdline/completion.h) with `completions`' completers (null: the
+// standard ones) and sets exit_now. False when the command should not go on.
+bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
+                        std::string_view program, const CompletionSpec* completions = nullptr);
+
+// Prints "PROGRAM: message" on stderr (escaped for the terminal) after what stdout holds (nothing
+// for a partial failure, whose failures were named already), and returns the exit code the
+// error's status says.
+int report_failure(std::string_view program, const RunError& error);
+
+}  // namespace socksnap

@@ -1,0 +1,27 @@
+#include "cmdline/version.h"
+
+#include <fmt/format.h>
+
+#include "render/structured_writer.h"
+#include "util/build_info.h"
+
+namespace socksnap {
+
+std::string quoted(std::string_view text) {
+  fmt::memory_buffer out;
+  append_json_string(out, text);
+  return fmt::to_string(out);
+}
+
+std::string format_version(const BuildIdentity& build, std::string_view output) {
+  if (output == "json") {
+    return fmt::format("{{\n  \"version\": {},\n  \"commit\": {}\n}}\n", quoted(build.version),
+                       quoted(build.commit));
+  }
+  if (output == "yaml") {
+    return fmt::format("version: {}\ncommit: {}\n", quoted(build.version), quoted(build.commit));
+  }
+  return fmt::format("Version: {}\nCommit: {}\n", build.version, build.commit);
+}
+
+}  // namespace socksnap

@@ -1,0 +1,203 @@
+#include "kubeapi/kube_api.h"
+
+#include <fmt/format.h>
+
+#include "net/http.h"
+#include "util/base64.h"
+#include "util/files.h"
+
+namespace socksnap {
+namespace {
+
+std::string trim_newlines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+bool is_success(int status) {
+  return status >= 200 && status < 300;
+}
+
+// Pages of a list, as kubectl reads them: `limit` items at a time, following metadata.continue.
+constexpr int kPageSize = 500;
+
+}  // namespace
+
+Result<std::unique_ptr<KubeApi>> KubeApi::connect(const ApiCredentials& credentials) {
+  std::unique_ptr<KubeApi> api(new KubeApi(credentials));
+  api->tls_.ca_pem = credentials.ca_pem;
+  api->tls_.cert_pem = credentials.cert_pem;
+  api->tls_.key_pem = credentials.key_pem;
+  api->tls_.insecure = credentials.insecure;
+  api->tls_.server_name = credentials.tls_server_name;
+  api->tls_.proxy = credentials.proxy_url;
+  api->impersonation_ = impersonation_headers(credentials.impersonate);
+  // One client made now checks the TLS material (a broken PEM is an error here, not later).
+  auto client = api->take_client();
+  if (!client) return client.error();
+  api->give_back(std::move(client.value()));
+  return api;
+}
+
+Result<std::unique_ptr<HttpClient>> KubeApi::take_client() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto client = std::move(idle_.back());
+      idle_.pop_back();
+      return client;
+    }
+  }
+  return HttpClient::create(tls_);
+}
+
+void KubeApi::give_back(std::unique_ptr<HttpClient> client) {
+  std::lock_guard lock(mutex_);
+  idle_.push_back(std::move(client));
+}
+
+// A token file is read at each call: projected service-account tokens are rotated in place.
+std::string KubeApi::bearer_token() {
+  if (credentials_.token_file.empty()) return credentials_.token;
+  auto text = read_file(credentials_.token_file);
+  if (!text) return credentials_.token;
+  std::string token = trim_newlines(std::move(*text));
+  return token.empty() ? credentials_.token : token;
+}
+
+Result<ClientResponse> KubeApi::send(std::string_view method, std::string_view path,
+                                     std::string body, HeaderList headers,
+                                     std::optional<std::chrono::milliseconds> timeout) {
+  ClientRequest request;
+  request.method = std::string(method);
+  request.url = credentials_.server + std::string(path);
+  request.body = std::move(body);
+  // 0 is no bound (curl's too): the smaller of the bounds that are set.
+  std::chrono::milliseconds bound = timeout.value_or(default_timeout_);
+  if (request_timeout_.count() > 0 && (bound.count() == 0 || request_timeout_ < bound)) {
+    bound = request_timeout_;
+  }
+  request.timeout = bound;
+  request.headers = std::move(headers);
+  request.headers.insert(request.headers.end(), impersonation_.begin(), impersonation_.end());
+  request.headers.emplace_back("accept", "application/json");
+  if (!request.body.empty()) request.headers.emplace_back("content-type", "application/json");
+  if (std::string token = bearer_token(); !token.empty()) {
+    request.headers.emplace_back("authorization", "Bearer " + token);
+  } else if (!credentials_.username.empty()) {
+    request.headers.emplace_back(
+        "authorization",
+        "Basic " + base64_encode(credentials_.username + ":" + credentials_.password));
+  }
+  auto client = take_client();
+  if (!client) return client.error();
+  auto response = (*client)->send(request);
+  give_back(std::move(client.value()));
+  if (response && response->status == 403 && !impersonation_.empty()) {
+    // kube-apiserver's impersonation filter: `User "alice" cannot impersonate resource ...`.
+    auto status = parse_status(response->body);
+    if (status && status->message.find("\" cannot impersonate resource \"") != std::string::npos) {
+      std::lock_guard lock(mutex_);
+      if (impersonation_refusal_.empty()) impersonation_refusal_ = status->message;
+    }
+  }
+  return response;
+}
+
+std::string KubeApi::impersonation_refusal() const {
+  std::lock_guard lock(mutex_);
+  return impersonation_refusal_;
+}
+
+std::string KubeApi::error_message(const ClientResponse& response) {
+  if (auto status = parse_status(response.body); status && !status->message.empty()) {
+    return status->message;
+  }
+  return fmt::format("{} {}", response.status, status_text(response.status));
+}
+
+Result<std::vector<PodSummary>> KubeApi::list_pods(std::string_view pod_namespace,
+                                                   std::string_view label_selector,
+                                                   std::string_view field_selector) {
+  std::string base = pod_namespace.empty()
+                         ? std::string("/api/v1/pods")
+                         : fmt::format("/api/v1/namespaces/{}/pods", percent_encode(pod_namespace));
+  std::string query = fmt::format("?limit={}", kPageSize);
+  if (!label_selector.empty()) query += "&labelSelector=" + percent_encode(label_selector);
+  if (!field_selector.empty()) query += "&fieldSelector=" + percent_encode(field_selector);
+  std::vector<PodSummary> pods;
+  std::string continue_token;
+  do {
+    std::string path = base + query;
+    if (!continue_token.empty()) path += "&continue=" + percent_encode(continue_token);
+    auto response = send("GET", path);
+    if (!response) return response.error();
+    if (!is_success(response->status)) {
+      return plain_error("listing pods: " + error_message(*response));
+    }
+    auto page = parse_pod_list(response->body);
+    if (!page) return plain_error("listing pods: " + page.error().message());
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(pods));
+    continue_token = std::move(page->continue_token);
+  } while (!continue_token.empty());
+  return pods;
+}
+
+Result<std::vector<ServiceSummary>> KubeApi::list_services() {
+  std::vector<ServiceSummary> services;
+  std::string continue_token;
+  do {
+    std::string path = fmt::format("/api/v1/services?limit={}", kPageSize);
+    if (!continue_token.empty()) path += "&continue=" + percent_encode(continue_token);
+    auto response = send("GET", path);
+    if (!response) return response.error();
+    if (!is_success(response->status)) {
+      return plain_error("listing services: " + error_message(*response));
+    }
+    auto page = parse_service_list(response->body);
+    if (!page) return plain_error("listing services: " + page.error().message());
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(services));
+    continue_token = std::move(page->continue_token);
+  } while (!continue_token.empty());
+  return services;
+}
+
+Result<IssuedToken> KubeApi::request_token(std::string_view sa_namespace, std::string_view account,
+                                           const std::vector<std::string>& audiences,
+                                           int64_t seconds) {
+  auto response = send("POST",
+                       fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}/token",
+                                   percent_encode(sa_namespace), percent_encode(account)),
+                       token_request_body(audiences, seconds));
+  if (!response) return response.error();
+  if (!is_success(response->status)) {
+    return plain_error(fmt::format("requesting a token for {}/{}: {}", sa_namespace, account,
+                                   error_message(*response)));
+  }
+  return parse_token_request(response->body);
+}
+
+Result<TokenVerdict> KubeApi::review_token(std::string_view token,
+                                           const std::vector<std::string>& audiences) {
+  auto response = send("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                       token_review_body(token, audiences));
+  if (!response) return response.error();
+  if (!is_success(response->status)) {
+    return plain_error("TokenReview: " + error_message(*response));
+  }
+  return parse_token_review(response->body);
+}
+
+Result<AccessVerdict> KubeApi::review_access(const AccessQuestion& question) {
+  auto response = send("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                       subject_access_review_body(question));
+  if (!response) return response.error();
+  if (!is_success(response->status)) {
+    return plain_error("SubjectAccessReview: " + error_message(*response));
+  }
+  return parse_subject_access_review(response->body);
+}
+
+}  // namespace socksnap

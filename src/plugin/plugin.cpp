@@ -1,0 +1,601 @@
+#include "plugin/plugin.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cmdline/command_line.h"
+#include "cmdline/version.h"
+#include "kubeapi/kube_api.h"
+#include "plugin/agent_versions.h"
+#include "plugin/endpoint_names.h"
+#include "plugin/fanout.h"
+#include "plugin/plugin_completion.h"
+#include "render/renderer.h"
+#include "select/selection.h"
+#include "snapshot/host.h"
+#include "util/go_duration.h"
+#include "util/strings.h"
+#include "util/terminal_text.h"
+#include "wire/snapshot_query.h"
+
+namespace socksnap {
+namespace {
+
+constexpr const char* kProgram = "kubectl socksnap";
+
+struct PluginArgs {
+  std::vector<std::string> nodes;
+  std::string timeout = "30s";
+  std::string request_timeout = "0";
+  KubeconfigOptions kubeconfig;
+  std::string agent_namespace = "socksnap";
+  std::string agent_selector = "app.kubernetes.io/name=socksnap-agent";
+  std::string client_account = "socksnap-client";
+  std::string audience = "socksnap";
+  uint16_t agent_port = 9443;
+};
+
+constexpr const char* kFooter =
+    "Asks the socksnap agent on every node (pods labelled app.kubernetes.io/name=socksnap-agent\n"
+    "in namespace socksnap) through the API server, and prints their sockets as one table:\n"
+    "the same flags, columns, filters and output formats as socksnap. Default columns:\n"
+    "k8s.node,k8s.namespace,k8s.podName,protocol,src,dst,status. Pod and service addresses\n"
+    "print as p/NAMESPACE/POD:PORT and s/NAMESPACE/SERVICE:PORT, others as r/ADDR:PORT.\n"
+    "\n"
+    "As in kubectl, -n defaults to the context's namespace (else the in-cluster service\n"
+    "account's, else default): the sockets of that namespace's pods. -A shows every\n"
+    "namespace, and the sockets of no pod. (socksnap on a host shows every namespace.)\n"
+    "\n"
+    "Credentials as kubectl finds them: --kubeconfig, $KUBECONFIG, ~/.kube/config, or the\n"
+    "in-cluster service account; --as, --as-group, --as-uid and a kubeconfig user's as,\n"
+    "as-groups, as-uid and as-user-extra impersonate as kubectl does. You need: get on\n"
+    "pods/proxy and list on pods in namespace socksnap, create on serviceaccounts/token for\n"
+    "socksnap-client, and list on pods and services for endpoint names (deploy/ has the\n"
+    "ClusterRole; with only one of the two, the other's addresses stay raw).\n"
+    "\n"
+    "--timeout and --request-timeout take a number of seconds or a duration as kubectl\n"
+    "does (1m30s, 250ms, 1.5h, 300us); 0 is no limit.\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl socksnap                              the context's namespace's pods\n"
+    "  kubectl socksnap -n shop                      sockets of the shop namespace's pods\n"
+    "  kubectl socksnap --protocol udp -A            every UDP socket in the cluster\n"
+    "  kubectl socksnap -A --node node-1,node-2 -F status:LISTEN\n"
+    "  kubectl socksnap -l app=web -o json\n"
+    "\n"
+    "Exit status: 0 when every node asked answered; 1 when some did not (the others are\n"
+    "still printed, and each failed node is named on stderr) or nothing could be asked;\n"
+    "2 for bad usage.\n";
+
+// What the plugin prints, decided before the cluster is asked: the query, as on a node with pods
+// (the gadget's columns), sorted by node first unless --sort says otherwise.
+struct ClusterQuery {
+  Query query;
+  Selection selection;
+  RenderOptions render;
+};
+
+// Whether the output shows src/dst text (so addresses must be named).
+bool shows_endpoints(const ClusterQuery& q) {
+  const Column* src = find_column("src");
+  const Column* dst = find_column("dst");
+  auto named = [&](const Column* c) { return c == src || c == dst; };
+  if (q.render.format != OutputFormat::kColumns) return true;
+  if (std::any_of(q.render.columns.begin(), q.render.columns.end(), named)) return true;
+  if (std::any_of(q.selection.filters.begin(), q.selection.filters.end(),
+                  [&](const Filter& f) { return named(f.column); })) {
+    return true;
+  }
+  return std::any_of(q.selection.sort.begin(), q.selection.sort.end(),
+                     [&](const SortKey& k) { return named(k.column); });
+}
+
+// Whether the output can be written node by node: structured (a table's widths need every row)
+// and sorted by node first, as it is unless --sort says otherwise.
+bool node_by_node(const ClusterQuery& q) {
+  return q.render.format != OutputFormat::kColumns && !q.selection.sort.empty() &&
+         q.selection.sort.front().column == find_column("k8s.node") &&
+         !q.selection.sort.front().descending;
+}
+
+// Each node's piece of the output, written in node order as soon as every node before it has
+// been written or has failed: a piece waits in memory only for slower nodes named before it.
+class NodeOrderedOutput {
+ public:
+  NodeOrderedOutput(size_t nodes, StructuredPieces& document)
+      : pieces_(nodes), document_(document) {}
+  // Thread-safe: the writing is done by whichever caller completes the next piece in order.
+  void put(size_t index, std::string text, size_t items) {
+    std::lock_guard lock(mutex_);
+    pieces_[index] = {std::move(text), items, true};
+    for (; next_ < pieces_.size() && pieces_[next_].ready; ++next_) {
+      document_.add(pieces_[next_].text, pieces_[next_].items);
+      // Freed now (assigning an empty string would keep the capacity).
+      std::string().swap(pieces_[next_].text);
+    }
+  }
+
+ private:
+  struct Piece {
+    std::string text;
+    size_t items = 0;
+    bool ready = false;
+  };
+  std::mutex mutex_;
+  std::vector<Piece> pieces_;
+  size_t next_ = 0;
+  StructuredPieces& document_;
+};
+
+// Progress on stderr, only when it is a terminal and the wait is long enough to wonder.
+class Progress {
+ public:
+  explicit Progress(bool quiet) : on_(!quiet && ::isatty(STDERR_FILENO) == 1) {}
+  void update(size_t answered, size_t total) {
+    if (!on_ || std::chrono::steady_clock::now() - start_ < std::chrono::seconds(1)) return;
+    if (shown_ && answered == last_) return;
+    std::fprintf(stderr, "\r%s: %zu of %zu nodes answered...", kProgram, answered, total);
+    shown_ = true;
+    last_ = answered;
+  }
+  void clear() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+  size_t last_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// --timeout and --request-timeout, both read as kubectl reads --request-timeout: a number of
+// seconds or a Go duration, 0 for no limit; whole milliseconds, rounded up (300us is 1 ms, not
+// the 0 that would be no limit).
+Result<std::chrono::milliseconds, RunError> duration_flag(std::string_view flag,
+                                                          const std::string& value) {
+  auto parsed = parse_kubectl_timeout(value);
+  if (!parsed) {
+    return usage_error(
+        fmt::format("{} {}: {} (a number of seconds, or a duration such as "
+                    "30s, 1m30s, 250ms, 1.5h)",
+                    flag, value, parsed.error().message()));
+  }
+  if (parsed->count() < 0) {
+    return usage_error(fmt::format("{} {}: must not be negative (0 is no limit)", flag, value));
+  }
+  return std::chrono::ceil<std::chrono::milliseconds>(*parsed);
+}
+
+// --timeout and --request-timeout, both checked.
+struct Timeouts {
+  std::chrono::milliseconds each_node{0};     // --timeout
+  std::chrono::milliseconds each_request{0};  // --request-timeout
+};
+
+Result<Timeouts, RunError> timeouts_of(const PluginArgs& args) {
+  auto timeout = duration_flag("--timeout", args.timeout);
+  if (!timeout) return timeout.error();
+  auto request_timeout = duration_flag("--request-timeout", args.request_timeout);
+  if (!request_timeout) return request_timeout.error();
+  return Timeouts{*timeout, *request_timeout};
+}
+
+// --node NODE,... (repeatable): the nodes asked for, or none for every node.
+std::set<std::string> wanted_nodes_of(const PluginArgs& args) {
+  std::set<std::string> wanted;
+  for (const auto& list : args.nodes) {
+    for (auto name : split(list, ',')) {
+      if (!trim(name).empty()) wanted.emplace(trim(name));
+    }
+  }
+  return wanted;
+}
+
+struct ApiConnection {
+  ApiCredentials credentials;
+  std::unique_ptr<KubeApi> api;
+};
+
+// The API server as kubectl would reach it with these flags. `timeout` bounds each request that
+// has no bound of its own (the listings and the token are part of the wait for the nodes);
+// `request_timeout` bounds every request (0: none).
+Result<ApiConnection, RunError> connect_to_api(const PluginArgs& args, const Timeouts& timeouts) {
+  auto credentials = load_api_credentials(args.kubeconfig, ConfigEnvironment::from_process());
+  if (!credentials) return run_failure(credentials.error().message());
+  auto connected = KubeApi::connect(*credentials);
+  if (!connected) return run_failure(connected.error().message());
+  connected.value()->set_default_timeout(timeouts.each_node);
+  connected.value()->set_request_timeout(timeouts.each_request);
+  return ApiConnection{std::move(credentials.value()), std::move(connected.value())};
+}
+
+// The agents to ask (those of the nodes asked for; a node whose agent is not running keeps a
+// target with its problem) and the nodes asked for that run none.
+struct AgentsToAsk {
+  std::vector<AgentTarget> targets;
+  std::vector<NodeFailure> missing;
+  std::string token;  // for the agents (TokenRequest)
+};
+
+// Waits for the agents' listing and the token asked for at once with other requests.
+Result<AgentsToAsk, RunError> agents_to_ask(
+    KubeApi& api, const PluginArgs& args, const std::set<std::string>& wanted_nodes,
+    std::future<Result<std::vector<PodSummary>>>& agent_pods,
+    std::future<Result<IssuedToken>>& token) {
+  auto pods = agent_pods.get();
+  auto issued = token.get();
+  // Every request is refused alike: said once, in kubectl's words.
+  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
+    return run_failure("Error from server (Forbidden): " + refusal);
+  }
+  if (!pods) return run_failure("finding the agents: " + pods.error().message());
+  if (!issued) return run_failure(issued.error().message());
+  AgentsToAsk agents;
+  agents.token = issued->token;
+  agents.targets = agent_targets(*pods, args.agent_port);
+  if (!wanted_nodes.empty()) {
+    std::erase_if(agents.targets,
+                  [&](const AgentTarget& t) { return wanted_nodes.count(t.node) == 0; });
+    for (const auto& node : wanted_nodes) {
+      bool found = std::any_of(agents.targets.begin(), agents.targets.end(),
+                               [&](const AgentTarget& t) { return t.node == node; });
+      if (!found) agents.missing.push_back({node, "no socksnap agent runs on this node"});
+    }
+  }
+  return agents;
+}
+
+// What failed, node by node in node order, after what was printed: the exit status is 1 when
+// anything did.
+void report_node_failures(std::vector<NodeFailure> failures) {
+  std::sort(failures.begin(), failures.end(),
+            [](const NodeFailure& a, const NodeFailure& b) { return a.node < b.node; });
+  for (const auto& failure : failures) {
+    std::fprintf(stderr, "%s: node %s: %s\n", kProgram, terminal_safe(failure.node).c_str(),
+                 terminal_safe(failure.message).c_str());
+  }
+}
+
+// The one warning for the listings the user may not make: what stays raw, and why (escaped
+// where warnings are printed).
+std::string unnamed_warning(const Result<std::vector<PodSummary>>& pods,
+                            const Result<std::vector<ServiceSummary>>& services) {
+  if (!pods && !services) {
+    return fmt::format("pod and service addresses are not named: {}; {}", pods.error().message(),
+                       services.error().message());
+  }
+  if (!pods) return "pod addresses are not named: " + pods.error().message();
+  return "service addresses are not named: " + services.error().message();
+}
+
+// The query as on a node with pods, sorted by node first unless --sort says otherwise; as
+// kubectl, without -n or -A only the context's namespace.
+Result<ClusterQuery, RunError> cluster_query(const QueryOptions& options,
+                                             const std::string& default_namespace) {
+  auto query = compile_query(options);
+  if (!query) return usage_error(query.error().message());
+  ClusterQuery q{std::move(query.value()), {}, {}};
+  q.selection = q.query.selection_for(NodeKind::kKubernetes);
+  if (!q.query.sort_given) {
+    q.selection.sort.insert(q.selection.sort.begin(), SortKey{find_column("k8s.node"), false});
+  }
+  if (!options.all_namespaces && options.pod_namespace.empty()) {
+    q.selection.owners.pod_namespace = default_namespace;
+  }
+  q.render = q.query.render_for(NodeKind::kKubernetes, default_thread_count());
+  return q;
+}
+
+// Addresses are named from every pod and service, listed at the start beside the agents: the
+// first node to answer waits for the lists if they are not in yet. Named as far as the user's
+// rights go (pods without services, services without pods), with one warning for the rest.
+class AddressNamer {
+ public:
+  AddressNamer(KubeApi& api, bool wanted, Warnings& warnings) : warnings_(warnings) {
+    if (!wanted) return;
+    pods_ = std::async(std::launch::async, [&api] { return api.list_pods(""); });
+    services_ = std::async(std::launch::async, [&api] { return api.list_services(); });
+  }
+  // Thread-safe.
+  void name(Snapshot& snap) {
+    if (!pods_.valid() && !directory_) return;
+    std::call_once(once_, [&] {
+      auto pod_list = pods_.get();
+      auto service_list = services_.get();
+      const std::vector<PodSummary> no_pods;
+      const std::vector<ServiceSummary> no_services;
+      directory_.emplace(pod_list ? *pod_list : no_pods,
+                         service_list ? *service_list : no_services);
+      if (!pod_list || !service_list) warnings_.add(unnamed_warning(pod_list, service_list));
+    });
+    directory_->name_endpoints(snap);
+  }
+
+ private:
+  Warnings& warnings_;
+  std::future<Result<std::vector<PodSummary>>> pods_;
+  std::future<Result<std::vector<ServiceSummary>>> services_;
+  std::once_flag once_;
+  std::optional<EndpointDirectory> directory_;
+};
+
+struct Printed {
+  FanoutResult result;
+  size_t sockets = 0;
+  size_t shown = 0;
+  Result<void> written;
+};
+
+// Asks every agent and prints what they answer: node by node as they answer when the output
+// allows it, else all at once. The progress line is cleared once every node has answered.
+Printed ask_and_print(KubeApi& api, const ClusterQuery& q, const AgentsToAsk& agents,
+                      FanoutOptions fanout, AddressNamer& namer, Progress& progress) {
+  OutputSink out(STDOUT_FILENO);
+  Printed printed;
+  std::atomic<size_t> sockets{0};
+  std::atomic<size_t> shown{0};
+  if (node_by_node(q)) {
+    // Rows never mix across nodes: each node's are named, selected and formatted as soon as it
+    // answers, while slower nodes are still awaited, and written in node order.
+    StructuredPieces document(q.render.format, out);
+    document.begin();
+    NodeOrderedOutput ordered(agents.targets.size(), document);
+    for (size_t i = 0; i < agents.targets.size(); ++i) {
+      if (!agents.targets[i].problem.empty()) ordered.put(i, {}, 0);
+    }
+    fanout.on_answer = [&](size_t index, Snapshot* snap) {
+      if (snap == nullptr) {
+        ordered.put(index, {}, 0);
+        return;
+      }
+      namer.name(*snap);
+      std::vector<uint32_t> rows = select_rows(*snap, q.selection);
+      sockets += snap->sockets.size();
+      shown += rows.size();
+      ordered.put(index, StructuredPieces::format(*snap, rows, q.render.format), rows.size());
+    };
+    printed.result = ask_agents(api, agents.targets, fanout);
+    progress.clear();
+    document.end();
+  } else {
+    printed.result = ask_agents(api, agents.targets, fanout);
+    progress.clear();
+    Snapshot& snap = printed.result.merged;
+    namer.name(snap);
+    std::vector<uint32_t> rows = select_rows(snap, q.selection, q.render.threads);
+    sockets = snap.sockets.size();
+    shown = rows.size();
+    render(snap, rows, q.render, out);
+  }
+  printed.written = out.finish();
+  printed.sockets = sockets;
+  printed.shown = shown;
+  return printed;
+}
+
+Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
+  // Every usage error before the cluster is asked (the namespace is filled in below).
+  if (auto checked = cluster_query(line.query, ""); !checked) return checked.error();
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  const ApiCredentials& credentials = connection->credentials;
+  KubeApi& api = *connection->api;
+  auto planned = cluster_query(line.query, credentials.default_namespace);
+  if (!planned) return planned.error();
+  const ClusterQuery& q = *planned;
+  bool namespace_defaulted = !line.query.all_namespaces && line.query.pod_namespace.empty();
+  if (line.verbose) {
+    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
+                 credentials.source.c_str());
+    if (!credentials.impersonate.empty()) {
+      std::fprintf(stderr, "%s: acting as %s\n", kProgram,
+                   terminal_safe(credentials.impersonate.user).c_str());
+    }
+    if (namespace_defaulted) {
+      std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
+                   kProgram, terminal_safe(q.selection.owners.pod_namespace.value_or("")).c_str());
+    }
+  }
+
+  // What does not depend on each other is asked at once: the agents, a token, and (when the
+  // output names addresses) every pod and service.
+  auto agent_pods = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  Warnings warnings;
+  AddressNamer namer(api, shows_endpoints(q), warnings);
+  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  if (!agents) return agents.error();
+  if (agents->targets.empty() && agents->missing.empty()) {
+    return run_failure(fmt::format(
+        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
+        "apply -f deploy/",
+        args.agent_selector, args.agent_namespace));
+  }
+
+  QueryOptions asked = line.query;
+  asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
+  FanoutOptions fanout;
+  fanout.agent_namespace = args.agent_namespace;
+  fanout.query = snapshot_query(asked, q.query.request.tcp_info);
+  fanout.token = agents->token;
+  fanout.timeout = timeouts->each_node;
+  Progress progress(line.quiet);
+  fanout.progress = [&progress](size_t answered, size_t total) {
+    progress.update(answered, total);
+  };
+  auto started = std::chrono::steady_clock::now();
+  Printed printed = ask_and_print(api, q, *agents, std::move(fanout), namer, progress);
+  auto finished = std::chrono::steady_clock::now();
+
+  FanoutResult& result = printed.result;
+  if (!line.quiet) {
+    // What agents and the API server say may carry anyone's names: escaped for the terminal.
+    for (const auto& [node, warning] : result.warnings) {
+      std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, terminal_safe(node).c_str(),
+                   terminal_safe(warning).c_str());
+    }
+    for (const auto& warning : warnings.lines()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
+    }
+  }
+  result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
+  report_node_failures(result.failures);
+  if (line.verbose) {
+    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::fprintf(stderr,
+                 "%s: %zu of %zu nodes answered; %zu sockets, %zu shown; all printed %.1f ms after "
+                 "the nodes were asked\n",
+                 kProgram, result.answered, agents->targets.size() + agents->missing.size(),
+                 printed.sockets, printed.shown, ms(finished - started));
+  }
+  if (!printed.written) return run_failure(printed.written.error().message());
+  if (!result.failures.empty()) return partial_failure();
+  return {};
+}
+
+// `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
+// as a snapshot is); a warning for each agent of another build.
+Result<void, RunError> run_version(const PluginArgs& args, const std::string& output, bool quiet) {
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  KubeApi& api = *connection->api;
+  auto agent_pods = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  if (!agents) return agents.error();
+
+  std::vector<NodeFailure> failures = agents->missing;
+  std::vector<AgentTarget> targets;
+  for (auto& target : agents->targets) {
+    if (target.problem.empty()) {
+      targets.push_back(std::move(target));
+    } else {
+      failures.push_back({target.node, target.problem});
+    }
+  }
+  std::vector<AgentVersion> versions =
+      ask_agent_versions(api, targets, args.agent_namespace, agents->token, timeouts->each_node);
+  BuildIdentity client = this_build();
+  OutputSink out(STDOUT_FILENO);
+  out.append(format_cluster_versions(client, versions, output));
+  auto written = out.finish();
+  for (const auto& version : versions) {
+    if (!version.error.empty()) failures.push_back({version.node, version.error});
+    std::string warning = version_skew_warning(client, version);
+    if (!quiet && !warning.empty()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
+    }
+  }
+  report_node_failures(failures);
+  if (!written) return run_failure(written.error().message());
+  if (!failures.empty()) return partial_failure();
+  return {};
+}
+
+}  // namespace
+
+int run_plugin(int argc, const char* const* argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ParsedArgs parsed;
+  PluginArgs args;
+  CLI::App app(
+      "kubectl socksnap: a snapshot of every TCP and UDP socket on every node of a Kubernetes "
+      "cluster, and whose each one is.",
+      "kubectl socksnap");
+  app.footer(kFooter);
+  app.get_formatter()->column_width(34);
+  add_selection_options(app, parsed.line);
+  app.get_option("--namespace")
+      ->description("Only sockets of pods in this namespace (default: the context's, as kubectl)");
+  app.get_option("--all-namespaces")->description("Pods of every namespace, and sockets of no pod");
+  const char* kCluster = "Cluster";
+  app.add_option("--node", args.nodes, "Only these nodes (comma-separated, repeatable)")
+      ->option_text("NODE,...")
+      ->allow_extra_args(false)
+      ->group(kCluster);
+  app.add_option("--timeout", args.timeout,
+                 "How long to wait for each node (default 30s; 0: no limit)")
+      ->option_text("DURATION")
+      ->group(kCluster);
+  app.add_option("--request-timeout", args.request_timeout,
+                 "How long to wait for each request to the API server (default 0: no limit)")
+      ->option_text("DURATION")
+      ->group(kCluster);
+  app.add_option("--kubeconfig", args.kubeconfig.kubeconfig, "Path to the kubeconfig file")
+      ->option_text("FILE")
+      ->group(kCluster);
+  app.add_option("--context", args.kubeconfig.context, "The kubeconfig context to use")
+      ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--cluster", args.kubeconfig.cluster, "The kubeconfig cluster to use")
+      ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--user", args.kubeconfig.user, "The kubeconfig user to use")
+      ->option_text("NAME")
+      ->group(kCluster);
+  app.add_option("--as", args.kubeconfig.impersonate.user,
+                 "Username to impersonate (a user, or system:serviceaccount:NS:NAME)")
+      ->option_text("USER")
+      ->group(kCluster);
+  app.add_option("--as-group", args.kubeconfig.impersonate.groups,
+                 "Group to impersonate (repeatable)")
+      ->option_text("GROUP")
+      ->allow_extra_args(false)
+      ->group(kCluster);
+  app.add_option("--as-uid", args.kubeconfig.impersonate.uid, "UID to impersonate")
+      ->option_text("UID")
+      ->group(kCluster);
+  app.add_option("--agent-namespace", args.agent_namespace,
+                 "Where the agents run (default socksnap)")
+      ->option_text("NS")
+      ->group(kCluster);
+  app.add_option("--agent-selector", args.agent_selector,
+                 "The agents' pod labels (default app.kubernetes.io/name=socksnap-agent)")
+      ->option_text("SELECTOR")
+      ->group(kCluster);
+  app.add_option("--agent-port", args.agent_port,
+                 "The agents' port when their pods name none (default 9443)")
+      ->group(kCluster);
+  std::string version_output;
+  CLI::App* version = app.add_subcommand(
+      "version", "Print the client's version and git commit, and each node agent's");
+  version->add_option("-o,--output", version_output, "json or yaml (default: text)")
+      ->check(CLI::IsMember({"json", "yaml"}))
+      ->option_text("FORMAT");
+  version->fallthrough();  // the cluster options, before or after
+  CompletionSpec completions = plugin_completions();
+  if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
+    return parsed.exit_code;
+  }
+  auto done = version->parsed() ? run_version(args, version_output, parsed.line.quiet)
+                                : run(parsed.line, args);
+  return done ? 0 : report_failure(kProgram, done.error());
+}
+
+}  // namespace socksnap

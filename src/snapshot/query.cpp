@@ -1,0 +1,155 @@
+#include "snapshot/query.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "select/label_selector.h"
+#include "util/strings.h"
+
+namespace socksnap {
+namespace {
+
+constexpr NodeKind kKinds[] = {NodeKind::kHost, NodeKind::kContainers, NodeKind::kKubernetes};
+
+Result<std::vector<const Column*>> resolve_columns(const std::vector<std::string>& specs,
+                                                   NodeKind kind) {
+  std::vector<const Column*> columns = default_columns(kind);
+  for (const auto& spec : specs) {
+    auto applied = apply_column_spec(columns, spec);
+    if (!applied) return applied.error();
+    columns = std::move(applied.value());
+  }
+  return columns;
+}
+
+}  // namespace
+
+RenderOptions Query::render_for(NodeKind kind, unsigned threads) const {
+  RenderOptions render;
+  render.format = format;
+  render.columns = columns_for(kind);
+  render.headers = headers;
+  render.threads = threads;
+  return render;
+}
+
+bool Query::needs_owners(NodeKind kind) const {
+  if (format != OutputFormat::kColumns) return true;  // JSON and YAML carry owners
+  return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsOwners) != 0;
+}
+
+bool Query::needs_labels(NodeKind kind) const {
+  if (format != OutputFormat::kColumns) return true;
+  return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsLabels) != 0;
+}
+
+bool Query::kind_matters() const {
+  return format == OutputFormat::kColumns && !absolute_columns_;
+}
+
+Result<Query> compile_query(const QueryOptions& options) {
+  Query query;
+  std::string protocol = to_lower(options.protocol);
+  if (protocol != "all" && protocol != "tcp" && protocol != "udp" && protocol != "udplite") {
+    return plain_error(
+        fmt::format("--protocol: {} not in {{all,tcp,udp,udplite}}", options.protocol));
+  }
+  query.request.tcp = protocol == "all" || protocol == "tcp";
+  query.request.udp = protocol == "all" || protocol == "udp";
+  query.request.udplite = protocol == "all" || protocol == "udplite";
+  if (options.bound_inactive) query.request.tcp_states |= kBoundInactiveState;
+
+  OwnerSelector& owners = query.owners;
+  if (options.all_namespaces && !options.pod_namespace.empty()) {
+    return plain_error("-A/--all-namespaces and -n/--namespace exclude each other");
+  }
+  if (options.host && options.no_host) {
+    return plain_error("--host and --no-host exclude each other");
+  }
+  if (!options.pod_namespace.empty()) owners.pod_namespace = options.pod_namespace;
+  if (!options.pod_name.empty()) owners.pod_name = options.pod_name;
+  if (!options.container_name.empty()) owners.container_name = options.container_name;
+  if (!options.selector.empty()) {
+    auto labels = parse_label_selector(options.selector);
+    if (!labels) return labels.error();
+    owners.labels = std::move(labels.value());
+  }
+  owners.include_host = !options.no_host;
+
+  for (const auto& spec : options.filters) {
+    auto filter = parse_filter(spec);
+    if (!filter) return filter.error();
+    query.filters.push_back(std::move(filter.value()));
+  }
+  std::vector<SortKey> given_sort;
+  query.sort_given = !options.sort.empty();
+  if (query.sort_given) {
+    auto keys = parse_sort(options.sort);
+    if (!keys) return keys.error();
+    given_sort = std::move(keys.value());
+  }
+
+  std::vector<std::string> column_specs;
+  for (const auto& output : options.outputs) {
+    std::string_view o = output;
+    if (o == "columns") {
+      query.format = OutputFormat::kColumns;
+    } else if (o.substr(0, 8) == "columns=") {
+      query.format = OutputFormat::kColumns;
+      column_specs.emplace_back(o.substr(8));
+    } else if (!o.empty() && (o.front() == '+' || o.front() == '-')) {
+      column_specs.emplace_back(o);
+    } else if (o == "json") {
+      query.format = OutputFormat::kJson;
+    } else if (o == "jsonpretty") {
+      query.format = OutputFormat::kJsonPretty;
+    } else if (o == "yaml") {
+      query.format = OutputFormat::kYaml;
+    } else {
+      return plain_error(fmt::format(
+          "-o {}: unknown output (columns, columns=COL,..., +COL, -COL, json, jsonpretty, yaml)",
+          output));
+    }
+  }
+  // An absolute "columns=a,b" replaces the defaults, whatever comes before or after it.
+  query.absolute_columns_ =
+      std::any_of(column_specs.begin(), column_specs.end(), [](const std::string& spec) {
+        return !spec.empty() && spec.front() != '+' && spec.front() != '-';
+      });
+  // Every kind's defaults hold the same kinds of columns, so a specification that applies to
+  // one applies to all (and one that empties the list errs the same way for all).
+  for (NodeKind kind : kKinds) {
+    auto columns = resolve_columns(column_specs, kind);
+    if (!columns) return columns.error();
+    query.columns_[Query::index(kind)] = std::move(columns.value());
+  }
+  for (NodeKind kind : kKinds) {
+    std::vector<SortKey>& sort = query.sorts_[Query::index(kind)];
+    if (query.sort_given) {
+      sort = given_sort;
+      continue;
+    }
+    // A node kind's sort starts with its name columns; if those are not shown, sorting by them
+    // would only cost an owner scan: then it sorts as on a host.
+    sort = default_sort(kind);
+    const Column* lead = sort.front().column;
+    const auto& shown = query.columns_for(kind);
+    if (query.format == OutputFormat::kColumns &&
+        std::find(shown.begin(), shown.end(), lead) == shown.end()) {
+      sort = default_sort(NodeKind::kHost);
+    }
+  }
+  query.headers = !options.no_headers;
+
+  // TCP internals when asked for, or when a column, filter or sort key shows them.
+  const std::vector<const Column*> none;
+  const auto& shown =
+      query.format == OutputFormat::kColumns ? query.columns_for(NodeKind::kHost) : none;
+  query.request.tcp_info =
+      options.tcp_info || needs_tcp_info(shown, query.selection_for(NodeKind::kHost));
+  push_down(query.selection_for(NodeKind::kHost), query.request);
+  return query;
+}
+
+}  // namespace socksnap

@@ -1,0 +1,81 @@
+// What a run shows and how: the selection and output part of every front-end's command line
+// (--protocol, -F, --sort, -o, -n, -A, -p, -c, -l, --host), compiled once and completely into
+// what the stages need: what to ask the kernel, which rows, in which order, which columns. The
+// columns and sort follow what the node runs (the default columns of a host, of containers, of
+// pods); they are resolved here for each kind of node, so that nothing is parsed again once the
+// census has said which kind this node is. Compiling is pure: every usage error comes out here,
+// before anything is collected.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "collect/socket_source.h"
+#include "render/renderer.h"
+#include "select/selection.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+// The options as a front-end parsed them (strings as typed; compile_query checks them).
+struct QueryOptions {
+  std::string protocol = "all";  // all, tcp, udp, udplite (any case)
+  std::vector<std::string> filters;
+  std::string sort;
+  std::vector<std::string> outputs;  // -o, each as given
+  bool no_headers = false;
+  bool tcp_info = false;
+  bool bound_inactive = false;
+  std::string pod_namespace;    // -n
+  bool all_namespaces = false;  // -A
+  std::string pod_name;         // -p
+  std::string container_name;   // -c
+  std::string selector;         // -l
+  bool host = false;            // --host
+  bool no_host = false;         // --no-host
+};
+
+class Query {
+ public:
+  // What the kernel is asked for (only the protocols, states and extensions the run can show).
+  CollectRequest request;
+  // Which rows: owners and filters; the order is the kind's (sort_for).
+  OwnerSelector owners;
+  std::vector<Filter> filters;
+  OutputFormat format = OutputFormat::kColumns;
+  bool headers = true;
+  bool sort_given = false;  // --sort was given: every kind sorts alike
+
+  // The columns shown, the sort and the selection on a node of this kind.
+  const std::vector<const Column*>& columns_for(NodeKind kind) const {
+    return columns_[index(kind)];
+  }
+  const std::vector<SortKey>& sort_for(NodeKind kind) const { return sorts_[index(kind)]; }
+  Selection selection_for(NodeKind kind) const { return {owners, filters, sort_for(kind)}; }
+  RenderOptions render_for(NodeKind kind, unsigned threads) const;
+
+  // Whether the run must find each socket's processes, containers and pods, and pod labels.
+  bool needs_owners(NodeKind kind) const;
+  bool needs_labels(NodeKind kind) const;
+  // Whether what is shown depends on what the node runs (its default columns): if not, the run
+  // needs no census of the node's processes.
+  bool kind_matters() const;
+  // Whether owners are needed whatever the node runs: they can then be looked for while the
+  // sockets are collected.
+  bool needs_owners_on_any_node() const { return needs_owners(NodeKind::kHost); }
+
+ private:
+  friend Result<Query> compile_query(const QueryOptions& options);
+  static size_t index(NodeKind kind) { return static_cast<size_t>(kind); }
+
+  std::array<std::vector<const Column*>, 3> columns_;
+  std::array<std::vector<SortKey>, 3> sorts_;
+  bool absolute_columns_ = false;  // "columns=a,b" replaced the defaults
+};
+
+// Checks every option; errors are one line naming what was wrong ("unknown column 'x' (...)",
+// "filter 'src:~(': bad regular expression: ...", "--selector 'a=b=c': ...").
+Result<Query> compile_query(const QueryOptions& options);
+
+}  // namespace socksnap

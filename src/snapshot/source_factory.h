@@ -1,0 +1,32 @@
+// Which socket source serves a run, and which namespaces it reads, picked once per run: a
+// recorded dump when the run replays one (its namespaces are the recording's), else the kernel's
+// sock_diag over the namespaces discovery finds or --netns names. A BPF iterator source will be
+// tried before sock_diag, falling back to it cleanly; the choice and why go to -v.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collect/dump_file.h"
+#include "collect/socket_source.h"
+#include "discover/netns_ref.h"
+#include "snapshot/host.h"
+#include "util/result.h"
+#include "util/run_error.h"
+#include "util/warnings.h"
+
+namespace socksnap {
+
+struct SourceChoice {
+  std::unique_ptr<DumpRecorder> recorder;  // when the run records (before `source`, which uses it)
+  std::unique_ptr<SocketSource> source;
+  std::vector<NetnsRef> namespaces;  // to read, in this order
+  bool replayed = false;             // from a recording: no live host behind it
+};
+
+// Usage errors: a --netns or --replay-dump that cannot be read, a --host-root that is not there;
+// failures: a missing capability.
+Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& warnings);
+
+}  // namespace socksnap

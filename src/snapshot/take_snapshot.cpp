@@ -1,0 +1,128 @@
+#include "snapshot/take_snapshot.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <unordered_set>
+
+#include "collect/collector.h"
+#include "snapshot/source_factory.h"
+
+namespace socksnap {
+namespace {
+
+// For tests: after discovery, wait until the named FIFO is written to, so a test can make a
+// namespace vanish between discovery and collection.
+void test_pause_after_discovery() {
+  const char* fifo = std::getenv("SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY");
+  if (fifo == nullptr || *fifo == '\0') return;
+  int fd = ::open(fifo, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char byte = 0;
+  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(fd);
+}
+
+// What the namespaces shown hold decides the default columns: pods (Kubernetes columns),
+// containers, or neither. A pod on the host's network counts, since the host's namespace is
+// shown; a plain namespace given with --netns keeps the host columns on any node.
+NodeKind shown_kind(const Census& census, const Snapshot& snap) {
+  std::unordered_set<uint64_t> shown;
+  for (const auto& ns : snap.namespaces) shown.insert(ns.inode);
+  bool containers = false;
+  for (size_t i = 0; i < census.processes.size(); ++i) {
+    const auto& who = census.identities[i];
+    if (!who || shown.count(census.processes[i].netns) == 0) continue;
+    if (!who->pod_uid.empty()) return NodeKind::kKubernetes;
+    containers = true;
+  }
+  return containers ? NodeKind::kContainers : NodeKind::kHost;
+}
+
+double milliseconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+}  // namespace
+
+Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host,
+                                            Warnings& warnings, const SnapshotInputs& inputs) {
+  auto started = std::chrono::steady_clock::now();
+  auto chosen = open_socket_source(host, warnings);
+  if (!chosen) return chosen.error();
+  SourceChoice& choice = chosen.value();
+  test_pause_after_discovery();
+
+  unsigned jobs = host.threads();
+  bool replay = choice.replayed;
+  EnrichOptions enrich;
+  enrich.host = HostPaths(host.root);
+  enrich.runtime = host.runtime;
+  enrich.cri_socket = host.cri_socket;
+  enrich.node_name = host.node_name;
+  enrich.threads = jobs;
+  enrich.api_labels = inputs.api_labels;
+
+  // Owners: a census of the node's processes picks the default columns; the owners themselves
+  // (every descriptor of every process) are read only when the output shows them. Both need no
+  // sockets, so they run beside the collection: when the query shows owners on any node, the
+  // descriptor scan too (it is as costly as the dump on a busy host).
+  Census census;
+  census.node = node_name(host.node_name);
+  std::vector<SocketFd> fds;
+  bool early_fds = !replay && query.needs_owners_on_any_node();
+  bool need_census = !replay && (early_fds || query.kind_matters());
+  std::thread beside;
+  struct JoinOnExit {
+    std::thread& thread;
+    ~JoinOnExit() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_beside{beside};
+  if (need_census) {
+    beside = std::thread([&] {
+      census = take_census(enrich, warnings);
+      if (early_fds) fds = scan_socket_fds(enrich.host, census.processes, jobs, warnings);
+    });
+  }
+  CollectOutcome outcome =
+      collect_snapshot(choice.namespaces, *choice.source, query.request, jobs, warnings);
+  if (beside.joinable()) beside.join();
+  if (!choice.namespaces.empty() && outcome.failed == choice.namespaces.size()) {
+    return run_failure("no network namespace could be read: " + outcome.errors.front().message());
+  }
+  if (choice.recorder) {
+    if (auto done = choice.recorder->finish(); !done) {
+      return run_failure("--record-dump " + done.error().message());
+    }
+  }
+  auto collected = std::chrono::steady_clock::now();
+  SnapshotRun run;
+  run.snapshot = std::move(outcome.snapshot);
+  Snapshot& snap = run.snapshot;
+  run.kind = shown_kind(census, snap);
+  snap.node = census.node;
+  if (!replay && query.needs_owners(run.kind)) {
+    if (!need_census) census = take_census(enrich, warnings);
+    enrich.labels = query.needs_labels(run.kind);
+    enrich_snapshot(snap, census, enrich, warnings, early_fds ? &fds : nullptr);
+  }
+  auto enriched = std::chrono::steady_clock::now();
+
+  run.rows = select_rows(snap, query.selection_for(run.kind), jobs);
+  run.source = std::string(choice.source->name());
+  run.namespaces = choice.namespaces.size();
+  run.skipped = outcome.failed;
+  run.threads = static_cast<unsigned>(std::min<size_t>(jobs, choice.namespaces.size()));
+  run.collect_ms = milliseconds(collected - started);
+  run.owners_ms = milliseconds(enriched - collected);
+  run.select_ms = milliseconds(std::chrono::steady_clock::now() - enriched);
+  return run;
+}
+
+}  // namespace socksnap

@@ -1,0 +1,44 @@
+// The core every front-end calls: one snapshot of this host, from a compiled query to its
+// selected rows: discover → collect → enrich → select. The `socksnap` command prints it, the
+// node agent serves it (and counts it for /metrics).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "enrich/enricher.h"
+#include "model/snapshot.h"
+#include "snapshot/host.h"
+#include "snapshot/query.h"
+#include "util/result.h"
+#include "util/run_error.h"
+#include "util/warnings.h"
+
+namespace socksnap {
+
+struct SnapshotRun {
+  Snapshot snapshot;
+  std::vector<uint32_t> rows;       // selected and sorted as the node's kind says
+  NodeKind kind = NodeKind::kHost;  // what the namespaces shown hold: their default columns
+  std::string source;               // which source served ("netlink sock_diag", "replay")
+  size_t namespaces = 0;            // namespaces asked for
+  size_t skipped = 0;               // of them, skipped
+  unsigned threads = 1;
+  double collect_ms = 0;
+  double owners_ms = 0;
+  double select_ms = 0;
+};
+
+// What a front-end may add to a run.
+struct SnapshotInputs {
+  // Pods' labels from the API server (the agent's), preferred to the CRI API's.
+  std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels;
+};
+
+// Warnings (what was skipped, and why) go to `warnings`. Errors: usage (a --netns that cannot be
+// read, ...) or failure (a missing capability, no namespace readable).
+Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host,
+                                            Warnings& warnings, const SnapshotInputs& inputs = {});
+
+}  // namespace socksnap

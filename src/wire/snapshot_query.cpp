@@ -1,0 +1,91 @@
+#include "wire/snapshot_query.h"
+
+#include <fmt/format.h>
+
+#include "net/http.h"
+#include "util/strings.h"
+#include "wire/wire.h"
+
+namespace socksnap {
+namespace {
+
+void add(std::string& query, std::string_view key, std::string_view value) {
+  if (!query.empty()) query.push_back('&');
+  query.append(key);
+  query.push_back('=');
+  query.append(percent_encode(value));
+}
+
+// The column a filter names: "src:~^p/" -> "src".
+std::string_view filter_column(std::string_view spec) {
+  return spec.substr(0, spec.find(':'));
+}
+
+Result<bool> parse_bool(std::string_view key, std::string_view value) {
+  if (value == "true" || value == "1" || value.empty()) return true;
+  if (value == "false" || value == "0") return false;
+  return plain_error(fmt::format("query parameter {}: '{}' is not true or false", key, value));
+}
+
+}  // namespace
+
+std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
+  std::string query;
+  if (options.protocol != "all") add(query, "protocol", options.protocol);
+  for (const auto& spec : options.filters) {
+    std::string_view column = filter_column(spec);
+    if (iequals(column, "src") || iequals(column, "dst")) continue;
+    add(query, "filter", spec);
+  }
+  if (!options.pod_namespace.empty()) add(query, "namespace", options.pod_namespace);
+  if (!options.pod_name.empty()) add(query, "podname", options.pod_name);
+  if (!options.container_name.empty()) add(query, "containername", options.container_name);
+  if (!options.selector.empty()) add(query, "selector", options.selector);
+  if (options.no_host) add(query, "host", "false");
+  if (tcp_info || options.tcp_info) add(query, "tcpinfo", "true");
+  if (options.bound_inactive) add(query, "boundinactive", "true");
+  return query;
+}
+
+Result<QueryOptions> options_from_query(
+    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query) {
+  QueryOptions& o = base;
+  o.outputs = {"json"};
+  for (const auto& [key, value] : query) {
+    if (key == "protocol") {
+      std::string protocol = to_lower(value);
+      if (protocol != "all" && protocol != "tcp" && protocol != "udp" && protocol != "udplite") {
+        return plain_error(
+            fmt::format("query parameter protocol: '{}' is not all, tcp, udp or udplite", value));
+      }
+      o.protocol = protocol;
+    } else if (key == "filter") {
+      o.filters.push_back(value);
+    } else if (key == "namespace") {
+      o.pod_namespace = value;
+    } else if (key == "podname") {
+      o.pod_name = value;
+    } else if (key == "containername") {
+      o.container_name = value;
+    } else if (key == "selector") {
+      o.selector = value;
+    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive") {
+      auto flag = parse_bool(key, value);
+      if (!flag) return flag.error();
+      if (key == "host") {
+        o.no_host = !*flag;
+      } else if (key == "tcpinfo") {
+        o.tcp_info = *flag;
+      } else {
+        o.bound_inactive = *flag;
+      }
+    } else if (key == kWireRevisionParameter) {
+      // Not a selection: how the answer is written (wire_revision).
+    } else {
+      return plain_error(fmt::format("unknown query parameter '{}'", key));
+    }
+  }
+  return base;
+}
+
+}  // namespace socksnap

@@ -1,0 +1,29 @@
+// What a client asks an agent for: the selection part of the command line (protocol, filters,
+// owner selectors, TCP internals) as the query of GET /v1/snapshot, and back.
+//
+//   /v1/snapshot?protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop
+//               &podname=web-0&containername=httpd&selector=app%3Dweb&host=false&tcpinfo=true
+//               &boundinactive=true
+//
+// Sorting and columns are the client's: an agent always answers with every row's JSON.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "snapshot/query.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+// Filters on `src` and `dst` are left out: their text names pods and services, which only the
+// client knows; the client applies every filter again to what the agents sent.
+std::string snapshot_query(const QueryOptions& options, bool tcp_info);
+
+// `base` (the agent's own options: where to read) with the query's selection. Unknown
+// parameters and bad values are errors naming them.
+Result<QueryOptions> options_from_query(
+    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query);
+
+}  // namespace socksnap

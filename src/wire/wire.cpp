@@ -1,0 +1,473 @@
+#include "wire/wire.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "render/renderer.h"
+#include "render/row_fields.h"
+#include "render/structured_writer.h"
+#include "util/json_reader.h"
+
+namespace socksnap {
+
+void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                       const std::vector<std::string>& warnings, OutputSink& out) {
+  fmt::memory_buffer& b = out.buffer();
+  b.append(std::string_view(R"({"apiVersion":)"));
+  append_json_string(b, kWireApiVersion);
+  b.append(std::string_view(R"(,"kind":"Snapshot","node":)"));
+  append_json_string(b, snap.node, JsonStrings::kLosslessBytes);
+  b.append(std::string_view(R"(,"warnings":[)"));
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    if (i != 0) b.push_back(',');
+    append_json_string(b, warnings[i], JsonStrings::kLosslessBytes);
+  }
+  b.append(std::string_view(R"(],"sockets":)"));
+  render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes);
+  out.append("}\n");
+}
+
+Result<unsigned> wire_revision(const std::vector<std::pair<std::string, std::string>>& query) {
+  unsigned asked = 1;
+  for (const auto& [key, value] : query) {
+    if (key != kWireRevisionParameter) continue;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), asked);
+    if (ec == std::errc::result_out_of_range) {
+      asked = kRowFieldsRevision;  // later than any: this agent's own
+    } else if (ec != std::errc() || ptr != value.data() + value.size() || asked == 0) {
+      return plain_error(fmt::format("query parameter {}: '{}' is not a revision (1, 2, ...)",
+                                     kWireRevisionParameter, value));
+    }
+  }
+  return std::min(asked, kRowFieldsRevision);
+}
+
+namespace {
+
+// The message for a reply in another apiVersion: what it is, and what to do about it.
+std::string other_api_version(std::string_view version) {
+  return fmt::format(
+      "the agent answers in apiVersion {} and this client reads {}: the two are of different "
+      "versions (kubectl socksnap version shows them); deploy the agent of this version, or use "
+      "the client of the agent's",
+      RowReader::quoted(version), kWireApiVersion);
+}
+
+// The reply's apiVersion, looked for on its own when reading it failed before it was seen: a
+// reply in another apiVersion is told as that, wherever the member is.
+std::optional<std::string> api_version_of(std::string_view text) {
+  JsonReader r(text, JsonReader::LoneSurrogates::kBytes);
+  for (auto top = r.object(); top.next();) {
+    if (top.key() != "apiVersion") {
+      if (!r.skip()) break;
+      continue;
+    }
+    std::string version;
+    if (r.read_string(version)) return version;
+    break;
+  }
+  return std::nullopt;
+}
+
+// Reads one reply into a Snapshot, giving equal processes, containers and pods one entry each,
+// strictly: every member of the envelope and every field of a row is one the wire has
+// (render/row_fields.h), of its type and range, and what repeats agrees with itself.
+class ReplyReader {
+ public:
+  explicit ReplyReader(std::string_view text)
+      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes), rows_(r_, text) {}
+
+  Result<AgentReply> read() {
+    bool ok = read_envelope();
+    if (!ok || !r_.finish()) {
+      // A reply in another apiVersion may well not read as this one: said as that.
+      if (!api_version_seen_) {
+        if (auto version = api_version_of(text_); version && *version != kWireApiVersion) {
+          return plain_error(other_api_version(*version));
+        }
+      }
+      if (!error_.empty()) return plain_error(error_);
+      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
+    }
+    reply_.snapshot.node = reply_.node;
+    return std::move(reply_);
+  }
+
+ private:
+  // What a "k8s" text said, kept for every row that repeats it.
+  struct K8sEntry {
+    std::string node;
+    size_t first_socket = 0;
+    int32_t pod = kNone;
+    std::optional<std::string> container_name;
+  };
+
+  // The envelope's members, each required once.
+  enum Member : uint8_t { kApiVersion, kKind, kNode, kWarnings, kSockets, kMembers };
+  static constexpr std::array<std::string_view, kMembers> kMemberKeys = {
+      "apiVersion", "kind", "node", "warnings", "sockets"};
+
+  bool fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+  bool wrong_type(JsonReader::Type wanted, std::string_view path) {
+    if (r_.peek() == JsonReader::Type::kInvalid) return r_.skip();  // not JSON: the reader fails
+    return fail(RowReader::field_error(path, RowReader::wrong_type(wanted, r_, text_)));
+  }
+  bool read_string(std::string& out, std::string_view path) {
+    if (r_.peek() != JsonReader::Type::kString) return wrong_type(JsonReader::Type::kString, path);
+    return r_.read_string(out);
+  }
+
+  bool read_envelope() {
+    if (r_.peek() != JsonReader::Type::kObject) return wrong_type(JsonReader::Type::kObject, "");
+    std::array<bool, kMembers> seen{};
+    for (auto top = r_.object(); top.next();) {
+      std::string_view key = top.key();
+      auto member = static_cast<size_t>(std::find(kMemberKeys.begin(), kMemberKeys.end(), key) -
+                                        kMemberKeys.begin());
+      if (member == kMembers) return fail("unknown field " + RowReader::quoted(key));
+      if (seen[member]) return fail("duplicate field " + RowReader::quoted(key));
+      seen[member] = true;
+      if (!read_member(static_cast<Member>(member))) return false;
+    }
+    if (r_.failed()) return false;
+    for (size_t m = 0; m < kMembers; ++m) {
+      if (!seen[m]) return fail("missing field " + RowReader::quoted(kMemberKeys[m]));
+    }
+    return check_nodes();
+  }
+
+  bool read_member(Member member) {
+    switch (member) {
+      case kApiVersion: {
+        std::string version;
+        if (!read_string(version, "apiVersion")) return false;
+        api_version_seen_ = true;
+        if (version != kWireApiVersion) return fail(other_api_version(version));
+        return true;
+      }
+      case kKind: {
+        std::string kind;
+        if (!read_string(kind, "kind")) return false;
+        if (kind != "Snapshot") {
+          return fail(RowReader::field_error("kind", RowReader::quoted(kind) + " is not Snapshot"));
+        }
+        return true;
+      }
+      case kNode:
+        return read_string(reply_.node, "node");
+      case kWarnings: {
+        if (r_.peek() != JsonReader::Type::kArray) {
+          return wrong_type(JsonReader::Type::kArray, "warnings");
+        }
+        for (auto items = r_.array(); items.next();) {
+          std::string path = fmt::format("warnings[{}]", reply_.warnings.size());
+          if (!read_string(reply_.warnings.emplace_back(), path)) return false;
+        }
+        return !r_.failed();
+      }
+      case kSockets: {
+        if (r_.peek() != JsonReader::Type::kArray) {
+          return wrong_type(JsonReader::Type::kArray, "sockets");
+        }
+        for (auto items = r_.array(); items.next();) {
+          RowDraft row;
+          if (!rows_.read(row)) {
+            if (rows_.error().empty()) return false;  // malformed JSON
+            return bad(rows_.error());
+          }
+          if (!add_row(row)) return false;
+        }
+        return !r_.failed();
+      }
+      case kMembers:
+        break;
+    }
+    return false;
+  }
+
+  // An error in the row being read (numbered from 1).
+  bool bad(std::string_view message) {
+    return fail(fmt::format("socket {}: {}", snap().sockets.size() + 1, message));
+  }
+  bool bad(std::string_view path, std::string_view message) {
+    return bad(RowReader::field_error(path, message));
+  }
+  Snapshot& snap() { return reply_.snapshot; }
+
+  // Every row's "k8s.node" is the reply's node (the envelope may come in any order: checked at
+  // the end, once for each distinct "k8s").
+  bool check_nodes() {
+    for (const auto& entry : k8s_) {
+      if (!entry.node.empty() && entry.node != reply_.node) {
+        return fail(
+            fmt::format("socket {}: {}", entry.first_socket,
+                        RowReader::field_error("k8s.node", RowReader::quoted(entry.node) +
+                                                               " is not the reply's node " +
+                                                               RowReader::quoted(reply_.node))));
+      }
+    }
+    return true;
+  }
+
+  bool add_row(RowDraft& row) {
+    SocketRecord s = row.socket;
+    NetnsInfo& ns = netns(s.netns);
+    if (!row.interface.empty()) s.ifindex = interface_index(ns, row.interface);
+
+    SocketOwner owner;
+    const RepeatedObject& k8s_seen = row.repeated[static_cast<size_t>(Repeated::kK8s)];
+    if (k8s_seen.fresh && !add_k8s(row.k8s)) return false;
+    const K8sEntry& k8s = k8s_[k8s_seen.slot];
+    owner.pod = k8s.pod;
+    const RepeatedObject& runtime_seen = row.repeated[static_cast<size_t>(Repeated::kRuntime)];
+    if (runtime_seen.fresh) {
+      int32_t container = kNone;
+      if (row.runtime.present) {
+        // A container's rows all name its pod: the first one's is the container's.
+        if (k8s.container_name) row.runtime.container.pod = owner.pod;
+        auto index = container_index(std::move(row.runtime.container));
+        if (!index) return false;
+        container = *index;
+      }
+      runtime_.push_back(container);
+    }
+    owner.container = runtime_[runtime_seen.slot];
+    if (!check_container_name(k8s, owner)) return false;
+
+    owner.first_holder = static_cast<uint32_t>(snap().holders.size());
+    owner.holder_count = static_cast<uint32_t>(row.holders.size());
+    for (size_t i = 0; i < row.holders.size(); ++i) {
+      auto index = process_index(std::move(row.holders[i].process), i);
+      if (!index) return false;
+      if (snap().processes[*index].container == kNone) {
+        snap().processes[*index].container = owner.container;
+      }
+      snap().holders.push_back(SocketHolder{*index, row.holders[i].fd});
+    }
+    SocketEndpoints names{kNone, kNone};
+    if (row.src.kind != EndpointDraft::Kind::kRaw || row.dst.kind != EndpointDraft::Kind::kRaw) {
+      auto src = endpoint_index(std::move(row.src), "src");
+      auto dst = src ? endpoint_index(std::move(row.dst), "dst") : std::nullopt;
+      if (!dst) return false;
+      names = {*src, *dst};
+    }
+    snap().sockets.push_back(s);
+    snap().owners.push_back(owner);
+    if (row.tcp.valid || !snap().tcp_info.empty()) {
+      snap().tcp_info.resize(snap().sockets.size());
+      snap().tcp_info.back() = row.tcp;
+    }
+    if (names.src != kNone || names.dst != kNone || !snap().socket_endpoints.empty()) {
+      snap().socket_endpoints.resize(snap().sockets.size());
+      snap().socket_endpoints.back() = names;
+    }
+    return true;
+  }
+
+  bool add_k8s(K8sDraft& k8s) {
+    K8sEntry entry;
+    entry.node = std::move(k8s.node);
+    entry.first_socket = snap().sockets.size() + 1;
+    entry.container_name = std::move(k8s.container_name);
+    if (k8s.has_pod) {
+      auto index = pod_index(std::move(k8s.pod));
+      if (!index) return false;
+      entry.pod = *index;
+    }
+    k8s_.push_back(std::move(entry));
+    return true;
+  }
+
+  // "k8s.containerName" is the row's container's name when the container is its pod's, as the
+  // writer writes it.
+  bool check_container_name(const K8sEntry& k8s, const SocketOwner& owner) {
+    ContainerInfo* container =
+        owner.container != kNone ? &snap().containers[owner.container] : nullptr;
+    if (!k8s.container_name) {
+      if (owner.pod != kNone && container != nullptr && container->pod != kNone &&
+          !container->name.empty()) {
+        return bad(R"(missing field "k8s.containerName" (the container's, )" +
+                   RowReader::quoted(container->name) + ")");
+      }
+      return true;
+    }
+    if (container == nullptr) {
+      return bad("k8s.containerName", RowReader::quoted(*k8s.container_name) +
+                                          R"( names a container, and "runtime" has none)");
+    }
+    if (*k8s.container_name != container->name) {
+      return bad("k8s.containerName", RowReader::quoted(*k8s.container_name) +
+                                          R"( is not "runtime.containerName" )" +
+                                          RowReader::quoted(container->name));
+    }
+    if (container->pod == kNone) container->pod = owner.pod;
+    return true;
+  }
+
+  NetnsInfo& netns(uint64_t inode) {
+    auto [it, fresh] = netns_.try_emplace(inode, snap().namespaces.size());
+    if (fresh) snap().namespaces.push_back(NetnsInfo{inode, "agent", {}, 0});
+    return snap().namespaces[it->second];
+  }
+  // Interfaces arrive by name: number them per namespace.
+  static uint32_t interface_index(NetnsInfo& ns, const std::string& name) {
+    for (const auto& [index, known] : ns.interfaces) {
+      if (known == name) return index;
+    }
+    auto index = static_cast<uint32_t>(ns.interfaces.size() + 1);
+    ns.interfaces.emplace(index, name);
+    return index;
+  }
+
+  // A pod with a name is one entry however many rows and containers name it; one without a
+  // name is its "k8s" text's own.
+  std::optional<int32_t> pod_index(PodInfo&& pod) {
+    auto index = static_cast<int32_t>(snap().pods.size());
+    if (!pod.name.empty()) {
+      auto [it, fresh] = pods_.try_emplace(pod.pod_namespace + '/' + pod.name, index);
+      if (!fresh) {
+        const PodInfo& known = snap().pods[it->second];
+        if (known.labels != pod.labels || known.host_network != pod.host_network) {
+          bad("k8s.podName",
+              "pod " + RowReader::quoted(it->first) + " is not the same as in an earlier socket");
+          return std::nullopt;
+        }
+        return it->second;
+      }
+    }
+    snap().pods.push_back(std::move(pod));
+    return index;
+  }
+  std::optional<int32_t> container_index(ContainerInfo&& container) {
+    auto [it, fresh] =
+        containers_.try_emplace(container.id, static_cast<int32_t>(snap().containers.size()));
+    if (fresh) {
+      snap().containers.push_back(std::move(container));
+      return it->second;
+    }
+    const ContainerInfo& known = snap().containers[it->second];
+    if (known.runtime != container.runtime || known.name != container.name ||
+        known.image != container.image || known.pid != container.pid) {
+      bad("runtime.containerId", "container " + RowReader::quoted(container.id) +
+                                     " is not the same as in an earlier socket");
+      return std::nullopt;
+    }
+    return it->second;
+  }
+  std::optional<uint32_t> process_index(ProcessInfo&& process, size_t position) {
+    auto [it, fresh] =
+        processes_.try_emplace(process.pid, static_cast<uint32_t>(snap().processes.size()));
+    if (fresh) {
+      snap().processes.push_back(std::move(process));
+    } else if (snap().processes[it->second].comm != process.comm) {
+      bad(fmt::format("processes[{}].comm", position),
+          fmt::format("pid {} is not the same process as in an earlier socket", process.pid));
+      return std::nullopt;
+    }
+    return it->second;
+  }
+  std::optional<int32_t> endpoint_index(EndpointDraft&& e, std::string_view which) {
+    if (e.kind == EndpointDraft::Kind::kRaw) return kNone;
+    EndpointName name{
+        e.kind == EndpointDraft::Kind::kPod ? EndpointKind::kPod : EndpointKind::kService,
+        std::move(*e.name_namespace), std::move(*e.name), std::move(e.labels)};
+    std::string key =
+        fmt::format("{}\n{}\n{}", static_cast<int>(name.kind), name.name_namespace, name.name);
+    auto [it, fresh] =
+        endpoints_.try_emplace(std::move(key), static_cast<int32_t>(snap().endpoints.size()));
+    if (fresh) {
+      snap().endpoints.push_back(std::move(name));
+    } else if (snap().endpoints[it->second].labels != name.labels) {
+      bad(fmt::format("{}.podlabels", which),
+          RowReader::quoted(name.name_namespace + '/' + name.name) +
+              " has other labels in an earlier socket");
+      return std::nullopt;
+    }
+    return it->second;
+  }
+
+  std::string_view text_;
+  JsonReader r_;
+  RowReader rows_;
+  bool api_version_seen_ = false;
+  AgentReply reply_;
+  std::string error_;
+  std::vector<K8sEntry> k8s_;     // by the slot of their text (RowDraft::repeated)
+  std::vector<int32_t> runtime_;  // the container of each "runtime" text, by slot
+  std::unordered_map<uint64_t, size_t> netns_;
+  std::unordered_map<std::string, int32_t> pods_;
+  std::unordered_map<std::string, int32_t> containers_;
+  std::unordered_map<int32_t, uint32_t> processes_;
+  std::unordered_map<std::string, int32_t> endpoints_;
+};
+
+}  // namespace
+
+Result<AgentReply> parse_agent_reply(std::string_view text) {
+  return ReplyReader(text).read();
+}
+
+void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& node) {
+  auto found = std::find(merged.nodes.begin(), merged.nodes.end(), node);
+  auto node_index = static_cast<uint16_t>(found - merged.nodes.begin());
+  if (found == merged.nodes.end()) merged.nodes.push_back(node);
+
+  auto socket_base = merged.sockets.size();
+  auto process_base = static_cast<uint32_t>(merged.processes.size());
+  auto holder_base = static_cast<uint32_t>(merged.holders.size());
+  auto container_base = static_cast<int32_t>(merged.containers.size());
+  auto pod_base = static_cast<int32_t>(merged.pods.size());
+  auto shift = [](int32_t index, int32_t base) { return index == kNone ? kNone : index + base; };
+
+  for (auto& ns : part.namespaces) {
+    ns.node = node_index;
+    merged.namespaces.push_back(std::move(ns));
+  }
+  merged.sockets.insert(merged.sockets.end(), part.sockets.begin(), part.sockets.end());
+  merged.socket_nodes.resize(merged.sockets.size(), node_index);
+  if (!part.tcp_info.empty() || !merged.tcp_info.empty()) {
+    merged.tcp_info.resize(socket_base);
+    merged.tcp_info.insert(merged.tcp_info.end(), part.tcp_info.begin(), part.tcp_info.end());
+    merged.tcp_info.resize(merged.sockets.size());
+  }
+  for (auto& p : part.processes) {
+    p.container = shift(p.container, container_base);
+    merged.processes.push_back(std::move(p));
+  }
+  for (const auto& h : part.holders) {
+    merged.holders.push_back(SocketHolder{h.process + process_base, h.fd});
+  }
+  for (auto& c : part.containers) {
+    c.pod = shift(c.pod, pod_base);
+    merged.containers.push_back(std::move(c));
+  }
+  for (auto& p : part.pods) merged.pods.push_back(std::move(p));
+  if (!part.socket_endpoints.empty() || !merged.socket_endpoints.empty()) {
+    auto endpoint_base = static_cast<int32_t>(merged.endpoints.size());
+    merged.socket_endpoints.resize(socket_base);  // rows merged before without names have none
+    for (size_t i = 0; i < part.sockets.size(); ++i) {
+      SocketEndpoints e =
+          i < part.socket_endpoints.size() ? part.socket_endpoints[i] : SocketEndpoints{};
+      merged.socket_endpoints.push_back({shift(e.src, endpoint_base), shift(e.dst, endpoint_base)});
+    }
+  }
+  for (auto& e : part.endpoints) merged.endpoints.push_back(std::move(e));
+  merged.owners.resize(socket_base);  // rows merged before without owners own nothing
+  for (size_t i = 0; i < part.sockets.size(); ++i) {
+    SocketOwner o = i < part.owners.size() ? part.owners[i] : SocketOwner{};
+    o.first_holder += holder_base;
+    o.container = shift(o.container, container_base);
+    o.pod = shift(o.pod, pod_base);
+    merged.owners.push_back(o);
+  }
+}
+
+}  // namespace socksnap

@@ -1,0 +1,231 @@
+// What the options compile to (snapshot/query.h): what the kernel is asked, which rows, and how
+// they print, on each kind of node.
+#include "snapshot/query.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/options.h"
+#include "model/states.h"
+
+namespace socksnap {
+namespace {
+
+QueryOptions parsed_ok(std::vector<const char*> args) {
+  args.insert(args.begin(), "socksnap");
+  ParsedArgs p = parse_args(static_cast<int>(args.size()), args.data());
+  EXPECT_FALSE(p.exit_now);
+  return p.line.query;
+}
+
+std::vector<std::string> names(const std::vector<const Column*>& columns) {
+  std::vector<std::string> out;
+  for (const Column* c : columns) out.emplace_back(c->name);
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+Query plan_of(std::vector<const char*> args) {
+  auto query = compile_query(parsed_ok(std::move(args)));
+  if (!query) {
+    ADD_FAILURE() << query.error().message();
+    return compile_query({}).value();
+  }
+  return std::move(query.value());
+}
+
+std::string plan_error(std::vector<const char*> args) {
+  auto query = compile_query(parsed_ok(std::move(args)));
+  if (query) {
+    ADD_FAILURE() << "the query compiled";
+    return {};
+  }
+  return query.error().message();
+}
+
+TEST(CompileQuery, Defaults) {
+  Query p = plan_of({});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_TRUE(p.request.udp);
+  EXPECT_TRUE(p.request.udplite);
+  EXPECT_EQ(p.request.tcp_states, kDefaultTcpStates);
+  EXPECT_EQ(p.request.tcp_states & kBoundInactiveState, 0U);
+  EXPECT_EQ(p.request.udp_states, kAllStates);
+  EXPECT_FALSE(p.request.tcp_info);
+  EXPECT_TRUE(p.filters.empty());
+  ASSERT_EQ(p.sort_for(NodeKind::kHost).size(), 4U);
+  EXPECT_EQ(p.sort_for(NodeKind::kHost)[0].column->name, "netns");
+  EXPECT_EQ(p.format, OutputFormat::kColumns);
+  EXPECT_EQ(names(p.columns_for(NodeKind::kHost)),
+            (Names{"netns", "protocol", "src", "dst", "status"}));
+  EXPECT_TRUE(p.headers);
+}
+
+TEST(CompileQuery, ProtocolOption) {
+  Query tcp = plan_of({"--protocol", "tcp"});
+  EXPECT_TRUE(tcp.request.tcp);
+  EXPECT_FALSE(tcp.request.udp);
+  Query udp = plan_of({"--protocol", "udp"});
+  EXPECT_FALSE(udp.request.tcp);
+  EXPECT_TRUE(udp.request.udp);
+}
+
+TEST(CompileQuery, StatusListenIsPushedDownIntoTcpStatesAndSkipsUdp) {
+  Query p = plan_of({"-F", "status:LISTEN"});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_EQ(p.request.tcp_states, 1U << kTcpListen);
+  EXPECT_FALSE(p.request.udp);
+  EXPECT_FALSE(p.request.udplite);
+  ASSERT_EQ(p.filters.size(), 1U);  // and still filtered afterwards
+}
+
+TEST(CompileQuery, UdpStatusesArePushedDownAndSkipTcp) {
+  Query active = plan_of({"-F", "status:ACTIVE"});
+  EXPECT_FALSE(active.request.tcp);
+  EXPECT_TRUE(active.request.udp);
+  EXPECT_EQ(active.request.udp_states, 1U << kTcpEstablished);
+  Query inactive = plan_of({"-F", "status:INACTIVE"});
+  EXPECT_FALSE(inactive.request.tcp);
+  EXPECT_EQ(inactive.request.udp_states, 1U << kTcpClose);
+}
+
+TEST(CompileQuery, OnlyEqualityIsPushedDown) {
+  Query p = plan_of({"-F", "status:!LISTEN", "-F", "status:~LISTEN", "-F", "protocol:!UDP"});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_TRUE(p.request.udp);
+  EXPECT_EQ(p.request.tcp_states, kDefaultTcpStates);
+  EXPECT_EQ(p.request.udp_states, kAllStates);
+}
+
+TEST(CompileQuery, BoundInactiveSocketsOnlyWhenAskedFor) {
+  EXPECT_EQ(plan_of({"--bound-inactive"}).request.tcp_states, kAllStates);
+  // Bound-only sockets show as CLOSE, so a filter on CLOSE asks the kernel for them.
+  Query close = plan_of({"-F", "status:CLOSE"});
+  EXPECT_EQ(close.request.tcp_states, (1U << kTcpClose) | kBoundInactiveState);
+  EXPECT_FALSE(close.request.udp);  // no UDP socket shows as CLOSE
+  Query listen = plan_of({"--bound-inactive", "-F", "status:LISTEN"});
+  EXPECT_EQ(listen.request.tcp_states, 1U << kTcpListen);
+}
+
+TEST(CompileQuery, ProtocolChoosesUdpLiteToo) {
+  EXPECT_TRUE(plan_of({"--protocol", "all"}).request.udplite);
+  EXPECT_FALSE(plan_of({"--protocol", "udp"}).request.udplite);
+  Query lite = plan_of({"--proto", "UDPLite"});
+  EXPECT_FALSE(lite.request.tcp);
+  EXPECT_FALSE(lite.request.udp);
+  EXPECT_TRUE(lite.request.udplite);
+}
+
+TEST(CompileQuery, ProtocolUdpFilterTurnsTcpOff) {
+  Query p = plan_of({"-F", "protocol:UDP"});
+  EXPECT_FALSE(p.request.tcp);
+  EXPECT_TRUE(p.request.udp);
+  Query both = plan_of({"--protocol", "udp", "-F", "protocol:TCP"});
+  EXPECT_FALSE(both.request.tcp);
+  EXPECT_FALSE(both.request.udp);
+}
+
+TEST(CompileQuery, StatusAndProtocolTogether) {
+  Query p = plan_of({"-F", "protocol:TCP", "-F", "status:ESTABLISHED"});
+  EXPECT_TRUE(p.request.tcp);
+  EXPECT_EQ(p.request.tcp_states, 1U << kTcpEstablished);
+  EXPECT_FALSE(p.request.udp);
+}
+
+TEST(CompileQuery, TcpInfoImpliedByItsColumnsFiltersAndSortKeys) {
+  Query rtt = plan_of({"-o", "+rtt"});
+  EXPECT_TRUE(rtt.request.tcp_info);
+  EXPECT_EQ(names(rtt.columns_for(NodeKind::kHost)),
+            (Names{"netns", "protocol", "src", "dst", "status", "rtt"}));
+  EXPECT_TRUE(plan_of({"-o", "columns=src,cwnd"}).request.tcp_info);
+  EXPECT_TRUE(plan_of({"-F", "retrans:>0"}).request.tcp_info);
+  EXPECT_TRUE(plan_of({"--sort=-bytes.sent"}).request.tcp_info);
+  EXPECT_TRUE(plan_of({"--tcp-info"}).request.tcp_info);
+  EXPECT_FALSE(plan_of({"-o", "+inode", "-F", "uid:0", "--sort", "inode"}).request.tcp_info);
+}
+
+TEST(CompileQuery, OutputFormatsAndColumns) {
+  EXPECT_EQ(plan_of({"-o", "json"}).format, OutputFormat::kJson);
+  EXPECT_EQ(plan_of({"-o", "jsonpretty"}).format, OutputFormat::kJsonPretty);
+  EXPECT_EQ(plan_of({"-o", "yaml"}).format, OutputFormat::kYaml);
+  EXPECT_EQ(plan_of({"-o", "json", "-o", "columns"}).format, OutputFormat::kColumns);
+  EXPECT_EQ(names(plan_of({"-o", "columns=SRC,dst"}).columns_for(NodeKind::kHost)),
+            (Names{"src", "dst"}));
+  EXPECT_EQ(names(plan_of({"-o", "columns=+inode"}).columns_for(NodeKind::kHost)),
+            (Names{"netns", "protocol", "src", "dst", "status", "inode"}));
+  EXPECT_EQ(names(plan_of({"-o", "-netns", "-o", "+uid"}).columns_for(NodeKind::kHost)),
+            (Names{"protocol", "src", "dst", "status", "uid"}));
+  EXPECT_EQ(names(plan_of({"-o", "columns=src", "-o", "+dst"}).columns_for(NodeKind::kHost)),
+            (Names{"src", "dst"}));
+  EXPECT_FALSE(plan_of({"--no-headers"}).headers);
+}
+
+TEST(CompileQuery, SortOption) {
+  Query p = plan_of({"--sort=-inode,src"});
+  ASSERT_EQ(p.sort_for(NodeKind::kHost).size(), 2U);
+  EXPECT_EQ(p.sort_for(NodeKind::kHost)[0].column->name, "inode");
+  EXPECT_TRUE(p.sort_for(NodeKind::kHost)[0].descending);
+  EXPECT_EQ(p.sort_for(NodeKind::kHost)[1].column->name, "src");
+}
+
+TEST(CompileQuery, Errors) {
+  EXPECT_EQ(plan_error({"-o", "xml"}),
+            "-o xml: unknown output (columns, columns=COL,..., +COL, -COL, json, jsonpretty, "
+            "yaml)");
+  EXPECT_EQ(plan_error({"-o", "columns=bogus"}),
+            "unknown column 'bogus' (socksnap --help lists them)");
+  EXPECT_EQ(plan_error({"-o", "+bogus"}), "unknown column 'bogus' (socksnap --help lists them)");
+  EXPECT_EQ(plan_error({"-F", "status"}), "filter 'status' is not of the form column:value");
+  EXPECT_EQ(plan_error({"--sort", "bogus"}),
+            "--sort 'bogus': unknown column 'bogus' (socksnap --help lists them)");
+}
+
+}  // namespace
+}  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+std::string first_sort_key(const Query& query, NodeKind kind) {
+  return std::string(query.sort_for(kind).front().column->name);
+}
+
+TEST(QueryForTheNode, TheNodeKindPicksDefaultColumnsAndSortOnlyWhereTheyShow) {
+  Query k8s = plan_of({});
+  EXPECT_EQ(first_sort_key(k8s, NodeKind::kKubernetes), "k8s.namespace");
+  EXPECT_EQ(
+      names(k8s.columns_for(NodeKind::kKubernetes)),
+      (Names{"k8s.node", "k8s.namespace", "k8s.podName", "protocol", "src", "dst", "status"}));
+  EXPECT_TRUE(k8s.needs_owners(NodeKind::kKubernetes));
+  EXPECT_FALSE(k8s.needs_labels(NodeKind::kKubernetes));
+
+  // Columns without owners: sorting by pod would cost an owner scan nobody sees.
+  Query plain = plan_of({"-o", "columns=netns,protocol,src,dst,status"});
+  EXPECT_EQ(first_sort_key(plain, NodeKind::kKubernetes), "netns");
+  EXPECT_FALSE(plain.needs_owners(NodeKind::kKubernetes));
+
+  Query labels = plan_of({"-o", "+k8s.labels"});
+  EXPECT_TRUE(labels.needs_labels(NodeKind::kKubernetes));
+}
+
+TEST(QueryForTheNode, WhatDependsOnTheNodeAndWhatNeedsOwnersEverywhere) {
+  struct Case {
+    std::vector<const char*> args;
+    bool kind_matters;
+    bool owners_anywhere;
+  };
+  for (const Case& c : {Case{{}, true, false}, Case{{"-o", "columns=src,dst"}, false, false},
+                        Case{{"-o", "-netns"}, true, false}, Case{{"-o", "+pid"}, true, true},
+                        Case{{"-o", "columns=src,comm"}, false, true},
+                        Case{{"-o", "json"}, false, true}, Case{{"-F", "comm:nginx"}, true, true},
+                        Case{{"-n", "shop"}, true, true}, Case{{"--sort", "pid"}, true, true}}) {
+    Query p = plan_of(c.args);
+    std::string what;
+    for (const char* a : c.args) what += std::string(a) + " ";
+    EXPECT_EQ(p.kind_matters(), c.kind_matters) << what;
+    EXPECT_EQ(p.needs_owners_on_any_node(), c.owners_anywhere) << what;
+  }
+}
+
+}  // namespace
+}  // namespace socksnap

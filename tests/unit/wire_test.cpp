@@ -627,6 +627,121 @@ TEST(RowFields, EveryFieldReadsBackAsItWasWritten) {
   EXPECT_EQ(back.src_name_of(1), nullptr);
 }
 
+// One row with every field of the description, each of a value unlike its default and the
+// largest its type holds where one can: read back, each member of the model it came from is
+// equal (those the wire does not carry named below), not only the JSON it renders as.
+TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
+  Snapshot snap;
+  snap.node = "node-9";
+  snap.namespaces.push_back(NetnsInfo{test::kMaxU64, "pid 7", {{7, "eth1"}}});
+  SocketRecord s = make_socket(Protocol::kUdpLite, "fd00::1", 65535, "2001:db8::ff", 1,
+                               kTcpEstablished, test::kMaxU64);
+  s.netns = test::kMaxU64;
+  s.cookie = test::kMaxU64 - 1;
+  s.uid = std::numeric_limits<uint32_t>::max();
+  s.rx_queue = std::numeric_limits<uint32_t>::max() - 1;
+  s.tx_queue = 123456;
+  s.ifindex = 7;
+  snap.sockets = {s};
+  TcpInfo t;
+  t.valid = true;
+  t.rtt_us = std::numeric_limits<uint32_t>::max();
+  t.rttvar_us = 1;
+  t.snd_cwnd = std::numeric_limits<uint32_t>::max();
+  t.total_retrans = 77;
+  t.bytes_acked = test::kMaxU64;
+  t.bytes_received = test::kMaxU64 - 2;
+  t.bytes_sent = 1ULL << 50;
+  std::strcpy(t.congestion.data(), "cubic-15-chars!");
+  snap.tcp_info = {t};
+  snap.pods = {
+      PodInfo{"web-0", "shop", "", {{"a", ""}, {"app", "web"}, {"z", "v \"q\" \u00e9"}}, true, 0}};
+  snap.containers = {ContainerInfo{"cri-o", "c0ffee", "httpd", "registry/httpd:2", 2147483647, 0}};
+  snap.processes = {ProcessInfo{2147483647, "httpd", 0, 0}, ProcessInfo{12, "sidecar", 0, 0}};
+  snap.holders = {{0, 2147483647}, {1, 0}};
+  snap.owners = {SocketOwner{0, 2, 0, 0}};
+  snap.endpoints = {EndpointName{EndpointKind::kPod, "shop", "web-0", {{"app", "web"}}},
+                    EndpointName{EndpointKind::kPod, "default", "db-0", {{"role", "db"}}}};
+  snap.socket_endpoints = {{0, 1}};
+  std::set<std::string> paths;
+  paths_of(Json::parse(reply_of(snap, {}))["sockets"][0], "", paths);
+  std::set<std::string> described;
+  for (const auto& field : row_field_list()) described.insert(field.path);
+  ASSERT_EQ(paths, described);  // every field is in this row
+
+  auto reply = parse_agent_reply(reply_of(snap, {}));
+  ASSERT_TRUE(reply) << reply.error().message();
+  const Snapshot& b = reply->snapshot;
+  ASSERT_EQ(b.sockets.size(), 1U);
+  const SocketRecord& r = b.sockets[0];
+  EXPECT_EQ(r.netns, s.netns);
+  EXPECT_EQ(r.inode, s.inode);
+  EXPECT_EQ(r.cookie, s.cookie);
+  EXPECT_EQ(r.src_addr, s.src_addr);
+  EXPECT_EQ(r.dst_addr, s.dst_addr);
+  EXPECT_EQ(r.uid, s.uid);
+  EXPECT_EQ(r.rx_queue, s.rx_queue);
+  EXPECT_EQ(r.tx_queue, s.tx_queue);
+  EXPECT_EQ(r.src_port, s.src_port);
+  EXPECT_EQ(r.dst_port, s.dst_port);
+  EXPECT_EQ(r.ip_version, s.ip_version);
+  EXPECT_EQ(r.protocol, s.protocol);
+  EXPECT_EQ(r.state, s.state);
+  // The interface travels by name: numbered again in its namespace.
+  ASSERT_EQ(b.namespaces.size(), 1U);
+  EXPECT_EQ(b.namespaces[0].inode, s.netns);
+  EXPECT_EQ(b.namespaces[0].interfaces.at(r.ifindex), "eth1");
+
+  ASSERT_EQ(b.tcp_info.size(), 1U);
+  const TcpInfo& u = b.tcp_info[0];
+  EXPECT_TRUE(u.valid);
+  EXPECT_EQ(u.rtt_us, t.rtt_us);
+  EXPECT_EQ(u.rttvar_us, t.rttvar_us);
+  EXPECT_EQ(u.snd_cwnd, t.snd_cwnd);
+  EXPECT_EQ(u.total_retrans, t.total_retrans);
+  EXPECT_EQ(u.bytes_acked, t.bytes_acked);
+  EXPECT_EQ(u.bytes_received, t.bytes_received);
+  EXPECT_EQ(u.bytes_sent, t.bytes_sent);
+  EXPECT_EQ(u.congestion, t.congestion);
+
+  // Not on the wire: a pod's uid and netns, a process's start time, a socket's cgroup id.
+  const SocketOwner& o = b.owners.at(0);
+  ASSERT_EQ(b.pods.size(), 1U);
+  ASSERT_EQ(o.pod, 0);
+  EXPECT_EQ(b.pods[0].name, "web-0");
+  EXPECT_EQ(b.pods[0].pod_namespace, "shop");
+  EXPECT_EQ(b.pods[0].labels, snap.pods[0].labels);
+  EXPECT_TRUE(b.pods[0].host_network);
+  ASSERT_EQ(b.containers.size(), 1U);
+  ASSERT_EQ(o.container, 0);
+  const ContainerInfo& c = b.containers[0];
+  EXPECT_EQ(c.runtime, "cri-o");
+  EXPECT_EQ(c.id, "c0ffee");
+  EXPECT_EQ(c.name, "httpd");
+  EXPECT_EQ(c.image, "registry/httpd:2");
+  EXPECT_EQ(c.pid, 2147483647);
+  EXPECT_EQ(c.pod, 0);
+  ASSERT_EQ(o.holder_count, 2U);
+  ASSERT_EQ(b.holders.size(), 2U);
+  for (size_t i = 0; i < 2; ++i) {
+    const ProcessInfo& p = b.processes.at(b.holders[o.first_holder + i].process);
+    EXPECT_EQ(p.pid, snap.processes[i].pid) << i;
+    EXPECT_EQ(p.comm, snap.processes[i].comm) << i;
+    EXPECT_EQ(p.container, 0) << i;
+    EXPECT_EQ(b.holders[o.first_holder + i].fd, snap.holders[i].fd) << i;
+  }
+  ASSERT_NE(b.src_name_of(0), nullptr);
+  ASSERT_NE(b.dst_name_of(0), nullptr);
+  EXPECT_EQ(b.src_name_of(0)->kind, EndpointKind::kPod);
+  EXPECT_EQ(b.src_name_of(0)->name_namespace, "shop");
+  EXPECT_EQ(b.src_name_of(0)->name, "web-0");
+  EXPECT_EQ(b.src_name_of(0)->labels, snap.endpoints[0].labels);
+  EXPECT_EQ(b.dst_name_of(0)->kind, EndpointKind::kPod);
+  EXPECT_EQ(b.dst_name_of(0)->name_namespace, "default");
+  EXPECT_EQ(b.dst_name_of(0)->name, "db-0");
+  EXPECT_EQ(b.dst_name_of(0)->labels, snap.endpoints[1].labels);
+}
+
 // The reply with row `row` changed by `change`, read: its error, or "".
 template <typename Change>
 std::string error_after(const Json& reply, size_t row, Change change) {

@@ -181,6 +181,10 @@ Result<SnapshotRun, HttpResponse> Agent::take(const Query& query, Warnings& warn
 HttpResponse Agent::snapshot(const HttpRequest& request) {
   auto options = options_from_query(QueryOptions{}, request.query);
   if (!options) return error_response(400, options.error().message());
+  // The fields this agent writes are all of revision 1, which every client reads.
+  if (auto revision = wire_revision(request.query); !revision) {
+    return error_response(400, revision.error().message());
+  }
   auto query = compile_query(*options);
   if (!query) return error_response(400, query.error().message());
   Warnings warnings;

@@ -4,127 +4,11 @@
 #include <string_view>
 #include <thread>
 
-#include "model/address.h"
-#include "model/states.h"
 #include "render/renderer.h"
+#include "render/row_fields.h"
 #include "render/structured_writer.h"
 
 namespace socksnap {
-namespace {
-
-// The gadget's endpoint: kind "raw", or "pod"/"svc" with the name's namespace and name (in
-// "podname", as the gadget has it for both kinds, and in socksnap's own "name").
-void emit_endpoint(StructuredWriter& w, std::string_view key, uint8_t ip_version,
-                   const std::array<uint8_t, 16>& addr, uint16_t port, const EndpointName* name,
-                   fmt::memory_buffer& scratch) {
-  scratch.clear();
-  append_address(scratch, ip_version, addr);
-  w.begin_object(key);
-  w.field("addr", std::string_view(scratch.data(), scratch.size()));
-  w.field("version", static_cast<uint64_t>(ip_version));
-  if (name == nullptr) {
-    w.field("kind", "raw");
-  } else {
-    w.field("kind", name->kind == EndpointKind::kPod ? "pod" : "svc");
-    w.field("namespace", name->name_namespace);
-    w.field("podname", name->name);
-    w.field("name", name->name);
-    if (!name->labels.empty()) {
-      w.begin_object("podlabels");
-      for (const auto& [label, value] : name->labels) w.field(label, value);
-      w.end_object();
-    }
-  }
-  w.field("port", static_cast<uint64_t>(port));
-  w.end_object();
-}
-
-// One socket with the gadget's field names, then socksnap's own.
-void emit_socket(const Snapshot& snap, size_t row, StructuredWriter& w,
-                 fmt::memory_buffer& scratch) {
-  const SocketRecord& s = snap.sockets[row];
-  w.begin_item();
-  const ContainerInfo* container = snap.container_of(row);
-  const PodInfo* pod = snap.pod_of(row);
-  w.begin_object("runtime");
-  if (container != nullptr) {
-    if (!container->runtime.empty()) w.field("runtimeName", container->runtime);
-    w.field("containerId", container->id);
-    if (!container->name.empty()) w.field("containerName", container->name);
-    if (container->pid != 0) w.field("containerPid", static_cast<uint64_t>(container->pid));
-    if (!container->image.empty()) w.field("containerImageName", container->image);
-  }
-  w.end_object();
-  w.begin_object("k8s");
-  if (const std::string& node = snap.node_of(row); !node.empty()) w.field("node", node);
-  if (pod != nullptr) {
-    if (!pod->pod_namespace.empty()) w.field("namespace", pod->pod_namespace);
-    if (!pod->name.empty()) w.field("podName", pod->name);
-    if (container != nullptr && container->pod != kNone && !container->name.empty()) {
-      w.field("containerName", container->name);
-    }
-    if (pod->host_network) w.field("hostNetwork", true);
-    if (!pod->labels.empty()) {
-      w.begin_object("podLabels");
-      for (const auto& [key, value] : pod->labels) w.field(key, value);
-      w.end_object();
-    }
-  }
-  w.end_object();
-  w.field("netnsid", s.netns);
-  w.field("protocol", protocol_name(s.protocol));
-  emit_endpoint(w, "src", s.ip_version, s.src_addr, s.src_port, snap.src_name_of(row), scratch);
-  emit_endpoint(w, "dst", s.ip_version, s.dst_addr, s.dst_port, snap.dst_name_of(row), scratch);
-  std::string_view status = status_name(s.protocol, s.state);
-  if (status.empty()) {
-    scratch.clear();
-    fmt::format_to(std::back_inserter(scratch), "{}", s.state);
-    status = std::string_view(scratch.data(), scratch.size());
-  }
-  w.field("status", status);
-  w.field("inodeNumber", s.inode);
-  if (const SocketOwner* owner = snap.owner_of(row); owner != nullptr && owner->holder_count > 0) {
-    const ProcessInfo& first = snap.processes[snap.holders[owner->first_holder].process];
-    w.field("pid", static_cast<uint64_t>(first.pid));
-    w.field("comm", first.comm);
-    w.begin_list("processes");
-    for (uint32_t h = owner->first_holder; h < owner->first_holder + owner->holder_count; ++h) {
-      const SocketHolder& holder = snap.holders[h];
-      const ProcessInfo& p = snap.processes[holder.process];
-      w.begin_list_item();
-      w.field("pid", static_cast<uint64_t>(p.pid));
-      w.field("comm", p.comm);
-      w.field("fd", static_cast<uint64_t>(holder.fd));
-      w.end_list_item();
-    }
-    w.end_list();
-  }
-  w.field("uid", static_cast<uint64_t>(s.uid));
-  w.field("rxQueue", static_cast<uint64_t>(s.rx_queue));
-  w.field("txQueue", static_cast<uint64_t>(s.tx_queue));
-  w.field("cookie", s.cookie);
-  if (s.ifindex != 0) {
-    scratch.clear();
-    find_column("interface")->text(snap, row, scratch);
-    w.field("interface", std::string_view(scratch.data(), scratch.size()));
-  }
-  if (const TcpInfo* t = snap.tcp_info_of(row)) {
-    w.begin_object("tcpInfo");
-    w.field("rtt", t->rtt_us / 1000.0);
-    w.field("rttvar", t->rttvar_us / 1000.0);
-    w.field("cwnd", static_cast<uint64_t>(t->snd_cwnd));
-    w.field("retrans", static_cast<uint64_t>(t->total_retrans));
-    w.field("bytesAcked", t->bytes_acked);
-    w.field("bytesReceived", t->bytes_received);
-    w.field("bytesSent", t->bytes_sent);
-    if (t->congestion[0] != '\0') w.field("congestion", std::string_view(t->congestion.data()));
-    w.end_object();
-  }
-  w.end_item();
-}
-
-}  // namespace
-
 namespace {
 
 std::unique_ptr<StructuredWriter> make_writer(OutputFormat format, OutputSink& out,
@@ -147,7 +31,7 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
   writer->begin_document();
   if (threads <= 1 || rows.size() < 2 * kPieceRows) {
     for (uint32_t row : rows) {
-      emit_socket(snap, row, *writer, scratch);
+      write_row(snap, row, *writer, scratch);
       if (out.reader_gone()) return;
     }
     writer->end_document();
@@ -167,7 +51,7 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
         auto w = make_writer(format, sink, strings);
         w->resume_document(begin);
         fmt::memory_buffer local;
-        for (size_t i = begin; i < end; ++i) emit_socket(snap, rows[i], *w, local);
+        for (size_t i = begin; i < end; ++i) write_row(snap, rows[i], *w, local);
         (void)sink.finish();  // into a string: cannot fail
       });
     }
@@ -187,7 +71,7 @@ std::string StructuredPieces::format(const Snapshot& snap, const std::vector<uin
   auto writer = make_writer(format, sink);
   writer->resume_document(0);  // as the first items: add() puts a separator before the others
   fmt::memory_buffer scratch;
-  for (uint32_t row : rows) emit_socket(snap, row, *writer, scratch);
+  for (uint32_t row : rows) write_row(snap, row, *writer, scratch);
   (void)sink.finish();  // into a string: cannot fail
   return piece;
 }

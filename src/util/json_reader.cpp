@@ -37,10 +37,6 @@ const char* find_special(const char* p, const char* end) {
   return p;
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -68,10 +64,6 @@ bool JsonReader::fail() {
   return false;
 }
 
-void JsonReader::skip_space() {
-  while (p_ < end_ && is_space(*p_)) ++p_;
-}
-
 bool JsonReader::expect(char c) {
   skip_space();
   if (p_ == end_ || *p_ != c) return fail();
@@ -82,27 +74,6 @@ bool JsonReader::expect(char c) {
 bool JsonReader::enter() {
   if (++depth_ > kMaxDepth) return fail();
   return true;
-}
-
-JsonReader::Type JsonReader::peek() {
-  if (failed_) return Type::kInvalid;
-  skip_space();
-  if (p_ == end_) return Type::kInvalid;
-  switch (*p_) {
-    case '{':
-      return Type::kObject;
-    case '[':
-      return Type::kArray;
-    case '"':
-      return Type::kString;
-    case 't':
-    case 'f':
-      return Type::kBool;
-    case 'n':
-      return Type::kNull;
-    default:
-      return *p_ == '-' || is_digit(*p_) ? Type::kNumber : Type::kInvalid;
-  }
 }
 
 JsonReader::Members JsonReader::object() {
@@ -337,6 +308,14 @@ bool JsonReader::read_uint(uint64_t& out) {
   if (!skip_number()) return false;
   auto [ptr, ec] = std::from_chars(start, p_, out);
   if (ec != std::errc() || ptr != p_) return fail();  // negative, a fraction, or too big
+  return true;
+}
+
+bool JsonReader::read_number_text(std::string_view& out) {
+  if (peek() != Type::kNumber) return fail();
+  const char* start = p_;
+  if (!skip_number()) return false;
+  out = std::string_view(start, static_cast<size_t>(p_ - start));
   return true;
 }
 

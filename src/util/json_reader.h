@@ -67,8 +67,28 @@ class JsonReader {
     bool open_ = false;
   };
 
-  // The next value's type, without consuming it (kInvalid at the end or on an error).
-  Type peek();
+  // The next value's type, without consuming it (kInvalid at the end or on an error). Inline:
+  // a strict reader asks before every value (wire/wire.cpp's, 5 % of its time as a call).
+  Type peek() {
+    if (failed_) return Type::kInvalid;
+    skip_space();
+    if (p_ == end_) return Type::kInvalid;
+    switch (*p_) {
+      case '{':
+        return Type::kObject;
+      case '[':
+        return Type::kArray;
+      case '"':
+        return Type::kString;
+      case 't':
+      case 'f':
+        return Type::kBool;
+      case 'n':
+        return Type::kNull;
+      default:
+        return *p_ == '-' || (*p_ >= '0' && *p_ <= '9') ? Type::kNumber : Type::kInvalid;
+    }
+  }
 
   Members object();  // fails unless the next value is an object
   Elements array();  // fails unless the next value is an array
@@ -77,6 +97,9 @@ class JsonReader {
   bool read_int(int64_t& out);         // an integer that fits in int64_t
   bool read_uint(uint64_t& out);       // an integer that fits in uint64_t (inodes, cookies)
   bool read_double(double& out);       // any number
+  // The text of a number (checked against the grammar), for a caller that converts it itself
+  // and words what is wrong with it (a fraction, a sign, too many digits).
+  bool read_number_text(std::string_view& out);
   bool read_bool(bool& out);
   bool skip();  // any value, checked against the grammar
 
@@ -93,7 +116,9 @@ class JsonReader {
   static constexpr int kMaxDepth = 256;
 
   bool fail();
-  void skip_space();
+  void skip_space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
   bool expect(char c);
   // The raw text between the quotes (escapes left in); p_ must be at the opening quote.
   bool raw_string(std::string_view& raw, bool& escaped);

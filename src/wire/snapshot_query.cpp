@@ -4,6 +4,7 @@
 
 #include "net/http.h"
 #include "util/strings.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {
@@ -78,6 +79,8 @@ Result<QueryOptions> options_from_query(
       } else {
         o.bound_inactive = *flag;
       }
+    } else if (key == kWireRevisionParameter) {
+      // Not a selection: how the answer is written (wire_revision).
     } else {
       return plain_error(fmt::format("unknown query parameter '{}'", key));
     }

@@ -1,20 +1,15 @@
 #include "wire/wire.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <array>
 #include <charconv>
-#include <cmath>
-#include <cstring>
-#include <limits>
 #include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
-#include "model/labels.h"
-#include "model/states.h"
 #include "render/renderer.h"
+#include "render/row_fields.h"
 #include "render/structured_writer.h"
 #include "util/json_reader.h"
 
@@ -37,330 +32,283 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
   out.append("}\n");
 }
 
+Result<unsigned> wire_revision(const std::vector<std::pair<std::string, std::string>>& query) {
+  unsigned asked = 1;
+  for (const auto& [key, value] : query) {
+    if (key != kWireRevisionParameter) continue;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), asked);
+    if (ec == std::errc::result_out_of_range) {
+      asked = kRowFieldsRevision;  // later than any: this agent's own
+    } else if (ec != std::errc() || ptr != value.data() + value.size() || asked == 0) {
+      return plain_error(fmt::format("query parameter {}: '{}' is not a revision (1, 2, ...)",
+                                     kWireRevisionParameter, value));
+    }
+  }
+  return std::min(asked, kRowFieldsRevision);
+}
+
 namespace {
 
-// Reads one reply into a Snapshot, giving equal processes, containers and pods one entry each.
+// The message for a reply in another apiVersion: what it is, and what to do about it.
+std::string other_api_version(std::string_view version) {
+  return fmt::format(
+      "the agent answers in apiVersion {} and this client reads {}: the two are of different "
+      "versions (kubectl socksnap version shows them); deploy the agent of this version, or use "
+      "the client of the agent's",
+      RowReader::quoted(version), kWireApiVersion);
+}
+
+// The reply's apiVersion, looked for on its own when reading it failed before it was seen: a
+// reply in another apiVersion is told as that, wherever the member is.
+std::optional<std::string> api_version_of(std::string_view text) {
+  JsonReader r(text, JsonReader::LoneSurrogates::kBytes);
+  for (auto top = r.object(); top.next();) {
+    if (top.key() != "apiVersion") {
+      if (!r.skip()) break;
+      continue;
+    }
+    std::string version;
+    if (r.read_string(version)) return version;
+    break;
+  }
+  return std::nullopt;
+}
+
+// Reads one reply into a Snapshot, giving equal processes, containers and pods one entry each,
+// strictly: every member of the envelope and every field of a row is one the wire has
+// (render/row_fields.h), of its type and range, and what repeats agrees with itself.
 class ReplyReader {
  public:
   explicit ReplyReader(std::string_view text)
-      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes) {}
+      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes), rows_(r_, text) {}
 
   Result<AgentReply> read() {
-    bool sockets_seen = false;
-    for (auto top = r_.object(); top.next();) {
-      std::string_view key = top.key();
-      if (key == "apiVersion") {
-        std::string version;
-        if (!r_.read_string(version)) break;
-        if (version != kWireApiVersion) {
-          return plain_error(fmt::format("unknown apiVersion \"{}\" (this client reads {})",
-                                         version, kWireApiVersion));
+    bool ok = read_envelope();
+    if (!ok || !r_.finish()) {
+      // A reply in another apiVersion may well not read as this one: said as that.
+      if (!api_version_seen_) {
+        if (auto version = api_version_of(text_); version && *version != kWireApiVersion) {
+          return plain_error(other_api_version(*version));
         }
-      } else if (key == "node") {
-        r_.read_string(reply_.node);
-      } else if (key == "warnings") {
-        for (auto items = r_.array(); items.next();) {
-          if (!r_.read_string(reply_.warnings.emplace_back())) break;
-        }
-      } else if (key == "sockets") {
-        sockets_seen = true;
-        for (auto items = r_.array(); items.next();) {
-          if (!read_row()) break;
-        }
-      } else {
-        r_.skip();
       }
-      if (!error_.empty()) break;
+      if (!error_.empty()) return plain_error(error_);
+      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
     }
-    if (!error_.empty()) return plain_error(error_);
-    if (!r_.finish()) return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
-    if (!sockets_seen) return plain_error("no \"sockets\" in the reply");
     reply_.snapshot.node = reply_.node;
     return std::move(reply_);
   }
 
  private:
-  struct Endpoint {
-    std::string addr;
-    uint64_t version = 0;
-    uint64_t port = 0;
+  // What a "k8s" text said, kept for every row that repeats it.
+  struct K8sEntry {
+    std::string node;
+    size_t first_socket = 0;
+    int32_t pod = kNone;
+    std::optional<std::string> container_name;
   };
 
-  bool bad(std::string message) {
-    error_ = fmt::format("socket {}: {}", snap().sockets.size() + 1, std::move(message));
+  // The envelope's members, each required once.
+  enum Member : uint8_t { kApiVersion, kKind, kNode, kWarnings, kSockets, kMembers };
+  static constexpr std::array<std::string_view, kMembers> kMemberKeys = {
+      "apiVersion", "kind", "node", "warnings", "sockets"};
+
+  bool fail(std::string message) {
+    error_ = std::move(message);
     return false;
+  }
+  bool wrong_type(JsonReader::Type wanted, std::string_view path) {
+    if (r_.peek() == JsonReader::Type::kInvalid) return r_.skip();  // not JSON: the reader fails
+    return fail(RowReader::field_error(path, RowReader::wrong_type(wanted, r_, text_)));
+  }
+  bool read_string(std::string& out, std::string_view path) {
+    if (r_.peek() != JsonReader::Type::kString) return wrong_type(JsonReader::Type::kString, path);
+    return r_.read_string(out);
+  }
+
+  bool read_envelope() {
+    if (r_.peek() != JsonReader::Type::kObject) return wrong_type(JsonReader::Type::kObject, "");
+    std::array<bool, kMembers> seen{};
+    for (auto top = r_.object(); top.next();) {
+      std::string_view key = top.key();
+      auto member = static_cast<size_t>(std::find(kMemberKeys.begin(), kMemberKeys.end(), key) -
+                                        kMemberKeys.begin());
+      if (member == kMembers) return fail("unknown field " + RowReader::quoted(key));
+      if (seen[member]) return fail("duplicate field " + RowReader::quoted(key));
+      seen[member] = true;
+      if (!read_member(static_cast<Member>(member))) return false;
+    }
+    if (r_.failed()) return false;
+    for (size_t m = 0; m < kMembers; ++m) {
+      if (!seen[m]) return fail("missing field " + RowReader::quoted(kMemberKeys[m]));
+    }
+    return check_nodes();
+  }
+
+  bool read_member(Member member) {
+    switch (member) {
+      case kApiVersion: {
+        std::string version;
+        if (!read_string(version, "apiVersion")) return false;
+        api_version_seen_ = true;
+        if (version != kWireApiVersion) return fail(other_api_version(version));
+        return true;
+      }
+      case kKind: {
+        std::string kind;
+        if (!read_string(kind, "kind")) return false;
+        if (kind != "Snapshot") {
+          return fail(RowReader::field_error("kind", RowReader::quoted(kind) + " is not Snapshot"));
+        }
+        return true;
+      }
+      case kNode:
+        return read_string(reply_.node, "node");
+      case kWarnings: {
+        if (r_.peek() != JsonReader::Type::kArray) {
+          return wrong_type(JsonReader::Type::kArray, "warnings");
+        }
+        for (auto items = r_.array(); items.next();) {
+          std::string path = fmt::format("warnings[{}]", reply_.warnings.size());
+          if (!read_string(reply_.warnings.emplace_back(), path)) return false;
+        }
+        return !r_.failed();
+      }
+      case kSockets: {
+        if (r_.peek() != JsonReader::Type::kArray) {
+          return wrong_type(JsonReader::Type::kArray, "sockets");
+        }
+        for (auto items = r_.array(); items.next();) {
+          RowDraft row;
+          if (!rows_.read(row)) {
+            if (rows_.error().empty()) return false;  // malformed JSON
+            return bad(rows_.error());
+          }
+          if (!add_row(row)) return false;
+        }
+        return !r_.failed();
+      }
+      case kMembers:
+        break;
+    }
+    return false;
+  }
+
+  // An error in the row being read (numbered from 1).
+  bool bad(std::string_view message) {
+    return fail(fmt::format("socket {}: {}", snap().sockets.size() + 1, message));
+  }
+  bool bad(std::string_view path, std::string_view message) {
+    return bad(RowReader::field_error(path, message));
   }
   Snapshot& snap() { return reply_.snapshot; }
 
-  bool read_uint_field(uint64_t& out) { return r_.read_uint(out); }
-  template <typename T>
-  bool read_narrow(T& out) {
-    uint64_t v = 0;
-    if (!r_.read_uint(v)) return false;
-    if (v > std::numeric_limits<T>::max()) return bad(fmt::format("{} is out of range", v));
-    out = static_cast<T>(v);
-    return true;
-  }
-
-  bool read_endpoint(Endpoint& e) {
-    for (auto m = r_.object(); m.next();) {
-      std::string_view key = m.key();
-      bool ok = key == "addr"      ? r_.read_string(e.addr)
-                : key == "version" ? r_.read_uint(e.version)
-                : key == "port"    ? r_.read_uint(e.port)
-                                   : r_.skip();
-      if (!ok) return false;
-    }
-    return !r_.failed();
-  }
-
-  bool read_runtime(ContainerInfo& c) {
-    for (auto m = r_.object(); m.next();) {
-      std::string_view key = m.key();
-      bool ok = true;
-      if (key == "runtimeName") {
-        ok = r_.read_string(c.runtime);
-      } else if (key == "containerId") {
-        ok = r_.read_string(c.id);
-      } else if (key == "containerName") {
-        ok = r_.read_string(c.name);
-      } else if (key == "containerPid") {
-        ok = read_narrow(c.pid);
-      } else if (key == "containerImageName") {
-        ok = r_.read_string(c.image);
-      } else {
-        ok = r_.skip();
+  // Every row's "k8s.node" is the reply's node (the envelope may come in any order: checked at
+  // the end, once for each distinct "k8s").
+  bool check_nodes() {
+    for (const auto& entry : k8s_) {
+      if (!entry.node.empty() && entry.node != reply_.node) {
+        return fail(
+            fmt::format("socket {}: {}", entry.first_socket,
+                        RowReader::field_error("k8s.node", RowReader::quoted(entry.node) +
+                                                               " is not the reply's node " +
+                                                               RowReader::quoted(reply_.node))));
       }
-      if (!ok) return false;
-    }
-    return !r_.failed();
-  }
-
-  bool read_k8s(PodInfo& pod, bool& container_in_pod) {
-    for (auto m = r_.object(); m.next();) {
-      std::string_view key = m.key();
-      bool ok = true;
-      std::string ignored;
-      if (key == "namespace") {
-        ok = r_.read_string(pod.pod_namespace);
-      } else if (key == "podName") {
-        ok = r_.read_string(pod.name);
-      } else if (key == "containerName") {
-        container_in_pod = true;
-        ok = r_.read_string(ignored);
-      } else if (key == "hostNetwork") {
-        ok = r_.read_bool(pod.host_network);
-      } else if (key == "podLabels") {
-        ok = read_labels(r_, pod.labels, NonStringLabel::kFail);
-      } else {
-        ok = r_.skip();  // "node": the reply's own
-      }
-      if (!ok) return false;
-    }
-    return !r_.failed();
-  }
-
-  bool read_processes(std::vector<std::pair<ProcessInfo, int32_t>>& holders) {
-    for (auto items = r_.array(); items.next();) {
-      auto& [process, fd] = holders.emplace_back();
-      for (auto m = r_.object(); m.next();) {
-        std::string_view key = m.key();
-        bool ok = key == "pid"    ? read_narrow(process.pid)
-                  : key == "comm" ? r_.read_string(process.comm)
-                  : key == "fd"   ? read_narrow(fd)
-                                  : r_.skip();
-        if (!ok) return false;
-      }
-    }
-    return !r_.failed();
-  }
-
-  bool read_tcp_info(TcpInfo& t) {
-    t.valid = true;
-    for (auto m = r_.object(); m.next();) {
-      std::string_view key = m.key();
-      bool ok = true;
-      double ms = 0;
-      if (key == "rtt" || key == "rttvar") {
-        ok = r_.read_double(ms);
-        if (ok && (ms < 0 || ms > 4294967.295))
-          return bad(fmt::format("{} {} out of range", key, ms));
-        (key == "rtt" ? t.rtt_us : t.rttvar_us) = static_cast<uint32_t>(std::llround(ms * 1000));
-      } else if (key == "cwnd") {
-        ok = read_narrow(t.snd_cwnd);
-      } else if (key == "retrans") {
-        ok = read_narrow(t.total_retrans);
-      } else if (key == "bytesAcked") {
-        ok = r_.read_uint(t.bytes_acked);
-      } else if (key == "bytesReceived") {
-        ok = r_.read_uint(t.bytes_received);
-      } else if (key == "bytesSent") {
-        ok = r_.read_uint(t.bytes_sent);
-      } else if (key == "congestion") {
-        std::string name;
-        ok = r_.read_string(name);
-        std::strncpy(t.congestion.data(), name.c_str(), t.congestion.size() - 1);
-      } else {
-        ok = r_.skip();
-      }
-      if (!ok) return false;
-    }
-    return !r_.failed();
-  }
-
-  bool parse_address(const Endpoint& e, uint8_t version, std::array<uint8_t, 16>& out,
-                     uint16_t& port, std::string_view which) {
-    if (e.port > 65535) return bad(fmt::format("{} port {} out of range", which, e.port));
-    port = static_cast<uint16_t>(e.port);
-    if (::inet_pton(version == 6 ? AF_INET6 : AF_INET, e.addr.c_str(), out.data()) != 1) {
-      return bad(fmt::format("{} address \"{}\" is not an IPv{} address", which, e.addr, version));
     }
     return true;
   }
 
-  static std::optional<uint8_t> state_named(Protocol protocol, std::string_view name) {
-    // The kernel's own numbers for UDP's two names; the first TCP state of that name else.
-    if (protocol != Protocol::kTcp) {
-      if (name == "ACTIVE") return kTcpEstablished;
-      if (name == "INACTIVE") return kTcpClose;
-    }
-    for (unsigned s = 0; s < 256; ++s) {
-      if (status_name(protocol, static_cast<uint8_t>(s)) == name) return static_cast<uint8_t>(s);
-    }
-    unsigned number = 0;
-    auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
-    if (ec == std::errc() && ptr == name.data() + name.size() && number < 256) {
-      return static_cast<uint8_t>(number);
-    }
-    return std::nullopt;
-  }
-
-  // A row's "k8s" or "runtime" object: every row of a pod, or of a container, repeats it word for
-  // word, so each distinct text is read once and then found by its text (a node's answer is
-  // mostly such repeats). Returns the cached entry; `fresh` when the caller must fill it, with
-  // the reader put back at the object to read it.
-  template <typename Entry>
-  Entry* seen(std::unordered_map<std::string_view, Entry>& cache, bool& fresh) {
-    JsonReader before = r_;
-    size_t from = r_.offset();
-    if (!r_.skip()) return nullptr;
-    auto [it, inserted] = cache.try_emplace(text_.substr(from, r_.offset() - from));
-    fresh = inserted;
-    if (fresh) r_ = std::move(before);
-    return &it->second;
-  }
-
-  bool read_row() {
-    SocketRecord s;
-    Endpoint src;
-    Endpoint dst;
-    std::string protocol;
-    std::string status;
-    std::string interface;
-    ContainerInfo container;  // read when its text is new
-    RuntimeEntry* container_entry = nullptr;
-    bool container_fresh = false;
-    K8sEntry k8s;
-    std::vector<std::pair<ProcessInfo, int32_t>> holders;
-    TcpInfo tcp;
-    for (auto m = r_.object(); m.next();) {
-      std::string_view key = m.key();
-      bool ok = true;
-      if (key == "runtime") {
-        container_entry = seen(runtime_seen_, container_fresh);
-        ok = container_entry != nullptr && (!container_fresh || read_runtime(container));
-      } else if (key == "k8s") {
-        bool fresh = false;
-        K8sEntry* entry = seen(k8s_seen_, fresh);
-        if (entry != nullptr && fresh) {
-          PodInfo pod;
-          ok = read_k8s(pod, entry->container_in_pod);
-          if (ok && !pod.name.empty()) entry->pod = pod_index(std::move(pod));
-        }
-        ok = ok && entry != nullptr;
-        if (ok) k8s = *entry;
-      } else if (key == "netnsid") {
-        ok = r_.read_uint(s.netns);
-      } else if (key == "protocol") {
-        ok = r_.read_string(protocol);
-      } else if (key == "src") {
-        ok = read_endpoint(src);
-      } else if (key == "dst") {
-        ok = read_endpoint(dst);
-      } else if (key == "status") {
-        ok = r_.read_string(status);
-      } else if (key == "inodeNumber") {
-        ok = r_.read_uint(s.inode);
-      } else if (key == "processes") {
-        ok = read_processes(holders);
-      } else if (key == "uid") {
-        ok = read_narrow(s.uid);
-      } else if (key == "rxQueue") {
-        ok = read_narrow(s.rx_queue);
-      } else if (key == "txQueue") {
-        ok = read_narrow(s.tx_queue);
-      } else if (key == "cookie") {
-        ok = r_.read_uint(s.cookie);
-      } else if (key == "interface") {
-        ok = r_.read_string(interface);
-      } else if (key == "tcpInfo") {
-        ok = read_tcp_info(tcp);
-      } else {
-        ok = r_.skip();  // "pid" and "comm" repeat the first of "processes"
-      }
-      if (!ok) return false;
-    }
-    if (r_.failed()) return false;
-
-    if (protocol == "TCP") {
-      s.protocol = Protocol::kTcp;
-    } else if (protocol == "UDP") {
-      s.protocol = Protocol::kUdp;
-    } else if (protocol == "UDPLITE") {
-      s.protocol = Protocol::kUdpLite;
-    } else {
-      return bad(fmt::format("unknown protocol \"{}\"", protocol));
-    }
-    if (src.version != 4 && src.version != 6) {
-      return bad(fmt::format("IP version {} is neither 4 nor 6", src.version));
-    }
-    s.ip_version = static_cast<uint8_t>(src.version);
-    if (!parse_address(src, s.ip_version, s.src_addr, s.src_port, "src") ||
-        !parse_address(dst, s.ip_version, s.dst_addr, s.dst_port, "dst")) {
-      return false;
-    }
-    auto state = state_named(s.protocol, status);
-    if (!state) return bad(fmt::format("unknown status \"{}\"", status));
-    s.state = *state;
-
+  bool add_row(RowDraft& row) {
+    SocketRecord s = row.socket;
     NetnsInfo& ns = netns(s.netns);
-    if (!interface.empty()) s.ifindex = interface_index(ns, interface);
+    if (!row.interface.empty()) s.ifindex = interface_index(ns, row.interface);
 
     SocketOwner owner;
+    const RepeatedObject& k8s_seen = row.repeated[static_cast<size_t>(Repeated::kK8s)];
+    if (k8s_seen.fresh && !add_k8s(row.k8s)) return false;
+    const K8sEntry& k8s = k8s_[k8s_seen.slot];
     owner.pod = k8s.pod;
-    if (container_fresh) {
-      // A container's rows all name its pod: the first one's is the container's.
-      if (!container.id.empty()) {
-        if (k8s.container_in_pod) container.pod = owner.pod;
-        container_entry->container = container_index(std::move(container));
+    const RepeatedObject& runtime_seen = row.repeated[static_cast<size_t>(Repeated::kRuntime)];
+    if (runtime_seen.fresh) {
+      int32_t container = kNone;
+      if (row.runtime.present) {
+        // A container's rows all name its pod: the first one's is the container's.
+        if (k8s.container_name) row.runtime.container.pod = owner.pod;
+        auto index = container_index(std::move(row.runtime.container));
+        if (!index) return false;
+        container = *index;
       }
+      runtime_.push_back(container);
     }
-    if (container_entry != nullptr) owner.container = container_entry->container;
+    owner.container = runtime_[runtime_seen.slot];
+    if (!check_container_name(k8s, owner)) return false;
+
     owner.first_holder = static_cast<uint32_t>(snap().holders.size());
-    owner.holder_count = static_cast<uint32_t>(holders.size());
-    for (auto& [process, fd] : holders) {
-      uint32_t index = process_index(std::move(process));
-      if (snap().processes[index].container == kNone) {
-        snap().processes[index].container = owner.container;
+    owner.holder_count = static_cast<uint32_t>(row.holders.size());
+    for (size_t i = 0; i < row.holders.size(); ++i) {
+      auto index = process_index(std::move(row.holders[i].process), i);
+      if (!index) return false;
+      if (snap().processes[*index].container == kNone) {
+        snap().processes[*index].container = owner.container;
       }
-      snap().holders.push_back(SocketHolder{index, fd});
+      snap().holders.push_back(SocketHolder{*index, row.holders[i].fd});
+    }
+    SocketEndpoints names{kNone, kNone};
+    if (row.src.kind != EndpointDraft::Kind::kRaw || row.dst.kind != EndpointDraft::Kind::kRaw) {
+      auto src = endpoint_index(std::move(row.src), "src");
+      auto dst = src ? endpoint_index(std::move(row.dst), "dst") : std::nullopt;
+      if (!dst) return false;
+      names = {*src, *dst};
     }
     snap().sockets.push_back(s);
     snap().owners.push_back(owner);
-    if (tcp.valid || !snap().tcp_info.empty()) {
+    if (row.tcp.valid || !snap().tcp_info.empty()) {
       snap().tcp_info.resize(snap().sockets.size());
-      snap().tcp_info.back() = tcp;
+      snap().tcp_info.back() = row.tcp;
     }
+    if (names.src != kNone || names.dst != kNone || !snap().socket_endpoints.empty()) {
+      snap().socket_endpoints.resize(snap().sockets.size());
+      snap().socket_endpoints.back() = names;
+    }
+    return true;
+  }
+
+  bool add_k8s(K8sDraft& k8s) {
+    K8sEntry entry;
+    entry.node = std::move(k8s.node);
+    entry.first_socket = snap().sockets.size() + 1;
+    entry.container_name = std::move(k8s.container_name);
+    if (k8s.has_pod) {
+      auto index = pod_index(std::move(k8s.pod));
+      if (!index) return false;
+      entry.pod = *index;
+    }
+    k8s_.push_back(std::move(entry));
+    return true;
+  }
+
+  // "k8s.containerName" is the row's container's name when the container is its pod's, as the
+  // writer writes it.
+  bool check_container_name(const K8sEntry& k8s, const SocketOwner& owner) {
+    ContainerInfo* container =
+        owner.container != kNone ? &snap().containers[owner.container] : nullptr;
+    if (!k8s.container_name) {
+      if (owner.pod != kNone && container != nullptr && container->pod != kNone &&
+          !container->name.empty()) {
+        return bad(R"(missing field "k8s.containerName" (the container's, )" +
+                   RowReader::quoted(container->name) + ")");
+      }
+      return true;
+    }
+    if (container == nullptr) {
+      return bad("k8s.containerName", RowReader::quoted(*k8s.container_name) +
+                                          R"( names a container, and "runtime" has none)");
+    }
+    if (*k8s.container_name != container->name) {
+      return bad("k8s.containerName", RowReader::quoted(*k8s.container_name) +
+                                          R"( is not "runtime.containerName" )" +
+                                          RowReader::quoted(container->name));
+    }
+    if (container->pod == kNone) container->pod = owner.pod;
     return true;
   }
 
@@ -378,43 +326,87 @@ class ReplyReader {
     ns.interfaces.emplace(index, name);
     return index;
   }
-  struct K8sEntry {
-    int32_t pod = kNone;
-    bool container_in_pod = false;
-  };
-  struct RuntimeEntry {
-    int32_t container = kNone;
-  };
 
-  int32_t pod_index(PodInfo&& pod) {
-    std::string key = pod.pod_namespace + '/' + pod.name;
-    auto [it, fresh] = pods_.try_emplace(std::move(key), static_cast<int32_t>(snap().pods.size()));
-    if (fresh) snap().pods.push_back(std::move(pod));
-    return it->second;
+  // A pod with a name is one entry however many rows and containers name it; one without a
+  // name is its "k8s" text's own.
+  std::optional<int32_t> pod_index(PodInfo&& pod) {
+    auto index = static_cast<int32_t>(snap().pods.size());
+    if (!pod.name.empty()) {
+      auto [it, fresh] = pods_.try_emplace(pod.pod_namespace + '/' + pod.name, index);
+      if (!fresh) {
+        const PodInfo& known = snap().pods[it->second];
+        if (known.labels != pod.labels || known.host_network != pod.host_network) {
+          bad("k8s.podName",
+              "pod " + RowReader::quoted(it->first) + " is not the same as in an earlier socket");
+          return std::nullopt;
+        }
+        return it->second;
+      }
+    }
+    snap().pods.push_back(std::move(pod));
+    return index;
   }
-  int32_t container_index(ContainerInfo&& container) {
+  std::optional<int32_t> container_index(ContainerInfo&& container) {
     auto [it, fresh] =
         containers_.try_emplace(container.id, static_cast<int32_t>(snap().containers.size()));
-    if (fresh) snap().containers.push_back(std::move(container));
+    if (fresh) {
+      snap().containers.push_back(std::move(container));
+      return it->second;
+    }
+    const ContainerInfo& known = snap().containers[it->second];
+    if (known.runtime != container.runtime || known.name != container.name ||
+        known.image != container.image || known.pid != container.pid) {
+      bad("runtime.containerId", "container " + RowReader::quoted(container.id) +
+                                     " is not the same as in an earlier socket");
+      return std::nullopt;
+    }
     return it->second;
   }
-  uint32_t process_index(ProcessInfo&& process) {
+  std::optional<uint32_t> process_index(ProcessInfo&& process, size_t position) {
     auto [it, fresh] =
         processes_.try_emplace(process.pid, static_cast<uint32_t>(snap().processes.size()));
-    if (fresh) snap().processes.push_back(std::move(process));
+    if (fresh) {
+      snap().processes.push_back(std::move(process));
+    } else if (snap().processes[it->second].comm != process.comm) {
+      bad(fmt::format("processes[{}].comm", position),
+          fmt::format("pid {} is not the same process as in an earlier socket", process.pid));
+      return std::nullopt;
+    }
+    return it->second;
+  }
+  std::optional<int32_t> endpoint_index(EndpointDraft&& e, std::string_view which) {
+    if (e.kind == EndpointDraft::Kind::kRaw) return kNone;
+    EndpointName name{
+        e.kind == EndpointDraft::Kind::kPod ? EndpointKind::kPod : EndpointKind::kService,
+        std::move(*e.name_namespace), std::move(*e.name), std::move(e.labels)};
+    std::string key =
+        fmt::format("{}\n{}\n{}", static_cast<int>(name.kind), name.name_namespace, name.name);
+    auto [it, fresh] =
+        endpoints_.try_emplace(std::move(key), static_cast<int32_t>(snap().endpoints.size()));
+    if (fresh) {
+      snap().endpoints.push_back(std::move(name));
+    } else if (snap().endpoints[it->second].labels != name.labels) {
+      bad(fmt::format("{}.podlabels", which),
+          RowReader::quoted(name.name_namespace + '/' + name.name) +
+              " has other labels in an earlier socket");
+      return std::nullopt;
+    }
     return it->second;
   }
 
   std::string_view text_;
   JsonReader r_;
-  std::unordered_map<std::string_view, K8sEntry> k8s_seen_;
-  std::unordered_map<std::string_view, RuntimeEntry> runtime_seen_;
+  RowReader rows_;
+  bool api_version_seen_ = false;
   AgentReply reply_;
   std::string error_;
+  std::vector<K8sEntry> k8s_;     // by the slot of their text (RowDraft::repeated)
+  std::vector<int32_t> runtime_;  // the container of each "runtime" text, by slot
   std::unordered_map<uint64_t, size_t> netns_;
   std::unordered_map<std::string, int32_t> pods_;
   std::unordered_map<std::string, int32_t> containers_;
   std::unordered_map<int32_t, uint32_t> processes_;
+  std::unordered_map<std::string, int32_t> endpoints_;
 };
 
 }  // namespace
@@ -458,6 +450,16 @@ void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& n
     merged.containers.push_back(std::move(c));
   }
   for (auto& p : part.pods) merged.pods.push_back(std::move(p));
+  if (!part.socket_endpoints.empty() || !merged.socket_endpoints.empty()) {
+    auto endpoint_base = static_cast<int32_t>(merged.endpoints.size());
+    merged.socket_endpoints.resize(socket_base);  // rows merged before without names have none
+    for (size_t i = 0; i < part.sockets.size(); ++i) {
+      SocketEndpoints e =
+          i < part.socket_endpoints.size() ? part.socket_endpoints[i] : SocketEndpoints{};
+      merged.socket_endpoints.push_back({shift(e.src, endpoint_base), shift(e.dst, endpoint_base)});
+    }
+  }
+  for (auto& e : part.endpoints) merged.endpoints.push_back(std::move(e));
   merged.owners.resize(socket_base);  // rows merged before without owners own nothing
   for (size_t i = 0; i < part.sockets.size(); ++i) {
     SocketOwner o = i < part.owners.size() ? part.owners[i] : SocketOwner{};

@@ -5,11 +5,28 @@
 //    "warnings":["..."],"sockets":[{...},{...}]}
 //
 // The plugin reads the rows back into a Snapshot (processes, containers and pods included), so
-// that the select and render stages work on a cluster as they do on one host.
+// that the select and render stages work on a cluster as they do on one host. The rows' fields
+// are those of render/row_fields.h, which both sides use.
+//
+// Reading is strict: a member or a field the wire does not have, a value of another type or out
+// of range, a required one left out, is an error that names it and the socket it is in
+// (`socket 3: unknown field "k8s.podNmae"`), and the plugin reports the node as failed with it.
+// Nothing is dropped in silence: a field renamed on one side would otherwise be lost. Versions:
+//
+// - apiVersion (socksnap.io/v1) changes only when a field changes meaning or goes away. A reply
+//   in another one is refused saying so, and what to do: deploy the agent of the plugin's
+//   version, or use the plugin of the agents'.
+// - Within it, fields are added in revisions (kRowFieldsRevision). A client that reads a later
+//   revision than 1 asks for it (`?revision=N`, kWireRevisionParameter), and an agent writes the
+//   fields of the revision asked for or of its own, whichever is older: a newer agent sends an
+//   older plugin only fields it knows, and a newer plugin reads an older agent's answer without
+//   the later (optional) fields. A field a plugin does not know is then never a version's, and
+//   is an error like any other.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/snapshot.h"
@@ -21,6 +38,13 @@ namespace socksnap {
 inline constexpr std::string_view kWireApiVersion = "socksnap.io/v1";
 // The header that carries the agents' token (the agent reads it; the plugin sends it).
 inline constexpr std::string_view kAgentTokenHeader = "x-socksnap-token";
+
+// GET /v1/snapshot's parameter for the latest revision of the rows' fields a client reads.
+inline constexpr std::string_view kWireRevisionParameter = "revision";
+
+// The revision an agent answers `query` with: the one asked for (1 when none is), or its own
+// when that is older. Not a whole number from 1 up: an error naming the parameter.
+Result<unsigned> wire_revision(const std::vector<std::pair<std::string, std::string>>& query);
 
 void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
                        const std::vector<std::string>& warnings, OutputSink& out);

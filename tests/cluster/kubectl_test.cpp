@@ -3,14 +3,15 @@
 // mechanism and `kubectl __complete socksnap ...` through its plugin completion, against the
 // stand-in API server (fake_apiserver.h). Two real agents (socksnap-agent) listen on this host's
 // loopback, each on a port of its own, as host-network pods of node-a and node-b; node-c's
-// "agent" is a stand-in of another build, answering GET /version only. Root (the agents enter
-// network namespaces).
+// "agent" is a stand-in of another build, answering GET /version, and GET /v1/snapshot with
+// what a test gives it. Root (the agents enter network namespaces).
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -71,6 +72,8 @@ class Kubectl : public ::testing::Test {
     std::unique_ptr<Agent> node_a, node_b;
     std::unique_ptr<HttpsServer> other_build;  // node-c's agent
     std::string admin, viewer;                 // kubeconfig paths
+    std::mutex other_mutex;
+    std::string other_snapshot;  // what node-c's agent answers GET /v1/snapshot with
   };
   static Cluster* cluster_;
 
@@ -105,7 +108,11 @@ class Kubectl : public ::testing::Test {
     if (!certificate) throw std::runtime_error(certificate.error().message());
     auto started = HttpsServer::start(
         "127.0.0.1", 0, ServerTls{certificate->cert_pem, certificate->key_pem, {}}, ServerLimits{},
-        [](const HttpRequest& r) {
+        [c = c.get()](const HttpRequest& r) {
+          if (r.path == "/v1/snapshot" && r.header("x-socksnap-token") != nullptr) {
+            std::lock_guard lock(c->other_mutex);
+            return HttpResponse{200, "application/json", {}, c->other_snapshot};
+          }
           if (r.path != "/version" || r.header("x-socksnap-token") == nullptr) {
             return HttpResponse{404, "application/json", {}, R"({"error":"not found"})"};
           }
@@ -233,6 +240,49 @@ TEST_F(Kubectl, ASnapshotThroughKubectl) {
   EXPECT_EQ(rows[0]["src"]["addr"], "127.0.0.1");
   EXPECT_EQ(rows[0]["src"]["port"], port);
   EXPECT_EQ(rows[0]["status"], "LISTEN");
+}
+
+// An answer that does not read (a field this client does not know; another apiVersion) fails
+// its node, named with what is wrong, as a node that cannot be reached fails: the other nodes'
+// rows are printed and the exit status is 1.
+TEST_F(Kubectl, AnAnswerThatDoesNotReadFailsItsNodeNamingWhy) {
+  auto answer = [](const std::string& text) {
+    std::lock_guard lock(cluster_->other_mutex);
+    cluster_->other_snapshot = text;
+  };
+  const std::string row =
+      R"({"runtime":{},"k8s":{"node":"node-c","podNmae":"p"},"netnsid":1,"protocol":"TCP",)"
+      R"("src":{"addr":"10.0.0.1","version":4,"kind":"raw","port":80},)"
+      R"("dst":{"addr":"0.0.0.0","version":4,"kind":"raw","port":0},"status":"LISTEN",)"
+      R"("inodeNumber":7,"uid":0,"rxQueue":0,"txQueue":0,"cookie":1})";
+  answer(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"node-c","warnings":[],)"
+         R"("sockets":[)" +
+         row + "]}");
+  uint16_t port = cluster_->node_a->port();
+  std::vector<std::string> args = {"socksnap", "-A",
+                                   "--node",   "node-a,node-c",
+                                   "-o",       "json",
+                                   "-F",       "status:LISTEN",
+                                   "-F",       fmt::format("src.port:{}", port)};
+  CommandResult unknown = kubectl(args);
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err,
+            "kubectl socksnap: node node-c: unreadable answer: socket 1: unknown field "
+            "\"k8s.podNmae\"\n");
+  json rows = json::parse(unknown.out);
+  ASSERT_EQ(rows.size(), 1U) << unknown.out;
+  EXPECT_EQ(rows[0]["k8s"]["node"], "node-a");
+
+  answer(R"({"apiVersion":"socksnap.io/v2","kind":"Snapshot","node":"node-c","warnings":[],)"
+         R"("sockets":[],"newMember":{}})");
+  CommandResult other = kubectl(args);
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_EQ(other.err,
+            "kubectl socksnap: node node-c: unreadable answer: the agent answers in apiVersion "
+            "\"socksnap.io/v2\" and this client reads socksnap.io/v1: the two are of different "
+            "versions (kubectl socksnap version shows them); deploy the agent of this version, or "
+            "use the client of the agent's\n");
+  EXPECT_EQ(json::parse(other.out).size(), 1U) << other.out;
 }
 
 TEST_F(Kubectl, CompletesNamespacesNodesAndProtocolsFromTheApiServer) {

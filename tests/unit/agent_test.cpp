@@ -593,6 +593,25 @@ TEST_F(AgentTest, ASnapshotIsTheWireReplyOfTheQuerysSelection) {
   EXPECT_EQ(reviews.audiences_asked.size(), 1U);
 }
 
+// A client names the latest revision of the wire's fields it reads (wire/wire.h): a later one
+// than the agent's is answered with the agent's; one that is not a revision is refused.
+TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
+  auto agent = make();
+  HttpResponse plain = agent->handle(get("/v1/snapshot", "good"));
+  HttpResponse later = agent->handle(get("/v1/snapshot?revision=2&protocol=tcp", "good"));
+  ASSERT_EQ(later.status, 200) << later.body;
+  auto reply = parse_agent_reply(later.body);
+  ASSERT_TRUE(reply) << reply.error().message();
+  EXPECT_EQ(reply->snapshot.sockets.size(), 9U);
+  EXPECT_EQ(later.body, agent->handle(get("/v1/snapshot?protocol=tcp", "good")).body);
+  HttpResponse first = agent->handle(get("/v1/snapshot?revision=1", "good"));
+  EXPECT_EQ(first.body, plain.body);
+  HttpResponse bad = agent->handle(get("/v1/snapshot?revision=0", "good"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body,
+            "{\"error\":\"query parameter revision: '0' is not a revision (1, 2, ...)\"}\n");
+}
+
 TEST(Route, EveryPathToAHandlerOfAFixedSet) {
   EXPECT_EQ(route("/v1/snapshot"), "snapshot");
   EXPECT_EQ(route("/metrics"), "metrics");

@@ -4,7 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
 #include "render/renderer.h"
+#include "render/row_fields.h"
 #include "select_fixture.h"
 
 namespace socksnap {
@@ -231,46 +240,613 @@ TEST(Wire, AnEmptyNodeIsAReplyWithNoSockets) {
   EXPECT_TRUE(reply->snapshot.sockets.empty());
 }
 
-TEST(Wire, UnknownFieldsAreSkipped) {
-  auto reply = parse_agent_reply(
-      R"({"apiVersion":"socksnap.io/v1","future":{"x":[1,2]},"node":"n","sockets":[)"
-      R"({"netnsid":1,"protocol":"TCP","newField":true,"src":{"addr":"10.0.0.1","version":4,)"
-      R"("kind":"raw","port":80,"extra":1},"dst":{"addr":"0.0.0.0","version":4,"port":0},)"
-      R"("status":"LISTEN","inodeNumber":5}]})");
-  ASSERT_TRUE(reply) << reply.error().message();
-  ASSERT_EQ(reply->snapshot.sockets.size(), 1U);
-  EXPECT_EQ(reply->snapshot.sockets[0].src_port, 80);
-  EXPECT_EQ(reply->snapshot.sockets[0].state, kTcpListen);
-}
-
 std::string error_of(std::string_view text) {
   auto reply = parse_agent_reply(text);
   return reply ? "" : reply.error().message();
 }
 
+// A reply with `rows` (JSON objects, comma-separated), and a row that has every required field.
+std::string reply_with(const std::string& rows) {
+  return R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"n","warnings":[],)"
+         R"("sockets":[)" +
+         rows + "]}";
+}
+const std::string kRow =
+    R"({"runtime":{},"k8s":{},"netnsid":1,"protocol":"TCP",)"
+    R"("src":{"addr":"10.0.0.1","version":4,"kind":"raw","port":80},)"
+    R"("dst":{"addr":"0.0.0.0","version":4,"kind":"raw","port":0},"status":"LISTEN",)"
+    R"("inodeNumber":5,"uid":0,"rxQueue":0,"txQueue":0,"cookie":9})";
+
+// kRow with `from` (which must be in it) replaced by `to`.
+std::string row_with(std::string_view from, std::string_view to) {
+  std::string row = kRow;
+  size_t at = row.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) row.replace(at, from.size(), to);
+  return row;
+}
+
+std::string row_error(std::string_view from, std::string_view to) {
+  return error_of(reply_with(row_with(from, to)));
+}
+
+TEST(Wire, ARowWithTheRequiredFieldsOnlyReads) {
+  auto reply = parse_agent_reply(reply_with(kRow));
+  ASSERT_TRUE(reply) << reply.error().message();
+  ASSERT_EQ(reply->snapshot.sockets.size(), 1U);
+  EXPECT_EQ(reply->snapshot.sockets[0].src_port, 80);
+  EXPECT_EQ(reply->snapshot.sockets[0].state, kTcpListen);
+  EXPECT_EQ(reply->snapshot.sockets[0].cookie, 9U);
+  EXPECT_EQ(reply->snapshot.container_of(0), nullptr);
+  EXPECT_EQ(reply->snapshot.pod_of(0), nullptr);
+}
+
+// A field renamed on one side, or one a newer agent added, is not lost in silence.
+TEST(Wire, UnknownFieldsAreErrorsNamingThem) {
+  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","future":{"x":[1,2]},"node":"n",)"
+                     R"("sockets":[]})"),
+            "unknown field \"future\"");
+  EXPECT_EQ(error_of(reply_with(kRow + "," +
+                                row_with(R"("netnsid":1,)", R"("netnsid":1,"newField":true,)"))),
+            "socket 2: unknown field \"newField\"");
+  EXPECT_EQ(row_error(R"("port":80})", R"("port":80,"extra":1})"),
+            "socket 1: unknown field \"src.extra\"");
+  EXPECT_EQ(row_error(R"("k8s":{})", R"("k8s":{"podNmae":"web-0"})"),
+            "socket 1: unknown field \"k8s.podNmae\"");
+  // A key with any bytes is named as JSON writes it.
+  EXPECT_EQ(row_error(R"("uid":0,)", R"("u\"\u001bid":0,)"),
+            R"(socket 1: unknown field "u\"\u001bid")");
+}
+
 TEST(Wire, MalformedRepliesAreRefusedSayingWhy) {
-  const std::string row_start =
-      R"({"apiVersion":"socksnap.io/v1","node":"n","sockets":[{"netnsid":1,)";
   EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v2","sockets":[]})"),
-            "unknown apiVersion \"socksnap.io/v2\" (this client reads socksnap.io/v1)");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","node":"n"})"),
-            "no \"sockets\" in the reply");
+            "the agent answers in apiVersion \"socksnap.io/v2\" and this client reads "
+            "socksnap.io/v1: the two are of different versions (kubectl socksnap version shows "
+            "them); deploy the agent of this version, or use the client of the agent's");
+  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"n",)"
+                     R"("warnings":[]})"),
+            "missing field \"sockets\"");
   EXPECT_EQ(error_of(R"({"sockets":[)"), "malformed JSON at byte 12");
-  EXPECT_EQ(error_of(row_start + R"("protocol":"SCTP","src":{"addr":"1.2.3.4","version":4}}]})"),
-            "socket 1: unknown protocol \"SCTP\"");
-  EXPECT_EQ(error_of(row_start + R"("protocol":"TCP","src":{"addr":"1.2.3.4","version":5}}]})"),
-            "socket 1: IP version 5 is neither 4 nor 6");
-  EXPECT_EQ(error_of(row_start + R"("protocol":"TCP","src":{"addr":"::1","version":4},)"
-                                 R"("dst":{"addr":"0.0.0.0","version":4}}]})"),
-            "socket 1: src address \"::1\" is not an IPv4 address");
-  EXPECT_EQ(error_of(row_start + R"("protocol":"TCP","src":{"addr":"1.2.3.4","version":4,)"
-                                 R"("port":70000},"dst":{"addr":"0.0.0.0","version":4}}]})"),
-            "socket 1: src port 70000 out of range");
-  EXPECT_EQ(error_of(row_start + R"("protocol":"TCP","src":{"addr":"1.2.3.4","version":4},)"
-                                 R"("dst":{"addr":"0.0.0.0","version":4},"status":"WEIRD"}]})"),
-            "socket 1: unknown status \"WEIRD\"");
-  EXPECT_EQ(error_of(row_start + R"("protocol":"TCP","uid":4294967296}]})"),
-            "socket 1: 4294967296 is out of range");
+  EXPECT_EQ(row_error(R"("protocol":"TCP")", R"("protocol":"SCTP")"),
+            "socket 1: \"protocol\": \"SCTP\" is not TCP, UDP or UDPLITE");
+  EXPECT_EQ(
+      row_error(R"("version":4,"kind":"raw","port":80)", R"("version":5,"kind":"raw","port":80)"),
+      "socket 1: \"src.version\": 5 is neither 4 nor 6");
+  EXPECT_EQ(row_error(R"("addr":"10.0.0.1")", R"("addr":"::1")"),
+            "socket 1: \"src.addr\": \"::1\" is not an IPv4 address");
+  EXPECT_EQ(row_error(R"("port":80)", R"("port":70000)"),
+            "socket 1: \"src.port\": 70000 is out of range (0 to 65535)");
+  EXPECT_EQ(row_error(R"("status":"LISTEN")", R"("status":"WEIRD")"),
+            "socket 1: \"status\": \"WEIRD\" is not a state of TCP");
+  EXPECT_EQ(row_error(R"("uid":0)", R"("uid":4294967296)"),
+            "socket 1: \"uid\": 4294967296 is out of range (0 to 4294967295)");
+}
+
+// Each of the envelope's members once, of its type.
+TEST(Wire, TheEnvelopeIsStrictToo) {
+  const std::string head = R"({"apiVersion":"socksnap.io/v1",)";
+  EXPECT_EQ(error_of(R"({"kind":"Snapshot","node":"n","warnings":[],"sockets":[]})"),
+            "missing field \"apiVersion\"");
+  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","sockets":[]})"),
+            "missing field \"warnings\"");
+  EXPECT_EQ(error_of(head + R"("kind":"Status","node":"n","warnings":[],"sockets":[]})"),
+            "\"kind\": \"Status\" is not Snapshot");
+  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":7,"warnings":[],"sockets":[]})"),
+            "\"node\": expected a string, found 7");
+  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","warnings":["a",{}],"sockets":[]})"),
+            "\"warnings[1]\": expected a string, found an object");
+  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","warnings":[],"sockets":{}})"),
+            "\"sockets\": expected an array, found an object");
+  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","node":"m","warnings":[],)"
+                            R"("sockets":[]})"),
+            "duplicate field \"node\"");
+  EXPECT_EQ(error_of(reply_with("7")), "socket 1: expected an object, found 7");
+  EXPECT_EQ(error_of("[]"), "\"\": expected an object, found an array");
+}
+
+// Wherever the apiVersion is, a reply in another one is told as that, not by the first field of
+// it this client does not know.
+TEST(Wire, AnotherApiVersionIsToldAsThatWhereverItIs) {
+  const std::string message =
+      "the agent answers in apiVersion \"socksnap.io/v2\" and this client reads "
+      "socksnap.io/v1: the two are of different versions (kubectl socksnap version shows them); "
+      "deploy the agent of this version, or use the client of the agent's";
+  EXPECT_EQ(error_of(R"({"kind":"Snapshot","node":"n","warnings":[],"sockets":[)" +
+                     row_with(R"("uid":0)", R"("user":{"id":0})") +
+                     R"(],"apiVersion":"socksnap.io/v2"})"),
+            message);
+  EXPECT_EQ(error_of(R"({"kind":"Snapshot","rows":[],"apiVersion":"socksnap.io/v2"})"), message);
+  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v2","kind":"Snapshot","node":"n",)"
+                     R"("warnings":[],"sockets":[]})"),
+            message);
+}
+
+TEST(Wire, ValuesThatContradictEachOtherAreRefused) {
+  EXPECT_EQ(row_error(R"("addr":"0.0.0.0","version":4)", R"("addr":"::","version":6)"),
+            "socket 1: \"dst.version\": 6 is not the same as \"src.version\" 4");
+  EXPECT_EQ(row_error(R"("status":"LISTEN")", R"("status":"ACTIVE")"),
+            "socket 1: \"status\": \"ACTIVE\" is not a state of TCP");
+  // A state without a name is its number, as the writer writes it; a named one is its name.
+  EXPECT_EQ(row_error(R"("status":"LISTEN")", R"("status":"10")"),
+            "socket 1: \"status\": \"10\" is not a state of TCP");
+  EXPECT_EQ(row_error(R"("status":"LISTEN")", R"("status":"042")"),
+            "socket 1: \"status\": \"042\" is not a state of TCP");
+  EXPECT_EQ(row_error(R"("kind":"raw","port":80)", R"("kind":"node","port":80)"),
+            "socket 1: \"src.kind\": \"node\" is not raw, pod or svc");
+  EXPECT_EQ(row_error(R"("kind":"raw","port":80)", R"("kind":"raw","name":"x","port":80)"),
+            "socket 1: \"src.name\": is for a named endpoint, and this one is \"raw\"");
+  EXPECT_EQ(row_error(R"("kind":"raw","port":80)",
+                      R"("kind":"pod","namespace":"a","podname":"b","port":80)"),
+            "socket 1: missing field \"src.name\"");
+  EXPECT_EQ(row_error(R"("kind":"raw","port":80)",
+                      R"("kind":"pod","namespace":"a","podname":"b","name":"c","port":80)"),
+            "socket 1: \"src.name\": \"c\" is not the same as \"podname\" \"b\"");
+  EXPECT_EQ(row_error(R"("cookie":9)", R"("cookie":9,"pid":4)"),
+            "socket 1: \"pid\": is there without \"processes\"");
+  EXPECT_EQ(
+      row_error(R"("cookie":9)", R"("cookie":9,"pid":4,"processes":[{"pid":4,"comm":"a","fd":3}])"),
+      "socket 1: missing field \"comm\"");
+  EXPECT_EQ(row_error(R"("cookie":9)",
+                      R"("cookie":9,"pid":5,"comm":"a","processes":[{"pid":4,"comm":"a","fd":3}])"),
+            "socket 1: \"pid\": 5 is not the first process's (4)");
+  EXPECT_EQ(row_error(R"("cookie":9)",
+                      R"("cookie":9,"pid":4,"comm":"b","processes":[{"pid":4,"comm":"a","fd":3}])"),
+            "socket 1: \"comm\": \"b\" is not the first process's (\"a\")");
+  EXPECT_EQ(row_error(R"("cookie":9)", R"("cookie":9,"processes":[7])"),
+            "socket 1: \"processes[0]\": expected an object, found 7");
+  EXPECT_EQ(row_error(R"("cookie":9)", R"("cookie":9,"processes":[{"pid":4,"comm":"a"}])"),
+            "socket 1: missing field \"processes[0].fd\"");
+  EXPECT_EQ(row_error(R"("k8s":{})", R"("k8s":{"podName":"p","podLabels":{"a":1}})"),
+            "socket 1: \"k8s.podLabels.a\": expected a string, found 1");
+  EXPECT_EQ(row_error(R"("uid":0)", R"("uid":0,"uid":1)"), "socket 1: duplicate field \"uid\"");
+  EXPECT_EQ(row_error(R"("runtime":{})", R"("runtime":{"containerName":"c"})"),
+            "socket 1: missing field \"runtime.containerId\"");
+  EXPECT_EQ(row_error(R"("cookie":9)", R"("cookie":9,"tcpInfo":{})"),
+            "socket 1: missing field \"tcpInfo.rtt\"");
+  const std::string tcp =
+      R"("cookie":9,"tcpInfo":{"rtt":1,"rttvar":0,"cwnd":10,"retrans":0,"bytesAcked":0,)"
+      R"("bytesReceived":0,"bytesSent":0)";
+  EXPECT_EQ(row_error(R"("cookie":9)", tcp + R"(,"congestion":"0123456789abcdef"})"),
+            "socket 1: \"tcpInfo.congestion\": \"0123456789abcdef\" is longer than 15 bytes");
+  EXPECT_EQ(row_error(R"("cookie":9)", tcp + R"(,"congestion":"a\u0000b"})"),
+            "socket 1: \"tcpInfo.congestion\": \"a\\u0000b\" holds a NUL byte");
+  std::string far = tcp;
+  far.replace(far.find(R"("rtt":1)"), 7, R"("rtt":4294967.296)");
+  EXPECT_EQ(row_error(R"("cookie":9)", far + "}"),
+            "socket 1: \"tcpInfo.rtt\": 4294967.296 is out of range (0 to 4294967.295)");
+  // Long values are cut short in messages.
+  EXPECT_EQ(
+      row_error(R"("protocol":"TCP")", R"("protocol":")" + std::string(100, 'x') + "\""),
+      "socket 1: \"protocol\": \"" + std::string(35, 'x') + "...\" is not TCP, UDP or UDPLITE");
+}
+
+// What repeats across rows agrees with itself: a pod, container, process or name is the same
+// wherever it is, and a row's node is the reply's.
+TEST(Wire, RepeatedOwnersAgreeWithThemselves) {
+  auto two_rows = [](std::string_view from1, std::string_view to1, std::string_view from2,
+                     std::string_view to2) {
+    return error_of(reply_with(row_with(from1, to1) + "," + row_with(from2, to2)));
+  };
+  EXPECT_EQ(
+      two_rows(R"("cookie":9)",
+               R"("cookie":9,"pid":4,"comm":"a","processes":[{"pid":4,"comm":"a","fd":3}])",
+               R"("cookie":9)",
+               R"("cookie":9,"pid":4,"comm":"b","processes":[{"pid":4,"comm":"b","fd":3}])"),
+      "socket 2: \"processes[0].comm\": pid 4 is not the same process as in an earlier socket");
+  EXPECT_EQ(two_rows(R"("runtime":{})", R"("runtime":{"containerId":"c","containerName":"x"})",
+                     R"("runtime":{})", R"("runtime":{"containerId":"c","containerName":"y"})"),
+            "socket 2: \"runtime.containerId\": container \"c\" is not the same as in an earlier "
+            "socket");
+  EXPECT_EQ(two_rows(R"("k8s":{})", R"("k8s":{"namespace":"s","podName":"p"})", R"("k8s":{})",
+                     R"("k8s":{"namespace":"s","podName":"p","hostNetwork":true})"),
+            "socket 2: \"k8s.podName\": pod \"s/p\" is not the same as in an earlier socket");
+  const std::string named = R"("kind":"pod","namespace":"s","podname":"p","name":"p",)";
+  EXPECT_EQ(
+      two_rows(R"("kind":"raw",)", named + R"("podlabels":{"a":"1"},)", R"("kind":"raw",)", named),
+      "socket 2: \"src.podlabels\": \"s/p\" has other labels in an earlier socket");
+  EXPECT_EQ(row_error(R"("k8s":{})", R"("k8s":{"node":"m"})"),
+            "socket 1: \"k8s.node\": \"m\" is not the reply's node \"n\"");
+  // k8s.containerName is the container's name when the container is the pod's.
+  const std::string in_pod = R"("runtime":{"containerId":"c","containerName":"x"},)"
+                             R"("k8s":{"podName":"p","containerName":"x"})";
+  EXPECT_EQ(row_error(R"("runtime":{},"k8s":{})",
+                      R"("runtime":{},"k8s":{"podName":"p","containerName":"x"})"),
+            "socket 1: \"k8s.containerName\": \"x\" names a container, and \"runtime\" has none");
+  std::string renamed = in_pod;
+  renamed.replace(renamed.rfind(R"("x")"), 3, R"("y")");
+  EXPECT_EQ(row_error(R"("runtime":{},"k8s":{})", renamed),
+            "socket 1: \"k8s.containerName\": \"y\" is not \"runtime.containerName\" \"x\"");
+  EXPECT_EQ(two_rows(R"("runtime":{},"k8s":{})", in_pod, R"("runtime":{},"k8s":{})",
+                     R"("runtime":{"containerId":"c","containerName":"x"},"k8s":{"podName":"p"})"),
+            "socket 2: missing field \"k8s.containerName\" (the container's, \"x\")");
+  EXPECT_EQ(two_rows(R"("runtime":{},"k8s":{})", in_pod, R"("runtime":{},"k8s":{})", in_pod), "");
+}
+
+// A client says the latest revision of the fields it reads; an agent answers with its own when
+// that is older. This agent's fields are all of revision 1.
+TEST(Wire, TheRevisionAskedForIsAnsweredWithTheOlderOfTheTwo) {
+  using Query = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(kRowFieldsRevision, 1U);
+  EXPECT_EQ(*wire_revision(Query{}), 1U);
+  EXPECT_EQ(*wire_revision(Query{{"protocol", "tcp"}, {"revision", "1"}}), 1U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 1U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 1U);
+  for (const char* bad : {"0", "-1", "x", "", "1.0", " 1"}) {
+    auto revision = wire_revision(Query{{"revision", bad}});
+    ASSERT_FALSE(revision) << bad;
+    EXPECT_EQ(revision.error().message(),
+              fmt::format("query parameter revision: '{}' is not a revision (1, 2, ...)", bad));
+  }
+}
+
+// The fuzz target's seeds (tests/fuzz/corpus/fuzz_cluster_replies): each reply reads, or fails
+// with its one defect named, so that the fuzzer starts from both sides of every check.
+TEST(Wire, TheFuzzCorpusRepliesReadOrNameTheirDefect) {
+  const std::map<std::string, std::string> replies = {
+      {"empty_reply.json", ""},
+      {"owned_reply.json", ""},
+      {"replay_reply.json", ""},
+      {"named_reply.json", ""},
+      {"no_kind_reply.json", "missing field \"kind\""},
+      {"other_node_reply.json", "socket 1: \"k8s.node\": \"vm\" is not the reply's node \"n1\""},
+      {"unknown_field_reply.json", "socket 2: unknown field \"k8s.podNmae\""},
+      {"mistyped_field_reply.json", "socket 2: \"tcpInfo.cwnd\": expected a number, found \"ten\""},
+      {"missing_field_reply.json", "socket 3: missing field \"status\""},
+      {"out_of_range_reply.json",
+       "socket 1: \"uid\": 4294967296 is out of range (0 to 4294967295)"},
+      {"duplicate_field_reply.json", "socket 2: duplicate field \"cookie\""},
+      {"other_pid_reply.json", "socket 1: \"pid\": 401 is not the first process's (400)"},
+      {"other_api_version_reply.json",
+       "the agent answers in apiVersion \"socksnap.io/v2\" and this client reads socksnap.io/v1: "
+       "the two are of different versions (kubectl socksnap version shows them); deploy the "
+       "agent of this version, or use the client of the agent's"},
+  };
+  for (const auto& [name, error] : replies) {
+    std::ifstream in(test::data_path("../fuzz/corpus/fuzz_cluster_replies/" + name));
+    ASSERT_TRUE(in) << name;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(error_of(text), error) << name;
+  }
+}
+
+// ---- Every field of the description (render/row_fields.h): written, read back, and broken ------
+
+using Json = nlohmann::ordered_json;
+
+// owned_snapshot() with names on some endpoints (a pod's with labels, a service's): every field
+// of a row is in one of its rows.
+Snapshot named_snapshot() {
+  Snapshot snap = owned_snapshot();
+  snap.endpoints = {EndpointName{EndpointKind::kPod, "shop", "web-0", {{"app", "web"}}},
+                    EndpointName{EndpointKind::kPod, "shop", "web-1", {{"app", "web"}}},
+                    EndpointName{EndpointKind::kService, "default", "ssh", {}}};
+  snap.socket_endpoints.resize(snap.sockets.size());
+  snap.socket_endpoints[0] = {0, kNone};
+  snap.socket_endpoints[3] = {kNone, 2};
+  snap.socket_endpoints[4] = {0, 1};
+  return snap;
+}
+
+// The paths a row has, as row_field_list() spells them (a list's items as "[]"; the keys of a
+// labels map are not fields).
+void paths_of(const Json& object, const std::string& prefix, std::set<std::string>& out) {
+  for (const auto& [key, value] : object.items()) {
+    std::string path = prefix + key;
+    out.insert(path);
+    if (value.is_object() && key != "podLabels" && key != "podlabels") {
+      paths_of(value, path + ".", out);
+    } else if (value.is_array()) {
+      for (const auto& item : value) paths_of(item, path + "[].", out);
+    }
+  }
+}
+
+// The object in `row` that holds `path` ("processes[].pid": the first item's), and the key in
+// it; null when the row does not have it. `shown`: the path as messages name it.
+Json* holder_of(Json& row, const std::string& path, std::string& key, std::string& shown) {
+  Json* at = &row;
+  shown.clear();
+  size_t from = 0;
+  for (;;) {
+    size_t dot = path.find('.', from);
+    std::string part = path.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+    bool item = part.size() > 2 && part.ends_with("[]");
+    if (item) part.resize(part.size() - 2);
+    if (!shown.empty()) shown += '.';
+    shown += part;
+    if (dot == std::string::npos) {
+      key = part;
+      return at->contains(part) ? at : nullptr;
+    }
+    if (!at->contains(part)) return nullptr;
+    at = &(*at)[part];
+    if (item) {
+      if (at->empty()) return nullptr;
+      at = &(*at)[0];
+      shown += "[0]";
+    }
+    from = dot + 1;
+  }
+}
+
+TEST(RowFields, EveryFieldIsWrittenAndNothingElse) {
+  Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  std::set<std::string> written;
+  for (const auto& row : reply["sockets"]) paths_of(row, "", written);
+  std::set<std::string> described;
+  for (const auto& field : row_field_list()) described.insert(field.path);
+  EXPECT_EQ(written, described);
+  EXPECT_EQ(described.size(), 55U);
+}
+
+TEST(RowFields, RequiredFieldsAreInEveryRowThatHasTheirObject) {
+  Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  size_t checked = 0;
+  for (auto& row : reply["sockets"]) {
+    for (const auto& field : row_field_list()) {
+      if (!field.required) continue;
+      std::string key;
+      std::string shown;
+      size_t dot = field.path.rfind('.');
+      if (dot == std::string::npos) {
+        EXPECT_TRUE(row.contains(field.path)) << field.path;
+        ++checked;
+        continue;
+      }
+      Json* object = holder_of(row, field.path.substr(0, dot), key, shown);
+      if (object == nullptr || (*object)[key].empty()) continue;  // no such object, or {}
+      EXPECT_NE(holder_of(row, field.path, key, shown), nullptr) << field.path;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100U);
+}
+
+TEST(RowFields, EveryFieldReadsBackAsItWasWritten) {
+  Snapshot snap = named_snapshot();
+  std::string text = reply_of(snap, {"w"});
+  auto reply = parse_agent_reply(text);
+  ASSERT_TRUE(reply) << reply.error().message();
+  EXPECT_EQ(reply_of(reply->snapshot, {"w"}), text);
+  for (auto format : {OutputFormat::kJson, OutputFormat::kJsonPretty, OutputFormat::kYaml}) {
+    std::string before;
+    std::string after;
+    OutputSink a(&before);
+    OutputSink b(&after);
+    render_structured(snap, all_rows(snap), format, a);
+    render_structured(reply->snapshot, all_rows(snap), format, b);
+    ASSERT_TRUE(a.finish() && b.finish());
+    EXPECT_EQ(after, before);
+  }
+  const Snapshot& back = reply->snapshot;
+  ASSERT_EQ(back.endpoints.size(), 3U);
+  EXPECT_EQ(back.endpoints[0].labels, snap.endpoints[0].labels);
+  EXPECT_EQ(back.src_name_of(4)->name, "web-0");
+  EXPECT_EQ(back.dst_name_of(4)->name, "web-1");
+  EXPECT_EQ(back.dst_name_of(3)->kind, EndpointKind::kService);
+  EXPECT_EQ(back.src_name_of(1), nullptr);
+}
+
+// One row with every field of the description, each of a value unlike its default and the
+// largest its type holds where one can: read back, each member of the model it came from is
+// equal (those the wire does not carry named below), not only the JSON it renders as.
+TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
+  Snapshot snap;
+  snap.node = "node-9";
+  snap.namespaces.push_back(NetnsInfo{test::kMaxU64, "pid 7", {{7, "eth1"}}});
+  SocketRecord s = make_socket(Protocol::kUdpLite, "fd00::1", 65535, "2001:db8::ff", 1,
+                               kTcpEstablished, test::kMaxU64);
+  s.netns = test::kMaxU64;
+  s.cookie = test::kMaxU64 - 1;
+  s.uid = std::numeric_limits<uint32_t>::max();
+  s.rx_queue = std::numeric_limits<uint32_t>::max() - 1;
+  s.tx_queue = 123456;
+  s.ifindex = 7;
+  snap.sockets = {s};
+  TcpInfo t;
+  t.valid = true;
+  t.rtt_us = std::numeric_limits<uint32_t>::max();
+  t.rttvar_us = 1;
+  t.snd_cwnd = std::numeric_limits<uint32_t>::max();
+  t.total_retrans = 77;
+  t.bytes_acked = test::kMaxU64;
+  t.bytes_received = test::kMaxU64 - 2;
+  t.bytes_sent = 1ULL << 50;
+  std::strcpy(t.congestion.data(), "cubic-15-chars!");
+  snap.tcp_info = {t};
+  snap.pods = {
+      PodInfo{"web-0", "shop", "", {{"a", ""}, {"app", "web"}, {"z", "v \"q\" \u00e9"}}, true, 0}};
+  snap.containers = {ContainerInfo{"cri-o", "c0ffee", "httpd", "registry/httpd:2", 2147483647, 0}};
+  snap.processes = {ProcessInfo{2147483647, "httpd", 0, 0}, ProcessInfo{12, "sidecar", 0, 0}};
+  snap.holders = {{0, 2147483647}, {1, 0}};
+  snap.owners = {SocketOwner{0, 2, 0, 0}};
+  snap.endpoints = {EndpointName{EndpointKind::kPod, "shop", "web-0", {{"app", "web"}}},
+                    EndpointName{EndpointKind::kPod, "default", "db-0", {{"role", "db"}}}};
+  snap.socket_endpoints = {{0, 1}};
+  std::set<std::string> paths;
+  paths_of(Json::parse(reply_of(snap, {}))["sockets"][0], "", paths);
+  std::set<std::string> described;
+  for (const auto& field : row_field_list()) described.insert(field.path);
+  ASSERT_EQ(paths, described);  // every field is in this row
+
+  auto reply = parse_agent_reply(reply_of(snap, {}));
+  ASSERT_TRUE(reply) << reply.error().message();
+  const Snapshot& b = reply->snapshot;
+  ASSERT_EQ(b.sockets.size(), 1U);
+  const SocketRecord& r = b.sockets[0];
+  EXPECT_EQ(r.netns, s.netns);
+  EXPECT_EQ(r.inode, s.inode);
+  EXPECT_EQ(r.cookie, s.cookie);
+  EXPECT_EQ(r.src_addr, s.src_addr);
+  EXPECT_EQ(r.dst_addr, s.dst_addr);
+  EXPECT_EQ(r.uid, s.uid);
+  EXPECT_EQ(r.rx_queue, s.rx_queue);
+  EXPECT_EQ(r.tx_queue, s.tx_queue);
+  EXPECT_EQ(r.src_port, s.src_port);
+  EXPECT_EQ(r.dst_port, s.dst_port);
+  EXPECT_EQ(r.ip_version, s.ip_version);
+  EXPECT_EQ(r.protocol, s.protocol);
+  EXPECT_EQ(r.state, s.state);
+  // The interface travels by name: numbered again in its namespace.
+  ASSERT_EQ(b.namespaces.size(), 1U);
+  EXPECT_EQ(b.namespaces[0].inode, s.netns);
+  EXPECT_EQ(b.namespaces[0].interfaces.at(r.ifindex), "eth1");
+
+  ASSERT_EQ(b.tcp_info.size(), 1U);
+  const TcpInfo& u = b.tcp_info[0];
+  EXPECT_TRUE(u.valid);
+  EXPECT_EQ(u.rtt_us, t.rtt_us);
+  EXPECT_EQ(u.rttvar_us, t.rttvar_us);
+  EXPECT_EQ(u.snd_cwnd, t.snd_cwnd);
+  EXPECT_EQ(u.total_retrans, t.total_retrans);
+  EXPECT_EQ(u.bytes_acked, t.bytes_acked);
+  EXPECT_EQ(u.bytes_received, t.bytes_received);
+  EXPECT_EQ(u.bytes_sent, t.bytes_sent);
+  EXPECT_EQ(u.congestion, t.congestion);
+
+  // Not on the wire: a pod's uid and netns, a process's start time, a socket's cgroup id.
+  const SocketOwner& o = b.owners.at(0);
+  ASSERT_EQ(b.pods.size(), 1U);
+  ASSERT_EQ(o.pod, 0);
+  EXPECT_EQ(b.pods[0].name, "web-0");
+  EXPECT_EQ(b.pods[0].pod_namespace, "shop");
+  EXPECT_EQ(b.pods[0].labels, snap.pods[0].labels);
+  EXPECT_TRUE(b.pods[0].host_network);
+  ASSERT_EQ(b.containers.size(), 1U);
+  ASSERT_EQ(o.container, 0);
+  const ContainerInfo& c = b.containers[0];
+  EXPECT_EQ(c.runtime, "cri-o");
+  EXPECT_EQ(c.id, "c0ffee");
+  EXPECT_EQ(c.name, "httpd");
+  EXPECT_EQ(c.image, "registry/httpd:2");
+  EXPECT_EQ(c.pid, 2147483647);
+  EXPECT_EQ(c.pod, 0);
+  ASSERT_EQ(o.holder_count, 2U);
+  ASSERT_EQ(b.holders.size(), 2U);
+  for (size_t i = 0; i < 2; ++i) {
+    const ProcessInfo& p = b.processes.at(b.holders[o.first_holder + i].process);
+    EXPECT_EQ(p.pid, snap.processes[i].pid) << i;
+    EXPECT_EQ(p.comm, snap.processes[i].comm) << i;
+    EXPECT_EQ(p.container, 0) << i;
+    EXPECT_EQ(b.holders[o.first_holder + i].fd, snap.holders[i].fd) << i;
+  }
+  ASSERT_NE(b.src_name_of(0), nullptr);
+  ASSERT_NE(b.dst_name_of(0), nullptr);
+  EXPECT_EQ(b.src_name_of(0)->kind, EndpointKind::kPod);
+  EXPECT_EQ(b.src_name_of(0)->name_namespace, "shop");
+  EXPECT_EQ(b.src_name_of(0)->name, "web-0");
+  EXPECT_EQ(b.src_name_of(0)->labels, snap.endpoints[0].labels);
+  EXPECT_EQ(b.dst_name_of(0)->kind, EndpointKind::kPod);
+  EXPECT_EQ(b.dst_name_of(0)->name_namespace, "default");
+  EXPECT_EQ(b.dst_name_of(0)->name, "db-0");
+  EXPECT_EQ(b.dst_name_of(0)->labels, snap.endpoints[1].labels);
+}
+
+// The reply with row `row` changed by `change`, read: its error, or "".
+template <typename Change>
+std::string error_after(const Json& reply, size_t row, Change change) {
+  Json copy = reply;
+  change(copy["sockets"][row]);
+  std::string text = copy.dump();
+  // A number the library would not keep as it is (2^64) goes in as "@raw:TEXT", put back here.
+  if (size_t at = text.find("\"@raw:"); at != std::string::npos) {
+    size_t end = text.find('"', at + 1);
+    text.replace(at, end + 1 - at, text.substr(at + 6, end - at - 6));
+  }
+  return error_of(text);
+}
+
+// Each field of the description, in the first row that has it: left out, renamed, of another
+// type, and (integers) out of range, each with its exact error.
+TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
+  const Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  // Optional fields whose absence another field contradicts.
+  const std::map<std::string, std::string> left_out = {
+      {"pid", "socket 1: missing field \"pid\""},
+      {"comm", "socket 1: missing field \"comm\""},
+      {"processes", "socket 1: \"pid\": is there without \"processes\""},
+      {"runtime.containerName",
+       "socket 1: \"k8s.containerName\": \"httpd\" is not \"runtime.containerName\" \"\""},
+      {"k8s.podLabels",
+       "socket 2: \"k8s.podName\": pod \"shop/web-0\" is not the same as in an earlier socket"},
+      {"src.namespace", "socket 1: missing field \"src.namespace\""},
+      {"src.podname", "socket 1: missing field \"src.podname\""},
+      {"src.name", "socket 1: missing field \"src.name\""},
+      {"src.podlabels",
+       "socket 5: \"src.podlabels\": \"shop/web-0\" has other labels in an earlier socket"},
+      {"dst.namespace", "socket 4: missing field \"dst.namespace\""},
+      {"dst.podname", "socket 4: missing field \"dst.podname\""},
+      {"dst.name", "socket 4: missing field \"dst.name\""},
+  };
+  size_t fields = 0;
+  for (const auto& field : row_field_list()) {
+    SCOPED_TRACE(field.path);
+    size_t row = 0;
+    std::string key;
+    std::string shown;
+    Json rows = reply["sockets"];
+    while (row < rows.size() && holder_of(rows[row], field.path, key, shown) == nullptr) ++row;
+    ASSERT_LT(row, rows.size()) << "no row has " << field.path;
+    const std::string socket = fmt::format("socket {}: ", row + 1);
+    auto at = [&](Json& r) -> Json& { return *holder_of(r, field.path, key, shown); };
+    ++fields;
+
+    std::string missing = error_after(reply, row, [&](Json& r) { at(r).erase(key); });
+    if (field.required) {
+      EXPECT_EQ(missing, fmt::format("{}missing field \"{}\"", socket, shown));
+    } else if (auto it = left_out.find(field.path); it != left_out.end()) {
+      EXPECT_EQ(missing, it->second);
+    } else {
+      EXPECT_EQ(missing, "");
+    }
+
+    EXPECT_EQ(error_after(reply, row,
+                          [&](Json& r) {
+                            Json& object = at(r);
+                            Json value = object[key];
+                            object.erase(key);
+                            object[key + "X"] = value;
+                          }),
+              fmt::format("{}unknown field \"{}X\"", socket, shown));
+
+    Json other;
+    std::string expected;
+    if (field.type == "string") {
+      other = 5;
+      expected = "expected a string, found 5";
+    } else if (field.type == "integer" || field.type == "number") {
+      other = "ten";
+      expected = "expected a number, found \"ten\"";
+    } else if (field.type == "boolean") {
+      other = "yes";
+      expected = "expected true or false, found \"yes\"";
+    } else if (field.type == "labels") {
+      other = 5;
+      expected = "expected an object, found 5";
+    } else if (field.type == "object") {
+      other = Json::array();
+      expected = "expected an object, found an array";
+    } else {
+      ASSERT_EQ(field.type, "array");
+      other = Json::object();
+      expected = "expected an array, found an object";
+    }
+    EXPECT_EQ(error_after(reply, row, [&](Json& r) { at(r)[key] = other; }),
+              fmt::format("{}\"{}\": {}", socket, shown, expected));
+
+    if (field.type != "integer") continue;
+    std::string beyond = field.max == std::numeric_limits<uint64_t>::max()
+                             ? "18446744073709551616"
+                             : std::to_string(field.max + 1);
+    EXPECT_EQ(
+        error_after(reply, row, [&](Json& r) { at(r)[key] = "@raw:" + beyond; }),
+        fmt::format("{}\"{}\": {} is out of range (0 to {})", socket, shown, beyond, field.max));
+    EXPECT_EQ(error_after(reply, row, [&](Json& r) { at(r)[key] = -1; }),
+              fmt::format("{}\"{}\": -1 is out of range (0 to {})", socket, shown, field.max));
+    EXPECT_EQ(error_after(reply, row, [&](Json& r) { at(r)[key] = 1.5; }),
+              fmt::format("{}\"{}\": expected an integer, found 1.5", socket, shown));
+  }
+  EXPECT_EQ(fields, 55U);
 }
 
 // An agent never sends a label twice; read as Go would read it, the last value wins.
@@ -279,8 +855,10 @@ TEST(Wire, TheLastOfADuplicatePodLabelWins) {
   std::string text = reply_of(snap, {});
   const std::string labels = R"("podLabels":{"app":"web","tier":"front"})";
   ASSERT_NE(text.find(labels), std::string::npos) << text;
-  text.replace(text.find(labels), labels.size(),
-               R"("podLabels":{"tier":"back","app":"web","tier":"front2"})");
+  // In every row of the pod: its rows agree on its labels (the reader checks they do).
+  for (size_t at = text.find(labels); at != std::string::npos; at = text.find(labels, at)) {
+    text.replace(at, labels.size(), R"("podLabels":{"tier":"back","app":"web","tier":"front2"})");
+  }
   auto reply = parse_agent_reply(text);
   ASSERT_TRUE(reply) << reply.error().message();
   ASSERT_FALSE(reply->snapshot.pods.empty());

@@ -62,8 +62,6 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   bool replay = choice.replayed;
   EnrichOptions enrich;
   enrich.host = HostPaths(host.root);
-  enrich.runtime = host.runtime;
-  enrich.cri_socket = host.cri_socket;
   enrich.node_name = host.node_name;
   enrich.threads = jobs;
   enrich.api_labels = inputs.api_labels;
@@ -110,7 +108,8 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   if (!replay && query.needs_owners(run.kind)) {
     if (!need_census) census = take_census(enrich, warnings);
     enrich.labels = query.needs_labels(run.kind);
-    enrich_snapshot(snap, census, enrich, warnings, early_fds ? &fds : nullptr);
+    OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
+    enrich_snapshot(snap, census, enrich, sources, warnings, early_fds ? &fds : nullptr);
   }
   auto enriched = std::chrono::steady_clock::now();
 

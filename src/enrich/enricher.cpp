@@ -1,6 +1,5 @@
 #include "enrich/enricher.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -21,11 +20,6 @@
 namespace socksnap {
 namespace {
 
-uint64_t inode_of(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
-}
-
 // The host's network namespace: PID 1's. Some hosts let no one read PID 1's namespaces (a
 // sandbox's init, not even root); then kthreadd's, a kernel thread and so in the initial network
 // namespace, PID 1's (it is PID 2 only in the host's PID namespace). Failing both, the namespace
@@ -33,14 +27,16 @@ uint64_t inode_of(const std::string& path) {
 // its pod) that is the container's own, and taking it for the host's would put the agent's pod on
 // the host network.
 uint64_t host_netns(const HostPaths& host, Warnings& warnings) {
-  if (uint64_t pid1 = inode_of(host("/proc/1/ns/net")); pid1 != 0) return pid1;
+  if (uint64_t pid1 = namespace_inode(host("/proc/1/ns/net")); pid1 != 0) return pid1;
   auto comm = read_file(host("/proc/2/comm"));
   if (comm && std::string_view(*comm).substr(0, comm->find('\n')) == "kthreadd") {
-    if (uint64_t kthreadd = inode_of(host("/proc/2/ns/net")); kthreadd != 0) return kthreadd;
+    if (uint64_t kthreadd = namespace_inode(host("/proc/2/ns/net")); kthreadd != 0) {
+      return kthreadd;
+    }
   }
   // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting
   // inside another namespace right now. This thread never enters one.
-  if (host.root().empty()) return inode_of("/proc/thread-self/ns/net");
+  if (host.root().empty()) return namespace_inode("/proc/thread-self/ns/net");
   warnings.add("host-netns",
                "cannot tell the host's network namespace (" + host("/proc/1/ns/net") +
                    " cannot be read): pods on the host network are known only from their "

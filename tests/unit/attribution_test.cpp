@@ -346,5 +346,69 @@ TEST_F(Attribution, OnlyTheRuntimeSourcesGiven) {
   EXPECT_TRUE(warnings.empty()) << lines(warnings);
 }
 
+// --- replayed dumps ----------------------------------------------------------------------------
+
+// A dump replayed on the node recorded with it (--host-root): the same core, so the same owners.
+// two_families.dump's sockets are in the web pod's namespace; nginx holds three of them.
+TEST(ReplayedDump, OnARecordedNodeItsSocketsHaveOwners) {
+  auto query = compile_query(QueryOptions{});
+  ASSERT_TRUE(query) << query.error().message();
+  Host host;
+  host.root = tree();
+  host.replay_dump = test::data_path("two_families.dump");
+  host.node_name = "node-7";
+  host.jobs = 2;
+  Warnings warnings;
+  auto run = take_snapshot(*query, host, warnings);
+  ASSERT_TRUE(run) << run.error().message;
+  const Snapshot& snap = run->snapshot;
+  EXPECT_EQ(run->source, "recorded sock_diag dump");
+  EXPECT_EQ(run->kind, NodeKind::kKubernetes);  // a pod's namespace is shown: pod columns
+  EXPECT_EQ(snap.node, "node-7");
+  ASSERT_EQ(snap.owners.size(), snap.sockets.size());
+  EXPECT_EQ(holders(snap, row_of(snap, 13491)), "2100/nginx/6 2101/nginx/6");
+  EXPECT_EQ(holders(snap, row_of(snap, 13492)), "2100/nginx/7");
+  EXPECT_EQ(holders(snap, row_of(snap, 13494)), "2101/nginx/9");
+  EXPECT_EQ(container(snap, row_of(snap, 13491)),
+            "containerd " + kNginx + " nginx docker.io/library/nginx:1.25 pid=2100");
+  size_t held = 0;
+  for (size_t row = 0; row < snap.sockets.size(); ++row) {
+    EXPECT_EQ(snap.sockets[row].netns, kWebNetns);
+    // No CRI socket in the tree: the pod's labels are unknown, its name is in containerd's files.
+    EXPECT_EQ(pod(snap, row), "shop/web " + kWebUid + " ") << snap.sockets[row].inode;
+    held += snap.owners[row].holder_count > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(held, 3u);
+  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+}
+
+// Replayed on this host's own /proc, a dump is no one's: the processes here did not hold the
+// recorded sockets, whatever their inodes.
+TEST(ReplayedDump, OnThisHostItsSocketsHaveNoOwners) {
+  auto query = compile_query(QueryOptions{});
+  ASSERT_TRUE(query) << query.error().message();
+  Host host;
+  host.replay_dump = test::data_path("two_families.dump");
+  Warnings warnings;
+  auto run = take_snapshot(*query, host, warnings);
+  ASSERT_TRUE(run) << run.error().message;
+  EXPECT_FALSE(run->snapshot.sockets.empty());
+  EXPECT_TRUE(run->snapshot.owners.empty());
+  EXPECT_EQ(run->kind, NodeKind::kHost);
+}
+
+TEST(ReplayedDump, OnARootThatIsNotThere) {
+  auto query = compile_query(QueryOptions{});
+  ASSERT_TRUE(query) << query.error().message();
+  Host host;
+  host.root = tree() + "/nowhere";
+  host.replay_dump = test::data_path("two_families.dump");
+  Warnings warnings;
+  auto run = take_snapshot(*query, host, warnings);
+  ASSERT_FALSE(run);
+  EXPECT_EQ(run.error().status, ExitStatus::kUsage);
+  EXPECT_EQ(run.error().message, "--host-root " + tree() + "/nowhere: No such file or directory");
+}
+
 }  // namespace
 }  // namespace socksnap

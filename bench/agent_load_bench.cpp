@@ -25,7 +25,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +38,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -48,11 +48,15 @@
 
 #include "fake_apiserver.h"
 #include "net/http_client.h"
+#include "support/files.h"
+#include "support/kubeconfig.h"
+#include "support/process.h"
 #include "wire/wire.h"
 
 namespace {
 
 using socksnap::test::FakeApiServer;
+using socksnap::test::ForkedChild;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint16_t kFirstListenerPort = 20000;
@@ -77,99 +81,33 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string base64(const std::string& text) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < text.size(); i += 3) {
-    uint32_t v = (uint32_t{static_cast<uint8_t>(text[i])} << 16) |
-                 (uint32_t{static_cast<uint8_t>(text[i + 1])} << 8) |
-                 static_cast<uint8_t>(text[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  if (i < text.size()) {
-    uint32_t v = uint32_t{static_cast<uint8_t>(text[i])} << 16;
-    if (i + 1 < text.size()) v |= uint32_t{static_cast<uint8_t>(text[i + 1])} << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < text.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 // A child alone in a new network namespace, with `count` listeners on 127.0.0.1 from
 // kFirstListenerPort on; it dies with the bench.
-pid_t start_listener_holder(int count) {
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) die("pipe");
-  pid_t pid = ::fork();
-  if (pid < 0) die("fork");
-  if (pid == 0) {
-    // Only async-signal-safe calls in the child of a threaded parent.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char ok = 'n';
-    if (::unshare(CLONE_NEWNET) == 0) {
+std::unique_ptr<ForkedChild> start_listener_holder(int count) {
+  try {
+    return std::make_unique<ForkedChild>("the listeners", [count] {
+      if (::unshare(CLONE_NEWNET) != 0) return false;
       int s = ::socket(AF_INET, SOCK_DGRAM, 0);
       ifreq lo{};
       std::memcpy(lo.ifr_name, "lo", 3);
       lo.ifr_flags = IFF_UP;
-      bool up = s >= 0 && ::ioctl(s, SIOCSIFFLAGS, &lo) == 0;
-      int made = 0;
-      for (int i = 0; up && i < count; ++i) {
+      if (s < 0 || ::ioctl(s, SIOCSIFFLAGS, &lo) != 0) return false;
+      for (int i = 0; i < count; ++i) {
         int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         a.sin_port = htons(static_cast<uint16_t>(kFirstListenerPort + i));
-        if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::listen(fd, 4) == 0) {
-          ++made;
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::listen(fd, 4) != 0) {
+          return false;
         }
       }
-      if (made == count) ok = 'y';
-    }
-    (void)!::write(ready[1], &ok, 1);
-    while (true) ::pause();
+      return true;
+    });
+  } catch (const std::exception& e) {
+    die(e.what());
   }
-  ::close(ready[1]);
-  char ok = 'n';
-  (void)!::read(ready[0], &ok, 1);
-  ::close(ready[0]);
-  if (ok != 'y') die("the listeners could not be made");
-  return pid;
-}
-
-pid_t start_agent(const Args& args, const std::vector<std::string>& extra, const std::string& log) {
-  std::vector<std::string> argv = {args.agent};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  pid_t pid = ::fork();
-  if (pid < 0) die("fork");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd >= 0) ::dup2(fd, STDERR_FILENO);
-    std::vector<char*> raw;
-    for (auto& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// The agent's port, from its log line "serving node N on port P ...".
-uint16_t wait_for_port(const std::string& log, pid_t agent) {
-  auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (Clock::now() < deadline) {
-    std::ifstream in(log);
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    size_t at = text.find(" on port ");
-    if (at != std::string::npos) return static_cast<uint16_t>(std::atoi(text.c_str() + at + 9));
-    if (::waitpid(agent, nullptr, WNOHANG) == agent) die("the agent exited:\n" + text);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  die("the agent did not start");
 }
 
 std::string vm_field(pid_t pid, const char* field) {
@@ -353,51 +291,39 @@ Args parse_args(int argc, char** argv) {
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
   std::signal(SIGPIPE, SIG_IGN);
-  char tmpl[] = "/tmp/agent-load-bench-XXXXXX";
-  std::string dir = ::mkdtemp(tmpl);
+  socksnap::test::TempDir dir("agent-load-bench");
 
-  pid_t holder = start_listener_holder(args.clients);
+  std::unique_ptr<ForkedChild> holder = start_listener_holder(args.clients);
   auto api = FakeApiServer::start();
   api->add_service_account("socksnap", "socksnap-agent");
   api->add_service_account("socksnap", "socksnap-client");
   api->allow({"system:serviceaccount:socksnap:socksnap-agent", "create", "tokenreviews", "", ""});
   api->allow({"system:serviceaccount:socksnap:socksnap-agent", "list", "pods", "", ""});
-  std::string kubeconfig = dir + "/agent.kubeconfig";
-  std::ofstream(kubeconfig) << fmt::format(
-      "apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: {}\n"
-      "    certificate-authority-data: {}\nusers:\n- name: a\n  user:\n    token: {}\n"
-      "contexts:\n- name: b\n  context:\n    cluster: b\n    user: a\ncurrent-context: b\n",
-      api->url(), base64(api->ca_pem()),
-      api->service_account_token("socksnap", "socksnap-agent", std::chrono::hours(24)));
+  std::string kubeconfig = dir.write(
+      "agent.kubeconfig",
+      socksnap::test::kubeconfig(api->url(), api->ca_pem(),
+                                 socksnap::test::token_user(api->service_account_token(
+                                     "socksnap", "socksnap-agent", std::chrono::hours(24)))));
 
   // The clients' token, as the plugin gets one: a TokenRequest for the audience socksnap.
-  socksnap::ClientTls admin_tls;
-  admin_tls.ca_pem = api->ca_pem();
-  auto admin = api->client_certificate("admin", {"system:masters"});
-  admin_tls.cert_pem = admin.cert_pem;
-  admin_tls.key_pem = admin.key_pem;
-  auto admin_client = socksnap::HttpClient::create(admin_tls);
-  if (!admin_client) die(admin_client.error().message());
-  socksnap::ClientRequest token_request;
-  token_request.method = "POST";
-  token_request.url =
-      api->url() + "/api/v1/namespaces/socksnap/serviceaccounts/socksnap-client/token";
-  token_request.body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest",)"
-                       R"("spec":{"audiences":["socksnap"],"expirationSeconds":86400}})";
-  auto issued = (*admin_client)->send(token_request);
-  if (!issued || issued->status != 201) die("no token for socksnap-client");
-  std::string token = issued->body.substr(issued->body.find("\"token\":\"") + 9);
-  token = token.substr(0, token.find('"'));
+  std::string token =
+      api->request_token("socksnap", "socksnap-client", "socksnap", std::chrono::hours(24));
+  if (token.empty()) die("no token for socksnap-client");
 
-  std::string log = dir + "/agent.log";
-  pid_t agent = start_agent(
-      args,
-      {"--node-name", "bench", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--netns",
-       fmt::format("/proc/{}/ns/net", holder), "--cri-socket", "none", "--request-timeout",
-       args.request_timeout, "--workers", std::to_string(args.workers), "--max-snapshots",
-       std::to_string(args.max_snapshots)},
-      log);
-  uint16_t port = wait_for_port(log, agent);
+  socksnap::test::BackgroundProcess agent(
+      {args.agent, "--node-name", "bench", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0",
+       "--netns", fmt::format("/proc/{}/ns/net", holder->pid()), "--cri-socket", "none",
+       "--request-timeout", args.request_timeout, "--workers", std::to_string(args.workers),
+       "--max-snapshots", std::to_string(args.max_snapshots)},
+      dir.file("agent.log"));
+  // "serving node bench on port P ..."
+  auto port = static_cast<uint16_t>(agent.wait_for_number_after(" on port "));
+  if (port == 0) {
+    std::string why =
+        agent.running() ? "the agent did not start" : "the agent exited:\n" + agent.log();
+    agent.stop();
+    die(why);
+  }
   std::printf(
       "agent under load: %d clients x %d snapshot requests, %d slowloris connections, %d "
       "stalled TLS handshakes; agent --workers %d --max-snapshots %d --request-timeout %s\n",
@@ -472,10 +398,10 @@ int main(int argc, char** argv) {
   }
   for (auto& t : clients) t.join();
   double load_seconds = seconds_since(load_start);
-  std::string hwm_during = vm_field(agent, "VmHWM:");
+  std::string hwm_during = vm_field(agent.pid(), "VmHWM:");
   slow_thread.join();
   stalled_watch.join();
-  std::string hwm = vm_field(agent, "VmHWM:");
+  std::string hwm = vm_field(agent.pid(), "VmHWM:");
 
   size_t total = static_cast<size_t>(args.clients) * static_cast<size_t>(args.requests);
   std::printf("valid requests: %zu in %.1f s (%.0f/s); answers:", total, load_seconds,
@@ -495,12 +421,8 @@ int main(int argc, char** argv) {
               kb_to_mb(hwm_during), kb_to_mb(hwm));
 
   for (int fd : stalled) ::close(fd);
-  ::kill(agent, SIGTERM);
-  ::waitpid(agent, nullptr, 0);
-  ::kill(holder, SIGKILL);
-  ::waitpid(holder, nullptr, 0);
-  std::string cleanup = "rm -rf " + dir;
-  (void)!std::system(cleanup.c_str());
+  agent.stop();
+  holder.reset();
   bool ok = transport_errors == 0 && wrong_rows == 0 && statuses.size() == 1 &&
             statuses.count(200) == 1 && kb_to_mb(hwm) < 64.0;
   std::printf("%s\n", ok ? "PASS: every valid request answered with its own rows, peak RSS < 64 MiB"

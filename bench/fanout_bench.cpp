@@ -41,6 +41,8 @@
 #include "plugin/endpoint_names.h"
 #include "render/renderer.h"
 #include "select/selection.h"
+#include "support/files.h"
+#include "support/kubeconfig.h"
 #include "wire/wire.h"
 
 namespace {
@@ -231,25 +233,6 @@ double median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-std::string base64(const std::string& text) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (unsigned char c : text) {
-    bits = (bits << 8) | c;
-    count += 8;
-    while (count >= 6) {
-      out += kAlphabet[(bits >> (count - 6)) & 63];
-      count -= 6;
-    }
-  }
-  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 63];
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
-
 // The plugin's work on one node's answer, stage by stage, in microseconds per socket (medians).
 int time_stages(const Args& args) {
   std::string reply = node_reply(7, args.sockets);
@@ -380,7 +363,7 @@ int main(int argc, char** argv) {
     socksnap::ServerLimits limits;
     limits.workers = 2;
     auto server = socksnap::HttpsServer::start(
-        "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, ""}, limits,
+        "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, {}}, limits,
         [reply, one_socket, small, delay](const socksnap::HttpRequest&) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delay));
           return socksnap::HttpResponse{200, "application/json", {}, *small ? *one_socket : *reply};
@@ -402,12 +385,9 @@ int main(int argc, char** argv) {
   }
   auto admin = api->client_certificate("admin", {"system:masters"});
   std::string kubeconfig = fmt::format("/tmp/fanout-bench-{}.kubeconfig", ::getpid());
-  std::ofstream(kubeconfig) << fmt::format(
-      "apiVersion: v1\nkind: Config\nclusters:\n- name: b\n  cluster:\n    server: {}\n"
-      "    certificate-authority-data: {}\nusers:\n- name: a\n  user:\n"
-      "    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: b\n"
-      "  context:\n    cluster: b\n    user: a\ncurrent-context: b\n",
-      api->url(), base64(api->ca_pem()), base64(admin.cert_pem), base64(admin.key_pem));
+  socksnap::test::write_file(kubeconfig,
+                             socksnap::test::kubeconfig(api->url(), api->ca_pem(),
+                                                        socksnap::test::certificate_user(admin)));
 
   std::printf(
       "fan-out: %d simulated agents, %d sockets each (%.1f MB of replies), delays %d..%d "

@@ -166,7 +166,9 @@ Result<SnapshotRun, HttpResponse> Agent::take(const Query& query, Warnings& warn
   }
   Turn turn(turns_);
   auto started = std::chrono::steady_clock::now();
-  auto run = take_snapshot(query, config_.host, warnings, {api_labels(warnings)});
+  SnapshotInputs inputs;
+  inputs.api_labels = api_labels(warnings);
+  auto run = take_snapshot(query, config_.host, warnings, inputs);
   if (!run) {
     metrics_.snapshot_failed();
     return error_response(run.error().status == ExitStatus::kUsage ? 400 : 500,

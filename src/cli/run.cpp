@@ -20,11 +20,11 @@ namespace {
 
 constexpr std::string_view kProgram = "socksnap";
 
-Result<void, RunError> run(const CommandLine& line) {
+Result<void, RunError> run(const CommandLine& line, const SnapshotInputs& inputs) {
   auto query = compile_query(line.query);
   if (!query) return usage_error(query.error().message());
   Warnings warnings;
-  auto taken = take_snapshot(*query, line.host, warnings);
+  auto taken = take_snapshot(*query, line.host, warnings, inputs);
   if (!taken) return taken.error();
   const Snapshot& snap = taken->snapshot;
 
@@ -61,7 +61,7 @@ Result<void, RunError> run(const CommandLine& line) {
 
 }  // namespace
 
-int run_cli(int argc, const char* const* argv) {
+int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE and ends output quietly
   ParsedArgs parsed = parse_args(argc, argv);
   if (parsed.exit_now) return parsed.exit_code;
@@ -80,7 +80,7 @@ int run_cli(int argc, const char* const* argv) {
         kProgram,
         usage_error("agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)"));
   }
-  auto done = run(parsed.line);
+  auto done = run(parsed.line, inputs);
   return done ? 0 : report_failure(kProgram, done.error());
 }
 

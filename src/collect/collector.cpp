@@ -12,12 +12,11 @@ namespace socksnap {
 CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketSource& source,
                                 const CollectRequest& request, unsigned jobs, Warnings& warnings) {
   std::vector<std::optional<Result<NamespaceSockets>>> results(namespaces.size());
-  CollectRequest asked = request;
-  asked.parse_in_parallel = namespaces.size() < jobs;
+  source.plan(namespaces.size(), jobs);
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next.fetch_add(1); i < namespaces.size(); i = next.fetch_add(1)) {
-      results[i].emplace(source.collect(namespaces[i], asked, warnings));
+      results[i].emplace(source.collect(namespaces[i], request, warnings));
     }
   };
   size_t threads = std::min<size_t>(std::max(1U, jobs), namespaces.size());

@@ -80,7 +80,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
       }
     };
     Result<bool> interrupted = false;
-    if (request.parse_in_parallel) {
+    if (parse_in_parallel_) {
       interrupted = read_dump_pipelined(receive, kReceiveBufferSize, ctx, out);
     } else {
       ChunkSupplier next = [&]() -> Result<std::span<const uint8_t>> {

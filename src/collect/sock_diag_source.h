@@ -15,6 +15,11 @@ class SockDiagSource final : public SocketSource {
   explicit SockDiagSource(DumpRecorder* recorder = nullptr) : recorder_(recorder) {}
 
   std::string_view name() const override { return "netlink sock_diag"; }
+  // With fewer namespaces than threads, each dump's replies are parsed on a second thread
+  // while the kernel makes the next ones.
+  void plan(size_t namespaces, unsigned threads) override {
+    parse_in_parallel_ = namespaces < threads;
+  }
   Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
                                    Warnings& warnings) override;
 
@@ -29,6 +34,7 @@ class SockDiagSource final : public SocketSource {
   std::atomic<bool> legacy_tcp_works_{true};
   std::atomic<bool> udplite_works_{true};
   std::atomic<uint32_t> next_seq_{1};
+  bool parse_in_parallel_ = false;
 };
 
 // Sockets of one namespace bound to interfaces get those interfaces' names (from inside it).

@@ -30,9 +30,6 @@ struct CollectRequest {
   uint32_t tcp_states = kDefaultTcpStates;  // bit N = TCP state N
   uint32_t udp_states = kAllStates;
   bool tcp_info = false;  // tcp_info and the congestion algorithm
-  // How, not what: parse replies on a second thread while the kernel makes the next ones. The
-  // collector sets it when there are fewer namespaces than threads to read them with.
-  bool parse_in_parallel = false;
 };
 
 // The sockets of one network namespace.
@@ -46,6 +43,9 @@ class SocketSource {
  public:
   virtual ~SocketSource() = default;
   virtual std::string_view name() const = 0;
+  // Before a run's collect() calls: how many namespaces `threads` threads will read. A source
+  // may put the threads left idle to work inside one namespace.
+  virtual void plan(size_t /*namespaces*/, unsigned /*threads*/) {}
   // Errors with code ENOENT mean the namespace vanished before it could be read.
   virtual Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
                                            Warnings& warnings) = 0;

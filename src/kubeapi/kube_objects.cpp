@@ -430,16 +430,4 @@ Result<ApiStatus> parse_status(std::string_view json) {
   return status;
 }
 
-std::string status_body(const ApiStatus& status) {
-  fmt::memory_buffer b;
-  b.append(std::string_view(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":)"));
-  append_json_string(b, status.status.empty() ? "Failure" : status.status);
-  b.append(std::string_view(R"(,"message":)"));
-  append_json_string(b, status.message);
-  b.append(std::string_view(R"(,"reason":)"));
-  append_json_string(b, status.reason);
-  fmt::format_to(std::back_inserter(b), R"(,"code":{}}})", status.code);
-  return fmt::to_string(b);
-}
-
 }  // namespace socksnap

@@ -100,6 +100,5 @@ struct ApiStatus {
   int code = 0;
 };
 Result<ApiStatus> parse_status(std::string_view json);
-std::string status_body(const ApiStatus& status);  // for servers (the tests' API server)
 
 }  // namespace socksnap

@@ -10,6 +10,8 @@
 
 #include "util/result.h"
 
+struct ssl_st;  // OpenSSL's SSL
+
 namespace socksnap {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;  // names lower-case
@@ -23,10 +25,9 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;
   std::string peer;  // "10.0.0.7:41234" or "[fd00::1]:41234"
-  // The verified client certificate, when the server asked for one and the client sent it.
-  std::string client_common_name;                 // subject CN
-  std::vector<std::string> client_organizations;  // subject O entries
-  bool resumed_session = false;                   // the connection resumed an earlier TLS session
+  // The connection's TLS session while the handler runs (nullptr for a request not read from
+  // one), for a handler that needs more of it than the server reads: a client's certificate.
+  const ssl_st* tls = nullptr;
   // The y of "HTTP/1.y" (0 or 1; a later 1.y is read as 1.1, as RFC 9110 asks). The server needs
   // it for the keep-alive default.
   int minor_version = 1;

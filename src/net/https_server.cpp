@@ -176,24 +176,9 @@ Result<SslCtxPtr> make_server_context(const ServerTls& tls) {
       SSL_CTX_check_private_key(ctx.get()) != 1) {
     return openssl_error("server key does not match the certificate");
   }
-  if (!tls.client_ca_pem.empty()) {
-    auto cas = read_certificates(tls.client_ca_pem);
-    if (!cas) return plain_error("client CA: " + cas.error().message());
-    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
-    for (const X509Ptr& ca : *cas) {
-      if (X509_STORE_add_cert(store, ca.get()) != 1 ||
-          SSL_CTX_add_client_CA(ctx.get(), ca.get()) != 1) {
-        return openssl_error("client CA");
-      }
-    }
-    // Optional: a client without a certificate gets in and the handler decides (bearer tokens).
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-    SSL_CTX_set_verify_depth(ctx.get(), 5);
-  }
-  // Needed for session resumption once client certificates are verified.
-  static constexpr unsigned char kSessionContext[] = "socksnap-https";
-  if (SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1) != 1) {
-    return openssl_error("session id context");
+  if (tls.configure) {
+    auto configured = tls.configure(ctx.get());
+    if (!configured) return configured.error();
   }
   return ctx;
 }
@@ -284,9 +269,6 @@ struct Connection {
   TlsSocket tls;
   std::string peer;
   ConnectionSlot slot;
-  std::string client_common_name;
-  std::vector<std::string> client_organizations;
-  bool resumed_session = false;
 
   Phase phase = Phase::kHandshake;
   Clock::time_point deadline;
@@ -325,7 +307,6 @@ struct HttpsServer::Impl {
   UniqueFd wake_fd;  // an eventfd: something is in the connection thread's inbox
   uint16_t port = 0;
 
-  mutable std::mutex ctx_mutex;
   SslCtxPtr ctx;
 
   std::mutex inbox_mutex;
@@ -444,10 +425,7 @@ void HttpsServer::Impl::take_inbox(std::vector<std::unique_ptr<Connection>>& con
   for (auto& c : returned) connections.push_back(std::move(c));
   auto now = Clock::now();
   for (Accepted& a : fresh) {
-    Result<TlsSocket> socket = [&]() -> Result<TlsSocket> {
-      std::lock_guard lock(ctx_mutex);
-      return TlsSocket::accept(std::move(a.fd), ctx.get());
-    }();
+    Result<TlsSocket> socket = TlsSocket::accept(std::move(a.fd), ctx.get());
     if (!socket) {
       log_line(fmt::format("{}: {}", a.peer, socket.error().message()));
       continue;
@@ -519,13 +497,6 @@ Step HttpsServer::Impl::advance(Connection& c, Clock::time_point now) {
     case Phase::kHandshake: {
       TlsStatus status = c.tls.handshake();
       if (status == TlsStatus::kDone) {
-        if (X509* cert = SSL_get0_peer_certificate(c.tls.ssl());
-            cert != nullptr && SSL_get_verify_result(c.tls.ssl()) == X509_V_OK) {
-          auto names = subject_entries(cert, NID_commonName);
-          if (!names.empty()) c.client_common_name = names.front();
-          c.client_organizations = subject_entries(cert, NID_organizationName);
-        }
-        c.resumed_session = SSL_session_reused(c.tls.ssl()) == 1;
         c.phase = Phase::kIdle;
         c.deadline = now + limits.idle_timeout;
         return Step::kContinue;
@@ -736,9 +707,7 @@ void HttpsServer::Impl::worker_loop() {
 HttpsServer::Impl::Served HttpsServer::Impl::serve(Connection& c) {
   HttpRequest& request = *c.request;
   request.peer = c.peer;
-  request.client_common_name = c.client_common_name;
-  request.client_organizations = c.client_organizations;
-  request.resumed_session = c.resumed_session;
+  request.tls = c.tls.ssl();
   requests.fetch_add(1);
 
   HttpResponse response;
@@ -864,14 +833,6 @@ uint16_t HttpsServer::port() const {
 
 void HttpsServer::stop() {
   impl_->stop();
-}
-
-Result<void> HttpsServer::reload(const ServerTls& tls) {
-  auto ctx = make_server_context(tls);
-  if (!ctx) return ctx.error();
-  std::lock_guard lock(impl_->ctx_mutex);
-  impl_->ctx = std::move(*ctx);
-  return {};
 }
 
 ServerStats HttpsServer::stats() const {

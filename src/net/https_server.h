@@ -17,6 +17,8 @@
 #include "net/http.h"
 #include "util/result.h"
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace socksnap {
 
 struct ServerLimits {
@@ -36,9 +38,9 @@ struct ServerLimits {
 struct ServerTls {
   std::string cert_pem;  // the server's certificate (may be followed by its chain)
   std::string key_pem;
-  // When set, clients are asked for a certificate (optional) and one that is sent must verify
-  // against these CAs; its subject goes into HttpRequest::client_common_name/organizations.
-  std::string client_ca_pem;
+  // When set, called once on the server's TLS context after the server's own settings, for
+  // settings it does not make itself (asking clients for certificates); an error stops start().
+  std::function<Result<void>(ssl_ctx_st*)> configure;
 };
 
 // Counters since start (for metrics, logs and tests).
@@ -72,8 +74,6 @@ class HttpsServer {
   // their responses to be written, within write_timeout), joins. Requests still queued are
   // dropped. Must not be called from a handler.
   void stop();
-  // Replaces the certificate for new connections (certificate rotation).
-  Result<void> reload(const ServerTls& tls);
 
   ServerStats stats() const;
 

@@ -1,11 +1,7 @@
 #include "snapshot/take_snapshot.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <thread>
 #include <unordered_set>
 
@@ -14,19 +10,6 @@
 
 namespace socksnap {
 namespace {
-
-// For tests: after discovery, wait until the named FIFO is written to, so a test can make a
-// namespace vanish between discovery and collection.
-void test_pause_after_discovery() {
-  const char* fifo = std::getenv("SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY");
-  if (fifo == nullptr || *fifo == '\0') return;
-  int fd = ::open(fifo, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  char byte = 0;
-  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
-  }
-  ::close(fd);
-}
 
 // What the namespaces shown hold decides the default columns: pods (Kubernetes columns),
 // containers, or neither. A pod on the host's network counts, since the host's namespace is
@@ -56,7 +39,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   auto chosen = open_socket_source(host, warnings);
   if (!chosen) return chosen.error();
   SourceChoice& choice = chosen.value();
-  test_pause_after_discovery();
+  if (inputs.after_discovery) inputs.after_discovery();
 
   unsigned jobs = host.threads();
   EnrichOptions enrich;

@@ -3,6 +3,7 @@
 // node agent serves it (and counts it for /metrics).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct SnapshotRun {
 struct SnapshotInputs {
   // Pods' labels from the API server (the agent's), preferred to the CRI API's.
   std::shared_ptr<const std::vector<PodLabelsByUid>> api_labels;
+  // Called once the namespaces to read are known, before any of them is read (the tests hold a
+  // run here while they make a namespace vanish).
+  std::function<void()> after_discovery;
 };
 
 // Warnings (what was skipped, and why) go to `warnings`. Errors: usage (a --netns that cannot be

@@ -15,7 +15,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -24,6 +23,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -34,6 +34,10 @@
 #include "harness.h"
 #include "net/http_client.h"
 #include "node_sim.h"
+#include "support/files.h"
+#include "support/health.h"
+#include "support/kubeconfig.h"
+#include "support/process.h"
 #include "util/build_info.h"
 
 namespace socksnap::test {
@@ -87,132 +91,18 @@ class NodeNetwork {
   std::string host_side_;
 };
 
-std::string write_temp(const std::string& dir, const std::string& name, const std::string& text) {
-  std::string path = dir + "/" + name;
-  std::ofstream(path) << text;
-  return path;
+// A socksnap-agent process in a node's namespace. nsenter execs the agent: they are one process.
+std::unique_ptr<BackgroundProcess> start_agent_in(const std::string& netns_path,
+                                                  const std::vector<std::string>& args,
+                                                  const std::string& log_path) {
+  std::vector<std::string> argv = {"nsenter", "--net=" + netns_path, SOCKSNAP_AGENT_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<BackgroundProcess>(argv, log_path);
 }
 
-std::string base64(const std::string& text) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < text.size(); i += 3) {
-    uint32_t v = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8) | uint8_t(text[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  if (i + 1 == text.size()) {
-    uint32_t v = uint8_t(text[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == text.size()) {
-    uint32_t v = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-// A kubeconfig as kubectl writes one: the CA and the credentials inline; the context's
-// namespace when one is given.
-std::string kubeconfig(const std::string& server, const std::string& ca_pem,
-                       const std::string& user_yaml, const std::string& context_namespace = "") {
-  return fmt::format(
-      R"(apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: {}
-    server: {}
-  name: sim
-contexts:
-- context:
-    cluster: sim
-    user: someone
-{}  name: sim
-current-context: sim
-users:
-- name: someone
-  user:
-{}
-)",
-      base64(ca_pem), server,
-      context_namespace.empty() ? "" : fmt::format("    namespace: {}\n", context_namespace),
-      user_yaml);
-}
-
-std::string cert_user(const CertificateAndKey& cert) {
-  return fmt::format("    client-certificate-data: {}\n    client-key-data: {}\n",
-                     base64(cert.cert_pem), base64(cert.key_pem));
-}
-
-// A socksnap-agent process in a node's namespace.
-class AgentProcess {
- public:
-  AgentProcess(const std::string& netns_path, std::vector<std::string> args,
-               const std::string& log_path)
-      : log_path_(log_path) {
-    std::vector<std::string> argv = {"nsenter", "--net=" + netns_path, SOCKSNAP_AGENT_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (log >= 0) ::dup2(log, STDERR_FILENO);
-      std::vector<char*> raw;
-      for (auto& a : argv) raw.push_back(a.data());
-      raw.push_back(nullptr);
-      ::execvp(raw[0], raw.data());
-      ::_exit(127);
-    }
-  }
-  ~AgentProcess() { stop(); }
-  AgentProcess(const AgentProcess&) = delete;
-  AgentProcess& operator=(const AgentProcess&) = delete;
-
-  // The agent, not nsenter: nsenter execs it, so they are one process. Never -1: a signal to
-  // -1 would go to every process.
-  pid_t pid() const {
-    if (pid_ <= 0) throw std::logic_error("the agent is not running");
-    return pid_;
-  }
-  bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGCONT);
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  std::string log() const {
-    std::ifstream in(log_path_);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_path_;
-};
-
-bool wait_healthy(const std::string& ip, std::chrono::seconds limit, uint16_t port = kAgentPort) {
-  ClientTls tls;
-  tls.insecure = true;
-  auto client = HttpClient::create(tls);
-  if (!client) return false;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    ClientRequest request;
-    request.url = fmt::format("https://{}:{}/healthz", ip, port);
-    request.timeout = 1s;
-    auto answer = (*client)->send(request);
-    if (answer && answer->status == 200) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
+// The agent of node `node` (listening on `port`) answers /healthz.
+bool agent_healthy(int node, uint16_t port = kAgentPort) {
+  return wait_healthy(fmt::format("https://{}:{}/healthz", node_ip(node), port), 20s);
 }
 
 std::string endpoint_text(const json& e) {
@@ -271,35 +161,31 @@ class FakeDockerContainer {
     id_ = fmt::format("{:064x}", static_cast<uint64_t>(::getpid()) * 7919U + port);
     state_ = docker_root + "/containers/" + id_;
     check(run_command({"mkdir", "-p", top_ + "/docker/" + id_, state_}), "mkdir");
-    std::ofstream(state_ + "/config.v2.json") << config_json;
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    write_file(state_ + "/config.v2.json", config_json);
     std::string procs = top_ + "/docker/" + id_ + "/cgroup.procs";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only its own socket: none of the test's (they would be counted as the pod's).
-      ::close_range(3, static_cast<unsigned>(ready[1]) - 1, 0);
-      ::close_range(static_cast<unsigned>(ready[1]) + 1, ~0U, 0);
-      int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(1);
-      std::ofstream(procs) << "0\n";
-      UniqueFd listener = tcp_listen("127.0.0.1", port);
-      char one = 1;
-      if (::write(ready[1], &one, 1) != 1) ::_exit(1);
-      ::pause();
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    char got = 0;
-    ssize_t n = ::read(ready[0], &got, 1);
-    ::close(ready[0]);
-    if (n != 1) throw std::runtime_error("the container's process did not start");
+    // Only its own socket: none of the test's (they would be counted as the pod's).
+    process_.emplace(
+        "the container's process",
+        [&] {
+          int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+          if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) return false;
+          int cgroup = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+          bool joined = cgroup >= 0 && ::write(cgroup, "0\n", 2) == 2;
+          int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+          int one = 1;
+          sockaddr_in address{};
+          address.sin_family = AF_INET;
+          address.sin_port = htons(port);
+          address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          return joined && fd >= 0 &&
+                 ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+                 ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                 ::listen(fd, 16) == 0;
+        },
+        Inherited::kClosed);
   }
   ~FakeDockerContainer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    process_.reset();
     ::rmdir((top_ + "/docker/" + id_).c_str());
     ::rmdir((top_ + "/docker").c_str());
     ::rmdir(top_.c_str());
@@ -312,7 +198,7 @@ class FakeDockerContainer {
   std::string top_;
   std::string id_;
   std::string state_;
-  pid_t pid_ = -1;
+  std::optional<ForkedChild> process_;
 };
 
 // A request straight to node `node`'s agent, as Prometheus scrapes it: the token in
@@ -341,12 +227,13 @@ class Cluster : public ::testing::Test {
     ClusterState();
     ~ClusterState();
 
-    std::string dir;
+    TempDir temp{"socksnap-cluster"};  // first: removed after everything in it has gone
+    std::string dir = temp.path();
     std::unique_ptr<FakeApiServer> api;
     std::unique_ptr<nodesim::NodeSim> node;
     nodesim::PodInfo web, client, hostnet;
     std::vector<std::unique_ptr<NodeNetwork>> networks;  // [0] is node-1's
-    std::vector<std::unique_ptr<AgentProcess>> agents;
+    std::vector<std::unique_ptr<BackgroundProcess>> agents;
     // Sockets the test holds in node-2 and node-3.
     UniqueFd service_listener, service_client, service_accepted, node3_listener, node3_udp;
     uint16_t service_client_port = 0;
@@ -393,31 +280,13 @@ class Cluster : public ::testing::Test {
     return (*client)->send(request);
   }
   std::string token_for(const std::string& account, const std::string& audience) {
-    ClientTls tls;
-    tls.ca_pem = c().api->ca_pem();
-    auto admin = c().api->client_certificate("admin", {"system:masters"});
-    tls.cert_pem = admin.cert_pem;
-    tls.key_pem = admin.key_pem;
-    auto client = HttpClient::create(tls);
-    ClientRequest request;
-    request.method = "POST";
-    request.url = fmt::format("{}/api/v1/namespaces/socksnap/serviceaccounts/{}/token",
-                              c().api->url(), account);
-    request.body = json{{"apiVersion", "authentication.k8s.io/v1"},
-                        {"kind", "TokenRequest"},
-                        {"spec", {{"audiences", {audience}}, {"expirationSeconds", 600}}}}
-                       .dump();
-    auto answer = (*client)->send(request);
-    if (!answer || answer->status != 201) return "";
-    return json::parse(answer->body)["status"]["token"];
+    return c().api->request_token(kAgentNamespace, account, audience);
   }
 };
 
 Cluster::ClusterState* Cluster::cluster_ = nullptr;
 
 Cluster::ClusterState::ClusterState() {
-  char tmpl[] = "/tmp/socksnap-cluster-XXXXXX";
-  dir = ::mkdtemp(tmpl);
   for (int n = 1; n <= 3; ++n) networks.push_back(std::make_unique<NodeNetwork>(n));
   api = FakeApiServer::start("0.0.0.0", {host_ip(1), host_ip(2), host_ip(3)});
   api->add_service_account(kAgentNamespace, "socksnap-agent");
@@ -438,10 +307,10 @@ Cluster::ClusterState::ClusterState() {
   api->allow({kOperator, "get", "pods/proxy", kAgentNamespace, ""});
   api->allow({kOperator, "create", "serviceaccounts/token", kAgentNamespace, "socksnap-client"});
   agent_token = api->service_account_token(kAgentNamespace, "socksnap-agent");
-  admin_kubeconfig =
-      write_temp(dir, "admin.kubeconfig",
-                 kubeconfig(api->url(), api->ca_pem(),
-                            cert_user(api->client_certificate("admin", {"system:masters"}))));
+  admin_kubeconfig = temp.write(
+      "admin.kubeconfig",
+      kubeconfig(api->url(), api->ca_pem(),
+                 certificate_user(api->client_certificate("admin", {"system:masters"}))));
 
   // node-1: real pods.
   node = nodesim::NodeSim::up(dir + "/node1");
@@ -561,15 +430,14 @@ Cluster::ClusterState::~ClusterState() {
   node3_udp.reset();
   networks.clear();
   api.reset();
-  run_command({"rm", "-rf", dir});
 }
 
 void Cluster::start_agent(int node) {
   ClusterState& s = c();
   while (s.agents.size() < static_cast<size_t>(node)) s.agents.push_back(nullptr);
-  std::string config = write_temp(s.dir, fmt::format("agent{}.kubeconfig", node),
-                                  kubeconfig(s.api->url(host_ip(node)), s.api->ca_pem(),
-                                             fmt::format("    token: {}\n", s.agent_token)));
+  std::string config = s.temp.write(
+      fmt::format("agent{}.kubeconfig", node),
+      kubeconfig(s.api->url(host_ip(node)), s.api->ca_pem(), token_user(s.agent_token)));
   std::vector<std::string> args = {
       "--node-name", fmt::format("node-{}", node),   "--kubeconfig",     config,
       "--listen",    fmt::format(":{}", kAgentPort), "--pod-labels-ttl", "0"};
@@ -586,9 +454,9 @@ void Cluster::start_agent(int node) {
     // Where the tests put Docker's state for a container of their own (FakeDockerContainer).
     args.insert(args.end(), {"--docker-root", s.dir + "/docker"});
   }
-  s.agents[node - 1] = std::make_unique<AgentProcess>(s.networks[node - 1]->ns().path(), args,
-                                                      fmt::format("{}/agent{}.log", s.dir, node));
-  ASSERT_TRUE(wait_healthy(node_ip(node), 20s)) << s.agents[node - 1]->log();
+  s.agents[node - 1] = start_agent_in(s.networks[node - 1]->ns().path(), args,
+                                      s.temp.file(fmt::format("agent{}.log", node)));
+  ASSERT_TRUE(agent_healthy(node)) << s.agents[node - 1]->log();
 }
 
 // Every test starts with all three agents up.
@@ -841,7 +709,7 @@ TEST_F(ClusterTest, OnATerminalTheWaitIsShownAndThenCleared) {
 }
 
 TEST_F(ClusterTest, TheAgentKeepsOnlyTheCapabilitiesItNeedsAndSaysSo) {
-  const AgentProcess& agent = *c().agents[2];
+  const BackgroundProcess& agent = *c().agents[2];
   std::string log = agent.log();
   EXPECT_NE(log.find("socksnap-agent: capabilities kept: CAP_SYS_ADMIN, CAP_SYS_PTRACE, "
                      "CAP_DAC_READ_SEARCH\n"),
@@ -920,10 +788,10 @@ TEST_F(ClusterTest, TheAgentServesNothingWithoutAValidTokenForItsAudience) {
 }
 
 TEST_F(ClusterTest, AUserWhoMayNotGetTheAgentsTokenIsToldSo) {
-  std::string path =
-      write_temp(c().dir, "viewer.kubeconfig",
-                 kubeconfig(c().api->url(), c().api->ca_pem(),
-                            cert_user(c().api->client_certificate("viewer", {"viewers"}))));
+  std::string path = c().temp.write(
+      "viewer.kubeconfig",
+      kubeconfig(c().api->url(), c().api->ca_pem(),
+                 certificate_user(c().api->client_certificate("viewer", {"viewers"}))));
   CommandResult r = plugin({}, path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
@@ -938,9 +806,9 @@ TEST_F(ClusterTest, AUserWhoMayNotGetTheAgentsTokenIsToldSo) {
 TEST_F(ClusterTest, InAPodThePluginUsesItsServiceAccount) {
   std::string sa = c().dir + "/serviceaccount";
   ASSERT_EQ(run_command({"mkdir", "-p", sa}).exit_code, 0);
-  write_temp(sa, "token", c().api->service_account_token("ops", "operator") + "\n");
-  write_temp(sa, "ca.crt", c().api->ca_pem());
-  write_temp(sa, "namespace", "ops");
+  write_file(sa + "/token", c().api->service_account_token("ops", "operator") + "\n");
+  write_file(sa + "/ca.crt", c().api->ca_pem());
+  write_file(sa + "/namespace", "ops");
   std::string script = fmt::format(
       "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
       "cp {}/* /run/secrets/kubernetes.io/serviceaccount/ && exec {} -n shop -o json -v",
@@ -966,10 +834,10 @@ TEST_F(ClusterTest, AWrongCertificateAuthorityIsATlsFailure) {
   other_ca.is_ca = true;
   auto ca = issue_certificate(other_ca);
   ASSERT_TRUE(ca);
-  std::string path =
-      write_temp(c().dir, "wrong-ca.kubeconfig",
-                 kubeconfig(c().api->url(), ca->cert_pem,
-                            cert_user(c().api->client_certificate("admin", {"system:masters"}))));
+  std::string path = c().temp.write(
+      "wrong-ca.kubeconfig",
+      kubeconfig(c().api->url(), ca->cert_pem,
+                 certificate_user(c().api->client_certificate("admin", {"system:masters"}))));
   CommandResult r = plugin({}, path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
@@ -1104,7 +972,7 @@ TEST_F(ClusterTest, MetricsPassPromtoolAfterOddPathsAndHostilePodNames) {
             std::string::npos)
       << body;
 
-  std::string file = write_temp(c().dir, "metrics.txt", body);
+  std::string file = c().temp.write("metrics.txt", body);
   CommandResult promtool = run_command({"sh", "-c", "promtool check metrics < " + file});
   EXPECT_EQ(promtool.out + promtool.err, "");
   EXPECT_EQ(promtool.exit_code, 0);
@@ -1172,11 +1040,11 @@ constexpr const char* kAsBob =
     "      acme.com/project: [shop]\n";
 
 // A kubeconfig of alice's (her client certificate) with these impersonation fields, in `dir`.
-std::string alice_kubeconfig(FakeApiServer& api, const std::string& dir, const std::string& name,
+std::string alice_kubeconfig(FakeApiServer& api, const TempDir& dir, const std::string& name,
                              const std::string& fields) {
-  return write_temp(
-      dir, name,
-      kubeconfig(api.url(), api.ca_pem(), cert_user(api.client_certificate("alice", {})) + fields));
+  return dir.write(name,
+                   kubeconfig(api.url(), api.ca_pem(),
+                              certificate_user(api.client_certificate("alice", {})) + fields));
 }
 
 // The real kubectl with this kubeconfig (its cache under `home`).
@@ -1192,7 +1060,7 @@ CommandResult kubectl(const std::string& home, const std::string& kubeconfig_pat
 TEST_F(ClusterTest, ImpersonationHeadersReachTheApiServerAndTheImpersonatedUsersRightsApply) {
   FakeApiServer& api = *c().api;
   allow_alice(api);
-  std::string as_bob = alice_kubeconfig(api, c().dir, "alice-as-bob.kubeconfig", kAsBob);
+  std::string as_bob = alice_kubeconfig(api, c().temp, "alice-as-bob.kubeconfig", kAsBob);
   CommandResult r = plugin({"-A", "-o", "json"}, as_bob);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
@@ -1246,7 +1114,7 @@ TEST_F(ClusterTest, ImpersonationHeadersReachTheApiServerAndTheImpersonatedUsers
             (std::vector<std::string>{"socksnap-users", "team-a", "system:authenticated"}));
 
   // alice herself may do nothing: the rights were those of bob's groups.
-  std::string alone = alice_kubeconfig(api, c().dir, "alice.kubeconfig", "");
+  std::string alone = alice_kubeconfig(api, c().temp, "alice.kubeconfig", "");
   CommandResult refused = plugin({"-A"}, alone);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_EQ(refused.err,
@@ -1270,8 +1138,8 @@ TEST_F(ClusterTest, ImpersonationHeadersReachTheApiServerAndTheImpersonatedUsers
 TEST_F(ClusterTest, ARefusedImpersonationIsReportedAsKubectlReportsIt) {
   FakeApiServer& api = *c().api;
   allow_alice(api);
-  std::string as_bob = alice_kubeconfig(api, c().dir, "alice-as-bob.kubeconfig", kAsBob);
-  std::string with_reason = alice_kubeconfig(api, c().dir, "alice-with-reason.kubeconfig",
+  std::string as_bob = alice_kubeconfig(api, c().temp, "alice-as-bob.kubeconfig", kAsBob);
+  std::string with_reason = alice_kubeconfig(api, c().temp, "alice-with-reason.kubeconfig",
                                              "    as: bob\n    as-user-extra: {Reason: [audit]}\n");
   struct Case {
     std::string kubeconfig;
@@ -1312,7 +1180,7 @@ TEST_F(ClusterTest, ARefusedImpersonationIsReportedAsKubectlReportsIt) {
 
   // A uid, groups or extras without a user to act as: kubectl's error, and nothing asked.
   size_t asked = api.requests("GET /api/v1/namespaces/socksnap/pods");
-  std::string alone = alice_kubeconfig(api, c().dir, "alice.kubeconfig", "");
+  std::string alone = alice_kubeconfig(api, c().temp, "alice.kubeconfig", "");
   const std::string kNoUser =
       "requesting uid, groups or user-extra for someone without impersonating a user";
   CommandResult r = plugin({"-A", "--as-group", "team-a"}, alone);
@@ -1354,10 +1222,10 @@ TEST_F(ClusterTest, WithoutNOrAThePluginShowsTheContextsNamespace) {
     return pods;
   };
   FakeApiServer& api = *c().api;
-  std::string shop = write_temp(
-      c().dir, "admin-shop.kubeconfig",
+  std::string shop = c().temp.write(
+      "admin-shop.kubeconfig",
       kubeconfig(api.url(), api.ca_pem(),
-                 cert_user(api.client_certificate("admin", {"system:masters"})), "shop"));
+                 certificate_user(api.client_certificate("admin", {"system:masters"})), "shop"));
   CommandResult r = plugin({"-o", "json", "-v"}, shop);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(pods_of(r.out), (std::set<std::string>{"shop/client", "shop/web"}));
@@ -1395,9 +1263,9 @@ TEST_F(ClusterTest, WithoutNOrAThePluginShowsTheContextsNamespace) {
   // In a pod: $POD_NAMESPACE, else the service account's namespace.
   std::string sa = c().dir + "/serviceaccount-ns";
   ASSERT_EQ(run_command({"mkdir", "-p", sa}).exit_code, 0);
-  write_temp(sa, "token", api.service_account_token("ops", "operator") + "\n");
-  write_temp(sa, "ca.crt", api.ca_pem());
-  write_temp(sa, "namespace", "shop\n");
+  write_file(sa + "/token", api.service_account_token("ops", "operator") + "\n");
+  write_file(sa + "/ca.crt", api.ca_pem());
+  write_file(sa + "/namespace", "shop\n");
   auto in_pod = [&](const std::string& pod_namespace) {
     std::string script = fmt::format(
         "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
@@ -1428,9 +1296,9 @@ TEST_F(ClusterTest, WithRightsToListOnlyPodsOrOnlyServicesWhatTheyAllowIsNamed) 
   api.allow({"svcreader", "list", "pods", kAgentNamespace, ""});  // only to find the agents
   api.allow({"svcreader", "list", "services", "", ""});
   auto run_as = [&](const std::string& user) {
-    std::string path = write_temp(
-        c().dir, user + ".kubeconfig",
-        kubeconfig(api.url(), api.ca_pem(), cert_user(api.client_certificate(user, {}))));
+    std::string path = c().temp.write(
+        user + ".kubeconfig",
+        kubeconfig(api.url(), api.ca_pem(), certificate_user(api.client_certificate(user, {}))));
     return plugin({"-A", "-o", "json"}, path);
   };
   // The rows that do not come and go: web's and client's, node-2's listeners.
@@ -1597,12 +1465,12 @@ TEST_F(ClusterTest, TheAgentsRequestTimeoutTakesADuration) {
   // A second agent on node-3 that waits 1.5 s for a request (60 s by default).
   const uint16_t kPort = 9444;
   std::string netns = s.networks[2]->ns().path();
-  AgentProcess agent(
+  auto agent = start_agent_in(
       netns,
       {"--node-name", "node-3", "--kubeconfig", s.dir + "/agent3.kubeconfig", "--listen",
        fmt::format(":{}", kPort), "--request-timeout", "1500ms", "--netns", netns},
-      s.dir + "/agent3-timeout.log");
-  ASSERT_TRUE(wait_healthy(node_ip(3), 20s, kPort)) << agent.log();
+      s.temp.file("agent3-timeout.log"));
+  ASSERT_TRUE(agent_healthy(3, kPort)) << agent->log();
   auto [answer, waited] = answer_to_a_stalled_request(node_ip(3), kPort);
   EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.1 408 Request Timeout") << answer;
   EXPECT_GE(waited, 1400ms);

@@ -11,6 +11,8 @@
 
 #include "kubeapi/kube_objects.h"
 #include "net/http_client.h"
+#include "support/api_status.h"
+#include "support/client_certificates.h"
 
 namespace socksnap::test {
 namespace {
@@ -308,7 +310,8 @@ std::unique_ptr<FakeApiServer> FakeApiServer::start(const std::string& address,
   serving.ip_addresses.emplace_back("127.0.0.1");
   auto cert = issue_certificate(serving, &server->ca_);
   if (!cert) throw std::runtime_error("serving certificate: " + cert.error().message());
-  ServerTls tls{cert->cert_pem, cert->key_pem, server->ca_.cert_pem};
+  ServerTls tls = asking_for_client_certificates(ServerTls{cert->cert_pem, cert->key_pem, {}},
+                                                 server->ca_.cert_pem);
   ServerLimits limits;
   limits.workers = 128;
   limits.queue = 256;
@@ -343,6 +346,30 @@ CertificateAndKey FakeApiServer::client_certificate(const std::string& user,
   auto cert = issue_certificate(request, &ca_);
   if (!cert) throw std::runtime_error("client certificate: " + cert.error().message());
   return *cert;
+}
+
+std::string FakeApiServer::request_token(const std::string& sa_namespace, const std::string& name,
+                                         const std::string& audience, std::chrono::seconds lifetime,
+                                         const std::string& host) const {
+  ClientTls tls;
+  tls.ca_pem = ca_pem();
+  auto admin = client_certificate("admin", {"system:masters"});
+  tls.cert_pem = admin.cert_pem;
+  tls.key_pem = admin.key_pem;
+  auto client = HttpClient::create(tls);
+  if (!client) return "";
+  ClientRequest request;
+  request.method = "POST";
+  request.url = fmt::format("{}/api/v1/namespaces/{}/serviceaccounts/{}/token", url(host),
+                            sa_namespace, name);
+  request.body =
+      json{{"apiVersion", "authentication.k8s.io/v1"},
+           {"kind", "TokenRequest"},
+           {"spec", {{"audiences", {audience}}, {"expirationSeconds", lifetime.count()}}}}
+          .dump();
+  auto answer = (*client)->send(request);
+  if (!answer || answer->status != 201) return "";
+  return json::parse(answer->body)["status"]["token"];
 }
 
 void FakeApiServer::add_static_token(const std::string& token, const std::string& user,
@@ -558,8 +585,8 @@ std::optional<HttpResponse> FakeApiServer::impersonate(const HttpRequest& reques
 }
 
 bool FakeApiServer::authenticate(const HttpRequest& request, Identity& who, std::string& failure) {
-  if (!request.client_common_name.empty()) {
-    who = {request.client_common_name, request.client_organizations, true};
+  if (ClientIdentity client = client_identity(request); !client.common_name.empty()) {
+    who = {std::move(client.common_name), std::move(client.organizations), true};
     who.groups.emplace_back("system:authenticated");
     return true;
   }

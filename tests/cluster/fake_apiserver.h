@@ -124,6 +124,12 @@ class FakeApiServer {
   // token is), valid for `lifetime`.
   std::string service_account_token(const std::string& sa_namespace, const std::string& name,
                                     std::chrono::seconds lifetime = std::chrono::hours(1));
+  // A token for the service account NS/NAME bound to `audience`, asked as the plugin asks for one:
+  // a TokenRequest over HTTPS to `host`, as an admin (system:masters). "" when it is refused.
+  std::string request_token(const std::string& sa_namespace, const std::string& name,
+                            const std::string& audience,
+                            std::chrono::seconds lifetime = std::chrono::seconds(600),
+                            const std::string& host = "127.0.0.1") const;
   void allow(const AccessRule& rule);
   void allow_non_resource(const NonResourceRule& rule);
   // The spec of the last SubjectAccessReview received, as JSON ("" before any).

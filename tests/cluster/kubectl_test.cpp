@@ -5,17 +5,12 @@
 // loopback, each on a port of its own, as host-network pods of node-a and node-b; node-c's
 // "agent" is a stand-in of another build, answering GET /version only. Root (the agents enter
 // network namespaces).
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <fstream>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -23,7 +18,9 @@
 #include "harness.h"
 #include "net/https_server.h"
 #include "net/tls.h"
-#include "util/base64.h"
+#include "support/files.h"
+#include "support/kubeconfig.h"
+#include "support/process.h"
 #include "util/build_info.h"
 
 namespace socksnap::test {
@@ -36,90 +33,22 @@ constexpr const char* kAgentNamespace = "socksnap";
 constexpr const char* kOtherVersion = "0.0.9";
 constexpr const char* kOtherCommit = "0123456789abcdef0123456789abcdef01234567";
 
-std::string write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string kubeconfig(const std::string& server, const std::string& ca_pem,
-                       const std::string& user_yaml) {
-  return fmt::format(R"(apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: {}
-    server: {}
-  name: fake
-contexts:
-- context:
-    cluster: fake
-    user: someone
-  name: fake
-current-context: fake
-users:
-- name: someone
-  user:
-{}
-)",
-                     base64_encode(ca_pem), server, user_yaml);
-}
-
-std::string certificate_user(const CertificateAndKey& cert) {
-  return fmt::format("    client-certificate-data: {}\n    client-key-data: {}\n",
-                     base64_encode(cert.cert_pem), base64_encode(cert.key_pem));
-}
-
-// A socksnap-agent on 127.0.0.1, on the port it picks; its log in a file.
+// A socksnap-agent on 127.0.0.1, on the port it picks and prints in its log
+// ("socksnap-agent: serving node node-a on port 41234 (...)"); 0 when it did not start.
 class Agent {
  public:
   Agent(const std::string& node, const std::string& kubeconfig_path, const std::string& log_path)
-      : log_path_(log_path) {
-    std::vector<std::string> argv = {
-        SOCKSNAP_AGENT_BINARY, "--node-name",   node,
-        "--kubeconfig",        kubeconfig_path, "--listen",
-        "127.0.0.1:0",         "--netns",       fmt::format("/proc/{}/ns/net", ::getpid())};
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (log >= 0) ::dup2(log, STDERR_FILENO);
-      std::vector<char*> raw;
-      for (auto& a : argv) raw.push_back(a.data());
-      raw.push_back(nullptr);
-      ::execv(raw[0], raw.data());
-      ::_exit(127);
-    }
-    // "socksnap-agent: serving node node-a on port 41234 (...)"
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::string log = read_file(log_path_);
-      if (auto at = log.find(" on port "); at != std::string::npos) {
-        port_ = static_cast<uint16_t>(std::stoul(log.substr(at + 9)));
-      } else {
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-  }
-  ~Agent() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  Agent(const Agent&) = delete;
-  Agent& operator=(const Agent&) = delete;
+      : process_({SOCKSNAP_AGENT_BINARY, "--node-name", node, "--kubeconfig", kubeconfig_path,
+                  "--listen", "127.0.0.1:0", "--netns", fmt::format("/proc/{}/ns/net", ::getpid())},
+                 log_path),
+        port_(static_cast<uint16_t>(process_.wait_for_number_after(" on port "))) {}
 
   uint16_t port() const { return port_; }
-  std::string log() const { return read_file(log_path_); }
+  std::string log() const { return process_.log(); }
 
  private:
-  pid_t pid_ = -1;
+  BackgroundProcess process_;
   uint16_t port_ = 0;
-  std::string log_path_;
 };
 
 FakePod agent_pod(const std::string& node, uint16_t port) {
@@ -136,7 +65,8 @@ FakePod agent_pod(const std::string& node, uint16_t port) {
 class Kubectl : public ::testing::Test {
  protected:
   struct Cluster {
-    std::string dir;
+    TempDir temp{"socksnap-kubectl"};  // first: removed after everything in it has gone
+    std::string dir = temp.path();
     std::unique_ptr<FakeApiServer> api;
     std::unique_ptr<Agent> node_a, node_b;
     std::unique_ptr<HttpsServer> other_build;  // node-c's agent
@@ -146,8 +76,6 @@ class Kubectl : public ::testing::Test {
 
   static void SetUpTestSuite() {
     auto c = std::make_unique<Cluster>();
-    char tmpl[] = "/tmp/socksnap-kubectl-XXXXXX";
-    c->dir = ::mkdtemp(tmpl);
     c->api = FakeApiServer::start("127.0.0.1");
     FakeApiServer& api = *c->api;
     api.add_service_account(kAgentNamespace, "socksnap-agent");
@@ -156,20 +84,19 @@ class Kubectl : public ::testing::Test {
     api.allow({"system:serviceaccount:socksnap:socksnap-agent", "list", "pods", "", ""});
     // May run the plugin but list neither namespaces nor nodes.
     api.allow({"viewer", "list", "pods", "", ""});
-    c->admin = write_file(
-        c->dir + "/admin.kubeconfig",
+    c->admin = c->temp.write(
+        "admin.kubeconfig",
         kubeconfig(api.url(), api.ca_pem(),
                    certificate_user(api.client_certificate("admin", {"system:masters"}))));
-    c->viewer = write_file(c->dir + "/viewer.kubeconfig",
-                           kubeconfig(api.url(), api.ca_pem(),
-                                      certificate_user(api.client_certificate("viewer", {}))));
-    std::string agent_config = write_file(
-        c->dir + "/agent.kubeconfig",
+    c->viewer = c->temp.write("viewer.kubeconfig",
+                              kubeconfig(api.url(), api.ca_pem(),
+                                         certificate_user(api.client_certificate("viewer", {}))));
+    std::string agent_config = c->temp.write(
+        "agent.kubeconfig",
         kubeconfig(api.url(), api.ca_pem(),
-                   fmt::format("    token: {}\n",
-                               api.service_account_token(kAgentNamespace, "socksnap-agent"))));
-    c->node_a = std::make_unique<Agent>("node-a", agent_config, c->dir + "/agent-a.log");
-    c->node_b = std::make_unique<Agent>("node-b", agent_config, c->dir + "/agent-b.log");
+                   token_user(api.service_account_token(kAgentNamespace, "socksnap-agent"))));
+    c->node_a = std::make_unique<Agent>("node-a", agent_config, c->temp.file("agent-a.log"));
+    c->node_b = std::make_unique<Agent>("node-b", agent_config, c->temp.file("agent-b.log"));
 
     CertificateRequest request;
     request.common_name = "socksnap-agent node-c";
@@ -177,7 +104,7 @@ class Kubectl : public ::testing::Test {
     auto certificate = issue_certificate(request);
     if (!certificate) throw std::runtime_error(certificate.error().message());
     auto started = HttpsServer::start(
-        "127.0.0.1", 0, ServerTls{certificate->cert_pem, certificate->key_pem, ""}, ServerLimits{},
+        "127.0.0.1", 0, ServerTls{certificate->cert_pem, certificate->key_pem, {}}, ServerLimits{},
         [](const HttpRequest& r) {
           if (r.path != "/version" || r.header("x-socksnap-token") == nullptr) {
             return HttpResponse{404, "application/json", {}, R"({"error":"not found"})"};
@@ -208,7 +135,6 @@ class Kubectl : public ::testing::Test {
     cluster_->node_b.reset();
     if (cluster_->other_build) cluster_->other_build->stop();
     cluster_->api.reset();
-    run_command({"rm", "-rf", cluster_->dir});
     delete cluster_;
     cluster_ = nullptr;
   }

@@ -10,8 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "command.h"
 #include "oci_image.h"
+#include "support/files.h"
+#include "support/process.h"
 
 namespace socksnap::test {
 namespace {
@@ -109,7 +110,7 @@ ContainerfileLayout read_containerfile(const std::string& text) {
 
 std::vector<std::string> loaded_libraries(const std::string& program) {
   std::vector<std::string> libraries;
-  std::istringstream lines(nodesim::run_checked({"ldd", program}));
+  std::istringstream lines(test::run_checked({"ldd", program}));
   for (std::string line; std::getline(lines, line);) {
     // "\tlibfoo.so.1 => /lib/x86_64-linux-gnu/libfoo.so.1 (0x...)", "\t/lib64/ld-linux...
     // (0x...)", "\tlinux-vdso.so.1 (0x...)" (the kernel's, no file).
@@ -146,16 +147,16 @@ std::string agent_image_archive(const ContainerfileLayout& layout, const std::st
     std::string built = build_dir + "/" + program;
     for (auto& library : loaded_libraries(built)) libraries.insert(library);
     std::string stripped = scratch_dir + "/" + program;
-    nodesim::run_checked({"objcopy", "--strip-debug", built, stripped});
+    test::run_checked({"objcopy", "--strip-debug", built, stripped});
     add_parents(bin_dir + program);
-    tar.add_file(bin_dir + program, nodesim::read_file(stripped), 0755);
+    tar.add_file(bin_dir + program, test::read_file(stripped), 0755);
     ::unlink(stripped.c_str());
   }
   for (const auto& library : libraries) {
     std::string path = library.substr(1);
     add_parents(path);
     // The file the name leads to, under the name the loader looks for.
-    tar.add_file(path, nodesim::read_file(library), host_mode(library));
+    tar.add_file(path, test::read_file(library), host_mode(library));
   }
   for (const char* dir : {"etc", "run", "var", "proc", "sys", "dev"}) {
     if (directories.insert(dir).second) tar.add_directory(dir);

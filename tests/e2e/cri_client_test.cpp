@@ -28,10 +28,11 @@
 #include <thread>
 #include <vector>
 
-#include "command.h"
 #include "cri_runtime_v1.grpc.pb.h"
 #include "enrich/cri_client.h"
 #include "node_sim.h"
+#include "support/files.h"
+#include "support/process.h"
 #include "util/unique_fd.h"
 
 namespace socksnap {
@@ -64,7 +65,7 @@ uint64_t inode_of(const std::string& path) {
 
 std::set<std::string> list_dir(const std::string& path) {
   std::set<std::string> names;
-  std::string out = nodesim::run_command({"ls", "-A", path}).out;
+  std::string out = test::run_command({"ls", "-A", path}).out;
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) names.insert(line);
   return names;
@@ -230,7 +231,7 @@ class NodeSimTest : public ::testing::Test {
 // ---- the smoke test: up, five pods, the CRI client, down, nothing left
 
 TEST_F(NodeSimTest, FivePodsThenListPodSandboxesThenCleanDown) {
-  std::string ip_forward_before = nodesim::read_file("/proc/sys/net/ipv4/ip_forward");
+  std::string ip_forward_before = test::read_file("/proc/sys/net/ipv4/ip_forward");
   bool run_containerd_before = ::access("/run/containerd", F_OK) == 0;
   bool var_lib_cni_before = ::access("/var/lib/cni", F_OK) == 0;
   std::string dir = make_temp_dir("socksnap-e2e");
@@ -322,15 +323,15 @@ TEST_F(NodeSimTest, FivePodsThenListPodSandboxesThenCleanDown) {
       SCOPED_TRACE(c.name);
       EXPECT_TRUE(running(c.pid));
       // Where socksnap finds a container's identity: its cgroup, runc's state, the OCI bundle.
-      std::string cgroup = nodesim::read_file("/proc/" + std::to_string(c.pid) + "/cgroup");
+      std::string cgroup = test::read_file("/proc/" + std::to_string(c.pid) + "/cgroup");
       EXPECT_NE(cgroup.find("/kubepods/besteffort/pod" + pod.uid + "/" + c.id), std::string::npos)
           << cgroup;
       auto state = nlohmann::json::parse(
-          nodesim::read_file(paths.runc_root + "/k8s.io/" + c.id + "/state.json"));
+          test::read_file(paths.runc_root + "/k8s.io/" + c.id + "/state.json"));
       EXPECT_EQ(state.at("init_process_pid").get<int>(), c.pid);
-      auto bundle = nlohmann::json::parse(
-          nodesim::read_file(paths.containerd_state + "/io.containerd.runtime.v2.task/k8s.io/" +
-                             c.id + "/config.json"));
+      auto bundle = nlohmann::json::parse(test::read_file(paths.containerd_state +
+                                                          "/io.containerd.runtime.v2.task/k8s.io/" +
+                                                          c.id + "/config.json"));
       const auto& annotations = bundle.at("annotations");
       EXPECT_EQ(annotations.at("io.kubernetes.cri.container-type"), "container");
       EXPECT_EQ(annotations.at("io.kubernetes.cri.container-name"), c.name);
@@ -446,7 +447,7 @@ TEST_F(NodeSimTest, FivePodsThenListPodSandboxesThenCleanDown) {
     EXPECT_EQ(::access(("/run/netns/" + base).c_str(), F_OK), -1) << base;
   }
   if (!other_node_running(paths.bridge)) {
-    EXPECT_EQ(nodesim::read_file("/proc/sys/net/ipv4/ip_forward"), ip_forward_before);
+    EXPECT_EQ(test::read_file("/proc/sys/net/ipv4/ip_forward"), ip_forward_before);
     if (!run_containerd_before) {
       EXPECT_EQ(::access("/run/containerd", F_OK), -1);
     }
@@ -471,11 +472,11 @@ TEST_F(NodeSimTest, CommandLineUpPodRmpodDown) {
     std::string dir;
     bool done = false;
     ~Down() {
-      if (!done) nodesim::run_command({NODESIM_BINARY, "down", dir});
+      if (!done) test::run_command({NODESIM_BINARY, "down", dir});
     }
   } guard{dir};
 
-  auto up = nodesim::run_command({NODESIM_BINARY, "up", dir});
+  auto up = test::run_command({NODESIM_BINARY, "up", dir});
   ASSERT_EQ(up.exit_code, 0) << up.err;
   auto node = nlohmann::json::parse(up.out);
   std::string socket = node.at("socket");
@@ -483,9 +484,8 @@ TEST_F(NodeSimTest, CommandLineUpPodRmpodDown) {
   EXPECT_EQ(node.at("runc_root"), dir + "/runc");
   EXPECT_EQ(node.at("containerd_state"), dir + "/state");
 
-  auto pod =
-      nodesim::run_command({NODESIM_BINARY, "pod", dir,
-                            R"({"name": "cli", "namespace": "e2e-cli", "labels": {"app": "cli"},
+  auto pod = test::run_command({NODESIM_BINARY, "pod", dir,
+                                R"({"name": "cli", "namespace": "e2e-cli", "labels": {"app": "cli"},
            "containers": [{"name": "httpd", "args": ["httpd", "-f", "-p", "8080"],
                            "wait_for": ["tcp-listen:8080"]}]})"});
   ASSERT_EQ(pod.exit_code, 0) << pod.err;
@@ -501,17 +501,17 @@ TEST_F(NodeSimTest, CommandLineUpPodRmpodDown) {
   EXPECT_EQ((*listed)[0].name, "cli");
   EXPECT_EQ((*listed)[0].pod_namespace, "e2e-cli");
 
-  auto pods = nodesim::run_command({NODESIM_BINARY, "pods", dir});
+  auto pods = test::run_command({NODESIM_BINARY, "pods", dir});
   EXPECT_EQ(pods.exit_code, 0) << pods.err;
   EXPECT_NE(pods.out.find(id), std::string::npos);
 
-  auto rm = nodesim::run_command({NODESIM_BINARY, "rmpod", dir, id});
+  auto rm = test::run_command({NODESIM_BINARY, "rmpod", dir, id});
   EXPECT_EQ(rm.exit_code, 0) << rm.err;
   listed = list_pod_sandboxes(socket, 5s);
   ASSERT_TRUE(listed.ok()) << listed.error().message();
   EXPECT_TRUE(listed->empty());
 
-  auto down = nodesim::run_command({NODESIM_BINARY, "down", dir});
+  auto down = test::run_command({NODESIM_BINARY, "down", dir});
   guard.done = true;
   EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
   EXPECT_EQ(down.out, "[]\n");
@@ -522,9 +522,6 @@ TEST_F(NodeSimTest, CommandLineUpPodRmpodDown) {
 
 class CriClientErrorTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = make_temp_dir("socksnap-cri"); }
-  void TearDown() override { nodesim::run_command({"rm", "-rf", dir_}); }
-
   static void expect_one_line(const std::string& message, const std::string& socket) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     EXPECT_NE(message.find(socket), std::string::npos) << message;
@@ -541,7 +538,8 @@ class CriClientErrorTest : public ::testing::Test {
     return fd;
   }
 
-  std::string dir_;
+  test::TempDir temp_{"socksnap-cri"};
+  std::string dir_ = temp_.path();
 };
 
 TEST_F(CriClientErrorTest, NoSuchSocket) {
@@ -553,7 +551,7 @@ TEST_F(CriClientErrorTest, NoSuchSocket) {
 
 TEST_F(CriClientErrorTest, NotASocket) {
   std::string path = dir_ + "/file";
-  nodesim::write_file(path, "x");
+  test::write_file(path, "x");
   auto result = list_pod_sandboxes(path, 1s);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().message(), "CRI socket " + path + ": not a socket");

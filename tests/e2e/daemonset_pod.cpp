@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "command.h"
+#include "support/files.h"
 
 namespace socksnap::test {
 namespace {
@@ -455,7 +455,7 @@ void prepare_pod(DaemonSetPod& pod, const KubeletSetup& kubelet,
          {std::pair<std::string, std::string>{"token", kubelet.token},
           {"ca.crt", kubelet.ca_pem},
           {"namespace", pod.spec.pod_namespace}}) {
-      nodesim::write_file(volume + "/" + data_dir + "/" + name, contents);
+      test::write_file(volume + "/" + data_dir + "/" + name, contents);
       ::chmod((volume + "/" + data_dir + "/" + name).c_str(), 0644);
       if (::symlink(("..data/" + name).c_str(), (volume + "/" + name).c_str()) != 0) {
         fail("symlink " + volume + "/" + name + ": " + std::strerror(errno));

@@ -28,11 +28,11 @@
 #include <fmt/format.h>
 
 #include "agent_image.h"
-#include "command.h"
 #include "daemonset_pod.h"
 #include "fake_apiserver.h"
 #include "net/http_client.h"
 #include "node_sim.h"
+#include "support/files.h"
 #include "util/capabilities.h"
 
 namespace socksnap::test {
@@ -42,13 +42,13 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 std::string source_file(const std::string& relative) {
-  return nodesim::read_file(std::string(SOCKSNAP_SOURCE_DIR) + "/" + relative);
+  return test::read_file(std::string(SOCKSNAP_SOURCE_DIR) + "/" + relative);
 }
 
 // /proc/PID/status as name -> value.
 std::map<std::string, std::string> proc_status(pid_t pid) {
   std::map<std::string, std::string> fields;
-  std::istringstream lines(nodesim::read_file(fmt::format("/proc/{}/status", pid)));
+  std::istringstream lines(test::read_file(fmt::format("/proc/{}/status", pid)));
   for (std::string line; std::getline(lines, line);) {
     auto colon = line.find(':');
     if (colon == std::string::npos) continue;
@@ -146,33 +146,10 @@ class DeployedAgent : public ::testing::Test {
     for (auto it = made_dirs_.rbegin(); it != made_dirs_.rend(); ++it) {
       if (::rmdir(it->c_str()) != 0) ADD_FAILURE() << "cannot remove " << *it;
     }
-    if (!dir_.empty()) nodesim::run_command({"rm", "-rf", dir_});
+    temp_.reset();
   }
 
-  // A token for `account` in the agent's namespace bound to `audience`, from the stand-in's
-  // TokenRequest, as the plugin gets one.
-  std::string token_for(const std::string& sa_namespace, const std::string& account,
-                        const std::string& audience) {
-    ClientTls tls;
-    tls.ca_pem = api_->ca_pem();
-    auto admin = api_->client_certificate("admin", {"system:masters"});
-    tls.cert_pem = admin.cert_pem;
-    tls.key_pem = admin.key_pem;
-    auto client = HttpClient::create(tls);
-    if (!client) return "";
-    ClientRequest request;
-    request.method = "POST";
-    request.url = fmt::format("{}/api/v1/namespaces/{}/serviceaccounts/{}/token",
-                              api_->url(gateway_), sa_namespace, account);
-    request.body = json{{"apiVersion", "authentication.k8s.io/v1"},
-                        {"kind", "TokenRequest"},
-                        {"spec", {{"audiences", {audience}}, {"expirationSeconds", 600}}}}
-                       .dump();
-    auto answer = (*client)->send(request);
-    if (!answer || answer->status != 201) return "";
-    return json::parse(answer->body)["status"]["token"];
-  }
-
+  std::unique_ptr<TempDir> temp_;
   std::string dir_;
   std::string gateway_;
   std::unique_ptr<nodesim::NodeSim> node_;
@@ -191,9 +168,8 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   ASSERT_EQ(agent.spec.containers.size(), 1U) << "the test knows one container: the agent";
   nodesim::ContainerSpec& container = agent.spec.containers[0];
 
-  char tmpl[] = "/tmp/socksnap-deployed-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  dir_ = tmpl;
+  temp_ = std::make_unique<TempDir>("socksnap-deployed");
+  dir_ = temp_->path();
   nodesim::Options options;
   options.node_name = "node-1";
   options.stock_runtime_paths = true;
@@ -304,7 +280,7 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   };
   std::map<std::string, Mounted> mounted;  // by mount point, the last (topmost) one
   std::istringstream mountinfo(
-      nodesim::read_file(fmt::format("/proc/{}/mountinfo", agent_process.pid)));
+      test::read_file(fmt::format("/proc/{}/mountinfo", agent_process.pid)));
   for (std::string line; std::getline(mountinfo, line);) {
     std::istringstream fields(line);
     std::string id, parent, devno, root, mount_point, mount_options;
@@ -332,7 +308,8 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   }
 
   // A snapshot, asked as the plugin asks: a token of socksnap-client for the audience socksnap.
-  std::string token = token_for(agent.spec.pod_namespace, "socksnap-client", "socksnap");
+  std::string token = api_->request_token(agent.spec.pod_namespace, "socksnap-client", "socksnap",
+                                          std::chrono::seconds(600), gateway_);
   ASSERT_FALSE(token.empty());
   ClientTls tls;
   tls.insecure = true;  // as kube-apiserver's proxy, which forwards the plugin's requests
@@ -342,7 +319,7 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
   request.url = fmt::format("https://{}:{}/v1/snapshot?protocol=tcp", agent_pod.ip, agent_port);
   request.headers.emplace_back("x-socksnap-token", token);
   auto answer = (*client)->send(request);
-  std::string log = nodesim::read_file(agent_process.log_path);
+  std::string log = test::read_file(agent_process.log_path);
   ASSERT_TRUE(answer) << answer.error().message() << "\nthe agent's log:\n" << log;
   ASSERT_EQ(answer->status, 200) << answer->body << "\nthe agent's log:\n" << log;
   json reply = json::parse(answer->body);

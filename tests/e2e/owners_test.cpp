@@ -19,8 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "command.h"
 #include "node_sim.h"
+#include "support/files.h"
+#include "support/process.h"
 
 namespace socksnap {
 namespace {
@@ -37,7 +38,7 @@ uint64_t inode_of(const std::string& path) {
 
 uint16_t free_host_port() {
   for (uint16_t port = 41000; port < 42000; ++port) {
-    std::string tcp = nodesim::read_file("/proc/net/tcp");
+    std::string tcp = test::read_file("/proc/net/tcp");
     char hex[8];
     snprintf(hex, sizeof hex, ":%04X ", port);
     if (tcp.find(hex) == std::string::npos) return port;
@@ -118,15 +119,16 @@ class Node : public testing::Test {
   }
 
   // The real binary, pointed at this node's runtime state.
-  static SnapRun socksnap(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  // socksnap with this node's runtime paths; `program` is socksnap itself, or the same run
+  // paused on a FIFO ({SOCKSNAP_PAUSED_BINARY, fifo}).
+  static SnapRun socksnap(std::vector<std::string> args,
+                          std::vector<std::string> program = {SOCKSNAP_BINARY}) {
     const auto& p = node_->paths();
-    std::vector<std::string> argv = {"env"};
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.insert(argv.end(),
-                {SOCKSNAP_BINARY, "--containerd-state", p.containerd_state, "--runc-root",
-                 p.runc_root, "--cri-socket", p.socket, "--node-name", "node-e2e"});
+    std::vector<std::string> argv = std::move(program);
+    argv.insert(argv.end(), {"--containerd-state", p.containerd_state, "--runc-root", p.runc_root,
+                             "--cri-socket", p.socket, "--node-name", "node-e2e"});
     argv.insert(argv.end(), args.begin(), args.end());
-    auto r = nodesim::run_command(argv);
+    auto r = test::run_command(argv);
     return SnapRun{r.exit_code, r.out, r.err};
   }
   static std::vector<json> rows_in(const std::string& out, uint64_t netns) {
@@ -317,10 +319,10 @@ TEST_F(Node, KubernetesColumnsAreTheDefaultOnANodeWithPods) {
 
 TEST_F(Node, APlainNamespaceShownAloneKeepsTheHostColumns) {
   std::string name = "ssit-e2e-plain-" + std::to_string(::getpid());
-  ASSERT_EQ(nodesim::run_command({"ip", "netns", "add", name}).exit_code, 0);
+  ASSERT_EQ(test::run_command({"ip", "netns", "add", name}).exit_code, 0);
   auto plain = socksnap({"--netns", "/run/netns/" + name});
   auto pods = socksnap({"--netns", web_.netns_path});
-  nodesim::run_command({"ip", "netns", "del", name});
+  test::run_command({"ip", "netns", "del", name});
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   EXPECT_EQ(plain.out, "NETNS  PROTOCOL  SRC  DST  STATUS\n");
   EXPECT_EQ(pods.out.substr(0, pods.out.find("  PROTOCOL")),
@@ -329,9 +331,9 @@ TEST_F(Node, APlainNamespaceShownAloneKeepsTheHostColumns) {
 
 TEST_F(Node, UnreadableRuntimeStateStillReportsEverySocketWithOneWarning) {
   const auto& p = node_->paths();
-  auto r = nodesim::run_command({SOCKSNAP_BINARY, "--containerd-state", "/nonexistent/state",
-                                 "--runc-root", "/nonexistent/runc", "--cri-socket", "none", "-o",
-                                 "json", "-F", "status:LISTEN"});
+  auto r = test::run_command({SOCKSNAP_BINARY, "--containerd-state", "/nonexistent/state",
+                              "--runc-root", "/nonexistent/runc", "--cri-socket", "none", "-o",
+                              "json", "-F", "status:LISTEN"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto rows = rows_in(r.out, inode_of(web_.netns_path));
   ASSERT_EQ(rows.size(), 1U);
@@ -363,8 +365,7 @@ TEST_F(Node, APodDeletedWhileTheSnapshotRunsIsSkippedAndTheRestReported) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   SnapRun r;
   std::thread run([&] {
-    r = socksnap({"-o", "json", "-F", "status:LISTEN"},
-                 {"SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY=" + fifo});
+    r = socksnap({"-o", "json", "-F", "status:LISTEN"}, {SOCKSNAP_PAUSED_BINARY, fifo});
   });
   int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);

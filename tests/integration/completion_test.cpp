@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "harness.h"
+#include "support/files.h"
 
 namespace socksnap::test {
 namespace {
@@ -115,8 +116,8 @@ TEST(Version, TheCommitTheBuildWasMadeFrom) {
 // The build's stamp (cmake/build_commit.cmake): the checkout's commit, or "unknown" for a
 // source tree that is not the top of a git checkout, even inside another one.
 TEST(Version, TheStampOfATreeThatIsNoCheckoutIsUnknown) {
-  char made[] = "/tmp/socksnap-stamp-XXXXXX";
-  std::string dir = ::mkdtemp(made);
+  TempDir temp("socksnap-stamp");
+  const std::string& dir = temp.path();
   ASSERT_EQ(run_command({"mkdir", "-p", dir + "/repo/src"}).exit_code, 0);
   ASSERT_EQ(run_command({"git", "-C", dir + "/repo", "init", "-q"}).exit_code, 0);
   ASSERT_EQ(run_command({"git", "-C", dir + "/repo", "-c", "user.name=t", "-c", "user.email=t@t",
@@ -138,7 +139,6 @@ TEST(Version, TheStampOfATreeThatIsNoCheckoutIsUnknown) {
   CommandResult head = run_command({"git", "-C", SOCKSNAP_SOURCE_DIR, "rev-parse", "HEAD"});
   EXPECT_EQ(stamp(SOCKSNAP_SOURCE_DIR),
             "#define SOCKSNAP_GIT_COMMIT \"" + head.out.substr(0, 40) + "\"\n");
-  run_command({"rm", "-rf", dir});
 }
 
 TEST(Version, HelpNamesEverySubcommand) {

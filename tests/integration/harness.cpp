@@ -2,13 +2,9 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,8 +13,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-
-extern char** environ;
 
 namespace socksnap::test {
 namespace {
@@ -92,47 +86,17 @@ void TestNetns::run_inside(const std::function<void()>& fn) const {
   if (error) std::rethrow_exception(error);
 }
 
-NetnsHolder::NetnsHolder(uint16_t listen_port) {
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) fail("pipe");
-  pid_ = ::fork();
-  if (pid_ < 0) fail("fork");
-  if (pid_ == 0) {
-    // Only async-signal-safe calls in the child of a threaded parent.
-    char ok = 'n';
-    if (::unshare(CLONE_NEWNET) == 0) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(listen_port);
-      if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-          ::listen(fd, 4) == 0) {
-        ok = 'y';
-      }
-    }
-    (void)!::write(ready[1], &ok, 1);
-    while (true) ::pause();
-  }
-  ::close(ready[1]);
-  char ok = 0;
-  ssize_t n = ::read(ready[0], &ok, 1);
-  ::close(ready[0]);
-  if (n != 1 || ok != 'y') {
-    kill_and_reap();
-    throw std::runtime_error("netns holder did not start");
-  }
-  inode_ = netns_inode_of(fmt::format("/proc/{}/ns/net", pid_));
-}
-
-NetnsHolder::~NetnsHolder() {
-  kill_and_reap();
-}
-
-void NetnsHolder::kill_and_reap() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+NetnsHolder::NetnsHolder(uint16_t listen_port)
+    : child_("netns holder", [listen_port] {
+        if (::unshare(CLONE_NEWNET) != 0) return false;
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(listen_port);
+        return fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+               ::listen(fd, 4) == 0;
+      }) {
+  inode_ = netns_inode_of(fmt::format("/proc/{}/ns/net", child_.pid()));
 }
 
 UniqueFd tcp_listen(const std::string& addr, uint16_t port, int backlog) {
@@ -186,71 +150,6 @@ uint64_t socket_inode(const UniqueFd& fd) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail("fstat");
   return st.st_ino;
-}
-
-CommandResult run_command(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env) {
-  int out_pipe[2];
-  int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) fail("pipe");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry = *e;
-    std::string key = entry.substr(0, entry.find('='));
-    if (env.count(key) == 0) env_strings.push_back(entry);
-  }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> cargs;
-  for (auto& a : args) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, cargs[0], &actions, nullptr, cargs.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  CommandResult result;
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    errno = rc;
-    fail("spawn " + argv[0]);
-  }
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_count = 2;
-  char buffer[65536];
-  while (open_count > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      fail("poll");
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        sinks[i]->append(buffer, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
 }
 
 CommandResult run_socksnap(const std::vector<std::string>& args,

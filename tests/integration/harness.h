@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/process.h"
 #include "util/unique_fd.h"
 
 namespace socksnap::test {
@@ -40,16 +41,13 @@ class TestNetns {
 class NetnsHolder {
  public:
   explicit NetnsHolder(uint16_t listen_port);
-  ~NetnsHolder();
-  NetnsHolder(const NetnsHolder&) = delete;
-  NetnsHolder& operator=(const NetnsHolder&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   uint64_t inode() const { return inode_; }
-  void kill_and_reap();
+  void kill_and_reap() { child_.kill_and_reap(); }
 
  private:
-  pid_t pid_ = -1;
+  ForkedChild child_;
   uint64_t inode_ = 0;
 };
 
@@ -64,18 +62,9 @@ UniqueFd udp_connect(const std::string& addr, uint16_t port);
 uint16_t local_port(const UniqueFd& fd);
 uint64_t socket_inode(const UniqueFd& fd);
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 // Runs the socksnap under test with these arguments (and extra environment variables).
 CommandResult run_socksnap(const std::vector<std::string>& args,
                            const std::map<std::string, std::string>& env = {});
-// Runs any command; argv[0] is looked up in PATH.
-CommandResult run_command(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env = {});
 
 // The JSON rows of one namespace, from `socksnap -o json` output.
 std::vector<nlohmann::json> rows_of(const std::string& json_text, uint64_t netns);

@@ -6,10 +6,8 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -20,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "harness.h"
+#include "support/files.h"
 
 namespace socksnap::test {
 namespace {
@@ -34,60 +33,24 @@ constexpr uint16_t kPort = 8790;
 // and waits to be killed.
 class EvilProcess {
  public:
-  explicit EvilProcess(const std::string& netns_path) {
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only async-signal-safe calls in the child of a threaded parent.
-      char ok = 'n';
-      int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      int fd = -1;
-      if (ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0) fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(kPort);
-      if (fd >= 0 &&
-          ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, kEvilInterface.data(),
-                       static_cast<socklen_t>(kEvilInterface.size())) == 0 &&
-          ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0 &&
-          ::prctl(PR_SET_NAME, kEvilComm.c_str(), 0, 0, 0) == 0) {
-        ok = 'y';
-      }
-      (void)!::write(ready[1], &ok, 1);
-      while (true) ::pause();
-    }
-    ::close(ready[1]);
-    char ok = 'n';
-    (void)!::read(ready[0], &ok, 1);
-    ::close(ready[0]);
-    if (ok != 'y') {
-      stop();
-      throw std::runtime_error("the evil process could not set itself up");
-    }
-  }
-  ~EvilProcess() { stop(); }
-  EvilProcess(const EvilProcess&) = delete;
-  EvilProcess& operator=(const EvilProcess&) = delete;
+  explicit EvilProcess(const std::string& netns_path)
+      : child_("the evil process", [&netns_path] {
+          int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+          int fd = -1;
+          if (ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0) fd = ::socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in a{};
+          a.sin_family = AF_INET;
+          a.sin_port = htons(kPort);
+          return fd >= 0 &&
+                 ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, kEvilInterface.data(),
+                              static_cast<socklen_t>(kEvilInterface.size())) == 0 &&
+                 ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                 ::listen(fd, 4) == 0 && ::prctl(PR_SET_NAME, kEvilComm.c_str(), 0, 0, 0) == 0;
+        }) {}
 
  private:
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  pid_t pid_ = -1;
+  ForkedChild child_;
 };
-
-std::string write_temp(const std::string& text) {
-  char path[] = "/tmp/socksnap-hostile-XXXXXX";
-  int fd = ::mkstemp(path);
-  if (fd < 0) throw std::runtime_error("mkstemp");
-  ::close(fd);
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 // Reads `path` strictly as UTF-8 with `loader` (json, yaml, cyaml) and prints the listener's
 // comm, its first holder's comm and its interface as one ASCII JSON array.
@@ -143,10 +106,11 @@ TEST(HostileNames, EveryOutputStaysValidAndParsesBack) {
       R"(["\ufffd\ufffd\u001b[31mevil\u007f", "\ufffd\ufffd\u001b[31mevil\u007f", )"
       R"("\u001b[7m\ufffd\u009b"])"
       "\n";
+  TempDir temp("socksnap-hostile");
   for (const char* format : {"json", "jsonpretty", "yaml"}) {
     auto r = run_socksnap({"--netns", ns.path(), "-o", format});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string path = write_temp(r.out);
+    std::string path = temp.write(std::string(format) + ".out", r.out);
     for (const char* loader : std::string(format) == "yaml"
                                   ? std::vector<const char*>{"yaml", "cyaml"}
                                   : std::vector<const char*>{"json"}) {
@@ -154,7 +118,6 @@ TEST(HostileNames, EveryOutputStaysValidAndParsesBack) {
       EXPECT_EQ(parsed.exit_code, 0) << format << " with " << loader << ": " << parsed.err;
       EXPECT_EQ(parsed.out, expected) << format << " with " << loader;
     }
-    ::unlink(path.c_str());
   }
 
   // The table shows the bytes escaped, as `ls -b` does, and nothing raw.

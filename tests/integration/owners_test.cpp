@@ -1,7 +1,5 @@
 // Which processes hold a socket, on a plain host (no containers): the real binary against
 // sockets this test process and a child of it hold in a namespace of the test's own.
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -26,25 +24,6 @@ std::string own_comm() {
   return comm;
 }
 
-// A child that inherits every descriptor of the test and sleeps until killed.
-class ForkedHolder {
- public:
-  ForkedHolder() {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      while (true) ::pause();
-    }
-  }
-  ~ForkedHolder() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
-
 TEST(Owners, EverySocketNamesAllItsHoldersAndTheirDescriptors) {
   TestNetns ns;
   std::vector<UniqueFd> held;
@@ -64,7 +43,8 @@ TEST(Owners, EverySocketNamesAllItsHoldersAndTheirDescriptors) {
     held.push_back(std::move(c));
     held.push_back(std::move(s));
   });
-  ForkedHolder child;  // now both hold the listener and the pair
+  // A child that inherits every descriptor of the test: now both hold the listener and the pair.
+  ForkedChild child("holder", [] { return true; });
   std::string comm = own_comm();
   auto r = run_socksnap({"--netns", ns.path(), "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -405,9 +405,7 @@ TEST(Snapshot, NamespaceThatVanishesMidRunIsSkippedWithAWarning) {
   ::unlink(fifo.c_str());
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   CommandResult r;
-  std::thread run([&] {
-    r = run_socksnap({"-o", "json"}, {{"SOCKSNAP_TEST_PAUSE_AFTER_DISCOVERY", fifo}});
-  });
+  std::thread run([&] { r = run_command({SOCKSNAP_PAUSED_BINARY, fifo, "-o", "json"}); });
   // Opening the FIFO for writing returns once socksnap, done discovering, opens it to read.
   int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);

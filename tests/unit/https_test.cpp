@@ -30,6 +30,7 @@
 #include "net/openssl_util.h"
 #include "net/tls.h"
 #include "net/tls_socket.h"
+#include "support/client_certificates.h"
 #include "util/unique_fd.h"
 
 namespace socksnap {
@@ -90,15 +91,29 @@ ClientTls trusting(const std::string& ca_pem) {
 }
 
 ServerTls server_tls(const CertificateAndKey& cert = pki().server) {
-  return ServerTls{cert.cert_pem, cert.key_pem, ""};
+  return ServerTls{cert.cert_pem, cert.key_pem, {}};
 }
 
 // Every request the handler saw, for the test to look at afterwards.
 class Recorder {
  public:
+  // In the handler: the client's certificate and session are read from the live connection.
   void add(const HttpRequest& request) {
+    test::ClientIdentity client = test::client_identity(request);
+    bool resumed = test::resumed_session(request);
     std::lock_guard lock(mutex_);
     requests_.push_back(request);
+    requests_.back().tls = nullptr;  // the connection is not the test's to read afterwards
+    clients_.push_back(std::move(client));
+    resumed_.push_back(resumed);
+  }
+  test::ClientIdentity last_client() const {
+    std::lock_guard lock(mutex_);
+    return clients_.empty() ? test::ClientIdentity{} : clients_.back();
+  }
+  bool last_resumed() const {
+    std::lock_guard lock(mutex_);
+    return !resumed_.empty() && resumed_.back();
   }
   std::vector<HttpRequest> all() const {
     std::lock_guard lock(mutex_);
@@ -112,6 +127,8 @@ class Recorder {
  private:
   mutable std::mutex mutex_;
   std::vector<HttpRequest> requests_;
+  std::vector<test::ClientIdentity> clients_;
+  std::vector<bool> resumed_;
 };
 
 // Answers with the request body, and says what it saw in headers.
@@ -368,8 +385,8 @@ TEST(HttpsServer, GetRoundTrip) {
   EXPECT_EQ(seen.header("expect"), nullptr);
   EXPECT_EQ(seen.body, "");
   EXPECT_EQ(seen.peer.rfind("127.0.0.1:", 0), 0u) << seen.peer;
-  EXPECT_EQ(seen.client_common_name, "");
-  EXPECT_TRUE(seen.client_organizations.empty());
+  EXPECT_EQ(recorder.last_client().common_name, "");
+  EXPECT_TRUE(recorder.last_client().organizations.empty());
 }
 
 TEST(HttpsServer, PostPutPatchDeleteEchoBodiesExactly) {
@@ -506,8 +523,7 @@ TEST(HttpsClient, ServerNameOverride) {
 
 TEST(HttpsServer, ClientCertificateSubject) {
   Recorder recorder;
-  ServerTls tls = server_tls();
-  tls.client_ca_pem = pki().ca.cert_pem;
+  ServerTls tls = test::asking_for_client_certificates(server_tls(), pki().ca.cert_pem);
   auto server = start_server(echo(recorder), {}, tls);
   ASSERT_TRUE(server);
 
@@ -517,16 +533,16 @@ TEST(HttpsServer, ClientCertificateSubject) {
   auto response = make_client(with_cert)->send(get(*server, "/whoami"));
   ASSERT_TRUE(response) << response.error().message();
   EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(recorder.last().client_common_name, "system:node:worker-1");
-  EXPECT_EQ(recorder.last().client_organizations,
+  EXPECT_EQ(recorder.last_client().common_name, "system:node:worker-1");
+  EXPECT_EQ(recorder.last_client().organizations,
             (std::vector<std::string>{"system:nodes", "socksnap"}));
 
   // A certificate is optional: a client without one gets in, anonymous.
   auto anonymous = make_client()->send(get(*server, "/anonymous"));
   ASSERT_TRUE(anonymous) << anonymous.error().message();
   EXPECT_EQ(recorder.last().path, "/anonymous");
-  EXPECT_EQ(recorder.last().client_common_name, "");
-  EXPECT_TRUE(recorder.last().client_organizations.empty());
+  EXPECT_EQ(recorder.last_client().common_name, "");
+  EXPECT_TRUE(recorder.last_client().organizations.empty());
 
   // One the server's CAs did not sign ends the handshake.
   ClientTls intruder = trusting(pki().ca.cert_pem);
@@ -539,12 +555,12 @@ TEST(HttpsServer, ClientCertificateSubject) {
   EXPECT_EQ(refused.error().message(), origin(*server) + ": TLS: tlsv1 alert unknown ca");
   EXPECT_EQ(recorder.all().size(), before);
 
-  // Without client_ca_pem a server does not ask, so a sent certificate is not seen.
+  // A server that does not ask for certificates never sees one that a client sends.
   Recorder plain_recorder;
   auto plain = start_server(echo(plain_recorder));
   ASSERT_TRUE(plain);
   ASSERT_TRUE(make_client(with_cert)->send(get(*plain, "/")));
-  EXPECT_EQ(plain_recorder.last().client_common_name, "");
+  EXPECT_EQ(plain_recorder.last_client().common_name, "");
 }
 
 // Clients made with the same TLS material resume each other's sessions (a fan-out's fifty
@@ -552,8 +568,7 @@ TEST(HttpsServer, ClientCertificateSubject) {
 // them, so it never passes for the first one's certificate.
 TEST(HttpsClient, SameCredentialsResumeSessionsOthersNever) {
   Recorder recorder;
-  ServerTls tls = server_tls();
-  tls.client_ca_pem = pki().ca.cert_pem;
+  ServerTls tls = test::asking_for_client_certificates(server_tls(), pki().ca.cert_pem);
   auto server = start_server(echo(recorder), {}, tls);
   ASSERT_TRUE(server);
   ClientTls with_cert = trusting(pki().ca.cert_pem);
@@ -562,19 +577,19 @@ TEST(HttpsClient, SameCredentialsResumeSessionsOthersNever) {
 
   auto first = make_client(with_cert);
   ASSERT_TRUE(first->send(get(*server, "/first")));
-  EXPECT_FALSE(recorder.last().resumed_session);
-  EXPECT_EQ(recorder.last().client_common_name, "system:node:worker-1");
+  EXPECT_FALSE(recorder.last_resumed());
+  EXPECT_EQ(recorder.last_client().common_name, "system:node:worker-1");
 
   auto anonymous = make_client();  // same server and CA, no certificate
   ASSERT_TRUE(anonymous->send(get(*server, "/anonymous")));
-  EXPECT_FALSE(recorder.last().resumed_session);
-  EXPECT_EQ(recorder.last().client_common_name, "");
+  EXPECT_FALSE(recorder.last_resumed());
+  EXPECT_EQ(recorder.last_client().common_name, "");
 
   auto second = make_client(with_cert);  // a new connection, as the same client
   ASSERT_TRUE(second->send(get(*server, "/second")));
-  EXPECT_TRUE(recorder.last().resumed_session);
-  EXPECT_EQ(recorder.last().client_common_name, "system:node:worker-1");
-  EXPECT_EQ(recorder.last().client_organizations,
+  EXPECT_TRUE(recorder.last_resumed());
+  EXPECT_EQ(recorder.last_client().common_name, "system:node:worker-1");
+  EXPECT_EQ(recorder.last_client().organizations,
             (std::vector<std::string>{"system:nodes", "socksnap"}));
 
   ClientTls intruder = trusting(pki().ca.cert_pem);
@@ -1049,32 +1064,6 @@ TEST(HttpsServer, HandlerFailuresAre500) {
   EXPECT_EQ(third.read_all(), "");
 }
 
-TEST(HttpsServer, ReloadServesTheNewCertificate) {
-  Recorder recorder;
-  auto server = start_server(echo(recorder));
-  ASSERT_TRUE(server);
-  auto old_client = make_client();
-  ASSERT_TRUE(old_client->send(get(*server, "/before")));
-
-  auto rotated = issue_certificate(request("127.0.0.1", {}, {}, {"127.0.0.1"}), &pki().other_ca);
-  ASSERT_TRUE(rotated);
-  ASSERT_TRUE(server->reload(server_tls(*rotated)));
-  auto new_client = make_client(trusting(pki().other_ca.cert_pem));
-  auto response = new_client->send(get(*server, "/after"));
-  ASSERT_TRUE(response) << response.error().message();
-  EXPECT_EQ(response->status, 200);
-  auto stale = make_client()->send(get(*server, "/stale"));
-  ASSERT_FALSE(stale);
-  EXPECT_NE(stale.error().message().find("certificate verify failed"), std::string::npos);
-
-  auto bad = server->reload(ServerTls{rotated->cert_pem, pki().server.key_pem, ""});
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message().rfind("server key does not match the certificate", 0), 0u)
-      << bad.error().message();
-  // A failed reload keeps the certificate that was there.
-  EXPECT_TRUE(new_client->send(get(*server, "/still")));
-}
-
 TEST(HttpsServer, StartErrors) {
   auto handler = [](const HttpRequest&) { return HttpResponse{}; };
   auto bad_address = HttpsServer::start("localhost", 0, server_tls(), {}, handler);
@@ -1092,6 +1081,15 @@ TEST(HttpsServer, StartErrors) {
   ASSERT_FALSE(no_cert);
   EXPECT_EQ(no_cert.error().message(),
             "server certificate: reading PEM certificates: no certificate found");
+
+  // A key that is not the certificate's.
+  auto other = issue_certificate(request("127.0.0.1", {}, {}, {"127.0.0.1"}), &pki().other_ca);
+  ASSERT_TRUE(other);
+  auto mismatched = HttpsServer::start(
+      "127.0.0.1", 0, ServerTls{other->cert_pem, pki().server.key_pem, {}}, {}, handler);
+  ASSERT_FALSE(mismatched);
+  EXPECT_EQ(mismatched.error().message().rfind("server key does not match the certificate", 0), 0u)
+      << mismatched.error().message();
 
   ServerLimits no_workers;
   no_workers.workers = 0;

@@ -8,6 +8,7 @@
 #include "plugin/endpoint_names.h"
 #include "render/renderer.h"
 #include "select_fixture.h"
+#include "support/api_status.h"
 
 namespace socksnap {
 namespace {
@@ -233,11 +234,11 @@ TEST(Status, ReadsAndWritesTheApisErrors) {
   EXPECT_EQ(status->message,
             "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" "
             "in the namespace \"socksnap\"");
-  auto again = parse_status(status_body(*status));
+  auto again = parse_status(test::status_body(*status));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->message, status->message);
   EXPECT_EQ(again->code, 403);
-  EXPECT_EQ(status_body({"", "Unauthorized", "Unauthorized", 401}),
+  EXPECT_EQ(test::status_body({"", "Unauthorized", "Unauthorized", 401}),
             R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
             R"("message":"Unauthorized","reason":"Unauthorized","code":401})");
   EXPECT_FALSE(parse_status(R"({"kind":"Pod"})"));

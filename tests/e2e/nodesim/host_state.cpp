@@ -1,7 +1,6 @@
 #include "host_state.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "command.h"
+#include "support/files.h"
 
 namespace socksnap::nodesim {
 namespace {
@@ -30,15 +29,6 @@ std::string unescape_mountinfo(const std::string& s) {
   return out;
 }
 
-int remove_entry(const char* path, const struct stat* /*st*/, int type, FTW* /*ftw*/) {
-  if (type == FTW_DP) {
-    ::rmdir(path);
-  } else {
-    ::unlink(path);
-  }
-  return 0;
-}
-
 }  // namespace
 
 bool process_running(pid_t pid) {
@@ -54,12 +44,17 @@ bool process_running(pid_t pid) {
 std::string proc_cmdline(pid_t pid) {
   std::string text;
   try {
-    text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    text = test::read_file("/proc/" + std::to_string(pid) + "/cmdline");
   } catch (const std::exception&) {
     return "";
   }
   std::replace(text.begin(), text.end(), '\0', ' ');
   return trim_end(text);
+}
+
+std::string trim_end(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
 }
 
 std::vector<pid_t> all_pids() {
@@ -147,10 +142,6 @@ bool remove_cgroup_tree(const std::string& path) {
   for (const auto& child : children) ok = remove_cgroup_tree(child) && ok;
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) ok = false;
   return ok;
-}
-
-void remove_tree(const std::string& dir) {
-  ::nftw(dir.c_str(), remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 std::vector<ProcSocket> proc_net(pid_t pid, const std::string& proto) {

@@ -14,6 +14,7 @@ namespace socksnap::nodesim {
 // A process that still runs (a zombie does not: it waits only for its parent to reap it).
 bool process_running(pid_t pid);
 std::string proc_cmdline(pid_t pid);  // arguments joined by spaces; "" when gone
+std::string trim_end(std::string s);  // without its trailing newlines and spaces
 std::vector<pid_t> all_pids();
 
 struct MountEntry {
@@ -31,8 +32,6 @@ std::vector<std::string> cgroup_mount_points();  // every v1 hierarchy, or the v
 std::string pod_cgroup(const std::string& hierarchy, const std::string& uid);
 // Removes a cgroup and the cgroups below it (rmdir only); true when none is left.
 bool remove_cgroup_tree(const std::string& path);
-// rm -rf that stays on the folder's file system: never descends into something still mounted.
-void remove_tree(const std::string& dir);
 
 // One socket line of /proc/PID/net/{tcp,udp}[6].
 struct ProcSocket {

@@ -29,10 +29,11 @@
 #include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
 
-#include "command.h"
 #include "cri_runtime_v1.grpc.pb.h"
 #include "host_state.h"
 #include "oci_image.h"
+#include "support/files.h"
+#include "support/process.h"
 
 #ifndef NODESIM_NETPROBE
 #define NODESIM_NETPROBE ""
@@ -89,7 +90,7 @@ void make_dirs(const std::string& path) {
 
 std::string tail_of_file(const std::string& path, size_t max_bytes = 3000) {
   try {
-    std::string text = read_file(path);
+    std::string text = test::read_file(path);
     if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
     return text;
   } catch (const std::exception&) {
@@ -155,7 +156,8 @@ std::string sandbox_config_path(const NodePaths& paths, const std::string& id) {
 }
 
 json runc_state(const NodePaths& paths, const std::string& id) {
-  return json::parse(read_file(paths.runc_root + "/" + kCriNamespace + "/" + id + "/state.json"));
+  return json::parse(
+      test::read_file(paths.runc_root + "/" + kCriNamespace + "/" + id + "/state.json"));
 }
 
 std::vector<pid_t> container_processes(const json& state) {
@@ -397,7 +399,7 @@ std::unique_ptr<NodeSim> NodeSim::up(const std::string& dir, const Options& opti
     break;
   }
   try {
-    node->ip_forward_before_ = trim_end(read_file("/proc/sys/net/ipv4/ip_forward"));
+    node->ip_forward_before_ = trim_end(test::read_file("/proc/sys/net/ipv4/ip_forward"));
   } catch (const std::exception&) {
   }
   try {
@@ -405,8 +407,8 @@ std::unique_ptr<NodeSim> NodeSim::up(const std::string& dir, const Options& opti
                           p.dir + "/cni/ipam", p.dir + "/pods"}) {
       make_dirs(d);
     }
-    write_file(p.dir + "/config.toml", config_toml(p, node->options_));
-    write_file(p.cni_conf_dir + "/10-nodesim.conflist", cni_conflist(p));
+    test::write_file(p.dir + "/config.toml", config_toml(p, node->options_));
+    test::write_file(p.cni_conf_dir + "/10-nodesim.conflist", cni_conflist(p));
     node->save();
     if (o.stock_runtime_paths) node->keep_run_containerd();
     node->start_containerd();
@@ -533,7 +535,7 @@ void NodeSim::wait_ready() {
         fail("containerd exited during startup (status " + std::to_string(status) + ")");
       }
     }
-    if (path_exists(paths_.socket)) {
+    if (test::path_exists(paths_.socket)) {
       try {
         CriConnection cri(paths_.socket);
         auto status = cri.call(cri.runtime(), &cri::RuntimeService::Stub::Status,
@@ -567,9 +569,9 @@ void NodeSim::import_test_images() {
 
 void NodeSim::import_images(const std::string& archive, const std::vector<std::string>& images) {
   std::string tar_path = paths_.dir + "/images.tar";
-  write_file(tar_path, archive);
-  run_checked({"/usr/bin/ctr", "--address", paths_.socket, "--namespace", kCriNamespace, "images",
-               "import", tar_path});
+  test::write_file(tar_path, archive);
+  test::run_checked({"/usr/bin/ctr", "--address", paths_.socket, "--namespace", kCriNamespace,
+                     "images", "import", tar_path});
   ::unlink(tar_path.c_str());
   // The CRI plugin learns of imported images from containerd's events: wait until it has.
   CriConnection cri(paths_.socket);
@@ -592,7 +594,7 @@ std::unique_ptr<NodeSim> NodeSim::attach(const std::string& dir, const Options& 
   node->options_ = options;
   char real[PATH_MAX];
   if (::realpath(dir.c_str(), real) == nullptr) fail("nodesim: no node in " + dir);
-  json j = json::parse(read_file(std::string(real) + "/nodesim.json"));
+  json j = json::parse(test::read_file(std::string(real) + "/nodesim.json"));
   node->armed_ = true;
   NodePaths& p = node->paths_;
   const json& jp = j.at("paths");
@@ -641,7 +643,7 @@ void NodeSim::save() const {
          {"run_containerd_keep", run_containerd_keep_},
          {"stock_runtime_paths", options_.stock_runtime_paths}};
   std::string tmp = paths_.dir + "/nodesim.json.tmp";
-  write_file(tmp, j.dump(2) + "\n");
+  test::write_file(tmp, j.dump(2) + "\n");
   if (::rename(tmp.c_str(), (paths_.dir + "/nodesim.json").c_str()) != 0) {
     fail("rename " + tmp + ": " + errno_text());
   }
@@ -730,7 +732,7 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
   try {
     std::string bundle = sandbox_config_path(paths_, pod.sandbox_id);
     try {
-      std::string address = trim_end(read_file(bundle + "/address"));
+      std::string address = trim_end(test::read_file(bundle + "/address"));
       if (address.rfind("unix://", 0) == 0) address = address.substr(7);
       // With stock paths, containerd's /run/containerd/s is DIR/state/s on the host.
       std::string stock_prefix = std::string(kStockState) + "/";
@@ -740,7 +742,7 @@ PodInfo NodeSim::run_pod(const PodSpec& spec) {
       if (!address.empty()) shim_sockets_.push_back(address);
     } catch (const std::exception&) {
     }
-    json spec_json = json::parse(read_file(bundle + "/config.json"));
+    json spec_json = json::parse(test::read_file(bundle + "/config.json"));
     for (const auto& ns : spec_json["linux"].value("namespaces", json::array())) {
       if (ns.value("type", "") == "network") pod.netns_path = ns.value("path", "");
     }
@@ -880,7 +882,8 @@ std::vector<std::string> NodeSim::down() {
 
   StepTimer timer;
   // 1. Pods, the way kubelet removes them, while containerd still runs.
-  bool graceful = containerd_pid_ != 0 && process_running(containerd_pid_) && path_exists(p.socket);
+  bool graceful =
+      containerd_pid_ != 0 && process_running(containerd_pid_) && test::path_exists(p.socket);
   if (graceful) {
     try {
       CriConnection cri(p.socket);
@@ -928,12 +931,13 @@ std::vector<std::string> NodeSim::down() {
   // 3. What a crash may leave running: containers (runc delete --force kills them) and shims
   // (started by this containerd, found by its socket in their command line).
   std::string runc_ns_root = p.runc_root + "/" + kCriNamespace;
-  if (path_exists(runc_ns_root)) {
-    CommandResult list = run_command({options_.runc_path, "--root", runc_ns_root, "list", "-q"});
+  if (test::path_exists(runc_ns_root)) {
+    test::CommandResult list =
+        test::run_command({options_.runc_path, "--root", runc_ns_root, "list", "-q"});
     std::istringstream ids(list.out);
     for (std::string id; std::getline(ids, id);) {
       if (!id.empty())
-        run_command({options_.runc_path, "--root", runc_ns_root, "delete", "--force", id});
+        test::run_command({options_.runc_path, "--root", runc_ns_root, "delete", "--force", id});
     }
   }
   auto shim_pids = [&] {
@@ -995,7 +999,7 @@ std::vector<std::string> NodeSim::down() {
   ::rmdir(results.c_str());
   ::rmdir("/var/lib/cni");
   if (!p.bridge.empty() && ::if_nametoindex(p.bridge.c_str()) != 0) {
-    run_command({"ip", "link", "delete", p.bridge});
+    test::run_command({"ip", "link", "delete", p.bridge});
   }
   timer.step("down: bridge");
   for (int round = 0; round < 50; ++round) {
@@ -1016,7 +1020,7 @@ std::vector<std::string> NodeSim::down() {
 
   timer.step("down: cgroups, ip_forward");
   // 6. The folder, unless something is still mounted in it.
-  if (mounts_under(p.dir).empty()) remove_tree(p.dir);
+  if (mounts_under(p.dir).empty()) test::remove_tree(p.dir);
 
   timer.step("down: folder");
   // What is left, checked independently of what was done above.
@@ -1031,7 +1035,7 @@ std::vector<std::string> NodeSim::down() {
       if (!process_running(pid)) continue;
       std::string cgroup;
       try {
-        cgroup = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+        cgroup = test::read_file("/proc/" + std::to_string(pid) + "/cgroup");
       } catch (const std::exception&) {
       }
       if (cgroup.find("pod" + pod.uid) != std::string::npos) {
@@ -1041,13 +1045,13 @@ std::vector<std::string> NodeSim::down() {
   }
   for (const auto& mp : mounts_under(p.dir)) left.push_back("mount " + mp);
   for (const auto& ns : outside_netns_) {
-    if (path_exists(ns)) left.push_back("netns " + ns);
+    if (test::path_exists(ns)) left.push_back("netns " + ns);
   }
-  if (path_exists(p.dir)) left.push_back("folder " + p.dir);
+  if (test::path_exists(p.dir)) left.push_back("folder " + p.dir);
   for (const auto& socket : shim_sockets_) {
-    if (path_exists(socket)) left.push_back("shim socket " + socket);
+    if (test::path_exists(socket)) left.push_back("shim socket " + socket);
   }
-  if (!run_containerd_keep_.empty() && path_exists(run_containerd_keep_)) {
+  if (!run_containerd_keep_.empty() && test::path_exists(run_containerd_keep_)) {
     left.push_back("file " + run_containerd_keep_);
   }
   for (const auto& path : our_cni_results()) left.push_back("CNI result " + path);
@@ -1056,7 +1060,7 @@ std::vector<std::string> NodeSim::down() {
   for (const auto& mp : cgroup_mount_points()) {
     for (const auto& uid : pod_uids_) {
       std::string cg = pod_cgroup(mp, uid);
-      if (path_exists(cg)) left.push_back("cgroup " + cg);
+      if (test::path_exists(cg)) left.push_back("cgroup " + cg);
     }
   }
   containerd_pid_ = 0;

@@ -12,8 +12,8 @@
 #include <iostream>
 #include <string>
 
-#include "command.h"
 #include "node_sim.h"
+#include "support/files.h"
 
 namespace {
 
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
       std::cout << node_paths_json(node->paths(), node->containerd_pid()) << "\n";
     } else if (command == "pod" && argc == 4) {
       std::string spec = argv[3];
-      if (!spec.empty() && spec[0] == '@') spec = read_file(spec.substr(1));
+      if (!spec.empty() && spec[0] == '@') spec = socksnap::test::read_file(spec.substr(1));
       auto node = NodeSim::attach(dir, options);
       node->detach();
       std::cout << pod_info_json(node->run_pod(parse_pod_spec(spec))) << "\n";

@@ -14,7 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "command.h"
+#include "support/files.h"
+#include "support/process.h"
 
 namespace socksnap::nodesim {
 namespace {
@@ -138,9 +139,9 @@ std::string build_busybox_layer(const std::string& busybox_path, const std::stri
     tar.add_directory(dir);
   }
   tar.add_directory("tmp", 01777);
-  tar.add_file("bin/busybox", read_file(busybox_path), 0755);
-  tar.add_file("bin/netprobe", read_file(netprobe_path), 0755);
-  std::istringstream applets(run_checked({busybox_path, "--list-full"}));
+  tar.add_file("bin/busybox", test::read_file(busybox_path), 0755);
+  tar.add_file("bin/netprobe", test::read_file(netprobe_path), 0755);
+  std::istringstream applets(test::run_checked({busybox_path, "--list-full"}));
   std::set<std::string> seen;
   for (std::string applet; std::getline(applets, applet);) {
     // Only applets in the directories above; busybox lists itself and "linuxrc" too.

@@ -1,12 +1,10 @@
 #include "enrich/enricher.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -15,20 +13,12 @@
 #include <unordered_map>
 
 #include "enrich/cgroup_identity.h"
-#include "enrich/cri_client.h"
 #include "enrich/inode_index.h"
 #include "enrich/process_scan.h"
 #include "util/files.h"
 
 namespace socksnap {
 namespace {
-
-constexpr auto kCriTimeout = std::chrono::milliseconds(2000);
-
-uint64_t inode_of(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
-}
 
 // The host's network namespace: PID 1's. Some hosts let no one read PID 1's namespaces (a
 // sandbox's init, not even root); then kthreadd's, a kernel thread and so in the initial network
@@ -37,14 +27,16 @@ uint64_t inode_of(const std::string& path) {
 // its pod) that is the container's own, and taking it for the host's would put the agent's pod on
 // the host network.
 uint64_t host_netns(const HostPaths& host, Warnings& warnings) {
-  if (uint64_t pid1 = inode_of(host("/proc/1/ns/net")); pid1 != 0) return pid1;
+  if (uint64_t pid1 = namespace_inode(host("/proc/1/ns/net")); pid1 != 0) return pid1;
   auto comm = read_file(host("/proc/2/comm"));
   if (comm && std::string_view(*comm).substr(0, comm->find('\n')) == "kthreadd") {
-    if (uint64_t kthreadd = inode_of(host("/proc/2/ns/net")); kthreadd != 0) return kthreadd;
+    if (uint64_t kthreadd = namespace_inode(host("/proc/2/ns/net")); kthreadd != 0) {
+      return kthreadd;
+    }
   }
   // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting
   // inside another namespace right now. This thread never enters one.
-  if (host.root().empty()) return inode_of("/proc/thread-self/ns/net");
+  if (host.root().empty()) return namespace_inode("/proc/thread-self/ns/net");
   warnings.add("host-netns",
                "cannot tell the host's network namespace (" + host("/proc/1/ns/net") +
                    " cannot be read): pods on the host network are known only from their "
@@ -55,12 +47,8 @@ uint64_t host_netns(const HostPaths& host, Warnings& warnings) {
 // The runtimes' metadata, tried in the order the cgroup path suggests.
 class Runtimes {
  public:
-  Runtimes(const HostPaths& host, const RuntimePaths& paths) {
-    for (auto make :
-         {make_containerd_source, make_crio_source, make_docker_source, make_podman_source}) {
-      if (auto source = make(host, paths)) sources_.push_back(std::move(source));
-    }
-  }
+  explicit Runtimes(std::vector<std::unique_ptr<ContainerMetadataSource>>& sources)
+      : sources_(sources) {}
 
   std::optional<ContainerMetadata> find(const CgroupIdentity& who, Warnings& warnings) {
     if (who.runtime != RuntimeKind::kUnknown) {
@@ -83,19 +71,20 @@ class Runtimes {
   }
 
  private:
-  std::vector<std::unique_ptr<ContainerMetadataSource>> sources_;
+  std::vector<std::unique_ptr<ContainerMetadataSource>>& sources_;
 };
 
 class Builder {
  public:
-  Builder(Snapshot& snap, const Census& census, const EnrichOptions& options, Warnings& warnings,
-          const std::vector<SocketFd>* fds)
+  Builder(Snapshot& snap, const Census& census, const EnrichOptions& options, OwnerSources& sources,
+          Warnings& warnings, const std::vector<SocketFd>* fds)
       : snap_(snap),
         census_(census),
         options_(options),
         warnings_(warnings),
         fds_(fds),
-        runtimes_(options.host, options.runtime) {}
+        runtimes_(sources.runtimes),
+        pod_sandboxes_(sources.pod_sandboxes) {}
 
   void run() {
     snap_.node = census_.node;
@@ -242,29 +231,14 @@ class Builder {
       const PodInfo& p = snap_.pods[i];
       missing = missing || ((p.labels.empty() && !known[i]) || p.name.empty());
     }
-    if (!missing || options_.cri_socket == "none") return;
-    std::vector<std::string> sockets;
-    if (!options_.cri_socket.empty()) {
-      sockets.push_back(options_.host(options_.cri_socket));
-    } else {
-      for (const char* s : {"/run/containerd/containerd.sock", "/run/crio/crio.sock"}) {
-        if (::access(options_.host(s).c_str(), F_OK) == 0) sockets.push_back(options_.host(s));
-      }
-    }
-    for (const auto& socket : sockets) {
-      auto listed = list_pod_sandboxes(socket, kCriTimeout);
-      if (!listed) {
-        warnings_.add("cri-" + socket, "pod labels unavailable: " + listed.error().message());
-        continue;
-      }
-      for (const auto& sandbox : *listed) {
-        auto it = pod_index_.find(sandbox.uid);
-        if (it == pod_index_.end()) continue;
-        PodInfo& pod = snap_.pods[it->second];
-        if (pod.labels.empty() && !known[it->second]) pod.labels = sandbox.labels;
-        if (pod.name.empty()) pod.name = sandbox.name;
-        if (pod.pod_namespace.empty()) pod.pod_namespace = sandbox.pod_namespace;
-      }
+    if (!missing || !pod_sandboxes_) return;
+    for (const auto& sandbox : pod_sandboxes_(warnings_)) {
+      auto it = pod_index_.find(sandbox.uid);
+      if (it == pod_index_.end()) continue;
+      PodInfo& pod = snap_.pods[it->second];
+      if (pod.labels.empty() && !known[it->second]) pod.labels = sandbox.labels;
+      if (pod.name.empty()) pod.name = sandbox.name;
+      if (pod.pod_namespace.empty()) pod.pod_namespace = sandbox.pod_namespace;
     }
   }
 
@@ -274,6 +248,7 @@ class Builder {
   Warnings& warnings_;
   const std::vector<SocketFd>* fds_;
   Runtimes runtimes_;
+  const PodSandboxLister& pod_sandboxes_;
   std::unordered_map<std::string, int32_t> container_index_;
   std::unordered_map<std::string, int32_t> pod_index_;
   std::unordered_map<uint64_t, size_t> netns_witness_;  // netns -> a census process in it
@@ -300,8 +275,8 @@ Census take_census(const EnrichOptions& options, Warnings& warnings) {
 }
 
 void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
-                     Warnings& warnings, const std::vector<SocketFd>* fds) {
-  Builder(snap, census, options, warnings, fds).run();
+                     OwnerSources& sources, Warnings& warnings, const std::vector<SocketFd>* fds) {
+  Builder(snap, census, options, sources, warnings, fds).run();
 }
 
 }  // namespace socksnap

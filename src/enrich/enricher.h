@@ -10,7 +10,7 @@
 
 #include "discover/host_paths.h"
 #include "enrich/cgroup_identity.h"
-#include "enrich/container_metadata.h"
+#include "enrich/owner_sources.h"
 #include "enrich/process_scan.h"
 #include "model/snapshot.h"
 #include "util/warnings.h"
@@ -25,10 +25,7 @@ struct PodLabelsByUid {
 };
 
 struct EnrichOptions {
-  HostPaths host;
-  RuntimePaths runtime;
-  // CRI socket for pod labels; empty: the containerd or CRI-O default that exists; "none": skip.
-  std::string cri_socket;
+  HostPaths host;         // where /proc is read
   std::string node_name;  // empty: $NODE_NAME, then the host name
   unsigned threads = 1;
   bool labels = true;  // ask the CRI API for pod labels
@@ -46,12 +43,14 @@ struct Census {
 
 Census take_census(const EnrichOptions& options, Warnings& warnings);
 
-// Fills snap.node, processes, holders, containers, pods and owners. A process, container or
-// file that cannot be read leaves that part empty, with one warning per cause.
+// Fills snap.node, processes, holders, containers, pods and owners: the processes from /proc
+// under options.host, their containers and pods from `sources`. A process, container or file
+// that cannot be read leaves that part empty, with one warning per cause.
 // `fds`, when given, are the census processes' socket descriptors, scanned beforehand (while the
 // sockets were collected); otherwise they are scanned here.
 void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
-                     Warnings& warnings, const std::vector<SocketFd>* fds = nullptr);
+                     OwnerSources& sources, Warnings& warnings,
+                     const std::vector<SocketFd>* fds = nullptr);
 
 // The node's name: `flag`, else $NODE_NAME, else the host name.
 std::string node_name(const std::string& flag);

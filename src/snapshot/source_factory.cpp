@@ -84,12 +84,12 @@ Result<SourceChoice, RunError> open_replay(const Host& host) {
 }  // namespace
 
 Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& warnings) {
-  if (!host.replay_dump.empty()) return open_replay(host);
-
+  // A replay reads its owners under the root too (a recorded node).
   struct stat root {};
   if (host.root != "/" && ::stat(host.root.c_str(), &root) != 0) {
     return usage_error(fmt::format("--host-root {}: {}", host.root, std::strerror(errno)));
   }
+  if (!host.replay_dump.empty()) return open_replay(host);
   if (auto privileged = require_privileges(); !privileged) return privileged.error();
   HostPaths paths(host.root);
   SourceChoice choice;

@@ -22,7 +22,7 @@ struct SourceChoice {
   std::unique_ptr<DumpRecorder> recorder;  // when the run records (before `source`, which uses it)
   std::unique_ptr<SocketSource> source;
   std::vector<NetnsRef> namespaces;  // to read, in this order
-  bool replayed = false;             // from a recording: no live host behind it
+  bool replayed = false;             // from a recording: not this host's sockets
 };
 
 // Usage errors: a --netns or --replay-dump that cannot be read, a --host-root that is not there;

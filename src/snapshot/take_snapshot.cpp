@@ -42,11 +42,12 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   if (inputs.after_discovery) inputs.after_discovery();
 
   unsigned jobs = host.threads();
-  bool replay = choice.replayed;
   EnrichOptions enrich;
   enrich.host = HostPaths(host.root);
-  enrich.runtime = host.runtime;
-  enrich.cri_socket = host.cri_socket;
+  // A replayed dump's owners are read from the tree --host-root names (a node recorded with the
+  // dump), never from this host's own /proc: its processes did not hold the recorded sockets, and
+  // socket inodes repeat from boot to boot.
+  bool owners_readable = !choice.replayed || !enrich.host.root().empty();
   enrich.node_name = host.node_name;
   enrich.threads = jobs;
   enrich.api_labels = inputs.api_labels;
@@ -58,8 +59,8 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   Census census;
   census.node = node_name(host.node_name);
   std::vector<SocketFd> fds;
-  bool early_fds = !replay && query.needs_owners_on_any_node();
-  bool need_census = !replay && (early_fds || query.kind_matters());
+  bool early_fds = owners_readable && query.needs_owners_on_any_node();
+  bool need_census = owners_readable && (early_fds || query.kind_matters());
   std::thread beside;
   struct JoinOnExit {
     std::thread& thread;
@@ -90,10 +91,11 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   Snapshot& snap = run.snapshot;
   run.kind = shown_kind(census, snap);
   snap.node = census.node;
-  if (!replay && query.needs_owners(run.kind)) {
+  if (owners_readable && query.needs_owners(run.kind)) {
     if (!need_census) census = take_census(enrich, warnings);
     enrich.labels = query.needs_labels(run.kind);
-    enrich_snapshot(snap, census, enrich, warnings, early_fds ? &fds : nullptr);
+    OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
+    enrich_snapshot(snap, census, enrich, sources, warnings, early_fds ? &fds : nullptr);
   }
   auto enriched = std::chrono::steady_clock::now();
 

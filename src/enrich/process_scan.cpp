@@ -122,13 +122,15 @@ std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned th
                  if (!pid_dir.valid()) return;  // exited
                  ScannedProcess p;
                  p.info.pid = *pid;
-                 std::string stat;
-                 if (!read_file_at(pid_dir.get(), "stat", stat) ||
-                     !parse_proc_stat(stat, p.info.comm, p.info.start_time)) {
+                 // read_file_at gives a page of capacity: the census keeps a copy of the
+                 // cgroup's bytes only, not a page per process.
+                 std::string text;
+                 if (!read_file_at(pid_dir.get(), "stat", text) ||
+                     !parse_proc_stat(text, p.info.comm, p.info.start_time)) {
                    return;
                  }
                  p.netns = namespace_inode(dir + "/ns/net");
-                 if (!read_file_at(pid_dir.get(), "cgroup", p.cgroup)) p.cgroup.clear();
+                 if (read_file_at(pid_dir.get(), "cgroup", text)) p.cgroup = text;
                  found[i] = std::move(p);
                });
   std::vector<ScannedProcess> census;

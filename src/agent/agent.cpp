@@ -181,10 +181,9 @@ Result<SnapshotRun, HttpResponse> Agent::take(const Query& query, Warnings& warn
 HttpResponse Agent::snapshot(const HttpRequest& request) {
   auto options = options_from_query(QueryOptions{}, request.query);
   if (!options) return error_response(400, options.error().message());
-  // The fields this agent writes are all of revision 1, which every client reads.
-  if (auto revision = wire_revision(request.query); !revision) {
-    return error_response(400, revision.error().message());
-  }
+  // The fields of the client's revision, or of this agent's when that is older.
+  auto revision = wire_revision(request.query);
+  if (!revision) return error_response(400, revision.error().message());
   auto query = compile_query(*options);
   if (!query) return error_response(400, query.error().message());
   Warnings warnings;
@@ -192,7 +191,7 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   if (!run) return run.error();
   HttpResponse response;
   OutputSink sink(&response.body);
-  write_agent_reply(run->snapshot, run->rows, warnings.lines(), sink);
+  write_agent_reply(run->snapshot, run->rows, warnings.lines(), sink, *revision);
   if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
   return response;
 }

@@ -228,6 +228,8 @@ Completions complete_filter(std::string_view typed, const TypedWords&) {
     values = {"TCP", "UDP", "UDPLITE"};
   } else if (column == find_column("status")) {
     values = status_names();
+  } else if (column == find_column("direction")) {
+    values = {"listen", "inbound", "outbound", "local"};
   }
   for (const auto& v : values) {
     if (starts_with(v, value)) out.items.push_back({fmt::format("{}{}{}", head, negation, v), ""});

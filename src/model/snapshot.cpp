@@ -1,5 +1,7 @@
 #include "model/snapshot.h"
 
+#include <iterator>
+
 namespace socksnap {
 
 const NetnsInfo* Snapshot::find_netns(uint64_t inode, uint16_t node_index) const {
@@ -7,6 +9,21 @@ const NetnsInfo* Snapshot::find_netns(uint64_t inode, uint16_t node_index) const
     if (ns.inode == inode && ns.node == node_index) return &ns;
   }
   return nullptr;
+}
+
+namespace {
+constexpr std::string_view kDirectionNames[] = {"", "listen", "inbound", "outbound", "local"};
+}  // namespace
+
+std::string_view direction_name(Direction direction) {
+  return kDirectionNames[static_cast<size_t>(direction)];
+}
+
+std::optional<Direction> direction_named(std::string_view name) {
+  for (size_t i = 1; i < std::size(kDirectionNames); ++i) {
+    if (kDirectionNames[i] == name) return static_cast<Direction>(i);
+  }
+  return std::nullopt;
 }
 
 std::string_view protocol_name(Protocol protocol) {

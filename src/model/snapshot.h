@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +20,13 @@ struct NetnsInfo {
   std::map<uint32_t, std::string> interfaces;  // names of interfaces sockets are bound to
   uint16_t node = 0;  // into Snapshot::nodes when several nodes are merged (inodes repeat)
 };
+
+// Which way a socket faces (analyze/direction.h): kUnknown when it was not worked out.
+enum class Direction : uint8_t { kUnknown, kListen, kInbound, kOutbound, kLocal };
+
+std::string_view direction_name(Direction direction);  // "listen", ...; "" for kUnknown
+// "listen" -> kListen; nullopt for any other text (kUnknown has no name).
+std::optional<Direction> direction_named(std::string_view name);
 
 // A name for an address, from the cluster's pods and services (cluster mode).
 enum class EndpointKind : uint8_t { kPod, kService };
@@ -39,6 +48,8 @@ struct Snapshot {
   std::vector<NetnsInfo> namespaces;  // the namespaces that were read
   std::vector<SocketRecord> sockets;
   std::vector<TcpInfo> tcp_info;  // empty, or one entry per socket when TCP internals were asked
+  // Empty, or one entry per socket when the run shows, filters or sorts by direction.
+  std::vector<Direction> directions;
 
   // Owners, filled by the enrich stage: `owners` is empty or one entry per socket.
   std::string node;
@@ -88,6 +99,9 @@ struct Snapshot {
     const SocketOwner* o = owner_of(index);
     if (o == nullptr || o->holder_count == 0) return nullptr;
     return &processes[holders[o->first_holder].process];
+  }
+  Direction direction_of(size_t index) const {
+    return index < directions.size() ? directions[index] : Direction::kUnknown;
   }
   const TcpInfo* tcp_info_of(size_t index) const {
     return index < tcp_info.size() && tcp_info[index].valid ? &tcp_info[index] : nullptr;

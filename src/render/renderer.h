@@ -8,6 +8,7 @@
 
 #include "model/snapshot.h"
 #include "render/output_sink.h"
+#include "render/row_fields.h"
 #include "render/structured_writer.h"
 #include "select/columns.h"
 
@@ -30,10 +31,12 @@ void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
 
 // One array of objects with the gadget's field names (json, jsonpretty) or the same as YAML.
 // Large outputs are formatted on up to `threads` threads. `strings`: how JSON carries bytes that
-// are not UTF-8 (the agent's wire keeps them; see render/structured_writer.h).
+// are not UTF-8 (the agent's wire keeps them; see render/structured_writer.h). `revision`: the
+// latest revision of the rows' fields written (render/row_fields.h; the wire's is the client's).
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
                        OutputSink& out, unsigned threads = 1,
-                       JsonStrings strings = JsonStrings::kUnicode);
+                       JsonStrings strings = JsonStrings::kUnicode,
+                       unsigned revision = kRowFieldsRevision);
 
 void render(const Snapshot& snap, const std::vector<uint32_t>& rows, const RenderOptions& options,
             OutputSink& out);

@@ -46,6 +46,8 @@ enum class Kind : uint8_t { kText, kInteger, kNumber, kBoolean, kLabels, kObject
 // A string. get: (const View&) -> std::optional<std::string_view>, nothing when it is left out.
 // set: (Draft&) -> std::string& to read into, or (Draft&, std::string_view) -> const char*
 // that converts the value, returning what is wrong with it ("is not TCP, UDP or UDPLITE") or null.
+// revision: the one the field came in (render/row_fields.h); a writer of an older one leaves it
+// out.
 template <typename Get, typename Set>
 struct Text {
   static constexpr Kind kKind = Kind::kText;
@@ -53,9 +55,12 @@ struct Text {
   Presence presence;
   Get get;
   Set set;
+  unsigned revision = 1;
 };
 template <typename Get, typename Set>
 Text(std::string_view, Presence, Get, Set) -> Text<Get, Set>;
+template <typename Get, typename Set>
+Text(std::string_view, Presence, Get, Set, unsigned) -> Text<Get, Set>;
 
 // A non-negative integer. get: (const View&) -> std::optional<uint64_t>. set: (Draft&) -> Int&
 // (values above Int's range are refused), or (Draft&, uint64_t) -> const char* as for Text.
@@ -170,6 +175,7 @@ struct RowView {
   const SocketOwner* holders;  // with at least one holder, or null
   const TcpInfo* tcp;
   fmt::memory_buffer& scratch;  // for a value that must be formatted; used before the next one
+  unsigned revision;            // the latest revision of fields written
 
   std::string_view formatted() const { return {scratch.data(), scratch.size()}; }
 };
@@ -242,6 +248,13 @@ const char* read_protocol(RowDraft& d, std::string_view name) {
   } else {
     return "is not TCP, UDP or UDPLITE";
   }
+  return nullptr;
+}
+
+const char* read_direction(RowDraft& d, std::string_view name) {
+  auto direction = direction_named(name);
+  if (!direction) return "is not listen, inbound, outbound or local";
+  d.direction = *direction;
   return nullptr;
 }
 
@@ -538,6 +551,10 @@ constexpr auto kRowFields = std::tuple{
     Integer{"inodeNumber", Presence::kRequired,
             [](const RowView& r) { return std::optional<uint64_t>(r.socket.inode); },
             [](RowDraft& d) -> uint64_t& { return d.socket.inode; }},
+    // Only when the run worked it out: it needs every socket of the namespace.
+    Text{"direction", Presence::kOptional,
+         [](const RowView& r) { return nonempty(direction_name(r.snap.direction_of(r.row))); },
+         read_direction, 2},
     // The first process holding the socket; "processes" has them all.
     Integer{"pid", Presence::kOptional,
             [](const RowView& r) {
@@ -621,6 +638,9 @@ template <typename Field, typename View>
 void write_field(StructuredWriter& w, const View& v, const Field& f) {
   if constexpr (Field::kKind == Kind::kText || Field::kKind == Kind::kInteger ||
                 Field::kKind == Kind::kNumber || Field::kKind == Kind::kBoolean) {
+    if constexpr (requires { f.revision; } && std::is_same_v<View, RowView>) {
+      if (f.revision > v.revision) return;
+    }
     if (auto value = f.get(v)) w.field(f.key, *value);
   } else if constexpr (Field::kKind == Kind::kLabels) {
     const Labels* labels = f.get(v);
@@ -695,7 +715,8 @@ void list_fields(const Tuple& fields, const std::string& prefix, std::vector<Row
         auto one = [&](const auto& field) {
           using Field = std::remove_cvref_t<decltype(field)>;
           RowFieldInfo info{prefix + std::string(field.key), "",
-                            field.presence != Presence::kOptional, 0};
+                            field.presence != Presence::kOptional, 0, 1};
+          if constexpr (requires { field.revision; }) info.revision = field.revision;
           if constexpr (Field::kKind == Kind::kText) {
             info.type = "string";
           } else if constexpr (Field::kKind == Kind::kInteger) {
@@ -732,7 +753,8 @@ void list_fields(const Tuple& fields, const std::string& prefix, std::vector<Row
 
 }  // namespace
 
-void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memory_buffer& scratch) {
+void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memory_buffer& scratch,
+               unsigned revision) {
   const SocketOwner* owner = snap.owner_of(row);
   const RowView view{snap,
                      row,
@@ -741,7 +763,8 @@ void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memor
                      snap.pod_of(row),
                      owner != nullptr && owner->holder_count > 0 ? owner : nullptr,
                      snap.tcp_info_of(row),
-                     scratch};
+                     scratch,
+                     revision};
   w.begin_item();
   write_members<kRowFields>(w, view);
   w.end_item();

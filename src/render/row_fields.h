@@ -18,6 +18,9 @@
 // field added later is therefore optional (agents of older revisions do not write it), and
 // carries the revision it came in. A field that changes meaning or is removed needs a new
 // apiVersion.
+//
+// Revision 2 added "direction" (listen, inbound, outbound, local), written when the run worked
+// it out (Snapshot::directions).
 #pragma once
 
 #include <array>
@@ -38,11 +41,13 @@
 
 namespace socksnap {
 
-inline constexpr unsigned kRowFieldsRevision = 1;
+inline constexpr unsigned kRowFieldsRevision = 2;
 
-// Writes row `row` of `snap` as an item of a structured document. `scratch`: the caller's, so
-// that formatting addresses allocates nothing per row.
-void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memory_buffer& scratch);
+// Writes row `row` of `snap` as an item of a structured document, with the fields of revisions
+// up to `revision`. `scratch`: the caller's, so that formatting addresses allocates nothing per
+// row.
+void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memory_buffer& scratch,
+               unsigned revision = kRowFieldsRevision);
 
 // One field of the description, for tests and documentation: its path ("tcpInfo.cwnd",
 // "processes[].pid", "k8s.podLabels" for a map of strings), its JSON type, and whether every
@@ -51,7 +56,8 @@ struct RowFieldInfo {
   std::string path;
   std::string_view type;  // "string", "integer", "number", "boolean", "object", "array", "labels"
   bool required = false;
-  uint64_t max = 0;  // for integers: the largest value read
+  uint64_t max = 0;       // for integers: the largest value read
+  unsigned revision = 1;  // the revision the field came in
 };
 std::vector<RowFieldInfo> row_field_list();
 
@@ -105,6 +111,7 @@ struct RowDraft {
   EndpointDraft src;
   EndpointDraft dst;
   std::string status;
+  Direction direction = Direction::kUnknown;
   std::optional<int32_t> pid;  // they repeat the first of `holders`
   std::optional<std::string> comm;
   std::vector<HolderDraft> holders;

@@ -25,13 +25,13 @@ constexpr size_t kPieceRows = 8192;
 }  // namespace
 
 void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, OutputFormat format,
-                       OutputSink& out, unsigned threads, JsonStrings strings) {
+                       OutputSink& out, unsigned threads, JsonStrings strings, unsigned revision) {
   fmt::memory_buffer scratch;
   auto writer = make_writer(format, out, strings);
   writer->begin_document();
   if (threads <= 1 || rows.size() < 2 * kPieceRows) {
     for (uint32_t row : rows) {
-      write_row(snap, row, *writer, scratch);
+      write_row(snap, row, *writer, scratch, revision);
       if (out.reader_gone()) return;
     }
     writer->end_document();
@@ -46,14 +46,15 @@ void render_structured(const Snapshot& snap, const std::vector<uint32_t>& rows, 
       size_t end = std::min(rows.size(), begin + kPieceRows);
       pieces[t].clear();
       if (begin >= end) continue;
-      workers.emplace_back([&snap, &rows, &piece = pieces[t], begin, end, format, strings] {
-        OutputSink sink(&piece);
-        auto w = make_writer(format, sink, strings);
-        w->resume_document(begin);
-        fmt::memory_buffer local;
-        for (size_t i = begin; i < end; ++i) write_row(snap, rows[i], *w, local);
-        (void)sink.finish();  // into a string: cannot fail
-      });
+      workers.emplace_back(
+          [&snap, &rows, &piece = pieces[t], begin, end, format, strings, revision] {
+            OutputSink sink(&piece);
+            auto w = make_writer(format, sink, strings);
+            w->resume_document(begin);
+            fmt::memory_buffer local;
+            for (size_t i = begin; i < end; ++i) write_row(snap, rows[i], *w, local, revision);
+            (void)sink.finish();  // into a string: cannot fail
+          });
     }
     for (auto& worker : workers) worker.join();
     for (const auto& piece : pieces) out.write_through(piece);

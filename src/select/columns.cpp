@@ -290,6 +290,16 @@ const std::vector<Column> kColumns = {
      },
      nullptr, nullptr, 0},
 
+    {"direction", "DIRECTION", ValueKind::kText, kNeedsDirection,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       append_text(out, direction_name(snap.direction_of(row)));
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t row, uint64_t* words) {
+       text_key(direction_name(snap.direction_of(row)), words);  // by the name shown
+     },
+     2},
+
     {"pid", "PID", ValueKind::kInteger, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        if (const ProcessInfo* p = snap.first_holder_of(row)) append_number(out, p->pid);

@@ -19,8 +19,9 @@ enum class ValueKind : uint8_t { kText, kInteger, kDecimal };
 enum ColumnNeeds : uint32_t {
   kNeedsNothing = 0,
   kNeedsTcpInfo = 1U << 0,
-  kNeedsOwners = 1U << 1,  // processes, containers, pods (a /proc scan)
-  kNeedsLabels = 1U << 2,  // pod labels (the CRI API)
+  kNeedsOwners = 1U << 1,     // processes, containers, pods (a /proc scan)
+  kNeedsLabels = 1U << 2,     // pod labels (the CRI API)
+  kNeedsDirection = 1U << 3,  // every socket's direction (analyze/direction.h)
 };
 
 struct Column {

@@ -25,7 +25,7 @@ std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selecti
   return rows;
 }
 
-void push_down(const Selection& selection, CollectRequest& request) {
+void push_down(const Selection& selection, CollectRequest& request, bool listeners) {
   for (const auto& f : selection.filters) {
     if (f.op != FilterOp::kEqual) continue;
     if (f.column->name == "protocol") {
@@ -42,8 +42,13 @@ void push_down(const Selection& selection, CollectRequest& request) {
         named |= kBoundInactiveState;
         request.tcp_states |= kBoundInactiveState;
       }
+      uint32_t udp_named = states_named(Protocol::kUdp, f.value) | by_number;
+      if (listeners) {
+        named |= 1U << kTcpListen;
+        udp_named |= 1U << kTcpClose;  // INACTIVE: bound, not connected
+      }
       request.tcp_states &= named;
-      request.udp_states &= states_named(Protocol::kUdp, f.value) | by_number;
+      request.udp_states &= udp_named;
       if (request.tcp_states == 0) request.tcp = false;
       if (request.udp_states == 0) {
         request.udp = false;

@@ -22,8 +22,10 @@ std::vector<uint32_t> select_rows(const Snapshot& snap, const Selection& selecti
                                   unsigned threads = 1);
 
 // Narrows `request` to what `selection` can ever show: "status:LISTEN" asks the kernel only for
-// listeners, "protocol:UDP" skips the TCP dump. The filters still run afterwards.
-void push_down(const Selection& selection, CollectRequest& request);
+// listeners, "protocol:UDP" skips the TCP dump. The filters still run afterwards. `listeners`:
+// the run needs every listener of the protocols it reads whatever the status filters (a
+// socket's direction needs the listeners of its namespace): they are asked for too.
+void push_down(const Selection& selection, CollectRequest& request, bool listeners = false);
 
 // What the columns shown and the selection need computed (a ColumnNeeds mask).
 uint32_t needs_of(const std::vector<const Column*>& columns, const Selection& selection);

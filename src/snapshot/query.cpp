@@ -44,6 +44,11 @@ bool Query::needs_labels(NodeKind kind) const {
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsLabels) != 0;
 }
 
+bool Query::needs_direction(NodeKind kind) const {
+  if (format != OutputFormat::kColumns) return true;
+  return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsDirection) != 0;
+}
+
 bool Query::kind_matters() const {
   return format == OutputFormat::kColumns && !absolute_columns_;
 }
@@ -148,7 +153,9 @@ Result<Query> compile_query(const QueryOptions& options) {
       query.format == OutputFormat::kColumns ? query.columns_for(NodeKind::kHost) : none;
   query.request.tcp_info =
       options.tcp_info || needs_tcp_info(shown, query.selection_for(NodeKind::kHost));
-  push_down(query.selection_for(NodeKind::kHost), query.request);
+  bool direction = std::any_of(std::begin(kKinds), std::end(kKinds),
+                               [&](NodeKind kind) { return query.needs_direction(kind); });
+  push_down(query.selection_for(NodeKind::kHost), query.request, direction);
   return query;
 }
 

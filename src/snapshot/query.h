@@ -58,6 +58,9 @@ class Query {
   // Whether the run must find each socket's processes, containers and pods, and pod labels.
   bool needs_owners(NodeKind kind) const;
   bool needs_labels(NodeKind kind) const;
+  // Whether the run must work out each socket's direction: shown (JSON and YAML carry it),
+  // filtered or sorted by.
+  bool needs_direction(NodeKind kind) const;
   // Whether what is shown depends on what the node runs (its default columns): if not, the run
   // needs no census of the node's processes.
   bool kind_matters() const;

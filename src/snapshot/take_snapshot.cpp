@@ -5,6 +5,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "analyze/direction.h"
 #include "collect/collector.h"
 #include "snapshot/source_factory.h"
 
@@ -98,6 +99,9 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     enrich_snapshot(snap, census, enrich, sources, warnings, early_fds ? &fds : nullptr);
   }
   auto enriched = std::chrono::steady_clock::now();
+
+  // Before the selection: a socket's direction needs every listener of its namespace.
+  if (query.needs_direction(run.kind)) classify_directions(snap);
 
   run.rows = select_rows(snap, query.selection_for(run.kind), jobs);
   run.source = std::string(choice.source->name());

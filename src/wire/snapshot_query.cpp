@@ -44,6 +44,8 @@ std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   if (options.no_host) add(query, "host", "false");
   if (tcp_info || options.tcp_info) add(query, "tcpinfo", "true");
   if (options.bound_inactive) add(query, "boundinactive", "true");
+  // The rows' fields this client reads; an agent of an older revision writes its own.
+  add(query, kWireRevisionParameter, fmt::format("{}", kRowFieldsRevision));
   return query;
 }
 

@@ -16,7 +16,8 @@
 namespace socksnap {
 
 void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                       const std::vector<std::string>& warnings, OutputSink& out) {
+                       const std::vector<std::string>& warnings, OutputSink& out,
+                       unsigned revision) {
   fmt::memory_buffer& b = out.buffer();
   b.append(std::string_view(R"({"apiVersion":)"));
   append_json_string(b, kWireApiVersion);
@@ -28,7 +29,7 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
     append_json_string(b, warnings[i], JsonStrings::kLosslessBytes);
   }
   b.append(std::string_view(R"(],"sockets":)"));
-  render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes);
+  render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes, revision);
   out.append("}\n");
 }
 
@@ -265,6 +266,10 @@ class ReplyReader {
       snap().tcp_info.resize(snap().sockets.size());
       snap().tcp_info.back() = row.tcp;
     }
+    if (row.direction != Direction::kUnknown || !snap().directions.empty()) {
+      snap().directions.resize(snap().sockets.size());
+      snap().directions.back() = row.direction;
+    }
     if (names.src != kNone || names.dst != kNone || !snap().socket_endpoints.empty()) {
       snap().socket_endpoints.resize(snap().sockets.size());
       snap().socket_endpoints.back() = names;
@@ -437,6 +442,12 @@ void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& n
     merged.tcp_info.resize(socket_base);
     merged.tcp_info.insert(merged.tcp_info.end(), part.tcp_info.begin(), part.tcp_info.end());
     merged.tcp_info.resize(merged.sockets.size());
+  }
+  if (!part.directions.empty() || !merged.directions.empty()) {
+    merged.directions.resize(socket_base);
+    merged.directions.insert(merged.directions.end(), part.directions.begin(),
+                             part.directions.end());
+    merged.directions.resize(merged.sockets.size());
   }
   for (auto& p : part.processes) {
     p.container = shift(p.container, container_base);

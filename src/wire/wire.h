@@ -31,6 +31,7 @@
 
 #include "model/snapshot.h"
 #include "render/output_sink.h"
+#include "render/row_fields.h"
 #include "util/result.h"
 
 namespace socksnap {
@@ -46,8 +47,10 @@ inline constexpr std::string_view kWireRevisionParameter = "revision";
 // when that is older. Not a whole number from 1 up: an error naming the parameter.
 Result<unsigned> wire_revision(const std::vector<std::pair<std::string, std::string>>& query);
 
+// `revision`: the client's (wire_revision): fields of later revisions are left out.
 void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                       const std::vector<std::string>& warnings, OutputSink& out);
+                       const std::vector<std::string>& warnings, OutputSink& out,
+                       unsigned revision = kRowFieldsRevision);
 
 struct AgentReply {
   std::string node;

@@ -2,7 +2,9 @@
 // metrics; and the plugin's pure parts (durations, agent targets, proxy paths). Snapshots come
 // from a recorded kernel reply (--replay-dump), so no root is needed.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "agent/agent.h"
 #include "agent/metrics.h"
@@ -37,7 +39,7 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   EXPECT_EQ(query,
             "protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop&"
             "podname=web-0&containername=httpd&selector=app%3Dweb%2Ctier%21%3Ddb&host=false&"
-            "tcpinfo=true&boundinactive=true");
+            "tcpinfo=true&boundinactive=true&revision=2");
   auto parsed = parse_query(query);
   ASSERT_TRUE(parsed);
   // What and where the agent reads (Host) is not the query's: no parameter reaches it.
@@ -56,8 +58,9 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   EXPECT_EQ(back->outputs, std::vector<std::string>{"json"});
 }
 
-TEST(SnapshotQuery, NothingAskedIsAnEmptyQuery) {
-  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "");
+// Nothing but the revision of the rows' fields this client reads.
+TEST(SnapshotQuery, NothingAskedIsTheRevisionAlone) {
+  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=2");
 }
 
 TEST(SnapshotQuery, BadParametersAreNamed) {
@@ -603,7 +606,13 @@ TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
   auto reply = parse_agent_reply(later.body);
   ASSERT_TRUE(reply) << reply.error().message();
   EXPECT_EQ(reply->snapshot.sockets.size(), 9U);
-  EXPECT_EQ(later.body, agent->handle(get("/v1/snapshot?protocol=tcp", "good")).body);
+  // Revision 2 is revision 1 with each row's direction (the agent's is 2).
+  EXPECT_EQ(reply->snapshot.direction_of(0), Direction::kListen);
+  EXPECT_EQ(reply->snapshot.direction_of(1), Direction::kLocal);
+  std::string older = agent->handle(get("/v1/snapshot?protocol=tcp", "good")).body;
+  EXPECT_EQ(older.find("\"direction\""), std::string::npos);
+  EXPECT_EQ(std::regex_replace(later.body, std::regex(R"("direction":"[a-z]+",)"), ""), older);
+  EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=3&protocol=tcp", "good")).body, later.body);
   HttpResponse first = agent->handle(get("/v1/snapshot?revision=1", "good"));
   EXPECT_EQ(first.body, plain.body);
   HttpResponse bad = agent->handle(get("/v1/snapshot?revision=0", "good"));

@@ -52,6 +52,7 @@ TEST(Columns, EveryColumnWithItsHeaderAndKind) {
       {"bytes.received", "BYTES.RECEIVED", ValueKind::kInteger, true},
       {"bytes.sent", "BYTES.SENT", ValueKind::kInteger, true},
       {"congestion", "CONGESTION", ValueKind::kText, true},
+      {"direction", "DIRECTION", ValueKind::kText, false},
       {"pid", "PID", ValueKind::kInteger, false},
       {"comm", "COMM", ValueKind::kText, false},
       {"k8s.node", "K8S.NODE", ValueKind::kText, false},
@@ -217,6 +218,7 @@ TEST(ColumnText, EveryColumnOfAKnownRecord) {
       {"bytes.received", "200"},
       {"bytes.sent", "300"},
       {"congestion", "cubic"},
+      {"direction", ""},  // not worked out
       // No owners were looked for: empty, but the node is known.
       {"pid", ""},
       {"comm", ""},

@@ -78,7 +78,8 @@ TEST(Completion, ProtocolAndOutputValues) {
   EXPECT_EQ(socksnap_completes({"-o", "columns="}).rfind("columns=netns\ncolumns=protocol\n", 0),
             0U);
   EXPECT_EQ(socksnap_completes({"-o", "columns=src,d"}),
-            "columns=src,dst\ncolumns=src,dst.addr\ncolumns=src,dst.port\n:6\n");
+            "columns=src,dst\ncolumns=src,dst.addr\ncolumns=src,dst.port\ncolumns=src,"
+            "direction\n:6\n");
   // Names already in the list are not offered again; + and - keep their sign.
   EXPECT_EQ(socksnap_completes({"-o", "columns=src,dst,dst."}),
             "columns=src,dst,dst.addr\ncolumns=src,dst,dst.port\n:6\n");

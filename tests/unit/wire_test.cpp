@@ -466,11 +466,12 @@ TEST(Wire, RepeatedOwnersAgreeWithThemselves) {
 // that is older. This agent's fields are all of revision 1.
 TEST(Wire, TheRevisionAskedForIsAnsweredWithTheOlderOfTheTwo) {
   using Query = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(kRowFieldsRevision, 1U);
+  EXPECT_EQ(kRowFieldsRevision, 2U);
   EXPECT_EQ(*wire_revision(Query{}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"protocol", "tcp"}, {"revision", "1"}}), 1U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 1U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 1U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "2"}}), 2U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 2U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 2U);
   for (const char* bad : {"0", "-1", "x", "", "1.0", " 1"}) {
     auto revision = wire_revision(Query{{"revision", bad}});
     ASSERT_FALSE(revision) << bad;
@@ -524,6 +525,9 @@ Snapshot named_snapshot() {
   snap.socket_endpoints[0] = {0, kNone};
   snap.socket_endpoints[3] = {kNone, 2};
   snap.socket_endpoints[4] = {0, 1};
+  snap.directions = {Direction::kListen,  Direction::kListen,  Direction::kListen,
+                     Direction::kInbound, Direction::kInbound, Direction::kOutbound,
+                     Direction::kLocal};
   return snap;
 }
 
@@ -569,6 +573,59 @@ Json* holder_of(Json& row, const std::string& path, std::string& key, std::strin
   }
 }
 
+// Revision 2 added "direction": a client of revision 1 (that did not ask, or asked for 1) is
+// never sent it, and its strict reader would refuse it; a client of 2 reads it, and reads an
+// agent of revision 1's rows without it.
+TEST(Wire, DirectionIsWrittenOnlyToClientsOfRevisionTwo) {
+  for (const auto& field : row_field_list()) {
+    EXPECT_EQ(field.revision, field.path == "direction" ? 2U : 1U) << field.path;
+    if (field.path == "direction") EXPECT_FALSE(field.required);
+  }
+  Snapshot snap = named_snapshot();
+  auto reply_at = [&](unsigned revision) {
+    std::string text;
+    OutputSink sink(&text);
+    write_agent_reply(snap, all_rows(snap), {}, sink, revision);
+    EXPECT_TRUE(sink.finish());
+    return text;
+  };
+  Json older = Json::parse(reply_at(1));
+  Json newer = Json::parse(reply_at(2));
+  std::vector<std::string> directions;
+  for (size_t i = 0; i < snap.sockets.size(); ++i) {
+    EXPECT_FALSE(older["sockets"][i].contains("direction")) << i;
+    directions.push_back(newer["sockets"][i]["direction"].get<std::string>());
+    newer["sockets"][i].erase("direction");
+    EXPECT_EQ(newer["sockets"][i], older["sockets"][i]) << i;
+  }
+  EXPECT_EQ(directions, (std::vector<std::string>{"listen", "listen", "listen", "inbound",
+                                                  "inbound", "outbound", "local"}));
+  auto back = parse_agent_reply(reply_at(2));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->snapshot.directions, snap.directions);
+  auto old = parse_agent_reply(reply_at(1));
+  ASSERT_TRUE(old) << old.error().message();
+  EXPECT_TRUE(old->snapshot.directions.empty());
+  // Not worked out: left out at any revision.
+  snap.directions.clear();
+  EXPECT_EQ(reply_at(2), reply_at(1));
+}
+
+TEST(Wire, DirectionsMergeWithTheirNodes) {
+  Snapshot a = named_snapshot();
+  Snapshot b = owned_snapshot();  // an agent that did not work them out
+  Snapshot merged;
+  size_t a_size = a.sockets.size();
+  merge_node_snapshot(merged, std::move(b), "node-2");
+  merge_node_snapshot(merged, std::move(a), "node-1");
+  ASSERT_EQ(merged.directions.size(), merged.sockets.size());
+  for (size_t i = 0; i < merged.sockets.size() - a_size; ++i) {
+    EXPECT_EQ(merged.direction_of(i), Direction::kUnknown);
+  }
+  EXPECT_EQ(merged.direction_of(merged.sockets.size() - a_size), Direction::kListen);
+  EXPECT_EQ(merged.direction_of(merged.sockets.size() - 1), Direction::kLocal);
+}
+
 TEST(RowFields, EveryFieldIsWrittenAndNothingElse) {
   Json reply = Json::parse(reply_of(named_snapshot(), {}));
   std::set<std::string> written;
@@ -576,7 +633,7 @@ TEST(RowFields, EveryFieldIsWrittenAndNothingElse) {
   std::set<std::string> described;
   for (const auto& field : row_field_list()) described.insert(field.path);
   EXPECT_EQ(written, described);
-  EXPECT_EQ(described.size(), 55U);
+  EXPECT_EQ(described.size(), 56U);
 }
 
 TEST(RowFields, RequiredFieldsAreInEveryRowThatHasTheirObject) {
@@ -663,6 +720,7 @@ TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
   snap.endpoints = {EndpointName{EndpointKind::kPod, "shop", "web-0", {{"app", "web"}}},
                     EndpointName{EndpointKind::kPod, "default", "db-0", {{"role", "db"}}}};
   snap.socket_endpoints = {{0, 1}};
+  snap.directions = {Direction::kLocal};
   std::set<std::string> paths;
   paths_of(Json::parse(reply_of(snap, {}))["sockets"][0], "", paths);
   std::set<std::string> described;
@@ -687,6 +745,7 @@ TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
   EXPECT_EQ(r.ip_version, s.ip_version);
   EXPECT_EQ(r.protocol, s.protocol);
   EXPECT_EQ(r.state, s.state);
+  EXPECT_EQ(b.direction_of(0), Direction::kLocal);
   // The interface travels by name: numbered again in its namespace.
   ASSERT_EQ(b.namespaces.size(), 1U);
   EXPECT_EQ(b.namespaces[0].inode, s.netns);
@@ -846,7 +905,7 @@ TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
     EXPECT_EQ(error_after(reply, row, [&](Json& r) { at(r)[key] = 1.5; }),
               fmt::format("{}\"{}\": expected an integer, found 1.5", socket, shown));
   }
-  EXPECT_EQ(fields, 55U);
+  EXPECT_EQ(fields, 56U);
 }
 
 // An agent never sends a label twice; read as Go would read it, the last value wins.

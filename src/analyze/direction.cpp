@@ -1,0 +1,140 @@
+// How a namespace's own addresses are known: they are the local addresses its sockets are bound
+// to, gathered from the snapshot itself, not its interfaces' addresses (RTM_GETADDR from the
+// worker inside the namespace). For the question asked, "are both ends in this namespace", the
+// two agree: a connection to an address of the namespace is made from that namespace, so one of
+// its two sockets (the client, which the kernel binds to the address it routes from, or the
+// accepted end) holds that address as its local one and puts it in the set. What the bound
+// addresses do not know (an address of the namespace no socket uses) cannot be the far end of a
+// connection seen here. And it costs no request per namespace, and works the same on a replayed
+// dump, which carries no interface addresses.
+#include "analyze/direction.h"
+
+#include <cstring>
+#include <unordered_set>
+
+#include "model/states.h"
+
+namespace socksnap {
+namespace {
+
+// IPv4 addresses as themselves, whether the socket is IPv4 or IPv6 holding a v4-mapped address
+// (::ffff:a.b.c.d: a dual-stack listener's accepted IPv4 connections).
+struct Address {
+  std::array<uint8_t, 16> bytes{};
+  bool v4 = false;
+};
+
+Address canonical(uint8_t version, const std::array<uint8_t, 16>& a) {
+  Address out;
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (version == 4) {
+    std::memcpy(out.bytes.data(), a.data(), 4);
+    out.v4 = true;
+  } else if (std::memcmp(a.data(), kMapped, sizeof kMapped) == 0) {
+    std::memcpy(out.bytes.data(), a.data() + 12, 4);
+    out.v4 = true;
+  } else {
+    out.bytes = a;
+  }
+  return out;
+}
+
+bool is_wildcard(const Address& a) {
+  return a.bytes == std::array<uint8_t, 16>{};  // 0.0.0.0 and :: alike (bytes past 4 are zero)
+}
+
+bool is_loopback(const Address& a) {
+  if (a.v4) return a.bytes[0] == 127;
+  static constexpr std::array<uint8_t, 16> kLoopback = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                        0, 0, 0, 0, 0, 0, 0, 1};
+  return a.bytes == kLoopback;
+}
+
+// A namespace's (protocol, address, port) or (address), with its node (inodes repeat across
+// the nodes of a merged snapshot).
+struct Key {
+  uint64_t netns = 0;
+  std::array<uint8_t, 16> addr{};
+  uint16_t node = 0;
+  uint16_t port = 0;
+  uint8_t protocol = 0;
+  bool v4 = false;
+
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    uint64_t high = 0;
+    uint64_t low = 0;
+    std::memcpy(&high, k.addr.data(), 8);
+    std::memcpy(&low, k.addr.data() + 8, 8);
+    uint64_t h = k.netns * 0x9E3779B97F4A7C15ULL;
+    h ^= (high + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
+    h ^= (low ^ (uint64_t{k.node} << 32) ^ (uint64_t{k.port} << 8) ^ k.protocol ^
+          (k.v4 ? 1ULL << 63 : 0)) *
+         0x165667B19E3779F9ULL;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
+Key key_of(const Snapshot& snap, size_t i, const Address& a, uint16_t port) {
+  const SocketRecord& s = snap.sockets[i];
+  return Key{s.netns, a.bytes, snap.node_index_of(i), port, static_cast<uint8_t>(s.protocol), a.v4};
+}
+
+// TCP LISTEN; UDP bound and not connected (the kernel lists only bound UDP sockets).
+bool is_listener(const SocketRecord& s) {
+  return s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
+}
+
+}  // namespace
+
+void classify_directions(Snapshot& snap) {
+  size_t n = snap.sockets.size();
+  std::unordered_set<Key, KeyHash> listening;  // (protocol, address, port), a wildcard's too
+  std::unordered_set<Key, KeyHash> bound;      // addresses: protocol and port 0
+  for (size_t i = 0; i < n; ++i) {
+    const SocketRecord& s = snap.sockets[i];
+    Address src = canonical(s.ip_version, s.src_addr);
+    if (is_listener(s)) listening.insert(key_of(snap, i, src, s.src_port));
+    if (!is_wildcard(src)) {
+      Key k = key_of(snap, i, src, 0);
+      k.protocol = 0;
+      bound.insert(k);
+    }
+  }
+
+  snap.directions.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const SocketRecord& s = snap.sockets[i];
+    Direction& d = snap.directions[i];
+    if (is_listener(s)) {
+      d = Direction::kListen;
+      continue;
+    }
+    Address dst = canonical(s.ip_version, s.dst_addr);
+    Key far = key_of(snap, i, dst, 0);
+    far.protocol = 0;
+    if (is_loopback(dst) || (!is_wildcard(dst) && bound.count(far) != 0)) {
+      d = Direction::kLocal;
+      continue;
+    }
+    // Accepted by a listener on its own address, on the wildcard of its family, or (an IPv4
+    // connection) on ::, which a dual-stack listener is bound to.
+    Address src = canonical(s.ip_version, s.src_addr);
+    Key own = key_of(snap, i, src, s.src_port);
+    bool accepted = listening.count(own) != 0;
+    Key any = own;
+    any.addr = {};
+    any.v4 = src.v4;
+    accepted = accepted || listening.count(any) != 0;
+    if (src.v4) {
+      any.v4 = false;
+      accepted = accepted || listening.count(any) != 0;
+    }
+    d = accepted ? Direction::kInbound : Direction::kOutbound;
+  }
+}
+
+}  // namespace socksnap

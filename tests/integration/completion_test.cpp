@@ -62,8 +62,9 @@ TEST(ShellCompletion, BashCompletesOptionsValuesAndColumns) {
             "[udplite  (UDP-Lite only)]\n");
   // bash splits at = and : and replaces only what follows the last of them.
   EXPECT_EQ(complete("'socksnap -o columns=src,d' socksnap -o columns = src,d"),
-            "[src,dst]\n[src,dst.addr]\n[src,dst.port]\n");
+            "[src,dst]\n[src,dst.addr]\n[src,dst.port]\n[src,direction]\n");
   EXPECT_EQ(complete("'socksnap -F status:LI' socksnap -F status : LI"), "[LISTEN]\n");
+  EXPECT_EQ(complete("'socksnap -F direction:in' socksnap -F direction : in"), "[inbound]\n");
   EXPECT_EQ(complete("'socksnap --output=jsonp' socksnap --output = jsonp"), "[jsonpretty]\n");
   EXPECT_EQ(complete("'socksnap completion ' socksnap completion ''"), "[bash]\n[zsh]\n[fish]\n");
   // The agent's options come from socksnap-agent itself.

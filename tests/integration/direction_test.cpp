@@ -216,6 +216,7 @@ TEST(Direction, EverySocketOfTwoJoinedNamespaces) {
   std::vector<std::string> want_words = {"TCP", "9001", "inbound", "TCP", "9001", "listen"};
   // Outbound: UDP sorts by port with TCP (the sort is direction, then src.port).
   std::vector<std::pair<uint16_t, std::string>> outbound;
+  outbound.reserve(outbound_ports.size() + 1);
   for (uint16_t p : outbound_ports) outbound.emplace_back(p, "TCP");
   outbound.emplace_back(p_udp_client, "UDP");
   std::sort(outbound.begin(), outbound.end());

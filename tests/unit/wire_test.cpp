@@ -579,7 +579,9 @@ Json* holder_of(Json& row, const std::string& path, std::string& key, std::strin
 TEST(Wire, DirectionIsWrittenOnlyToClientsOfRevisionTwo) {
   for (const auto& field : row_field_list()) {
     EXPECT_EQ(field.revision, field.path == "direction" ? 2U : 1U) << field.path;
-    if (field.path == "direction") EXPECT_FALSE(field.required);
+    if (field.path == "direction") {
+      EXPECT_FALSE(field.required);
+    }
   }
   Snapshot snap = named_snapshot();
   auto reply_at = [&](unsigned revision) {

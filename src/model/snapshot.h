@@ -1,6 +1,7 @@
 // A snapshot: every socket seen, the namespaces they were found in, and what was skipped.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -28,6 +29,15 @@ std::string_view direction_name(Direction direction);  // "listen", ...; "" for 
 // "listen" -> kListen; nullopt for any other text (kUnknown has no name).
 std::optional<Direction> direction_named(std::string_view name);
 
+// Where a connection really went when the node translated its destination (kube-proxy's DNAT of
+// a service's cluster IP to a backend pod), from the node's conntrack table.
+struct TranslatedDestination {
+  bool valid = false;  // false: not translated, or not known
+  uint8_t ip_version = 4;
+  std::array<uint8_t, 16> addr{};  // network order, as SocketRecord's
+  uint16_t port = 0;
+};
+
 // A name for an address, from the cluster's pods and services (cluster mode).
 enum class EndpointKind : uint8_t { kPod, kService };
 
@@ -50,6 +60,9 @@ struct Snapshot {
   std::vector<TcpInfo> tcp_info;  // empty, or one entry per socket when TCP internals were asked
   // Empty, or one entry per socket when the run shows, filters or sorts by direction.
   std::vector<Direction> directions;
+
+  // Empty, or one entry per socket when the run reads the node's conntrack table (service map).
+  std::vector<TranslatedDestination> translations;
 
   // Owners, filled by the enrich stage: `owners` is empty or one entry per socket.
   std::string node;
@@ -102,6 +115,10 @@ struct Snapshot {
   }
   Direction direction_of(size_t index) const {
     return index < directions.size() ? directions[index] : Direction::kUnknown;
+  }
+  const TranslatedDestination* translation_of(size_t index) const {
+    return index < translations.size() && translations[index].valid ? &translations[index]
+                                                                    : nullptr;
   }
   const TcpInfo* tcp_info_of(size_t index) const {
     return index < tcp_info.size() && tcp_info[index].valid ? &tcp_info[index] : nullptr;

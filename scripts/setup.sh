@@ -17,8 +17,8 @@ packages=(
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
   iproute2 util-linux procps
-  # promtool checks the agent's metrics
-  prometheus
+  # promtool checks the agent's metrics; Graphviz's dot reads back `socksnap graph -o dot`
+  prometheus graphviz
   # the shells whose completion scripts the tests check (bash is there already)
   zsh fish
   # end-to-end tests: a real node (tests/e2e/nodesim) and its hand-made images (sha256, static C)

@@ -50,33 +50,7 @@ bool is_loopback(const Address& a) {
   return a.bytes == kLoopback;
 }
 
-// A namespace's (protocol, address, port) or (address), with its node (inodes repeat across
-// the nodes of a merged snapshot).
-struct Key {
-  uint64_t netns = 0;
-  std::array<uint8_t, 16> addr{};
-  uint16_t node = 0;
-  uint16_t port = 0;
-  uint8_t protocol = 0;
-  bool v4 = false;
-
-  bool operator==(const Key&) const = default;
-};
-
-struct KeyHash {
-  size_t operator()(const Key& k) const {
-    uint64_t high = 0;
-    uint64_t low = 0;
-    std::memcpy(&high, k.addr.data(), 8);
-    std::memcpy(&low, k.addr.data() + 8, 8);
-    uint64_t h = k.netns * 0x9E3779B97F4A7C15ULL;
-    h ^= (high + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
-    h ^= (low ^ (uint64_t{k.node} << 32) ^ (uint64_t{k.port} << 8) ^ k.protocol ^
-          (k.v4 ? 1ULL << 63 : 0)) *
-         0x165667B19E3779F9ULL;
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-};
+using Key = NamespaceListeners::Key;
 
 Key key_of(const Snapshot& snap, size_t i, const Address& a, uint16_t port) {
   const SocketRecord& s = snap.sockets[i];
@@ -90,14 +64,50 @@ bool is_listener(const SocketRecord& s) {
 
 }  // namespace
 
+size_t NamespaceListeners::KeyHash::operator()(const Key& k) const {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  std::memcpy(&high, k.addr.data(), 8);
+  std::memcpy(&low, k.addr.data() + 8, 8);
+  uint64_t h = k.netns * 0x9E3779B97F4A7C15ULL;
+  h ^= (high + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
+  h ^= (low ^ (uint64_t{k.node} << 32) ^ (uint64_t{k.port} << 8) ^ k.protocol ^
+        (k.v4 ? 1ULL << 63 : 0)) *
+       0x165667B19E3779F9ULL;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+NamespaceListeners::NamespaceListeners(const Snapshot& snap) {
+  for (size_t i = 0; i < snap.sockets.size(); ++i) {
+    const SocketRecord& s = snap.sockets[i];
+    if (is_listener(s))
+      listening_.insert(key_of(snap, i, canonical(s.ip_version, s.src_addr), s.src_port));
+  }
+}
+
+bool NamespaceListeners::accepts(const Snapshot& snap, size_t index) const {
+  // By a listener on its own address, on the wildcard of its family, or (an IPv4 connection) on
+  // ::, which a dual-stack listener is bound to.
+  const SocketRecord& s = snap.sockets[index];
+  Address src = canonical(s.ip_version, s.src_addr);
+  Key own = key_of(snap, index, src, s.src_port);
+  if (listening_.count(own) != 0) return true;
+  Key any = own;
+  any.addr = {};
+  any.v4 = src.v4;
+  if (listening_.count(any) != 0) return true;
+  if (!src.v4) return false;
+  any.v4 = false;
+  return listening_.count(any) != 0;
+}
+
 void classify_directions(Snapshot& snap) {
   size_t n = snap.sockets.size();
-  std::unordered_set<Key, KeyHash> listening;  // (protocol, address, port), a wildcard's too
-  std::unordered_set<Key, KeyHash> bound;      // addresses: protocol and port 0
+  NamespaceListeners listeners(snap);
+  std::unordered_set<Key, NamespaceListeners::KeyHash> bound;  // addresses: protocol, port 0
   for (size_t i = 0; i < n; ++i) {
     const SocketRecord& s = snap.sockets[i];
     Address src = canonical(s.ip_version, s.src_addr);
-    if (is_listener(s)) listening.insert(key_of(snap, i, src, s.src_port));
     if (!is_wildcard(src)) {
       Key k = key_of(snap, i, src, 0);
       k.protocol = 0;
@@ -120,20 +130,7 @@ void classify_directions(Snapshot& snap) {
       d = Direction::kLocal;
       continue;
     }
-    // Accepted by a listener on its own address, on the wildcard of its family, or (an IPv4
-    // connection) on ::, which a dual-stack listener is bound to.
-    Address src = canonical(s.ip_version, s.src_addr);
-    Key own = key_of(snap, i, src, s.src_port);
-    bool accepted = listening.count(own) != 0;
-    Key any = own;
-    any.addr = {};
-    any.v4 = src.v4;
-    accepted = accepted || listening.count(any) != 0;
-    if (src.v4) {
-      any.v4 = false;
-      accepted = accepted || listening.count(any) != 0;
-    }
-    d = accepted ? Direction::kInbound : Direction::kOutbound;
+    d = listeners.accepts(snap, i) ? Direction::kInbound : Direction::kOutbound;
   }
 }
 

@@ -3,9 +3,38 @@
 // a connection whose two ends are both in its namespace (`local`), or the rest (`outbound`).
 #pragma once
 
+#include <cstdint>
+#include <unordered_set>
+
 #include "model/snapshot.h"
 
 namespace socksnap {
+
+// What every namespace of a snapshot listens on: (protocol, address, port), a wildcard's too.
+// Says whether a socket's local port is one its namespace listens on, on the socket's own
+// address or on the wildcard: the socket was then accepted by that listener (for a `local`
+// connection, whose two ends are both in the namespace, it tells the server's end).
+class NamespaceListeners {
+ public:
+  explicit NamespaceListeners(const Snapshot& snap);
+  bool accepts(const Snapshot& snap, size_t index) const;
+
+  struct Key {
+    uint64_t netns = 0;
+    std::array<uint8_t, 16> addr{};
+    uint16_t node = 0;
+    uint16_t port = 0;
+    uint8_t protocol = 0;
+    bool v4 = false;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+
+ private:
+  std::unordered_set<Key, KeyHash> listening_;
+};
 
 // Fills snap.directions, one per socket, from the sockets alone: one pass gathers each
 // namespace's listening (protocol, address, port) and the addresses its sockets are bound to,

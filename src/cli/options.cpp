@@ -85,6 +85,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   completion->add_option("shell", parsed.shell, "bash, zsh or fish")
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  add_graph_command(app, parsed.graph,
+                    "pod where the namespaces hold pods, container where they hold containers, "
+                    "else process");
   CLI::App* version = app.add_subcommand("version", "Print the version and the git commit");
   version->add_option("-o,--output", parsed.version_output, "json or yaml (default: text)")
       ->check(CLI::IsMember({"json", "yaml"}))

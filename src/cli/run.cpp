@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <thread>
 
+#include "analyze/service_map.h"
 #include "cli/options.h"
 #include "cmdline/completion.h"
 #include "cmdline/version.h"
 #include "enrich/cri_client.h"
+#include "render/graph_text.h"
 #include "render/renderer.h"
 #include "snapshot/take_snapshot.h"
 #include "util/terminal_text.h"
@@ -59,6 +61,73 @@ Result<void, RunError> run(const CommandLine& line, const SnapshotInputs& inputs
   return {};
 }
 
+// What a vertex is when --level is not given: what the namespaces shown hold.
+GraphLevel default_graph_level(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kKubernetes:
+      return GraphLevel::kPod;
+    case NodeKind::kContainers:
+      return GraphLevel::kContainer;
+    case NodeKind::kHost:
+      break;
+  }
+  return GraphLevel::kProcess;
+}
+
+// `socksnap graph`: the snapshot's selected sockets as a map of who talks to whom.
+Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs& inputs) {
+  CommandLine line = parsed.line;
+  auto format = graph_output(parsed.graph, line.query.outputs);
+  if (!format) return usage_error(format.error().message());
+  if (!line.query.sort.empty()) {
+    return usage_error("--sort does not apply to graph: its vertices and edges are in id order");
+  }
+  std::optional<GraphLevel> level;
+  if (!parsed.graph.level.empty()) {
+    level = graph_level_named(parsed.graph.level);
+    if (level == GraphLevel::kWorkload) {
+      return usage_error(
+          "--level workload: a host does not know pods' controllers (the API server does: "
+          "kubectl socksnap graph); use --level pod");
+    }
+  }
+  line.query.graph = true;
+  auto query = compile_query(line.query);
+  if (!query) return usage_error(query.error().message());
+  Warnings warnings;
+  auto taken = take_snapshot(*query, line.host, warnings, inputs);
+  if (!taken) return taken.error();
+
+  auto started = std::chrono::steady_clock::now();
+  GraphOptions options;
+  options.level = level.value_or(default_graph_level(taken->kind));
+  options.group_external = !parsed.graph.no_group_external;
+  ServiceMap map = build_service_map(taken->snapshot, taken->rows, options);
+  OutputSink out(STDOUT_FILENO);
+  render_graph(map, *format, query->headers, out);
+  auto written = out.finish();
+
+  if (!line.quiet) {
+    for (const auto& warning : warnings.lines())
+      std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(warning).c_str());
+  }
+  if (line.verbose) {
+    std::fprintf(
+        stderr,
+        "socksnap: source: %s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
+        "selected; level %s: %zu vertices, %zu edges; collected in %.1f ms, owners in "
+        "%.1f ms, selected in %.1f ms, mapped and printed in %.1f ms\n",
+        taken->source.c_str(), taken->snapshot.namespaces.size(), taken->skipped,
+        taken->snapshot.sockets.size(), taken->rows.size(),
+        std::string(graph_level_name(options.level)).c_str(), map.vertices.size(), map.edges.size(),
+        taken->collect_ms, taken->owners_ms, taken->select_ms,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+  }
+  if (!written) return run_failure(written.error().message());
+  return {};
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
@@ -79,6 +148,10 @@ int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
     return report_failure(
         kProgram,
         usage_error("agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)"));
+  }
+  if (parsed.subcommand == "graph") {
+    auto done = run_graph(parsed, inputs);
+    return done ? 0 : report_failure(kProgram, done.error());
   }
   auto done = run(parsed.line, inputs);
   return done ? 0 : report_failure(kProgram, done.error());

@@ -111,6 +111,50 @@ void add_host_options(CLI::App& app, Host& o) {
   app.add_option("--replay-dump", o.replay_dump)->group("");
 }
 
+CLI::App* add_graph_command(CLI::App& app, GraphCommand& graph, std::string_view default_level) {
+  CLI::App* sub = app.add_subcommand("graph", "Who talks to whom: the service map of the sockets");
+  sub->add_option("--level", graph.level,
+                  fmt::format("What a vertex is: workload, pod, container, process or netns "
+                              "(default: {})",
+                              default_level))
+      ->check(CLI::IsMember({"workload", "pod", "container", "process", "netns"}))
+      ->option_text("LEVEL");
+  sub->add_flag("--no-group-external", graph.no_group_external,
+                "One vertex per outside address, not 'world' and 'private'");
+  sub->add_option("-o,--output", graph.output,
+                  fmt::format("{} (default: table)", graph_format_names()))
+      ->option_text("FORMAT");
+  sub->footer(
+      "The selection and host flags of the snapshot apply, before or after the word graph:\n"
+      "--protocol, -F (which sockets make the map), -n, -A, -p, -c, -l, --host, --no-host,\n"
+      "-q, -v, --no-headers (of the table). --sort and columns do not apply.\n"
+      "\n"
+      "A vertex is what owns sockets at the level asked for, a service a client addressed,\n"
+      "a node's own address, or the addresses that name nothing known: 'world' (public)\n"
+      "and 'private' (10/8, 172.16/12, 192.168/16, 100.64/10, link-local, fc00::/7).\n"
+      "Edges go from client to server, with the protocol, the server's port and the number\n"
+      "of connections (TCP in any state but LISTEN, TIME_WAIT and CLOSE; connected UDP),\n"
+      "each counted once even when both ends are seen. Listeners are vertices with ports.\n"
+      "\n"
+      "Output (-o): table (the edges: FROM TO VIA PROTOCOL PORT CONNECTIONS), json,\n"
+      "jsonpretty ({\"nodes\":[...],\"edges\":[...]}), dot (Graphviz), mermaid (a flowchart).");
+  sub->fallthrough();  // the selection and host flags, before or after
+  return sub;
+}
+
+Result<GraphFormat> graph_output(const GraphCommand& graph, std::vector<std::string>& outputs) {
+  std::string name = graph.output;
+  if (name.empty() && !outputs.empty()) name = outputs.back();
+  outputs.clear();
+  if (name.empty()) return GraphFormat::kTable;
+  auto format = graph_format_named(name);
+  if (!format) {
+    return plain_error(
+        fmt::format("-o {}: unknown output of graph ({})", name, graph_format_names()));
+  }
+  return *format;
+}
+
 bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,
                         std::string_view program, const CompletionSpec* completions) {
   app.set_version_flag("--version", std::string(build_version()));

@@ -6,7 +6,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "render/graph_text.h"
 #include "snapshot/host.h"
 #include "snapshot/query.h"
 #include "util/run_error.h"
@@ -27,6 +29,14 @@ struct CommandLine {
   bool verbose = false;  // -v: what was read, from where, how long it took
 };
 
+// `graph`'s own flags (socksnap graph, kubectl socksnap graph); the selection and host flags are
+// its parent's, given before or after the word.
+struct GraphCommand {
+  std::string level;  // workload, pod, container, process, netns; "" for the front-end's default
+  bool no_group_external = false;
+  std::string output;  // table, json, jsonpretty, dot, mermaid; "" when not given
+};
+
 // Outcome of parsing argv: the command line, or an exit code after --help/--version, a
 // completion request or a usage error (the message already printed).
 struct ParsedArgs {
@@ -38,12 +48,20 @@ struct ParsedArgs {
   std::string subcommand;
   std::string version_output;
   std::string shell;
+  GraphCommand graph;  // when subcommand is "graph"
 };
 
 // What to show and how (--protocol, -F, --sort, -o, -n, -A, -p, -c, -l, --host, -q, -v), and
 // where this host's sockets and owners are read (--netns, --host-root, runtime paths, -j, ...).
 void add_selection_options(CLI::App& app, CommandLine& line);
 void add_host_options(CLI::App& app, Host& host);
+// The `graph` subcommand: who talks to whom. `default_level` says, for its help, which level a
+// front-end takes when --level is not given.
+CLI::App* add_graph_command(CLI::App& app, GraphCommand& graph, std::string_view default_level);
+// The graph's output format: its own -o, else the last -o given before the word `graph` (the
+// parent's), else the table; `outputs` (the parent's) are then cleared. A usage error names an
+// unknown format.
+Result<GraphFormat> graph_output(const GraphCommand& graph, std::vector<std::string>& outputs);
 // Parses argv with `app`: --help and --version print and set exit_now (code 0); a usage error
 // prints "PROGRAM: message" and sets exit code 2. `PROGRAM __complete WORD...` prints the
 // completions of the words (cmdline/completion.h) with `completions`' completers (null: the

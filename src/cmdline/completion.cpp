@@ -86,8 +86,12 @@ Completions complete_value(const CLI::Option& option, std::string_view typed,
 
 Completions complete_option_names(std::string_view typed, const TypedWords& words) {
   Completions out;
+  std::set<std::string, std::less<>> offered;  // a subcommand's -o hides its parent's
   for (const CLI::Option* option : options_of(*words.command)) {
     if (hidden(*option)) continue;
+    bool shadowed = false;
+    for (const auto& name : option->get_lnames()) shadowed |= !offered.insert(name).second;
+    if (shadowed) continue;
     bool given = std::any_of(words.options.begin(), words.options.end(),
                              [&](const auto& o) { return o.first == option; });
     if (given && !repeatable(*option)) continue;
@@ -172,7 +176,14 @@ Completions complete_protocol(std::string_view typed, const TypedWords&) {
   return complete_fixed(typed, kProtocols);
 }
 
-Completions complete_output(std::string_view typed, const TypedWords&) {
+Completions complete_output(std::string_view typed, const TypedWords& words) {
+  if (words.command_name == "graph") {
+    return complete_fixed(typed, {{"table", "the edges, for a terminal (the default)"},
+                                  {"json", R"({"nodes":[...],"edges":[...]} on one line)"},
+                                  {"jsonpretty", "the JSON, indented"},
+                                  {"dot", "Graphviz's DOT"},
+                                  {"mermaid", "a Mermaid flowchart"}});
+  }
   constexpr std::string_view kColumnsIs = "columns=";
   if (starts_with(typed, kColumnsIs)) {
     Completions out = list_item(typed.substr(kColumnsIs.size()), column_names(), "+-");
@@ -237,6 +248,14 @@ Completions complete_filter(std::string_view typed, const TypedWords&) {
   return out;
 }
 
+Completions complete_level(std::string_view typed, const TypedWords&) {
+  return complete_fixed(typed, {{"workload", "a pod's controller (Deployment, StatefulSet, ...)"},
+                                {"pod", "a pod"},
+                                {"container", "a container"},
+                                {"process", "a process (its command) in its container"},
+                                {"netns", "a network namespace"}});
+}
+
 Completions complete_sort(std::string_view typed, const TypedWords&) {
   return list_item(typed, column_names(), "-");
 }
@@ -258,6 +277,7 @@ CompletionSpec standard_completions() {
   spec.values["output"] = complete_output;
   spec.values["filter"] = complete_filter;
   spec.values["sort"] = complete_sort;
+  spec.values["level"] = complete_level;
   return spec;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "model/states.h"
 #include "select/label_selector.h"
 #include "util/strings.h"
 
@@ -35,21 +36,25 @@ RenderOptions Query::render_for(NodeKind kind, unsigned threads) const {
 }
 
 bool Query::needs_owners(NodeKind kind) const {
+  if (graph_) return true;
   if (format != OutputFormat::kColumns) return true;  // JSON and YAML carry owners
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsOwners) != 0;
 }
 
 bool Query::needs_labels(NodeKind kind) const {
+  if (graph_) return (needs_of({}, selection_for(kind)) & kNeedsLabels) != 0;
   if (format != OutputFormat::kColumns) return true;
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsLabels) != 0;
 }
 
 bool Query::needs_direction(NodeKind kind) const {
+  if (graph_) return true;
   if (format != OutputFormat::kColumns) return true;
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsDirection) != 0;
 }
 
 bool Query::kind_matters() const {
+  if (graph_) return true;  // the map's default level follows what the node runs
   return format == OutputFormat::kColumns && !absolute_columns_;
 }
 
@@ -146,6 +151,11 @@ Result<Query> compile_query(const QueryOptions& options) {
     }
   }
   query.headers = !options.no_headers;
+  if (options.graph) {
+    // The map is made of every selected socket, in no order; its rows are never printed.
+    query.graph_ = true;
+    for (auto& sort : query.sorts_) sort.clear();
+  }
 
   // TCP internals when asked for, or when a column, filter or sort key shows them.
   const std::vector<const Column*> none;
@@ -156,6 +166,8 @@ Result<Query> compile_query(const QueryOptions& options) {
   bool direction = std::any_of(std::begin(kKinds), std::end(kKinds),
                                [&](NodeKind kind) { return query.needs_direction(kind); });
   push_down(query.selection_for(NodeKind::kHost), query.request, direction);
+  // A connection in TIME_WAIT is over: the map never shows it (a busy host has many).
+  if (query.graph_) query.request.tcp_states &= ~(1U << kTcpTimeWait);
   return query;
 }
 

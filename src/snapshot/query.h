@@ -34,6 +34,9 @@ struct QueryOptions {
   std::string selector;         // -l
   bool host = false;            // --host
   bool no_host = false;         // --no-host
+  // For the service map (socksnap graph): every socket's owners and direction, and where the
+  // node translated its destination; no columns, no order.
+  bool graph = false;
 };
 
 class Query {
@@ -61,6 +64,9 @@ class Query {
   // Whether the run must work out each socket's direction: shown (JSON and YAML carry it),
   // filtered or sorted by.
   bool needs_direction(NodeKind kind) const;
+  // Whether the run must read the node's conntrack table for each connection's translated
+  // destination (snap.translations): the service map's.
+  bool needs_translations() const { return graph_; }
   // Whether what is shown depends on what the node runs (its default columns): if not, the run
   // needs no census of the node's processes.
   bool kind_matters() const;
@@ -75,6 +81,7 @@ class Query {
   std::array<std::vector<const Column*>, 3> columns_;
   std::array<std::vector<SortKey>, 3> sorts_;
   bool absolute_columns_ = false;  // "columns=a,b" replaced the defaults
+  bool graph_ = false;             // QueryOptions::graph
 };
 
 // Checks every option; errors are one line naming what was wrong ("unknown column 'x' (...)",

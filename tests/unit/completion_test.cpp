@@ -27,10 +27,32 @@ std::string socksnap_completes(std::vector<const char*> words) {
   return printed;
 }
 
+TEST(Completion, GraphItsOwnOutputsAndLevelsAndItsParentsSelection) {
+  EXPECT_EQ(socksnap_completes({"graph", "-o", ""}),
+            "table\tthe edges, for a terminal (the default)\n"
+            "json\t{\"nodes\":[...],\"edges\":[...]} on one line\n"
+            "jsonpretty\tthe JSON, indented\n"
+            "dot\tGraphviz's DOT\n"
+            "mermaid\ta Mermaid flowchart\n"
+            ":4\n");
+  EXPECT_EQ(socksnap_completes({"graph", "--output=m"}), "mermaid\ta Mermaid flowchart\n:4\n");
+  EXPECT_EQ(socksnap_completes({"-n", "shop", "graph", "--level", "p"}),
+            "pod\ta pod\nprocess\ta process (its command) in its container\n:4\n");
+  // The snapshot's selection flags after the word, -o offered once (the graph's).
+  EXPECT_EQ(socksnap_completes({"graph", "--pro"}),
+            "--protocol\tall, tcp, udp or udplite (default: all)\n"
+            "--proto\tall, tcp, udp or udplite (default: all)\n"
+            ":4\n");
+  EXPECT_EQ(socksnap_completes({"graph", "--ou"}),
+            "--output\ttable, json, jsonpretty, dot, mermaid (default: table)\n:4\n");
+  EXPECT_EQ(socksnap_completes({"graph", "-F", "dire"}), "direction:\n:6\n");
+}
+
 TEST(Completion, SubcommandsFirstThenOptionsWhenADashIsTyped) {
   EXPECT_EQ(socksnap_completes({""}),
             "agent\tRun the node agent (socksnap agent --help)\n"
             "completion\tPrint the shell completion script (bash, zsh or fish)\n"
+            "graph\tWho talks to whom: the service map of the sockets\n"
             "version\tPrint the version and the git commit\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"ver"}), "version\tPrint the version and the git commit\n:4\n");

@@ -153,6 +153,42 @@ TEST(ParseArgs, ExtraArgumentsAreNamedInTheOrderGiven) {
             "kubectl socksnap: The following arguments were not expected: x y\n");
 }
 
+TEST(ParseArgs, GraphTakesItsFlagsAndTheSelectionBeforeOrAfterIt) {
+  ParsedArgs p =
+      parse({"-n", "shop", "graph", "--level", "container", "-o", "dot", "--no-group-external",
+             "--protocol", "TCP", "-F", "status:ESTABLISHED", "--netns", "/run/netns/a"});
+  ASSERT_FALSE(p.exit_now);
+  EXPECT_EQ(p.subcommand, "graph");
+  EXPECT_EQ(p.graph.level, "container");
+  EXPECT_EQ(p.graph.output, "dot");
+  EXPECT_TRUE(p.graph.no_group_external);
+  EXPECT_EQ(p.line.query.pod_namespace, "shop");
+  EXPECT_EQ(p.line.query.protocol, "tcp");
+  EXPECT_EQ(p.line.query.filters, std::vector<std::string>{"status:ESTABLISHED"});
+  EXPECT_EQ(p.line.host.netns, std::vector<std::string>{"/run/netns/a"});
+  EXPECT_TRUE(p.line.query.outputs.empty());
+
+  // The graph's -o, else one given before the word; an unknown one is named.
+  std::vector<std::string> before = {"mermaid"};
+  EXPECT_EQ(graph_output(GraphCommand{}, before).value(), GraphFormat::kMermaid);
+  EXPECT_TRUE(before.empty());
+  before = {"json"};
+  EXPECT_EQ(graph_output(GraphCommand{"", false, "dot"}, before).value(), GraphFormat::kDot);
+  before = {};
+  EXPECT_EQ(graph_output(GraphCommand{}, before).value(), GraphFormat::kTable);
+  before = {"+pid"};
+  EXPECT_EQ(graph_output(GraphCommand{}, before).error().message(),
+            "-o +pid: unknown output of graph (table, json, jsonpretty, dot, mermaid)");
+
+  // A level it does not have is refused as usage.
+  testing::internal::CaptureStderr();
+  ParsedArgs bad = parse({"graph", "--level", "cluster"});
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(bad.exit_now);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(err, "socksnap: --level: cluster not in {workload,pod,container,process,netns}\n");
+}
+
 TEST(ParseArgs, HelpNamesTheSubcommands) {
   testing::internal::CaptureStdout();
   parse({"--help"});
@@ -163,6 +199,8 @@ TEST(ParseArgs, HelpNamesTheSubcommands) {
                       "--help)\n"
                       "  completion                      Print the shell completion script "
                       "(bash, zsh or fish)\n"
+                      "  graph                           Who talks to whom: the service map of "
+                      "the sockets\n"
                       "  version                         Print the version and the git commit\n"),
             std::string::npos)
       << help;

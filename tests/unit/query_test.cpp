@@ -229,3 +229,30 @@ TEST(QueryForTheNode, WhatDependsOnTheNodeAndWhatNeedsOwnersEverywhere) {
 
 }  // namespace
 }  // namespace socksnap
+
+namespace socksnap {
+namespace {
+
+TEST(QueryForTheGraph, OwnersDirectionsAndTranslationsNoOrderNoTimeWait) {
+  QueryOptions options;
+  options.graph = true;
+  Query p = compile_query(options).value();
+  for (NodeKind kind : {NodeKind::kHost, NodeKind::kContainers, NodeKind::kKubernetes}) {
+    EXPECT_TRUE(p.needs_owners(kind));
+    EXPECT_TRUE(p.needs_direction(kind));
+    EXPECT_FALSE(p.needs_labels(kind));  // the map shows none
+    EXPECT_TRUE(p.sort_for(kind).empty());
+  }
+  EXPECT_TRUE(p.needs_translations());
+  EXPECT_TRUE(p.kind_matters());  // the default level follows what the node runs
+  EXPECT_EQ(p.request.tcp_states, kDefaultTcpStates & ~(1U << kTcpTimeWait));
+  EXPECT_FALSE(p.request.tcp_info);
+
+  // A label selector still needs the labels; a snapshot needs no translations.
+  options.selector = "app=web";
+  EXPECT_TRUE(compile_query(options).value().needs_labels(NodeKind::kKubernetes));
+  EXPECT_FALSE(compile_query(QueryOptions{}).value().needs_translations());
+}
+
+}  // namespace
+}  // namespace socksnap

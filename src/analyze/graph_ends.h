@@ -1,0 +1,108 @@
+// The ends of a service map: each selected socket reduced to what the map needs of it (its owner,
+// whether it listens, is a client or a server, the two addresses, the server's port, where the
+// node translated its destination). One host's run builds its map from its own ends; on a cluster
+// each agent sends its ends grouped (equal ends added up, the clients' ephemeral ports dropped,
+// so that a node's answer stays small) and the plugin builds the map from every node's ends with
+// the same code (analyze/service_map.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "model/snapshot.h"
+
+namespace socksnap {
+
+// An IP address as the map compares it: an IPv4 address is itself whether an IPv4 socket or an
+// IPv6 one (v4-mapped, ::ffff:a.b.c.d) holds it, so that the two ends of one connection agree.
+struct GraphAddress {
+  std::array<uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes, the rest zero
+  bool v4 = true;
+  bool operator==(const GraphAddress&) const = default;
+  bool operator<(const GraphAddress& o) const {
+    return std::tie(bytes, v4) < std::tie(o.bytes, o.v4);
+  }
+};
+
+GraphAddress graph_address(uint8_t ip_version, const std::array<uint8_t, 16>& addr);
+std::string address_text(const GraphAddress& a);  // "10.0.0.1", "fd00::1"
+std::optional<GraphAddress> parse_graph_address(std::string_view text);
+bool is_loopback(const GraphAddress& a);     // 127.0.0.0/8, ::1
+bool is_unspecified(const GraphAddress& a);  // 0.0.0.0, ::
+// Not routed on the Internet: RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space
+// (100.64/10, carrier-grade NAT and many clusters' pod ranges), link-local (169.254/16,
+// fe80::/10) and unique local IPv6 (fc00::/7). Loopback is not private: it never leaves a
+// network namespace, and the map names it by that namespace.
+bool is_private(const GraphAddress& a);
+
+// Who holds an end: what each level of the map needs (analyze/service_map.h). Empty strings
+// where nothing is known.
+struct GraphOwner {
+  std::string node;
+  std::string pod_namespace;
+  std::string pod_name;
+  std::string pod_uid;
+  bool host_network = false;
+  std::string container;  // the container's name
+  std::string comm;       // the first process holding the socket
+  // The network namespace: its inode tells which ends share one within a run (loopback is
+  // local to it); its name is "host" for the node's own, the name `ip netns` (or Docker) knows
+  // it by, or empty.
+  uint64_t netns = 0;
+  std::string netns_name;
+  bool operator==(const GraphOwner&) const = default;
+};
+
+enum class EndRole : uint8_t {
+  kListen,  // a TCP listener, a UDP socket bound and not connected
+  kClient,  // its local port is not one its namespace listens on: it connected
+  kServer,  // its local port is one its namespace listens on: it was accepted (or answers)
+};
+
+std::string_view end_role_name(EndRole role);  // "listen", "client", "server"
+std::optional<EndRole> end_role_named(std::string_view name);
+
+struct GraphEnd {
+  uint32_t owner = 0;  // into GraphEnds::owners
+  Protocol protocol = Protocol::kTcp;
+  EndRole role = EndRole::kListen;
+  bool same_netns = false;  // both ends in the namespace (direction `local`)
+  GraphAddress local;
+  GraphAddress remote;  // zero for a listener
+  uint16_t port = 0;    // the server's: a listener's or server's local port, a client's remote
+  // The client's port: the host keeps it, so that the two ends of a connection pair exactly;
+  // 0 in grouped ends (an agent's answer), which pair by addresses and server port.
+  uint16_t client_port = 0;
+  // A client's destination as the node translated it (a service's backend), when known.
+  bool translated = false;
+  GraphAddress translated_addr;
+  uint16_t translated_port = 0;
+  uint64_t count = 1;  // how many sockets this end stands for
+  bool operator==(const GraphEnd&) const = default;
+};
+
+struct GraphEnds {
+  std::vector<GraphOwner> owners;
+  std::vector<GraphEnd> ends;
+  // Each node's own addresses (those its sockets in the node's namespace are bound to).
+  std::vector<std::pair<std::string, GraphAddress>> node_addresses;
+};
+
+// The ends of the snapshot's `rows`, their roles from the namespaces' listeners (every socket
+// of a namespace must be in `snap`, as for directions) and snap.directions (which tells `local`;
+// computed from the addresses when empty). Which sockets count as connections: TCP in every
+// state but LISTEN (a listener), TIME_WAIT (the connection is over; its socket only waits out
+// stray segments) and CLOSE (never connected, or done); UDP connected. `grouped`: clients'
+// ports dropped and equal ends added up, as an agent sends them.
+GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped);
+
+// Adds `part` (another node's ends) to `into`.
+void append_graph_ends(GraphEnds& into, GraphEnds&& part);
+
+}  // namespace socksnap

@@ -1,0 +1,657 @@
+// Builds the service map from ends (analyze/graph_ends.h). Vertices are interned by id as they
+// are met and kept only when an edge or a listener uses them; connections are gathered by the
+// key both their ends agree on, then each key's client and server ends are reconciled so that a
+// connection seen from both ends counts once.
+#include "analyze/service_map.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace socksnap {
+namespace {
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  return h ^ (v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2));
+}
+
+uint64_t hash_address(uint64_t h, const GraphAddress& a) {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  std::memcpy(&high, a.bytes.data(), 8);
+  std::memcpy(&low, a.bytes.data() + 8, 8);
+  return mix(mix(mix(h, high), low), a.v4 ? 1 : 0);
+}
+
+struct AddressHash {
+  size_t operator()(const GraphAddress& a) const { return static_cast<size_t>(hash_address(0, a)); }
+};
+
+// An id is its kind and its names, each name's own '/' and '%' percent-escaped, so that ids of
+// different shapes never meet whatever the names hold.
+void append_part(std::string& id, std::string_view part) {
+  id += '/';
+  for (char c : part) {
+    if (c == '/') {
+      id += "%2F";
+    } else if (c == '%') {
+      id += "%25";
+    } else {
+      id += c;
+    }
+  }
+}
+
+GraphVertex make_vertex(VertexKind kind, std::string_view head,
+                        std::initializer_list<std::string_view> parts, std::string name_namespace,
+                        std::string name) {
+  GraphVertex v;
+  v.kind = kind;
+  v.id = std::string(head);
+  for (std::string_view part : parts) append_part(v.id, part);
+  v.name_namespace = std::move(name_namespace);
+  v.name = std::move(name);
+  return v;
+}
+
+// A scope is one network namespace of one node: loopback addresses and wildcard listeners mean
+// something only within theirs.
+struct ScopeKey {
+  std::string node;
+  uint64_t netns = 0;
+  bool operator<(const ScopeKey& o) const {
+    return std::tie(node, netns) < std::tie(o.node, o.netns);
+  }
+};
+
+struct Scope {
+  const GraphOwner* owner = nullptr;  // one of its owners: node, namespace name
+  const GraphOwner* pod = nullptr;    // an owner whose pod's own namespace this is
+  bool host = false;                  // the node's own namespace
+};
+
+constexpr int32_t kGlobal = -1;  // a key valid across scopes (an address that is not loopback)
+
+struct ConnKey {
+  GraphAddress client;
+  GraphAddress server;
+  int32_t scope = kGlobal;
+  uint16_t client_port = 0;
+  uint16_t server_port = 0;
+  Protocol protocol = Protocol::kTcp;
+  bool operator==(const ConnKey&) const = default;
+};
+
+struct ConnKeyHash {
+  size_t operator()(const ConnKey& k) const {
+    uint64_t h = mix(static_cast<uint32_t>(k.scope),
+                     uint64_t{k.client_port} | uint64_t{k.server_port} << 16 |
+                         uint64_t{static_cast<uint8_t>(k.protocol)} << 32);
+    return static_cast<size_t>(hash_address(hash_address(h, k.client), k.server));
+  }
+};
+
+// A client end's part of a key's connections.
+struct ClientPart {
+  uint32_t vertex = 0;
+  int32_t via = -1;
+  uint16_t via_port = 0;
+  int32_t scope = 0;        // the client's, for naming a far end in its own namespace
+  bool same_netns = false;  // the far end is in the client's namespace
+  auto tied() const { return std::tie(vertex, via, via_port, scope, same_netns); }
+  bool operator<(const ClientPart& o) const { return tied() < o.tied(); }
+};
+
+struct ServerPart {
+  uint32_t vertex = 0;
+  int32_t scope = 0;
+  bool same_netns = false;
+  auto tied() const { return std::tie(vertex, scope, same_netns); }
+  bool operator<(const ServerPart& o) const { return tied() < o.tied(); }
+};
+
+struct Connections {
+  std::map<ClientPart, uint64_t> clients;
+  std::map<ServerPart, uint64_t> servers;
+};
+
+struct ListenerKey {
+  GraphAddress addr;  // zero for a wildcard
+  int32_t scope = kGlobal;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  bool operator==(const ListenerKey&) const = default;
+};
+
+struct ListenerKeyHash {
+  size_t operator()(const ListenerKey& k) const {
+    return static_cast<size_t>(
+        hash_address(mix(static_cast<uint32_t>(k.scope),
+                         uint64_t{k.port} | uint64_t{static_cast<uint8_t>(k.protocol)} << 16),
+                     k.addr));
+  }
+};
+
+struct EdgeKey {
+  uint32_t from = 0;
+  uint32_t to = 0;
+  int32_t via = -1;
+  uint16_t via_port = 0;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  auto tied() const { return std::tie(from, to, via, via_port, port, protocol); }
+  bool operator<(const EdgeKey& o) const { return tied() < o.tied(); }
+};
+
+class Builder {
+ public:
+  Builder(const GraphEnds& ends, const GraphOptions& options, const GraphNaming& naming)
+      : ends_(ends), options_(options), naming_(naming) {}
+
+  ServiceMap build();
+
+ private:
+  uint32_t intern(GraphVertex vertex);
+  uint32_t pod_vertex(std::string_view pod_namespace, std::string_view pod);
+  uint32_t owner_vertex(const GraphOwner& owner);
+  uint32_t netns_vertex(const GraphOwner& owner);
+  uint32_t node_vertex(const std::string& node);
+  // What a namespace's own address names: its pod, its node (the node's own namespace), or it.
+  uint32_t scope_address_vertex(int32_t scope);
+  uint32_t scope_vertex(int32_t scope);  // loopback of a namespace: its pod, else it
+  uint32_t external_vertex(const GraphAddress& addr);
+  // A far address that no end paired with; `scope` is the near end's.
+  uint32_t name_address(const GraphAddress& addr, int32_t scope, bool same_netns);
+  std::optional<uint32_t> listener_of(Protocol protocol, const GraphAddress& addr, uint16_t port,
+                                      int32_t scope, bool same_netns);
+  uint32_t far_server(Protocol protocol, const GraphAddress& addr, uint16_t port, int32_t scope,
+                      bool same_netns);
+  void add_listener(const GraphEnd& end, int32_t scope, uint32_t vertex);
+  void add_edge(const EdgeKey& key, uint64_t count);
+  void reconcile(const ConnKey& key, Connections& c);
+  const std::string& id(uint32_t vertex) const { return vertices_[vertex].id; }
+
+  const GraphEnds& ends_;
+  const GraphOptions& options_;
+  const GraphNaming& naming_;
+
+  std::vector<GraphVertex> vertices_;
+  std::unordered_map<std::string, uint32_t> by_id_;
+  std::vector<bool> used_;
+  std::vector<std::set<std::pair<Protocol, uint16_t>>> ports_;
+
+  std::map<ScopeKey, int32_t> scope_index_;
+  std::vector<Scope> scopes_;
+  std::vector<int32_t> owner_scope_;
+  std::vector<int64_t> owner_vertex_;  // -1 until computed
+  std::map<std::pair<std::string, std::string>, uint32_t, std::less<>> pod_vertices_;
+  std::map<std::pair<std::string, std::string>, std::vector<int32_t>> pod_scopes_;
+  std::unordered_map<GraphAddress, std::vector<int32_t>, AddressHash> address_scopes_;
+  std::unordered_map<GraphAddress, std::string, AddressHash> node_addresses_;
+  std::unordered_map<ListenerKey, uint32_t, ListenerKeyHash> listeners_;
+  std::unordered_map<ConnKey, Connections, ConnKeyHash> connections_;
+  std::map<EdgeKey, uint64_t> edges_;
+};
+
+uint32_t Builder::intern(GraphVertex vertex) {
+  auto [it, fresh] = by_id_.try_emplace(vertex.id, static_cast<uint32_t>(vertices_.size()));
+  if (fresh) {
+    vertices_.push_back(std::move(vertex));
+    used_.push_back(false);
+    ports_.emplace_back();
+  }
+  return it->second;
+}
+
+uint32_t Builder::pod_vertex(std::string_view pod_namespace, std::string_view pod) {
+  auto key = std::make_pair(std::string(pod_namespace), std::string(pod));
+  if (auto it = pod_vertices_.find(key); it != pod_vertices_.end()) return it->second;
+  std::optional<Workload> workload;
+  if (options_.level == GraphLevel::kWorkload && naming_.workload) {
+    workload = naming_.workload(pod_namespace, pod);
+  }
+  uint32_t v =
+      workload
+          ? intern(make_vertex(VertexKind::kWorkload, "workload",
+                               {pod_namespace, workload->kind, workload->name},
+                               std::string(pod_namespace), workload->kind + "/" + workload->name))
+          : intern(make_vertex(VertexKind::kPod, "pod", {pod_namespace, pod},
+                               std::string(pod_namespace), std::string(pod)));
+  pod_vertices_.emplace(std::move(key), v);
+  return v;
+}
+
+uint32_t Builder::node_vertex(const std::string& node) {
+  return intern(make_vertex(VertexKind::kNode, "node", {node}, "", node));
+}
+
+uint32_t Builder::netns_vertex(const GraphOwner& o) {
+  if (!o.pod_name.empty() && !o.host_network) return pod_vertex(o.pod_namespace, o.pod_name);
+  std::string name = o.netns_name.empty() ? std::to_string(o.netns) : o.netns_name;
+  return intern(make_vertex(VertexKind::kNetns, "netns", {o.node, name}, "", o.node + "/" + name));
+}
+
+uint32_t Builder::owner_vertex(const GraphOwner& o) {
+  bool pod = !o.pod_name.empty();
+  bool container = !o.container.empty();
+  bool process = !o.comm.empty();
+  auto container_vertex = [&] {
+    if (pod) {
+      return intern(make_vertex(VertexKind::kContainer, "container",
+                                {o.pod_namespace, o.pod_name, o.container}, o.pod_namespace,
+                                o.pod_name + "/" + o.container));
+    }
+    return intern(make_vertex(VertexKind::kContainer, "container", {o.node, o.container}, "",
+                              o.node + "/" + o.container));
+  };
+  auto process_vertex = [&] {
+    if (pod) {
+      std::string name = o.pod_name + "/" + (container ? o.container + "/" : "") + o.comm;
+      return intern(make_vertex(VertexKind::kProcess, "process",
+                                {o.pod_namespace, o.pod_name, o.container, o.comm}, o.pod_namespace,
+                                std::move(name)));
+    }
+    if (container) {
+      return intern(make_vertex(VertexKind::kProcess, "process", {o.node, o.container, o.comm}, "",
+                                o.node + "/" + o.container + "/" + o.comm));
+    }
+    return intern(
+        make_vertex(VertexKind::kProcess, "process", {o.node, o.comm}, "", o.node + "/" + o.comm));
+  };
+  switch (options_.level) {
+    case GraphLevel::kWorkload:
+    case GraphLevel::kPod:
+      if (pod) return pod_vertex(o.pod_namespace, o.pod_name);
+      if (container) return container_vertex();
+      if (process) return process_vertex();
+      break;
+    case GraphLevel::kContainer:
+      if (container) return container_vertex();
+      if (pod) return pod_vertex(o.pod_namespace, o.pod_name);
+      if (process) return process_vertex();
+      break;
+    case GraphLevel::kProcess:
+      if (process) return process_vertex();
+      if (container) return container_vertex();
+      if (pod) return pod_vertex(o.pod_namespace, o.pod_name);
+      break;
+    case GraphLevel::kNetns:
+      break;
+  }
+  return netns_vertex(o);
+}
+
+uint32_t Builder::scope_vertex(int32_t scope) {
+  const Scope& s = scopes_[scope];
+  return netns_vertex(s.pod != nullptr ? *s.pod : *s.owner);
+}
+
+uint32_t Builder::scope_address_vertex(int32_t scope) {
+  const Scope& s = scopes_[scope];
+  if (s.pod == nullptr && s.host) return node_vertex(s.owner->node);
+  return scope_vertex(scope);
+}
+
+uint32_t Builder::external_vertex(const GraphAddress& addr) {
+  if (!options_.group_external) {
+    std::string text = address_text(addr);
+    return intern(make_vertex(VertexKind::kAddress, "address", {text}, "", text));
+  }
+  if (is_private(addr))
+    return intern(make_vertex(VertexKind::kPrivate, "private", {}, "", "private"));
+  return intern(make_vertex(VertexKind::kWorld, "world", {}, "", "world"));
+}
+
+uint32_t Builder::name_address(const GraphAddress& addr, int32_t scope, bool same_netns) {
+  if (same_netns || is_loopback(addr)) return scope_vertex(scope);
+  if (naming_.address) {
+    if (const EndpointName* name = naming_.address(addr)) {
+      if (name->kind == EndpointKind::kPod) return pod_vertex(name->name_namespace, name->name);
+      return intern(make_vertex(VertexKind::kService, "svc", {name->name_namespace, name->name},
+                                name->name_namespace, name->name));
+    }
+  }
+  if (auto it = node_addresses_.find(addr); it != node_addresses_.end()) {
+    return node_vertex(it->second);
+  }
+  if (auto it = address_scopes_.find(addr); it != address_scopes_.end()) {
+    return scope_address_vertex(it->second.front());
+  }
+  return external_vertex(addr);
+}
+
+std::optional<uint32_t> Builder::listener_of(Protocol protocol, const GraphAddress& addr,
+                                             uint16_t port, int32_t scope, bool same_netns) {
+  bool local = same_netns || is_loopback(addr);
+  ListenerKey key{addr, is_loopback(addr) ? scope : kGlobal, port, protocol};
+  if (auto it = listeners_.find(key); it != listeners_.end()) return it->second;
+  // A wildcard listener of the namespace that holds the address.
+  key.addr = GraphAddress{};
+  auto wildcard_in = [&](int32_t s) -> std::optional<uint32_t> {
+    key.scope = s;
+    if (auto it = listeners_.find(key); it != listeners_.end()) return it->second;
+    return std::nullopt;
+  };
+  if (local) return wildcard_in(scope);
+  if (auto it = address_scopes_.find(addr); it != address_scopes_.end()) {
+    for (int32_t s : it->second) {
+      if (auto v = wildcard_in(s)) return v;
+    }
+  }
+  if (naming_.address) {
+    const EndpointName* name = naming_.address(addr);
+    if (name != nullptr && name->kind == EndpointKind::kPod) {
+      auto it = pod_scopes_.find({name->name_namespace, name->name});
+      if (it != pod_scopes_.end()) {
+        for (int32_t s : it->second) {
+          if (auto v = wildcard_in(s)) return v;
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+uint32_t Builder::far_server(Protocol protocol, const GraphAddress& addr, uint16_t port,
+                             int32_t scope, bool same_netns) {
+  if (auto listener = listener_of(protocol, addr, port, scope, same_netns)) return *listener;
+  return name_address(addr, scope, same_netns);
+}
+
+void Builder::add_listener(const GraphEnd& end, int32_t scope, uint32_t vertex) {
+  used_[vertex] = true;
+  ports_[vertex].emplace(end.protocol, end.port);
+  ListenerKey key{is_unspecified(end.local) ? GraphAddress{} : end.local,
+                  is_unspecified(end.local) || is_loopback(end.local) ? scope : kGlobal, end.port,
+                  end.protocol};
+  // Several owners on one port (SO_REUSEPORT): the first by id, whatever the order of the ends.
+  auto [it, fresh] = listeners_.try_emplace(key, vertex);
+  if (!fresh && id(vertex) < id(it->second)) it->second = vertex;
+}
+
+void Builder::add_edge(const EdgeKey& key, uint64_t count) {
+  if (count == 0) return;
+  edges_[key] += count;
+  used_[key.from] = true;
+  used_[key.to] = true;
+  VertexKind to = vertices_[key.to].kind;
+  if (to != VertexKind::kWorld && to != VertexKind::kPrivate) {
+    ports_[key.to].emplace(key.protocol, key.port);
+  }
+  if (key.via >= 0) {
+    used_[key.via] = true;
+    ports_[key.via].emplace(key.protocol, key.via_port);
+  }
+}
+
+void Builder::reconcile(const ConnKey& key, Connections& c) {
+  uint64_t client_total = 0;
+  for (const auto& [part, n] : c.clients) client_total += n;
+  if (c.servers.empty()) {
+    for (const auto& [part, n] : c.clients) {
+      uint32_t server =
+          far_server(key.protocol, key.server, key.server_port, part.scope, part.same_netns);
+      add_edge({part.vertex, server, part.via, part.via_port, key.server_port, key.protocol}, n);
+    }
+    return;
+  }
+  // Both sides seen: the clients (with their services) go to the servers, in the order of their
+  // ids so that the result does not depend on the order of the ends; what the servers saw
+  // beyond the clients came from clients the map does not hold, named by their address.
+  std::vector<std::pair<ClientPart, uint64_t>> clients(c.clients.begin(), c.clients.end());
+  std::vector<std::pair<ServerPart, uint64_t>> servers(c.servers.begin(), c.servers.end());
+  auto by_id = [this](const auto& a, const auto& b) {
+    return std::tie(id(a.first.vertex), a.first) < std::tie(id(b.first.vertex), b.first);
+  };
+  std::sort(clients.begin(), clients.end(), by_id);
+  std::sort(servers.begin(), servers.end(), by_id);
+  size_t s = 0;
+  for (auto& [part, n] : clients) {
+    while (n > 0) {
+      while (s < servers.size() && servers[s].second == 0) ++s;
+      // More clients than the servers saw: the rest to the last server.
+      size_t to = s < servers.size() ? s : servers.size() - 1;
+      uint64_t take = s < servers.size() ? std::min(n, servers[s].second) : n;
+      add_edge({part.vertex, servers[to].first.vertex, part.via, part.via_port, key.server_port,
+                key.protocol},
+               take);
+      if (s < servers.size()) servers[s].second -= take;
+      n -= take;
+    }
+  }
+  (void)client_total;
+  for (const auto& [part, rest] : servers) {
+    if (rest == 0) continue;
+    uint32_t client = name_address(key.client, part.scope, part.same_netns);
+    add_edge({client, part.vertex, -1, 0, key.server_port, key.protocol}, rest);
+  }
+}
+
+ServiceMap Builder::build() {
+  // Scopes and what each owner is.
+  owner_scope_.resize(ends_.owners.size());
+  owner_vertex_.assign(ends_.owners.size(), -1);
+  for (size_t o = 0; o < ends_.owners.size(); ++o) {
+    const GraphOwner& owner = ends_.owners[o];
+    auto [it, fresh] = scope_index_.try_emplace(ScopeKey{owner.node, owner.netns},
+                                                static_cast<int32_t>(scopes_.size()));
+    if (fresh) scopes_.push_back(Scope{&owner, nullptr, owner.netns_name == "host"});
+    Scope& scope = scopes_[it->second];
+    if (!owner.pod_name.empty() && !owner.host_network && scope.pod == nullptr) {
+      scope.pod = &owner;
+      pod_scopes_[{owner.pod_namespace, owner.pod_name}].push_back(it->second);
+    }
+    owner_scope_[o] = it->second;
+  }
+  auto vertex_of = [this](uint32_t owner) {
+    if (owner_vertex_[owner] < 0) owner_vertex_[owner] = owner_vertex(ends_.owners[owner]);
+    return static_cast<uint32_t>(owner_vertex_[owner]);
+  };
+
+  // What names far ends: the namespaces' own addresses, the nodes', the listeners.
+  for (const GraphEnd& end : ends_.ends) {
+    if (!is_unspecified(end.local) && !is_loopback(end.local)) {
+      auto& scopes = address_scopes_[end.local];
+      int32_t scope = owner_scope_[end.owner];
+      if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
+    }
+  }
+  for (auto& [addr, scopes] : address_scopes_) {
+    std::sort(scopes.begin(), scopes.end(), [this](int32_t a, int32_t b) {
+      return std::tie(scopes_[a].owner->node, scopes_[a].owner->netns) <
+             std::tie(scopes_[b].owner->node, scopes_[b].owner->netns);
+    });
+  }
+  for (const auto& [node, addr] : ends_.node_addresses) node_addresses_.emplace(addr, node);
+  for (const GraphEnd& end : ends_.ends) {
+    if (end.role == EndRole::kListen)
+      add_listener(end, owner_scope_[end.owner], vertex_of(end.owner));
+  }
+
+  // Connections, by the key their two ends agree on.
+  for (const GraphEnd& end : ends_.ends) {
+    if (end.role == EndRole::kListen) continue;
+    int32_t scope = owner_scope_[end.owner];
+    uint32_t vertex = vertex_of(end.owner);
+    ConnKey key;
+    key.protocol = end.protocol;
+    key.client_port = end.client_port;
+    if (end.role == EndRole::kServer) {
+      key.client = end.remote;
+      key.server = end.local;
+      key.server_port = end.port;
+      if (is_loopback(key.client) || is_loopback(key.server)) key.scope = scope;
+      connections_[key].servers[ServerPart{vertex, scope, end.same_netns}] += end.count;
+      continue;
+    }
+    key.client = end.local;
+    int32_t via = -1;
+    uint16_t via_port = 0;
+    const EndpointName* named = nullptr;
+    if (naming_.address && !end.same_netns) named = naming_.address(end.remote);
+    bool service = named != nullptr && named->kind == EndpointKind::kService;
+    if (end.translated) {
+      key.server = end.translated_addr;
+      key.server_port = end.translated_port;
+      if (service) {
+        via = static_cast<int32_t>(
+            intern(make_vertex(VertexKind::kService, "svc", {named->name_namespace, named->name},
+                               named->name_namespace, named->name)));
+        via_port = end.port;
+      }
+    } else if (service) {
+      // Where the service sent it is not known: the service is the edge's end.
+      uint32_t svc = name_address(end.remote, scope, false);
+      add_edge({vertex, svc, -1, 0, end.port, end.protocol}, end.count);
+      continue;
+    } else {
+      key.server = end.remote;
+      key.server_port = end.port;
+    }
+    if (is_loopback(key.client) || is_loopback(key.server)) key.scope = scope;
+    connections_[key].clients[ClientPart{vertex, via, via_port, scope, end.same_netns}] +=
+        end.count;
+  }
+  for (auto& [key, c] : connections_) reconcile(key, c);
+
+  // Vertices by id, edges by their ends' ids.
+  std::vector<uint32_t> order;
+  for (uint32_t v = 0; v < vertices_.size(); ++v) {
+    if (used_[v]) order.push_back(v);
+  }
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return id(a) < id(b); });
+  std::vector<uint32_t> index(vertices_.size(), 0);
+  ServiceMap map;
+  map.vertices.reserve(order.size());
+  for (uint32_t v : order) {
+    index[v] = static_cast<uint32_t>(map.vertices.size());
+    GraphVertex vertex = std::move(vertices_[v]);
+    for (const auto& [protocol, port] : ports_[v]) {
+      vertex.ports.push_back(GraphPort{std::string(protocol_name(protocol)), port});
+    }
+    std::sort(vertex.ports.begin(), vertex.ports.end(), [](const GraphPort& a, const GraphPort& b) {
+      return std::tie(a.protocol, a.port) < std::tie(b.protocol, b.port);
+    });
+    map.vertices.push_back(std::move(vertex));
+  }
+  for (const auto& [key, count] : edges_) {
+    GraphEdge edge;
+    edge.from = index[key.from];
+    edge.to = index[key.to];
+    edge.via = key.via < 0 ? -1 : static_cast<int32_t>(index[key.via]);
+    edge.via_port = key.via_port;
+    edge.protocol = std::string(protocol_name(key.protocol));
+    edge.port = key.port;
+    edge.connections = count;
+    map.edges.push_back(std::move(edge));
+  }
+  // Indexes follow ids now: comparing them compares ids ("no service" first).
+  std::sort(map.edges.begin(), map.edges.end(), [](const GraphEdge& a, const GraphEdge& b) {
+    return std::tie(a.from, a.to, a.via, a.via_port, a.protocol, a.port) <
+           std::tie(b.from, b.to, b.via, b.via_port, b.protocol, b.port);
+  });
+  return map;
+}
+
+// A host's own names for addresses: each pod's namespace's addresses (those its sockets are
+// bound to) name the pod, and the snapshot's endpoint names (cluster mode) theirs.
+class SnapshotNames {
+ public:
+  explicit SnapshotNames(const Snapshot& snap) {
+    for (size_t i = 0; i < snap.sockets.size(); ++i) {
+      const SocketRecord& s = snap.sockets[i];
+      if (const EndpointName* src = snap.src_name_of(i)) {
+        add(graph_address(s.ip_version, s.src_addr), *src);
+      }
+      if (const EndpointName* dst = snap.dst_name_of(i)) {
+        add(graph_address(s.ip_version, s.dst_addr), *dst);
+      }
+      const PodInfo* pod = snap.pod_of(i);
+      if (pod == nullptr || pod->host_network) continue;
+      GraphAddress a = graph_address(s.ip_version, s.src_addr);
+      if (is_unspecified(a) || is_loopback(a)) continue;
+      add(a, EndpointName{EndpointKind::kPod, pod->pod_namespace, pod->name, {}});
+    }
+  }
+  const EndpointName* find(const GraphAddress& a) const {
+    auto it = names_.find(a);
+    return it == names_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  void add(const GraphAddress& a, const EndpointName& name) { names_.try_emplace(a, name); }
+  std::unordered_map<GraphAddress, EndpointName, AddressHash> names_;
+};
+
+}  // namespace
+
+std::string_view vertex_kind_name(VertexKind kind) {
+  switch (kind) {
+    case VertexKind::kWorkload:
+      return "workload";
+    case VertexKind::kPod:
+      return "pod";
+    case VertexKind::kContainer:
+      return "container";
+    case VertexKind::kProcess:
+      return "process";
+    case VertexKind::kNetns:
+      return "netns";
+    case VertexKind::kService:
+      return "service";
+    case VertexKind::kNode:
+      return "node";
+    case VertexKind::kWorld:
+      return "world";
+    case VertexKind::kPrivate:
+      return "private";
+    case VertexKind::kAddress:
+      return "address";
+  }
+  return "";
+}
+
+std::string_view graph_level_name(GraphLevel level) {
+  switch (level) {
+    case GraphLevel::kWorkload:
+      return "workload";
+    case GraphLevel::kPod:
+      return "pod";
+    case GraphLevel::kContainer:
+      return "container";
+    case GraphLevel::kProcess:
+      return "process";
+    case GraphLevel::kNetns:
+      return "netns";
+  }
+  return "";
+}
+
+std::optional<GraphLevel> graph_level_named(std::string_view name) {
+  for (GraphLevel level : {GraphLevel::kWorkload, GraphLevel::kPod, GraphLevel::kContainer,
+                           GraphLevel::kProcess, GraphLevel::kNetns}) {
+    if (graph_level_name(level) == name) return level;
+  }
+  return std::nullopt;
+}
+
+ServiceMap build_service_map(const GraphEnds& ends, const GraphOptions& options,
+                             const GraphNaming& naming) {
+  return Builder(ends, options, naming).build();
+}
+
+ServiceMap build_service_map(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                             const GraphOptions& options) {
+  GraphEnds ends = collect_graph_ends(snap, rows, false);
+  SnapshotNames names(snap);
+  GraphNaming naming;
+  naming.address = [&names](const GraphAddress& a) { return names.find(a); };
+  return build_service_map(ends, options, naming);
+}
+
+}  // namespace socksnap

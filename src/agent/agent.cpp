@@ -8,6 +8,7 @@
 
 #include "render/structured_writer.h"
 #include "util/terminal_text.h"
+#include "wire/graph_wire.h"
 #include "wire/snapshot_query.h"
 #include "wire/wire.h"
 
@@ -32,10 +33,8 @@ class Turn {
 
 // Each path served and its handler. Adding a handler: a line here and its branch in serve().
 constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
-    {"/v1/snapshot", "snapshot"},
-    {"/metrics", "metrics"},
-    {"/healthz", "healthz"},
-    {"/version", "version"},
+    {"/v1/snapshot", "snapshot"}, {"/v1/graph", "graph"},  {"/metrics", "metrics"},
+    {"/healthz", "healthz"},      {"/version", "version"},
 };
 constexpr std::string_view kOther = "other";
 
@@ -131,6 +130,7 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
       return error_response(503, "unavailable: the token cannot be checked now; try again");
   }
   if (handler == "version") return version();
+  if (handler == "graph") return graph(request);
   return handler == "metrics" ? prometheus() : snapshot(request);
 }
 
@@ -192,6 +192,25 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   HttpResponse response;
   OutputSink sink(&response.body);
   write_agent_reply(run->snapshot, run->rows, warnings.lines(), sink, *revision);
+  if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
+  return response;
+}
+
+HttpResponse Agent::graph(const HttpRequest& request) {
+  auto options = options_from_query(QueryOptions{}, request.query);
+  if (!options) return error_response(400, options.error().message());
+  options->outputs.clear();
+  options->graph = true;
+  auto query = compile_query(*options);
+  if (!query) return error_response(400, query.error().message());
+  Warnings warnings;
+  auto run = take(*query, warnings);
+  if (!run) return run.error();
+  // Grouped: a node's answer holds each owner's ends once with their count, not every socket.
+  GraphEnds ends = collect_graph_ends(run->snapshot, run->rows, true);
+  HttpResponse response;
+  OutputSink sink(&response.body);
+  write_graph_reply(run->snapshot.node, ends, warnings.lines(), sink);
   if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
   return response;
 }

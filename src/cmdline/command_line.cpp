@@ -125,9 +125,11 @@ CLI::App* add_graph_command(CLI::App& app, GraphCommand& graph, std::string_view
                   fmt::format("{} (default: table)", graph_format_names()))
       ->option_text("FORMAT");
   sub->footer(
-      "The selection and host flags of the snapshot apply, before or after the word graph:\n"
+      "Every selection flag of the snapshot applies, before or after the word graph:\n"
       "--protocol, -F (which sockets make the map), -n, -A, -p, -c, -l, --host, --no-host,\n"
-      "-q, -v, --no-headers (of the table). --sort and columns do not apply.\n"
+      "-q, -v, --no-headers (of the table); and those that say where sockets are read\n"
+      "(--netns, --host-root, ... on a host; --node, --kubeconfig, ... on a cluster).\n"
+      "--sort and columns do not apply.\n"
       "\n"
       "A vertex is what owns sockets at the level asked for, a service a client addressed,\n"
       "a node's own address, or the addresses that name nothing known: 'world' (public)\n"

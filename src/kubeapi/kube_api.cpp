@@ -164,6 +164,34 @@ Result<std::vector<ServiceSummary>> KubeApi::list_services() {
   return services;
 }
 
+Result<std::vector<OwnedObject>> KubeApi::list_owned(std::string_view path, std::string_view kind,
+                                                     std::string_view what) {
+  std::vector<OwnedObject> objects;
+  std::string continue_token;
+  do {
+    std::string page_path = fmt::format("{}?limit={}", path, kPageSize);
+    if (!continue_token.empty()) page_path += "&continue=" + percent_encode(continue_token);
+    auto response = send("GET", page_path);
+    if (!response) return response.error();
+    if (!is_success(response->status)) {
+      return plain_error(fmt::format("listing {}: {}", what, error_message(*response)));
+    }
+    auto page = parse_owned_list(response->body, kind);
+    if (!page) return plain_error(fmt::format("listing {}: {}", what, page.error().message()));
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(objects));
+    continue_token = std::move(page->continue_token);
+  } while (!continue_token.empty());
+  return objects;
+}
+
+Result<std::vector<OwnedObject>> KubeApi::list_replicasets() {
+  return list_owned("/apis/apps/v1/replicasets", "ReplicaSetList", "replicasets");
+}
+
+Result<std::vector<OwnedObject>> KubeApi::list_jobs() {
+  return list_owned("/apis/batch/v1/jobs", "JobList", "jobs");
+}
+
 Result<IssuedToken> KubeApi::request_token(std::string_view sa_namespace, std::string_view account,
                                            const std::vector<std::string>& audiences,
                                            int64_t seconds) {

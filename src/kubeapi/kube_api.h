@@ -50,6 +50,9 @@ class KubeApi {
                                             std::string_view label_selector = {},
                                             std::string_view field_selector = {});
   Result<std::vector<ServiceSummary>> list_services();
+  // Every ReplicaSet (apps/v1) or Job (batch/v1) of the cluster: who owns each.
+  Result<std::vector<OwnedObject>> list_replicasets();
+  Result<std::vector<OwnedObject>> list_jobs();
   // TokenRequest for a service account.
   Result<IssuedToken> request_token(std::string_view sa_namespace, std::string_view account,
                                     const std::vector<std::string>& audiences, int64_t seconds);
@@ -67,6 +70,9 @@ class KubeApi {
   Result<std::unique_ptr<HttpClient>> take_client();
   void give_back(std::unique_ptr<HttpClient> client);
   std::string bearer_token();
+  // Every page of the list at `path` (`what` names it in errors: "replicasets").
+  Result<std::vector<OwnedObject>> list_owned(std::string_view path, std::string_view kind,
+                                              std::string_view what);
 
   ApiCredentials credentials_;
   ClientTls tls_;

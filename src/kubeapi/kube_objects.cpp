@@ -36,6 +36,22 @@ bool read_list_metadata(JsonReader& r, std::string& continue_token) {
   return !r.failed();
 }
 
+bool read_owner_references(JsonReader& r, std::vector<OwnerReference>& out) {
+  if (null_here(r)) return true;
+  for (auto items = r.array(); items.next();) {
+    OwnerReference& ref = out.emplace_back();
+    for (auto m = r.object(); m.next();) {
+      std::string_view key = m.key();
+      bool ok = key == "kind"         ? r.read_string(ref.kind)
+                : key == "name"       ? r.read_string(ref.name)
+                : key == "controller" ? (null_here(r) || r.read_bool(ref.controller))
+                                      : r.skip();
+      if (!ok) return false;
+    }
+  }
+  return !r.failed();
+}
+
 bool read_pod_metadata(JsonReader& r, PodSummary& pod) {
   for (auto m = r.object(); m.next();) {
     std::string_view key = m.key();
@@ -51,6 +67,8 @@ bool read_pod_metadata(JsonReader& r, PodSummary& pod) {
     } else if (key == "deletionTimestamp") {
       pod.terminating = r.peek() != JsonReader::Type::kNull;
       ok = r.skip();
+    } else if (key == "ownerReferences") {
+      ok = read_owner_references(r, pod.owners);
     } else {
       ok = r.skip();
     }
@@ -234,6 +252,33 @@ Result<ListPage<PodSummary>> parse_pod_list(std::string_view json) {
 
 Result<ListPage<ServiceSummary>> parse_service_list(std::string_view json) {
   return parse_list<ServiceSummary>(json, "ServiceList", read_service);
+}
+
+Result<ListPage<OwnedObject>> parse_owned_list(std::string_view json, std::string_view kind) {
+  return parse_list<OwnedObject>(json, kind, [](JsonReader& r, OwnedObject& object) {
+    for (auto item = r.object(); item.next();) {
+      if (item.key() != "metadata") {
+        if (!r.skip()) return false;
+        continue;
+      }
+      for (auto metadata = r.object(); metadata.next();) {
+        std::string_view key = metadata.key();
+        bool ok = key == "name"              ? r.read_string(object.name)
+                  : key == "namespace"       ? r.read_string(object.object_namespace)
+                  : key == "ownerReferences" ? read_owner_references(r, object.owners)
+                                             : r.skip();
+        if (!ok) return false;
+      }
+    }
+    return !r.failed();
+  });
+}
+
+const OwnerReference* controller_of(const std::vector<OwnerReference>& references) {
+  for (const auto& ref : references) {
+    if (ref.controller) return &ref;
+  }
+  return nullptr;
 }
 
 Result<ListPage<std::string>> parse_name_list(std::string_view json, std::string_view kind) {

@@ -1,6 +1,7 @@
 // The Kubernetes API objects socksnap reads and writes, as the API documents them: PodList,
-// ServiceList, TokenRequest, TokenReview, SubjectAccessReview and the Status of an error. Pure:
-// bytes in, values out; only the fields socksnap uses are kept, the rest is skipped.
+// ServiceList, ReplicaSetList and JobList (their owners), TokenRequest, TokenReview,
+// SubjectAccessReview and the Status of an error. Pure: bytes in, values out; only the fields
+// socksnap uses are kept, the rest is skipped.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,17 @@ struct ContainerPort {
   uint16_t port = 0;
 };
 
+// metadata.ownerReferences[]: who made an object. The one with controller: true manages it (a
+// pod's ReplicaSet, StatefulSet, DaemonSet or Job; a ReplicaSet's Deployment; a Job's CronJob).
+struct OwnerReference {
+  std::string kind;
+  std::string name;
+  bool controller = false;
+};
+
+// The controller among `references`, or nullptr.
+const OwnerReference* controller_of(const std::vector<OwnerReference>& references);
+
 struct PodSummary {
   std::string pod_namespace;
   std::string name;
@@ -29,7 +41,15 @@ struct PodSummary {
   bool terminating = false;          // metadata.deletionTimestamp is set
   std::vector<std::string> pod_ips;  // status.podIPs (status.podIP when that is absent)
   Labels labels;
-  std::vector<ContainerPort> ports;  // every container's ports
+  std::vector<ContainerPort> ports;    // every container's ports
+  std::vector<OwnerReference> owners;  // metadata.ownerReferences
+};
+
+// An object only read for who owns it (a ReplicaSet, a Job).
+struct OwnedObject {
+  std::string object_namespace;
+  std::string name;
+  std::vector<OwnerReference> owners;
 };
 
 struct ServiceSummary {
@@ -46,6 +66,8 @@ struct ListPage {
 
 Result<ListPage<PodSummary>> parse_pod_list(std::string_view json);
 Result<ListPage<ServiceSummary>> parse_service_list(std::string_view json);
+// ReplicaSetList (apps/v1), JobList (batch/v1): each item's namespace, name and owners.
+Result<ListPage<OwnedObject>> parse_owned_list(std::string_view json, std::string_view kind);
 // The items' metadata.name of a list of `kind` (NamespaceList, NodeList, ...).
 Result<ListPage<std::string>> parse_name_list(std::string_view json, std::string_view kind);
 

@@ -77,6 +77,11 @@ int32_t EndpointDirectory::find(uint8_t version, const std::array<uint8_t, 16>& 
   return it == by_address_.end() ? kNone : it->second.name;
 }
 
+const EndpointName* EndpointDirectory::name_of(const GraphAddress& address) const {
+  int32_t at = find(address.v4 ? 4 : 6, address.bytes);
+  return at == kNone ? nullptr : &names_[at];
+}
+
 void EndpointDirectory::name_endpoints(Snapshot& snap) const {
   snap.endpoints = names_;
   snap.socket_endpoints.assign(snap.sockets.size(), SocketEndpoints{});

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "analyze/graph_ends.h"
 #include "kubeapi/kube_objects.h"
 #include "model/snapshot.h"
 
@@ -20,6 +21,9 @@ class EndpointDirectory {
 
   // Fills snap.endpoints and snap.socket_endpoints for the addresses the cluster names.
   void name_endpoints(Snapshot& snap) const;
+
+  // The pod or service `address` names, or null (the service map's naming).
+  const EndpointName* name_of(const GraphAddress& address) const;
 
   size_t size() const { return names_.size(); }
 

@@ -93,7 +93,7 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
   std::condition_variable changed;
   size_t done = 0;
   std::atomic<size_t> next{0};
-  std::string path = "/v1/snapshot";
+  std::string path = options.path;
   if (!options.query.empty()) path += "?" + options.query;
 
   auto ask = [&](const AgentTarget& target) {
@@ -105,6 +105,19 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
       failure = response.error().message();
     } else if (response->status != 200) {
       failure = agent_failure_message(*response);
+    } else if (options.on_body) {
+      auto read =
+          options.on_body(static_cast<size_t>(&target - targets.data()), std::move(response->body));
+      std::lock_guard lock(mutex);
+      if (read) {
+        for (auto& warning : *read) result.warnings.emplace_back(target.node, std::move(warning));
+        ++result.answered;
+      } else {
+        failed[target.node] = "unreadable answer: " + read.error().message();
+      }
+      ++done;
+      changed.notify_all();
+      return;
     } else {
       reply = parse_agent_reply(response->body);
       // The text is read: freed before the merge (assigning an empty string would keep it).

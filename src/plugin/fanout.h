@@ -12,6 +12,7 @@
 #include "kubeapi/kube_api.h"
 #include "kubeapi/kube_objects.h"
 #include "model/snapshot.h"
+#include "util/result.h"
 
 namespace socksnap {
 
@@ -47,6 +48,12 @@ struct FanoutOptions {
   // thread that read the answer, as soon as it is read: `index` is the node's in `targets`, and
   // `snapshot` (its node set) is null when the node failed. Called concurrently.
   std::function<void(size_t index, Snapshot* snapshot)> on_answer;
+  // What each agent is asked, with `query`.
+  std::string path = "/v1/snapshot";
+  // When set, each answer's body goes to it instead (another kind of answer than a snapshot:
+  // GET /v1/graph), on the thread that read it: it returns the answer's warnings, or why the
+  // body does not read (the node then fails, "unreadable answer: ..."). Called concurrently.
+  std::function<Result<std::vector<std::string>>(size_t index, std::string body)> on_body;
 };
 
 // The node each agent pod runs on, and where it listens: the container port named "https",

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "analyze/service_map.h"
 #include "cmdline/command_line.h"
 #include "cmdline/version.h"
 #include "kubeapi/kube_api.h"
@@ -22,12 +23,15 @@
 #include "plugin/endpoint_names.h"
 #include "plugin/fanout.h"
 #include "plugin/plugin_completion.h"
+#include "plugin/workloads.h"
+#include "render/graph_text.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "snapshot/host.h"
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
+#include "wire/graph_wire.h"
 #include "wire/snapshot_query.h"
 
 namespace socksnap {
@@ -473,6 +477,186 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   return {};
 }
 
+// Filters the agents apply: those on src and dst read the names of pods and services, which only
+// the client knows, and the agents send no rows for the client to filter again.
+Result<void, RunError> check_graph_filters(const QueryOptions& options) {
+  for (const auto& spec : options.filters) {
+    std::string_view column = std::string_view(spec).substr(0, spec.find(':'));
+    if (iequals(column, "src") || iequals(column, "dst")) {
+      return usage_error(fmt::format(
+          "-F {}: kubectl socksnap graph selects sockets on the nodes, which do not know pod and "
+          "service names; filter on src.addr, src.port, dst.addr or dst.port",
+          spec));
+    }
+  }
+  return {};
+}
+
+// What a cluster's map is named with: every pod and service (and, for workloads, every
+// ReplicaSet and Job), listed beside the agents.
+struct GraphNames {
+  std::future<Result<std::vector<PodSummary>>> pods;
+  std::future<Result<std::vector<ServiceSummary>>> services;
+  std::future<Result<std::vector<OwnedObject>>> replicasets;
+  std::future<Result<std::vector<OwnedObject>>> jobs;
+};
+
+// `kubectl socksnap graph`: every node's agent sends its selected sockets as grouped ends
+// (GET /v1/graph), and the map is built from all of them as `socksnap graph` builds a host's.
+Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& args,
+                                 const GraphCommand& graph) {
+  CommandLine line = given;
+  auto format = graph_output(graph, line.query.outputs);
+  if (!format) return usage_error(format.error().message());
+  if (!line.query.sort.empty()) {
+    return usage_error("--sort does not apply to graph: its vertices and edges are in id order");
+  }
+  if (auto filters = check_graph_filters(line.query); !filters) return filters.error();
+  GraphOptions options;
+  options.level = graph.level.empty() ? GraphLevel::kWorkload : *graph_level_named(graph.level);
+  options.group_external = !graph.no_group_external;
+  line.query.graph = true;
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
+  if (auto checked = cluster_query(line.query, ""); !checked) return checked.error();
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  const ApiCredentials& credentials = connection->credentials;
+  KubeApi& api = *connection->api;
+  auto planned = cluster_query(line.query, credentials.default_namespace);
+  if (!planned) return planned.error();
+  const ClusterQuery& q = *planned;
+  bool namespace_defaulted = !line.query.all_namespaces && line.query.pod_namespace.empty();
+  if (line.verbose) {
+    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
+                 credentials.source.c_str());
+    if (namespace_defaulted) {
+      std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
+                   kProgram, terminal_safe(q.selection.owners.pod_namespace.value_or("")).c_str());
+    }
+  }
+
+  auto agent_pods = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  GraphNames names;
+  names.pods = std::async(std::launch::async, [&api] { return api.list_pods(""); });
+  names.services = std::async(std::launch::async, [&api] { return api.list_services(); });
+  bool workloads = options.level == GraphLevel::kWorkload;
+  if (workloads) {
+    names.replicasets = std::async(std::launch::async, [&api] { return api.list_replicasets(); });
+    names.jobs = std::async(std::launch::async, [&api] { return api.list_jobs(); });
+  }
+  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  if (!agents) return agents.error();
+  if (agents->targets.empty() && agents->missing.empty()) {
+    return run_failure(fmt::format(
+        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
+        "apply -f deploy/",
+        args.agent_selector, args.agent_namespace));
+  }
+
+  QueryOptions asked = line.query;
+  asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
+  FanoutOptions fanout;
+  fanout.agent_namespace = args.agent_namespace;
+  fanout.path = "/v1/graph";
+  fanout.query = snapshot_query(asked, false);
+  fanout.token = agents->token;
+  fanout.timeout = timeouts->each_node;
+  Progress progress(line.quiet);
+  fanout.progress = [&progress](size_t answered, size_t total) {
+    progress.update(answered, total);
+  };
+  std::mutex mutex;
+  GraphEnds ends;
+  size_t groups = 0;
+  fanout.on_body = [&](size_t index, std::string body) -> Result<std::vector<std::string>> {
+    auto reply = parse_graph_reply(body);
+    if (!reply) return reply.error();
+    // The node as the plugin asked it (an agent names its own node as it was told to).
+    const std::string& node = agents->targets[index].node;
+    for (auto& owner : reply->ends.owners) owner.node = node;
+    for (auto& address : reply->ends.node_addresses) address.first = node;
+    std::lock_guard lock(mutex);
+    groups += reply->ends.ends.size();
+    append_graph_ends(ends, std::move(reply->ends));
+    return std::move(reply->warnings);
+  };
+  auto started = std::chrono::steady_clock::now();
+  FanoutResult result = ask_agents(api, agents->targets, fanout);
+  progress.clear();
+
+  // Names: pods and services (as far as the user's rights go, with one warning for the rest),
+  // host-network pods' addresses for their nodes, workloads.
+  Warnings warnings;
+  auto pod_list = names.pods.get();
+  auto service_list = names.services.get();
+  const std::vector<PodSummary> no_pods;
+  const std::vector<ServiceSummary> no_services;
+  const std::vector<OwnedObject> none;
+  if (!pod_list || !service_list) warnings.add(unnamed_warning(pod_list, service_list));
+  const std::vector<PodSummary>& pods = pod_list ? *pod_list : no_pods;
+  EndpointDirectory directory(pods, service_list ? *service_list : no_services);
+  for (const auto& pod : pods) {
+    if (!pod.host_network || pod.node_name.empty()) continue;
+    for (const auto& ip : pod.pod_ips) {
+      if (auto a = parse_graph_address(ip)) ends.node_addresses.emplace_back(pod.node_name, *a);
+    }
+  }
+  GraphNaming naming;
+  naming.address = [&directory](const GraphAddress& a) { return directory.name_of(a); };
+  std::optional<Workloads> resolved;
+  if (workloads) {
+    auto replicasets = names.replicasets.get();
+    auto jobs = names.jobs.get();
+    for (const auto* listed : {&replicasets, &jobs}) {
+      if (!*listed) {
+        warnings.add(
+            fmt::format("workloads are not all resolved ({}): a pod of a ReplicaSet or "
+                        "Job shows as that ReplicaSet or Job",
+                        listed->error().message()));
+      }
+    }
+    resolved.emplace(pods, replicasets ? *replicasets : none, jobs ? *jobs : none);
+    naming.workload = [&resolved](std::string_view ns, std::string_view pod) {
+      return resolved->of(ns, pod);
+    };
+  }
+  ServiceMap map = build_service_map(ends, options, naming);
+  OutputSink out(STDOUT_FILENO);
+  render_graph(map, *format, q.query.headers, out);
+  auto written = out.finish();
+  auto finished = std::chrono::steady_clock::now();
+
+  if (!line.quiet) {
+    for (const auto& [node, warning] : result.warnings) {
+      std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, terminal_safe(node).c_str(),
+                   terminal_safe(warning).c_str());
+    }
+    for (const auto& warning : warnings.lines()) {
+      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
+    }
+  }
+  result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
+  report_node_failures(result.failures);
+  if (line.verbose) {
+    std::fprintf(stderr,
+                 "%s: %zu of %zu nodes answered; %zu groups of ends; level %s: %zu vertices, %zu "
+                 "edges; printed %.1f ms after the nodes were asked\n",
+                 kProgram, result.answered, agents->targets.size() + agents->missing.size(), groups,
+                 std::string(graph_level_name(options.level)).c_str(), map.vertices.size(),
+                 map.edges.size(),
+                 std::chrono::duration<double, std::milli>(finished - started).count());
+  }
+  if (!written) return run_failure(written.error().message());
+  if (!result.failures.empty()) return partial_failure();
+  return {};
+}
+
 // `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
 // as a snapshot is); a warning for each agent of another build.
 Result<void, RunError> run_version(const PluginArgs& args, const std::string& output, bool quiet) {
@@ -589,11 +773,14 @@ int run_plugin(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"json", "yaml"}))
       ->option_text("FORMAT");
   version->fallthrough();  // the cluster options, before or after
+  GraphCommand graph_args;
+  CLI::App* graph = add_graph_command(app, graph_args, "workload");
   CompletionSpec completions = plugin_completions();
   if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
     return parsed.exit_code;
   }
   auto done = version->parsed() ? run_version(args, version_output, parsed.line.quiet)
+              : graph->parsed() ? run_graph(parsed.line, args, graph_args)
                                 : run(parsed.line, args);
   return done ? 0 : report_failure(kProgram, done.error());
 }

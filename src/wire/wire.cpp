@@ -416,6 +416,14 @@ class ReplyReader {
 
 }  // namespace
 
+std::string wire_version_mismatch(std::string_view version) {
+  return other_api_version(version);
+}
+
+std::optional<std::string> wire_api_version_of(std::string_view text) {
+  return api_version_of(text);
+}
+
 Result<AgentReply> parse_agent_reply(std::string_view text) {
   return ReplyReader(text).read();
 }

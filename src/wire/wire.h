@@ -24,6 +24,7 @@
 //   is an error like any other.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +47,11 @@ inline constexpr std::string_view kWireRevisionParameter = "revision";
 // The revision an agent answers `query` with: the one asked for (1 when none is), or its own
 // when that is older. Not a whole number from 1 up: an error naming the parameter.
 Result<unsigned> wire_revision(const std::vector<std::pair<std::string, std::string>>& query);
+
+// The message for an answer in another apiVersion than this client's, saying what to do.
+std::string wire_version_mismatch(std::string_view version);
+// An answer's apiVersion, looked for on its own (an answer that does not read may still say it).
+std::optional<std::string> wire_api_version_of(std::string_view text);
 
 // `revision`: the client's (wire_revision): fields of later revisions are left out.
 void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,

@@ -9,11 +9,13 @@
 #include "agent/agent.h"
 #include "agent/metrics.h"
 #include "agent/token_auth.h"
+#include "analyze/service_map.h"
 #include "plugin/fanout.h"
 #include "plugin/plugin.h"
 #include "select_fixture.h"
 #include "util/build_info.h"
 #include "util/terminal_text.h"
+#include "wire/graph_wire.h"
 #include "wire/snapshot_query.h"
 #include "wire/wire.h"
 
@@ -621,8 +623,41 @@ TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
             "{\"error\":\"query parameter revision: '0' is not a revision (1, 2, ...)\"}\n");
 }
 
+// GET /v1/graph: the same selection's sockets as grouped ends, from which the plugin builds the
+// map as a host does.
+TEST_F(AgentTest, AGraphIsTheSelectionsGroupedEnds) {
+  auto agent = make();
+  HttpResponse r = agent->handle(get("/v1/graph?protocol=tcp&revision=2", "good"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto reply = parse_graph_reply(r.body);
+  ASSERT_TRUE(reply) << reply.error().message();
+  EXPECT_EQ(reply->node, "node-7");
+  // TCP: two listeners, three loopback connections seen from both ends (TIME_WAIT is none).
+  EXPECT_EQ(reply->ends.ends.size(), 8U);
+  ASSERT_EQ(reply->ends.owners.size(), 1U);
+  EXPECT_EQ(reply->ends.owners[0].netns, 4026532177U);
+  ServiceMap map = build_service_map(reply->ends, GraphOptions{GraphLevel::kNetns, true});
+  ASSERT_EQ(map.vertices.size(), 1U);
+  EXPECT_EQ(map.vertices[0].id, "netns/node-7/sstest-unit-4783");  // as recorded
+  ASSERT_EQ(map.edges.size(), 2U);
+  EXPECT_EQ(map.edges[0].port, 8080);
+  EXPECT_EQ(map.edges[0].connections, 1U);
+  EXPECT_EQ(map.edges[1].port, 8443);
+  EXPECT_EQ(map.edges[1].connections, 2U);
+
+  HttpResponse all = agent->handle(get("/v1/graph", "good"));
+  auto every = parse_graph_reply(all.body);
+  ASSERT_TRUE(every) << every.error().message();
+  EXPECT_EQ(every->ends.ends.size(), 10U);  // and UDP's listener and connected socket
+  EXPECT_EQ(agent->handle(get("/v1/graph")).status, 401);
+  HttpResponse bad = agent->handle(get("/v1/graph?colour=red", "good"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, "{\"error\":\"unknown query parameter 'colour'\"}\n");
+}
+
 TEST(Route, EveryPathToAHandlerOfAFixedSet) {
   EXPECT_EQ(route("/v1/snapshot"), "snapshot");
+  EXPECT_EQ(route("/v1/graph"), "graph");
   EXPECT_EQ(route("/metrics"), "metrics");
   EXPECT_EQ(route("/healthz"), "healthz");
   EXPECT_EQ(route("/version"), "version");

@@ -94,6 +94,48 @@ TEST(PodList, RefusesOtherKindsAndMalformedText) {
   EXPECT_EQ(broken.error().message(), "malformed PodList at byte 47");
 }
 
+TEST(PodList, OwnerReferences) {
+  auto page = parse_pod_list(read_text("kube/podlist.json"));
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->items[0].owners.size(), 1U);
+  const OwnerReference* set = controller_of(page->items[0].owners);
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->kind, "StatefulSet");
+  EXPECT_EQ(set->name, "web");
+  EXPECT_TRUE(page->items[1].owners.empty());
+  EXPECT_EQ(controller_of(page->items[1].owners), nullptr);
+  // An owner that is not the controller manages nothing.
+  EXPECT_EQ(controller_of({OwnerReference{"ConfigMap", "x", false}}), nullptr);
+}
+
+TEST(OwnedList, ReplicaSetsAndJobsWithTheirControllers) {
+  auto sets = parse_owned_list(read_text("kube/replicasetlist.json"), "ReplicaSetList");
+  ASSERT_TRUE(sets) << sets.error().message();
+  ASSERT_EQ(sets->items.size(), 2U);
+  EXPECT_EQ(sets->items[0].object_namespace, "shop");
+  EXPECT_EQ(sets->items[0].name, "web-7d4b9c8f5");
+  ASSERT_NE(controller_of(sets->items[0].owners), nullptr);
+  EXPECT_EQ(controller_of(sets->items[0].owners)->kind, "Deployment");
+  EXPECT_EQ(controller_of(sets->items[0].owners)->name, "web");
+  EXPECT_TRUE(sets->items[1].owners.empty());
+  EXPECT_EQ(sets->continue_token, "");
+
+  auto jobs = parse_owned_list(read_text("kube/joblist.json"), "JobList");
+  ASSERT_TRUE(jobs) << jobs.error().message();
+  ASSERT_EQ(jobs->items.size(), 2U);
+  EXPECT_EQ(controller_of(jobs->items[0].owners)->kind, "CronJob");
+  EXPECT_EQ(controller_of(jobs->items[0].owners)->name, "backup");
+  EXPECT_TRUE(jobs->items[1].owners.empty());  // null
+  EXPECT_EQ(
+      jobs->continue_token,
+      "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NDgzMDAsInN0YXJ0Ijoic2hvcC9iYWNrdXAtMjg4NzFcdTAwMDAifQ");
+
+  // Another kind of list is refused.
+  auto wrong = parse_owned_list(read_text("kube/joblist.json"), "ReplicaSetList");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().message(), "expected a ReplicaSetList, got a JobList");
+}
+
 TEST(ServiceList, EveryClusterIpAndNoHeadlessOnes) {
   auto page = parse_service_list(read_text("kube/servicelist.json"));
   ASSERT_TRUE(page) << page.error().message();

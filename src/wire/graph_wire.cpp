@@ -1,0 +1,394 @@
+#include "wire/graph_wire.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "render/row_fields.h"
+#include "render/structured_writer.h"
+#include "util/json_reader.h"
+#include "wire/wire.h"
+
+namespace socksnap {
+namespace {
+
+constexpr JsonStrings kBytes = JsonStrings::kLosslessBytes;
+
+void append_key(fmt::memory_buffer& b, std::string_view key, bool& first) {
+  if (!first) b.push_back(',');
+  first = false;
+  b.push_back('"');
+  b.append(key);
+  b.append(std::string_view("\":"));
+}
+
+void append_text(fmt::memory_buffer& b, std::string_view key, std::string_view value, bool& first) {
+  if (value.empty()) return;
+  append_key(b, key, first);
+  append_json_string(b, value, kBytes);
+}
+
+void append_number(fmt::memory_buffer& b, std::string_view key, uint64_t value, bool& first) {
+  append_key(b, key, first);
+  fmt::format_to(std::back_inserter(b), "{}", value);
+}
+
+std::string endpoint_text(const GraphAddress& a, uint16_t port) {
+  return a.v4 ? fmt::format("{}:{}", address_text(a), port)
+              : fmt::format("[{}]:{}", address_text(a), port);
+}
+
+std::optional<Protocol> protocol_named(std::string_view name) {
+  for (Protocol p : {Protocol::kTcp, Protocol::kUdp, Protocol::kUdpLite}) {
+    if (protocol_name(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
+// Reads an answer strictly: every member known, of its type and range, required ones present.
+class GraphReader {
+ public:
+  explicit GraphReader(std::string_view text)
+      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes) {}
+
+  Result<GraphReply> read() {
+    bool ok = envelope();
+    if (!ok || !r_.finish()) {
+      // An answer in another apiVersion may well not read as this one: said as that.
+      if (auto version = wire_api_version_of(text_); version && *version != kWireApiVersion) {
+        return plain_error(wire_version_mismatch(*version));
+      }
+      if (!error_.empty()) return plain_error(error_);
+      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
+    }
+    for (auto& owner : reply_.ends.owners) owner.node = reply_.node;
+    for (auto& [node, address] : reply_.ends.node_addresses) node = reply_.node;
+    return std::move(reply_);
+  }
+
+ private:
+  bool fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+  // `where`: "" for the envelope, "owner 2: ", "end 3: ".
+  bool field_fail(std::string_view where, std::string_view key, std::string_view message) {
+    if (key.empty()) return fail(fmt::format("{}{}", where, message));
+    return fail(fmt::format("{}{}", where, RowReader::field_error(key, message)));
+  }
+  bool expect(JsonReader::Type type, std::string_view where, std::string_view key) {
+    JsonReader::Type at = r_.peek();
+    if (at == type) return true;
+    if (at == JsonReader::Type::kInvalid) return r_.skip();  // not JSON: the reader fails
+    return field_fail(where, key, RowReader::wrong_type(type, r_, text_));
+  }
+  bool string(std::string& out, std::string_view where, std::string_view key) {
+    return expect(JsonReader::Type::kString, where, key) && r_.read_string(out);
+  }
+  bool boolean(bool& out, std::string_view where, std::string_view key) {
+    return expect(JsonReader::Type::kBool, where, key) && r_.read_bool(out);
+  }
+  bool number(uint64_t& out, uint64_t max, std::string_view where, std::string_view key) {
+    if (!expect(JsonReader::Type::kNumber, where, key)) return false;
+    std::string_view raw;
+    if (!r_.read_number_text(raw)) return false;
+    auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), out);
+    if (ec != std::errc() || ptr != raw.data() + raw.size() || out > max) {
+      return field_fail(where, key, fmt::format("{} is out of range (0 to {})", raw, max));
+    }
+    return true;
+  }
+  bool address(GraphAddress& out, std::string_view where, std::string_view key) {
+    std::string text;
+    if (!string(text, where, key)) return false;
+    auto parsed = parse_graph_address(text);
+    if (!parsed) {
+      return field_fail(where, key, RowReader::quoted(text) + " is not an IP address");
+    }
+    out = *parsed;
+    return true;
+  }
+  bool endpoint(GraphAddress& addr, uint16_t& port, std::string_view where, std::string_view key) {
+    std::string text;
+    if (!string(text, where, key)) return false;
+    size_t colon = text.rfind(':');
+    std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    auto parsed = parse_graph_address(host);
+    uint64_t number = 0;
+    std::string_view digits =
+        colon == std::string::npos ? std::string_view() : std::string_view(text).substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    if (!parsed || digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+        number > 65535) {
+      return field_fail(where, key, RowReader::quoted(text) + " is not ADDRESS:PORT");
+    }
+    addr = *parsed;
+    port = static_cast<uint16_t>(number);
+    return true;
+  }
+
+  // Each of `keys` at most once; `read(i)` reads member i.
+  template <size_t N, typename Read>
+  bool members(const std::array<std::string_view, N>& keys, std::array<bool, N>& seen,
+               std::string_view where, Read read) {
+    for (auto m = r_.object(); m.next();) {
+      std::string_view key = m.key();
+      size_t i = static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
+      if (i == N) return fail(fmt::format("{}unknown field {}", where, RowReader::quoted(key)));
+      if (seen[i]) return fail(fmt::format("{}duplicate field {}", where, RowReader::quoted(key)));
+      seen[i] = true;
+      if (!read(i, keys[i])) return false;
+    }
+    return !r_.failed();
+  }
+  bool require(std::string_view where, std::string_view key, bool seen) {
+    return seen || fail(fmt::format("{}missing field {}", where, RowReader::quoted(key)));
+  }
+
+  bool envelope() {
+    if (!expect(JsonReader::Type::kObject, "", "")) return false;
+    static constexpr std::array<std::string_view, 7> kKeys = {
+        "apiVersion", "kind", "node", "warnings", "nodeAddresses", "owners", "ends"};
+    std::array<bool, 7> seen{};
+    bool ok = members(kKeys, seen, "", [&](size_t i, std::string_view key) {
+      switch (i) {
+        case 0: {
+          std::string version;
+          if (!string(version, "", key)) return false;
+          if (version != kWireApiVersion) return fail(wire_version_mismatch(version));
+          return true;
+        }
+        case 1: {
+          std::string kind;
+          if (!string(kind, "", key)) return false;
+          return kind == "GraphEnds" ||
+                 field_fail("", key, RowReader::quoted(kind) + " is not GraphEnds");
+        }
+        case 2:
+          return string(reply_.node, "", key);
+        case 3:
+          return list(key, [&](size_t n) {
+            return string(reply_.warnings.emplace_back(), "", fmt::format("warnings[{}]", n));
+          });
+        case 4:
+          return list(key, [&](size_t n) {
+            GraphAddress a;
+            if (!address(a, "", fmt::format("nodeAddresses[{}]", n))) return false;
+            reply_.ends.node_addresses.emplace_back(std::string(), a);
+            return true;
+          });
+        case 5:
+          return list(key, [&](size_t) { return owner(); });
+        default:
+          return list(key, [&](size_t) { return end(); });
+      }
+    });
+    if (!ok) return false;
+    for (size_t i = 0; i < kKeys.size(); ++i) {
+      if (!require("", kKeys[i], seen[i])) return false;
+    }
+    for (size_t i = 0; i < reply_.ends.ends.size(); ++i) {
+      if (reply_.ends.ends[i].owner >= reply_.ends.owners.size()) {
+        return fail(fmt::format(
+            "end {}: {}", i + 1,
+            RowReader::field_error(
+                "owner", fmt::format("{} is past the {} owners", reply_.ends.ends[i].owner,
+                                     reply_.ends.owners.size()))));
+      }
+    }
+    return true;
+  }
+
+  template <typename Item>
+  bool list(std::string_view key, Item item) {
+    if (!expect(JsonReader::Type::kArray, "", key)) return false;
+    size_t n = 0;
+    for (auto items = r_.array(); items.next();) {
+      if (!item(n++)) return false;
+    }
+    return !r_.failed();
+  }
+
+  bool owner() {
+    std::string where = fmt::format("owner {}: ", reply_.ends.owners.size() + 1);
+    if (!expect(JsonReader::Type::kObject, where, "")) return false;
+    GraphOwner& o = reply_.ends.owners.emplace_back();
+    static constexpr std::array<std::string_view, 8> kKeys = {"podNamespace", "podName",   "podUid",
+                                                              "hostNetwork",  "container", "comm",
+                                                              "netns",        "netnsName"};
+    std::array<bool, 8> seen{};
+    bool ok = members(kKeys, seen, where, [&](size_t i, std::string_view key) {
+      switch (i) {
+        case 0:
+          return string(o.pod_namespace, where, key);
+        case 1:
+          return string(o.pod_name, where, key);
+        case 2:
+          return string(o.pod_uid, where, key);
+        case 3:
+          return boolean(o.host_network, where, key);
+        case 4:
+          return string(o.container, where, key);
+        case 5:
+          return string(o.comm, where, key);
+        case 6:
+          return number(o.netns, std::numeric_limits<uint64_t>::max(), where, key);
+        default:
+          return string(o.netns_name, where, key);
+      }
+    });
+    return ok && require(where, "netns", seen[6]);
+  }
+
+  bool end() {
+    std::string where = fmt::format("end {}: ", reply_.ends.ends.size() + 1);
+    if (!expect(JsonReader::Type::kObject, where, "")) return false;
+    GraphEnd& e = reply_.ends.ends.emplace_back();
+    e.count = 0;
+    static constexpr std::array<std::string_view, 10> kKeys = {
+        "owner", "protocol",  "role",       "local",      "remote",
+        "port",  "sameNetns", "clientPort", "translated", "count"};
+    std::array<bool, 10> seen{};
+    bool ok = members(kKeys, seen, where, [&](size_t i, std::string_view key) {
+      uint64_t n = 0;
+      switch (i) {
+        case 0:
+          if (!number(n, std::numeric_limits<uint32_t>::max(), where, key)) return false;
+          e.owner = static_cast<uint32_t>(n);
+          return true;
+        case 1: {
+          std::string name;
+          if (!string(name, where, key)) return false;
+          auto protocol = protocol_named(name);
+          if (!protocol) {
+            return field_fail(where, key, RowReader::quoted(name) + " is not TCP, UDP or UDPLITE");
+          }
+          e.protocol = *protocol;
+          return true;
+        }
+        case 2: {
+          std::string name;
+          if (!string(name, where, key)) return false;
+          auto role = end_role_named(name);
+          if (!role) {
+            return field_fail(where, key,
+                              RowReader::quoted(name) + " is not listen, client or server");
+          }
+          e.role = *role;
+          return true;
+        }
+        case 3:
+          return address(e.local, where, key);
+        case 4:
+          return address(e.remote, where, key);
+        case 5:
+          if (!number(n, 65535, where, key)) return false;
+          e.port = static_cast<uint16_t>(n);
+          return true;
+        case 6:
+          return boolean(e.same_netns, where, key);
+        case 7:
+          if (!number(n, 65535, where, key)) return false;
+          e.client_port = static_cast<uint16_t>(n);
+          return true;
+        case 8:
+          e.translated = true;
+          return endpoint(e.translated_addr, e.translated_port, where, key);
+        default:
+          if (!number(n, std::numeric_limits<uint64_t>::max(), where, key)) return false;
+          if (n == 0) return field_fail(where, key, "0 is out of range (1 and up)");
+          e.count = n;
+          return true;
+      }
+    });
+    if (!ok) return false;
+    for (size_t i : {0U, 1U, 2U, 3U, 5U, 9U}) {
+      if (!require(where, kKeys[i], seen[i])) return false;
+    }
+    if (e.role != EndRole::kListen && !seen[4]) return require(where, "remote", false);
+    if (e.role == EndRole::kListen && (seen[4] || seen[8])) {
+      return fail(fmt::format("{}a listener has no {}", where, seen[4] ? "remote" : "translated"));
+    }
+    return true;
+  }
+
+  std::string_view text_;
+  JsonReader r_;
+  GraphReply reply_;
+  std::string error_;
+};
+
+}  // namespace
+
+void write_graph_reply(const std::string& node, const GraphEnds& ends,
+                       const std::vector<std::string>& warnings, OutputSink& out) {
+  fmt::memory_buffer& b = out.buffer();
+  b.append(std::string_view(R"({"apiVersion":)"));
+  append_json_string(b, kWireApiVersion);
+  b.append(std::string_view(R"(,"kind":"GraphEnds","node":)"));
+  append_json_string(b, node, kBytes);
+  b.append(std::string_view(R"(,"warnings":[)"));
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    if (i != 0) b.push_back(',');
+    append_json_string(b, warnings[i], kBytes);
+  }
+  b.append(std::string_view(R"(],"nodeAddresses":[)"));
+  for (size_t i = 0; i < ends.node_addresses.size(); ++i) {
+    if (i != 0) b.push_back(',');
+    append_json_string(b, address_text(ends.node_addresses[i].second));
+  }
+  b.append(std::string_view(R"(],"owners":[)"));
+  for (size_t i = 0; i < ends.owners.size(); ++i) {
+    const GraphOwner& o = ends.owners[i];
+    b.append(std::string_view(i == 0 ? "{" : ",{"));
+    bool first = true;
+    append_text(b, "podNamespace", o.pod_namespace, first);
+    append_text(b, "podName", o.pod_name, first);
+    append_text(b, "podUid", o.pod_uid, first);
+    if (o.host_network) {
+      append_key(b, "hostNetwork", first);
+      b.append(std::string_view("true"));
+    }
+    append_text(b, "container", o.container, first);
+    append_text(b, "comm", o.comm, first);
+    append_number(b, "netns", o.netns, first);
+    append_text(b, "netnsName", o.netns_name, first);
+    b.push_back('}');
+  }
+  b.append(std::string_view(R"(],"ends":[)"));
+  for (size_t i = 0; i < ends.ends.size(); ++i) {
+    const GraphEnd& e = ends.ends[i];
+    b.append(std::string_view(i == 0 ? "{" : ",{"));
+    bool first = true;
+    append_number(b, "owner", e.owner, first);
+    append_text(b, "protocol", protocol_name(e.protocol), first);
+    append_text(b, "role", end_role_name(e.role), first);
+    append_text(b, "local", address_text(e.local), first);
+    if (e.role != EndRole::kListen) append_text(b, "remote", address_text(e.remote), first);
+    append_number(b, "port", e.port, first);
+    if (e.same_netns) {
+      append_key(b, "sameNetns", first);
+      b.append(std::string_view("true"));
+    }
+    if (e.client_port != 0) append_number(b, "clientPort", e.client_port, first);
+    if (e.translated) {
+      append_text(b, "translated", endpoint_text(e.translated_addr, e.translated_port), first);
+    }
+    append_number(b, "count", e.count, first);
+    b.push_back('}');
+    out.maybe_flush();
+  }
+  b.append(std::string_view("]}\n"));
+}
+
+Result<GraphReply> parse_graph_reply(std::string_view text) {
+  return GraphReader(text).read();
+}
+
+}  // namespace socksnap

@@ -380,7 +380,8 @@ int main(int argc, char** argv) {
                   {"127.0.0.1"},
                   {{"app.kubernetes.io/name", "socksnap-agent"}},
                   {{"https", (*server)->port()}},
-                  ""});
+                  "",
+                  {}});
     agents.push_back(std::move(server.value()));
   }
   auto admin = api->client_certificate("admin", {"system:masters"});

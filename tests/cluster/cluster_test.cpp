@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -154,16 +155,32 @@ std::string cgroup2_mount() {
 class FakeDockerContainer {
  public:
   FakeDockerContainer(const std::string& docker_root, const std::string& netns_path,
-                      const std::string& config_json, uint16_t port) {
+                      const std::string& config_json, uint16_t port)
+      : FakeDockerContainer(docker_root, netns_path, config_json, port, [port] {
+          int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+          int one = 1;
+          sockaddr_in address{};
+          address.sin_family = AF_INET;
+          address.sin_port = htons(port);
+          address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          return fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+                 ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                 ::listen(fd, 16) == 0;
+        }) {}
+  // Its process makes its sockets with `sockets` (in the child: async-signal-safe calls only),
+  // once in its namespace and cgroup; `seed` tells containers apart.
+  FakeDockerContainer(const std::string& docker_root, const std::string& netns_path,
+                      const std::string& config_json, uint64_t seed,
+                      const std::function<bool()>& sockets) {
     std::string mount = cgroup2_mount();
     if (mount.empty()) throw std::runtime_error("no cgroup v2 mount");
-    top_ = fmt::format("{}/socksnap-test-{}", mount, ::getpid());
-    id_ = fmt::format("{:064x}", static_cast<uint64_t>(::getpid()) * 7919U + port);
+    top_ = fmt::format("{}/socksnap-test-{}-{}", mount, ::getpid(), seed);
+    id_ = fmt::format("{:064x}", static_cast<uint64_t>(::getpid()) * 7919U + seed);
     state_ = docker_root + "/containers/" + id_;
     check(run_command({"mkdir", "-p", top_ + "/docker/" + id_, state_}), "mkdir");
     write_file(state_ + "/config.v2.json", config_json);
     std::string procs = top_ + "/docker/" + id_ + "/cgroup.procs";
-    // Only its own socket: none of the test's (they would be counted as the pod's).
+    // Only its own sockets: none of the test's (they would be counted as the pod's).
     process_.emplace(
         "the container's process",
         [&] {
@@ -171,16 +188,7 @@ class FakeDockerContainer {
           if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) return false;
           int cgroup = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
           bool joined = cgroup >= 0 && ::write(cgroup, "0\n", 2) == 2;
-          int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-          int one = 1;
-          sockaddr_in address{};
-          address.sin_family = AF_INET;
-          address.sin_port = htons(port);
-          address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-          return joined && fd >= 0 &&
-                 ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-                 ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                 ::listen(fd, 16) == 0;
+          return joined && sockets();
         },
         Inherited::kClosed);
   }
@@ -959,10 +967,12 @@ TEST_F(ClusterTest, MetricsPassPromtoolAfterOddPathsAndHostilePodNames) {
     EXPECT_EQ(line.find("path="), std::string::npos) << line;
     handlers.insert(line.substr(0, line.find(',')));
   }
-  const std::set<std::string> kHandlers = {
-      "socksnap_requests_total{handler=\"healthz\"", "socksnap_requests_total{handler=\"metrics\"",
-      "socksnap_requests_total{handler=\"other\"", "socksnap_requests_total{handler=\"snapshot\"",
-      "socksnap_requests_total{handler=\"version\""};
+  const std::set<std::string> kHandlers = {"socksnap_requests_total{handler=\"graph\"",
+                                           "socksnap_requests_total{handler=\"healthz\"",
+                                           "socksnap_requests_total{handler=\"metrics\"",
+                                           "socksnap_requests_total{handler=\"other\"",
+                                           "socksnap_requests_total{handler=\"snapshot\"",
+                                           "socksnap_requests_total{handler=\"version\""};
   for (const auto& handler : handlers) EXPECT_EQ(kHandlers.count(handler), 1U) << handler;
   EXPECT_NE(body.find("socksnap_requests_total{handler=\"other\",code=\"404\"} "),
             std::string::npos);
@@ -1475,6 +1485,147 @@ TEST_F(ClusterTest, TheAgentsRequestTimeoutTakesADuration) {
   EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.1 408 Request Timeout") << answer;
   EXPECT_GE(waited, 1400ms);
   EXPECT_LT(waited, 5s);
+}
+
+// The service map of the cluster, through the real kubectl's plugin mechanism: node-1's pods web
+// (a Deployment's, through its ReplicaSet) and client (a bare pod), and worker-0 (a StatefulSet's)
+// on node-2, a process in a Docker container of its own whose address is the pod's, connected
+// to web across the nodes. Each connection counts once though both its ends are seen, on one
+// node or on two.
+TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
+  ClusterState& s = c();
+  FakeApiServer& api = *s.api;
+  FakePod web = s.web_pod();
+  web.owners = {{"ReplicaSet", "web-7d4b9c8f5"}};
+  api.put_pod(web);
+  api.put_replicaset({"shop", "web-7d4b9c8f5", {{"Deployment", "web"}}});
+  const std::string worker_ip = fmt::format("10.{}.2.50", subnet_byte());
+  api.put_pod({"shop",
+               "worker-0",
+               "node-2",
+               "Running",
+               false,
+               {worker_ip},
+               {{"app", "worker"}},
+               {},
+               "6f1c5a4e-0000-4000-8000-00000000a0f0",
+               {{"StatefulSet", "worker"}}});
+  // node-2 holds the worker's address and reaches node-1's pods through the host.
+  const std::string n2 = s.networks[1]->ns().name();
+  check(run_command({"ip", "-n", n2, "addr", "add", worker_ip + "/32", "dev", "eth0"}), "addr");
+  check(run_command({"ip", "-n", n2, "route", "add", s.node->paths().subnet, "via", host_ip(2)}),
+        "route");
+  struct Restore {
+    ClusterState& s;
+    std::string n2, worker_ip;
+    ~Restore() {
+      run_command({"ip", "-n", n2, "route", "del", s.node->paths().subnet});
+      run_command({"ip", "-n", n2, "addr", "del", worker_ip + "/32", "dev", "eth0"});
+      s.api->put_pod(s.web_pod());
+      s.api->remove_owned("replicasets", "shop", "web-7d4b9c8f5");
+      s.api->remove_pod("shop", "worker-0");
+    }
+  } restore{s, n2, worker_ip};
+  std::string config =
+      R"({"ID":"x","Name":"/k8s_worker_worker-0","State":{"Pid":1},"Config":{"Image":"busybox",)"
+      R"("Labels":{"io.kubernetes.docker.type":"container","io.kubernetes.container.name":)"
+      R"("worker","io.kubernetes.pod.name":"worker-0","io.kubernetes.pod.namespace":"shop",)"
+      R"("io.kubernetes.pod.uid":"6f1c5a4e-0000-4000-8000-00000000a0f0"}}})";
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, worker_ip.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(8080);
+  ::inet_pton(AF_INET, s.web.ip.c_str(), &to.sin_addr);
+  FakeDockerContainer worker(s.dir + "/docker", s.networks[1]->ns().path(), config, 1, [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    return fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0 &&
+           ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0;
+  });
+
+  // The plugin and its completion program first on PATH, as kubectl finds plugins.
+  std::string built = SOCKSNAP_PLUGIN_BINARY;
+  built = built.substr(0, built.rfind('/'));
+  auto through_kubectl = [&](std::vector<std::string> args) {
+    std::string binary = kubectl_binary();
+    if (binary.empty()) return CommandResult{127, "", "kubectl is not on PATH"};
+    args.insert(args.begin(), binary);
+    return run_command(args, {{"PATH", built + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                                               "/usr/bin:/sbin:/bin"},
+                              {"KUBECONFIG", s.admin_kubeconfig},
+                              {"HOME", s.dir}});
+  };
+  auto vertex = [](const std::string& id, const std::string& kind, const std::string& name,
+                   json ports) {
+    return json{
+        {"id", id}, {"kind", kind}, {"namespace", "shop"}, {"name", name}, {"ports", ports}};
+  };
+  auto edge = [](const std::string& from_id, const std::string& to_id) {
+    return json{{"from", from_id},   {"to", to_id},  {"via", nullptr},  {"viaPort", nullptr},
+                {"protocol", "TCP"}, {"port", 8080}, {"connections", 1}};
+  };
+  const json web_port = json::array({{{"protocol", "TCP"}, {"port", 8080}}});
+
+  CommandResult workloads = through_kubectl({"socksnap", "graph", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(workloads.exit_code, 0) << workloads.err;
+  EXPECT_EQ(json::parse(workloads.out),
+            json({{"nodes",
+                   {vertex("pod/shop/client", "pod", "client", json::array()),
+                    vertex("workload/shop/Deployment/web", "workload", "Deployment/web", web_port),
+                    vertex("workload/shop/StatefulSet/worker", "workload", "StatefulSet/worker",
+                           json::array())}},
+                  {"edges",
+                   {edge("pod/shop/client", "workload/shop/Deployment/web"),
+                    edge("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web")}}}))
+      << workloads.out;
+
+  CommandResult pods =
+      through_kubectl({"socksnap", "graph", "--level", "pod", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(pods.exit_code, 0) << pods.err;
+  EXPECT_EQ(json::parse(pods.out),
+            json({{"nodes",
+                   {vertex("pod/shop/client", "pod", "client", json::array()),
+                    vertex("pod/shop/web", "pod", "web", web_port),
+                    vertex("pod/shop/worker-0", "pod", "worker-0", json::array())}},
+                  {"edges",
+                   {edge("pod/shop/client", "pod/shop/web"),
+                    edge("pod/shop/worker-0", "pod/shop/web")}}}))
+      << pods.out;
+
+  // Only node-2 asked: web is named by its address, and its workload found all the same.
+  CommandResult one_node =
+      through_kubectl({"socksnap", "graph", "-n", "shop", "--node", "node-2", "-o", "json"});
+  ASSERT_EQ(one_node.exit_code, 0) << one_node.err;
+  EXPECT_EQ(json::parse(one_node.out)["edges"],
+            json::array({edge("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web")}))
+      << one_node.out;
+
+  // The table; src and dst filters are refused (the nodes do not know names).
+  CommandResult table = through_kubectl({"socksnap", "graph", "-n", "shop"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out,
+            "FROM                              TO                            VIA  PROTOCOL  PORT  "
+            "CONNECTIONS\n"
+            "pod/shop/client                   workload/shop/Deployment/web       TCP       8080  "
+            "          1\n"
+            "workload/shop/StatefulSet/worker  workload/shop/Deployment/web       TCP       8080  "
+            "          1\n");
+  CommandResult refused = through_kubectl({"socksnap", "graph", "-F", "dst:~p/"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err,
+            "kubectl socksnap: -F dst:~p/: kubectl socksnap graph selects sockets on the nodes, "
+            "which do not know pod and service names; filter on src.addr, src.port, dst.addr or "
+            "dst.port\n");
+
+  // The stand-in serves ReplicaSets as the API does: the real kubectl reads them.
+  CommandResult sets = through_kubectl({"get", "replicasets", "-A", "-o", "json"});
+  ASSERT_EQ(sets.exit_code, 0) << sets.err;
+  json listed = json::parse(sets.out);
+  ASSERT_EQ(listed["items"].size(), 1U) << sets.out;
+  EXPECT_EQ(listed["items"][0]["kind"], "ReplicaSet");
+  EXPECT_EQ(listed["items"][0]["metadata"]["ownerReferences"][0]["kind"], "Deployment");
+  EXPECT_EQ(listed["items"][0]["metadata"]["ownerReferences"][0]["name"], "web");
 }
 
 }  // namespace

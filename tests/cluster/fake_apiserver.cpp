@@ -127,6 +127,64 @@ bool labels_match(const std::map<std::string, std::string>& labels,
   return true;
 }
 
+std::string to_lower_ascii(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+std::string api_version_of_kind(const std::string& kind) {
+  if (kind == "Job" || kind == "CronJob") return "batch/v1";
+  if (kind == "Node") return "v1";
+  return "apps/v1";
+}
+
+json owner_references(const std::string& ns, const std::vector<FakeOwner>& owners) {
+  json refs = json::array();
+  for (const auto& owner : owners) {
+    refs.push_back({{"apiVersion", api_version_of_kind(owner.kind)},
+                    {"kind", owner.kind},
+                    {"name", owner.name},
+                    {"uid", "uid-" + to_lower_ascii(owner.kind) + "-" + ns + "-" + owner.name},
+                    {"controller", true},
+                    {"blockOwnerDeletion", true}});
+  }
+  return refs;
+}
+
+// A ReplicaSet (apps/v1) or a Job (batch/v1) as the API serves it, trimmed to a plausible spec.
+json owned_json(const FakeOwned& object, const std::string& resource) {
+  json metadata = {{"name", object.name},
+                   {"namespace", object.owned_namespace},
+                   {"uid", "uid-" + resource + "-" + object.owned_namespace + "-" + object.name},
+                   {"resourceVersion", "1"},
+                   {"generation", 1},
+                   {"creationTimestamp", "2026-12-01T00:00:00Z"}};
+  if (!object.owners.empty()) {
+    metadata["ownerReferences"] = owner_references(object.owned_namespace, object.owners);
+  }
+  json containers = json::array({{{"name", "main"}, {"image", "socksnap.test/busybox:1"}}});
+  if (resource == "replicasets") {
+    return {{"metadata", metadata},
+            {"spec",
+             {{"replicas", 1},
+              {"selector", {{"matchLabels", {{"app", object.name}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", object.name}}}}},
+                {"spec", {{"containers", containers}}}}}}},
+            {"status", {{"replicas", 1}, {"readyReplicas", 1}, {"observedGeneration", 1}}}};
+  }
+  return {
+      {"metadata", metadata},
+      {"spec",
+       {{"parallelism", 1},
+        {"completions", 1},
+        {"backoffLimit", 6},
+        {"template", {{"spec", {{"containers", containers}, {"restartPolicy", "OnFailure"}}}}}}},
+      {"status", {{"active", 1}, {"startTime", "2026-12-01T00:00:00Z"}}}};
+}
+
 json pod_json(const FakePod& pod) {
   json containers = json::array();
   json ports = json::array();
@@ -145,6 +203,8 @@ json pod_json(const FakePod& pod) {
                    {"resourceVersion", "1"},
                    {"creationTimestamp", "2026-12-01T00:00:00Z"}};
   if (!pod.labels.empty()) metadata["labels"] = pod.labels;
+  if (!pod.owners.empty())
+    metadata["ownerReferences"] = owner_references(pod.pod_namespace, pod.owners);
   json spec = {{"containers", containers}, {"restartPolicy", "Always"}, {"nodeName", pod.node}};
   if (pod.host_network) spec["hostNetwork"] = true;
   json status = {{"phase", pod.phase}, {"qosClass", "BestEffort"}};
@@ -441,6 +501,38 @@ void FakeApiServer::put_service(const FakeService& service) {
   });
 }
 
+namespace {
+
+void put_owned(std::vector<FakeOwned>& objects, const FakeOwned& object) {
+  std::erase_if(objects, [&](const FakeOwned& o) {
+    return o.owned_namespace == object.owned_namespace && o.name == object.name;
+  });
+  objects.push_back(object);
+  std::sort(objects.begin(), objects.end(), [](const FakeOwned& a, const FakeOwned& b) {
+    return std::tie(a.owned_namespace, a.name) < std::tie(b.owned_namespace, b.name);
+  });
+}
+
+}  // namespace
+
+void FakeApiServer::put_replicaset(const FakeOwned& replicaset) {
+  std::lock_guard lock(mutex_);
+  put_owned(replicasets_, replicaset);
+}
+
+void FakeApiServer::put_job(const FakeOwned& job) {
+  std::lock_guard lock(mutex_);
+  put_owned(jobs_, job);
+}
+
+void FakeApiServer::remove_owned(const std::string& resource, const std::string& owned_namespace,
+                                 const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(resource == "replicasets" ? replicasets_ : jobs_, [&](const FakeOwned& o) {
+    return o.owned_namespace == owned_namespace && o.name == name;
+  });
+}
+
 void FakeApiServer::put_namespace(const std::string& name) {
   std::lock_guard lock(mutex_);
   if (std::find(namespaces_.begin(), namespaces_.end(), name) == namespaces_.end()) {
@@ -709,6 +801,20 @@ HttpResponse FakeApiServer::route(const HttpRequest& request, const Identity& wh
       }
     }
   }
+  bool apps = is(1, "apis") && is(2, "apps") && is(3, "v1");
+  bool batch = is(1, "apis") && is(2, "batch") && is(3, "v1");
+  if ((apps || batch) && method == "GET") {
+    const char* resource = apps ? "replicasets" : "jobs";
+    if (parts.size() == 5 && parts[4] == resource) return list_owned(request, resource, "", who);
+    if (parts.size() == 7 && parts[4] == "namespaces" && parts[6] == resource) {
+      return list_owned(request, resource, parts[5], who);
+    }
+  }
+  if (method == "GET" &&
+      (request.path == "/api" || request.path == "/apis" || request.path == "/api/v1" ||
+       request.path == "/apis/apps/v1" || request.path == "/apis/batch/v1")) {
+    return discovery(request.path);
+  }
   if (request.path == "/apis/authentication.k8s.io/v1/tokenreviews" && method == "POST") {
     return review_token(request, who);
   }
@@ -790,6 +896,82 @@ HttpResponse FakeApiServer::list_services(const HttpRequest& request, const std:
   return object_response(
       200,
       {{"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
+}
+
+HttpResponse FakeApiServer::list_owned(const HttpRequest& request, const std::string& resource,
+                                       const std::string& ns, const Identity& who) {
+  std::string group = resource == "replicasets" ? "apps" : "batch";
+  if (!allowed(who, "list", resource, ns, "")) {
+    return forbidden(who, "list", resource, ns, "", group);
+  }
+  std::vector<FakeOwned> matching;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& object : resource == "replicasets" ? replicasets_ : jobs_) {
+      if (ns.empty() || object.owned_namespace == ns) matching.push_back(object);
+    }
+  }
+  bool bad = false;
+  auto [page, next] = page_of(matching, request, bad);
+  if (bad) return status_response(400, "BadRequest", "continue key is not valid");
+  json items = json::array();
+  for (const auto& object : page) items.push_back(owned_json(object, resource));
+  json metadata = {{"resourceVersion", "1000"}};
+  if (!next.empty()) metadata["continue"] = next;
+  return object_response(200, {{"kind", resource == "replicasets" ? "ReplicaSetList" : "JobList"},
+                               {"apiVersion", group + "/v1"},
+                               {"metadata", metadata},
+                               {"items", items}});
+}
+
+// Legacy discovery, as kube-apiserver answers a client that does not ask for the aggregated
+// kind: enough for kubectl to map pods, services, replicasets and jobs to their paths.
+HttpResponse FakeApiServer::discovery(const std::string& path) const {
+  auto resource = [](const std::string& name, const std::string& singular, const std::string& kind,
+                     bool namespaced, const json& short_names) {
+    json r = {{"name", name},
+              {"singularName", singular},
+              {"namespaced", namespaced},
+              {"kind", kind},
+              {"verbs", json::array({"get", "list"})}};
+    if (!short_names.empty()) r["shortNames"] = short_names;
+    return r;
+  };
+  auto group = [](const std::string& name) {
+    json version = {{"groupVersion", name + "/v1"}, {"version", "v1"}};
+    return json{
+        {"name", name}, {"versions", json::array({version})}, {"preferredVersion", version}};
+  };
+  if (path == "/api") {
+    return object_response(
+        200, {{"kind", "APIVersions"},
+              {"versions", json::array({"v1"})},
+              {"serverAddressByClientCIDRs",
+               json::array({{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1:6443"}}})}});
+  }
+  if (path == "/apis") {
+    return object_response(200, {{"kind", "APIGroupList"},
+                                 {"apiVersion", "v1"},
+                                 {"groups", json::array({group("apps"), group("batch")})}});
+  }
+  json resources = json::array();
+  std::string group_version = path == "/api/v1" ? "v1" : path.substr(6);  // "/apis/" + g/v
+  if (path == "/api/v1") {
+    resources.push_back(resource("pods", "pod", "Pod", true, json::array({"po"})));
+    resources.push_back(resource("services", "service", "Service", true, json::array({"svc"})));
+    resources.push_back(
+        resource("namespaces", "namespace", "Namespace", false, json::array({"ns"})));
+    resources.push_back(resource("nodes", "node", "Node", false, json::array({"no"})));
+  } else if (path == "/apis/apps/v1") {
+    resources.push_back(
+        resource("replicasets", "replicaset", "ReplicaSet", true, json::array({"rs"})));
+  } else {
+    resources.push_back(resource("jobs", "job", "Job", true, json::array()));
+  }
+  return object_response(200, {{"kind", "APIResourceList"},
+                               {"apiVersion", "v1"},
+                               {"groupVersion", group_version},
+                               {"resources", resources}});
 }
 
 HttpResponse FakeApiServer::list_namespaces(const HttpRequest& request, const Identity& who) {

@@ -5,6 +5,12 @@
 //   GET  /api/v1/pods, /api/v1/namespaces/NS/pods   PodList (labelSelector, fieldSelector,
 //                                                    limit and continue)
 //   GET  /api/v1/services, /api/v1/namespaces/NS/services   ServiceList
+//   GET  /apis/apps/v1/replicasets, /apis/apps/v1/namespaces/NS/replicasets  ReplicaSetList
+//   GET  /apis/batch/v1/jobs, /apis/batch/v1/namespaces/NS/jobs              JobList
+//        (limit and continue; pods, ReplicaSets and Jobs carry metadata.ownerReferences)
+//   GET  /api, /apis, /api/v1, /apis/apps/v1, /apis/batch/v1   discovery (APIVersions,
+//        APIGroupList, APIResourceList), to any authenticated user, so that the real kubectl
+//        can `get` these lists
 //   GET  /api/v1/namespaces                                 NamespaceList (limit and continue)
 //   GET  /api/v1/nodes                                      NodeList (limit and continue)
 //   POST /api/v1/namespaces/NS/serviceaccounts/SA/token     TokenRequest (201)
@@ -49,6 +55,14 @@
 
 namespace socksnap::test {
 
+// A controller, in an object's metadata.ownerReferences (controller: true, with the apiVersion
+// of its kind: apps/v1 for ReplicaSet, Deployment, StatefulSet, DaemonSet; batch/v1 for Job,
+// CronJob; v1 for Node).
+struct FakeOwner {
+  std::string kind;
+  std::string name;
+};
+
 struct FakePod {
   std::string pod_namespace = "default";
   std::string name;
@@ -59,6 +73,14 @@ struct FakePod {
   std::map<std::string, std::string> labels;
   std::vector<std::pair<std::string, uint16_t>> ports;  // (name, containerPort)
   std::string uid;                                      // "uid-NAMESPACE-NAME" when empty
+  std::vector<FakeOwner> owners;
+};
+
+// A ReplicaSet or a Job, as far as who owns it.
+struct FakeOwned {
+  std::string owned_namespace = "default";
+  std::string name;
+  std::vector<FakeOwner> owners;
 };
 
 struct FakeService {
@@ -138,6 +160,11 @@ class FakeApiServer {
   void put_pod(const FakePod& pod);  // adds or replaces (by namespace and name)
   void remove_pod(const std::string& pod_namespace, const std::string& name);
   void put_service(const FakeService& service);
+  // Add or replace (by namespace and name); remove_owned takes "replicasets" or "jobs".
+  void put_replicaset(const FakeOwned& replicaset);
+  void put_job(const FakeOwned& job);
+  void remove_owned(const std::string& resource, const std::string& owned_namespace,
+                    const std::string& name);
   // Namespaces and nodes are listed by name, as etcd keeps them.
   void put_namespace(const std::string& name);
   void put_node(const FakeNode& node);
@@ -173,6 +200,10 @@ class FakeApiServer {
                          const Identity& who);
   HttpResponse list_services(const HttpRequest& request, const std::string& service_namespace,
                              const Identity& who);
+  // ReplicaSetList (resource "replicasets", group "apps") or JobList ("jobs", "batch").
+  HttpResponse list_owned(const HttpRequest& request, const std::string& resource,
+                          const std::string& ns, const Identity& who);
+  HttpResponse discovery(const std::string& path) const;
   HttpResponse list_namespaces(const HttpRequest& request, const Identity& who);
   HttpResponse list_nodes(const HttpRequest& request, const Identity& who);
   HttpResponse create_token(const HttpRequest& request, const std::string& sa_namespace,
@@ -206,6 +237,8 @@ class FakeApiServer {
   std::string last_access_review_;
   std::vector<FakePod> pods_;
   std::vector<FakeService> services_;
+  std::vector<FakeOwned> replicasets_;
+  std::vector<FakeOwned> jobs_;
   std::vector<std::string> namespaces_;
   std::vector<FakeNode> nodes_;
   std::chrono::seconds clock_offset_{0};

@@ -14,6 +14,13 @@
 //   fanout_bench --stages [--sockets 2000] [-r 7]
 // --stages times, in this process, what the plugin does with one node's answer once it has its
 // bytes: read it, name its addresses, select and sort its rows, format them as JSON.
+//   fanout_bench --graph --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000] [-r 7]
+// --graph compares `kubectl socksnap graph -A -o json` with the row fan-out `-A -o json`, runs
+// interleaved, on nodes whose sockets are a service mesh's (--pattern mesh: each pod keeps pools
+// of connections to three pods of other nodes and accepts three pools; --pattern scattered: the
+// rows' own pattern above, every socket to an address of its own, nothing to group); each agent
+// answers GET /v1/graph with its node's grouped ends and GET /v1/snapshot with its rows, both
+// made from the same snapshot. It prints one node's answer in bytes both ways, and the medians.
 #include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -35,6 +42,8 @@
 
 #include <fmt/format.h>
 
+#include "analyze/direction.h"
+#include "analyze/graph_ends.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
@@ -43,6 +52,7 @@
 #include "select/selection.h"
 #include "support/files.h"
 #include "support/kubeconfig.h"
+#include "wire/graph_wire.h"
 #include "wire/wire.h"
 
 namespace {
@@ -63,11 +73,14 @@ struct Args {
   bool pin = false;
   bool stages = false;
   bool to_pipe = false;
+  bool graph = false;
+  std::string pattern = "mesh";  // --graph's sockets: mesh or scattered
 };
 
-// One node's reply: `sockets` sockets spread over 20 pods of 2 containers each, every socket
-// held by a process, addresses in the node's pod range.
-std::string node_reply(int node, int sockets) {
+// One node's snapshot: `sockets` sockets spread over 20 pods of 2 containers each, every socket
+// held by a process, addresses in the node's pod range, each connection to an address of its
+// own (10.96.x.y, as many service addresses as there are connections, up to 1,400).
+socksnap::Snapshot node_snapshot(int node, int sockets) {
   socksnap::Snapshot snap;
   snap.node = fmt::format("node-{:03}", node);
   snap.namespaces.push_back({4026531840ULL, "pid 1", {}, 0});
@@ -103,6 +116,61 @@ std::string node_reply(int node, int sockets) {
     snap.holders.push_back({static_cast<uint32_t>(container), 3 + i % 1000});
     snap.owners.push_back({static_cast<uint32_t>(i), 1, container, i % kPods});
   }
+  return snap;
+}
+
+// The same node as a service mesh has it: each of its 20 pods listens on 8080 (its server
+// container) and keeps pools of connections (its envoy sidecar) to three pods of the next three
+// nodes, and accepts the pools of three pods of the previous three; the rest of `sockets`,
+// shared out evenly over those pools, half each way.
+socksnap::Snapshot mesh_snapshot(int node, int nodes, int sockets) {
+  socksnap::Snapshot snap = node_snapshot(node, 0);
+  constexpr int kPods = 20;
+  auto pod_ip = [](int n, int p) {
+    return std::array<uint8_t, 16>{10, static_cast<uint8_t>(n / 250), static_cast<uint8_t>(n % 250),
+                                   static_cast<uint8_t>(p + 2)};
+  };
+  auto add = [&](int pod, int container, std::array<uint8_t, 16> src, uint16_t sport,
+                 std::array<uint8_t, 16> dst, uint16_t dport, uint8_t state) {
+    socksnap::SocketRecord s;
+    s.netns = 4026532000ULL + static_cast<uint64_t>(pod);
+    size_t i = snap.sockets.size();
+    s.inode = 100000 + i;
+    s.cookie = 5000 + i;
+    s.state = state;
+    s.src_addr = src;
+    s.dst_addr = dst;
+    s.src_port = sport;
+    s.dst_port = dport;
+    snap.sockets.push_back(s);
+    int held = pod * 2 + container;
+    snap.holders.push_back({static_cast<uint32_t>(held), static_cast<int32_t>(3 + i % 1000)});
+    snap.owners.push_back({static_cast<uint32_t>(i), 1, held, pod});
+  };
+  for (int p = 0; p < kPods && p < sockets; ++p) {
+    add(p, 0, {}, 8080, {}, 0, socksnap::kTcpListen);
+  }
+  constexpr int kSteps[3] = {1, 3, 7};
+  for (int k = 0; static_cast<int>(snap.sockets.size()) < sockets; ++k) {
+    int pool = k % (kPods * 3 * 2);  // pod, upstream or downstream, which of the three
+    int p = pool % kPods;
+    int which = (pool / kPods) % 3;
+    bool outbound = pool / (kPods * 3) == 0;
+    uint16_t ephemeral = static_cast<uint16_t>(32768 + k % 28000);
+    int other_node = (node + (outbound ? which + 1 : nodes - which - 1)) % nodes;
+    int other_pod = (p + (outbound ? kSteps[which] : kPods - kSteps[which])) % kPods;
+    if (outbound) {
+      add(p, 1, pod_ip(node, p), ephemeral, pod_ip(other_node, other_pod), 8080,
+          socksnap::kTcpEstablished);
+    } else {
+      add(p, 0, pod_ip(node, p), 8080, pod_ip(other_node, other_pod), ephemeral,
+          socksnap::kTcpEstablished);
+    }
+  }
+  return snap;
+}
+
+std::string rows_reply(const socksnap::Snapshot& snap) {
   std::vector<uint32_t> rows(snap.sockets.size());
   for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
   std::string text;
@@ -110,6 +178,23 @@ std::string node_reply(int node, int sockets) {
   socksnap::write_agent_reply(snap, rows, {}, sink);
   (void)sink.finish();
   return text;
+}
+
+// What an agent answers GET /v1/graph with: the snapshot's sockets as grouped ends.
+std::string graph_reply(socksnap::Snapshot snap) {
+  socksnap::classify_directions(snap);
+  std::vector<uint32_t> rows(snap.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_graph_reply(snap.node, socksnap::collect_graph_ends(snap, rows, true), {}, sink);
+  (void)sink.finish();
+  return text;
+}
+
+// One node's reply: node_snapshot's rows.
+std::string node_reply(int node, int sockets) {
+  return rows_reply(node_snapshot(node, sockets));
 }
 
 void pin_to(int first_cpu, int last_cpu) {
@@ -145,7 +230,7 @@ void read_memory(pid_t pid, Run& run) {
   }
 }
 
-Run run_plugin(const Args& args, const std::string& kubeconfig) {
+Run run_plugin(const Args& args, const std::string& kubeconfig, bool graph = false) {
   // The output goes to a file, as with `kubectl socksnap -o json > out.json`, or to a pipe this
   // process reads (--to-pipe). On two cores shared with the simulated cluster this process reads
   // late, so through a pipe the plugin holds what it cannot write yet.
@@ -172,8 +257,13 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
       ::_exit(126);
     }
     // -A: every namespace, as before the plugin took the context's by default.
-    ::execl(args.plugin.c_str(), args.plugin.c_str(), "-A", "-o", "json", "--timeout", "30s",
-            args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
+    if (graph) {
+      ::execl(args.plugin.c_str(), args.plugin.c_str(), "graph", "-A", "-o", "json", "--timeout",
+              "30s", args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
+    } else {
+      ::execl(args.plugin.c_str(), args.plugin.c_str(), "-A", "-o", "json", "--timeout", "30s",
+              args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
+    }
     ::_exit(127);
   }
   Run run;
@@ -289,6 +379,53 @@ int time_stages(const Args& args) {
   return 0;
 }
 
+// --graph: the graph's fan-out against the rows', runs interleaved after one warm-up of each.
+int compare_graph(const Args& args, const std::string& kubeconfig, size_t first_rows,
+                  size_t first_graph, size_t rows_total, size_t graph_total) {
+  std::printf(
+      "graph fan-out: %d simulated agents, %d sockets each (%s), delays %d..%d ms; %d runs of "
+      "each, interleaved, after 1 warm-up; medians\n"
+      "  one node's answer: rows %zu bytes, graph %zu bytes = %.2f %% of the rows  target < 5 %% "
+      "%s\n"
+      "  all nodes: rows %.1f MB, graph %.2f MB\n",
+      args.agents, args.sockets, args.pattern.c_str(), args.min_delay_ms, args.max_delay_ms,
+      args.reps, first_rows, first_graph,
+      100.0 * static_cast<double>(first_graph) / static_cast<double>(first_rows),
+      first_graph * 20 < first_rows ? "PASS" : "MISS", static_cast<double>(rows_total) / 1e6,
+      static_cast<double>(graph_total) / 1e6);
+  std::vector<double> rows_wall;
+  std::vector<double> graph_wall;
+  std::vector<double> rows_cpu;
+  std::vector<double> graph_cpu;
+  size_t rows_out = 0;
+  size_t graph_out = 0;
+  for (int r = -1; r < args.reps; ++r) {
+    for (bool graph : {false, true}) {
+      Run run = run_plugin(args, kubeconfig, graph);
+      if (run.status != 0) {
+        std::fprintf(stderr, "fanout_bench: the plugin%s exited with %d\n", graph ? " (graph)" : "",
+                     run.status);
+        return 1;
+      }
+      if (r < 0) continue;  // warm-up
+      (graph ? graph_wall : rows_wall).push_back(run.wall_ms);
+      (graph ? graph_cpu : rows_cpu).push_back(run.cpu_ms);
+      (graph ? graph_out : rows_out) = run.output_bytes;
+    }
+  }
+  double rows = median(rows_wall);
+  double graph = median(graph_wall);
+  std::printf("  rows   wall %8.1f ms (min %.1f)  plugin CPU %7.1f ms  output %.1f MB\n", rows,
+              *std::min_element(rows_wall.begin(), rows_wall.end()), median(rows_cpu),
+              static_cast<double>(rows_out) / 1e6);
+  std::printf("  graph  wall %8.1f ms (min %.1f)  plugin CPU %7.1f ms  output %.1f kB\n", graph,
+              *std::min_element(graph_wall.begin(), graph_wall.end()), median(graph_cpu),
+              static_cast<double>(graph_out) / 1e3);
+  std::printf("  graph / rows: %.2f  target <= 1 %s\n", graph / rows,
+              graph <= rows ? "PASS" : "MISS");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -316,6 +453,14 @@ int main(int argc, char** argv) {
       args.to_pipe = true;
     } else if (a == "--stages") {
       args.stages = true;
+    } else if (a == "--graph") {
+      args.graph = true;
+    } else if (a == "--pattern") {
+      args.pattern = value();
+      if (args.pattern != "mesh" && args.pattern != "scattered") {
+        std::fprintf(stderr, "fanout_bench: --pattern mesh or scattered\n");
+        return 2;
+      }
     } else if (a == "--pin") {
       args.pin = true;
     } else if (a == "-v") {
@@ -350,6 +495,9 @@ int main(int argc, char** argv) {
   auto cert = socksnap::issue_certificate(cert_request);
   if (!cert) return 1;
   size_t reply_bytes = 0;
+  size_t graph_bytes = 0;
+  size_t first_rows = 0;  // node 0's answers
+  size_t first_graph = 0;
   // Every agent answers with one socket instead while the fixed cost is measured.
   auto small = std::make_shared<std::atomic<bool>>(false);
   for (int n = 0; n < args.agents; ++n) {
@@ -357,15 +505,27 @@ int main(int argc, char** argv) {
     int delay = args.agents == 1 ? args.max_delay_ms
                                  : args.min_delay_ms + (args.max_delay_ms - args.min_delay_ms) * n /
                                                            (args.agents - 1);
-    auto reply = std::make_shared<std::string>(node_reply(n, args.sockets));
+    socksnap::Snapshot snap = !args.graph || args.pattern == "scattered"
+                                  ? node_snapshot(n, args.sockets)
+                                  : mesh_snapshot(n, args.agents, args.sockets);
+    auto reply = std::make_shared<std::string>(rows_reply(snap));
+    auto ends = std::make_shared<std::string>(args.graph ? graph_reply(snap) : std::string());
     auto one_socket = std::make_shared<std::string>(node_reply(n, 1));
     reply_bytes += reply->size();
+    graph_bytes += ends->size();
+    if (n == 0) {
+      first_rows = reply->size();
+      first_graph = ends->size();
+    }
     socksnap::ServerLimits limits;
     limits.workers = 2;
     auto server = socksnap::HttpsServer::start(
         "127.0.0.1", 0, {cert->cert_pem, cert->key_pem, {}}, limits,
-        [reply, one_socket, small, delay](const socksnap::HttpRequest&) {
+        [reply, ends, one_socket, small, delay](const socksnap::HttpRequest& request) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+          if (request.path == "/v1/graph") {
+            return socksnap::HttpResponse{200, "application/json", {}, *ends};
+          }
           return socksnap::HttpResponse{200, "application/json", {}, *small ? *one_socket : *reply};
         });
     if (!server) {
@@ -390,6 +550,11 @@ int main(int argc, char** argv) {
                              socksnap::test::kubeconfig(api->url(), api->ca_pem(),
                                                         socksnap::test::certificate_user(admin)));
 
+  if (args.graph) {
+    int status = compare_graph(args, kubeconfig, first_rows, first_graph, reply_bytes, graph_bytes);
+    std::remove(kubeconfig.c_str());
+    return status;
+  }
   std::printf(
       "fan-out: %d simulated agents, %d sockets each (%.1f MB of replies), delays %d..%d "
       "ms; %d runs after 1 warm-up; medians\n",

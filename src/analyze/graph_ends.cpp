@@ -51,7 +51,8 @@ struct EndHash {
     uint64_t h = mix(e.owner, static_cast<uint64_t>(e.protocol) | uint64_t{e.port} << 8 |
                                   uint64_t{e.client_port} << 24 |
                                   uint64_t{static_cast<uint8_t>(e.role)} << 40 |
-                                  uint64_t{e.same_netns} << 48 | uint64_t{e.translated} << 49);
+                                  uint64_t{e.same_netns} << 48 | uint64_t{e.translated} << 49 |
+                                  uint64_t{e.counts} << 50);
     h = hash_address(hash_address(h, e.local), e.remote);
     return static_cast<size_t>(mix(hash_address(h, e.translated_addr), e.translated_port));
   }
@@ -161,13 +162,22 @@ std::optional<EndRole> end_role_named(std::string_view name) {
   return std::nullopt;
 }
 
-GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                             bool grouped) {
+GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped,
+                             bool others_name) {
   GraphEnds out;
   NamespaceListeners listeners(snap);
   std::unordered_map<OwnerRef, uint32_t, OwnerRefHash> owners;
   std::unordered_map<GraphEnd, size_t, EndHash> grouped_ends;
-  for (uint32_t i : rows) {
+  std::vector<uint32_t> order = rows;
+  std::vector<bool> selected;
+  if (others_name) {
+    selected.assign(snap.sockets.size(), false);
+    for (uint32_t i : rows) selected[i] = true;
+    for (uint32_t i = 0; i < snap.sockets.size(); ++i) {
+      if (!selected[i]) order.push_back(i);
+    }
+  }
+  for (uint32_t i : order) {
     const SocketRecord& s = snap.sockets[i];
     Kind kind = kind_of(s);
     if (kind == Kind::kNothing) continue;
@@ -198,6 +208,7 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
 
     GraphEnd end;
     end.owner = it->second;
+    end.counts = !others_name || selected[i];
     end.protocol = s.protocol;
     end.local = graph_address(s.ip_version, s.src_addr);
     if (kind == Kind::kListener) {

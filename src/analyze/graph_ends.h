@@ -84,6 +84,10 @@ struct GraphEnd {
   GraphAddress translated_addr;
   uint16_t translated_port = 0;
   uint64_t count = 1;  // how many sockets this end stands for
+  // False for a socket of the snapshot that the selection left out: it counts nothing, but names
+  // its owner as the far end of a selected socket it pairs with (a host knows every socket; an
+  // agent sends only its selected ones).
+  bool counts = true;
   bool operator==(const GraphEnd&) const = default;
 };
 
@@ -99,8 +103,10 @@ struct GraphEnds {
 // computed from the addresses when empty). Which sockets count as connections: TCP in every
 // state but LISTEN (a listener), TIME_WAIT (the connection is over; its socket only waits out
 // stray segments) and CLOSE (never connected, or done); UDP connected. `grouped`: clients'
-// ports dropped and equal ends added up, as an agent sends them.
-GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped);
+// ports dropped and equal ends added up, as an agent sends them. `others_name`: every socket of
+// the snapshot not in `rows` is an end too, one that counts nothing (GraphEnd::counts).
+GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped,
+                             bool others_name = false);
 
 // Adds `part` (another node's ends) to `into`.
 void append_graph_ends(GraphEnds& into, GraphEnds&& part);

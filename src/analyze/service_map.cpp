@@ -118,6 +118,9 @@ struct ServerPart {
 struct Connections {
   std::map<ClientPart, uint64_t> clients;
   std::map<ServerPart, uint64_t> servers;
+  // The owners of ends that count nothing (left out by the selection): they name a far end.
+  std::set<uint32_t> named_clients;
+  std::set<uint32_t> named_servers;
 };
 
 struct ListenerKey {
@@ -174,6 +177,7 @@ class Builder {
   void add_listener(const GraphEnd& end, int32_t scope, uint32_t vertex);
   void add_edge(const EdgeKey& key, uint64_t count);
   void reconcile(const ConnKey& key, Connections& c);
+  uint32_t first_by_id(const std::set<uint32_t>& vertices) const;
   const std::string& id(uint32_t vertex) const { return vertices_[vertex].id; }
 
   const GraphEnds& ends_;
@@ -364,8 +368,10 @@ uint32_t Builder::far_server(Protocol protocol, const GraphAddress& addr, uint16
 }
 
 void Builder::add_listener(const GraphEnd& end, int32_t scope, uint32_t vertex) {
-  used_[vertex] = true;
-  ports_[vertex].emplace(end.protocol, end.port);
+  if (end.counts) {
+    used_[vertex] = true;
+    ports_[vertex].emplace(end.protocol, end.port);
+  }
   ListenerKey key{is_unspecified(end.local) ? GraphAddress{} : end.local,
                   is_unspecified(end.local) || is_loopback(end.local) ? scope : kGlobal, end.port,
                   end.protocol};
@@ -389,13 +395,18 @@ void Builder::add_edge(const EdgeKey& key, uint64_t count) {
   }
 }
 
+uint32_t Builder::first_by_id(const std::set<uint32_t>& vertices) const {
+  return *std::min_element(vertices.begin(), vertices.end(),
+                           [this](uint32_t a, uint32_t b) { return id(a) < id(b); });
+}
+
 void Builder::reconcile(const ConnKey& key, Connections& c) {
-  uint64_t client_total = 0;
-  for (const auto& [part, n] : c.clients) client_total += n;
   if (c.servers.empty()) {
     for (const auto& [part, n] : c.clients) {
       uint32_t server =
-          far_server(key.protocol, key.server, key.server_port, part.scope, part.same_netns);
+          !c.named_servers.empty()
+              ? first_by_id(c.named_servers)
+              : far_server(key.protocol, key.server, key.server_port, part.scope, part.same_netns);
       add_edge({part.vertex, server, part.via, part.via_port, key.server_port, key.protocol}, n);
     }
     return;
@@ -424,10 +435,11 @@ void Builder::reconcile(const ConnKey& key, Connections& c) {
       n -= take;
     }
   }
-  (void)client_total;
   for (const auto& [part, rest] : servers) {
     if (rest == 0) continue;
-    uint32_t client = name_address(key.client, part.scope, part.same_netns);
+    uint32_t client = !c.named_clients.empty()
+                          ? first_by_id(c.named_clients)
+                          : name_address(key.client, part.scope, part.same_netns);
     add_edge({client, part.vertex, -1, 0, key.server_port, key.protocol}, rest);
   }
 }
@@ -486,7 +498,11 @@ ServiceMap Builder::build() {
       key.server = end.local;
       key.server_port = end.port;
       if (is_loopback(key.client) || is_loopback(key.server)) key.scope = scope;
-      connections_[key].servers[ServerPart{vertex, scope, end.same_netns}] += end.count;
+      if (end.counts) {
+        connections_[key].servers[ServerPart{vertex, scope, end.same_netns}] += end.count;
+      } else {
+        connections_[key].named_servers.insert(vertex);
+      }
       continue;
     }
     key.client = end.local;
@@ -506,16 +522,22 @@ ServiceMap Builder::build() {
       }
     } else if (service) {
       // Where the service sent it is not known: the service is the edge's end.
-      uint32_t svc = name_address(end.remote, scope, false);
-      add_edge({vertex, svc, -1, 0, end.port, end.protocol}, end.count);
+      if (end.counts) {
+        uint32_t svc = name_address(end.remote, scope, false);
+        add_edge({vertex, svc, -1, 0, end.port, end.protocol}, end.count);
+      }
       continue;
     } else {
       key.server = end.remote;
       key.server_port = end.port;
     }
     if (is_loopback(key.client) || is_loopback(key.server)) key.scope = scope;
-    connections_[key].clients[ClientPart{vertex, via, via_port, scope, end.same_netns}] +=
-        end.count;
+    if (end.counts) {
+      connections_[key].clients[ClientPart{vertex, via, via_port, scope, end.same_netns}] +=
+          end.count;
+    } else {
+      connections_[key].named_clients.insert(vertex);
+    }
   }
   for (auto& [key, c] : connections_) reconcile(key, c);
 
@@ -647,7 +669,7 @@ ServiceMap build_service_map(const GraphEnds& ends, const GraphOptions& options,
 
 ServiceMap build_service_map(const Snapshot& snap, const std::vector<uint32_t>& rows,
                              const GraphOptions& options) {
-  GraphEnds ends = collect_graph_ends(snap, rows, false);
+  GraphEnds ends = collect_graph_ends(snap, rows, false, true);
   SnapshotNames names(snap);
   GraphNaming naming;
   naming.address = [&names](const GraphAddress& a) { return names.find(a); };

@@ -110,7 +110,9 @@ struct GraphOptions {
 // server's surplus is added as connections from the client's address, without a service. So
 // each connection counts once whether one end is seen or both.
 //
-// A far end that no end of the map pairs with is named by its address: a listener's owner (of
+// A far end that pairs only with an end that counts nothing (GraphEnd::counts: a socket the
+// selection left out) is named by that end's owner. One that pairs with no end is named by its
+// address: a listener's owner (of
 // that address, or of the wildcard in the namespace holding it), the pod or service
 // `naming.address` says, a node's own address, an address of a namespace the ends are in; else
 // `world` or `private` (is_private). Loopback and other addresses of the end's own namespace
@@ -118,8 +120,9 @@ struct GraphOptions {
 ServiceMap build_service_map(const GraphEnds& ends, const GraphOptions& options,
                              const GraphNaming& naming = {});
 
-// One host's map: the ends of the snapshot's rows, their addresses named by the snapshot itself
-// (each pod's own namespace's addresses name it; snap.endpoints, when filled, name theirs).
+// One host's map: the ends of the snapshot's rows (the other sockets name their owners as far
+// ends), their addresses named by the snapshot itself (each pod's own namespace's addresses name
+// it; snap.endpoints, when filled, name theirs).
 ServiceMap build_service_map(const Snapshot& snap, const std::vector<uint32_t>& rows,
                              const GraphOptions& options);
 

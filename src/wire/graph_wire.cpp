@@ -362,9 +362,11 @@ void write_graph_reply(const std::string& node, const GraphEnds& ends,
     b.push_back('}');
   }
   b.append(std::string_view(R"(],"ends":[)"));
-  for (size_t i = 0; i < ends.ends.size(); ++i) {
-    const GraphEnd& e = ends.ends[i];
-    b.append(std::string_view(i == 0 ? "{" : ",{"));
+  bool first_end = true;
+  for (const GraphEnd& e : ends.ends) {
+    if (!e.counts) continue;  // a host's own naming: never an agent's
+    b.append(std::string_view(first_end ? "{" : ",{"));
+    first_end = false;
     bool first = true;
     append_number(b, "owner", e.owner, first);
     append_text(b, "protocol", protocol_name(e.protocol), first);

@@ -141,18 +141,28 @@ TEST(Graph, TwoNamespacesLoopbackAndAnAddressLeftOut) {
   ASSERT_EQ(ungrouped.exit_code, 0) << ungrouped.err;
   EXPECT_EQ(json::parse(ungrouped.out), want) << ungrouped.out;
 
-  // Only the server's sockets make the map (-F): the clients' are read but left out, and the
-  // clients are named by their address.
+  // Only the server's sockets make the map (-F): the clients' are read, count nothing, and
+  // name their namespace as the far end.
+  const std::vector<std::pair<std::string, int>> s_ports = {
+      {"TCP", 8080}, {"TCP", 9000}, {"UDP", 5353}};
   auto servers = run_socksnap({"graph", "--level", "netns", "-o", "json", "--netns", c.path(),
                                "--netns", s.path(), "--node-name", "test-node", "-q", "-F",
                                fmt::format("netns:{}", s.inode())});
   ASSERT_EQ(servers.exit_code, 0) << servers.err;
   EXPECT_EQ(json::parse(servers.out),
-            map_of({vertex(sv, "netns", "test-node/" + s.name(),
-                           {{"TCP", 8080}, {"TCP", 9000}, {"UDP", 5353}}),
+            map_of({vertex(cv, "netns", "test-node/" + c.name(), {}),
+                    vertex(sv, "netns", "test-node/" + s.name(), s_ports)},
+                   {edge(cv, sv, "TCP", 8080, 3), edge(sv, sv, "TCP", 9000, 1)}))
+      << servers.out;
+  // The clients' namespace not read at all: they are named by their address.
+  auto alone = run_socksnap({"graph", "--level", "netns", "-o", "json", "--netns", s.path(),
+                             "--node-name", "test-node", "-q"});
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(json::parse(alone.out),
+            map_of({vertex(sv, "netns", "test-node/" + s.name(), s_ports),
                     vertex("private", "private", "private", {})},
                    {edge("private", sv, "TCP", 8080, 3), edge(sv, sv, "TCP", 9000, 1)}))
-      << servers.out;
+      << alone.out;
 
   // The default level on a host without containers is the process: the test's own, which
   // holds every socket here, so every edge is its own.

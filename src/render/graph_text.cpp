@@ -376,8 +376,10 @@ void render_mermaid(const ServiceMap& map, OutputSink& out) {
   for (const auto& [ns, members] : by_namespace(map)) {
     std::string indent = ns.empty() ? "  " : "    ";
     if (!ns.empty()) {
-      b.append("  subgraph " + mermaid_id(ns).replace(0, 1, "n") + " [" + mermaid_label({ns}) +
-               "]\n");
+      // The namespace's own identifier: "n_" and the escaped name, apart from vertices' "v_".
+      std::string id = mermaid_id(ns);
+      id[0] = 'n';
+      b.append(fmt::format("  subgraph {} [{}]\n", id, mermaid_label({ns})));
     }
     for (size_t i : members) {
       const GraphVertex& v = map.vertices[i];

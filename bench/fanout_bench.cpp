@@ -44,10 +44,12 @@
 
 #include "analyze/direction.h"
 #include "analyze/graph_ends.h"
+#include "analyze/service_map.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
 #include "plugin/endpoint_names.h"
+#include "render/graph_text.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "support/files.h"
@@ -323,6 +325,59 @@ double median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
+// --graph --stages: the plugin's work on every node's graph answer: read them, put them
+// together, build the map, format it as JSON (medians, in ms for all the nodes).
+int time_graph_stages(const Args& args) {
+  std::vector<std::string> replies;
+  for (int n = 0; n < args.agents; ++n) {
+    replies.push_back(graph_reply(args.pattern == "scattered"
+                                      ? node_snapshot(n, args.sockets)
+                                      : mesh_snapshot(n, args.agents, args.sockets)));
+  }
+  std::vector<double> read;
+  std::vector<double> build;
+  std::vector<double> format;
+  size_t ends = 0;
+  size_t vertices = 0;
+  size_t edges = 0;
+  for (int r = 0; r < args.reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    socksnap::GraphEnds all;
+    for (const auto& reply : replies) {
+      auto parsed = socksnap::parse_graph_reply(reply);
+      if (!parsed) {
+        std::fprintf(stderr, "fanout_bench: %s\n", parsed.error().message().c_str());
+        return 1;
+      }
+      socksnap::append_graph_ends(all, std::move(parsed->ends));
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    socksnap::ServiceMap map =
+        socksnap::build_service_map(all, {socksnap::GraphLevel::kPod, true}, {});
+    auto t2 = std::chrono::steady_clock::now();
+    std::string text;
+    socksnap::OutputSink sink(&text);
+    socksnap::render_graph(map, socksnap::GraphFormat::kJson, true, sink);
+    (void)sink.finish();
+    auto t3 = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) {
+      return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    read.push_back(ms(t0, t1));
+    build.push_back(ms(t1, t2));
+    format.push_back(ms(t2, t3));
+    ends = all.ends.size();
+    vertices = map.vertices.size();
+    edges = map.edges.size();
+  }
+  std::printf(
+      "graph answers of %d nodes, %d sockets each (%s): %zu ends -> %zu vertices, %zu edges; %d "
+      "runs; medians, ms\n  read %.1f   build %.1f   format %.1f\n",
+      args.agents, args.sockets, args.pattern.c_str(), ends, vertices, edges, args.reps,
+      median(read), median(build), median(format));
+  return 0;
+}
+
 // The plugin's work on one node's answer, stage by stage, in microseconds per socket (medians).
 int time_stages(const Args& args) {
   std::string reply = node_reply(7, args.sockets);
@@ -473,7 +528,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (args.stages) return time_stages(args);
+  if (args.stages) return args.graph ? time_graph_stages(args) : time_stages(args);
   if (args.plugin.empty() || args.agents < 1 || args.reps < 1) {
     std::fprintf(stderr, "fanout_bench: --plugin PATH is needed\n");
     return 2;

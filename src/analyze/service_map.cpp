@@ -170,6 +170,7 @@ class Builder {
   uint32_t external_vertex(const GraphAddress& addr);
   // A far address that no end paired with; `scope` is the near end's.
   uint32_t name_address(const GraphAddress& addr, int32_t scope, bool same_netns);
+  uint32_t name_far_address(const GraphAddress& addr);  // one not of the near end's namespace
   std::optional<uint32_t> listener_of(Protocol protocol, const GraphAddress& addr, uint16_t port,
                                       int32_t scope, bool same_netns);
   uint32_t far_server(Protocol protocol, const GraphAddress& addr, uint16_t port, int32_t scope,
@@ -198,6 +199,9 @@ class Builder {
   std::unordered_map<GraphAddress, std::vector<int32_t>, AddressHash> address_scopes_;
   std::unordered_map<GraphAddress, std::string, AddressHash> node_addresses_;
   std::unordered_map<ListenerKey, uint32_t, ListenerKeyHash> listeners_;
+  // What name_address and far_server found, by (address, scope when local, port, protocol).
+  std::unordered_map<ListenerKey, uint32_t, ListenerKeyHash> names_;
+  std::unordered_map<ListenerKey, uint32_t, ListenerKeyHash> servers_;
   std::unordered_map<ConnKey, Connections, ConnKeyHash> connections_;
   std::map<EdgeKey, uint64_t> edges_;
 };
@@ -312,7 +316,16 @@ uint32_t Builder::external_vertex(const GraphAddress& addr) {
 }
 
 uint32_t Builder::name_address(const GraphAddress& addr, int32_t scope, bool same_netns) {
-  if (same_netns || is_loopback(addr)) return scope_vertex(scope);
+  bool local = same_netns || is_loopback(addr);
+  // Many ends share a far address: each is named once.
+  ListenerKey key{addr, local ? scope : kGlobal, 0, Protocol::kTcp};
+  if (auto it = names_.find(key); it != names_.end()) return it->second;
+  uint32_t v = local ? scope_vertex(scope) : name_far_address(addr);
+  names_.emplace(key, v);
+  return v;
+}
+
+uint32_t Builder::name_far_address(const GraphAddress& addr) {
   if (naming_.address) {
     if (const EndpointName* name = naming_.address(addr)) {
       if (name->kind == EndpointKind::kPod) return pod_vertex(name->name_namespace, name->name);
@@ -363,8 +376,12 @@ std::optional<uint32_t> Builder::listener_of(Protocol protocol, const GraphAddre
 
 uint32_t Builder::far_server(Protocol protocol, const GraphAddress& addr, uint16_t port,
                              int32_t scope, bool same_netns) {
-  if (auto listener = listener_of(protocol, addr, port, scope, same_netns)) return *listener;
-  return name_address(addr, scope, same_netns);
+  ListenerKey key{addr, same_netns || is_loopback(addr) ? scope : kGlobal, port, protocol};
+  if (auto it = servers_.find(key); it != servers_.end()) return it->second;
+  auto listener = listener_of(protocol, addr, port, scope, same_netns);
+  uint32_t v = listener ? *listener : name_address(addr, scope, same_netns);
+  servers_.emplace(key, v);
+  return v;
 }
 
 void Builder::add_listener(const GraphEnd& end, int32_t scope, uint32_t vertex) {

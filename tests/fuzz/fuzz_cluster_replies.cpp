@@ -1,14 +1,17 @@
 // What the plugin and the agent read from the network on arbitrary bytes: an agent's reply
-// (wire/wire.h) and the API server's PodList, ServiceList, TokenRequest, TokenReview,
-// SubjectAccessReview and Status. A reply that reads must be whole (every index in range) and must
-// read back the same after being written again.
+// (wire/wire.h) and its graph answer (wire/graph_wire.h), and the API server's PodList,
+// ServiceList, ReplicaSetList, JobList, TokenRequest, TokenReview, SubjectAccessReview and Status.
+// A reply that reads must be whole (every index in range) and must read back the same after being
+// written again; a graph answer that reads must build a map.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "analyze/service_map.h"
 #include "kubeapi/kube_objects.h"
 #include "render/renderer.h"
+#include "wire/graph_wire.h"
 #include "wire/wire.h"
 
 namespace {
@@ -55,6 +58,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_whole(again->snapshot);
     if (json_of(again->snapshot) != once) std::abort();
   }
+  if (auto graph = socksnap::parse_graph_reply(text)) {
+    for (const auto& end : graph->ends.ends) {
+      if (end.owner >= graph->ends.owners.size() || end.count == 0) std::abort();
+    }
+    std::string once;
+    socksnap::OutputSink sink(&once);
+    socksnap::write_graph_reply(graph->node, graph->ends, graph->warnings, sink);
+    if (!sink.finish()) std::abort();
+    auto again = socksnap::parse_graph_reply(once);
+    if (!again || again->ends.ends != graph->ends.ends ||
+        again->ends.owners != graph->ends.owners) {
+      std::abort();
+    }
+    socksnap::ServiceMap map =
+        socksnap::build_service_map(graph->ends, {socksnap::GraphLevel::kContainer, true});
+    for (const auto& edge : map.edges) {
+      if (edge.from >= map.vertices.size() || edge.to >= map.vertices.size()) std::abort();
+    }
+  }
+  (void)socksnap::parse_owned_list(text, "ReplicaSetList");
   if (auto pods = socksnap::parse_pod_list(text)) {
     for (const auto& pod : pods->items) {
       for (size_t i = 1; i < pod.labels.size(); ++i) {

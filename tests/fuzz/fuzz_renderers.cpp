@@ -3,7 +3,9 @@
 // renderer: the JSON (compact and pretty) must parse as strict UTF-8 JSON and the YAML with
 // libyaml, each reading back every field as the bytes with invalid UTF-8 replaced by U+FFFD;
 // the table must hold no control byte but its line ends, no DEL, no invalid UTF-8, no C1 or
-// layout character, and one line per row; the agent's wire must carry every byte unchanged.
+// layout character, and one line per row; the agent's wire must carry every byte unchanged. The
+// service map of the same snapshot, at every level: its JSON parses, its table, DOT and Mermaid
+// hold no such character, and a DOT or Mermaid quoted string never ends early.
 #include <arpa/inet.h>
 
 #include <nlohmann/json.hpp>
@@ -16,8 +18,11 @@
 #include <string_view>
 #include <vector>
 
+#include "analyze/direction.h"
+#include "analyze/service_map.h"
 #include "kubeconfig/yaml_tree.h"
 #include "model/states.h"
+#include "render/graph_text.h"
 #include "render/renderer.h"
 #include "util/utf8.h"
 #include "wire/wire.h"
@@ -213,6 +218,62 @@ void check_wire(const Snapshot& snap, const std::vector<std::string>& f) {
         (f[kInterface].empty() || ns->interfaces.at(back.sockets[0].ifindex) == f[kInterface]));
 }
 
+// Text for a terminal or a file that a tool parses: valid UTF-8, no control or layout
+// character but line ends; in each line, quotes pair up (a DOT string's own quote is \", its
+// backslash \\; a Mermaid label holds no quote at all).
+enum class Quotes { kNone, kDot, kMermaid };
+
+void check_graph_text(const std::string& text, Quotes quotes) {
+  check(is_valid_utf8(text));
+  const char* end = text.data() + text.size();
+  for (const char* p = text.data(); p < end;) {
+    Utf8Char ch = decode_utf8(p, end);
+    check(ch.length != 0);
+    check(ch.code_point == '\n' ||
+          (!is_control(ch.code_point) && !is_layout_control(ch.code_point)));
+    p += ch.length;
+  }
+  if (quotes == Quotes::kNone) return;  // a table's cells are names, quotes and all
+  bool dot = quotes == Quotes::kDot;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') check(!quoted);
+    if (quoted && dot && c == '\\') {
+      ++i;  // the escaped character
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+  }
+  check(!quoted);
+}
+
+void check_graph(Snapshot snap) {
+  classify_directions(snap);
+  for (GraphLevel level :
+       {GraphLevel::kPod, GraphLevel::kContainer, GraphLevel::kProcess, GraphLevel::kNetns}) {
+    ServiceMap map = build_service_map(snap, {0, 1}, GraphOptions{level, true});
+    check(!map.vertices.empty());
+    auto text = [&](GraphFormat format) {
+      std::string out;
+      OutputSink sink(&out);
+      render_graph(map, format, true, sink);
+      check(static_cast<bool>(sink.finish()));
+      return out;
+    };
+    try {
+      auto doc = nlohmann::json::parse(text(GraphFormat::kJson));  // strict UTF-8
+      check(doc.at("nodes").size() == map.vertices.size());
+      check(nlohmann::json::parse(text(GraphFormat::kJsonPretty)) == doc);
+    } catch (const std::exception&) {
+      std::abort();
+    }
+    check_graph_text(text(GraphFormat::kTable), Quotes::kNone);
+    check_graph_text(text(GraphFormat::kDot), Quotes::kDot);
+    check_graph_text(text(GraphFormat::kMermaid), Quotes::kMermaid);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -228,5 +289,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_yaml(render_to_string(named, OutputFormat::kYaml), f);
   check_table(render_to_string(named, OutputFormat::kColumns), 3);
   check_wire(snap, f);
+  check_graph(named);
   return 0;
 }

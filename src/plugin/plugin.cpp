@@ -574,7 +574,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   std::mutex mutex;
   GraphEnds ends;
   size_t groups = 0;
-  fanout.on_body = [&](size_t index, std::string body) -> Result<std::vector<std::string>> {
+  fanout.on_body = [&](size_t index, const std::string& body) -> Result<std::vector<std::string>> {
     auto reply = parse_graph_reply(body);
     if (!reply) return reply.error();
     // The node as the plugin asked it (an agent names its own node as it was told to).

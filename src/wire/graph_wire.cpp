@@ -139,7 +139,7 @@ class GraphReader {
                std::string_view where, Read read) {
     for (auto m = r_.object(); m.next();) {
       std::string_view key = m.key();
-      size_t i = static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
+      auto i = static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
       if (i == N) return fail(fmt::format("{}unknown field {}", where, RowReader::quoted(key)));
       if (seen[i]) return fail(fmt::format("{}duplicate field {}", where, RowReader::quoted(key)));
       seen[i] = true;

@@ -67,6 +67,11 @@ TEST(ShellCompletion, BashCompletesOptionsValuesAndColumns) {
   EXPECT_EQ(complete("'socksnap -F direction:in' socksnap -F direction : in"), "[inbound]\n");
   EXPECT_EQ(complete("'socksnap --output=jsonp' socksnap --output = jsonp"), "[jsonpretty]\n");
   EXPECT_EQ(complete("'socksnap completion ' socksnap completion ''"), "[bash]\n[zsh]\n[fish]\n");
+  EXPECT_EQ(complete("'socksnap graph -o d' socksnap graph -o d"), "[dot]\n");
+  EXPECT_EQ(complete("'socksnap -n shop graph --level net' socksnap -n shop graph --level net"),
+            "[netns]\n");
+  EXPECT_EQ(complete("'socksnap graph --no-g' socksnap graph --no-g"), "[--no-group-external]\n");
+  EXPECT_EQ(complete("'socksnap graph --protoc' socksnap graph --protoc"), "[--protocol]\n");
   // The agent's options come from socksnap-agent itself.
   EXPECT_EQ(complete("'socksnap agent --liste' socksnap agent --liste"), "[--listen]\n");
   EXPECT_EQ(complete("'socksnap --bogus' socksnap --bogus"), "[]\n");
@@ -149,6 +154,8 @@ TEST(Version, HelpNamesEverySubcommand) {
        {"\n  agent                           Run the node agent (socksnap agent --help)\n",
         "\n  completion                      Print the shell completion script (bash, zsh or "
         "fish)\n",
+        "\n  graph                           Who talks to whom: the service map of the "
+        "sockets\n",
         "\n  version                         Print the version and the git commit\n"}) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line;
   }

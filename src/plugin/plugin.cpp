@@ -766,6 +766,8 @@ int run_plugin(int argc, const char* const* argv) {
   app.add_option("--agent-port", args.agent_port,
                  "The agents' port when their pods name none (default 9443)")
       ->group(kCluster);
+  GraphCommand graph_args;
+  CLI::App* graph = add_graph_command(app, graph_args, "workload");
   std::string version_output;
   CLI::App* version = app.add_subcommand(
       "version", "Print the client's version and git commit, and each node agent's");
@@ -773,8 +775,6 @@ int run_plugin(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"json", "yaml"}))
       ->option_text("FORMAT");
   version->fallthrough();  // the cluster options, before or after
-  GraphCommand graph_args;
-  CLI::App* graph = add_graph_command(app, graph_args, "workload");
   CompletionSpec completions = plugin_completions();
   if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
     return parsed.exit_code;

@@ -275,8 +275,12 @@ TEST(PluginCompletion, ItsOwnOptionsAndAQuietNothingWithoutAnApiServer) {
   EXPECT_EQ(plugin_completes({"--node", "a,"}), ":4\n");
   EXPECT_EQ(plugin_completes({"--kubeconfig", ""}), ":0\n");
   EXPECT_EQ(plugin_completes({""}),
+            "graph\tWho talks to whom: the service map of the sockets\n"
             "version\tPrint the client's version and git commit, and each node agent's\n:4\n");
   EXPECT_EQ(plugin_completes({"version", "-o", "y"}), "yaml\n:4\n");
+  EXPECT_EQ(plugin_completes({"graph", "-o", "m"}), "mermaid\ta Mermaid flowchart\n:4\n");
+  EXPECT_EQ(plugin_completes({"graph", "--level", "w"}),
+            "workload\ta pod's controller (Deployment, StatefulSet, ...)\n:4\n");
   EXPECT_EQ(plugin_completes({"-F", "status:SYN"}), "status:SYN_RECV\nstatus:SYN_SENT\n:4\n");
   ::unsetenv("KUBECONFIG");
 }

@@ -184,6 +184,8 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   // The fields of the client's revision, or of this agent's when that is older.
   auto revision = wire_revision(request.query);
   if (!revision) return error_response(400, revision.error().message());
+  // Fields before revision 2 have no direction: it is worked out only for a filter on it.
+  if (*revision < 2) options->no_direction = true;
   auto query = compile_query(*options);
   if (!query) return error_response(400, query.error().message());
   Warnings warnings;

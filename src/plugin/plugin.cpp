@@ -434,6 +434,7 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
 
   QueryOptions asked = line.query;
   asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
+  asked.no_direction = !q.query.needs_direction(NodeKind::kKubernetes);
   FanoutOptions fanout;
   fanout.agent_namespace = args.agent_namespace;
   fanout.query = snapshot_query(asked, q.query.request.tcp_info);

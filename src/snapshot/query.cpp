@@ -45,7 +45,7 @@ bool Query::needs_labels(NodeKind kind) const {
 }
 
 bool Query::needs_direction(NodeKind kind) const {
-  if (format != OutputFormat::kColumns) return true;
+  if (format != OutputFormat::kColumns && direction_in_rows_) return true;
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsDirection) != 0;
 }
 
@@ -146,6 +146,7 @@ Result<Query> compile_query(const QueryOptions& options) {
     }
   }
   query.headers = !options.no_headers;
+  query.direction_in_rows_ = !options.no_direction;
 
   // TCP internals when asked for, or when a column, filter or sort key shows them.
   const std::vector<const Column*> none;

@@ -34,6 +34,10 @@ struct QueryOptions {
   std::string selector;         // -l
   bool host = false;            // --host
   bool no_host = false;         // --no-host
+  // The rows' direction is left out of JSON and YAML too, so not worked out unless a filter or
+  // the sort needs it: an agent's client that shows no direction says so, and the agent then
+  // neither keeps listeners it would not send nor classifies every socket.
+  bool no_direction = false;
 };
 
 class Query {
@@ -75,6 +79,7 @@ class Query {
   std::array<std::vector<const Column*>, 3> columns_;
   std::array<std::vector<SortKey>, 3> sorts_;
   bool absolute_columns_ = false;  // "columns=a,b" replaced the defaults
+  bool direction_in_rows_ = true;  // JSON and YAML rows carry the direction
 };
 
 // Checks every option; errors are one line naming what was wrong ("unknown column 'x' (...)",

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -548,6 +549,26 @@ TEST_F(ClusterTest, DefaultTableHasTheGadgetsColumns) {
       r.out,
       "K8S.NODE  K8S.NAMESPACE  K8S.PODNAME  PROTOCOL  SRC             DST          STATUS\n"
       "node-1    shop           web          TCP       r/0.0.0.0:8080  r/0.0.0.0:0  LISTEN\n");
+}
+
+// Each agent works out its own rows' direction (a pod's accepted connection is inbound, the
+// client's outbound: two pods are two namespaces), and the plugin filters on it.
+TEST_F(ClusterTest, EachSocketsDirectionAsItsNodeSawIt) {
+  CommandResult r = plugin({"-n", "shop", "--sort", "k8s.podName,dst.port", "-o",
+                            "columns=k8s.podName,protocol,dst.port,direction,status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The client's ephemeral port is the one number the test does not choose.
+  EXPECT_EQ(std::regex_replace(r.out, std::regex(R"(\b[0-9]{5}\b)"), "EPHEM"),
+            "K8S.PODNAME  PROTOCOL  DST.PORT  DIRECTION  STATUS\n"
+            "client       TCP           8080  outbound   ESTABLISHED\n"
+            "web          TCP              0  listen     LISTEN\n"
+            "web          TCP          EPHEM  inbound    ESTABLISHED\n");
+  CommandResult inbound = plugin(
+      {"-n", "shop", "-F", "direction:inbound", "-o", "columns=k8s.podName,src.port,direction"});
+  ASSERT_EQ(inbound.exit_code, 0) << inbound.err;
+  EXPECT_EQ(inbound.out,
+            "K8S.PODNAME  SRC.PORT  DIRECTION\n"
+            "web              8080  inbound\n");
 }
 
 TEST_F(ClusterTest, NodeFlagAsksOnlyThoseNodes) {

@@ -95,6 +95,7 @@ Snapshot snapshot_of(const std::vector<std::string>& f) {
   snap.processes = {ProcessInfo{42, f[kComm], 0, 0}, ProcessInfo{43, f[kOtherComm], 0, kNone}};
   snap.holders = {{0, 3}, {1, 4}};
   snap.owners = {SocketOwner{0, 2, 0, 0}, SocketOwner{0, 0, kNone, kNone}};
+  snap.directions = {Direction::kInbound, Direction::kUnknown};  // one worked out, one not
   return snap;
 }
 
@@ -194,6 +195,7 @@ void check_wire(const Snapshot& snap, const std::vector<std::string>& f) {
   check(reply->warnings.size() == 1 && reply->warnings[0] == f[kWarning]);
   const Snapshot& back = reply->snapshot;
   check(back.sockets.size() == 2 && back.owners.size() == 2);
+  check(back.direction_of(0) == Direction::kInbound && back.direction_of(1) == Direction::kUnknown);
   const ProcessInfo* first = back.first_holder_of(0);
   check(first != nullptr && first->comm == f[kComm]);
   check(back.processes.size() == 2 && back.holders.size() == 2);

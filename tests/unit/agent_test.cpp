@@ -35,11 +35,12 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   o.selector = "app=web,tier!=db";
   o.no_host = true;
   o.bound_inactive = true;
+  o.no_direction = true;
   std::string query = snapshot_query(o, true);
   EXPECT_EQ(query,
             "protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop&"
             "podname=web-0&containername=httpd&selector=app%3Dweb%2Ctier%21%3Ddb&host=false&"
-            "tcpinfo=true&boundinactive=true&revision=2");
+            "tcpinfo=true&boundinactive=true&direction=false&revision=2");
   auto parsed = parse_query(query);
   ASSERT_TRUE(parsed);
   // What and where the agent reads (Host) is not the query's: no parameter reaches it.
@@ -55,6 +56,7 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   EXPECT_TRUE(back->no_host);
   EXPECT_TRUE(back->tcp_info);
   EXPECT_TRUE(back->bound_inactive);
+  EXPECT_TRUE(back->no_direction);
   EXPECT_EQ(back->outputs, std::vector<std::string>{"json"});
 }
 
@@ -615,6 +617,16 @@ TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
   EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=3&protocol=tcp", "good")).body, later.body);
   HttpResponse first = agent->handle(get("/v1/snapshot?revision=1", "good"));
   EXPECT_EQ(first.body, plain.body);
+  // A client that shows no direction says so: the rows come without it, as revision 1's.
+  EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=2&protocol=tcp&direction=false", "good")).body,
+            older);
+  // ... unless it filters on it: the agent works it out for the filter, and sends it.
+  HttpResponse local = agent->handle(
+      get("/v1/snapshot?revision=2&protocol=tcp&direction=false&filter=direction%3Alocal", "good"));
+  auto locals = parse_agent_reply(local.body);
+  ASSERT_TRUE(locals) << local.body;
+  ASSERT_EQ(locals->snapshot.sockets.size(), 7U);
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(locals->snapshot.direction_of(i), Direction::kLocal);
   HttpResponse bad = agent->handle(get("/v1/snapshot?revision=0", "good"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body,

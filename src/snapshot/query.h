@@ -34,6 +34,9 @@ struct QueryOptions {
   std::string selector;         // -l
   bool host = false;            // --host
   bool no_host = false;         // --no-host
+  // Where connections to a service really went (Snapshot::translations), from the conntrack
+  // tables of the node and of each namespace read: what the service map asks for.
+  bool translations = false;
 };
 
 class Query {
@@ -67,6 +70,8 @@ class Query {
   // Whether owners are needed whatever the node runs: they can then be looked for while the
   // sockets are collected.
   bool needs_owners_on_any_node() const { return needs_owners(NodeKind::kHost); }
+  // Whether the run reads conntrack tables to fill Snapshot::translations (request.conntrack).
+  bool needs_translations() const { return request.conntrack != ConntrackScope::kOff; }
 
  private:
   friend Result<Query> compile_query(const QueryOptions& options);

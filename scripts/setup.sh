@@ -10,8 +10,6 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config
   libfmt-dev nlohmann-json3-dev libcli11-dev libre2-dev
-  # the node's connection tracking table (where connections to a service went)
-  libnetfilter-conntrack-dev
   # the CRI API (gRPC) for pod labels
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the cluster mode: TLS (agent server, certificates), HTTPS client, kubeconfig (YAML)
@@ -19,8 +17,9 @@ packages=(
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
   iproute2 util-linux procps
-  # kube-proxy's kind of DNAT rules in the tests' own namespaces; conntrack fills a bench's table
-  nftables conntrack
+  # kube-proxy's kind of DNAT rules in the tests' own namespaces; conntrack fills a bench's
+  # table; libnetfilter-conntrack builds the entries the ctnetlink parser's unit tests read
+  nftables conntrack libnetfilter-conntrack-dev
   # promtool checks the agent's metrics
   prometheus
   # the shells whose completion scripts the tests check (bash is there already)

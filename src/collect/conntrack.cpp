@@ -1,18 +1,17 @@
-// Reading a connection tracking table over ctnetlink (see collect/conntrack.h): the request and
-// each entry's attributes through libnetfilter-conntrack, the socket and the datagrams through
-// the syscall seam.
+// Reading a connection tracking table over ctnetlink (see collect/conntrack.h): the request,
+// the walk over each entry's attributes, the socket and the datagrams.
 #include "collect/conntrack.h"
 
 #include <arpa/inet.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <cstring>
 #include <limits>
-#include <memory>
 
 #include "util/files.h"
 #include "util/strings.h"
@@ -32,15 +31,6 @@ int netlink_errno(int negated) {
   return negated < 0 && negated != std::numeric_limits<int>::min() ? -negated : EPROTO;
 }
 
-struct FreeConntrack {
-  void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
-};
-using ConntrackObject = std::unique_ptr<nf_conntrack, FreeConntrack>;
-
-struct FreeFilter {
-  void operator()(nfct_filter_dump* filter) const { nfct_filter_dump_destroy(filter); }
-};
-
 std::optional<Protocol> protocol_of(uint8_t l4proto) {
   switch (l4proto) {
     case IPPROTO_TCP:
@@ -54,61 +44,128 @@ std::optional<Protocol> protocol_of(uint8_t l4proto) {
   }
 }
 
-// One direction's attributes: IPv4 source and destination, IPv6's, ports.
-constexpr nf_conntrack_attr kOriginal[] = {ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV4_DST,
-                                           ATTR_ORIG_IPV6_SRC, ATTR_ORIG_IPV6_DST,
-                                           ATTR_ORIG_PORT_SRC, ATTR_ORIG_PORT_DST};
-constexpr nf_conntrack_attr kReply[] = {ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_SRC,
-                                        ATTR_REPL_IPV6_DST, ATTR_REPL_PORT_SRC, ATTR_REPL_PORT_DST};
+// Calls `each(type, payload)` for every attribute of `attrs` (the nested flag masked off); false
+// when one runs past the end or `each` refuses one.
+template <typename Each>
+bool for_each_attribute(std::span<const uint8_t> attrs, Each&& each) {
+  size_t offset = 0;
+  while (offset + NLA_HDRLEN <= attrs.size()) {
+    auto attr = load_unaligned<nlattr>(attrs.data() + offset);
+    if (attr.nla_len < NLA_HDRLEN || attr.nla_len > attrs.size() - offset) return false;
+    if (!each(attr.nla_type & NLA_TYPE_MASK,
+              attrs.subspan(offset + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN))) {
+      return false;
+    }
+    offset += NLA_ALIGN(attr.nla_len);
+  }
+  return offset >= attrs.size();  // no stray bytes short of a header
+}
 
-// One direction of the parsed entry; false when one of its attributes is missing.
-bool read_tuple(const nf_conntrack* ct, uint8_t ip_version, const nf_conntrack_attr (&attrs)[6],
-                ConntrackTuple& out) {
-  for (const nf_conntrack_attr attr : attrs) {
-    bool wanted = ip_version == 4 ? attr != attrs[2] && attr != attrs[3]
-                                  : attr != attrs[0] && attr != attrs[1];
-    if (wanted && nfct_attr_is_set(ct, attr) <= 0) return false;
-  }
-  if (ip_version == 4) {
-    uint32_t src = nfct_get_attr_u32(ct, attrs[0]);  // network order, as stored
-    uint32_t dst = nfct_get_attr_u32(ct, attrs[1]);
-    std::memcpy(out.src.data(), &src, sizeof src);
-    std::memcpy(out.dst.data(), &dst, sizeof dst);
-  } else {
-    std::memcpy(out.src.data(), nfct_get_attr(ct, attrs[2]), out.src.size());
-    std::memcpy(out.dst.data(), nfct_get_attr(ct, attrs[3]), out.dst.size());
-  }
-  out.src_port = ntohs(nfct_get_attr_u16(ct, attrs[4]));
-  out.dst_port = ntohs(nfct_get_attr_u16(ct, attrs[5]));
+// What one CTA_TUPLE_* holds; `seen` has a bit per part found (an attribute given twice keeps
+// the last, as the kernel never sends that).
+struct TupleDraft {
+  ConntrackTuple tuple;
+  uint8_t l4proto = 0;
+  unsigned seen = 0;
+};
+enum : unsigned { kSrc = 1, kDst = 2, kProto = 4, kSrcPort = 8, kDstPort = 16 };
+constexpr unsigned kWholeTuple = kSrc | kDst | kProto | kSrcPort | kDstPort;
+
+bool read_address(std::span<const uint8_t> payload, size_t size, std::array<uint8_t, 16>& out) {
+  if (payload.size() != size) return false;
+  std::memcpy(out.data(), payload.data(), size);
   return true;
 }
 
-// One IPCTNL_MSG_CT_NEW message (header included, 4-byte aligned): appended to `out` when it is a
-// TCP, UDP or UDP-Lite entry; false when it is malformed.
-bool parse_entry(const nlmsghdr* message, std::vector<ConntrackEntry>& out) {
-  ConntrackObject ct(nfct_new());
-  if (!ct) return false;
-  if (nfct_nlmsg_parse(message, ct.get()) < 0) return false;
-  if (nfct_attr_is_set(ct.get(), ATTR_ORIG_L3PROTO) <= 0 ||
-      nfct_attr_is_set(ct.get(), ATTR_ORIG_L4PROTO) <= 0) {
-    return false;
-  }
-  auto protocol = protocol_of(nfct_get_attr_u8(ct.get(), ATTR_ORIG_L4PROTO));
-  if (!protocol) return true;  // ICMP, SCTP, GRE, ...: no socket of socksnap's
-  uint8_t family = nfct_get_attr_u8(ct.get(), ATTR_ORIG_L3PROTO);
-  if (family != AF_INET && family != AF_INET6) return true;
-  ConntrackEntry entry;
-  entry.protocol = *protocol;
-  entry.ip_version = family == AF_INET ? 4 : 6;
-  if (!read_tuple(ct.get(), entry.ip_version, kOriginal, entry.original) ||
-      !read_tuple(ct.get(), entry.ip_version, kReply, entry.reply)) {
-    return false;
-  }
-  if (nfct_attr_is_set(ct.get(), ATTR_STATUS) > 0) {
-    entry.status = nfct_get_attr_u32(ct.get(), ATTR_STATUS);
-  }
-  out.push_back(entry);
+bool read_port(std::span<const uint8_t> payload, uint16_t& out) {
+  if (payload.size() != sizeof(uint16_t)) return false;
+  out = ntohs(load_unaligned<uint16_t>(payload.data()));
   return true;
+}
+
+// CTA_TUPLE_IP and CTA_TUPLE_PROTO of a tuple, for the message's family (4 or 6).
+bool read_tuple(std::span<const uint8_t> attrs, uint8_t ip_version, TupleDraft& t) {
+  size_t address_size = ip_version == 4 ? 4 : 16;
+  unsigned src_type = ip_version == 4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC;
+  unsigned dst_type = ip_version == 4 ? CTA_IP_V4_DST : CTA_IP_V6_DST;
+  return for_each_attribute(attrs, [&](unsigned type, std::span<const uint8_t> payload) {
+    if (type == CTA_TUPLE_IP) {
+      return for_each_attribute(payload, [&](unsigned ip_type, std::span<const uint8_t> value) {
+        if (ip_type == src_type) {
+          t.seen |= kSrc;
+          return read_address(value, address_size, t.tuple.src);
+        }
+        if (ip_type == dst_type) {
+          t.seen |= kDst;
+          return read_address(value, address_size, t.tuple.dst);
+        }
+        return true;  // the other family's, which no kernel sends with this one
+      });
+    }
+    if (type == CTA_TUPLE_PROTO) {
+      return for_each_attribute(payload, [&](unsigned proto_type, std::span<const uint8_t> value) {
+        switch (proto_type) {
+          case CTA_PROTO_NUM:
+            if (value.size() != 1) return false;
+            t.l4proto = value[0];
+            t.seen |= kProto;
+            return true;
+          case CTA_PROTO_SRC_PORT:
+            t.seen |= kSrcPort;
+            return read_port(value, t.tuple.src_port);
+          case CTA_PROTO_DST_PORT:
+            t.seen |= kDstPort;
+            return read_port(value, t.tuple.dst_port);
+          default:
+            return true;  // ICMP's id, type and code
+        }
+      });
+    }
+    return true;  // CTA_TUPLE_ZONE
+  });
+}
+
+// One IPCTNL_MSG_CT_NEW message's payload (nfgenmsg and attributes): appended to `out` when it
+// is a TCP, UDP or UDP-Lite entry; false when it is malformed.
+bool parse_entry(std::span<const uint8_t> payload, std::vector<ConntrackEntry>& out) {
+  auto family = load_unaligned<nfgenmsg>(payload.data()).nfgen_family;
+  if (family != AF_INET && family != AF_INET6) return true;  // no socket of socksnap's
+  uint8_t ip_version = family == AF_INET ? 4 : 6;
+  TupleDraft original;
+  TupleDraft reply;
+  uint32_t status = 0;
+  bool ok = for_each_attribute(payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))),
+                               [&](unsigned type, std::span<const uint8_t> value) {
+                                 switch (type) {
+                                   case CTA_TUPLE_ORIG:
+                                     return read_tuple(value, ip_version, original);
+                                   case CTA_TUPLE_REPLY:
+                                     return read_tuple(value, ip_version, reply);
+                                   case CTA_STATUS:
+                                     if (value.size() != sizeof status) return false;
+                                     status = ntohl(load_unaligned<uint32_t>(value.data()));
+                                     return true;
+                                   default:
+                                     return true;  // counters, timeout, mark, helpers, labels, ...
+                                 }
+                               });
+  if (!ok || (original.seen & kProto) == 0) return false;
+  auto protocol = protocol_of(original.l4proto);
+  if (!protocol) return true;  // ICMP, SCTP, GRE, ...: no socket of socksnap's
+  if (original.seen != kWholeTuple || reply.seen != kWholeTuple) return false;
+  out.push_back(ConntrackEntry{*protocol, ip_version, original.tuple, reply.tuple, status});
+  return true;
+}
+
+// An attribute of a request: header, payload, padding.
+void append_attribute(std::vector<uint8_t>& out, uint16_t type, uint32_t big_endian) {
+  nlattr attr{};
+  attr.nla_len = NLA_HDRLEN + sizeof big_endian;
+  attr.nla_type = type;
+  size_t at = out.size();
+  out.resize(at + NLA_ALIGN(attr.nla_len));
+  std::memcpy(out.data() + at, &attr, sizeof attr);
+  std::memcpy(out.data() + at + NLA_HDRLEN, &big_endian, sizeof big_endian);
 }
 
 Result<void> send_request(int fd, const std::vector<uint8_t>& request) {
@@ -157,32 +214,27 @@ Result<std::vector<ConntrackEntry>> dump_table(const ConntrackOptions& options) 
 }  // namespace
 
 std::vector<uint8_t> build_conntrack_request(const ConntrackOptions& options, uint32_t seq) {
-  // Room for the header, nfgenmsg and the filter's two attributes, 4-byte aligned.
-  alignas(nlmsghdr) std::array<uint8_t, 128> room{};
-  auto* header = reinterpret_cast<nlmsghdr*>(room.data());
-  header->nlmsg_len = NLMSG_LENGTH(sizeof(nfgenmsg));
-  header->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-  header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  header->nlmsg_seq = seq;
-  auto* family = reinterpret_cast<nfgenmsg*>(room.data() + NLMSG_HDRLEN);
-  family->nfgen_family = AF_UNSPEC;
-  family->version = NFNETLINK_V0;
-  family->res_id = 0;
+  std::vector<uint8_t> out(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg)), 0);
+  nfgenmsg family{};
+  family.nfgen_family = AF_UNSPEC;
+  family.version = NFNETLINK_V0;
+  std::memcpy(out.data() + NLMSG_HDRLEN, &family, sizeof family);
   if (options.translated_only) {
-    std::unique_ptr<nfct_filter_dump, FreeFilter> filter(nfct_filter_dump_create());
-    if (filter) {
-      nfct_filter_dump_mark status{IPS_DST_NAT, IPS_DST_NAT};
-      nfct_filter_dump_set_attr(filter.get(), NFCT_FILTER_DUMP_STATUS, &status);
-      nfct_nlmsg_build_filter(header, filter.get());
-    }
+    append_attribute(out, CTA_STATUS, htonl(IPS_DST_NAT));
+    append_attribute(out, CTA_STATUS_MASK, htonl(IPS_DST_NAT));
   }
-  return {room.begin(), room.begin() + header->nlmsg_len};
+  nlmsghdr header{};
+  header.nlmsg_len = static_cast<uint32_t>(out.size());
+  header.nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+  header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  header.nlmsg_seq = seq;
+  std::memcpy(out.data(), &header, sizeof header);
+  return out;
 }
 
 Result<ChunkResult> parse_conntrack_chunk(std::span<const uint8_t> chunk,
                                           std::vector<ConntrackEntry>& out) {
   ChunkResult result;
-  std::vector<uint32_t> aligned;  // a message copied to 4-byte alignment, when it is not
   size_t offset = 0;
   while (offset + sizeof(nlmsghdr) <= chunk.size()) {
     auto header = load_unaligned<nlmsghdr>(chunk.data() + offset);
@@ -207,18 +259,10 @@ Result<ChunkResult> parse_conntrack_chunk(std::span<const uint8_t> chunk,
       return system_error("conntrack dump request", netlink_errno(error));
     }
     if (header.nlmsg_type == ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW)) {
-      if (payload.size() < sizeof(nfgenmsg)) {
+      if (payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg))) {
         return system_error("truncated conntrack message", EBADMSG);
       }
-      const uint8_t* at = chunk.data() + offset;
-      if (reinterpret_cast<uintptr_t>(at) % alignof(nlmsghdr) != 0) {
-        aligned.resize((header.nlmsg_len + 3) / 4);
-        std::memcpy(aligned.data(), at, header.nlmsg_len);
-        at = reinterpret_cast<const uint8_t*>(aligned.data());
-      }
-      if (!parse_entry(reinterpret_cast<const nlmsghdr*>(at), out)) {
-        return system_error("malformed conntrack entry", EBADMSG);
-      }
+      if (!parse_entry(payload, out)) return system_error("malformed conntrack entry", EBADMSG);
     }
     offset += NLMSG_ALIGN(header.nlmsg_len);
   }

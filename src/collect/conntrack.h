@@ -4,10 +4,15 @@
 // socket; the table's entry for the connection keeps both tuples, the original (what the client
 // sent to) and the reply (what answers: its source is the backend).
 //
-// The messages are built and parsed with Debian's libnetfilter-conntrack (nfct_nlmsg_build_filter,
-// nfct_nlmsg_parse: the library conntrack-tools uses); the socket, the reading loop and the
-// walk over a datagram's messages are socksnap's own, as for sock_diag (collect/diag_dump.h), so
-// that they go through the syscall seam (util/sys.h) and every parser takes bytes.
+// Hand-written, not Debian's libnetfilter-conntrack (the library conntrack-tools uses), for a
+// reason measured: its parser (nfct_nlmsg_parse, and nfct_query's callbacks, which use it) calls
+// exit() when an attribute fails its checks ("ctnetlink kernel ABI is broken, contact your
+// vendor", parse_mnl.c's __abi_breakage), which tests/fuzz/fuzz_conntrack_reply found within 200
+// inputs; an agent must not die of one odd reply. What socksnap needs of an entry is eight
+// attributes, read here like sock_diag's (collect/diag_dump.h): pure functions of bytes, every
+// length checked, errors as values; the socket and datagrams go through the syscall seam
+// (util/sys.h). The unit tests check the parser against entries the library builds
+// (nfct_nlmsg_build) and against bytes the kernel sent.
 //
 // A table is per network namespace, and a call reads the calling thread's, as every netlink
 // request does: read_conntrack(handle) enters a namespace on the calling thread and returns, as

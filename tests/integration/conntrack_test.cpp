@@ -6,8 +6,8 @@
 // own output, 10.96.213.11:80 to the server's 8081. The pod connects to each service (IPv4,
 // IPv6, UDP, and over an IPv6 socket to the IPv4-mapped service address) and once directly.
 #include <arpa/inet.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/capability.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -184,6 +184,8 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   // The fields of the client's revision, or of this agent's when that is older.
   auto revision = wire_revision(request.query);
   if (!revision) return error_response(400, revision.error().message());
+  // Translated destinations are written from revision 3 on: not worth reading for an older one.
+  if (*revision < 3) options->translations = false;
   auto query = compile_query(*options);
   if (!query) return error_response(400, query.error().message());
   Warnings warnings;

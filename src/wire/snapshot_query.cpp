@@ -44,6 +44,7 @@ std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   if (options.no_host) add(query, "host", "false");
   if (tcp_info || options.tcp_info) add(query, "tcpinfo", "true");
   if (options.bound_inactive) add(query, "boundinactive", "true");
+  if (options.translations) add(query, "translations", "true");
   // The rows' fields this client reads; an agent of an older revision writes its own.
   add(query, kWireRevisionParameter, fmt::format("{}", kRowFieldsRevision));
   return query;
@@ -71,13 +72,16 @@ Result<QueryOptions> options_from_query(
       o.container_name = value;
     } else if (key == "selector") {
       o.selector = value;
-    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive") {
+    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive" ||
+               key == "translations") {
       auto flag = parse_bool(key, value);
       if (!flag) return flag.error();
       if (key == "host") {
         o.no_host = !*flag;
       } else if (key == "tcpinfo") {
         o.tcp_info = *flag;
+      } else if (key == "translations") {
+        o.translations = *flag;
       } else {
         o.bound_inactive = *flag;
       }

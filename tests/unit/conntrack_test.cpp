@@ -142,7 +142,7 @@ TEST(ConntrackRequest, DumpsBothFamiliesInOneWalk) {
 TEST(ConntrackRequest, AsksTheKernelForTranslatedEntriesOnly) {
   auto request = build_conntrack_request(ConntrackOptions{.translated_only = true}, 1);
   size_t offset = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
-  ASSERT_EQ(request.size(), offset + 2 * NLA_ALIGN(NLA_HDRLEN + 4));
+  ASSERT_EQ(request.size(), offset + size_t{2} * NLA_ALIGN(NLA_HDRLEN + 4));
   // CTA_STATUS and CTA_STATUS_MASK, both IPS_DST_NAT, in network order.
   std::vector<std::pair<uint16_t, uint32_t>> attrs;
   while (offset < request.size()) {
@@ -164,7 +164,7 @@ std::vector<std::vector<uint8_t>> captured_datagrams() {
   std::vector<std::vector<uint8_t>> out;
   size_t offset = 0;
   while (offset + 4 <= bytes.size()) {
-    uint32_t length = load_unaligned<uint32_t>(bytes.data() + offset);
+    auto length = load_unaligned<uint32_t>(bytes.data() + offset);
     offset += 4;
     out.emplace_back(bytes.begin() + offset, bytes.begin() + offset + length);
     offset += length;

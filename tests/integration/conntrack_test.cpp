@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -101,6 +102,7 @@ struct ServiceNetwork {
     nft(pod, {"add chain ip svc out { type nat hook output priority -100 ; }"});
     nft(pod, {"add rule ip svc out ip daddr 10.96.213.11 tcp dport 80 dnat to 10.213.14.2:8081"});
 
+    need_conntrack();
     server.run_inside([&] {
       tcp4_listener = tcp_listen("10.213.14.2", 8080);
       tcp6_listener = tcp_listen("fd00:213:14::2", 8080);
@@ -124,6 +126,15 @@ struct ServiceNetwork {
     EXPECT_EQ(::recv(udp_server.get(), &got, 1, 0), 1);  // the datagram went through the node
   }
 
+  // nf_conntrack is built into this machine's kernel; where it is a module, the nat rules above
+  // load it, and modprobe is the last resort.
+  static void need_conntrack() {
+    const char* count = "/proc/sys/net/netfilter/nf_conntrack_count";
+    if (::access(count, R_OK) != 0) run_command({"modprobe", "nf_conntrack"});
+    if (::access(count, R_OK) != 0) {
+      throw std::runtime_error("nf_conntrack is not loaded and modprobe could not load it");
+    }
+  }
   static void link(const TestNetns& a, const std::string& a_name, const TestNetns& b,
                    const std::string& b_name) {
     must({"ip", "-n", a.name(), "link", "add", a_name, "type", "veth", "peer", "name", b_name,

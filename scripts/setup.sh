@@ -23,6 +23,9 @@ packages=(
   # the picture's tests: libxml2 parses its SVG and HTML; headless Chromium loads the page and
   # Tesseract reads the labels back from its screenshot
   libxml2-dev chromium tesseract-ocr
+  # kube-proxy's kind of DNAT rules in the tests' own namespaces; conntrack fills a bench's
+  # table; libnetfilter-conntrack builds the entries the ctnetlink parser's unit tests read
+  nftables conntrack libnetfilter-conntrack-dev
   # promtool checks the agent's metrics
   prometheus
   # the shells whose completion scripts the tests check (bash is there already)

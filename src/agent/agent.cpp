@@ -186,6 +186,8 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   if (!revision) return error_response(400, revision.error().message());
   // Fields before revision 2 have no direction: it is worked out only for a filter on it.
   if (*revision < 2) options->no_direction = true;
+  // Translated destinations are written from revision 3 on: not worth reading for an older one.
+  if (*revision < 3) options->translations = false;
   auto query = compile_query(*options);
   if (!query) return error_response(400, query.error().message());
   Warnings warnings;

@@ -50,6 +50,9 @@ Result<void, RunError> run(const CommandLine& line, const SnapshotInputs& inputs
         snap.processes.size(), snap.containers.size(), snap.pods.size(), taken->select_ms,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - printing)
             .count());
+    if (taken->conntrack.read) {
+      std::fprintf(stderr, "socksnap: %s\n", describe_conntrack(taken->conntrack).c_str());
+    }
     // Pod labels came from the CRI API: through which plugin (a run may not need it).
     if (std::string plugin = cri_plugin_loaded(); !plugin.empty()) {
       std::fprintf(stderr, "socksnap: CRI plugin: %s\n", plugin.c_str());

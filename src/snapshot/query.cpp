@@ -154,6 +154,7 @@ Result<Query> compile_query(const QueryOptions& options) {
       query.format == OutputFormat::kColumns ? query.columns_for(NodeKind::kHost) : none;
   query.request.tcp_info =
       options.tcp_info || needs_tcp_info(shown, query.selection_for(NodeKind::kHost));
+  if (options.translations) query.request.conntrack = ConntrackScope::kNodeAndNamespaces;
   bool direction = std::any_of(std::begin(kKinds), std::end(kKinds),
                                [&](NodeKind kind) { return query.needs_direction(kind); });
   push_down(query.selection_for(NodeKind::kHost), query.request, direction);

@@ -38,6 +38,9 @@ struct QueryOptions {
   // the sort needs it: an agent's client that shows no direction says so, and the agent then
   // neither keeps listeners it would not send nor classifies every socket.
   bool no_direction = false;
+  // Where connections to a service really went (Snapshot::translations), from the conntrack
+  // tables of the node and of each namespace read: what the service map asks for.
+  bool translations = false;
 };
 
 class Query {
@@ -71,6 +74,8 @@ class Query {
   // Whether owners are needed whatever the node runs: they can then be looked for while the
   // sockets are collected.
   bool needs_owners_on_any_node() const { return needs_owners(NodeKind::kHost); }
+  // Whether the run reads conntrack tables to fill Snapshot::translations (request.conntrack).
+  bool needs_translations() const { return request.conntrack != ConntrackScope::kOff; }
 
  private:
   friend Result<Query> compile_query(const QueryOptions& options);

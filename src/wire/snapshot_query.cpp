@@ -45,6 +45,7 @@ std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   if (tcp_info || options.tcp_info) add(query, "tcpinfo", "true");
   if (options.bound_inactive) add(query, "boundinactive", "true");
   if (options.no_direction) add(query, "direction", "false");
+  if (options.translations) add(query, "translations", "true");
   // The rows' fields this client reads; an agent of an older revision writes its own.
   add(query, kWireRevisionParameter, fmt::format("{}", kRowFieldsRevision));
   return query;
@@ -72,7 +73,8 @@ Result<QueryOptions> options_from_query(
       o.container_name = value;
     } else if (key == "selector") {
       o.selector = value;
-    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive" || key == "direction") {
+    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive" || key == "direction" ||
+               key == "translations") {
       auto flag = parse_bool(key, value);
       if (!flag) return flag.error();
       if (key == "host") {
@@ -81,6 +83,8 @@ Result<QueryOptions> options_from_query(
         o.tcp_info = *flag;
       } else if (key == "direction") {
         o.no_direction = !*flag;
+      } else if (key == "translations") {
+        o.translations = *flag;
       } else {
         o.bound_inactive = *flag;
       }

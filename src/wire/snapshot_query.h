@@ -3,11 +3,13 @@
 //
 //   /v1/snapshot?protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop
 //               &podname=web-0&containername=httpd&selector=app%3Dweb&host=false&tcpinfo=true
-//               &boundinactive=true&direction=false
+//               &boundinactive=true&direction=false&translations=true
 //
 // direction=false: the client shows no direction, so the agent need not work it out (nor keep the
 // listeners that would take) unless a filter sent to it names the direction.
 //
+// translations=true has the agent read its node's conntrack tables and write each translated
+// socket's "translatedDst" (revision 3): the service map asks for it.
 // Sorting and columns are the client's: an agent always answers with every row's JSON.
 #pragma once
 

@@ -270,6 +270,10 @@ class ReplyReader {
       snap().directions.resize(snap().sockets.size());
       snap().directions.back() = row.direction;
     }
+    if (row.translated.destination.valid || !snap().translations.empty()) {
+      snap().translations.resize(snap().sockets.size());
+      snap().translations.back() = row.translated.destination;
+    }
     if (names.src != kNone || names.dst != kNone || !snap().socket_endpoints.empty()) {
       snap().socket_endpoints.resize(snap().sockets.size());
       snap().socket_endpoints.back() = names;
@@ -448,6 +452,12 @@ void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& n
     merged.directions.insert(merged.directions.end(), part.directions.begin(),
                              part.directions.end());
     merged.directions.resize(merged.sockets.size());
+  }
+  if (!part.translations.empty() || !merged.translations.empty()) {
+    merged.translations.resize(socket_base);
+    merged.translations.insert(merged.translations.end(), part.translations.begin(),
+                               part.translations.end());
+    merged.translations.resize(merged.sockets.size());
   }
   for (auto& p : part.processes) {
     p.container = shift(p.container, container_base);

@@ -733,7 +733,7 @@ TEST_F(ClusterTest, TheAgentKeepsOnlyTheCapabilitiesItNeedsAndSaysSo) {
   const BackgroundProcess& agent = *c().agents[2];
   std::string log = agent.log();
   EXPECT_NE(log.find("socksnap-agent: capabilities kept: CAP_SYS_ADMIN, CAP_SYS_PTRACE, "
-                     "CAP_DAC_READ_SEARCH\n"),
+                     "CAP_DAC_READ_SEARCH, CAP_NET_ADMIN\n"),
             std::string::npos)
       << log;
   std::ifstream status(fmt::format("/proc/{}/status", agent.pid()));
@@ -742,8 +742,8 @@ TEST_F(ClusterTest, TheAgentKeepsOnlyTheCapabilitiesItNeedsAndSaysSo) {
     auto colon = line.find(':');
     if (colon != std::string::npos) fields[line.substr(0, colon)] = line.substr(colon + 2);
   }
-  // CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21)
-  const std::string kKept = "0000000000280004";
+  // CAP_DAC_READ_SEARCH (2), CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21)
+  const std::string kKept = "0000000000281004";
   EXPECT_EQ(fields["CapEff"], kKept);
   EXPECT_EQ(fields["CapPrm"], kKept);
   EXPECT_EQ(fields["CapBnd"], kKept);

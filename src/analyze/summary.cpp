@@ -104,8 +104,8 @@ Summary summarize(const Snapshot& snap, const std::vector<uint32_t>& rows,
   std::sort(summary.groups.begin(), summary.groups.end(),
             [&](const SummaryGroup& a, const SummaryGroup& b) {
               if (a.weight.count != b.weight.count) return a.weight.count > b.weight.count;
-              for (size_t c = 0; c < by.size(); ++c) {
-                int order = compare_cells(*by[c], snap, a.row, b.row, x, y);
+              for (const Column* column : by) {
+                int order = compare_cells(*column, snap, a.row, b.row, x, y);
                 if (order != 0) return order < 0;
               }
               // Keys that tie may belong to different texts (a name's key is its address's):

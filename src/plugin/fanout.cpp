@@ -115,7 +115,7 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
     bool not_served = false;
     Result<AgentReply> reply = plain_error("");
     std::vector<std::string> warnings;
-    size_t index = static_cast<size_t>(&target - targets.data());
+    auto index = static_cast<size_t>(&target - targets.data());
     if (!response) {
       failure = response.error().message();
     } else if (response->status != 200) {

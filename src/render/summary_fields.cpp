@@ -499,7 +499,7 @@ bool GroupReader::read_object(Draft& draft) {
         any = any || (plan_->allowed.test(leaf) && kLeafInfo[leaf].object == key);
       }
       if (any) {
-        size_t index = static_cast<size_t>(object - kObjects.begin());
+        auto index = static_cast<size_t>(object - kObjects.begin());
         if (objects_seen.test(index)) return fail("duplicate field " + RowReader::quoted(key));
         objects_seen.set(index);
         if (!read_members(*object, draft)) return false;
@@ -704,7 +704,8 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
   for (size_t e = 0; e < 2; ++e) {
     size_t base = e == 0 ? 0 : kEndpointLeaves;
     size_t kind_leaf = kSrcKind + base;
-    std::string_view kind = d.seen.test(kind_leaf) ? d.text[kind_leaf] : "raw";
+    std::string_view kind =
+        d.seen.test(kind_leaf) ? std::string_view(d.text[kind_leaf]) : std::string_view("raw");
     bool any_name = false;
     for (size_t leaf = kSrcNamespace + base; leaf <= kSrcLabels + base; ++leaf) {
       any_name = any_name || d.seen.test(leaf);

@@ -30,11 +30,13 @@
 //    "groups":[{"k8s":{"namespace":"shop","podName":"web-0"},"direction":"inbound",...,"count":3}]}
 //
 // the groups as `socksnap summary -o json` writes them (render/summary_fields.h, bytes that are
-// not UTF-8 kept as in rows), "by" the columns grouped by, as the client asked. It came with
-// revision 2; an agent that does not serve it answers 404 with its own {"error":...}. Read as
-// strictly as a snapshot: a member or group field the wire does not have, of another type or
-// out of range, a required one left out, or groups by other columns than those asked, is an
-// error naming the group (`group 3: unknown field "k8s.podNmae"`).
+// not UTF-8 kept as in rows), "by" the columns grouped by, as the client asked. Its fields are
+// those of the columns asked for: a column an agent does not know is its 400, and the
+// revision changes none of them. An agent of a build before it answers 404 with its own
+// {"error":...} (the plugin then asks it for its rows). Read as strictly as a snapshot: a member
+// or group field the wire does not have, of another type or out of range, a required one left
+// out, or groups by other columns than those asked, is an error naming the group (`group 3:
+// unknown field "k8s.podNmae"`).
 #pragma once
 
 #include <string>

@@ -560,6 +560,24 @@ TEST(SummaryWire, TheEnvelopeIsReadStrictly) {
             R"(group 2: "k8s.node": "m" is not the reply's node "n")");
 }
 
+// The fuzz target's seeds read (else they would seed nothing but errors).
+TEST(SummaryWire, TheFuzzTargetsSeedsRead) {
+  auto seed = [](const char* name) {
+    auto bytes = test::read_bytes(
+        test::data_path(std::string("../fuzz/corpus/fuzz_cluster_replies/") + name));
+    return std::string(bytes.begin(), bytes.end());
+  };
+  SummaryReply pods =
+      reply_ok(seed("summary_reply.json"), default_summary_by(NodeKind::kKubernetes));
+  EXPECT_EQ(pods.weights.size(), 4U);
+  SummaryReply many =
+      reply_ok(seed("summary_many_columns_reply.json"),
+               columns({"k8s.node", "src", "dst.port", "ipversion", "k8s.labels", "k8s.hostNetwork",
+                        "k8s.containerName", "runtime.containerName", "pid", "comm", "rtt",
+                        "congestion", "interface", "direction", "status"}));
+  EXPECT_EQ(many.weights.size(), 3U);
+}
+
 // ---- The options --------------------------------------------------------------------------------
 
 Result<Query> summary_plan(std::vector<const char*> args) {

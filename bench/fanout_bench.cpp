@@ -12,8 +12,13 @@
 //   fanout_bench --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000]
 //                [--min-delay-ms 50] [--max-delay-ms 500] [-r 7] [--pin] [--to-pipe] [-v]
 //   fanout_bench --stages [--sockets 2000] [-r 7]
+//   fanout_bench --summary-sizes [--sockets 2000]
 // --stages times, in this process, what the plugin does with one node's answer once it has its
 // bytes: read it, name its addresses, select and sort its rows, format them as JSON.
+// --summary: the agents answer GET /v1/summary (the groups of `kubectl socksnap summary`'s
+// default columns) and the plugin runs `summary -A -o json`: the fan-out of a cluster's summary.
+// --summary-sizes: one node's GET /v1/summary answer against its GET /v1/snapshot answer, for
+// several --by (an agent sends only its groups), and how long the agent takes to count them.
 #include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -35,6 +40,8 @@
 
 #include <fmt/format.h>
 
+#include "analyze/direction.h"
+#include "analyze/summary.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
@@ -63,11 +70,13 @@ struct Args {
   bool pin = false;
   bool stages = false;
   bool to_pipe = false;
+  bool summary = false;
+  bool summary_sizes = false;
 };
 
-// One node's reply: `sockets` sockets spread over 20 pods of 2 containers each, every socket
+// One node's snapshot: `sockets` sockets spread over 20 pods of 2 containers each, every socket
 // held by a process, addresses in the node's pod range.
-std::string node_reply(int node, int sockets) {
+socksnap::Snapshot node_snapshot(int node, int sockets) {
   socksnap::Snapshot snap;
   snap.node = fmt::format("node-{:03}", node);
   snap.namespaces.push_back({4026531840ULL, "pid 1", {}, 0});
@@ -103,13 +112,46 @@ std::string node_reply(int node, int sockets) {
     snap.holders.push_back({static_cast<uint32_t>(container), 3 + i % 1000});
     snap.owners.push_back({static_cast<uint32_t>(i), 1, container, i % kPods});
   }
+  return snap;
+}
+
+std::vector<uint32_t> every_row(const socksnap::Snapshot& snap) {
   std::vector<uint32_t> rows(snap.sockets.size());
   for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  return rows;
+}
+
+// Its GET /v1/snapshot answer.
+std::string node_reply(int node, int sockets) {
+  socksnap::Snapshot snap = node_snapshot(node, sockets);
   std::string text;
   socksnap::OutputSink sink(&text);
-  socksnap::write_agent_reply(snap, rows, {}, sink);
+  socksnap::write_agent_reply(snap, every_row(snap), {}, sink);
   (void)sink.finish();
   return text;
+}
+
+// Its GET /v1/summary answer, grouped by `by` (the directions worked out as the agent does).
+std::string node_summary(int node, int sockets, const std::vector<const socksnap::Column*>& by) {
+  socksnap::Snapshot snap = node_snapshot(node, sockets);
+  socksnap::classify_directions(snap);
+  socksnap::Summary summary = socksnap::summarize(snap, every_row(snap), by);
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_summary_reply(snap, summary, {}, sink);
+  (void)sink.finish();
+  return text;
+}
+
+std::vector<const socksnap::Column*> columns(std::initializer_list<const char*> names) {
+  std::vector<const socksnap::Column*> out;
+  for (const char* name : names) out.push_back(socksnap::find_column(name));
+  return out;
+}
+
+// The default columns of `kubectl socksnap summary`.
+std::vector<const socksnap::Column*> default_by() {
+  return socksnap::default_summary_by(socksnap::NodeKind::kKubernetes);
 }
 
 void pin_to(int first_cpu, int last_cpu) {
@@ -172,6 +214,10 @@ Run run_plugin(const Args& args, const std::string& kubeconfig) {
       ::_exit(126);
     }
     // -A: every namespace, as before the plugin took the context's by default.
+    if (args.summary) {
+      ::execl(args.plugin.c_str(), args.plugin.c_str(), "summary", "-A", "-o", "json", "--timeout",
+              "30s", args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
+    }
     ::execl(args.plugin.c_str(), args.plugin.c_str(), "-A", "-o", "json", "--timeout", "30s",
             args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
     ::_exit(127);
@@ -289,6 +335,47 @@ int time_stages(const Args& args) {
   return 0;
 }
 
+// One node's summary answer against its rows' answer, for several --by; and what counting takes
+// the agent (classifying directions, grouping, writing), in microseconds per socket.
+int summary_sizes(const Args& args) {
+  std::string rows = node_reply(7, args.sockets);
+  std::printf("one node's answers, %d sockets in 20 pods: rows (GET /v1/snapshot) %zu bytes\n",
+              args.sockets, rows.size());
+  const std::pair<const char*, std::vector<const socksnap::Column*>> cases[] = {
+      {"(default) k8s.namespace,k8s.podName,direction,status", default_by()},
+      {"k8s.node,status", columns({"k8s.node", "status"})},
+      {"k8s.podName,dst", columns({"k8s.podName", "dst"})},
+      {"src (a group per socket, nearly)", columns({"src"})},
+  };
+  for (const auto& [name, by] : cases) {
+    std::string groups = node_summary(7, args.sockets, by);
+    auto read = socksnap::parse_summary_reply(groups, by);
+    if (!read) {
+      std::fprintf(stderr, "fanout_bench: %s\n", read.error().message().c_str());
+      return 1;
+    }
+    std::vector<double> us;
+    for (int r = 0; r < args.reps; ++r) {
+      socksnap::Snapshot snap = node_snapshot(7, args.sockets);
+      auto t0 = std::chrono::steady_clock::now();
+      socksnap::classify_directions(snap);
+      socksnap::Summary summary = socksnap::summarize(snap, every_row(snap), by);
+      std::string text;
+      socksnap::OutputSink sink(&text);
+      socksnap::write_summary_reply(snap, summary, {}, sink);
+      (void)sink.finish();
+      us.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+          args.sockets);
+    }
+    std::printf("  --by %-52s %3zu groups  %7zu bytes  %5.2f %% of the rows'  %.2f us/socket\n",
+                name, read->weights.size(), groups.size(),
+                100.0 * static_cast<double>(groups.size()) / static_cast<double>(rows.size()),
+                median(us));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -316,6 +403,10 @@ int main(int argc, char** argv) {
       args.to_pipe = true;
     } else if (a == "--stages") {
       args.stages = true;
+    } else if (a == "--summary") {
+      args.summary = true;
+    } else if (a == "--summary-sizes") {
+      args.summary_sizes = true;
     } else if (a == "--pin") {
       args.pin = true;
     } else if (a == "-v") {
@@ -329,6 +420,7 @@ int main(int argc, char** argv) {
     }
   }
   if (args.stages) return time_stages(args);
+  if (args.summary_sizes) return summary_sizes(args);
   if (args.plugin.empty() || args.agents < 1 || args.reps < 1) {
     std::fprintf(stderr, "fanout_bench: --plugin PATH is needed\n");
     return 2;
@@ -357,8 +449,10 @@ int main(int argc, char** argv) {
     int delay = args.agents == 1 ? args.max_delay_ms
                                  : args.min_delay_ms + (args.max_delay_ms - args.min_delay_ms) * n /
                                                            (args.agents - 1);
-    auto reply = std::make_shared<std::string>(node_reply(n, args.sockets));
-    auto one_socket = std::make_shared<std::string>(node_reply(n, 1));
+    auto reply = std::make_shared<std::string>(
+        args.summary ? node_summary(n, args.sockets, default_by()) : node_reply(n, args.sockets));
+    auto one_socket = std::make_shared<std::string>(args.summary ? node_summary(n, 1, default_by())
+                                                                 : node_reply(n, 1));
     reply_bytes += reply->size();
     socksnap::ServerLimits limits;
     limits.workers = 2;
@@ -438,8 +532,12 @@ int main(int argc, char** argv) {
       wall - args.max_delay_ms, wall - args.max_delay_ms <= 250 ? "PASS" : "MISS");
   std::printf("  plugin CPU time  %8.1f ms%s\n", median(cpu),
               args.pin ? "   (simulated cluster on CPU 0, the plugin on the others)" : "");
+  // A summary's output is a few groups: its memory is the fixed part's.
   std::printf("  plugin peak RSS  %8.1f MB   merged JSON %.1f MB   ratio %.2f  target <= 2 %s\n",
-              peak, json_mb, peak / json_mb, peak / json_mb <= 2 ? "PASS" : "MISS");
+              peak, json_mb, peak / json_mb,
+              args.summary          ? "(not for a summary)"
+              : peak / json_mb <= 2 ? "PASS"
+                                    : "MISS");
   double fixed = median(fixed_rss);
   std::printf(
       "    fixed part     %8.1f MB   (the same fan-out, one socket per node)   the rest "

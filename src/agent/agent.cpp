@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "analyze/summary.h"
 #include "render/structured_writer.h"
 #include "util/terminal_text.h"
 #include "wire/snapshot_query.h"
@@ -32,10 +33,8 @@ class Turn {
 
 // Each path served and its handler. Adding a handler: a line here and its branch in serve().
 constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
-    {"/v1/snapshot", "snapshot"},
-    {"/metrics", "metrics"},
-    {"/healthz", "healthz"},
-    {"/version", "version"},
+    {"/v1/snapshot", "snapshot"}, {"/v1/summary", "summary"}, {"/metrics", "metrics"},
+    {"/healthz", "healthz"},      {"/version", "version"},
 };
 constexpr std::string_view kOther = "other";
 
@@ -131,6 +130,7 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
       return error_response(503, "unavailable: the token cannot be checked now; try again");
   }
   if (handler == "version") return version();
+  if (handler == "summary") return summary(request);
   return handler == "metrics" ? prometheus() : snapshot(request);
 }
 
@@ -196,6 +196,26 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   HttpResponse response;
   OutputSink sink(&response.body);
   write_agent_reply(run->snapshot, run->rows, warnings.lines(), sink, *revision);
+  if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
+  return response;
+}
+
+HttpResponse Agent::summary(const HttpRequest& request) {
+  auto options = options_from_query(QueryOptions{}, request.query, true);
+  if (!options) return error_response(400, options.error().message());
+  // Its fields are those of the columns asked for: the revision changes none of them.
+  if (auto revision = wire_revision(request.query); !revision) {
+    return error_response(400, revision.error().message());
+  }
+  auto query = compile_query(*options);
+  if (!query) return error_response(400, query.error().message());
+  Warnings warnings;
+  auto run = take(*query, warnings);
+  if (!run) return run.error();
+  Summary counted = summarize(run->snapshot, run->rows, query->columns_for(run->kind));
+  HttpResponse response;
+  OutputSink sink(&response.body);
+  write_summary_reply(run->snapshot, counted, warnings.lines(), sink);
   if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
   return response;
 }

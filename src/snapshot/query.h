@@ -41,6 +41,12 @@ struct QueryOptions {
   // Where connections to a service really went (Snapshot::translations), from the conntrack
   // tables of the node and of each namespace read: what the service map asks for.
   bool translations = false;
+  // `socksnap summary`: the rows are counted in groups of columns (analyze/summary.h), those of
+  // `by` ("a,b") or, when it is empty, the node kind's default. The columns are then the groups'
+  // (what the run must compute follows them, whatever the format), the outputs choose only the
+  // format (columns: the table), and nothing is sorted (the groups are, by count).
+  bool summary = false;
+  std::string by;
 };
 
 class Query {
@@ -54,7 +60,11 @@ class Query {
   bool headers = true;
   bool sort_given = false;  // --sort was given: every kind sorts alike
 
-  // The columns shown, the sort and the selection on a node of this kind.
+  // `socksnap summary`: columns_for() are the columns grouped by.
+  bool summary() const { return summary_; }
+
+  // The columns shown (grouped by, for a summary), the sort and the selection on a node of
+  // this kind.
   const std::vector<const Column*>& columns_for(NodeKind kind) const {
     return columns_[index(kind)];
   }
@@ -83,12 +93,16 @@ class Query {
 
   std::array<std::vector<const Column*>, 3> columns_;
   std::array<std::vector<SortKey>, 3> sorts_;
-  bool absolute_columns_ = false;  // "columns=a,b" replaced the defaults
+  bool absolute_columns_ = false;  // "columns=a,b" (or --by) replaced the defaults
+  bool summary_ = false;
+  // Whether the run shows only the columns (a table, or a summary in any format): JSON and YAML
+  // rows carry every field.
+  bool only_columns() const { return format == OutputFormat::kColumns || summary_; }
   bool direction_in_rows_ = true;  // JSON and YAML rows carry the direction
 };
 
 // Checks every option; errors are one line naming what was wrong ("unknown column 'x' (...)",
-// "filter 'src:~(': bad regular expression: ...", "--selector 'a=b=c': ...").
+// "filter 'src:~(': bad regular expression: ...", "--selector 'a=b=c': ...", "--by 'x': ...").
 Result<Query> compile_query(const QueryOptions& options);
 
 }  // namespace socksnap

@@ -51,10 +51,26 @@ std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   return query;
 }
 
+std::string summary_query(const QueryOptions& options, bool tcp_info,
+                          const std::vector<const Column*>& by) {
+  std::string names;
+  for (const Column* column : by) {
+    if (!names.empty()) names.push_back(',');
+    names.append(column->name);
+  }
+  std::string query;
+  add(query, "by", names);
+  query.push_back('&');
+  query += snapshot_query(options, tcp_info);
+  return query;
+}
+
 Result<QueryOptions> options_from_query(
-    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query) {
+    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query,
+    bool summary) {
   QueryOptions& o = base;
   o.outputs = {"json"};
+  o.summary = summary;
   for (const auto& [key, value] : query) {
     if (key == "protocol") {
       std::string protocol = to_lower(value);
@@ -88,6 +104,8 @@ Result<QueryOptions> options_from_query(
       } else {
         o.bound_inactive = *flag;
       }
+    } else if (key == "by" && summary) {
+      o.by = value;
     } else if (key == kWireRevisionParameter) {
       // Not a selection: how the answer is written (wire_revision).
     } else {

@@ -3,7 +3,8 @@
 // renderer: the JSON (compact and pretty) must parse as strict UTF-8 JSON and the YAML with
 // libyaml, each reading back every field as the bytes with invalid UTF-8 replaced by U+FFFD;
 // the table must hold no control byte but its line ends, no DEL, no invalid UTF-8, no C1 or
-// layout character, and one line per row; the agent's wire must carry every byte unchanged.
+// layout character, and one line per row; the agent's wire must carry every byte unchanged. The
+// same of a summary grouped by those fields (`socksnap summary`, and its wire).
 #include <arpa/inet.h>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analyze/summary.h"
 #include "kubeconfig/yaml_tree.h"
 #include "model/states.h"
 #include "render/renderer.h"
@@ -215,6 +217,58 @@ void check_wire(const Snapshot& snap, const std::vector<std::string>& f) {
         (f[kInterface].empty() || ns->interfaces.at(back.sockets[0].ifindex) == f[kInterface]));
 }
 
+// A summary by every column that shows those fields: its JSON and YAML read back the fields,
+// its table is clean, and its wire carries every byte.
+void check_summary(const Snapshot& named, const Snapshot& snap, const std::vector<std::string>& f) {
+  std::vector<const Column*> by;
+  for (const char* name :
+       {"k8s.node", "k8s.namespace", "k8s.podName", "k8s.containerName", "k8s.labels",
+        "runtime.runtimeName", "runtime.containerId", "runtime.containerName",
+        "runtime.containerImageName", "comm", "interface", "congestion", "src"}) {
+    by.push_back(find_column(name));
+  }
+  Summary summary = summarize(named, {0, 1}, by);
+  check(summary.groups.size() == 2);  // the second row has no owner, no name, no interface
+  auto text = [&](OutputFormat format) {
+    std::string out;
+    OutputSink sink(&out);
+    render_summary(named, summary, format, true, sink);
+    check(static_cast<bool>(sink.finish()));
+    return out;
+  };
+  for (OutputFormat format : {OutputFormat::kJson, OutputFormat::kJsonPretty}) {
+    try {
+      auto doc = nlohmann::json::parse(text(format));
+      const auto& owned = doc.at(0).at("k8s").contains("podName") ? doc.at(0) : doc.at(1);
+      check(owned.at("k8s").at("podName") == as_go_reads_it(f[kPodName]));
+      check(owned.at("comm") == as_go_reads_it(f[kComm]));
+      check(owned.at("src").at("name") == as_go_reads_it(f[kEndpointName]));
+      check(owned.at("runtime").at("containerId") == as_go_reads_it(f[kContainerId]));
+    } catch (const nlohmann::json::exception&) {
+      std::abort();
+    }
+  }
+  auto yaml = parse_yaml(text(OutputFormat::kYaml));
+  check(static_cast<bool>(yaml));
+  check(yaml->kind == YamlNode::Kind::kSequence && yaml->items.size() == 2);
+  check_table(text(OutputFormat::kColumns), 3);
+
+  std::string wire;
+  OutputSink sink(&wire);
+  Summary raw = summarize(snap, {0, 1}, by);
+  write_summary_reply(snap, raw, {f[kWarning]}, sink);
+  check(static_cast<bool>(sink.finish()));
+  auto reply = parse_summary_reply(wire, by);
+  check(static_cast<bool>(reply));
+  check(reply->warnings.size() == 1 && reply->warnings[0] == f[kWarning]);
+  std::vector<uint32_t> rows(reply->snapshot.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  Summary back = summarize(reply->snapshot, rows, by, &reply->weights);
+  check(back.groups.size() == raw.groups.size());
+  for (size_t g = 0; g < back.groups.size(); ++g)
+    check(back.groups[g].values == raw.groups[g].values);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -230,5 +284,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_yaml(render_to_string(named, OutputFormat::kYaml), f);
   check_table(render_to_string(named, OutputFormat::kColumns), 3);
   check_wire(snap, f);
+  check_summary(named, snap, f);
   return 0;
 }

@@ -67,6 +67,14 @@ TEST(ShellCompletion, BashCompletesOptionsValuesAndColumns) {
   EXPECT_EQ(complete("'socksnap -F direction:in' socksnap -F direction : in"), "[inbound]\n");
   EXPECT_EQ(complete("'socksnap --output=jsonp' socksnap --output = jsonp"), "[jsonpretty]\n");
   EXPECT_EQ(complete("'socksnap completion ' socksnap completion ''"), "[bash]\n[zsh]\n[fish]\n");
+  // A summary's --by takes columns, comma-separated.
+  EXPECT_EQ(complete("'socksnap sum' socksnap sum"), "[summary]\n");
+  EXPECT_EQ(complete("'socksnap summary --by k8s.na' socksnap summary --by k8s.na"),
+            "[k8s.namespace]\n");
+  EXPECT_EQ(complete("'socksnap summary --by status,dir' socksnap summary --by status,dir"),
+            "[status,direction]\n");
+  EXPECT_EQ(complete("'socksnap summary --by=src.p' socksnap summary --by = src.p"),
+            "[src.port]\n");
   // The agent's options come from socksnap-agent itself.
   EXPECT_EQ(complete("'socksnap agent --liste' socksnap agent --liste"), "[--listen]\n");
   EXPECT_EQ(complete("'socksnap --bogus' socksnap --bogus"), "[]\n");
@@ -149,6 +157,8 @@ TEST(Version, HelpNamesEverySubcommand) {
        {"\n  agent                           Run the node agent (socksnap agent --help)\n",
         "\n  completion                      Print the shell completion script (bash, zsh or "
         "fish)\n",
+        "\n  summary                         Count the sockets in groups of columns (socksnap "
+        "summary --help)\n",
         "\n  version                         Print the version and the git commit\n"}) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line;
   }

@@ -163,6 +163,8 @@ TEST(ParseArgs, HelpNamesTheSubcommands) {
                       "--help)\n"
                       "  completion                      Print the shell completion script "
                       "(bash, zsh or fish)\n"
+                      "  summary                         Count the sockets in groups of columns "
+                      "(socksnap summary --help)\n"
                       "  version                         Print the version and the git commit\n"),
             std::string::npos)
       << help;

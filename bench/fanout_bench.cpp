@@ -12,6 +12,7 @@
 //   fanout_bench --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000]
 //                [--min-delay-ms 50] [--max-delay-ms 500] [-r 7] [--pin] [--to-pipe] [-v]
 //   fanout_bench --stages [--sockets 2000] [-r 7]
+//   fanout_bench --summary-sizes [--sockets 2000]
 // --stages times, in this process, what the plugin does with one node's answer once it has its
 // bytes: read it, name its addresses, select and sort its rows, format them as JSON.
 //   fanout_bench --graph --plugin build/src/kubectl-socksnap [--agents 50] [--sockets 2000] [-r 7]
@@ -21,6 +22,10 @@
 // rows' own pattern above, every socket to an address of its own, nothing to group); each agent
 // answers GET /v1/graph with its node's grouped ends and GET /v1/snapshot with its rows, both
 // made from the same snapshot. It prints one node's answer in bytes both ways, and the medians.
+// --summary: the agents answer GET /v1/summary (the groups of `kubectl socksnap summary`'s
+// default columns) and the plugin runs `summary -A -o json`: the fan-out of a cluster's summary.
+// --summary-sizes: one node's GET /v1/summary answer against its GET /v1/snapshot answer, for
+// several --by (an agent sends only its groups), and how long the agent takes to count them.
 #include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -45,6 +50,7 @@
 #include "analyze/direction.h"
 #include "analyze/graph_ends.h"
 #include "analyze/service_map.h"
+#include "analyze/summary.h"
 #include "fake_apiserver.h"
 #include "model/states.h"
 #include "net/https_server.h"
@@ -77,6 +83,8 @@ struct Args {
   bool to_pipe = false;
   bool graph = false;
   std::string pattern = "mesh";  // --graph's sockets: mesh or scattered
+  bool summary = false;
+  bool summary_sizes = false;
 };
 
 // One node's snapshot: `sockets` sockets spread over 20 pods of 2 containers each, every socket
@@ -172,24 +180,17 @@ socksnap::Snapshot mesh_snapshot(int node, int nodes, int sockets) {
   return snap;
 }
 
-std::string rows_reply(const socksnap::Snapshot& snap) {
+std::vector<uint32_t> every_row(const socksnap::Snapshot& snap) {
   std::vector<uint32_t> rows(snap.sockets.size());
   for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  std::string text;
-  socksnap::OutputSink sink(&text);
-  socksnap::write_agent_reply(snap, rows, {}, sink);
-  (void)sink.finish();
-  return text;
+  return rows;
 }
 
-// What an agent answers GET /v1/graph with: the snapshot's sockets as grouped ends.
-std::string graph_reply(socksnap::Snapshot snap) {
-  socksnap::classify_directions(snap);
-  std::vector<uint32_t> rows(snap.sockets.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+// What an agent answers GET /v1/snapshot with: the snapshot's rows.
+std::string rows_reply(const socksnap::Snapshot& snap) {
   std::string text;
   socksnap::OutputSink sink(&text);
-  socksnap::write_graph_reply(snap.node, socksnap::collect_graph_ends(snap, rows, true), {}, sink);
+  socksnap::write_agent_reply(snap, every_row(snap), {}, sink);
   (void)sink.finish();
   return text;
 }
@@ -197,6 +198,40 @@ std::string graph_reply(socksnap::Snapshot snap) {
 // One node's reply: node_snapshot's rows.
 std::string node_reply(int node, int sockets) {
   return rows_reply(node_snapshot(node, sockets));
+}
+
+// What an agent answers GET /v1/graph with: the snapshot's sockets as grouped ends.
+std::string graph_reply(socksnap::Snapshot snap) {
+  socksnap::classify_directions(snap);
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_graph_reply(snap.node, socksnap::collect_graph_ends(snap, every_row(snap), true),
+                              {}, sink);
+  (void)sink.finish();
+  return text;
+}
+
+// Its GET /v1/summary answer, grouped by `by` (the directions worked out as the agent does).
+std::string node_summary(int node, int sockets, const std::vector<const socksnap::Column*>& by) {
+  socksnap::Snapshot snap = node_snapshot(node, sockets);
+  socksnap::classify_directions(snap);
+  socksnap::Summary summary = socksnap::summarize(snap, every_row(snap), by);
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_summary_reply(snap, summary, {}, sink);
+  (void)sink.finish();
+  return text;
+}
+
+std::vector<const socksnap::Column*> columns(std::initializer_list<const char*> names) {
+  std::vector<const socksnap::Column*> out;
+  for (const char* name : names) out.push_back(socksnap::find_column(name));
+  return out;
+}
+
+// The default columns of `kubectl socksnap summary`.
+std::vector<const socksnap::Column*> default_by() {
+  return socksnap::default_summary_by(socksnap::NodeKind::kKubernetes);
 }
 
 void pin_to(int first_cpu, int last_cpu) {
@@ -261,6 +296,9 @@ Run run_plugin(const Args& args, const std::string& kubeconfig, bool graph = fal
     // -A: every namespace, as before the plugin took the context's by default.
     if (graph) {
       ::execl(args.plugin.c_str(), args.plugin.c_str(), "graph", "-A", "-o", "json", "--timeout",
+              "30s", args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
+    } else if (args.summary) {
+      ::execl(args.plugin.c_str(), args.plugin.c_str(), "summary", "-A", "-o", "json", "--timeout",
               "30s", args.verbose ? "-v" : "-q", static_cast<char*>(nullptr));
     } else {
       ::execl(args.plugin.c_str(), args.plugin.c_str(), "-A", "-o", "json", "--timeout", "30s",
@@ -481,6 +519,47 @@ int compare_graph(const Args& args, const std::string& kubeconfig, size_t first_
   return 0;
 }
 
+// One node's summary answer against its rows' answer, for several --by; and what counting takes
+// the agent (classifying directions, grouping, writing), in microseconds per socket.
+int summary_sizes(const Args& args) {
+  std::string rows = node_reply(7, args.sockets);
+  std::printf("one node's answers, %d sockets in 20 pods: rows (GET /v1/snapshot) %zu bytes\n",
+              args.sockets, rows.size());
+  const std::pair<const char*, std::vector<const socksnap::Column*>> cases[] = {
+      {"(default) k8s.namespace,k8s.podName,direction,status", default_by()},
+      {"k8s.node,status", columns({"k8s.node", "status"})},
+      {"k8s.podName,dst", columns({"k8s.podName", "dst"})},
+      {"src (a group per socket, nearly)", columns({"src"})},
+  };
+  for (const auto& [name, by] : cases) {
+    std::string groups = node_summary(7, args.sockets, by);
+    auto read = socksnap::parse_summary_reply(groups, by);
+    if (!read) {
+      std::fprintf(stderr, "fanout_bench: %s\n", read.error().message().c_str());
+      return 1;
+    }
+    std::vector<double> us;
+    for (int r = 0; r < args.reps; ++r) {
+      socksnap::Snapshot snap = node_snapshot(7, args.sockets);
+      auto t0 = std::chrono::steady_clock::now();
+      socksnap::classify_directions(snap);
+      socksnap::Summary summary = socksnap::summarize(snap, every_row(snap), by);
+      std::string text;
+      socksnap::OutputSink sink(&text);
+      socksnap::write_summary_reply(snap, summary, {}, sink);
+      (void)sink.finish();
+      us.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+          args.sockets);
+    }
+    std::printf("  --by %-52s %3zu groups  %7zu bytes  %5.2f %% of the rows'  %.2f us/socket\n",
+                name, read->weights.size(), groups.size(),
+                100.0 * static_cast<double>(groups.size()) / static_cast<double>(rows.size()),
+                median(us));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -516,6 +595,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "fanout_bench: --pattern mesh or scattered\n");
         return 2;
       }
+    } else if (a == "--summary") {
+      args.summary = true;
+    } else if (a == "--summary-sizes") {
+      args.summary_sizes = true;
     } else if (a == "--pin") {
       args.pin = true;
     } else if (a == "-v") {
@@ -529,6 +612,7 @@ int main(int argc, char** argv) {
     }
   }
   if (args.stages) return args.graph ? time_graph_stages(args) : time_stages(args);
+  if (args.summary_sizes) return summary_sizes(args);
   if (args.plugin.empty() || args.agents < 1 || args.reps < 1) {
     std::fprintf(stderr, "fanout_bench: --plugin PATH is needed\n");
     return 2;
@@ -563,9 +647,11 @@ int main(int argc, char** argv) {
     socksnap::Snapshot snap = !args.graph || args.pattern == "scattered"
                                   ? node_snapshot(n, args.sockets)
                                   : mesh_snapshot(n, args.agents, args.sockets);
-    auto reply = std::make_shared<std::string>(rows_reply(snap));
+    auto reply = std::make_shared<std::string>(
+        args.summary ? node_summary(n, args.sockets, default_by()) : rows_reply(snap));
     auto ends = std::make_shared<std::string>(args.graph ? graph_reply(snap) : std::string());
-    auto one_socket = std::make_shared<std::string>(node_reply(n, 1));
+    auto one_socket = std::make_shared<std::string>(args.summary ? node_summary(n, 1, default_by())
+                                                                 : node_reply(n, 1));
     reply_bytes += reply->size();
     graph_bytes += ends->size();
     if (n == 0) {
@@ -659,8 +745,12 @@ int main(int argc, char** argv) {
       wall - args.max_delay_ms, wall - args.max_delay_ms <= 250 ? "PASS" : "MISS");
   std::printf("  plugin CPU time  %8.1f ms%s\n", median(cpu),
               args.pin ? "   (simulated cluster on CPU 0, the plugin on the others)" : "");
+  // A summary's output is a few groups: its memory is the fixed part's.
   std::printf("  plugin peak RSS  %8.1f MB   merged JSON %.1f MB   ratio %.2f  target <= 2 %s\n",
-              peak, json_mb, peak / json_mb, peak / json_mb <= 2 ? "PASS" : "MISS");
+              peak, json_mb, peak / json_mb,
+              args.summary          ? "(not for a summary)"
+              : peak / json_mb <= 2 ? "PASS"
+                                    : "MISS");
   double fixed = median(fixed_rss);
   std::printf(
       "    fixed part     %8.1f MB   (the same fan-out, one socket per node)   the rest "

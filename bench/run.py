@@ -10,6 +10,8 @@ Cases D, E (owners): 500 holder processes in one namespace; socksnap -o +pid,+co
   ss -tunap (both map socket inodes to processes through /proc/*/fd).
 Case F (pods): a node simulator (containerd + CRI + runc + CNI) running 100 pods; socksnap's
   Kubernetes columns and JSON against the same run without owners.
+Cases S, T (summary): farms as A and C; `socksnap summary` (its default groups: netns,
+  direction, status) against the plain snapshot of the same namespaces.
 R times each (interleaved, after one warm-up run) and prints medians and ratios.
 Run as root. Standard library only. See bench/README.md.
 """
@@ -51,7 +53,12 @@ OWNER_CASES = {
 POD_CASES = {
     "F": (100, 20.0, "100 pods on a simulated node, enrichment"),
 }
-ALL_CASES = list(CASES) + list(OWNER_CASES) + list(POD_CASES)
+# Summary cases: name: (namespaces, sockets per namespace, target vs the snapshot, description).
+SUMMARY_CASES = {
+    "S": (1, 200_000, 1.2, "summary of 200,000 sockets in one namespace"),
+    "T": (100, 1_000, 1.2, "summary of 100 namespaces x 1,000 sockets"),
+}
+ALL_CASES = list(CASES) + list(OWNER_CASES) + list(POD_CASES) + list(SUMMARY_CASES)
 PLAIN_COLUMNS = "columns=netns,protocol,src,dst,status"
 PLAIN_SORT = "netns,protocol,src,dst"
 FLOOR_TARGET = 1.3          # socksnap <= 1.3 x floor
@@ -706,6 +713,61 @@ def print_pod_case(r):
         "call for labels)")
 
 
+# ---------------------------------------------------------------- summary cases (S, T)
+
+def run_summary_case(case, args, tools, results):
+    n_ns, per_ns, target, desc = SUMMARY_CASES[case]
+    if n_ns == 1:
+        per_ns = max(2, round(per_ns * args.scale))
+    else:
+        n_ns = max(1, round(n_ns * args.scale))
+    log(f"\n== case {case}: {desc}" + (f" (scaled: {n_ns} x {per_ns})" if args.scale != 1 else ""))
+    farm = Farm()
+    try:
+        made = build_farm(farm, tools, case, n_ns, per_ns, args)
+        paths = farm.paths()
+        nsargs = [a for p in paths for a in ("--netns", p)]
+        shown_ns = ns_list_shown(paths)
+        snap = args.socksnap
+
+        # Counts: the groups add up to the rows.
+        got = capture([snap, "--no-headers"] + nsargs)
+        rows = got.stdout.count("\n")
+        got_sum = capture([snap, "summary", "-o", "json"] + nsargs)
+        groups = json.loads(got_sum.stdout or "[]")
+        counted = sum(g["count"] for g in groups)
+        ok = rows == counted == made
+        log(f"  sockets: farm made {made}, socksnap prints {rows}, socksnap summary counts "
+            f"{counted} in {len(groups)} groups" + ("" if ok else "   <-- MISMATCH"))
+
+        tl = [
+            Tool("snapshot", [snap] + nsargs, f"socksnap --netns {shown_ns}"),
+            Tool("summary", [snap, "summary"] + nsargs, f"socksnap summary --netns {shown_ns}"),
+            Tool("summary src", [snap, "summary", "--by", "src"] + nsargs,
+                 f"socksnap summary --by src --netns {shown_ns} (a group per socket, nearly)"),
+        ]
+        log("  timed commands (stdout > /dev/null):")
+        for t in tl:
+            log(f"    {t.label:<14} {t.shown}")
+        background = measure_case(tl, args, tools)
+        base = tl[0]
+        log(f"  {'tool':<14} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x snapshot':>10} "
+            f"{'maxrss MB':>10}")
+        for t in tl:
+            log(f"  {t.label:<14} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+                f"{statistics.median(t.cpu) * 1000:8.1f} {t.median_ms() / base.median_ms():10.2f} "
+                f"{t.maxrss / 1e6:10.1f}")
+        log(f"  CPU busy with other work during the timings: {background:.0%} of the machine")
+        r = dict(case=case, kind="summary", tools=tl, background=background)
+        r["rows"] = [
+            ("summary / snapshot", tl[1].median_ms() / base.median_ms(), target),
+            ("summary --by src / snapshot (info)", tl[2].median_ms() / base.median_ms(), None),
+        ]
+        results.append(r)
+    finally:
+        farm.close()
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -714,8 +776,8 @@ def main():
     ap.add_argument("--cases", default=",".join(ALL_CASES),
                     help=f"cases to run, e.g. A,B (default {','.join(ALL_CASES)})")
     ap.add_argument("--scale", type=float, default=1.0,
-                    help="scale sizes: case A's socket count, B's and C's namespace count, "
-                         "D's and E's holder count, F's pod count")
+                    help="scale sizes: case A's and S's socket count, B's, C's and T's "
+                         "namespace count, D's and E's holder count, F's pod count")
     ap.add_argument("-r", "--reps", type=int, default=7, help="timed runs per tool (default 7)")
     ap.add_argument("--ss-reps", type=int, default=3,
                     help="timed runs of ss -tunap in D and E when one run takes more than "
@@ -773,6 +835,8 @@ def main():
                 run_owner_case(c, args, tools, results)
             elif c in POD_CASES:
                 run_pod_case(c, args, tools, results)
+            elif c in SUMMARY_CASES:
+                run_summary_case(c, args, tools, results)
             else:
                 run_case(c, args, tools, results)
         verdicts(results)

@@ -14,9 +14,18 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the cluster mode: TLS (agent server, certificates), HTTPS client, kubeconfig (YAML)
   libssl-dev libcurl4-openssl-dev libyaml-dev ca-certificates
+  # the service map's picture (graph -o svg/html): Graphviz's library (libgvc6 at run time), and
+  # a font for its labels
+  libgraphviz-dev fonts-dejavu-core
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
   iproute2 util-linux procps
+  # the picture's tests: libxml2 parses its SVG and HTML; headless Chromium loads the page and
+  # Tesseract reads the labels back from its screenshot
+  libxml2-dev chromium tesseract-ocr
+  # kube-proxy's kind of DNAT rules in the tests' own namespaces; conntrack fills a bench's
+  # table; libnetfilter-conntrack builds the entries the ctnetlink parser's unit tests read
+  nftables conntrack libnetfilter-conntrack-dev
   # promtool checks the agent's metrics; Graphviz's dot reads back `socksnap graph -o dot`
   prometheus graphviz
   # the shells whose completion scripts the tests check (bash is there already)

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "analyze/summary.h"
 #include "render/structured_writer.h"
 #include "util/terminal_text.h"
 #include "wire/graph_wire.h"
@@ -33,8 +34,8 @@ class Turn {
 
 // Each path served and its handler. Adding a handler: a line here and its branch in serve().
 constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
-    {"/v1/snapshot", "snapshot"}, {"/v1/graph", "graph"},  {"/metrics", "metrics"},
-    {"/healthz", "healthz"},      {"/version", "version"},
+    {"/v1/snapshot", "snapshot"}, {"/v1/summary", "summary"}, {"/v1/graph", "graph"},
+    {"/metrics", "metrics"},      {"/healthz", "healthz"},      {"/version", "version"},
 };
 constexpr std::string_view kOther = "other";
 
@@ -131,6 +132,7 @@ HttpResponse Agent::serve(const HttpRequest& request, std::string_view handler,
   }
   if (handler == "version") return version();
   if (handler == "graph") return graph(request);
+  if (handler == "summary") return summary(request);
   return handler == "metrics" ? prometheus() : snapshot(request);
 }
 
@@ -184,6 +186,10 @@ HttpResponse Agent::snapshot(const HttpRequest& request) {
   // The fields of the client's revision, or of this agent's when that is older.
   auto revision = wire_revision(request.query);
   if (!revision) return error_response(400, revision.error().message());
+  // Fields before revision 2 have no direction: it is worked out only for a filter on it.
+  if (*revision < 2) options->no_direction = true;
+  // Translated destinations are written from revision 3 on: not worth reading for an older one.
+  if (*revision < 3) options->translations = false;
   auto query = compile_query(*options);
   if (!query) return error_response(400, query.error().message());
   Warnings warnings;
@@ -211,6 +217,26 @@ HttpResponse Agent::graph(const HttpRequest& request) {
   HttpResponse response;
   OutputSink sink(&response.body);
   write_graph_reply(run->snapshot.node, ends, warnings.lines(), sink);
+  if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
+  return response;
+}
+
+HttpResponse Agent::summary(const HttpRequest& request) {
+  auto options = options_from_query(QueryOptions{}, request.query, true);
+  if (!options) return error_response(400, options.error().message());
+  // Its fields are those of the columns asked for: the revision changes none of them.
+  if (auto revision = wire_revision(request.query); !revision) {
+    return error_response(400, revision.error().message());
+  }
+  auto query = compile_query(*options);
+  if (!query) return error_response(400, query.error().message());
+  Warnings warnings;
+  auto run = take(*query, warnings);
+  if (!run) return run.error();
+  Summary counted = summarize(run->snapshot, run->rows, query->columns_for(run->kind));
+  HttpResponse response;
+  OutputSink sink(&response.body);
+  write_summary_reply(run->snapshot, counted, warnings.lines(), sink);
   if (auto done = sink.finish(); !done) return error_response(500, done.error().message());
   return response;
 }

@@ -5,15 +5,17 @@
 //                           wire/snapshot_query.h) in the wire envelope (wire/wire.h)
 //   GET /v1/graph?QUERY     the same selection's sockets as grouped ends of the service map
 //                           (wire/graph_wire.h)
+//   GET /v1/summary?QUERY   the same rows counted in groups of the query's `by` columns, the
+//                           groups in the wire's Summary envelope (wire/wire.h)
 //   GET /metrics            Prometheus text: this node's sockets by pod, protocol and state, and
 //                           the agent's own counters
 //   GET /healthz            "ok" (no token needed: it tells nothing)
 //   GET /version            {"version":"0.1.0","commit":"..."}: the agent's build
 //
-// Every other path is 404; /v1/snapshot, /v1/graph, /metrics and /version need a token (see
-// agent/token_auth.h): /v1/snapshot, /v1/graph and /version the plugin's, /metrics also a scraper's
-// that RBAC lets get /metrics. Requests are counted by the handler they were routed to (route()),
-// so that no caller can add series to the agent's metrics.
+// Every other path is 404; /v1/snapshot, /v1/summary, /v1/graph, /metrics and /version need a
+// token (see agent/token_auth.h): /v1/snapshot, /v1/summary, /v1/graph and /version the plugin's,
+// /metrics also a scraper's that RBAC lets get /metrics. Requests are counted by the handler they
+// were routed to (route()), so that no caller can add series to the agent's metrics.
 #pragma once
 
 #include <chrono>
@@ -66,6 +68,7 @@ class Agent {
   HttpResponse serve(const HttpRequest& request, std::string_view handler, RequestNotes& notes);
   HttpResponse snapshot(const HttpRequest& request);
   HttpResponse graph(const HttpRequest& request);
+  HttpResponse summary(const HttpRequest& request);
   HttpResponse prometheus();
   // One snapshot for a request: waits for a turn (--max-snapshots), takes it and counts it in
   // the metrics; an error answer when it cannot be taken.
@@ -88,9 +91,9 @@ class Agent {
 // {"error":"..."}: the body of every error answer.
 HttpResponse error_response(int status, std::string_view message);
 
-// The name of the handler that serves `path` ("snapshot", "graph", "metrics", "healthz",
-// "version"), "other" for a
-// path the agent does not serve: the `handler` label of socksnap_requests_total.
+// The name of the handler that serves `path` ("snapshot", "summary", "graph", "metrics",
+// "healthz", "version"), "other" for a path the agent does not serve: the `handler` label of
+// socksnap_requests_total.
 std::string_view route(std::string_view path);
 
 }  // namespace socksnap

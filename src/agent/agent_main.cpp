@@ -168,9 +168,11 @@ Result<ServerTls, RunError> server_tls(const AgentArgs& args, const std::string&
 }
 
 // What a snapshot needs: enter namespaces, read other processes' /proc entries and the
-// runtimes' state; binding a low port needs one more. Nothing else is kept; the log says what.
+// runtimes' state, and read the node's conntrack table (ctnetlink asks for CAP_NET_ADMIN even to
+// read) for the service map; binding a low port needs one more. Nothing else is kept; the log
+// says what.
 Result<void, RunError> keep_only_what_snapshots_need(uint16_t port) {
-  std::vector<int> keep = {CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
+  std::vector<int> keep = {CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_NET_ADMIN};
   if (port != 0 && port < 1024) keep.push_back(CAP_NET_BIND_SERVICE);
   auto kept = keep_only_capabilities(keep);
   if (!kept) return run_failure("cannot drop capabilities: " + kept.error().message());

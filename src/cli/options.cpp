@@ -69,6 +69,34 @@ std::string footer() {
       column_list());
 }
 
+constexpr const char* kSummaryFooter =
+    "Counts the snapshot's rows (after the same selection: --protocol, -F, -n, -p, -l, --netns,\n"
+    "...) in groups of equal values of the --by columns (any column, case-insensitive), one\n"
+    "line per group with its COUNT, the largest first, then by the values (numbers and\n"
+    "addresses in their order).\n"
+    "\n"
+    "Default --by: netns,direction,status; where the namespaces shown hold containers,\n"
+    "runtime.containerName,direction,status; where they hold pods,\n"
+    "k8s.namespace,k8s.podName,direction,status.\n"
+    "\n"
+    "Capacity: when --by has status or direction, the table also has QUEUE and BACKLOG. For\n"
+    "the groups of listeners (status LISTEN, direction listen) that hold TCP listeners they are\n"
+    "the sums of those listeners' accept queues (connections waiting for accept(), ss's\n"
+    "Recv-Q) and of their limits (the listen() backlog, ss's Send-Q); other groups leave them\n"
+    "empty. Sums, as the counts are: a group's queue over its backlog is how full it is; a\n"
+    "single listener shows alone with --by ...,src.\n"
+    "\n"
+    "Output (-o): columns (the table, default), json, jsonpretty or yaml: one object per group,\n"
+    "its values under the keys and nesting of a row's JSON (k8s.namespace in \"k8s\", src.port\n"
+    "in \"src\"; a value left out when empty), \"count\", and \"acceptQueue\" and \"backlog\"\n"
+    "where QUEUE and BACKLOG have values.\n"
+    "\n"
+    "Examples:\n"
+    "  socksnap summary                              sockets per pod, direction and state\n"
+    "  socksnap summary --by dst.port -F direction:outbound   where connections go\n"
+    "  socksnap summary --by netns,src -F status:LISTEN       every listener's queue\n"
+    "  socksnap summary --by k8s.namespace -o json\n";
+
 }  // namespace
 
 ParsedArgs parse_args(int argc, const char* const* argv) {
@@ -88,6 +116,20 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   add_graph_command(app, parsed.graph,
                     "pod where the namespaces hold pods, container where they hold containers, "
                     "else process");
+  // The snapshot's selection and host flags, before or after the word (bound to the same
+  // options), but --sort and the columns: --by chooses the columns, the groups sort by count.
+  CLI::App* summary = app.add_subcommand(
+      "summary", "Count the sockets in groups of columns (socksnap summary --help)");
+  summary->footer(fmt::format("{}\n{}\n", kSummaryFooter, column_list()));
+  add_selection_options(*summary, parsed.line);
+  add_host_options(*summary, parsed.line.host);
+  summary->remove_option(summary->get_option("--sort"));
+  summary->get_option("--output")
+      ->description("columns (the table, default), json, jsonpretty or yaml");
+  summary
+      ->add_option("--by", parsed.line.query.by,
+                   "Group by these columns (default: as the node runs; see below)")
+      ->option_text("COL,...");
   CLI::App* version = app.add_subcommand("version", "Print the version and the git commit");
   version->add_option("-o,--output", parsed.version_output, "json or yaml (default: text)")
       ->check(CLI::IsMember({"json", "yaml"}))
@@ -100,11 +142,13 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   };
   completions.values["output"] = [standard = completions.values["output"]](
                                      std::string_view typed, const TypedWords& words) {
+    if (words.command_name == "summary") return complete_summary_output(typed, words);
     if (words.command_name != "version") return standard(typed, words);
     return complete_fixed(typed, {{"json", ""}, {"yaml", ""}});
   };
   if (!parse_command_line(app, argc, argv, parsed, "socksnap", &completions)) return parsed;
   for (const CLI::App* sub : app.get_subcommands()) parsed.subcommand = sub->get_name();
+  parsed.line.query.summary = summary->parsed();
   return parsed;
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "analyze/service_map.h"
+#include "analyze/summary.h"
 #include "cli/options.h"
 #include "cmdline/completion.h"
 #include "cmdline/version.h"
@@ -22,6 +23,37 @@ namespace {
 
 constexpr std::string_view kProgram = "socksnap";
 
+void print_warnings(const CommandLine& line, const Warnings& warnings) {
+  if (line.quiet) return;
+  // Warnings name paths and names that anyone may have chosen: escaped for the terminal.
+  for (const auto& warning : warnings.lines())
+    std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(warning).c_str());
+}
+
+void print_run(const SnapshotRun& run, double printed_ms) {
+  const Snapshot& snap = run.snapshot;
+  std::fprintf(stderr,
+               "socksnap: source: %s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
+               "shown; collected in %.1f ms with %u threads, owners in %.1f ms (%zu "
+               "processes, %zu containers, %zu pods), filtered and sorted in %.1f ms, "
+               "printed in %.1f ms\n",
+               run.source.c_str(), snap.namespaces.size(), run.skipped, snap.sockets.size(),
+               run.rows.size(), run.collect_ms, run.threads, run.owners_ms, snap.processes.size(),
+               snap.containers.size(), snap.pods.size(), run.select_ms, printed_ms);
+  if (run.conntrack.read) {
+    std::fprintf(stderr, "socksnap: %s\n", describe_conntrack(run.conntrack).c_str());
+  }
+  // Pod labels came from the CRI API: through which plugin (a run may not need it).
+  if (std::string plugin = cri_plugin_loaded(); !plugin.empty()) {
+    std::fprintf(stderr, "socksnap: CRI plugin: %s\n", plugin.c_str());
+  }
+}
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
 Result<void, RunError> run(const CommandLine& line, const SnapshotInputs& inputs) {
   auto query = compile_query(line.query);
   if (!query) return usage_error(query.error().message());
@@ -32,29 +64,22 @@ Result<void, RunError> run(const CommandLine& line, const SnapshotInputs& inputs
 
   auto printing = std::chrono::steady_clock::now();
   OutputSink out(STDOUT_FILENO);
-  render(snap, taken->rows, query->render_for(taken->kind, line.host.threads()), out);
+  size_t groups = 0;
+  if (query->summary()) {
+    // The rows counted in groups of the columns, as the node's kind says by default.
+    Summary summary = summarize(snap, taken->rows, query->columns_for(taken->kind));
+    render_summary(snap, summary, query->format, query->headers, out);
+    groups = summary.groups.size();
+  } else {
+    render(snap, taken->rows, query->render_for(taken->kind, line.host.threads()), out);
+  }
   auto written = out.finish();
 
-  if (!line.quiet) {
-    // Warnings name paths and names that anyone may have chosen: escaped for the terminal.
-    for (const auto& warning : warnings.lines())
-      std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(warning).c_str());
-  }
+  print_warnings(line, warnings);
   if (line.verbose) {
-    std::fprintf(
-        stderr,
-        "socksnap: source: %s; %zu namespaces read, %zu skipped; %zu sockets, %zu "
-        "shown; collected in %.1f ms with %u threads, owners in %.1f ms (%zu "
-        "processes, %zu containers, %zu pods), filtered and sorted in %.1f ms, "
-        "printed in %.1f ms\n",
-        taken->source.c_str(), snap.namespaces.size(), taken->skipped, snap.sockets.size(),
-        taken->rows.size(), taken->collect_ms, taken->threads, taken->owners_ms,
-        snap.processes.size(), snap.containers.size(), snap.pods.size(), taken->select_ms,
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - printing)
-            .count());
-    // Pod labels came from the CRI API: through which plugin (a run may not need it).
-    if (std::string plugin = cri_plugin_loaded(); !plugin.empty()) {
-      std::fprintf(stderr, "socksnap: CRI plugin: %s\n", plugin.c_str());
+    print_run(*taken, milliseconds_since(printing));
+    if (query->summary()) {
+      std::fprintf(stderr, "socksnap: %zu groups of %zu sockets\n", groups, taken->rows.size());
     }
   }
   if (!written) return run_failure(written.error().message());
@@ -107,11 +132,11 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
   render_graph(map, *format, query->headers, out);
   auto written = out.finish();
 
-  if (!line.quiet) {
-    for (const auto& warning : warnings.lines())
-      std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(warning).c_str());
-  }
+  print_warnings(line, warnings);
   if (line.verbose) {
+    if (taken->conntrack.read) {
+      std::fprintf(stderr, "socksnap: %s\n", describe_conntrack(taken->conntrack).c_str());
+    }
     std::fprintf(
         stderr,
         "socksnap: source: %s; %zu namespaces read, %zu skipped; %zu sockets, %zu "

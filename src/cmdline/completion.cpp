@@ -260,6 +260,10 @@ Completions complete_sort(std::string_view typed, const TypedWords&) {
   return list_item(typed, column_names(), "-");
 }
 
+Completions complete_by(std::string_view typed, const TypedWords&) {
+  return list_item(typed, column_names(), "");
+}
+
 }  // namespace
 
 std::string TypedWords::value_of(std::string_view name) const {
@@ -278,7 +282,15 @@ CompletionSpec standard_completions() {
   spec.values["filter"] = complete_filter;
   spec.values["sort"] = complete_sort;
   spec.values["level"] = complete_level;
+  spec.values["by"] = complete_by;
   return spec;
+}
+
+Completions complete_summary_output(std::string_view typed, const TypedWords&) {
+  return complete_fixed(typed, {{"columns", "a table of the groups (the default)"},
+                                {"json", "one JSON array on one line"},
+                                {"jsonpretty", "the JSON array, indented"},
+                                {"yaml", "a YAML list"}});
 }
 
 Completions complete_fixed(std::string_view typed, const std::vector<Completion>& choices) {

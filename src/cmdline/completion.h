@@ -67,8 +67,12 @@ struct CompletionSpec {
 
 // The completers of the options every front-end shares (add_selection_options): --protocol,
 // -o/--output (formats, and column names after columns=, + or - and commas), -F/--filter
-// (column names, then protocol and status values), --sort (column names).
+// (column names, then protocol and status values), --sort (column names), and a summary's --by
+// (column names, comma-separated).
 CompletionSpec standard_completions();
+
+// A summary's -o: the formats only (--by chooses its columns).
+Completions complete_summary_output(std::string_view typed, const TypedWords& words);
 
 // The completions for `words`, what follows the program's name on the command line, the last
 // being the word under completion (empty when a new word starts).

@@ -22,6 +22,16 @@ constexpr uint32_t kAllStates = 0xffffffffU;
 constexpr uint32_t kBoundInactiveState = 1U << 13;
 constexpr uint32_t kDefaultTcpStates = kAllStates & ~kBoundInactiveState;
 
+// Which connection tracking tables a run reads (collect/conntrack.h) to find where connections to
+// a service really went: none unless the run shows it (the service map), since each table read
+// walks the kernel's host-wide conntrack hash table.
+enum class ConntrackScope : uint8_t {
+  kOff,
+  kNode,  // the node's own namespace's, where kube-proxy translates pod and node traffic
+  // the node's and each namespace's read (a rule inside a namespace, a sidecar's redirect)
+  kNodeAndNamespaces,
+};
+
 // What a run needs from the kernel: only these protocols, states and extensions are asked for.
 struct CollectRequest {
   bool tcp = true;
@@ -30,6 +40,7 @@ struct CollectRequest {
   uint32_t tcp_states = kDefaultTcpStates;  // bit N = TCP state N
   uint32_t udp_states = kAllStates;
   bool tcp_info = false;  // tcp_info and the congestion algorithm
+  ConntrackScope conntrack = ConntrackScope::kOff;
 };
 
 // The sockets of one network namespace.

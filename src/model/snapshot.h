@@ -30,12 +30,15 @@ std::string_view direction_name(Direction direction);  // "listen", ...; "" for 
 std::optional<Direction> direction_named(std::string_view name);
 
 // Where a connection really went when the node translated its destination (kube-proxy's DNAT of
-// a service's cluster IP to a backend pod), from the node's conntrack table.
+// a service's cluster IP to a backend pod), from the node's conntrack table
+// (enrich/translations.h).
 struct TranslatedDestination {
   bool valid = false;  // false: not translated, or not known
+  // The backend's family, which is the table's: 4 for a socket with IPv4-mapped IPv6 addresses.
   uint8_t ip_version = 4;
   std::array<uint8_t, 16> addr{};  // network order, as SocketRecord's
   uint16_t port = 0;
+  bool operator==(const TranslatedDestination&) const = default;
 };
 
 // A name for an address, from the cluster's pods and services (cluster mode).
@@ -61,7 +64,8 @@ struct Snapshot {
   // Empty, or one entry per socket when the run shows, filters or sorts by direction.
   std::vector<Direction> directions;
 
-  // Empty, or one entry per socket when the run reads the node's conntrack table (service map).
+  // Empty, or one entry per socket when the run read the conntrack tables (Query's
+  // needs_translations, for the service map) and found a socket translated.
   std::vector<TranslatedDestination> translations;
 
   // Owners, filled by the enrich stage: `owners` is empty or one entry per socket.

@@ -30,13 +30,24 @@ uint16_t agent_port(const PodSummary& pod, uint16_t default_port) {
 
 }  // namespace
 
-std::string agent_failure_message(const ClientResponse& response) {
+namespace {
+
+// The agent's own error message ({"error":"..."}), or "" when the body is not one (the API
+// server's Status, when its proxy could not reach the agent).
+std::string agent_error(const ClientResponse& response) {
   JsonReader r(response.body);
   std::string message;
   for (auto m = r.object(); m.next();) {
     if (!(m.key() == "error" ? r.read_string(message) : r.skip())) break;
   }
-  if (r.finish() && !message.empty()) {
+  return r.finish() ? message : std::string();
+}
+
+}  // namespace
+
+std::string agent_failure_message(const ClientResponse& response) {
+  std::string message = agent_error(response);
+  if (!message.empty()) {
     return fmt::format("the agent answered {} {}: {}", response.status,
                        status_text(response.status), message);
   }
@@ -80,12 +91,13 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
                         const FanoutOptions& options) {
   FanoutResult result;
   std::vector<const AgentTarget*> asked;
-  std::map<std::string, std::string> failed;  // node -> message, sorted by node
+  // node -> (message, whether the path is not served), sorted by node
+  std::map<std::string, std::pair<std::string, bool>> failed;
   for (const auto& target : targets) {
     if (target.problem.empty()) {
       asked.push_back(&target);
     } else {
-      failed[target.node] = target.problem;
+      failed[target.node] = {target.problem, false};
     }
   }
 
@@ -100,47 +112,47 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
     auto response = api.send("GET", agent_proxy_path(options.agent_namespace, target, path), {},
                              {{std::string(kAgentTokenHeader), options.token}}, options.timeout);
     std::string failure;
+    bool not_served = false;
     Result<AgentReply> reply = plain_error("");
+    std::vector<std::string> warnings;
+    auto index = static_cast<size_t>(&target - targets.data());
     if (!response) {
       failure = response.error().message();
     } else if (response->status != 200) {
       failure = agent_failure_message(*response);
-    } else if (options.on_body) {
-      auto read =
-          options.on_body(static_cast<size_t>(&target - targets.data()), std::move(response->body));
-      std::lock_guard lock(mutex);
+      not_served = response->status == 404 && !agent_error(*response).empty();
+    } else if (options.read_answer) {
+      auto read = options.read_answer(index, response->body);
+      std::string().swap(response->body);
       if (read) {
-        for (auto& warning : *read) result.warnings.emplace_back(target.node, std::move(warning));
-        ++result.answered;
+        warnings = std::move(read.value());
       } else {
-        failed[target.node] = "unreadable answer: " + read.error().message();
+        failure = "unreadable answer: " + read.error().message();
       }
-      ++done;
-      changed.notify_all();
-      return;
     } else {
       reply = parse_agent_reply(response->body);
       // The text is read: freed before the merge (assigning an empty string would keep it).
       std::string().swap(response->body);
       if (!reply) failure = "unreadable answer: " + reply.error().message();
     }
-    if (options.on_answer) {
+    if (options.on_answer && !options.read_answer) {
       Snapshot* snapshot = nullptr;
       if (failure.empty()) {
         snapshot = &reply->snapshot;
         snapshot->node = target.node;
       }
-      options.on_answer(static_cast<size_t>(&target - targets.data()), snapshot);
+      options.on_answer(index, snapshot);
     }
     std::lock_guard lock(mutex);
     if (failure.empty()) {
-      for (auto& warning : reply->warnings) result.warnings.emplace_back(target.node, warning);
-      if (!options.on_answer) {
+      if (!options.read_answer) warnings = std::move(reply->warnings);
+      for (auto& warning : warnings) result.warnings.emplace_back(target.node, warning);
+      if (!options.on_answer && !options.read_answer) {
         merge_node_snapshot(result.merged, std::move(reply->snapshot), target.node);
       }
       ++result.answered;
     } else {
-      failed[target.node] = std::move(failure);
+      failed[target.node] = {std::move(failure), not_served};
     }
     ++done;
     changed.notify_all();
@@ -167,7 +179,9 @@ FanoutResult ask_agents(KubeApi& api, const std::vector<AgentTarget>& targets,
     }
   }
   for (auto& worker : workers) worker.join();
-  for (auto& [node, message] : failed) result.failures.push_back({node, std::move(message)});
+  for (auto& [node, failure] : failed) {
+    result.failures.push_back({node, std::move(failure.first), failure.second});
+  }
   return result;
 }
 

@@ -26,6 +26,9 @@ struct AgentTarget {
 struct NodeFailure {
   std::string node;
   std::string message;
+  // The agent itself answered 404 for the path asked: it is older than the path (an agent
+  // before GET /v1/summary), and may still serve an older one.
+  bool path_not_served = false;
 };
 
 struct FanoutResult {
@@ -37,7 +40,8 @@ struct FanoutResult {
 
 struct FanoutOptions {
   std::string agent_namespace = "socksnap";
-  std::string query;                         // GET /v1/snapshot's query (wire/snapshot_query.h)
+  std::string path = "/v1/snapshot";         // what each agent is asked for
+  std::string query;                         // its query (wire/snapshot_query.h)
   std::string token;                         // for the agents (X-Socksnap-Token)
   std::chrono::milliseconds timeout{30000};  // each node's whole exchange
   unsigned parallel = 64;                    // nodes asked at once
@@ -48,12 +52,10 @@ struct FanoutOptions {
   // thread that read the answer, as soon as it is read: `index` is the node's in `targets`, and
   // `snapshot` (its node set) is null when the node failed. Called concurrently.
   std::function<void(size_t index, Snapshot* snapshot)> on_answer;
-  // What each agent is asked, with `query`.
-  std::string path = "/v1/snapshot";
-  // When set, each answer's body goes to it instead (another kind of answer than a snapshot:
-  // GET /v1/graph), on the thread that read it: it returns the answer's warnings, or why the
-  // body does not read (the node then fails, "unreadable answer: ..."). Called concurrently.
-  std::function<Result<std::vector<std::string>>(size_t index, std::string body)> on_body;
+  // When set, reads each node's successful answer instead of a snapshot's (`index` in
+  // `targets`): returns the node's warnings, or what is wrong with the answer (the node then
+  // fails with it). Called concurrently; the answer's text is freed after.
+  std::function<Result<std::vector<std::string>>(size_t index, std::string_view body)> read_answer;
 };
 
 // The node each agent pod runs on, and where it listens: the container port named "https",

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "analyze/service_map.h"
+#include "analyze/summary.h"
 #include "cmdline/command_line.h"
 #include "cmdline/version.h"
 #include "kubeapi/kube_api.h"
@@ -31,8 +32,9 @@
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
-#include "wire/graph_wire.h"
 #include "wire/snapshot_query.h"
+#include "wire/graph_wire.h"
+#include "wire/wire.h"
 
 namespace socksnap {
 namespace {
@@ -82,6 +84,34 @@ constexpr const char* kFooter =
     "Exit status: 0 when every node asked answered; 1 when some did not (the others are\n"
     "still printed, and each failed node is named on stderr) or nothing could be asked;\n"
     "2 for bad usage.\n";
+
+constexpr const char* kSummaryFooter =
+    "Counts the sockets of every node asked (after the same selection as kubectl socksnap:\n"
+    "-n, -A, -l, -p, -F, --protocol, --node, ...) in groups of equal values of the --by\n"
+    "columns (any column), one line per group with its COUNT, the largest first. Each node's\n"
+    "agent counts its own sockets and sends only its groups; groups of equal values add up\n"
+    "across nodes. Default --by: k8s.namespace,k8s.podName,direction,status.\n"
+    "\n"
+    "src and dst name pods and services (p/NS/POD:PORT, s/NS/SVC:PORT), which only this client\n"
+    "knows: grouped or filtered by them, the agents group by the raw endpoint and the groups\n"
+    "are named and added up here (more, smaller groups travel; -v says so).\n"
+    "\n"
+    "Capacity: with status or direction in --by, QUEUE and BACKLOG are, for groups of\n"
+    "listeners with TCP listeners, the sums of their accept queues and of their limits (the\n"
+    "listen() backlog), as socksnap summary --help explains.\n"
+    "\n"
+    "Output (-o): columns (the table, default), json, jsonpretty or yaml (one object per group:\n"
+    "its values under the keys of a row's JSON, \"count\", \"acceptQueue\" and \"backlog\").\n"
+    "\n"
+    "An agent too old to count (it has no /v1/summary) is asked for its rows instead, which\n"
+    "are counted here (-v names it). Exit status: 0 when every node asked answered; 1 when\n"
+    "some did not (each is named on stderr, the others are counted and printed); 2 for bad\n"
+    "usage.\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl socksnap summary -A                     sockets per pod, direction and state\n"
+    "  kubectl socksnap summary -A --by k8s.node,status\n"
+    "  kubectl socksnap summary -n shop --by dst -F direction:outbound   what shop calls\n";
 
 // What the plugin prints, decided before the cluster is asked: the query, as on a node with pods
 // (the gadget's columns), sorted by node first unless --sort says otherwise.
@@ -391,6 +421,32 @@ Printed ask_and_print(KubeApi& api, const ClusterQuery& q, const AgentsToAsk& ag
   return printed;
 }
 
+// -v: where the API server is, as whom, and the namespace taken when none was given.
+void print_context(const CommandLine& line, const ApiCredentials& credentials,
+                   const std::optional<std::string>& pod_namespace) {
+  std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
+               credentials.source.c_str());
+  if (!credentials.impersonate.empty()) {
+    std::fprintf(stderr, "%s: acting as %s\n", kProgram,
+                 terminal_safe(credentials.impersonate.user).c_str());
+  }
+  if (!line.query.all_namespaces && line.query.pod_namespace.empty()) {
+    std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n", kProgram,
+                 terminal_safe(pod_namespace.value_or("")).c_str());
+  }
+}
+
+// What the agents and the API server warned about, escaped for the terminal.
+void print_warnings(const FanoutResult& result, const Warnings& warnings) {
+  for (const auto& [node, warning] : result.warnings) {
+    std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, terminal_safe(node).c_str(),
+                 terminal_safe(warning).c_str());
+  }
+  for (const auto& warning : warnings.lines()) {
+    std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
+  }
+}
+
 Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   auto timeouts = timeouts_of(args);
   if (!timeouts) return timeouts.error();
@@ -404,19 +460,7 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   auto planned = cluster_query(line.query, credentials.default_namespace);
   if (!planned) return planned.error();
   const ClusterQuery& q = *planned;
-  bool namespace_defaulted = !line.query.all_namespaces && line.query.pod_namespace.empty();
-  if (line.verbose) {
-    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
-                 credentials.source.c_str());
-    if (!credentials.impersonate.empty()) {
-      std::fprintf(stderr, "%s: acting as %s\n", kProgram,
-                   terminal_safe(credentials.impersonate.user).c_str());
-    }
-    if (namespace_defaulted) {
-      std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
-                   kProgram, terminal_safe(q.selection.owners.pod_namespace.value_or("")).c_str());
-    }
-  }
+  if (line.verbose) print_context(line, credentials, q.selection.owners.pod_namespace);
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
   // output names addresses) every pod and service.
@@ -438,6 +482,7 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
 
   QueryOptions asked = line.query;
   asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
+  asked.no_direction = !q.query.needs_direction(NodeKind::kKubernetes);
   FanoutOptions fanout;
   fanout.agent_namespace = args.agent_namespace;
   fanout.query = snapshot_query(asked, q.query.request.tcp_info);
@@ -452,16 +497,7 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   auto finished = std::chrono::steady_clock::now();
 
   FanoutResult& result = printed.result;
-  if (!line.quiet) {
-    // What agents and the API server say may carry anyone's names: escaped for the terminal.
-    for (const auto& [node, warning] : result.warnings) {
-      std::fprintf(stderr, "%s: warning: node %s: %s\n", kProgram, terminal_safe(node).c_str(),
-                   terminal_safe(warning).c_str());
-    }
-    for (const auto& warning : warnings.lines()) {
-      std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
-    }
-  }
+  if (!line.quiet) print_warnings(result, warnings);
   result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
   report_node_failures(result.failures);
   if (line.verbose) {
@@ -473,6 +509,192 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
                  printed.sockets, printed.shown, ms(finished - started));
   }
   if (!printed.written) return run_failure(printed.written.error().message());
+  if (!result.failures.empty()) return partial_failure();
+  return {};
+}
+
+bool names_endpoints(const Column* column) {
+  return column == find_column("src") || column == find_column("dst");
+}
+
+// A cluster's summary, decided before the cluster is asked: the columns grouped by (a node with
+// pods' defaults unless --by), what each agent groups by (those, and the columns of the filters
+// this client applies), and that selection: the filters on src and dst, whose text names pods
+// and services only this client knows. The agents apply the rest.
+struct ClusterSummary {
+  Query query;
+  std::vector<const Column*> by;
+  std::vector<const Column*> agent_by;
+  Selection client;
+  std::optional<std::string> pod_namespace;  // as the agents are asked to select
+};
+
+Result<ClusterSummary, RunError> cluster_summary(const QueryOptions& options,
+                                                 const std::string& default_namespace) {
+  QueryOptions summary = options;
+  summary.summary = true;
+  auto query = compile_query(summary);
+  if (!query) return usage_error(query.error().message());
+  ClusterSummary q{std::move(query.value()), {}, {}, {}, {}};
+  q.by = q.query.columns_for(NodeKind::kKubernetes);
+  q.agent_by = q.by;
+  for (const Filter& filter : q.query.filters) {
+    if (!names_endpoints(filter.column)) continue;
+    q.client.filters.push_back(filter);
+    if (std::find(q.agent_by.begin(), q.agent_by.end(), filter.column) == q.agent_by.end()) {
+      q.agent_by.push_back(filter.column);
+    }
+  }
+  q.pod_namespace = q.query.owners.pod_namespace;
+  if (!options.all_namespaces && options.pod_namespace.empty()) {
+    q.pod_namespace = default_namespace;
+  }
+  return q;
+}
+
+// The nodes' groups, each group one row of one snapshot with its count and sums: what each
+// node's agent answered (its groups, or the rows of an agent too old to count them).
+class ClusterGroups {
+ public:
+  void add(Snapshot&& part, std::vector<GroupWeight>&& weights, const std::string& node) {
+    std::lock_guard lock(mutex_);
+    merge_node_snapshot(merged_, std::move(part), node);
+    weights_.insert(weights_.end(), weights.begin(), weights.end());
+  }
+  Snapshot& merged() { return merged_; }
+  const std::vector<GroupWeight>& weights() const { return weights_; }
+
+ private:
+  std::mutex mutex_;
+  Snapshot merged_;
+  std::vector<GroupWeight> weights_;
+};
+
+// `kubectl socksnap summary`: every agent counts its rows (GET /v1/summary) and sends its
+// groups; they are named, selected and added up here.
+Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& args) {
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
+  if (auto checked = cluster_summary(line.query, ""); !checked) return checked.error();
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  const ApiCredentials& credentials = connection->credentials;
+  KubeApi& api = *connection->api;
+  auto planned = cluster_summary(line.query, credentials.default_namespace);
+  if (!planned) return planned.error();
+  const ClusterSummary& q = *planned;
+  if (line.verbose) print_context(line, credentials, q.pod_namespace);
+
+  auto agent_pods = std::async(
+      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
+  auto token = std::async(std::launch::async, [&] {
+    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+  });
+  Warnings warnings;
+  bool named = std::any_of(q.by.begin(), q.by.end(), names_endpoints) || !q.client.filters.empty();
+  AddressNamer namer(api, named, warnings);
+  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  if (!agents) return agents.error();
+  if (agents->targets.empty() && agents->missing.empty()) {
+    return run_failure(fmt::format(
+        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
+        "apply -f deploy/",
+        args.agent_selector, args.agent_namespace));
+  }
+  if (line.verbose && named) {
+    std::fprintf(stderr,
+                 "%s: src and dst name pods and services only this client knows: the agents "
+                 "group by the raw endpoints, and their groups are named and added up here\n",
+                 kProgram);
+  }
+
+  QueryOptions asked = line.query;
+  asked.pod_namespace = q.pod_namespace.value_or("");
+  ClusterGroups groups;
+  FanoutOptions fanout;
+  fanout.agent_namespace = args.agent_namespace;
+  fanout.path = "/v1/summary";
+  fanout.query = summary_query(asked, q.query.request.tcp_info, q.agent_by);
+  fanout.token = agents->token;
+  fanout.timeout = timeouts->each_node;
+  Progress progress(line.quiet);
+  fanout.progress = [&progress](size_t answered, size_t total) {
+    progress.update(answered, total);
+  };
+  const std::vector<AgentTarget>& targets = agents->targets;
+  fanout.read_answer = [&](size_t index,
+                           std::string_view body) -> Result<std::vector<std::string>> {
+    auto reply = parse_summary_reply(body, q.agent_by);
+    if (!reply) return reply.error();
+    groups.add(std::move(reply->snapshot), std::move(reply->weights), targets[index].node);
+    return std::move(reply->warnings);
+  };
+  auto started = std::chrono::steady_clock::now();
+  FanoutResult result = ask_agents(api, targets, fanout);
+
+  // Agents older than summaries are asked for their rows, which are counted here.
+  std::vector<AgentTarget> older;
+  std::erase_if(result.failures, [&](const NodeFailure& failure) {
+    if (!failure.path_not_served) return false;
+    for (const auto& target : targets) {
+      if (target.node == failure.node) older.push_back(target);
+    }
+    return true;
+  });
+  if (!older.empty()) {
+    FanoutOptions rows = fanout;
+    rows.path = "/v1/snapshot";
+    rows.query = snapshot_query(asked, q.query.request.tcp_info);
+    rows.read_answer = [&](size_t index,
+                           std::string_view body) -> Result<std::vector<std::string>> {
+      auto reply = parse_agent_reply(body);
+      if (!reply) return reply.error();
+      std::vector<GroupWeight> weights;
+      weights.reserve(reply->snapshot.sockets.size());
+      for (const auto& socket : reply->snapshot.sockets) weights.push_back(weight_of(socket));
+      groups.add(std::move(reply->snapshot), std::move(weights), older[index].node);
+      return std::move(reply->warnings);
+    };
+    FanoutResult second = ask_agents(api, older, rows);
+    for (const auto& target : older) {
+      bool failed = std::any_of(second.failures.begin(), second.failures.end(),
+                                [&](const NodeFailure& f) { return f.node == target.node; });
+      if (line.verbose && !failed) {
+        std::fprintf(stderr,
+                     "%s: node %s: its agent does not serve /v1/summary (it is older than this "
+                     "client): its rows were asked for and counted here\n",
+                     kProgram, terminal_safe(target.node).c_str());
+      }
+    }
+    result.answered += second.answered;
+    result.warnings.insert(result.warnings.end(), second.warnings.begin(), second.warnings.end());
+    result.failures.insert(result.failures.end(), second.failures.begin(), second.failures.end());
+  }
+  progress.clear();
+
+  Snapshot& merged = groups.merged();
+  namer.name(merged);
+  std::vector<uint32_t> rows = select_rows(merged, q.client);
+  Summary summary = summarize(merged, rows, q.by, &groups.weights());
+  OutputSink out(STDOUT_FILENO);
+  render_summary(merged, summary, q.query.format, q.query.headers, out);
+  auto written = out.finish();
+  auto finished = std::chrono::steady_clock::now();
+
+  if (!line.quiet) print_warnings(result, warnings);
+  result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
+  report_node_failures(result.failures);
+  if (line.verbose) {
+    std::fprintf(stderr,
+                 "%s: %zu of %zu nodes answered; %zu groups from them, %zu groups of %llu "
+                 "sockets shown; printed %.1f ms after the nodes were asked\n",
+                 kProgram, result.answered, agents->targets.size() + agents->missing.size(),
+                 merged.sockets.size(), summary.groups.size(),
+                 static_cast<unsigned long long>(summary.rows),
+                 std::chrono::duration<double, std::milli>(finished - started).count());
+  }
+  if (!written) return run_failure(written.error().message());
   if (!result.failures.empty()) return partial_failure();
   return {};
 }
@@ -527,15 +749,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   auto planned = cluster_query(line.query, credentials.default_namespace);
   if (!planned) return planned.error();
   const ClusterQuery& q = *planned;
-  bool namespace_defaulted = !line.query.all_namespaces && line.query.pod_namespace.empty();
-  if (line.verbose) {
-    std::fprintf(stderr, "%s: API server %s (%s)\n", kProgram, credentials.server.c_str(),
-                 credentials.source.c_str());
-    if (namespace_defaulted) {
-      std::fprintf(stderr, "%s: namespace %s (kubectl's default; -A for every namespace)\n",
-                   kProgram, terminal_safe(q.selection.owners.pod_namespace.value_or("")).c_str());
-    }
-  }
+  if (line.verbose) print_context(line, credentials, q.selection.owners.pod_namespace);
 
   auto agent_pods = std::async(
       std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
@@ -574,7 +788,8 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   std::mutex mutex;
   GraphEnds ends;
   size_t groups = 0;
-  fanout.on_body = [&](size_t index, const std::string& body) -> Result<std::vector<std::string>> {
+  fanout.read_answer = [&](size_t index,
+                           std::string_view body) -> Result<std::vector<std::string>> {
     auto reply = parse_graph_reply(body);
     if (!reply) return reply.error();
     // The node as the plugin asked it (an agent names its own node as it was told to).
@@ -702,19 +917,9 @@ Result<void, RunError> run_version(const PluginArgs& args, const std::string& ou
   return {};
 }
 
-}  // namespace
-
-int run_plugin(int argc, const char* const* argv) {
-  std::signal(SIGPIPE, SIG_IGN);
-  ParsedArgs parsed;
-  PluginArgs args;
-  CLI::App app(
-      "kubectl socksnap: a snapshot of every TCP and UDP socket on every node of a Kubernetes "
-      "cluster, and whose each one is.",
-      "kubectl socksnap");
-  app.footer(kFooter);
-  app.get_formatter()->column_width(34);
-  add_selection_options(app, parsed.line);
+// The snapshot's selection and output flags and the cluster's, on the plugin and its summary.
+void add_plugin_options(CLI::App& app, CommandLine& line, PluginArgs& args) {
+  add_selection_options(app, line);
   app.get_option("--namespace")
       ->description("Only sockets of pods in this namespace (default: the context's, as kubectl)");
   app.get_option("--all-namespaces")->description("Pods of every namespace, and sockets of no pod");
@@ -766,6 +971,32 @@ int run_plugin(int argc, const char* const* argv) {
   app.add_option("--agent-port", args.agent_port,
                  "The agents' port when their pods name none (default 9443)")
       ->group(kCluster);
+}
+
+}  // namespace
+
+int run_plugin(int argc, const char* const* argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ParsedArgs parsed;
+  PluginArgs args;
+  CLI::App app(
+      "kubectl socksnap: a snapshot of every TCP and UDP socket on every node of a Kubernetes "
+      "cluster, and whose each one is.",
+      "kubectl socksnap");
+  app.footer(kFooter);
+  app.get_formatter()->column_width(34);
+  add_plugin_options(app, parsed.line, args);
+  CLI::App* summary = app.add_subcommand(
+      "summary", "Count the sockets of every node in groups (kubectl socksnap summary --help)");
+  summary->footer(kSummaryFooter);
+  add_plugin_options(*summary, parsed.line, args);
+  summary->remove_option(summary->get_option("--sort"));
+  summary->get_option("--output")
+      ->description("columns (the table, default), json, jsonpretty or yaml");
+  summary
+      ->add_option("--by", parsed.line.query.by,
+                   "Group by these columns (default: k8s.namespace,k8s.podName,direction,status)")
+      ->option_text("COL,...");
   GraphCommand graph_args;
   CLI::App* graph = add_graph_command(app, graph_args, "workload");
   std::string version_output;
@@ -779,9 +1010,10 @@ int run_plugin(int argc, const char* const* argv) {
   if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
     return parsed.exit_code;
   }
-  auto done = version->parsed() ? run_version(args, version_output, parsed.line.quiet)
-              : graph->parsed() ? run_graph(parsed.line, args, graph_args)
-                                : run(parsed.line, args);
+  auto done = version->parsed()   ? run_version(args, version_output, parsed.line.quiet)
+              : summary->parsed() ? run_summary(parsed.line, args)
+              : graph->parsed()   ? run_graph(parsed.line, args, graph_args)
+                                  : run(parsed.line, args);
   return done ? 0 : report_failure(kProgram, done.error());
 }
 

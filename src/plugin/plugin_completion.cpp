@@ -75,6 +75,7 @@ CompletionSpec plugin_completions() {
   spec.values["node"] = complete_nodes;
   spec.values["output"] = [standard = spec.values["output"]](std::string_view typed,
                                                              const TypedWords& words) {
+    if (words.command_name == "summary") return complete_summary_output(typed, words);
     if (words.command_name != "version") return standard(typed, words);
     return complete_fixed(typed, {{"json", ""}, {"yaml", ""}});
   };

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analyze/summary.h"
 #include "model/snapshot.h"
 #include "render/output_sink.h"
 #include "render/row_fields.h"
@@ -28,6 +29,17 @@ struct RenderOptions {
 void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   const std::vector<const Column*>& columns, bool headers, OutputSink& out,
                   unsigned threads = 1);
+
+// A table of cells formatted already, `cells` row by row (columns.size() a row), escaped and
+// aligned as render_table does; `columns` give the headers and the alignment.
+void render_cell_table(const std::vector<const Column*>& columns,
+                       const std::vector<std::string>& cells, bool headers, OutputSink& out);
+
+// A summary (`socksnap summary`): a table of the --by columns, COUNT, and QUEUE and BACKLOG when
+// --by groups listeners (empty but for listener groups with TCP listeners); or the groups as
+// objects (render/summary_fields.h) in one array (json, jsonpretty) or a YAML list, as rows are.
+void render_summary(const Snapshot& snap, const Summary& summary, OutputFormat format, bool headers,
+                    OutputSink& out, JsonStrings strings = JsonStrings::kUnicode);
 
 // One array of objects with the gadget's field names (json, jsonpretty) or the same as YAML.
 // Large outputs are formatted on up to `threads` threads. `strings`: how JSON carries bytes that

@@ -130,12 +130,15 @@ struct Object {
   DraftFn draft;
   Check check;
   std::optional<Repeated> repeats;
+  unsigned revision = 1;  // as a Text's
 };
 
 template <const auto& Members, typename ViewFn, typename DraftFn, typename Check = NoCheck>
 constexpr auto object(std::string_view key, Presence presence, ViewFn view, DraftFn draft,
-                      Check check = {}, std::optional<Repeated> repeats = std::nullopt) {
-  return Object<Members, ViewFn, DraftFn, Check>{key, presence, view, draft, check, repeats};
+                      Check check = {}, std::optional<Repeated> repeats = std::nullopt,
+                      unsigned revision = 1) {
+  return Object<Members, ViewFn, DraftFn, Check>{key,   presence, view,    draft,
+                                                 check, repeats,  revision};
 }
 
 // A list of objects whose members are `Members`, left out when empty. count: (const View&) ->
@@ -174,6 +177,7 @@ struct RowView {
   const PodInfo* pod;
   const SocketOwner* holders;  // with at least one holder, or null
   const TcpInfo* tcp;
+  const TranslatedDestination* translated;
   fmt::memory_buffer& scratch;  // for a value that must be formatted; used before the next one
   unsigned revision;            // the latest revision of fields written
 
@@ -315,6 +319,24 @@ Checked check_endpoint(EndpointDraft& e) {
     return Problem{"name", fmt::format("{} is not the same as \"podname\" {}",
                                        shown_string(*e.name), shown_string(*e.podname))};
   }
+  return std::nullopt;
+}
+
+const char* read_translated_version(TranslationDraft& t, uint64_t version) {
+  if (version != 4 && version != 6) return "is neither 4 nor 6";
+  t.version = static_cast<uint8_t>(version);
+  return nullptr;
+}
+
+Checked check_translated(TranslationDraft& t) {
+  TranslatedDestination& out = t.destination;
+  if (::inet_pton(t.version == 6 ? AF_INET6 : AF_INET, t.addr.c_str(), out.addr.data()) != 1) {
+    return Problem{"addr",
+                   fmt::format("{} is not an IPv{} address", shown_string(t.addr), t.version)};
+  }
+  out.valid = true;
+  out.ip_version = t.version;
+  out.port = t.port;
   return std::nullopt;
 }
 
@@ -506,6 +528,24 @@ constexpr auto kTcpInfoFields = std::tuple{
          [](const TcpInfo& t) { return nonempty(t.congestion.data()); }, read_congestion},
 };
 
+// Where the node sent the connection (kube-proxy's DNAT of a service): the backend, in the
+// conntrack table's family (4 for a socket with IPv4-mapped addresses).
+constexpr auto kTranslatedFields = std::tuple{
+    Text{"addr", Presence::kRequired,
+         [](const RowView& r) {
+           r.scratch.clear();
+           append_address(r.scratch, r.translated->ip_version, r.translated->addr);
+           return std::optional(r.formatted());
+         },
+         [](TranslationDraft& d) -> std::string& { return d.addr; }},
+    Integer{"version", Presence::kRequired,
+            [](const RowView& r) { return std::optional<uint64_t>(r.translated->ip_version); },
+            read_translated_version},
+    Integer{"port", Presence::kRequired,
+            [](const RowView& r) { return std::optional<uint64_t>(r.translated->port); },
+            [](TranslationDraft& d) -> uint16_t& { return d.port; }},
+};
+
 template <bool kSource>
 EndpointView endpoint_view(const RowView& r) {
   const SocketRecord& s = r.socket;
@@ -555,6 +595,13 @@ constexpr auto kRowFields = std::tuple{
     Text{"direction", Presence::kOptional,
          [](const RowView& r) { return nonempty(direction_name(r.snap.direction_of(r.row))); },
          read_direction, 2},
+    // Only for a socket whose destination the node translated, in a run that read the node's
+    // conntrack tables (the service map).
+    object<kTranslatedFields>(
+        "translatedDst", Presence::kOptional,
+        [](const RowView& r) { return r.translated != nullptr ? &r : nullptr; },
+        [](RowDraft& d) -> TranslationDraft& { return d.translated; }, check_translated,
+        std::nullopt, 3),
     // The first process holding the socket; "processes" has them all.
     Integer{"pid", Presence::kOptional,
             [](const RowView& r) {
@@ -649,6 +696,9 @@ void write_field(StructuredWriter& w, const View& v, const Field& f) {
     for (const auto& [key, value] : *labels) w.field(key, value);
     w.end_object();
   } else if constexpr (Field::kKind == Kind::kObject) {
+    if constexpr (std::is_same_v<View, RowView>) {
+      if (f.revision > v.revision) return;
+    }
     auto child = f.view(v);
     if (!has(child) && f.presence == Presence::kOptional) return;
     w.begin_object(f.key);
@@ -708,15 +758,19 @@ struct Signature<R (*)(A...)> {
   using Args = std::tuple<A...>;
 };
 
+// `revision`: the enclosing object's; its members came in with it, or later.
 template <typename Tuple>
-void list_fields(const Tuple& fields, const std::string& prefix, std::vector<RowFieldInfo>& out) {
+void list_fields(const Tuple& fields, const std::string& prefix, std::vector<RowFieldInfo>& out,
+                 unsigned revision = 1) {
   std::apply(
       [&](const auto&... f) {
         auto one = [&](const auto& field) {
           using Field = std::remove_cvref_t<decltype(field)>;
           RowFieldInfo info{prefix + std::string(field.key), "",
-                            field.presence != Presence::kOptional, 0, 1};
-          if constexpr (requires { field.revision; }) info.revision = field.revision;
+                            field.presence != Presence::kOptional, 0, revision};
+          if constexpr (requires { field.revision; }) {
+            info.revision = std::max(revision, field.revision);
+          }
           if constexpr (Field::kKind == Kind::kText) {
             info.type = "string";
           } else if constexpr (Field::kKind == Kind::kInteger) {
@@ -739,11 +793,12 @@ void list_fields(const Tuple& fields, const std::string& prefix, std::vector<Row
             info.type = "array";
           }
           std::string path = info.path;
+          unsigned came_in = info.revision;
           out.push_back(std::move(info));
           if constexpr (Field::kKind == Kind::kObject) {
-            list_fields(Field::kMembers, path + ".", out);
+            list_fields(Field::kMembers, path + ".", out, came_in);
           } else if constexpr (Field::kKind == Kind::kList) {
-            list_fields(Field::kMembers, path + "[].", out);
+            list_fields(Field::kMembers, path + "[].", out, came_in);
           }
         };
         (one(f), ...);
@@ -763,6 +818,7 @@ void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memor
                      snap.pod_of(row),
                      owner != nullptr && owner->holder_count > 0 ? owner : nullptr,
                      snap.tcp_info_of(row),
+                     snap.translation_of(row),
                      scratch,
                      revision};
   w.begin_item();

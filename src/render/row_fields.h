@@ -20,7 +20,10 @@
 // apiVersion.
 //
 // Revision 2 added "direction" (listen, inbound, outbound, local), written when the run worked
-// it out (Snapshot::directions).
+// it out (Snapshot::directions). Revision 3 added "translatedDst" ({"addr","version","port"}:
+// where the node sent a connection whose destination it translated, such as a service's cluster
+// IP to a backend pod), written for the sockets a run that read the conntrack tables found
+// translated (Snapshot::translations).
 #pragma once
 
 #include <array>
@@ -41,7 +44,7 @@
 
 namespace socksnap {
 
-inline constexpr unsigned kRowFieldsRevision = 2;
+inline constexpr unsigned kRowFieldsRevision = 3;
 
 // Writes row `row` of `snap` as an item of a structured document, with the fields of revisions
 // up to `revision`. `scratch`: the caller's, so that formatting addresses allocates nothing per
@@ -88,6 +91,13 @@ struct K8sDraft {
   std::optional<std::string> container_name;  // the container's name when it is the pod's
 };
 
+struct TranslationDraft {
+  std::string addr;
+  uint8_t version = 0;
+  uint16_t port = 0;
+  TranslatedDestination destination;  // valid once the object is read and checked
+};
+
 struct HolderDraft {
   ProcessInfo process;
   int32_t fd = 0;
@@ -116,7 +126,8 @@ struct RowDraft {
   std::optional<std::string> comm;
   std::vector<HolderDraft> holders;
   std::string interface;
-  TcpInfo tcp;  // valid when the row had "tcpInfo"
+  TcpInfo tcp;                  // valid when the row had "tcpInfo"
+  TranslationDraft translated;  // its destination valid when the row had "translatedDst"
 };
 
 // Reads rows from a JSON array of them, each into a RowDraft.

@@ -106,9 +106,25 @@ class alignas(64) FormattedSlice {
       }
     }
     widths_ = widths;
-    // Anything but printable ASCII anywhere: control bytes, invalid UTF-8 and the like are
-    // escaped cell by cell (a name is whatever its owner made it), and the widths of every cell
-    // are then counted in characters.
+    finish();
+  }
+
+  // Cells formatted already, row by row (a summary's groups).
+  void adopt(const std::vector<std::string>& cells) {
+    lengths_.reserve(cells.size());
+    for (size_t i = 0; i < cells.size(); ++i) {
+      text_.append(cells[i]);
+      lengths_.push_back(static_cast<uint32_t>(cells[i].size()));
+      size_t& width = widths_[i % columns_.size()];
+      width = std::max(width, cells[i].size());
+    }
+    finish();
+  }
+
+  // Anything but printable ASCII anywhere: control bytes, invalid UTF-8 and the like are
+  // escaped cell by cell (a name is whatever its owner made it), and the widths of every cell
+  // are then counted in characters.
+  void finish() {
     if (!is_printable_ascii({text_.data(), text_.size()}, Backslash::kEscape)) {
       escape_cells();
       if (display_width({text_.data(), text_.size()}) != text_.size()) measure_characters();
@@ -243,6 +259,22 @@ class alignas(64) FormattedSlice {
 };
 
 }  // namespace
+
+void render_cell_table(const std::vector<const Column*>& columns,
+                       const std::vector<std::string>& cells, bool headers, OutputSink& out) {
+  static const Snapshot kNoRows;  // the cells are formatted: no row is read
+  FormattedSlice slice(kNoRows, columns);
+  slice.adopt(cells);
+  std::vector<size_t> widths(columns.size(), 0);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    widths[c] = std::max(headers ? columns[c]->header.size() : 0, slice.widths()[c]);
+  }
+  if (headers) FormattedSlice::write_header(columns, widths, out.buffer());
+  slice.write(widths, out.buffer(), [&] {
+    out.maybe_flush();
+    return !out.reader_gone();
+  });
+}
 
 void render_table(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   const std::vector<const Column*>& columns, bool headers, OutputSink& out,

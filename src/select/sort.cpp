@@ -20,6 +20,8 @@ int compare_words(const uint64_t* a, const uint64_t* b, size_t n) {
   return 0;
 }
 
+}  // namespace
+
 int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b,
                   fmt::memory_buffer& x, fmt::memory_buffer& y) {
   if (column.sort_key != nullptr) {
@@ -41,8 +43,6 @@ int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b
   column.text(snap, b, y);
   return std::string_view(x.data(), x.size()).compare(std::string_view(y.data(), y.size()));
 }
-
-}  // namespace
 
 Result<std::vector<SortKey>> parse_sort(std::string_view spec) {
   std::vector<SortKey> keys;

@@ -23,4 +23,10 @@ std::vector<SortKey> default_sort(NodeKind kind);
 void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows,
                unsigned threads = 1);
 
+// How rows `a` and `b` order by `column`, ascending as --sort orders them (negative, 0 or
+// positive): by its sort key, else its number (empty cells first), else its text. `x` and `y`
+// are scratch for the texts.
+int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b,
+                  fmt::memory_buffer& x, fmt::memory_buffer& y);
+
 }  // namespace socksnap

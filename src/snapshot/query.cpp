@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "model/states.h"
+#include "analyze/summary.h"
 #include "select/label_selector.h"
 #include "util/strings.h"
 
@@ -24,6 +25,56 @@ Result<std::vector<const Column*>> resolve_columns(const std::vector<std::string
   return columns;
 }
 
+// --by "a,b": the columns, each once, in the order given.
+Result<std::vector<const Column*>> parse_by(std::string_view spec) {
+  std::vector<const Column*> columns;
+  for (std::string_view item : split(spec, ',')) {
+    item = trim(item);
+    if (item.empty()) return plain_error(fmt::format("--by '{}': empty column name", spec));
+    auto column = column_named(item);
+    if (!column) return plain_error(fmt::format("--by '{}': {}", spec, column.error().context));
+    if (std::find(columns.begin(), columns.end(), *column) == columns.end()) {
+      columns.push_back(*column);
+    }
+  }
+  return columns;
+}
+
+// A summary's part of the options: the groups' columns for every kind, no sort, and outputs
+// that choose only the format.
+Result<void> compile_summary(const QueryOptions& options, Query& query,
+                             std::array<std::vector<const Column*>, 3>& columns) {
+  if (!options.sort.empty()) {
+    return plain_error("--sort does not apply to a summary (its groups are sorted by count)");
+  }
+  for (const auto& output : options.outputs) {
+    if (output == "columns") {
+      query.format = OutputFormat::kColumns;
+    } else if (output == "json") {
+      query.format = OutputFormat::kJson;
+    } else if (output == "jsonpretty") {
+      query.format = OutputFormat::kJsonPretty;
+    } else if (output == "yaml") {
+      query.format = OutputFormat::kYaml;
+    } else {
+      return plain_error(fmt::format(
+          "-o {}: unknown output for a summary (columns, json, jsonpretty, yaml; --by chooses "
+          "the columns)",
+          output));
+    }
+  }
+  std::vector<const Column*> by;
+  if (!options.by.empty()) {
+    auto parsed = parse_by(options.by);
+    if (!parsed) return parsed.error();
+    by = std::move(parsed.value());
+  }
+  for (NodeKind kind : kKinds) {
+    columns[static_cast<size_t>(kind)] = by.empty() ? default_summary_by(kind) : by;
+  }
+  return {};
+}
+
 }  // namespace
 
 RenderOptions Query::render_for(NodeKind kind, unsigned threads) const {
@@ -37,25 +88,25 @@ RenderOptions Query::render_for(NodeKind kind, unsigned threads) const {
 
 bool Query::needs_owners(NodeKind kind) const {
   if (graph_) return true;
-  if (format != OutputFormat::kColumns) return true;  // JSON and YAML carry owners
+  if (!only_columns()) return true;  // JSON and YAML rows carry owners
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsOwners) != 0;
 }
 
 bool Query::needs_labels(NodeKind kind) const {
   if (graph_) return (needs_of({}, selection_for(kind)) & kNeedsLabels) != 0;
-  if (format != OutputFormat::kColumns) return true;
+  if (!only_columns()) return true;
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsLabels) != 0;
 }
 
 bool Query::needs_direction(NodeKind kind) const {
   if (graph_) return true;
-  if (format != OutputFormat::kColumns) return true;
+  if (!only_columns() && direction_in_rows_) return true;
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsDirection) != 0;
 }
 
 bool Query::kind_matters() const {
   if (graph_) return true;  // the map's default level follows what the node runs
-  return format == OutputFormat::kColumns && !absolute_columns_;
+  return only_columns() && !absolute_columns_;
 }
 
 Result<Query> compile_query(const QueryOptions& options) {
@@ -92,6 +143,21 @@ Result<Query> compile_query(const QueryOptions& options) {
     if (!filter) return filter.error();
     query.filters.push_back(std::move(filter.value()));
   }
+  if (options.summary) {
+    query.summary_ = true;
+    query.absolute_columns_ = !options.by.empty();
+    if (auto done = compile_summary(options, query, query.columns_); !done) return done.error();
+    query.headers = !options.no_headers;
+    // Owners, TCP internals and directions as the groups' columns and the filters need them.
+    query.request.tcp_info =
+        options.tcp_info ||
+        needs_tcp_info(query.columns_for(NodeKind::kHost), query.selection_for(NodeKind::kHost));
+    bool direction = std::any_of(std::begin(kKinds), std::end(kKinds),
+                                 [&](NodeKind kind) { return query.needs_direction(kind); });
+    push_down(query.selection_for(NodeKind::kHost), query.request, direction);
+    return query;
+  }
+
   std::vector<SortKey> given_sort;
   query.sort_given = !options.sort.empty();
   if (query.sort_given) {
@@ -156,6 +222,7 @@ Result<Query> compile_query(const QueryOptions& options) {
     query.graph_ = true;
     for (auto& sort : query.sorts_) sort.clear();
   }
+  query.direction_in_rows_ = !options.no_direction;
 
   // TCP internals when asked for, or when a column, filter or sort key shows them.
   const std::vector<const Column*> none;
@@ -163,6 +230,11 @@ Result<Query> compile_query(const QueryOptions& options) {
       query.format == OutputFormat::kColumns ? query.columns_for(NodeKind::kHost) : none;
   query.request.tcp_info =
       options.tcp_info || needs_tcp_info(shown, query.selection_for(NodeKind::kHost));
+  // The service map's edges go to where the node sent each connection: its tables and each
+  // namespace's (a namespace with rules of its own, as the tests' and a sidecar's).
+  if (options.translations || query.graph_) {
+    query.request.conntrack = ConntrackScope::kNodeAndNamespaces;
+  }
   bool direction = std::any_of(std::begin(kKinds), std::end(kKinds),
                                [&](NodeKind kind) { return query.needs_direction(kind); });
   push_down(query.selection_for(NodeKind::kHost), query.request, direction);

@@ -37,6 +37,19 @@ struct QueryOptions {
   // For the service map (socksnap graph): every socket's owners and direction, and where the
   // node translated its destination; no columns, no order.
   bool graph = false;
+  // The rows' direction is left out of JSON and YAML too, so not worked out unless a filter or
+  // the sort needs it: an agent's client that shows no direction says so, and the agent then
+  // neither keeps listeners it would not send nor classifies every socket.
+  bool no_direction = false;
+  // Where connections to a service really went (Snapshot::translations), from the conntrack
+  // tables of the node and of each namespace read: what the service map asks for.
+  bool translations = false;
+  // `socksnap summary`: the rows are counted in groups of columns (analyze/summary.h), those of
+  // `by` ("a,b") or, when it is empty, the node kind's default. The columns are then the groups'
+  // (what the run must compute follows them, whatever the format), the outputs choose only the
+  // format (columns: the table), and nothing is sorted (the groups are, by count).
+  bool summary = false;
+  std::string by;
 };
 
 class Query {
@@ -50,7 +63,11 @@ class Query {
   bool headers = true;
   bool sort_given = false;  // --sort was given: every kind sorts alike
 
-  // The columns shown, the sort and the selection on a node of this kind.
+  // `socksnap summary`: columns_for() are the columns grouped by.
+  bool summary() const { return summary_; }
+
+  // The columns shown (grouped by, for a summary), the sort and the selection on a node of
+  // this kind.
   const std::vector<const Column*>& columns_for(NodeKind kind) const {
     return columns_[index(kind)];
   }
@@ -64,15 +81,15 @@ class Query {
   // Whether the run must work out each socket's direction: shown (JSON and YAML carry it),
   // filtered or sorted by.
   bool needs_direction(NodeKind kind) const;
-  // Whether the run must read the node's conntrack table for each connection's translated
-  // destination (snap.translations): the service map's.
-  bool needs_translations() const { return graph_; }
   // Whether what is shown depends on what the node runs (its default columns): if not, the run
   // needs no census of the node's processes.
   bool kind_matters() const;
   // Whether owners are needed whatever the node runs: they can then be looked for while the
   // sockets are collected.
   bool needs_owners_on_any_node() const { return needs_owners(NodeKind::kHost); }
+  // Whether the run reads conntrack tables to fill Snapshot::translations (request.conntrack):
+  // the service map's, or what an agent's client asked for.
+  bool needs_translations() const { return request.conntrack != ConntrackScope::kOff; }
 
  private:
   friend Result<Query> compile_query(const QueryOptions& options);
@@ -80,12 +97,18 @@ class Query {
 
   std::array<std::vector<const Column*>, 3> columns_;
   std::array<std::vector<SortKey>, 3> sorts_;
+  bool absolute_columns_ = false;  // "columns=a,b" (or --by) replaced the defaults
+  bool summary_ = false;
+  // Whether the run shows only the columns (a table, or a summary in any format): JSON and YAML
+  // rows carry every field.
+  bool only_columns() const { return format == OutputFormat::kColumns || summary_; }
+  bool direction_in_rows_ = true;  // JSON and YAML rows carry the direction
   bool absolute_columns_ = false;  // "columns=a,b" replaced the defaults
   bool graph_ = false;             // QueryOptions::graph
 };
 
 // Checks every option; errors are one line naming what was wrong ("unknown column 'x' (...)",
-// "filter 'src:~(': bad regular expression: ...", "--selector 'a=b=c': ...").
+// "filter 'src:~(': bad regular expression: ...", "--selector 'a=b=c': ...", "--by 'x': ...").
 Result<Query> compile_query(const QueryOptions& options);
 
 }  // namespace socksnap

@@ -5,8 +5,12 @@
 #include <thread>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 #include "analyze/direction.h"
 #include "collect/collector.h"
+#include "collect/conntrack.h"
+#include "enrich/translations.h"
 #include "snapshot/source_factory.h"
 
 namespace socksnap {
@@ -32,7 +36,36 @@ double milliseconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// Says once why the tables could not be read; translates the sockets with those that could.
+ConntrackSummary apply_conntrack(Snapshot& snap, const ConntrackTables& read, Warnings& warnings) {
+  if (read.node_error) {
+    warnings.add("conntrack: cannot read the node's connection tracking table: " +
+                 read.node_error->message() + "; services are shown as the edges' ends");
+  }
+  for (const ConntrackFailure& failed : read.failures) {
+    warnings.add(
+        fmt::format("conntrack: cannot read the connection tracking table of network "
+                    "namespace {} ({}): {}",
+                    failed.netns, failed.source, failed.error.message()));
+  }
+  ConntrackSummary summary;
+  summary.read = true;
+  summary.tables = read.tables.size();
+  summary.entries = read.entries;
+  summary.ms = read.ms;
+  summary.translated = translate_destinations(snap, read.tables);
+  return summary;
+}
+
 }  // namespace
+
+std::string describe_conntrack(const ConntrackSummary& summary) {
+  if (!summary.read) return "conntrack: not read";
+  return fmt::format("conntrack: {} table{}, {} entr{} read in {:.1f} ms; {} socket{} translated",
+                     summary.tables, summary.tables == 1 ? "" : "s", summary.entries,
+                     summary.entries == 1 ? "y" : "ies", summary.ms, summary.translated,
+                     summary.translated == 1 ? "" : "s");
+}
 
 Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host,
                                             Warnings& warnings, const SnapshotInputs& inputs) {
@@ -75,9 +108,29 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
       if (early_fds) fds = scan_socket_fds(enrich.host, census.processes, jobs, warnings);
     });
   }
+  // The conntrack tables need no sockets either, and are read only when the run asks for them
+  // (each read walks the kernel's host-wide conntrack table). Only this host's: a replayed dump
+  // has none. Only entries whose destination was translated are asked for.
+  ConntrackTables conntrack;
+  std::thread conntrack_reader;
+  JoinOnExit join_conntrack{conntrack_reader};
+  bool read_conntrack = query.needs_translations() && !choice.replayed;
+  if (read_conntrack) {
+    conntrack_reader = std::thread([&] {
+      static const std::vector<NetnsRef> kNoOther;
+      bool each = query.request.conntrack == ConntrackScope::kNodeAndNamespaces;
+      // The node's own namespace is pid 1's; on this host (no --host-root) where pid 1 cannot be
+      // read (a sandbox's), socksnap's own, which is then the host's as far as it can tell.
+      std::vector<std::string> node = {enrich.host("/proc/1/ns/net")};
+      if (enrich.host.root().empty()) node.emplace_back("/proc/self/ns/net");
+      conntrack = read_conntrack_tables(node, each ? choice.namespaces : kNoOther,
+                                        ConntrackOptions{.translated_only = true});
+    });
+  }
   CollectOutcome outcome =
       collect_snapshot(choice.namespaces, *choice.source, query.request, jobs, warnings);
   if (beside.joinable()) beside.join();
+  if (conntrack_reader.joinable()) conntrack_reader.join();
   if (!choice.namespaces.empty() && outcome.failed == choice.namespaces.size()) {
     return run_failure("no network namespace could be read: " + outcome.errors.front().message());
   }
@@ -92,6 +145,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   Snapshot& snap = run.snapshot;
   run.kind = shown_kind(census, snap);
   snap.node = census.node;
+  if (read_conntrack) run.conntrack = apply_conntrack(snap, conntrack, warnings);
   if (owners_readable && query.needs_owners(run.kind)) {
     if (!need_census) census = take_census(enrich, warnings);
     enrich.labels = query.needs_labels(run.kind);

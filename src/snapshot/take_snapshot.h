@@ -18,6 +18,15 @@
 
 namespace socksnap {
 
+// What reading the conntrack tables did, when the run asked (Query::needs_translations).
+struct ConntrackSummary {
+  bool read = false;      // the run read them (asked, and not a replayed dump)
+  size_t tables = 0;      // tables read: the node's, and namespaces' with entries or none
+  size_t entries = 0;     // entries in them (only translated ones, when the kernel filters)
+  size_t translated = 0;  // sockets whose destination was translated
+  double ms = 0;          // how long reading the tables took
+};
+
 struct SnapshotRun {
   Snapshot snapshot;
   std::vector<uint32_t> rows;       // selected and sorted as the node's kind says
@@ -29,7 +38,11 @@ struct SnapshotRun {
   double collect_ms = 0;
   double owners_ms = 0;
   double select_ms = 0;
+  ConntrackSummary conntrack;
 };
+
+// For -v: "conntrack: 3 tables, 10000 entries read in 4.2 ms; 12 sockets translated".
+std::string describe_conntrack(const ConntrackSummary& summary);
 
 // What a front-end may add to a run.
 struct SnapshotInputs {

@@ -44,15 +44,33 @@ std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   if (options.no_host) add(query, "host", "false");
   if (tcp_info || options.tcp_info) add(query, "tcpinfo", "true");
   if (options.bound_inactive) add(query, "boundinactive", "true");
+  if (options.no_direction) add(query, "direction", "false");
+  if (options.translations) add(query, "translations", "true");
   // The rows' fields this client reads; an agent of an older revision writes its own.
   add(query, kWireRevisionParameter, fmt::format("{}", kRowFieldsRevision));
   return query;
 }
 
+std::string summary_query(const QueryOptions& options, bool tcp_info,
+                          const std::vector<const Column*>& by) {
+  std::string names;
+  for (const Column* column : by) {
+    if (!names.empty()) names.push_back(',');
+    names.append(column->name);
+  }
+  std::string query;
+  add(query, "by", names);
+  query.push_back('&');
+  query += snapshot_query(options, tcp_info);
+  return query;
+}
+
 Result<QueryOptions> options_from_query(
-    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query) {
+    QueryOptions base, const std::vector<std::pair<std::string, std::string>>& query,
+    bool summary) {
   QueryOptions& o = base;
   o.outputs = {"json"};
+  o.summary = summary;
   for (const auto& [key, value] : query) {
     if (key == "protocol") {
       std::string protocol = to_lower(value);
@@ -71,16 +89,23 @@ Result<QueryOptions> options_from_query(
       o.container_name = value;
     } else if (key == "selector") {
       o.selector = value;
-    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive") {
+    } else if (key == "host" || key == "tcpinfo" || key == "boundinactive" || key == "direction" ||
+               key == "translations") {
       auto flag = parse_bool(key, value);
       if (!flag) return flag.error();
       if (key == "host") {
         o.no_host = !*flag;
       } else if (key == "tcpinfo") {
         o.tcp_info = *flag;
+      } else if (key == "direction") {
+        o.no_direction = !*flag;
+      } else if (key == "translations") {
+        o.translations = *flag;
       } else {
         o.bound_inactive = *flag;
       }
+    } else if (key == "by" && summary) {
+      o.by = value;
     } else if (key == kWireRevisionParameter) {
       // Not a selection: how the answer is written (wire_revision).
     } else {

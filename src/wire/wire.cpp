@@ -11,6 +11,7 @@
 #include "render/renderer.h"
 #include "render/row_fields.h"
 #include "render/structured_writer.h"
+#include "render/summary_fields.h"
 #include "util/json_reader.h"
 
 namespace socksnap {
@@ -30,6 +31,28 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
   }
   b.append(std::string_view(R"(],"sockets":)"));
   render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes, revision);
+  out.append("}\n");
+}
+
+void write_summary_reply(const Snapshot& snap, const Summary& summary,
+                         const std::vector<std::string>& warnings, OutputSink& out) {
+  fmt::memory_buffer& b = out.buffer();
+  b.append(std::string_view(R"({"apiVersion":)"));
+  append_json_string(b, kWireApiVersion);
+  b.append(std::string_view(R"(,"kind":"Summary","node":)"));
+  append_json_string(b, snap.node, JsonStrings::kLosslessBytes);
+  b.append(std::string_view(R"(,"warnings":[)"));
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    if (i != 0) b.push_back(',');
+    append_json_string(b, warnings[i], JsonStrings::kLosslessBytes);
+  }
+  b.append(std::string_view(R"(],"by":[)"));
+  for (size_t i = 0; i < summary.by.size(); ++i) {
+    if (i != 0) b.push_back(',');
+    append_json_string(b, summary.by[i]->name);
+  }
+  b.append(std::string_view(R"(],"groups":)"));
+  render_summary(snap, summary, OutputFormat::kJson, true, out, JsonStrings::kLosslessBytes);
   out.append("}\n");
 }
 
@@ -270,6 +293,10 @@ class ReplyReader {
       snap().directions.resize(snap().sockets.size());
       snap().directions.back() = row.direction;
     }
+    if (row.translated.destination.valid || !snap().translations.empty()) {
+      snap().translations.resize(snap().sockets.size());
+      snap().translations.back() = row.translated.destination;
+    }
     if (names.src != kNone || names.dst != kNone || !snap().socket_endpoints.empty()) {
       snap().socket_endpoints.resize(snap().sockets.size());
       snap().socket_endpoints.back() = names;
@@ -414,6 +441,158 @@ class ReplyReader {
   std::unordered_map<std::string, int32_t> endpoints_;
 };
 
+// Reads a summary reply: its groups into one row each of a Snapshot, with their weights. The
+// envelope is read as a snapshot's is (every member once, none unknown).
+class SummaryReader {
+ public:
+  SummaryReader(std::string_view text, const std::vector<const Column*>& by)
+      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes), by_(by), groups_(r_, text, by) {}
+
+  Result<SummaryReply> read() {
+    bool ok = read_envelope();
+    if (!ok || !r_.finish()) {
+      if (!api_version_seen_) {
+        if (auto version = api_version_of(text_); version && *version != kWireApiVersion) {
+          return plain_error(other_api_version(*version));
+        }
+      }
+      if (!error_.empty()) return plain_error(error_);
+      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
+    }
+    reply_.snapshot.node = reply_.node;
+    return std::move(reply_);
+  }
+
+ private:
+  enum Member : uint8_t { kApiVersion, kKind, kNode, kWarnings, kBy, kGroups, kMembers };
+  static constexpr std::array<std::string_view, kMembers> kMemberKeys = {
+      "apiVersion", "kind", "node", "warnings", "by", "groups"};
+
+  bool fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+  bool wrong_type(JsonReader::Type wanted, std::string_view path) {
+    if (r_.peek() == JsonReader::Type::kInvalid) return r_.skip();  // not JSON: the reader fails
+    return fail(RowReader::field_error(path, RowReader::wrong_type(wanted, r_, text_)));
+  }
+  bool read_string(std::string& out, std::string_view path) {
+    if (r_.peek() != JsonReader::Type::kString) return wrong_type(JsonReader::Type::kString, path);
+    return r_.read_string(out);
+  }
+
+  bool read_envelope() {
+    if (r_.peek() != JsonReader::Type::kObject) return wrong_type(JsonReader::Type::kObject, "");
+    std::array<bool, kMembers> seen{};
+    for (auto top = r_.object(); top.next();) {
+      std::string_view key = top.key();
+      auto member = static_cast<size_t>(std::find(kMemberKeys.begin(), kMemberKeys.end(), key) -
+                                        kMemberKeys.begin());
+      if (member == kMembers) return fail("unknown field " + RowReader::quoted(key));
+      if (seen[member]) return fail("duplicate field " + RowReader::quoted(key));
+      seen[member] = true;
+      if (!read_member(static_cast<Member>(member))) return false;
+    }
+    if (r_.failed()) return false;
+    for (size_t m = 0; m < kMembers; ++m) {
+      if (!seen[m]) return fail("missing field " + RowReader::quoted(kMemberKeys[m]));
+    }
+    // Every group's "k8s.node" is the reply's node (which may come after the groups).
+    for (const auto& [group, node] : nodes_) {
+      if (node != reply_.node) {
+        return fail(
+            fmt::format("group {}: {}", group,
+                        RowReader::field_error("k8s.node", RowReader::quoted(node) +
+                                                               " is not the reply's node " +
+                                                               RowReader::quoted(reply_.node))));
+      }
+    }
+    return true;
+  }
+
+  bool read_member(Member member) {
+    switch (member) {
+      case kApiVersion: {
+        std::string version;
+        if (!read_string(version, "apiVersion")) return false;
+        api_version_seen_ = true;
+        if (version != kWireApiVersion) return fail(other_api_version(version));
+        return true;
+      }
+      case kKind: {
+        std::string kind;
+        if (!read_string(kind, "kind")) return false;
+        if (kind != "Summary") {
+          return fail(RowReader::field_error("kind", RowReader::quoted(kind) + " is not Summary"));
+        }
+        return true;
+      }
+      case kNode:
+        return read_string(reply_.node, "node");
+      case kWarnings: {
+        if (r_.peek() != JsonReader::Type::kArray) {
+          return wrong_type(JsonReader::Type::kArray, "warnings");
+        }
+        for (auto items = r_.array(); items.next();) {
+          std::string path = fmt::format("warnings[{}]", reply_.warnings.size());
+          if (!read_string(reply_.warnings.emplace_back(), path)) return false;
+        }
+        return !r_.failed();
+      }
+      case kBy: {
+        if (r_.peek() != JsonReader::Type::kArray)
+          return wrong_type(JsonReader::Type::kArray, "by");
+        std::vector<std::string> names;
+        for (auto items = r_.array(); items.next();) {
+          if (!read_string(names.emplace_back(), fmt::format("by[{}]", names.size()))) {
+            return false;
+          }
+        }
+        if (r_.failed()) return false;
+        std::vector<std::string> asked;
+        for (const Column* column : by_) asked.emplace_back(column->name);
+        if (names != asked) {
+          std::string told;
+          std::string wanted;
+          for (const auto& name : names) told += (told.empty() ? "" : ",") + name;
+          for (const auto& name : asked) wanted += (wanted.empty() ? "" : ",") + name;
+          return fail(RowReader::field_error(
+              "by", fmt::format("the agent grouped by {}, and was asked for {}",
+                                RowReader::quoted(told), RowReader::quoted(wanted))));
+        }
+        return true;
+      }
+      case kGroups: {
+        if (r_.peek() != JsonReader::Type::kArray) {
+          return wrong_type(JsonReader::Type::kArray, "groups");
+        }
+        for (auto items = r_.array(); items.next();) {
+          GroupWeight weight;
+          if (!groups_.read(reply_.snapshot, weight)) {
+            if (groups_.error().empty()) return false;  // malformed JSON
+            return fail(fmt::format("group {}: {}", reply_.weights.size() + 1, groups_.error()));
+          }
+          reply_.weights.push_back(weight);
+          if (groups_.node()) nodes_.emplace_back(reply_.weights.size(), *groups_.node());
+        }
+        return !r_.failed();
+      }
+      case kMembers:
+        break;
+    }
+    return false;
+  }
+
+  std::string_view text_;
+  JsonReader r_;
+  const std::vector<const Column*>& by_;
+  GroupReader groups_;
+  bool api_version_seen_ = false;
+  SummaryReply reply_;
+  std::string error_;
+  std::vector<std::pair<size_t, std::string>> nodes_;  // (group, its "k8s.node")
+};
+
 }  // namespace
 
 std::string wire_version_mismatch(std::string_view version) {
@@ -426,6 +605,11 @@ std::optional<std::string> wire_api_version_of(std::string_view text) {
 
 Result<AgentReply> parse_agent_reply(std::string_view text) {
   return ReplyReader(text).read();
+}
+
+Result<SummaryReply> parse_summary_reply(std::string_view text,
+                                         const std::vector<const Column*>& by) {
+  return SummaryReader(text, by).read();
 }
 
 void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& node) {
@@ -456,6 +640,12 @@ void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& n
     merged.directions.insert(merged.directions.end(), part.directions.begin(),
                              part.directions.end());
     merged.directions.resize(merged.sockets.size());
+  }
+  if (!part.translations.empty() || !merged.translations.empty()) {
+    merged.translations.resize(socket_base);
+    merged.translations.insert(merged.translations.end(), part.translations.begin(),
+                               part.translations.end());
+    merged.translations.resize(merged.sockets.size());
   }
   for (auto& p : part.processes) {
     p.container = shift(p.container, container_base);

@@ -22,6 +22,21 @@
 //   older plugin only fields it knows, and a newer plugin reads an older agent's answer without
 //   the later (optional) fields. A field a plugin does not know is then never a version's, and
 //   is an error like any other.
+//
+// GET /v1/summary answers a summary of the node's rows (analyze/summary.h) instead of the rows:
+//
+//   {"apiVersion":"socksnap.io/v1","kind":"Summary","node":"node-1","warnings":["..."],
+//    "by":["k8s.namespace","k8s.podName","direction","status"],
+//    "groups":[{"k8s":{"namespace":"shop","podName":"web-0"},"direction":"inbound",...,"count":3}]}
+//
+// the groups as `socksnap summary -o json` writes them (render/summary_fields.h, bytes that are
+// not UTF-8 kept as in rows), "by" the columns grouped by, as the client asked. Its fields are
+// those of the columns asked for: a column an agent does not know is its 400, and the
+// revision changes none of them. An agent of a build before it answers 404 with its own
+// {"error":...} (the plugin then asks it for its rows). Read as strictly as a snapshot: a member
+// or group field the wire does not have, of another type or out of range, a required one left
+// out, or groups by other columns than those asked, is an error naming the group (`group 3:
+// unknown field "k8s.podNmae"`).
 #pragma once
 
 #include <optional>
@@ -30,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "analyze/summary.h"
 #include "model/snapshot.h"
 #include "render/output_sink.h"
 #include "render/row_fields.h"
@@ -66,6 +82,22 @@ struct AgentReply {
 
 // Pure. Errors say where the text stopped making sense ("at byte 1234: ...").
 Result<AgentReply> parse_agent_reply(std::string_view text);
+
+// The summary of `snap`'s rows, in the envelope above.
+void write_summary_reply(const Snapshot& snap, const Summary& summary,
+                         const std::vector<std::string>& warnings, OutputSink& out);
+
+struct SummaryReply {
+  std::string node;
+  std::vector<std::string> warnings;
+  // One row per group, holding its values (snapshot.node is `node`), and its count and sums.
+  Snapshot snapshot;
+  std::vector<GroupWeight> weights;
+};
+
+// Pure. `by`: the columns the client asked for.
+Result<SummaryReply> parse_summary_reply(std::string_view text,
+                                         const std::vector<const Column*>& by);
 
 // Appends `part`, one node's snapshot, to `merged`: its sockets, namespaces, processes,
 // containers and pods, each row marked with `node` (merged.nodes gets it if new).

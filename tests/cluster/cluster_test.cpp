@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -558,6 +559,26 @@ TEST_F(ClusterTest, DefaultTableHasTheGadgetsColumns) {
       "node-1    shop           web          TCP       r/0.0.0.0:8080  r/0.0.0.0:0  LISTEN\n");
 }
 
+// Each agent works out its own rows' direction (a pod's accepted connection is inbound, the
+// client's outbound: two pods are two namespaces), and the plugin filters on it.
+TEST_F(ClusterTest, EachSocketsDirectionAsItsNodeSawIt) {
+  CommandResult r = plugin({"-n", "shop", "--sort", "k8s.podName,dst.port", "-o",
+                            "columns=k8s.podName,protocol,dst.port,direction,status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The client's ephemeral port is the one number the test does not choose.
+  EXPECT_EQ(std::regex_replace(r.out, std::regex(R"(\b[0-9]{5}\b)"), "EPHEM"),
+            "K8S.PODNAME  PROTOCOL  DST.PORT  DIRECTION  STATUS\n"
+            "client       TCP           8080  outbound   ESTABLISHED\n"
+            "web          TCP              0  listen     LISTEN\n"
+            "web          TCP          EPHEM  inbound    ESTABLISHED\n");
+  CommandResult inbound = plugin(
+      {"-n", "shop", "-F", "direction:inbound", "-o", "columns=k8s.podName,src.port,direction"});
+  ASSERT_EQ(inbound.exit_code, 0) << inbound.err;
+  EXPECT_EQ(inbound.out,
+            "K8S.PODNAME  SRC.PORT  DIRECTION\n"
+            "web              8080  inbound\n");
+}
+
 TEST_F(ClusterTest, NodeFlagAsksOnlyThoseNodes) {
   size_t node1_before = c().api->requests(
       "GET /api/v1/namespaces/socksnap/pods/https:socksnap-agent-1:9443/proxy/v1/snapshot");
@@ -720,7 +741,7 @@ TEST_F(ClusterTest, TheAgentKeepsOnlyTheCapabilitiesItNeedsAndSaysSo) {
   const BackgroundProcess& agent = *c().agents[2];
   std::string log = agent.log();
   EXPECT_NE(log.find("socksnap-agent: capabilities kept: CAP_SYS_ADMIN, CAP_SYS_PTRACE, "
-                     "CAP_DAC_READ_SEARCH\n"),
+                     "CAP_DAC_READ_SEARCH, CAP_NET_ADMIN\n"),
             std::string::npos)
       << log;
   std::ifstream status(fmt::format("/proc/{}/status", agent.pid()));
@@ -729,8 +750,8 @@ TEST_F(ClusterTest, TheAgentKeepsOnlyTheCapabilitiesItNeedsAndSaysSo) {
     auto colon = line.find(':');
     if (colon != std::string::npos) fields[line.substr(0, colon)] = line.substr(colon + 2);
   }
-  // CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21)
-  const std::string kKept = "0000000000280004";
+  // CAP_DAC_READ_SEARCH (2), CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21)
+  const std::string kKept = "0000000000281004";
   EXPECT_EQ(fields["CapEff"], kKept);
   EXPECT_EQ(fields["CapPrm"], kKept);
   EXPECT_EQ(fields["CapBnd"], kKept);
@@ -1626,6 +1647,182 @@ TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
   EXPECT_EQ(listed["items"][0]["kind"], "ReplicaSet");
   EXPECT_EQ(listed["items"][0]["metadata"]["ownerReferences"][0]["kind"], "Deployment");
   EXPECT_EQ(listed["items"][0]["metadata"]["ownerReferences"][0]["name"], "web");
+// ---- kubectl socksnap summary ------------------------------------------------------------------
+
+// Whether `row` has every value `group` names (its fields but its count and queues).
+bool row_in_group(const json& row, const json& group) {
+  for (const auto& [key, value] : group.items()) {
+    if (key == "count" || key == "acceptQueue" || key == "backlog") continue;
+    if (!row.contains(key)) return false;
+    if (value.is_object()) {
+      for (const auto& [member, wanted] : value.items()) {
+        if (!row[key].contains(member) || row[key][member] != wanted) return false;
+      }
+    } else if (row[key] != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+class ClusterSummary : public ClusterTest {
+ protected:
+  // node-2's and node-3's sockets but the agents' own connections with the API server, which
+  // come and go: the listener and both ends of a connection to the service on node-2, a TCP
+  // listener and a UDP socket on node-3.
+  std::vector<std::string> steady() {
+    return {"-A",
+            "--node",
+            "node-2,node-3",
+            "-F",
+            "src.port:!9443",
+            "-F",
+            "dst.port:!9443",
+            "-F",
+            fmt::format("dst.port:!{}", c().api->port())};
+  }
+  json summary_json(const std::vector<std::string>& args) {
+    CommandResult r = plugin(joined({"summary", "-o", "json"}, args));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  size_t node_requests(int node, const std::string& path) {
+    return c().api->requests(fmt::format(
+        "GET /api/v1/namespaces/socksnap/pods/https:socksnap-agent-{}:9443/proxy{}", node, path));
+  }
+};
+
+TEST_F(ClusterSummary, TheNodesGroupsAddUpToTheCountsOfTheirRows) {
+  size_t rows_asked = node_requests(2, "/v1/snapshot");
+  size_t groups_asked = node_requests(2, "/v1/summary");
+  CommandResult table = plugin(joined({"summary", "--by", "k8s.node,direction,status"}, steady()));
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out,
+            "K8S.NODE  DIRECTION  STATUS       COUNT  QUEUE  BACKLOG\n"
+            "node-2    local      ESTABLISHED      2                \n"
+            "node-2    listen     LISTEN           1      0       16\n"
+            "node-3    listen     INACTIVE         1                \n"
+            "node-3    listen     LISTEN           1      0       16\n");
+  EXPECT_EQ(table.err, "");
+  // The agents counted (they were asked for groups, not rows).
+  EXPECT_EQ(node_requests(2, "/v1/summary"), groups_asked + 1);
+  EXPECT_EQ(node_requests(2, "/v1/snapshot"), rows_asked);
+
+  // Equal groups of several nodes add up, listeners' queues and backlogs too.
+  CommandResult added = plugin(joined({"summary", "--by", "direction,protocol"}, steady()));
+  EXPECT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(added.out,
+            "DIRECTION  PROTOCOL  COUNT  QUEUE  BACKLOG\n"
+            "listen     TCP           2      0       32\n"
+            "local      TCP           2                \n"
+            "listen     UDP           1                \n");
+
+  // Each group counts the rows `kubectl socksnap -o json` prints for the same selection.
+  json rows = plugin_json(steady());
+  ASSERT_EQ(rows.size(), 5U) << rows.dump(1);
+  for (const char* by : {"k8s.node,direction,status", "direction", "protocol,src.port",
+                         "k8s.node,dst.addr", "src", "ipversion,uid"}) {
+    json groups = summary_json(joined({"--by", by}, steady()));
+    size_t total = 0;
+    for (const auto& group : groups) {
+      size_t matching = 0;
+      for (const auto& row : rows) matching += row_in_group(row, group) ? 1 : 0;
+      EXPECT_EQ(group["count"].get<size_t>(), matching) << by << ": " << group.dump();
+      total += group["count"].get<size_t>();
+    }
+    EXPECT_EQ(total, rows.size()) << by << ": " << groups.dump();
+  }
+}
+
+// src and dst name what only the plugin knows: the agents group by the raw endpoint (the
+// columns of a filter on them too), the plugin names, filters and adds up.
+TEST_F(ClusterSummary, EndpointNamesAreThePluginsAsInRows) {
+  CommandResult by_src = plugin({"summary", "-A", "--node", "node-2", "--by", "src", "-F",
+                                 "status:LISTEN", "-F", "src.port:!9443", "-v"});
+  EXPECT_EQ(by_src.exit_code, 0) << by_src.err;
+  EXPECT_EQ(by_src.out,
+            "SRC                COUNT\n"
+            "s/shop/web-svc:80      1\n");
+  EXPECT_NE(by_src.err.find("kubectl socksnap: src and dst name pods and services only this "
+                            "client knows: the agents group by the raw endpoints, and their "
+                            "groups are named and added up here\n"),
+            std::string::npos)
+      << by_src.err;
+
+  // Filtered by the name: only the client's end of the connection to the service.
+  CommandResult via =
+      plugin(joined({"summary", "--by", "k8s.node,status", "-F", "dst:~^s/"}, steady()));
+  EXPECT_EQ(via.exit_code, 0) << via.err;
+  EXPECT_EQ(via.out,
+            "K8S.NODE  STATUS       COUNT  QUEUE  BACKLOG\n"
+            "node-2    ESTABLISHED      1                \n");
+  json rows = plugin_json(joined({"-F", "dst:~^s/"}, steady()));
+  ASSERT_EQ(rows.size(), 1U) << rows.dump(1);
+
+  // JSON: the endpoint as a row has it, names and all.
+  json groups = summary_json({"-A", "--node", "node-3", "--by", "src", "-F", "protocol:UDP"});
+  EXPECT_EQ(groups, json::parse(R"([{"src":{"addr":"fd00:77::5","version":6,"kind":"pod",)"
+                                R"("namespace":"default","podname":"dual","name":"dual",)"
+                                R"("podlabels":{"app":"dual"},"port":5353},"count":1}])"));
+}
+
+// A namespace's pods, by default: each pod's sockets by direction and state; a listener's
+// accept queue and backlog are its rows' rx and tx queues.
+TEST_F(ClusterSummary, ANamespacesPodsByDefault) {
+  json groups = summary_json({"-n", "shop"});
+  json rows = plugin_json({"-n", "shop", "-F", "status:LISTEN"});
+  ASSERT_EQ(rows.size(), 1U) << rows.dump(1);
+  EXPECT_EQ(groups,
+            json::parse(fmt::format(
+                R"([{{"k8s":{{"namespace":"shop","podName":"client"}},"direction":"outbound",)"
+                R"("status":"ESTABLISHED","count":1}},)"
+                R"({{"k8s":{{"namespace":"shop","podName":"web"}},"direction":"inbound",)"
+                R"("status":"ESTABLISHED","count":1}},)"
+                R"({{"k8s":{{"namespace":"shop","podName":"web"}},"direction":"listen",)"
+                R"("status":"LISTEN","count":1,"acceptQueue":{},"backlog":{}}}])",
+                rows[0]["rxQueue"].get<int>(), rows[0]["txQueue"].get<int>())));
+}
+
+TEST_F(ClusterSummary, ANodeThatFailsIsNamedAndTheRestCounted) {
+  c().agents[2]->stop();
+  CommandResult r = plugin(joined({"summary", "--by", "k8s.node,status"}, steady()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind(fmt::format("kubectl socksnap: node node-3: 503 error trying to reach "
+                                    "service: https://{}:{}: ",
+                                    node_ip(3), kAgentPort),
+                        0),
+            0U)
+      << r.err;
+  EXPECT_EQ(r.out,
+            "K8S.NODE  STATUS       COUNT  QUEUE  BACKLOG\n"
+            "node-2    ESTABLISHED      2                \n"
+            "node-2    LISTEN           1      0       16\n");
+}
+
+// The agent's endpoint itself: the envelope, and its errors.
+TEST_F(ClusterSummary, TheAgentAnswersGroupsInItsEnvelope) {
+  std::string token = token_for("socksnap-client", "socksnap");
+  auto answer = via_proxy(3, "/v1/summary?by=protocol&revision=2&filter=src.port%3A7003", token);
+  ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(answer->body,
+            R"({"apiVersion":"socksnap.io/v1","kind":"Summary","node":"node-3","warnings":[],)"
+            R"("by":["protocol"],"groups":[{"protocol":"TCP","count":1}])"
+            "\n}\n");  // the array ends its line, as a snapshot's
+  auto bad = via_proxy(3, "/v1/summary?by=nope", token);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->body,
+            R"x({"error":"--by 'nope': unknown column 'nope' (socksnap --help lists them)"})x"
+            "\n");
+  auto unauthorized = via_proxy(3, "/v1/summary?by=protocol", "");
+  ASSERT_TRUE(unauthorized);
+  EXPECT_EQ(unauthorized->status, 401);
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 // mechanism and `kubectl __complete socksnap ...` through its plugin completion, against the
 // stand-in API server (fake_apiserver.h). Two real agents (socksnap-agent) listen on this host's
 // loopback, each on a port of its own, as host-network pods of node-a and node-b; node-c's
-// "agent" is a stand-in of another build, answering GET /version, and GET /v1/snapshot with
-// what a test gives it. Root (the agents enter network namespaces).
+// "agent" is a stand-in of another build, answering GET /version, and GET /v1/snapshot (and
+// /v1/summary, or 404 as an agent before it) with what a test gives it. Root (the agents enter
+// network namespaces).
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -74,6 +75,7 @@ class Kubectl : public ::testing::Test {
     std::string admin, viewer;                 // kubeconfig paths
     std::mutex other_mutex;
     std::string other_snapshot;  // what node-c's agent answers GET /v1/snapshot with
+    std::string other_summary;   // and GET /v1/summary (empty: 404, as an agent before it)
   };
   static Cluster* cluster_;
 
@@ -112,6 +114,12 @@ class Kubectl : public ::testing::Test {
           if (r.path == "/v1/snapshot" && r.header("x-socksnap-token") != nullptr) {
             std::lock_guard lock(c->other_mutex);
             return HttpResponse{200, "application/json", {}, c->other_snapshot};
+          }
+          if (r.path == "/v1/summary" && r.header("x-socksnap-token") != nullptr) {
+            std::lock_guard lock(c->other_mutex);
+            if (!c->other_summary.empty()) {
+              return HttpResponse{200, "application/json", {}, c->other_summary};
+            }
           }
           if (r.path != "/version" || r.header("x-socksnap-token") == nullptr) {
             return HttpResponse{404, "application/json", {}, R"({"error":"not found"})"};
@@ -319,6 +327,112 @@ TEST_F(Kubectl, CompletesNamespacesNodesAndProtocolsFromTheApiServer) {
   EXPECT_EQ(complete({"-n", ""}, cluster_->viewer).out, ":4\n");
   EXPECT_EQ(complete({"--kubeconfig", cluster_->admin, "-n", "d"}, cluster_->viewer).out,
             "default\n:4\n");
+}
+
+// ---- kubectl socksnap summary through kubectl, with an agent of another build ----------------
+
+class KubectlSummary : public Kubectl {
+ protected:
+  static void answer(const std::string& snapshot, const std::string& summary) {
+    std::lock_guard lock(cluster_->other_mutex);
+    cluster_->other_snapshot = snapshot;
+    cluster_->other_summary = summary;
+  }
+  void TearDown() override { answer("", ""); }
+
+  // A row of node-c's as an agent writes it.
+  static std::string row(uint16_t port, const std::string& status, int rx, int tx) {
+    return fmt::format(
+        R"({{"runtime":{{}},"k8s":{{"node":"node-c"}},"netnsid":1,"protocol":"TCP",)"
+        R"("src":{{"addr":"10.0.0.1","version":4,"kind":"raw","port":{}}},)"
+        R"("dst":{{"addr":"0.0.0.0","version":4,"kind":"raw","port":0}},"status":"{}",)"
+        R"("inodeNumber":7,"direction":"listen","uid":0,"rxQueue":{},"txQueue":{},"cookie":1}})",
+        port, status, rx, tx);
+  }
+};
+
+// An agent older than GET /v1/summary answers it 404: its rows are asked for and counted here,
+// and add up with the groups of the agents that count.
+TEST_F(KubectlSummary, AnOlderAgentsRowsAreCountedHere) {
+  uint16_t port = cluster_->node_a->port();
+  answer(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"node-c","warnings":[],)"
+         R"("sockets":[)" +
+             row(port, "LISTEN", 2, 8) + "," + row(port, "LISTEN", 1, 4) + "]}",
+         "");
+  std::vector<std::string> selection = {"-A", "-F", "status:LISTEN", "-F",
+                                        fmt::format("src.port:{}", port)};
+  std::vector<std::string> args = {"socksnap", "summary",         "--node", "node-c",
+                                   "--by",     "k8s.node,status", "-v"};
+  args.insert(args.end(), selection.begin(), selection.end());
+  CommandResult r = kubectl(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "K8S.NODE  STATUS  COUNT  QUEUE  BACKLOG\n"
+            "node-c    LISTEN      2      3       12\n");
+  EXPECT_NE(r.err.find("kubectl socksnap: node node-c: its agent does not serve /v1/summary (it "
+                       "is older than this client): its rows were asked for and counted here\n"),
+            std::string::npos)
+      << r.err;
+
+  // With a real agent's groups: node-a's listener is its row.
+  std::vector<std::string> rows_args = {"socksnap", "--node", "node-a", "-o", "json"};
+  rows_args.insert(rows_args.end(), selection.begin(), selection.end());
+  CommandResult rows = kubectl(rows_args);
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  json listener = json::parse(rows.out);
+  ASSERT_EQ(listener.size(), 1U) << rows.out;
+  std::vector<std::string> both = {"socksnap", "summary", "--node", "node-a,node-c",
+                                   "--by",     "status",  "-o",     "json"};
+  both.insert(both.end(), selection.begin(), selection.end());
+  CommandResult added = kubectl(both);
+  EXPECT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(json::parse(added.out),
+            json::parse(fmt::format(
+                R"([{{"status":"LISTEN","count":3,"acceptQueue":{},"backlog":{}}}])",
+                3 + listener[0]["rxQueue"].get<int>(), 12 + listener[0]["txQueue"].get<int>())));
+}
+
+// A summary that does not read fails its node, naming the group and the field; the others are
+// counted and printed.
+TEST_F(KubectlSummary, AnUnreadableSummaryFailsItsNodeNamingTheGroup) {
+  uint16_t port = cluster_->node_a->port();
+  const std::string head =
+      R"({"apiVersion":"socksnap.io/v1","kind":"Summary","node":"node-c","warnings":[],)"
+      R"("by":["k8s.node","status"],"groups":[)";
+  answer("", head + R"({"k8s":{"node":"node-c"},"status":"LISTEN","count":1},)"
+                    R"({"k8s":{"node":"node-c"},"status":"LISTEN","count":1,"acceptQueue":1}]})");
+  CommandResult r =
+      kubectl({"socksnap", "summary", "-A", "--node", "node-a,node-c", "--by", "k8s.node,status",
+               "-F", "status:LISTEN", "-F", fmt::format("src.port:{}", port), "-o", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "kubectl socksnap: node node-c: unreadable answer: group 2: missing field "
+            "\"backlog\"\n");
+  json groups = json::parse(r.out);
+  ASSERT_EQ(groups.size(), 1U) << r.out;
+  EXPECT_EQ(groups[0]["k8s"]["node"], "node-a");
+  EXPECT_EQ(groups[0]["count"], 1);
+}
+
+// Names from another node are whatever anyone made them: escaped in the table, valid in JSON.
+TEST_F(KubectlSummary, HostileNamesInGroupsStayEscaped) {
+  answer("", R"({"apiVersion":"socksnap.io/v1","kind":"Summary","node":"node-c","warnings":[],)"
+             R"("by":["k8s.namespace","k8s.podName"],"groups":[)"
+             R"({"k8s":{"namespace":"shop\u001b[31m","podName":"we\"b\\\udcff"},"count":4}]})");
+  std::vector<std::string> args = {
+      "socksnap", "summary", "-A", "--node", "node-c", "--by", "k8s.namespace,k8s.podName"};
+  CommandResult table = kubectl(args);
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out,
+            "K8S.NAMESPACE  K8S.PODNAME  COUNT\n"
+            R"(shop\x1b[31m   we"b\\\xff       4)"
+            "\n");
+  args.insert(args.end(), {"-o", "json"});
+  CommandResult as_json = kubectl(args);
+  EXPECT_EQ(as_json.exit_code, 0) << as_json.err;
+  EXPECT_EQ(as_json.out,
+            R"([{"k8s":{"namespace":"shop\u001b[31m","podName":"we\"b\\\ufffd"},"count":4}])"
+            "\n");
 }
 
 }  // namespace

@@ -413,8 +413,8 @@ TEST_F(DeployedAgent, RunsAsTheDaemonSetSaysAndAttributesThePodsOfItsNode) {
               1)
         << name;
   }
-  EXPECT_EQ(names,
-            (std::set<std::string>{"CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH"}));
+  EXPECT_EQ(names, (std::set<std::string>{"CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH",
+                                          "CAP_NET_ADMIN"}));
   auto status = proc_status(agent_process.pid);
   EXPECT_EQ(status["Name"], "socksnap-agent");
   std::string expected = fmt::format("{:016x}", mask);

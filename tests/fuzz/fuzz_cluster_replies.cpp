@@ -1,14 +1,16 @@
 // What the plugin and the agent read from the network on arbitrary bytes: an agent's reply
-// (wire/wire.h) and its graph answer (wire/graph_wire.h), and the API server's PodList,
-// ServiceList, ReplicaSetList, JobList, TokenRequest, TokenReview, SubjectAccessReview and Status.
-// A reply that reads must be whole (every index in range) and must read back the same after being
-// written again; a graph answer that reads must build a map.
+// (wire/wire.h), snapshot or summary, its graph answer (wire/graph_wire.h), and the API server's
+// PodList, ServiceList, ReplicaSetList, JobList, TokenRequest, TokenReview, SubjectAccessReview
+// and Status. A reply that reads must be whole (every index in range) and must read back the same
+// after being written again (a summary's groups after they are counted again: equal groups of one
+// reply add up); a graph answer that reads must build a map.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "analyze/service_map.h"
+#include "analyze/summary.h"
 #include "kubeapi/kube_objects.h"
 #include "render/renderer.h"
 #include "wire/graph_wire.h"
@@ -46,10 +48,51 @@ std::string json_of(const socksnap::Snapshot& s) {
   return text;
 }
 
+// A summary reply's groups counted again and written.
+std::string summary_json_of(const socksnap::SummaryReply& reply,
+                            const std::vector<const socksnap::Column*>& by) {
+  const socksnap::Snapshot& s = reply.snapshot;
+  if (reply.weights.size() != s.sockets.size()) std::abort();
+  if (!s.directions.empty() && s.directions.size() != s.sockets.size()) std::abort();
+  if (!s.socket_endpoints.empty() && s.socket_endpoints.size() != s.sockets.size()) std::abort();
+  std::vector<uint32_t> rows(s.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  socksnap::Summary summary = socksnap::summarize(s, rows, by, &reply.weights);
+  std::string text;
+  socksnap::OutputSink sink(&text);
+  socksnap::write_summary_reply(s, summary, {}, sink);
+  if (!sink.finish()) std::abort();
+  return text;
+}
+
+std::vector<const socksnap::Column*> columns(std::initializer_list<const char*> names) {
+  std::vector<const socksnap::Column*> out;
+  for (const char* name : names) out.push_back(socksnap::find_column(name));
+  return out;
+}
+
+void check_summary(std::string_view text, const std::vector<const socksnap::Column*>& by) {
+  auto reply = socksnap::parse_summary_reply(text, by);
+  if (!reply) return;
+  check_whole(reply->snapshot);
+  std::string once = summary_json_of(*reply, by);
+  auto again = socksnap::parse_summary_reply(once, by);
+  if (!again) std::abort();
+  check_whole(again->snapshot);
+  if (summary_json_of(*again, by) != once) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  static const auto kPods = socksnap::default_summary_by(socksnap::NodeKind::kKubernetes);
+  static const auto kMany =
+      columns({"k8s.node", "src", "dst.port", "ipversion", "k8s.labels", "k8s.hostNetwork",
+               "k8s.containerName", "runtime.containerName", "pid", "comm", "rtt", "congestion",
+               "interface", "direction", "status"});
+  check_summary(text, kPods);
+  check_summary(text, kMany);
   if (auto reply = socksnap::parse_agent_reply(text)) {
     check_whole(reply->snapshot);
     std::string once = json_of(reply->snapshot);

@@ -5,7 +5,8 @@
 // the table must hold no control byte but its line ends, no DEL, no invalid UTF-8, no C1 or
 // layout character, and one line per row; the agent's wire must carry every byte unchanged. The
 // service map of the same snapshot, at every level: its JSON parses, its table, DOT and Mermaid
-// hold no such character, and a DOT or Mermaid quoted string never ends early.
+// hold no such character, and a DOT or Mermaid quoted string never ends early. The same of a
+// summary grouped by those fields (`socksnap summary`, and its wire).
 #include <arpa/inet.h>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 
 #include "analyze/direction.h"
 #include "analyze/service_map.h"
+#include "analyze/summary.h"
 #include "kubeconfig/yaml_tree.h"
 #include "model/states.h"
 #include "render/graph_text.h"
@@ -100,6 +102,7 @@ Snapshot snapshot_of(const std::vector<std::string>& f) {
   snap.processes = {ProcessInfo{42, f[kComm], 0, 0}, ProcessInfo{43, f[kOtherComm], 0, kNone}};
   snap.holders = {{0, 3}, {1, 4}};
   snap.owners = {SocketOwner{0, 2, 0, 0}, SocketOwner{0, 0, kNone, kNone}};
+  snap.directions = {Direction::kInbound, Direction::kUnknown};  // one worked out, one not
   return snap;
 }
 
@@ -199,6 +202,7 @@ void check_wire(const Snapshot& snap, const std::vector<std::string>& f) {
   check(reply->warnings.size() == 1 && reply->warnings[0] == f[kWarning]);
   const Snapshot& back = reply->snapshot;
   check(back.sockets.size() == 2 && back.owners.size() == 2);
+  check(back.direction_of(0) == Direction::kInbound && back.direction_of(1) == Direction::kUnknown);
   const ProcessInfo* first = back.first_holder_of(0);
   check(first != nullptr && first->comm == f[kComm]);
   check(back.processes.size() == 2 && back.holders.size() == 2);
@@ -272,6 +276,56 @@ void check_graph(Snapshot snap) {
     check_graph_text(text(GraphFormat::kDot), Quotes::kDot);
     check_graph_text(text(GraphFormat::kMermaid), Quotes::kMermaid);
   }
+// A summary by every column that shows those fields: its JSON and YAML read back the fields,
+// its table is clean, and its wire carries every byte.
+void check_summary(const Snapshot& named, const Snapshot& snap, const std::vector<std::string>& f) {
+  std::vector<const Column*> by;
+  for (const char* name :
+       {"k8s.node", "k8s.namespace", "k8s.podName", "k8s.containerName", "k8s.labels",
+        "runtime.runtimeName", "runtime.containerId", "runtime.containerName",
+        "runtime.containerImageName", "comm", "interface", "congestion", "src"}) {
+    by.push_back(find_column(name));
+  }
+  Summary summary = summarize(named, {0, 1}, by);
+  check(summary.groups.size() == 2);  // the second row has no owner, no name, no interface
+  auto text = [&](OutputFormat format) {
+    std::string out;
+    OutputSink sink(&out);
+    render_summary(named, summary, format, true, sink);
+    check(static_cast<bool>(sink.finish()));
+    return out;
+  };
+  for (OutputFormat format : {OutputFormat::kJson, OutputFormat::kJsonPretty}) {
+    try {
+      auto doc = nlohmann::json::parse(text(format));
+      const auto& owned = doc.at(0).at("k8s").contains("podName") ? doc.at(0) : doc.at(1);
+      check(owned.at("k8s").at("podName") == as_go_reads_it(f[kPodName]));
+      check(owned.at("comm") == as_go_reads_it(f[kComm]));
+      check(owned.at("src").at("name") == as_go_reads_it(f[kEndpointName]));
+      check(owned.at("runtime").at("containerId") == as_go_reads_it(f[kContainerId]));
+    } catch (const nlohmann::json::exception&) {
+      std::abort();
+    }
+  }
+  auto yaml = parse_yaml(text(OutputFormat::kYaml));
+  check(static_cast<bool>(yaml));
+  check(yaml->kind == YamlNode::Kind::kSequence && yaml->items.size() == 2);
+  check_table(text(OutputFormat::kColumns), 3);
+
+  std::string wire;
+  OutputSink sink(&wire);
+  Summary raw = summarize(snap, {0, 1}, by);
+  write_summary_reply(snap, raw, {f[kWarning]}, sink);
+  check(static_cast<bool>(sink.finish()));
+  auto reply = parse_summary_reply(wire, by);
+  check(static_cast<bool>(reply));
+  check(reply->warnings.size() == 1 && reply->warnings[0] == f[kWarning]);
+  std::vector<uint32_t> rows(reply->snapshot.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  Summary back = summarize(reply->snapshot, rows, by, &reply->weights);
+  check(back.groups.size() == raw.groups.size());
+  for (size_t g = 0; g < back.groups.size(); ++g)
+    check(back.groups[g].values == raw.groups[g].values);
 }
 
 }  // namespace
@@ -290,5 +344,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_table(render_to_string(named, OutputFormat::kColumns), 3);
   check_wire(snap, f);
   check_graph(named);
+  check_summary(named, snap, f);
   return 0;
 }

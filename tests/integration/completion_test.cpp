@@ -72,6 +72,14 @@ TEST(ShellCompletion, BashCompletesOptionsValuesAndColumns) {
             "[netns]\n");
   EXPECT_EQ(complete("'socksnap graph --no-g' socksnap graph --no-g"), "[--no-group-external]\n");
   EXPECT_EQ(complete("'socksnap graph --protoc' socksnap graph --protoc"), "[--protocol]\n");
+  // A summary's --by takes columns, comma-separated.
+  EXPECT_EQ(complete("'socksnap sum' socksnap sum"), "[summary]\n");
+  EXPECT_EQ(complete("'socksnap summary --by k8s.na' socksnap summary --by k8s.na"),
+            "[k8s.namespace]\n");
+  EXPECT_EQ(complete("'socksnap summary --by status,dir' socksnap summary --by status,dir"),
+            "[status,direction]\n");
+  EXPECT_EQ(complete("'socksnap summary --by=src.p' socksnap summary --by = src.p"),
+            "[src.port]\n");
   // The agent's options come from socksnap-agent itself.
   EXPECT_EQ(complete("'socksnap agent --liste' socksnap agent --liste"), "[--listen]\n");
   EXPECT_EQ(complete("'socksnap --bogus' socksnap --bogus"), "[]\n");
@@ -156,6 +164,8 @@ TEST(Version, HelpNamesEverySubcommand) {
         "fish)\n",
         "\n  graph                           Who talks to whom: the service map of the "
         "sockets\n",
+        "\n  summary                         Count the sockets in groups of columns (socksnap "
+        "summary --help)\n",
         "\n  version                         Print the version and the git commit\n"}) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line;
   }

@@ -128,6 +128,32 @@ TEST(HostileNames, EveryOutputStaysValidAndParsesBack) {
             "SRC             COMM                      INTERFACE\n"
             "r/0.0.0.0:8790  \\xff\\xfe\\x1b[31mevil\\x7f  \\x1b[7m\\xff\\u009b\n");
   EXPECT_TRUE(is_clean_terminal_text(table.out));
+  // A summary's groups: the table escapes them as the snapshot's does, its JSON and YAML read
+  // back as the rows do.
+  auto groups = run_socksnap({"summary", "--netns", ns.path(), "--by", "comm,interface", "-F",
+                              fmt::format("src.port:{}", kPort)});
+  ASSERT_EQ(groups.exit_code, 0) << groups.err;
+  EXPECT_EQ(groups.out,
+            "COMM                      INTERFACE          COUNT\n"
+            "\\xff\\xfe\\x1b[31mevil\\x7f  \\x1b[7m\\xff\\u009b      1\n");
+  EXPECT_TRUE(is_clean_terminal_text(groups.out));
+  for (const char* format : {"json", "yaml"}) {
+    auto r = run_socksnap({"summary", "--netns", ns.path(), "--by", "comm,interface", "-F",
+                           fmt::format("src.port:{}", kPort), "-o", format});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string path = temp.write(std::string("summary.") + format, r.out);
+    auto parsed = run_command({"python3", "-c",
+                               "import json, sys, yaml\n"
+                               "load = json.load if sys.argv[2] == 'json' else yaml.safe_load\n"
+                               "g = load(open(sys.argv[1]))[0]\n"
+                               "print(json.dumps([g['comm'], g['interface'], g['count']]))\n",
+                               path, format});
+    EXPECT_EQ(parsed.exit_code, 0) << format << ": " << parsed.err;
+    EXPECT_EQ(parsed.out, R"(["\ufffd\ufffd\u001b[31mevil\u007f", "\u001b[7m\ufffd\u009b", 1])"
+                          "\n")
+        << format;
+  }
+
   // What is seen can be searched for: the filter takes the raw bytes (RE2 escapes).
   auto found = run_socksnap({"--netns", ns.path(), "-o", "columns=src", "--no-headers", "-F",
                              R"(comm:~^\xff?.*\x1b\[31mevil\x7f$)"});

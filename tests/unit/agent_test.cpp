@@ -37,11 +37,13 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   o.selector = "app=web,tier!=db";
   o.no_host = true;
   o.bound_inactive = true;
+  o.no_direction = true;
+  o.translations = true;
   std::string query = snapshot_query(o, true);
   EXPECT_EQ(query,
             "protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop&"
             "podname=web-0&containername=httpd&selector=app%3Dweb%2Ctier%21%3Ddb&host=false&"
-            "tcpinfo=true&boundinactive=true&revision=2");
+            "tcpinfo=true&boundinactive=true&direction=false&translations=true&revision=3");
   auto parsed = parse_query(query);
   ASSERT_TRUE(parsed);
   // What and where the agent reads (Host) is not the query's: no parameter reaches it.
@@ -57,12 +59,14 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   EXPECT_TRUE(back->no_host);
   EXPECT_TRUE(back->tcp_info);
   EXPECT_TRUE(back->bound_inactive);
+  EXPECT_TRUE(back->no_direction);
+  EXPECT_TRUE(back->translations);
   EXPECT_EQ(back->outputs, std::vector<std::string>{"json"});
 }
 
 // Nothing but the revision of the rows' fields this client reads.
 TEST(SnapshotQuery, NothingAskedIsTheRevisionAlone) {
-  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=2");
+  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=3");
 }
 
 TEST(SnapshotQuery, BadParametersAreNamed) {
@@ -74,6 +78,8 @@ TEST(SnapshotQuery, BadParametersAreNamed) {
             "query parameter protocol: 'sctp' is not all, tcp, udp or udplite");
   EXPECT_EQ(error({{"hots", "false"}}), "unknown query parameter 'hots'");
   EXPECT_EQ(error({{"tcpinfo", "maybe"}}), "query parameter tcpinfo: 'maybe' is not true or false");
+  EXPECT_EQ(error({{"translations", "yes"}}),
+            "query parameter translations: 'yes' is not true or false");
   EXPECT_EQ(error({{"protocol", "UDP"}, {"host", "1"}, {"tcpinfo", ""}}), "");
 }
 
@@ -608,15 +614,27 @@ TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
   auto reply = parse_agent_reply(later.body);
   ASSERT_TRUE(reply) << reply.error().message();
   EXPECT_EQ(reply->snapshot.sockets.size(), 9U);
-  // Revision 2 is revision 1 with each row's direction (the agent's is 2).
+  // Revision 2 is revision 1 with each row's direction (the agent's is 3, whose translated
+  // destinations no row of a run that did not ask for them has).
   EXPECT_EQ(reply->snapshot.direction_of(0), Direction::kListen);
   EXPECT_EQ(reply->snapshot.direction_of(1), Direction::kLocal);
   std::string older = agent->handle(get("/v1/snapshot?protocol=tcp", "good")).body;
   EXPECT_EQ(older.find("\"direction\""), std::string::npos);
   EXPECT_EQ(std::regex_replace(later.body, std::regex(R"("direction":"[a-z]+",)"), ""), older);
   EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=3&protocol=tcp", "good")).body, later.body);
+  EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=4&protocol=tcp", "good")).body, later.body);
   HttpResponse first = agent->handle(get("/v1/snapshot?revision=1", "good"));
   EXPECT_EQ(first.body, plain.body);
+  // A client that shows no direction says so: the rows come without it, as revision 1's.
+  EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=2&protocol=tcp&direction=false", "good")).body,
+            older);
+  // ... unless it filters on it: the agent works it out for the filter, and sends it.
+  HttpResponse local = agent->handle(
+      get("/v1/snapshot?revision=2&protocol=tcp&direction=false&filter=direction%3Alocal", "good"));
+  auto locals = parse_agent_reply(local.body);
+  ASSERT_TRUE(locals) << local.body;
+  ASSERT_EQ(locals->snapshot.sockets.size(), 7U);
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(locals->snapshot.direction_of(i), Direction::kLocal);
   HttpResponse bad = agent->handle(get("/v1/snapshot?revision=0", "good"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body,

@@ -53,6 +53,7 @@ TEST(Completion, SubcommandsFirstThenOptionsWhenADashIsTyped) {
             "agent\tRun the node agent (socksnap agent --help)\n"
             "completion\tPrint the shell completion script (bash, zsh or fish)\n"
             "graph\tWho talks to whom: the service map of the sockets\n"
+            "summary\tCount the sockets in groups of columns (socksnap summary --help)\n"
             "version\tPrint the version and the git commit\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"ver"}), "version\tPrint the version and the git commit\n:4\n");
@@ -111,6 +112,24 @@ TEST(Completion, ProtocolAndOutputValues) {
             "json\tone JSON array on one line\njsonpretty\tthe JSON array, indented\n:4\n");
   EXPECT_EQ(socksnap_completes({"-ojs"}),
             "-ojson\tone JSON array on one line\n-ojsonpretty\tthe JSON array, indented\n:4\n");
+}
+
+// `socksnap summary`: its --by takes columns, comma-separated; its -o only formats; the
+// snapshot's selection options, but not --sort.
+TEST(Completion, SummaryByColumnsAndFormats) {
+  EXPECT_EQ(socksnap_completes({"sum"}),
+            "summary\tCount the sockets in groups of columns (socksnap summary --help)\n:4\n");
+  EXPECT_EQ(socksnap_completes({"summary", "--by", "k8s.na"}), "k8s.namespace\n:6\n");
+  EXPECT_EQ(socksnap_completes({"summary", "--by", "status,di"}), "status,direction\n:6\n");
+  EXPECT_EQ(socksnap_completes({"summary", "--by=k8s.namespace,k8s.podName,k8s.podName"}), ":6\n");
+  EXPECT_EQ(socksnap_completes({"summary", "-o", ""}),
+            "columns\ta table of the groups (the default)\njson\tone JSON array on one line\n"
+            "jsonpretty\tthe JSON array, indented\nyaml\ta YAML list\n:4\n");
+  EXPECT_EQ(socksnap_completes({"summary", "-F", "dir"}), "direction:\n:6\n");
+  EXPECT_EQ(socksnap_completes({"summary", "--so"}), ":4\n");
+  EXPECT_EQ(socksnap_completes({"summary", "--b"}),
+            "--bound-inactive\tAlso read TCP sockets only bound (as ss -B)\n"
+            "--by\tGroup by these columns (default: as the node runs; see below)\n:4\n");
 }
 
 TEST(Completion, FilterAndSortColumns) {
@@ -275,8 +294,15 @@ TEST(PluginCompletion, ItsOwnOptionsAndAQuietNothingWithoutAnApiServer) {
   EXPECT_EQ(plugin_completes({"--node", "a,"}), ":4\n");
   EXPECT_EQ(plugin_completes({"--kubeconfig", ""}), ":0\n");
   EXPECT_EQ(plugin_completes({""}),
+            "summary\tCount the sockets of every node in groups (kubectl socksnap summary "
+            "--help)\n"
             "graph\tWho talks to whom: the service map of the sockets\n"
             "version\tPrint the client's version and git commit, and each node agent's\n:4\n");
+  // The summary takes the cluster's options and --by.
+  EXPECT_EQ(plugin_completes({"summary", "--node", "a,"}), ":4\n");
+  EXPECT_EQ(plugin_completes({"summary", "--by", "k8s.node,k8s.po"}), "k8s.node,k8s.podName\n:6\n");
+  EXPECT_EQ(plugin_completes({"summary", "-o", "j"}),
+            "json\tone JSON array on one line\njsonpretty\tthe JSON array, indented\n:4\n");
   EXPECT_EQ(plugin_completes({"version", "-o", "y"}), "yaml\n:4\n");
   EXPECT_EQ(plugin_completes({"graph", "-o", "m"}), "mermaid\ta Mermaid flowchart\n:4\n");
   EXPECT_EQ(plugin_completes({"graph", "--level", "w"}),

@@ -201,6 +201,8 @@ TEST(ParseArgs, HelpNamesTheSubcommands) {
                       "(bash, zsh or fish)\n"
                       "  graph                           Who talks to whom: the service map of "
                       "the sockets\n"
+                      "  summary                         Count the sockets in groups of columns "
+                      "(socksnap summary --help)\n"
                       "  version                         Print the version and the git commit\n"),
             std::string::npos)
       << help;

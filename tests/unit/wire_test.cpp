@@ -463,15 +463,16 @@ TEST(Wire, RepeatedOwnersAgreeWithThemselves) {
 }
 
 // A client says the latest revision of the fields it reads; an agent answers with its own when
-// that is older. This agent's fields are all of revision 1.
+// that is older. This agent's is 3.
 TEST(Wire, TheRevisionAskedForIsAnsweredWithTheOlderOfTheTwo) {
   using Query = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(kRowFieldsRevision, 2U);
+  EXPECT_EQ(kRowFieldsRevision, 3U);
   EXPECT_EQ(*wire_revision(Query{}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"protocol", "tcp"}, {"revision", "1"}}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"revision", "2"}}), 2U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 2U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 2U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "3"}}), 3U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 3U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 3U);
   for (const char* bad : {"0", "-1", "x", "", "1.0", " 1"}) {
     auto revision = wire_revision(Query{{"revision", bad}});
     ASSERT_FALSE(revision) << bad;
@@ -488,6 +489,7 @@ TEST(Wire, TheFuzzCorpusRepliesReadOrNameTheirDefect) {
       {"owned_reply.json", ""},
       {"replay_reply.json", ""},
       {"named_reply.json", ""},
+      {"translated_reply.json", ""},
       {"no_kind_reply.json", "missing field \"kind\""},
       {"other_node_reply.json", "socket 1: \"k8s.node\": \"vm\" is not the reply's node \"n1\""},
       {"unknown_field_reply.json", "socket 2: unknown field \"k8s.podNmae\""},
@@ -528,6 +530,10 @@ Snapshot named_snapshot() {
   snap.directions = {Direction::kListen,  Direction::kListen,  Direction::kListen,
                      Direction::kInbound, Direction::kInbound, Direction::kOutbound,
                      Direction::kLocal};
+  // Where the node sent two connections: an IPv4 backend, and an IPv6 one.
+  snap.translations.resize(snap.sockets.size());
+  snap.translations[3] = TranslatedDestination{true, 4, test::ip("10.244.7.7"), 8022};
+  snap.translations[5] = TranslatedDestination{true, 6, test::ip("fd00::77"), 5547};
   return snap;
 }
 
@@ -578,8 +584,11 @@ Json* holder_of(Json& row, const std::string& path, std::string& key, std::strin
 // agent of revision 1's rows without it.
 TEST(Wire, DirectionIsWrittenOnlyToClientsOfRevisionTwo) {
   for (const auto& field : row_field_list()) {
-    EXPECT_EQ(field.revision, field.path == "direction" ? 2U : 1U) << field.path;
-    if (field.path == "direction") {
+    unsigned revision = field.path == "direction"                 ? 2U
+                        : field.path.starts_with("translatedDst") ? 3U
+                                                                  : 1U;
+    EXPECT_EQ(field.revision, revision) << field.path;
+    if (field.path == "direction" || field.path == "translatedDst") {
       EXPECT_FALSE(field.required);
     }
   }
@@ -635,7 +644,7 @@ TEST(RowFields, EveryFieldIsWrittenAndNothingElse) {
   std::set<std::string> described;
   for (const auto& field : row_field_list()) described.insert(field.path);
   EXPECT_EQ(written, described);
-  EXPECT_EQ(described.size(), 56U);
+  EXPECT_EQ(described.size(), 60U);
 }
 
 TEST(RowFields, RequiredFieldsAreInEveryRowThatHasTheirObject) {
@@ -723,6 +732,7 @@ TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
                     EndpointName{EndpointKind::kPod, "default", "db-0", {{"role", "db"}}}};
   snap.socket_endpoints = {{0, 1}};
   snap.directions = {Direction::kLocal};
+  snap.translations = {TranslatedDestination{true, 6, test::ip("2001:db8::1:ff"), 65535}};
   std::set<std::string> paths;
   paths_of(Json::parse(reply_of(snap, {}))["sockets"][0], "", paths);
   std::set<std::string> described;
@@ -748,6 +758,8 @@ TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
   EXPECT_EQ(r.protocol, s.protocol);
   EXPECT_EQ(r.state, s.state);
   EXPECT_EQ(b.direction_of(0), Direction::kLocal);
+  ASSERT_NE(b.translation_of(0), nullptr);
+  EXPECT_EQ(*b.translation_of(0), snap.translations[0]);
   // The interface travels by name: numbered again in its namespace.
   ASSERT_EQ(b.namespaces.size(), 1U);
   EXPECT_EQ(b.namespaces[0].inode, s.netns);
@@ -907,7 +919,7 @@ TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
     EXPECT_EQ(error_after(reply, row, [&](Json& r) { at(r)[key] = 1.5; }),
               fmt::format("{}\"{}\": expected an integer, found 1.5", socket, shown));
   }
-  EXPECT_EQ(fields, 56U);
+  EXPECT_EQ(fields, 60U);
 }
 
 // An agent never sends a label twice; read as Go would read it, the last value wins.
@@ -924,6 +936,83 @@ TEST(Wire, TheLastOfADuplicatePodLabelWins) {
   ASSERT_TRUE(reply) << reply.error().message();
   ASSERT_FALSE(reply->snapshot.pods.empty());
   EXPECT_EQ(reply->snapshot.pods[0].labels, (Labels{{"app", "web"}, {"tier", "front2"}}));
+}
+
+// Revision 3 added "translatedDst": written for the translated sockets of a run that read the
+// conntrack tables, to clients of revision 3 only, and read back strictly.
+TEST(Wire, TranslatedDestinationsAreWrittenOnlyToClientsOfRevisionThree) {
+  Snapshot snap = named_snapshot();
+  auto reply_at = [&](unsigned revision) {
+    std::string text;
+    OutputSink sink(&text);
+    write_agent_reply(snap, all_rows(snap), {}, sink, revision);
+    EXPECT_TRUE(sink.finish());
+    return text;
+  };
+  Json older = Json::parse(reply_at(2));
+  Json newer = Json::parse(reply_at(3));
+  for (size_t i = 0; i < snap.sockets.size(); ++i) {
+    EXPECT_FALSE(older["sockets"][i].contains("translatedDst")) << i;
+    EXPECT_EQ(newer["sockets"][i].contains("translatedDst"), i == 3 || i == 5) << i;
+  }
+  EXPECT_EQ(newer["sockets"][3]["translatedDst"].dump(),
+            R"({"addr":"10.244.7.7","version":4,"port":8022})");
+  EXPECT_EQ(newer["sockets"][5]["translatedDst"].dump(),
+            R"({"addr":"fd00::77","version":6,"port":5547})");
+  // Right after "direction", before the owners' fields.
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : newer["sockets"][3].items()) keys.push_back(key);
+  auto at = std::find(keys.begin(), keys.end(), "translatedDst");
+  ASSERT_NE(at, keys.end());
+  EXPECT_EQ(*(at - 1), "direction");
+  for (size_t i = 0; i < snap.sockets.size(); ++i) newer["sockets"][i].erase("translatedDst");
+  EXPECT_EQ(newer, older);
+
+  auto back = parse_agent_reply(reply_at(3));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->snapshot.translations, snap.translations);
+  auto old = parse_agent_reply(reply_at(2));
+  ASSERT_TRUE(old) << old.error().message();
+  EXPECT_TRUE(old->snapshot.translations.empty());
+  // A run that translated nothing writes the same at 3 as at 2.
+  snap.translations.clear();
+  EXPECT_EQ(reply_at(3), reply_at(2));
+}
+
+TEST(Wire, TranslatedDestinationsAreReadStrictly) {
+  const Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  auto with = [&](const Json& translated) {
+    return error_after(reply, 3, [&](Json& r) { r["translatedDst"] = translated; });
+  };
+  EXPECT_EQ(with(Json::parse(R"({"addr":"10.244.7.7","version":4,"port":8022})")), "");
+  // The backend's family is its own: an IPv4 backend for a socket with IPv4-mapped addresses.
+  EXPECT_EQ(with(Json::parse(R"({"addr":"10.244.7.7","version":4,"port":1})")), "");
+  EXPECT_EQ(with(Json::parse(R"({"addr":"fd00::1","version":4,"port":8022})")),
+            "socket 4: \"translatedDst.addr\": \"fd00::1\" is not an IPv4 address");
+  EXPECT_EQ(with(Json::parse(R"({"addr":"10.244.7.7","version":5,"port":8022})")),
+            "socket 4: \"translatedDst.version\": 5 is neither 4 nor 6");
+  EXPECT_EQ(with(Json::parse(R"({"addr":"10.244.7.7","version":4,"port":65536})")),
+            "socket 4: \"translatedDst.port\": 65536 is out of range (0 to 65535)");
+  EXPECT_EQ(with(Json::parse(R"({"addr":"10.244.7.7","version":4})")),
+            "socket 4: missing field \"translatedDst.port\"");
+  EXPECT_EQ(with(Json::parse(R"({})")), "socket 4: missing field \"translatedDst.addr\"");
+  EXPECT_EQ(with(Json::parse(R"({"addr":"10.244.7.7","version":4,"port":1,"pod":"x"})")),
+            "socket 4: unknown field \"translatedDst.pod\"");
+}
+
+TEST(Wire, TranslatedDestinationsMergeWithTheirNodes) {
+  Snapshot a = named_snapshot();
+  Snapshot b = owned_snapshot();  // an agent whose run translated nothing
+  Snapshot merged;
+  size_t b_size = b.sockets.size();
+  merge_node_snapshot(merged, std::move(b), "node-2");
+  merge_node_snapshot(merged, std::move(a), "node-1");
+  ASSERT_EQ(merged.translations.size(), merged.sockets.size());
+  for (size_t i = 0; i < merged.sockets.size(); ++i) {
+    bool translated = i == b_size + 3 || i == b_size + 5;
+    EXPECT_EQ(merged.translation_of(i) != nullptr, translated) << i;
+  }
+  EXPECT_EQ(merged.translation_of(b_size + 3)->port, 8022);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ class Turn {
 // Each path served and its handler. Adding a handler: a line here and its branch in serve().
 constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
     {"/v1/snapshot", "snapshot"}, {"/v1/summary", "summary"}, {"/v1/graph", "graph"},
-    {"/metrics", "metrics"},      {"/healthz", "healthz"},      {"/version", "version"},
+    {"/metrics", "metrics"},      {"/healthz", "healthz"},    {"/version", "version"},
 };
 constexpr std::string_view kOther = "other";
 

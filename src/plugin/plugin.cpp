@@ -32,8 +32,8 @@
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
-#include "wire/snapshot_query.h"
 #include "wire/graph_wire.h"
+#include "wire/snapshot_query.h"
 #include "wire/wire.h"
 
 namespace socksnap {

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "model/states.h"
 #include "analyze/summary.h"
+#include "model/states.h"
 #include "select/label_selector.h"
 #include "util/strings.h"
 

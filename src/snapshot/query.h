@@ -103,7 +103,6 @@ class Query {
   // rows carry every field.
   bool only_columns() const { return format == OutputFormat::kColumns || summary_; }
   bool direction_in_rows_ = true;  // JSON and YAML rows carry the direction
-  bool absolute_columns_ = false;  // "columns=a,b" replaced the defaults
   bool graph_ = false;             // QueryOptions::graph
 };
 

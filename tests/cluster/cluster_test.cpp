@@ -1647,6 +1647,8 @@ TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
   EXPECT_EQ(listed["items"][0]["kind"], "ReplicaSet");
   EXPECT_EQ(listed["items"][0]["metadata"]["ownerReferences"][0]["kind"], "Deployment");
   EXPECT_EQ(listed["items"][0]["metadata"]["ownerReferences"][0]["name"], "web");
+}
+
 // ---- kubectl socksnap summary ------------------------------------------------------------------
 
 // Whether `row` has every value `group` names (its fields but its count and queues).

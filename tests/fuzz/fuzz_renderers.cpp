@@ -276,6 +276,8 @@ void check_graph(Snapshot snap) {
     check_graph_text(text(GraphFormat::kDot), Quotes::kDot);
     check_graph_text(text(GraphFormat::kMermaid), Quotes::kMermaid);
   }
+}
+
 // A summary by every column that shows those fields: its JSON and YAML read back the fields,
 // its table is clean, and its wire carries every byte.
 void check_summary(const Snapshot& named, const Snapshot& snap, const std::vector<std::string>& f) {

@@ -165,13 +165,26 @@ class YamlWriter final : public StructuredWriter {
     } else {
       for (size_t i = 0; i < depth_; ++i) out_.append("  ");
     }
+    fmt::memory_buffer text;
     if (needs_quotes(key)) {
-      append_quoted(out_.buffer(), key);
+      append_quoted(text, key);
     } else {
-      out_.append(key);
+      text.append(key);
+    }
+    // YAML allows an implicit key of at most 1024 characters; a longer one (a hostile label's)
+    // is written as an explicit key, "? KEY" and its ":" on the next line, at the same column.
+    if (text.size() > kImplicitKeyLimit) {
+      out_.append("? ");
+      out_.append(std::string_view(text.data(), text.size()));
+      out_.append("\n");
+      for (size_t i = 0; i < depth_; ++i) out_.append("  ");
+    } else {
+      out_.append(std::string_view(text.data(), text.size()));
     }
     out_.append(":");
   }
+
+  static constexpr size_t kImplicitKeyLimit = 1000;  // bytes: never more characters than that
 
   OutputSink& out_;
   size_t items_ = 0;

@@ -339,14 +339,17 @@ Result<ClusterQuery, RunError> cluster_query(const QueryOptions& options,
 // rights go (pods without services, services without pods), with one warning for the rest.
 class AddressNamer {
  public:
-  AddressNamer(KubeApi& api, bool wanted, Warnings& warnings) : warnings_(warnings) {
+  AddressNamer(KubeApi& api, bool wanted, Warnings& warnings)
+      : wanted_(wanted), warnings_(warnings) {
     if (!wanted) return;
     pods_ = std::async(std::launch::async, [&api] { return api.list_pods(""); });
     services_ = std::async(std::launch::async, [&api] { return api.list_services(); });
   }
   // Thread-safe.
   void name(Snapshot& snap) {
-    if (!pods_.valid() && !directory_) return;
+    // Not `pods_.valid()`: the first caller's get() empties the future while another node's
+    // thread may be asking, and that node's rows went unnamed.
+    if (!wanted_) return;
     std::call_once(once_, [&] {
       auto pod_list = pods_.get();
       auto service_list = services_.get();
@@ -360,6 +363,7 @@ class AddressNamer {
   }
 
  private:
+  const bool wanted_;
   Warnings& warnings_;
   std::future<Result<std::vector<PodSummary>>> pods_;
   std::future<Result<std::vector<ServiceSummary>>> services_;

@@ -12,6 +12,9 @@ Case F (pods): a node simulator (containerd + CRI + runc + CNI) running 100 pods
   Kubernetes columns and JSON against the same run without owners.
 Cases S, T (summary): farms as A and C; `socksnap summary` (its default groups: netns,
   direction, status) against the plain snapshot of the same namespaces.
+Cases G, H (graph): farms as A and C; `socksnap graph` (level process, the default on a host;
+  and level netns) against the plain snapshot of the same namespaces. A graph also reads each
+  namespace's conntrack table, for translated destinations.
 R times each (interleaved, after one warm-up run) and prints medians and ratios.
 Run as root. Standard library only. See bench/README.md.
 """
@@ -53,10 +56,13 @@ OWNER_CASES = {
 POD_CASES = {
     "F": (100, 20.0, "100 pods on a simulated node, enrichment"),
 }
-# Summary cases: name: (namespaces, sockets per namespace, target vs the snapshot, description).
+# Answer cases: name: (namespaces, sockets per namespace, target vs the snapshot, subcommand,
+# description).
 SUMMARY_CASES = {
-    "S": (1, 200_000, 1.2, "summary of 200,000 sockets in one namespace"),
-    "T": (100, 1_000, 1.2, "summary of 100 namespaces x 1,000 sockets"),
+    "S": (1, 200_000, 1.2, "summary", "summary of 200,000 sockets in one namespace"),
+    "T": (100, 1_000, 1.2, "summary", "summary of 100 namespaces x 1,000 sockets"),
+    "G": (1, 200_000, 1.2, "graph", "graph of 200,000 sockets in one namespace"),
+    "H": (100, 1_000, 1.2, "graph", "graph of 100 namespaces x 1,000 sockets"),
 }
 ALL_CASES = list(CASES) + list(OWNER_CASES) + list(POD_CASES) + list(SUMMARY_CASES)
 PLAIN_COLUMNS = "columns=netns,protocol,src,dst,status"
@@ -716,7 +722,7 @@ def print_pod_case(r):
 # ---------------------------------------------------------------- summary cases (S, T)
 
 def run_summary_case(case, args, tools, results):
-    n_ns, per_ns, target, desc = SUMMARY_CASES[case]
+    n_ns, per_ns, target, command, desc = SUMMARY_CASES[case]
     if n_ns == 1:
         per_ns = max(2, round(per_ns * args.scale))
     else:
@@ -730,22 +736,36 @@ def run_summary_case(case, args, tools, results):
         shown_ns = ns_list_shown(paths)
         snap = args.socksnap
 
-        # Counts: the groups add up to the rows.
         got = capture([snap, "--no-headers"] + nsargs)
         rows = got.stdout.count("\n")
-        got_sum = capture([snap, "summary", "-o", "json"] + nsargs)
-        groups = json.loads(got_sum.stdout or "[]")
-        counted = sum(g["count"] for g in groups)
-        ok = rows == counted == made
-        log(f"  sockets: farm made {made}, socksnap prints {rows}, socksnap summary counts "
-            f"{counted} in {len(groups)} groups" + ("" if ok else "   <-- MISMATCH"))
-
-        tl = [
-            Tool("snapshot", [snap] + nsargs, f"socksnap --netns {shown_ns}"),
-            Tool("summary", [snap, "summary"] + nsargs, f"socksnap summary --netns {shown_ns}"),
-            Tool("summary src", [snap, "summary", "--by", "src"] + nsargs,
-                 f"socksnap summary --by src --netns {shown_ns} (a group per socket, nearly)"),
-        ]
+        if command == "summary":
+            # Counts: the groups add up to the rows.
+            got_sum = capture([snap, "summary", "-o", "json"] + nsargs)
+            groups = json.loads(got_sum.stdout or "[]")
+            counted = sum(g["count"] for g in groups)
+            ok = rows == counted == made
+            log(f"  sockets: farm made {made}, socksnap prints {rows}, socksnap summary counts "
+                f"{counted} in {len(groups)} groups" + ("" if ok else "   <-- MISMATCH"))
+            tl = [
+                Tool("snapshot", [snap] + nsargs, f"socksnap --netns {shown_ns}"),
+                Tool("summary", [snap, "summary"] + nsargs, f"socksnap summary --netns {shown_ns}"),
+                Tool("summary src", [snap, "summary", "--by", "src"] + nsargs,
+                     f"socksnap summary --by src --netns {shown_ns} (a group per socket, nearly)"),
+            ]
+        else:
+            # Counts: every connection of the farm once, though both its ends are read.
+            got_map = capture([snap, "graph", "--level", "netns", "-o", "json"] + nsargs)
+            graph = json.loads(got_map.stdout or '{"nodes":[],"edges":[]}')
+            connections = sum(e["connections"] for e in graph["edges"])
+            log(f"  sockets: farm made {made}, socksnap prints {rows}; socksnap graph --level "
+                f"netns: {len(graph['nodes'])} vertices, {len(graph['edges'])} edges, "
+                f"{connections} connections")
+            tl = [
+                Tool("snapshot", [snap] + nsargs, f"socksnap --netns {shown_ns}"),
+                Tool("graph", [snap, "graph"] + nsargs, f"socksnap graph --netns {shown_ns}"),
+                Tool("graph netns", [snap, "graph", "--level", "netns"] + nsargs,
+                     f"socksnap graph --level netns --netns {shown_ns}"),
+            ]
         log("  timed commands (stdout > /dev/null):")
         for t in tl:
             log(f"    {t.label:<14} {t.shown}")
@@ -760,8 +780,8 @@ def run_summary_case(case, args, tools, results):
         log(f"  CPU busy with other work during the timings: {background:.0%} of the machine")
         r = dict(case=case, kind="summary", tools=tl, background=background)
         r["rows"] = [
-            ("summary / snapshot", tl[1].median_ms() / base.median_ms(), target),
-            ("summary --by src / snapshot (info)", tl[2].median_ms() / base.median_ms(), None),
+            (f"{tl[1].label} / snapshot", tl[1].median_ms() / base.median_ms(), target),
+            (f"{tl[2].label} / snapshot (info)", tl[2].median_ms() / base.median_ms(), None),
         ]
         results.append(r)
     finally:

@@ -92,8 +92,10 @@ fi
 note "build with ASan+UBSan"
 # Unoptimised, with line tables only (-g1): the sanitizers' reports name files and lines all the
 # same, and the files compile faster than with full debug information.
+# Without the fuzz targets' corpus replays (the fuzz stage below replays every corpus under ASan
+# and UBSan before it fuzzes) and the benchmark programs (not run here).
 if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
-  -DSOCKSNAP_SANITIZE=ON; then
+  -DSOCKSNAP_SANITIZE=ON -DSOCKSNAP_FUZZ_CORPUS_TESTS=OFF -DSOCKSNAP_BENCHMARKS=OFF; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   # Each test program in one process. Started once per test, as ctest does, each unit test paid

@@ -13,7 +13,8 @@
 #include "cmdline/completion.h"
 #include "cmdline/version.h"
 #include "enrich/cri_client.h"
-#include "render/graph_text.h"
+#include "enrich/enricher.h"
+#include "picture/graph_output.h"
 #include "render/renderer.h"
 #include "snapshot/take_snapshot.h"
 #include "util/terminal_text.h"
@@ -104,6 +105,9 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
   CommandLine line = parsed.line;
   auto format = graph_output(parsed.graph, line.query.outputs);
   if (!format) return usage_error(format.error().message());
+  if (auto ready = prepare_graph_output(*format); !ready) {
+    return run_failure(ready.error().message());
+  }
   if (!line.query.sort.empty()) {
     return usage_error("--sort does not apply to graph: its vertices and edges are in id order");
   }
@@ -129,7 +133,9 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
   options.group_external = !parsed.graph.no_group_external;
   ServiceMap map = build_service_map(taken->snapshot, taken->rows, options);
   OutputSink out(STDOUT_FILENO);
-  render_graph(map, *format, query->headers, out);
+  auto drawn =
+      write_graph(map, *format, query->headers,
+                  graph_page("socksnap graph", "host " + node_name(line.host.node_name)), out);
   auto written = out.finish();
 
   print_warnings(line, warnings);
@@ -148,7 +154,11 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
         taken->collect_ms, taken->owners_ms, taken->select_ms,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count());
+    if (std::string plugin = picture_plugin_loaded(); !plugin.empty()) {
+      std::fprintf(stderr, "socksnap: picture plugin: %s\n", plugin.c_str());
+    }
   }
+  if (!drawn) return run_failure(drawn.error().message());
   if (!written) return run_failure(written.error().message());
   return {};
 }

@@ -139,7 +139,9 @@ CLI::App* add_graph_command(CLI::App& app, GraphCommand& graph, std::string_view
       "each counted once even when both ends are seen. Listeners are vertices with ports.\n"
       "\n"
       "Output (-o): table (the edges: FROM TO VIA PROTOCOL PORT CONNECTIONS), json,\n"
-      "jsonpretty ({\"nodes\":[...],\"edges\":[...]}), dot (Graphviz), mermaid (a flowchart).");
+      "jsonpretty ({\"nodes\":[...],\"edges\":[...]}), dot (Graphviz), mermaid (a flowchart),\n"
+      "svg (the map drawn by Graphviz), html (one self-contained page: the picture and\n"
+      "tables of its edges and vertices).");
   sub->fallthrough();  // the selection and host flags, before or after
   return sub;
 }

@@ -34,7 +34,7 @@ struct CommandLine {
 struct GraphCommand {
   std::string level;  // workload, pod, container, process, netns; "" for the front-end's default
   bool no_group_external = false;
-  std::string output;  // table, json, jsonpretty, dot, mermaid; "" when not given
+  std::string output;  // table, json, jsonpretty, dot, mermaid, svg, html; "" when not given
 };
 
 // Outcome of parsing argv: the command line, or an exit code after --help/--version, a

@@ -182,7 +182,9 @@ Completions complete_output(std::string_view typed, const TypedWords& words) {
                                   {"json", R"({"nodes":[...],"edges":[...]} on one line)"},
                                   {"jsonpretty", "the JSON, indented"},
                                   {"dot", "Graphviz's DOT"},
-                                  {"mermaid", "a Mermaid flowchart"}});
+                                  {"mermaid", "a Mermaid flowchart"},
+                                  {"svg", "the map drawn (Graphviz)"},
+                                  {"html", "a page: the map drawn and its tables"}});
   }
   constexpr std::string_view kColumnsIs = "columns=";
   if (starts_with(typed, kColumnsIs)) {

@@ -20,12 +20,12 @@
 #include "cmdline/command_line.h"
 #include "cmdline/version.h"
 #include "kubeapi/kube_api.h"
+#include "picture/graph_output.h"
 #include "plugin/agent_versions.h"
 #include "plugin/endpoint_names.h"
 #include "plugin/fanout.h"
 #include "plugin/plugin_completion.h"
 #include "plugin/workloads.h"
-#include "render/graph_text.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "snapshot/host.h"
@@ -734,6 +734,9 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   CommandLine line = given;
   auto format = graph_output(graph, line.query.outputs);
   if (!format) return usage_error(format.error().message());
+  if (auto ready = prepare_graph_output(*format); !ready) {
+    return run_failure(ready.error().message());
+  }
   if (!line.query.sort.empty()) {
     return usage_error("--sort does not apply to graph: its vertices and edges are in id order");
   }
@@ -847,7 +850,11 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   }
   ServiceMap map = build_service_map(ends, options, naming);
   OutputSink out(STDOUT_FILENO);
-  render_graph(map, *format, q.query.headers, out);
+  std::string source = credentials.context.empty()
+                           ? "cluster " + credentials.server
+                           : "context " + credentials.context + " (" + credentials.server + ")";
+  auto drawn = write_graph(map, *format, q.query.headers,
+                           graph_page("kubectl socksnap graph", std::move(source)), out);
   auto written = out.finish();
   auto finished = std::chrono::steady_clock::now();
 
@@ -870,7 +877,11 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
                  std::string(graph_level_name(options.level)).c_str(), map.vertices.size(),
                  map.edges.size(),
                  std::chrono::duration<double, std::milli>(finished - started).count());
+    if (std::string plugin = picture_plugin_loaded(); !plugin.empty()) {
+      std::fprintf(stderr, "%s: picture plugin: %s\n", kProgram, plugin.c_str());
+    }
   }
+  if (!drawn) return run_failure(drawn.error().message());
   if (!written) return run_failure(written.error().message());
   if (!result.failures.empty()) return partial_failure();
   return {};

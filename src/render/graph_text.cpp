@@ -13,9 +13,9 @@
 namespace socksnap {
 namespace {
 
-constexpr GraphFormat kFormats[] = {GraphFormat::kTable, GraphFormat::kJson,
-                                    GraphFormat::kJsonPretty, GraphFormat::kDot,
-                                    GraphFormat::kMermaid};
+constexpr GraphFormat kFormats[] = {
+    GraphFormat::kTable,   GraphFormat::kJson, GraphFormat::kJsonPretty, GraphFormat::kDot,
+    GraphFormat::kMermaid, GraphFormat::kSvg,  GraphFormat::kHtml};
 
 std::string_view format_name(GraphFormat format) {
   switch (format) {
@@ -29,6 +29,10 @@ std::string_view format_name(GraphFormat format) {
       return "dot";
     case GraphFormat::kMermaid:
       return "mermaid";
+    case GraphFormat::kSvg:
+      return "svg";
+    case GraphFormat::kHtml:
+      return "html";
   }
   return "";
 }
@@ -407,7 +411,7 @@ std::optional<GraphFormat> graph_format_named(std::string_view name) {
 }
 
 std::string_view graph_format_names() {
-  return "table, json, jsonpretty, dot, mermaid";
+  return "table, json, jsonpretty, dot, mermaid, svg, html";
 }
 
 std::string mermaid_id(std::string_view id) {
@@ -441,6 +445,9 @@ void render_graph(const ServiceMap& map, GraphFormat format, bool headers, Outpu
     case GraphFormat::kMermaid:
       render_mermaid(map, out);
       break;
+    case GraphFormat::kSvg:
+    case GraphFormat::kHtml:
+      break;  // drawn, not written here: picture/graph_output.h
   }
 }
 

@@ -13,14 +13,17 @@
 
 namespace socksnap {
 
-enum class GraphFormat : uint8_t { kTable, kJson, kJsonPretty, kDot, kMermaid };
+// kSvg and kHtml are pictures, drawn by Graphviz: picture/graph_output.h writes every format.
+enum class GraphFormat : uint8_t { kTable, kJson, kJsonPretty, kDot, kMermaid, kSvg, kHtml };
 
-// "table" (the default), "json", "jsonpretty", "dot", "mermaid"; nullopt for anything else.
+// "table" (the default), "json", "jsonpretty", "dot", "mermaid", "svg", "html"; nullopt for
+// anything else.
 std::optional<GraphFormat> graph_format_named(std::string_view name);
-// The names, for messages and help: "table, json, jsonpretty, dot, mermaid".
+// The names, for messages and help: "table, json, jsonpretty, dot, mermaid, svg, html".
 std::string_view graph_format_names();
 
-// `headers`: the table's header line (--no-headers leaves it out).
+// The text formats; writes nothing for kSvg and kHtml. `headers`: the table's header line
+// (--no-headers leaves it out).
 void render_graph(const ServiceMap& map, GraphFormat format, bool headers, OutputSink& out);
 
 // The Mermaid identifier of a vertex id: "v_" then the id, each byte that is not an ASCII letter

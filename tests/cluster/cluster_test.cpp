@@ -1511,8 +1511,10 @@ TEST_F(ClusterTest, TheAgentsRequestTimeoutTakesADuration) {
 // The service map of the cluster, through the real kubectl's plugin mechanism: node-1's pods web
 // (a Deployment's, through its ReplicaSet) and client (a bare pod), and worker-0 (a StatefulSet's)
 // on node-2, a process in a Docker container of its own whose address is the pod's, connected
-// to web across the nodes. Each connection counts once though both its ends are seen, on one
-// node or on two.
+// to web across the nodes, once directly and once through the service web-dnat: a virtual
+// address that a DNAT rule in node-2's namespace, as kube-proxy makes, sends to web; node-2's
+// conntrack table says where it went. Each connection counts once though both its ends are seen,
+// on one node or on two.
 TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
   ClusterState& s = c();
   FakeApiServer& api = *s.api;
@@ -1536,10 +1538,29 @@ TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
   check(run_command({"ip", "-n", n2, "addr", "add", worker_ip + "/32", "dev", "eth0"}), "addr");
   check(run_command({"ip", "-n", n2, "route", "add", s.node->paths().subnet, "via", host_ip(2)}),
         "route");
+  // The service: its address is virtual (no interface has it); node-2 translates it.
+  const std::string service_ip = "10.96.77.20";
+  api.put_service({"shop", "web-dnat", {service_ip}});
+  check(run_command({"ip", "netns", "exec", n2, "nft", "add", "table", "ip", "socksnap_svc"}),
+        "nft table");
+  check(run_command({"ip", "netns", "exec", n2, "nft",
+                     "add chain ip socksnap_svc out { type nat hook output priority -100 ; }"}),
+        "nft chain");
+  check(run_command({"ip", "netns", "exec", n2, "nft",
+                     fmt::format("add rule ip socksnap_svc out ip daddr {} tcp dport 80 dnat to "
+                                 "{}:8080",
+                                 service_ip, s.web.ip)}),
+        "nft rule");
+  // connect() needs a route to the address before the rule translates it: to nowhere (lo), so
+  // that nothing could leave for the virtual address itself.
+  check(run_command({"ip", "-n", n2, "route", "add", service_ip + "/32", "dev", "lo"}), "route");
   struct Restore {
     ClusterState& s;
     std::string n2, worker_ip;
     ~Restore() {
+      run_command({"ip", "-n", n2, "route", "del", "10.96.77.20/32", "dev", "lo"});
+      run_command({"ip", "netns", "exec", n2, "nft", "delete", "table", "ip", "socksnap_svc"});
+      s.api->remove_service("shop", "web-dnat");
       run_command({"ip", "-n", n2, "route", "del", s.node->paths().subnet});
       run_command({"ip", "-n", n2, "addr", "del", worker_ip + "/32", "dev", "eth0"});
       s.api->put_pod(s.web_pod());
@@ -1559,10 +1580,17 @@ TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
   to.sin_family = AF_INET;
   to.sin_port = htons(8080);
   ::inet_pton(AF_INET, s.web.ip.c_str(), &to.sin_addr);
+  sockaddr_in to_service{};
+  to_service.sin_family = AF_INET;
+  to_service.sin_port = htons(80);
+  ::inet_pton(AF_INET, service_ip.c_str(), &to_service.sin_addr);
   FakeDockerContainer worker(s.dir + "/docker", s.networks[1]->ns().path(), config, 1, [&] {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    return fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0 &&
-           ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0;
+    auto connected = [&](const sockaddr_in& server) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      return fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0 &&
+             ::connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server) == 0;
+    };
+    return connected(to) && connected(to_service);
   });
 
   // The plugin and its completion program first on PATH, as kubectl finds plugins.
@@ -1586,52 +1614,85 @@ TEST_F(ClusterTest, GraphOfWorkloadsAcrossNodesCountsEachConnectionOnce) {
     return json{{"from", from_id},   {"to", to_id},  {"via", nullptr},  {"viaPort", nullptr},
                 {"protocol", "TCP"}, {"port", 8080}, {"connections", 1}};
   };
+  // Through the service: from the client to the backend, via the service and its port.
+  auto edge_via = [&](const std::string& from_id, const std::string& to_id) {
+    json e = edge(from_id, to_id);
+    e["via"] = "svc/shop/web-dnat";
+    e["viaPort"] = 80;
+    return e;
+  };
   const json web_port = json::array({{{"protocol", "TCP"}, {"port", 8080}}});
+  const json service = vertex("svc/shop/web-dnat", "service", "web-dnat",
+                              json::array({{{"protocol", "TCP"}, {"port", 80}}}));
 
   CommandResult workloads = through_kubectl({"socksnap", "graph", "-n", "shop", "-o", "json"});
   ASSERT_EQ(workloads.exit_code, 0) << workloads.err;
-  EXPECT_EQ(json::parse(workloads.out),
-            json({{"nodes",
-                   {vertex("pod/shop/client", "pod", "client", json::array()),
-                    vertex("workload/shop/Deployment/web", "workload", "Deployment/web", web_port),
-                    vertex("workload/shop/StatefulSet/worker", "workload", "StatefulSet/worker",
-                           json::array())}},
-                  {"edges",
-                   {edge("pod/shop/client", "workload/shop/Deployment/web"),
-                    edge("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web")}}}))
+  EXPECT_EQ(
+      json::parse(workloads.out),
+      json({{"nodes",
+             {vertex("pod/shop/client", "pod", "client", json::array()), service,
+              vertex("workload/shop/Deployment/web", "workload", "Deployment/web", web_port),
+              vertex("workload/shop/StatefulSet/worker", "workload", "StatefulSet/worker",
+                     json::array())}},
+            {"edges",
+             {edge("pod/shop/client", "workload/shop/Deployment/web"),
+              edge("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web"),
+              edge_via("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web")}}}))
       << workloads.out;
 
   CommandResult pods =
       through_kubectl({"socksnap", "graph", "--level", "pod", "-n", "shop", "-o", "json"});
   ASSERT_EQ(pods.exit_code, 0) << pods.err;
-  EXPECT_EQ(json::parse(pods.out),
-            json({{"nodes",
-                   {vertex("pod/shop/client", "pod", "client", json::array()),
-                    vertex("pod/shop/web", "pod", "web", web_port),
-                    vertex("pod/shop/worker-0", "pod", "worker-0", json::array())}},
-                  {"edges",
-                   {edge("pod/shop/client", "pod/shop/web"),
-                    edge("pod/shop/worker-0", "pod/shop/web")}}}))
+  EXPECT_EQ(
+      json::parse(pods.out),
+      json({{"nodes",
+             {vertex("pod/shop/client", "pod", "client", json::array()),
+              vertex("pod/shop/web", "pod", "web", web_port),
+              vertex("pod/shop/worker-0", "pod", "worker-0", json::array()), service}},
+            {"edges",
+             {edge("pod/shop/client", "pod/shop/web"), edge("pod/shop/worker-0", "pod/shop/web"),
+              edge_via("pod/shop/worker-0", "pod/shop/web")}}}))
       << pods.out;
 
   // Only node-2 asked: web is named by its address, and its workload found all the same.
   CommandResult one_node =
       through_kubectl({"socksnap", "graph", "-n", "shop", "--node", "node-2", "-o", "json"});
   ASSERT_EQ(one_node.exit_code, 0) << one_node.err;
-  EXPECT_EQ(json::parse(one_node.out)["edges"],
-            json::array({edge("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web")}))
+  EXPECT_EQ(
+      json::parse(one_node.out)["edges"],
+      json::array({edge("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web"),
+                   edge_via("workload/shop/StatefulSet/worker", "workload/shop/Deployment/web")}))
       << one_node.out;
 
   // The table; src and dst filters are refused (the nodes do not know names).
   CommandResult table = through_kubectl({"socksnap", "graph", "-n", "shop"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_EQ(table.out,
-            "FROM                              TO                            VIA  PROTOCOL  PORT  "
-            "CONNECTIONS\n"
-            "pod/shop/client                   workload/shop/Deployment/web       TCP       8080  "
-            "          1\n"
-            "workload/shop/StatefulSet/worker  workload/shop/Deployment/web       TCP       8080  "
-            "          1\n");
+            "FROM                              TO                            VIA                   "
+            "PROTOCOL  PORT  CONNECTIONS\n"
+            "pod/shop/client                   workload/shop/Deployment/web                        "
+            "TCP       8080            1\n"
+            "workload/shop/StatefulSet/worker  workload/shop/Deployment/web                        "
+            "TCP       8080            1\n"
+            "workload/shop/StatefulSet/worker  workload/shop/Deployment/web  svc/shop/web-dnat:80  "
+            "TCP       8080            1\n");
+  // The picture, drawn by the plugin beside kubectl-socksnap: one vertex per workload, and the
+  // page says which cluster it was taken from.
+  CommandResult svg = through_kubectl({"socksnap", "graph", "-n", "shop", "-o", "svg"});
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  // A connection through the service is drawn client -> service -> backend.
+  for (const char* label : {">client</text>", ">Deployment/web</text>", ">:8080/TCP</text>",
+                            ">StatefulSet/worker</text>", ">web&#45;dnat</text>", ">:80/TCP</text>",
+                            ">namespace shop</text>", ">TCP 80 ×1</text>", ">TCP 8080 ×1</text>"}) {
+    EXPECT_NE(svg.out.find(label), std::string::npos) << label << "\n" << svg.out;
+  }
+  CommandResult html = through_kubectl({"socksnap", "graph", "-n", "shop", "-o", "html"});
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(html.out.find("<title>kubectl socksnap graph</title>"), std::string::npos) << html.out;
+  EXPECT_NE(html.out.find(" from context "), std::string::npos) << html.out;
+  EXPECT_NE(html.out.find(": 4 vertices, 3 edges, 3 connections.</p>"), std::string::npos)
+      << html.out;
+
   CommandResult refused = through_kubectl({"socksnap", "graph", "-F", "dst:~p/"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_EQ(refused.err,

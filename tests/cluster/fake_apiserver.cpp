@@ -501,6 +501,13 @@ void FakeApiServer::put_service(const FakeService& service) {
   });
 }
 
+void FakeApiServer::remove_service(const std::string& service_namespace, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(services_, [&](const FakeService& s) {
+    return s.service_namespace == service_namespace && s.name == name;
+  });
+}
+
 namespace {
 
 void put_owned(std::vector<FakeOwned>& objects, const FakeOwned& object) {

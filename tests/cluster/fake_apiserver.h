@@ -160,6 +160,7 @@ class FakeApiServer {
   void put_pod(const FakePod& pod);  // adds or replaces (by namespace and name)
   void remove_pod(const std::string& pod_namespace, const std::string& name);
   void put_service(const FakeService& service);
+  void remove_service(const std::string& service_namespace, const std::string& name);
   // Add or replace (by namespace and name); remove_owned takes "replicasets" or "jobs".
   void put_replicaset(const FakeOwned& replicaset);
   void put_job(const FakeOwned& job);

@@ -1,9 +1,10 @@
 // `socksnap graph` on a real node (tests/e2e/nodesim): a client pod of two containers calling a
 // server pod and a process on the host (this test, listening on the pod network's gateway), and
-// a host-network pod connected to itself over loopback. The map of the namespace's pods (-n),
-// at level pod and container: exact vertices and edges, each connection once though both its
-// ends are on the node; the host process is named by its own socket, which the selection leaves
-// out.
+// a host-network pod connected to itself over loopback, and a pod calling the server through a
+// service address that a DNAT rule translates (its namespace's conntrack says to whom). The map of
+// the namespace's pods (-n), at level pod and container: exact vertices and edges, each connection
+// once though both its ends are on the node; the host process is named by its own socket, which the
+// selection leaves out.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -114,6 +115,45 @@ TEST(GraphOnANode, PodsTheirContainersAHostNetworkPodAndAHostProcess) {
                               .args = {"netprobe", "tcp-pair", pair},
                               .wait_for = {"tcp-listen:" + pair, "tcp-established:" + pair}}}});
 
+  // A client of web through a service address: virtual (an unused address of the pods' subnet,
+  // which the node sim owns), sent to web by a DNAT rule in the client's own namespace, as
+  // kube-proxy's rules do on a node. Its container waits for the rule before it connects, so no
+  // packet ever goes to the virtual address itself.
+  const std::string subnet_net = node->paths().subnet.substr(0, node->paths().subnet.find('/'));
+  const std::string service_ip = subnet_net.substr(0, subnet_net.rfind('.') + 1) + "250";
+  const std::string signal_dir = std::string(dir) + "/signal";
+  ASSERT_TRUE(test::run_command({"mkdir", "-p", signal_dir}).exit_code == 0);
+  PodInfo via_service = node->run_pod(PodSpec{
+      .name = "svc-client",
+      .pod_namespace = "e2e-g",
+      .labels = {{"app", "svc-client"}},
+      .containers = {{.name = "http",
+                      .args = {"sh", "-c",
+                               "while [ ! -e /signal/go ]; do sleep 0.05; done; exec netprobe "
+                               "tcp-connect " +
+                                   service_ip + " 80"},
+                      .mounts = {{.container_path = "/signal", .host_path = signal_dir}}}}});
+  auto in_client = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"nsenter", "--net=" + via_service.netns_path});
+    auto r = test::run_command(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  };
+  in_client({"nft", "add", "table", "ip", "svc"});
+  in_client({"nft", "add chain ip svc out { type nat hook output priority -100 ; }"});
+  in_client({"nft", fmt::format("add rule ip svc out ip daddr {} tcp dport 80 dnat to {}:8080",
+                                service_ip, web.ip)});
+  test::write_file(signal_dir + "/go", "");
+  // Connected when the container's process holds an ESTABLISHED socket to the service's port 80.
+  const std::string tcp_of_client =
+      fmt::format("/proc/{}/net/tcp", via_service.containers.at(0).pid);
+  bool connected = false;
+  for (int i = 0; i < 200 && !connected; ++i) {
+    std::string table = test::read_file(tcp_of_client);
+    connected = table.find(":0050 01 ") != std::string::npos;
+    if (!connected) ::usleep(50 * 1000);
+  }
+  ASSERT_TRUE(connected) << test::read_file(tcp_of_client);
+
   const nodesim::NodePaths& p = node->paths();
   auto graph = [&](const std::string& level) {
     auto r =
@@ -131,12 +171,14 @@ TEST(GraphOnANode, PodsTheirContainersAHostNetworkPodAndAHostProcess) {
   EXPECT_EQ(graph("pod"), json({{"nodes",
                                  {vertex("pod/e2e-g/client", "pod", "e2e-g", "client"),
                                   vertex("pod/e2e-g/hostnet", "pod", "e2e-g", "hostnet", pair_port),
+                                  vertex("pod/e2e-g/svc-client", "pod", "e2e-g", "svc-client"),
                                   vertex("pod/e2e-g/web", "pod", "e2e-g", "web", 8080),
                                   vertex(me, "process", "", "node-e2e/" + comm, host_port)}},
                                 {"edges",
                                  {edge("pod/e2e-g/client", "pod/e2e-g/web", 8080),
                                   edge("pod/e2e-g/client", me, host_port),
-                                  edge("pod/e2e-g/hostnet", "pod/e2e-g/hostnet", pair_port)}}}));
+                                  edge("pod/e2e-g/hostnet", "pod/e2e-g/hostnet", pair_port),
+                                  edge("pod/e2e-g/svc-client", "pod/e2e-g/web", 8080)}}}));
 
   EXPECT_EQ(
       graph("container"),
@@ -145,12 +187,14 @@ TEST(GraphOnANode, PodsTheirContainersAHostNetworkPodAndAHostProcess) {
               vertex("container/e2e-g/client/probe", "container", "e2e-g", "client/probe"),
               vertex("container/e2e-g/hostnet/pair", "container", "e2e-g", "hostnet/pair",
                      pair_port),
+              vertex("container/e2e-g/svc-client/http", "container", "e2e-g", "svc-client/http"),
               vertex("container/e2e-g/web/httpd", "container", "e2e-g", "web/httpd", 8080),
               vertex(me, "process", "", "node-e2e/" + comm, host_port)}},
             {"edges",
              {edge("container/e2e-g/client/http", "container/e2e-g/web/httpd", 8080),
               edge("container/e2e-g/client/probe", me, host_port),
-              edge("container/e2e-g/hostnet/pair", "container/e2e-g/hostnet/pair", pair_port)}}}));
+              edge("container/e2e-g/hostnet/pair", "container/e2e-g/hostnet/pair", pair_port),
+              edge("container/e2e-g/svc-client/http", "container/e2e-g/web/httpd", 8080)}}}));
 
   // Without -n, on a node with pods, the default level is the pod's.
   auto r = test::run_command({SOCKSNAP_BINARY, "graph", "-o", "json", "-q", "--netns",
@@ -159,10 +203,12 @@ TEST(GraphOnANode, PodsTheirContainersAHostNetworkPodAndAHostProcess) {
                               p.socket, "--node-name", "node-e2e"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json pods = json::parse(r.out);
-  ASSERT_EQ(pods["edges"].size(), 2U) << r.out;
+  ASSERT_EQ(pods["edges"].size(), 3U) << r.out;
   EXPECT_EQ(pods["edges"][0], edge("pod/e2e-g/client", "pod/e2e-g/web", 8080)) << r.out;
-  // The gateway's socket is the host's, whose namespace was not read: a private address.
+  // The gateway's socket is the host's, whose namespace was not read: a private address; so is
+  // svc-client's, whose namespace was not read either.
   EXPECT_EQ(pods["edges"][1], edge("pod/e2e-g/client", "private", host_port)) << r.out;
+  EXPECT_EQ(pods["edges"][2], edge("private", "pod/e2e-g/web", 8080)) << r.out;
 }
 
 }  // namespace

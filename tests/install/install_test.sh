@@ -29,7 +29,8 @@ bin=$root/$bindir
 # Exactly these files, executables executable.
 installed=$(cd "$root" && find . -type f -printf '%P %m\n' | sort)
 expected=$(printf '%s\n' "$bindir/kubectl-socksnap 755" "$bindir/kubectl_complete-socksnap 755" \
-  "$bindir/socksnap 755" "$bindir/socksnap-agent 755" "$plugindir/socksnap-cri.so 644" | sort)
+  "$bindir/socksnap 755" "$bindir/socksnap-agent 755" "$plugindir/socksnap-cri.so 644" \
+  "$plugindir/socksnap-picture.so 644" | sort)
 [ "$installed" = "$expected" ] || fail "installed files:
 $installed
 expected:
@@ -95,4 +96,11 @@ import json, sys
 rows = json.load(open(sys.argv[1]))
 sys.exit(0 if any(r.get("runtime", {}).get("containerId") == sys.argv[2] for r in rows) else 1)
 PY
-echo "installed into $root: files, --help, socksnap agent, kubectl socksnap, snapshots, CRI plugin: ok"
+
+# A picture: the picture plugin, found from the installed layout too.
+"$bin/socksnap" graph --netns "/proc/$listener/ns/net" -o svg -q -v >"$tmp/map.svg" 2>"$tmp/err" ||
+  fail "socksnap graph -o svg: $(cat "$tmp/err")"
+grep -Fqx "socksnap: picture plugin: $bin/../$plugindir/socksnap-picture.so" "$tmp/err" ||
+  fail "the picture plugin was not loaded from the installed layout: $(cat "$tmp/err")"
+tail -1 "$tmp/map.svg" | grep -qx '</svg>' || fail "not an SVG: $(head -c 300 "$tmp/map.svg")"
+echo "installed into $root: files, --help, socksnap agent, kubectl socksnap, snapshots, CRI and picture plugins: ok"

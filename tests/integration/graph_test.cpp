@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -186,16 +187,96 @@ TEST(Graph, TwoNamespacesLoopbackAndAnAddressLeftOut) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("FROM"), std::string::npos);
   EXPECT_EQ(std::count(table.out.begin(), table.out.end(), '\n'), 5) << table.out;
-  auto svg = run_socksnap({"graph", "-o", "svg", "--netns", c.path()});
-  EXPECT_EQ(svg.exit_code, 2);
-  EXPECT_EQ(svg.out, "");
-  EXPECT_EQ(svg.err,
-            "socksnap: -o svg: unknown output of graph (table, json, jsonpretty, dot, mermaid)\n");
+  auto png = run_socksnap({"graph", "-o", "png", "--netns", c.path()});
+  EXPECT_EQ(png.exit_code, 2);
+  EXPECT_EQ(png.out, "");
+  EXPECT_EQ(png.err,
+            "socksnap: -o png: unknown output of graph (table, json, jsonpretty, dot, mermaid, "
+            "svg, html)\n");
   auto workload = run_socksnap({"graph", "--level", "workload", "--netns", c.path()});
   EXPECT_EQ(workload.exit_code, 2);
   EXPECT_EQ(workload.err,
             "socksnap: --level workload: a host does not know pods' controllers (the API server "
             "does: kubectl socksnap graph); use --level pod\n");
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A text as Graphviz writes it in SVG: '-' as a character reference.
+std::string in_svg(const std::string& text) {
+  std::string out;
+  for (char ch : text) out += ch == '-' ? std::string("&#45;") : std::string(1, ch);
+  return out;
+}
+
+// -o svg and -o html: drawn by the picture plugin, loaded only for them; a run that cannot load
+// it fails before it takes the snapshot and prints nothing.
+TEST(Graph, PicturesAreDrawnByThePluginAndNothingIsPrintedWithoutIt) {
+  TestNetns c;
+  TestNetns s;
+  link(c, "10.214.9.2", s, "10.214.9.1", "gp");
+  UniqueFd listener;
+  s.run_inside([&] { listener = tcp_listen("10.214.9.1", 8080); });
+  std::vector<UniqueFd> held;
+  c.run_inside([&] {
+    for (int i = 0; i < 2; ++i) held.push_back(tcp_connect("10.214.9.1", 8080));
+  });
+  s.run_inside([&] {
+    for (int i = 0; i < 2; ++i) held.push_back(tcp_accept(listener));
+  });
+  const std::vector<std::string> scope = {"graph",       "--level", "netns",  "--netns",
+                                          c.path(),      "--netns", s.path(), "--node-name",
+                                          "test-node-p", "-q"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = scope;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const std::string cn = "test-node-p/" + c.name();
+  const std::string sn = "test-node-p/" + s.name();
+
+  auto svg = run_socksnap(with({"-o", "svg"}));
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  EXPECT_EQ(svg.out.rfind("<?xml", 0), 0U) << svg.out.substr(0, 200);
+  EXPECT_EQ(svg.out.substr(svg.out.size() - 7), "</svg>\n");
+  EXPECT_EQ(occurrences(svg.out, "<g id=\"node"), 2U) << svg.out;
+  EXPECT_EQ(occurrences(svg.out, "<g id=\"edge"), 1U) << svg.out;
+  EXPECT_EQ(occurrences(svg.out, ">" + in_svg(cn) + "</text>"), 1U) << svg.out;
+  EXPECT_EQ(occurrences(svg.out, ">" + in_svg(sn) + "</text>"), 1U) << svg.out;
+  EXPECT_EQ(occurrences(svg.out, ">:8080/TCP</text>"), 1U) << svg.out;
+  EXPECT_EQ(occurrences(svg.out, ">TCP 8080 ×2</text>"), 1U) << svg.out;
+
+  auto html = run_socksnap(with({"-o", "html", "-v"}));
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0U) << html.out.substr(0, 200);
+  EXPECT_EQ(occurrences(html.out, "<title>socksnap graph</title>"), 1U) << html.out;
+  EXPECT_EQ(occurrences(html.out, " from host test-node-p: 2 vertices, 1 edge, 2 connections."), 1U)
+      << html.out;
+  EXPECT_EQ(occurrences(html.out, "<svg"), 1U + occurrences(html.out, "<li><svg")) << html.out;
+  // Where the plugin came from: beside the program, in the build tree.
+  const std::string program = SOCKSNAP_BINARY;
+  std::string plugin_line = "socksnap: picture plugin: " + program.substr(0, program.rfind('/')) +
+                            "/socksnap-picture.so\n";
+  EXPECT_NE(html.err.find(plugin_line), std::string::npos) << html.err;
+
+  // Without the plugin: one line, status 1, nothing printed; the text formats do not need it.
+  const std::map<std::string, std::string> missing = {
+      {"SOCKSNAP_PICTURE_PLUGIN", "/nonexistent/socksnap-picture.so"}};
+  for (const char* format : {"svg", "html"}) {
+    auto refused = run_socksnap(with({"-o", format}), missing);
+    EXPECT_EQ(refused.exit_code, 1) << format;
+    EXPECT_EQ(refused.out, "") << format;
+    EXPECT_EQ(refused.err, fmt::format("socksnap: -o {}: cannot find the picture plugin: none of "
+                                       "/nonexistent/socksnap-picture.so exists\n",
+                                       format));
+  }
+  auto dot = run_socksnap(with({"-o", "dot"}), missing);
+  EXPECT_EQ(dot.exit_code, 0) << dot.err;
+  EXPECT_EQ(dot.out.rfind("digraph", 0), 0U) << dot.out;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Which programs load Graphviz: only those that draw the service map may (src/picture), never the
-# node agent, which has no use for it and runs on every node. Reads each program's ldd.
+# Which programs load Graphviz: only what draws the service map (the picture plugin
+# socksnap-picture.so, src/picture), never the programs themselves (socksnap and kubectl-socksnap
+# load the plugin only for a picture) nor the node agent. Reads each file's ldd.
 # Arguments: --without PROGRAM (must not load libgvc, libcgraph or libcdt) and --with PROGRAM
 # (must load libgvc: the check's own proof that it sees Graphviz where it is), any number of each.
 set -euo pipefail

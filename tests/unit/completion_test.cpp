@@ -34,6 +34,8 @@ TEST(Completion, GraphItsOwnOutputsAndLevelsAndItsParentsSelection) {
             "jsonpretty\tthe JSON, indented\n"
             "dot\tGraphviz's DOT\n"
             "mermaid\ta Mermaid flowchart\n"
+            "svg\tthe map drawn (Graphviz)\n"
+            "html\ta page: the map drawn and its tables\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"graph", "--output=m"}), "mermaid\ta Mermaid flowchart\n:4\n");
   EXPECT_EQ(socksnap_completes({"-n", "shop", "graph", "--level", "p"}),
@@ -44,7 +46,7 @@ TEST(Completion, GraphItsOwnOutputsAndLevelsAndItsParentsSelection) {
             "--proto\tall, tcp, udp or udplite (default: all)\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"graph", "--ou"}),
-            "--output\ttable, json, jsonpretty, dot, mermaid (default: table)\n:4\n");
+            "--output\ttable, json, jsonpretty, dot, mermaid, svg, html (default: table)\n:4\n");
   EXPECT_EQ(socksnap_completes({"graph", "-F", "dire"}), "direction:\n:6\n");
 }
 

@@ -178,7 +178,7 @@ TEST(ParseArgs, GraphTakesItsFlagsAndTheSelectionBeforeOrAfterIt) {
   EXPECT_EQ(graph_output(GraphCommand{}, before).value(), GraphFormat::kTable);
   before = {"+pid"};
   EXPECT_EQ(graph_output(GraphCommand{}, before).error().message(),
-            "-o +pid: unknown output of graph (table, json, jsonpretty, dot, mermaid)");
+            "-o +pid: unknown output of graph (table, json, jsonpretty, dot, mermaid, svg, html)");
 
   // A level it does not have is refused as usage.
   testing::internal::CaptureStderr();

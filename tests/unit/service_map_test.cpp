@@ -758,7 +758,10 @@ TEST(ServiceMap, HostileNamesStayOneTableLineEach) {
 
 TEST(ServiceMap, NamesOfFormatsAndLevels) {
   EXPECT_EQ(graph_format_named("mermaid"), GraphFormat::kMermaid);
-  EXPECT_EQ(graph_format_named("svg"), std::nullopt);
+  EXPECT_EQ(graph_format_named("svg"), GraphFormat::kSvg);
+  EXPECT_EQ(graph_format_named("html"), GraphFormat::kHtml);
+  EXPECT_EQ(graph_format_named("png"), std::nullopt);
+  EXPECT_EQ(graph_format_names(), "table, json, jsonpretty, dot, mermaid, svg, html");
   EXPECT_EQ(graph_level_named("workload"), GraphLevel::kWorkload);
   EXPECT_EQ(graph_level_named("Pod"), std::nullopt);
   EXPECT_TRUE(is_private(*parse_graph_address("172.31.255.1")));

@@ -121,6 +121,7 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
     }
   }
   line.query.graph = true;
+  line.query.graph_of_namespaces = level == GraphLevel::kNetns;
   auto query = compile_query(line.query);
   if (!query) return usage_error(query.error().message());
   Warnings warnings;

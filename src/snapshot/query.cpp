@@ -92,6 +92,13 @@ bool Query::needs_owners(NodeKind kind) const {
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsOwners) != 0;
 }
 
+bool Query::needs_holders() const {
+  if (!graph_of_namespaces_) return true;
+  return std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
+    return (needs_of({}, selection_for(kind)) & kNeedsOwners) != 0;
+  });
+}
+
 bool Query::needs_labels(NodeKind kind) const {
   if (graph_) return (needs_of({}, selection_for(kind)) & kNeedsLabels) != 0;
   if (!only_columns()) return true;
@@ -220,6 +227,7 @@ Result<Query> compile_query(const QueryOptions& options) {
   if (options.graph) {
     // The map is made of every selected socket, in no order; its rows are never printed.
     query.graph_ = true;
+    query.graph_of_namespaces_ = options.graph_of_namespaces;
     for (auto& sort : query.sorts_) sort.clear();
   }
   query.direction_in_rows_ = !options.no_direction;

@@ -37,6 +37,9 @@ struct QueryOptions {
   // For the service map (socksnap graph): every socket's owners and direction, and where the
   // node translated its destination; no columns, no order.
   bool graph = false;
+  // A map of network namespaces (graph --level netns): a socket's owner is its namespace's pod,
+  // found from the census, so no process's descriptors are read.
+  bool graph_of_namespaces = false;
   // The rows' direction is left out of JSON and YAML too, so not worked out unless a filter or
   // the sort needs it: an agent's client that shows no direction says so, and the agent then
   // neither keeps listeners it would not send nor classifies every socket.
@@ -77,6 +80,10 @@ class Query {
 
   // Whether the run must find each socket's processes, containers and pods, and pod labels.
   bool needs_owners(NodeKind kind) const;
+  // Whether owners need every process's descriptors (the processes holding each socket), or
+  // only the namespaces' pods: a map of namespaces whose selection names no owner (-n, -p, -l
+  // select a host-network pod's sockets by the processes holding them).
+  bool needs_holders() const;
   bool needs_labels(NodeKind kind) const;
   // Whether the run must work out each socket's direction: shown (JSON and YAML carry it),
   // filtered or sorted by.
@@ -102,8 +109,9 @@ class Query {
   // Whether the run shows only the columns (a table, or a summary in any format): JSON and YAML
   // rows carry every field.
   bool only_columns() const { return format == OutputFormat::kColumns || summary_; }
-  bool direction_in_rows_ = true;  // JSON and YAML rows carry the direction
-  bool graph_ = false;             // QueryOptions::graph
+  bool direction_in_rows_ = true;     // JSON and YAML rows carry the direction
+  bool graph_ = false;                // QueryOptions::graph
+  bool graph_of_namespaces_ = false;  // QueryOptions::graph_of_namespaces
 };
 
 // Checks every option; errors are one line naming what was wrong ("unknown column 'x' (...)",

@@ -93,7 +93,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   Census census;
   census.node = node_name(host.node_name);
   std::vector<SocketFd> fds;
-  bool early_fds = owners_readable && query.needs_owners_on_any_node();
+  bool early_fds = owners_readable && query.needs_owners_on_any_node() && query.needs_holders();
   bool need_census = owners_readable && (early_fds || query.kind_matters());
   std::thread beside;
   struct JoinOnExit {
@@ -150,7 +150,9 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     if (!need_census) census = take_census(enrich, warnings);
     enrich.labels = query.needs_labels(run.kind);
     OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
-    enrich_snapshot(snap, census, enrich, sources, warnings, early_fds ? &fds : nullptr);
+    // No descriptors read (fds stays empty) when only the namespaces' pods are needed.
+    bool scan_now = !early_fds && query.needs_holders();
+    enrich_snapshot(snap, census, enrich, sources, warnings, scan_now ? nullptr : &fds);
   }
   auto enriched = std::chrono::steady_clock::now();
 

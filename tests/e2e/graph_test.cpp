@@ -209,6 +209,15 @@ TEST(GraphOnANode, PodsTheirContainersAHostNetworkPodAndAHostProcess) {
   // svc-client's, whose namespace was not read either.
   EXPECT_EQ(pods["edges"][1], edge("pod/e2e-g/client", "private", host_port)) << r.out;
   EXPECT_EQ(pods["edges"][2], edge("private", "pod/e2e-g/web", 8080)) << r.out;
+
+  // A map of namespaces reads no process's descriptors: each pod's namespace is the pod all the
+  // same (found from the processes' namespaces), and the map is the pods' one.
+  auto netns = test::run_command(
+      {SOCKSNAP_BINARY, "graph", "--level", "netns", "-o", "json", "-q", "--netns", web.netns_path,
+       "--netns", client.netns_path, "--containerd-state", p.containerd_state, "--runc-root",
+       p.runc_root, "--cri-socket", p.socket, "--node-name", "node-e2e"});
+  ASSERT_EQ(netns.exit_code, 0) << netns.err;
+  EXPECT_EQ(json::parse(netns.out), pods) << netns.out;
 }
 
 }  // namespace

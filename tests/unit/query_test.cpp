@@ -254,5 +254,26 @@ TEST(QueryForTheGraph, OwnersDirectionsAndTranslationsNoOrderNoTimeWait) {
   EXPECT_FALSE(compile_query(QueryOptions{}).value().needs_translations());
 }
 
+TEST(QueryForTheGraph, AMapOfNamespacesReadsNoDescriptorsUnlessItsSelectionNamesOwners) {
+  QueryOptions options;
+  options.graph = true;
+  EXPECT_TRUE(compile_query(options).value().needs_holders());  // processes are vertices
+  options.graph_of_namespaces = true;
+  EXPECT_FALSE(compile_query(options).value().needs_holders());
+  options.protocol = "tcp";
+  options.filters = {"src.port:80"};
+  EXPECT_FALSE(compile_query(options).value().needs_holders());
+  // A host-network pod's sockets are its by the processes holding them.
+  for (auto select : {+[](QueryOptions& o) { o.pod_namespace = "shop"; },
+                      +[](QueryOptions& o) { o.pod_name = "web"; },
+                      +[](QueryOptions& o) { o.selector = "app=web"; },
+                      +[](QueryOptions& o) { o.filters = {"comm:nginx"}; }}) {
+    QueryOptions owned = options;
+    select(owned);
+    EXPECT_TRUE(compile_query(owned).value().needs_holders());
+  }
+  EXPECT_TRUE(compile_query(QueryOptions{}).value().needs_holders());
+}
+
 }  // namespace
 }  // namespace socksnap

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <mutex>
 
 #include "util/plugin_library.h"
 
@@ -11,28 +10,10 @@ namespace {
 
 using DrawFn = bool (*)(const ServiceMap&, bool, const HtmlPageInfo&, std::string&, Error&);
 
-std::string& loaded_path() {
-  static std::string path;
-  return path;
-}
-
-// The plugin's entry point, or why it cannot be had. Loaded once, kept for the process.
-Result<DrawFn> load() {
-  static std::once_flag once;
-  static DrawFn fn = nullptr;
-  static std::string why;
-  std::call_once(once, [] {
-    auto loaded = load_plugin({"socksnap-picture.so", "SOCKSNAP_PICTURE_PLUGIN",
-                               "the picture plugin", "socksnap_picture_draw"});
-    if (!loaded) {
-      why = loaded.error().message();
-      return;
-    }
-    fn = reinterpret_cast<DrawFn>(loaded->entry);
-    loaded_path() = loaded->path;
-  });
-  if (fn == nullptr) return plain_error(why);
-  return fn;
+LazyPlugin<DrawFn>& plugin() {
+  static LazyPlugin<DrawFn> loaded({"socksnap-picture.so", "SOCKSNAP_PICTURE_PLUGIN",
+                                    "the picture plugin", "socksnap_picture_draw"});
+  return loaded;
 }
 
 bool is_picture(GraphFormat format) {
@@ -40,7 +21,7 @@ bool is_picture(GraphFormat format) {
 }
 
 Result<DrawFn> load_for(GraphFormat format) {
-  auto draw = load();
+  auto draw = plugin().get();
   if (!draw) {
     return plain_error(fmt::format("-o {}: {}", format == GraphFormat::kSvg ? "svg" : "html",
                                    draw.error().message()));
@@ -83,7 +64,7 @@ HtmlPageInfo graph_page(std::string title, std::string source) {
 }
 
 std::string picture_plugin_loaded() {
-  return loaded_path();
+  return plugin().path();
 }
 
 }  // namespace socksnap

@@ -265,33 +265,57 @@ struct AgentsToAsk {
   std::string token;  // for the agents (TokenRequest)
 };
 
-// Waits for the agents' listing and the token asked for at once with other requests.
-Result<AgentsToAsk, RunError> agents_to_ask(
-    KubeApi& api, const PluginArgs& args, const std::set<std::string>& wanted_nodes,
-    std::future<Result<std::vector<PodSummary>>>& agent_pods,
-    std::future<Result<IssuedToken>>& token) {
-  auto pods = agent_pods.get();
-  auto issued = token.get();
-  // Every request is refused alike: said once, in kubectl's words.
-  if (std::string refusal = api.impersonation_refusal(); !refusal.empty()) {
-    return run_failure("Error from server (Forbidden): " + refusal);
+// The agents' listing and a token for them, asked for as soon as the API server is reached, at
+// once with whatever else a command asks it for; find() waits for both.
+class AgentSearch {
+ public:
+  AgentSearch(KubeApi& api, const PluginArgs& args) : api_(api), args_(args) {
+    pods_ = std::async(std::launch::async, [&api, &args] {
+      return api.list_pods(args.agent_namespace, args.agent_selector);
+    });
+    token_ = std::async(std::launch::async, [&api, &args] {
+      return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
+    });
   }
-  if (!pods) return run_failure("finding the agents: " + pods.error().message());
-  if (!issued) return run_failure(issued.error().message());
-  AgentsToAsk agents;
-  agents.token = issued->token;
-  agents.targets = agent_targets(*pods, args.agent_port);
-  if (!wanted_nodes.empty()) {
-    std::erase_if(agents.targets,
-                  [&](const AgentTarget& t) { return wanted_nodes.count(t.node) == 0; });
-    for (const auto& node : wanted_nodes) {
-      bool found = std::any_of(agents.targets.begin(), agents.targets.end(),
-                               [&](const AgentTarget& t) { return t.node == node; });
-      if (!found) agents.missing.push_back({node, "no socksnap agent runs on this node"});
+
+  // The agents of the nodes asked for (all when none is). With `require_one`, finding no agent
+  // in the cluster at all fails the run, saying how to deploy it.
+  Result<AgentsToAsk, RunError> find(const std::set<std::string>& wanted_nodes, bool require_one) {
+    auto pods = pods_.get();
+    auto issued = token_.get();
+    // Every request is refused alike: said once, in kubectl's words.
+    if (std::string refusal = api_.impersonation_refusal(); !refusal.empty()) {
+      return run_failure("Error from server (Forbidden): " + refusal);
     }
+    if (!pods) return run_failure("finding the agents: " + pods.error().message());
+    if (!issued) return run_failure(issued.error().message());
+    AgentsToAsk agents;
+    agents.token = issued->token;
+    agents.targets = agent_targets(*pods, args_.agent_port);
+    if (!wanted_nodes.empty()) {
+      std::erase_if(agents.targets,
+                    [&](const AgentTarget& t) { return wanted_nodes.count(t.node) == 0; });
+      for (const auto& node : wanted_nodes) {
+        bool found = std::any_of(agents.targets.begin(), agents.targets.end(),
+                                 [&](const AgentTarget& t) { return t.node == node; });
+        if (!found) agents.missing.push_back({node, "no socksnap agent runs on this node"});
+      }
+    }
+    if (require_one && agents.targets.empty() && agents.missing.empty()) {
+      return run_failure(fmt::format(
+          "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
+          "apply -f deploy/",
+          args_.agent_selector, args_.agent_namespace));
+    }
+    return agents;
   }
-  return agents;
-}
+
+ private:
+  KubeApi& api_;
+  const PluginArgs& args_;
+  std::future<Result<std::vector<PodSummary>>> pods_;
+  std::future<Result<IssuedToken>> token_;
+};
 
 // What failed, node by node in node order, after what was printed: the exit status is 1 when
 // anything did.
@@ -468,21 +492,11 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
   // output names addresses) every pod and service.
-  auto agent_pods = std::async(
-      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
-  auto token = std::async(std::launch::async, [&] {
-    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
-  });
+  AgentSearch search(api, args);
   Warnings warnings;
   AddressNamer namer(api, shows_endpoints(q), warnings);
-  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  auto agents = search.find(wanted_nodes, true);
   if (!agents) return agents.error();
-  if (agents->targets.empty() && agents->missing.empty()) {
-    return run_failure(fmt::format(
-        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
-        "apply -f deploy/",
-        args.agent_selector, args.agent_namespace));
-  }
 
   QueryOptions asked = line.query;
   asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
@@ -590,22 +604,12 @@ Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& ar
   const ClusterSummary& q = *planned;
   if (line.verbose) print_context(line, credentials, q.pod_namespace);
 
-  auto agent_pods = std::async(
-      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
-  auto token = std::async(std::launch::async, [&] {
-    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
-  });
+  AgentSearch search(api, args);
   Warnings warnings;
   bool named = std::any_of(q.by.begin(), q.by.end(), names_endpoints) || !q.client.filters.empty();
   AddressNamer namer(api, named, warnings);
-  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  auto agents = search.find(wanted_nodes, true);
   if (!agents) return agents.error();
-  if (agents->targets.empty() && agents->missing.empty()) {
-    return run_failure(fmt::format(
-        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
-        "apply -f deploy/",
-        args.agent_selector, args.agent_namespace));
-  }
   if (line.verbose && named) {
     std::fprintf(stderr,
                  "%s: src and dst name pods and services only this client knows: the agents "
@@ -758,11 +762,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   const ClusterQuery& q = *planned;
   if (line.verbose) print_context(line, credentials, q.selection.owners.pod_namespace);
 
-  auto agent_pods = std::async(
-      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
-  auto token = std::async(std::launch::async, [&] {
-    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
-  });
+  AgentSearch search(api, args);
   GraphNames names;
   names.pods = std::async(std::launch::async, [&api] { return api.list_pods(""); });
   names.services = std::async(std::launch::async, [&api] { return api.list_services(); });
@@ -771,14 +771,8 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
     names.replicasets = std::async(std::launch::async, [&api] { return api.list_replicasets(); });
     names.jobs = std::async(std::launch::async, [&api] { return api.list_jobs(); });
   }
-  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  auto agents = search.find(wanted_nodes, true);
   if (!agents) return agents.error();
-  if (agents->targets.empty() && agents->missing.empty()) {
-    return run_failure(fmt::format(
-        "no socksnap agent found (pods labelled {} in namespace {}); deploy it with kubectl "
-        "apply -f deploy/",
-        args.agent_selector, args.agent_namespace));
-  }
 
   QueryOptions asked = line.query;
   asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
@@ -896,12 +890,8 @@ Result<void, RunError> run_version(const PluginArgs& args, const std::string& ou
   auto connection = connect_to_api(args, *timeouts);
   if (!connection) return connection.error();
   KubeApi& api = *connection->api;
-  auto agent_pods = std::async(
-      std::launch::async, [&] { return api.list_pods(args.agent_namespace, args.agent_selector); });
-  auto token = std::async(std::launch::async, [&] {
-    return api.request_token(args.agent_namespace, args.client_account, {args.audience}, 600);
-  });
-  auto agents = agents_to_ask(api, args, wanted_nodes, agent_pods, token);
+  AgentSearch search(api, args);
+  auto agents = search.find(wanted_nodes, false);
   if (!agents) return agents.error();
 
   std::vector<NodeFailure> failures = agents->missing;

@@ -7,6 +7,7 @@
 // both.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -28,7 +29,38 @@ struct LoadedPlugin {
 
 // Loads the library (RTLD_NOW | RTLD_LOCAL, never unloaded) and looks up its entry point. Fails
 // with one line naming every path tried, dlopen's own message, or the missing symbol. Callers
-// load once per process.
+// load once per process: LazyPlugin below.
 Result<LoadedPlugin> load_plugin(const PluginSpec& spec);
+
+// A plugin's entry point, of type Fn, loaded on first use and kept for the process; a failure
+// to load is kept too, and told to every caller. Thread-safe.
+template <typename Fn>
+class LazyPlugin {
+ public:
+  explicit LazyPlugin(PluginSpec spec) : spec_(spec) {}
+
+  Result<Fn> get() {
+    std::call_once(once_, [this] {
+      auto loaded = load_plugin(spec_);
+      if (!loaded) {
+        why_ = loaded.error().message();
+        return;
+      }
+      fn_ = reinterpret_cast<Fn>(loaded->entry);
+      path_ = loaded->path;
+    });
+    if (fn_ == nullptr) return plain_error(why_);
+    return fn_;
+  }
+  // Where it was loaded from; "" before get() or when it could not be loaded.
+  const std::string& path() const { return path_; }
+
+ private:
+  PluginSpec spec_;
+  std::once_flag once_;
+  Fn fn_ = nullptr;
+  std::string why_;
+  std::string path_;
+};
 
 }  // namespace socksnap

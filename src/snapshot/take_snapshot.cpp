@@ -120,9 +120,11 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
       static const std::vector<NetnsRef> kNoOther;
       bool each = query.request.conntrack == ConntrackScope::kNodeAndNamespaces;
       // The node's own namespace is pid 1's; on this host (no --host-root) where pid 1 cannot be
-      // read (a sandbox's), socksnap's own, which is then the host's as far as it can tell.
+      // read (a sandbox's), socksnap's own, which is then the host's as far as it can tell: this
+      // thread's, which it has from the thread that started it. Not /proc/self's: that is the
+      // main thread's, which may be inside a namespace it is collecting right now.
       std::vector<std::string> node = {enrich.host("/proc/1/ns/net")};
-      if (enrich.host.root().empty()) node.emplace_back("/proc/self/ns/net");
+      if (enrich.host.root().empty()) node.emplace_back("/proc/thread-self/ns/net");
       conntrack = read_conntrack_tables(node, each ? choice.namespaces : kNoOther,
                                         ConntrackOptions{.translated_only = true});
     });

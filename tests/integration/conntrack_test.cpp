@@ -6,18 +6,24 @@
 // own output, 10.96.213.11:80 to the server's 8081. The pod connects to each service (IPv4,
 // IPv6, UDP, and over an IPv6 socket to the IPv4-mapped service address) and once directly.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -357,6 +363,77 @@ TEST(Conntrack, WithoutCapNetAdminSaysSoOnceAndGoesOn) {
   EXPECT_EQ(run->conntrack.tables, 0U);
   EXPECT_TRUE(run->snapshot.translations.empty());
   EXPECT_EQ(run->snapshot.sockets.size(), 15U);  // the snapshot itself went on
+}
+
+// Where pid 1's namespace cannot be opened (a sandbox's: EACCES even for root), the node's table
+// is socksnap's own namespace's: the reading thread's, never /proc/self's, which is the main
+// thread's and may be inside a namespace it is collecting at that moment. The seams below make
+// that moment happen every time: the main thread, once it has entered a namespace, waits there
+// until the conntrack reader has opened the node's namespace, which in turn waits for it.
+struct MeetInside {
+  std::thread::id main = std::this_thread::get_id();
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool main_inside = false;
+  bool node_opened = false;
+  int main_setns = 0;
+  void wait_for(bool& flag) {
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, std::chrono::seconds(5), [&] { return flag; });
+  }
+  void set(bool& flag) {
+    {
+      std::lock_guard lock(mutex);
+      flag = true;
+    }
+    changed.notify_all();
+  }
+};
+MeetInside* g_meet = nullptr;
+thread_local bool t_pid1_refused = false;
+
+int refusing_open(const char* path, int flags) {
+  std::string_view p(path);
+  if (p == "/proc/1/ns/net") {
+    t_pid1_refused = true;
+    errno = EACCES;
+    return -1;
+  }
+  if (t_pid1_refused && (p == "/proc/self/ns/net" || p == "/proc/thread-self/ns/net")) {
+    t_pid1_refused = false;
+    g_meet->wait_for(g_meet->main_inside);
+    int fd = ::open(path, flags);
+    g_meet->set(g_meet->node_opened);
+    return fd;
+  }
+  return ::open(path, flags);
+}
+
+int lingering_setns(int fd, int nstype) {
+  int done = ::setns(fd, nstype);
+  // The main thread's odd calls enter a namespace, its even ones come back.
+  if (done == 0 && std::this_thread::get_id() == g_meet->main && ++g_meet->main_setns % 2 == 1) {
+    g_meet->set(g_meet->main_inside);
+    g_meet->wait_for(g_meet->node_opened);
+  }
+  return done;
+}
+
+TEST(Conntrack, NodeTableIsThisThreadsNamespaceWhenPidOneIsRefused) {
+  ServiceNetwork net;
+  MeetInside meet;
+  g_meet = &meet;
+  ScopedSyscall refuse(&Syscalls::open, refusing_open);
+  ScopedSyscall linger(&Syscalls::setns, lingering_setns);
+  Warnings warnings;
+  SnapshotRun run = snapshot_of({net.pod.path(), net.server.path()}, true, warnings);
+  g_meet = nullptr;
+  EXPECT_TRUE(meet.main_inside);
+  EXPECT_TRUE(meet.node_opened);
+  // This thread's namespace (the machine's), the pod's with its rule's entry, the server's.
+  EXPECT_EQ(run.conntrack.tables, 3U);
+  EXPECT_EQ(run.conntrack.translated, 1U);
+  EXPECT_TRUE(warnings.empty()) << fmt::format("{}", fmt::join(warnings.lines(), "\n"));
 }
 
 }  // namespace

@@ -168,26 +168,12 @@ void append_attribute(std::vector<uint8_t>& out, uint16_t type, uint32_t big_end
   std::memcpy(out.data() + at + NLA_HDRLEN, &big_endian, sizeof big_endian);
 }
 
-Result<void> send_request(int fd, const std::vector<uint8_t>& request) {
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  iovec iov{const_cast<uint8_t*>(request.data()), request.size()};
-  msghdr msg{};
-  msg.msg_name = &kernel;
-  msg.msg_namelen = sizeof kernel;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  while (true) {
-    ssize_t n = sys().sendmsg(fd, &msg, 0);
-    if (n >= 0) return {};
-    if (errno != EINTR) return system_error("send the conntrack dump request");
-  }
-}
-
 Result<std::vector<ConntrackEntry>> dump_table(const ConntrackOptions& options) {
   UniqueFd fd(sys().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
   if (!fd.valid()) return system_error("open a ctnetlink socket");
-  if (auto sent = send_request(fd.get(), build_conntrack_request(options, 1)); !sent) {
+  if (auto sent = send_netlink_request(fd.get(), build_conntrack_request(options, 1),
+                                       "send the conntrack dump request");
+      !sent) {
     return sent.error();
   }
   thread_local std::vector<uint8_t> buffer(kReceiveBufferSize);

@@ -23,22 +23,6 @@ constexpr int kMaxDumpAttempts = 4;
 // The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
 constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
-Result<void> send_request(int fd, const std::vector<uint8_t>& request) {
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  iovec iov{const_cast<uint8_t*>(request.data()), request.size()};
-  msghdr msg{};
-  msg.msg_name = &kernel;
-  msg.msg_namelen = sizeof kernel;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  while (true) {
-    ssize_t n = sys().sendmsg(fd, &msg, 0);
-    if (n >= 0) return {};
-    if (errno != EINTR) return system_error("send sock_diag request");
-  }
-}
-
 void truncate_to(NamespaceSockets& out, size_t count) {
   out.sockets.resize(count);
   if (out.tcp_info.size() > count) out.tcp_info.resize(count);
@@ -58,7 +42,8 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
   for (int attempt = 0;; ++attempt) {
     size_t mark = out.sockets.size();
     uint32_t seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
-    if (auto sent = send_request(fd, build_dump_request(kind, states, request.tcp_info, seq));
+    if (auto sent = send_netlink_request(
+            fd, build_dump_request(kind, states, request.tcp_info, seq), "send sock_diag request");
         !sent) {
       return sent;
     }

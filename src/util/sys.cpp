@@ -1,6 +1,7 @@
 #include "util/sys.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -42,6 +43,22 @@ Syscalls& sys() {
   static Syscalls table{real_open,    real_fstat, real_stat,   real_setns,     real_socket,
                         real_sendmsg, real_recv,  real_openat, real_readlinkat};
   return table;
+}
+
+Result<void> send_netlink_request(int fd, const std::vector<uint8_t>& request, const char* what) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  iovec iov{const_cast<uint8_t*>(request.data()), request.size()};
+  msghdr msg{};
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof kernel;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  while (true) {
+    ssize_t n = sys().sendmsg(fd, &msg, 0);
+    if (n >= 0) return {};
+    if (errno != EINTR) return system_error(what);
+  }
 }
 
 }  // namespace socksnap

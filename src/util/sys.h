@@ -8,6 +8,10 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "util/result.h"
 
 namespace socksnap {
 
@@ -24,6 +28,10 @@ struct Syscalls {
 };
 
 Syscalls& sys();
+
+// Sends one netlink request to the kernel with sys().sendmsg, again after EINTR; `what` names it
+// in the error ("send sock_diag request").
+Result<void> send_netlink_request(int fd, const std::vector<uint8_t>& request, const char* what);
 
 // Replaces one entry of the table for the lifetime of the object (tests only).
 template <typename Fn>

@@ -38,4 +38,11 @@ std::string_view protocol_name(Protocol protocol) {
   return "?";
 }
 
+std::optional<Protocol> protocol_named(std::string_view name) {
+  for (Protocol p : {Protocol::kTcp, Protocol::kUdp, Protocol::kUdpLite}) {
+    if (protocol_name(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
 }  // namespace socksnap

@@ -4,13 +4,15 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace socksnap {
 
 enum class Protocol : uint8_t { kTcp, kUdp, kUdpLite };
 
-std::string_view protocol_name(Protocol protocol);  // "TCP", "UDP", "UDPLITE"
+std::string_view protocol_name(Protocol protocol);              // "TCP", "UDP", "UDPLITE"
+std::optional<Protocol> protocol_named(std::string_view name);  // its inverse
 
 struct SocketRecord {
   uint64_t netns = 0;      // inode of the network namespace

@@ -1,6 +1,7 @@
 #include "model/states.h"
 
 #include <array>
+#include <charconv>
 
 namespace socksnap {
 namespace {
@@ -30,6 +31,24 @@ uint32_t states_named(Protocol protocol, std::string_view name) {
     if (!n.empty() && n == name) mask |= 1U << s;
   }
   return mask;
+}
+
+std::optional<uint8_t> state_named(Protocol protocol, std::string_view name) {
+  if (protocol != Protocol::kTcp) {
+    if (name == "ACTIVE") return kTcpEstablished;
+    if (name == "INACTIVE") return kTcpClose;
+  }
+  for (unsigned s = 0; s < 256; ++s) {
+    if (status_name(protocol, static_cast<uint8_t>(s)) == name) return static_cast<uint8_t>(s);
+  }
+  unsigned number = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
+  if (ec == std::errc() && ptr == name.data() + name.size() && number < 256 &&
+      status_name(protocol, static_cast<uint8_t>(number)).empty() &&
+      (name.size() == 1 || name[0] != '0')) {
+    return static_cast<uint8_t>(number);
+  }
+  return std::nullopt;
 }
 
 }  // namespace socksnap

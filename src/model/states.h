@@ -33,4 +33,9 @@ std::string_view status_name(Protocol protocol, uint8_t state);
 // The state numbers that show as `name` for `protocol` (a bit mask, bit N = state N).
 uint32_t states_named(Protocol protocol, std::string_view name);
 
+// A state's name back to its number, as a snapshot's reader needs it: the kernel's for UDP's
+// two names, the first TCP state of that name, or the number written for a state without a
+// name (no leading zero). nullopt for anything else.
+std::optional<uint8_t> state_named(Protocol protocol, std::string_view name);
+
 }  // namespace socksnap

@@ -204,26 +204,6 @@ std::optional<std::string_view> nonempty(std::string_view s) {
 // ---- Conversions the reader makes
 // -----------------------------------------------------------------
 
-std::optional<uint8_t> state_named(Protocol protocol, std::string_view name) {
-  // The kernel's own numbers for UDP's two names; the first TCP state of that name else.
-  if (protocol != Protocol::kTcp) {
-    if (name == "ACTIVE") return kTcpEstablished;
-    if (name == "INACTIVE") return kTcpClose;
-  }
-  for (unsigned s = 0; s < 256; ++s) {
-    if (status_name(protocol, static_cast<uint8_t>(s)) == name) return static_cast<uint8_t>(s);
-  }
-  // A state without a name is written as its number, as the writer writes it (no leading zero).
-  unsigned number = 0;
-  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
-  if (ec == std::errc() && ptr == name.data() + name.size() && number < 256 &&
-      status_name(protocol, static_cast<uint8_t>(number)).empty() &&
-      (name.size() == 1 || name[0] != '0')) {
-    return static_cast<uint8_t>(number);
-  }
-  return std::nullopt;
-}
-
 // A value as a message shows it: JSON text, cut short when long.
 std::string shown(std::string_view json_text) {
   constexpr size_t kLongest = 40;

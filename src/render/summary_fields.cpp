@@ -333,33 +333,6 @@ void write_leaf(StructuredWriter& w, size_t leaf, const Snapshot& snap, size_t r
 
 // ---- Reading ------------------------------------------------------------------------------------
 
-// A state's name back to its number: the kernel's for UDP's two names, the first TCP state of
-// that name, or a number the writer wrote for a state without a name.
-std::optional<uint8_t> state_named(Protocol protocol, std::string_view name) {
-  if (protocol != Protocol::kTcp) {
-    if (name == "ACTIVE") return kTcpEstablished;
-    if (name == "INACTIVE") return kTcpClose;
-  }
-  for (unsigned s = 0; s < 256; ++s) {
-    if (status_name(protocol, static_cast<uint8_t>(s)) == name) return static_cast<uint8_t>(s);
-  }
-  unsigned number = 0;
-  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
-  if (ec == std::errc() && ptr == name.data() + name.size() && number < 256 &&
-      status_name(protocol, static_cast<uint8_t>(number)).empty() &&
-      (name.size() == 1 || name[0] != '0')) {
-    return static_cast<uint8_t>(number);
-  }
-  return std::nullopt;
-}
-
-std::optional<Protocol> protocol_named(std::string_view name) {
-  if (name == "TCP") return Protocol::kTcp;
-  if (name == "UDP") return Protocol::kUdp;
-  if (name == "UDPLITE") return Protocol::kUdpLite;
-  return std::nullopt;
-}
-
 }  // namespace
 
 void write_group(const Snapshot& snap, const SummaryGroup& group,

@@ -41,13 +41,6 @@ std::string endpoint_text(const GraphAddress& a, uint16_t port) {
               : fmt::format("[{}]:{}", address_text(a), port);
 }
 
-std::optional<Protocol> protocol_named(std::string_view name) {
-  for (Protocol p : {Protocol::kTcp, Protocol::kUdp, Protocol::kUdpLite}) {
-    if (protocol_name(p) == name) return p;
-  }
-  return std::nullopt;
-}
-
 // Reads an answer strictly: every member known, of its type and range, required ones present.
 class GraphReader {
  public:

@@ -77,11 +77,28 @@ size_t NamespaceListeners::KeyHash::operator()(const Key& k) const {
   return static_cast<size_t>(h ^ (h >> 29));
 }
 
-NamespaceListeners::NamespaceListeners(const Snapshot& snap) {
+namespace {
+
+constexpr size_t kPortsPerProtocol = size_t{1} << 16;
+constexpr size_t kProtocols = 3;  // TCP, UDP, UDP-Lite
+
+size_t port_bit(const SocketRecord& s) {
+  return static_cast<size_t>(s.protocol) * kPortsPerProtocol + s.src_port;
+}
+
+bool has_bit(const SocketRecord& s) {
+  return static_cast<size_t>(s.protocol) < kProtocols;
+}
+
+}  // namespace
+
+NamespaceListeners::NamespaceListeners(const Snapshot& snap)
+    : ports_(kProtocols * kPortsPerProtocol / 64, 0) {
   for (size_t i = 0; i < snap.sockets.size(); ++i) {
     const SocketRecord& s = snap.sockets[i];
-    if (is_listener(s))
-      listening_.insert(key_of(snap, i, canonical(s.ip_version, s.src_addr), s.src_port));
+    if (!is_listener(s)) continue;
+    listening_.insert(key_of(snap, i, canonical(s.ip_version, s.src_addr), s.src_port));
+    if (has_bit(s)) ports_[port_bit(s) / 64] |= uint64_t{1} << (port_bit(s) % 64);
   }
 }
 
@@ -89,6 +106,7 @@ bool NamespaceListeners::accepts(const Snapshot& snap, size_t index) const {
   // By a listener on its own address, on the wildcard of its family, or (an IPv4 connection) on
   // ::, which a dual-stack listener is bound to.
   const SocketRecord& s = snap.sockets[index];
+  if (has_bit(s) && (ports_[port_bit(s) / 64] >> (port_bit(s) % 64) & 1) == 0) return false;
   Address src = canonical(s.ip_version, s.src_addr);
   Key own = key_of(snap, index, src, s.src_port);
   if (listening_.count(own) != 0) return true;

@@ -125,13 +125,13 @@ std::optional<GraphAddress> parse_graph_address(std::string_view text) {
 
 bool is_loopback(const GraphAddress& a) {
   if (a.v4) return a.bytes[0] == 127;
-  static constexpr std::array<uint8_t, 16> kLoopback = {0, 0, 0, 0, 0, 0, 0, 0,
-                                                        0, 0, 0, 0, 0, 0, 0, 1};
-  return a.bytes == kLoopback;
+  static constexpr GraphAddress kLoopback = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+                                             false};
+  return a == kLoopback;
 }
 
 bool is_unspecified(const GraphAddress& a) {
-  return a.bytes == std::array<uint8_t, 16>{};
+  return a == GraphAddress{{}, a.v4};
 }
 
 bool is_private(const GraphAddress& a) {
@@ -177,9 +177,27 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
       if (!selected[i]) order.push_back(i);
     }
   }
+  auto add_owner = [&](uint32_t i, const OwnerRef& ref) {
+    GraphOwner owner;
+    owner.node = snap.node_of(i);
+    if (const PodInfo* pod = snap.pod_of(i)) {
+      owner.pod_namespace = pod->pod_namespace;
+      owner.pod_name = pod->name;
+      owner.pod_uid = pod->uid;
+      owner.host_network = pod->host_network;
+    }
+    if (const ContainerInfo* container = snap.container_of(i)) owner.container = container->name;
+    owner.comm = ref.comm;
+    owner.netns = ref.netns;
+    owner.netns_name = netns_name_of(snap.find_netns(ref.netns, ref.node));
+    out.owners.push_back(std::move(owner));
+  };
+  std::optional<std::pair<OwnerRef, uint32_t>> last_owner;
+  if (!grouped) out.ends.reserve(order.size());
   for (uint32_t i : order) {
     const SocketRecord& s = snap.sockets[i];
     Kind kind = kind_of(s);
+    uint32_t end_owner = 0;
     if (kind == Kind::kNothing) continue;
 
     OwnerRef ref{snap.node_index_of(i), s.netns, kNone, kNone, {}};
@@ -189,25 +207,19 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
     }
     const ProcessInfo* process = snap.first_holder_of(i);
     if (process != nullptr) ref.comm = process->comm;
-    auto [it, fresh] = owners.try_emplace(ref, static_cast<uint32_t>(out.owners.size()));
-    if (fresh) {
-      GraphOwner owner;
-      owner.node = snap.node_of(i);
-      if (const PodInfo* pod = snap.pod_of(i)) {
-        owner.pod_namespace = pod->pod_namespace;
-        owner.pod_name = pod->name;
-        owner.pod_uid = pod->uid;
-        owner.host_network = pod->host_network;
-      }
-      if (const ContainerInfo* container = snap.container_of(i)) owner.container = container->name;
-      owner.comm = ref.comm;
-      owner.netns = s.netns;
-      owner.netns_name = netns_name_of(snap.find_netns(s.netns, ref.node));
-      out.owners.push_back(std::move(owner));
+    // Neighbours mostly share an owner (a namespace's sockets come together): ask the table
+    // only when this one's differs from the last one's.
+    if (last_owner && last_owner->first == ref) {
+      end_owner = last_owner->second;
+    } else {
+      auto [it, fresh] = owners.try_emplace(ref, static_cast<uint32_t>(out.owners.size()));
+      last_owner.emplace(ref, it->second);
+      end_owner = it->second;
+      if (fresh) add_owner(i, ref);
     }
 
     GraphEnd end;
-    end.owner = it->second;
+    end.owner = end_owner;
     end.counts = !others_name || selected[i];
     end.protocol = s.protocol;
     end.local = graph_address(s.ip_version, s.src_addr);

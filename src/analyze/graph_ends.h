@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,14 @@ namespace socksnap {
 struct GraphAddress {
   std::array<uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes, the rest zero
   bool v4 = true;
-  bool operator==(const GraphAddress&) const = default;
+  // Two 8-byte words, not std::array's memcmp call: a map compares addresses millions of times.
+  bool operator==(const GraphAddress& o) const {
+    uint64_t a[2];
+    uint64_t b[2];
+    std::memcpy(a, bytes.data(), sizeof a);
+    std::memcpy(b, o.bytes.data(), sizeof b);
+    return a[0] == b[0] && a[1] == b[1] && v4 == o.v4;
+  }
   bool operator<(const GraphAddress& o) const {
     return std::tie(bytes, v4) < std::tie(o.bytes, o.v4);
   }

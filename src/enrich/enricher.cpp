@@ -88,11 +88,13 @@ class Builder {
 
   void run() {
     snap_.node = census_.node;
-    InodeIndex wanted(snap_);
-    std::vector<HeldSocket> held =
-        fds_ != nullptr
-            ? match_holders(*fds_, wanted)
-            : find_holders(options_.host, census_.processes, wanted, options_.threads, warnings_);
+    std::vector<HeldSocket> held;
+    if (fds_ == nullptr || !fds_->empty()) {  // no descriptors read: nothing to index them by
+      InodeIndex wanted(snap_);
+      held = fds_ != nullptr ? match_holders(*fds_, wanted)
+                             : find_holders(options_.host, census_.processes, wanted,
+                                            options_.threads, warnings_);
+    }
 
     // A namespace other than the host's whose processes are all one pod's is that pod's.
     for (size_t i = 0; i < census_.processes.size(); ++i) {

@@ -283,6 +283,59 @@ TEST(ServiceMap, OneHostTwoNamespacesCountsEachConnectionOnce) {
                                       "netns/node-1/a -> private TCP/5432 x3"}));
 }
 
+Snapshot shuffled(const Snapshot& in, unsigned seed);
+
+// Enough connections that keys share the buckets the map groups them by (22 bits of a hash:
+// with 60,000 ends, some hundreds of buckets hold two keys), both ends of each seen, in any
+// order: each connection counts once, to the server it went to.
+TEST(ServiceMap, ManyConnectionsCountEachOnce) {
+  constexpr uint64_t kCacheNetns = 4026532300ULL;
+  Node n;
+  n.netns(kClientNetns, "/run/netns/a");
+  n.netns(kWebNetns, "/run/netns/b");
+  n.netns(kCacheNetns, "/run/netns/c");
+  int32_t app = n.process("app", kNone);
+  int32_t postgres = n.process("postgres", kNone);
+  int32_t redis = n.process("redis", kNone);
+  n.socket(kWebNetns, tcp_listen("10.7.0.1", 5432), postgres);
+  n.socket(kCacheNetns, tcp_listen("10.7.0.3", 6379), redis);
+  // Loopback inside b: a pool of its own, paired only within b.
+  n.socket(kWebNetns, tcp_listen("127.0.0.1", 9187), postgres);
+  size_t to_db = 0;
+  size_t to_cache = 0;
+  size_t local = 0;
+  for (uint32_t i = 0; i < 30000; ++i) {
+    std::string client = fmt::format("10.8.{}.{}", i / 250, i % 250 + 1);
+    auto port = static_cast<uint16_t>(20000 + i % 40000);
+    if (i % 10 == 9) {
+      n.socket(kWebNetns, tcp("127.0.0.1", port, "127.0.0.1", 9187), postgres);
+      n.socket(kWebNetns, tcp("127.0.0.1", 9187, "127.0.0.1", port), postgres);
+      ++local;
+    } else if (i % 3 == 0) {
+      n.socket(kClientNetns, tcp(client, port, "10.7.0.3", 6379), app);
+      n.socket(kCacheNetns, tcp("10.7.0.3", 6379, client, port), redis);
+      ++to_cache;
+    } else {
+      n.socket(kClientNetns, tcp(client, port, "10.7.0.1", 5432), app);
+      n.socket(kWebNetns, tcp("10.7.0.1", 5432, client, port), postgres);
+      ++to_db;
+    }
+  }
+  const std::vector<std::string> want = {
+      "netns/node-1/a [netns '' 'node-1/a']",
+      "netns/node-1/b [netns '' 'node-1/b'] TCP/5432 TCP/9187",
+      "netns/node-1/c [netns '' 'node-1/c'] TCP/6379",
+      fmt::format("netns/node-1/a -> netns/node-1/b TCP/5432 x{}", to_db),
+      fmt::format("netns/node-1/a -> netns/node-1/c TCP/6379 x{}", to_cache),
+      fmt::format("netns/node-1/b -> netns/node-1/b TCP/9187 x{}", local),
+  };
+  EXPECT_EQ(to_db + to_cache + local, 30000U);
+  EXPECT_EQ(describe(map_of(n, GraphLevel::kNetns)), want);
+  Node other;
+  other.snap = shuffled(n.snap, 7);
+  EXPECT_EQ(describe(map_of(other, GraphLevel::kNetns)), want);
+}
+
 // Pods on two nodes, as agents send them (grouped), named from the cluster's pod addresses.
 struct Cluster {
   std::map<std::string, EndpointName> names;

@@ -253,6 +253,14 @@ struct EdgeKey {
   bool operator==(const EdgeKey&) const = default;
 };
 
+struct EdgeKeyHash {
+  size_t operator()(const EdgeKey& k) const {
+    return static_cast<size_t>(
+        mix(mix(uint64_t{k.from} << 32 | k.to, static_cast<uint32_t>(k.via)),
+            uint64_t{k.via_port} << 24 | uint64_t{k.port} << 8 | static_cast<uint8_t>(k.protocol)));
+  }
+};
+
 class Builder {
  public:
   Builder(const GraphEnds& ends, const GraphOptions& options, const GraphNaming& naming)
@@ -306,9 +314,10 @@ class Builder {
   std::unordered_map<ListenerKey, uint32_t, ListenerKeyHash> servers_;
   std::vector<std::pair<ClientPart, uint64_t>> client_scratch_;  // reconcile's
   std::vector<std::pair<ServerPart, uint64_t>> server_scratch_;
-  std::map<EdgeKey, uint64_t> edges_;
-  // The edge added last: a key's connections, and the next keys', mostly go to the same one.
-  std::map<EdgeKey, uint64_t>::iterator last_edge_ = edges_.end();
+  // Edges in no order (they are sorted by their ends' ids at the end); the one added last kept
+  // at hand: a key's connections, and the next keys', mostly go to the same one.
+  std::unordered_map<EdgeKey, uint64_t, EdgeKeyHash> edges_;
+  std::pair<const EdgeKey, uint64_t>* last_edge_ = nullptr;
 };
 
 uint32_t Builder::intern(GraphVertex vertex) {
@@ -504,10 +513,16 @@ void Builder::add_listener(const GraphEnd& end, int32_t scope, uint32_t vertex) 
 
 void Builder::add_edge(const EdgeKey& key, uint64_t count) {
   if (count == 0) return;
-  if (last_edge_ == edges_.end() || !(last_edge_->first == key)) {
-    last_edge_ = edges_.try_emplace(key, 0).first;
+  if (last_edge_ != nullptr && last_edge_->first == key) {
+    last_edge_->second += count;
+    return;
   }
-  last_edge_->second += count;
+  auto [it, fresh] = edges_.try_emplace(key, count);
+  last_edge_ = &*it;
+  if (!fresh) {
+    it->second += count;
+    return;  // its vertices are marked and their ports known already
+  }
   used_[key.from] = true;
   used_[key.to] = true;
   VertexKind to = vertices_[key.to].kind;

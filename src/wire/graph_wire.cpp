@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <iterator>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -189,7 +192,7 @@ class GraphReader {
     for (size_t i = 0; i < reply_.ends.ends.size(); ++i) {
       if (reply_.ends.ends[i].owner >= reply_.ends.owners.size()) {
         return fail(fmt::format(
-            "end {}: {}", i + 1,
+            "end {}: {}", object_of_end_[i],
             RowReader::field_error(
                 "owner", fmt::format("{} is past the {} owners", reply_.ends.ends[i].owner,
                                      reply_.ends.owners.size()))));
@@ -239,15 +242,17 @@ class GraphReader {
     return ok && require(where, "netns", seen[6]);
   }
 
+  // One end object: a listener, or the ends of one group of connections (its "remotes").
   bool end() {
-    std::string where = fmt::format("end {}: ", reply_.ends.ends.size() + 1);
+    std::string where = fmt::format("end {}: ", ++end_objects_);
     if (!expect(JsonReader::Type::kObject, where, "")) return false;
-    GraphEnd& e = reply_.ends.ends.emplace_back();
+    GraphEnd e;
     e.count = 0;
-    static constexpr std::array<std::string_view, 10> kKeys = {
-        "owner", "protocol",  "role",       "local",      "remote",
-        "port",  "sameNetns", "clientPort", "translated", "count"};
-    std::array<bool, 10> seen{};
+    std::vector<GraphEnd> remotes;
+    static constexpr std::array<std::string_view, 9> kKeys = {"owner",      "protocol", "role",
+                                                              "local",      "port",     "sameNetns",
+                                                              "clientPort", "count",    "remotes"};
+    std::array<bool, 9> seen{};
     bool ok = members(kKeys, seen, where, [&](size_t i, std::string_view key) {
       uint64_t n = 0;
       switch (i) {
@@ -279,42 +284,95 @@ class GraphReader {
         case 3:
           return address(e.local, where, key);
         case 4:
-          return address(e.remote, where, key);
-        case 5:
           if (!number(n, 65535, where, key)) return false;
           e.port = static_cast<uint16_t>(n);
           return true;
-        case 6:
+        case 5:
           return boolean(e.same_netns, where, key);
-        case 7:
+        case 6:
           if (!number(n, 65535, where, key)) return false;
           e.client_port = static_cast<uint16_t>(n);
           return true;
-        case 8:
-          e.translated = true;
-          return endpoint(e.translated_addr, e.translated_port, where, key);
+        case 7:
+          return count(e.count, where, key);
         default:
-          if (!number(n, std::numeric_limits<uint64_t>::max(), where, key)) return false;
-          if (n == 0) return field_fail(where, key, "0 is out of range (1 and up)");
-          e.count = n;
-          return true;
+          if (!expect(JsonReader::Type::kArray, where, key)) return false;
+          for (auto items = r_.array(); items.next();) {
+            size_t at = remotes.size();
+            if (!remote(remotes.emplace_back(), where, at)) return false;
+          }
+          if (r_.failed()) return false;
+          return !remotes.empty() || field_fail(where, key, "is empty");
       }
     });
     if (!ok) return false;
-    for (size_t i : {0U, 1U, 2U, 3U, 5U, 9U}) {
+    for (size_t i : {0U, 1U, 2U, 3U, 4U}) {
       if (!require(where, kKeys[i], seen[i])) return false;
     }
-    if (e.role != EndRole::kListen && !seen[4]) return require(where, "remote", false);
-    if (e.role == EndRole::kListen && (seen[4] || seen[8])) {
-      return fail(fmt::format("{}a listener has no {}", where, seen[4] ? "remote" : "translated"));
+    if (e.role == EndRole::kListen) {
+      if (seen[8]) return fail(fmt::format("{}a listener has no remotes", where));
+      if (!require(where, "count", seen[7])) return false;
+      reply_.ends.ends.push_back(e);
+      object_of_end_.push_back(end_objects_);
+      return true;
+    }
+    if (!require(where, "remotes", seen[8])) return false;
+    if (seen[7]) return fail(fmt::format("{}a connection's counts are in its remotes", where));
+    for (GraphEnd& r : remotes) {
+      GraphEnd whole = e;
+      whole.remote = r.remote;
+      whole.count = r.count;
+      whole.translated = r.translated;
+      whole.translated_addr = r.translated_addr;
+      whole.translated_port = r.translated_port;
+      reply_.ends.ends.push_back(whole);
+      object_of_end_.push_back(end_objects_);
     }
     return true;
+  }
+
+  bool count(uint64_t& out, std::string_view where, std::string_view key) {
+    if (!number(out, std::numeric_limits<uint64_t>::max(), where, key)) return false;
+    return out != 0 || field_fail(where, key, "0 is out of range (1 and up)");
+  }
+
+  // [REMOTE, COUNT] or [REMOTE, COUNT, "TRANSLATED:PORT"]: far end `n` (from 0) of a group.
+  bool remote(GraphEnd& out, const std::string& end_where, size_t n) {
+    // Where it is, said only when something is wrong (a node sends one per connection's end).
+    auto located = [&](bool ok) {
+      if (!ok && !error_.empty()) error_ = fmt::format("{}remotes[{}]: {}", end_where, n, error_);
+      return ok;
+    };
+    if (!located(expect(JsonReader::Type::kArray, "", ""))) return false;
+    size_t at = 0;
+    for (auto items = r_.array(); items.next(); ++at) {
+      bool ok = true;
+      switch (at) {
+        case 0:
+          ok = address(out.remote, "", "remote");
+          break;
+        case 1:
+          ok = count(out.count, "", "count");
+          break;
+        case 2:
+          out.translated = true;
+          ok = endpoint(out.translated_addr, out.translated_port, "", "translated");
+          break;
+        default:
+          return located(fail("more than 3 items"));
+      }
+      if (!located(ok)) return false;
+    }
+    if (r_.failed()) return false;
+    return at >= 2 || located(fail("fewer than 2 items (remote, count)"));
   }
 
   std::string_view text_;
   JsonReader r_;
   GraphReply reply_;
   std::string error_;
+  size_t end_objects_ = 0;             // end objects read so far
+  std::vector<size_t> object_of_end_;  // each end's object, from 1
 };
 
 }  // namespace
@@ -355,9 +413,12 @@ void write_graph_reply(const std::string& node, const GraphEnds& ends,
     b.push_back('}');
   }
   b.append(std::string_view(R"(],"ends":[)"));
+  // Listeners one by one; a connection's ends grouped by all but their far end, which goes in
+  // the group's "remotes" (a node whose clients each go somewhere else, or whose servers each
+  // answer another client, sends an address and a count per end, not a whole end).
+  std::vector<const GraphEnd*> connections;
   bool first_end = true;
-  for (const GraphEnd& e : ends.ends) {
-    if (!e.counts) continue;  // a host's own naming: never an agent's
+  auto open_end = [&](const GraphEnd& e) {
     b.append(std::string_view(first_end ? "{" : ",{"));
     first_end = false;
     bool first = true;
@@ -365,18 +426,50 @@ void write_graph_reply(const std::string& node, const GraphEnds& ends,
     append_text(b, "protocol", protocol_name(e.protocol), first);
     append_text(b, "role", end_role_name(e.role), first);
     append_text(b, "local", address_text(e.local), first);
-    if (e.role != EndRole::kListen) append_text(b, "remote", address_text(e.remote), first);
     append_number(b, "port", e.port, first);
     if (e.same_netns) {
       append_key(b, "sameNetns", first);
       b.append(std::string_view("true"));
     }
     if (e.client_port != 0) append_number(b, "clientPort", e.client_port, first);
-    if (e.translated) {
-      append_text(b, "translated", endpoint_text(e.translated_addr, e.translated_port), first);
+  };
+  for (const GraphEnd& e : ends.ends) {
+    if (!e.counts) continue;  // a host's own naming: never an agent's
+    if (e.role != EndRole::kListen) {
+      connections.push_back(&e);
+      continue;
     }
-    append_number(b, "count", e.count, first);
+    open_end(e);
+    b.append(std::string_view(R"(,"count":)"));
+    fmt::format_to(std::back_inserter(b), "{}", e.count);
     b.push_back('}');
+    out.maybe_flush();
+  }
+  auto group = [](const GraphEnd* e) {
+    return std::make_tuple(e->owner, e->protocol, e->role, e->local.v4, e->local.bytes, e->port,
+                           e->same_netns, e->client_port);
+  };
+  std::stable_sort(connections.begin(), connections.end(),
+                   [&](const GraphEnd* x, const GraphEnd* y) { return group(x) < group(y); });
+  for (size_t i = 0; i < connections.size(); ++i) {
+    const GraphEnd& e = *connections[i];
+    bool opens = i == 0 || group(connections[i - 1]) != group(&e);
+    bool closes = i + 1 == connections.size() || group(connections[i + 1]) != group(&e);
+    if (opens) {
+      open_end(e);
+      b.append(std::string_view(R"(,"remotes":[)"));
+    } else {
+      b.push_back(',');
+    }
+    b.push_back('[');
+    append_json_string(b, address_text(e.remote));
+    fmt::format_to(std::back_inserter(b), ",{}", e.count);
+    if (e.translated) {
+      b.push_back(',');
+      append_json_string(b, endpoint_text(e.translated_addr, e.translated_port));
+    }
+    b.push_back(']');
+    if (closes) b.append(std::string_view("]}"));
     out.maybe_flush();
   }
   b.append(std::string_view("]}\n"));

@@ -32,6 +32,9 @@ GraphEnds sample() {
   server.remote = *parse_graph_address("10.1.0.2");
   server.port = 80;
   server.count = 12;
+  GraphEnd other_client = server;  // the same server's end of another client's connection
+  other_client.remote = *parse_graph_address("10.1.0.3");
+  other_client.count = 1;
   GraphEnd client;
   client.owner = 1;
   client.protocol = Protocol::kUdp;
@@ -55,7 +58,7 @@ GraphEnds sample() {
   v4.translated_addr = *parse_graph_address("10.1.0.1");
   v4.translated_port = 8080;
   v4.count = 3;
-  ends.ends = {listen, server, client, v4};
+  ends.ends = {listen, server, other_client, client, v4};
   ends.node_addresses = {{"node-1", *parse_graph_address("10.0.0.5")},
                          {"node-1", *parse_graph_address("fd00::5")}};
   return ends;
@@ -78,9 +81,9 @@ TEST(GraphWire, WrittenAsDocumented) {
       R"({"comm":"s\udcffh\"d","netns":4026531840,"netnsName":"host"},)"
       R"({"podNamespace":"kube-system","podName":"proxy","podUid":"uid-2","hostNetwork":true,"netns":4026531840,"netnsName":"host"}],)"
       R"("ends":[{"owner":0,"protocol":"TCP","role":"listen","local":"0.0.0.0","port":80,"count":1},)"
-      R"({"owner":0,"protocol":"TCP","role":"server","local":"10.1.0.1","remote":"10.1.0.2","port":80,"count":12},)"
-      R"({"owner":1,"protocol":"UDP","role":"client","local":"fd00::1","remote":"fd00::9","port":53,"sameNetns":true,"clientPort":40000,"translated":"[fd00::7]:5353","count":1},)"
-      R"({"owner":2,"protocol":"TCP","role":"client","local":"10.0.0.5","remote":"10.96.0.10","port":53,"translated":"10.1.0.1:8080","count":3}]})"
+      R"({"owner":0,"protocol":"TCP","role":"server","local":"10.1.0.1","port":80,"remotes":[["10.1.0.2",12],["10.1.0.3",1]]},)"
+      R"({"owner":1,"protocol":"UDP","role":"client","local":"fd00::1","port":53,"sameNetns":true,"clientPort":40000,"remotes":[["fd00::9",1,"[fd00::7]:5353"]]},)"
+      R"({"owner":2,"protocol":"TCP","role":"client","local":"10.0.0.5","port":53,"remotes":[["10.96.0.10",3,"10.1.0.1:8080"]]}]})"
       "\n");
 }
 
@@ -108,43 +111,60 @@ std::string with_end(const std::string& end) {
 }
 
 TEST(GraphWire, StrictNamingTheOwnerOrEndAndTheField) {
-  const std::string good = R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                           R"("remote":"10.0.0.2","port":80,"count":2})";
-  EXPECT_EQ(error_of(with_end(good)), "(read)");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":70000,"count":2})")),
+  // A client's end object: `rest` follows its fixed members.
+  auto client = [](std::string_view rest, std::string_view port = "80") {
+    return fmt::format(R"({{"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
+                       R"("port":{},{}}})",
+                       port, rest);
+  };
+  EXPECT_EQ(
+      error_of(with_end(client(R"("remotes":[["10.0.0.2",2],["10.0.0.3",1,"10.1.0.1:80"]])"))),
+      "(read)");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]])", "70000"))),
             R"(end 2: "port": 70000 is out of range (0 to 65535))");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":80,"count":2,"colour":1})")),
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]],"colour":1)"))),
             R"(end 2: unknown field "colour")");
+  EXPECT_EQ(error_of(with_end(client(R"("remote":"10.0.0.2")"))),
+            R"(end 2: unknown field "remote")");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("port":80,"count":2})")),
-            R"(end 2: missing field "remote")");
+                              R"("port":80})")),
+            R"(end 2: missing field "remotes")");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]],"count":2)"))),
+            "end 2: a connection's counts are in its remotes");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[])"))), R"(end 2: "remotes": is empty)");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"SCTP","role":"client","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":80,"count":2})")),
+                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "protocol": "SCTP" is not TCP, UDP or UDPLITE)");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"peer","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":80,"count":2})")),
+                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "role": "peer" is not listen, client or server)");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.300",)"
-                              R"("remote":"10.0.0.2","port":80,"count":2})")),
+                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "local": "10.0.0.300" is not an IP address)");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":"80","count":2})")),
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]])", R"("80")"))),
             R"(end 2: "port": expected a number, found "80")");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":80,"count":0})")),
-            R"(end 2: "count": 0 is out of range (1 and up))");
+  // The far ends: [ADDRESS, COUNT] or [ADDRESS, COUNT, "ADDR:PORT"], each named by its place.
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2],["10.0.0.3",0]])"))),
+            R"(end 2: remotes[1]: "count": 0 is out of range (1 and up))");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.256",2]])"))),
+            R"(end 2: remotes[0]: "remote": "10.0.0.256" is not an IP address)");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2,"10.1.0.1"]])"))),
+            R"(end 2: remotes[0]: "translated": "10.1.0.1" is not ADDRESS:PORT)");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2"]])"))),
+            "end 2: remotes[0]: fewer than 2 items (remote, count)");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2,"10.1.0.1:80",4]])"))),
+            "end 2: remotes[0]: more than 3 items");
+  EXPECT_EQ(error_of(with_end(client(R"("remotes":["10.0.0.2"])"))),
+            R"(end 2: remotes[0]: expected an array, found "10.0.0.2")");
   EXPECT_EQ(error_of(with_end(R"({"owner":1,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":80,"count":2})")),
+                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "owner": 1 is past the 1 owners)");
-  EXPECT_EQ(
-      error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                        R"("remote":"10.0.0.2","port":80,"count":2,"translated":"10.1.0.1"})")),
-      R"(end 2: "translated": "10.1.0.1" is not ADDRESS:PORT)");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"listen","local":"10.0.0.1",)"
-                              R"("remote":"10.0.0.2","port":80,"count":2})")),
-            "end 2: a listener has no remote");
+                              R"("port":80,"count":2,"remotes":[["10.0.0.2",2]]})")),
+            "end 2: a listener has no remotes");
+  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"listen","local":"10.0.0.1",)"
+                              R"("port":80})")),
+            R"(end 2: missing field "count")");
   EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
                      R"("warnings":[],"nodeAddresses":[],"owners":[{"netns":1,"podName":5}],)"
                      R"("ends":[]})"),

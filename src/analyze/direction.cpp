@@ -10,6 +10,7 @@
 #include "analyze/direction.h"
 
 #include <cstring>
+#include <optional>
 #include <unordered_set>
 
 #include "model/states.h"
@@ -123,13 +124,16 @@ void classify_directions(Snapshot& snap) {
   size_t n = snap.sockets.size();
   NamespaceListeners listeners(snap);
   std::unordered_set<Key, NamespaceListeners::KeyHash> bound;  // addresses: protocol, port 0
+  std::optional<Key> last;  // a namespace's sockets come together, most on few addresses
   for (size_t i = 0; i < n; ++i) {
     const SocketRecord& s = snap.sockets[i];
     Address src = canonical(s.ip_version, s.src_addr);
     if (!is_wildcard(src)) {
       Key k = key_of(snap, i, src, 0);
       k.protocol = 0;
+      if (last == k) continue;
       bound.insert(k);
+      last = k;
     }
   }
 

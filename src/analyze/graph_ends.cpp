@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "analyze/direction.h"
 #include "model/address.h"
 #include "model/states.h"
+#include "util/huge_pages.h"
 
 namespace socksnap {
 namespace {
@@ -123,17 +126,6 @@ std::optional<GraphAddress> parse_graph_address(std::string_view text) {
   return std::nullopt;
 }
 
-bool is_loopback(const GraphAddress& a) {
-  if (a.v4) return a.bytes[0] == 127;
-  static constexpr GraphAddress kLoopback = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
-                                             false};
-  return a == kLoopback;
-}
-
-bool is_unspecified(const GraphAddress& a) {
-  return a == GraphAddress{{}, a.v4};
-}
-
 bool is_private(const GraphAddress& a) {
   const auto& b = a.bytes;
   if (a.v4) {
@@ -162,21 +154,16 @@ std::optional<EndRole> end_role_named(std::string_view name) {
   return std::nullopt;
 }
 
-GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped,
-                             bool others_name) {
+namespace {
+
+// The ends of the sockets `order` names, in that order (see collect_graph_ends). `selected`: which
+// count, empty when all do. `reserve`: room for that many ends (ungrouped).
+GraphEnds collect_range(const Snapshot& snap, const NamespaceListeners& listeners,
+                        std::span<const uint32_t> order, const std::vector<bool>& selected,
+                        bool grouped, size_t reserve) {
   GraphEnds out;
-  NamespaceListeners listeners(snap);
   std::unordered_map<OwnerRef, uint32_t, OwnerRefHash> owners;
   std::unordered_map<GraphEnd, size_t, EndHash> grouped_ends;
-  std::vector<uint32_t> order = rows;
-  std::vector<bool> selected;
-  if (others_name) {
-    selected.assign(snap.sockets.size(), false);
-    for (uint32_t i : rows) selected[i] = true;
-    for (uint32_t i = 0; i < snap.sockets.size(); ++i) {
-      if (!selected[i]) order.push_back(i);
-    }
-  }
   auto add_owner = [&](uint32_t i, const OwnerRef& ref) {
     GraphOwner owner;
     owner.node = snap.node_of(i);
@@ -193,7 +180,7 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
     out.owners.push_back(std::move(owner));
   };
   std::optional<std::pair<OwnerRef, uint32_t>> last_owner;
-  if (!grouped) out.ends.reserve(order.size());
+  if (!grouped) reserve_huge(out.ends, reserve);
   for (uint32_t i : order) {
     const SocketRecord& s = snap.sockets[i];
     Kind kind = kind_of(s);
@@ -220,7 +207,7 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
 
     GraphEnd end;
     end.owner = end_owner;
-    end.counts = !others_name || selected[i];
+    end.counts = selected.empty() || selected[i];
     end.protocol = s.protocol;
     end.local = graph_address(s.ip_version, s.src_addr);
     if (kind == Kind::kListener) {
@@ -256,6 +243,42 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
     } else {
       ++out.ends[group->second].count;
     }
+  }
+
+  return out;
+}
+
+}  // namespace
+
+GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped,
+                             bool others_name) {
+  NamespaceListeners listeners(snap);
+  std::vector<uint32_t> order = rows;
+  std::vector<bool> selected;
+  if (others_name) {
+    selected.assign(snap.sockets.size(), false);
+    for (uint32_t i : rows) selected[i] = true;
+    for (uint32_t i = 0; i < snap.sockets.size(); ++i) {
+      if (!selected[i]) order.push_back(i);
+    }
+  }
+  GraphEnds out;
+  // A host's many sockets, ungrouped: two halves at once, the second appended to the first
+  // (an owner of both halves is then two equal owners, which the map takes as one).
+  constexpr size_t kSplitAt = 50000;
+  if (!grouped && order.size() >= kSplitAt && std::thread::hardware_concurrency() > 1) {
+    std::span<const uint32_t> all(order);
+    size_t half = all.size() / 2;
+    GraphEnds second;
+    std::thread worker([&] {
+      second =
+          collect_range(snap, listeners, all.subspan(half), selected, false, all.size() - half);
+    });
+    out = collect_range(snap, listeners, all.first(half), selected, false, all.size());
+    worker.join();
+    append_graph_ends(out, std::move(second));
+  } else {
+    out = collect_range(snap, listeners, order, selected, grouped, order.size());
   }
 
   // The node's own addresses: those its sockets in the node's namespace are bound to (all of

@@ -41,8 +41,17 @@ struct GraphAddress {
 GraphAddress graph_address(uint8_t ip_version, const std::array<uint8_t, 16>& addr);
 std::string address_text(const GraphAddress& a);  // "10.0.0.1", "fd00::1"
 std::optional<GraphAddress> parse_graph_address(std::string_view text);
-bool is_loopback(const GraphAddress& a);     // 127.0.0.0/8, ::1
-bool is_unspecified(const GraphAddress& a);  // 0.0.0.0, ::
+// 127.0.0.0/8, ::1
+inline bool is_loopback(const GraphAddress& a) {
+  if (a.v4) return a.bytes[0] == 127;
+  static constexpr GraphAddress kLoopback = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+                                             false};
+  return a == kLoopback;
+}
+// 0.0.0.0, ::
+inline bool is_unspecified(const GraphAddress& a) {
+  return a == GraphAddress{{}, a.v4};
+}
 // Not routed on the Internet: RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space
 // (100.64/10, carrier-grade NAT and many clusters' pod ranges), link-local (169.254/16,
 // fe80::/10) and unique local IPv6 (fc00::/7). Loopback is not private: it never leaves a

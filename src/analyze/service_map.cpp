@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "util/huge_pages.h"
+
 namespace socksnap {
 namespace {
 
@@ -196,13 +198,17 @@ std::vector<size_t> group_by_key(std::vector<EndPart>& parts) {
     uint32_t bucket = 0;
     uint32_t index = 0;
   };
-  std::vector<Item> items(parts.size());
+  std::vector<Item> items;
+  reserve_huge(items, parts.size());
+  items.resize(parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
     uint64_t h = hash_key(parts[i].key);
     items[i] = Item{static_cast<uint32_t>(h & ((uint64_t{1} << (kBits * kPasses)) - 1)),
                     static_cast<uint32_t>(i)};
   }
-  std::vector<Item> spare(items.size());
+  std::vector<Item> spare;
+  reserve_huge(spare, items.size());
+  spare.resize(items.size());
   std::vector<size_t> counts(size_t{kDigit} + 1);
   for (int shift = 0; shift < kBits * kPasses; shift += kBits) {
     std::fill(counts.begin(), counts.end(), 0);
@@ -213,7 +219,7 @@ std::vector<size_t> group_by_key(std::vector<EndPart>& parts) {
     items.swap(spare);
   }
   std::vector<EndPart> sorted;
-  sorted.reserve(parts.size());
+  reserve_huge(sorted, parts.size());
   std::vector<size_t> runs;
   for (size_t k = 0; k < items.size(); ++k) {
     if (k == 0 || items[k].bucket != items[k - 1].bucket) runs.push_back(k);
@@ -631,7 +637,7 @@ ServiceMap Builder::build() {
 
   // Connections, by the key their two ends agree on.
   std::vector<EndPart> parts;
-  parts.reserve(ends_.ends.size());
+  reserve_huge(parts, ends_.ends.size());
   for (const GraphEnd& end : ends_.ends) {
     if (end.role == EndRole::kListen) continue;
     int32_t scope = owner_scope_[end.owner];

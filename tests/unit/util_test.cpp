@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "discover/host_paths.h"
+#include "util/huge_pages.h"
 #include "util/result.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
@@ -16,6 +20,52 @@
 
 namespace socksnap {
 namespace {
+
+// The AnonHugePages of the mapping of /proc/self/smaps that holds `address`, in kB; -1 when none.
+long huge_kb_at(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  auto at = reinterpret_cast<uintptr_t>(address);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    uintptr_t begin = 0;
+    uintptr_t end = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> begin >> dash >> end && dash == '-') {
+      inside = begin <= at && at < end;
+      continue;
+    }
+    if (inside && line.rfind("AnonHugePages:", 0) == 0) return std::stol(line.substr(14));
+  }
+  return -1;
+}
+
+std::string thp_mode() {
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string text((std::istreambuf_iterator<char>(mode)), std::istreambuf_iterator<char>());
+  auto open = text.find('[');
+  auto close = text.find(']');
+  return open == std::string::npos || close == std::string::npos
+             ? ""
+             : text.substr(open + 1, close - open - 1);
+}
+
+TEST(HugePages, ReservedRoomIsBackedByHugePagesWhereTheKernelOffersThem) {
+  std::string mode = thp_mode();
+  if (mode != "madvise" && mode != "always") GTEST_SKIP() << "transparent huge pages: " << mode;
+  // 64 MiB: past glibc's largest threshold for mapping a block of its own, so that the room is
+  // fresh whatever this process allocated and freed before (pages touched before stay small).
+  std::vector<uint64_t> big;
+  reserve_huge(big, size_t{64} << 17);
+  big.assign(big.capacity(), 1);
+  // Whole 2 MiB pages inside 64 MiB: at least 24 of them.
+  EXPECT_GE(huge_kb_at(big.data() + big.size() / 2), 24 * 2048);
+  // A small vector is left alone, and so are null and empty ranges.
+  std::vector<uint64_t> small;
+  reserve_huge(small, 1000);
+  EXPECT_EQ(small.capacity(), 1000U);
+  advise_huge_pages(nullptr, size_t{64} << 20);
+}
 
 TEST(Strings, Split) {
   using V = std::vector<std::string_view>;

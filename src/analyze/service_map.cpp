@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -271,6 +272,10 @@ class Builder {
  public:
   Builder(const GraphEnds& ends, const GraphOptions& options, const GraphNaming& naming)
       : ends_(ends), options_(options), naming_(naming) {}
+  // Ends the builder may let go of once it has read them (a host's own: a tenth of a map's
+  // memory at 200,000 sockets).
+  Builder(GraphEnds&& ends, const GraphOptions& options, const GraphNaming& naming)
+      : owned_(std::move(ends)), ends_(*owned_), options_(options), naming_(naming) {}
 
   ServiceMap build();
 
@@ -297,6 +302,7 @@ class Builder {
   uint32_t first_by_id(const SmallSet& vertices) const;
   const std::string& id(uint32_t vertex) const { return vertices_[vertex].id; }
 
+  std::optional<GraphEnds> owned_;
   const GraphEnds& ends_;
   const GraphOptions& options_;
   const GraphNaming& naming_;
@@ -686,6 +692,10 @@ ServiceMap Builder::build() {
   }
   // The parts of one key side by side; within a run of one bucket, the parts of its first key
   // are moved ahead of the rest, and so on.
+  if (owned_) {  // from here on only the owners are read
+    owned_->ends.clear();
+    owned_->ends.shrink_to_fit();
+  }
   std::vector<size_t> runs = group_by_key(parts);
   Connections c;
   for (size_t r = 0; r + 1 < runs.size(); ++r) {
@@ -843,11 +853,10 @@ ServiceMap build_service_map(const GraphEnds& ends, const GraphOptions& options,
 
 ServiceMap build_service_map(const Snapshot& snap, const std::vector<uint32_t>& rows,
                              const GraphOptions& options) {
-  GraphEnds ends = collect_graph_ends(snap, rows, false, true);
   SnapshotNames names(snap);
   GraphNaming naming;
   naming.address = [&names](const GraphAddress& a) { return names.find(a); };
-  return build_service_map(ends, options, naming);
+  return Builder(collect_graph_ends(snap, rows, false, true), options, naming).build();
 }
 
 }  // namespace socksnap

@@ -13,6 +13,7 @@
 #include "render/row_fields.h"
 #include "render/structured_writer.h"
 #include "util/json_reader.h"
+#include "wire/envelope.h"
 #include "wire/wire.h"
 
 namespace socksnap {
@@ -45,31 +46,24 @@ std::string endpoint_text(const GraphAddress& a, uint16_t port) {
 }
 
 // Reads an answer strictly: every member known, of its type and range, required ones present.
-class GraphReader {
+class GraphReader : EnvelopeReader {
  public:
-  explicit GraphReader(std::string_view text)
-      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes) {}
+  explicit GraphReader(std::string_view text) : EnvelopeReader(text, "GraphEnds") {}
 
   Result<GraphReply> read() {
-    bool ok = envelope();
-    if (!ok || !r_.finish()) {
-      // An answer in another apiVersion may well not read as this one: said as that.
-      if (auto version = wire_api_version_of(text_); version && *version != kWireApiVersion) {
-        return plain_error(wire_version_mismatch(*version));
-      }
-      if (!error_.empty()) return plain_error(error_);
-      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
-    }
+    static constexpr std::array<std::string_view, 3> kOwn = {"nodeAddresses", "owners", "ends"};
+    auto done = read_envelope(
+        kOwn, [&](size_t i, std::string_view key) { return own_member(i, key); },
+        [&] { return check_owners(); });
+    if (!done) return done.error();
+    reply_.node = std::move(node_);
+    reply_.warnings = std::move(warnings_);
     for (auto& owner : reply_.ends.owners) owner.node = reply_.node;
     for (auto& [node, address] : reply_.ends.node_addresses) node = reply_.node;
     return std::move(reply_);
   }
 
  private:
-  bool fail(std::string message) {
-    error_ = std::move(message);
-    return false;
-  }
   // `where`: "" for the envelope, "owner 2: ", "end 3: ".
   bool field_fail(std::string_view where, std::string_view key, std::string_view message) {
     if (key.empty()) return fail(fmt::format("{}{}", where, message));
@@ -129,66 +123,28 @@ class GraphReader {
     return true;
   }
 
-  // Each of `keys` at most once; `read(i)` reads member i.
-  template <size_t N, typename Read>
-  bool members(const std::array<std::string_view, N>& keys, std::array<bool, N>& seen,
-               std::string_view where, Read read) {
-    for (auto m = r_.object(); m.next();) {
-      std::string_view key = m.key();
-      auto i = static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
-      if (i == N) return fail(fmt::format("{}unknown field {}", where, RowReader::quoted(key)));
-      if (seen[i]) return fail(fmt::format("{}duplicate field {}", where, RowReader::quoted(key)));
-      seen[i] = true;
-      if (!read(i, keys[i])) return false;
-    }
-    return !r_.failed();
-  }
   bool require(std::string_view where, std::string_view key, bool seen) {
     return seen || fail(fmt::format("{}missing field {}", where, RowReader::quoted(key)));
   }
 
-  bool envelope() {
-    if (!expect(JsonReader::Type::kObject, "", "")) return false;
-    static constexpr std::array<std::string_view, 7> kKeys = {
-        "apiVersion", "kind", "node", "warnings", "nodeAddresses", "owners", "ends"};
-    std::array<bool, 7> seen{};
-    bool ok = members(kKeys, seen, "", [&](size_t i, std::string_view key) {
-      switch (i) {
-        case 0: {
-          std::string version;
-          if (!string(version, "", key)) return false;
-          if (version != kWireApiVersion) return fail(wire_version_mismatch(version));
+  bool own_member(size_t i, std::string_view key) {
+    switch (i) {
+      case 0:
+        return list(key, [&](size_t n) {
+          GraphAddress a;
+          if (!address(a, "", fmt::format("nodeAddresses[{}]", n))) return false;
+          reply_.ends.node_addresses.emplace_back(std::string(), a);
           return true;
-        }
-        case 1: {
-          std::string kind;
-          if (!string(kind, "", key)) return false;
-          return kind == "GraphEnds" ||
-                 field_fail("", key, RowReader::quoted(kind) + " is not GraphEnds");
-        }
-        case 2:
-          return string(reply_.node, "", key);
-        case 3:
-          return list(key, [&](size_t n) {
-            return string(reply_.warnings.emplace_back(), "", fmt::format("warnings[{}]", n));
-          });
-        case 4:
-          return list(key, [&](size_t n) {
-            GraphAddress a;
-            if (!address(a, "", fmt::format("nodeAddresses[{}]", n))) return false;
-            reply_.ends.node_addresses.emplace_back(std::string(), a);
-            return true;
-          });
-        case 5:
-          return list(key, [&](size_t) { return owner(); });
-        default:
-          return list(key, [&](size_t) { return end(); });
-      }
-    });
-    if (!ok) return false;
-    for (size_t i = 0; i < kKeys.size(); ++i) {
-      if (!require("", kKeys[i], seen[i])) return false;
+        });
+      case 1:
+        return list(key, [&](size_t) { return owner(); });
+      default:
+        return list(key, [&](size_t) { return end(); });
     }
+  }
+
+  // Every end's owner is one of the owners (which may come after the ends).
+  bool check_owners() {
     for (size_t i = 0; i < reply_.ends.ends.size(); ++i) {
       if (reply_.ends.ends[i].owner >= reply_.ends.owners.size()) {
         return fail(fmt::format(
@@ -340,7 +296,7 @@ class GraphReader {
   bool remote(GraphEnd& out, const std::string& end_where, size_t n) {
     // Where it is, said only when something is wrong (a node sends one per connection's end).
     auto located = [&](bool ok) {
-      if (!ok && !error_.empty()) error_ = fmt::format("{}remotes[{}]: {}", end_where, n, error_);
+      if (!ok) prefix_error(fmt::format("{}remotes[{}]: ", end_where, n));
       return ok;
     };
     if (!located(expect(JsonReader::Type::kArray, "", ""))) return false;
@@ -367,10 +323,7 @@ class GraphReader {
     return at >= 2 || located(fail("fewer than 2 items (remote, count)"));
   }
 
-  std::string_view text_;
-  JsonReader r_;
   GraphReply reply_;
-  std::string error_;
   size_t end_objects_ = 0;             // end objects read so far
   std::vector<size_t> object_of_end_;  // each end's object, from 1
 };
@@ -380,16 +333,8 @@ class GraphReader {
 void write_graph_reply(const std::string& node, const GraphEnds& ends,
                        const std::vector<std::string>& warnings, OutputSink& out) {
   fmt::memory_buffer& b = out.buffer();
-  b.append(std::string_view(R"({"apiVersion":)"));
-  append_json_string(b, kWireApiVersion);
-  b.append(std::string_view(R"(,"kind":"GraphEnds","node":)"));
-  append_json_string(b, node, kBytes);
-  b.append(std::string_view(R"(,"warnings":[)"));
-  for (size_t i = 0; i < warnings.size(); ++i) {
-    if (i != 0) b.push_back(',');
-    append_json_string(b, warnings[i], kBytes);
-  }
-  b.append(std::string_view(R"(],"nodeAddresses":[)"));
+  write_envelope_head(b, "GraphEnds", node, warnings);
+  b.append(std::string_view(R"(,"nodeAddresses":[)"));
   for (size_t i = 0; i < ends.node_addresses.size(); ++i) {
     if (i != 0) b.push_back(',');
     append_json_string(b, address_text(ends.node_addresses[i].second));

@@ -13,6 +13,7 @@
 #include "render/structured_writer.h"
 #include "render/summary_fields.h"
 #include "util/json_reader.h"
+#include "wire/envelope.h"
 
 namespace socksnap {
 
@@ -20,16 +21,8 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
                        const std::vector<std::string>& warnings, OutputSink& out,
                        unsigned revision) {
   fmt::memory_buffer& b = out.buffer();
-  b.append(std::string_view(R"({"apiVersion":)"));
-  append_json_string(b, kWireApiVersion);
-  b.append(std::string_view(R"(,"kind":"Snapshot","node":)"));
-  append_json_string(b, snap.node, JsonStrings::kLosslessBytes);
-  b.append(std::string_view(R"(,"warnings":[)"));
-  for (size_t i = 0; i < warnings.size(); ++i) {
-    if (i != 0) b.push_back(',');
-    append_json_string(b, warnings[i], JsonStrings::kLosslessBytes);
-  }
-  b.append(std::string_view(R"(],"sockets":)"));
+  write_envelope_head(b, "Snapshot", snap.node, warnings);
+  b.append(std::string_view(R"(,"sockets":)"));
   render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes, revision);
   out.append("}\n");
 }
@@ -37,16 +30,8 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
 void write_summary_reply(const Snapshot& snap, const Summary& summary,
                          const std::vector<std::string>& warnings, OutputSink& out) {
   fmt::memory_buffer& b = out.buffer();
-  b.append(std::string_view(R"({"apiVersion":)"));
-  append_json_string(b, kWireApiVersion);
-  b.append(std::string_view(R"(,"kind":"Summary","node":)"));
-  append_json_string(b, snap.node, JsonStrings::kLosslessBytes);
-  b.append(std::string_view(R"(,"warnings":[)"));
-  for (size_t i = 0; i < warnings.size(); ++i) {
-    if (i != 0) b.push_back(',');
-    append_json_string(b, warnings[i], JsonStrings::kLosslessBytes);
-  }
-  b.append(std::string_view(R"(],"by":[)"));
+  write_envelope_head(b, "Summary", snap.node, warnings);
+  b.append(std::string_view(R"(,"by":[)"));
   for (size_t i = 0; i < summary.by.size(); ++i) {
     if (i != 0) b.push_back(',');
     append_json_string(b, summary.by[i]->name);
@@ -71,10 +56,8 @@ Result<unsigned> wire_revision(const std::vector<std::pair<std::string, std::str
   return std::min(asked, kRowFieldsRevision);
 }
 
-namespace {
-
 // The message for a reply in another apiVersion: what it is, and what to do about it.
-std::string other_api_version(std::string_view version) {
+std::string wire_version_mismatch(std::string_view version) {
   return fmt::format(
       "the agent answers in apiVersion {} and this client reads {}: the two are of different "
       "versions (kubectl socksnap version shows them); deploy the agent of this version, or use "
@@ -84,7 +67,7 @@ std::string other_api_version(std::string_view version) {
 
 // The reply's apiVersion, looked for on its own when reading it failed before it was seen: a
 // reply in another apiVersion is told as that, wherever the member is.
-std::optional<std::string> api_version_of(std::string_view text) {
+std::optional<std::string> wire_api_version_of(std::string_view text) {
   JsonReader r(text, JsonReader::LoneSurrogates::kBytes);
   for (auto top = r.object(); top.next();) {
     if (top.key() != "apiVersion") {
@@ -98,26 +81,23 @@ std::optional<std::string> api_version_of(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
 // Reads one reply into a Snapshot, giving equal processes, containers and pods one entry each,
 // strictly: every member of the envelope and every field of a row is one the wire has
 // (render/row_fields.h), of its type and range, and what repeats agrees with itself.
-class ReplyReader {
+class ReplyReader : EnvelopeReader {
  public:
-  explicit ReplyReader(std::string_view text)
-      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes), rows_(r_, text) {}
+  explicit ReplyReader(std::string_view text) : EnvelopeReader(text, "Snapshot"), rows_(r_, text) {}
 
   Result<AgentReply> read() {
-    bool ok = read_envelope();
-    if (!ok || !r_.finish()) {
-      // A reply in another apiVersion may well not read as this one: said as that.
-      if (!api_version_seen_) {
-        if (auto version = api_version_of(text_); version && *version != kWireApiVersion) {
-          return plain_error(other_api_version(*version));
-        }
-      }
-      if (!error_.empty()) return plain_error(error_);
-      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
-    }
+    static constexpr std::array<std::string_view, 1> kOwn = {"sockets"};
+    auto done = read_envelope(
+        kOwn, [&](size_t, std::string_view) { return read_sockets(); },
+        [&] { return check_nodes(); });
+    if (!done) return done.error();
+    reply_.node = std::move(node_);
+    reply_.warnings = std::move(warnings_);
     reply_.snapshot.node = reply_.node;
     return std::move(reply_);
   }
@@ -131,90 +111,18 @@ class ReplyReader {
     std::optional<std::string> container_name;
   };
 
-  // The envelope's members, each required once.
-  enum Member : uint8_t { kApiVersion, kKind, kNode, kWarnings, kSockets, kMembers };
-  static constexpr std::array<std::string_view, kMembers> kMemberKeys = {
-      "apiVersion", "kind", "node", "warnings", "sockets"};
-
-  bool fail(std::string message) {
-    error_ = std::move(message);
-    return false;
-  }
-  bool wrong_type(JsonReader::Type wanted, std::string_view path) {
-    if (r_.peek() == JsonReader::Type::kInvalid) return r_.skip();  // not JSON: the reader fails
-    return fail(RowReader::field_error(path, RowReader::wrong_type(wanted, r_, text_)));
-  }
-  bool read_string(std::string& out, std::string_view path) {
-    if (r_.peek() != JsonReader::Type::kString) return wrong_type(JsonReader::Type::kString, path);
-    return r_.read_string(out);
-  }
-
-  bool read_envelope() {
-    if (r_.peek() != JsonReader::Type::kObject) return wrong_type(JsonReader::Type::kObject, "");
-    std::array<bool, kMembers> seen{};
-    for (auto top = r_.object(); top.next();) {
-      std::string_view key = top.key();
-      auto member = static_cast<size_t>(std::find(kMemberKeys.begin(), kMemberKeys.end(), key) -
-                                        kMemberKeys.begin());
-      if (member == kMembers) return fail("unknown field " + RowReader::quoted(key));
-      if (seen[member]) return fail("duplicate field " + RowReader::quoted(key));
-      seen[member] = true;
-      if (!read_member(static_cast<Member>(member))) return false;
+  bool read_sockets() {
+    if (r_.peek() != JsonReader::Type::kArray)
+      return wrong_type(JsonReader::Type::kArray, "sockets");
+    for (auto items = r_.array(); items.next();) {
+      RowDraft row;
+      if (!rows_.read(row)) {
+        if (rows_.error().empty()) return false;  // malformed JSON
+        return bad(rows_.error());
+      }
+      if (!add_row(row)) return false;
     }
-    if (r_.failed()) return false;
-    for (size_t m = 0; m < kMembers; ++m) {
-      if (!seen[m]) return fail("missing field " + RowReader::quoted(kMemberKeys[m]));
-    }
-    return check_nodes();
-  }
-
-  bool read_member(Member member) {
-    switch (member) {
-      case kApiVersion: {
-        std::string version;
-        if (!read_string(version, "apiVersion")) return false;
-        api_version_seen_ = true;
-        if (version != kWireApiVersion) return fail(other_api_version(version));
-        return true;
-      }
-      case kKind: {
-        std::string kind;
-        if (!read_string(kind, "kind")) return false;
-        if (kind != "Snapshot") {
-          return fail(RowReader::field_error("kind", RowReader::quoted(kind) + " is not Snapshot"));
-        }
-        return true;
-      }
-      case kNode:
-        return read_string(reply_.node, "node");
-      case kWarnings: {
-        if (r_.peek() != JsonReader::Type::kArray) {
-          return wrong_type(JsonReader::Type::kArray, "warnings");
-        }
-        for (auto items = r_.array(); items.next();) {
-          std::string path = fmt::format("warnings[{}]", reply_.warnings.size());
-          if (!read_string(reply_.warnings.emplace_back(), path)) return false;
-        }
-        return !r_.failed();
-      }
-      case kSockets: {
-        if (r_.peek() != JsonReader::Type::kArray) {
-          return wrong_type(JsonReader::Type::kArray, "sockets");
-        }
-        for (auto items = r_.array(); items.next();) {
-          RowDraft row;
-          if (!rows_.read(row)) {
-            if (rows_.error().empty()) return false;  // malformed JSON
-            return bad(rows_.error());
-          }
-          if (!add_row(row)) return false;
-        }
-        return !r_.failed();
-      }
-      case kMembers:
-        break;
-    }
-    return false;
+    return !r_.failed();
   }
 
   // An error in the row being read (numbered from 1).
@@ -230,12 +138,11 @@ class ReplyReader {
   // the end, once for each distinct "k8s").
   bool check_nodes() {
     for (const auto& entry : k8s_) {
-      if (!entry.node.empty() && entry.node != reply_.node) {
-        return fail(
-            fmt::format("socket {}: {}", entry.first_socket,
-                        RowReader::field_error("k8s.node", RowReader::quoted(entry.node) +
-                                                               " is not the reply's node " +
-                                                               RowReader::quoted(reply_.node))));
+      if (!entry.node.empty() && entry.node != node_) {
+        return fail(fmt::format("socket {}: {}", entry.first_socket,
+                                RowReader::field_error("k8s.node", RowReader::quoted(entry.node) +
+                                                                       " is not the reply's node " +
+                                                                       RowReader::quoted(node_))));
       }
     }
     return true;
@@ -426,12 +333,8 @@ class ReplyReader {
     return it->second;
   }
 
-  std::string_view text_;
-  JsonReader r_;
   RowReader rows_;
-  bool api_version_seen_ = false;
   AgentReply reply_;
-  std::string error_;
   std::vector<K8sEntry> k8s_;     // by the slot of their text (RowDraft::repeated)
   std::vector<int32_t> runtime_;  // the container of each "runtime" text, by slot
   std::unordered_map<uint64_t, size_t> netns_;
@@ -443,165 +346,80 @@ class ReplyReader {
 
 // Reads a summary reply: its groups into one row each of a Snapshot, with their weights. The
 // envelope is read as a snapshot's is (every member once, none unknown).
-class SummaryReader {
+class SummaryReader : EnvelopeReader {
  public:
   SummaryReader(std::string_view text, const std::vector<const Column*>& by)
-      : text_(text), r_(text, JsonReader::LoneSurrogates::kBytes), by_(by), groups_(r_, text, by) {}
+      : EnvelopeReader(text, "Summary"), by_(by), groups_(r_, text, by) {}
 
   Result<SummaryReply> read() {
-    bool ok = read_envelope();
-    if (!ok || !r_.finish()) {
-      if (!api_version_seen_) {
-        if (auto version = api_version_of(text_); version && *version != kWireApiVersion) {
-          return plain_error(other_api_version(*version));
-        }
-      }
-      if (!error_.empty()) return plain_error(error_);
-      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
-    }
+    static constexpr std::array<std::string_view, 2> kOwn = {"by", "groups"};
+    auto done = read_envelope(
+        kOwn, [&](size_t i, std::string_view) { return i == 0 ? read_by() : read_groups(); },
+        [&] { return check_nodes(); });
+    if (!done) return done.error();
+    reply_.node = std::move(node_);
+    reply_.warnings = std::move(warnings_);
     reply_.snapshot.node = reply_.node;
     return std::move(reply_);
   }
 
  private:
-  enum Member : uint8_t { kApiVersion, kKind, kNode, kWarnings, kBy, kGroups, kMembers };
-  static constexpr std::array<std::string_view, kMembers> kMemberKeys = {
-      "apiVersion", "kind", "node", "warnings", "by", "groups"};
-
-  bool fail(std::string message) {
-    error_ = std::move(message);
-    return false;
-  }
-  bool wrong_type(JsonReader::Type wanted, std::string_view path) {
-    if (r_.peek() == JsonReader::Type::kInvalid) return r_.skip();  // not JSON: the reader fails
-    return fail(RowReader::field_error(path, RowReader::wrong_type(wanted, r_, text_)));
-  }
-  bool read_string(std::string& out, std::string_view path) {
-    if (r_.peek() != JsonReader::Type::kString) return wrong_type(JsonReader::Type::kString, path);
-    return r_.read_string(out);
-  }
-
-  bool read_envelope() {
-    if (r_.peek() != JsonReader::Type::kObject) return wrong_type(JsonReader::Type::kObject, "");
-    std::array<bool, kMembers> seen{};
-    for (auto top = r_.object(); top.next();) {
-      std::string_view key = top.key();
-      auto member = static_cast<size_t>(std::find(kMemberKeys.begin(), kMemberKeys.end(), key) -
-                                        kMemberKeys.begin());
-      if (member == kMembers) return fail("unknown field " + RowReader::quoted(key));
-      if (seen[member]) return fail("duplicate field " + RowReader::quoted(key));
-      seen[member] = true;
-      if (!read_member(static_cast<Member>(member))) return false;
-    }
-    if (r_.failed()) return false;
-    for (size_t m = 0; m < kMembers; ++m) {
-      if (!seen[m]) return fail("missing field " + RowReader::quoted(kMemberKeys[m]));
-    }
-    // Every group's "k8s.node" is the reply's node (which may come after the groups).
+  // Every group's "k8s.node" is the reply's node (which may come after the groups).
+  bool check_nodes() {
     for (const auto& [group, node] : nodes_) {
-      if (node != reply_.node) {
-        return fail(
-            fmt::format("group {}: {}", group,
-                        RowReader::field_error("k8s.node", RowReader::quoted(node) +
-                                                               " is not the reply's node " +
-                                                               RowReader::quoted(reply_.node))));
+      if (node != node_) {
+        return fail(fmt::format("group {}: {}", group,
+                                RowReader::field_error("k8s.node", RowReader::quoted(node) +
+                                                                       " is not the reply's node " +
+                                                                       RowReader::quoted(node_))));
       }
     }
     return true;
   }
 
-  bool read_member(Member member) {
-    switch (member) {
-      case kApiVersion: {
-        std::string version;
-        if (!read_string(version, "apiVersion")) return false;
-        api_version_seen_ = true;
-        if (version != kWireApiVersion) return fail(other_api_version(version));
-        return true;
-      }
-      case kKind: {
-        std::string kind;
-        if (!read_string(kind, "kind")) return false;
-        if (kind != "Summary") {
-          return fail(RowReader::field_error("kind", RowReader::quoted(kind) + " is not Summary"));
-        }
-        return true;
-      }
-      case kNode:
-        return read_string(reply_.node, "node");
-      case kWarnings: {
-        if (r_.peek() != JsonReader::Type::kArray) {
-          return wrong_type(JsonReader::Type::kArray, "warnings");
-        }
-        for (auto items = r_.array(); items.next();) {
-          std::string path = fmt::format("warnings[{}]", reply_.warnings.size());
-          if (!read_string(reply_.warnings.emplace_back(), path)) return false;
-        }
-        return !r_.failed();
-      }
-      case kBy: {
-        if (r_.peek() != JsonReader::Type::kArray)
-          return wrong_type(JsonReader::Type::kArray, "by");
-        std::vector<std::string> names;
-        for (auto items = r_.array(); items.next();) {
-          if (!read_string(names.emplace_back(), fmt::format("by[{}]", names.size()))) {
-            return false;
-          }
-        }
-        if (r_.failed()) return false;
-        std::vector<std::string> asked;
-        for (const Column* column : by_) asked.emplace_back(column->name);
-        if (names != asked) {
-          std::string told;
-          std::string wanted;
-          for (const auto& name : names) told += (told.empty() ? "" : ",") + name;
-          for (const auto& name : asked) wanted += (wanted.empty() ? "" : ",") + name;
-          return fail(RowReader::field_error(
-              "by", fmt::format("the agent grouped by {}, and was asked for {}",
-                                RowReader::quoted(told), RowReader::quoted(wanted))));
-        }
-        return true;
-      }
-      case kGroups: {
-        if (r_.peek() != JsonReader::Type::kArray) {
-          return wrong_type(JsonReader::Type::kArray, "groups");
-        }
-        for (auto items = r_.array(); items.next();) {
-          GroupWeight weight;
-          if (!groups_.read(reply_.snapshot, weight)) {
-            if (groups_.error().empty()) return false;  // malformed JSON
-            return fail(fmt::format("group {}: {}", reply_.weights.size() + 1, groups_.error()));
-          }
-          reply_.weights.push_back(weight);
-          if (groups_.node()) nodes_.emplace_back(reply_.weights.size(), *groups_.node());
-        }
-        return !r_.failed();
-      }
-      case kMembers:
-        break;
+  bool read_by() {
+    if (r_.peek() != JsonReader::Type::kArray) return wrong_type(JsonReader::Type::kArray, "by");
+    std::vector<std::string> names;
+    for (auto items = r_.array(); items.next();) {
+      if (!read_string(names.emplace_back(), fmt::format("by[{}]", names.size()))) return false;
     }
-    return false;
+    if (r_.failed()) return false;
+    std::vector<std::string> asked;
+    for (const Column* column : by_) asked.emplace_back(column->name);
+    if (names != asked) {
+      std::string told;
+      std::string wanted;
+      for (const auto& name : names) told += (told.empty() ? "" : ",") + name;
+      for (const auto& name : asked) wanted += (wanted.empty() ? "" : ",") + name;
+      return fail(RowReader::field_error(
+          "by", fmt::format("the agent grouped by {}, and was asked for {}",
+                            RowReader::quoted(told), RowReader::quoted(wanted))));
+    }
+    return true;
   }
 
-  std::string_view text_;
-  JsonReader r_;
+  bool read_groups() {
+    if (r_.peek() != JsonReader::Type::kArray)
+      return wrong_type(JsonReader::Type::kArray, "groups");
+    for (auto items = r_.array(); items.next();) {
+      GroupWeight weight;
+      if (!groups_.read(reply_.snapshot, weight)) {
+        if (groups_.error().empty()) return false;  // malformed JSON
+        return fail(fmt::format("group {}: {}", reply_.weights.size() + 1, groups_.error()));
+      }
+      reply_.weights.push_back(weight);
+      if (groups_.node()) nodes_.emplace_back(reply_.weights.size(), *groups_.node());
+    }
+    return !r_.failed();
+  }
+
   const std::vector<const Column*>& by_;
   GroupReader groups_;
-  bool api_version_seen_ = false;
   SummaryReply reply_;
-  std::string error_;
   std::vector<std::pair<size_t, std::string>> nodes_;  // (group, its "k8s.node")
 };
 
 }  // namespace
-
-std::string wire_version_mismatch(std::string_view version) {
-  return other_api_version(version);
-}
-
-std::optional<std::string> wire_api_version_of(std::string_view text) {
-  return api_version_of(text);
-}
 
 Result<AgentReply> parse_agent_reply(std::string_view text) {
   return ReplyReader(text).read();

@@ -464,6 +464,39 @@ void print_context(const CommandLine& line, const ApiCredentials& credentials,
   }
 }
 
+// What every command that asks the nodes for sockets starts with: its flags checked (every usage
+// error before the cluster is asked: `plan(query, "")`), the API server reached, the query
+// planned with the context's namespace, and -v's lines about the context.
+template <typename Plan>
+struct ClusterStart {
+  Timeouts timeouts;
+  std::set<std::string> wanted_nodes;
+  ApiConnection connection;
+  Plan plan;
+};
+
+template <typename Plan, typename PlanFn, typename NamespaceOf>
+Result<ClusterStart<Plan>, RunError> start_cluster_run(const CommandLine& line,
+                                                       const PluginArgs& args, PlanFn plan,
+                                                       NamespaceOf pod_namespace) {
+  auto timeouts = timeouts_of(args);
+  if (!timeouts) return timeouts.error();
+  if (auto checked = plan(line.query, ""); !checked) return checked.error();
+  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
+  auto connection = connect_to_api(args, *timeouts);
+  if (!connection) return connection.error();
+  auto planned = plan(line.query, connection->credentials.default_namespace);
+  if (!planned) return planned.error();
+  if (line.verbose) print_context(line, connection->credentials, pod_namespace(*planned));
+  return ClusterStart<Plan>{*timeouts, std::move(wanted_nodes), std::move(connection.value()),
+                            std::move(planned.value())};
+}
+
+// Its namespace (-n, or the context's; none for -A) of a snapshot's or a map's query.
+const std::optional<std::string>& query_namespace(const ClusterQuery& q) {
+  return q.selection.owners.pod_namespace;
+}
+
 // What the agents and the API server warned about, escaped for the terminal.
 void print_warnings(const FanoutResult& result, const Warnings& warnings) {
   for (const auto& [node, warning] : result.warnings) {
@@ -476,19 +509,10 @@ void print_warnings(const FanoutResult& result, const Warnings& warnings) {
 }
 
 Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
-  auto timeouts = timeouts_of(args);
-  if (!timeouts) return timeouts.error();
-  // Every usage error before the cluster is asked (the namespace is filled in below).
-  if (auto checked = cluster_query(line.query, ""); !checked) return checked.error();
-  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
-  auto connection = connect_to_api(args, *timeouts);
-  if (!connection) return connection.error();
-  const ApiCredentials& credentials = connection->credentials;
-  KubeApi& api = *connection->api;
-  auto planned = cluster_query(line.query, credentials.default_namespace);
-  if (!planned) return planned.error();
-  const ClusterQuery& q = *planned;
-  if (line.verbose) print_context(line, credentials, q.selection.owners.pod_namespace);
+  auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
+  if (!begun) return begun.error();
+  const auto& [timeouts, wanted_nodes, connection, q] = *begun;
+  KubeApi& api = *connection.api;
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
   // output names addresses) every pod and service.
@@ -505,7 +529,7 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   fanout.agent_namespace = args.agent_namespace;
   fanout.query = snapshot_query(asked, q.query.request.tcp_info);
   fanout.token = agents->token;
-  fanout.timeout = timeouts->each_node;
+  fanout.timeout = timeouts.each_node;
   Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -591,18 +615,11 @@ class ClusterGroups {
 // `kubectl socksnap summary`: every agent counts its rows (GET /v1/summary) and sends its
 // groups; they are named, selected and added up here.
 Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& args) {
-  auto timeouts = timeouts_of(args);
-  if (!timeouts) return timeouts.error();
-  if (auto checked = cluster_summary(line.query, ""); !checked) return checked.error();
-  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
-  auto connection = connect_to_api(args, *timeouts);
-  if (!connection) return connection.error();
-  const ApiCredentials& credentials = connection->credentials;
-  KubeApi& api = *connection->api;
-  auto planned = cluster_summary(line.query, credentials.default_namespace);
-  if (!planned) return planned.error();
-  const ClusterSummary& q = *planned;
-  if (line.verbose) print_context(line, credentials, q.pod_namespace);
+  auto begun = start_cluster_run<ClusterSummary>(
+      line, args, cluster_summary, [](const ClusterSummary& q) { return q.pod_namespace; });
+  if (!begun) return begun.error();
+  const auto& [timeouts, wanted_nodes, connection, q] = *begun;
+  KubeApi& api = *connection.api;
 
   AgentSearch search(api, args);
   Warnings warnings;
@@ -625,7 +642,7 @@ Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& ar
   fanout.path = "/v1/summary";
   fanout.query = summary_query(asked, q.query.request.tcp_info, q.agent_by);
   fanout.token = agents->token;
-  fanout.timeout = timeouts->each_node;
+  fanout.timeout = timeouts.each_node;
   Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -749,18 +766,10 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   options.level = graph.level.empty() ? GraphLevel::kWorkload : *graph_level_named(graph.level);
   options.group_external = !graph.no_group_external;
   line.query.graph = true;
-  auto timeouts = timeouts_of(args);
-  if (!timeouts) return timeouts.error();
-  if (auto checked = cluster_query(line.query, ""); !checked) return checked.error();
-  std::set<std::string> wanted_nodes = wanted_nodes_of(args);
-  auto connection = connect_to_api(args, *timeouts);
-  if (!connection) return connection.error();
-  const ApiCredentials& credentials = connection->credentials;
-  KubeApi& api = *connection->api;
-  auto planned = cluster_query(line.query, credentials.default_namespace);
-  if (!planned) return planned.error();
-  const ClusterQuery& q = *planned;
-  if (line.verbose) print_context(line, credentials, q.selection.owners.pod_namespace);
+  auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
+  if (!begun) return begun.error();
+  const auto& [timeouts, wanted_nodes, connection, q] = *begun;
+  KubeApi& api = *connection.api;
 
   AgentSearch search(api, args);
   GraphNames names;
@@ -781,7 +790,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   fanout.path = "/v1/graph";
   fanout.query = snapshot_query(asked, false);
   fanout.token = agents->token;
-  fanout.timeout = timeouts->each_node;
+  fanout.timeout = timeouts.each_node;
   Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -844,9 +853,10 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   }
   ServiceMap map = build_service_map(ends, options, naming);
   OutputSink out(STDOUT_FILENO);
-  std::string source = credentials.context.empty()
-                           ? "cluster " + credentials.server
-                           : "context " + credentials.context + " (" + credentials.server + ")";
+  std::string source = connection.credentials.context.empty()
+                           ? "cluster " + connection.credentials.server
+                           : "context " + connection.credentials.context + " (" +
+                                 connection.credentials.server + ")";
   auto drawn = write_graph(map, *format, q.query.headers,
                            graph_page("kubectl socksnap graph", std::move(source)), out);
   auto written = out.finish();

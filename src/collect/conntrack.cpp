@@ -26,11 +26,6 @@ namespace {
 constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr const char* kCountPath = "/proc/sys/net/netfilter/nf_conntrack_count";
 
-// The errno in a netlink status field (stored negated); EPROTO for nonsense values.
-int netlink_errno(int negated) {
-  return negated < 0 && negated != std::numeric_limits<int>::min() ? -negated : EPROTO;
-}
-
 std::optional<Protocol> protocol_of(uint8_t l4proto) {
   switch (l4proto) {
     case IPPROTO_TCP:
@@ -220,40 +215,18 @@ std::vector<uint8_t> build_conntrack_request(const ConntrackOptions& options, ui
 
 Result<ChunkResult> parse_conntrack_chunk(std::span<const uint8_t> chunk,
                                           std::vector<ConntrackEntry>& out) {
-  ChunkResult result;
-  size_t offset = 0;
-  while (offset + sizeof(nlmsghdr) <= chunk.size()) {
-    auto header = load_unaligned<nlmsghdr>(chunk.data() + offset);
-    if (header.nlmsg_len < sizeof(nlmsghdr) || header.nlmsg_len > chunk.size() - offset) {
-      return system_error("malformed conntrack reply", EBADMSG);
+  static constexpr NetlinkDumpNames kNames = {"conntrack", "conntrack dump",
+                                              "conntrack dump request"};
+  return walk_dump_chunk(chunk, kNames, [&](uint16_t type, std::span<const uint8_t> payload) {
+    if (type != ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW)) return Result<void>();
+    if (payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg))) {
+      return Result<void>(system_error("truncated conntrack message", EBADMSG));
     }
-    std::span<const uint8_t> payload =
-        chunk.subspan(offset + NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
-    if ((header.nlmsg_flags & NLM_F_DUMP_INTR) != 0) result.interrupted = true;
-    if (header.nlmsg_type == NLMSG_DONE) {
-      // A dump's last message carries its status: 0, or a negative errno.
-      if (payload.size() >= sizeof(int)) {
-        int status = load_unaligned<int>(payload.data());
-        if (status < 0) return system_error("conntrack dump", netlink_errno(status));
-      }
-      result.done = true;
-      return result;
+    if (!parse_entry(payload, out)) {
+      return Result<void>(system_error("malformed conntrack entry", EBADMSG));
     }
-    if (header.nlmsg_type == NLMSG_ERROR) {
-      if (payload.size() < sizeof(int)) return system_error("malformed conntrack error", EBADMSG);
-      int error = load_unaligned<int>(payload.data());
-      return system_error("conntrack dump request", netlink_errno(error));
-    }
-    if (header.nlmsg_type == ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW)) {
-      if (payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg))) {
-        return system_error("truncated conntrack message", EBADMSG);
-      }
-      if (!parse_entry(payload, out)) return system_error("malformed conntrack entry", EBADMSG);
-    }
-    offset += NLMSG_ALIGN(header.nlmsg_len);
-  }
-  if (offset < chunk.size()) return system_error("conntrack reply cut short", EBADMSG);
-  return result;
+    return Result<void>();
+  });
 }
 
 Result<uint64_t> conntrack_count() {

@@ -17,11 +17,6 @@
 namespace socksnap {
 namespace {
 
-// The errno in a netlink status field (stored negated); EPROTO for nonsense values.
-int netlink_errno(int negated) {
-  return negated < 0 && negated != std::numeric_limits<int>::min() ? -negated : EPROTO;
-}
-
 uint16_t be16(uint16_t network_order) {
   return ntohs(network_order);
 }
@@ -210,40 +205,14 @@ std::vector<uint8_t> build_dump_request(DumpKind kind, uint32_t states, bool tcp
 
 Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const ParseContext& ctx,
                                      NamespaceSockets& out) {
-  ChunkResult result;
-  size_t offset = 0;
-  while (offset + sizeof(nlmsghdr) <= chunk.size()) {
-    auto header = load_unaligned<nlmsghdr>(chunk.data() + offset);
-    if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > chunk.size()) {
-      return system_error("malformed sock_diag reply", EBADMSG);
+  static constexpr NetlinkDumpNames kNames = {"sock_diag", "sock_diag dump", "sock_diag request"};
+  return walk_dump_chunk(chunk, kNames, [&](uint16_t type, std::span<const uint8_t> payload) {
+    if (type != SOCK_DIAG_BY_FAMILY && type != TCPDIAG_GETSOCK) return Result<void>();
+    if (!parse_socket(payload, ctx, out)) {
+      return Result<void>(system_error("truncated sock_diag message", EBADMSG));
     }
-    std::span<const uint8_t> payload =
-        chunk.subspan(offset + NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
-    if ((header.nlmsg_flags & NLM_F_DUMP_INTR) != 0) result.interrupted = true;
-
-    if (header.nlmsg_type == NLMSG_DONE) {
-      // A dump's last message carries its status: 0, or a negative errno.
-      if (payload.size() >= sizeof(int)) {
-        int status = load_unaligned<int>(payload.data());
-        if (status < 0) return system_error("sock_diag dump", netlink_errno(status));
-      }
-      result.done = true;
-      return result;
-    }
-    if (header.nlmsg_type == NLMSG_ERROR) {
-      if (payload.size() < sizeof(int)) return system_error("malformed sock_diag error", EBADMSG);
-      int error = load_unaligned<int>(payload.data());
-      return system_error("sock_diag request", netlink_errno(error));
-    }
-    if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY || header.nlmsg_type == TCPDIAG_GETSOCK) {
-      if (!parse_socket(payload, ctx, out)) {
-        return system_error("truncated sock_diag message", EBADMSG);
-      }
-    }
-    offset += NLMSG_ALIGN(header.nlmsg_len);
-  }
-  if (offset < chunk.size()) return system_error("sock_diag reply cut short", EBADMSG);
-  return result;
+    return Result<void>();
+  });
 }
 
 bool is_unsupported_request(const Error& error) {

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "collect/netlink_chunk.h"
 #include "collect/socket_source.h"
 #include "util/result.h"
 
@@ -35,11 +36,6 @@ struct ParseContext {
   uint64_t netns = 0;
   Protocol protocol = Protocol::kTcp;
   bool want_tcp_info = false;  // fill NamespaceSockets::tcp_info in step with sockets
-};
-
-struct ChunkResult {
-  bool done = false;         // NLMSG_DONE seen: the dump is complete
-  bool interrupted = false;  // NLM_F_DUMP_INTR seen: the tables changed under the dump
 };
 
 // Parses one reply datagram (several netlink messages), appending its sockets to `out`.

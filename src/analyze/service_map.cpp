@@ -690,12 +690,12 @@ ServiceMap Builder::build() {
     parts.push_back({key, ClientPart{vertex, via, via_port, scope, end.same_netns}, end.count,
                      end.counts ? EndPart::kClient : EndPart::kNamedClient});
   }
-  // The parts of one key side by side; within a run of one bucket, the parts of its first key
-  // are moved ahead of the rest, and so on.
   if (owned_) {  // from here on only the owners are read
     owned_->ends.clear();
     owned_->ends.shrink_to_fit();
   }
+  // The parts of one key side by side; within a run of one bucket, the parts of its first key
+  // are moved ahead of the rest, and so on.
   std::vector<size_t> runs = group_by_key(parts);
   Connections c;
   for (size_t r = 0; r + 1 < runs.size(); ++r) {

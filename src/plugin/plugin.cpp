@@ -511,7 +511,11 @@ void print_warnings(const FanoutResult& result, const Warnings& warnings) {
 Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
   if (!begun) return begun.error();
-  const auto& [timeouts, wanted_nodes, connection, q] = *begun;
+  // Named one by one: clang 14 cannot capture structured bindings in lambdas.
+  const Timeouts& timeouts = begun->timeouts;
+  const std::set<std::string>& wanted_nodes = begun->wanted_nodes;
+  const ApiConnection& connection = begun->connection;
+  const auto& q = begun->plan;
   KubeApi& api = *connection.api;
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
@@ -618,7 +622,11 @@ Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& ar
   auto begun = start_cluster_run<ClusterSummary>(
       line, args, cluster_summary, [](const ClusterSummary& q) { return q.pod_namespace; });
   if (!begun) return begun.error();
-  const auto& [timeouts, wanted_nodes, connection, q] = *begun;
+  // Named one by one: clang 14 cannot capture structured bindings in lambdas.
+  const Timeouts& timeouts = begun->timeouts;
+  const std::set<std::string>& wanted_nodes = begun->wanted_nodes;
+  const ApiConnection& connection = begun->connection;
+  const auto& q = begun->plan;
   KubeApi& api = *connection.api;
 
   AgentSearch search(api, args);
@@ -768,7 +776,11 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   line.query.graph = true;
   auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
   if (!begun) return begun.error();
-  const auto& [timeouts, wanted_nodes, connection, q] = *begun;
+  // Named one by one: clang 14 cannot capture structured bindings in lambdas.
+  const Timeouts& timeouts = begun->timeouts;
+  const std::set<std::string>& wanted_nodes = begun->wanted_nodes;
+  const ApiConnection& connection = begun->connection;
+  const auto& q = begun->plan;
   KubeApi& api = *connection.api;
 
   AgentSearch search(api, args);

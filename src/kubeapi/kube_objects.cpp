@@ -93,6 +93,7 @@ bool read_container_ports(JsonReader& r, PodSummary& pod) {
           std::string_view key = p.key();
           bool ok = key == "name"            ? r.read_string(port.name)
                     : key == "containerPort" ? r.read_int(number)
+                    : key == "protocol"      ? r.read_string(port.protocol)
                                              : r.skip();
           if (!ok) return false;
         }
@@ -224,6 +225,245 @@ Result<ListPage<Item>> parse_list(std::string_view json, std::string_view kind,
   return page;
 }
 
+// ---- NetworkPolicy ------------------------------------------------------------------------------
+
+// Reads a policy, keeping the first thing in it the evaluator cannot take (`problem`: "FIELD:
+// what"); the JSON is read on either way.
+class PolicyReader {
+ public:
+  explicit PolicyReader(JsonReader& r) : r_(r) {}
+
+  bool read(NetworkPolicy& policy) {
+    std::vector<std::string> types;
+    bool egress_given = false;
+    for (auto m = r_.object(); m.next();) {
+      std::string_view key = m.key();
+      bool ok = key == "metadata" ? read_metadata(policy)
+                : key == "spec"   ? read_spec(policy, types, egress_given)
+                                  : r_.skip();
+      if (!ok) return false;
+    }
+    resolve_policy_types(policy, types, egress_given);
+    return !r_.failed();
+  }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  void note(std::string field, std::string_view what) {
+    if (problem_.empty()) problem_ = fmt::format("{}: {}", field, what);
+  }
+
+  bool read_metadata(NetworkPolicy& policy) {
+    for (auto m = r_.object(); m.next();) {
+      std::string_view key = m.key();
+      bool ok = key == "name"        ? r_.read_string(policy.name)
+                : key == "namespace" ? r_.read_string(policy.policy_namespace)
+                                     : r_.skip();
+      if (!ok) return false;
+    }
+    return !r_.failed();
+  }
+
+  bool read_spec(NetworkPolicy& policy, std::vector<std::string>& types, bool& egress_given) {
+    for (auto m = r_.object(); m.next();) {
+      std::string_view key = m.key();
+      bool ok = true;
+      if (key == "podSelector") {
+        ok = read_selector(policy.pod_selector, "podSelector");
+      } else if (key == "policyTypes") {
+        ok = read_string_list(r_, types);
+        for (const std::string& type : types) {
+          if (type != "Ingress" && type != "Egress") {
+            note("policyTypes", fmt::format("'{}' is not Ingress or Egress", type));
+          }
+        }
+      } else if (key == "ingress") {
+        ok = read_rules(policy.ingress, "ingress", "from");
+      } else if (key == "egress") {
+        egress_given = r_.peek() == JsonReader::Type::kArray;
+        ok = read_rules(policy.egress, "egress", "to");
+        egress_given = egress_given && !policy.egress.empty();
+      } else {
+        ok = r_.skip();
+      }
+      if (!ok) return false;
+    }
+    return !r_.failed();
+  }
+
+  // A metav1.LabelSelector: matchLabels and matchExpressions.
+  bool read_selector(PolicySelector& out, const std::string& field) {
+    if (null_here(r_)) return true;
+    for (auto m = r_.object(); m.next();) {
+      std::string_view key = m.key();
+      bool ok = true;
+      if (key == "matchLabels") {
+        Labels labels;
+        ok = null_here(r_) || read_labels(r_, labels, NonStringLabel::kFail);
+        for (auto& [k, v] : labels) {
+          out.requirements.push_back({k, LabelRequirement::Op::kEqual, {v}});
+        }
+      } else if (key == "matchExpressions") {
+        ok = read_expressions(out, field + ".matchExpressions");
+      } else {
+        ok = r_.skip();
+      }
+      if (!ok) return false;
+    }
+    return !r_.failed();
+  }
+
+  bool read_expressions(PolicySelector& out, const std::string& field) {
+    if (null_here(r_)) return true;
+    size_t n = 0;
+    for (auto items = r_.array(); items.next(); ++n) {
+      LabelRequirement req;
+      std::string op;
+      for (auto m = r_.object(); m.next();) {
+        std::string_view key = m.key();
+        bool ok = key == "key"        ? r_.read_string(req.key)
+                  : key == "operator" ? r_.read_string(op)
+                  : key == "values"   ? read_string_list(r_, req.values)
+                                      : r_.skip();
+        if (!ok) return false;
+      }
+      using Op = LabelRequirement::Op;
+      if (op == "In") {
+        req.op = Op::kIn;
+      } else if (op == "NotIn") {
+        req.op = Op::kNotIn;
+      } else if (op == "Exists") {
+        req.op = Op::kExists;
+      } else if (op == "DoesNotExist") {
+        req.op = Op::kNotExists;
+      } else {
+        note(fmt::format("{}[{}].operator", field, n),
+             fmt::format("'{}' is not In, NotIn, Exists or DoesNotExist", op));
+      }
+      std::sort(req.values.begin(), req.values.end());
+      req.values.erase(std::unique(req.values.begin(), req.values.end()), req.values.end());
+      out.requirements.push_back(std::move(req));
+    }
+    return !r_.failed();
+  }
+
+  bool read_rules(std::vector<PolicyRule>& rules, std::string_view side, std::string_view peers) {
+    if (null_here(r_)) return true;
+    for (auto items = r_.array(); items.next();) {
+      std::string field = fmt::format("{}[{}]", side, rules.size());
+      PolicyRule& rule = rules.emplace_back();
+      for (auto m = r_.object(); m.next();) {
+        std::string_view key = m.key();
+        bool ok = key == peers     ? read_peers(rule.peers, fmt::format("{}.{}", field, peers))
+                  : key == "ports" ? read_ports(rule.ports, field + ".ports")
+                                   : r_.skip();
+        if (!ok) return false;
+      }
+    }
+    return !r_.failed();
+  }
+
+  bool read_peers(std::vector<PolicyPeer>& out, const std::string& field) {
+    if (null_here(r_)) return true;
+    for (auto items = r_.array(); items.next();) {
+      std::string where = fmt::format("{}[{}]", field, out.size());
+      PolicyPeer& peer = out.emplace_back();
+      for (auto m = r_.object(); m.next();) {
+        std::string_view key = m.key();
+        bool ok = true;
+        if (key == "podSelector" && !null_here(r_)) {
+          ok = read_selector(peer.pod_selector.emplace(), where + ".podSelector");
+        } else if (key == "namespaceSelector" && !null_here(r_)) {
+          ok = read_selector(peer.namespace_selector.emplace(), where + ".namespaceSelector");
+        } else if (key == "ipBlock" && !null_here(r_)) {
+          ok = read_ip_block(peer.ip_block.emplace(), where + ".ipBlock");
+        } else if (key != "podSelector" && key != "namespaceSelector" && key != "ipBlock") {
+          ok = r_.skip();
+        }
+        if (!ok) return false;
+      }
+    }
+    return !r_.failed();
+  }
+
+  bool read_ip_block(IpBlock& out, const std::string& field) {
+    std::string cidr;
+    std::vector<std::string> except;
+    for (auto m = r_.object(); m.next();) {
+      std::string_view key = m.key();
+      bool ok = key == "cidr"     ? r_.read_string(cidr)
+                : key == "except" ? read_string_list(r_, except)
+                                  : r_.skip();
+      if (!ok) return false;
+    }
+    if (auto parsed = parse_cidr(cidr)) {
+      out.cidr = *parsed;
+    } else {
+      note(field + ".cidr", parsed.error().message());
+    }
+    for (size_t i = 0; i < except.size(); ++i) {
+      if (auto parsed = parse_cidr(except[i])) {
+        out.except.push_back(*parsed);
+      } else {
+        note(fmt::format("{}.except[{}]", field, i), parsed.error().message());
+      }
+    }
+    return !r_.failed();
+  }
+
+  bool read_ports(std::vector<PolicyPort>& out, const std::string& field) {
+    if (null_here(r_)) return true;
+    for (auto items = r_.array(); items.next();) {
+      std::string where = fmt::format("{}[{}]", field, out.size());
+      PolicyPort& port = out.emplace_back();
+      std::string protocol = "TCP";
+      for (auto m = r_.object(); m.next();) {
+        std::string_view key = m.key();
+        bool ok = true;
+        int64_t number = 0;
+        if (key == "protocol") {
+          ok = null_here(r_) || r_.read_string(protocol);
+        } else if (key == "port" && r_.peek() == JsonReader::Type::kString) {
+          ok = r_.read_string(port.port_name);
+        } else if (key == "port" && !null_here(r_)) {
+          ok = r_.read_int(number);
+          if (ok && (number < 1 || number > 65535)) {
+            note(where + ".port", fmt::format("{} is not a port (1 to 65535)", number));
+          } else if (ok) {
+            port.port = static_cast<uint16_t>(number);
+          }
+        } else if (key == "endPort" && !null_here(r_)) {
+          ok = r_.read_int(number);
+          if (ok && (number < 1 || number > 65535)) {
+            note(where + ".endPort", fmt::format("{} is not a port (1 to 65535)", number));
+          } else if (ok) {
+            port.end_port = static_cast<uint16_t>(number);
+          }
+        } else if (key != "port" && key != "endPort") {
+          ok = r_.skip();
+        }
+        if (!ok) return false;
+      }
+      if (protocol == "TCP") {
+        port.protocol = PolicyProtocol::kTcp;
+      } else if (protocol == "UDP") {
+        port.protocol = PolicyProtocol::kUdp;
+      } else if (protocol == "SCTP") {
+        port.protocol = PolicyProtocol::kSctp;
+      } else {
+        note(where + ".protocol", fmt::format("'{}' is not TCP, UDP or SCTP", protocol));
+      }
+      if (port.end_port && !port.port) {
+        note(where + ".endPort", "is given without a numeric port");
+      }
+    }
+    return !r_.failed();
+  }
+
+  JsonReader& r_;
+  std::string problem_;
+};
+
 // {"key":["value",...],...}, sorted by key (a map in Go: its order is not the sender's).
 bool read_extra(JsonReader& r, UserExtra& out) {
   if (null_here(r)) return true;
@@ -252,6 +492,42 @@ Result<ListPage<PodSummary>> parse_pod_list(std::string_view json) {
 
 Result<ListPage<ServiceSummary>> parse_service_list(std::string_view json) {
   return parse_list<ServiceSummary>(json, "ServiceList", read_service);
+}
+
+Result<ListPage<NetworkPolicy>> parse_network_policy_list(std::string_view json) {
+  std::string problem;
+  auto page = parse_list<NetworkPolicy>(
+      json, "NetworkPolicyList", [&problem](JsonReader& r, NetworkPolicy& policy) {
+        PolicyReader reader(r);
+        bool ok = reader.read(policy);
+        if (problem.empty() && !reader.problem().empty()) {
+          problem = fmt::format("NetworkPolicy {}/{}: {}", policy.policy_namespace, policy.name,
+                                reader.problem());
+        }
+        return ok;
+      });
+  if (page && !problem.empty()) return plain_error(problem);
+  return page;
+}
+
+Result<ListPage<PolicyNamespace>> parse_namespace_list(std::string_view json) {
+  return parse_list<PolicyNamespace>(json, "NamespaceList", [](JsonReader& r, PolicyNamespace& ns) {
+    for (auto item = r.object(); item.next();) {
+      if (item.key() != "metadata") {
+        if (!r.skip()) return false;
+        continue;
+      }
+      for (auto metadata = r.object(); metadata.next();) {
+        std::string_view key = metadata.key();
+        bool ok = key == "name" ? r.read_string(ns.name)
+                  : key == "labels"
+                      ? null_here(r) || read_labels(r, ns.labels, NonStringLabel::kFail)
+                      : r.skip();
+        if (!ok) return false;
+      }
+    }
+    return !r.failed();
+  });
 }
 
 Result<ListPage<OwnedObject>> parse_owned_list(std::string_view json, std::string_view kind) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "analyze/network_policy.h"
 #include "model/labels.h"
 #include "util/result.h"
 
@@ -18,6 +19,7 @@ namespace socksnap {
 struct ContainerPort {
   std::string name;
   uint16_t port = 0;
+  std::string protocol = "TCP";  // TCP, UDP or SCTP
 };
 
 // metadata.ownerReferences[]: who made an object. The one with controller: true manages it (a
@@ -70,6 +72,14 @@ Result<ListPage<ServiceSummary>> parse_service_list(std::string_view json);
 Result<ListPage<OwnedObject>> parse_owned_list(std::string_view json, std::string_view kind);
 // The items' metadata.name of a list of `kind` (NamespaceList, NodeList, ...).
 Result<ListPage<std::string>> parse_name_list(std::string_view json, std::string_view kind);
+
+// NetworkPolicyList (networking.k8s.io/v1): each policy's selectors, rules and types (defaulted
+// as the API server defaults them). What the evaluator could not take as the API means it (an
+// operator, a protocol or a CIDR it does not know) is an error naming the policy and the field,
+// not a rule dropped: an audit that misread a policy would report wrong findings.
+Result<ListPage<NetworkPolicy>> parse_network_policy_list(std::string_view json);
+// NamespaceList: each namespace's name and labels.
+Result<ListPage<PolicyNamespace>> parse_namespace_list(std::string_view json);
 
 // TokenRequest (POST .../serviceaccounts/NAME/token).
 std::string token_request_body(const std::vector<std::string>& audiences, int64_t seconds);

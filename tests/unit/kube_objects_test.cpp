@@ -45,6 +45,8 @@ TEST(PodList, ReadsWhatSocksnapNeedsOfEveryPod) {
   EXPECT_EQ(web.ports[1].port, 9102);
   EXPECT_EQ(web.ports[2].name, "");
   EXPECT_EQ(web.ports[2].port, 9125);
+  EXPECT_EQ(web.ports[0].protocol, "TCP");
+  EXPECT_EQ(web.ports[2].protocol, "UDP");
 
   const PodSummary& proxy = page->items[1];
   EXPECT_TRUE(proxy.host_network);
@@ -147,6 +149,136 @@ TEST(ServiceList, EveryClusterIpAndNoHeadlessOnes) {
             (std::vector<std::string>{"10.96.12.7", "fd00:10:96::c07"}));
   EXPECT_TRUE(page->items[2].cluster_ips.empty());
   EXPECT_EQ(page->items[3].cluster_ips, (std::vector<std::string>{"10.96.40.2"}));
+}
+
+// The documentation's test-network-policy, as the API server lists it.
+constexpr std::string_view kPolicyList =
+    R"({"kind":"NetworkPolicyList","apiVersion":"networking.k8s.io/v1",
+  "metadata":{"resourceVersion":"1234"},
+  "items":[{"metadata":{"name":"test-network-policy","namespace":"default","uid":"u1"},
+    "spec":{"podSelector":{"matchLabels":{"role":"db"}},
+      "ingress":[{"from":[{"ipBlock":{"cidr":"172.17.0.0/16","except":["172.17.1.0/24"]}},
+                          {"namespaceSelector":{"matchLabels":{"project":"myproject"}}},
+                          {"podSelector":{"matchLabels":{"role":"frontend"}}}],
+                  "ports":[{"protocol":"TCP","port":6379}]}],
+      "egress":[{"to":[{"ipBlock":{"cidr":"10.0.0.0/24"}}],"ports":[{"protocol":"TCP","port":5978}]}],
+      "policyTypes":["Ingress","Egress"]}},
+   {"metadata":{"name":"named","namespace":"shop"},
+    "spec":{"podSelector":{"matchExpressions":[{"key":"tier","operator":"In","values":["web","api","web"]},
+                                               {"key":"canary","operator":"DoesNotExist"}]},
+      "ingress":[{"ports":[{"port":"http"},{"protocol":"UDP","port":32000,"endPort":32768}]},{}]}},
+   {"metadata":{"name":"deny-egress","namespace":"shop"},
+    "spec":{"podSelector":{},"policyTypes":["Egress"]}}]})";
+
+TEST(NetworkPolicyList, ReadsSelectorsRulesAndTypes) {
+  auto page = parse_network_policy_list(kPolicyList);
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->items.size(), 3U);
+  const NetworkPolicy& test = page->items[0];
+  EXPECT_EQ(test.policy_namespace, "default");
+  EXPECT_EQ(test.name, "test-network-policy");
+  EXPECT_TRUE(test.ingress_type);
+  EXPECT_TRUE(test.egress_type);
+  ASSERT_EQ(test.pod_selector.requirements.size(), 1U);
+  EXPECT_EQ(test.pod_selector.requirements[0].key, "role");
+  EXPECT_EQ(test.pod_selector.requirements[0].values, std::vector<std::string>{"db"});
+  ASSERT_EQ(test.ingress.size(), 1U);
+  ASSERT_EQ(test.ingress[0].peers.size(), 3U);
+  ASSERT_TRUE(test.ingress[0].peers[0].ip_block);
+  EXPECT_EQ(test.ingress[0].peers[0].ip_block->except.size(), 1U);
+  EXPECT_TRUE(test.ingress[0].peers[1].namespace_selector);
+  EXPECT_FALSE(test.ingress[0].peers[1].pod_selector);
+  EXPECT_TRUE(test.ingress[0].peers[2].pod_selector);
+  EXPECT_FALSE(test.ingress[0].peers[2].namespace_selector);
+  ASSERT_EQ(test.ingress[0].ports.size(), 1U);
+  EXPECT_EQ(test.ingress[0].ports[0].port, 6379);
+  ASSERT_EQ(test.egress.size(), 1U);
+  EXPECT_EQ(test.egress[0].ports[0].port, 5978);
+
+  const NetworkPolicy& named = page->items[1];
+  EXPECT_TRUE(named.ingress_type);  // no policyTypes, no egress rules: Ingress only
+  EXPECT_FALSE(named.egress_type);
+  ASSERT_EQ(named.pod_selector.requirements.size(), 2U);
+  EXPECT_EQ(named.pod_selector.requirements[0].op, LabelRequirement::Op::kIn);
+  EXPECT_EQ(named.pod_selector.requirements[0].values, (std::vector<std::string>{"api", "web"}));
+  EXPECT_EQ(named.pod_selector.requirements[1].op, LabelRequirement::Op::kNotExists);
+  ASSERT_EQ(named.ingress.size(), 2U);
+  ASSERT_EQ(named.ingress[0].ports.size(), 2U);
+  EXPECT_EQ(named.ingress[0].ports[0].port_name, "http");
+  EXPECT_EQ(named.ingress[0].ports[0].protocol, PolicyProtocol::kTcp);
+  EXPECT_EQ(named.ingress[0].ports[1].protocol, PolicyProtocol::kUdp);
+  EXPECT_EQ(named.ingress[0].ports[1].port, 32000);
+  EXPECT_EQ(named.ingress[0].ports[1].end_port, 32768);
+  EXPECT_TRUE(named.ingress[1].peers.empty());  // every peer, every port
+  EXPECT_TRUE(named.ingress[1].ports.empty());
+
+  const NetworkPolicy& deny = page->items[2];
+  EXPECT_FALSE(deny.ingress_type);
+  EXPECT_TRUE(deny.egress_type);
+  EXPECT_TRUE(deny.pod_selector.requirements.empty());
+
+  // Read, the documentation's policy says what it says.
+  PolicySet set(page->items, {{"default", {}}, {"myproject", {{"project", "myproject"}}}});
+  PolicyPod db{"default", "db", {{"role", "db"}}, {}, false};
+  PolicyPod frontend{"default", "frontend", {{"role", "frontend"}}, {}, false};
+  PolicyTraffic t{{&frontend, *parse_graph_address("10.244.0.2")},
+                  {&db, *parse_graph_address("10.244.0.3")},
+                  PolicyProtocol::kTcp,
+                  6379,
+                  false};
+  EXPECT_TRUE(set.evaluate(t).allowed);
+  t.port = 6380;
+  EXPECT_FALSE(set.evaluate(t).allowed);
+}
+
+TEST(NetworkPolicyList, WhatItCannotTakeAsTheApiMeansItNamesThePolicyAndTheField) {
+  auto error_of = [](std::string_view spec) {
+    auto page = parse_network_policy_list(
+        fmt::format(R"({{"kind":"NetworkPolicyList","items":[{{"metadata":{{"name":"p",)"
+                    R"("namespace":"ns"}},"spec":{}}}]}})",
+                    spec));
+    return page ? std::string("(read)") : page.error().message();
+  };
+  EXPECT_EQ(error_of(R"({"podSelector":{}})"), "(read)");
+  EXPECT_EQ(
+      error_of(
+          R"({"podSelector":{"matchExpressions":[{"key":"a","operator":"Gt","values":["1"]}]}})"),
+      "NetworkPolicy ns/p: podSelector.matchExpressions[0].operator: 'Gt' is not In, NotIn, "
+      "Exists or DoesNotExist");
+  EXPECT_EQ(
+      error_of(R"({"podSelector":{},"ingress":[{"from":[{"ipBlock":{"cidr":"10.0.0.0/33"}}]}]})"),
+      "NetworkPolicy ns/p: ingress[0].from[0].ipBlock.cidr: '10.0.0.0/33' is not a CIDR: the "
+      "prefix is 0 to 32");
+  EXPECT_EQ(
+      error_of(
+          R"({"podSelector":{},"egress":[{"to":[{"ipBlock":{"cidr":"10.0.0.0/8","except":["x"]}}]}]})"),
+      "NetworkPolicy ns/p: egress[0].to[0].ipBlock.except[0]: 'x' is not a CIDR "
+      "(ADDRESS/PREFIX)");
+  EXPECT_EQ(error_of(R"({"podSelector":{},"ingress":[{"ports":[{"protocol":"ICMP","port":1}]}]})"),
+            "NetworkPolicy ns/p: ingress[0].ports[0].protocol: 'ICMP' is not TCP, UDP or SCTP");
+  EXPECT_EQ(error_of(R"({"podSelector":{},"ingress":[{"ports":[{"port":"http","endPort":90}]}]})"),
+            "NetworkPolicy ns/p: ingress[0].ports[0].endPort: is given without a numeric port");
+  EXPECT_EQ(error_of(R"({"podSelector":{},"ingress":[{"ports":[{"port":70000}]}]})"),
+            "NetworkPolicy ns/p: ingress[0].ports[0].port: 70000 is not a port (1 to 65535)");
+  EXPECT_EQ(error_of(R"({"podSelector":{},"policyTypes":["Both"]})"),
+            "NetworkPolicy ns/p: policyTypes: 'Both' is not Ingress or Egress");
+  EXPECT_EQ(parse_network_policy_list(R"({"kind":"PodList","items":[]})").error().message(),
+            "expected a NetworkPolicyList, got a PodList");
+  EXPECT_EQ(parse_network_policy_list(R"({"items":[)").error().message(),
+            "malformed NetworkPolicyList at byte 10");
+}
+
+TEST(NamespaceList, NamesAndLabels) {
+  auto page = parse_namespace_list(
+      R"({"kind":"NamespaceList","items":[{"metadata":{"name":"shop","labels":{"team":"a",)"
+      R"("kubernetes.io/metadata.name":"shop"}}},{"metadata":{"name":"bare","labels":null}}]})");
+  ASSERT_TRUE(page) << page.error().message();
+  ASSERT_EQ(page->items.size(), 2U);
+  EXPECT_EQ(page->items[0].name, "shop");
+  EXPECT_EQ(page->items[0].labels,
+            (Labels{{"kubernetes.io/metadata.name", "shop"}, {"team", "a"}}));
+  EXPECT_EQ(page->items[1].name, "bare");
+  EXPECT_TRUE(page->items[1].labels.empty());
 }
 
 TEST(TokenRequest, BodyAsTheApiDocumentsIt) {

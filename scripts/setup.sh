@@ -19,6 +19,7 @@ packages=(
   libgraphviz-dev fonts-dejavu-core
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
+  python3-jsonschema
   iproute2 util-linux procps
   # the picture's tests: libxml2 parses its SVG and HTML; headless Chromium loads the page and
   # Tesseract reads the labels back from its screenshot

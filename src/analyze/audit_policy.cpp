@@ -132,7 +132,7 @@ class PolicyFileReader {
     out.line = node.line;
     if (!mapping(node, path)) return false;
     for (const auto& [key, value] : node.members) {
-      std::string at = path + "." + key;
+      std::string at = fmt::format("{}.{}", path, key);
       bool ok = key == "namespace"  ? namespace_of(value, at, out.pod_namespace)
                 : key == "selector" ? selector(value, at, out.selector)
                 : key == "port"     ? port(value, at, out.port)
@@ -150,7 +150,7 @@ class PolicyFileReader {
   bool peer(const YamlNode& node, const std::string& path, AuditPeer& out) {
     if (!mapping(node, path)) return false;
     for (const auto& [key, value] : node.members) {
-      std::string at = path + "." + key;
+      std::string at = fmt::format("{}.{}", path, key);
       bool ok =
           key == "namespace"  ? namespace_of(value, at, out.pod_namespace)
           : key == "selector" ? selector(value, at, out.selector)
@@ -167,7 +167,7 @@ class PolicyFileReader {
     out.line = node.line;
     if (!mapping(node, path)) return false;
     for (const auto& [key, value] : node.members) {
-      std::string at = path + "." + key;
+      std::string at = fmt::format("{}.{}", path, key);
       bool ok =
           key == "from"   ? peer(value, at, out.from)
           : key == "to"   ? peer(value, at, out.to)

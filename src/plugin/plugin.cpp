@@ -511,19 +511,15 @@ void print_warnings(const FanoutResult& result, const Warnings& warnings) {
 Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
   if (!begun) return begun.error();
-  // Named one by one: clang 14 cannot capture structured bindings in lambdas.
-  const Timeouts& timeouts = begun->timeouts;
-  const std::set<std::string>& wanted_nodes = begun->wanted_nodes;
-  const ApiConnection& connection = begun->connection;
   const auto& q = begun->plan;
-  KubeApi& api = *connection.api;
+  KubeApi& api = *begun->connection.api;
 
   // What does not depend on each other is asked at once: the agents, a token, and (when the
   // output names addresses) every pod and service.
   AgentSearch search(api, args);
   Warnings warnings;
   AddressNamer namer(api, shows_endpoints(q), warnings);
-  auto agents = search.find(wanted_nodes, true);
+  auto agents = search.find(begun->wanted_nodes, true);
   if (!agents) return agents.error();
 
   QueryOptions asked = line.query;
@@ -533,7 +529,7 @@ Result<void, RunError> run(const CommandLine& line, const PluginArgs& args) {
   fanout.agent_namespace = args.agent_namespace;
   fanout.query = snapshot_query(asked, q.query.request.tcp_info);
   fanout.token = agents->token;
-  fanout.timeout = timeouts.each_node;
+  fanout.timeout = begun->timeouts.each_node;
   Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -622,18 +618,14 @@ Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& ar
   auto begun = start_cluster_run<ClusterSummary>(
       line, args, cluster_summary, [](const ClusterSummary& q) { return q.pod_namespace; });
   if (!begun) return begun.error();
-  // Named one by one: clang 14 cannot capture structured bindings in lambdas.
-  const Timeouts& timeouts = begun->timeouts;
-  const std::set<std::string>& wanted_nodes = begun->wanted_nodes;
-  const ApiConnection& connection = begun->connection;
   const auto& q = begun->plan;
-  KubeApi& api = *connection.api;
+  KubeApi& api = *begun->connection.api;
 
   AgentSearch search(api, args);
   Warnings warnings;
   bool named = std::any_of(q.by.begin(), q.by.end(), names_endpoints) || !q.client.filters.empty();
   AddressNamer namer(api, named, warnings);
-  auto agents = search.find(wanted_nodes, true);
+  auto agents = search.find(begun->wanted_nodes, true);
   if (!agents) return agents.error();
   if (line.verbose && named) {
     std::fprintf(stderr,
@@ -650,7 +642,7 @@ Result<void, RunError> run_summary(const CommandLine& line, const PluginArgs& ar
   fanout.path = "/v1/summary";
   fanout.query = summary_query(asked, q.query.request.tcp_info, q.agent_by);
   fanout.token = agents->token;
-  fanout.timeout = timeouts.each_node;
+  fanout.timeout = begun->timeouts.each_node;
   Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -776,12 +768,8 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   line.query.graph = true;
   auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
   if (!begun) return begun.error();
-  // Named one by one: clang 14 cannot capture structured bindings in lambdas.
-  const Timeouts& timeouts = begun->timeouts;
-  const std::set<std::string>& wanted_nodes = begun->wanted_nodes;
-  const ApiConnection& connection = begun->connection;
   const auto& q = begun->plan;
-  KubeApi& api = *connection.api;
+  KubeApi& api = *begun->connection.api;
 
   AgentSearch search(api, args);
   GraphNames names;
@@ -792,7 +780,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
     names.replicasets = std::async(std::launch::async, [&api] { return api.list_replicasets(); });
     names.jobs = std::async(std::launch::async, [&api] { return api.list_jobs(); });
   }
-  auto agents = search.find(wanted_nodes, true);
+  auto agents = search.find(begun->wanted_nodes, true);
   if (!agents) return agents.error();
 
   QueryOptions asked = line.query;
@@ -802,7 +790,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   fanout.path = "/v1/graph";
   fanout.query = snapshot_query(asked, false);
   fanout.token = agents->token;
-  fanout.timeout = timeouts.each_node;
+  fanout.timeout = begun->timeouts.each_node;
   Progress progress(line.quiet);
   fanout.progress = [&progress](size_t answered, size_t total) {
     progress.update(answered, total);
@@ -865,10 +853,10 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   }
   ServiceMap map = build_service_map(ends, options, naming);
   OutputSink out(STDOUT_FILENO);
-  std::string source = connection.credentials.context.empty()
-                           ? "cluster " + connection.credentials.server
-                           : "context " + connection.credentials.context + " (" +
-                                 connection.credentials.server + ")";
+  std::string source = begun->connection.credentials.context.empty()
+                           ? "cluster " + begun->connection.credentials.server
+                           : "context " + begun->connection.credentials.context + " (" +
+                                 begun->connection.credentials.server + ")";
   auto drawn = write_graph(map, *format, q.query.headers,
                            graph_page("kubectl socksnap graph", std::move(source)), out);
   auto written = out.finish();

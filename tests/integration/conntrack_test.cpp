@@ -189,14 +189,16 @@ Result<NetnsHandle> handle_of(const TestNetns& ns) {
 }
 
 // The pod's sockets: a snapshot of its namespace alone (`translations`: read conntrack too).
+// `jobs`: namespaces read at once (0: one per CPU).
 SnapshotRun snapshot_of(const std::vector<std::string>& namespaces, bool translations,
-                        Warnings& warnings) {
+                        Warnings& warnings, unsigned jobs = 0) {
   QueryOptions options;
   options.translations = translations;
   auto query = compile_query(options);
   EXPECT_TRUE(query.ok());
   Host host;
   host.netns = namespaces;
+  host.jobs = jobs;
   auto run = take_snapshot(*query, host, warnings);
   if (!run) throw std::runtime_error(run.error().message);
   return std::move(run.value());
@@ -426,7 +428,9 @@ TEST(Conntrack, NodeTableIsThisThreadsNamespaceWhenPidOneIsRefused) {
   ScopedSyscall refuse(&Syscalls::open, refusing_open);
   ScopedSyscall linger(&Syscalls::setns, lingering_setns);
   Warnings warnings;
-  SnapshotRun run = snapshot_of({net.pod.path(), net.server.path()}, true, warnings);
+  // One job: the main thread reads both namespaces itself (with two, the other worker may take
+  // both, and the moment never comes).
+  SnapshotRun run = snapshot_of({net.pod.path(), net.server.path()}, true, warnings, 1);
   g_meet = nullptr;
   EXPECT_TRUE(meet.main_inside);
   EXPECT_TRUE(meet.node_opened);

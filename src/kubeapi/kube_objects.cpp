@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "kubeconfig/yaml_tree.h"
 #include "render/structured_writer.h"
 #include "util/json_reader.h"
 
@@ -235,15 +236,15 @@ class PolicyReader {
 
   bool read(NetworkPolicy& policy) {
     std::vector<std::string> types;
-    bool egress_given = false;
     for (auto m = r_.object(); m.next();) {
       std::string_view key = m.key();
       bool ok = key == "metadata" ? read_metadata(policy)
-                : key == "spec"   ? read_spec(policy, types, egress_given)
+                : key == "spec"   ? read_spec(policy, types)
                                   : r_.skip();
       if (!ok) return false;
     }
-    resolve_policy_types(policy, types, egress_given);
+    // Egress rules given: an empty list is no rule (Go's encoding leaves it out).
+    resolve_policy_types(policy, types, !policy.egress.empty());
     return !r_.failed();
   }
   const std::string& problem() const { return problem_; }
@@ -264,7 +265,7 @@ class PolicyReader {
     return !r_.failed();
   }
 
-  bool read_spec(NetworkPolicy& policy, std::vector<std::string>& types, bool& egress_given) {
+  bool read_spec(NetworkPolicy& policy, std::vector<std::string>& types) {
     for (auto m = r_.object(); m.next();) {
       std::string_view key = m.key();
       bool ok = true;
@@ -280,9 +281,7 @@ class PolicyReader {
       } else if (key == "ingress") {
         ok = read_rules(policy.ingress, "ingress", "from");
       } else if (key == "egress") {
-        egress_given = r_.peek() == JsonReader::Type::kArray;
         ok = read_rules(policy.egress, "egress", "to");
-        egress_given = egress_given && !policy.egress.empty();
       } else {
         ok = r_.skip();
       }
@@ -506,7 +505,8 @@ Result<ListPage<NetworkPolicy>> parse_network_policy_list(std::string_view json)
         }
         return ok;
       });
-  if (page && !problem.empty()) return plain_error(problem);
+  // Names and values come from the cluster: shown escaped, on one line.
+  if (page && !problem.empty()) return printable(plain_error(problem));
   return page;
 }
 

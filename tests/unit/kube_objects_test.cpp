@@ -262,6 +262,10 @@ TEST(NetworkPolicyList, WhatItCannotTakeAsTheApiMeansItNamesThePolicyAndTheField
             "NetworkPolicy ns/p: ingress[0].ports[0].port: 70000 is not a port (1 to 65535)");
   EXPECT_EQ(error_of(R"({"podSelector":{},"policyTypes":["Both"]})"),
             "NetworkPolicy ns/p: policyTypes: 'Both' is not Ingress or Egress");
+  // What the cluster wrote (here an escape byte) is shown escaped.
+  EXPECT_EQ(error_of(R"({"podSelector":{},"ingress":[{"ports":[{"protocol":"T\u001b[31mCP"}]}]})"),
+            "NetworkPolicy ns/p: ingress[0].ports[0].protocol: 'T\\x1b[31mCP' is not TCP, UDP or "
+            "SCTP");
   EXPECT_EQ(parse_network_policy_list(R"({"kind":"PodList","items":[]})").error().message(),
             "expected a NetworkPolicyList, got a PodList");
   EXPECT_EQ(parse_network_policy_list(R"({"items":[)").error().message(),

@@ -66,7 +66,7 @@ struct EndHash {
 std::string netns_name_of(const NetnsInfo* info) {
   if (info == nullptr) return {};
   const std::string& source = info->source;
-  if (source == "pid 1") return "host";
+  if (info->is_node_namespace()) return "host";
   for (std::string_view folder : {"/run/netns/", "/var/run/netns/", "/var/run/docker/netns/"}) {
     size_t at = source.rfind(folder);
     if (at != std::string::npos && source.find('/', at + folder.size()) == std::string::npos) {
@@ -75,6 +75,14 @@ std::string netns_name_of(const NetnsInfo* info) {
   }
   return {};
 }
+
+}  // namespace
+
+bool is_node_namespace(const NetnsInfo* info) {
+  return info != nullptr && info->is_node_namespace();
+}
+
+namespace {
 
 // Whether a socket stands for a connection, a listener, or nothing the map shows.
 enum class Kind : uint8_t { kNothing, kListener, kConnection };

@@ -108,6 +108,9 @@ struct GraphEnd {
   bool operator==(const GraphEnd&) const = default;
 };
 
+// Whether `info` is the node's own network namespace (found as pid 1's).
+bool is_node_namespace(const NetnsInfo* info);
+
 struct GraphEnds {
   std::vector<GraphOwner> owners;
   std::vector<GraphEnd> ends;

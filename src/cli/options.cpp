@@ -130,6 +130,11 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ->add_option("--by", parsed.line.query.by,
                    "Group by these columns (default: as the node runs; see below)")
       ->option_text("COL,...");
+  add_audit_command(
+      app, parsed.audit,
+      "On a host, undeclared-port and policy-not-enforced are skipped (the API server knows\n"
+      "pods' declared ports and NetworkPolicies: kubectl socksnap audit), and pods are named\n"
+      "by the addresses of their own network namespaces on this host.");
   CLI::App* version = app.add_subcommand("version", "Print the version and the git commit");
   version->add_option("-o,--output", parsed.version_output, "json or yaml (default: text)")
       ->check(CLI::IsMember({"json", "yaml"}))

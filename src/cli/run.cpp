@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "analyze/audit.h"
 #include "analyze/service_map.h"
 #include "analyze/summary.h"
 #include "cli/options.h"
@@ -15,8 +16,10 @@
 #include "enrich/cri_client.h"
 #include "enrich/enricher.h"
 #include "picture/graph_output.h"
+#include "render/audit_report.h"
 #include "render/renderer.h"
 #include "snapshot/take_snapshot.h"
+#include "util/build_info.h"
 #include "util/terminal_text.h"
 
 namespace socksnap {
@@ -164,6 +167,66 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
   return {};
 }
 
+// `socksnap audit`: the findings of the selected sockets (analyze/audit.h); exit 1 when one is a
+// violation.
+Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs& inputs) {
+  CommandLine line = parsed.line;
+  auto format = audit_output(parsed.audit, line.query.outputs);
+  if (!format) return usage_error(format.error().message());
+  if (!line.query.sort.empty()) {
+    return usage_error("--sort does not apply to audit: its findings are in order of severity");
+  }
+  auto allowed = read_audit_policy(parsed.audit.policy);
+  if (!allowed) return allowed.error();
+  line.query.graph = true;  // every socket's owners and direction, and services' backends
+  auto query = compile_query(line.query);
+  if (!query) return usage_error(query.error().message());
+  Warnings warnings;
+  auto taken = take_snapshot(*query, line.host, warnings, inputs);
+  if (!taken) return taken.error();
+
+  AuditContext context;
+  if (*allowed) context.allowed = &**allowed;
+  AuditReport report = audit(taken->snapshot, taken->rows, context);
+  std::optional<ServiceMap> map;
+  if (*format == AuditFormat::kMarkdown) {
+    GraphOptions options;
+    options.level = default_graph_level(taken->kind);
+    map = build_service_map(taken->snapshot, taken->rows, options);
+  }
+  AuditDocument doc;
+  doc.snap = &taken->snapshot;
+  doc.rows = &taken->rows;
+  doc.report = &report;
+  doc.map = map ? &*map : nullptr;
+  doc.scope = "host " + node_name(line.host.node_name);
+  doc.policy_file = parsed.audit.policy;
+  doc.tool_version = std::string(build_version());
+  OutputSink out(STDOUT_FILENO);
+  render_audit(doc, *format, query->headers, out);
+  auto written = out.finish();
+
+  print_warnings(line, warnings);
+  if (!line.quiet) {
+    for (const auto& [rule, reason] : report.skipped) {
+      std::fprintf(stderr, "socksnap: %s not checked: %s\n",
+                   std::string(audit_rule_info(rule).id).c_str(), terminal_safe(reason).c_str());
+    }
+    for (const auto& note : report.notes) {
+      std::fprintf(stderr, "socksnap: %s\n", terminal_safe(note).c_str());
+    }
+  }
+  if (line.verbose) print_run(*taken, 0);
+  if (!written) return run_failure(written.error().message());
+  size_t violations = report.violations();
+  if (!line.quiet) {
+    std::fprintf(stderr, "socksnap: %zu findings: %zu violations, %zu allowed\n",
+                 report.findings.size(), violations, report.findings.size() - violations);
+  }
+  if (violations > 0) return partial_failure();
+  return {};
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
@@ -184,6 +247,10 @@ int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
     return report_failure(
         kProgram,
         usage_error("agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)"));
+  }
+  if (parsed.subcommand == "audit") {
+    auto done = run_audit(parsed, inputs);
+    return done ? 0 : report_failure(kProgram, done.error());
   }
   if (parsed.subcommand == "graph") {
     auto done = run_graph(parsed, inputs);

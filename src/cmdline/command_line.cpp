@@ -8,6 +8,7 @@
 
 #include "cmdline/completion.h"
 #include "util/build_info.h"
+#include "util/files.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
 
@@ -157,6 +158,88 @@ Result<GraphFormat> graph_output(const GraphCommand& graph, std::vector<std::str
         fmt::format("-o {}: unknown output of graph ({})", name, graph_format_names()));
   }
   return *format;
+}
+
+CLI::App* add_audit_command(CLI::App& app, AuditCommand& audit, std::string_view cluster_notes) {
+  CLI::App* sub = app.add_subcommand(
+      "audit", "Findings: what is exposed, who talks across namespaces and to the Internet");
+  sub->add_option("--policy", audit.policy,
+                  "A YAML file of the listeners and connections that are allowed")
+      ->option_text("FILE");
+  sub->add_option("-o,--output", audit.output,
+                  fmt::format("{} (default: table)", audit_format_names()))
+      ->option_text("FORMAT");
+  std::string rules;
+  for (const AuditRuleInfo& rule : audit_rules()) {
+    // The summary wrapped to the help's width, under the rule's name.
+    std::string line = fmt::format("  {:<20} {:<8}", rule.id, severity_name(rule.severity));
+    for (std::string_view word : split(rule.summary, ' ')) {
+      if (line.size() + 1 + word.size() > 88) {
+        rules += line + "\n";
+        line = std::string(32, ' ');
+      } else {
+        line += ' ';
+      }
+      line += word;
+    }
+    rules += line + "\n";
+  }
+  sub->footer(fmt::format(
+      "Every selection flag of the snapshot applies, before or after the word audit:\n"
+      "--protocol, -F (which sockets are audited), -n, -A, -p, -c, -l, --host, --no-host,\n"
+      "-q, -v, --no-headers (of the table); and those that say where sockets are read.\n"
+      "--sort and columns do not apply.\n"
+      "\n"
+      "Rules (rule, severity, what it finds):\n"
+      "{}"
+      "Loopback listeners are never findings. Connections are TCP in any state but LISTEN,\n"
+      "TIME_WAIT and CLOSE, and connected UDP; one whose two ends share a network namespace\n"
+      "is no finding. policy-not-enforced judges established TCP connections only.\n"
+      "{}\n"
+      "\n"
+      "--policy FILE allows what is expected (docs/audit-policy.schema.json): a finding a\n"
+      "rule of the file allows is reported as allowed, not as a violation:\n"
+      "  listeners:\n"
+      "    - {{namespace: monitoring, selector: \"app=node-exporter\", port: 9100}}\n"
+      "  connections:\n"
+      "    - from: {{namespace: frontend, selector: \"app=web\"}}\n"
+      "      to: {{namespace: backend, cidr: 10.244.0.0/16}}\n"
+      "      port: 8443\n"
+      "      protocol: TCP\n"
+      "Every key is optional; one left out matches anything.\n"
+      "\n"
+      "Output (-o): table (SEVERITY RULE FROM TO PROTOCOL PORT CONNECTIONS STATUS REASON),\n"
+      "json, jsonpretty (the findings with their sockets as -o json rows), sarif (SARIF\n"
+      "2.1.0, for code-scanning dashboards; allowed findings as suppressed results),\n"
+      "markdown (a report: the findings, what listens, who talks to whom).\n"
+      "\n"
+      "Exit status: 0 when no violation is found, 1 when one is (or the sockets cannot be\n"
+      "read), 2 for bad usage or a bad policy file.",
+      rules, cluster_notes));
+  sub->fallthrough();  // the selection and host flags, before or after
+  return sub;
+}
+
+Result<AuditFormat> audit_output(const AuditCommand& audit, std::vector<std::string>& outputs) {
+  std::string name = audit.output;
+  if (name.empty() && !outputs.empty()) name = outputs.back();
+  outputs.clear();
+  if (name.empty()) return AuditFormat::kTable;
+  auto format = audit_format_named(name);
+  if (!format) {
+    return plain_error(
+        fmt::format("-o {}: unknown output of audit ({})", name, audit_format_names()));
+  }
+  return *format;
+}
+
+Result<std::optional<AuditPolicy>, RunError> read_audit_policy(const std::string& path) {
+  if (path.empty()) return std::optional<AuditPolicy>();
+  auto text = read_file(path);
+  if (!text) return usage_error(fmt::format("--policy {}: {}", path, text.error().message()));
+  auto policy = parse_audit_policy(*text, path);
+  if (!policy) return usage_error(policy.error().message());
+  return std::optional<AuditPolicy>(std::move(*policy));
 }
 
 bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,

@@ -4,10 +4,13 @@
 // the one way a front-end reports a failed run.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "analyze/audit_policy.h"
+#include "render/audit_report.h"
 #include "render/graph_text.h"
 #include "snapshot/host.h"
 #include "snapshot/query.h"
@@ -37,6 +40,12 @@ struct GraphCommand {
   std::string output;  // table, json, jsonpretty, dot, mermaid, svg, html; "" when not given
 };
 
+// `audit`'s own flags (socksnap audit, kubectl socksnap audit).
+struct AuditCommand {
+  std::string policy;  // --policy FILE: what is allowed; "" for none
+  std::string output;  // table, json, jsonpretty, sarif, markdown; "" when not given
+};
+
 // Outcome of parsing argv: the command line, or an exit code after --help/--version, a
 // completion request or a usage error (the message already printed).
 struct ParsedArgs {
@@ -49,6 +58,7 @@ struct ParsedArgs {
   std::string version_output;
   std::string shell;
   GraphCommand graph;  // when subcommand is "graph"
+  AuditCommand audit;  // when subcommand is "audit"
 };
 
 // What to show and how (--protocol, -F, --sort, -o, -n, -A, -p, -c, -l, --host, -q, -v), and
@@ -62,6 +72,15 @@ CLI::App* add_graph_command(CLI::App& app, GraphCommand& graph, std::string_view
 // parent's), else the table; `outputs` (the parent's) are then cleared. A usage error names an
 // unknown format.
 Result<GraphFormat> graph_output(const GraphCommand& graph, std::vector<std::string>& outputs);
+// The `audit` subcommand: findings of what is exposed and who talks to whom. `cluster_notes`
+// ends its help with what the front-end reads besides the sockets.
+CLI::App* add_audit_command(CLI::App& app, AuditCommand& audit, std::string_view cluster_notes);
+// The audit's output format, as graph_output picks the graph's.
+Result<AuditFormat> audit_output(const AuditCommand& audit, std::vector<std::string>& outputs);
+// The policy file --policy names, read and checked: nullopt when none is given; a usage error
+// (exit 2) naming the file, the line and what is wrong.
+Result<std::optional<AuditPolicy>, RunError> read_audit_policy(const std::string& path);
+
 // Parses argv with `app`: --help and --version print and set exit_now (code 0); a usage error
 // prints "PROGRAM: message" and sets exit code 2. `PROGRAM __complete WORD...` prints the
 // completions of the words (cmdline/completion.h) with `completions`' completers (null: the

@@ -10,6 +10,7 @@
 
 #include "discover/mountinfo.h"
 #include "discover/netns_handle.h"
+#include "model/snapshot.h"
 #include "util/files.h"
 #include "util/strings.h"
 #include "util/sys.h"
@@ -94,12 +95,39 @@ void scan_processes(const HostPaths& paths, Registry& registry, Warnings& warnin
 
 }  // namespace
 
+uint64_t namespace_inode(const std::string& link) {
+  struct stat st {};
+  if (sys().stat(link.c_str(), &st) == 0) return st.st_ino;
+  char text[64];
+  ssize_t n = sys().readlinkat(AT_FDCWD, link.c_str(), text, sizeof text);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof text) return 0;
+  std::string_view target(text, static_cast<size_t>(n));
+  size_t open = target.find(":[");
+  if (open == std::string_view::npos || target.back() != ']') return 0;
+  return parse_int<uint64_t>(target.substr(open + 2, target.size() - open - 3)).value_or(0);
+}
+
+std::optional<NetnsRef> find_node_namespace(const HostPaths& paths) {
+  auto found = [](const std::string& path) -> std::optional<NetnsRef> {
+    uint64_t inode = namespace_inode(path);
+    if (inode == 0) return std::nullopt;
+    return NetnsRef{inode, std::string(kNodeNamespaceSource), {path}};
+  };
+  if (auto pid1 = found(paths("/proc/1/ns/net"))) return pid1;
+  auto comm = read_file(paths("/proc/2/comm"));
+  if (comm && std::string_view(*comm).substr(0, comm->find('\n')) == "kthreadd") {
+    if (auto kthreadd = found(paths("/proc/2/ns/net"))) return kthreadd;
+  }
+  if (paths.root().empty()) return found("/proc/thread-self/ns/net");
+  return std::nullopt;
+}
+
 std::vector<NetnsRef> discover_namespaces(const HostPaths& paths, Warnings& warnings) {
   Registry registry;
   // The host's own namespace first, then named ones (their paths outlive any process).
-  std::string init_ns = paths("/proc/1/ns/net");
-  struct stat st {};
-  if (sys().stat(init_ns.c_str(), &st) == 0) registry.add(st.st_ino, "pid 1", init_ns);
+  if (auto node = find_node_namespace(paths)) {
+    registry.add(node->inode, node->source, node->paths.front());
+  }
   scan_netns_dir(paths("/run/netns"), registry);
   scan_netns_dir(paths("/var/run/docker/netns"), registry);
   scan_mountinfo(registry);

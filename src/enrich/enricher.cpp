@@ -12,6 +12,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "discover/netns_discovery.h"
 #include "enrich/cgroup_identity.h"
 #include "enrich/inode_index.h"
 #include "enrich/process_scan.h"
@@ -20,23 +21,10 @@
 namespace socksnap {
 namespace {
 
-// The host's network namespace: PID 1's. Some hosts let no one read PID 1's namespaces (a
-// sandbox's init, not even root); then kthreadd's, a kernel thread and so in the initial network
-// namespace, PID 1's (it is PID 2 only in the host's PID namespace). Failing both, the namespace
-// this thread is in, but only when socksnap runs on the host itself: in a container (the agent in
-// its pod) that is the container's own, and taking it for the host's would put the agent's pod on
-// the host network.
+// The host's network namespace (discover/netns_discovery.h find_node_namespace), or 0 with a
+// warning.
 uint64_t host_netns(const HostPaths& host, Warnings& warnings) {
-  if (uint64_t pid1 = namespace_inode(host("/proc/1/ns/net")); pid1 != 0) return pid1;
-  auto comm = read_file(host("/proc/2/comm"));
-  if (comm && std::string_view(*comm).substr(0, comm->find('\n')) == "kthreadd") {
-    if (uint64_t kthreadd = namespace_inode(host("/proc/2/ns/net")); kthreadd != 0) {
-      return kthreadd;
-    }
-  }
-  // Not /proc/self: that is the main thread's namespace, and the main thread may be collecting
-  // inside another namespace right now. This thread never enters one.
-  if (host.root().empty()) return namespace_inode("/proc/thread-self/ns/net");
+  if (auto node = find_node_namespace(host)) return node->inode;
   warnings.add("host-netns",
                "cannot tell the host's network namespace (" + host("/proc/1/ns/net") +
                    " cannot be read): pods on the host network are known only from their "

@@ -1,5 +1,7 @@
 #include "enrich/process_scan.h"
 
+#include "discover/netns_discovery.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,18 +62,6 @@ struct Denied {
 };
 
 }  // namespace
-
-uint64_t namespace_inode(const std::string& link) {
-  struct stat st {};
-  if (sys().stat(link.c_str(), &st) == 0) return st.st_ino;
-  char text[64];
-  ssize_t n = sys().readlinkat(AT_FDCWD, link.c_str(), text, sizeof text);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof text) return 0;
-  std::string_view target(text, static_cast<size_t>(n));
-  size_t open = target.find(":[");
-  if (open == std::string_view::npos || target.back() != ']') return 0;
-  return parse_int<uint64_t>(target.substr(open + 2, target.size() - open - 3)).value_or(0);
-}
 
 bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_time) {
   // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so it ends at the last ')'.

@@ -37,10 +37,6 @@ struct SocketFd {
 // Pure: the comm and the start time (field 22) of a /proc/PID/stat text; false if malformed.
 bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_time);
 
-// The inode of the namespace a /proc/PID/ns/* link names, 0 when unknown: stat()'s, or, when the
-// link cannot be followed but reads "net:[N]", N. A recorded /proc tree's links point nowhere,
-// and on the live /proc a link that cannot be followed cannot be read either.
-uint64_t namespace_inode(const std::string& link);
 
 // Every process under the host's /proc. Processes that exit meanwhile are left out.
 std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,

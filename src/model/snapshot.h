@@ -15,11 +15,16 @@
 
 namespace socksnap {
 
+// How a snapshot names the node's own network namespace where it was found (discover's
+// find_node_namespace): by PID 1, whose it is, whichever path reached it.
+inline constexpr std::string_view kNodeNamespaceSource = "pid 1";
+
 struct NetnsInfo {
   uint64_t inode = 0;
   std::string source;                          // where it was found: "pid 42", "/run/netns/x"
   std::map<uint32_t, std::string> interfaces;  // names of interfaces sockets are bound to
   uint16_t node = 0;  // into Snapshot::nodes when several nodes are merged (inodes repeat)
+  bool is_node_namespace() const { return source == kNodeNamespaceSource; }
 };
 
 // Which way a socket faces (analyze/direction.h): kUnknown when it was not worked out.

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "render/json_out.h"
 #include "render/structured_writer.h"
+#include "render/text_table.h"
 #include "util/terminal_text.h"
 
 namespace socksnap {
@@ -60,48 +62,6 @@ std::string edge_text(const ServiceMap& map, const GraphEdge& e) {
 }
 
 // --- JSON -----------------------------------------------------------------------------------
-
-class JsonOut {
- public:
-  JsonOut(fmt::memory_buffer& b, bool pretty) : b_(b), pretty_(pretty) {}
-  void open(char c) {
-    b_.push_back(c);
-    ++depth_;
-    first_ = true;
-  }
-  void close(char c) {
-    --depth_;
-    if (!first_) newline();
-    b_.push_back(c);
-    first_ = false;
-  }
-  void key(std::string_view k) {
-    item();
-    append_json_string(b_, k);
-    b_.append(std::string_view(pretty_ ? ": " : ":"));
-  }
-  void item() {
-    if (!first_) b_.push_back(',');
-    newline();
-    first_ = false;
-  }
-  // After a key: its value opens a container, which starts empty.
-  void value_open(char c) { open(c); }
-  void string(std::string_view s) { append_json_string(b_, s); }
-  void number(uint64_t n) { fmt::format_to(std::back_inserter(b_), "{}", n); }
-  void null() { b_.append(std::string_view("null")); }
-
- private:
-  void newline() {
-    if (!pretty_) return;
-    b_.push_back('\n');
-    for (int i = 0; i < depth_; ++i) b_.append(std::string_view("  "));
-  }
-  fmt::memory_buffer& b_;
-  bool pretty_;
-  int depth_ = 0;
-  bool first_ = true;
-};
 
 void render_json(const ServiceMap& map, bool pretty, OutputSink& out) {
   fmt::memory_buffer& b = out.buffer();
@@ -173,47 +133,22 @@ void render_json(const ServiceMap& map, bool pretty, OutputSink& out) {
 
 // --- table ----------------------------------------------------------------------------------
 
-size_t width_of(std::string_view text) {
-  size_t width = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80) ++width;
-  }
-  return width;
-}
-
 void render_table(const ServiceMap& map, bool headers, OutputSink& out) {
-  constexpr size_t kColumns = 6;
-  constexpr bool kRight[kColumns] = {false, false, false, false, true, true};
-  std::vector<std::array<std::string, kColumns>> rows;
-  if (headers) rows.push_back({"FROM", "TO", "VIA", "PROTOCOL", "PORT", "CONNECTIONS"});
+  static const std::vector<TextColumn> kColumns = {
+      {"FROM"}, {"TO"}, {"VIA"}, {"PROTOCOL"}, {"PORT", true}, {"CONNECTIONS", true}};
+  std::vector<std::string> cells;
+  cells.reserve(map.edges.size() * kColumns.size());
   for (const GraphEdge& e : map.edges) {
     std::string via;
     if (e.via >= 0) via = fmt::format("{}:{}", map.vertices[e.via].id, e.via_port);
-    rows.push_back({terminal_safe(map.vertices[e.from].id, Backslash::kEscape),
-                    terminal_safe(map.vertices[e.to].id, Backslash::kEscape),
-                    terminal_safe(via, Backslash::kEscape), e.protocol, std::to_string(e.port),
-                    std::to_string(e.connections)});
+    cells.push_back(terminal_safe(map.vertices[e.from].id, Backslash::kEscape));
+    cells.push_back(terminal_safe(map.vertices[e.to].id, Backslash::kEscape));
+    cells.push_back(terminal_safe(via, Backslash::kEscape));
+    cells.push_back(e.protocol);
+    cells.push_back(std::to_string(e.port));
+    cells.push_back(std::to_string(e.connections));
   }
-  std::array<size_t, kColumns> widths{};
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < kColumns; ++c) widths[c] = std::max(widths[c], width_of(row[c]));
-  }
-  fmt::memory_buffer& b = out.buffer();
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < kColumns; ++c) {
-      const std::string& cell = row[c];
-      size_t fill = widths[c] - width_of(cell);
-      // The header's numeric titles line up with the numbers' right edge.
-      if (kRight[c]) line.append(fill, ' ');
-      line += cell;
-      if (c + 1 < kColumns) line.append(kRight[c] ? 2 : fill + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    line += '\n';
-    b.append(line);
-    out.maybe_flush();
-  }
+  write_text_table(kColumns, cells, headers, out);
 }
 
 // --- DOT ------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ TEST(Completion, SubcommandsFirstThenOptionsWhenADashIsTyped) {
             "completion\tPrint the shell completion script (bash, zsh or fish)\n"
             "graph\tWho talks to whom: the service map of the sockets\n"
             "summary\tCount the sockets in groups of columns (socksnap summary --help)\n"
+            "audit\tFindings: what is exposed, who talks across namespaces and to the Internet\n"
             "version\tPrint the version and the git commit\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"ver"}), "version\tPrint the version and the git commit\n:4\n");

@@ -203,6 +203,8 @@ TEST(ParseArgs, HelpNamesTheSubcommands) {
                       "the sockets\n"
                       "  summary                         Count the sockets in groups of columns "
                       "(socksnap summary --help)\n"
+                      "  audit                           Findings: what is exposed, who talks "
+                      "across namespaces and to the Internet\n"
                       "  version                         Print the version and the git commit\n"),
             std::string::npos)
       << help;

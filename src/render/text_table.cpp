@@ -1,0 +1,50 @@
+#include "render/text_table.h"
+
+#include <algorithm>
+
+namespace socksnap {
+namespace {
+
+size_t width_of(std::string_view text) {
+  size_t width = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
+}  // namespace
+
+void write_text_table(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
+                      bool headers, OutputSink& out) {
+  const size_t n = columns.size();
+  std::vector<size_t> widths(n, 0);
+  for (size_t c = 0; c < n; ++c) {
+    if (headers) widths[c] = width_of(columns[c].header);
+  }
+  for (size_t i = 0; i < cells.size(); ++i) {
+    widths[i % n] = std::max(widths[i % n], width_of(cells[i]));
+  }
+  std::string line;
+  auto write_line = [&](auto cell_at) {
+    line.clear();
+    for (size_t c = 0; c < n; ++c) {
+      std::string_view cell = cell_at(c);
+      size_t fill = widths[c] - width_of(cell);
+      // The header's numeric titles line up with the numbers' right edge.
+      if (columns[c].right) line.append(fill, ' ');
+      line += cell;
+      if (c + 1 < n) line.append(columns[c].right ? 2 : fill + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    line += '\n';
+    out.buffer().append(line);
+    out.maybe_flush();
+  };
+  if (headers) write_line([&](size_t c) { return columns[c].header; });
+  for (size_t row = 0; row + n <= cells.size(); row += n) {
+    write_line([&](size_t c) { return std::string_view(cells[row + c]); });
+  }
+}
+
+}  // namespace socksnap

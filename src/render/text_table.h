@@ -1,0 +1,23 @@
+// A table of text cells for reports that are not rows (the service map's edges, the audit's
+// findings): columns two spaces apart, widths fitted to the widest cell (in characters), numbers
+// right-aligned. Cells must be escaped for the terminal already (util/terminal_text.h).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "render/output_sink.h"
+
+namespace socksnap {
+
+struct TextColumn {
+  std::string_view header;
+  bool right = false;
+};
+
+// `cells` row by row, columns.size() a row; the header line first when `headers`.
+void write_text_table(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
+                      bool headers, OutputSink& out);
+
+}  // namespace socksnap

@@ -19,7 +19,7 @@ packages=(
   libgraphviz-dev fonts-dejavu-core
   # tests: GoogleTest, clang for libFuzzer, the tools tests drive
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format clang-tidy python3-yaml
-  python3-jsonschema
+  python3-jsonschema curl
   iproute2 util-linux procps
   # the picture's tests: libxml2 parses its SVG and HTML; headless Chromium loads the page and
   # Tesseract reads the labels back from its screenshot
@@ -51,5 +51,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The SARIF 2.1.0 JSON Schema (OASIS's, final revision rtm.5) that `socksnap audit -o sarif` is
+# validated against in the tests. Debian packages none; the npm registry's @microsoft/jest-sarif
+# ships it. Fetched once, checked against the pinned digest, kept outside the repository.
+sarif_schema=/var/cache/socksnap/sarif-schema-2.1.0.json
+if [ ! -s "$sarif_schema" ]; then
+  tarball=https://registry.npmjs.org/@microsoft/jest-sarif/-/jest-sarif-1.0.0-beta.0.tgz
+  work=$(mktemp -d)
+  curl -fsSL --retry 3 -o "$work/p.tgz" "$tarball"
+  echo "748e2c3d1a842e7bb258416685c7ea3a0da40005b72267b2052c2856d48ad102  $work/p.tgz" |
+    sha256sum -c --quiet
+  tar -xzf "$work/p.tgz" -C "$work" package/lib/schemas/sarif-2.1.0-rtm.5.json
+  mkdir -p "$(dirname "$sarif_schema")"
+  mv "$work/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$sarif_schema"
+  rm -rf "$work"
 fi
 echo "setup.sh: dependencies installed"

@@ -470,6 +470,13 @@ size_t AuditReport::violations() const {
       findings.begin(), findings.end(), [](const AuditFinding& f) { return f.allowed_by == 0; }));
 }
 
+std::string audit_tally(const AuditReport& report) {
+  size_t findings = report.findings.size();
+  size_t violations = report.violations();
+  return fmt::format("{} finding{}: {} violation{}, {} allowed", findings, findings == 1 ? "" : "s",
+                     violations, violations == 1 ? "" : "s", findings - violations);
+}
+
 AuditReport audit(const Snapshot& snap, const std::vector<uint32_t>& rows,
                   const AuditContext& context) {
   Auditor auditor(snap, context);

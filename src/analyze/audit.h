@@ -101,6 +101,9 @@ struct AuditReport {
   size_t violations() const;
 };
 
+// "3 findings: 1 violation, 2 allowed".
+std::string audit_tally(const AuditReport& report);
+
 struct AuditContext {
   // Names far addresses beyond the snapshot's own pods (a cluster's pods and services), or null.
   std::function<const EndpointName*(const GraphAddress&)> address;

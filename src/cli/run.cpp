@@ -220,8 +220,7 @@ Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs&
   if (!written) return run_failure(written.error().message());
   size_t violations = report.violations();
   if (!line.quiet) {
-    std::fprintf(stderr, "socksnap: %zu findings: %zu violations, %zu allowed\n",
-                 report.findings.size(), violations, report.findings.size() - violations);
+    std::fprintf(stderr, "socksnap: %s\n", audit_tally(report).c_str());
   }
   if (violations > 0) return partial_failure();
   return {};

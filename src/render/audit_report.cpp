@@ -336,9 +336,7 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
   fmt::memory_buffer& b = out.buffer();
   const AuditReport& report = *doc.report;
   fmt::format_to(std::back_inserter(b), "# socksnap audit: {}\n\n", md(doc.scope));
-  size_t allowed = report.findings.size() - report.violations();
-  fmt::format_to(std::back_inserter(b), "{} findings: {} violations, {} allowed{}.\n\n",
-                 report.findings.size(), report.violations(), allowed,
+  fmt::format_to(std::back_inserter(b), "{}{}.\n\n", audit_tally(report),
                  doc.policy_file.empty() ? "" : " by " + md(doc.policy_file));
 
   b.append(std::string_view("## Findings\n\n"));
@@ -373,13 +371,19 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
 
   // What listens: each listener once (the sockets of one port's SO_REUSEPORT group counted).
   b.append(std::string_view("\n## What listens\n\n"));
-  std::map<std::tuple<std::string, std::string, int, std::string, uint16_t>, size_t> listeners;
+  std::map<std::tuple<std::string, std::string, std::string, int, std::string, uint16_t>, size_t>
+      listeners;
   const Snapshot& snap = *doc.snap;
   for (uint32_t i : *doc.rows) {
     const SocketRecord& s = snap.sockets[i];
     bool listening = s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
     if (!listening) continue;
-    ++listeners[{snap.node_of(i), owner_name(snap, i), static_cast<int>(s.protocol),
+    // The network namespace: the node's own, or its inode (a pod's is named by its owner).
+    const NetnsInfo* netns = snap.find_netns(s.netns, snap.node_index_of(i));
+    std::string where =
+        netns != nullptr && netns->is_node_namespace() ? "node's" : std::to_string(s.netns);
+    ++listeners[{snap.node_of(i), std::move(where), owner_name(snap, i),
+                 static_cast<int>(s.protocol),
                  address_text(graph_address(s.ip_version, s.src_addr)), s.src_port}];
   }
   if (listeners.empty()) {
@@ -387,15 +391,17 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
   } else {
     std::vector<std::string> cells;
     for (const auto& [key, count] : listeners) {
-      const auto& [node, owner, protocol, address, port] = key;
+      const auto& [node, netns, owner, protocol, address, port] = key;
       cells.push_back(md(node));
+      cells.push_back(md(netns));
       cells.push_back(md(owner));
       cells.emplace_back(protocol_name(static_cast<Protocol>(protocol)));
       cells.push_back(md(address));
       cells.push_back(std::to_string(port));
       cells.push_back(std::to_string(count));
     }
-    md_table(b, {"Node", "Owner", "Protocol", "Address", "Port", "Sockets"}, cells);
+    md_table(b, {"Node", "Network namespace", "Owner", "Protocol", "Address", "Port", "Sockets"},
+             cells);
   }
 
   b.append(std::string_view("\n## Who talks to whom\n\n"));

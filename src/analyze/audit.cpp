@@ -219,6 +219,13 @@ std::string side_key(const Side& side) {
   return "addr\x1f" + side.end.address;
 }
 
+// What an end's own socket tells of it, where the finding first saw it only by its address
+// (the other end's row came first): its node and its process.
+void learn(AuditEnd& end, const Side& own) {
+  if (end.node.empty()) end.node = own.end.node;
+  if (end.comm.empty()) end.comm = own.end.comm;
+}
+
 Gathered& Auditor::gather(AuditRule rule, const Side* from, const Side& to, Protocol protocol,
                           uint16_t port, const std::string& extra_key) {
   std::string key = fmt::format("{}\x1e{}\x1e{}\x1e{}\x1e{}\x1e{}", static_cast<int>(rule),
@@ -299,6 +306,7 @@ void Auditor::connection(uint32_t i) {
     Gathered& g = gather(rule, &from, to, s.protocol, port);
     g.finding.rows.push_back(i);
     (client_row ? g.client_rows : g.server_rows) += 1;
+    learn(client_row ? *g.finding.from : g.finding.to, local);
     if (g.finding.reason.empty()) g.finding.reason = reason();
   };
   const std::string* from_namespace = from.pod ? &from.end.pod_namespace : nullptr;
@@ -365,6 +373,7 @@ void Auditor::policy(uint32_t i, const Side& from, const Side& to, uint16_t port
   Gathered& g = gather(AuditRule::kPolicyNotEnforced, &from, to, s.protocol, port);
   g.finding.rows.push_back(i);
   (client_row ? g.client_rows : g.server_rows) += 1;
+  learn(client_row ? *g.finding.from : g.finding.to, client_row ? from : to);
   if (g.finding.reason.empty()) {
     std::string side = !verdict.ingress_allowed && !verdict.egress_allowed ? "egress and ingress"
                        : !verdict.ingress_allowed                          ? "ingress"

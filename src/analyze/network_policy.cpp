@@ -7,6 +7,13 @@
 
 namespace socksnap {
 
+std::optional<PolicyProtocol> policy_protocol_named(std::string_view name) {
+  for (PolicyProtocol p : {PolicyProtocol::kTcp, PolicyProtocol::kUdp, PolicyProtocol::kSctp}) {
+    if (policy_protocol_name(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
 std::string_view policy_protocol_name(PolicyProtocol protocol) {
   switch (protocol) {
     case PolicyProtocol::kTcp:

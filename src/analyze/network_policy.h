@@ -42,6 +42,8 @@ namespace socksnap {
 enum class PolicyProtocol : uint8_t { kTcp, kUdp, kSctp, kOther };
 
 std::string_view policy_protocol_name(PolicyProtocol protocol);  // "TCP", "UDP", "SCTP", "other"
+// "TCP", "UDP", "SCTP" as the API spells them; nullopt for anything else.
+std::optional<PolicyProtocol> policy_protocol_named(std::string_view name);
 
 // A metav1.LabelSelector: matchLabels (as key=value requirements) and matchExpressions (In,
 // NotIn, Exists, DoesNotExist), all of which must hold. No requirement selects everything.

@@ -186,6 +186,13 @@ Completions complete_output(std::string_view typed, const TypedWords& words) {
                                   {"svg", "the map drawn (Graphviz)"},
                                   {"html", "a page: the map drawn and its tables"}});
   }
+  if (words.command_name == "audit") {
+    return complete_fixed(typed, {{"table", "the findings, for a terminal (the default)"},
+                                  {"json", "the findings and their sockets on one line"},
+                                  {"jsonpretty", "the JSON, indented"},
+                                  {"sarif", "SARIF 2.1.0, for code-scanning dashboards"},
+                                  {"markdown", "a report: findings, listeners, connections"}});
+  }
   constexpr std::string_view kColumnsIs = "columns=";
   if (starts_with(typed, kColumnsIs)) {
     Completions out = list_item(typed.substr(kColumnsIs.size()), column_names(), "+-");

@@ -118,78 +118,68 @@ std::string KubeApi::error_message(const ClientResponse& response) {
   return fmt::format("{} {}", response.status, status_text(response.status));
 }
 
-Result<std::vector<PodSummary>> KubeApi::list_pods(std::string_view pod_namespace,
-                                                   std::string_view label_selector,
-                                                   std::string_view field_selector) {
-  std::string base = pod_namespace.empty()
-                         ? std::string("/api/v1/pods")
-                         : fmt::format("/api/v1/namespaces/{}/pods", percent_encode(pod_namespace));
-  std::string query = fmt::format("?limit={}", kPageSize);
-  if (!label_selector.empty()) query += "&labelSelector=" + percent_encode(label_selector);
-  if (!field_selector.empty()) query += "&fieldSelector=" + percent_encode(field_selector);
-  std::vector<PodSummary> pods;
+template <typename Item, typename Parse>
+Result<std::vector<Item>> KubeApi::list_pages(std::string_view path, std::string_view what,
+                                              Parse parse) {
+  std::vector<Item> items;
+  std::string first = fmt::format("{}{}limit={}", path,
+                                  path.find('?') == std::string_view::npos ? '?' : '&', kPageSize);
   std::string continue_token;
   do {
-    std::string path = base + query;
-    if (!continue_token.empty()) path += "&continue=" + percent_encode(continue_token);
-    auto response = send("GET", path);
-    if (!response) return response.error();
-    if (!is_success(response->status)) {
-      return plain_error("listing pods: " + error_message(*response));
-    }
-    auto page = parse_pod_list(response->body);
-    if (!page) return plain_error("listing pods: " + page.error().message());
-    std::move(page->items.begin(), page->items.end(), std::back_inserter(pods));
-    continue_token = std::move(page->continue_token);
-  } while (!continue_token.empty());
-  return pods;
-}
-
-Result<std::vector<ServiceSummary>> KubeApi::list_services() {
-  std::vector<ServiceSummary> services;
-  std::string continue_token;
-  do {
-    std::string path = fmt::format("/api/v1/services?limit={}", kPageSize);
-    if (!continue_token.empty()) path += "&continue=" + percent_encode(continue_token);
-    auto response = send("GET", path);
-    if (!response) return response.error();
-    if (!is_success(response->status)) {
-      return plain_error("listing services: " + error_message(*response));
-    }
-    auto page = parse_service_list(response->body);
-    if (!page) return plain_error("listing services: " + page.error().message());
-    std::move(page->items.begin(), page->items.end(), std::back_inserter(services));
-    continue_token = std::move(page->continue_token);
-  } while (!continue_token.empty());
-  return services;
-}
-
-Result<std::vector<OwnedObject>> KubeApi::list_owned(std::string_view path, std::string_view kind,
-                                                     std::string_view what) {
-  std::vector<OwnedObject> objects;
-  std::string continue_token;
-  do {
-    std::string page_path = fmt::format("{}?limit={}", path, kPageSize);
+    std::string page_path = first;
     if (!continue_token.empty()) page_path += "&continue=" + percent_encode(continue_token);
     auto response = send("GET", page_path);
     if (!response) return response.error();
     if (!is_success(response->status)) {
       return plain_error(fmt::format("listing {}: {}", what, error_message(*response)));
     }
-    auto page = parse_owned_list(response->body, kind);
+    Result<ListPage<Item>> page = parse(response->body);
     if (!page) return plain_error(fmt::format("listing {}: {}", what, page.error().message()));
-    std::move(page->items.begin(), page->items.end(), std::back_inserter(objects));
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(items));
     continue_token = std::move(page->continue_token);
   } while (!continue_token.empty());
-  return objects;
+  return items;
+}
+
+Result<std::vector<PodSummary>> KubeApi::list_pods(std::string_view pod_namespace,
+                                                   std::string_view label_selector,
+                                                   std::string_view field_selector) {
+  std::string path = pod_namespace.empty()
+                         ? std::string("/api/v1/pods")
+                         : fmt::format("/api/v1/namespaces/{}/pods", percent_encode(pod_namespace));
+  char separator = '?';
+  for (const auto& [name, value] :
+       {std::pair{"labelSelector", label_selector}, std::pair{"fieldSelector", field_selector}}) {
+    if (value.empty()) continue;
+    path += fmt::format("{}{}={}", separator, name, percent_encode(value));
+    separator = '&';
+  }
+  return list_pages<PodSummary>(path, "pods", parse_pod_list);
+}
+
+Result<std::vector<ServiceSummary>> KubeApi::list_services() {
+  return list_pages<ServiceSummary>("/api/v1/services", "services", parse_service_list);
 }
 
 Result<std::vector<OwnedObject>> KubeApi::list_replicasets() {
-  return list_owned("/apis/apps/v1/replicasets", "ReplicaSetList", "replicasets");
+  return list_pages<OwnedObject>(
+      "/apis/apps/v1/replicasets", "replicasets",
+      [](std::string_view body) { return parse_owned_list(body, "ReplicaSetList"); });
 }
 
 Result<std::vector<OwnedObject>> KubeApi::list_jobs() {
-  return list_owned("/apis/batch/v1/jobs", "JobList", "jobs");
+  return list_pages<OwnedObject>("/apis/batch/v1/jobs", "jobs", [](std::string_view body) {
+    return parse_owned_list(body, "JobList");
+  });
+}
+
+Result<std::vector<NetworkPolicy>> KubeApi::list_network_policies() {
+  return list_pages<NetworkPolicy>("/apis/networking.k8s.io/v1/networkpolicies", "networkpolicies",
+                                   parse_network_policy_list);
+}
+
+Result<std::vector<PolicyNamespace>> KubeApi::list_namespaces() {
+  return list_pages<PolicyNamespace>("/api/v1/namespaces", "namespaces", parse_namespace_list);
 }
 
 Result<IssuedToken> KubeApi::request_token(std::string_view sa_namespace, std::string_view account,

@@ -53,6 +53,10 @@ class KubeApi {
   // Every ReplicaSet (apps/v1) or Job (batch/v1) of the cluster: who owns each.
   Result<std::vector<OwnedObject>> list_replicasets();
   Result<std::vector<OwnedObject>> list_jobs();
+  // Every NetworkPolicy (networking.k8s.io/v1) and every namespace with its labels: what the
+  // audit judges connections by.
+  Result<std::vector<NetworkPolicy>> list_network_policies();
+  Result<std::vector<PolicyNamespace>> list_namespaces();
   // TokenRequest for a service account.
   Result<IssuedToken> request_token(std::string_view sa_namespace, std::string_view account,
                                     const std::vector<std::string>& audiences, int64_t seconds);
@@ -70,9 +74,10 @@ class KubeApi {
   Result<std::unique_ptr<HttpClient>> take_client();
   void give_back(std::unique_ptr<HttpClient> client);
   std::string bearer_token();
-  // Every page of the list at `path` (`what` names it in errors: "replicasets").
-  Result<std::vector<OwnedObject>> list_owned(std::string_view path, std::string_view kind,
-                                              std::string_view what);
+  // Every page of the list at `path` ("/api/v1/pods?labelSelector=x": a query may follow),
+  // each read by `parse` (a ListPage<Item>); `what` names it in errors ("replicasets").
+  template <typename Item, typename Parse>
+  Result<std::vector<Item>> list_pages(std::string_view path, std::string_view what, Parse parse);
 
   ApiCredentials credentials_;
   ClientTls tls_;

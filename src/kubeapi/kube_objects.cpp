@@ -443,12 +443,8 @@ class PolicyReader {
         }
         if (!ok) return false;
       }
-      if (protocol == "TCP") {
-        port.protocol = PolicyProtocol::kTcp;
-      } else if (protocol == "UDP") {
-        port.protocol = PolicyProtocol::kUdp;
-      } else if (protocol == "SCTP") {
-        port.protocol = PolicyProtocol::kSctp;
+      if (auto named = policy_protocol_named(protocol)) {
+        port.protocol = *named;
       } else {
         note(where + ".protocol", fmt::format("'{}' is not TCP, UDP or SCTP", protocol));
       }
@@ -749,6 +745,22 @@ Result<ApiStatus> parse_status(std::string_view json) {
   if (!r.finish()) return malformed("Status", r);
   if (kind != "Status") return plain_error("not a Status");
   return status;
+}
+
+PolicyPod policy_pod_of(const PodSummary& pod) {
+  PolicyPod out;
+  out.pod_namespace = pod.pod_namespace;
+  out.name = pod.name;
+  out.labels = pod.labels;
+  out.host_network = pod.host_network;
+  for (const ContainerPort& port : pod.ports) {
+    NamedPort named;
+    named.name = port.name;
+    named.port = port.port;
+    named.protocol = policy_protocol_named(port.protocol).value_or(PolicyProtocol::kOther);
+    out.ports.push_back(std::move(named));
+  }
+  return out;
 }
 
 }  // namespace socksnap

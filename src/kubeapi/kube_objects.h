@@ -80,6 +80,9 @@ Result<ListPage<std::string>> parse_name_list(std::string_view json, std::string
 Result<ListPage<NetworkPolicy>> parse_network_policy_list(std::string_view json);
 // NamespaceList: each namespace's name and labels.
 Result<ListPage<PolicyNamespace>> parse_namespace_list(std::string_view json);
+// A pod as NetworkPolicies see it: its labels, its containers' named ports (a port of another
+// protocol than TCP, UDP and SCTP names nothing a policy can), whether it is on the host network.
+PolicyPod policy_pod_of(const PodSummary& pod);
 
 // TokenRequest (POST .../serviceaccounts/NAME/token).
 std::string token_request_body(const std::vector<std::string>& audiences, int64_t seconds);

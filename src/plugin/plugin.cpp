@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "analyze/audit.h"
 #include "analyze/service_map.h"
 #include "analyze/summary.h"
 #include "cmdline/command_line.h"
@@ -26,9 +27,11 @@
 #include "plugin/fanout.h"
 #include "plugin/plugin_completion.h"
 #include "plugin/workloads.h"
+#include "render/audit_report.h"
 #include "render/renderer.h"
 #include "select/selection.h"
 #include "snapshot/host.h"
+#include "util/build_info.h"
 #include "util/go_duration.h"
 #include "util/strings.h"
 #include "util/terminal_text.h"
@@ -891,6 +894,138 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   return {};
 }
 
+// What `kubectl socksnap audit` reads from the API server besides the agents' rows.
+struct AuditObjects {
+  std::future<Result<std::vector<PodSummary>>> pods;
+  std::future<Result<std::vector<ServiceSummary>>> services;
+  std::future<Result<std::vector<NetworkPolicy>>> policies;
+  std::future<Result<std::vector<PolicyNamespace>>> namespaces;
+};
+
+// `kubectl socksnap audit`: every node's selected rows (with their directions and where their
+// services' connections went), audited as one host's are, with the pods' declared ports and the
+// NetworkPolicies from the API server.
+Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& args,
+                                 const AuditCommand& command) {
+  CommandLine line = given;
+  auto format = audit_output(command, line.query.outputs);
+  if (!format) return usage_error(format.error().message());
+  if (!line.query.sort.empty()) {
+    return usage_error("--sort does not apply to audit: its findings are in order of severity");
+  }
+  auto allowed = read_audit_policy(command.policy);
+  if (!allowed) return allowed.error();
+  line.query.graph = true;  // every socket's owners and direction
+  auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
+  if (!begun) return begun.error();
+  const auto& q = begun->plan;
+  KubeApi& api = *begun->connection.api;
+
+  AgentSearch search(api, args);
+  AuditObjects objects;
+  objects.pods = std::async(std::launch::async, [&api] { return api.list_pods(""); });
+  objects.services = std::async(std::launch::async, [&api] { return api.list_services(); });
+  objects.policies = std::async(std::launch::async, [&api] { return api.list_network_policies(); });
+  objects.namespaces = std::async(std::launch::async, [&api] { return api.list_namespaces(); });
+  auto agents = search.find(begun->wanted_nodes, true);
+  if (!agents) return agents.error();
+
+  QueryOptions asked = line.query;
+  asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
+  asked.translations = true;
+  FanoutOptions fanout;
+  fanout.agent_namespace = args.agent_namespace;
+  fanout.query = snapshot_query(asked, false);
+  fanout.token = agents->token;
+  fanout.timeout = begun->timeouts.each_node;
+  Progress progress(line.quiet);
+  fanout.progress = [&progress](size_t answered, size_t total) {
+    progress.update(answered, total);
+  };
+  FanoutResult result = ask_agents(api, agents->targets, fanout);
+  progress.clear();
+  Snapshot& snap = result.merged;
+
+  // Names (as far as the user's rights go, with one warning for the rest), then the rows.
+  Warnings warnings;
+  auto pod_list = objects.pods.get();
+  auto service_list = objects.services.get();
+  auto policy_list = objects.policies.get();
+  auto namespace_list = objects.namespaces.get();
+  if (!pod_list || !service_list) warnings.add(unnamed_warning(pod_list, service_list));
+  const std::vector<PodSummary> no_pods;
+  const std::vector<ServiceSummary> no_services;
+  EndpointDirectory directory(pod_list ? *pod_list : no_pods,
+                              service_list ? *service_list : no_services);
+  directory.name_endpoints(snap);
+  std::vector<uint32_t> rows = select_rows(snap, q.selection, q.render.threads);
+
+  AuditContext context;
+  context.address = [&directory](const GraphAddress& a) { return directory.name_of(a); };
+  std::map<std::string, PolicyPod> pods;
+  if (pod_list) {
+    for (const PodSummary& pod : *pod_list) {
+      pods.emplace(pod.pod_namespace + "/" + pod.name, policy_pod_of(pod));
+    }
+    context.pods = &pods;
+  } else {
+    context.no_pod_specs = "the pods' declared ports are not known: " + pod_list.error().message();
+  }
+  std::optional<PolicySet> policies;
+  if (policy_list && namespace_list) {
+    policies.emplace(std::move(*policy_list), std::move(*namespace_list));
+    context.policies = &*policies;
+  } else {
+    context.no_policies =
+        fmt::format("the NetworkPolicies are not known: {}",
+                    (policy_list ? namespace_list.error() : policy_list.error()).message());
+  }
+  if (*allowed) context.allowed = &**allowed;
+  AuditReport report = audit(snap, rows, context);
+  std::optional<ServiceMap> map;
+  if (*format == AuditFormat::kMarkdown) {
+    GraphOptions options;
+    options.level = GraphLevel::kPod;
+    map = build_service_map(snap, rows, options);
+  }
+  const ApiCredentials& credentials = begun->connection.credentials;
+  AuditDocument doc;
+  doc.snap = &snap;
+  doc.rows = &rows;
+  doc.report = &report;
+  doc.map = map ? &*map : nullptr;
+  doc.scope = credentials.context.empty()
+                  ? "cluster " + credentials.server
+                  : fmt::format("context {} ({})", credentials.context, credentials.server);
+  doc.policy_file = command.policy;
+  doc.tool_version = std::string(build_version());
+  OutputSink out(STDOUT_FILENO);
+  render_audit(doc, *format, q.query.headers, out);
+  auto written = out.finish();
+
+  if (!line.quiet) {
+    print_warnings(result, warnings);
+    for (const auto& [rule, reason] : report.skipped) {
+      std::fprintf(stderr, "%s: %s not checked: %s\n", kProgram,
+                   std::string(audit_rule_info(rule).id).c_str(), terminal_safe(reason).c_str());
+    }
+    for (const auto& note : report.notes) {
+      std::fprintf(stderr, "%s: %s\n", kProgram, terminal_safe(note).c_str());
+    }
+  }
+  result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
+  report_node_failures(result.failures);
+  if (line.verbose) {
+    std::fprintf(stderr, "%s: %zu of %zu nodes answered; %zu sockets, %zu audited\n", kProgram,
+                 result.answered, agents->targets.size() + agents->missing.size(),
+                 snap.sockets.size(), rows.size());
+  }
+  if (!written) return run_failure(written.error().message());
+  if (!line.quiet) std::fprintf(stderr, "%s: %s\n", kProgram, audit_tally(report).c_str());
+  if (report.violations() > 0 || !result.failures.empty()) return partial_failure();
+  return {};
+}
+
 // `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
 // as a snapshot is); a warning for each agent of another build.
 Result<void, RunError> run_version(const PluginArgs& args, const std::string& output, bool quiet) {
@@ -1014,6 +1149,13 @@ int run_plugin(int argc, const char* const* argv) {
       ->option_text("COL,...");
   GraphCommand graph_args;
   CLI::App* graph = add_graph_command(app, graph_args, "workload");
+  CLI::App* audit = add_audit_command(
+      app, parsed.audit,
+      "On a cluster the pods' declared ports and the NetworkPolicies (networking.k8s.io/v1)\n"
+      "come from the API server; without the right to list them (pods, networkpolicies,\n"
+      "namespaces) their rules are skipped, and the audit says so. As for the snapshot,\n"
+      "without -n or -A only the context's namespace is audited: -A audits every pod and the\n"
+      "nodes' own sockets.");
   std::string version_output;
   CLI::App* version = app.add_subcommand(
       "version", "Print the client's version and git commit, and each node agent's");
@@ -1028,6 +1170,7 @@ int run_plugin(int argc, const char* const* argv) {
   auto done = version->parsed()   ? run_version(args, version_output, parsed.line.quiet)
               : summary->parsed() ? run_summary(parsed.line, args)
               : graph->parsed()   ? run_graph(parsed.line, args, graph_args)
+              : audit->parsed()   ? run_audit(parsed.line, args, parsed.audit)
                                   : run(parsed.line, args);
   return done ? 0 : report_failure(kProgram, done.error());
 }

@@ -23,7 +23,9 @@
 // it out (Snapshot::directions). Revision 3 added "translatedDst" ({"addr","version","port"}:
 // where the node sent a connection whose destination it translated, such as a service's cluster
 // IP to a backend pod), written for the sockets a run that read the conntrack tables found
-// translated (Snapshot::translations).
+// translated (Snapshot::translations). Revision 4 added the snapshot envelope's "nodeNetns" (the
+// inode of the node's own network namespace, wire/wire.h), written when the agent knows it: what
+// tells the plugin which sockets of no pod are the node's own (the audit's exposed listeners).
 #pragma once
 
 #include <array>
@@ -44,7 +46,7 @@
 
 namespace socksnap {
 
-inline constexpr unsigned kRowFieldsRevision = 3;
+inline constexpr unsigned kRowFieldsRevision = 4;
 
 // Writes row `row` of `snap` as an item of a structured document, with the fields of revisions
 // up to `revision`. `scratch`: the caller's, so that formatting addresses allocates nothing per

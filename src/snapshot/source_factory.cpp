@@ -23,6 +23,8 @@ Result<std::vector<NetnsRef>, RunError> resolve_netns_options(const Host& host,
                                                               const HostPaths& paths,
                                                               Warnings& warnings) {
   std::vector<NetnsRef> chosen;
+  // A path that leads to the node's own namespace names it as discovery does.
+  std::optional<NetnsRef> node = find_node_namespace(paths);
   std::vector<NetnsRef> discovered;
   bool discovered_once = false;
   for (const auto& value : host.netns) {
@@ -42,7 +44,8 @@ Result<std::vector<NetnsRef>, RunError> resolve_netns_options(const Host& host,
     }
     auto handle = NetnsHandle::open(value);
     if (!handle) return usage_error("--netns " + handle.error().message());
-    chosen.push_back(NetnsRef{handle->inode(), value, {value}});
+    bool nodes = node && node->inode == handle->inode();
+    chosen.push_back(NetnsRef{handle->inode(), nodes ? node->source : value, {value}});
   }
   return chosen;
 }

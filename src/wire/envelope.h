@@ -34,10 +34,11 @@ class EnvelopeReader {
   // Reads the envelope, the reader's own members (`own`, each read by `read_own(i, key)`) with
   // the shared ones, then `check()` (what needs the whole answer). The error, if any: the first
   // thing wrong, or that the answer is of another apiVersion, or where the JSON broke.
+  // The own members from index `required` on may be left out (those of later revisions).
   template <size_t N, typename ReadOwn, typename Check>
   Result<void> read_envelope(const std::array<std::string_view, N>& own, ReadOwn read_own,
-                             Check check) {
-    bool ok = envelope(own, read_own) && check();
+                             Check check, size_t required = N) {
+    bool ok = envelope(own, read_own, required) && check();
     if (ok && r_.finish()) return {};
     // An answer in another apiVersion may well not read as this one: said as that.
     if (!api_version_seen_) {
@@ -90,7 +91,7 @@ class EnvelopeReader {
 
  private:
   template <size_t N, typename ReadOwn>
-  bool envelope(const std::array<std::string_view, N>& own, ReadOwn read_own) {
+  bool envelope(const std::array<std::string_view, N>& own, ReadOwn read_own, size_t required) {
     if (r_.peek() != JsonReader::Type::kObject) return wrong_type(JsonReader::Type::kObject, "");
     constexpr size_t kShared = 4;
     std::array<std::string_view, kShared + N> keys = {"apiVersion", "kind", "node", "warnings"};
@@ -100,7 +101,7 @@ class EnvelopeReader {
       return i < kShared ? shared(i) : read_own(i - kShared, key);
     });
     if (!ok) return false;
-    for (size_t i = 0; i < keys.size(); ++i) {
+    for (size_t i = 0; i < kShared + required; ++i) {
       if (!seen[i]) return fail("missing field " + RowReader::quoted(keys[i]));
     }
     return true;

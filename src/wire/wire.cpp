@@ -22,6 +22,12 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
                        unsigned revision) {
   fmt::memory_buffer& b = out.buffer();
   write_envelope_head(b, "Snapshot", snap.node, warnings);
+  if (revision >= 4) {
+    for (const NetnsInfo& ns : snap.namespaces) {
+      if (ns.is_node_namespace())
+        fmt::format_to(std::back_inserter(b), R"(,"nodeNetns":{})", ns.inode);
+    }
+  }
   b.append(std::string_view(R"(,"sockets":)"));
   render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes, revision);
   out.append("}\n");
@@ -91,11 +97,23 @@ class ReplyReader : EnvelopeReader {
   explicit ReplyReader(std::string_view text) : EnvelopeReader(text, "Snapshot"), rows_(r_, text) {}
 
   Result<AgentReply> read() {
-    static constexpr std::array<std::string_view, 1> kOwn = {"sockets"};
+    static constexpr std::array<std::string_view, 2> kOwn = {"sockets", "nodeNetns"};
+    uint64_t node_netns = 0;
     auto done = read_envelope(
-        kOwn, [&](size_t, std::string_view) { return read_sockets(); },
-        [&] { return check_nodes(); });
+        kOwn,
+        [&](size_t i, std::string_view key) {
+          if (i == 0) return read_sockets();
+          if (r_.peek() != JsonReader::Type::kNumber) {
+            return wrong_type(JsonReader::Type::kNumber, key);
+          }
+          return r_.read_uint(node_netns) || fail("\"nodeNetns\": not an inode number");
+        },
+        [&] { return check_nodes(); }, 1);
     if (!done) return done.error();
+    // The node's own namespace is named as a local run names it.
+    for (NetnsInfo& ns : snap().namespaces) {
+      if (node_netns != 0 && ns.inode == node_netns) ns.source = kNodeNamespaceSource;
+    }
     reply_.node = std::move(node_);
     reply_.warnings = std::move(warnings_);
     reply_.snapshot.node = reply_.node;

@@ -2,7 +2,10 @@
 // sockets as the rows `socksnap -o json` prints:
 //
 //   {"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"node-1",
-//    "warnings":["..."],"sockets":[{...},{...}]}
+//    "warnings":["..."],"nodeNetns":4026531840,"sockets":[{...},{...}]}
+//
+// "nodeNetns" (revision 4, optional): the inode of the node's own network namespace, when the
+// agent knows it; the plugin then names that namespace the node's, as a local run does.
 //
 // The plugin reads the rows back into a Snapshot (processes, containers and pods included), so
 // that the select and render stages work on a cluster as they do on one host. The rows' fields

@@ -241,6 +241,7 @@ class Cluster : public ::testing::Test {
     std::unique_ptr<FakeApiServer> api;
     std::unique_ptr<nodesim::NodeSim> node;
     nodesim::PodInfo web, client, hostnet;
+    uint16_t hostnet_port = 0;  // where the host-network exporter listens, on every address
     std::vector<std::unique_ptr<NodeNetwork>> networks;  // [0] is node-1's
     std::vector<std::unique_ptr<BackgroundProcess>> agents;
     // Sockets the test holds in node-2 and node-3.
@@ -337,7 +338,7 @@ Cluster::ClusterState::ClusterState() {
                                           .image = nodesim::kBusyboxImage,
                                           .args = {"netprobe", "tcp-connect", web.ip, "8080"},
                                           .wait_for = {"tcp-established:8080"}}}});
-  uint16_t hostnet_port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
+  hostnet_port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
   hostnet = node->run_pod(
       {.name = "exporter",
        .pod_namespace = "monitoring",
@@ -1731,6 +1732,180 @@ bool row_in_group(const json& row, const json& group) {
 std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
+}
+
+// `kubectl socksnap audit` across the nodes: a pod of namespace `other` on node-2 calls web on
+// node-1, which a NetworkPolicy of shop allows only from shop's client (the test network
+// enforces nothing, so the connection is made: policy-not-enforced, and cross-namespace); the
+// host-network exporter listens on every address of node-1 (exposed-listener) on a port its
+// spec does not declare (undeclared-port); client -> web, which the policy allows, is no
+// finding. Then a policy file allows each in turn; a user who may not list NetworkPolicies
+// has that rule skipped, said once.
+TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllowsIt) {
+  ClusterState& s = c();
+  FakeApiServer& api = *s.api;
+  FakePod web = s.web_pod();
+  web.ports = {{"http", 8080}};  // declared: web's listener is no finding
+  api.put_pod(web);
+  api.put_namespace("shop");
+  api.put_namespace("other", {{"team", "other"}});
+  api.put_namespace("monitoring");
+  const std::string intruder_ip = fmt::format("10.{}.2.60", subnet_byte());
+  api.put_pod({"other",
+               "intruder",
+               "node-2",
+               "Running",
+               false,
+               {intruder_ip},
+               {{"app", "probe"}},
+               {},
+               "6f1c5a4e-0000-4000-8000-00000000a0f1"});
+  api.put_network_policy({"shop", "web-from-client",
+                          R"({"podSelector":{"matchLabels":{"app":"web"}},
+                              "ingress":[{"from":[{"podSelector":{"matchLabels":{"app":"client"}}}],
+                                          "ports":[{"port":"http"}]}]})"});
+  const std::string n2 = s.networks[1]->ns().name();
+  check(run_command({"ip", "-n", n2, "addr", "add", intruder_ip + "/32", "dev", "eth0"}), "addr");
+  check(run_command({"ip", "-n", n2, "route", "add", s.node->paths().subnet, "via", host_ip(2)}),
+        "route");
+  struct Restore {
+    ClusterState& s;
+    std::string n2, intruder_ip;
+    ~Restore() {
+      run_command({"ip", "-n", n2, "route", "del", s.node->paths().subnet});
+      run_command({"ip", "-n", n2, "addr", "del", intruder_ip + "/32", "dev", "eth0"});
+      s.api->put_pod(s.web_pod());
+      s.api->remove_pod("other", "intruder");
+      s.api->remove_network_policy("shop", "web-from-client");
+      s.api->remove_namespace("other");
+    }
+  } restore{s, n2, intruder_ip};
+  std::string config =
+      R"({"ID":"x","Name":"/k8s_probe_intruder","State":{"Pid":1},"Config":{"Image":"busybox",)"
+      R"("Labels":{"io.kubernetes.docker.type":"container","io.kubernetes.container.name":)"
+      R"("probe","io.kubernetes.pod.name":"intruder","io.kubernetes.pod.namespace":"other",)"
+      R"("io.kubernetes.pod.uid":"6f1c5a4e-0000-4000-8000-00000000a0f1"}}})";
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, intruder_ip.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(8080);
+  ::inet_pton(AF_INET, s.web.ip.c_str(), &to.sin_addr);
+  FakeDockerContainer intruder(s.dir + "/docker", s.networks[1]->ns().path(), config, 2, [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    return fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0 &&
+           ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0;
+  });
+
+  // Only the pods' sockets (the nodes' own hold whatever else runs on this machine).
+  const std::vector<std::string> pods_only = {"audit", "-A", "-F",
+                                              "k8s.namespace:~^(shop|other|monitoring)$"};
+  CommandResult r = plugin(joined(pods_only, {"-o", "json"}));
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  json report = json::parse(r.out);
+  std::vector<std::string> found;
+  for (const json& f : report.at("findings")) {
+    std::string line =
+        fmt::format("{} {}", f.at("severity").get<std::string>(), f.at("rule").get<std::string>());
+    auto end = [](const json& e) {
+      return e.at("pod").get<std::string>().empty()
+                 ? e.at("address").get<std::string>()
+                 : fmt::format("{}/{}@{}", e.at("namespace").get<std::string>(),
+                               e.at("pod").get<std::string>(), e.at("node").get<std::string>());
+    };
+    if (f.contains("from")) line += " " + end(f.at("from")) + " ->";
+    line += fmt::format(" {} {}/{} x{} sockets {}", end(f.at("to")),
+                        f.at("protocol").get<std::string>(), f.at("port").get<int>(),
+                        f.at("connections").get<int>(), f.at("sockets").size());
+    found.push_back(line);
+  }
+  const std::string exporter_port = std::to_string(s.hostnet_port);
+  EXPECT_EQ(found,
+            (std::vector<std::string>{
+                "error policy-not-enforced other/intruder@node-2 -> shop/web@node-1 TCP/8080 x1 "
+                "sockets 2",
+                "warning exposed-listener monitoring/exporter@node-1 TCP/" + exporter_port +
+                    " x0 sockets 1",
+                "warning undeclared-port monitoring/exporter@node-1 TCP/" + exporter_port +
+                    " x0 sockets 1",
+                "note cross-namespace other/intruder@node-2 -> shop/web@node-1 TCP/8080 x1 "
+                "sockets 2",
+            }))
+      << r.out;
+  EXPECT_EQ(report.at("findings")[0].at("reason"),
+            "pod other/intruder reaches pod shop/web on TCP port 8080, which NetworkPolicy "
+            "shop/web-from-client does not allow (ingress)");
+  EXPECT_EQ(report.at("skipped"), json::array());
+  EXPECT_EQ(report.at("violations"), 4);
+  EXPECT_TRUE(r.err.ends_with("kubectl socksnap: 4 findings: 4 violations, 0 allowed\n")) << r.err;
+
+  // A policy file that allows each in turn.
+  std::string allow = s.temp.write(
+      "allow.yaml", fmt::format("listeners:\n"
+                                "  - {{namespace: monitoring, selector: app=exporter, port: {}}}\n"
+                                "connections:\n"
+                                "  - from: {{namespace: other, selector: app=probe}}\n"
+                                "    to: {{namespace: shop, cidr: {}/32}}\n"
+                                "    port: 8080\n",
+                                exporter_port, s.web.ip));
+  r = plugin(joined(pods_only, {"--policy", allow, "-o", "json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  report = json::parse(r.out);
+  EXPECT_EQ(report.at("violations"), 0);
+  std::vector<std::string> allowed_by;
+  for (const json& f : report.at("findings")) allowed_by.push_back(f.at("allowedBy"));
+  EXPECT_EQ(allowed_by,
+            (std::vector<std::string>{allow + ":4", allow + ":2", allow + ":2", allow + ":4"}));
+
+  // SARIF, through kubectl's plugin mechanism, passes the schema.
+  std::string built = SOCKSNAP_PLUGIN_BINARY;
+  built = built.substr(0, built.rfind('/'));
+  std::string binary = kubectl_binary();
+  ASSERT_FALSE(binary.empty()) << "kubectl is not on PATH";
+  const std::map<std::string, std::string> env = {
+      {"PATH", built + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"KUBECONFIG", s.admin_kubeconfig},
+      {"HOME", s.dir}};
+  std::vector<std::string> argv = {binary, "socksnap"};
+  argv.insert(argv.end(), pods_only.begin(), pods_only.end());
+  argv.insert(argv.end(), {"-o", "sarif", "-q"});
+  r = run_command(argv, env);
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  std::string sarif = s.temp.write("audit.sarif", r.out);
+  CommandResult valid =
+      run_command({"/usr/bin/python3", SOCKSNAP_SOURCE_DIR "/tests/schema/validate_json.py",
+                   "/var/cache/socksnap/sarif-schema-2.1.0.json", sarif});
+  EXPECT_EQ(valid.exit_code, 0) << valid.err;
+  EXPECT_EQ(json::parse(r.out)["runs"][0]["results"].size(), 4U);
+  // The real kubectl reads the stand-in's NetworkPolicies as the API serves them.
+  r = run_command({binary, "get", "networkpolicies", "-A", "-o",
+                   "jsonpath={.items[*].metadata.name} {.items[0].spec.policyTypes}"},
+                  env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, R"(web-from-client ["Ingress"])");
+
+  // Without the right to list NetworkPolicies: that rule is skipped, saying why.
+  api.allow({"auditor", "get", "pods/proxy", kAgentNamespace, ""});
+  api.allow({"auditor", "create", "serviceaccounts/token", kAgentNamespace, "socksnap-client"});
+  api.allow({"auditor", "list", "pods", "", ""});
+  api.allow({"auditor", "list", "services", "", ""});
+  api.allow({"auditor", "list", "namespaces", "", ""});
+  std::string auditor = s.temp.write(
+      "auditor.kubeconfig",
+      kubeconfig(api.url(), api.ca_pem(), certificate_user(api.client_certificate("auditor", {}))));
+  r = plugin(joined(pods_only, {"-o", "json"}), auditor);
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("kubectl socksnap: policy-not-enforced not checked: the NetworkPolicies "
+                       "are not known: listing networkpolicies: "),
+            std::string::npos)
+      << r.err;
+  report = json::parse(r.out);
+  EXPECT_EQ(
+      report.at("skipped"),
+      json::parse(
+          R"json([{"rule":"policy-not-enforced","reason":"the NetworkPolicies are not known: listing networkpolicies: networkpolicies.networking.k8s.io is forbidden: User \"auditor\" cannot list resource \"networkpolicies\" in API group \"networking.k8s.io\" at the cluster scope"}])json"));
+  EXPECT_EQ(report.at("findings").size(), 3U);
 }
 
 class ClusterSummary : public ClusterTest {

@@ -230,15 +230,35 @@ json service_json(const FakeService& service) {
 
 // A Namespace as the API serves it (core/v1): the name label the API server sets, the
 // kubernetes finalizer, phase Active.
-json namespace_json(const std::string& name) {
+json namespace_json(const std::string& name, const std::map<std::string, std::string>& labels) {
+  json all = labels;
+  all["kubernetes.io/metadata.name"] = name;
   return {{"metadata",
            {{"name", name},
             {"uid", "uid-namespace-" + name},
             {"resourceVersion", "1"},
             {"creationTimestamp", "2026-12-01T00:00:00Z"},
-            {"labels", {{"kubernetes.io/metadata.name", name}}}}},
+            {"labels", all}}},
           {"spec", {{"finalizers", json::array({"kubernetes"})}}},
           {"status", {{"phase", "Active"}}}};
+}
+
+// A NetworkPolicy as the API server returns it: its spec as given, with the API server's
+// default of policyTypes (Ingress, and Egress when there are egress rules) when none is set.
+json network_policy_json(const FakeNetworkPolicy& policy) {
+  json spec = json::parse(policy.spec);
+  if (!spec.contains("policyTypes")) {
+    spec["policyTypes"] =
+        spec.contains("egress") ? json::array({"Ingress", "Egress"}) : json::array({"Ingress"});
+  }
+  return {{"metadata",
+           {{"name", policy.name},
+            {"namespace", policy.policy_namespace},
+            {"uid", fmt::format("uid-np-{}-{}", policy.policy_namespace, policy.name)},
+            {"resourceVersion", "1"},
+            {"generation", 1},
+            {"creationTimestamp", "2026-12-01T00:00:00Z"}}},
+          {"spec", spec}};
 }
 
 // A Node as a kubelet registers it (core/v1), trimmed to what identifies it.
@@ -540,12 +560,35 @@ void FakeApiServer::remove_owned(const std::string& resource, const std::string&
   });
 }
 
-void FakeApiServer::put_namespace(const std::string& name) {
+void FakeApiServer::put_namespace(const std::string& name,
+                                  const std::map<std::string, std::string>& labels) {
   std::lock_guard lock(mutex_);
-  if (std::find(namespaces_.begin(), namespaces_.end(), name) == namespaces_.end()) {
-    namespaces_.push_back(name);
-    std::sort(namespaces_.begin(), namespaces_.end());
-  }
+  namespaces_[name] = labels;
+}
+
+void FakeApiServer::remove_namespace(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  namespaces_.erase(name);
+}
+
+void FakeApiServer::put_network_policy(const FakeNetworkPolicy& policy) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(network_policies_, [&](const FakeNetworkPolicy& p) {
+    return p.policy_namespace == policy.policy_namespace && p.name == policy.name;
+  });
+  network_policies_.push_back(policy);
+  std::sort(network_policies_.begin(), network_policies_.end(),
+            [](const FakeNetworkPolicy& a, const FakeNetworkPolicy& b) {
+              return std::tie(a.policy_namespace, a.name) < std::tie(b.policy_namespace, b.name);
+            });
+}
+
+void FakeApiServer::remove_network_policy(const std::string& policy_namespace,
+                                          const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(network_policies_, [&](const FakeNetworkPolicy& p) {
+    return p.policy_namespace == policy_namespace && p.name == name;
+  });
 }
 
 void FakeApiServer::put_node(const FakeNode& node) {
@@ -817,9 +860,18 @@ HttpResponse FakeApiServer::route(const HttpRequest& request, const Identity& wh
       return list_owned(request, resource, parts[5], who);
     }
   }
+  if (is(1, "apis") && is(2, "networking.k8s.io") && is(3, "v1") && method == "GET") {
+    if (parts.size() == 5 && parts[4] == "networkpolicies") {
+      return list_network_policies(request, "", who);
+    }
+    if (parts.size() == 7 && parts[4] == "namespaces" && parts[6] == "networkpolicies") {
+      return list_network_policies(request, parts[5], who);
+    }
+  }
   if (method == "GET" &&
       (request.path == "/api" || request.path == "/apis" || request.path == "/api/v1" ||
-       request.path == "/apis/apps/v1" || request.path == "/apis/batch/v1")) {
+       request.path == "/apis/apps/v1" || request.path == "/apis/batch/v1" ||
+       request.path == "/apis/networking.k8s.io/v1")) {
     return discovery(request.path);
   }
   if (request.path == "/apis/authentication.k8s.io/v1/tokenreviews" && method == "POST") {
@@ -932,7 +984,8 @@ HttpResponse FakeApiServer::list_owned(const HttpRequest& request, const std::st
 }
 
 // Legacy discovery, as kube-apiserver answers a client that does not ask for the aggregated
-// kind: enough for kubectl to map pods, services, replicasets and jobs to their paths.
+// kind: enough for kubectl to map pods, services, replicasets, jobs and networkpolicies to their
+// paths.
 HttpResponse FakeApiServer::discovery(const std::string& path) const {
   auto resource = [](const std::string& name, const std::string& singular, const std::string& kind,
                      bool namespaced, const json& short_names) {
@@ -957,9 +1010,11 @@ HttpResponse FakeApiServer::discovery(const std::string& path) const {
                json::array({{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1:6443"}}})}});
   }
   if (path == "/apis") {
-    return object_response(200, {{"kind", "APIGroupList"},
-                                 {"apiVersion", "v1"},
-                                 {"groups", json::array({group("apps"), group("batch")})}});
+    return object_response(
+        200,
+        {{"kind", "APIGroupList"},
+         {"apiVersion", "v1"},
+         {"groups", json::array({group("apps"), group("batch"), group("networking.k8s.io")})}});
   }
   json resources = json::array();
   std::string group_version = path == "/api/v1" ? "v1" : path.substr(6);  // "/apis/" + g/v
@@ -972,6 +1027,9 @@ HttpResponse FakeApiServer::discovery(const std::string& path) const {
   } else if (path == "/apis/apps/v1") {
     resources.push_back(
         resource("replicasets", "replicaset", "ReplicaSet", true, json::array({"rs"})));
+  } else if (path == "/apis/networking.k8s.io/v1") {
+    resources.push_back(resource("networkpolicies", "networkpolicy", "NetworkPolicy", true,
+                                 json::array({"netpol"})));
   } else {
     resources.push_back(resource("jobs", "job", "Job", true, json::array()));
   }
@@ -985,21 +1043,46 @@ HttpResponse FakeApiServer::list_namespaces(const HttpRequest& request, const Id
   if (!allowed(who, "list", "namespaces", "", "")) {
     return forbidden(who, "list", "namespaces", "", "");
   }
-  std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> namespaces;
   {
     std::lock_guard lock(mutex_);
-    names = namespaces_;
+    namespaces.assign(namespaces_.begin(), namespaces_.end());
   }
   bool bad = false;
-  auto [page, next] = page_of(names, request, bad);
+  auto [page, next] = page_of(namespaces, request, bad);
   if (bad) return status_response(400, "BadRequest", "continue key is not valid");
   json items = json::array();
-  for (const auto& name : page) items.push_back(namespace_json(name));
+  for (const auto& [name, labels] : page) items.push_back(namespace_json(name, labels));
   json metadata = {{"resourceVersion", "1000"}};
   if (!next.empty()) metadata["continue"] = next;
   return object_response(
       200,
       {{"kind", "NamespaceList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}});
+}
+
+HttpResponse FakeApiServer::list_network_policies(const HttpRequest& request, const std::string& ns,
+                                                  const Identity& who) {
+  if (!allowed(who, "list", "networkpolicies", ns, "")) {
+    return forbidden(who, "list", "networkpolicies", ns, "", "networking.k8s.io");
+  }
+  std::vector<FakeNetworkPolicy> matching;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& policy : network_policies_) {
+      if (ns.empty() || policy.policy_namespace == ns) matching.push_back(policy);
+    }
+  }
+  bool bad = false;
+  auto [page, next] = page_of(matching, request, bad);
+  if (bad) return status_response(400, "BadRequest", "continue key is not valid");
+  json items = json::array();
+  for (const auto& policy : page) items.push_back(network_policy_json(policy));
+  json metadata = {{"resourceVersion", "1000"}};
+  if (!next.empty()) metadata["continue"] = next;
+  return object_response(200, {{"kind", "NetworkPolicyList"},
+                               {"apiVersion", "networking.k8s.io/v1"},
+                               {"metadata", metadata},
+                               {"items", items}});
 }
 
 HttpResponse FakeApiServer::list_nodes(const HttpRequest& request, const Identity& who) {

@@ -8,10 +8,15 @@
 //   GET  /apis/apps/v1/replicasets, /apis/apps/v1/namespaces/NS/replicasets  ReplicaSetList
 //   GET  /apis/batch/v1/jobs, /apis/batch/v1/namespaces/NS/jobs              JobList
 //        (limit and continue; pods, ReplicaSets and Jobs carry metadata.ownerReferences)
-//   GET  /api, /apis, /api/v1, /apis/apps/v1, /apis/batch/v1   discovery (APIVersions,
+//   GET  /api, /apis, /api/v1, /apis/apps/v1, /apis/batch/v1, /apis/networking.k8s.io/v1
+//        discovery (APIVersions,
 //        APIGroupList, APIResourceList), to any authenticated user, so that the real kubectl
 //        can `get` these lists
-//   GET  /api/v1/namespaces                                 NamespaceList (limit and continue)
+//   GET  /api/v1/namespaces                                 NamespaceList (limit and continue;
+//        labels, kubernetes.io/metadata.name among them)
+//   GET  /apis/networking.k8s.io/v1/networkpolicies,
+//        /apis/networking.k8s.io/v1/namespaces/NS/networkpolicies   NetworkPolicyList (limit and
+//        continue; each policy's spec as the test gave it)
 //   GET  /api/v1/nodes                                      NodeList (limit and continue)
 //   POST /api/v1/namespaces/NS/serviceaccounts/SA/token     TokenRequest (201)
 //   POST /apis/authentication.k8s.io/v1/tokenreviews        TokenReview (201)
@@ -87,6 +92,13 @@ struct FakeService {
   std::string service_namespace = "default";
   std::string name;
   std::vector<std::string> cluster_ips;
+};
+
+// A NetworkPolicy (networking.k8s.io/v1): its spec is the JSON text the test wrote.
+struct FakeNetworkPolicy {
+  std::string policy_namespace = "default";
+  std::string name;
+  std::string spec;  // {"podSelector":{...},"ingress":[...],...}
 };
 
 struct FakeNode {
@@ -167,7 +179,12 @@ class FakeApiServer {
   void remove_owned(const std::string& resource, const std::string& owned_namespace,
                     const std::string& name);
   // Namespaces and nodes are listed by name, as etcd keeps them.
-  void put_namespace(const std::string& name);
+  // Adds or relabels a namespace (kubernetes.io/metadata.name is always its name).
+  void put_namespace(const std::string& name,
+                     const std::map<std::string, std::string>& labels = {});
+  void remove_namespace(const std::string& name);
+  void put_network_policy(const FakeNetworkPolicy& policy);  // adds or replaces
+  void remove_network_policy(const std::string& policy_namespace, const std::string& name);
   void put_node(const FakeNode& node);
 
   // Moves the server's clock (token expiry) forward.
@@ -206,6 +223,8 @@ class FakeApiServer {
                           const std::string& ns, const Identity& who);
   HttpResponse discovery(const std::string& path) const;
   HttpResponse list_namespaces(const HttpRequest& request, const Identity& who);
+  HttpResponse list_network_policies(const HttpRequest& request, const std::string& ns,
+                                     const Identity& who);
   HttpResponse list_nodes(const HttpRequest& request, const Identity& who);
   HttpResponse create_token(const HttpRequest& request, const std::string& sa_namespace,
                             const std::string& name, const Identity& who);
@@ -240,7 +259,8 @@ class FakeApiServer {
   std::vector<FakeService> services_;
   std::vector<FakeOwned> replicasets_;
   std::vector<FakeOwned> jobs_;
-  std::vector<std::string> namespaces_;
+  std::map<std::string, std::map<std::string, std::string>> namespaces_;  // name: labels
+  std::vector<FakeNetworkPolicy> network_policies_;
   std::vector<FakeNode> nodes_;
   std::chrono::seconds clock_offset_{0};
   std::map<std::string, size_t> requests_;

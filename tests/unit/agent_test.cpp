@@ -43,7 +43,7 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   EXPECT_EQ(query,
             "protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop&"
             "podname=web-0&containername=httpd&selector=app%3Dweb%2Ctier%21%3Ddb&host=false&"
-            "tcpinfo=true&boundinactive=true&direction=false&translations=true&revision=3");
+            "tcpinfo=true&boundinactive=true&direction=false&translations=true&revision=4");
   auto parsed = parse_query(query);
   ASSERT_TRUE(parsed);
   // What and where the agent reads (Host) is not the query's: no parameter reaches it.
@@ -66,7 +66,7 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
 
 // Nothing but the revision of the rows' fields this client reads.
 TEST(SnapshotQuery, NothingAskedIsTheRevisionAlone) {
-  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=3");
+  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=4");
 }
 
 TEST(SnapshotQuery, BadParametersAreNamed) {
@@ -621,7 +621,7 @@ TEST_F(AgentTest, TheRevisionAClientReadsIsAnsweredOrRefusedNamingIt) {
   std::string older = agent->handle(get("/v1/snapshot?protocol=tcp", "good")).body;
   EXPECT_EQ(older.find("\"direction\""), std::string::npos);
   EXPECT_EQ(std::regex_replace(later.body, std::regex(R"("direction":"[a-z]+",)"), ""), older);
-  EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=3&protocol=tcp", "good")).body, later.body);
+  EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=4&protocol=tcp", "good")).body, later.body);
   EXPECT_EQ(agent->handle(get("/v1/snapshot?revision=4&protocol=tcp", "good")).body, later.body);
   HttpResponse first = agent->handle(get("/v1/snapshot?revision=1", "good"));
   EXPECT_EQ(first.body, plain.body);

@@ -300,6 +300,7 @@ TEST(PluginCompletion, ItsOwnOptionsAndAQuietNothingWithoutAnApiServer) {
             "summary\tCount the sockets of every node in groups (kubectl socksnap summary "
             "--help)\n"
             "graph\tWho talks to whom: the service map of the sockets\n"
+            "audit\tFindings: what is exposed, who talks across namespaces and to the Internet\n"
             "version\tPrint the client's version and git commit, and each node agent's\n:4\n");
   // The summary takes the cluster's options and --by.
   EXPECT_EQ(plugin_completes({"summary", "--node", "a,"}), ":4\n");

@@ -655,7 +655,7 @@ TEST(SummaryQuery, TheAgentsQueryCarriesTheColumnsAndTheSelection) {
   options.pod_namespace = "shop";
   options.filters = {"status:LISTEN", "dst:~^s/"};
   EXPECT_EQ(summary_query(options, false, columns({"k8s.podName", "dst"})),
-            "by=k8s.podName%2Cdst&filter=status%3ALISTEN&namespace=shop&revision=3");
+            "by=k8s.podName%2Cdst&filter=status%3ALISTEN&namespace=shop&revision=4");
   auto back = options_from_query(
       QueryOptions{}, {{"by", "k8s.podName,dst"}, {"namespace", "shop"}, {"revision", "2"}}, true);
   ASSERT_TRUE(back);

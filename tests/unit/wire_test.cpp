@@ -104,7 +104,7 @@ TEST(Wire, ReplyIsTheCommandsJsonInAnEnvelope) {
   Snapshot snap = owned_snapshot();
   EXPECT_EQ(reply_of(snap, {"one \"quoted\" warning", "two"}),
             R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"node-1",)"
-            R"("warnings":["one \"quoted\" warning","two"],"sockets":)" +
+            R"("warnings":["one \"quoted\" warning","two"],"nodeNetns":4026531840,"sockets":)" +
                 json_of(snap) + "}\n");
 }
 
@@ -463,16 +463,17 @@ TEST(Wire, RepeatedOwnersAgreeWithThemselves) {
 }
 
 // A client says the latest revision of the fields it reads; an agent answers with its own when
-// that is older. This agent's is 3.
+// that is older. This agent's is 4.
 TEST(Wire, TheRevisionAskedForIsAnsweredWithTheOlderOfTheTwo) {
   using Query = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(kRowFieldsRevision, 3U);
+  EXPECT_EQ(kRowFieldsRevision, 4U);
   EXPECT_EQ(*wire_revision(Query{}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"protocol", "tcp"}, {"revision", "1"}}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"revision", "2"}}), 2U);
   EXPECT_EQ(*wire_revision(Query{{"revision", "3"}}), 3U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 3U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 3U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "4"}}), 4U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 4U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 4U);
   for (const char* bad : {"0", "-1", "x", "", "1.0", " 1"}) {
     auto revision = wire_revision(Query{{"revision", bad}});
     ASSERT_FALSE(revision) << bad;
@@ -977,6 +978,48 @@ TEST(Wire, TranslatedDestinationsAreWrittenOnlyToClientsOfRevisionThree) {
   // A run that translated nothing writes the same at 3 as at 2.
   snap.translations.clear();
   EXPECT_EQ(reply_at(3), reply_at(2));
+}
+
+// Revision 4: the node's own namespace, named in the envelope, is named so again by the plugin.
+TEST(Wire, TheNodesOwnNamespaceIsSentToClientsOfRevisionFour) {
+  Snapshot snap = owned_snapshot();
+  auto reply_at = [&](unsigned revision) {
+    std::string text;
+    OutputSink sink(&text);
+    write_agent_reply(snap, all_rows(snap), {}, sink, revision);
+    EXPECT_TRUE(sink.finish());
+    return text;
+  };
+  Json newer = Json::parse(reply_at(4));
+  Json older = Json::parse(reply_at(3));
+  EXPECT_EQ(newer["nodeNetns"], test::kHostNetns);
+  EXPECT_FALSE(older.contains("nodeNetns"));
+  newer.erase("nodeNetns");
+  EXPECT_EQ(newer, older);
+
+  auto back = parse_agent_reply(reply_at(4));
+  ASSERT_TRUE(back) << back.error().message();
+  // The pod's namespace (4026532300) stays the agent's.
+  ASSERT_EQ(back->snapshot.namespaces.size(), 2U);
+  for (const NetnsInfo& ns : back->snapshot.namespaces) {
+    EXPECT_EQ(ns.is_node_namespace(), ns.inode == test::kHostNetns) << ns.inode;
+  }
+  auto old = parse_agent_reply(reply_at(3));
+  ASSERT_TRUE(old) << old.error().message();
+  EXPECT_FALSE(old->snapshot.namespaces[0].is_node_namespace());
+  // Not the node's: nothing is written.
+  snap.namespaces[0].source = "pid 7";
+  EXPECT_EQ(reply_at(4), reply_at(3));
+
+  Json bad = Json::parse(reply_at(3));
+  bad["nodeNetns"] = "host";
+  auto refused = parse_agent_reply(bad.dump());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(), R"("nodeNetns": expected a number, found "host")");
+  bad["nodeNetns"] = -1;
+  refused = parse_agent_reply(bad.dump());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(), R"("nodeNetns": not an inode number)");
 }
 
 TEST(Wire, TranslatedDestinationsAreReadStrictly) {

@@ -1780,6 +1780,22 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
       s.api->remove_namespace("other");
     }
   } restore{s, n2, intruder_ip};
+  // A public address outside the cluster, in a namespace of the test's joined to node-2 only
+  // (203.0.113.0/24 is TEST-NET-3: no one's).
+  TestNetns outside;
+  const std::string veth = fmt::format("sx{}", ::getpid() % 100000);
+  check(run_command({"ip", "-n", n2, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
+                     "netns", outside.name()}),
+        "veth");
+  check(run_command({"ip", "-n", n2, "addr", "add", "203.0.113.1/24", "dev", veth}), "addr");
+  check(run_command({"ip", "-n", n2, "link", "set", veth, "up"}), "up");
+  check(run_command({"ip", "-n", outside.name(), "addr", "add", "203.0.113.9/24", "dev", "eth0"}),
+        "addr");
+  check(run_command({"ip", "-n", outside.name(), "link", "set", "eth0", "up"}), "up");
+  check(run_command({"ip", "-n", outside.name(), "route", "add", "default", "via", "203.0.113.1"}),
+        "route");
+  UniqueFd public_listener;
+  outside.run_inside([&] { public_listener = tcp_listen("203.0.113.9", 443); });
   std::string config =
       R"({"ID":"x","Name":"/k8s_probe_intruder","State":{"Pid":1},"Config":{"Image":"busybox",)"
       R"("Labels":{"io.kubernetes.docker.type":"container","io.kubernetes.container.name":)"
@@ -1792,10 +1808,17 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
   to.sin_family = AF_INET;
   to.sin_port = htons(8080);
   ::inet_pton(AF_INET, s.web.ip.c_str(), &to.sin_addr);
+  sockaddr_in to_public{};
+  to_public.sin_family = AF_INET;
+  to_public.sin_port = htons(443);
+  ::inet_pton(AF_INET, "203.0.113.9", &to_public.sin_addr);
   FakeDockerContainer intruder(s.dir + "/docker", s.networks[1]->ns().path(), config, 2, [&] {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    return fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0 &&
-           ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0;
+    auto connected = [&](const sockaddr_in& server) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      return fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0 &&
+             ::connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server) == 0;
+    };
+    return connected(to) && connected(to_public);
   });
 
   // Only the pods' sockets (the nodes' own hold whatever else runs on this machine).
@@ -1831,14 +1854,15 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
                     " x0 sockets 1",
                 "note cross-namespace other/intruder@node-2 -> shop/web@node-1 TCP/8080 x1 "
                 "sockets 2",
+                "note external-egress other/intruder@node-2 -> 203.0.113.9 TCP/443 x1 sockets 1",
             }))
       << r.out;
   EXPECT_EQ(report.at("findings")[0].at("reason"),
             "pod other/intruder reaches pod shop/web on TCP port 8080, which NetworkPolicy "
             "shop/web-from-client does not allow (ingress)");
   EXPECT_EQ(report.at("skipped"), json::array());
-  EXPECT_EQ(report.at("violations"), 4);
-  EXPECT_TRUE(r.err.ends_with("kubectl socksnap: 4 findings: 4 violations, 0 allowed\n")) << r.err;
+  EXPECT_EQ(report.at("violations"), 5);
+  EXPECT_TRUE(r.err.ends_with("kubectl socksnap: 5 findings: 5 violations, 0 allowed\n")) << r.err;
 
   // A policy file that allows each in turn.
   std::string allow = s.temp.write(
@@ -1847,7 +1871,8 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
                                 "connections:\n"
                                 "  - from: {{namespace: other, selector: app=probe}}\n"
                                 "    to: {{namespace: shop, cidr: {}/32}}\n"
-                                "    port: 8080\n",
+                                "    port: 8080\n"
+                                "  - to: {{cidr: 203.0.113.0/24}}\n",
                                 exporter_port, s.web.ip));
   r = plugin(joined(pods_only, {"--policy", allow, "-o", "json"}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -1855,8 +1880,8 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
   EXPECT_EQ(report.at("violations"), 0);
   std::vector<std::string> allowed_by;
   for (const json& f : report.at("findings")) allowed_by.push_back(f.at("allowedBy"));
-  EXPECT_EQ(allowed_by,
-            (std::vector<std::string>{allow + ":4", allow + ":2", allow + ":2", allow + ":4"}));
+  EXPECT_EQ(allowed_by, (std::vector<std::string>{allow + ":4", allow + ":2", allow + ":2",
+                                                  allow + ":4", allow + ":7"}));
 
   // SARIF, through kubectl's plugin mechanism, passes the schema.
   std::string built = SOCKSNAP_PLUGIN_BINARY;
@@ -1877,7 +1902,7 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
       run_command({"/usr/bin/python3", SOCKSNAP_SOURCE_DIR "/tests/schema/validate_json.py",
                    "/var/cache/socksnap/sarif-schema-2.1.0.json", sarif});
   EXPECT_EQ(valid.exit_code, 0) << valid.err;
-  EXPECT_EQ(json::parse(r.out)["runs"][0]["results"].size(), 4U);
+  EXPECT_EQ(json::parse(r.out)["runs"][0]["results"].size(), 5U);
   // The real kubectl reads the stand-in's NetworkPolicies as the API serves them.
   r = run_command({binary, "get", "networkpolicies", "-A", "-o",
                    "jsonpath={.items[*].metadata.name} {.items[0].spec.policyTypes}"},
@@ -1905,7 +1930,7 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
       report.at("skipped"),
       json::parse(
           R"json([{"rule":"policy-not-enforced","reason":"the NetworkPolicies are not known: listing networkpolicies: networkpolicies.networking.k8s.io is forbidden: User \"auditor\" cannot list resource \"networkpolicies\" in API group \"networking.k8s.io\" at the cluster scope"}])json"));
-  EXPECT_EQ(report.at("findings").size(), 3U);
+  EXPECT_EQ(report.at("findings").size(), 4U);
 }
 
 class ClusterSummary : public ClusterTest {

@@ -293,15 +293,17 @@ void render_sarif(const AuditDocument& doc, OutputSink& out) {
 // --- Markdown -------------------------------------------------------------------------------
 
 // Text for a Markdown table cell: escaped for the terminal (no control byte, no invalid UTF-8,
-// no line break), then every ASCII punctuation character backslash-escaped, which CommonMark
-// allows for all of them: nothing a name holds reads as markup, a link, HTML or a cell's end.
+// no line break), then each character that could start markup in a cell backslash-escaped (as
+// CommonMark allows for any ASCII punctuation): a backslash, code, emphasis and strikethrough,
+// a link or image, HTML or an autolink, an entity, a cell's end. Nothing a name holds reads as
+// anything but its text.
 std::string md(std::string_view text) {
+  static constexpr std::string_view kMarkup = "\\`*_~[]()<>&|!#";
   std::string safe = terminal_safe(text, Backslash::kEscape);
   std::string out;
   out.reserve(safe.size());
   for (char c : safe) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x80 && std::ispunct(u) != 0) out.push_back('\\');
+    if (kMarkup.find(c) != std::string_view::npos) out.push_back('\\');
     out.push_back(c);
   }
   return out;
@@ -378,10 +380,12 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
     const SocketRecord& s = snap.sockets[i];
     bool listening = s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
     if (!listening) continue;
-    // The network namespace: the node's own, or its inode (a pod's is named by its owner).
+    // The network namespace: the node's own, the pod's own, or its inode.
     const NetnsInfo* netns = snap.find_netns(s.netns, snap.node_index_of(i));
-    std::string where =
-        netns != nullptr && netns->is_node_namespace() ? "node's" : std::to_string(s.netns);
+    const PodInfo* pod = snap.pod_of(i);
+    std::string where = netns != nullptr && netns->is_node_namespace() ? "node's"
+                        : pod != nullptr && pod->netns == s.netns      ? "pod's"
+                                                                       : std::to_string(s.netns);
     ++listeners[{snap.node_of(i), std::move(where), owner_name(snap, i),
                  static_cast<int>(s.protocol),
                  address_text(graph_address(s.ip_version, s.src_addr)), s.src_port}];

@@ -7,6 +7,8 @@
 #include <cstdio>
 
 #include "cmdline/completion.h"
+#include "cmdline/diff_command.h"
+#include "cmdline/watch_command.h"
 #include "util/build_info.h"
 #include "util/strings.h"
 
@@ -135,6 +137,10 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       "On a host, undeclared-port and policy-not-enforced are skipped (the API server knows\n"
       "pods' declared ports and NetworkPolicies: kubectl socksnap audit), and pods are named\n"
       "by the addresses of their own network namespaces on this host.");
+  add_diff_command(app, parsed.diff);
+  add_watch_command(app, parsed.watch,
+                    "A poll costs what a snapshot of the same selection costs (socksnap -v says\n"
+                    "how long one takes).");
   CLI::App* version = app.add_subcommand("version", "Print the version and the git commit");
   version->add_option("-o,--output", parsed.version_output, "json or yaml (default: text)")
       ->check(CLI::IsMember({"json", "yaml"}))

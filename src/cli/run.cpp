@@ -9,10 +9,13 @@
 
 #include "analyze/audit.h"
 #include "analyze/service_map.h"
+#include "analyze/snapshot_diff.h"
 #include "analyze/summary.h"
 #include "cli/options.h"
 #include "cmdline/completion.h"
+#include "cmdline/diff_command.h"
 #include "cmdline/version.h"
+#include "cmdline/watch_command.h"
 #include "enrich/cri_client.h"
 #include "enrich/enricher.h"
 #include "picture/graph_output.h"
@@ -226,6 +229,66 @@ Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs&
   return {};
 }
 
+// `socksnap watch`: a snapshot every interval, and what changed since the one before.
+Result<void, RunError> run_watch(const ParsedArgs& parsed, const SnapshotInputs& inputs) {
+  const CommandLine& line = parsed.line;
+  auto query = compile_query(line.query);
+  if (!query) return usage_error(query.error().message());
+  auto loop = WatchLoop::start(parsed.watch, line, *query);
+  if (!loop) return loop.error();
+  std::optional<SnapshotRun> previous;
+  std::vector<const Column*> columns;
+  for (bool first = true;; first = false) {
+    if (!first && !loop->wait()) return {};
+    std::string time = loop->begin_poll();
+    auto started = std::chrono::steady_clock::now();
+    Warnings warnings;
+    auto taken = take_snapshot(*query, line.host, warnings, inputs);
+    if (!taken) {
+      if (first) return taken.error();
+      // A poll that fails is said, and the next one tried: the last snapshot stays the one
+      // changes are counted from.
+      if (!line.quiet) {
+        std::fprintf(stderr, "socksnap: warning: %s: %s\n", time.c_str(),
+                     terminal_safe(taken.error().message).c_str());
+      }
+      continue;
+    }
+    if (!line.quiet) {
+      for (const auto& warning : warnings.lines()) {
+        if (loop->first_time(warning)) {
+          std::fprintf(stderr, "socksnap: warning: %s\n", terminal_safe(warning).c_str());
+        }
+      }
+    }
+    if (first) columns = query->columns_for(taken->kind);
+    std::vector<ChangeRow> changes;
+    if (!previous) {
+      for (uint32_t row : taken->rows)
+        changes.push_back({ChangeType::kAdded, &taken->snapshot, row});
+    } else {
+      for (const SocketChange& c :
+           diff_snapshots(previous->snapshot, previous->rows, taken->snapshot, taken->rows)) {
+        const Snapshot* from =
+            c.type == ChangeType::kDeleted ? &previous->snapshot : &taken->snapshot;
+        changes.push_back({c.type, from, c.row});
+      }
+    }
+    std::string error;
+    if (!loop->print(changes, time, first, columns, error)) {
+      if (error.empty()) return {};  // the reader is gone: the watch is over
+      return run_failure(error);
+    }
+    if (line.verbose) {
+      std::fprintf(stderr,
+                   "socksnap: %s: %zu sockets, %zu selected, %zu changes; polled in %.1f ms\n",
+                   time.c_str(), taken->snapshot.sockets.size(), taken->rows.size(), changes.size(),
+                   milliseconds_since(started));
+    }
+    previous = std::move(*taken);
+  }
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
@@ -246,6 +309,14 @@ int run_cli(int argc, const char* const* argv, const SnapshotInputs& inputs) {
     return report_failure(
         kProgram,
         usage_error("agent comes first: socksnap agent [OPTIONS] (socksnap agent --help)"));
+  }
+  if (parsed.subcommand == "watch") {
+    auto done = run_watch(parsed, inputs);
+    return done ? 0 : report_failure(kProgram, done.error());
+  }
+  if (parsed.subcommand == "diff") {
+    auto done = run_diff(parsed.line, parsed.diff);
+    return done ? *done : report_failure(kProgram, done.error());
   }
   if (parsed.subcommand == "audit") {
     auto done = run_audit(parsed, inputs);

@@ -46,6 +46,18 @@ struct AuditCommand {
   std::string output;  // table, json, jsonpretty, sarif, markdown; "" when not given
 };
 
+// `diff`'s two files (cmdline/diff_command.h).
+struct DiffCommand {
+  std::string before;  // OLD: a path, or "-" for stdin
+  std::string after;   // NEW
+};
+
+// `watch`'s own flags (cmdline/watch_command.h).
+struct WatchCommand {
+  std::string interval = "2s";  // a Go duration
+  bool changes_only = false;
+};
+
 // Outcome of parsing argv: the command line, or an exit code after --help/--version, a
 // completion request or a usage error (the message already printed).
 struct ParsedArgs {
@@ -59,6 +71,8 @@ struct ParsedArgs {
   std::string shell;
   GraphCommand graph;  // when subcommand is "graph"
   AuditCommand audit;  // when subcommand is "audit"
+  DiffCommand diff;    // when subcommand is "diff"
+  WatchCommand watch;  // when subcommand is "watch"
 };
 
 // What to show and how (--protocol, -F, --sort, -o, -n, -A, -p, -c, -l, --host, -q, -v), and

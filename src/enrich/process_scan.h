@@ -37,7 +37,6 @@ struct SocketFd {
 // Pure: the comm and the start time (field 22) of a /proc/PID/stat text; false if malformed.
 bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_time);
 
-
 // Every process under the host's /proc. Processes that exit meanwhile are left out.
 std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
                                              Warnings& warnings);

@@ -17,9 +17,12 @@
 
 #include "analyze/audit.h"
 #include "analyze/service_map.h"
+#include "analyze/snapshot_diff.h"
 #include "analyze/summary.h"
 #include "cmdline/command_line.h"
+#include "cmdline/diff_command.h"
 #include "cmdline/version.h"
+#include "cmdline/watch_command.h"
 #include "kubeapi/kube_api.h"
 #include "picture/graph_output.h"
 #include "plugin/agent_versions.h"
@@ -1026,6 +1029,120 @@ Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& arg
   return {};
 }
 
+// One node's last snapshot in a watch, and whether asking it fails now.
+struct WatchedNode {
+  std::unique_ptr<Snapshot> snap;
+  std::vector<uint32_t> rows;
+  bool failing = false;
+};
+
+// `kubectl socksnap watch`: every interval, every node's snapshot (as `kubectl socksnap` asks
+// it), and what changed on each node since its last one. A node that fails is named when it
+// starts failing and when it answers again, and asked again at every poll; its sockets are
+// not taken for deleted meanwhile, and the others go on.
+Result<void, RunError> run_watch(const CommandLine& line, const PluginArgs& args,
+                                 const WatchCommand& command) {
+  auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
+  if (!begun) return begun.error();
+  const auto& q = begun->plan;
+  KubeApi& api = *begun->connection.api;
+  auto loop = WatchLoop::start(command, line, q.query);
+  if (!loop) return loop.error();
+  QueryOptions asked = line.query;
+  asked.pod_namespace = q.selection.owners.pod_namespace.value_or("");
+  asked.no_direction = !q.query.needs_direction(NodeKind::kKubernetes);
+  const std::string query = snapshot_query(asked, q.query.request.tcp_info);
+  std::map<std::string, WatchedNode> nodes;
+  const std::vector<const Column*>& columns = q.render.columns;
+  for (bool first = true;; first = false) {
+    if (!first && !loop->wait()) return {};
+    std::string time = loop->begin_poll();
+    Warnings warnings;
+    AgentSearch search(api, args);
+    AddressNamer namer(api, shows_endpoints(q), warnings);
+    auto agents = search.find(begun->wanted_nodes, first);
+    if (!agents) {
+      if (first) return agents.error();
+      std::fprintf(stderr, "%s: warning: %s: %s\n", kProgram, time.c_str(),
+                   terminal_safe(agents.error().message).c_str());
+      continue;
+    }
+    FanoutOptions fanout;
+    fanout.agent_namespace = args.agent_namespace;
+    fanout.query = query;
+    fanout.token = agents->token;
+    fanout.timeout = begun->timeouts.each_node;
+    std::vector<std::unique_ptr<Snapshot>> answers(agents->targets.size());
+    fanout.on_answer = [&](size_t index, Snapshot* snap) {
+      if (snap == nullptr) return;
+      namer.name(*snap);
+      answers[index] = std::make_unique<Snapshot>(std::move(*snap));
+    };
+    FanoutResult result = ask_agents(api, agents->targets, fanout);
+    result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
+
+    // Node by node, in node order: its changes since its last answer.
+    std::vector<ChangeRow> changes;
+    std::vector<WatchedNode> replaced;  // the snapshots the deleted rows are in, until printed
+    for (size_t i = 0; i < agents->targets.size(); ++i) {
+      if (!answers[i]) continue;
+      WatchedNode& node = nodes[agents->targets[i].node];
+      if (node.failing && !line.quiet) {
+        std::fprintf(stderr, "%s: node %s answers again\n", kProgram,
+                     terminal_safe(agents->targets[i].node).c_str());
+      }
+      WatchedNode fresh;
+      fresh.snap = std::move(answers[i]);
+      fresh.rows = select_rows(*fresh.snap, q.selection);
+      if (!node.snap) {
+        for (uint32_t row : fresh.rows)
+          changes.push_back({ChangeType::kAdded, fresh.snap.get(), row});
+      } else {
+        for (const SocketChange& c :
+             diff_snapshots(*node.snap, node.rows, *fresh.snap, fresh.rows)) {
+          const Snapshot* from =
+              c.type == ChangeType::kDeleted ? node.snap.get() : fresh.snap.get();
+          changes.push_back({c.type, from, c.row});
+        }
+      }
+      replaced.push_back(std::move(node));
+      node = std::move(fresh);
+    }
+    for (const NodeFailure& failure : result.failures) {
+      WatchedNode& node = nodes[failure.node];
+      if (!node.failing) {
+        std::fprintf(stderr, "%s: node %s: %s (asked again every %s)\n", kProgram,
+                     terminal_safe(failure.node).c_str(), terminal_safe(failure.message).c_str(),
+                     command.interval.c_str());
+      }
+      node.failing = true;
+    }
+    if (!line.quiet) {
+      for (const auto& [node, warning] : result.warnings) {
+        std::string said = fmt::format("node {}: {}", node, warning);
+        if (loop->first_time(said)) {
+          std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(said).c_str());
+        }
+      }
+      for (const auto& warning : warnings.lines()) {
+        if (loop->first_time(warning)) {
+          std::fprintf(stderr, "%s: warning: %s\n", kProgram, terminal_safe(warning).c_str());
+        }
+      }
+    }
+    std::string error;
+    if (!loop->print(changes, time, first, columns, error)) {
+      if (error.empty()) return {};
+      return run_failure(error);
+    }
+    if (line.verbose) {
+      std::fprintf(stderr, "%s: %s: %zu of %zu nodes answered, %zu changes\n", kProgram,
+                   time.c_str(), result.answered, agents->targets.size() + agents->missing.size(),
+                   changes.size());
+    }
+  }
+}
+
 // `kubectl socksnap version`: this client's build, and each node agent's (GET /version, asked
 // as a snapshot is); a warning for each agent of another build.
 Result<void, RunError> run_version(const PluginArgs& args, const std::string& output, bool quiet) {
@@ -1156,6 +1273,11 @@ int run_plugin(int argc, const char* const* argv) {
       "namespaces) their rules are skipped, and the audit says so. As for the snapshot,\n"
       "without -n or -A only the context's namespace is audited: -A audits every pod and the\n"
       "nodes' own sockets.");
+  CLI::App* diff = add_diff_command(app, parsed.diff);
+  CLI::App* watch = add_watch_command(
+      app, parsed.watch,
+      "On a cluster every node is asked at every poll; a node that fails is named, asked again\n"
+      "at the next poll, and its sockets are not taken for deleted meanwhile.");
   std::string version_output;
   CLI::App* version = app.add_subcommand(
       "version", "Print the client's version and git commit, and each node agent's");
@@ -1167,10 +1289,15 @@ int run_plugin(int argc, const char* const* argv) {
   if (!parse_command_line(app, argc, argv, parsed, kProgram, &completions)) {
     return parsed.exit_code;
   }
+  if (diff->parsed()) {
+    auto compared = run_diff(parsed.line, parsed.diff);
+    return compared ? *compared : report_failure(kProgram, compared.error());
+  }
   auto done = version->parsed()   ? run_version(args, version_output, parsed.line.quiet)
               : summary->parsed() ? run_summary(parsed.line, args)
               : graph->parsed()   ? run_graph(parsed.line, args, graph_args)
               : audit->parsed()   ? run_audit(parsed.line, args, parsed.audit)
+              : watch->parsed()   ? run_watch(parsed.line, args, parsed.watch)
                                   : run(parsed.line, args);
   return done ? 0 : report_failure(kProgram, done.error());
 }

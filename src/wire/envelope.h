@@ -50,6 +50,8 @@ class EnvelopeReader {
     return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
   }
 
+  // The first thing found wrong, if any.
+  const std::string& error_message() const { return error_; }
   bool fail(std::string message) {
     error_ = std::move(message);
     return false;

@@ -94,7 +94,25 @@ namespace {
 // (render/row_fields.h), of its type and range, and what repeats agrees with itself.
 class ReplyReader : EnvelopeReader {
  public:
-  explicit ReplyReader(std::string_view text) : EnvelopeReader(text, "Snapshot"), rows_(r_, text) {}
+  // `many_nodes`: the rows are of several nodes (a saved document of the plugin's), each of
+  // the node its "k8s.node" names; else all of the reply's node.
+  explicit ReplyReader(std::string_view text, bool many_nodes = false)
+      : EnvelopeReader(text, "Snapshot"), rows_(r_, text), many_nodes_(many_nodes) {}
+
+  // A document that is only the rows (`socksnap -o json`): a JSON array of them.
+  Result<Snapshot> read_rows() {
+    if (r_.peek() != JsonReader::Type::kArray) {
+      std::string found = RowReader::wrong_type(JsonReader::Type::kArray, r_, text_);
+      // JSON of another shape, or no JSON at all.
+      if (r_.skip() && r_.finish()) return plain_error("not a JSON array of rows: " + found);
+      return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
+    }
+    bool ok = read_sockets() && r_.finish();
+    if (ok) return std::move(reply_.snapshot);
+    std::string error = error_message();
+    if (!error.empty()) return plain_error(error);
+    return plain_error(fmt::format("malformed JSON at byte {}", r_.offset()));
+  }
 
   Result<AgentReply> read() {
     static constexpr std::array<std::string_view, 2> kOwn = {"sockets", "nodeNetns"};
@@ -168,14 +186,15 @@ class ReplyReader : EnvelopeReader {
 
   bool add_row(RowDraft& row) {
     SocketRecord s = row.socket;
-    NetnsInfo& ns = netns(s.netns);
-    if (!row.interface.empty()) s.ifindex = interface_index(ns, row.interface);
-
     SocketOwner owner;
     const RepeatedObject& k8s_seen = row.repeated[static_cast<size_t>(Repeated::kK8s)];
     if (k8s_seen.fresh && !add_k8s(row.k8s)) return false;
     const K8sEntry& k8s = k8s_[k8s_seen.slot];
     owner.pod = k8s.pod;
+    uint16_t node = many_nodes_ ? node_index(k8s.node) : 0;
+    NetnsInfo& ns = netns(s.netns, node);
+    if (!row.interface.empty()) s.ifindex = interface_index(ns, row.interface);
+
     const RepeatedObject& runtime_seen = row.repeated[static_cast<size_t>(Repeated::kRuntime)];
     if (runtime_seen.fresh) {
       int32_t container = kNone;
@@ -194,7 +213,7 @@ class ReplyReader : EnvelopeReader {
     owner.first_holder = static_cast<uint32_t>(snap().holders.size());
     owner.holder_count = static_cast<uint32_t>(row.holders.size());
     for (size_t i = 0; i < row.holders.size(); ++i) {
-      auto index = process_index(std::move(row.holders[i].process), i);
+      auto index = process_index(std::move(row.holders[i].process), i, node);
       if (!index) return false;
       if (snap().processes[*index].container == kNone) {
         snap().processes[*index].container = owner.container;
@@ -210,6 +229,7 @@ class ReplyReader : EnvelopeReader {
     }
     snap().sockets.push_back(s);
     snap().owners.push_back(owner);
+    if (many_nodes_) snap().socket_nodes.push_back(node);
     if (row.tcp.valid || !snap().tcp_info.empty()) {
       snap().tcp_info.resize(snap().sockets.size());
       snap().tcp_info.back() = row.tcp;
@@ -269,10 +289,16 @@ class ReplyReader : EnvelopeReader {
     return true;
   }
 
-  NetnsInfo& netns(uint64_t inode) {
-    auto [it, fresh] = netns_.try_emplace(inode, snap().namespaces.size());
-    if (fresh) snap().namespaces.push_back(NetnsInfo{inode, "agent", {}, 0});
+  NetnsInfo& netns(uint64_t inode, uint16_t node) {
+    auto [it, fresh] = netns_.try_emplace({node, inode}, snap().namespaces.size());
+    if (fresh) snap().namespaces.push_back(NetnsInfo{inode, "agent", {}, node});
     return snap().namespaces[it->second];
+  }
+  // A node of a document of several (Snapshot::nodes), by its name.
+  uint16_t node_index(const std::string& name) {
+    auto [it, fresh] = nodes_.try_emplace(name, static_cast<uint16_t>(snap().nodes.size()));
+    if (fresh) snap().nodes.push_back(name);
+    return it->second;
   }
   // Interfaces arrive by name: number them per namespace.
   static uint32_t interface_index(NetnsInfo& ns, const std::string& name) {
@@ -319,9 +345,10 @@ class ReplyReader : EnvelopeReader {
     }
     return it->second;
   }
-  std::optional<uint32_t> process_index(ProcessInfo&& process, size_t position) {
-    auto [it, fresh] =
-        processes_.try_emplace(process.pid, static_cast<uint32_t>(snap().processes.size()));
+  // Processes are one per pid on a node (pids repeat across nodes).
+  std::optional<uint32_t> process_index(ProcessInfo&& process, size_t position, uint16_t node) {
+    uint64_t key = uint64_t{node} << 32 | static_cast<uint32_t>(process.pid);
+    auto [it, fresh] = processes_.try_emplace(key, static_cast<uint32_t>(snap().processes.size()));
     if (fresh) {
       snap().processes.push_back(std::move(process));
     } else if (snap().processes[it->second].comm != process.comm) {
@@ -355,10 +382,17 @@ class ReplyReader : EnvelopeReader {
   AgentReply reply_;
   std::vector<K8sEntry> k8s_;     // by the slot of their text (RowDraft::repeated)
   std::vector<int32_t> runtime_;  // the container of each "runtime" text, by slot
-  std::unordered_map<uint64_t, size_t> netns_;
+  struct NetnsKeyHash {
+    size_t operator()(const std::pair<uint16_t, uint64_t>& k) const {
+      return std::hash<uint64_t>()(k.second * 31 + k.first);
+    }
+  };
+  bool many_nodes_ = false;
+  std::unordered_map<std::pair<uint16_t, uint64_t>, size_t, NetnsKeyHash> netns_;
+  std::unordered_map<std::string, uint16_t> nodes_;
   std::unordered_map<std::string, int32_t> pods_;
   std::unordered_map<std::string, int32_t> containers_;
-  std::unordered_map<int32_t, uint32_t> processes_;
+  std::unordered_map<uint64_t, uint32_t> processes_;
   std::unordered_map<std::string, int32_t> endpoints_;
 };
 
@@ -438,6 +472,10 @@ class SummaryReader : EnvelopeReader {
 };
 
 }  // namespace
+
+Result<Snapshot> parse_snapshot_rows(std::string_view text) {
+  return ReplyReader(text, true).read_rows();
+}
 
 Result<AgentReply> parse_agent_reply(std::string_view text) {
   return ReplyReader(text).read();

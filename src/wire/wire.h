@@ -86,6 +86,11 @@ struct AgentReply {
 // Pure. Errors say where the text stopped making sense ("at byte 1234: ...").
 Result<AgentReply> parse_agent_reply(std::string_view text);
 
+// A saved snapshot: the rows `socksnap -o json` or `kubectl socksnap -o json` print (one JSON
+// array; -o jsonpretty's too), read as strictly as an agent's, each row of the node its
+// "k8s.node" names (Snapshot::nodes and socket_nodes filled, namespaces per node). Pure.
+Result<Snapshot> parse_snapshot_rows(std::string_view text);
+
 // The summary of `snap`'s rows, in the envelope above.
 void write_summary_reply(const Snapshot& snap, const Summary& summary,
                          const std::vector<std::string>& warnings, OutputSink& out);

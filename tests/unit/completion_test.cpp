@@ -57,6 +57,8 @@ TEST(Completion, SubcommandsFirstThenOptionsWhenADashIsTyped) {
             "graph\tWho talks to whom: the service map of the sockets\n"
             "summary\tCount the sockets in groups of columns (socksnap summary --help)\n"
             "audit\tFindings: what is exposed, who talks across namespaces and to the Internet\n"
+            "diff\tWhat changed between two saved snapshots (-o json)\n"
+            "watch\tPrint the sockets' changes as they happen\n"
             "version\tPrint the version and the git commit\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"ver"}), "version\tPrint the version and the git commit\n:4\n");
@@ -301,6 +303,8 @@ TEST(PluginCompletion, ItsOwnOptionsAndAQuietNothingWithoutAnApiServer) {
             "--help)\n"
             "graph\tWho talks to whom: the service map of the sockets\n"
             "audit\tFindings: what is exposed, who talks across namespaces and to the Internet\n"
+            "diff\tWhat changed between two saved snapshots (-o json)\n"
+            "watch\tPrint the sockets' changes as they happen\n"
             "version\tPrint the client's version and git commit, and each node agent's\n:4\n");
   // The summary takes the cluster's options and --by.
   EXPECT_EQ(plugin_completes({"summary", "--node", "a,"}), ":4\n");

@@ -194,19 +194,23 @@ TEST(ParseArgs, HelpNamesTheSubcommands) {
   parse({"--help"});
   std::string help = testing::internal::GetCapturedStdout();
   EXPECT_NE(help.find("Usage: socksnap [OPTIONS] [SUBCOMMAND]\n"), std::string::npos) << help;
-  EXPECT_NE(help.find("Subcommands:\n"
-                      "  agent                           Run the node agent (socksnap agent "
-                      "--help)\n"
-                      "  completion                      Print the shell completion script "
-                      "(bash, zsh or fish)\n"
-                      "  graph                           Who talks to whom: the service map of "
-                      "the sockets\n"
-                      "  summary                         Count the sockets in groups of columns "
-                      "(socksnap summary --help)\n"
-                      "  audit                           Findings: what is exposed, who talks "
-                      "across namespaces and to the Internet\n"
-                      "  version                         Print the version and the git commit\n"),
-            std::string::npos)
+  EXPECT_NE(
+      help.find("Subcommands:\n"
+                "  agent                           Run the node agent (socksnap agent "
+                "--help)\n"
+                "  completion                      Print the shell completion script "
+                "(bash, zsh or fish)\n"
+                "  graph                           Who talks to whom: the service map of "
+                "the sockets\n"
+                "  summary                         Count the sockets in groups of columns "
+                "(socksnap summary --help)\n"
+                "  audit                           Findings: what is exposed, who talks "
+                "across namespaces and to the Internet\n"
+                "  diff                            What changed between two saved snapshots "
+                "(-o json)\n"
+                "  watch                           Print the sockets' changes as they happen\n"
+                "  version                         Print the version and the git commit\n"),
+      std::string::npos)
       << help;
 }
 

@@ -1933,6 +1933,99 @@ TEST_F(ClusterTest, AuditFindsWhatThePoliciesDenyAcrossNodesAndAPolicyFileAllows
   EXPECT_EQ(report.at("findings").size(), 4U);
 }
 
+// kubectl socksnap diff of two saved cluster snapshots around a listener opened on node-3 (the
+// plugin's rows of two nodes, read back with their nodes); then kubectl socksnap watch: the
+// nodes' sockets first, a listener opened and closed on node-3 seen within two intervals, and
+// node-2's agent stopped meanwhile: named once, its sockets not taken for deleted, the others'
+// changes still printed, and named again when it answers; SIGINT ends it with status 0.
+TEST_F(ClusterTest, DiffAndWatchAcrossTheNodesWhileOneFails) {
+  ClusterState& s = c();
+  // node-2's and node-3's sockets but the agents' own connections with the API server.
+  const std::vector<std::string> steady = {"-A",
+                                           "--node",
+                                           "node-2,node-3",
+                                           "-F",
+                                           "src.port:!9443",
+                                           "-F",
+                                           "dst.port:!9443",
+                                           "-F",
+                                           fmt::format("dst.port:!{}", s.api->port())};
+  CommandResult before = plugin(joined({"-o", "json"}, steady));
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  const TestNetns& n3 = s.networks[2]->ns();
+  UniqueFd opened;
+  n3.run_inside([&] { opened = tcp_listen(node_ip(3), 7004); });
+  CommandResult after = plugin(joined({"-o", "json"}, steady));
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  CommandResult diff = plugin({"diff", s.temp.write("before.json", before.out),
+                               s.temp.write("after.json", after.out), "-o", "json"});
+  ASSERT_EQ(diff.exit_code, 1) << diff.err;
+  json event = json::parse(diff.out);  // one line: one event
+  EXPECT_EQ(event["type"], "ADDED");
+  EXPECT_EQ(event["object"]["k8s"]["node"], "node-3");
+  EXPECT_EQ(event["object"]["src"]["port"], 7004);
+  opened = UniqueFd();
+
+  const size_t steady_rows = json::parse(before.out).size();
+  ASSERT_GT(steady_rows, 3U);
+  const std::string out = s.temp.file("watch.json");
+  std::vector<std::string> argv = {
+      SOCKSNAP_PLUGIN_BINARY, "watch", "--interval", "300ms", "-o", "json"};
+  argv.insert(argv.end(), steady.begin(), steady.end());
+  std::string command = fmt::format("KUBECONFIG='{}' HOME='{}' exec", s.admin_kubeconfig, s.dir);
+  for (const auto& arg : argv) command += " '" + arg + "'";
+  BackgroundProcess watch({"sh", "-c", command + " > '" + out + "'"}, s.temp.file("watch.log"));
+  auto events = [&](size_t count) {
+    std::vector<json> got;
+    for (int i = 0; i < 500; ++i) {
+      got.clear();
+      std::string text = path_exists(out) ? read_file(out) : "";
+      for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
+        got.push_back(json::parse(text.substr(at, end - at)));
+      }
+      if (got.size() >= count) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return got;
+  };
+  auto log_has = [&](const std::string& text) {
+    for (int i = 0; i < 250; ++i) {
+      if (watch.log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  std::vector<json> got = events(steady_rows);
+  ASSERT_EQ(got.size(), steady_rows) << watch.log();
+  for (const json& e : got) EXPECT_EQ(e["type"], "ADDED") << e.dump();
+
+  // node-2 goes down: named, and nothing of its sockets is printed.
+  s.agents[1]->stop();
+  ASSERT_TRUE(log_has("kubectl socksnap: node node-2: ")) << watch.log();
+  EXPECT_NE(watch.log().find("(asked again every 300ms)\n"), std::string::npos) << watch.log();
+  // node-3 goes on.
+  n3.run_inside([&] { opened = tcp_listen(node_ip(3), 7005); });
+  got = events(steady_rows + 1);
+  ASSERT_EQ(got.size(), steady_rows + 1) << watch.log();
+  EXPECT_EQ(got.back()["type"], "ADDED");
+  EXPECT_EQ(got.back()["object"]["k8s"]["node"], "node-3");
+  EXPECT_EQ(got.back()["object"]["src"]["port"], 7005);
+  opened = UniqueFd();
+  got = events(steady_rows + 2);
+  ASSERT_EQ(got.size(), steady_rows + 2) << watch.log();
+  EXPECT_EQ(got.back()["type"], "DELETED");
+  EXPECT_EQ(got.back()["object"]["src"]["port"], 7005);
+
+  // node-2 is back: said, and its sockets, the same, are no change.
+  start_agent(2);
+  ASSERT_TRUE(log_has("kubectl socksnap: node node-2 answers again\n")) << watch.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_EQ(events(0).size(), steady_rows + 2) << read_file(out);
+
+  ASSERT_EQ(::kill(watch.pid(), SIGINT), 0);
+  EXPECT_EQ(watch.stop(), 0) << watch.log();
+}
+
 class ClusterSummary : public ClusterTest {
  protected:
   // node-2's and node-3's sockets but the agents' own connections with the API server, which

@@ -63,6 +63,7 @@ SUMMARY_CASES = {
     "T": (100, 1_000, 1.2, "summary", "summary of 100 namespaces x 1,000 sockets"),
     "G": (1, 200_000, 1.2, "graph", "graph of 200,000 sockets in one namespace"),
     "H": (100, 1_000, 1.2, "graph", "graph of 100 namespaces x 1,000 sockets"),
+    "W": (1, 100_000, None, "watch", "a watch poll of 100,000 sockets in one namespace"),
 }
 ALL_CASES = list(CASES) + list(OWNER_CASES) + list(POD_CASES) + list(SUMMARY_CASES)
 PLAIN_COLUMNS = "columns=netns,protocol,src,dst,status"
@@ -752,6 +753,9 @@ def run_summary_case(case, args, tools, results):
                 Tool("summary src", [snap, "summary", "--by", "src"] + nsargs,
                      f"socksnap summary --by src --netns {shown_ns} (a group per socket, nearly)"),
             ]
+        elif command == "watch":
+            run_watch_polls(case, args, tools, results, made, rows, nsargs, shown_ns)
+            return
         else:
             # Counts: every connection of the farm once, though both its ends are read.
             got_map = capture([snap, "graph", "--level", "netns", "-o", "json"] + nsargs)
@@ -794,6 +798,55 @@ def run_summary_case(case, args, tools, results):
         results.append(r)
     finally:
         farm.close()
+
+
+# ---------------------------------------------------------------- watch case (W)
+
+POLL_RE = re.compile(r": (\d+) sockets, (\d+) selected, (\d+) changes; polled in ([\d.]+) ms")
+
+
+def run_watch_polls(case, args, tools, results, made, rows, nsargs, shown_ns):
+    """What one poll of `socksnap watch` costs: its own -v timings (the snapshot, the diff
+    against the one before, the printing) over reps polls after the first, against the plain
+    snapshot of the same namespace timed as the other cases time it."""
+    snap = args.socksnap
+    log(f"  sockets: farm made {made}, socksnap prints {rows}")
+    tl = [Tool("snapshot", [snap] + nsargs, f"socksnap --netns {shown_ns}")]
+    log("  timed commands (stdout > /dev/null):")
+    log(f"    {tl[0].label:<14} {tl[0].shown}")
+    log(f"    {'poll':<14} socksnap watch --changes-only --interval 2s -v --netns {shown_ns} "
+        f"({args.reps} polls after the first, from its -v lines)")
+    background = measure_case(tl, args, tools)
+    watch = subprocess.Popen([snap, "watch", "--changes-only", "--interval", "2s", "-v"] + nsargs,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    polls, hwm_kb = [], 0
+    try:
+        for line in watch.stderr:
+            m = POLL_RE.search(line)
+            if not m:
+                continue
+            polls.append(float(m.group(4)))
+            with open(f"/proc/{watch.pid}/status") as f:
+                for field in f:
+                    if field.startswith("VmHWM:"):
+                        hwm_kb = int(field.split()[1])
+            if len(polls) > args.reps:
+                break
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(timeout=30)
+    later = polls[1:]
+    poll_ms = statistics.median(later) if later else float("nan")
+    base = tl[0].median_ms()
+    log(f"  {'tool':<14} {'median ms':>10} {'x snapshot':>10} {'maxrss MB':>10}")
+    log(f"  {'snapshot':<14} {base:10.1f} {1:10.2f} {tl[0].maxrss / 1e6:10.1f}")
+    log(f"  {'poll':<14} {poll_ms:10.1f} {poll_ms / base:10.2f} {hwm_kb / 1e3:10.1f}"
+        f"   (first poll {polls[0]:.1f} ms; exit {watch.returncode})")
+    log(f"  CPU busy with other work during the timings: {background:.0%} of the machine")
+    results.append(dict(case=case, kind="watch", tools=tl, background=background,
+                        rows=[("poll / snapshot (info)", poll_ms / base, None),
+                              ("poll ms (info)", poll_ms, None),
+                              ("watch peak MB (info)", hwm_kb / 1e3, None)]))
 
 
 # ---------------------------------------------------------------- main

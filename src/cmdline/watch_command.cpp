@@ -1,8 +1,8 @@
 #include "cmdline/watch_command.h"
 
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
+#include <ctime>
 
 #include <algorithm>
 #include <cerrno>

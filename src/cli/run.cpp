@@ -174,14 +174,8 @@ Result<void, RunError> run_graph(const ParsedArgs& parsed, const SnapshotInputs&
 // violation.
 Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs& inputs) {
   CommandLine line = parsed.line;
-  auto format = audit_output(parsed.audit, line.query.outputs);
-  if (!format) return usage_error(format.error().message());
-  if (!line.query.sort.empty()) {
-    return usage_error("--sort does not apply to audit: its findings are in order of severity");
-  }
-  auto allowed = read_audit_policy(parsed.audit.policy);
-  if (!allowed) return allowed.error();
-  line.query.graph = true;  // every socket's owners and direction, and services' backends
+  auto plan = plan_audit(parsed.audit, line.query);
+  if (!plan) return plan.error();
   auto query = compile_query(line.query);
   if (!query) return usage_error(query.error().message());
   Warnings warnings;
@@ -189,10 +183,10 @@ Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs&
   if (!taken) return taken.error();
 
   AuditContext context;
-  if (*allowed) context.allowed = &**allowed;
+  if (plan->allowed) context.allowed = &*plan->allowed;
   AuditReport report = audit(taken->snapshot, taken->rows, context);
   std::optional<ServiceMap> map;
-  if (*format == AuditFormat::kMarkdown) {
+  if (plan->format == AuditFormat::kMarkdown) {
     GraphOptions options;
     options.level = default_graph_level(taken->kind);
     map = build_service_map(taken->snapshot, taken->rows, options);
@@ -206,26 +200,15 @@ Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs&
   doc.policy_file = parsed.audit.policy;
   doc.tool_version = std::string(build_version());
   OutputSink out(STDOUT_FILENO);
-  render_audit(doc, *format, query->headers, out);
+  render_audit(doc, plan->format, query->headers, out);
   auto written = out.finish();
 
   print_warnings(line, warnings);
-  if (!line.quiet) {
-    for (const auto& [rule, reason] : report.skipped) {
-      std::fprintf(stderr, "socksnap: %s not checked: %s\n",
-                   std::string(audit_rule_info(rule).id).c_str(), terminal_safe(reason).c_str());
-    }
-    for (const auto& note : report.notes) {
-      std::fprintf(stderr, "socksnap: %s\n", terminal_safe(note).c_str());
-    }
-  }
+  print_audit_notes(kProgram, report, line.quiet);
   if (line.verbose) print_run(*taken, 0);
   if (!written) return run_failure(written.error().message());
-  size_t violations = report.violations();
-  if (!line.quiet) {
-    std::fprintf(stderr, "socksnap: %s\n", audit_tally(report).c_str());
-  }
-  if (violations > 0) return partial_failure();
+  print_audit_tally(kProgram, report, line.quiet);
+  if (report.violations() > 0) return partial_failure();
   return {};
 }
 

@@ -220,26 +220,52 @@ CLI::App* add_audit_command(CLI::App& app, AuditCommand& audit, std::string_view
   return sub;
 }
 
-Result<AuditFormat> audit_output(const AuditCommand& audit, std::vector<std::string>& outputs) {
+Result<AuditPlan, RunError> plan_audit(const AuditCommand& audit, QueryOptions& query) {
+  AuditPlan plan;
   std::string name = audit.output;
-  if (name.empty() && !outputs.empty()) name = outputs.back();
-  outputs.clear();
-  if (name.empty()) return AuditFormat::kTable;
-  auto format = audit_format_named(name);
-  if (!format) {
-    return plain_error(
-        fmt::format("-o {}: unknown output of audit ({})", name, audit_format_names()));
+  if (name.empty() && !query.outputs.empty()) name = query.outputs.back();
+  query.outputs.clear();
+  if (!name.empty()) {
+    auto format = audit_format_named(name);
+    if (!format) {
+      return usage_error(
+          fmt::format("-o {}: unknown output of audit ({})", name, audit_format_names()));
+    }
+    plan.format = *format;
   }
-  return *format;
+  if (!query.sort.empty()) {
+    return usage_error("--sort does not apply to audit: its findings are in order of severity");
+  }
+  if (!audit.policy.empty()) {
+    auto text = read_file(audit.policy);
+    if (!text) {
+      return usage_error(fmt::format("--policy {}: {}", audit.policy, text.error().message()));
+    }
+    auto allowed = parse_audit_policy(*text, audit.policy);
+    if (!allowed) return usage_error(allowed.error().message());
+    plan.allowed = std::move(*allowed);
+  }
+  query.graph = true;  // every socket's owners and direction, and services' backends
+  return plan;
 }
 
-Result<std::optional<AuditPolicy>, RunError> read_audit_policy(const std::string& path) {
-  if (path.empty()) return std::optional<AuditPolicy>();
-  auto text = read_file(path);
-  if (!text) return usage_error(fmt::format("--policy {}: {}", path, text.error().message()));
-  auto policy = parse_audit_policy(*text, path);
-  if (!policy) return usage_error(policy.error().message());
-  return std::optional<AuditPolicy>(std::move(*policy));
+void print_audit_notes(std::string_view program, const AuditReport& report, bool quiet) {
+  if (quiet) return;
+  for (const auto& [rule, reason] : report.skipped) {
+    std::fprintf(stderr, "%.*s: %s not checked: %s\n", static_cast<int>(program.size()),
+                 program.data(), std::string(audit_rule_info(rule).id).c_str(),
+                 terminal_safe(reason).c_str());
+  }
+  for (const auto& note : report.notes) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 terminal_safe(note).c_str());
+  }
+}
+
+void print_audit_tally(std::string_view program, const AuditReport& report, bool quiet) {
+  if (quiet) return;
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+               audit_tally(report).c_str());
 }
 
 bool parse_command_line(CLI::App& app, int argc, const char* const* argv, ParsedArgs& parsed,

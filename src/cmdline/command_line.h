@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analyze/audit.h"
 #include "analyze/audit_policy.h"
 #include "render/audit_report.h"
 #include "render/graph_text.h"
@@ -89,11 +90,19 @@ Result<GraphFormat> graph_output(const GraphCommand& graph, std::vector<std::str
 // The `audit` subcommand: findings of what is exposed and who talks to whom. `cluster_notes`
 // ends its help with what the front-end reads besides the sockets.
 CLI::App* add_audit_command(CLI::App& app, AuditCommand& audit, std::string_view cluster_notes);
-// The audit's output format, as graph_output picks the graph's.
-Result<AuditFormat> audit_output(const AuditCommand& audit, std::vector<std::string>& outputs);
-// The policy file --policy names, read and checked: nullopt when none is given; a usage error
-// (exit 2) naming the file, the line and what is wrong.
-Result<std::optional<AuditPolicy>, RunError> read_audit_policy(const std::string& path);
+// What an audit was asked for, checked before anything is read: its output format (as
+// graph_output picks the graph's), and what --policy allows (a usage error, exit 2, names the
+// file, the line and what is wrong). `query` is set to read what the audit needs (every
+// socket's owners and direction, services' backends).
+struct AuditPlan {
+  AuditFormat format = AuditFormat::kTable;
+  std::optional<AuditPolicy> allowed;
+};
+Result<AuditPlan, RunError> plan_audit(const AuditCommand& audit, QueryOptions& query);
+// What an audit says on stderr besides its output: the rules not checked and why, what it could
+// not judge (unless `quiet`), then the tally, "PROGRAM: 3 findings: 1 violation, 2 allowed".
+void print_audit_notes(std::string_view program, const AuditReport& report, bool quiet);
+void print_audit_tally(std::string_view program, const AuditReport& report, bool quiet);
 
 // Parses argv with `app`: --help and --version print and set exit_now (code 0); a usage error
 // prints "PROGRAM: message" and sets exit code 2. `PROGRAM __complete WORD...` prints the

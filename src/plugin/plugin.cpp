@@ -911,14 +911,8 @@ struct AuditObjects {
 Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& args,
                                  const AuditCommand& command) {
   CommandLine line = given;
-  auto format = audit_output(command, line.query.outputs);
-  if (!format) return usage_error(format.error().message());
-  if (!line.query.sort.empty()) {
-    return usage_error("--sort does not apply to audit: its findings are in order of severity");
-  }
-  auto allowed = read_audit_policy(command.policy);
-  if (!allowed) return allowed.error();
-  line.query.graph = true;  // every socket's owners and direction
+  auto plan = plan_audit(command, line.query);
+  if (!plan) return plan.error();
   auto begun = start_cluster_run<ClusterQuery>(line, args, cluster_query, query_namespace);
   if (!begun) return begun.error();
   const auto& q = begun->plan;
@@ -983,10 +977,10 @@ Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& arg
         fmt::format("the NetworkPolicies are not known: {}",
                     (policy_list ? namespace_list.error() : policy_list.error()).message());
   }
-  if (*allowed) context.allowed = &**allowed;
+  if (plan->allowed) context.allowed = &*plan->allowed;
   AuditReport report = audit(snap, rows, context);
   std::optional<ServiceMap> map;
-  if (*format == AuditFormat::kMarkdown) {
+  if (plan->format == AuditFormat::kMarkdown) {
     GraphOptions options;
     options.level = GraphLevel::kPod;
     map = build_service_map(snap, rows, options);
@@ -1003,19 +997,11 @@ Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& arg
   doc.policy_file = command.policy;
   doc.tool_version = std::string(build_version());
   OutputSink out(STDOUT_FILENO);
-  render_audit(doc, *format, q.query.headers, out);
+  render_audit(doc, plan->format, q.query.headers, out);
   auto written = out.finish();
 
-  if (!line.quiet) {
-    print_warnings(result, warnings);
-    for (const auto& [rule, reason] : report.skipped) {
-      std::fprintf(stderr, "%s: %s not checked: %s\n", kProgram,
-                   std::string(audit_rule_info(rule).id).c_str(), terminal_safe(reason).c_str());
-    }
-    for (const auto& note : report.notes) {
-      std::fprintf(stderr, "%s: %s\n", kProgram, terminal_safe(note).c_str());
-    }
-  }
+  if (!line.quiet) print_warnings(result, warnings);
+  print_audit_notes(kProgram, report, line.quiet);
   result.failures.insert(result.failures.end(), agents->missing.begin(), agents->missing.end());
   report_node_failures(result.failures);
   if (line.verbose) {
@@ -1024,7 +1010,7 @@ Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& arg
                  snap.sockets.size(), rows.size());
   }
   if (!written) return run_failure(written.error().message());
-  if (!line.quiet) std::fprintf(stderr, "%s: %s\n", kProgram, audit_tally(report).c_str());
+  print_audit_tally(kProgram, report, line.quiet);
   if (report.violations() > 0 || !result.failures.empty()) return partial_failure();
   return {};
 }

@@ -6,20 +6,10 @@
 
 #include "render/renderer.h"
 #include "render/structured_writer.h"
+#include "render/text_table.h"
 #include "util/terminal_text.h"
 
 namespace socksnap {
-namespace {
-
-size_t width_of(std::string_view text) {
-  size_t width = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80) ++width;
-  }
-  return width;
-}
-
-}  // namespace
 
 NodeKind kind_of(const Snapshot& snap) {
   if (!snap.pods.empty()) return NodeKind::kKubernetes;
@@ -58,7 +48,7 @@ void ChangePrinter::print(const std::vector<ChangeRow>& changes, const std::stri
   if (widths_.empty()) {
     widths_.assign(n, 0);
     if (headers_) {
-      for (size_t i = 0; i < n; ++i) widths_[i] = width_of(headers[i]);
+      for (size_t i = 0; i < n; ++i) widths_[i] = text_width(headers[i]);
     }
     // TYPE as wide as its widest value from the start: a stream's first lines are seldom all
     // types.
@@ -78,7 +68,7 @@ void ChangePrinter::print(const std::vector<ChangeRow>& changes, const std::stri
     }
   }
   for (size_t i = 0; i < cells.size(); ++i) {
-    widths_[i % n] = std::max(widths_[i % n], width_of(cells[i]));
+    widths_[i % n] = std::max(widths_[i % n], text_width(cells[i]));
   }
   std::string line;
   auto write_line = [&](auto cell_at) {
@@ -86,7 +76,7 @@ void ChangePrinter::print(const std::vector<ChangeRow>& changes, const std::stri
     for (size_t i = 0; i < n; ++i) {
       std::string_view text = cell_at(i);
       bool right = i >= lead && columns_[i - lead]->right_aligned();
-      size_t fill = widths_[i] - std::min(widths_[i], width_of(text));
+      size_t fill = widths_[i] - std::min(widths_[i], text_width(text));
       if (right) line.append(fill, ' ');
       line += text;
       if (i + 1 < n) line.append(right ? 2 : fill + 2, ' ');

@@ -3,9 +3,8 @@
 #include <algorithm>
 
 namespace socksnap {
-namespace {
 
-size_t width_of(std::string_view text) {
+size_t text_width(std::string_view text) {
   size_t width = 0;
   for (unsigned char c : text) {
     if ((c & 0xC0) != 0x80) ++width;
@@ -13,24 +12,22 @@ size_t width_of(std::string_view text) {
   return width;
 }
 
-}  // namespace
-
 void write_text_table(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
                       bool headers, OutputSink& out) {
   const size_t n = columns.size();
   std::vector<size_t> widths(n, 0);
   for (size_t c = 0; c < n; ++c) {
-    if (headers) widths[c] = width_of(columns[c].header);
+    if (headers) widths[c] = text_width(columns[c].header);
   }
   for (size_t i = 0; i < cells.size(); ++i) {
-    widths[i % n] = std::max(widths[i % n], width_of(cells[i]));
+    widths[i % n] = std::max(widths[i % n], text_width(cells[i]));
   }
   std::string line;
   auto write_line = [&](auto cell_at) {
     line.clear();
     for (size_t c = 0; c < n; ++c) {
       std::string_view cell = cell_at(c);
-      size_t fill = widths[c] - width_of(cell);
+      size_t fill = widths[c] - text_width(cell);
       // The header's numeric titles line up with the numbers' right edge.
       if (columns[c].right) line.append(fill, ' ');
       line += cell;

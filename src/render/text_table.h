@@ -11,6 +11,10 @@
 
 namespace socksnap {
 
+// How many characters `text` shows as: its UTF-8 code points (it is escaped: no control
+// character, no invalid byte).
+size_t text_width(std::string_view text);
+
 struct TextColumn {
   std::string_view header;
   bool right = false;

@@ -117,7 +117,7 @@ std::vector<SocketChange> diff_snapshots(const Snapshot& before,
   std::vector<SocketChange> changes;
   auto pair = [&](uint32_t old_row, uint32_t new_row) {
     if (modified(before, old_row, after, new_row)) {
-      changes.push_back({ChangeType::kModified, new_row, old_row});
+      changes.push_back({ChangeType::kModified, new_row});
     }
   };
   std::vector<uint32_t> old_rows;
@@ -142,8 +142,8 @@ std::vector<SocketChange> diff_snapshots(const Snapshot& before,
       uint64_t a = before.sockets[old_rows[0]].cookie;
       uint64_t b = after.sockets[new_rows[0]].cookie;
       if (a != 0 && b != 0 && a != b) {
-        changes.push_back({ChangeType::kDeleted, old_rows[0], 0});
-        changes.push_back({ChangeType::kAdded, new_rows[0], 0});
+        changes.push_back({ChangeType::kDeleted, old_rows[0]});
+        changes.push_back({ChangeType::kAdded, new_rows[0]});
       } else {
         pair(old_rows[0], new_rows[0]);
       }
@@ -174,10 +174,10 @@ std::vector<SocketChange> diff_snapshots(const Snapshot& before,
       }
     }
     for (size_t i = 0; i < old_rows.size(); ++i) {
-      if (!old_done[i]) changes.push_back({ChangeType::kDeleted, old_rows[i], 0});
+      if (!old_done[i]) changes.push_back({ChangeType::kDeleted, old_rows[i]});
     }
     for (size_t j = 0; j < new_rows.size(); ++j) {
-      if (!new_done[j]) changes.push_back({ChangeType::kAdded, new_rows[j], 0});
+      if (!new_done[j]) changes.push_back({ChangeType::kAdded, new_rows[j]});
     }
   }
   return changes;

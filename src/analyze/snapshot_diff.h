@@ -25,7 +25,6 @@ struct SocketChange {
   ChangeType type = ChangeType::kAdded;
   // The row shown: into the new snapshot (added, modified), or the old one (deleted).
   uint32_t row = 0;
-  uint32_t old_row = 0;  // modified: the row it was
 };
 
 // The changes from `before`'s rows to `after`'s, in the order of the sockets' identity (node,

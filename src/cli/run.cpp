@@ -9,7 +9,6 @@
 
 #include "analyze/audit.h"
 #include "analyze/service_map.h"
-#include "analyze/snapshot_diff.h"
 #include "analyze/summary.h"
 #include "cli/options.h"
 #include "cmdline/completion.h"
@@ -245,18 +244,10 @@ Result<void, RunError> run_watch(const ParsedArgs& parsed, const SnapshotInputs&
       }
     }
     if (first) columns = query->columns_for(taken->kind);
-    std::vector<ChangeRow> changes;
-    if (!previous) {
-      for (uint32_t row : taken->rows)
-        changes.push_back({ChangeType::kAdded, &taken->snapshot, row});
-    } else {
-      for (const SocketChange& c :
-           diff_snapshots(previous->snapshot, previous->rows, taken->snapshot, taken->rows)) {
-        const Snapshot* from =
-            c.type == ChangeType::kDeleted ? &previous->snapshot : &taken->snapshot;
-        changes.push_back({c.type, from, c.row});
-      }
-    }
+    std::vector<ChangeRow> changes =
+        previous
+            ? changes_between(&previous->snapshot, previous->rows, taken->snapshot, taken->rows)
+            : changes_between(nullptr, {}, taken->snapshot, taken->rows);
     std::string error;
     if (!loop->print(changes, time, first, columns, error)) {
       if (error.empty()) return {};  // the reader is gone: the watch is over

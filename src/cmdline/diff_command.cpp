@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "analyze/snapshot_diff.h"
 #include "render/changes.h"
 #include "select/selection.h"
 #include "snapshot/query.h"
@@ -81,14 +80,8 @@ Result<int, RunError> run_diff(const CommandLine& line, const DiffCommand& diff)
   Selection selection = query->selection_for(kind);
   std::vector<uint32_t> before_rows = select_rows(*before, selection);
   std::vector<uint32_t> after_rows = select_rows(*after, selection);
-  std::vector<SocketChange> changes = diff_snapshots(*before, before_rows, *after, after_rows);
-  if (changes.empty()) return 0;
-
-  std::vector<ChangeRow> rows;
-  rows.reserve(changes.size());
-  for (const SocketChange& c : changes) {
-    rows.push_back({c.type, c.type == ChangeType::kDeleted ? &*before : &*after, c.row});
-  }
+  std::vector<ChangeRow> rows = changes_between(&*before, before_rows, *after, after_rows);
+  if (rows.empty()) return 0;
   OutputSink out(STDOUT_FILENO);
   ChangePrinter printer(query->format == OutputFormat::kJson, query->columns_for(kind),
                         query->headers, false);

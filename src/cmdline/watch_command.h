@@ -47,8 +47,6 @@ class WatchLoop {
   // Warnings said once each (they would repeat every poll).
   bool first_time(const std::string& warning);
 
-  std::chrono::milliseconds interval() const { return interval_; }
-
  private:
   WatchLoop(std::chrono::milliseconds interval, bool changes_only, bool json, bool headers)
       : interval_(interval), changes_only_(changes_only), json_(json), headers_(headers) {}

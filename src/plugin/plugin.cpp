@@ -17,7 +17,6 @@
 
 #include "analyze/audit.h"
 #include "analyze/service_map.h"
-#include "analyze/snapshot_diff.h"
 #include "analyze/summary.h"
 #include "cmdline/command_line.h"
 #include "cmdline/diff_command.h"
@@ -745,6 +744,14 @@ Result<void, RunError> check_graph_filters(const QueryOptions& options) {
   return {};
 }
 
+// Which cluster a report is of, as its page or heading says: "context NAME (SERVER)", or
+// "cluster SERVER" without a context.
+std::string cluster_named(const ApiCredentials& credentials) {
+  return credentials.context.empty()
+             ? "cluster " + credentials.server
+             : fmt::format("context {} ({})", credentials.context, credentials.server);
+}
+
 // What a cluster's map is named with: every pod and service (and, for workloads, every
 // ReplicaSet and Job), listed beside the agents.
 struct GraphNames {
@@ -859,10 +866,7 @@ Result<void, RunError> run_graph(const CommandLine& given, const PluginArgs& arg
   }
   ServiceMap map = build_service_map(ends, options, naming);
   OutputSink out(STDOUT_FILENO);
-  std::string source = begun->connection.credentials.context.empty()
-                           ? "cluster " + begun->connection.credentials.server
-                           : "context " + begun->connection.credentials.context + " (" +
-                                 begun->connection.credentials.server + ")";
+  std::string source = cluster_named(begun->connection.credentials);
   auto drawn = write_graph(map, *format, q.query.headers,
                            graph_page("kubectl socksnap graph", std::move(source)), out);
   auto written = out.finish();
@@ -985,15 +989,12 @@ Result<void, RunError> run_audit(const CommandLine& given, const PluginArgs& arg
     options.level = GraphLevel::kPod;
     map = build_service_map(snap, rows, options);
   }
-  const ApiCredentials& credentials = begun->connection.credentials;
   AuditDocument doc;
   doc.snap = &snap;
   doc.rows = &rows;
   doc.report = &report;
   doc.map = map ? &*map : nullptr;
-  doc.scope = credentials.context.empty()
-                  ? "cluster " + credentials.server
-                  : fmt::format("context {} ({})", credentials.context, credentials.server);
+  doc.scope = cluster_named(begun->connection.credentials);
   doc.policy_file = command.policy;
   doc.tool_version = std::string(build_version());
   OutputSink out(STDOUT_FILENO);
@@ -1080,17 +1081,9 @@ Result<void, RunError> run_watch(const CommandLine& line, const PluginArgs& args
       WatchedNode fresh;
       fresh.snap = std::move(answers[i]);
       fresh.rows = select_rows(*fresh.snap, q.selection);
-      if (!node.snap) {
-        for (uint32_t row : fresh.rows)
-          changes.push_back({ChangeType::kAdded, fresh.snap.get(), row});
-      } else {
-        for (const SocketChange& c :
-             diff_snapshots(*node.snap, node.rows, *fresh.snap, fresh.rows)) {
-          const Snapshot* from =
-              c.type == ChangeType::kDeleted ? node.snap.get() : fresh.snap.get();
-          changes.push_back({c.type, from, c.row});
-        }
-      }
+      std::vector<ChangeRow> node_changes =
+          changes_between(node.snap.get(), node.rows, *fresh.snap, fresh.rows);
+      changes.insert(changes.end(), node_changes.begin(), node_changes.end());
       replaced.push_back(std::move(node));
       node = std::move(fresh);
     }

@@ -11,6 +11,24 @@
 
 namespace socksnap {
 
+std::vector<ChangeRow> changes_between(const Snapshot* before,
+                                       const std::vector<uint32_t>& before_rows,
+                                       const Snapshot& after,
+                                       const std::vector<uint32_t>& after_rows) {
+  std::vector<ChangeRow> out;
+  if (before == nullptr) {
+    out.reserve(after_rows.size());
+    for (uint32_t row : after_rows) out.push_back({ChangeType::kAdded, &after, row});
+    return out;
+  }
+  std::vector<SocketChange> changes = diff_snapshots(*before, before_rows, after, after_rows);
+  out.reserve(changes.size());
+  for (const SocketChange& c : changes) {
+    out.push_back({c.type, c.type == ChangeType::kDeleted ? before : &after, c.row});
+  }
+  return out;
+}
+
 NodeKind kind_of(const Snapshot& snap) {
   if (!snap.pods.empty()) return NodeKind::kKubernetes;
   if (!snap.containers.empty()) return NodeKind::kContainers;

@@ -27,6 +27,13 @@ struct ChangeRow {
   uint32_t row = 0;
 };
 
+// The changes from `before`'s rows to `after`'s (analyze/snapshot_diff.h) as the rows printed:
+// every row of `after` added when there is no `before` (a watch's first snapshot).
+std::vector<ChangeRow> changes_between(const Snapshot* before,
+                                       const std::vector<uint32_t>& before_rows,
+                                       const Snapshot& after,
+                                       const std::vector<uint32_t>& after_rows);
+
 class ChangePrinter {
  public:
   // `json`: one event per line; else a table of `columns`. `with_time`: each event says when it

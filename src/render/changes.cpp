@@ -56,24 +56,23 @@ void ChangePrinter::print(const std::vector<ChangeRow>& changes, const std::stri
   }
   // Nothing, not even the header, until there is a change: its widths follow the first rows.
   if (changes.empty()) return;
-  // The cells: [TIME] TYPE, then the row's columns, escaped as the snapshot's table escapes.
+  // The columns: [TIME] TYPE, then the row's, with their headers, once.
   const size_t lead = with_time_ ? 2 : 1;
-  const size_t n = lead + columns_.size();
-  std::vector<std::string> headers;
-  if (with_time_) headers.emplace_back("TIME");
-  headers.emplace_back("TYPE");
-  for (const Column* c : columns_) headers.emplace_back(c->header);
-  if (widths_.empty()) {
-    widths_.assign(n, 0);
-    if (headers_) {
-      for (size_t i = 0; i < n; ++i) widths_[i] = text_width(headers[i]);
+  if (text_columns_.empty()) {
+    if (with_time_) header_texts_.emplace_back("TIME");
+    header_texts_.emplace_back("TYPE");
+    for (const Column* c : columns_) header_texts_.emplace_back(c->header);
+    for (size_t i = 0; i < header_texts_.size(); ++i) {
+      text_columns_.push_back({header_texts_[i], i >= lead && columns_[i - lead]->right_aligned()});
     }
     // TYPE as wide as its widest value from the start: a stream's first lines are seldom all
     // types.
-    widths_[lead - 1] = std::max(widths_[lead - 1], change_type_name(ChangeType::kModified).size());
+    widths_.assign(text_columns_.size(), 0);
+    widths_[lead - 1] = change_type_name(ChangeType::kModified).size();
   }
+  // The cells, escaped as the snapshot's table escapes them.
   std::vector<std::string> cells;
-  cells.reserve(changes.size() * n);
+  cells.reserve(changes.size() * text_columns_.size());
   fmt::memory_buffer cell;
   for (const ChangeRow& c : changes) {
     if (with_time_) cells.push_back(time);
@@ -85,32 +84,8 @@ void ChangePrinter::print(const std::vector<ChangeRow>& changes, const std::stri
           terminal_safe(std::string_view(cell.data(), cell.size()), Backslash::kEscape));
     }
   }
-  for (size_t i = 0; i < cells.size(); ++i) {
-    widths_[i % n] = std::max(widths_[i % n], text_width(cells[i]));
-  }
-  std::string line;
-  auto write_line = [&](auto cell_at) {
-    line.clear();
-    for (size_t i = 0; i < n; ++i) {
-      std::string_view text = cell_at(i);
-      bool right = i >= lead && columns_[i - lead]->right_aligned();
-      size_t fill = widths_[i] - std::min(widths_[i], text_width(text));
-      if (right) line.append(fill, ' ');
-      line += text;
-      if (i + 1 < n) line.append(right ? 2 : fill + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    line += '\n';
-    b.append(line);
-    out.maybe_flush();
-  };
-  if (headers_ && !header_done_) {
-    write_line([&](size_t i) { return std::string_view(headers[i]); });
-  }
+  write_text_rows(text_columns_, cells, headers_ && !header_done_, widths_, out);
   header_done_ = true;
-  for (size_t row = 0; row + n <= cells.size(); row += n) {
-    write_line([&](size_t i) { return std::string_view(cells[row + i]); });
-  }
 }
 
 }  // namespace socksnap

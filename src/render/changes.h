@@ -16,6 +16,7 @@
 #include "analyze/snapshot_diff.h"
 #include "model/snapshot.h"
 #include "render/output_sink.h"
+#include "render/text_table.h"
 #include "select/columns.h"
 
 namespace socksnap {
@@ -50,6 +51,8 @@ class ChangePrinter {
   bool headers_;
   bool with_time_;
   bool header_done_ = false;
+  std::vector<std::string> header_texts_;  // what text_columns_ name
+  std::vector<TextColumn> text_columns_;
   std::vector<size_t> widths_;
 };
 

@@ -14,10 +14,16 @@ size_t text_width(std::string_view text) {
 
 void write_text_table(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
                       bool headers, OutputSink& out) {
+  std::vector<size_t> widths;
+  write_text_rows(columns, cells, headers, widths, out);
+}
+
+void write_text_rows(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
+                     bool header, std::vector<size_t>& widths, OutputSink& out) {
   const size_t n = columns.size();
-  std::vector<size_t> widths(n, 0);
+  if (widths.size() != n) widths.assign(n, 0);
   for (size_t c = 0; c < n; ++c) {
-    if (headers) widths[c] = text_width(columns[c].header);
+    if (header) widths[c] = std::max(widths[c], text_width(columns[c].header));
   }
   for (size_t i = 0; i < cells.size(); ++i) {
     widths[i % n] = std::max(widths[i % n], text_width(cells[i]));
@@ -38,7 +44,7 @@ void write_text_table(const std::vector<TextColumn>& columns, const std::vector<
     out.buffer().append(line);
     out.maybe_flush();
   };
-  if (headers) write_line([&](size_t c) { return columns[c].header; });
+  if (header) write_line([&](size_t c) { return columns[c].header; });
   for (size_t row = 0; row + n <= cells.size(); row += n) {
     write_line([&](size_t c) { return std::string_view(cells[row + c]); });
   }

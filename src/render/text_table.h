@@ -24,4 +24,10 @@ struct TextColumn {
 void write_text_table(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
                       bool headers, OutputSink& out);
 
+// The same for a table written in batches (a stream): `widths` is the caller's, kept from one
+// batch to the next and widened by each batch's cells (and by the header when `header`, which
+// writes its line first).
+void write_text_rows(const std::vector<TextColumn>& columns, const std::vector<std::string>& cells,
+                     bool header, std::vector<size_t>& widths, OutputSink& out);
+
 }  // namespace socksnap

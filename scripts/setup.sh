@@ -14,6 +14,9 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the cluster mode: TLS (agent server, certificates), HTTPS client, kubeconfig (YAML)
   libssl-dev libcurl4-openssl-dev libyaml-dev ca-certificates
+  # the BPF source: its iterators are compiled by clang -target bpf against the kernel's BTF
+  # (bpftool dumps it, and makes the skeleton; llvm-strip trims the object), libbpf's headers
+  clang llvm bpftool libbpf-dev
   # the service map's picture (graph -o svg/html): Graphviz's library (libgvc6 at run time), and
   # a font for its labels
   libgraphviz-dev fonts-dejavu-core

@@ -46,6 +46,7 @@ void print_run(const SnapshotRun& run, double printed_ms) {
                run.source.c_str(), snap.namespaces.size(), run.skipped, snap.sockets.size(),
                run.rows.size(), run.collect_ms, run.threads, run.owners_ms, snap.processes.size(),
                snap.containers.size(), snap.pods.size(), run.select_ms, printed_ms);
+  if (!run.source_note.empty()) std::fprintf(stderr, "socksnap: %s\n", run.source_note.c_str());
   if (run.conntrack.read) {
     std::fprintf(stderr, "socksnap: %s\n", describe_conntrack(run.conntrack).c_str());
   }

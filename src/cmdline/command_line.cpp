@@ -107,6 +107,10 @@ void add_host_options(CLI::App& app, Host& o) {
   app.add_option("-j,--jobs", o.jobs, "Namespaces read in parallel (default: CPUs)")
       ->option_text("N")
       ->check(CLI::Range(1U, 256U));
+  app.add_option("--backend", o.backend,
+                 "How sockets are read: bpf, netlink or auto (default: BPF where it can run)")
+      ->check(CLI::IsMember({"auto", "bpf", "netlink"}))
+      ->option_text("auto|bpf|netlink");
   // Hidden, like ss's -D and TCPDIAG_FILE: record raw kernel replies, or replay them.
   app.add_option("--record-dump", o.record_dump)->group("");
   app.add_option("--replay-dump", o.replay_dump)->group("");

@@ -176,6 +176,12 @@ Completions complete_protocol(std::string_view typed, const TypedWords&) {
   return complete_fixed(typed, kProtocols);
 }
 
+Completions complete_backend(std::string_view typed, const TypedWords&) {
+  return complete_fixed(typed, {{"auto", "BPF iterators where they can run, else netlink"},
+                                {"bpf", "BPF iterators only"},
+                                {"netlink", "sock_diag and /proc only"}});
+}
+
 Completions complete_output(std::string_view typed, const TypedWords& words) {
   if (words.command_name == "graph") {
     return complete_fixed(typed, {{"table", "the edges, for a terminal (the default)"},
@@ -287,6 +293,7 @@ std::string TypedWords::value_of(std::string_view name) const {
 CompletionSpec standard_completions() {
   CompletionSpec spec;
   spec.values["protocol"] = complete_protocol;
+  spec.values["backend"] = complete_backend;
   spec.values["output"] = complete_output;
   spec.values["filter"] = complete_filter;
   spec.values["sort"] = complete_sort;

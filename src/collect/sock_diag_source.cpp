@@ -30,6 +30,42 @@ void truncate_to(NamespaceSockets& out, size_t count) {
 
 }  // namespace
 
+void drop_repeated_sockets(NamespaceSockets& out) {
+  size_t n = out.sockets.size();
+  if (n < 2) return;
+  size_t capacity = 1;
+  while (capacity < n * 2) capacity <<= 1;
+  std::vector<uint64_t> seen(capacity, 0);
+  uint64_t mask = capacity - 1;
+  bool with_info = out.tcp_info.size() == n;
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t cookie = out.sockets[i].cookie;
+    bool repeated = false;
+    if (cookie != 0) {
+      // Cookies count up from 1: a multiplicative hash spreads them.
+      for (uint64_t slot = ((cookie * 0x9E3779B97F4A7C15ULL) >> 20) & mask;;
+           slot = (slot + 1) & mask) {
+        if (seen[slot] == 0) {
+          seen[slot] = cookie;
+          break;
+        }
+        if (seen[slot] == cookie) {
+          repeated = true;
+          break;
+        }
+      }
+    }
+    if (repeated) continue;
+    if (kept != i) {
+      out.sockets[kept] = out.sockets[i];
+      if (with_info) out.tcp_info[kept] = out.tcp_info[i];
+    }
+    ++kept;
+  }
+  truncate_to(out, kept);
+}
+
 Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
                                   const CollectRequest& request, NamespaceSockets& out,
                                   Warnings& warnings) {
@@ -154,6 +190,7 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
     if (!lite || !is_unsupported_request(done.error())) return done.error();
     udplite_works_.store(false, std::memory_order_relaxed);
   }
+  drop_repeated_sockets(out);
   resolve_interface_names(ns, out);
   return out;
 }

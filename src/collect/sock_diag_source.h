@@ -37,6 +37,11 @@ class SockDiagSource final : public SocketSource {
   bool parse_in_parallel_ = false;
 };
 
+// A dump resumes each reply at a position in a hash bucket: when sockets ahead of it come and go
+// between replies, a socket may be sent twice. Its cookie tells: the later copies are dropped,
+// with their tcp_info. (A socket may as well be skipped: nothing tells that.)
+void drop_repeated_sockets(NamespaceSockets& sockets);
+
 // Sockets of one namespace bound to interfaces get those interfaces' names (from inside it).
 void resolve_interface_names(const NetnsRef& ns, NamespaceSockets& sockets);
 

@@ -197,6 +197,35 @@ std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
   return all;
 }
 
+Result<std::vector<SocketFd>> census_socket_fds(const HostPaths& paths,
+                                                const std::vector<ScannedProcess>& census,
+                                                const std::vector<SocketFdRecord>& records) {
+  // This process as the census's /proc numbers it, against its PID in the initial namespace.
+  char self[32];
+  std::string link = paths("/proc/self");
+  ssize_t n = sys().readlinkat(AT_FDCWD, link.c_str(), self, sizeof self - 1);
+  auto own =
+      n > 0 ? parse_int<int32_t>(std::string_view(self, static_cast<size_t>(n))) : std::nullopt;
+  if (!own || *own != static_cast<int32_t>(::getpid())) {
+    return plain_error(paths("/proc") + " is not the initial PID namespace's");
+  }
+  // Ticks of /proc/PID/stat's start time, from the kernel's nanoseconds.
+  static const auto kNanosecondsPerTick =
+      static_cast<uint64_t>(1'000'000'000 / std::max(1L, sysconf(_SC_CLK_TCK)));
+  std::vector<SocketFd> fds;
+  fds.reserve(records.size());
+  for (const SocketFdRecord& r : records) {
+    auto pid = static_cast<int32_t>(r.tgid);
+    auto it = std::lower_bound(
+        census.begin(), census.end(), pid,
+        [](const ScannedProcess& p, int32_t wanted) { return p.info.pid < wanted; });
+    if (it == census.end() || it->info.pid != pid) continue;
+    if (r.start_time_ns / kNanosecondsPerTick != it->info.start_time) continue;
+    fds.push_back(SocketFd{r.inode, static_cast<uint32_t>(it - census.begin()), r.fd});
+  }
+  return fds;
+}
+
 std::vector<HeldSocket> match_holders(const std::vector<SocketFd>& fds, const InodeIndex& wanted) {
   std::vector<HeldSocket> found;
   found.reserve(fds.size());

@@ -8,9 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "collect/bpf_rows.h"
 #include "discover/host_paths.h"
 #include "enrich/inode_index.h"
 #include "model/owners.h"
+#include "util/result.h"
 #include "util/warnings.h"
 
 namespace socksnap {
@@ -47,6 +49,15 @@ std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned th
 std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
                                       const std::vector<ScannedProcess>& census, unsigned threads,
                                       Warnings& warnings);
+
+// The same descriptors from the BPF source's pass over every task (PIDs of the initial PID
+// namespace), for the census's processes: an error when the census's /proc numbers processes
+// otherwise (a /proc of another PID namespace), so that no socket is given to the wrong process.
+// A descriptor of a process the census did not see, or whose PID now names another process (its
+// start time differs), is left out, as the /proc scan leaves it.
+Result<std::vector<SocketFd>> census_socket_fds(const HostPaths& paths,
+                                                const std::vector<ScannedProcess>& census,
+                                                const std::vector<SocketFdRecord>& records);
 
 // The descriptors that hold snapshot sockets, sorted by row, then pid, then fd.
 std::vector<HeldSocket> match_holders(const std::vector<SocketFd>& fds, const InodeIndex& wanted);

@@ -20,6 +20,7 @@ struct Host {
   RuntimePaths runtime;            // the container runtimes' state, under `root`
   std::string cri_socket;          // for pod labels; empty: the runtime's default; "none": skip
   unsigned jobs = 0;               // namespaces read at once; 0: one per CPU
+  std::string backend = "auto";    // --backend: auto (BPF iterators, else netlink), bpf, netlink
   std::string record_dump;         // hidden: write the kernel's raw replies here
   std::string replay_dump;         // hidden: read them from here instead of the kernel
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "collect/bpf_source.h"
 #include "collect/replay_source.h"
 #include "collect/sock_diag_source.h"
 #include "discover/host_paths.h"
@@ -108,7 +109,26 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& wa
     if (!created) return usage_error("--record-dump " + created.error().message());
     choice.recorder = std::move(created.value());
   }
+  // A recording is of sock_diag's replies: a run that records reads through netlink.
+  bool recording = choice.recorder != nullptr;
+  if (host.backend == "bpf" && recording) {
+    return usage_error("--record-dump records netlink replies: it needs --backend netlink");
+  }
+  if (host.backend != "netlink" && !recording) {
+    auto bpf = BpfSource::open();
+    if (bpf) {
+      choice.source = std::move(bpf.value());
+      return choice;
+    }
+    if (host.backend == "bpf") {
+      return run_failure("cannot use the BPF source: " + bpf.error().message());
+    }
+    choice.note = "not using the BPF iterators: " + bpf.error().message() + "; ";
+  }
   choice.source = std::make_unique<SockDiagSource>(choice.recorder.get());
+  choice.note +=
+      "sock_diag repeats no socket, but may miss one that lives through the snapshot when its "
+      "table changes during the dump";
   return choice;
 }
 

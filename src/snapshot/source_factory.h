@@ -1,7 +1,7 @@
 // Which socket source serves a run, and which namespaces it reads, picked once per run: a
 // recorded dump when the run replays one (its namespaces are the recording's), else the kernel's
-// sock_diag over the namespaces discovery finds or --netns names. A BPF iterator source will be
-// tried before sock_diag, falling back to it cleanly; the choice and why go to -v.
+// sockets over the namespaces discovery finds or --netns names: through the BPF iterators where
+// they can run (--backend auto, bpf), else through sock_diag; the choice and why go to -v.
 #pragma once
 
 #include <memory>
@@ -23,10 +23,12 @@ struct SourceChoice {
   std::unique_ptr<SocketSource> source;
   std::vector<NetnsRef> namespaces;  // to read, in this order
   bool replayed = false;             // from a recording: not this host's sockets
+  // For -v: why --backend auto did not use the BPF iterators, or what the source cannot promise.
+  std::string note;
 };
 
 // Usage errors: a --netns or --replay-dump that cannot be read, a --host-root that is not there;
-// failures: a missing capability.
+// failures: a missing capability, --backend bpf where the iterators cannot run.
 Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& warnings);
 
 }  // namespace socksnap

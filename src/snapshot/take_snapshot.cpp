@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "analyze/direction.h"
+#include "collect/bpf_source.h"
 #include "collect/collector.h"
 #include "collect/conntrack.h"
 #include "enrich/translations.h"
@@ -102,10 +103,24 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
       if (thread.joinable()) thread.join();
     }
   } join_beside{beside};
+  // The BPF source finds every socket's holders in one pass over the tasks; else (or where its
+  // PIDs are not the census's) every process's /proc/PID/fd is read.
+  auto* bpf = dynamic_cast<BpfSource*>(choice.source.get());
+  std::string holders_note;
+  auto read_fds = [&] {
+    if (bpf != nullptr) {
+      auto records = bpf->socket_fds();
+      auto found = records ? census_socket_fds(enrich.host, census.processes, *records)
+                           : Result<std::vector<SocketFd>>(records.error());
+      if (found) return std::move(found.value());
+      holders_note = "owners read from /proc, not iter/task_file: " + found.error().message();
+    }
+    return scan_socket_fds(enrich.host, census.processes, jobs, warnings);
+  };
   if (need_census) {
     beside = std::thread([&] {
       census = take_census(enrich, warnings);
-      if (early_fds) fds = scan_socket_fds(enrich.host, census.processes, jobs, warnings);
+      if (early_fds) fds = read_fds();
     });
   }
   // The conntrack tables need no sockets either, and are read only when the run asks for them
@@ -153,8 +168,8 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     enrich.labels = query.needs_labels(run.kind);
     OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
     // No descriptors read (fds stays empty) when only the namespaces' pods are needed.
-    bool scan_now = !early_fds && query.needs_holders();
-    enrich_snapshot(snap, census, enrich, sources, warnings, scan_now ? nullptr : &fds);
+    if (!early_fds && query.needs_holders()) fds = read_fds();
+    enrich_snapshot(snap, census, enrich, sources, warnings, &fds);
   }
   auto enriched = std::chrono::steady_clock::now();
 
@@ -163,6 +178,10 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
 
   run.rows = select_rows(snap, query.selection_for(run.kind), jobs);
   run.source = std::string(choice.source->name());
+  run.source_note = choice.note;
+  if (!holders_note.empty()) {
+    run.source_note += (run.source_note.empty() ? "" : "; ") + holders_note;
+  }
   run.namespaces = choice.namespaces.size();
   run.skipped = outcome.failed;
   run.threads = static_cast<unsigned>(std::min<size_t>(jobs, choice.namespaces.size()));

@@ -31,7 +31,8 @@ struct SnapshotRun {
   Snapshot snapshot;
   std::vector<uint32_t> rows;       // selected and sorted as the node's kind says
   NodeKind kind = NodeKind::kHost;  // what the namespaces shown hold: their default columns
-  std::string source;               // which source served ("netlink sock_diag", "replay")
+  std::string source;               // which source served ("BPF iterators", "netlink sock_diag")
+  std::string source_note;          // for -v: why not BPF, what the source cannot promise
   size_t namespaces = 0;            // namespaces asked for
   size_t skipped = 0;               // of them, skipped
   unsigned threads = 1;

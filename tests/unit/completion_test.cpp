@@ -134,7 +134,15 @@ TEST(Completion, SummaryByColumnsAndFormats) {
   EXPECT_EQ(socksnap_completes({"summary", "--so"}), ":4\n");
   EXPECT_EQ(socksnap_completes({"summary", "--b"}),
             "--bound-inactive\tAlso read TCP sockets only bound (as ss -B)\n"
+            "--backend\tHow sockets are read: bpf, netlink or auto (default: BPF where it can "
+            "run)\n"
             "--by\tGroup by these columns (default: as the node runs; see below)\n:4\n");
+  EXPECT_EQ(socksnap_completes({"--backend", ""}),
+            "auto\tBPF iterators where they can run, else netlink\n"
+            "bpf\tBPF iterators only\n"
+            "netlink\tsock_diag and /proc only\n:4\n");
+  EXPECT_EQ(socksnap_completes({"summary", "--backend", "n"}),
+            "netlink\tsock_diag and /proc only\n:4\n");
 }
 
 TEST(Completion, FilterAndSortColumns) {

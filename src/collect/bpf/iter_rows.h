@@ -1,0 +1,56 @@
+/* What socksnap's BPF iterators (collect/bpf/socket_iter.bpf.c) write to their seq_file, one
+ * fixed-size record per item, read back by collect/bpf_rows.cpp. Shared by the BPF program (C,
+ * built by clang -target bpf) and the C++ reader, so plain C with the kernel's fixed-width
+ * types. A record's layout is the same on both sides: no pointers, explicit padding, little
+ * endian (the iterators run on the same machine as their reader). */
+#ifndef SOCKSNAP_COLLECT_BPF_ITER_ROWS_H
+#define SOCKSNAP_COLLECT_BPF_ITER_ROWS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* One inet socket, as inet_diag would fill its inet_diag_msg and INET_DIAG_CGROUP_ID. */
+struct socksnap_inet_row {
+  __u64 cookie;
+  __u64 inode;
+  __u64 cgroup_id;
+  __u8 src[16]; /* network order; IPv4 in the first 4 bytes */
+  __u8 dst[16];
+  __u32 uid;
+  __u32 rx_queue;
+  __u32 tx_queue;
+  __u32 ifindex;
+  __u16 src_port; /* host order */
+  __u16 dst_port;
+  __u8 family;   /* AF_INET or AF_INET6 */
+  __u8 state;    /* as inet_diag reports it: SYN_RECV for request sockets, the TIME_WAIT
+                    socket's substate */
+  __u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+  __u8 has_tcp_info;
+};
+
+/* Follows a TCP row when the reader asked for it (want_tcp_info): tcp_get_info()'s fields
+ * that socksnap shows and INET_DIAG_CONG's name. has_tcp_info says whether inet_diag would
+ * have sent them (full sockets only: not TIME_WAIT or request sockets). */
+struct socksnap_tcp_info_row {
+  __u32 rtt_us;
+  __u32 rttvar_us;
+  __u32 snd_cwnd;
+  __u32 total_retrans;
+  __u64 bytes_acked;
+  __u64 bytes_received;
+  __u64 bytes_sent;
+  char congestion[16];
+};
+
+/* One open descriptor of a process that is a socket: iter/task_file's answer, one per
+ * (process, descriptor), threads sharing their leader's table left out. */
+struct socksnap_socket_fd_row {
+  __u64 inode;
+  __u64 start_time_ns; /* the process's start, ns since boot (task->start_boottime) */
+  __u32 tgid;          /* in the initial PID namespace */
+  __s32 fd;
+};
+
+#endif

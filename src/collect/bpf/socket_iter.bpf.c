@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/* socksnap's BPF iterators: every TCP and UDP socket of the network namespace an iterator was
+ * opened in (iter/tcp, iter/udp), and every socket descriptor of every process (iter/task_file).
+ * Each writes fixed-size records (collect/bpf/iter_rows.h) with the fields inet_diag would send,
+ * so that the BPF source and the netlink source give the same rows. Built CO-RE against the
+ * kernel's BTF; loaded once per run (collect/bpf_source.cpp), read once per namespace.
+ * GPL: bpf_seq_write is a GPL-only helper. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "collect/bpf/iter_rows.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define TCP_SYN_RECV 3
+#define TCP_TIME_WAIT 6
+#define TCP_LISTEN 10
+#define TCP_NEW_SYN_RECV 12
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the reader before it opens a run's first iterator: which states to write (bit N =
+ * state N) and whether TCP rows carry their tcp_info. Data, not read-only: the programs are
+ * loaded before the run's request is known. */
+__u32 tcp_states = 0xffffffff;
+__u32 udp_states = 0xffffffff;
+__u32 want_tcp_info = 0;
+
+/* The PID the task_file iterator's caller has in the initial PID namespace, written by the
+ * program: the reader compares it with getpid() to know that the PIDs it got are its own. */
+__u32 reader_tgid = 0;
+
+static __always_inline void fill_common(struct socksnap_inet_row* row, struct sock_common* skc) {
+  row->family = skc->skc_family;
+  row->src_port = skc->skc_num;
+  row->dst_port = bpf_ntohs(skc->skc_dport);
+  row->ifindex = (__u32)skc->skc_bound_dev_if;
+  if (row->family == AF_INET) {
+    __builtin_memcpy(row->src, &skc->skc_rcv_saddr, 4);
+    __builtin_memcpy(row->dst, &skc->skc_daddr, 4);
+  } else {
+    BPF_CORE_READ_INTO(&row->src, skc, skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(&row->dst, skc, skc_v6_daddr);
+  }
+  row->cookie = bpf_get_socket_cookie(skc);
+}
+
+/* What sock_i_ino() and INET_DIAG_CGROUP_ID give for a full socket. */
+static __always_inline void fill_full(struct socksnap_inet_row* row, struct sock* sk) {
+  if (bpf_core_field_exists(sk->sk_ino)) {
+    row->inode = BPF_CORE_READ(sk, sk_ino);
+  } else {
+    struct socket_alloc* owner = (struct socket_alloc*)BPF_CORE_READ(sk, sk_socket);
+    row->inode = owner ? BPF_CORE_READ(owner, vfs_inode.i_ino) : 0;
+  }
+  row->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+static __always_inline void fill_tcp_info(struct socksnap_tcp_info_row* info, struct tcp_sock* tp,
+                                          __u8 state) {
+  info->snd_cwnd = tp->snd_cwnd;
+  if (state != TCP_LISTEN) { /* tcp_get_info() leaves the rest zero for listeners */
+    info->rtt_us = tp->srtt_us >> 3;
+    info->rttvar_us = tp->mdev_us >> 2;
+    info->total_retrans = tp->total_retrans;
+    info->bytes_acked = tp->bytes_acked;
+    info->bytes_received = tp->bytes_received;
+    info->bytes_sent = tp->bytes_sent;
+  }
+  const struct tcp_congestion_ops* ops = tp->inet_conn.icsk_ca_ops;
+  if (ops) bpf_probe_read_kernel_str(info->congestion, sizeof info->congestion, ops->name);
+}
+
+struct tcp_record {
+  struct socksnap_inet_row row;
+  struct socksnap_tcp_info_row info;
+};
+
+SEC("iter/tcp")
+int dump_tcp(struct bpf_iter__tcp* ctx) {
+  struct sock_common* skc = ctx->sk_common;
+  if (!skc) return 0;
+  struct tcp_record rec = {};
+  __u8 state = skc->skc_state;
+  __u32 filter_state = state;
+  if (state == TCP_TIME_WAIT) {
+    struct tcp_timewait_sock* tw = bpf_skc_to_tcp_timewait_sock(skc);
+    if (!tw) return 0;
+    rec.row.state = tw->tw_sk.tw_substate;
+  } else if (state == TCP_NEW_SYN_RECV) {
+    filter_state = TCP_SYN_RECV;
+    rec.row.state = TCP_SYN_RECV;
+  } else {
+    rec.row.state = state;
+  }
+  if (!(tcp_states & (1U << filter_state))) return 0;
+  fill_common(&rec.row, skc);
+  rec.row.protocol = IPPROTO_TCP;
+  if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
+    struct tcp_sock* tp = bpf_skc_to_tcp_sock(skc);
+    if (!tp) return 0;
+    struct sock* sk = &tp->inet_conn.icsk_inet.sk;
+    fill_full(&rec.row, sk);
+    rec.row.uid = ctx->uid;
+    if (state == TCP_LISTEN) {
+      rec.row.rx_queue = sk->sk_ack_backlog;
+      rec.row.tx_queue = sk->sk_max_ack_backlog;
+    } else {
+      int unread = (int)(tp->rcv_nxt - tp->copied_seq);
+      rec.row.rx_queue = unread > 0 ? (__u32)unread : 0;
+      rec.row.tx_queue = tp->write_seq - tp->snd_una;
+    }
+    if (want_tcp_info) {
+      rec.row.has_tcp_info = 1;
+      fill_tcp_info(&rec.info, tp, state);
+    }
+  }
+  bpf_seq_write(ctx->meta->seq, &rec,
+                want_tcp_info ? sizeof rec : sizeof(struct socksnap_inet_row));
+  return 0;
+}
+
+SEC("iter/udp")
+int dump_udp(struct bpf_iter__udp* ctx) {
+  struct udp_sock* up = ctx->udp_sk;
+  if (!up) return 0;
+  struct sock* sk = &up->inet.sk;
+  struct socksnap_inet_row row = {};
+  row.state = sk->__sk_common.skc_state;
+  if (!(udp_states & (1U << row.state))) return 0;
+  fill_common(&row, &sk->__sk_common);
+  fill_full(&row, sk);
+  row.protocol = IPPROTO_UDP;
+  row.uid = ctx->uid;
+  row.rx_queue = (__u32)(sk->sk_backlog.rmem_alloc.counter - up->forward_deficit);
+  row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
+  bpf_seq_write(ctx->meta->seq, &row, sizeof row);
+  return 0;
+}
+
+SEC("iter/task_file")
+int dump_socket_fds(struct bpf_iter__task_file* ctx) {
+  struct task_struct* task = ctx->task;
+  struct file* file = ctx->file;
+  if (!reader_tgid) reader_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+  if (!task || !file) return 0;
+  struct inode* inode = file->f_inode;
+  if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK) return 0;
+  struct socksnap_socket_fd_row row = {
+      .inode = inode->i_ino,
+      .start_time_ns = task->group_leader->start_boottime,
+      .tgid = (__u32)task->tgid,
+      .fd = (__s32)ctx->fd,
+  };
+  bpf_seq_write(ctx->meta->seq, &row, sizeof row);
+  return 0;
+}

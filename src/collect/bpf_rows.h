@@ -1,0 +1,64 @@
+// Reading the records socksnap's BPF iterators write (collect/bpf/iter_rows.h) into the rows the
+// netlink source makes of the same sockets. Pure: bytes in, rows out, so that the unit tests
+// feed it records made by hand.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "collect/socket_source.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+// The size of one record of an iter/tcp or iter/udp read: a row, and its tcp_info when the
+// programs were told to add it (TCP records only).
+size_t inet_record_size(bool tcp, bool with_tcp_info);
+
+// A byte stream that arrives in reads of any size, cut into whole records of `record` bytes.
+class RecordReader {
+ public:
+  explicit RecordReader(size_t record) : record_(record) {}
+  // Calls `each` with every whole record the bytes complete, keeping a partial one for the next.
+  template <typename Each>
+  void feed(std::span<const uint8_t> bytes, Each&& each) {
+    if (!partial_.empty()) {
+      size_t take = std::min(record_ - partial_.size(), bytes.size());
+      partial_.insert(partial_.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(take));
+      bytes = bytes.subspan(take);
+      if (partial_.size() < record_) return;
+      each(std::span<const uint8_t>(partial_));
+      partial_.clear();
+    }
+    while (bytes.size() >= record_) {
+      each(bytes.first(record_));
+      bytes = bytes.subspan(record_);
+    }
+    partial_.assign(bytes.begin(), bytes.end());
+  }
+  // True when the stream ended on a record's boundary.
+  bool complete() const { return partial_.empty(); }
+
+ private:
+  size_t record_;
+  std::vector<uint8_t> partial_;
+};
+
+// Appends the socket of one iter/tcp or iter/udp record (`inet_record_size` bytes) to `out`, and
+// its tcp_info when `with_tcp_info` (TCP records). Records of another family are skipped.
+void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_tcp_info,
+                     NamespaceSockets& out);
+
+// One iter/task_file record: a process's descriptor that is a socket.
+struct SocketFdRecord {
+  uint64_t inode = 0;
+  uint64_t start_time_ns = 0;
+  uint32_t tgid = 0;
+  int32_t fd = 0;
+};
+size_t socket_fd_record_size();
+SocketFdRecord socket_fd_record(std::span<const uint8_t> record);
+
+}  // namespace socksnap

@@ -1,0 +1,56 @@
+// The BPF source: socksnap's iterators (collect/bpf/socket_iter.bpf.c), loaded once per run.
+// iter/tcp and iter/udp give a namespace's sockets with the fields inet_diag gives, each socket
+// exactly once: on kernels whose iterators resume by socket cookie, a socket that lives through
+// the read is neither missed nor repeated, however the table around it changes (a sock_diag dump
+// resumes by position in a hash bucket, and may do both). Each iterator is opened by the worker
+// thread inside the namespace it reads, from one link per program. iter/task_file finds the
+// holders of every socket in one pass over every task, instead of reading each /proc/PID/fd.
+// What the iterators do not walk (TCP sockets only bound, UDP-Lite) still comes from sock_diag.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collect/bpf_rows.h"
+#include "collect/sock_diag_source.h"
+#include "collect/socket_source.h"
+#include "util/result.h"
+
+namespace socksnap {
+
+class BpfSource final : public SocketSource {
+ public:
+  // Loads and attaches the iterators. The error says what is missing, in a phrase that follows
+  // "cannot use the BPF source: ": a build without them, kernel BTF, a capability, the kernel's
+  // refusal.
+  static Result<std::unique_ptr<BpfSource>> open();
+  ~BpfSource() override;
+  BpfSource(const BpfSource&) = delete;
+  BpfSource& operator=(const BpfSource&) = delete;
+
+  std::string_view name() const override { return "BPF iterators"; }
+  void plan(size_t namespaces, unsigned threads) override { netlink_.plan(namespaces, threads); }
+  Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
+                                   Warnings& warnings) override;
+
+  // Every socket descriptor of every process, in one pass over all tasks, with PIDs of the
+  // initial PID namespace. An error when this process is not in that namespace (the iterator
+  // would see only the tasks of its own): then read /proc.
+  Result<std::vector<SocketFdRecord>> socket_fds();
+
+ private:
+  struct Programs;
+  explicit BpfSource(std::unique_ptr<Programs> programs);
+  Result<void> configure(const CollectRequest& request);
+  Result<void> read_iterator(int iterator, uint64_t netns, bool tcp, bool with_tcp_info,
+                             NamespaceSockets& out);
+
+  std::unique_ptr<Programs> programs_;
+  SockDiagSource netlink_;  // for what the iterators do not walk
+  std::mutex configure_mutex_;
+  bool configured_ = false;
+};
+
+}  // namespace socksnap

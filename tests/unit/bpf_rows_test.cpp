@@ -1,0 +1,268 @@
+// The BPF source's pure parts: records the iterators write, cut out of reads of any size and
+// turned into the rows the netlink source makes; the holders its task_file pass finds, matched
+// to the census as the /proc scan matches them; and the netlink source's drop of repeated
+// sockets, which the BPF source does not need.
+#include "collect/bpf_rows.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "collect/bpf/iter_rows.h"
+#include "collect/sock_diag_source.h"
+#include "enrich/process_scan.h"
+
+namespace socksnap {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> bytes_of(const void* p, size_t n) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  return std::vector<uint8_t>(b, b + n);
+}
+
+socksnap_inet_row tcp_row() {
+  socksnap_inet_row row{};
+  row.cookie = 77;
+  row.inode = 0x1'0000'0005ULL;  // 64 bits kept
+  row.cgroup_id = 9;
+  inet_pton(AF_INET, "10.1.2.3", row.src);
+  inet_pton(AF_INET, "10.9.8.7", row.dst);
+  std::memset(row.src + 4, 0xee, 12);  // what follows an IPv4 address is not the address
+  row.uid = 1000;
+  row.rx_queue = 3;
+  row.tx_queue = 4;
+  row.ifindex = 2;
+  row.src_port = 8080;
+  row.dst_port = 51000;
+  row.family = AF_INET;
+  row.state = 1;
+  row.protocol = IPPROTO_TCP;
+  row.has_tcp_info = 1;
+  return row;
+}
+
+TEST(BpfRows, ATcpRecordWithItsTcpInfoIsTheRowNetlinkWouldMake) {
+  struct {
+    socksnap_inet_row row;
+    socksnap_tcp_info_row info;
+  } record{tcp_row(), {}};
+  record.info.rtt_us = 120;
+  record.info.rttvar_us = 60;
+  record.info.snd_cwnd = 10;
+  record.info.total_retrans = 2;
+  record.info.bytes_acked = 100;
+  record.info.bytes_received = 200;
+  record.info.bytes_sent = 300;
+  std::memcpy(record.info.congestion, "cubic", 6);
+  ASSERT_EQ(sizeof record, inet_record_size(true, true));
+  NamespaceSockets out;
+  add_inet_record(bytes_of(&record, sizeof record), 4026531840ULL, true, out);
+  ASSERT_EQ(out.sockets.size(), 1U);
+  const SocketRecord& s = out.sockets[0];
+  EXPECT_EQ(s.netns, 4026531840ULL);
+  EXPECT_EQ(s.inode, 0x1'0000'0005ULL);
+  EXPECT_EQ(s.cookie, 77U);
+  EXPECT_EQ(s.cgroup_id, 9U);
+  std::array<uint8_t, 16> src{10, 1, 2, 3};
+  std::array<uint8_t, 16> dst{10, 9, 8, 7};
+  EXPECT_EQ(s.src_addr, src);
+  EXPECT_EQ(s.dst_addr, dst);
+  EXPECT_EQ(s.uid, 1000U);
+  EXPECT_EQ(s.rx_queue, 3U);
+  EXPECT_EQ(s.tx_queue, 4U);
+  EXPECT_EQ(s.ifindex, 2U);
+  EXPECT_EQ(s.src_port, 8080);
+  EXPECT_EQ(s.dst_port, 51000);
+  EXPECT_EQ(s.ip_version, 4);
+  EXPECT_EQ(s.protocol, Protocol::kTcp);
+  EXPECT_EQ(s.state, 1);
+  ASSERT_EQ(out.tcp_info.size(), 1U);
+  const TcpInfo& t = out.tcp_info[0];
+  EXPECT_TRUE(t.valid);
+  EXPECT_EQ(t.rtt_us, 120U);
+  EXPECT_EQ(t.rttvar_us, 60U);
+  EXPECT_EQ(t.snd_cwnd, 10U);
+  EXPECT_EQ(t.total_retrans, 2U);
+  EXPECT_EQ(t.bytes_acked, 100U);
+  EXPECT_EQ(t.bytes_received, 200U);
+  EXPECT_EQ(t.bytes_sent, 300U);
+  EXPECT_STREQ(t.congestion.data(), "cubic");
+}
+
+TEST(BpfRows, SocketsWithoutTcpInfoGetAnInvalidOneAndACongestionNameIsCutToFit) {
+  socksnap_inet_row udp{};
+  udp.family = AF_INET6;
+  udp.protocol = IPPROTO_UDP;
+  udp.state = 7;
+  inet_pton(AF_INET6, "::ffff:127.0.0.1", udp.src);
+  struct {
+    socksnap_inet_row row;
+    socksnap_tcp_info_row info;
+  } time_wait{tcp_row(), {}};
+  time_wait.row.has_tcp_info = 0;  // inet_diag sends none for TIME_WAIT and request sockets
+  time_wait.row.state = 6;
+  struct {
+    socksnap_inet_row row;
+    socksnap_tcp_info_row info;
+  } long_name{tcp_row(), {}};
+  std::memset(long_name.info.congestion, 'x', sizeof long_name.info.congestion);  // no NUL
+  NamespaceSockets out;
+  add_inet_record(bytes_of(&udp, sizeof udp), 1, true, out);
+  add_inet_record(bytes_of(&time_wait, sizeof time_wait), 1, true, out);
+  add_inet_record(bytes_of(&long_name, sizeof long_name), 1, true, out);
+  ASSERT_EQ(out.sockets.size(), 3U);
+  ASSERT_EQ(out.tcp_info.size(), 3U);
+  EXPECT_EQ(out.sockets[0].protocol, Protocol::kUdp);
+  EXPECT_EQ(out.sockets[0].ip_version, 6);
+  std::array<uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  EXPECT_EQ(out.sockets[0].src_addr, mapped);
+  EXPECT_FALSE(out.tcp_info[0].valid);
+  EXPECT_FALSE(out.tcp_info[1].valid);
+  EXPECT_EQ(out.sockets[1].state, 6);
+  EXPECT_TRUE(out.tcp_info[2].valid);
+  EXPECT_EQ(std::string(out.tcp_info[2].congestion.data()), std::string(15, 'x'));
+
+  // Without tcp_info asked for, none is kept; a family the source does not know is skipped.
+  NamespaceSockets plain;
+  socksnap_inet_row other = tcp_row();
+  other.family = AF_UNIX;
+  add_inet_record(bytes_of(&other, sizeof other), 1, false, plain);
+  add_inet_record(bytes_of(&udp, sizeof udp), 1, false, plain);
+  EXPECT_EQ(plain.sockets.size(), 1U);
+  EXPECT_TRUE(plain.tcp_info.empty());
+}
+
+TEST(RecordReader, RecordsSplitAcrossReadsOfAnySizeComeOutWhole) {
+  std::vector<uint8_t> stream;
+  for (uint8_t i = 0; i < 10; ++i) stream.insert(stream.end(), 6, i);  // ten records of 6 bytes
+  for (size_t read : {1, 4, 6, 7, 13, 60}) {
+    RecordReader reader(6);
+    std::vector<std::vector<uint8_t>> got;
+    for (size_t at = 0; at < stream.size(); at += read) {
+      size_t n = std::min(read, stream.size() - at);
+      reader.feed(std::span<const uint8_t>(stream.data() + at, n),
+                  [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
+    }
+    ASSERT_EQ(got.size(), 10U) << "reads of " << read;
+    for (uint8_t i = 0; i < 10; ++i) EXPECT_EQ(got[i], std::vector<uint8_t>(6, i));
+    EXPECT_TRUE(reader.complete());
+  }
+  RecordReader cut(6);
+  cut.feed(std::span<const uint8_t>(stream.data(), 9), [](std::span<const uint8_t>) {});
+  EXPECT_FALSE(cut.complete());
+}
+
+TEST(BpfRows, ASocketDescriptorRecord) {
+  socksnap_socket_fd_row row{};
+  row.inode = 123456789012ULL;
+  row.start_time_ns = 5'000'000'000ULL;
+  row.tgid = 4321;
+  row.fd = 7;
+  ASSERT_EQ(sizeof row, socket_fd_record_size());
+  SocketFdRecord r = socket_fd_record(bytes_of(&row, sizeof row));
+  EXPECT_EQ(r.inode, 123456789012ULL);
+  EXPECT_EQ(r.start_time_ns, 5'000'000'000ULL);
+  EXPECT_EQ(r.tgid, 4321U);
+  EXPECT_EQ(r.fd, 7);
+}
+
+class FakeRoot : public testing::Test {
+ protected:
+  FakeRoot() {
+    root_ = fs::temp_directory_path() / ("socksnap-bpf-root-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "proc");
+  }
+  ~FakeRoot() override { fs::remove_all(root_); }
+  // The census's /proc says this process is `pid`.
+  void self_is(int pid) {
+    fs::remove(root_ / "proc" / "self");
+    fs::create_directory_symlink(std::to_string(pid), root_ / "proc" / "self");
+  }
+  static ScannedProcess process(int32_t pid, uint64_t start_ticks) {
+    ScannedProcess p;
+    p.info.pid = pid;
+    p.info.start_time = start_ticks;
+    return p;
+  }
+  fs::path root_;
+};
+
+TEST_F(FakeRoot, TaskFileHoldersAreMatchedToTheCensusByPidAndStartTime) {
+  self_is(::getpid());
+  const uint64_t ns_per_tick = 1'000'000'000ULL / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  std::vector<ScannedProcess> census = {process(10, 500), process(20, 600), process(30, 700)};
+  std::vector<SocketFdRecord> records = {
+      {.inode = 1001, .start_time_ns = 500 * ns_per_tick + 3, .tgid = 10, .fd = 3},
+      {.inode = 1002, .start_time_ns = 600 * ns_per_tick, .tgid = 20, .fd = 4},
+      // pid 30 is another process now than the census saw: its start time differs
+      {.inode = 1003, .start_time_ns = 701 * ns_per_tick, .tgid = 30, .fd = 5},
+      // pid 40 started after the census
+      {.inode = 1004, .start_time_ns = 800 * ns_per_tick, .tgid = 40, .fd = 6},
+      {.inode = 1005, .start_time_ns = 500 * ns_per_tick, .tgid = 10, .fd = 9},
+  };
+  auto fds = census_socket_fds(HostPaths(root_.string()), census, records);
+  ASSERT_TRUE(fds) << fds.error().message();
+  ASSERT_EQ(fds->size(), 3U);
+  EXPECT_EQ((*fds)[0].inode, 1001U);
+  EXPECT_EQ((*fds)[0].process, 0U);
+  EXPECT_EQ((*fds)[0].fd, 3);
+  EXPECT_EQ((*fds)[1].inode, 1002U);
+  EXPECT_EQ((*fds)[1].process, 1U);
+  EXPECT_EQ((*fds)[1].fd, 4);
+  EXPECT_EQ((*fds)[2].inode, 1005U);
+  EXPECT_EQ((*fds)[2].process, 0U);
+  EXPECT_EQ((*fds)[2].fd, 9);
+}
+
+TEST_F(FakeRoot, ACensusOfAnotherPidNamespaceIsRefused) {
+  self_is(::getpid() + 1);
+  auto fds = census_socket_fds(HostPaths(root_.string()), {process(10, 500)}, {});
+  ASSERT_FALSE(fds);
+  EXPECT_EQ(fds.error().message(),
+            (root_ / "proc").string() + " is not the initial PID namespace's");
+}
+
+TEST(DropRepeatedSockets, LaterCopiesOfACookieGoWithTheirTcpInfo) {
+  NamespaceSockets out;
+  for (uint64_t cookie : {5, 9, 5, 0, 0, 12, 9, 5}) {
+    SocketRecord s;
+    s.cookie = cookie;
+    s.src_port = static_cast<uint16_t>(out.sockets.size());  // which copy it was
+    out.sockets.push_back(s);
+    TcpInfo t;
+    t.rtt_us = static_cast<uint32_t>(out.tcp_info.size());
+    out.tcp_info.push_back(t);
+  }
+  drop_repeated_sockets(out);
+  // Cookie 0 (none known) is never taken for a repeat.
+  std::vector<uint16_t> kept;
+  for (const auto& s : out.sockets) kept.push_back(s.src_port);
+  EXPECT_EQ(kept, (std::vector<uint16_t>{0, 1, 3, 4, 5}));
+  ASSERT_EQ(out.tcp_info.size(), 5U);
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(out.tcp_info[i].rtt_us, kept[i]);
+
+  // Many distinct cookies (a table that must grow and wrap) lose nothing.
+  NamespaceSockets many;
+  for (uint64_t c = 1; c <= 5000; ++c) {
+    SocketRecord s;
+    s.cookie = c * 4096;
+    many.sockets.push_back(s);
+  }
+  many.sockets.push_back(many.sockets[1234]);
+  drop_repeated_sockets(many);
+  EXPECT_EQ(many.sockets.size(), 5000U);
+}
+
+}  // namespace
+}  // namespace socksnap

@@ -12,6 +12,8 @@ Case F (pods): a node simulator (containerd + CRI + runc + CNI) running 100 pods
   Kubernetes columns and JSON against the same run without owners.
 Cases S, T (summary): farms as A and C; `socksnap summary` (its default groups: netns,
   direction, status) against the plain snapshot of the same namespaces.
+Case U (unix): 100,000 unix sockets in one namespace; socksnap --protocol unix with each
+  backend against ss -xa.
 Cases G, H (graph): farms as A and C; `socksnap graph` (level process, the default on a host;
   and level netns) against the plain snapshot of the same namespaces. A graph also reads each
   namespace's conntrack table, for translated destinations.
@@ -49,12 +51,12 @@ CASES = {
 # Every holder keeps both ends of its connections and its listeners (IPv4, and IPv6 when it has
 # IPv6 connections), all in one namespace.
 OWNER_CASES = {
-    "D": (500, 20, 0.5, "20,000 sockets held by 500 processes, owners"),
-    "E": (500, 100, 0.1, "100,000 sockets held by 500 processes, owners"),
+    "D": (500, 20, 0.1, "20,000 sockets held by 500 processes, owners"),
+    "E": (500, 100, 0.05, "100,000 sockets held by 500 processes, owners"),
 }
 # Pod cases: name: (pods, target in ms that enrichment may add, description).
 POD_CASES = {
-    "F": (100, 20.0, "100 pods on a simulated node, enrichment"),
+    "F": (100, 10.0, "100 pods on a simulated node, enrichment"),
 }
 # Answer cases: name: (namespaces, sockets per namespace, target vs the snapshot, subcommand,
 # description).
@@ -65,11 +67,18 @@ SUMMARY_CASES = {
     "H": (100, 1_000, 1.2, "graph", "graph of 100 namespaces x 1,000 sockets"),
     "W": (1, 100_000, None, "watch", "a watch poll of 100,000 sockets in one namespace"),
 }
-ALL_CASES = list(CASES) + list(OWNER_CASES) + list(POD_CASES) + list(SUMMARY_CASES)
+# Unix cases: name: (unix sockets in one namespace, target vs ss -xa, description).
+UNIX_CASES = {
+    "U": (100_000, 0.5, "100,000 unix sockets in one namespace"),
+}
+ALL_CASES = (list(CASES) + list(OWNER_CASES) + list(POD_CASES) + list(SUMMARY_CASES)
+             + list(UNIX_CASES))
 PLAIN_COLUMNS = "columns=netns,protocol,src,dst,status"
 PLAIN_SORT = "netns,protocol,src,dst"
-FLOOR_TARGET = 1.3          # socksnap <= 1.3 x floor
-BYTES_PER_SOCKET_TARGET = 400
+FLOOR_TARGET = 1.3          # socksnap --backend netlink <= 1.3 x the netlink floor
+BPF_SS_TARGET = 0.3         # one namespace: socksnap --backend bpf <= 0.3 x ss -tuna
+ITER_FLOOR_TARGET = 1.15    # one namespace: socksnap --backend bpf <= 1.15 x do-nothing iterators
+BYTES_PER_SOCKET_TARGET = 250
 PREFIX = f"ssbench-{os.getpid()}"
 
 
@@ -205,10 +214,22 @@ def compile_tools(tmp):
     for src, out, extra in (("sockfarm.c", "sockfarm", []),
                             ("nldump_floor.c", "nldump_floor", ["-pthread"]),
                             ("procfd_floor.c", "procfd_floor", ["-pthread"]),
-                            ("spawntime.c", "spawntime", [])):
+                            ("spawntime.c", "spawntime", []),
+                            ("unixfarm.c", "unixfarm", [])):
         path = os.path.join(tmp, out)
         run_quiet(["gcc", "-O2", "-Wall", "-o", path, os.path.join(HERE, src)] + extra)
         tools[out] = path
+    # The BPF source's floor: do-nothing iterators (iter_floor.bpf.c) against this kernel's BTF.
+    run_quiet(["sh", "-c", f"bpftool btf dump file /sys/kernel/btf/vmlinux format c "
+                           f"> {tmp}/vmlinux.h"])
+    obj = os.path.join(tmp, "iter_floor.bpf.o")
+    run_quiet(["clang", "-g", "-O2", "-target", "bpf", f"-I{tmp}", "-c",
+               os.path.join(HERE, "iter_floor.bpf.c"), "-o", obj])
+    run_quiet(["sh", "-c", f"bpftool gen skeleton -L {obj} name iter_floor "
+                           f"> {tmp}/iter_floor.lskel.h"])
+    tools["iter_floor"] = os.path.join(tmp, "iter_floor")
+    run_quiet(["gcc", "-O2", "-Wall", f"-I{tmp}", "-o", tools["iter_floor"],
+               os.path.join(HERE, "iter_floor.c"), "-pthread"])
     return tools
 
 
@@ -393,18 +414,23 @@ def run_case(case, args, tools, results):
         else:
             ss_tool = Tool("ss loop", [sh, "-c", loop, "sh"] + paths,
                            f"sh -c 'for ns in {shown_ns}; do nsenter --net=$ns ss -tuna; done'")
+        iter_floor = [tools["iter_floor"]]
         tl = [
-            Tool("socksnap", [snap] + nsargs, f"socksnap --netns {shown_ns}"
+            Tool("socksnap", [snap, "--backend", "bpf"] + nsargs,
+                 f"socksnap --backend bpf --netns {shown_ns}"
                  + (" (each path as its own --netns)" if n_ns > 1 else "")),
             ss_tool,
             Tool("floor", [tools["nldump_floor"]] + paths, f"nldump_floor {shown_ns}"),
+            Tool("socksnap nl", [snap, "--backend", "netlink"] + nsargs,
+                 "socksnap --backend netlink --netns ..."),
+            Tool("iter floor", iter_floor + paths, f"iter_floor {shown_ns}"),
         ]
         if n_ns > 1:
             for j in args.jobs_sweep:
-                tl.append(Tool(f"socksnap -j{j}", [snap, "-j", str(j)] + nsargs,
-                               f"socksnap -j {j} --netns ..."))
-                tl.append(Tool(f"floor -j{j}", [tools["nldump_floor"], "-j", str(j)] + paths,
-                               f"nldump_floor -j {j} ..."))
+                tl.append(Tool(f"socksnap -j{j}", [snap, "--backend", "bpf", "-j", str(j)] + nsargs,
+                               f"socksnap --backend bpf -j {j} --netns ..."))
+                tl.append(Tool(f"iter floor -j{j}", iter_floor + ["-j", str(j)] + paths,
+                               f"iter_floor -j {j} ..."))
         log("  timed commands (stdout > /dev/null):")
         for t in tl:
             log(f"    {t.label:<14} {t.shown}")
@@ -423,7 +449,7 @@ def run_case(case, args, tools, results):
         # socksnap -v: where its time goes (separate runs, not in the timings above).
         coll, prt = [], []
         for _ in range(args.reps):
-            spawn_wait(tools["spawntime"], [snap, "-v"] + nsargs, errfile)   # stdout > /dev/null
+            spawn_wait(tools["spawntime"], [snap, "-v", "--backend", "bpf"] + nsargs, errfile)
             with open(errfile) as f:
                 err = f.read()
             m = re.search(r"collected in ([\d.]+) ms.*printed in ([\d.]+) ms", err)
@@ -439,21 +465,33 @@ def run_case(case, args, tools, results):
         farm.close()
 
 
+def floor_of(r, t):
+    """The floor a tool is measured against: the netlink dump for netlink runs, the do-nothing
+    iterators for the BPF source (with the same -j)."""
+    by_label = {x.label: x for x in r["tools"]}
+    if t.label.startswith("socksnap -j"):
+        return by_label["iter floor -j" + t.label[len("socksnap -j"):]]
+    if t.label == "socksnap":
+        return by_label["iter floor"]
+    if t.label.startswith("iter floor"):
+        return t
+    return by_label["floor"]
+
+
 def print_case(r):
-    snap, ss_t, floor = r["tools"][0], r["ss"], r["tools"][2]
-    log(f"  {'tool':<14} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x ss':>6} "
+    ss_t = r["ss"]
+    log(f"  {'tool':<16} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x ss':>6} "
         f"{'x floor':>8} {'maxrss MB':>10} {'B/socket':>9}")
     for t in r["tools"]:
-        fl = floor if not t.label.startswith("socksnap -j") else next(
-            x for x in r["tools"] if x.label == "floor -j" + t.label[len("socksnap -j"):])
+        fl = floor_of(r, t)
         bps = f"{t.maxrss / max(1, r['sockets']):9.0f}" if t.label.startswith("socksnap") else ""
-        log(f"  {t.label:<14} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+        log(f"  {t.label:<16} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
             f"{statistics.median(t.cpu) * 1000:8.1f} "
             f"{t.median_ms() / ss_t.median_ms():6.2f} {t.median_ms() / fl.median_ms():8.2f} "
             f"{t.maxrss / 1e6:10.1f} {bps}")
     log(f"  CPU busy with other work during the timings: {r['background']:.0%} of the machine")
     if r["verbose"]:
-        log(f"  socksnap -v (median): collect {r['verbose'][0]:.1f} ms, "
+        log(f"  socksnap --backend bpf -v (median): collect {r['verbose'][0]:.1f} ms, "
             f"print {r['verbose'][1]:.1f} ms")
 
 
@@ -464,11 +502,26 @@ def verdicts(results):
         if "rows" in r:                     # D, E, F
             rows.extend((r["case"], what, val, target) for what, val, target in r["rows"])
             continue
-        snap, ss_t, floor = r["tools"][0], r["ss"], r["tools"][2]
-        x_ss = snap.median_ms() / ss_t.median_ms()
-        x_fl = snap.median_ms() / floor.median_ms()
-        rows.append((r["case"], f"socksnap / {ss_t.label}", x_ss, r["ss_target"]))
-        rows.append((r["case"], "socksnap / floor", x_fl, FLOOR_TARGET))
+        by_label = {t.label: t for t in r["tools"]}
+        snap, ss_t, netlink = by_label["socksnap"], r["ss"], by_label["socksnap nl"]
+        one_ns = r["n_ns"] == 1
+        rows.append((r["case"], f"bpf / {ss_t.label}", snap.median_ms() / ss_t.median_ms(),
+                     BPF_SS_TARGET if one_ns else None))
+        rows.append((r["case"], "bpf / iter floor",
+                     snap.median_ms() / by_label["iter floor"].median_ms(),
+                     ITER_FLOOR_TARGET if one_ns else None))
+        rows.append((r["case"], "bpf / netlink", snap.median_ms() / netlink.median_ms(),
+                     None if one_ns else 1.0))
+        if r["verbose"]:                    # the source alone: socksnap -v's collect time
+            collect = r["verbose"][0]
+            rows.append((r["case"], f"bpf collect / {ss_t.label} (info)",
+                         collect / ss_t.median_ms(), None))
+            rows.append((r["case"], "bpf collect / iter floor (info)",
+                         collect / by_label["iter floor"].median_ms(), None))
+        rows.append((r["case"], f"netlink / {ss_t.label}", netlink.median_ms() / ss_t.median_ms(),
+                     r["ss_target"]))
+        rows.append((r["case"], "netlink / floor",
+                     netlink.median_ms() / by_label["floor"].median_ms(), FLOOR_TARGET))
         bps = snap.maxrss / max(1, r["sockets"])
         rows.append((r["case"], "bytes per socket" + ("" if r["n_ns"] == 1 else " (info)"),
                      bps, BYTES_PER_SOCKET_TARGET if r["n_ns"] == 1 else None))
@@ -603,13 +656,68 @@ def measure_case(tl, args, tools):
     return background
 
 
+def run_unix_case(case, args, tools, results):
+    """Unix sockets (stream pairs) in one namespace: socksnap --protocol unix with each backend
+    against ss -xa in the same namespace."""
+    sockets, target, desc = UNIX_CASES[case]
+    sockets = max(2, round(sockets * args.scale))
+    log(f"\n== case {case}: {desc}" + (f" (scaled: {sockets})" if args.scale != 1 else ""))
+    farm = Farm()
+    try:
+        farm.add_namespaces([f"{PREFIX}-{case.lower()}000"])
+        path = farm.paths()[0]
+        per = 9_000                          # pairs per holder: a process may hold 20,000 fds
+        pairs = sockets // 2
+        t0 = time.perf_counter()
+        while pairs > 0:
+            n = min(per, pairs)
+            farm.holders.append(subprocess.Popen([tools["unixfarm"], str(n), path],
+                                                 stdout=subprocess.PIPE))
+            pairs -= n
+        made = wait_ready(farm.holders, timeout=600)
+        log(f"  farm: 1 namespace, {len(farm.holders)} holder processes; {made} unix sockets in "
+            f"{time.perf_counter() - t0:.1f} s")
+        snap = args.socksnap
+        nsenter, ss = shutil.which("nsenter"), shutil.which("ss")
+        got = capture([snap, "--protocol", "unix", "--no-headers", "--netns", path])
+        got_ss = capture([nsenter, f"--net={path}", ss, "-xaH"])
+        log(f"  sockets: farm made {made}, socksnap prints {got.stdout.count(chr(10))}, "
+            f"ss prints {got_ss.stdout.count(chr(10))}")
+        tl = [
+            Tool("socksnap", [snap, "--protocol", "unix", "--backend", "bpf", "--netns", path],
+                 f"socksnap --protocol unix --backend bpf --netns {path}"),
+            Tool("ss -xa", [nsenter, f"--net={path}", ss, "-xa"], f"nsenter --net={path} ss -xa"),
+            Tool("socksnap nl", [snap, "--protocol", "unix", "--backend", "netlink", "--netns",
+                                 path], "socksnap --protocol unix --backend netlink --netns ..."),
+        ]
+        log("  timed commands (stdout > /dev/null):")
+        for t in tl:
+            log(f"    {t.label:<14} {t.shown}")
+        background = measure_case(tl, args, tools)
+        ss_t = tl[1]
+        log(f"  {'tool':<14} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x ss':>6} "
+            f"{'maxrss MB':>10} {'B/socket':>9}")
+        for t in tl:
+            log(f"  {t.label:<14} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+                f"{statistics.median(t.cpu) * 1000:8.1f} {t.median_ms() / ss_t.median_ms():6.2f} "
+                f"{t.maxrss / 1e6:10.1f} {t.maxrss / max(1, made):9.0f}")
+        log(f"  CPU busy with other work during the timings: {background:.0%} of the machine")
+        results.append(dict(case=case, rows=[
+            ("bpf / ss -xa", tl[0].median_ms() / ss_t.median_ms(), target),
+            ("netlink / ss -xa", tl[2].median_ms() / ss_t.median_ms(), target),
+            ("bytes per socket (bpf)", tl[0].maxrss / max(1, made), BYTES_PER_SOCKET_TARGET),
+        ]))
+    finally:
+        farm.close()
+
+
 def print_owner_case(r):
     ss_t = r["ss"]
     log(f"  {'tool':<14} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x ss':>6} "
         f"{'x floor':>8} {'maxrss MB':>10} {'runs':>5}")
     for t in r["tools"]:
         fl = sum(f.median_ms() for f in t.floors)
-        log(f"  {t.label:<14} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+        log(f"  {t.label:<16} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
             f"{statistics.median(t.cpu) * 1000:8.1f} {t.median_ms() / ss_t.median_ms():6.2f} "
             f"{t.median_ms() / fl:8.2f} {t.maxrss / 1e6:10.1f} {len(t.times):5d}")
     log(f"  (x ss: / {ss_t.label}; x floor: / floor, and + procfd floor for the tools that "
@@ -783,7 +891,7 @@ def run_summary_case(case, args, tools, results):
         log(f"  {'tool':<14} {'median ms':>10} {'min ms':>8} {'cpu ms':>8} {'x snapshot':>10} "
             f"{'maxrss MB':>10}")
         for t in tl:
-            log(f"  {t.label:<14} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
+            log(f"  {t.label:<16} {t.median_ms():10.1f} {min(t.times) * 1000:8.1f} "
                 f"{statistics.median(t.cpu) * 1000:8.1f} {t.median_ms() / base.median_ms():10.2f} "
                 f"{t.maxrss / 1e6:10.1f}")
         log(f"  CPU busy with other work during the timings: {background:.0%} of the machine")
@@ -918,6 +1026,8 @@ def main():
                 run_pod_case(c, args, tools, results)
             elif c in SUMMARY_CASES:
                 run_summary_case(c, args, tools, results)
+            elif c in UNIX_CASES:
+                run_unix_case(c, args, tools, results)
             else:
                 run_case(c, args, tools, results)
         verdicts(results)

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "collect/dump_pipeline.h"
 #include "collect/socket_counts.h"
 #include "discover/netns_handle.h"
 #include "util/capabilities.h"
@@ -85,19 +86,31 @@ Result<void> BpfSource::configure(const CollectRequest& request) {
 
 Result<void> BpfSource::read_iterator(int iterator, uint64_t netns, bool tcp, bool with_tcp_info,
                                       NamespaceSockets& out) {
-  thread_local std::vector<uint8_t> buffer(kReadBufferSize);
   RecordReader records(inet_record_size(tcp, with_tcp_info));
-  while (true) {
-    ssize_t n = ::read(iterator, buffer.data(), buffer.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return system_error(tcp ? "read the iter/tcp iterator" : "read the iter/udp iterator");
+  auto consume = [&](std::span<const uint8_t> chunk) {
+    records.feed(chunk, [&](std::span<const uint8_t> record) {
+      add_inet_record(record, netns, with_tcp_info, out);
+    });
+  };
+  ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
+    while (true) {
+      ssize_t n = ::read(iterator, into.data(), into.size());
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) {
+        return system_error(tcp ? "read the iter/tcp iterator" : "read the iter/udp iterator");
+      }
     }
-    records.feed(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)),
-                 [&](std::span<const uint8_t> record) {
-                   add_inet_record(record, netns, with_tcp_info, out);
-                 });
+  };
+  if (parse_in_parallel_) {
+    if (auto done = read_stream_pipelined(receive, kReadBufferSize, consume); !done) return done;
+  } else {
+    thread_local std::vector<uint8_t> buffer(kReadBufferSize);
+    while (true) {
+      auto n = receive(std::span(buffer));
+      if (!n) return n.error();
+      if (*n == 0) break;
+      consume(std::span<const uint8_t>(buffer.data(), *n));
+    }
   }
   if (!records.complete()) {
     return system_error("an iterator's records ended part way through one", EBADMSG);

@@ -31,7 +31,12 @@ class BpfSource final : public SocketSource {
   BpfSource& operator=(const BpfSource&) = delete;
 
   std::string_view name() const override { return "BPF iterators"; }
-  void plan(size_t namespaces, unsigned threads) override { netlink_.plan(namespaces, threads); }
+  // With fewer namespaces than threads, each iterator's records are read into rows on a second
+  // thread while the kernel makes the next ones.
+  void plan(size_t namespaces, unsigned threads) override {
+    netlink_.plan(namespaces, threads);
+    parse_in_parallel_ = namespaces < threads;
+  }
   Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
                                    Warnings& warnings) override;
 
@@ -51,6 +56,7 @@ class BpfSource final : public SocketSource {
   SockDiagSource netlink_;  // for what the iterators do not walk
   std::mutex configure_mutex_;
   bool configured_ = false;
+  bool parse_in_parallel_ = false;
 };
 
 }  // namespace socksnap

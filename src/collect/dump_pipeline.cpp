@@ -141,4 +141,32 @@ Result<bool> read_dump_pipelined(const ChunkReceiver& receive, size_t buffer_siz
   return interrupted;
 }
 
+Result<void> read_stream_pipelined(const ChunkReceiver& receive, size_t buffer_size,
+                                   const std::function<void(std::span<const uint8_t>)>& consume) {
+  constexpr size_t kBuffers = 8;
+  constexpr size_t kWakeAfter = 4;
+  ChunkQueue queue(kBuffers, buffer_size, kWakeAfter);
+  std::thread parser([&] {
+    while (auto item = queue.take_full()) {
+      consume(std::span<const uint8_t>(item->first.data(), item->second));
+      queue.give_free(std::move(item->first));
+    }
+  });
+  std::optional<Error> receive_error;
+  while (true) {
+    std::vector<uint8_t> buffer = queue.take_free();
+    auto length = receive(std::span(buffer));
+    if (!length || *length == 0) {
+      if (!length) receive_error = length.error();
+      queue.give_free(std::move(buffer));
+      break;
+    }
+    queue.push_full(std::move(buffer), *length);
+  }
+  queue.close();
+  parser.join();
+  if (receive_error) return *receive_error;
+  return {};
+}
+
 }  // namespace socksnap

@@ -1,7 +1,7 @@
-// Reading one dump with its parsing on a second thread: the kernel does its share of a dump
-// inside recv(), so while the reading thread waits for the next datagram another core can parse
-// the last one (and take the page faults of the growing result). Worth it only when a core
-// would otherwise be idle, e.g. one large namespace.
+// Reading one dump (or a BPF iterator) with its parsing on a second thread: the kernel does its
+// share inside recv() or read(), so while the reading thread waits for the next chunk another
+// core can parse the last one (and take the page faults of the growing result). Worth it only
+// when a core would otherwise be idle, e.g. one large namespace.
 #pragma once
 
 #include <cstdint>
@@ -22,5 +22,10 @@ bool ends_dump(std::span<const uint8_t> chunk);
 // Like read_dump, with the parsing on a second thread. Returns whether the dump was interrupted.
 Result<bool> read_dump_pipelined(const ChunkReceiver& receive, size_t buffer_size,
                                  const ParseContext& ctx, NamespaceSockets& out);
+
+// A stream read to its end (`receive` returns 0: a BPF iterator), each chunk given to `consume`
+// on a second thread while the kernel makes the next.
+Result<void> read_stream_pipelined(const ChunkReceiver& receive, size_t buffer_size,
+                                   const std::function<void(std::span<const uint8_t>)>& consume);
 
 }  // namespace socksnap

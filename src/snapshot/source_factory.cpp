@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -95,6 +96,10 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& wa
   }
   if (!host.replay_dump.empty()) return open_replay(host);
   if (auto privileged = require_privileges(); !privileged) return privileged.error();
+  // The BPF iterators are loaded (the kernel verifies them: a few ms) while discovery walks /proc.
+  bool try_bpf = host.backend != "netlink" && host.record_dump.empty();
+  std::future<Result<std::unique_ptr<BpfSource>>> loading;
+  if (try_bpf) loading = std::async(std::launch::async, [] { return BpfSource::open(); });
   HostPaths paths(host.root);
   SourceChoice choice;
   if (host.netns.empty()) {
@@ -110,12 +115,11 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& wa
     choice.recorder = std::move(created.value());
   }
   // A recording is of sock_diag's replies: a run that records reads through netlink.
-  bool recording = choice.recorder != nullptr;
-  if (host.backend == "bpf" && recording) {
+  if (host.backend == "bpf" && choice.recorder != nullptr) {
     return usage_error("--record-dump records netlink replies: it needs --backend netlink");
   }
-  if (host.backend != "netlink" && !recording) {
-    auto bpf = BpfSource::open();
+  if (try_bpf) {
+    auto bpf = loading.get();
     if (bpf) {
       choice.source = std::move(bpf.value());
       return choice;

@@ -26,9 +26,21 @@ void socksnap_iter_destroy(struct socksnap_iter* iter) {
 }
 
 int socksnap_iter_attach(struct socksnap_iter* iter, enum socksnap_iter_program program) {
-  int prog = program == SOCKSNAP_ITER_TCP   ? iter->progs.dump_tcp.prog_fd
-             : program == SOCKSNAP_ITER_UDP ? iter->progs.dump_udp.prog_fd
-                                            : iter->progs.dump_socket_fds.prog_fd;
+  int prog = -1;
+  switch (program) {
+    case SOCKSNAP_ITER_TCP:
+      prog = iter->progs.dump_tcp.prog_fd;
+      break;
+    case SOCKSNAP_ITER_UDP:
+      prog = iter->progs.dump_udp.prog_fd;
+      break;
+    case SOCKSNAP_ITER_SOCKET_FDS:
+      prog = iter->progs.dump_socket_fds.prog_fd;
+      break;
+    case SOCKSNAP_ITER_UNIX:
+      prog = iter->progs.dump_unix.prog_fd;
+      break;
+  }
   return skel_link_create(prog, 0, BPF_TRACE_ITER); /* -1 and errno on failure */
 }
 

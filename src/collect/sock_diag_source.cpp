@@ -23,11 +23,6 @@ constexpr int kMaxDumpAttempts = 4;
 // The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
 constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
-void truncate_to(NamespaceSockets& out, size_t count) {
-  out.sockets.resize(count);
-  if (out.tcp_info.size() > count) out.tcp_info.resize(count);
-}
-
 }  // namespace
 
 Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
@@ -76,7 +71,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
       interrupted = read_dump(next, ctx, out);
     }
     if (!interrupted) {
-      truncate_to(out, mark);
+      out.truncate(mark);
       return interrupted.error();
     }
     if (!*interrupted) return {};
@@ -87,7 +82,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
                                dump_kind_name(kind), netns, kMaxDumpAttempts));
       return {};
     }
-    truncate_to(out, mark);
+    out.truncate(mark);
   }
 }
 
@@ -153,6 +148,18 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
     if (done) continue;
     if (!lite || !is_unsupported_request(done.error())) return done.error();
     udplite_works_.store(false, std::memory_order_relaxed);
+  }
+  // Unix sockets last: a namespace's rows then come TCP, UDP, UDP-Lite, unix, the default sort's
+  // protocol order. Every state: a socket's peer is looked for among them.
+  if (request.unix_sockets && unix_works_.load(std::memory_order_relaxed)) {
+    auto done = dump(fd.get(), ns.inode, DumpKind::kUnix, kAllStates, request, out, warnings);
+    if (!done) {
+      if (!is_unsupported_request(done.error())) return done.error();
+      unix_works_.store(false, std::memory_order_relaxed);
+      warnings.add("unix-diag",
+                   "this kernel's sock_diag does not answer for unix sockets (no unix_diag: "
+                   "CONFIG_UNIX_DIAG): none are listed");
+    }
   }
   resolve_interface_names(ns, out);
   return out;

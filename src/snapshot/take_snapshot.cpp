@@ -11,6 +11,7 @@
 #include "collect/collector.h"
 #include "collect/conntrack.h"
 #include "enrich/translations.h"
+#include "enrich/unix_peers.h"
 #include "snapshot/source_factory.h"
 
 namespace socksnap {
@@ -156,6 +157,8 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     bool scan_now = !early_fds && query.needs_holders();
     enrich_snapshot(snap, census, enrich, sources, warnings, scan_now ? nullptr : &fds);
   }
+  // Unix sockets' peers: their names, and their processes once owners are known.
+  link_unix_peers(snap);
   auto enriched = std::chrono::steady_clock::now();
 
   // Before the selection: a socket's direction needs every listener of its namespace.

@@ -23,6 +23,10 @@ constexpr int kMaxDumpAttempts = 4;
 // The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
 constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
+void truncate_to(NamespaceSockets& out, size_t count) {
+  out.truncate(count);  // unix sockets' entries too
+}
+
 }  // namespace
 
 Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
@@ -71,7 +75,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
       interrupted = read_dump(next, ctx, out);
     }
     if (!interrupted) {
-      out.truncate(mark);
+      truncate_to(out, mark);
       return interrupted.error();
     }
     if (!*interrupted) return {};
@@ -82,7 +86,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
                                dump_kind_name(kind), netns, kMaxDumpAttempts));
       return {};
     }
-    out.truncate(mark);
+    truncate_to(out, mark);
   }
 }
 

@@ -75,6 +75,7 @@ std::optional<PolicyProtocol> policy_protocol_of(Protocol protocol) {
     case Protocol::kUdp:
       return PolicyProtocol::kUdp;
     case Protocol::kUdpLite:
+    case Protocol::kUnix:
       break;
   }
   return std::nullopt;
@@ -105,6 +106,8 @@ class Auditor {
 
   void add_row(uint32_t i) {
     const SocketRecord& s = snap_.sockets[i];
+    // A unix socket is reached through the file system, not the network: no rule is about it.
+    if (s.protocol == Protocol::kUnix) return;
     if (is_listener(s)) {
       listener(i);
     } else if (is_connection(s)) {
@@ -143,6 +146,7 @@ std::string address_key(const GraphAddress& a) {
 void Auditor::index_addresses() {
   for (size_t i = 0; i < snap_.sockets.size(); ++i) {
     const SocketRecord& s = snap_.sockets[i];
+    if (s.protocol == Protocol::kUnix) continue;
     GraphAddress local = graph_address(s.ip_version, s.src_addr);
     if (is_loopback(local) || is_unspecified(local)) continue;
     const PodInfo* pod = snap_.pod_of(i);

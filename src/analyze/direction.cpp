@@ -58,8 +58,10 @@ Key key_of(const Snapshot& snap, size_t i, const Address& a, uint16_t port) {
   return Key{s.netns, a.bytes, snap.node_index_of(i), port, static_cast<uint8_t>(s.protocol), a.v4};
 }
 
-// TCP LISTEN; UDP bound and not connected (the kernel lists only bound UDP sockets).
+// TCP LISTEN; UDP bound and not connected (the kernel lists only bound UDP sockets). Unix
+// sockets have addresses of no IP: unix_direction says theirs.
 bool is_listener(const SocketRecord& s) {
+  if (s.protocol == Protocol::kUnix) return false;
   return s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
 }
 
@@ -120,6 +122,17 @@ bool NamespaceListeners::accepts(const Snapshot& snap, size_t index) const {
   return listening_.count(any) != 0;
 }
 
+Direction unix_direction(const Snapshot& snap, size_t index) {
+  const SocketRecord& s = snap.sockets[index];
+  if (s.state == kTcpListen) return Direction::kListen;
+  const UnixSocketInfo* u = snap.unix_of(index);
+  // Its state may be ESTAB: current kernels mark a datagram socket another connect()ed to as
+  // connected too, its peer left empty.
+  bool takes_datagrams =
+      u != nullptr && u->type == kUnixDgram && !u->path.empty() && u->peer_inode == 0;
+  return takes_datagrams ? Direction::kListen : Direction::kLocal;
+}
+
 void classify_directions(Snapshot& snap) {
   size_t n = snap.sockets.size();
   NamespaceListeners listeners(snap);
@@ -127,6 +140,7 @@ void classify_directions(Snapshot& snap) {
   std::optional<Key> last;  // a namespace's sockets come together, most on few addresses
   for (size_t i = 0; i < n; ++i) {
     const SocketRecord& s = snap.sockets[i];
+    if (s.protocol == Protocol::kUnix) continue;
     Address src = canonical(s.ip_version, s.src_addr);
     if (!is_wildcard(src)) {
       Key k = key_of(snap, i, src, 0);
@@ -141,6 +155,10 @@ void classify_directions(Snapshot& snap) {
   for (size_t i = 0; i < n; ++i) {
     const SocketRecord& s = snap.sockets[i];
     Direction& d = snap.directions[i];
+    if (s.protocol == Protocol::kUnix) {
+      d = unix_direction(snap, i);
+      continue;
+    }
     if (is_listener(s)) {
       d = Direction::kListen;
       continue;

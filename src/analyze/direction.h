@@ -1,6 +1,9 @@
 // Which way each socket faces, as Netdata's network viewer classifies them: a listener
 // (`listen`), the local end of a connection a listener of its own namespace accepted (`inbound`),
 // a connection whose two ends are both in its namespace (`local`), or the rest (`outbound`).
+// A unix socket never leaves the host: it is `listen` when it listens, or is a datagram socket
+// bound to a name and connected to none (it takes what is sent to its name, as a bound UDP
+// socket does), else `local`.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,9 @@ class NamespaceListeners {
   std::unordered_set<Key, KeyHash> listening_;
   std::vector<uint64_t> ports_;  // bit protocol * 65536 + port: listened on somewhere
 };
+
+// A unix socket's direction (above), from its own row.
+Direction unix_direction(const Snapshot& snap, size_t index);
 
 // Fills snap.directions, one per socket, from the sockets alone: one pass gathers each
 // namespace's listening (protocol, address, port) and the addresses its sockets are bound to,

@@ -87,7 +87,25 @@ namespace {
 // Whether a socket stands for a connection, a listener, or nothing the map shows.
 enum class Kind : uint8_t { kNothing, kListener, kConnection };
 
-Kind kind_of(const SocketRecord& s) {
+// The end of a unix stream or seqpacket connection that was accepted carries the listener's name,
+// and its peer none: it is the server's end. Of two ends alike (a socketpair's, or two named
+// sockets'), the one of the lower inode: either end tells the same.
+bool unix_serves(uint64_t inode, const UnixSocketInfo& u) {
+  if (u.path.empty() != u.peer_path.empty()) return !u.path.empty();
+  return inode < u.peer_inode;
+}
+
+Kind kind_of(const Snapshot& snap, size_t index) {
+  const SocketRecord& s = snap.sockets[index];
+  if (s.protocol == Protocol::kUnix) {
+    // Connections only: both ends are in one namespace (the kernel makes the accepted end in the
+    // connecting socket's), paired by their inodes. A listener has no port to show, and a
+    // datagram socket's peer may be anyone's.
+    const UnixSocketInfo* u = snap.unix_of(index);
+    bool connection =
+        u != nullptr && u->type != kUnixDgram && u->peer_inode != 0 && s.state == kTcpEstablished;
+    return connection ? Kind::kConnection : Kind::kNothing;
+  }
   if (s.protocol != Protocol::kTcp) {
     if (s.state == kTcpClose) return Kind::kListener;  // bound, not connected
     return s.state == kTcpEstablished ? Kind::kConnection : Kind::kNothing;
@@ -105,6 +123,13 @@ Kind kind_of(const SocketRecord& s) {
 }
 
 }  // namespace
+
+GraphAddress unix_graph_address(uint64_t inode) {
+  GraphAddress out;
+  out.v4 = false;
+  for (size_t i = 0; i < 8; ++i) out.bytes[i] = static_cast<uint8_t>(inode >> (56 - 8 * i));
+  return out;
+}
 
 GraphAddress graph_address(uint8_t ip_version, const std::array<uint8_t, 16>& addr) {
   static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -191,7 +216,7 @@ GraphEnds collect_range(const Snapshot& snap, const NamespaceListeners& listener
   if (!grouped) reserve_huge(out.ends, reserve);
   for (uint32_t i : order) {
     const SocketRecord& s = snap.sockets[i];
-    Kind kind = kind_of(s);
+    Kind kind = kind_of(snap, i);
     uint32_t end_owner = 0;
     if (kind == Kind::kNothing) continue;
 
@@ -218,7 +243,13 @@ GraphEnds collect_range(const Snapshot& snap, const NamespaceListeners& listener
     end.counts = selected.empty() || selected[i];
     end.protocol = s.protocol;
     end.local = graph_address(s.ip_version, s.src_addr);
-    if (kind == Kind::kListener) {
+    if (s.protocol == Protocol::kUnix) {
+      const UnixSocketInfo& u = *snap.unix_of(i);
+      end.local = unix_graph_address(s.inode);
+      end.remote = unix_graph_address(u.peer_inode);
+      end.role = unix_serves(s.inode, u) ? EndRole::kServer : EndRole::kClient;
+      end.same_netns = true;
+    } else if (kind == Kind::kListener) {
       end.role = EndRole::kListen;
       end.port = s.src_port;
     } else {
@@ -300,7 +331,7 @@ GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& 
     for (size_t i = 0; i < snap.sockets.size(); ++i) {
       const SocketRecord& s = snap.sockets[i];
       uint16_t node = snap.node_index_of(i);
-      if (host_namespaces.count({node, s.netns}) == 0) continue;
+      if (s.protocol == Protocol::kUnix || host_namespaces.count({node, s.netns}) == 0) continue;
       GraphAddress a = graph_address(s.ip_version, s.src_addr);
       if (!is_unspecified(a) && !is_loopback(a)) found.emplace(node, a);
     }

@@ -39,6 +39,10 @@ struct GraphAddress {
 };
 
 GraphAddress graph_address(uint8_t ip_version, const std::array<uint8_t, 16>& addr);
+// A unix socket's end names no address: its inode stands for one (in the first 8 bytes of an
+// IPv6-sized address, never loopback nor unspecified), so that the two ends of a connection agree
+// on its key (protocol UNIX, client's inode, server's, port 0) as an IP connection's ends do.
+GraphAddress unix_graph_address(uint64_t inode);
 std::string address_text(const GraphAddress& a);  // "10.0.0.1", "fd00::1"
 std::optional<GraphAddress> parse_graph_address(std::string_view text);
 // 127.0.0.0/8, ::1
@@ -122,7 +126,9 @@ struct GraphEnds {
 // of a namespace must be in `snap`, as for directions) and snap.directions (which tells `local`;
 // computed from the addresses when empty). Which sockets count as connections: TCP in every
 // state but LISTEN (a listener), TIME_WAIT (the connection is over; its socket only waits out
-// stray segments) and CLOSE (never connected, or done); UDP connected. `grouped`: clients'
+// stray segments) and CLOSE (never connected, or done); UDP connected; unix stream and
+// seqpacket connected (a local edge, its two ends paired by their inodes: unix_graph_address),
+// the end that carries the listener's name the server's. `grouped`: clients'
 // ports dropped and equal ends added up, as an agent sends them. `others_name`: every socket of
 // the snapshot not in `rows` is an end too, one that counts nothing (GraphEnd::counts).
 GraphEnds collect_graph_ends(const Snapshot& snap, const std::vector<uint32_t>& rows, bool grouped,

@@ -538,7 +538,8 @@ void Builder::add_edge(const EdgeKey& key, uint64_t count) {
   used_[key.from] = true;
   used_[key.to] = true;
   VertexKind to = vertices_[key.to].kind;
-  if (to != VertexKind::kWorld && to != VertexKind::kPrivate) {
+  // A unix socket's server has a name, not a port: none is listed.
+  if (to != VertexKind::kWorld && to != VertexKind::kPrivate && key.protocol != Protocol::kUnix) {
     ports_[key.to].emplace(key.protocol, key.port);
   }
   if (key.via >= 0) {
@@ -623,7 +624,7 @@ ServiceMap Builder::build() {
 
   // What names far ends: the namespaces' own addresses, the nodes', the listeners.
   for (const GraphEnd& end : ends_.ends) {
-    if (!is_unspecified(end.local) && !is_loopback(end.local)) {
+    if (end.protocol != Protocol::kUnix && !is_unspecified(end.local) && !is_loopback(end.local)) {
       auto& scopes = address_scopes_[end.local];
       int32_t scope = owner_scope_[end.owner];
       if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
@@ -655,7 +656,10 @@ ServiceMap Builder::build() {
       key.client = end.remote;
       key.server = end.local;
       key.server_port = end.port;
-      if (is_loopback(key.client) || is_loopback(key.server)) key.scope = scope;
+      // Loopback, and a unix connection's inodes, mean something only in their namespace.
+      if (is_loopback(key.client) || is_loopback(key.server) || key.protocol == Protocol::kUnix) {
+        key.scope = scope;
+      }
       parts.push_back({key, ClientPart{vertex, -1, 0, scope, end.same_netns}, end.count,
                        end.counts ? EndPart::kServer : EndPart::kNamedServer});
       continue;
@@ -686,7 +690,9 @@ ServiceMap Builder::build() {
       key.server = end.remote;
       key.server_port = end.port;
     }
-    if (is_loopback(key.client) || is_loopback(key.server)) key.scope = scope;
+    if (is_loopback(key.client) || is_loopback(key.server) || key.protocol == Protocol::kUnix) {
+      key.scope = scope;
+    }
     parts.push_back({key, ClientPart{vertex, via, via_port, scope, end.same_netns}, end.count,
                      end.counts ? EndPart::kClient : EndPart::kNamedClient});
   }

@@ -52,14 +52,20 @@ std::vector<Keyed> keyed_rows(const Snapshot& snap, const std::vector<uint32_t>&
     Keyed k;
     k.node = &snap.node_of(i);
     k.netns = s.netns;
+    k.protocol = static_cast<uint8_t>(s.protocol);
+    k.row = i;
+    if (s.protocol == Protocol::kUnix) {
+      // No four-tuple: a unix socket is its inode (unique while it lives, as the cookie is).
+      k.words[0] = s.inode;
+      out.push_back(k);
+      continue;
+    }
     k.words[0] = big_endian_word(s.src_addr.data());
     k.words[1] = big_endian_word(s.src_addr.data() + 8);
     k.words[2] = big_endian_word(s.dst_addr.data());
     k.words[3] = big_endian_word(s.dst_addr.data() + 8);
     k.ports = uint32_t{s.src_port} << 16 | s.dst_port;
-    k.protocol = static_cast<uint8_t>(s.protocol);
     k.ip_version = s.ip_version;
-    k.row = i;
     out.push_back(k);
   }
   // Equal identities keep the rows' order (pairing without cookies goes in order).

@@ -6,8 +6,9 @@
 // (local and remote address and port) are, and, when both snapshots carry the kernel's socket
 // cookie, its cookie is: a four-tuple used again by a new socket is a deletion and an addition.
 // Sockets that share a four-tuple in one namespace (SO_REUSEPORT listeners) are paired by cookie,
-// then in their order. Its owner is the processes holding it (pid and command), its container
-// and its pod.
+// then in their order. A unix socket has no four-tuple: it is the same when its node, network
+// namespace and inode are. A socket's owner is the processes holding it (pid and command), its
+// container and its pod.
 #pragma once
 
 #include <cstdint>

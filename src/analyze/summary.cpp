@@ -31,7 +31,9 @@ bool is_listener_value(const Column* column, std::string_view value) {
 
 GroupWeight weight_of(const SocketRecord& socket) {
   GroupWeight weight;
-  if (socket.protocol == Protocol::kTcp && socket.state == kTcpListen) {
+  // A unix listener's queues are an accept queue and its limit too (UNIX_DIAG_RQLEN).
+  bool queues = socket.protocol == Protocol::kTcp || socket.protocol == Protocol::kUnix;
+  if (queues && socket.state == kTcpListen) {
     weight.listeners = 1;
     weight.accept_queue = socket.rx_queue;
     weight.backlog = socket.tx_queue;

@@ -4,11 +4,12 @@
 //
 // Capacity. A TCP listener's rx_queue is its accept queue (connections the kernel completed and
 // the application has not accepted yet) and its tx_queue the queue's limit (the backlog given to
-// listen(), capped by net.core.somaxconn), as `ss` shows them. A group whose status is LISTEN or
-// whose direction is listen is a listener group; it carries the sums of its TCP listeners'
-// queues and limits. Sums, not maxima: counts are sums too, so that groups add up across nodes
-// and a coarser --by gives the totals of a finer one; the queue over the limit is then the
-// group's fill. A listener about to overflow alone shows in a finer group (--by ...,src).
+// listen(), capped by net.core.somaxconn), as `ss` shows them; a unix listener's are the same
+// (UNIX_DIAG_RQLEN). A group whose status is LISTEN or whose direction is listen is a listener
+// group; it carries the sums of its TCP and unix listeners' queues and limits. Sums, not maxima:
+// counts are sums too, so that groups add up across nodes and a coarser --by gives the totals of a
+// finer one; the queue over the limit is then the group's fill. A listener about to overflow alone
+// shows in a finer group (--by ...,src).
 //
 // On a cluster each agent summarizes its own rows and the plugin summarizes the agents' groups
 // again: each group comes back as one row of a snapshot (its values) with a weight (its count
@@ -24,11 +25,11 @@
 
 namespace socksnap {
 
-// What a row adds to its group: a socket counts once, a TCP listener adds its queue and limit. A
-// row that stands for a group already (a cluster's) adds the group's.
+// What a row adds to its group: a socket counts once, a TCP or unix listener adds its queue and
+// limit. A row that stands for a group already (a cluster's) adds the group's.
 struct GroupWeight {
   uint64_t count = 1;
-  uint64_t listeners = 0;     // TCP listeners among them
+  uint64_t listeners = 0;     // TCP and unix listeners among them
   uint64_t accept_queue = 0;  // their rx_queue, summed
   uint64_t backlog = 0;       // their tx_queue, summed
 };

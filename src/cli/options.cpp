@@ -16,8 +16,8 @@ namespace socksnap {
 namespace {
 
 constexpr const char* kDescription =
-    "socksnap: a snapshot of every TCP and UDP socket on this host, in every network "
-    "namespace, and whose each one is.";
+    "socksnap: a snapshot of every TCP and UDP socket (and, asked, every unix socket) on this "
+    "host, in every network namespace, and whose each one is.";
 
 // The column names, wrapped to the width of the rest of the help.
 std::string column_list() {
@@ -54,6 +54,12 @@ std::string footer() {
       "only bound (not listening or connected) show as CLOSE, with --bound-inactive or\n"
       "-F status:CLOSE.\n"
       "\n"
+      "Unix sockets (--protocol unix or all; the default, inet, leaves them out): SRC is the\n"
+      "socket's name (src.path), DST its peer's (dst.path), an abstract name as @NAME, none\n"
+      "as empty; states as ss names them (LISTEN, ESTAB, UNCONN); type, peer.inode,\n"
+      "peer.pid and peer.comm are theirs. A listener's rx.queue and tx.queue are its accept\n"
+      "queue and its limit.\n"
+      "\n"
       "Filters (-F COL:VALUE, repeatable, all must match): COL:VALUE equal, COL:!VALUE not\n"
       "equal, COL:>=N, COL:>N, COL:<=N, COL:<N, COL:~REGEX contains a match (RE2 syntax, as\n"
       "Go's regexp: \\d, (?i), ...), COL:!~REGEX does not. Numeric columns compare as numbers,\n"
@@ -65,6 +71,8 @@ std::string footer() {
       "  socksnap -F dst.port:5432 -o +inode,+uid   who talks to PostgreSQL\n"
       "  socksnap -F 'src:~^r/\\[' -o json           IPv6 sockets as JSON\n"
       "  socksnap --netns /run/netns/blue -o columns=src,dst,rtt,cwnd\n"
+      "  socksnap --protocol unix -F dst.path:/run/containerd/containerd.sock -o +pid,+comm\n"
+      "                                             who talks to containerd\n"
       "\n"
       "Exit status: 0 on success (skipped namespaces are warned about on stderr),\n"
       "1 when the snapshot cannot be taken, 2 for bad usage.\n",
@@ -82,11 +90,11 @@ constexpr const char* kSummaryFooter =
     "k8s.namespace,k8s.podName,direction,status.\n"
     "\n"
     "Capacity: when --by has status or direction, the table also has QUEUE and BACKLOG. For\n"
-    "the groups of listeners (status LISTEN, direction listen) that hold TCP listeners they are\n"
-    "the sums of those listeners' accept queues (connections waiting for accept(), ss's\n"
-    "Recv-Q) and of their limits (the listen() backlog, ss's Send-Q); other groups leave them\n"
-    "empty. Sums, as the counts are: a group's queue over its backlog is how full it is; a\n"
-    "single listener shows alone with --by ...,src.\n"
+    "the groups of listeners (status LISTEN, direction listen) that hold TCP or unix\n"
+    "listeners they are the sums of those listeners' accept queues (connections waiting for\n"
+    "accept(), ss's Recv-Q) and of their limits (the listen() backlog, ss's Send-Q); other\n"
+    "groups leave them empty. Sums, as the counts are: a group's queue over its backlog is how\n"
+    "full it is; a single listener shows alone with --by ...,src.\n"
     "\n"
     "Output (-o): columns (the table, default), json, jsonpretty or yaml: one object per group,\n"
     "its values under the keys and nesting of a row's JSON (k8s.namespace in \"k8s\", src.port\n"

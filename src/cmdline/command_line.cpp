@@ -35,8 +35,12 @@ std::vector<std::string> normalize_args(int argc, const char* const* argv) {
 
 void add_selection_options(CLI::App& app, CommandLine& line) {
   QueryOptions& o = line.query;
-  app.add_option("--protocol,--proto", o.protocol, "all, tcp, udp or udplite (default: all)")
-      ->transform(CLI::IsMember({"all", "tcp", "udp", "udplite"}, CLI::ignore_case))
+  app.add_option("--protocol,--proto", o.protocol,
+                 "inet (default: TCP, UDP, UDP-Lite), all (inet and unix), tcp, udp, udplite, "
+                 "unix")
+      ->transform(CLI::IsMember(
+          std::vector<std::string>(std::begin(kProtocolChoices), std::end(kProtocolChoices)),
+          CLI::ignore_case))
       ->option_text("PROTO");
   app.add_option("-F,--filter", o.filters, "Keep matching rows (repeatable; see Filters)")
       ->allow_extra_args(false)

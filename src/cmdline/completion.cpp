@@ -169,10 +169,13 @@ Completions list_item(std::string_view typed, const std::vector<std::string>& na
 }
 
 Completions complete_protocol(std::string_view typed, const TypedWords&) {
-  static const std::vector<Completion> kProtocols = {{"all", "TCP, UDP and UDP-Lite (the default)"},
-                                                     {"tcp", "TCP only"},
-                                                     {"udp", "UDP only"},
-                                                     {"udplite", "UDP-Lite only"}};
+  static const std::vector<Completion> kProtocols = {
+      {"inet", "TCP, UDP and UDP-Lite (the default)"},
+      {"all", "TCP, UDP, UDP-Lite and unix sockets"},
+      {"tcp", "TCP only"},
+      {"udp", "UDP only"},
+      {"udplite", "UDP-Lite only"},
+      {"unix", "unix sockets only"}};
   return complete_fixed(typed, kProtocols);
 }
 
@@ -223,7 +226,7 @@ Completions complete_output(std::string_view typed, const TypedWords& words) {
 
 std::vector<std::string> status_names() {
   std::set<std::string> names;
-  for (Protocol protocol : {Protocol::kTcp, Protocol::kUdp}) {
+  for (Protocol protocol : {Protocol::kTcp, Protocol::kUdp, Protocol::kUnix}) {
     // Bound-inactive sockets show as CLOSE: its number has no name of its own to filter by.
     for (unsigned state = 0; state < kTcpBoundInactive; ++state) {
       std::string_view name = status_name(protocol, static_cast<uint8_t>(state));
@@ -251,11 +254,13 @@ Completions complete_filter(std::string_view typed, const TypedWords&) {
   const Column* column = find_column(typed.substr(0, colon));
   std::vector<std::string> values;
   if (column == find_column("protocol")) {
-    values = {"TCP", "UDP", "UDPLITE"};
+    values = {"TCP", "UDP", "UDPLITE", "UNIX"};
   } else if (column == find_column("status")) {
     values = status_names();
   } else if (column == find_column("direction")) {
     values = {"listen", "inbound", "outbound", "local"};
+  } else if (column == find_column("type")) {
+    values = {"stream", "dgram", "seqpacket"};
   }
   for (const auto& v : values) {
     if (starts_with(v, value)) out.items.push_back({fmt::format("{}{}{}", head, negation, v), ""});

@@ -3,8 +3,8 @@
 #include <linux/capability.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstring>
+#include <functional>
+#include <string>
 
 #include "collect/dump_pipeline.h"
 #include "collect/socket_counts.h"
@@ -31,12 +31,14 @@ struct BpfSource::Programs {
   socksnap_iter* loaded = nullptr;
   UniqueFd tcp;
   UniqueFd udp;
+  UniqueFd unix_sockets;
   UniqueFd socket_fds;
 
   ~Programs() {
     // The links first: each holds its program.
     tcp = UniqueFd();
     udp = UniqueFd();
+    unix_sockets = UniqueFd();
     socket_fds = UniqueFd();
     socksnap_iter_destroy(loaded);
   }
@@ -72,33 +74,30 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open() {
   auto udp = attach(programs->loaded, SOCKSNAP_ITER_UDP, "iter/udp");
   if (!udp) return udp.error();
   programs->udp = std::move(udp.value());
+  // Unix sockets through sock_diag where the kernel has no iter/unix (before 5.17).
+  if (auto unix_sockets = attach(programs->loaded, SOCKSNAP_ITER_UNIX, "iter/unix")) {
+    programs->unix_sockets = std::move(unix_sockets.value());
+  }
   return std::unique_ptr<BpfSource>(new BpfSource(std::move(programs)));
 }
 
-Result<void> BpfSource::configure(const CollectRequest& request) {
+void BpfSource::configure(const CollectRequest& request) {
   std::lock_guard lock(configure_mutex_);
-  if (configured_) return {};
+  if (configured_) return;
   socksnap_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
                           request.tcp_info ? 1 : 0);
   configured_ = true;
-  return {};
 }
 
-Result<void> BpfSource::read_iterator(int iterator, uint64_t netns, bool tcp, bool with_tcp_info,
-                                      NamespaceSockets& out) {
-  RecordReader records(inet_record_size(tcp, with_tcp_info));
-  auto consume = [&](std::span<const uint8_t> chunk) {
-    records.feed(chunk, [&](std::span<const uint8_t> record) {
-      add_inet_record(record, netns, with_tcp_info, out);
-    });
-  };
+Result<void> BpfSource::read_records(int iterator, size_t record_size, const char* what,
+                                     const std::function<void(std::span<const uint8_t>)>& add) {
+  RecordReader records(record_size);
+  auto consume = [&](std::span<const uint8_t> chunk) { records.feed(chunk, add); };
   ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
     while (true) {
       ssize_t n = ::read(iterator, into.data(), into.size());
       if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) {
-        return system_error(tcp ? "read the iter/tcp iterator" : "read the iter/udp iterator");
-      }
+      if (errno != EINTR) return system_error(std::string("read the ") + what + " iterator");
     }
   };
   if (parse_in_parallel_) {
@@ -113,60 +112,101 @@ Result<void> BpfSource::read_iterator(int iterator, uint64_t netns, bool tcp, bo
     }
   }
   if (!records.complete()) {
-    return system_error("an iterator's records ended part way through one", EBADMSG);
+    return system_error(
+        std::string("the ") + what + " iterator's records ended part way through one", EBADMSG);
   }
   return {};
 }
 
+namespace {
+
+// Appends `more` (sockets read through sock_diag) to `out`, its unix entries following their rows.
+void append_sockets(NamespaceSockets& out, NamespaceSockets&& more) {
+  auto offset = static_cast<uint32_t>(out.sockets.size());
+  out.sockets.insert(out.sockets.end(), more.sockets.begin(), more.sockets.end());
+  out.tcp_info.insert(out.tcp_info.end(), more.tcp_info.begin(), more.tcp_info.end());
+  for (auto& entry : more.unix_sockets) {
+    entry.row += offset;
+    out.unix_sockets.push_back(std::move(entry));
+  }
+}
+
+}  // namespace
+
 Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectRequest& request,
                                             Warnings& warnings) {
-  if (auto done = configure(request); !done) return done.error();
+  configure(request);
   auto handle = NetnsHandle::open(ns);
   if (!handle) return handle.error();
   // The iterators read the namespace of the thread that opens them: open them inside it, read
   // them after (each holds its namespace).
   UniqueFd tcp;
   UniqueFd udp;
+  UniqueFd unix_sockets;
   std::optional<SocketCounts> counts;
   {
     auto entry = NetnsEntry::enter(*handle);
     if (!entry) return entry.error();
     counts = read_socket_counts();
     auto has = [&](uint64_t count) { return !counts || count > 0; };
+    auto open = [&](const UniqueFd& link, UniqueFd& iterator, const char* what) -> Result<void> {
+      iterator.reset(socksnap_iter_open(link.get()));
+      if (!iterator.valid()) return system_error(std::string("open the ") + what + " iterator");
+      return {};
+    };
     if (request.tcp && has(counts ? counts->tcp + counts->tcp6 + counts->time_wait : 0)) {
-      tcp.reset(socksnap_iter_open(programs_->tcp.get()));
-      if (!tcp.valid()) return system_error("open the iter/tcp iterator");
+      if (auto done = open(programs_->tcp, tcp, "iter/tcp"); !done) return done.error();
     }
     if (request.udp && has(counts ? counts->udp + counts->udp6 : 0)) {
-      udp.reset(socksnap_iter_open(programs_->udp.get()));
-      if (!udp.valid()) return system_error("open the iter/udp iterator");
+      if (auto done = open(programs_->udp, udp, "iter/udp"); !done) return done.error();
+    }
+    if (request.unix_sockets && programs_->unix_sockets.valid()) {
+      if (auto done = open(programs_->unix_sockets, unix_sockets, "iter/unix"); !done) {
+        return done.error();
+      }
     }
   }
   NamespaceSockets out;
   if (counts) out.sockets.reserve(counts->total());
   if (counts && request.tcp_info) out.tcp_info.reserve(counts->total());
-  if (tcp.valid()) {
-    if (auto done = read_iterator(tcp.get(), ns.inode, true, request.tcp_info, out); !done) {
-      return done.error();
-    }
-  }
+  auto read_inet = [&](const UniqueFd& iterator, bool is_tcp) -> Result<void> {
+    if (!iterator.valid()) return {};
+    return read_records(iterator.get(), inet_record_size(is_tcp, request.tcp_info),
+                        is_tcp ? "iter/tcp" : "iter/udp", [&](std::span<const uint8_t> record) {
+                          add_inet_record(record, ns.inode, request.tcp_info, out);
+                        });
+  };
+  if (auto done = read_inet(tcp, true); !done) return done.error();
   // TCP sockets only bound (neither listening nor connected) are in no table the iterator
   // walks, and UDP-Lite sockets in a table of their own: sock_diag reads those.
   CollectRequest rest = request;
   rest.tcp = request.tcp && (request.tcp_states & kBoundInactiveState) != 0;
   rest.tcp_states = kBoundInactiveState;
   rest.udp = false;
+  rest.unix_sockets = false;
   if (rest.tcp || rest.udplite) {
     auto more = netlink_.collect(ns, rest, warnings);
     if (!more) return more.error();
-    out.sockets.insert(out.sockets.end(), more->sockets.begin(), more->sockets.end());
-    out.tcp_info.insert(out.tcp_info.end(), more->tcp_info.begin(), more->tcp_info.end());
+    append_sockets(out, std::move(more.value()));
   }
-  if (udp.valid()) {
-    if (auto done = read_iterator(udp.get(), ns.inode, false, request.tcp_info, out); !done) {
-      return done.error();
-    }
+  if (auto done = read_inet(udp, false); !done) return done.error();
+  // Unix sockets last, as sock_diag's source reads them.
+  if (unix_sockets.valid()) {
+    auto done = read_records(
+        unix_sockets.get(), unix_record_size(), "iter/unix",
+        [&](std::span<const uint8_t> record) { add_unix_record(record, ns.inode, out); });
+    if (!done) return done.error();
+  } else if (request.unix_sockets) {  // the kernel refused iter/unix
+    CollectRequest only_unix;
+    only_unix.tcp = false;
+    only_unix.udp = false;
+    only_unix.unix_sockets = true;
+    auto more = netlink_.collect(ns, only_unix, warnings);
+    if (!more) return more.error();
+    append_sockets(out, std::move(more.value()));
   }
+  // Sockets the kernel gives no tcp_info for (unix ones, which have none) have an invalid one.
+  if (request.tcp_info) out.tcp_info.resize(out.sockets.size());
   resolve_interface_names(ns, out);
   return out;
 }
@@ -224,9 +264,7 @@ Result<std::vector<SocketFdRecord>> BpfSource::socket_fds() {
   return plain_error("no BPF programs in this build");
 }
 
-Result<void> BpfSource::configure(const CollectRequest& /*request*/) {
-  return {};
-}
+void BpfSource::configure(const CollectRequest& /*request*/) {}
 
 #endif
 

@@ -3,13 +3,16 @@
 // exactly once: on kernels whose iterators resume by socket cookie, a socket that lives through
 // the read is neither missed nor repeated, however the table around it changes (a sock_diag dump
 // resumes by position in a hash bucket, and may do both). Each iterator is opened by the worker
-// thread inside the namespace it reads, from one link per program. iter/task_file finds the
-// holders of every socket in one pass over every task, instead of reading each /proc/PID/fd.
-// What the iterators do not walk (TCP sockets only bound, UDP-Lite) still comes from sock_diag.
+// thread inside the namespace it reads, from one link per program. iter/unix gives its unix
+// sockets as UNIX_DIAG does. iter/task_file finds the holders of every socket in one pass over
+// every task, instead of reading each /proc/PID/fd. What the iterators do not walk (TCP sockets
+// only bound, UDP-Lite) still comes from sock_diag.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,9 +51,11 @@ class BpfSource final : public SocketSource {
  private:
   struct Programs;
   explicit BpfSource(std::unique_ptr<Programs> programs);
-  Result<void> configure(const CollectRequest& request);
-  Result<void> read_iterator(int iterator, uint64_t netns, bool tcp, bool with_tcp_info,
-                             NamespaceSockets& out);
+  // The programs write what the run's request asks for: set once, before the first iterator.
+  void configure(const CollectRequest& request);
+  // Reads an iterator to its end, giving `add` each whole record of `record_size` bytes.
+  Result<void> read_records(int iterator, size_t record_size, const char* what,
+                            const std::function<void(std::span<const uint8_t>)>& add);
 
   std::unique_ptr<Programs> programs_;
   SockDiagSource netlink_;  // for what the iterators do not walk

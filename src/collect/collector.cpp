@@ -62,6 +62,11 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
       continue;
     }
     NamespaceSockets& got = r.value();
+    auto base = static_cast<uint32_t>(snap.sockets.size());
+    for (UnixSocketInfo& u : got.unix_sockets) {
+      u.row += base;
+      snap.unix_sockets.push_back(std::move(u));
+    }
     if (snap.sockets.empty() && namespaces.size() == 1) {
       snap.sockets = std::move(got.sockets);  // one namespace: no copy at all
     } else {

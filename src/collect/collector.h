@@ -1,6 +1,6 @@
 // Collects every namespace's sockets in parallel worker threads and merges them into one
 // snapshot, ordered by namespace inode, then by protocol as the source reported them (TCP, UDP,
-// UDP-Lite). A namespace that fails is skipped with a warning.
+// UDP-Lite, unix). A namespace that fails is skipped with a warning.
 #pragma once
 
 #include <vector>

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 
+#include "collect/unix_diag.h"
 #include "util/unaligned.h"
 
 namespace socksnap {
@@ -132,6 +133,8 @@ Protocol dump_protocol(DumpKind kind) {
     case DumpKind::kUdpLite4:
     case DumpKind::kUdpLite6:
       return Protocol::kUdpLite;
+    case DumpKind::kUnix:
+      return Protocol::kUnix;
   }
   return Protocol::kTcp;
 }
@@ -152,12 +155,15 @@ std::string_view dump_kind_name(DumpKind kind) {
       return "udplite4";
     case DumpKind::kUdpLite6:
       return "udplite6";
+    case DumpKind::kUnix:
+      return "unix";
   }
   return "?";
 }
 
 std::vector<uint8_t> build_dump_request(DumpKind kind, uint32_t states, bool tcp_info,
                                         uint32_t seq) {
+  if (kind == DumpKind::kUnix) return build_unix_dump_request(states, seq);
   uint8_t ext = 0;
   if (tcp_info && dump_protocol(kind) == Protocol::kTcp) {
     ext = (1U << (INET_DIAG_INFO - 1)) | (1U << (INET_DIAG_CONG - 1));
@@ -208,6 +214,12 @@ Result<ChunkResult> parse_diag_chunk(std::span<const uint8_t> chunk, const Parse
   static constexpr NetlinkDumpNames kNames = {"sock_diag", "sock_diag dump", "sock_diag request"};
   return walk_dump_chunk(chunk, kNames, [&](uint16_t type, std::span<const uint8_t> payload) {
     if (type != SOCK_DIAG_BY_FAMILY && type != TCPDIAG_GETSOCK) return Result<void>();
+    if (ctx.protocol == Protocol::kUnix) {
+      if (!parse_unix_message(payload, ctx.netns, out)) {
+        return Result<void>(system_error("truncated unix_diag message", EBADMSG));
+      }
+      return Result<void>();
+    }
     if (!parse_socket(payload, ctx, out)) {
       return Result<void>(system_error("truncated sock_diag message", EBADMSG));
     }

@@ -1,5 +1,6 @@
-// The inet_diag protocol over NETLINK_SOCK_DIAG: building dump requests, parsing replies (pure,
-// from bytes), and reading one dump to its end from any supply of reply datagrams.
+// The sock_diag dumps over NETLINK_SOCK_DIAG, inet_diag's and unix_diag's (collect/unix_diag.h):
+// building dump requests, parsing replies (pure, from bytes), and reading one dump to its end
+// from any supply of reply datagrams.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +24,15 @@ enum class DumpKind : uint8_t {
   kUdp6 = 5,
   kUdpLite4 = 6,
   kUdpLite6 = 7,
+  kUnix = 8,  // every unix socket of the namespace (unix_diag)
 };
+inline constexpr uint8_t kLastDumpKind = 8;
 
 Protocol dump_protocol(DumpKind kind);
 std::string_view dump_kind_name(DumpKind kind);  // "tcp", "tcp4", ... for messages
 
-// The request datagram: nlmsghdr + inet_diag_req(_v2), NLM_F_REQUEST | NLM_F_DUMP.
+// The request datagram: nlmsghdr + inet_diag_req(_v2), NLM_F_REQUEST | NLM_F_DUMP; for kUnix,
+// unix_diag's (the states in `states`; tcp_info does not apply).
 std::vector<uint8_t> build_dump_request(DumpKind kind, uint32_t states, bool tcp_info,
                                         uint32_t seq);
 

@@ -30,7 +30,8 @@ Result<std::vector<DumpFrame>> parse_dump_file(std::span<const uint8_t> bytes) {
     frame.type = static_cast<FrameType>(type);
     frame.netns = load_unaligned<uint64_t>(p + 4);
     uint8_t kind = p[12];
-    if (kind < 1 || kind > 7) return system_error("dump file has an unknown dump kind", EBADMSG);
+    if (kind < 1 || kind > kLastDumpKind)
+      return system_error("dump file has an unknown dump kind", EBADMSG);
     frame.kind = static_cast<DumpKind>(kind);
     frame.attempt = p[13];
     auto length = load_unaligned<uint32_t>(p + 16);

@@ -18,6 +18,8 @@ bool wanted(DumpKind kind, const CollectRequest& request) {
       return request.udp;
     case Protocol::kUdpLite:
       return request.udplite;
+    case Protocol::kUnix:
+      return request.unix_sockets;
   }
   return false;
 }
@@ -71,8 +73,7 @@ Result<NamespaceSockets> ReplaySource::collect(const NetnsRef& ns, const Collect
     // The live source went on without what the kernel refused (the legacy TCP request, or
     // UDP-Lite): so does the replay.
     if (is_unsupported_request(done.error())) {
-      out.sockets.resize(mark);
-      if (out.tcp_info.size() > mark) out.tcp_info.resize(mark);
+      out.truncate(mark);
       continue;
     }
     return done.error();

@@ -24,8 +24,7 @@ constexpr int kMaxDumpAttempts = 4;
 constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
 void truncate_to(NamespaceSockets& out, size_t count) {
-  out.sockets.resize(count);
-  if (out.tcp_info.size() > count) out.tcp_info.resize(count);
+  out.truncate(count);  // unix sockets' entries too
 }
 
 }  // namespace
@@ -38,6 +37,10 @@ void drop_repeated_sockets(NamespaceSockets& out) {
   std::vector<uint64_t> seen(capacity, 0);
   uint64_t mask = capacity - 1;
   bool with_info = out.tcp_info.size() == n;
+  bool with_unix = !out.unix_sockets.empty();
+  constexpr uint32_t kDropped = UINT32_MAX;
+  std::vector<uint32_t> moved_to;  // old row -> new row, for unix sockets' entries
+  if (with_unix) moved_to.resize(n, kDropped);
   size_t kept = 0;
   for (size_t i = 0; i < n; ++i) {
     uint64_t cookie = out.sockets[i].cookie;
@@ -61,9 +64,23 @@ void drop_repeated_sockets(NamespaceSockets& out) {
       out.sockets[kept] = out.sockets[i];
       if (with_info) out.tcp_info[kept] = out.tcp_info[i];
     }
+    if (with_unix) moved_to[i] = static_cast<uint32_t>(kept);
     ++kept;
   }
-  truncate_to(out, kept);
+  if (kept == n) return;
+  if (with_unix) {
+    // Entries follow their rows, still in row order.
+    size_t entries = 0;
+    for (size_t e = 0; e < out.unix_sockets.size(); ++e) {
+      uint32_t row = moved_to[out.unix_sockets[e].row];
+      if (row == kDropped) continue;
+      if (entries != e) out.unix_sockets[entries] = std::move(out.unix_sockets[e]);
+      out.unix_sockets[entries++].row = row;
+    }
+    out.unix_sockets.resize(entries);
+  }
+  out.sockets.resize(kept);
+  if (with_info) out.tcp_info.resize(kept);
 }
 
 Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
@@ -190,6 +207,20 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
     if (!lite || !is_unsupported_request(done.error())) return done.error();
     udplite_works_.store(false, std::memory_order_relaxed);
   }
+  // Unix sockets last: a namespace's rows then come TCP, UDP, UDP-Lite, unix, the default sort's
+  // protocol order. Every state: a socket's peer is looked for among them.
+  if (request.unix_sockets && unix_works_.load(std::memory_order_relaxed)) {
+    auto done = dump(fd.get(), ns.inode, DumpKind::kUnix, kAllStates, request, out, warnings);
+    if (!done) {
+      if (!is_unsupported_request(done.error())) return done.error();
+      unix_works_.store(false, std::memory_order_relaxed);
+      warnings.add("unix-diag",
+                   "this kernel's sock_diag does not answer for unix sockets (no unix_diag: "
+                   "CONFIG_UNIX_DIAG): none are listed");
+    }
+  }
+  // Sockets the kernel gives no tcp_info for (unix ones, which have none) have an invalid one.
+  if (request.tcp_info) out.tcp_info.resize(out.sockets.size());
   drop_repeated_sockets(out);
   resolve_interface_names(ns, out);
   return out;

@@ -30,9 +30,10 @@ class SockDiagSource final : public SocketSource {
                         NamespaceSockets& out, Warnings& warnings);
 
   DumpRecorder* recorder_;
-  // Probed once per run: the legacy AF_UNSPEC TCP request, and UDP-Lite support.
+  // Probed once per run: the legacy AF_UNSPEC TCP request, UDP-Lite and unix_diag support.
   std::atomic<bool> legacy_tcp_works_{true};
   std::atomic<bool> udplite_works_{true};
+  std::atomic<bool> unix_works_{true};
   std::atomic<uint32_t> next_seq_{1};
   bool parse_in_parallel_ = false;
 };

@@ -37,6 +37,9 @@ struct CollectRequest {
   bool tcp = true;
   bool udp = true;
   bool udplite = false;
+  // Unix sockets, in every state: a socket's peer is looked up among them (its name, its
+  // process), so no status filter narrows their dump.
+  bool unix_sockets = false;
   uint32_t tcp_states = kDefaultTcpStates;  // bit N = TCP state N
   uint32_t udp_states = kAllStates;
   bool tcp_info = false;  // tcp_info and the congestion algorithm
@@ -47,7 +50,15 @@ struct CollectRequest {
 struct NamespaceSockets {
   std::vector<SocketRecord> sockets;
   std::vector<TcpInfo> tcp_info;               // parallel to `sockets` when asked for
+  std::vector<UnixSocketInfo> unix_sockets;    // one per unix socket, by row
   std::map<uint32_t, std::string> interfaces;  // names of interfaces sockets are bound to
+
+  // Drops the sockets from `count` on (a dump that is read again), with what goes with them.
+  void truncate(size_t count) {
+    sockets.resize(count);
+    if (tcp_info.size() > count) tcp_info.resize(count);
+    while (!unix_sockets.empty() && unix_sockets.back().row >= count) unix_sockets.pop_back();
+  }
 };
 
 class SocketSource {

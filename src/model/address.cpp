@@ -167,4 +167,24 @@ void append_endpoint(fmt::memory_buffer& out, uint8_t ip_version,
   finish_at(out, write_decimal(p, port));
 }
 
+void append_unix_path(fmt::memory_buffer& out, std::string_view path) {
+  if (!path.empty() && path.front() == '\0') {
+    out.push_back('@');
+    path.remove_prefix(1);
+  }
+  out.append(path);
+}
+
+std::string shown_unix_path(std::string_view path) {
+  fmt::memory_buffer out;
+  append_unix_path(out, path);
+  return fmt::to_string(out);
+}
+
+std::string unix_path_from_shown(std::string_view shown) {
+  std::string path(shown);
+  if (!path.empty() && path.front() == '@') path.front() = '\0';
+  return path;
+}
+
 }  // namespace socksnap

@@ -1,5 +1,7 @@
 #include "model/snapshot.h"
 
+#include <algorithm>
+#include <charconv>
 #include <iterator>
 
 namespace socksnap {
@@ -34,15 +36,50 @@ std::string_view protocol_name(Protocol protocol) {
       return "UDP";
     case Protocol::kUdpLite:
       return "UDPLITE";
+    case Protocol::kUnix:
+      return "UNIX";
   }
   return "?";
 }
 
 std::optional<Protocol> protocol_named(std::string_view name) {
-  for (Protocol p : {Protocol::kTcp, Protocol::kUdp, Protocol::kUdpLite}) {
+  for (Protocol p : {Protocol::kTcp, Protocol::kUdp, Protocol::kUdpLite, Protocol::kUnix}) {
     if (protocol_name(p) == name) return p;
   }
   return std::nullopt;
+}
+
+namespace {
+constexpr std::pair<uint8_t, std::string_view> kUnixTypes[] = {
+    {kUnixStream, "stream"}, {kUnixDgram, "dgram"}, {kUnixSeqpacket, "seqpacket"}};
+}  // namespace
+
+std::string_view unix_type_name(uint8_t type) {
+  for (const auto& [number, name] : kUnixTypes) {
+    if (number == type) return name;
+  }
+  return {};
+}
+
+std::optional<uint8_t> unix_type_named(std::string_view name) {
+  for (const auto& [number, known] : kUnixTypes) {
+    if (known == name) return number;
+  }
+  unsigned number = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
+  if (ec == std::errc() && ptr == name.data() + name.size() && number < 256 &&
+      unix_type_name(static_cast<uint8_t>(number)).empty() &&
+      (name.size() == 1 || name[0] != '0')) {
+    return static_cast<uint8_t>(number);
+  }
+  return std::nullopt;
+}
+
+const UnixSocketInfo* Snapshot::unix_of(size_t index) const {
+  if (index >= sockets.size() || sockets[index].protocol != Protocol::kUnix) return nullptr;
+  auto it = std::lower_bound(unix_sockets.begin(), unix_sockets.end(), index,
+                             [](const UnixSocketInfo& u, size_t row) { return u.row < row; });
+  return it != unix_sockets.end() && it->row == index ? &*it : nullptr;
 }
 
 }  // namespace socksnap

@@ -66,6 +66,8 @@ struct Snapshot {
   std::vector<NetnsInfo> namespaces;  // the namespaces that were read
   std::vector<SocketRecord> sockets;
   std::vector<TcpInfo> tcp_info;  // empty, or one entry per socket when TCP internals were asked
+  // One entry per unix socket, sorted by row (model/socket.h says why not in the records).
+  std::vector<UnixSocketInfo> unix_sockets;
   // Empty, or one entry per socket when the run shows, filters or sorts by direction.
   std::vector<Direction> directions;
 
@@ -129,6 +131,8 @@ struct Snapshot {
     return index < translations.size() && translations[index].valid ? &translations[index]
                                                                     : nullptr;
   }
+  // A unix socket's name, type and peer; nullptr for any other socket (or a unix row without).
+  const UnixSocketInfo* unix_of(size_t index) const;
   const TcpInfo* tcp_info_of(size_t index) const {
     return index < tcp_info.size() && tcp_info[index].valid ? &tcp_info[index] : nullptr;
   }

@@ -5,15 +5,20 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace socksnap {
 
-enum class Protocol : uint8_t { kTcp, kUdp, kUdpLite };
+// kUnix: a unix (AF_UNIX) socket of any type; its name, type and peer are in UnixSocketInfo.
+enum class Protocol : uint8_t { kTcp, kUdp, kUdpLite, kUnix };
 
-std::string_view protocol_name(Protocol protocol);              // "TCP", "UDP", "UDPLITE"
+std::string_view protocol_name(Protocol protocol);              // "TCP", "UDP", "UDPLITE", "UNIX"
 std::optional<Protocol> protocol_named(std::string_view name);  // its inverse
 
+// A unix socket fills netns, inode, cookie, uid, the queues (a listener's: its accept queue and
+// its limit, as a TCP listener's), protocol and state (the kernel's TCP numbers: LISTEN,
+// ESTABLISHED, CLOSE); its addresses, ports, ifindex and ip_version are 0.
 struct SocketRecord {
   uint64_t netns = 0;      // inode of the network namespace
   uint64_t inode = 0;      // socket inode; 0 for sockets no file holds (TIME_WAIT, SYN_RECV)
@@ -27,10 +32,38 @@ struct SocketRecord {
   uint32_t ifindex = 0;  // interface the socket is bound to, 0 for none
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
-  uint8_t ip_version = 4;  // 4 or 6
+  uint8_t ip_version = 4;  // 4 or 6; 0 for a unix socket
   Protocol protocol = Protocol::kTcp;
   uint8_t state = 0;  // the kernel's TCP state number (UDP uses 1 and 7 too)
 };
+
+// What a unix socket has that an IP socket has not: its type, its name and its peer. Not in
+// SocketRecord: a name is up to 108 bytes, which every TCP and UDP record (most of a snapshot, and
+// its memory peak) would carry for nothing. A table of the unix rows only, beside the records
+// (NamespaceSockets::unix_sockets, Snapshot::unix_sockets, sorted by row), costs an IP row nothing;
+// a unix row's entry is found by its row (Snapshot::unix_of).
+struct UnixSocketInfo {
+  uint32_t row = 0;  // the socket's row: in NamespaceSockets::sockets, then Snapshot::sockets
+  uint8_t type = 0;  // the kernel's SOCK_STREAM (1), SOCK_DGRAM (2), SOCK_SEQPACKET (5)
+  uint64_t peer_inode = 0;  // the socket it is connected to; 0 when it is not
+  // Its name as the kernel has it: a file's path, an abstract name with its leading NUL byte
+  // (shown as "@name"), or empty when it has none.
+  std::string path;
+  // The peer's name and the first process holding the peer, when the peer was seen: found once
+  // every namespace of the node is read (enrich/unix_peers.h), or as an agent sent them.
+  std::string peer_path;
+  int32_t peer_pid = 0;  // 0: not known
+  std::string peer_comm;
+};
+
+// The kernel's SOCK_* numbers (linux/net.h) of a unix socket's types.
+inline constexpr uint8_t kUnixStream = 1;
+inline constexpr uint8_t kUnixDgram = 2;
+inline constexpr uint8_t kUnixSeqpacket = 5;
+
+// "stream", "dgram", "seqpacket"; empty for a type socksnap does not know (print the number).
+std::string_view unix_type_name(uint8_t type);
+std::optional<uint8_t> unix_type_named(std::string_view name);  // its inverse, or the number
 
 // TCP internals, collected only when asked for (a run's columns or --tcp-info).
 struct TcpInfo {

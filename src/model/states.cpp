@@ -14,6 +14,21 @@ constexpr std::array<std::string_view, kTcpMaxStates> kTcpNames = {
 }  // namespace
 
 std::string_view status_name(Protocol protocol, uint8_t state) {
+  if (protocol == Protocol::kUnix) {
+    // The states a unix socket takes, as ss names them (a connect() under way as TCP's).
+    switch (state) {
+      case kTcpEstablished:
+        return "ESTAB";
+      case kTcpSynSent:
+        return "SYN_SENT";
+      case kTcpClose:
+        return "UNCONN";
+      case kTcpListen:
+        return "LISTEN";
+      default:
+        return {};
+    }
+  }
   if (protocol != Protocol::kTcp) {
     // A UDP socket is "established" once connected and "close" otherwise.
     if (state == kTcpEstablished) return "ACTIVE";
@@ -34,7 +49,7 @@ uint32_t states_named(Protocol protocol, std::string_view name) {
 }
 
 std::optional<uint8_t> state_named(Protocol protocol, std::string_view name) {
-  if (protocol != Protocol::kTcp) {
+  if (protocol == Protocol::kUdp || protocol == Protocol::kUdpLite) {
     if (name == "ACTIVE") return kTcpEstablished;
     if (name == "INACTIVE") return kTcpClose;
   }

@@ -28,6 +28,7 @@ enum TcpState : uint8_t {
 };
 
 // "LISTEN", "ACTIVE", ...; empty for a state number socksnap does not know (print the number).
+// A unix socket's are ss's: LISTEN, ESTAB (connected), UNCONN (not connected); and SYN_SENT.
 std::string_view status_name(Protocol protocol, uint8_t state);
 
 // The state numbers that show as `name` for `protocol` (a bit mask, bit N = state N).

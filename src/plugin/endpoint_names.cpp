@@ -88,6 +88,7 @@ void EndpointDirectory::name_endpoints(Snapshot& snap) const {
   if (names_.empty()) return;
   for (size_t i = 0; i < snap.sockets.size(); ++i) {
     const SocketRecord& s = snap.sockets[i];
+    if (s.protocol == Protocol::kUnix) continue;  // a name, not an address
     snap.socket_endpoints[i] = {find(s.ip_version, s.src_addr), find(s.ip_version, s.dst_addr)};
   }
 }

@@ -379,7 +379,7 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
   for (uint32_t i : *doc.rows) {
     const SocketRecord& s = snap.sockets[i];
     bool listening = s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
-    if (!listening) continue;
+    if (!listening || s.protocol == Protocol::kUnix) continue;  // what listens on the network
     // The network namespace: the node's own, the pod's own, or its inode.
     const NetnsInfo* netns = snap.find_netns(s.netns, snap.node_index_of(i));
     const PodInfo* pod = snap.pod_of(i);

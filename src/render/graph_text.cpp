@@ -49,9 +49,12 @@ std::string ports_text(const GraphVertex& v) {
   return out;
 }
 
-// An edge as a person reads it: "TCP 8080 ×3 via shop/web:80" (the service's namespace/name).
+// An edge as a person reads it: "TCP 8080 ×3 via shop/web:80" (the service's namespace/name);
+// "UNIX ×2" for unix connections, which have no port.
 std::string edge_text(const ServiceMap& map, const GraphEdge& e) {
-  std::string out = fmt::format("{} {} \u00d7{}", e.protocol, e.port, e.connections);
+  std::string out = e.protocol == protocol_name(Protocol::kUnix)
+                        ? fmt::format("{} \u00d7{}", e.protocol, e.connections)
+                        : fmt::format("{} {} \u00d7{}", e.protocol, e.port, e.connections);
   if (e.via >= 0) {
     const GraphVertex& via = map.vertices[e.via];
     out += " via ";
@@ -145,7 +148,9 @@ void render_table(const ServiceMap& map, bool headers, OutputSink& out) {
     cells.push_back(terminal_safe(map.vertices[e.to].id, Backslash::kEscape));
     cells.push_back(terminal_safe(via, Backslash::kEscape));
     cells.push_back(e.protocol);
-    cells.push_back(std::to_string(e.port));
+    // A unix connection has no port: its server is a name.
+    cells.push_back(e.protocol == protocol_name(Protocol::kUnix) ? std::string()
+                                                                 : std::to_string(e.port));
     cells.push_back(std::to_string(e.connections));
   }
   write_text_table(kColumns, cells, headers, out);

@@ -36,8 +36,9 @@ void render_cell_table(const std::vector<const Column*>& columns,
                        const std::vector<std::string>& cells, bool headers, OutputSink& out);
 
 // A summary (`socksnap summary`): a table of the --by columns, COUNT, and QUEUE and BACKLOG when
-// --by groups listeners (empty but for listener groups with TCP listeners); or the groups as
-// objects (render/summary_fields.h) in one array (json, jsonpretty) or a YAML list, as rows are.
+// --by groups listeners (empty but for listener groups with TCP or unix listeners); or the groups
+// as objects (render/summary_fields.h) in one array (json, jsonpretty) or a YAML list, as rows
+// are.
 void render_summary(const Snapshot& snap, const Summary& summary, OutputFormat format, bool headers,
                     OutputSink& out, JsonStrings strings = JsonStrings::kUnicode);
 

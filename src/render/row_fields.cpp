@@ -39,6 +39,9 @@ enum class Presence : uint8_t {
   // An object every row has, empty ({}) when the row has none of it: "runtime" for a socket that
   // no container holds. Read back, an empty one is none.
   kEmptyWhenNone,
+  // Every IP socket's row that has the object has it, and no unix socket's: an endpoint's
+  // address, version, kind and port (a unix socket's endpoint is its "path"). check_row checks.
+  kInet,
 };
 
 enum class Kind : uint8_t { kText, kInteger, kNumber, kBoolean, kLabels, kObject, kList };
@@ -64,6 +67,7 @@ Text(std::string_view, Presence, Get, Set, unsigned) -> Text<Get, Set>;
 
 // A non-negative integer. get: (const View&) -> std::optional<uint64_t>. set: (Draft&) -> Int&
 // (values above Int's range are refused), or (Draft&, uint64_t) -> const char* as for Text.
+// revision: as a Text's.
 template <typename Get, typename Set>
 struct Integer {
   static constexpr Kind kKind = Kind::kInteger;
@@ -71,9 +75,12 @@ struct Integer {
   Presence presence;
   Get get;
   Set set;
+  unsigned revision = 1;
 };
 template <typename Get, typename Set>
 Integer(std::string_view, Presence, Get, Set) -> Integer<Get, Set>;
+template <typename Get, typename Set>
+Integer(std::string_view, Presence, Get, Set, unsigned) -> Integer<Get, Set>;
 
 // Any number. get: (const View&) -> std::optional<double>; set: (Draft&, double) -> const char*.
 template <typename Get, typename Set>
@@ -178,6 +185,7 @@ struct RowView {
   const SocketOwner* holders;  // with at least one holder, or null
   const TcpInfo* tcp;
   const TranslatedDestination* translated;
+  const UnixSocketInfo* unix_socket;  // a unix socket's own, or null
   fmt::memory_buffer& scratch;  // for a value that must be formatted; used before the next one
   unsigned revision;            // the latest revision of fields written
 
@@ -189,6 +197,7 @@ struct EndpointView {
   const std::array<uint8_t, 16>& addr;
   uint16_t port;
   const EndpointName* name;
+  const std::string* path;  // a unix socket's endpoint: its name or its peer's; else null
 };
 
 struct HolderView {
@@ -221,17 +230,25 @@ std::string shown_string(std::string_view value) {
   return shown(std::string_view(b.data(), b.size()));
 }
 
-// "SCTP" -> "is not TCP, UDP or UDPLITE"
+// "SCTP" -> "is not TCP, UDP, UDPLITE or UNIX"
 const char* read_protocol(RowDraft& d, std::string_view name) {
-  if (name == "TCP") {
-    d.socket.protocol = Protocol::kTcp;
-  } else if (name == "UDP") {
-    d.socket.protocol = Protocol::kUdp;
-  } else if (name == "UDPLITE") {
-    d.socket.protocol = Protocol::kUdpLite;
-  } else {
-    return "is not TCP, UDP or UDPLITE";
-  }
+  auto protocol = protocol_named(name);
+  if (!protocol) return "is not TCP, UDP, UDPLITE or UNIX";
+  d.socket.protocol = *protocol;
+  return nullptr;
+}
+
+const char* read_unix_type(RowDraft& d, std::string_view name) {
+  auto type = unix_type_named(name);
+  if (!type) return "is not stream, dgram, seqpacket or a type's number";
+  d.unix_socket.type = *type;
+  d.unix_fields.type = true;
+  return nullptr;
+}
+
+// A unix socket's name as the writer shows it: "@name" is an abstract one.
+const char* read_path(EndpointDraft& e, std::string_view shown) {
+  e.path = unix_path_from_shown(shown);
   return nullptr;
 }
 
@@ -243,6 +260,7 @@ const char* read_direction(RowDraft& d, std::string_view name) {
 }
 
 const char* read_kind(EndpointDraft& e, std::string_view kind) {
+  e.has_kind = true;
   if (kind == "raw") {
     e.kind = EndpointDraft::Kind::kRaw;
   } else if (kind == "pod") {
@@ -252,6 +270,15 @@ const char* read_kind(EndpointDraft& e, std::string_view kind) {
   } else {
     return "is not raw, pod or svc";
   }
+  return nullptr;
+}
+
+const char* read_peer_pid(RowDraft& d, uint64_t pid) {
+  if (pid == 0 || pid > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+    return "is not a process id (1 to 2147483647)";
+  }
+  d.unix_socket.peer_pid = static_cast<int32_t>(pid);
+  d.unix_fields.peer_pid = true;
   return nullptr;
 }
 
@@ -277,9 +304,31 @@ const char* read_congestion(TcpInfo& t, std::string_view name) {
 }
 
 Checked check_endpoint(EndpointDraft& e) {
-  if (::inet_pton(e.version == 6 ? AF_INET6 : AF_INET, e.addr.c_str(), e.bytes.data()) != 1) {
+  // A unix socket's endpoint is its path alone. One with neither: the row says what it lacks
+  // (check_row), once it knows its protocol.
+  const std::pair<const char*, bool> inet[] = {{"addr", e.addr.has_value()},
+                                               {"version", e.version != 0},
+                                               {"kind", e.has_kind},
+                                               {"namespace", e.name_namespace.has_value()},
+                                               {"podname", e.podname.has_value()},
+                                               {"name", e.name.has_value()},
+                                               {"podlabels", !e.labels.empty()},
+                                               {"port", e.has_port}};
+  bool any_inet =
+      std::any_of(std::begin(inet), std::end(inet), [](const auto& f) { return f.second; });
+  if (e.path) {
+    for (auto [key, present] : inet) {
+      if (present) return Problem{key, "is for an IP endpoint, and this one has a \"path\""};
+    }
+    return std::nullopt;
+  }
+  if (!any_inet) return std::nullopt;
+  for (auto [key, present] : {inet[0], inet[1], inet[2], inet[7]}) {
+    if (!present) return Problem{key, ""};
+  }
+  if (::inet_pton(e.version == 6 ? AF_INET6 : AF_INET, e.addr->c_str(), e.bytes.data()) != 1) {
     return Problem{"addr",
-                   fmt::format("{} is not an IPv{} address", shown_string(e.addr), e.version)};
+                   fmt::format("{} is not an IPv{} address", shown_string(*e.addr), e.version)};
   }
   if (e.kind == EndpointDraft::Kind::kRaw) {
     // An address nothing is known about has no name.
@@ -320,17 +369,59 @@ Checked check_translated(TranslationDraft& t) {
   return std::nullopt;
 }
 
-Checked check_row(RowDraft& d) {
+// A unix socket's row: endpoints of a path, its type and peer inode; an IP socket's has none
+// of them, and endpoints of an address, version, kind and port.
+Checked check_endpoints(RowDraft& d) {
+  SocketRecord& s = d.socket;
+  const std::pair<const char*, const EndpointDraft*> endpoints[] = {{"src", &d.src},
+                                                                    {"dst", &d.dst}};
+  if (s.protocol == Protocol::kUnix) {
+    for (auto [which, e] : endpoints) {
+      if (!e->path) return Problem{fmt::format("{}.path", which), ""};
+    }
+    if (!d.unix_fields.type) return Problem{"type", ""};
+    if (!d.unix_fields.peer_inode) return Problem{"peerInode", ""};
+    if (d.unix_fields.peer_pid != d.unix_fields.peer_comm) {
+      return Problem{d.unix_fields.peer_pid ? "peerComm" : "peerPid", ""};
+    }
+    d.unix_socket.path = std::move(*d.src.path);
+    d.unix_socket.peer_path = std::move(*d.dst.path);
+    s.ip_version = 0;
+    return std::nullopt;
+  }
+  for (auto [which, e] : endpoints) {
+    if (e->path) {
+      return Problem{
+          fmt::format("{}.path", which),
+          fmt::format("is for a UNIX socket, and this one is {}", protocol_name(s.protocol))};
+    }
+    if (!e->addr) return Problem{fmt::format("{}.addr", which), ""};
+  }
+  const std::pair<const char*, bool> unix_only[] = {{"type", d.unix_fields.type},
+                                                    {"peerInode", d.unix_fields.peer_inode},
+                                                    {"peerPid", d.unix_fields.peer_pid},
+                                                    {"peerComm", d.unix_fields.peer_comm}};
+  for (auto [key, present] : unix_only) {
+    if (present) {
+      return Problem{
+          key, fmt::format("is for a UNIX socket, and this one is {}", protocol_name(s.protocol))};
+    }
+  }
   if (d.dst.version != d.src.version) {
     return Problem{"dst.version", fmt::format("{} is not the same as \"src.version\" {}",
                                               d.dst.version, d.src.version)};
   }
-  SocketRecord& s = d.socket;
   s.ip_version = d.src.version;
   s.src_addr = d.src.bytes;
   s.dst_addr = d.dst.bytes;
   s.src_port = d.src.port;
   s.dst_port = d.dst.port;
+  return std::nullopt;
+}
+
+Checked check_row(RowDraft& d) {
+  if (Checked problem = check_endpoints(d)) return problem;
+  SocketRecord& s = d.socket;
   auto state = state_named(s.protocol, d.status);
   if (!state) {
     return Problem{"status", fmt::format("{} is not a state of {}", shown_string(d.status),
@@ -428,19 +519,26 @@ constexpr auto kK8sFields = std::tuple{
 
 // The gadget's endpoint: kind "raw", or "pod"/"svc" with the name's namespace and name (in
 // "podname", as the gadget has it for both kinds, and in socksnap's own "name").
+// A unix socket's endpoint is its "path" alone (revision 5): its own name in "src", its peer's in
+// "dst", shown as the table shows them ("@name" for an abstract one, "" for none).
 constexpr auto kEndpointFields = std::tuple{
-    Text{"addr", Presence::kRequired,
+    Text{"addr", Presence::kInet,
          [](const EndpointView& e) {
+           if (e.path != nullptr) return std::optional<std::string_view>();
            e.row.scratch.clear();
            append_address(e.row.scratch, e.row.socket.ip_version, e.addr);
            return std::optional(e.row.formatted());
          },
-         [](EndpointDraft& d) -> std::string& { return d.addr; }},
-    Integer{"version", Presence::kRequired,
-            [](const EndpointView& e) { return std::optional<uint64_t>(e.row.socket.ip_version); },
+         [](EndpointDraft& d) -> std::string& { return d.addr.emplace(); }},
+    Integer{"version", Presence::kInet,
+            [](const EndpointView& e) {
+              if (e.path != nullptr) return std::optional<uint64_t>();
+              return std::optional<uint64_t>(e.row.socket.ip_version);
+            },
             read_ip_version},
-    Text{"kind", Presence::kRequired,
+    Text{"kind", Presence::kInet,
          [](const EndpointView& e) {
+           if (e.path != nullptr) return std::optional<std::string_view>();
            return std::optional<std::string_view>(e.name == nullptr                    ? "raw"
                                                   : e.name->kind == EndpointKind::kPod ? "pod"
                                                                                        : "svc");
@@ -465,9 +563,23 @@ constexpr auto kEndpointFields = std::tuple{
     LabelMap{"podlabels", Presence::kOptional,
              [](const EndpointView& e) { return e.name != nullptr ? &e.name->labels : nullptr; },
              [](EndpointDraft& d) -> Labels& { return d.labels; }},
-    Integer{"port", Presence::kRequired,
-            [](const EndpointView& e) { return std::optional<uint64_t>(e.port); },
-            [](EndpointDraft& d) -> uint16_t& { return d.port; }},
+    Integer{"port", Presence::kInet,
+            [](const EndpointView& e) {
+              if (e.path != nullptr) return std::optional<uint64_t>();
+              return std::optional<uint64_t>(e.port);
+            },
+            [](EndpointDraft& d) -> uint16_t& {
+              d.has_port = true;
+              return d.port;
+            }},
+    Text{"path", Presence::kOptional,
+         [](const EndpointView& e) {
+           if (e.path == nullptr) return std::optional<std::string_view>();
+           e.row.scratch.clear();
+           append_unix_path(e.row.scratch, *e.path);
+           return std::optional(e.row.formatted());
+         },
+         read_path, 5},
 };
 
 constexpr auto kHolderFields = std::tuple{
@@ -529,8 +641,27 @@ constexpr auto kTranslatedFields = std::tuple{
 template <bool kSource>
 EndpointView endpoint_view(const RowView& r) {
   const SocketRecord& s = r.socket;
-  return kSource ? EndpointView{r, s.src_addr, s.src_port, r.snap.src_name_of(r.row)}
-                 : EndpointView{r, s.dst_addr, s.dst_port, r.snap.dst_name_of(r.row)};
+  if (s.protocol == Protocol::kUnix) {
+    static const std::string kNoName;
+    const UnixSocketInfo* u = r.unix_socket;
+    const std::string* path = u == nullptr ? &kNoName : kSource ? &u->path : &u->peer_path;
+    return EndpointView{r, kSource ? s.src_addr : s.dst_addr, 0, nullptr, path};
+  }
+  return kSource ? EndpointView{r, s.src_addr, s.src_port, r.snap.src_name_of(r.row), nullptr}
+                 : EndpointView{r, s.dst_addr, s.dst_port, r.snap.dst_name_of(r.row), nullptr};
+}
+
+// A unix socket's own fields: only in its row.
+std::optional<std::string_view> unix_type_text(const RowView& r) {
+  if (r.unix_socket == nullptr) {
+    if (r.socket.protocol != Protocol::kUnix) return std::nullopt;
+    return std::optional<std::string_view>("0");  // a unix row without its entry: type unknown
+  }
+  std::string_view name = unix_type_name(r.unix_socket->type);
+  if (!name.empty()) return name;
+  r.scratch.clear();
+  fmt::format_to(std::back_inserter(r.scratch), "{}", r.unix_socket->type);
+  return std::optional(r.formatted());
 }
 
 constexpr auto kRowFields = std::tuple{
@@ -571,6 +702,20 @@ constexpr auto kRowFields = std::tuple{
     Integer{"inodeNumber", Presence::kRequired,
             [](const RowView& r) { return std::optional<uint64_t>(r.socket.inode); },
             [](RowDraft& d) -> uint64_t& { return d.socket.inode; }},
+    // A unix socket's type ("stream", "dgram", "seqpacket") and the inode of the socket it is
+    // connected to (0 when it is not): in every unix socket's row, in no other.
+    Text{"type", Presence::kOptional, unix_type_text, read_unix_type, 5},
+    Integer{"peerInode", Presence::kOptional,
+            [](const RowView& r) {
+              if (r.socket.protocol != Protocol::kUnix) return std::optional<uint64_t>();
+              return std::optional<uint64_t>(r.unix_socket != nullptr ? r.unix_socket->peer_inode
+                                                                      : 0);
+            },
+            [](RowDraft& d) -> uint64_t& {
+              d.unix_fields.peer_inode = true;
+              return d.unix_socket.peer_inode;
+            },
+            5},
     // Only when the run worked it out: it needs every socket of the namespace.
     Text{"direction", Presence::kOptional,
          [](const RowView& r) { return nonempty(direction_name(r.snap.direction_of(r.row))); },
@@ -607,6 +752,28 @@ constexpr auto kRowFields = std::tuple{
           return HolderView{r.snap.processes[holder.process], holder.fd};
         },
         [](RowDraft& d) -> std::vector<HolderDraft>& { return d.holders; }),
+    // The first process holding a unix socket's peer, when the peer was seen and its holder
+    // known.
+    Integer{"peerPid", Presence::kOptional,
+            [](const RowView& r) {
+              if (r.unix_socket == nullptr || r.unix_socket->peer_pid == 0) {
+                return std::optional<uint64_t>();
+              }
+              return std::optional<uint64_t>(r.unix_socket->peer_pid);
+            },
+            read_peer_pid, 5},
+    Text{"peerComm", Presence::kOptional,
+         [](const RowView& r) {
+           if (r.unix_socket == nullptr || r.unix_socket->peer_pid == 0) {
+             return std::optional<std::string_view>();
+           }
+           return std::optional<std::string_view>(r.unix_socket->peer_comm);
+         },
+         [](RowDraft& d) -> std::string& {
+           d.unix_fields.peer_comm = true;
+           return d.unix_socket.peer_comm;
+         },
+         5},
     Integer{"uid", Presence::kRequired,
             [](const RowView& r) { return std::optional<uint64_t>(r.socket.uid); },
             [](RowDraft& d) -> uint32_t& { return d.socket.uid; }},
@@ -718,7 +885,10 @@ constexpr uint64_t required_of(const Tuple& fields) {
       [](const auto&... f) {
         uint64_t mask = 0;
         size_t i = 0;
-        ((mask |= f.presence != Presence::kOptional ? uint64_t{1} << i : 0, ++i), ...);
+        ((mask |=
+          f.presence != Presence::kOptional && f.presence != Presence::kInet ? uint64_t{1} << i : 0,
+          ++i),
+         ...);
         return mask;
       },
       fields);
@@ -746,8 +916,12 @@ void list_fields(const Tuple& fields, const std::string& prefix, std::vector<Row
       [&](const auto&... f) {
         auto one = [&](const auto& field) {
           using Field = std::remove_cvref_t<decltype(field)>;
-          RowFieldInfo info{prefix + std::string(field.key), "",
-                            field.presence != Presence::kOptional, 0, revision};
+          RowFieldInfo info{prefix + std::string(field.key),
+                            "",
+                            field.presence != Presence::kOptional,
+                            0,
+                            revision,
+                            field.presence == Presence::kInet};
           if constexpr (requires { field.revision; }) {
             info.revision = std::max(revision, field.revision);
           }
@@ -799,6 +973,7 @@ void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memor
                      owner != nullptr && owner->holder_count > 0 ? owner : nullptr,
                      snap.tcp_info_of(row),
                      snap.translation_of(row),
+                     snap.unix_of(row),
                      scratch,
                      revision};
   w.begin_item();

@@ -26,6 +26,12 @@
 // translated (Snapshot::translations). Revision 4 added the snapshot envelope's "nodeNetns" (the
 // inode of the node's own network namespace, wire/wire.h), written when the agent knows it: what
 // tells the plugin which sockets of no pod are the node's own (the audit's exposed listeners).
+// Revision 5 added unix sockets: rows of protocol "UNIX", whose endpoints are {"path"} (the
+// socket's name in "src", its peer's in "dst") where an IP socket's have "addr", "version",
+// "kind" and "port", and which have "type" and "peerInode", and "peerPid" and "peerComm" when the
+// peer's process is known. An agent writes unix rows only for a client of revision 5 or later
+// (and reads unix sockets only for one: wire/snapshot_query.h), so that an older client, whose
+// reader refuses the protocol "UNIX", is never sent one.
 #pragma once
 
 #include <array>
@@ -46,7 +52,7 @@
 
 namespace socksnap {
 
-inline constexpr unsigned kRowFieldsRevision = 4;
+inline constexpr unsigned kRowFieldsRevision = 5;
 
 // Writes row `row` of `snap` as an item of a structured document, with the fields of revisions
 // up to `revision`. `scratch`: the caller's, so that formatting addresses allocates nothing per
@@ -63,6 +69,8 @@ struct RowFieldInfo {
   bool required = false;
   uint64_t max = 0;       // for integers: the largest value read
   unsigned revision = 1;  // the revision the field came in
+  // Required in an IP socket's row only: a unix socket's has it not (an endpoint's "addr").
+  bool inet_only = false;
 };
 std::vector<RowFieldInfo> row_field_list();
 
@@ -70,11 +78,14 @@ std::vector<RowFieldInfo> row_field_list();
 // rows read before it.
 struct EndpointDraft {
   enum class Kind : uint8_t { kRaw, kPod, kService };
-  std::string addr;
+  std::optional<std::string> addr;
   std::array<uint8_t, 16> bytes{};  // `addr`, parsed
-  uint8_t version = 0;
+  uint8_t version = 0;              // 0: not given
   uint16_t port = 0;
+  bool has_port = false;
   Kind kind = Kind::kRaw;
+  bool has_kind = false;
+  std::optional<std::string> path;  // a unix socket's endpoint, as the kernel has it
   std::optional<std::string> name_namespace;
   std::optional<std::string> podname;
   std::optional<std::string> name;
@@ -115,8 +126,18 @@ struct RepeatedObject {
   bool fresh = false;  // first seen in this row: its draft is filled
 };
 
+// Which of a unix socket's own fields a row had.
+struct UnixFieldsSeen {
+  bool type = false;
+  bool peer_inode = false;
+  bool peer_pid = false;
+  bool peer_comm = false;
+};
+
 struct RowDraft {
-  SocketRecord socket;  // with the endpoints' addresses and ports, protocol and state
+  SocketRecord socket;         // with the endpoints' addresses and ports, protocol and state
+  UnixSocketInfo unix_socket;  // a unix socket's (its row is the reader's to set)
+  UnixFieldsSeen unix_fields;
   ContainerDraft runtime;
   K8sDraft k8s;
   std::array<RepeatedObject, kRepeatedKinds> repeated;

@@ -32,6 +32,10 @@ enum Leaf : uint8_t {
   kDirection,
   kPid,
   kComm,
+  kType,
+  kPeerInode,
+  kPeerPid,
+  kPeerComm,
   kUid,
   kRxQueue,
   kTxQueue,
@@ -56,6 +60,7 @@ enum Leaf : uint8_t {
   kSrcName,
   kSrcLabels,
   kSrcPort,
+  kSrcPath,
   kDstAddr,
   kDstVersion,
   kDstKind,
@@ -64,6 +69,7 @@ enum Leaf : uint8_t {
   kDstName,
   kDstLabels,
   kDstPort,
+  kDstPath,
   kRtt,
   kRttvar,
   kCwnd,
@@ -99,6 +105,10 @@ constexpr std::array<LeafInfo, kLeaves> kLeafInfo = {{
     {"", "direction", Type::kString},
     {"", "pid", Type::kInteger, kI32},
     {"", "comm", Type::kString},
+    {"", "type", Type::kString},
+    {"", "peerInode", Type::kInteger, kU64},
+    {"", "peerPid", Type::kInteger, kI32},
+    {"", "peerComm", Type::kString},
     {"", "uid", Type::kInteger, kU32},
     {"", "rxQueue", Type::kInteger, kU32},
     {"", "txQueue", Type::kInteger, kU32},
@@ -123,6 +133,7 @@ constexpr std::array<LeafInfo, kLeaves> kLeafInfo = {{
     {"src", "name", Type::kString},
     {"src", "podlabels", Type::kLabels},
     {"src", "port", Type::kInteger, kU16},
+    {"src", "path", Type::kString},
     {"dst", "addr", Type::kString},
     {"dst", "version", Type::kInteger, kU64},
     {"dst", "kind", Type::kString},
@@ -131,6 +142,7 @@ constexpr std::array<LeafInfo, kLeaves> kLeafInfo = {{
     {"dst", "name", Type::kString},
     {"dst", "podlabels", Type::kLabels},
     {"dst", "port", Type::kInteger, kU16},
+    {"dst", "path", Type::kString},
     {"tcpInfo", "rtt", Type::kNumber},
     {"tcpInfo", "rttvar", Type::kNumber},
     {"tcpInfo", "cwnd", Type::kInteger, kU32},
@@ -147,6 +159,19 @@ constexpr std::array<std::string_view, 5> kObjects = {"k8s", "runtime", "src", "
 bool named_only(size_t leaf) {
   size_t at = leaf >= kDstAddr ? leaf - kEndpointLeaves : leaf;
   return at >= kSrcNamespace && at <= kSrcLabels;
+}
+
+// An endpoint's leaves: an IP socket's (address, version, kind, names, port), or a unix
+// socket's (its path). A group has one kind or the other.
+bool endpoint_leaf(size_t leaf) {
+  return leaf >= kSrcAddr && leaf <= kDstPath;
+}
+bool path_leaf(size_t leaf) {
+  return leaf == kSrcPath || leaf == kDstPath;
+}
+// Leaves only a unix socket's group has, but its paths.
+bool unix_leaf(size_t leaf) {
+  return leaf == kType || leaf == kPeerInode || leaf == kPeerPid || leaf == kPeerComm;
 }
 
 std::string path_of(size_t leaf) {
@@ -177,6 +202,7 @@ const std::vector<ColumnLeaves>& column_leaves() {
       {"dst", endpoint(kDstAddr), true},
       {"status", {kStatus}, true},
       {"inode", {kInode}, true},
+      // Empty for a unix socket; a group of unix sockets says "protocol" (write_group).
       {"src.addr", {kSrcAddr}, true},
       {"src.port", {kSrcPort}, true},
       {"dst.addr", {kDstAddr}, true},
@@ -187,6 +213,10 @@ const std::vector<ColumnLeaves>& column_leaves() {
       {"tx.queue", {kTxQueue}, true},
       {"interface", {kInterface}},
       {"cookie", {kCookie}, true},
+      {"type", {kType}},
+      {"src.path", {kSrcPath}},
+      {"dst.path", {kDstPath}},
+      {"peer.inode", {kPeerInode}},
       {"rtt", {kRtt}},
       {"rttvar", {kRttvar}},
       {"cwnd", {kCwnd}},
@@ -198,6 +228,8 @@ const std::vector<ColumnLeaves>& column_leaves() {
       {"direction", {kDirection}},
       {"pid", {kPid}},
       {"comm", {kComm}},
+      {"peer.pid", {kPeerPid}},
+      {"peer.comm", {kPeerComm}},
       {"k8s.node", {kNode}},
       {"k8s.namespace", {kPodNamespace}},
       {"k8s.podName", {kPodName}},
@@ -241,6 +273,7 @@ void write_leaf(StructuredWriter& w, size_t leaf, const Snapshot& snap, size_t r
   bool dst = leaf >= kDstAddr && leaf < kRtt;
   size_t at = dst ? leaf - kEndpointLeaves : leaf;
   const EndpointName* name = endpoint_name(snap, row, leaf);
+  const UnixSocketInfo* unix_socket = snap.unix_of(row);
   switch (static_cast<Leaf>(at)) {
     case kNetns:
       return w.field(key, s.netns);
@@ -256,6 +289,16 @@ void write_leaf(StructuredWriter& w, size_t leaf, const Snapshot& snap, size_t r
       return w.field(key, static_cast<uint64_t>(snap.first_holder_of(row)->pid));
     case kComm:
       return w.field(key, std::string_view(snap.first_holder_of(row)->comm));
+    case kType:
+      return w.field(key, text_of("type"));
+    case kPeerInode:
+      return w.field(key, unix_socket->peer_inode);
+    case kPeerPid:
+      return w.field(key, static_cast<uint64_t>(unix_socket->peer_pid));
+    case kPeerComm:
+      return w.field(key, std::string_view(unix_socket->peer_comm));
+    case kSrcPath:
+      return w.field(key, text_of(dst ? "dst.path" : "src.path"));
     case kUid:
       return w.field(key, uint64_t{s.uid});
     case kRxQueue:
@@ -340,11 +383,20 @@ void write_group(const Snapshot& snap, const SummaryGroup& group,
                  fmt::memory_buffer& scratch) {
   std::bitset<kLeaves> written;
   std::vector<std::string_view> order;  // the top-level keys, as they first come
+  bool unix_group = snap.sockets[group.row].protocol == Protocol::kUnix;
+  if (unix_group) {
+    // Said whatever the columns: the reader could not tell a unix group's empty address or
+    // port (src.addr, src.port, ipversion, ...) from a value left out.
+    written.set(kProtocol);
+    order.push_back(kLeafInfo[kProtocol].key);
+  }
   for (size_t c = 0; c < by.size(); ++c) {
     if (group.values[c].empty()) continue;
     const ColumnLeaves* leaves = leaves_of(*by[c]);
     if (leaves == nullptr) continue;
     for (Leaf leaf : leaves->leaves) {
+      // An endpoint is an IP socket's address or a unix socket's path.
+      if (endpoint_leaf(leaf) && path_leaf(leaf) != unix_group) continue;
       if (named_only(leaf)) {
         const EndpointName* name = endpoint_name(snap, group.row, leaf);
         bool labels = leaf == kSrcLabels || leaf == kDstLabels;
@@ -389,6 +441,7 @@ std::vector<std::string> group_field_paths(const Column& column) {
 struct GroupReader::Plan {
   std::bitset<kLeaves> allowed;
   std::bitset<kLeaves> required;
+  bool protocol_asked = false;    // else "protocol" comes only as "UNIX", for a unix group
   bool listener_columns = false;  // status or direction: acceptQueue and backlog may come
 };
 
@@ -415,9 +468,11 @@ GroupReader::GroupReader(JsonReader& r, std::string_view text, const std::vector
     if (leaves == nullptr) continue;
     for (Leaf leaf : leaves->leaves) {
       plan_->allowed.set(leaf);
-      if (leaves->always && !named_only(leaf)) plan_->required.set(leaf);
+      if (leaves->always && !named_only(leaf) && !path_leaf(leaf)) plan_->required.set(leaf);
     }
   }
+  plan_->protocol_asked = plan_->allowed.test(kProtocol);
+  plan_->allowed.set(kProtocol);
   plan_->listener_columns = groups_listeners(by);
 }
 
@@ -574,8 +629,21 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
   auto bad = [&](size_t leaf, std::string_view message) {
     return fail(RowReader::field_error(path_of(leaf), message));
   };
+  // A group of unix sockets: its endpoints are paths, it has none of an IP socket's.
+  bool unix_group = d.seen.test(kProtocol) && d.text[kProtocol] == protocol_name(Protocol::kUnix);
+  if (d.seen.test(kProtocol) && !plan_->protocol_asked && !unix_group) {
+    return fail("unknown field " + RowReader::quoted(path_of(kProtocol)));
+  }
   for (size_t leaf = 0; leaf < kLeaves; ++leaf) {
-    if (plan_->required.test(leaf) && !d.seen.test(leaf)) {
+    if (d.seen.test(leaf) && (path_leaf(leaf) || unix_leaf(leaf)) && !unix_group) {
+      return bad(leaf, "is for a group of unix sockets (\"protocol\": \"UNIX\")");
+    }
+    if (d.seen.test(leaf) && endpoint_leaf(leaf) && !path_leaf(leaf) && unix_group) {
+      return bad(leaf, "is for a group of IP sockets, and this one's protocol is UNIX");
+    }
+  }
+  for (size_t leaf = 0; leaf < kLeaves; ++leaf) {
+    if (plan_->required.test(leaf) && !d.seen.test(leaf) && !(unix_group && endpoint_leaf(leaf))) {
       return fail("missing field " + RowReader::quoted(path_of(leaf)));
     }
   }
@@ -590,21 +658,23 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
   if (d.seen.test(kProtocol)) {
     auto protocol = protocol_named(d.text[kProtocol]);
     if (!protocol) {
-      return bad(kProtocol, RowReader::quoted(d.text[kProtocol]) + " is not TCP, UDP or UDPLITE");
+      return bad(kProtocol,
+                 RowReader::quoted(d.text[kProtocol]) + " is not TCP, UDP, UDPLITE or UNIX");
     }
     s.protocol = *protocol;
   }
   if (d.seen.test(kStatus)) {
     // Without the protocol, any protocol's state of that name (UDP's own, else TCP's).
     std::optional<uint8_t> state = state_named(s.protocol, d.text[kStatus]);
-    if (!state && !d.seen.test(kProtocol)) {
-      state = state_named(Protocol::kUdp, d.text[kStatus]);
-      if (state) s.protocol = Protocol::kUdp;
+    for (Protocol other : {Protocol::kUdp, Protocol::kUnix}) {
+      if (state || d.seen.test(kProtocol)) break;
+      state = state_named(other, d.text[kStatus]);
+      if (state) s.protocol = other;
     }
     if (!state) {
-      return bad(kStatus,
-                 fmt::format("{} is not a state of {}", RowReader::quoted(d.text[kStatus]),
-                             d.seen.test(kProtocol) ? protocol_name(s.protocol) : "TCP or UDP"));
+      return bad(kStatus, fmt::format("{} is not a state of {}", RowReader::quoted(d.text[kStatus]),
+                                      d.seen.test(kProtocol) ? protocol_name(s.protocol)
+                                                             : "TCP, UDP or UNIX"));
     }
     s.state = *state;
   }
@@ -666,7 +736,7 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
     }
     if (!agree(v, leaf, RowReader::quoted(text))) return false;
   }
-  s.ip_version = version.value_or(4);
+  s.ip_version = s.protocol == Protocol::kUnix ? 0 : version.value_or(4);
   s.src_addr = addresses[0];
   s.dst_addr = addresses[1];
   if (d.seen.test(kSrcPort)) s.src_port = static_cast<uint16_t>(d.integer[kSrcPort]);
@@ -800,6 +870,27 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
     owner.holder_count = 1;
   }
 
+  if (s.protocol == Protocol::kUnix) {
+    UnixSocketInfo u;
+    u.row = static_cast<uint32_t>(row);
+    if (d.seen.test(kType)) {
+      auto type = unix_type_named(d.text[kType]);
+      if (!type) {
+        return bad(kType, RowReader::quoted(d.text[kType]) +
+                              " is not stream, dgram, seqpacket or a type's number");
+      }
+      u.type = *type;
+    }
+    u.peer_inode = d.integer[kPeerInode];
+    u.path = unix_path_from_shown(d.text[kSrcPath]);
+    u.peer_path = unix_path_from_shown(d.text[kDstPath]);
+    if (d.seen.test(kPeerPid) && d.integer[kPeerPid] == 0) {
+      return bad(kPeerPid, "0 is not a process id");
+    }
+    u.peer_pid = static_cast<int32_t>(d.integer[kPeerPid]);
+    u.peer_comm = d.text[kPeerComm];
+    into.unix_sockets.push_back(std::move(u));
+  }
   into.sockets.push_back(s);
   into.owners.resize(row);
   into.owners.push_back(owner);

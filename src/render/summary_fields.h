@@ -1,7 +1,8 @@
 // One description of a summary group's JSON object (render/summary_fields.cpp): the values of
 // its --by columns under the keys and nesting a row has them (render/row_fields.h:
 // "k8s.namespace" in "k8s", "src.port" in "src", "rtt" in "tcpInfo"), then "count", and
-// "acceptQueue" and "backlog" on a listener group that has TCP listeners (analyze/summary.h):
+// "acceptQueue" and "backlog" on a listener group that has TCP or unix listeners
+// (analyze/summary.h):
 //
 //   {"k8s":{"namespace":"shop","podName":"web-0"},"direction":"inbound","status":"ESTABLISHED",
 //    "count":3}

@@ -88,6 +88,34 @@ void text_key(std::string_view text, uint64_t* words) {
   words[1] = load_big_endian(key + 8);
 }
 
+// A unix socket's name as its column shows it (model/address.h), or its peer's.
+std::string_view unix_path_of(const Snapshot& snap, size_t row, bool peer) {
+  const UnixSocketInfo* u = snap.unix_of(row);
+  if (u == nullptr) return {};
+  return peer ? u->peer_path : u->path;
+}
+
+void append_unix_path_of(const Snapshot& snap, size_t row, bool peer, fmt::memory_buffer& out) {
+  std::string_view path = unix_path_of(snap, row, peer);
+  if (!path.empty()) append_unix_path(out, path);
+}
+
+// An endpoint column's key for a unix row: version 0 (before IPv4), then the first 16 bytes of
+// the name as shown. Names longer than that may tie: compare_cells and sort_rows tell such
+// unix rows apart by their text.
+void unix_endpoint_key(const Snapshot& snap, size_t row, bool peer, uint64_t* words) {
+  std::string_view path = unix_path_of(snap, row, peer);
+  char shown[16] = {};
+  std::memcpy(shown, path.data(), std::min(path.size(), sizeof shown));
+  if (!path.empty() && path.front() == '\0') shown[0] = '@';
+  words[0] = 0;
+  text_key(std::string_view(shown, sizeof shown), words + 1);
+}
+
+bool is_unix(const Snapshot& snap, size_t row) {
+  return snap.sockets[row].protocol == Protocol::kUnix;
+}
+
 // A record field's number, remembered per field and thread with its text: some repeat row after
 // row (the namespace of every socket of a namespace), and copying beats formatting.
 template <auto Field>
@@ -123,6 +151,27 @@ Column socket_integer(std::string_view name, std::string_view header) {
       },
       [](const Snapshot& snap, size_t row, uint64_t* words) { words[0] = at(snap, row).*Field; },
       1};
+}
+
+// A field of an IP socket's endpoint (a port, the IP version): empty for a unix socket.
+template <auto Field>
+Column inet_integer(std::string_view name, std::string_view header) {
+  return Column{name,
+                header,
+                ValueKind::kInteger,
+                kNeedsNothing,
+                [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+                  if (!is_unix(snap, row)) append_field_number<Field>(out, at(snap, row).*Field);
+                },
+                [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+                  if (is_unix(snap, row)) return std::nullopt;
+                  return static_cast<long double>(at(snap, row).*Field);
+                },
+                [](const Snapshot& snap, size_t row, uint64_t* words) {
+                  words[0] = is_unix(snap, row) ? 0 : 1;  // empty cells first
+                  words[1] = is_unix(snap, row) ? 0 : at(snap, row).*Field;
+                },
+                2};
 }
 
 // (has tcp_info, value): empty cells first.
@@ -184,10 +233,13 @@ const std::vector<Column> kColumns = {
        words[0] = static_cast<uint64_t>(at(snap, row).protocol);
      },
      1},
+    // A unix socket's endpoints are its name and its peer's (empty when it has none).
     {"src", "SRC", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
-       if (const EndpointName* name = snap.src_name_of(row)) {
+       if (s.protocol == Protocol::kUnix) {
+         append_unix_path_of(snap, row, false, out);
+       } else if (const EndpointName* name = snap.src_name_of(row)) {
          append_named_endpoint(out, *name, s.src_port);
        } else {
          append_endpoint(out, s.ip_version, s.src_addr, s.src_port);
@@ -196,13 +248,16 @@ const std::vector<Column> kColumns = {
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
        const auto& s = at(snap, row);
+       if (s.protocol == Protocol::kUnix) return unix_endpoint_key(snap, row, false, words);
        endpoint_key(s.ip_version, s.src_addr, s.src_port, words);
      },
      3},
     {"dst", "DST", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
-       if (const EndpointName* name = snap.dst_name_of(row)) {
+       if (s.protocol == Protocol::kUnix) {
+         append_unix_path_of(snap, row, true, out);
+       } else if (const EndpointName* name = snap.dst_name_of(row)) {
          append_named_endpoint(out, *name, s.dst_port);
        } else {
          append_endpoint(out, s.ip_version, s.dst_addr, s.dst_port);
@@ -211,6 +266,7 @@ const std::vector<Column> kColumns = {
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
        const auto& s = at(snap, row);
+       if (s.protocol == Protocol::kUnix) return unix_endpoint_key(snap, row, true, words);
        endpoint_key(s.ip_version, s.dst_addr, s.dst_port, words);
      },
      3},
@@ -237,19 +293,19 @@ const std::vector<Column> kColumns = {
     {"src.addr", "SRC.ADDR", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
-       append_address(out, s.ip_version, s.src_addr);
+       if (s.protocol != Protocol::kUnix) append_address(out, s.ip_version, s.src_addr);
      },
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
        const auto& s = at(snap, row);
-       endpoint_key(s.ip_version, s.src_addr, 0, words);
+       endpoint_key(s.ip_version, s.src_addr, 0, words);  // a unix row's: all zero, first
      },
      3},
-    socket_integer<&SocketRecord::src_port>("src.port", "SRC.PORT"),
+    inet_integer<&SocketRecord::src_port>("src.port", "SRC.PORT"),
     {"dst.addr", "DST.ADDR", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
-       append_address(out, s.ip_version, s.dst_addr);
+       if (s.protocol != Protocol::kUnix) append_address(out, s.ip_version, s.dst_addr);
      },
      nullptr,
      [](const Snapshot& snap, size_t row, uint64_t* words) {
@@ -257,8 +313,8 @@ const std::vector<Column> kColumns = {
        endpoint_key(s.ip_version, s.dst_addr, 0, words);
      },
      3},
-    socket_integer<&SocketRecord::dst_port>("dst.port", "DST.PORT"),
-    socket_integer<&SocketRecord::ip_version>("ipversion", "IPVERSION"),
+    inet_integer<&SocketRecord::dst_port>("dst.port", "DST.PORT"),
+    inet_integer<&SocketRecord::ip_version>("ipversion", "IPVERSION"),
     socket_integer<&SocketRecord::uid>("uid", "UID"),
     socket_integer<&SocketRecord::rx_queue>("rx.queue", "RX.QUEUE"),
     socket_integer<&SocketRecord::tx_queue>("tx.queue", "TX.QUEUE"),
@@ -276,6 +332,77 @@ const std::vector<Column> kColumns = {
      },
      nullptr, nullptr, 0},
     socket_integer<&SocketRecord::cookie>("cookie", "COOKIE"),
+    // A unix socket's own: empty for the others.
+    {"type", "TYPE", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const UnixSocketInfo* u = snap.unix_of(row);
+       if (u == nullptr) return;
+       std::string_view name = unix_type_name(u->type);
+       if (name.empty()) {
+         append_number(out, u->type);
+       } else {
+         append_text(out, name);
+       }
+     },
+     nullptr,
+     [](const Snapshot& snap, size_t row, uint64_t* words) {
+       const UnixSocketInfo* u = snap.unix_of(row);
+       std::string_view name = u != nullptr ? unix_type_name(u->type) : std::string_view();
+       fmt::format_int number(u != nullptr ? u->type : 0);
+       text_key(u == nullptr   ? std::string_view()
+                : name.empty() ? std::string_view(number.data(), number.size())
+                               : name,
+                words);
+     },
+     2},
+    {"src.path", "SRC.PATH", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       append_unix_path_of(snap, row, false, out);
+     },
+     nullptr, nullptr, 0},
+    {"dst.path", "DST.PATH", ValueKind::kText, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       append_unix_path_of(snap, row, true, out);
+     },
+     nullptr, nullptr, 0},
+    {"peer.inode", "PEER.INODE", ValueKind::kInteger, kNeedsNothing,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const UnixSocketInfo* u = snap.unix_of(row)) append_number(out, u->peer_inode);
+     },
+     [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+       if (const UnixSocketInfo* u = snap.unix_of(row)) {
+         return static_cast<long double>(u->peer_inode);
+       }
+       return std::nullopt;
+     },
+     [](const Snapshot& snap, size_t row, uint64_t* words) {
+       const UnixSocketInfo* u = snap.unix_of(row);
+       words[0] = u != nullptr ? 1 : 0;  // empty cells first
+       words[1] = u != nullptr ? u->peer_inode : 0;
+     },
+     2},
+    {"peer.pid", "PEER.PID", ValueKind::kInteger, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       const UnixSocketInfo* u = snap.unix_of(row);
+       if (u != nullptr && u->peer_pid != 0) append_number(out, static_cast<uint64_t>(u->peer_pid));
+     },
+     [](const Snapshot& snap, size_t row) -> std::optional<long double> {
+       const UnixSocketInfo* u = snap.unix_of(row);
+       if (u != nullptr && u->peer_pid != 0) return u->peer_pid;
+       return std::nullopt;
+     },
+     [](const Snapshot& snap, size_t row, uint64_t* words) {
+       const UnixSocketInfo* u = snap.unix_of(row);
+       bool known = u != nullptr && u->peer_pid != 0;
+       words[0] = known ? 1 : 0;
+       words[1] = known ? static_cast<uint64_t>(u->peer_pid) : 0;
+     },
+     2},
+    {"peer.comm", "PEER.COMM", ValueKind::kText, kNeedsOwners,
+     [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
+       if (const UnixSocketInfo* u = snap.unix_of(row)) append_text(out, u->peer_comm);
+     },
+     nullptr, nullptr, 0},
     tcp_milliseconds<&TcpInfo::rtt_us>("rtt", "RTT"),
     tcp_milliseconds<&TcpInfo::rttvar_us>("rttvar", "RTTVAR"),
     tcp_integer<&TcpInfo::snd_cwnd>("cwnd", "CWND"),

@@ -32,7 +32,10 @@ void push_down(const Selection& selection, CollectRequest& request, bool listene
       request.tcp = request.tcp && f.value == "TCP";
       request.udp = request.udp && f.value == "UDP";
       request.udplite = request.udplite && f.value == "UDPLITE";
+      request.unix_sockets = request.unix_sockets && f.value == "UNIX";
     } else if (f.column->name == "status") {
+      // Unix sockets are dumped in every state whatever the filter (their peers are looked for
+      // among them): it applies afterwards.
       // An unknown state shows as its number, and "status:13" must still find it.
       auto number = parse_int<uint8_t>(f.value);
       uint32_t by_number = number && *number < 32 ? 1U << *number : 0;

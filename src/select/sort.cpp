@@ -22,6 +22,14 @@ int compare_words(const uint64_t* a, const uint64_t* b, size_t n) {
 
 }  // namespace
 
+namespace {
+
+bool is_unix(const Snapshot& snap, size_t row) {
+  return snap.sockets[row].protocol == Protocol::kUnix;
+}
+
+}  // namespace
+
 int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b,
                   fmt::memory_buffer& x, fmt::memory_buffer& y) {
   if (column.sort_key != nullptr) {
@@ -29,9 +37,11 @@ int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b
     uint64_t kb[kMaxKeyWords] = {};
     column.sort_key(snap, a, ka);
     column.sort_key(snap, b, kb);
-    return compare_words(ka, kb, column.key_words);
+    int c = compare_words(ka, kb, column.key_words);
+    // Two unix rows' names may share the first bytes their keys hold: their text decides.
+    if (c != 0 || !is_unix(snap, a) || !is_unix(snap, b)) return c;
   }
-  if (column.number != nullptr) {
+  if (column.number != nullptr && column.sort_key == nullptr) {
     auto va = column.number(snap, a);
     auto vb = column.number(snap, b);
     if (!va || !vb) return va ? 1 : (vb ? -1 : 0);  // empty cells first
@@ -323,15 +333,11 @@ size_t presorted_keys(const Snapshot& snap, const std::vector<SortKey>& keys,
 
 }  // namespace
 
-void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows,
-               unsigned threads) {
-  if (keys.empty() || rows.size() < 2) return;
-  bool keyed = std::all_of(keys.begin(), keys.end(),
-                           [](const SortKey& k) { return k.column->sort_key != nullptr; });
-  if (!keyed || keys.size() > 8) {
-    sort_run(snap, keys, std::span(rows), threads);
-    return;
-  }
+namespace {
+
+// By keys alone, all of them having one (at most 8 keys).
+void sort_rows_keyed(const Snapshot& snap, const std::vector<SortKey>& keys,
+                     std::vector<uint32_t>& rows, unsigned threads) {
   // Keys that the collection order already satisfies (namespace, protocol) are the same in
   // long runs of rows and pack to few bits, if any: one sort of everything costs little more.
   if (sort_run_keyed(snap, keys, std::span(rows), threads)) return;
@@ -346,6 +352,50 @@ void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vect
     if (i - start > 1) sort_run(snap, rest, std::span(rows).subspan(start, i - start), threads);
     start = i;
   }
+}
+
+// After a sort by keys: a unix socket's name is in its key by its first 16 bytes only (an
+// endpoint's), so adjacent unix rows whose keys are equal are put in order by comparing their
+// cells, which tells them apart by their text. Such runs are short: names that share 16 bytes.
+void order_unix_ties(const Snapshot& snap, const std::vector<SortKey>& keys,
+                     std::vector<uint32_t>& rows) {
+  if (snap.unix_sockets.empty()) return;
+  FullKeys full(snap, keys);
+  auto width = static_cast<ptrdiff_t>(full.width());
+  KeyWords previous{};
+  KeyWords current{};
+  RowOrder order(snap, keys);
+  size_t start = 0;
+  for (size_t i = 0; i <= rows.size(); ++i) {
+    bool tie = false;
+    if (i < rows.size()) {
+      full.of(rows[i], current.data());
+      tie = i > 0 && is_unix(snap, rows[i]) && is_unix(snap, rows[i - 1]) &&
+            std::equal(current.begin(), current.begin() + width, previous.begin());
+      previous = current;
+    }
+    if (tie) continue;
+    if (i - start > 1) {
+      std::stable_sort(rows.begin() + static_cast<ptrdiff_t>(start),
+                       rows.begin() + static_cast<ptrdiff_t>(i), std::ref(order));
+    }
+    start = i;
+  }
+}
+
+}  // namespace
+
+void sort_rows(const Snapshot& snap, const std::vector<SortKey>& keys, std::vector<uint32_t>& rows,
+               unsigned threads) {
+  if (keys.empty() || rows.size() < 2) return;
+  bool keyed = std::all_of(keys.begin(), keys.end(),
+                           [](const SortKey& k) { return k.column->sort_key != nullptr; });
+  if (!keyed || keys.size() > 8) {
+    sort_run(snap, keys, std::span(rows), threads);
+    return;
+  }
+  sort_rows_keyed(snap, keys, rows, threads);
+  order_unix_ties(snap, keys, rows);
 }
 
 }  // namespace socksnap

@@ -77,6 +77,13 @@ Result<void> compile_summary(const QueryOptions& options, Query& query,
 
 }  // namespace
 
+bool is_protocol_choice(std::string_view protocol) {
+  for (std::string_view choice : kProtocolChoices) {
+    if (protocol == choice) return true;
+  }
+  return false;
+}
+
 RenderOptions Query::render_for(NodeKind kind, unsigned threads) const {
   RenderOptions render;
   render.format = format;
@@ -119,13 +126,15 @@ bool Query::kind_matters() const {
 Result<Query> compile_query(const QueryOptions& options) {
   Query query;
   std::string protocol = to_lower(options.protocol);
-  if (protocol != "all" && protocol != "tcp" && protocol != "udp" && protocol != "udplite") {
+  if (!is_protocol_choice(protocol)) {
     return plain_error(
-        fmt::format("--protocol: {} not in {{all,tcp,udp,udplite}}", options.protocol));
+        fmt::format("--protocol: {} not in {{inet,all,tcp,udp,udplite,unix}}", options.protocol));
   }
-  query.request.tcp = protocol == "all" || protocol == "tcp";
-  query.request.udp = protocol == "all" || protocol == "udp";
-  query.request.udplite = protocol == "all" || protocol == "udplite";
+  bool inet = protocol == "all" || protocol == "inet";
+  query.request.tcp = inet || protocol == "tcp";
+  query.request.udp = inet || protocol == "udp";
+  query.request.udplite = inet || protocol == "udplite";
+  query.request.unix_sockets = protocol == "all" || protocol == "unix";
   if (options.bound_inactive) query.request.tcp_states |= kBoundInactiveState;
 
   OwnerSelector& owners = query.owners;

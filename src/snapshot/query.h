@@ -9,6 +9,7 @@
 
 #include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collect/socket_source.h"
@@ -18,9 +19,16 @@
 
 namespace socksnap {
 
+// --protocol's values. The default, inet, is TCP, UDP and UDP-Lite; all adds unix sockets, which a
+// host has by the hundred: they are listed only when asked for (all, unix).
+inline constexpr std::string_view kDefaultProtocol = "inet";
+inline constexpr std::string_view kProtocolChoices[] = {"inet", "all",     "tcp",
+                                                        "udp",  "udplite", "unix"};
+bool is_protocol_choice(std::string_view protocol);  // lower case
+
 // The options as a front-end parsed them (strings as typed; compile_query checks them).
 struct QueryOptions {
-  std::string protocol = "all";  // all, tcp, udp, udplite (any case)
+  std::string protocol{kDefaultProtocol};  // one of kProtocolChoices (any case)
   std::vector<std::string> filters;
   std::string sort;
   std::vector<std::string> outputs;  // -o, each as given

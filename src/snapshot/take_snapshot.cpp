@@ -12,6 +12,7 @@
 #include "collect/collector.h"
 #include "collect/conntrack.h"
 #include "enrich/translations.h"
+#include "enrich/unix_peers.h"
 #include "snapshot/source_factory.h"
 
 namespace socksnap {
@@ -171,6 +172,8 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     if (!early_fds && query.needs_holders()) fds = read_fds();
     enrich_snapshot(snap, census, enrich, sources, warnings, &fds);
   }
+  // Unix sockets' peers: their names, and their processes once owners are known.
+  link_unix_peers(snap);
   auto enriched = std::chrono::steady_clock::now();
 
   // Before the selection: a socket's direction needs every listener of its namespace.

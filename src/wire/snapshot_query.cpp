@@ -31,7 +31,8 @@ Result<bool> parse_bool(std::string_view key, std::string_view value) {
 
 std::string snapshot_query(const QueryOptions& options, bool tcp_info) {
   std::string query;
-  if (options.protocol != "all") add(query, "protocol", options.protocol);
+  // Left out, the protocol is inet (an agent before unix sockets called it "all").
+  if (to_lower(options.protocol) != kDefaultProtocol) add(query, "protocol", options.protocol);
   for (const auto& spec : options.filters) {
     std::string_view column = filter_column(spec);
     if (iequals(column, "src") || iequals(column, "dst")) continue;
@@ -71,12 +72,22 @@ Result<QueryOptions> options_from_query(
   QueryOptions& o = base;
   o.outputs = {"json"};
   o.summary = summary;
+  auto revision = wire_revision(query);
+  if (!revision) return revision.error();
   for (const auto& [key, value] : query) {
     if (key == "protocol") {
       std::string protocol = to_lower(value);
-      if (protocol != "all" && protocol != "tcp" && protocol != "udp" && protocol != "udplite") {
-        return plain_error(
-            fmt::format("query parameter protocol: '{}' is not all, tcp, udp or udplite", value));
+      if (!is_protocol_choice(protocol)) {
+        return plain_error(fmt::format(
+            "query parameter protocol: '{}' is not inet, all, tcp, udp, udplite or unix", value));
+      }
+      // A client before unix sockets (revision 5) reads none: its "all" is inet.
+      if (*revision < 5 && protocol == "all") protocol = kDefaultProtocol;
+      if (*revision < 5 && protocol == "unix") {
+        return plain_error(fmt::format(
+            "query parameter protocol: 'unix' needs a client of revision 5 or later (this one "
+            "reads {})",
+            *revision));
       }
       o.protocol = protocol;
     } else if (key == "filter") {

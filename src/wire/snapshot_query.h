@@ -1,6 +1,11 @@
 // What a client asks an agent for: the selection part of the command line (protocol, filters,
 // owner selectors, TCP internals) as the query of GET /v1/snapshot, and back.
 //
+// protocol left out is inet (TCP, UDP, UDP-Lite), which an agent before unix sockets called
+// "all" and took for the default: an older agent asked for all reads inet (it has no unix
+// sockets to give), and a newer agent reads unix sockets (all, unix) only for a client of
+// revision 5 or later, whose reader knows their rows.
+//
 //   /v1/snapshot?protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop
 //               &podname=web-0&containername=httpd&selector=app%3Dweb&host=false&tcpinfo=true
 //               &boundinactive=true&direction=false&translations=true

@@ -29,7 +29,19 @@ void write_agent_reply(const Snapshot& snap, const std::vector<uint32_t>& rows,
     }
   }
   b.append(std::string_view(R"(,"sockets":)"));
-  render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes, revision);
+  if (revision < 5 && !snap.unix_sockets.empty()) {
+    // A client before unix sockets refuses their rows (an agent reads none for it: this is
+    // only a guard).
+    std::vector<uint32_t> inet;
+    for (uint32_t row : rows) {
+      if (snap.sockets[row].protocol != Protocol::kUnix) inet.push_back(row);
+    }
+    render_structured(snap, inet, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes,
+                      revision);
+  } else {
+    render_structured(snap, rows, OutputFormat::kJson, out, 1, JsonStrings::kLosslessBytes,
+                      revision);
+  }
   out.append("}\n");
 }
 
@@ -226,6 +238,10 @@ class ReplyReader : EnvelopeReader {
       auto dst = src ? endpoint_index(std::move(row.dst), "dst") : std::nullopt;
       if (!dst) return false;
       names = {*src, *dst};
+    }
+    if (s.protocol == Protocol::kUnix) {
+      row.unix_socket.row = static_cast<uint32_t>(snap().sockets.size());
+      snap().unix_sockets.push_back(std::move(row.unix_socket));
     }
     snap().sockets.push_back(s);
     snap().owners.push_back(owner);
@@ -504,6 +520,10 @@ void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& n
   }
   merged.sockets.insert(merged.sockets.end(), part.sockets.begin(), part.sockets.end());
   merged.socket_nodes.resize(merged.sockets.size(), node_index);
+  for (auto& u : part.unix_sockets) {
+    u.row += static_cast<uint32_t>(socket_base);
+    merged.unix_sockets.push_back(std::move(u));
+  }
   if (!part.tcp_info.empty() || !merged.tcp_info.empty()) {
     merged.tcp_info.resize(socket_base);
     merged.tcp_info.insert(merged.tcp_info.end(), part.tcp_info.begin(), part.tcp_info.end());

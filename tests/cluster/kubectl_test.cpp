@@ -311,10 +311,12 @@ TEST_F(Kubectl, CompletesNamespacesNodesAndProtocolsFromTheApiServer) {
   EXPECT_EQ(complete({"-o", "json", "--node", "node-b,"}).out,
             "node-b,node-a\nnode-b,node-c\n:4\n");
   EXPECT_EQ(complete({"--protocol", ""}).out,
-            "all\tTCP, UDP and UDP-Lite (the default)\n"
+            "inet\tTCP, UDP and UDP-Lite (the default)\n"
+            "all\tTCP, UDP, UDP-Lite and unix sockets\n"
             "tcp\tTCP only\n"
             "udp\tUDP only\n"
             "udplite\tUDP-Lite only\n"
+            "unix\tunix sockets only\n"
             ":4\n");
   EXPECT_EQ(complete({"-o", "columns=k8s.n"}).out, "columns=k8s.node\ncolumns=k8s.namespace\n:6\n");
   EXPECT_EQ(complete({"version", "-o", ""}).out, "json\nyaml\n:4\n");

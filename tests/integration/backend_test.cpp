@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +66,23 @@ void nft(const TestNetns& ns, const std::string& command) {
   run_checked({"ip", "netns", "exec", ns.name(), "nft", command});
 }
 
+// The lines of a table without headers, padding squeezed: "TCP r/A:P r/B:Q STATE".
+std::vector<std::string> lines_of(const std::string& out) {
+  std::vector<std::string> lines;
+  for (size_t at = 0, end; (end = out.find('\n', at)) != std::string::npos; at = end + 1) {
+    std::string line = out.substr(at, end - at);
+    // Columns are padded: one space between them is enough to compare.
+    std::string squeezed;
+    for (char ch : line) {
+      if (ch == ' ' && (squeezed.empty() || squeezed.back() == ' ')) continue;
+      squeezed += ch;
+    }
+    if (!squeezed.empty() && squeezed.back() == ' ') squeezed.pop_back();
+    lines.push_back(squeezed);
+  }
+  return lines;
+}
+
 // A listener on [::]:port that takes IPv4 clients too.
 UniqueFd dual_stack_listener(uint16_t port) {
   UniqueFd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -85,6 +103,10 @@ UniqueFd dual_stack_listener(uint16_t port) {
 const char* const kKernelColumns =
     "columns=netns,protocol,src,dst,status,inode,uid,rx.queue,tx.queue,cookie,interface,rtt,"
     "rttvar,cwnd,retrans,bytes.acked,bytes.received,bytes.sent,congestion";
+// And a unix socket's.
+const char* const kUnixColumns =
+    "columns=netns,protocol,src,dst,status,inode,uid,rx.queue,tx.queue,cookie,type,src.path,"
+    "dst.path,peer.inode,peer.pid,peer.comm";
 
 TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
   TestNetns ns;
@@ -96,6 +118,15 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
   UniqueFd listener, listener6, half_listener, syn_listener;
   UniqueFd client, server, mapped_client, mapped_server, half_client, half_server;
   UniqueFd syn_client, udp4, udp6, udp_connected, udp_other_uid, bound_to_lo, bound_only;
+  // Unix sockets of every kind: a path listener, its accepted connection and one waiting to be
+  // accepted, an abstract name, stream and seqpacket pairs with unread bytes, a bound datagram
+  // socket with two datagrams queued. Made inside the namespace, so listed there.
+  TempDir unix_dir("socksnap-backend-unix");
+  const std::string unix_path = unix_dir.path() + "/srv.sock";
+  UniqueFd unix_listener, unix_client, unix_server, unix_waiting, abstract_listener;
+  int stream_pair[2] = {-1, -1};
+  int seq_pair[2] = {-1, -1};
+  UniqueFd unix_dgram, unix_sender;
   uint16_t time_wait_port = 0;
   ns.run_inside([&] {
     UniqueFd lo(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -145,7 +176,45 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
     at.sin_port = htons(7070);
     at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(::bind(bound_only.get(), reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+
+    auto unix_address = [](const std::string& name, socklen_t& len) {
+      sockaddr_un a{};
+      a.sun_family = AF_UNIX;
+      std::memcpy(a.sun_path, name.data(), name.size());
+      len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+      return a;
+    };
+    socklen_t len = 0;
+    sockaddr_un path = unix_address(unix_path, len);
+    unix_listener = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::bind(unix_listener.get(), reinterpret_cast<sockaddr*>(&path), len), 0);
+    ASSERT_EQ(::listen(unix_listener.get(), 8), 0);
+    unix_client = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::connect(unix_client.get(), reinterpret_cast<sockaddr*>(&path), len), 0);
+    unix_server = UniqueFd(::accept4(unix_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_EQ(::write(unix_client.get(), "abc", 3), 3);
+    unix_waiting = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::connect(unix_waiting.get(), reinterpret_cast<sockaddr*>(&path), len), 0);
+    sockaddr_un abstract = unix_address(std::string("\0socksnap-backend", 17), len);
+    abstract_listener = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::bind(abstract_listener.get(), reinterpret_cast<sockaddr*>(&abstract), len), 0);
+    ASSERT_EQ(::listen(abstract_listener.get(), 8), 0);
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stream_pair), 0);
+    ASSERT_EQ(::write(stream_pair[0], "12345", 5), 5);
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, seq_pair), 0);
+    ASSERT_EQ(::write(seq_pair[0], "12", 2), 2);
+    ASSERT_EQ(::write(seq_pair[0], "3456", 4), 4);
+    sockaddr_un dgram = unix_address(unix_dir.path() + "/dgram.sock", len);
+    unix_dgram = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::bind(unix_dgram.get(), reinterpret_cast<sockaddr*>(&dgram), len), 0);
+    unix_sender = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(::sendto(unix_sender.get(), "abc", 3, 0, reinterpret_cast<sockaddr*>(&dgram), len),
+              3);
+    ASSERT_EQ(::sendto(unix_sender.get(), "defgh", 5, 0, reinterpret_cast<sockaddr*>(&dgram), len),
+              5);
   });
+  UniqueFd pair_ends[4] = {UniqueFd(stream_pair[0]), UniqueFd(stream_pair[1]),
+                           UniqueFd(seq_pair[0]), UniqueFd(seq_pair[1])};
   ASSERT_EQ(::setsockopt(bound_to_lo.get(), SOL_SOCKET, SO_BINDTODEVICE, "lo", 3), 0);
   // The request socket exists once the SYN-ACK went out.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -153,7 +222,10 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
   for (const std::vector<std::string>& output :
        {std::vector<std::string>{"-o", "json", "--tcp-info"},
         std::vector<std::string>{"-o", kKernelColumns},
-        std::vector<std::string>{"-o", kKernelColumns, "--bound-inactive"}}) {
+        std::vector<std::string>{"-o", kKernelColumns, "--bound-inactive"},
+        std::vector<std::string>{"--protocol", "all", "-o", "json", "--tcp-info"},
+        std::vector<std::string>{"--protocol", "unix", "-o", "json"},
+        std::vector<std::string>{"--protocol", "unix", "-o", kUnixColumns}}) {
     std::vector<std::string> args = {"--netns", ns.path(), "-q", "-v"};
     args.insert(args.end(), output.begin(), output.end());
     auto with = [&](const char* backend) {
@@ -173,6 +245,28 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
   }
 
   // Not a comparison of two empty outputs: every socket made above is there, as it should be.
+  CommandResult unix_rows =
+      run_socksnap({"--netns", ns.path(), "-q", "--protocol", "unix", "--backend", "bpf",
+                    "--no-headers", "-o", "columns=src,status,rx.queue,tx.queue"});
+  ASSERT_EQ(unix_rows.exit_code, 0) << unix_rows.err;
+  std::multiset<std::string> unix_got;
+  for (const std::string& line : lines_of(unix_rows.out)) unix_got.insert(line);
+  // A unix socket's send queue is what its unread messages take at the reader: 768 bytes for a
+  // small one.
+  const std::multiset<std::string> unix_want = {
+      fmt::format("{} LISTEN 1 8", unix_path),  // one connection waiting
+      fmt::format("{} ESTAB 3 0", unix_path),   // the accepted end, "abc" unread
+      "ESTAB 0 768",                            // the client's end, which wrote it
+      "ESTAB 0 0",                              // the connection waiting
+      "@socksnap-backend LISTEN 0 8",
+      "ESTAB 0 768",   // the stream pair's writer
+      "ESTAB 5 0",     // and its reader
+      "ESTAB 0 1536",  // the seqpacket pair's writer (two records)
+      "ESTAB 6 0",     // and its reader
+      fmt::format("{}/dgram.sock UNCONN 3 0", unix_dir.path()),  // the first datagram's bytes
+      "UNCONN 0 1536",                                           // the datagrams' sender
+  };
+  EXPECT_EQ(unix_got, unix_want) << unix_rows.out;
   CommandResult r = run_socksnap({"--netns", ns.path(), "-q", "-o", "json", "--backend", "bpf",
                                   "--tcp-info", "--bound-inactive"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -298,22 +392,6 @@ TEST(Backend, BpfThatCannotRunExitsOneAndAutoFallsBackSayingWhy) {
   EXPECT_EQ(allowed.err.find("not using the BPF iterators"), std::string::npos) << allowed.err;
 }
 
-// The lines of a table without headers, padding squeezed: "TCP r/A:P r/B:Q STATE".
-std::vector<std::string> lines_of(const std::string& out) {
-  std::vector<std::string> lines;
-  for (size_t at = 0, end; (end = out.find('\n', at)) != std::string::npos; at = end + 1) {
-    std::string line = out.substr(at, end - at);
-    // Columns are padded: one space between them is enough to compare.
-    std::string squeezed;
-    for (char ch : line) {
-      if (ch == ' ' && !squeezed.empty() && squeezed.back() == ' ') continue;
-      squeezed += ch;
-    }
-    lines.push_back(squeezed);
-  }
-  return lines;
-}
-
 TEST(Backend, HoldersComeFromOneTaskPassOrFromProcInAPidNamespaceOfItsOwn) {
   TestNetns ns;
   UniqueFd listener;
@@ -334,7 +412,7 @@ TEST(Backend, HoldersComeFromOneTaskPassOrFromProcInAPidNamespaceOfItsOwn) {
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult nested = run_command(argv);
   ASSERT_EQ(nested.exit_code, 0) << nested.err;
-  EXPECT_EQ(lines_of(nested.out), std::vector<std::string>{"r/127.0.0.1:8080 "});  // no holder
+  EXPECT_EQ(lines_of(nested.out), std::vector<std::string>{"r/127.0.0.1:8080"});  // no holder
   EXPECT_NE(nested.err.find("source: BPF iterators; "), std::string::npos) << nested.err;
   EXPECT_NE(nested.err.find("owners read from /proc, not iter/task_file: socksnap runs in a PID "
                             "namespace of its own, where iter/task_file sees only that "

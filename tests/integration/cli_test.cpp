@@ -37,7 +37,7 @@ INSTANTIATE_TEST_SUITE_P(
             "filter 'comm:~(?P<x': bad regular expression: invalid named capture group: (?P<x"},
         BadInput{{"--sort", "src,bogus"},
                  "--sort 'src,bogus': unknown column 'bogus' (socksnap --help lists them)"},
-        BadInput{{"--protocol", "sctp"}, "--protocol: sctp not in {all,tcp,udp,udplite}"},
+        BadInput{{"--protocol", "sctp"}, "--protocol: sctp not in {inet,all,tcp,udp,udplite,unix}"},
         BadInput{{"--netns", "/nonexistent"},
                  "--netns open /nonexistent: No such file or directory"},
         BadInput{{"--netns", "/etc/hostname"}, "--netns /etc/hostname is not a network namespace"},

@@ -56,13 +56,15 @@ TEST(ShellCompletion, BashCompletesOptionsValuesAndColumns) {
   EXPECT_EQ(complete("'socksnap --no-hea' socksnap --no-hea"), "[--no-headers]\n");
   // Several candidates: each with its description, as wide as COLUMNS allows.
   EXPECT_EQ(complete("'socksnap --protocol ' socksnap --protocol ''"),
-            "[all      (TCP, UDP and UDP-Lite (the default))]\n"
+            "[inet     (TCP, UDP and UDP-Lite (the default))]\n"
+            "[all      (TCP, UDP, UDP-Lite and unix sockets)]\n"
             "[tcp      (TCP only)]\n"
             "[udp      (UDP only)]\n"
-            "[udplite  (UDP-Lite only)]\n");
+            "[udplite  (UDP-Lite only)]\n"
+            "[unix     (unix sockets only)]\n");
   // bash splits at = and : and replaces only what follows the last of them.
   EXPECT_EQ(complete("'socksnap -o columns=src,d' socksnap -o columns = src,d"),
-            "[src,dst]\n[src,dst.addr]\n[src,dst.port]\n[src,direction]\n");
+            "[src,dst]\n[src,dst.addr]\n[src,dst.port]\n[src,dst.path]\n[src,direction]\n");
   EXPECT_EQ(complete("'socksnap -F status:LI' socksnap -F status : LI"), "[LISTEN]\n");
   EXPECT_EQ(complete("'socksnap -F direction:in' socksnap -F direction : in"), "[inbound]\n");
   EXPECT_EQ(complete("'socksnap --output=jsonp' socksnap --output = jsonp"), "[jsonpretty]\n");
@@ -78,8 +80,10 @@ TEST(ShellCompletion, BashCompletesOptionsValuesAndColumns) {
             "[k8s.namespace]\n");
   EXPECT_EQ(complete("'socksnap summary --by status,dir' socksnap summary --by status,dir"),
             "[status,direction]\n");
-  EXPECT_EQ(complete("'socksnap summary --by=src.p' socksnap summary --by = src.p"),
+  EXPECT_EQ(complete("'socksnap summary --by=src.po' socksnap summary --by = src.po"),
             "[src.port]\n");
+  EXPECT_EQ(complete("'socksnap summary --by=src.p' socksnap summary --by = src.p"),
+            "[src.port]\n[src.path]\n");
   // The agent's options come from socksnap-agent itself.
   EXPECT_EQ(complete("'socksnap agent --liste' socksnap agent --liste"), "[--listen]\n");
   EXPECT_EQ(complete("'socksnap --bogus' socksnap --bogus"), "[]\n");

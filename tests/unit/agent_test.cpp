@@ -43,7 +43,7 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
   EXPECT_EQ(query,
             "protocol=tcp&filter=status%3ALISTEN&filter=dst.port%3A%3E%3D1024&namespace=shop&"
             "podname=web-0&containername=httpd&selector=app%3Dweb%2Ctier%21%3Ddb&host=false&"
-            "tcpinfo=true&boundinactive=true&direction=false&translations=true&revision=4");
+            "tcpinfo=true&boundinactive=true&direction=false&translations=true&revision=5");
   auto parsed = parse_query(query);
   ASSERT_TRUE(parsed);
   // What and where the agent reads (Host) is not the query's: no parameter reaches it.
@@ -66,7 +66,7 @@ TEST(SnapshotQuery, TheSelectionTravelsAndComesBackTheSame) {
 
 // Nothing but the revision of the rows' fields this client reads.
 TEST(SnapshotQuery, NothingAskedIsTheRevisionAlone) {
-  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=4");
+  EXPECT_EQ(snapshot_query(QueryOptions{}, false), "revision=5");
 }
 
 TEST(SnapshotQuery, BadParametersAreNamed) {
@@ -75,7 +75,7 @@ TEST(SnapshotQuery, BadParametersAreNamed) {
     return o ? std::string() : o.error().message();
   };
   EXPECT_EQ(error({{"protocol", "sctp"}}),
-            "query parameter protocol: 'sctp' is not all, tcp, udp or udplite");
+            "query parameter protocol: 'sctp' is not inet, all, tcp, udp, udplite or unix");
   EXPECT_EQ(error({{"hots", "false"}}), "unknown query parameter 'hots'");
   EXPECT_EQ(error({{"tcpinfo", "maybe"}}), "query parameter tcpinfo: 'maybe' is not true or false");
   EXPECT_EQ(error({{"translations", "yes"}}),

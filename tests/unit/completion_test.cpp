@@ -41,10 +41,12 @@ TEST(Completion, GraphItsOwnOutputsAndLevelsAndItsParentsSelection) {
   EXPECT_EQ(socksnap_completes({"-n", "shop", "graph", "--level", "p"}),
             "pod\ta pod\nprocess\ta process (its command) in its container\n:4\n");
   // The snapshot's selection flags after the word, -o offered once (the graph's).
-  EXPECT_EQ(socksnap_completes({"graph", "--pro"}),
-            "--protocol\tall, tcp, udp or udplite (default: all)\n"
-            "--proto\tall, tcp, udp or udplite (default: all)\n"
-            ":4\n");
+  EXPECT_EQ(
+      socksnap_completes({"graph", "--pro"}),
+      "--protocol\tinet (default: TCP, UDP, UDP-Lite), all (inet and unix), tcp, udp, udplite, "
+      "unix\n"
+      "--proto\tinet (default: TCP, UDP, UDP-Lite), all (inet and unix), tcp, udp, udplite, unix\n"
+      ":4\n");
   EXPECT_EQ(socksnap_completes({"graph", "--ou"}),
             "--output\ttable, json, jsonpretty, dot, mermaid, svg, html (default: table)\n:4\n");
   EXPECT_EQ(socksnap_completes({"graph", "-F", "dire"}), "direction:\n:6\n");
@@ -62,10 +64,12 @@ TEST(Completion, SubcommandsFirstThenOptionsWhenADashIsTyped) {
             "version\tPrint the version and the git commit\n"
             ":4\n");
   EXPECT_EQ(socksnap_completes({"ver"}), "version\tPrint the version and the git commit\n:4\n");
-  EXPECT_EQ(socksnap_completes({"--pro"}),
-            "--protocol\tall, tcp, udp or udplite (default: all)\n"
-            "--proto\tall, tcp, udp or udplite (default: all)\n"
-            ":4\n");
+  EXPECT_EQ(
+      socksnap_completes({"--pro"}),
+      "--protocol\tinet (default: TCP, UDP, UDP-Lite), all (inet and unix), tcp, udp, udplite, "
+      "unix\n"
+      "--proto\tinet (default: TCP, UDP, UDP-Lite), all (inet and unix), tcp, udp, udplite, unix\n"
+      ":4\n");
   EXPECT_EQ(socksnap_completes({"-n"}), "-n\tOnly sockets of pods in this namespace\n:4\n");
   // From the CLI11 definitions: every visible option, none of the hidden ones.
   std::string all = "\n" + socksnap_completes({"-"});
@@ -83,11 +87,14 @@ TEST(Completion, SubcommandsFirstThenOptionsWhenADashIsTyped) {
 }
 
 TEST(Completion, ProtocolAndOutputValues) {
+  // inet is the default; all adds unix sockets.
   const std::string protocols =
-      "all\tTCP, UDP and UDP-Lite (the default)\n"
+      "inet\tTCP, UDP and UDP-Lite (the default)\n"
+      "all\tTCP, UDP, UDP-Lite and unix sockets\n"
       "tcp\tTCP only\n"
       "udp\tUDP only\n"
       "udplite\tUDP-Lite only\n"
+      "unix\tunix sockets only\n"
       ":4\n";
   EXPECT_EQ(socksnap_completes({"--protocol", ""}), protocols);
   EXPECT_EQ(socksnap_completes({"--proto", ""}), protocols);
@@ -106,11 +113,11 @@ TEST(Completion, ProtocolAndOutputValues) {
   EXPECT_EQ(socksnap_completes({"-o", "columns="}).rfind("columns=netns\ncolumns=protocol\n", 0),
             0U);
   EXPECT_EQ(socksnap_completes({"-o", "columns=src,d"}),
-            "columns=src,dst\ncolumns=src,dst.addr\ncolumns=src,dst.port\ncolumns=src,"
-            "direction\n:6\n");
+            "columns=src,dst\ncolumns=src,dst.addr\ncolumns=src,dst.port\ncolumns=src,dst.path\n"
+            "columns=src,direction\n:6\n");
   // Names already in the list are not offered again; + and - keep their sign.
   EXPECT_EQ(socksnap_completes({"-o", "columns=src,dst,dst."}),
-            "columns=src,dst,dst.addr\ncolumns=src,dst,dst.port\n:6\n");
+            "columns=src,dst,dst.addr\ncolumns=src,dst,dst.port\ncolumns=src,dst,dst.path\n:6\n");
   EXPECT_EQ(socksnap_completes({"-o", "+k8s.pod"}), "+k8s.podName\n:6\n");
   EXPECT_EQ(socksnap_completes({"-o", "+pid,-st"}), "+pid,-status\n:6\n");
   EXPECT_EQ(socksnap_completes({"--output=j"}),
@@ -147,19 +154,21 @@ TEST(Completion, SummaryByColumnsAndFormats) {
 
 TEST(Completion, FilterAndSortColumns) {
   EXPECT_EQ(socksnap_completes({"-F", "st"}), "status:\n:6\n");
-  EXPECT_EQ(socksnap_completes({"-F", "src."}), "src.addr:\nsrc.port:\n:6\n");
+  EXPECT_EQ(socksnap_completes({"-F", "src."}), "src.addr:\nsrc.port:\nsrc.path:\n:6\n");
   EXPECT_EQ(socksnap_completes({"--filter", "protocol:"}),
-            "protocol:TCP\nprotocol:UDP\nprotocol:UDPLITE\n:4\n");
+            "protocol:TCP\nprotocol:UDP\nprotocol:UDPLITE\nprotocol:UNIX\n:4\n");
+  EXPECT_EQ(socksnap_completes({"-F", "type:"}), "type:stream\ntype:dgram\ntype:seqpacket\n:4\n");
   EXPECT_EQ(socksnap_completes({"-F", "status:!CLOS"}),
             "status:!CLOSE\nstatus:!CLOSE_WAIT\nstatus:!CLOSING\n:4\n");
   EXPECT_EQ(socksnap_completes({"-F", "status:"}),
-            "status:ACTIVE\nstatus:CLOSE\nstatus:CLOSE_WAIT\nstatus:CLOSING\nstatus:ESTABLISHED\n"
-            "status:FIN_WAIT1\nstatus:FIN_WAIT2\nstatus:INACTIVE\nstatus:LAST_ACK\nstatus:LISTEN\n"
-            "status:NEW_SYN_RECV\nstatus:SYN_RECV\nstatus:SYN_SENT\nstatus:TIME_WAIT\n:4\n");
+            "status:ACTIVE\nstatus:CLOSE\nstatus:CLOSE_WAIT\nstatus:CLOSING\nstatus:ESTAB\n"
+            "status:ESTABLISHED\nstatus:FIN_WAIT1\nstatus:FIN_WAIT2\nstatus:INACTIVE\n"
+            "status:LAST_ACK\nstatus:LISTEN\nstatus:NEW_SYN_RECV\nstatus:SYN_RECV\n"
+            "status:SYN_SENT\nstatus:TIME_WAIT\nstatus:UNCONN\n:4\n");
   EXPECT_EQ(socksnap_completes({"-F", "STATUS:LI"}), "STATUS:LISTEN\n:4\n");
   EXPECT_EQ(socksnap_completes({"-F", "src.port:"}), ":4\n");
   EXPECT_EQ(socksnap_completes({"--sort", "-rx"}), "-rx.queue\n:6\n");
-  EXPECT_EQ(socksnap_completes({"--sort", "src,-dst.p"}), "src,-dst.port\n:6\n");
+  EXPECT_EQ(socksnap_completes({"--sort", "src,-dst.p"}), "src,-dst.port\nsrc,-dst.path\n:6\n");
 }
 
 TEST(Completion, PathsWhereAnOptionTakesOneAndNothingElsewhere) {

@@ -101,8 +101,12 @@ TEST(ParseDumpFile, UnknownFrameTypeIsRejected) {
 
 TEST(ParseDumpFile, UnknownDumpKindIsRejected) {
   expect_bad(file({frame(2, 1, 0, 0, {})}), "dump file has an unknown dump kind");
-  expect_bad(file({frame(2, 1, 8, 0, {})}), "dump file has an unknown dump kind");
-  expect_bad(file({frame(1, 1, 8, 0, {})}), "dump file has an unknown dump kind");
+  expect_bad(file({frame(2, 1, 9, 0, {})}), "dump file has an unknown dump kind");
+  expect_bad(file({frame(1, 1, 9, 0, {})}), "dump file has an unknown dump kind");
+  // Kind 8, unix_diag's dump, is known.
+  auto unix_dump = parse_dump_file(file({frame(2, 1, 8, 0, {})}));
+  ASSERT_TRUE(unix_dump);
+  EXPECT_EQ(unix_dump->front().kind, DumpKind::kUnix);
 }
 
 TEST(ParseDumpFile, BadFrameAfterGoodOnesFailsTheWholeFile) {

@@ -23,7 +23,7 @@ CommandLine parsed_ok(std::vector<const char*> args) {
 
 TEST(ParseArgs, Defaults) {
   CommandLine o = parsed_ok({});
-  EXPECT_EQ(o.query.protocol, "all");
+  EXPECT_EQ(o.query.protocol, "inet");
   EXPECT_TRUE(o.host.netns.empty());
   EXPECT_TRUE(o.query.filters.empty());
   EXPECT_EQ(o.query.sort, "");

@@ -446,7 +446,7 @@ TEST(SummaryWire, GroupsAreReadStrictly) {
   EXPECT_EQ(read_error(R"([{"direction":"sideways","status":"LISTEN","count":1}])", by),
             R"("direction": "sideways" is not listen, inbound, outbound or local)");
   EXPECT_EQ(read_error(R"([{"status":"LISTENING","count":1}])", by),
-            R"("status": "LISTENING" is not a state of TCP or UDP)");
+            R"("status": "LISTENING" is not a state of TCP, UDP or UNIX)");
   // The listeners' queues only on a group of listeners, both or neither.
   EXPECT_EQ(read_error(R"([{"status":"ESTABLISHED","count":1,"acceptQueue":0,"backlog":1}])", by),
             R"("acceptQueue": is only for a group of listeners (status LISTEN, direction listen))");
@@ -655,7 +655,7 @@ TEST(SummaryQuery, TheAgentsQueryCarriesTheColumnsAndTheSelection) {
   options.pod_namespace = "shop";
   options.filters = {"status:LISTEN", "dst:~^s/"};
   EXPECT_EQ(summary_query(options, false, columns({"k8s.podName", "dst"})),
-            "by=k8s.podName%2Cdst&filter=status%3ALISTEN&namespace=shop&revision=4");
+            "by=k8s.podName%2Cdst&filter=status%3ALISTEN&namespace=shop&revision=5");
   auto back = options_from_query(
       QueryOptions{}, {{"by", "k8s.podName,dst"}, {"namespace", "shop"}, {"revision", "2"}}, true);
   ASSERT_TRUE(back);

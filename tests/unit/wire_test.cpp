@@ -308,7 +308,7 @@ TEST(Wire, MalformedRepliesAreRefusedSayingWhy) {
             "missing field \"sockets\"");
   EXPECT_EQ(error_of(R"({"sockets":[)"), "malformed JSON at byte 12");
   EXPECT_EQ(row_error(R"("protocol":"TCP")", R"("protocol":"SCTP")"),
-            "socket 1: \"protocol\": \"SCTP\" is not TCP, UDP or UDPLITE");
+            "socket 1: \"protocol\": \"SCTP\" is not TCP, UDP, UDPLITE or UNIX");
   EXPECT_EQ(
       row_error(R"("version":4,"kind":"raw","port":80)", R"("version":5,"kind":"raw","port":80)"),
       "socket 1: \"src.version\": 5 is neither 4 nor 6");
@@ -415,9 +415,9 @@ TEST(Wire, ValuesThatContradictEachOtherAreRefused) {
   EXPECT_EQ(row_error(R"("cookie":9)", far + "}"),
             "socket 1: \"tcpInfo.rtt\": 4294967.296 is out of range (0 to 4294967.295)");
   // Long values are cut short in messages.
-  EXPECT_EQ(
-      row_error(R"("protocol":"TCP")", R"("protocol":")" + std::string(100, 'x') + "\""),
-      "socket 1: \"protocol\": \"" + std::string(35, 'x') + "...\" is not TCP, UDP or UDPLITE");
+  EXPECT_EQ(row_error(R"("protocol":"TCP")", R"("protocol":")" + std::string(100, 'x') + "\""),
+            "socket 1: \"protocol\": \"" + std::string(35, 'x') +
+                "...\" is not TCP, UDP, UDPLITE or UNIX");
 }
 
 // What repeats across rows agrees with itself: a pod, container, process or name is the same
@@ -463,17 +463,18 @@ TEST(Wire, RepeatedOwnersAgreeWithThemselves) {
 }
 
 // A client says the latest revision of the fields it reads; an agent answers with its own when
-// that is older. This agent's is 4.
+// that is older. This agent's is 5.
 TEST(Wire, TheRevisionAskedForIsAnsweredWithTheOlderOfTheTwo) {
   using Query = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(kRowFieldsRevision, 4U);
+  EXPECT_EQ(kRowFieldsRevision, 5U);
   EXPECT_EQ(*wire_revision(Query{}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"protocol", "tcp"}, {"revision", "1"}}), 1U);
   EXPECT_EQ(*wire_revision(Query{{"revision", "2"}}), 2U);
   EXPECT_EQ(*wire_revision(Query{{"revision", "3"}}), 3U);
   EXPECT_EQ(*wire_revision(Query{{"revision", "4"}}), 4U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 4U);
-  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 4U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "5"}}), 5U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "7"}}), 5U);
+  EXPECT_EQ(*wire_revision(Query{{"revision", "99999999999999999999999"}}), 5U);
   for (const char* bad : {"0", "-1", "x", "", "1.0", " 1"}) {
     auto revision = wire_revision(Query{{"revision", bad}});
     ASSERT_FALSE(revision) << bad;
@@ -538,6 +539,40 @@ Snapshot named_snapshot() {
   return snap;
 }
 
+// named_snapshot() with two unix sockets (revision 5): one connected, to a peer whose process is
+// known, and one bound to an abstract name, that nobody holds.
+Snapshot with_unix_snapshot() {
+  Snapshot snap = named_snapshot();
+  SocketRecord connected;
+  connected.netns = test::kHostNetns;
+  connected.protocol = Protocol::kUnix;
+  connected.ip_version = 0;
+  connected.state = kTcpEstablished;
+  connected.inode = 1008;
+  connected.cookie = 77;
+  connected.rx_queue = 3;
+  SocketRecord bound = connected;
+  bound.state = kTcpClose;
+  bound.inode = 1009;
+  bound.uid = 1000;
+  snap.unix_sockets.push_back(UnixSocketInfo{static_cast<uint32_t>(snap.sockets.size()),
+                                             kUnixStream, 1010, "",
+                                             "/run/containerd/containerd.sock", 500, "containerd"});
+  snap.sockets.push_back(connected);
+  snap.unix_sockets.push_back(UnixSocketInfo{static_cast<uint32_t>(snap.sockets.size()), kUnixDgram,
+                                             0, std::string("\0bus\n", 5), "", 0, ""});
+  snap.sockets.push_back(bound);
+  snap.holders.push_back({4, 10});  // the second sshd
+  snap.owners.push_back(
+      SocketOwner{static_cast<uint32_t>(snap.holders.size() - 1), 1, kNone, kNone});
+  snap.owners.push_back(SocketOwner{0, 0, kNone, kNone});
+  snap.directions.push_back(Direction::kLocal);
+  snap.directions.push_back(Direction::kListen);
+  snap.translations.resize(snap.sockets.size());
+  snap.socket_endpoints.resize(snap.sockets.size());
+  return snap;
+}
+
 // The paths a row has, as row_field_list() spells them (a list's items as "[]"; the keys of a
 // labels map are not fields).
 void paths_of(const Json& object, const std::string& prefix, std::set<std::string>& out) {
@@ -585,10 +620,25 @@ Json* holder_of(Json& row, const std::string& path, std::string& key, std::strin
 // agent of revision 1's rows without it.
 TEST(Wire, DirectionIsWrittenOnlyToClientsOfRevisionTwo) {
   for (const auto& field : row_field_list()) {
+    const std::set<std::string> unix_fields = {"src.path",  "dst.path", "type",
+                                               "peerInode", "peerPid",  "peerComm"};
     unsigned revision = field.path == "direction"                 ? 2U
                         : field.path.starts_with("translatedDst") ? 3U
+                        : unix_fields.count(field.path) != 0      ? 5U
                                                                   : 1U;
     EXPECT_EQ(field.revision, revision) << field.path;
+    // A unix socket's fields are in its rows alone; an IP endpoint's required ones in all but
+    // unix sockets' rows.
+    if (revision == 5) {
+      EXPECT_FALSE(field.required) << field.path;
+    }
+    bool inet_endpoint = (field.path.starts_with("src.") || field.path.starts_with("dst.")) &&
+                         (field.path.ends_with(".addr") || field.path.ends_with(".version") ||
+                          field.path.ends_with(".kind") || field.path.ends_with(".port"));
+    EXPECT_EQ(field.inet_only, inet_endpoint) << field.path;
+    if (inet_endpoint) {
+      EXPECT_TRUE(field.required) << field.path;
+    }
     if (field.path == "direction" || field.path == "translatedDst") {
       EXPECT_FALSE(field.required);
     }
@@ -639,23 +689,30 @@ TEST(Wire, DirectionsMergeWithTheirNodes) {
 }
 
 TEST(RowFields, EveryFieldIsWrittenAndNothingElse) {
-  Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  Json reply = Json::parse(reply_of(with_unix_snapshot(), {}));
   std::set<std::string> written;
   for (const auto& row : reply["sockets"]) paths_of(row, "", written);
   std::set<std::string> described;
   for (const auto& field : row_field_list()) described.insert(field.path);
   EXPECT_EQ(written, described);
-  EXPECT_EQ(described.size(), 60U);
+  EXPECT_EQ(described.size(), 66U);
 }
 
 TEST(RowFields, RequiredFieldsAreInEveryRowThatHasTheirObject) {
-  Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  Json reply = Json::parse(reply_of(with_unix_snapshot(), {}));
   size_t checked = 0;
   for (auto& row : reply["sockets"]) {
+    bool unix_row = row["protocol"] == "UNIX";
     for (const auto& field : row_field_list()) {
       if (!field.required) continue;
       std::string key;
       std::string shown;
+      if (field.inet_only && unix_row) {
+        // An IP endpoint's fields: in no unix socket's row.
+        EXPECT_EQ(holder_of(row, field.path, key, shown), nullptr) << field.path;
+        ++checked;
+        continue;
+      }
       size_t dot = field.path.rfind('.');
       if (dot == std::string::npos) {
         EXPECT_TRUE(row.contains(field.path)) << field.path;
@@ -672,7 +729,7 @@ TEST(RowFields, RequiredFieldsAreInEveryRowThatHasTheirObject) {
 }
 
 TEST(RowFields, EveryFieldReadsBackAsItWasWritten) {
-  Snapshot snap = named_snapshot();
+  Snapshot snap = with_unix_snapshot();
   std::string text = reply_of(snap, {"w"});
   auto reply = parse_agent_reply(text);
   ASSERT_TRUE(reply) << reply.error().message();
@@ -737,8 +794,10 @@ TEST(RowFields, AFullyPopulatedRowReadsBackMemberByMember) {
   std::set<std::string> paths;
   paths_of(Json::parse(reply_of(snap, {}))["sockets"][0], "", paths);
   std::set<std::string> described;
-  for (const auto& field : row_field_list()) described.insert(field.path);
-  ASSERT_EQ(paths, described);  // every field is in this row
+  for (const auto& field : row_field_list()) {
+    if (field.revision < 5) described.insert(field.path);  // 5's are a unix socket's
+  }
+  ASSERT_EQ(paths, described);  // every field of an IP socket's row is in this row
 
   auto reply = parse_agent_reply(reply_of(snap, {}));
   ASSERT_TRUE(reply) << reply.error().message();
@@ -833,7 +892,7 @@ std::string error_after(const Json& reply, size_t row, Change change) {
 // Each field of the description, in the first row that has it: left out, renamed, of another
 // type, and (integers) out of range, each with its exact error.
 TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
-  const Json reply = Json::parse(reply_of(named_snapshot(), {}));
+  const Json reply = Json::parse(reply_of(with_unix_snapshot(), {}));
   // Optional fields whose absence another field contradicts.
   const std::map<std::string, std::string> left_out = {
       {"pid", "socket 1: missing field \"pid\""},
@@ -851,6 +910,12 @@ TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
       {"dst.namespace", "socket 4: missing field \"dst.namespace\""},
       {"dst.podname", "socket 4: missing field \"dst.podname\""},
       {"dst.name", "socket 4: missing field \"dst.name\""},
+      {"src.path", "socket 8: missing field \"src.path\""},
+      {"dst.path", "socket 8: missing field \"dst.path\""},
+      {"type", "socket 8: missing field \"type\""},
+      {"peerInode", "socket 8: missing field \"peerInode\""},
+      {"peerPid", "socket 8: missing field \"peerPid\""},
+      {"peerComm", "socket 8: missing field \"peerComm\""},
   };
   size_t fields = 0;
   for (const auto& field : row_field_list()) {
@@ -920,7 +985,7 @@ TEST(RowFields, EachFieldLeftOutRenamedMistypedOrOutOfRangeIsNamed) {
     EXPECT_EQ(error_after(reply, row, [&](Json& r) { at(r)[key] = 1.5; }),
               fmt::format("{}\"{}\": expected an integer, found 1.5", socket, shown));
   }
-  EXPECT_EQ(fields, 60U);
+  EXPECT_EQ(fields, 66U);
 }
 
 // An agent never sends a label twice; read as Go would read it, the last value wins.

@@ -37,6 +37,10 @@ struct SocketRecord {
   uint8_t state = 0;  // the kernel's TCP state number (UDP uses 1 and 7 too)
 };
 
+// A snapshot's memory is mostly its records: unix sockets' names and peers live beside them
+// (UnixSocketInfo), so that the record stays this size.
+static_assert(sizeof(SocketRecord) == 88);
+
 // What a unix socket has that an IP socket has not: its type, its name and its peer. Not in
 // SocketRecord: a name is up to 108 bytes, which every TCP and UDP record (most of a snapshot, and
 // its memory peak) would carry for nothing. A table of the unix rows only, beside the records

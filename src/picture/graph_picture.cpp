@@ -131,7 +131,14 @@ std::vector<std::string> label_lines(const GraphVertex& vertex) {
   return lines;
 }
 
+// "TCP 80 ×3"; "UNIX ×2": a unix connection's server is a name, not a port. (The map's text for
+// Protocol::kUnix: this library links no model.)
+bool has_port(std::string_view protocol) {
+  return protocol != "UNIX";
+}
+
 std::string edge_label(std::string_view protocol, uint16_t port, uint64_t connections) {
+  if (!has_port(protocol)) return fmt::format("{} \u00d7{}", shown(protocol), connections);
   return fmt::format("{} {} \u00d7{}", shown(protocol), port, connections);
 }
 
@@ -532,12 +539,13 @@ void append_edges(fmt::memory_buffer& out, const ServiceMap& map) {
       via = fmt::format("{}:{}", vertex_text(map.vertices[static_cast<size_t>(edge.via)]),
                         edge.via_port);
     }
-    fmt::format_to(to,
-                   "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
-                   "<td class=\"num\">{}</td></tr>\n",
-                   escaped(vertex_text(map.vertices[edge.from])),
-                   escaped(vertex_text(map.vertices[edge.to])), escaped(via),
-                   escaped(edge.protocol), edge.port, edge.connections);
+    fmt::format_to(
+        to,
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td></tr>\n",
+        escaped(vertex_text(map.vertices[edge.from])), escaped(vertex_text(map.vertices[edge.to])),
+        escaped(via), escaped(edge.protocol),
+        has_port(edge.protocol) ? std::to_string(edge.port) : std::string(), edge.connections);
   }
   fmt::format_to(to, "</tbody>\n</table>\n");
 }

@@ -221,7 +221,8 @@ class GraphReader : EnvelopeReader {
           if (!string(name, where, key)) return false;
           auto protocol = protocol_named(name);
           if (!protocol) {
-            return field_fail(where, key, RowReader::quoted(name) + " is not TCP, UDP or UDPLITE");
+            return field_fail(where, key,
+                              RowReader::quoted(name) + " is not TCP, UDP, UDPLITE or UNIX");
           }
           e.protocol = *protocol;
           return true;

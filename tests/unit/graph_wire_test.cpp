@@ -134,7 +134,7 @@ TEST(GraphWire, StrictNamingTheOwnerOrEndAndTheField) {
   EXPECT_EQ(error_of(with_end(client(R"("remotes":[])"))), R"(end 2: "remotes": is empty)");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"SCTP","role":"client","local":"10.0.0.1",)"
                               R"("port":80,"remotes":[["10.0.0.2",2]]})")),
-            R"(end 2: "protocol": "SCTP" is not TCP, UDP or UDPLITE)");
+            R"(end 2: "protocol": "SCTP" is not TCP, UDP, UDPLITE or UNIX)");
   EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"peer","local":"10.0.0.1",)"
                               R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "role": "peer" is not listen, client or server)");

@@ -1,16 +1,22 @@
-// The unix_diag protocol: the request as bytes, and replies built by hand as the kernel lays them
-// out (linux/unix_diag.h, net/unix/diag.c): names of every kind (a path with its NUL, an abstract
-// name with NUL bytes inside, none, hostile bytes), peers, queues, uids, and messages cut short.
+// The unix_diag protocol: the request as bytes, replies the kernel really sent
+// (tests/data/unix_sockets.dump, made by tests/data/capture_unix_sockets.sh), and replies built by
+// hand as the kernel lays them out (linux/unix_diag.h, net/unix/diag.c): names of every kind (a
+// path with its NUL, an abstract name with NUL bytes inside, none, hostile bytes), peers, queues,
+// uids, and messages cut short.
 #include "collect/unix_diag.h"
 
 #include <gtest/gtest.h>
 #include <linux/unix_diag.h>
 
+#include <algorithm>
 #include <cerrno>
+
+#include <nlohmann/json.hpp>
 
 #include "collect/diag_dump.h"
 #include "collect/dump_file.h"
 #include "collect/replay_source.h"
+#include "model/address.h"
 #include "model/states.h"
 #include "test_support.h"
 
@@ -78,6 +84,52 @@ TEST(UnixDiag, RequestAsksForEveryStateNamePeerQueuesAndUid) {
   EXPECT_EQ(req.udiag_cookie[1], 0U);
   EXPECT_EQ(dump_protocol(DumpKind::kUnix), Protocol::kUnix);
   EXPECT_EQ(dump_kind_name(DumpKind::kUnix), "unix");
+}
+
+// What the kernel sent for the capture's sockets, replayed: each socket as the capture knew it
+// (its inode and cookie from the socket itself, its name, type, state, peer and queues).
+TEST(UnixDiag, ACapturedDumpReadsAsTheSocketsWere) {
+  auto facts = nlohmann::json::parse(test::read_bytes(test::data_path("unix_sockets.facts.json")));
+  auto replay = ReplaySource::open(test::data_path("unix_sockets.dump"));
+  ASSERT_TRUE(replay) << replay.error().message();
+  std::vector<NetnsRef> namespaces = (*replay)->namespaces();
+  ASSERT_EQ(namespaces.size(), 1U);
+  uint64_t netns = facts["netns"];
+  EXPECT_EQ(namespaces[0].inode, netns);
+  CollectRequest request;
+  request.unix_sockets = true;
+  Warnings warnings;
+  auto got = (*replay)->collect(namespaces[0], request, warnings);
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_EQ(got->sockets.size(), facts["sockets"].size());
+  ASSERT_EQ(got->unix_sockets.size(), got->sockets.size());
+  size_t found = 0;
+  for (const auto& fact : facts["sockets"]) {
+    uint64_t inode = fact["inode"];
+    SCOPED_TRACE(inode);
+    auto it = std::find_if(got->sockets.begin(), got->sockets.end(),
+                           [&](const SocketRecord& s) { return s.inode == inode; });
+    ASSERT_NE(it, got->sockets.end());
+    auto row = static_cast<uint32_t>(it - got->sockets.begin());
+    const UnixSocketInfo& u = got->unix_sockets[row];
+    EXPECT_EQ(u.row, row);
+    EXPECT_EQ(it->netns, netns);
+    EXPECT_EQ(it->protocol, Protocol::kUnix);
+    EXPECT_EQ(it->cookie, fact["cookie"].get<uint64_t>());
+    EXPECT_EQ(it->state, fact["state"].get<int>());
+    EXPECT_EQ(it->rx_queue, fact["rx"].get<uint32_t>());
+    if (fact["tx"] == -1) {
+      EXPECT_GT(it->tx_queue, 0U);  // the memory of the bytes in flight
+    } else {
+      EXPECT_EQ(it->tx_queue, fact["tx"].get<uint32_t>());
+    }
+    EXPECT_EQ(it->uid, 0U);
+    EXPECT_EQ(u.type, fact["type"].get<int>());
+    EXPECT_EQ(u.peer_inode, fact["peer"].get<uint64_t>());
+    EXPECT_EQ(shown_unix_path(u.path), fact["name"].get<std::string>());
+    ++found;
+  }
+  EXPECT_EQ(found, 7U);
 }
 
 TEST(UnixDiag, ListenerWithAPathQueuesUidAndCookie) {

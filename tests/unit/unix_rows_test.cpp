@@ -22,6 +22,7 @@
 #include "snapshot/query.h"
 #include "test_support.h"
 #include "util/json_reader.h"
+#include "wire/graph_wire.h"
 #include "wire/snapshot_query.h"
 #include "wire/wire.h"
 
@@ -595,9 +596,14 @@ TEST(UnixGraph, AStreamConnectionIsALocalEdgeBetweenItsEndsOwners) {
   for (const GraphVertex& v : map.vertices) {
     for (const GraphPort& p : v.ports) EXPECT_NE(p.protocol, "UNIX") << v.id;
   }
-  // As an agent sends them (grouped) and the plugin builds the map: the same edges.
-  ServiceMap grouped = build_service_map(collect_graph_ends(snap, all_rows(snap), true),
-                                         GraphOptions{GraphLevel::kProcess});
+  // As an agent sends them (grouped, on the wire) and the plugin builds the map: the same edges.
+  std::string text;
+  OutputSink reply(&text);
+  write_graph_reply(snap.node, collect_graph_ends(snap, all_rows(snap), true), {}, reply);
+  ASSERT_TRUE(reply.finish());
+  auto read = parse_graph_reply(text);
+  ASSERT_TRUE(read) << read.error().message();
+  ServiceMap grouped = build_service_map(read->ends, GraphOptions{GraphLevel::kProcess});
   ASSERT_EQ(grouped.edges.size(), map.edges.size());
   for (size_t i = 0; i < map.edges.size(); ++i) {
     EXPECT_EQ(grouped.edges[i].connections, map.edges[i].connections) << i;

@@ -50,7 +50,7 @@ if command -v kubectl >/dev/null; then
     fail "kubectl socksnap --help through kubectl's plugin mechanism"
   # kubectl finds the installed completion beside the plugin.
   completed=$(PATH=$bin:$PATH kubectl __complete socksnap --protocol '' 2>/dev/null | cut -f1)
-  [ "$completed" = "$(printf 'all\ntcp\nudp\nudplite\n:4')" ] ||
+  [ "$completed" = "$(printf 'inet\nall\ntcp\nudp\nudplite\nunix\n:4')" ] ||
     fail "kubectl __complete socksnap --protocol '': $completed"
 fi
 

@@ -74,10 +74,10 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open() {
   auto udp = attach(programs->loaded, SOCKSNAP_ITER_UDP, "iter/udp");
   if (!udp) return udp.error();
   programs->udp = std::move(udp.value());
-  // Unix sockets through sock_diag where the kernel has no iter/unix (before 5.17).
-  if (auto unix_sockets = attach(programs->loaded, SOCKSNAP_ITER_UNIX, "iter/unix")) {
-    programs->unix_sockets = std::move(unix_sockets.value());
-  }
+  // Unix sockets come through sock_diag: iter/unix lost every socket past the first seq_file
+  // buffer's worth (~215 records) of each hash bucket when a bucket held more (27,520 of 36,000
+  // socket pairs' ends here, measured with bench/unixfarm.c), where UNIX_DIAG lists them all. Its
+  // link stays unmade until that is understood; the program is kept, and read when it is.
   return std::unique_ptr<BpfSource>(new BpfSource(std::move(programs)));
 }
 

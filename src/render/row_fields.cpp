@@ -658,13 +658,13 @@ EndpointView endpoint_view(const RowView& r) {
 std::optional<std::string_view> unix_type_text(const RowView& r) {
   if (r.unix_socket == nullptr) {
     if (r.socket.protocol != Protocol::kUnix) return std::nullopt;
-    return std::optional<std::string_view>("0");  // a unix row without its entry: type unknown
+    return "0";  // a unix row without its entry: type unknown
   }
   std::string_view name = unix_type_name(r.unix_socket->type);
   if (!name.empty()) return name;
   r.scratch.clear();
   fmt::format_to(std::back_inserter(r.scratch), "{}", r.unix_socket->type);
-  return std::optional(r.formatted());
+  return r.formatted();
 }
 
 constexpr auto kRowFields = std::tuple{

@@ -636,7 +636,7 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
   }
   for (size_t leaf = 0; leaf < kLeaves; ++leaf) {
     if (d.seen.test(leaf) && (path_leaf(leaf) || unix_leaf(leaf)) && !unix_group) {
-      return bad(leaf, "is for a group of unix sockets (\"protocol\": \"UNIX\")");
+      return bad(leaf, R"(is for a group of unix sockets ("protocol": "UNIX"))");
     }
     if (d.seen.test(leaf) && endpoint_leaf(leaf) && !path_leaf(leaf) && unix_group) {
       return bad(leaf, "is for a group of IP sockets, and this one's protocol is UNIX");

@@ -44,7 +44,7 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
   if (namespaces.size() > 1) snap.unix_sockets.reserve(unix_total);
   if (request.tcp_info) snap.tcp_info.reserve(total);
   // Merged in inode order, and each namespace's sockets protocol by protocol (TCP, UDP,
-  // UDP-Lite): the default sort's first two keys then hold without sorting.
+  // UDP-Lite, unix): the default sort's first two keys then hold without sorting.
   std::vector<size_t> order(namespaces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),

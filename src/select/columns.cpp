@@ -95,7 +95,7 @@ std::string_view unix_path_of(const Snapshot& snap, size_t row, bool peer) {
   return peer ? snap.unix_peer_of(*u).path : std::string_view(u->path);
 }
 
-// The first process holding a unix socket's peer, when known (pid 0: not).
+// A unix socket's peer: its name and first holder, as far as known (pid 0: not).
 Snapshot::UnixPeerView unix_peer_at(const Snapshot& snap, size_t row) {
   const UnixSocketInfo* u = snap.unix_of(row);
   return u != nullptr ? snap.unix_peer_of(*u) : Snapshot::UnixPeerView{};

@@ -90,8 +90,10 @@ enum class Kind : uint8_t { kNothing, kListener, kConnection };
 // The end of a unix stream or seqpacket connection that was accepted carries the listener's name,
 // and its peer none: it is the server's end. Of two ends alike (a socketpair's, or two named
 // sockets'), the one of the lower inode: either end tells the same.
-bool unix_serves(uint64_t inode, const UnixSocketInfo& u) {
-  if (u.path.empty() != u.peer_path.empty()) return !u.path.empty();
+bool unix_serves(const Snapshot& snap, uint64_t inode, const UnixSocketInfo& u) {
+  bool named = !u.path.empty();
+  bool peer_named = !snap.unix_peer_of(u).path.empty();
+  if (named != peer_named) return named;
   return inode < u.peer_inode;
 }
 
@@ -247,7 +249,7 @@ GraphEnds collect_range(const Snapshot& snap, const NamespaceListeners& listener
       const UnixSocketInfo& u = *snap.unix_of(i);
       end.local = unix_graph_address(s.inode);
       end.remote = unix_graph_address(u.peer_inode);
-      end.role = unix_serves(s.inode, u) ? EndRole::kServer : EndRole::kClient;
+      end.role = unix_serves(snap, s.inode, u) ? EndRole::kServer : EndRole::kClient;
       end.same_netns = true;
     } else if (kind == Kind::kListener) {
       end.role = EndRole::kListen;

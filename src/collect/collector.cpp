@@ -32,14 +32,19 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
 
   CollectOutcome outcome;
   size_t total = 0;
+  size_t unix_total = 0;
   for (auto& r : results) {
-    if (r && r->ok()) total += r->value().sockets.size();
+    if (r && r->ok()) {
+      total += r->value().sockets.size();
+      unix_total += r->value().unix_sockets.size();
+    }
   }
   Snapshot& snap = outcome.snapshot;
   snap.sockets.reserve(total);
+  if (namespaces.size() > 1) snap.unix_sockets.reserve(unix_total);
   if (request.tcp_info) snap.tcp_info.reserve(total);
   // Merged in inode order, and each namespace's sockets protocol by protocol (TCP, UDP,
-  // UDP-Lite): the default sort's first two keys then hold without sorting.
+  // UDP-Lite, unix): the default sort's first two keys then hold without sorting.
   std::vector<size_t> order(namespaces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
@@ -63,9 +68,13 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
     }
     NamespaceSockets& got = r.value();
     auto base = static_cast<uint32_t>(snap.sockets.size());
-    for (UnixSocketInfo& u : got.unix_sockets) {
-      u.row += base;
-      snap.unix_sockets.push_back(std::move(u));
+    if (namespaces.size() == 1) {
+      snap.unix_sockets = std::move(got.unix_sockets);  // one namespace: no copy, rows as they are
+    } else {
+      for (UnixSocketInfo& u : got.unix_sockets) {
+        u.row += base;
+        snap.unix_sockets.push_back(std::move(u));
+      }
     }
     if (snap.sockets.empty() && namespaces.size() == 1) {
       snap.sockets = std::move(got.sockets);  // one namespace: no copy at all

@@ -180,7 +180,13 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
   bool tcp = request.tcp && ((request.tcp_states & kBoundInactiveState) != 0 ||
                              has(counts ? counts->tcp + counts->tcp6 + counts->time_wait : 0));
   NamespaceSockets out;
-  if (counts) out.sockets.reserve(counts->total());
+  if (counts) {
+    // Unix sockets are not counted apart: room for as many as the namespace has sockets, whose
+    // pages beyond those written are never touched.
+    uint64_t unix_room = request.unix_sockets ? counts->used : 0;
+    out.sockets.reserve(counts->total() + unix_room);
+    out.unix_sockets.reserve(unix_room);
+  }
   if (counts && request.tcp_info) out.tcp_info.reserve(counts->total());
   if (tcp) {
     if (auto done = dump_tcp(fd.get(), ns.inode, request, out, warnings); !done) {

@@ -44,6 +44,7 @@ std::optional<SocketCounts> parse_socket_counts(std::string_view sockstat,
   // A kernel without UDP-Lite has no such lines: then there are none to dump.
   counts.udplite = field(sockstat, "UDPLITE:", "inuse").value_or(0);
   counts.udplite6 = field(sockstat6, "UDPLITE6:", "inuse").value_or(0);
+  counts.used = field(sockstat, "sockets:", "used").value_or(0);
   return counts;
 }
 

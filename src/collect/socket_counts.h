@@ -18,6 +18,9 @@ struct SocketCounts {
   uint64_t udp6 = 0;
   uint64_t udplite = 0;
   uint64_t udplite6 = 0;
+  // Every socket of the namespace, of any family ("sockets: used"): at least as many as its unix
+  // sockets, which sockstat does not count apart. Not in total().
+  uint64_t used = 0;
 
   uint64_t total() const { return tcp + tcp6 + time_wait + udp + udp6 + udplite + udplite6; }
 };

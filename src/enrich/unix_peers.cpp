@@ -1,25 +1,26 @@
 #include "enrich/unix_peers.h"
 
-#include <unordered_map>
+#include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace socksnap {
 
 void link_unix_peers(Snapshot& snap) {
   if (snap.unix_sockets.empty()) return;
-  std::unordered_map<uint64_t, size_t> by_inode;  // into unix_sockets
+  // (inode, entry) sorted, 16 bytes a socket: less than a hash table takes, at a snapshot's peak.
+  std::vector<std::pair<uint64_t, uint32_t>> by_inode;
   by_inode.reserve(snap.unix_sockets.size());
   for (size_t i = 0; i < snap.unix_sockets.size(); ++i) {
-    by_inode.try_emplace(snap.sockets[snap.unix_sockets[i].row].inode, i);
+    by_inode.emplace_back(snap.sockets[snap.unix_sockets[i].row].inode, static_cast<uint32_t>(i));
   }
+  std::sort(by_inode.begin(), by_inode.end());
   for (UnixSocketInfo& u : snap.unix_sockets) {
     if (u.peer_inode == 0) continue;
-    auto found = by_inode.find(u.peer_inode);
-    if (found == by_inode.end()) continue;
-    const UnixSocketInfo& peer = snap.unix_sockets[found->second];
-    u.peer_path = peer.path;
-    if (const ProcessInfo* process = snap.first_holder_of(peer.row)) {
-      u.peer_pid = process->pid;
-      u.peer_comm = process->comm;
+    auto found = std::lower_bound(by_inode.begin(), by_inode.end(),
+                                  std::make_pair(u.peer_inode, uint32_t{0}));
+    if (found != by_inode.end() && found->first == u.peer_inode) {
+      u.peer = static_cast<int32_t>(found->second);
     }
   }
 }

@@ -82,4 +82,20 @@ const UnixSocketInfo* Snapshot::unix_of(size_t index) const {
   return it != unix_sockets.end() && it->row == index ? &*it : nullptr;
 }
 
+Snapshot::UnixPeerView Snapshot::unix_peer_of(const UnixSocketInfo& socket) const {
+  UnixPeerView view;
+  if (socket.peer >= 0) {
+    const UnixSocketInfo& peer = unix_sockets[static_cast<size_t>(socket.peer)];
+    view.path = peer.path;
+    if (const ProcessInfo* process = first_holder_of(peer.row)) {
+      view.pid = process->pid;
+      view.comm = process->comm;
+    }
+  } else if (socket.described_peer >= 0) {
+    const UnixPeer& peer = unix_peers[static_cast<size_t>(socket.described_peer)];
+    view = {peer.path, peer.pid, peer.comm};
+  }
+  return view;
+}
+
 }  // namespace socksnap

@@ -66,8 +66,10 @@ struct Snapshot {
   std::vector<NetnsInfo> namespaces;  // the namespaces that were read
   std::vector<SocketRecord> sockets;
   std::vector<TcpInfo> tcp_info;  // empty, or one entry per socket when TCP internals were asked
-  // One entry per unix socket, sorted by row (model/socket.h says why not in the records).
+  // One entry per unix socket, sorted by row (model/socket.h says why not in the records), and
+  // the peers of some known only by what an agent said of them.
   std::vector<UnixSocketInfo> unix_sockets;
+  std::vector<UnixPeer> unix_peers;
   // Empty, or one entry per socket when the run shows, filters or sorts by direction.
   std::vector<Direction> directions;
 
@@ -133,6 +135,13 @@ struct Snapshot {
   }
   // A unix socket's name, type and peer; nullptr for any other socket (or a unix row without).
   const UnixSocketInfo* unix_of(size_t index) const;
+  // Its peer's name and first holder, as far as the snapshot knows them (empty, pid 0: not).
+  struct UnixPeerView {
+    std::string_view path;
+    int32_t pid = 0;
+    std::string_view comm;
+  };
+  UnixPeerView unix_peer_of(const UnixSocketInfo& socket) const;
   const TcpInfo* tcp_info_of(size_t index) const {
     return index < tcp_info.size() && tcp_info[index].valid ? &tcp_info[index] : nullptr;
   }

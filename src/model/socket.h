@@ -45,19 +45,29 @@ static_assert(sizeof(SocketRecord) == 88);
 // SocketRecord: a name is up to 108 bytes, which every TCP and UDP record (most of a snapshot, and
 // its memory peak) would carry for nothing. A table of the unix rows only, beside the records
 // (NamespaceSockets::unix_sockets, Snapshot::unix_sockets, sorted by row), costs an IP row nothing;
-// a unix row's entry is found by its row (Snapshot::unix_of).
+// a unix row's entry is found by its row (Snapshot::unix_of). Its peer's name and process are not
+// copied into it: they are the peer's own entry's (Snapshot::unix_peer_of).
 struct UnixSocketInfo {
   uint32_t row = 0;  // the socket's row: in NamespaceSockets::sockets, then Snapshot::sockets
   uint8_t type = 0;  // the kernel's SOCK_STREAM (1), SOCK_DGRAM (2), SOCK_SEQPACKET (5)
+  // Its peer, when the snapshot knows it: the peer's entry in Snapshot::unix_sockets (linked
+  // once every namespace of the node is read: enrich/unix_peers.h), or else what an agent said of
+  // it, in Snapshot::unix_peers. -1 (kNone) for neither.
+  int32_t peer = -1;
+  int32_t described_peer = -1;
   uint64_t peer_inode = 0;  // the socket it is connected to; 0 when it is not
   // Its name as the kernel has it: a file's path, an abstract name with its leading NUL byte
   // (shown as "@name"), or empty when it has none.
   std::string path;
-  // The peer's name and the first process holding the peer, when the peer was seen: found once
-  // every namespace of the node is read (enrich/unix_peers.h), or as an agent sent them.
-  std::string peer_path;
-  int32_t peer_pid = 0;  // 0: not known
-  std::string peer_comm;
+};
+
+// A unix socket's peer as a row describes it (an agent's answer, a summary's group): its name and
+// the first process holding it (pid 0: not known).
+struct UnixPeer {
+  std::string path;
+  int32_t pid = 0;
+  std::string comm;
+  bool operator==(const UnixPeer&) const = default;
 };
 
 // The kernel's SOCK_* numbers (linux/net.h) of a unix socket's types.

@@ -419,7 +419,10 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
       cells.push_back(md(map.vertices[e.to].id));
       cells.push_back(e.via >= 0 ? md(fmt::format("{}:{}", map.vertices[e.via].id, e.via_port))
                                  : "");
-      cells.push_back(fmt::format("{} {}", e.protocol, e.port));
+      // A unix connection has no port: its server is a name.
+      cells.push_back(e.protocol == protocol_name(Protocol::kUnix)
+                          ? e.protocol
+                          : fmt::format("{} {}", e.protocol, e.port));
       cells.push_back(std::to_string(e.connections));
     }
     md_table(b, {"From", "To", "Via", "Port", "Connections"}, cells);

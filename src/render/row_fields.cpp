@@ -186,6 +186,7 @@ struct RowView {
   const TcpInfo* tcp;
   const TranslatedDestination* translated;
   const UnixSocketInfo* unix_socket;  // a unix socket's own, or null
+  Snapshot::UnixPeerView unix_peer;   // its peer, as far as known
   fmt::memory_buffer& scratch;  // for a value that must be formatted; used before the next one
   unsigned revision;            // the latest revision of fields written
 
@@ -197,7 +198,8 @@ struct EndpointView {
   const std::array<uint8_t, 16>& addr;
   uint16_t port;
   const EndpointName* name;
-  const std::string* path;  // a unix socket's endpoint: its name or its peer's; else null
+  // A unix socket's endpoint: its name or its peer's; nothing for an IP socket's.
+  std::optional<std::string_view> path;
 };
 
 struct HolderView {
@@ -277,7 +279,7 @@ const char* read_peer_pid(RowDraft& d, uint64_t pid) {
   if (pid == 0 || pid > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
     return "is not a process id (1 to 2147483647)";
   }
-  d.unix_socket.peer_pid = static_cast<int32_t>(pid);
+  d.unix_peer.pid = static_cast<int32_t>(pid);
   d.unix_fields.peer_pid = true;
   return nullptr;
 }
@@ -385,7 +387,7 @@ Checked check_endpoints(RowDraft& d) {
       return Problem{d.unix_fields.peer_pid ? "peerComm" : "peerPid", ""};
     }
     d.unix_socket.path = std::move(*d.src.path);
-    d.unix_socket.peer_path = std::move(*d.dst.path);
+    d.unix_peer.path = std::move(*d.dst.path);
     s.ip_version = 0;
     return std::nullopt;
   }
@@ -524,7 +526,7 @@ constexpr auto kK8sFields = std::tuple{
 constexpr auto kEndpointFields = std::tuple{
     Text{"addr", Presence::kInet,
          [](const EndpointView& e) {
-           if (e.path != nullptr) return std::optional<std::string_view>();
+           if (e.path) return std::optional<std::string_view>();
            e.row.scratch.clear();
            append_address(e.row.scratch, e.row.socket.ip_version, e.addr);
            return std::optional(e.row.formatted());
@@ -532,13 +534,13 @@ constexpr auto kEndpointFields = std::tuple{
          [](EndpointDraft& d) -> std::string& { return d.addr.emplace(); }},
     Integer{"version", Presence::kInet,
             [](const EndpointView& e) {
-              if (e.path != nullptr) return std::optional<uint64_t>();
+              if (e.path) return std::optional<uint64_t>();
               return std::optional<uint64_t>(e.row.socket.ip_version);
             },
             read_ip_version},
     Text{"kind", Presence::kInet,
          [](const EndpointView& e) {
-           if (e.path != nullptr) return std::optional<std::string_view>();
+           if (e.path) return std::optional<std::string_view>();
            return std::optional<std::string_view>(e.name == nullptr                    ? "raw"
                                                   : e.name->kind == EndpointKind::kPod ? "pod"
                                                                                        : "svc");
@@ -565,7 +567,7 @@ constexpr auto kEndpointFields = std::tuple{
              [](EndpointDraft& d) -> Labels& { return d.labels; }},
     Integer{"port", Presence::kInet,
             [](const EndpointView& e) {
-              if (e.path != nullptr) return std::optional<uint64_t>();
+              if (e.path) return std::optional<uint64_t>();
               return std::optional<uint64_t>(e.port);
             },
             [](EndpointDraft& d) -> uint16_t& {
@@ -574,7 +576,7 @@ constexpr auto kEndpointFields = std::tuple{
             }},
     Text{"path", Presence::kOptional,
          [](const EndpointView& e) {
-           if (e.path == nullptr) return std::optional<std::string_view>();
+           if (!e.path) return std::optional<std::string_view>();
            e.row.scratch.clear();
            append_unix_path(e.row.scratch, *e.path);
            return std::optional(e.row.formatted());
@@ -642,26 +644,27 @@ template <bool kSource>
 EndpointView endpoint_view(const RowView& r) {
   const SocketRecord& s = r.socket;
   if (s.protocol == Protocol::kUnix) {
-    static const std::string kNoName;
     const UnixSocketInfo* u = r.unix_socket;
-    const std::string* path = u == nullptr ? &kNoName : kSource ? &u->path : &u->peer_path;
+    std::string_view path = u == nullptr ? std::string_view()
+                            : kSource    ? std::string_view(u->path)
+                                         : r.unix_peer.path;
     return EndpointView{r, kSource ? s.src_addr : s.dst_addr, 0, nullptr, path};
   }
-  return kSource ? EndpointView{r, s.src_addr, s.src_port, r.snap.src_name_of(r.row), nullptr}
-                 : EndpointView{r, s.dst_addr, s.dst_port, r.snap.dst_name_of(r.row), nullptr};
+  return kSource ? EndpointView{r, s.src_addr, s.src_port, r.snap.src_name_of(r.row), std::nullopt}
+                 : EndpointView{r, s.dst_addr, s.dst_port, r.snap.dst_name_of(r.row), std::nullopt};
 }
 
 // A unix socket's own fields: only in its row.
 std::optional<std::string_view> unix_type_text(const RowView& r) {
   if (r.unix_socket == nullptr) {
     if (r.socket.protocol != Protocol::kUnix) return std::nullopt;
-    return std::optional<std::string_view>("0");  // a unix row without its entry: type unknown
+    return "0";  // a unix row without its entry: type unknown
   }
   std::string_view name = unix_type_name(r.unix_socket->type);
   if (!name.empty()) return name;
   r.scratch.clear();
   fmt::format_to(std::back_inserter(r.scratch), "{}", r.unix_socket->type);
-  return std::optional(r.formatted());
+  return r.formatted();
 }
 
 constexpr auto kRowFields = std::tuple{
@@ -756,22 +759,18 @@ constexpr auto kRowFields = std::tuple{
     // known.
     Integer{"peerPid", Presence::kOptional,
             [](const RowView& r) {
-              if (r.unix_socket == nullptr || r.unix_socket->peer_pid == 0) {
-                return std::optional<uint64_t>();
-              }
-              return std::optional<uint64_t>(r.unix_socket->peer_pid);
+              if (r.unix_peer.pid == 0) return std::optional<uint64_t>();
+              return std::optional<uint64_t>(r.unix_peer.pid);
             },
             read_peer_pid, 5},
     Text{"peerComm", Presence::kOptional,
          [](const RowView& r) {
-           if (r.unix_socket == nullptr || r.unix_socket->peer_pid == 0) {
-             return std::optional<std::string_view>();
-           }
-           return std::optional<std::string_view>(r.unix_socket->peer_comm);
+           if (r.unix_peer.pid == 0) return std::optional<std::string_view>();
+           return std::optional<std::string_view>(r.unix_peer.comm);
          },
          [](RowDraft& d) -> std::string& {
            d.unix_fields.peer_comm = true;
-           return d.unix_socket.peer_comm;
+           return d.unix_peer.comm;
          },
          5},
     Integer{"uid", Presence::kRequired,
@@ -965,17 +964,20 @@ void list_fields(const Tuple& fields, const std::string& prefix, std::vector<Row
 void write_row(const Snapshot& snap, size_t row, StructuredWriter& w, fmt::memory_buffer& scratch,
                unsigned revision) {
   const SocketOwner* owner = snap.owner_of(row);
-  const RowView view{snap,
-                     row,
-                     snap.sockets[row],
-                     snap.container_of(row),
-                     snap.pod_of(row),
-                     owner != nullptr && owner->holder_count > 0 ? owner : nullptr,
-                     snap.tcp_info_of(row),
-                     snap.translation_of(row),
-                     snap.unix_of(row),
-                     scratch,
-                     revision};
+  const UnixSocketInfo* unix_socket = snap.unix_of(row);
+  const RowView view{
+      snap,
+      row,
+      snap.sockets[row],
+      snap.container_of(row),
+      snap.pod_of(row),
+      owner != nullptr && owner->holder_count > 0 ? owner : nullptr,
+      snap.tcp_info_of(row),
+      snap.translation_of(row),
+      unix_socket,
+      unix_socket != nullptr ? snap.unix_peer_of(*unix_socket) : Snapshot::UnixPeerView{},
+      scratch,
+      revision};
   w.begin_item();
   write_members<kRowFields>(w, view);
   w.end_item();

@@ -136,7 +136,8 @@ struct UnixFieldsSeen {
 
 struct RowDraft {
   SocketRecord socket;         // with the endpoints' addresses and ports, protocol and state
-  UnixSocketInfo unix_socket;  // a unix socket's (its row is the reader's to set)
+  UnixSocketInfo unix_socket;  // a unix socket's (its row and its peer are the reader's to set)
+  UnixPeer unix_peer;          // its peer, as the row describes it
   UnixFieldsSeen unix_fields;
   ContainerDraft runtime;
   K8sDraft k8s;

@@ -294,9 +294,9 @@ void write_leaf(StructuredWriter& w, size_t leaf, const Snapshot& snap, size_t r
     case kPeerInode:
       return w.field(key, unix_socket->peer_inode);
     case kPeerPid:
-      return w.field(key, static_cast<uint64_t>(unix_socket->peer_pid));
+      return w.field(key, static_cast<uint64_t>(snap.unix_peer_of(*unix_socket).pid));
     case kPeerComm:
-      return w.field(key, std::string_view(unix_socket->peer_comm));
+      return w.field(key, snap.unix_peer_of(*unix_socket).comm);
     case kSrcPath:
       return w.field(key, text_of(dst ? "dst.path" : "src.path"));
     case kUid:
@@ -636,7 +636,7 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
   }
   for (size_t leaf = 0; leaf < kLeaves; ++leaf) {
     if (d.seen.test(leaf) && (path_leaf(leaf) || unix_leaf(leaf)) && !unix_group) {
-      return bad(leaf, "is for a group of unix sockets (\"protocol\": \"UNIX\")");
+      return bad(leaf, R"(is for a group of unix sockets ("protocol": "UNIX"))");
     }
     if (d.seen.test(leaf) && endpoint_leaf(leaf) && !path_leaf(leaf) && unix_group) {
       return bad(leaf, "is for a group of IP sockets, and this one's protocol is UNIX");
@@ -883,12 +883,15 @@ bool GroupReader::check_and_add(Draft& d, Snapshot& into, GroupWeight& weight) {
     }
     u.peer_inode = d.integer[kPeerInode];
     u.path = unix_path_from_shown(d.text[kSrcPath]);
-    u.peer_path = unix_path_from_shown(d.text[kDstPath]);
     if (d.seen.test(kPeerPid) && d.integer[kPeerPid] == 0) {
       return bad(kPeerPid, "0 is not a process id");
     }
-    u.peer_pid = static_cast<int32_t>(d.integer[kPeerPid]);
-    u.peer_comm = d.text[kPeerComm];
+    UnixPeer peer{unix_path_from_shown(d.text[kDstPath]), static_cast<int32_t>(d.integer[kPeerPid]),
+                  d.text[kPeerComm]};
+    if (!peer.path.empty() || peer.pid != 0 || !peer.comm.empty()) {
+      u.described_peer = static_cast<int32_t>(into.unix_peers.size());
+      into.unix_peers.push_back(std::move(peer));
+    }
     into.unix_sockets.push_back(std::move(u));
   }
   into.sockets.push_back(s);

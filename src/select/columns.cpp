@@ -92,7 +92,13 @@ void text_key(std::string_view text, uint64_t* words) {
 std::string_view unix_path_of(const Snapshot& snap, size_t row, bool peer) {
   const UnixSocketInfo* u = snap.unix_of(row);
   if (u == nullptr) return {};
-  return peer ? u->peer_path : u->path;
+  return peer ? snap.unix_peer_of(*u).path : std::string_view(u->path);
+}
+
+// A unix socket's peer: its name and first holder, as far as known (pid 0: not).
+Snapshot::UnixPeerView unix_peer_at(const Snapshot& snap, size_t row) {
+  const UnixSocketInfo* u = snap.unix_of(row);
+  return u != nullptr ? snap.unix_peer_of(*u) : Snapshot::UnixPeerView{};
 }
 
 void append_unix_path_of(const Snapshot& snap, size_t row, bool peer, fmt::memory_buffer& out) {
@@ -383,24 +389,23 @@ const std::vector<Column> kColumns = {
      2},
     {"peer.pid", "PEER.PID", ValueKind::kInteger, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       const UnixSocketInfo* u = snap.unix_of(row);
-       if (u != nullptr && u->peer_pid != 0) append_number(out, static_cast<uint64_t>(u->peer_pid));
+       int32_t pid = unix_peer_at(snap, row).pid;
+       if (pid != 0) append_number(out, static_cast<uint64_t>(pid));
      },
      [](const Snapshot& snap, size_t row) -> std::optional<long double> {
-       const UnixSocketInfo* u = snap.unix_of(row);
-       if (u != nullptr && u->peer_pid != 0) return u->peer_pid;
+       int32_t pid = unix_peer_at(snap, row).pid;
+       if (pid != 0) return pid;
        return std::nullopt;
      },
      [](const Snapshot& snap, size_t row, uint64_t* words) {
-       const UnixSocketInfo* u = snap.unix_of(row);
-       bool known = u != nullptr && u->peer_pid != 0;
-       words[0] = known ? 1 : 0;
-       words[1] = known ? static_cast<uint64_t>(u->peer_pid) : 0;
+       int32_t pid = unix_peer_at(snap, row).pid;
+       words[0] = pid != 0 ? 1 : 0;
+       words[1] = static_cast<uint64_t>(pid);
      },
      2},
     {"peer.comm", "PEER.COMM", ValueKind::kText, kNeedsOwners,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
-       if (const UnixSocketInfo* u = snap.unix_of(row)) append_text(out, u->peer_comm);
+       append_text(out, unix_peer_at(snap, row).comm);
      },
      nullptr, nullptr, 0},
     tcp_milliseconds<&TcpInfo::rtt_us>("rtt", "RTT"),

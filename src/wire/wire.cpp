@@ -241,6 +241,7 @@ class ReplyReader : EnvelopeReader {
     }
     if (s.protocol == Protocol::kUnix) {
       row.unix_socket.row = static_cast<uint32_t>(snap().sockets.size());
+      row.unix_socket.described_peer = unix_peer_index(std::move(row.unix_peer));
       snap().unix_sockets.push_back(std::move(row.unix_socket));
     }
     snap().sockets.push_back(s);
@@ -316,6 +317,17 @@ class ReplyReader : EnvelopeReader {
     if (fresh) snap().nodes.push_back(name);
     return it->second;
   }
+  // A unix socket's peer as its row describes it: one entry for equal descriptions (the clients
+  // of one server name the same peer); none for a peer of no name and no known process.
+  int32_t unix_peer_index(UnixPeer&& peer) {
+    if (peer.path.empty() && peer.pid == 0) return kNone;
+    std::string key = fmt::format("{}\n{}\n{}", peer.pid, peer.comm, peer.path);
+    auto [it, fresh] =
+        unix_peers_.try_emplace(std::move(key), static_cast<int32_t>(snap().unix_peers.size()));
+    if (fresh) snap().unix_peers.push_back(std::move(peer));
+    return it->second;
+  }
+
   // Interfaces arrive by name: number them per namespace.
   static uint32_t interface_index(NetnsInfo& ns, const std::string& name) {
     for (const auto& [index, known] : ns.interfaces) {
@@ -410,6 +422,7 @@ class ReplyReader : EnvelopeReader {
   std::unordered_map<std::string, int32_t> containers_;
   std::unordered_map<uint64_t, uint32_t> processes_;
   std::unordered_map<std::string, int32_t> endpoints_;
+  std::unordered_map<std::string, int32_t> unix_peers_;
 };
 
 // Reads a summary reply: its groups into one row each of a Snapshot, with their weights. The
@@ -520,10 +533,15 @@ void merge_node_snapshot(Snapshot& merged, Snapshot&& part, const std::string& n
   }
   merged.sockets.insert(merged.sockets.end(), part.sockets.begin(), part.sockets.end());
   merged.socket_nodes.resize(merged.sockets.size(), node_index);
+  auto unix_base = static_cast<int32_t>(merged.unix_sockets.size());
+  auto unix_peer_base = static_cast<int32_t>(merged.unix_peers.size());
   for (auto& u : part.unix_sockets) {
     u.row += static_cast<uint32_t>(socket_base);
+    u.peer = shift(u.peer, unix_base);
+    u.described_peer = shift(u.described_peer, unix_peer_base);
     merged.unix_sockets.push_back(std::move(u));
   }
+  for (auto& peer : part.unix_peers) merged.unix_peers.push_back(std::move(peer));
   if (!part.tcp_info.empty() || !merged.tcp_info.empty()) {
     merged.tcp_info.resize(socket_base);
     merged.tcp_info.insert(merged.tcp_info.end(), part.tcp_info.begin(), part.tcp_info.end());

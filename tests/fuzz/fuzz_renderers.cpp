@@ -6,7 +6,8 @@
 // layout character, and one line per row; the agent's wire must carry every byte unchanged. The
 // service map of the same snapshot, at every level: its JSON parses, its table, DOT and Mermaid
 // hold no such character, and a DOT or Mermaid quoted string never ends early. The same of a
-// summary grouped by those fields (`socksnap summary`, and its wire).
+// summary grouped by those fields (`socksnap summary`, and its wire). Unix sockets named with
+// those bytes (a path, an abstract name) and a peer an agent described with them, likewise.
 #include <arpa/inet.h>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,7 @@
 #include "analyze/service_map.h"
 #include "analyze/summary.h"
 #include "kubeconfig/yaml_tree.h"
+#include "model/address.h"
 #include "model/states.h"
 #include "render/graph_text.h"
 #include "render/renderer.h"
@@ -337,6 +339,72 @@ void check_summary(const Snapshot& named, const Snapshot& snap, const std::vecto
     check(back.groups[g].values == raw.groups[g].values);
 }
 
+// Two unix sockets: one named with the interface's bytes, one with the command's as an abstract
+// name, whose peer an agent described (its name the pod's bytes, its command the other
+// command's). Every output carries the names as shown ("@name" for an abstract one) and the
+// wire every byte of them.
+void check_unix(const std::vector<std::string>& f) {
+  Snapshot snap;
+  snap.node = f[kNode];
+  snap.namespaces.push_back(NetnsInfo{4026531840ULL, "pid 1", {}});
+  SocketRecord s;
+  s.netns = 4026531840ULL;
+  s.protocol = Protocol::kUnix;
+  s.ip_version = 0;
+  s.state = kTcpEstablished;
+  snap.sockets = {s, s};
+  snap.unix_peers = {UnixPeer{f[kPodName], 7, f[kOtherComm]}};
+  snap.unix_sockets = {
+      UnixSocketInfo{.row = 0, .type = kUnixStream, .peer = 1, .path = f[kInterface]},
+      UnixSocketInfo{.row = 1,
+                     .type = kUnixDgram,
+                     .described_peer = 0,
+                     .peer_inode = 9,
+                     .path = std::string(1, '\0') + f[kComm]}};
+  auto render_as = [&](OutputFormat format) {
+    std::string text;
+    OutputSink sink(&text);
+    RenderOptions options;
+    options.format = format;
+    for (const auto& column : all_columns()) options.columns.push_back(&column);
+    render(snap, {0, 1}, options, sink);
+    check(static_cast<bool>(sink.finish()));
+    return text;
+  };
+  for (OutputFormat format : {OutputFormat::kJson, OutputFormat::kJsonPretty}) {
+    try {
+      auto rows = nlohmann::json::parse(render_as(format));  // strict UTF-8
+      check(rows.at(0).at("src").at("path") == as_go_reads_it(shown_unix_path(f[kInterface])));
+      check(rows.at(0).at("dst").at("path") == "@" + as_go_reads_it(f[kComm]));  // row 1's
+      check(rows.at(1).at("src").at("path") == "@" + as_go_reads_it(f[kComm]));
+      check(rows.at(1).at("dst").at("path") == as_go_reads_it(shown_unix_path(f[kPodName])));
+      check(rows.at(1).at("peerComm") == as_go_reads_it(f[kOtherComm]));
+    } catch (const std::exception&) {
+      std::abort();
+    }
+  }
+  auto yaml = parse_yaml(render_as(OutputFormat::kYaml));
+  check(static_cast<bool>(yaml) && yaml->items.size() == 2);
+  check_table(render_as(OutputFormat::kColumns), 3);
+  std::string text;
+  OutputSink sink(&text);
+  write_agent_reply(snap, {0, 1}, {}, sink);
+  check(static_cast<bool>(sink.finish()));
+  auto reply = parse_agent_reply(text);
+  check(static_cast<bool>(reply));
+  const Snapshot& back = reply->snapshot;
+  check(back.unix_sockets.size() == 2);
+  for (uint32_t row = 0; row < 2; ++row) {
+    const UnixSocketInfo& a = *snap.unix_of(row);
+    const UnixSocketInfo& b = *back.unix_of(row);
+    check(shown_unix_path(b.path) == shown_unix_path(a.path));
+    Snapshot::UnixPeerView pa = snap.unix_peer_of(a);
+    Snapshot::UnixPeerView pb = back.unix_peer_of(b);
+    check(shown_unix_path(pb.path) == shown_unix_path(pa.path));
+    check(pb.pid == pa.pid && pb.comm == pa.comm);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -354,5 +422,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_wire(snap, f);
   check_graph(named);
   check_summary(named, snap, f);
+  check_unix(f);
   return 0;
 }

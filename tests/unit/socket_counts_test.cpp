@@ -31,6 +31,8 @@ TEST(ParseSocketCounts, ReadsEveryProtocolOfBothFiles) {
   EXPECT_EQ(c->udp6, 2U);
   EXPECT_EQ(c->udplite6, 4U);
   EXPECT_EQ(c->total(), 150036U + 17 + 3 + 1 + 50004 + 2 + 4);
+  // Every socket of any family: room for the unix sockets, which are not counted apart.
+  EXPECT_EQ(c->used, 200040U);
 }
 
 TEST(ParseSocketCounts, NoUdpLiteLinesMeanNone) {
@@ -40,6 +42,7 @@ TEST(ParseSocketCounts, NoUdpLiteLinesMeanNone) {
   EXPECT_EQ(c->udplite, 0U);
   EXPECT_EQ(c->udplite6, 0U);
   EXPECT_EQ(c->total(), 1U);
+  EXPECT_EQ(c->used, 0U);  // no "sockets:" line: unknown
 }
 
 TEST(ParseSocketCounts, AMissingOrGarbledLineMeansUnknown) {

@@ -164,7 +164,7 @@ TEST(UnixDiag, ListenerWithAPathQueuesUidAndCookie) {
   EXPECT_EQ(u.type, kUnixStream);
   EXPECT_EQ(u.path, "/run/app.sock");
   EXPECT_EQ(u.peer_inode, 0U);
-  EXPECT_EQ(u.peer_path, "");
+  EXPECT_EQ(u.peer, -1);  // linked later, among every namespace's sockets
   EXPECT_EQ(status_name(Protocol::kUnix, s.state), "LISTEN");
 }
 

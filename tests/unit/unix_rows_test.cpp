@@ -29,6 +29,8 @@
 namespace socksnap {
 namespace {
 
+using nlohmann::json;
+
 constexpr uint64_t kHost = 4026531840ULL;
 constexpr uint64_t kPodNetns = 4026532500ULL;
 
@@ -154,24 +156,23 @@ std::vector<uint32_t> selected(const Snapshot& snap, std::initializer_list<const
   return select_rows(snap, selection);
 }
 
+std::string peer_of(const Snapshot& snap, size_t row) {
+  Snapshot::UnixPeerView peer = snap.unix_peer_of(*snap.unix_of(row));
+  return fmt::format("{} {} {}", json(std::string(peer.path)).dump(), peer.pid, peer.comm);
+}
+
 TEST(UnixPeers, EachPeerGivesItsNameAndFirstProcess) {
   Snapshot snap = unix_snapshot();
-  const UnixSocketInfo* client = snap.unix_of(5);
-  ASSERT_NE(client, nullptr);
-  EXPECT_EQ(client->peer_path, "/run/containerd/containerd.sock");
-  EXPECT_EQ(client->peer_pid, 10);
-  EXPECT_EQ(client->peer_comm, "containerd");
-  const UnixSocketInfo* accepted = snap.unix_of(6);
-  EXPECT_EQ(accepted->peer_path, "");
-  EXPECT_EQ(accepted->peer_pid, 40);
-  EXPECT_EQ(accepted->peer_comm, "crictl");
+  ASSERT_NE(snap.unix_of(5), nullptr);
+  EXPECT_EQ(snap.unix_of(5)->peer, 5);  // linked to the accepted end's entry
+  EXPECT_EQ(peer_of(snap, 5), R"("/run/containerd/containerd.sock" 10 containerd)");
+  EXPECT_EQ(peer_of(snap, 6), R"("" 40 crictl)");
   // A datagram socket connected to a socket of another namespace: found all the same.
-  EXPECT_EQ(snap.unix_of(7)->peer_path, std::string("\0journal\x1b[31m", 13));
-  EXPECT_EQ(snap.unix_of(7)->peer_comm, "journald");
+  EXPECT_EQ(peer_of(snap, 7), R"("\u0000journal\u001b[31m" 30 journald)");
   // A peer the snapshot does not hold, and no peer at all.
-  EXPECT_EQ(snap.unix_of(10)->peer_path, "");
-  EXPECT_EQ(snap.unix_of(10)->peer_pid, 0);
-  EXPECT_EQ(snap.unix_of(1)->peer_pid, 0);
+  EXPECT_EQ(snap.unix_of(10)->peer, -1);
+  EXPECT_EQ(peer_of(snap, 10), R"("" 0 )");
+  EXPECT_EQ(peer_of(snap, 1), R"("" 0 )");
   // Not a unix row: no entry.
   EXPECT_EQ(snap.unix_of(0), nullptr);
 }
@@ -374,9 +375,14 @@ TEST(UnixWire, RowsReadBackMemberByMember) {
     EXPECT_EQ(b.type, a.type);
     EXPECT_EQ(b.peer_inode, a.peer_inode);
     EXPECT_EQ(b.path, a.path);  // the abstract name's NUL byte back from its "@"
-    EXPECT_EQ(b.peer_path, a.peer_path);
-    EXPECT_EQ(b.peer_pid, a.peer_pid);
-    EXPECT_EQ(b.peer_comm, a.peer_comm);
+    // The peer as the agent described it: the same name and process.
+    Snapshot::UnixPeerView pa = snap.unix_peer_of(a);
+    Snapshot::UnixPeerView pb = back.unix_peer_of(b);
+    EXPECT_EQ(pb.path, pa.path);
+    EXPECT_EQ(pb.pid, pa.pid);
+    EXPECT_EQ(pb.comm, pa.comm);
+    EXPECT_EQ(b.peer, -1);
+    EXPECT_EQ(b.described_peer >= 0, !pa.path.empty() || pa.pid != 0);
     const SocketRecord& r = back.sockets[a.row];
     EXPECT_EQ(r.protocol, Protocol::kUnix);
     EXPECT_EQ(r.ip_version, 0);
@@ -397,7 +403,7 @@ TEST(UnixWire, RowsReadBackMemberByMember) {
 // one reads none (snapshot_query.h), and writes none it may have.
 TEST(UnixWire, OlderClientsAreSentNoUnixRows) {
   Snapshot snap = unix_snapshot();
-  auto older = nlohmann::json::parse(reply_at(snap, 4));
+  auto older = json::parse(reply_at(snap, 4));
   ASSERT_EQ(older["sockets"].size(), 1U);
   EXPECT_EQ(older["sockets"][0]["protocol"], "TCP");
   auto query = [](std::vector<std::pair<std::string, std::string>> q) {

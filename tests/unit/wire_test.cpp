@@ -555,12 +555,16 @@ Snapshot with_unix_snapshot() {
   bound.state = kTcpClose;
   bound.inode = 1009;
   bound.uid = 1000;
-  snap.unix_sockets.push_back(UnixSocketInfo{static_cast<uint32_t>(snap.sockets.size()),
-                                             kUnixStream, 1010, "",
-                                             "/run/containerd/containerd.sock", 500, "containerd"});
+  // The first's peer is known as an agent described it.
+  snap.unix_peers.push_back(UnixPeer{"/run/containerd/containerd.sock", 500, "containerd"});
+  snap.unix_sockets.push_back(UnixSocketInfo{.row = static_cast<uint32_t>(snap.sockets.size()),
+                                             .type = kUnixStream,
+                                             .described_peer = 0,
+                                             .peer_inode = 1010});
   snap.sockets.push_back(connected);
-  snap.unix_sockets.push_back(UnixSocketInfo{static_cast<uint32_t>(snap.sockets.size()), kUnixDgram,
-                                             0, std::string("\0bus\n", 5), "", 0, ""});
+  snap.unix_sockets.push_back(UnixSocketInfo{.row = static_cast<uint32_t>(snap.sockets.size()),
+                                             .type = kUnixDgram,
+                                             .path = std::string("\0bus\n", 5)});
   snap.sockets.push_back(bound);
   snap.holders.push_back({4, 10});  // the second sshd
   snap.owners.push_back(

@@ -3,11 +3,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "collect/bpf/iter_rows.h"
-#include "collect/unix_diag.h"
 #include "util/unaligned.h"
 
 namespace socksnap {
@@ -64,38 +62,6 @@ void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_
     tcp.congestion[n] = '\0';
   }
   out.tcp_info.push_back(tcp);
-}
-
-size_t unix_record_size() {
-  return sizeof(socksnap_unix_row);
-}
-
-void add_unix_record(std::span<const uint8_t> record, uint64_t netns, NamespaceSockets& out) {
-  auto row = load_unaligned<socksnap_unix_row>(record.data());
-  UnixSocketInfo unix_socket;
-  unix_socket.row = static_cast<uint32_t>(out.sockets.size());
-  unix_socket.type = row.type;
-  unix_socket.peer_inode = row.peer_inode;
-  size_t name_len = std::min<size_t>(row.name_len, sizeof row.name);
-  unix_socket.path = unix_name_of(std::span(reinterpret_cast<const uint8_t*>(row.name), name_len));
-  out.sockets.push_back(SocketRecord{
-      .netns = netns,
-      .inode = row.inode,
-      .cookie = row.cookie,
-      .cgroup_id = 0,
-      .src_addr = {},
-      .dst_addr = {},
-      .uid = row.uid,
-      .rx_queue = row.rx_queue,
-      .tx_queue = row.tx_queue,
-      .ifindex = 0,
-      .src_port = 0,
-      .dst_port = 0,
-      .ip_version = 0,
-      .protocol = Protocol::kUnix,
-      .state = row.state,
-  });
-  out.unix_sockets.push_back(std::move(unix_socket));
 }
 
 size_t socket_fd_record_size() {

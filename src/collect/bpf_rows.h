@@ -51,13 +51,6 @@ class RecordReader {
 void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_tcp_info,
                      NamespaceSockets& out);
 
-// The size of one iter/unix record.
-size_t unix_record_size();
-
-// Appends the socket of one iter/unix record to `out`, with its entry in out.unix_sockets, as
-// the UNIX_DIAG parser (collect/unix_diag.h) makes them.
-void add_unix_record(std::span<const uint8_t> record, uint64_t netns, NamespaceSockets& out);
-
 // One iter/task_file record: a process's descriptor that is a socket.
 struct SocketFdRecord {
   uint64_t inode = 0;

@@ -3,10 +3,10 @@
 // exactly once: on kernels whose iterators resume by socket cookie, a socket that lives through
 // the read is neither missed nor repeated, however the table around it changes (a sock_diag dump
 // resumes by position in a hash bucket, and may do both). Each iterator is opened by the worker
-// thread inside the namespace it reads, from one link per program. iter/unix gives its unix
-// sockets as UNIX_DIAG does. iter/task_file finds the holders of every socket in one pass over
-// every task, instead of reading each /proc/PID/fd. What the iterators do not walk (TCP sockets
-// only bound, UDP-Lite) still comes from sock_diag.
+// thread inside the namespace it reads, from one link per program. iter/task_file finds the
+// holders of every socket in one pass over every task, instead of reading each /proc/PID/fd.
+// What the iterators do not walk (TCP sockets only bound, UDP-Lite) and unix sockets, which
+// the kernel's iter/unix cannot give exactly once (see collect()), still come from sock_diag.
 #pragma once
 
 #include <functional>

@@ -37,9 +37,6 @@ int socksnap_iter_attach(struct socksnap_iter* iter, enum socksnap_iter_program 
     case SOCKSNAP_ITER_SOCKET_FDS:
       prog = iter->progs.dump_socket_fds.prog_fd;
       break;
-    case SOCKSNAP_ITER_UNIX:
-      prog = iter->progs.dump_unix.prog_fd;
-      break;
   }
   return skel_link_create(prog, 0, BPF_TRACE_ITER); /* -1 and errno on failure */
 }

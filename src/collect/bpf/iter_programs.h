@@ -18,7 +18,6 @@ enum socksnap_iter_program {
   SOCKSNAP_ITER_TCP = 0,
   SOCKSNAP_ITER_UDP = 1,
   SOCKSNAP_ITER_SOCKET_FDS = 2,
-  SOCKSNAP_ITER_UNIX = 3,
 };
 
 /* Loads the programs; NULL with errno set when the kernel refuses. */

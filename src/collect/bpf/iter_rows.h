@@ -44,22 +44,6 @@ struct socksnap_tcp_info_row {
   char congestion[16];
 };
 
-/* One unix socket, as UNIX_DIAG would fill its unix_diag_msg and its NAME, PEER, RQLEN and UID
- * attributes. */
-struct socksnap_unix_row {
-  __u64 cookie;
-  __u64 inode;
-  __u64 peer_inode; /* 0: no peer */
-  __u32 uid;
-  __u32 rx_queue; /* a listener's: connections waiting to be accepted */
-  __u32 tx_queue; /* a listener's: the backlog */
-  __u16 name_len; /* bytes of name: a path, or an abstract name from its leading NUL; 0: none */
-  __u8 type;      /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
-  __u8 state;
-  char name[108];
-  __u32 pad;
-};
-
 /* One open descriptor of a process that is a socket: iter/task_file's answer, one per
  * (process, descriptor), threads sharing their leader's table left out. */
 struct socksnap_socket_fd_row {

@@ -21,8 +21,6 @@
 #define TCP_TIME_WAIT 6
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
-#define SOCK_STREAM 1
-#define SOCK_SEQPACKET 5
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
@@ -146,57 +144,6 @@ int dump_udp(struct bpf_iter__udp* ctx) {
   row.uid = ctx->uid;
   row.rx_queue = (__u32)(sk->sk_backlog.rmem_alloc.counter - up->forward_deficit);
   row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
-  bpf_seq_write(ctx->meta->seq, &row, sizeof row);
-  return 0;
-}
-
-/* What unix_inq_len() gives: a stream socket's unread bytes, a seqpacket socket's queued
- * records' bytes, a datagram socket's first datagram's. */
-static __always_inline __u32 unix_unread(struct unix_sock* u, __u8 type) {
-  struct sock* sk = &u->sk;
-  if (type == SOCK_STREAM && bpf_core_field_exists(u->inq_len))
-    return (__u32)BPF_CORE_READ(u, inq_len);
-  struct sk_buff_head* queue = &sk->sk_receive_queue;
-  struct sk_buff* skb = BPF_CORE_READ(queue, next);
-  __u32 amount = 0;
-  for (int i = 0; i < 256 && skb && skb != (struct sk_buff*)queue; ++i) {
-    amount += BPF_CORE_READ(skb, len);
-    if (type != SOCK_STREAM && type != SOCK_SEQPACKET) break; /* datagrams: the first only */
-    skb = BPF_CORE_READ(skb, next);
-  }
-  return amount;
-}
-
-SEC("iter/unix")
-int dump_unix(struct bpf_iter__unix* ctx) {
-  struct unix_sock* u = ctx->unix_sk;
-  if (!u) return 0;
-  struct sock* sk = &u->sk;
-  struct socksnap_unix_row row = {};
-  row.type = (__u8)sk->sk_type;
-  row.state = sk->__sk_common.skc_state;
-  row.cookie = bpf_get_socket_cookie(sk);
-  row.inode = socket_inode(sk);
-  if (!row.inode) return 0; /* as UNIX_DIAG: an embryo no file holds yet is not listed */
-  row.uid = ctx->uid;
-  if (row.state == TCP_LISTEN) {
-    row.rx_queue = sk->sk_receive_queue.qlen;
-    row.tx_queue = sk->sk_max_ack_backlog;
-  } else {
-    row.rx_queue = unix_unread(u, row.type);
-    row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
-  }
-  struct sock* peer = u->peer;
-  if (peer) row.peer_inode = socket_inode(peer);
-  struct unix_address* addr = u->addr;
-  if (addr) {
-    int len = addr->len - (int)sizeof(short); /* the name after sun_family */
-    if (len > 0) {
-      row.name_len = (__u16)(len < (int)sizeof row.name ? len : (int)sizeof row.name);
-      /* The whole field, a constant size the verifier takes; the reader keeps name_len bytes. */
-      bpf_probe_read_kernel(row.name, sizeof row.name, addr->name[0].sun_path);
-    }
-  }
   bpf_seq_write(ctx->meta->seq, &row, sizeof row);
   return 0;
 }

@@ -92,7 +92,7 @@ enum class Kind : uint8_t { kNothing, kListener, kConnection };
 // sockets'), the one of the lower inode: either end tells the same.
 bool unix_serves(const Snapshot& snap, uint64_t inode, const UnixSocketInfo& u) {
   bool named = !u.path.empty();
-  bool peer_named = !snap.unix_peer_of(u).path.empty();
+  bool peer_named = !snap.unix_peer_path_of(u).empty();
   if (named != peer_named) return named;
   return inode < u.peer_inode;
 }

@@ -116,7 +116,14 @@ namespace {
 
 // Appends `more` (sockets read through sock_diag) to `out`, its unix entries following their rows.
 void append_sockets(NamespaceSockets& out, NamespaceSockets&& more) {
+  if (out.sockets.empty()) {  // unix sockets alone: no copy
+    out.sockets = std::move(more.sockets);
+    out.tcp_info = std::move(more.tcp_info);
+    out.unix_sockets = std::move(more.unix_sockets);
+    return;
+  }
   auto offset = static_cast<uint32_t>(out.sockets.size());
+  out.unix_sockets.reserve(out.unix_sockets.size() + more.unix_sockets.size());
   out.sockets.insert(out.sockets.end(), more.sockets.begin(), more.sockets.end());
   out.tcp_info.insert(out.tcp_info.end(), more.tcp_info.begin(), more.tcp_info.end());
   for (auto& entry : more.unix_sockets) {
@@ -155,7 +162,9 @@ Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectReq
     }
   }
   NamespaceSockets out;
-  if (counts) out.sockets.reserve(counts->total());
+  // Room for the unix sockets too, which sockstat does not count apart: as many as the namespace
+  // has sockets ("used"), as sock_diag's source makes (pages never written are never touched).
+  if (counts) out.sockets.reserve(counts->total() + (request.unix_sockets ? counts->used : 0));
   if (counts && request.tcp_info) out.tcp_info.reserve(counts->total());
   auto read_inet = [&](const UniqueFd& iterator, bool is_tcp) -> Result<void> {
     if (!iterator.valid()) return {};

@@ -77,9 +77,24 @@ std::optional<uint8_t> unix_type_named(std::string_view name) {
 
 const UnixSocketInfo* Snapshot::unix_of(size_t index) const {
   if (index >= sockets.size() || sockets[index].protocol != Protocol::kUnix) return nullptr;
+  // Unix rows come in one run per namespace, after its IP rows: with one such run (one
+  // namespace's), the entry is found by subtraction, where a search cost a tenth of a snapshot
+  // of 100,000 unix sockets.
+  if (!unix_sockets.empty() && index >= unix_sockets.front().row) {
+    size_t guess = index - unix_sockets.front().row;
+    if (guess < unix_sockets.size() && unix_sockets[guess].row == index)
+      return &unix_sockets[guess];
+  }
   auto it = std::lower_bound(unix_sockets.begin(), unix_sockets.end(), index,
                              [](const UnixSocketInfo& u, size_t row) { return u.row < row; });
   return it != unix_sockets.end() && it->row == index ? &*it : nullptr;
+}
+
+std::string_view Snapshot::unix_peer_path_of(const UnixSocketInfo& socket) const {
+  if (socket.peer >= 0) return unix_sockets[static_cast<size_t>(socket.peer)].path;
+  if (socket.described_peer >= 0)
+    return unix_peers[static_cast<size_t>(socket.described_peer)].path;
+  return {};
 }
 
 Snapshot::UnixPeerView Snapshot::unix_peer_of(const UnixSocketInfo& socket) const {

@@ -142,6 +142,8 @@ struct Snapshot {
     std::string_view comm;
   };
   UnixPeerView unix_peer_of(const UnixSocketInfo& socket) const;
+  // Its peer's name alone: no holder looked up.
+  std::string_view unix_peer_path_of(const UnixSocketInfo& socket) const;
   const TcpInfo* tcp_info_of(size_t index) const {
     return index < tcp_info.size() && tcp_info[index].valid ? &tcp_info[index] : nullptr;
   }

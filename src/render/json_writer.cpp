@@ -55,7 +55,7 @@ void append_json_string(fmt::memory_buffer& b, std::string_view s, JsonStrings s
   b.resize(at + clean + 2);
   char* out = b.data() + at;
   out[0] = '"';
-  std::memcpy(out + 1, s.data(), clean);
+  if (clean != 0) std::memcpy(out + 1, s.data(), clean);  // an empty view may hold no pointer
   if (clean == s.size()) {
     out[clean + 1] = '"';
     return;

@@ -301,7 +301,7 @@ const char* read_congestion(TcpInfo& t, std::string_view name) {
   if (name.size() >= t.congestion.size()) return "is longer than 15 bytes";
   if (name.find('\0') != std::string_view::npos) return "holds a NUL byte";
   t.congestion = {};
-  std::memcpy(t.congestion.data(), name.data(), name.size());
+  if (!name.empty()) std::memcpy(t.congestion.data(), name.data(), name.size());
   return nullptr;
 }
 

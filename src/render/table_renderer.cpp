@@ -246,7 +246,7 @@ class alignas(64) FormattedSlice {
     if (right_aligned) pad(out, fill);
     size_t at = out.size();
     out.resize(at + text.size());
-    std::memcpy(out.data() + at, text.data(), text.size());
+    if (!text.empty()) std::memcpy(out.data() + at, text.data(), text.size());
     if (!last) pad(out, right_aligned ? 2 : fill + 2);
   }
 

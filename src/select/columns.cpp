@@ -83,7 +83,8 @@ void endpoint_key(uint8_t version, const std::array<uint8_t, 16>& addr, uint16_t
 // Up to 16 bytes of text, big-endian, so that words order like the text does.
 void text_key(std::string_view text, uint64_t* words) {
   uint8_t key[16] = {};
-  std::memcpy(key, text.data(), std::min<size_t>(text.size(), sizeof key));
+  // An empty view may hold no pointer, which memcpy may not be given even for no bytes.
+  if (!text.empty()) std::memcpy(key, text.data(), std::min<size_t>(text.size(), sizeof key));
   words[0] = load_big_endian(key);
   words[1] = load_big_endian(key + 8);
 }
@@ -92,7 +93,7 @@ void text_key(std::string_view text, uint64_t* words) {
 std::string_view unix_path_of(const Snapshot& snap, size_t row, bool peer) {
   const UnixSocketInfo* u = snap.unix_of(row);
   if (u == nullptr) return {};
-  return peer ? snap.unix_peer_of(*u).path : std::string_view(u->path);
+  return peer ? snap.unix_peer_path_of(*u) : std::string_view(u->path);
 }
 
 // A unix socket's peer: its name and first holder, as far as known (pid 0: not).
@@ -112,7 +113,7 @@ void append_unix_path_of(const Snapshot& snap, size_t row, bool peer, fmt::memor
 void unix_endpoint_key(const Snapshot& snap, size_t row, bool peer, uint64_t* words) {
   std::string_view path = unix_path_of(snap, row, peer);
   char shown[16] = {};
-  std::memcpy(shown, path.data(), std::min(path.size(), sizeof shown));
+  if (!path.empty()) std::memcpy(shown, path.data(), std::min(path.size(), sizeof shown));
   if (!path.empty() && path.front() == '\0') shown[0] = '@';
   words[0] = 0;
   text_key(std::string_view(shown, sizeof shown), words + 1);

@@ -350,6 +350,29 @@ void sort_rows_keyed(const Snapshot& snap, const std::vector<SortKey>& keys,
   }
 }
 
+// Puts in order a run of unix rows whose keys are equal. Most such runs are of unnamed sockets
+// (a host's socket pairs and clients: 100,000 rows in one run), whose cells are all the same:
+// one pass that finds them so costs a cell's text per row, where sorting compared ~34 per row.
+void sort_tied_run(const Snapshot& snap, const std::vector<SortKey>& keys, RowOrder& order,
+                   std::span<uint32_t> run) {
+  std::vector<std::string> first;
+  fmt::memory_buffer text;
+  for (const auto& key : keys) {
+    text.clear();
+    key.column->text(snap, run[0], text);
+    first.emplace_back(text.data(), text.size());
+  }
+  bool all_same = std::all_of(run.begin() + 1, run.end(), [&](uint32_t row) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      text.clear();
+      keys[k].column->text(snap, row, text);
+      if (std::string_view(text.data(), text.size()) != first[k]) return false;
+    }
+    return true;
+  });
+  if (!all_same) std::stable_sort(run.begin(), run.end(), std::ref(order));
+}
+
 // After a sort by keys: a unix socket's name is in its key by its first 16 bytes only (an
 // endpoint's), so adjacent unix rows whose keys are equal are put in order by comparing their
 // cells, which tells them apart by their text. Such runs are short: names that share 16 bytes.
@@ -371,10 +394,7 @@ void order_unix_ties(const Snapshot& snap, const std::vector<SortKey>& keys,
       previous = current;
     }
     if (tie) continue;
-    if (i - start > 1) {
-      std::stable_sort(rows.begin() + static_cast<ptrdiff_t>(start),
-                       rows.begin() + static_cast<ptrdiff_t>(i), std::ref(order));
-    }
+    if (i - start > 1) sort_tied_run(snap, keys, order, std::span(rows).subspan(start, i - start));
     start = i;
   }
 }

@@ -177,6 +177,40 @@ TEST(UnixPeers, EachPeerGivesItsNameAndFirstProcess) {
   EXPECT_EQ(snap.unix_of(0), nullptr);
 }
 
+TEST(UnixPeers, EveryRowFindsItsOwnEntryInOneRunOrSeveral) {
+  // Namespace by namespace: IP rows, then unix rows. One run is found by subtraction, several
+  // by search; either way each unix row gets its own entry and an IP row none.
+  for (bool second_namespace : {false, true}) {
+    Snapshot snap;
+    auto add = [&](Protocol protocol) {
+      SocketRecord s;
+      s.protocol = protocol;
+      s.inode = snap.sockets.size() + 100;
+      if (protocol == Protocol::kUnix) {
+        UnixSocketInfo u;
+        u.row = static_cast<uint32_t>(snap.sockets.size());
+        u.path = fmt::format("/s/{}", u.row);
+        snap.unix_sockets.push_back(u);
+      }
+      snap.sockets.push_back(s);
+    };
+    for (Protocol p : {Protocol::kTcp, Protocol::kUdp, Protocol::kUnix, Protocol::kUnix}) add(p);
+    if (second_namespace) {
+      for (Protocol p : {Protocol::kTcp, Protocol::kUnix, Protocol::kUnix}) add(p);
+    }
+    for (size_t row = 0; row < snap.sockets.size(); ++row) {
+      const UnixSocketInfo* u = snap.unix_of(row);
+      if (snap.sockets[row].protocol != Protocol::kUnix) {
+        EXPECT_EQ(u, nullptr) << row;
+        continue;
+      }
+      ASSERT_NE(u, nullptr) << row;
+      EXPECT_EQ(u->path, fmt::format("/s/{}", row));
+    }
+    EXPECT_EQ(snap.unix_of(snap.sockets.size()), nullptr);
+  }
+}
+
 TEST(UnixRender, TableShowsNamesEscapedTypesStatesAndPeers) {
   Snapshot snap = unix_snapshot();
   EXPECT_EQ(

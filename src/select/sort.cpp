@@ -375,7 +375,8 @@ void sort_tied_run(const Snapshot& snap, const std::vector<SortKey>& keys, RowOr
 
 // After a sort by keys: a unix socket's name is in its key by its first 16 bytes only (an
 // endpoint's), so adjacent unix rows whose keys are equal are put in order by comparing their
-// cells, which tells them apart by their text. Such runs are short: names that share 16 bytes.
+// cells, which tells them apart by their text. Such runs are short (names that share 16 bytes)
+// or of sockets whose cells are all the same (unnamed ones), which sort_tied_run leaves as is.
 void order_unix_ties(const Snapshot& snap, const std::vector<SortKey>& keys,
                      std::vector<uint32_t>& rows) {
   if (snap.unix_sockets.empty()) return;

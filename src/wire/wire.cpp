@@ -321,7 +321,8 @@ class ReplyReader : EnvelopeReader {
   // of one server name the same peer); none for a peer of no name and no known process.
   int32_t unix_peer_index(UnixPeer&& peer) {
     if (peer.path.empty() && peer.pid == 0) return kNone;
-    std::string key = fmt::format("{}\n{}\n{}", peer.pid, peer.comm, peer.path);
+    // The command's length first: a command or a name may hold any byte, a separator too.
+    std::string key = fmt::format("{}:{}:{}{}", peer.pid, peer.comm.size(), peer.comm, peer.path);
     auto [it, fresh] =
         unix_peers_.try_emplace(std::move(key), static_cast<int32_t>(snap().unix_peers.size()));
     if (fresh) snap().unix_peers.push_back(std::move(peer));

@@ -361,19 +361,9 @@ void check_unix(const std::vector<std::string>& f) {
                      .described_peer = 0,
                      .peer_inode = 9,
                      .path = std::string(1, '\0') + f[kComm]}};
-  auto render_as = [&](OutputFormat format) {
-    std::string text;
-    OutputSink sink(&text);
-    RenderOptions options;
-    options.format = format;
-    for (const auto& column : all_columns()) options.columns.push_back(&column);
-    render(snap, {0, 1}, options, sink);
-    check(static_cast<bool>(sink.finish()));
-    return text;
-  };
   for (OutputFormat format : {OutputFormat::kJson, OutputFormat::kJsonPretty}) {
     try {
-      auto rows = nlohmann::json::parse(render_as(format));  // strict UTF-8
+      auto rows = nlohmann::json::parse(render_to_string(snap, format));  // strict UTF-8
       check(rows.at(0).at("src").at("path") == as_go_reads_it(shown_unix_path(f[kInterface])));
       check(rows.at(0).at("dst").at("path") == "@" + as_go_reads_it(f[kComm]));  // row 1's
       check(rows.at(1).at("src").at("path") == "@" + as_go_reads_it(f[kComm]));
@@ -383,9 +373,9 @@ void check_unix(const std::vector<std::string>& f) {
       std::abort();
     }
   }
-  auto yaml = parse_yaml(render_as(OutputFormat::kYaml));
+  auto yaml = parse_yaml(render_to_string(snap, OutputFormat::kYaml));
   check(static_cast<bool>(yaml) && yaml->items.size() == 2);
-  check_table(render_as(OutputFormat::kColumns), 3);
+  check_table(render_to_string(snap, OutputFormat::kColumns), 3);
   std::string text;
   OutputSink sink(&text);
   write_agent_reply(snap, {0, 1}, {}, sink);

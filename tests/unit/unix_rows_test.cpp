@@ -433,6 +433,27 @@ TEST(UnixWire, RowsReadBackMemberByMember) {
   EXPECT_EQ(table(back, all_rows(back), all), table(snap, all_rows(snap), all));
 }
 
+TEST(UnixWire, PeersDescribedAlikeButNotEqualStayApart) {
+  // Equal descriptions share one entry; these two differ, though their fields joined by a
+  // newline would read the same ("1", "a", "b", "c").
+  Snapshot snap = unix_snapshot();
+  snap.unix_peers = {UnixPeer{"c", 1, "a\nb"}, UnixPeer{"b\nc", 1, "a"}};
+  for (size_t i = 0; i < snap.unix_sockets.size(); ++i) {
+    snap.unix_sockets[i].peer = -1;
+    snap.unix_sockets[i].described_peer = i < 2 ? static_cast<int32_t>(i) : -1;
+  }
+  auto reply = parse_agent_reply(reply_at(snap, kRowFieldsRevision));
+  ASSERT_TRUE(reply) << reply.error().message();
+  const Snapshot& back = reply->snapshot;
+  ASSERT_EQ(back.unix_peers.size(), 2U);
+  for (size_t i = 0; i < 2; ++i) {
+    Snapshot::UnixPeerView peer = back.unix_peer_of(back.unix_sockets[i]);
+    EXPECT_EQ(peer.path, snap.unix_peers[i].path) << i;
+    EXPECT_EQ(peer.pid, 1) << i;
+    EXPECT_EQ(peer.comm, snap.unix_peers[i].comm) << i;
+  }
+}
+
 // A client of a revision before 5 reads no unix rows: its reader refuses them. An agent asked by
 // one reads none (snapshot_query.h), and writes none it may have.
 TEST(UnixWire, OlderClientsAreSentNoUnixRows) {

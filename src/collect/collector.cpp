@@ -40,9 +40,12 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
     }
   }
   Snapshot& snap = outcome.snapshot;
-  snap.sockets.reserve(total);
-  if (namespaces.size() > 1) snap.unix_sockets.reserve(unix_total);
-  if (request.tcp_info) snap.tcp_info.reserve(total);
+  // One namespace's vectors are moved, not copied: room is made only for several.
+  if (namespaces.size() > 1) {
+    snap.sockets.reserve(total);
+    snap.unix_sockets.reserve(unix_total);
+    if (request.tcp_info) snap.tcp_info.reserve(total);
+  }
   // Merged in inode order, and each namespace's sockets protocol by protocol (TCP, UDP,
   // UDP-Lite, unix): the default sort's first two keys then hold without sorting.
   std::vector<size_t> order(namespaces.size());
@@ -81,7 +84,9 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
     } else {
       snap.sockets.insert(snap.sockets.end(), got.sockets.begin(), got.sockets.end());
     }
-    if (request.tcp_info) {
+    if (request.tcp_info && namespaces.size() == 1) {
+      snap.tcp_info = std::move(got.tcp_info);
+    } else if (request.tcp_info) {
       snap.tcp_info.insert(snap.tcp_info.end(), got.tcp_info.begin(), got.tcp_info.end());
     }
     snap.namespaces.push_back(NetnsInfo{ns.inode, ns.source, std::move(got.interfaces)});

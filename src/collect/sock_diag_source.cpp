@@ -39,8 +39,9 @@ void drop_repeated_sockets(NamespaceSockets& out) {
   bool with_info = out.tcp_info.size() == n;
   bool with_unix = !out.unix_sockets.empty();
   constexpr uint32_t kDropped = UINT32_MAX;
-  std::vector<uint32_t> moved_to;  // old row -> new row, for unix sockets' entries
-  if (with_unix) moved_to.resize(n, kDropped);
+  // Old row -> new row, for unix sockets' entries: made at the first repeat (most dumps have
+  // none), the rows before it unmoved.
+  std::vector<uint32_t> moved_to;
   size_t kept = 0;
   for (size_t i = 0; i < n; ++i) {
     uint64_t cookie = out.sockets[i].cookie;
@@ -59,12 +60,16 @@ void drop_repeated_sockets(NamespaceSockets& out) {
         }
       }
     }
+    if (repeated && with_unix && moved_to.empty()) {
+      moved_to.resize(n, kDropped);
+      for (size_t j = 0; j < i; ++j) moved_to[j] = static_cast<uint32_t>(j);
+    }
     if (repeated) continue;
     if (kept != i) {
       out.sockets[kept] = out.sockets[i];
       if (with_info) out.tcp_info[kept] = out.tcp_info[i];
     }
-    if (with_unix) moved_to[i] = static_cast<uint32_t>(kept);
+    if (!moved_to.empty()) moved_to[i] = static_cast<uint32_t>(kept);
     ++kept;
   }
   if (kept == n) return;

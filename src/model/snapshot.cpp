@@ -91,7 +91,11 @@ const UnixSocketInfo* Snapshot::unix_of(size_t index) const {
 }
 
 std::string_view Snapshot::unix_peer_path_of(const UnixSocketInfo& socket) const {
-  if (socket.peer >= 0) return unix_sockets[static_cast<size_t>(socket.peer)].path;
+  if (socket.peer >= 0) {
+    return socket.peer_unnamed
+               ? std::string_view()
+               : std::string_view(unix_sockets[static_cast<size_t>(socket.peer)].path);
+  }
   if (socket.described_peer >= 0)
     return unix_peers[static_cast<size_t>(socket.described_peer)].path;
   return {};

@@ -50,6 +50,9 @@ static_assert(sizeof(SocketRecord) == 88);
 struct UnixSocketInfo {
   uint32_t row = 0;  // the socket's row: in NamespaceSockets::sockets, then Snapshot::sockets
   uint8_t type = 0;  // the kernel's SOCK_STREAM (1), SOCK_DGRAM (2), SOCK_SEQPACKET (5)
+  // Set where `peer` is linked and its entry has no name, as most peers have none (a socket
+  // pair's, a client's): the sort and the table look a row's peer name up, at a cache miss each.
+  bool peer_unnamed = false;
   // Its peer, when the snapshot knows it: the peer's entry in Snapshot::unix_sockets (linked
   // once every namespace of the node is read: enrich/unix_peers.h), or else what an agent said of
   // it, in Snapshot::unix_peers. -1 (kNone) for neither.

@@ -107,14 +107,18 @@ void append_unix_path_of(const Snapshot& snap, size_t row, bool peer, fmt::memor
   if (!path.empty()) append_unix_path(out, path);
 }
 
-// An endpoint column's key for a unix row: version 0 (before IPv4), then the first 16 bytes of
-// the name as shown. Names longer than that may tie: compare_cells and sort_rows tell such
-// unix rows apart by their text.
+constexpr size_t kUnixKeyBytes = 15;
+
+// An endpoint column's key for a unix row: version 0 (before IPv4), then the first 15 bytes of
+// the name as shown, then 1 when the name is not whole in them (unix_name_in_key), else 0: a
+// name that is a prefix of another still sorts first. Names not whole may tie: compare_cells
+// and sort_rows tell such unix rows apart by their text.
 void unix_endpoint_key(const Snapshot& snap, size_t row, bool peer, uint64_t* words) {
   std::string_view path = unix_path_of(snap, row, peer);
-  char shown[16] = {};
-  if (!path.empty()) std::memcpy(shown, path.data(), std::min(path.size(), sizeof shown));
+  char shown[kUnixKeyBytes + 1] = {};
+  if (!path.empty()) std::memcpy(shown, path.data(), std::min(path.size(), kUnixKeyBytes));
   if (!path.empty() && path.front() == '\0') shown[0] = '@';
+  shown[kUnixKeyBytes] = unix_name_in_key(path) ? 0 : 1;
   words[0] = 0;
   text_key(std::string_view(shown, sizeof shown), words + 1);
 }
@@ -589,6 +593,11 @@ Result<std::vector<const Column*>> apply_column_spec(std::vector<const Column*> 
   }
   if (columns.empty()) return plain_error(fmt::format("'{}' leaves no column to show", spec));
   return columns;
+}
+
+bool unix_name_in_key(std::string_view path) {
+  if (path.size() > kUnixKeyBytes) return false;
+  return path.size() < 2 || path.find('\0', 1) == std::string_view::npos;
 }
 
 }  // namespace socksnap

@@ -45,6 +45,11 @@ struct Column {
 
 inline constexpr size_t kMaxKeyWords = 3;
 
+// Whether a unix socket's name is whole in an endpoint column's sort key (src, dst): at most 15
+// bytes, no NUL byte after an abstract name's first. Two unix rows whose keys are equal and
+// whose names are whole have the same names; the sort compares others by their text.
+bool unix_name_in_key(std::string_view path);
+
 const std::vector<Column>& all_columns();
 const Column* find_column(std::string_view name);  // case-insensitive; nullptr when unknown
 Result<const Column*> column_named(std::string_view name);  // error names the unknown column

@@ -373,13 +373,19 @@ void sort_tied_run(const Snapshot& snap, const std::vector<SortKey>& keys, RowOr
   if (!all_same) std::stable_sort(run.begin(), run.end(), std::ref(order));
 }
 
-// After a sort by keys: a unix socket's name is in its key by its first 16 bytes only (an
+// After a sort by keys: a unix socket's name is in its key by its first 15 bytes only (an
 // endpoint's), so adjacent unix rows whose keys are equal are put in order by comparing their
-// cells, which tells them apart by their text. Such runs are short (names that share 16 bytes)
+// cells, which tells them apart by their text. Such runs are short (names that share 15 bytes)
 // or of sockets whose cells are all the same (unnamed ones), which sort_tied_run leaves as is.
 void order_unix_ties(const Snapshot& snap, const std::vector<SortKey>& keys,
                      std::vector<uint32_t>& rows) {
-  if (snap.unix_sockets.empty()) return;
+  // Rows tie on their keys, names whole in them, only where their names are equal: with no name
+  // past a key's bytes (many hosts, and 100,000 socket pairs), nothing is left to order.
+  auto whole = [](const auto& entry) { return unix_name_in_key(entry.path); };
+  if (std::all_of(snap.unix_sockets.begin(), snap.unix_sockets.end(), whole) &&
+      std::all_of(snap.unix_peers.begin(), snap.unix_peers.end(), whole)) {
+    return;
+  }
   FullKeys full(snap, keys);
   auto width = static_cast<ptrdiff_t>(full.width());
   KeyWords previous{};

@@ -88,7 +88,8 @@ Result<SourceChoice, RunError> open_replay(const Host& host) {
 
 }  // namespace
 
-Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& warnings) {
+Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
+                                                  Warnings& warnings) {
   // A replay reads its owners under the root too (a recorded node).
   struct stat root {};
   if (host.root != "/" && ::stat(host.root.c_str(), &root) != 0) {
@@ -97,7 +98,8 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& wa
   if (!host.replay_dump.empty()) return open_replay(host);
   if (auto privileged = require_privileges(); !privileged) return privileged.error();
   // The BPF iterators are loaded (the kernel verifies them: a few ms) while discovery walks /proc.
-  bool try_bpf = host.backend != "netlink" && host.record_dump.empty();
+  bool try_bpf = host.record_dump.empty() &&
+                 (host.backend == "bpf" || (host.backend != "netlink" && iterators_used));
   std::future<Result<std::unique_ptr<BpfSource>>> loading;
   if (try_bpf) loading = std::async(std::launch::async, [] { return BpfSource::open(); });
   HostPaths paths(host.root);
@@ -128,6 +130,8 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, Warnings& wa
       return run_failure("cannot use the BPF source: " + bpf.error().message());
     }
     choice.note = "not using the BPF iterators: " + bpf.error().message() + "; ";
+  } else if (host.backend != "netlink" && host.record_dump.empty()) {
+    choice.note = "not using the BPF iterators: the run reads no TCP or UDP socket and no holder; ";
   }
   choice.source = std::make_unique<SockDiagSource>(choice.recorder.get());
   choice.note +=

@@ -72,7 +72,11 @@ std::string describe_conntrack(const ConntrackSummary& summary) {
 Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host,
                                             Warnings& warnings, const SnapshotInputs& inputs) {
   auto started = std::chrono::steady_clock::now();
-  auto chosen = open_socket_source(host, warnings);
+  // The BPF source's iterators read TCP and UDP sockets and every socket's holders; unix sockets
+  // come through sock_diag with either source.
+  bool iterators_used = query.request.tcp || query.request.udp ||
+                        (query.needs_owners_on_any_node() && query.needs_holders());
+  auto chosen = open_socket_source(host, iterators_used, warnings);
   if (!chosen) return chosen.error();
   SourceChoice& choice = chosen.value();
   if (inputs.after_discovery) inputs.after_discovery();

@@ -392,6 +392,43 @@ TEST(Backend, BpfThatCannotRunExitsOneAndAutoFallsBackSayingWhy) {
   EXPECT_EQ(allowed.err.find("not using the BPF iterators"), std::string::npos) << allowed.err;
 }
 
+// Unix sockets come through sock_diag with either source: a run that reads nothing else (no
+// TCP or UDP socket, no holder) loads no BPF program under auto, and says so; asked for holders
+// or with --backend bpf, it loads them.
+TEST(Backend, AutoLoadsNoProgramForUnixSocketsAlone) {
+  TestNetns ns;
+  int pair[2] = {-1, -1};
+  ns.run_inside([&] { ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0); });
+  UniqueFd one(pair[0]);
+  UniqueFd other(pair[1]);
+  const std::vector<std::string> unix_only = {
+      "--netns", ns.path(),      "--protocol", "unix",
+      "-v",      "--no-headers", "-o",         "columns=protocol,status"};
+  CommandResult alone = run_socksnap(unix_only);
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(alone.out, "UNIX  ESTAB\nUNIX  ESTAB\n");
+  EXPECT_NE(alone.err.find("source: netlink sock_diag;"), std::string::npos) << alone.err;
+  EXPECT_NE(alone.err.find("socksnap: not using the BPF iterators: the run reads no TCP or UDP "
+                           "socket and no holder; sock_diag"),
+            std::string::npos)
+      << alone.err;
+
+  std::vector<std::string> with_holders = unix_only;
+  with_holders.back() = "columns=protocol,status,pid";
+  CommandResult held = run_socksnap(with_holders);
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_EQ(held.out, fmt::format("UNIX  ESTAB  {0}\nUNIX  ESTAB  {0}\n", ::getpid()));
+  EXPECT_NE(held.err.find("source: BPF iterators;"), std::string::npos) << held.err;
+  EXPECT_EQ(held.err.find("not using the BPF iterators"), std::string::npos) << held.err;
+
+  std::vector<std::string> bpf = unix_only;
+  bpf.insert(bpf.end(), {"--backend", "bpf"});
+  CommandResult asked = run_socksnap(bpf);
+  ASSERT_EQ(asked.exit_code, 0) << asked.err;
+  EXPECT_EQ(asked.out, alone.out);
+  EXPECT_NE(asked.err.find("source: BPF iterators;"), std::string::npos) << asked.err;
+}
+
 TEST(Backend, HoldersComeFromOneTaskPassOrFromProcInAPidNamespaceOfItsOwn) {
   TestNetns ns;
   UniqueFd listener;

@@ -211,6 +211,57 @@ TEST(UnixPeers, EveryRowFindsItsOwnEntryInOneRunOrSeveral) {
   }
 }
 
+// Peers are found by a table over the inodes' range when it is dense, by search when it is
+// not: the same links either way, the first entry of an inode two namespaces repeat, and a peer
+// without a name marked so.
+TEST(UnixPeers, LinkedAlikeWhetherInodesAreCloseOrFarApart) {
+  for (uint64_t spacing : {uint64_t{1}, uint64_t{1000003}}) {
+    Snapshot snap;
+    // (inode, peer inode, name) in units of `spacing` past a base.
+    struct Row {
+      uint64_t inode;
+      uint64_t peer;
+      const char* path;
+    };
+    const Row rows[] = {
+        {1, 2, ""},        // 0: a pair's end, its peer unnamed
+        {2, 1, ""},        // 1: the other end
+        {3, 0, "/run/l"},  // 2: a listener
+        {4, 3, ""},        // 3: connected to the listener's inode (as a datagram socket is)
+        {5, 77, ""},       // 4: a peer outside every socket's inode
+        {6, 4, "/run/a"},  // 5: named, its peer row 3
+        {6, 5, ""},        // 6: inode 6 again (another namespace's), its peer row 4
+        {7, 6, ""},        // 7: peer inode 6: row 5's entry, the first of the two
+    };
+    constexpr uint64_t kBase = 5000;
+    auto inode_of = [&](uint64_t n) { return n == 0 ? 0 : kBase + n * spacing; };
+    for (const Row& r : rows) {
+      SocketRecord s;
+      s.protocol = Protocol::kUnix;
+      s.inode = inode_of(r.inode);
+      UnixSocketInfo u;
+      u.row = static_cast<uint32_t>(snap.sockets.size());
+      u.peer_inode = r.peer == 77 ? kBase + 77 * spacing + 1 : inode_of(r.peer);
+      u.path = r.path;
+      snap.unix_sockets.push_back(u);
+      snap.sockets.push_back(s);
+    }
+    link_unix_peers(snap);
+    std::vector<int32_t> peers;
+    std::vector<std::string> names;
+    for (const UnixSocketInfo& u : snap.unix_sockets) {
+      peers.push_back(u.peer);
+      names.emplace_back(snap.unix_peer_path_of(u));
+    }
+    EXPECT_EQ(peers, (std::vector<int32_t>{1, 0, -1, 2, -1, 3, 4, 5})) << spacing;
+    EXPECT_EQ(names, (std::vector<std::string>{"", "", "", "/run/l", "", "", "", "/run/a"}))
+        << spacing;
+    EXPECT_TRUE(snap.unix_sockets[0].peer_unnamed);
+    EXPECT_FALSE(snap.unix_sockets[3].peer_unnamed);
+    EXPECT_FALSE(snap.unix_sockets[2].peer_unnamed);  // no peer: nothing marked
+  }
+}
+
 TEST(UnixRender, TableShowsNamesEscapedTypesStatesAndPeers) {
   Snapshot snap = unix_snapshot();
   EXPECT_EQ(
@@ -348,6 +399,28 @@ TEST(UnixSelect, NamesSortByTheirWholeTextPastWhatTheKeyHolds) {
   // The default sort: netns, protocol (TCP before UNIX), src, dst.
   EXPECT_EQ(selected(snap, {}, "netns,protocol,src,dst"),
             (std::vector<uint32_t>{0, 3, 1, 2, 4, 8, 9, 10, 5, 7, 6}));
+  // A key holds a name's first 15 bytes and whether it goes on: 15 bytes sort before the same
+  // 15 and more, and names that all fit need no text to be ordered.
+  Snapshot edge;
+  for (const char* path : {"/run/abcdefghija", "/run/abcdefghij", "/run/abcdefghii", "", "/a"}) {
+    SocketRecord s;
+    s.protocol = Protocol::kUnix;
+    UnixSocketInfo u;
+    u.row = static_cast<uint32_t>(edge.sockets.size());
+    u.path = path;
+    edge.unix_sockets.push_back(u);
+    edge.sockets.push_back(s);
+  }
+  std::vector<uint32_t> order = all_rows(edge);
+  sort_rows(edge, parse_sort("src").value(), order, 1);
+  EXPECT_EQ(order, (std::vector<uint32_t>{3, 4, 2, 1, 0}));
+  sort_rows(edge, parse_sort("-src").value(), order, 1);
+  EXPECT_EQ(order, (std::vector<uint32_t>{0, 1, 2, 4, 3}));
+  edge.unix_sockets[0].path = "/run/abcdefghij";  // now every name is whole: equal ones tie
+  edge.unix_sockets[2].path = "/run/abcdefghij";
+  order = all_rows(edge);
+  sort_rows(edge, parse_sort("src").value(), order, 1);
+  EXPECT_EQ(order, (std::vector<uint32_t>{3, 4, 0, 1, 2}));
   // Many rows, sorted on threads by packed keys: the same order as compared one by one.
   Snapshot big;
   for (int i = 0; i < 30000; ++i) {

@@ -1,7 +1,10 @@
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "render/renderer.h"
 #include "util/terminal_text.h"
@@ -73,6 +76,35 @@ void prefetch_row(const Snapshot& snap, uint32_t row) {
   if (row < snap.owners.size()) __builtin_prefetch(&snap.owners[row]);
 }
 
+// Each cell's length in bytes, a byte each: a cell of 255 bytes or more (rare: long labels,
+// escaped names) is found apart by its index. Four bytes a cell were as many as the cells' text
+// (a unix row's five cells are ~20 bytes), and a tenth of a 100,000-row table's peak memory.
+class CellLengths {
+ public:
+  void reserve(size_t cells) { small_.reserve(cells); }
+  size_t size() const { return small_.size(); }
+  void push_back(size_t length) {
+    if (length < kLong) {
+      small_.push_back(static_cast<uint8_t>(length));
+      return;
+    }
+    long_.emplace_back(small_.size(), length);
+    small_.push_back(kLong);
+  }
+  size_t operator[](size_t cell) const {
+    uint8_t length = small_[cell];
+    if (length != kLong) return length;
+    auto found = std::lower_bound(long_.begin(), long_.end(), cell,
+                                  [](const auto& entry, size_t at) { return entry.first < at; });
+    return found->second;
+  }
+
+ private:
+  static constexpr uint8_t kLong = 255;
+  std::vector<uint8_t> small_;
+  std::vector<std::pair<size_t, size_t>> long_;  // (cell, length), by cell
+};
+
 // A slice of the rows, formatted: every cell's text back to back, where each cell ends, and
 // each column's widest cell. Cells are formatted once; the widths are known only when every
 // slice is done, and then the cells are copied out with their padding.
@@ -101,7 +133,7 @@ class alignas(64) FormattedSlice {
         size_t start = text_.size();
         columns_[c]->text(snap_, rows[i], text_);
         size_t length = text_.size() - start;
-        lengths_.push_back(static_cast<uint32_t>(length));
+        lengths_.push_back(length);
         widths[c] = std::max(widths[c], length);
       }
     }
@@ -114,7 +146,7 @@ class alignas(64) FormattedSlice {
     lengths_.reserve(cells.size());
     for (size_t i = 0; i < cells.size(); ++i) {
       text_.append(cells[i]);
-      lengths_.push_back(static_cast<uint32_t>(cells[i].size()));
+      lengths_.push_back(cells[i].size());
       size_t& width = widths_[i % columns_.size()];
       width = std::max(width, cells[i].size());
     }
@@ -150,18 +182,22 @@ class alignas(64) FormattedSlice {
     fmt::memory_buffer escaped;
     escaped.reserve(text_.size() + text_.size() / 4);
     escaped.append(text_.data(), text);
+    CellLengths lengths;  // the cells before this one as they were, then the escaped ones
+    lengths.reserve(lengths_.size());
+    for (size_t before = 0; before < cell; ++before) lengths.push_back(lengths_[before]);
     for (; cell < lengths_.size(); ++cell) {
       size_t start = escaped.size();
       append_terminal_safe(escaped, {text, lengths_[cell]}, Backslash::kEscape);
       text += lengths_[cell];
-      lengths_[cell] = static_cast<uint32_t>(escaped.size() - start);
+      lengths.push_back(escaped.size() - start);
     }
     text_ = std::move(escaped);
+    lengths_ = std::move(lengths);
     // Lengths changed: the widths are counted again.
     std::fill(widths_.begin(), widths_.end(), 0);
     for (size_t i = 0; i < lengths_.size(); ++i) {
       size_t& width = widths_[i % columns_.size()];
-      width = std::max<size_t>(width, lengths_[i]);
+      width = std::max(width, lengths_[i]);
     }
   }
 
@@ -181,7 +217,7 @@ class alignas(64) FormattedSlice {
   // Frees the cells once they are written.
   void release() {
     text_ = fmt::memory_buffer();
-    lengths_ = std::vector<uint32_t>();
+    lengths_ = CellLengths();
   }
 
   // Writes the rows with cells padded to `widths`; `flush` after each row returns false to stop.
@@ -250,8 +286,8 @@ class alignas(64) FormattedSlice {
   const std::vector<const Column*>& columns_;
   std::vector<size_t> widths_;
   fmt::memory_buffer text_;
-  std::vector<uint32_t> lengths_;  // of each cell in text_, row by row
-  std::vector<uint8_t> ascii_;     // per column: no UTF-8 in it, widths are lengths
+  CellLengths lengths_;         // of each cell in text_, row by row
+  std::vector<uint8_t> ascii_;  // per column: no UTF-8 in it, widths are lengths
 };
 
 }  // namespace

@@ -173,6 +173,41 @@ TEST(RenderTable, EscapedAlikeInEverySlice) {
   EXPECT_EQ(captured, expected);
 }
 
+// Cells of 255 bytes and more, as made and as escaping makes them (a byte each is kept for a
+// cell's length, the longer ones apart), come out whole and padded, in every slice.
+TEST(RenderTable, LongCellsKeepTheirLengthAndPadding) {
+  Snapshot snap = render_snapshot();
+  const std::string plain(300, 'p');
+  const std::string grows(100, '\x1b');  // 400 bytes once escaped
+  const std::string at_edge(255, 'e');
+  snap.namespaces[0].interfaces = {{3, plain}, {4, "eth0"}, {5, grows}, {6, at_edge}};
+  std::vector<SocketRecord> sockets;
+  for (size_t i = 0; i < 60000; ++i) {
+    SocketRecord s = snap.sockets[0];
+    s.ifindex = static_cast<uint32_t>(3 + i % 4);
+    s.inode = i % 4;
+    sockets.push_back(s);
+  }
+  snap.sockets = sockets;
+  std::vector<uint32_t> rows(snap.sockets.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::string escaped;
+  for (int i = 0; i < 100; ++i) escaped += "\\x1b";
+  auto padded = [](const std::string& cell) { return cell + std::string(402 - cell.size(), ' '); };
+  const std::string cells[] = {padded(plain), padded("eth0"), padded(escaped), padded(at_edge)};
+  for (unsigned threads : {1U, 4U}) {
+    std::string captured;
+    OutputSink sink(&captured);
+    render_table(snap, rows, columns({"interface", "inode"}), false, sink, threads);
+    ASSERT_TRUE(sink.finish());
+    std::string expected;
+    for (size_t i = 0; i < rows.size(); ++i)
+      expected += cells[i % 4] + std::to_string(i % 4) + "\n";
+    ASSERT_EQ(captured.size(), expected.size()) << threads;
+    EXPECT_TRUE(captured == expected) << threads;
+  }
+}
+
 // A table large enough to be formatted in slices on several threads comes out the same as on
 // one, rows in the order given.
 TEST(RenderTable, SlicesOnThreadsGiveTheSameTable) {

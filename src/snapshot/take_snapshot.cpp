@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <thread>
 #include <unordered_set>
 
@@ -72,22 +74,13 @@ std::string describe_conntrack(const ConntrackSummary& summary) {
 Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host,
                                             Warnings& warnings, const SnapshotInputs& inputs) {
   auto started = std::chrono::steady_clock::now();
-  // The BPF source's iterators read TCP and UDP sockets and every socket's holders; unix sockets
-  // come through sock_diag with either source.
-  bool iterators_used = query.request.tcp || query.request.udp ||
-                        (query.needs_owners_on_any_node() && query.needs_holders());
-  auto chosen = open_socket_source(host, iterators_used, warnings);
-  if (!chosen) return chosen.error();
-  SourceChoice& choice = chosen.value();
-  if (inputs.after_discovery) inputs.after_discovery();
-
   unsigned jobs = host.threads();
   EnrichOptions enrich;
   enrich.host = HostPaths(host.root);
   // A replayed dump's owners are read from the tree --host-root names (a node recorded with the
   // dump), never from this host's own /proc: its processes did not hold the recorded sockets, and
   // socket inodes repeat from boot to boot.
-  bool owners_readable = !choice.replayed || !enrich.host.root().empty();
+  bool owners_readable = host.replay_dump.empty() || !enrich.host.root().empty();
   enrich.node_name = host.node_name;
   enrich.threads = jobs;
   enrich.api_labels = inputs.api_labels;
@@ -95,22 +88,17 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   // Owners: a census of the node's processes picks the default columns; the owners themselves
   // (every descriptor of every process) are read only when the output shows them. Both need no
   // sockets, so they run beside the collection: when the query shows owners on any node, the
-  // descriptor scan too (it is as costly as the dump on a busy host).
+  // descriptor scan too (it is as costly as the dump on a busy host). The census needs no source
+  // either, and starts first, beside the load of the BPF programs (a few ms, which a run of one
+  // namespace otherwise waits for); the descriptors wait for the source, which may read them.
   Census census;
   census.node = node_name(host.node_name);
   std::vector<SocketFd> fds;
   bool early_fds = owners_readable && query.needs_owners_on_any_node() && query.needs_holders();
   bool need_census = owners_readable && (early_fds || query.kind_matters());
-  std::thread beside;
-  struct JoinOnExit {
-    std::thread& thread;
-    ~JoinOnExit() {
-      if (thread.joinable()) thread.join();
-    }
-  } join_beside{beside};
   // The BPF source finds every socket's holders in one pass over the tasks; else (or where its
   // PIDs are not the census's) every process's /proc/PID/fd is read.
-  auto* bpf = dynamic_cast<BpfSource*>(choice.source.get());
+  BpfSource* bpf = nullptr;  // set before `opened` says the source is open
   std::string holders_note;
   auto read_fds = [&] {
     if (bpf != nullptr) {
@@ -122,12 +110,37 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     }
     return scan_socket_fds(enrich.host, census.processes, jobs, warnings);
   };
+  std::unique_ptr<SourceChoice> opened_choice;  // outlives the thread beside, which may read it
+  std::promise<bool> opened;                    // false: the run ends with the source's error
+  std::thread beside;
+  struct JoinOnExit {
+    std::thread& thread;
+    ~JoinOnExit() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_beside{beside};
   if (need_census) {
-    beside = std::thread([&] {
+    beside = std::thread([&, source = opened.get_future()]() mutable {
       census = take_census(enrich, warnings);
-      if (early_fds) fds = read_fds();
+      if (early_fds && source.get()) fds = read_fds();
     });
   }
+
+  // The BPF source's iterators read TCP and UDP sockets and every socket's holders; unix sockets
+  // come through sock_diag with either source.
+  bool iterators_used = query.request.tcp || query.request.udp ||
+                        (query.needs_owners_on_any_node() && query.needs_holders());
+  auto chosen = open_socket_source(host, iterators_used, warnings);
+  if (!chosen) {
+    opened.set_value(false);
+    return chosen.error();
+  }
+  opened_choice = std::make_unique<SourceChoice>(std::move(chosen.value()));
+  SourceChoice& choice = *opened_choice;
+  bpf = dynamic_cast<BpfSource*>(choice.source.get());
+  opened.set_value(true);
+  if (inputs.after_discovery) inputs.after_discovery();
+
   // The conntrack tables need no sockets either, and are read only when the run asks for them
   // (each read walks the kernel's host-wide conntrack table). Only this host's: a replayed dump
   // has none. Only entries whose destination was translated are asked for.

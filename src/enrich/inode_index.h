@@ -1,5 +1,6 @@
-// Socket inode -> first snapshot row with that inode, in a flat open-addressing table: a
-// /proc scan looks up every descriptor it reads, up to hundreds of thousands per run.
+// Socket inode -> first snapshot row with that inode: a row per inode of their range when the
+// inodes are dense (most hosts' sockets), else a flat open-addressing table. Every descriptor the
+// holders' pass reads is looked up, up to hundreds of thousands per run.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,9 @@ class InodeIndex {
     uint64_t inode = 0;  // 0: empty (no socket with a file has inode 0)
     uint32_t row = 0;
   };
-  std::vector<Slot> slots_;
+  std::vector<uint32_t> rows_;  // dense: the row of inode low_ + i (UINT32_MAX: none)
+  uint64_t low_ = 0;
+  std::vector<Slot> slots_;  // else: the hash table
   uint64_t mask_ = 0;
   size_t count_ = 0;
 };

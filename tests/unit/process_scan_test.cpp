@@ -248,5 +248,27 @@ TEST(InodeIndexTest, FindsTheFirstRowOfEachInodeAndNeverInodeZero) {
   EXPECT_TRUE(InodeIndex(Snapshot{}).empty());
 }
 
+// Inodes close together are found through a row per inode of their range, far apart through
+// the hash table: the same answers, inside the range, around it and past it.
+TEST(InodeIndexTest, DenseAndSparseInodesGiveTheSameRows) {
+  for (uint64_t last : {uint64_t{4200}, uint64_t{123456789}}) {
+    Snapshot snap;
+    for (uint64_t inode : {uint64_t{5000}, uint64_t{0}, uint64_t{5002}, uint64_t{5000}, last}) {
+      SocketRecord s;
+      s.inode = inode;
+      snap.sockets.push_back(s);
+    }
+    InodeIndex index(snap);
+    EXPECT_FALSE(index.empty());
+    EXPECT_EQ(index.find(5000), 0) << last;
+    EXPECT_EQ(index.find(5002), 2) << last;
+    EXPECT_EQ(index.find(last), 4) << last;
+    for (uint64_t absent : {uint64_t{0}, uint64_t{4199}, uint64_t{4201}, uint64_t{5001},
+                            uint64_t{5003}, uint64_t{123456790}, UINT64_MAX}) {
+      EXPECT_EQ(index.find(absent), -1) << last << " " << absent;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace socksnap

@@ -1,7 +1,5 @@
 #include "enrich/inode_index.h"
 
-#include <algorithm>
-
 namespace socksnap {
 namespace {
 
@@ -13,64 +11,54 @@ uint64_t mix(uint64_t x) {  // splitmix64's finalizer: inodes are sequential, sp
   return x ^ (x >> 31);
 }
 
-constexpr uint32_t kNoRow = UINT32_MAX;
+constexpr uint32_t kNoItem = UINT32_MAX;
 
 }  // namespace
 
-InodeIndex::InodeIndex(const Snapshot& snap) {
-  uint64_t low = UINT64_MAX;
-  uint64_t high = 0;
-  size_t with_inode = 0;
-  for (const SocketRecord& s : snap.sockets) {
-    if (s.inode == 0) continue;
-    low = std::min(low, s.inode);
-    high = std::max(high, s.inode);
-    ++with_inode;
-  }
-  // Inodes come from one counter: where the sockets' lie in a range a few times their number,
-  // a row per inode of the range (4 bytes each) is found by one load, and built and read with
-  // the locality the inodes have (a process's sockets were made together), where the hash
-  // table's 16-byte slots were scattered over 8 MB at 200,000 sockets.
+void InodeIndex::prepare(size_t count, size_t with_inode, uint64_t low, uint64_t high) {
+  // Where the inodes lie in a range a few times their number, an item per inode of the range
+  // (4 bytes each) is found by one load, and built and read with the locality the inodes have (a
+  // process's sockets were made together), where the hash table's 16-byte slots were scattered
+  // over 8 MB at 200,000 sockets.
   if (with_inode > 0 && high - low < 4 * uint64_t{with_inode} + 4096) {
     low_ = low;
-    rows_.assign(high - low + 1, kNoRow);
-    for (size_t row = 0; row < snap.sockets.size(); ++row) {
-      uint64_t inode = snap.sockets[row].inode;
-      if (inode == 0) continue;
-      uint32_t& slot = rows_[inode - low];
-      if (slot != kNoRow) continue;  // the same socket listed twice: keep the first
-      slot = static_cast<uint32_t>(row);
-      ++count_;
-    }
+    items_.assign(high - low + 1, kNoItem);
     return;
   }
   size_t capacity = 16;
-  while (capacity < snap.sockets.size() * 2) capacity *= 2;
+  while (capacity < count * 2) capacity *= 2;
   slots_.resize(capacity);
   mask_ = capacity - 1;
-  for (size_t row = 0; row < snap.sockets.size(); ++row) {
-    uint64_t inode = snap.sockets[row].inode;
-    if (inode == 0) continue;
-    for (uint64_t i = mix(inode) & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i].inode == inode) break;  // the same socket listed twice: keep the first
-      if (slots_[i].inode == 0) {
-        slots_[i] = Slot{inode, static_cast<uint32_t>(row)};
-        ++count_;
-        break;
-      }
+}
+
+void InodeIndex::insert(uint64_t inode, uint32_t item) {
+  if (inode == 0) return;
+  if (!items_.empty()) {
+    uint32_t& slot = items_[inode - low_];
+    if (slot != kNoItem) return;  // the same socket listed twice: keep the first
+    slot = item;
+    ++count_;
+    return;
+  }
+  for (uint64_t i = mix(inode) & mask_;; i = (i + 1) & mask_) {
+    if (slots_[i].inode == inode) return;  // the same socket listed twice: keep the first
+    if (slots_[i].inode == 0) {
+      slots_[i] = Slot{inode, item};
+      ++count_;
+      return;
     }
   }
 }
 
 int64_t InodeIndex::find(uint64_t inode) const {
   if (inode == 0) return -1;
-  if (!rows_.empty()) {
-    if (inode < low_ || inode - low_ >= rows_.size()) return -1;
-    uint32_t row = rows_[inode - low_];
-    return row == kNoRow ? -1 : int64_t{row};
+  if (!items_.empty()) {
+    if (inode < low_ || inode - low_ >= items_.size()) return -1;
+    uint32_t item = items_[inode - low_];
+    return item == kNoItem ? -1 : int64_t{item};
   }
   for (uint64_t i = mix(inode) & mask_;; i = (i + 1) & mask_) {
-    if (slots_[i].inode == inode) return slots_[i].row;
+    if (slots_[i].inode == inode) return slots_[i].item;
     if (slots_[i].inode == 0) return -1;
   }
 }

@@ -25,27 +25,36 @@ constexpr size_t kReadBufferSize = size_t{64} * 1024;
 
 }  // namespace
 
+Result<void> bpf_iterators_usable() {
+  if (::access(kKernelBtf, R_OK) != 0) {
+    return plain_error(std::string("the kernel has no BTF (") + kKernelBtf + ")");
+  }
+  if (!has_capability(CAP_SYS_ADMIN) && !(has_capability(CAP_BPF) && has_capability(CAP_PERFMON))) {
+    return plain_error("missing capability CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
+  }
+  return {};
+}
+
 #ifdef SOCKSNAP_HAVE_BPF
 
 struct BpfSource::Programs {
-  socksnap_iter* loaded = nullptr;
+  socksnap_socket_iter* loaded = nullptr;
   UniqueFd tcp;
   UniqueFd udp;
-  UniqueFd socket_fds;
 
   ~Programs() {
     // The links first: each holds its program.
     tcp = UniqueFd();
     udp = UniqueFd();
-    socket_fds = UniqueFd();
-    socksnap_iter_destroy(loaded);
+    socksnap_socket_iter_destroy(loaded);
   }
 };
 
 namespace {
 
-Result<UniqueFd> attach(socksnap_iter* loaded, socksnap_iter_program program, const char* what) {
-  UniqueFd link(socksnap_iter_attach(loaded, program));
+Result<UniqueFd> attach(socksnap_socket_iter* loaded, socksnap_socket_program program,
+                        const char* what) {
+  UniqueFd link(socksnap_socket_iter_attach(loaded, program));
   if (!link.valid()) {
     return system_error(std::string("the kernel refused the ") + what + " iterator", errno);
   }
@@ -55,14 +64,9 @@ Result<UniqueFd> attach(socksnap_iter* loaded, socksnap_iter_program program, co
 }  // namespace
 
 Result<std::unique_ptr<BpfSource>> BpfSource::open() {
-  if (::access(kKernelBtf, R_OK) != 0) {
-    return plain_error(std::string("the kernel has no BTF (") + kKernelBtf + ")");
-  }
-  if (!has_capability(CAP_SYS_ADMIN) && !(has_capability(CAP_BPF) && has_capability(CAP_PERFMON))) {
-    return plain_error("missing capability CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
-  }
+  if (auto usable = bpf_iterators_usable(); !usable) return usable.error();
   auto programs = std::make_unique<Programs>();
-  programs->loaded = socksnap_iter_load();
+  programs->loaded = socksnap_socket_iter_load();
   if (programs->loaded == nullptr) {
     return system_error("the kernel refused to load socksnap's BPF iterators", errno);
   }
@@ -78,8 +82,8 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open() {
 void BpfSource::configure(const CollectRequest& request) {
   std::lock_guard lock(configure_mutex_);
   if (configured_) return;
-  socksnap_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
-                          request.tcp_info ? 1 : 0);
+  socksnap_socket_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
+                                 request.tcp_info ? 1 : 0);
   configured_ = true;
 }
 
@@ -208,39 +212,6 @@ Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectReq
   return out;
 }
 
-Result<std::vector<SocketFdRecord>> BpfSource::socket_fds() {
-  if (!programs_->socket_fds.valid()) {
-    auto link = attach(programs_->loaded, SOCKSNAP_ITER_SOCKET_FDS, "iter/task_file");
-    if (!link) return link.error();
-    programs_->socket_fds = std::move(link.value());
-  }
-  UniqueFd iterator(socksnap_iter_open(programs_->socket_fds.get()));
-  if (!iterator.valid()) return system_error("open the iter/task_file iterator");
-  std::vector<SocketFdRecord> fds;
-  RecordReader records(socket_fd_record_size());
-  std::vector<uint8_t> buffer(kReadBufferSize);
-  while (true) {
-    ssize_t n = ::read(iterator.get(), buffer.data(), buffer.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return system_error("read the iter/task_file iterator");
-    }
-    records.feed(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)),
-                 [&](std::span<const uint8_t> record) { fds.push_back(socket_fd_record(record)); });
-  }
-  // The program notes the PID its reader has in the initial PID namespace; another than
-  // getpid() means this process is in a PID namespace of its own, where the iterator walks only
-  // that namespace's tasks.
-  uint32_t seen = socksnap_iter_take_reader_tgid(programs_->loaded);
-  if (seen != static_cast<uint32_t>(::getpid())) {
-    return plain_error(
-        "socksnap runs in a PID namespace of its own, where iter/task_file sees "
-        "only that namespace's processes");
-  }
-  return fds;
-}
-
 #else  // a build without the BPF programs
 
 struct BpfSource::Programs {};
@@ -254,10 +225,6 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open() {
 Result<NamespaceSockets> BpfSource::collect(const NetnsRef& /*ns*/,
                                             const CollectRequest& /*request*/,
                                             Warnings& /*warnings*/) {
-  return plain_error("no BPF programs in this build");
-}
-
-Result<std::vector<SocketFdRecord>> BpfSource::socket_fds() {
   return plain_error("no BPF programs in this build");
 }
 

@@ -3,8 +3,8 @@
 // exactly once: on kernels whose iterators resume by socket cookie, a socket that lives through
 // the read is neither missed nor repeated, however the table around it changes (a sock_diag dump
 // resumes by position in a hash bucket, and may do both). Each iterator is opened by the worker
-// thread inside the namespace it reads, from one link per program. iter/task_file finds the
-// holders of every socket in one pass over every task, instead of reading each /proc/PID/fd.
+// thread inside the namespace it reads, from one link per program. The process iterators are
+// apart, in collect/bpf_tasks.h.
 // What the iterators do not walk (TCP sockets only bound, UDP-Lite) and unix sockets, which
 // the kernel's iter/unix cannot give exactly once (see collect()), still come from sock_diag.
 #pragma once
@@ -22,6 +22,11 @@
 #include "util/result.h"
 
 namespace socksnap {
+
+// Whether this kernel and this process can load socksnap's iterators: kernel BTF, and
+// CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN). The error is a phrase that follows "cannot use
+// the BPF source: ".
+Result<void> bpf_iterators_usable();
 
 class BpfSource final : public SocketSource {
  public:
@@ -42,11 +47,6 @@ class BpfSource final : public SocketSource {
   }
   Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
                                    Warnings& warnings) override;
-
-  // Every socket descriptor of every process, in one pass over all tasks, with PIDs of the
-  // initial PID namespace. An error when this process is not in that namespace (the iterator
-  // would see only the tasks of its own): then read /proc.
-  Result<std::vector<SocketFdRecord>> socket_fds();
 
  private:
   struct Programs;

@@ -254,11 +254,13 @@ std::string node_name(const std::string& flag) {
   return {};
 }
 
-Census take_census(const EnrichOptions& options, Warnings& warnings) {
+Census take_census(const EnrichOptions& options, Warnings& warnings,
+                   std::optional<std::vector<ScannedProcess>> processes) {
   Census census;
   census.node = node_name(options.node_name);
   census.host_netns = host_netns(options.host, warnings);
-  census.processes = census_processes(options.host, options.threads, warnings);
+  census.processes =
+      processes ? std::move(*processes) : census_processes(options.host, options.threads, warnings);
   census.identities.reserve(census.processes.size());
   for (const auto& p : census.processes) census.identities.push_back(parse_proc_cgroup(p.cgroup));
   return census;

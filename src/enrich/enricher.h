@@ -41,7 +41,10 @@ struct Census {
   std::vector<std::optional<CgroupIdentity>> identities;  // parallel to processes
 };
 
-Census take_census(const EnrichOptions& options, Warnings& warnings);
+// `processes`, when given, are the node's processes as the BPF source's pass over every task
+// found them (enrich/process_scan.h census_from_tasks); otherwise /proc is read.
+Census take_census(const EnrichOptions& options, Warnings& warnings,
+                   std::optional<std::vector<ScannedProcess>> processes = std::nullopt);
 
 // Fills snap.node, processes, holders, containers, pods and owners: the processes from /proc
 // under options.host, their containers and pods from `sources`. A process, container or file

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "util/files.h"
 #include "util/strings.h"
@@ -51,6 +52,27 @@ void parallel_for(size_t n, size_t parts, size_t batch, Work work) {
 
 size_t parts_for(size_t n, unsigned threads) {
   return std::clamp<size_t>(n, 1, std::max(1U, threads));
+}
+
+// Whether the host's /proc numbers processes as the initial PID namespace does, as the BPF
+// source's PIDs are: its "self" is this process's own PID there.
+Result<void> proc_is_initial_pid_namespace(const HostPaths& paths) {
+  char self[32];
+  std::string link = paths("/proc/self");
+  ssize_t n = sys().readlinkat(AT_FDCWD, link.c_str(), self, sizeof self - 1);
+  auto own =
+      n > 0 ? parse_int<int32_t>(std::string_view(self, static_cast<size_t>(n))) : std::nullopt;
+  if (!own || *own != static_cast<int32_t>(::getpid())) {
+    return plain_error(paths("/proc") + " is not the initial PID namespace's");
+  }
+  return {};
+}
+
+// Ticks of /proc/PID/stat's start time, from the kernel's nanoseconds.
+uint64_t start_ticks(uint64_t nanoseconds) {
+  static const auto kNanosecondsPerTick =
+      static_cast<uint64_t>(1'000'000'000 / std::max(1L, sysconf(_SC_CLK_TCK)));
+  return nanoseconds / kNanosecondsPerTick;
 }
 
 struct Denied {
@@ -134,6 +156,52 @@ std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned th
   return census;
 }
 
+Result<std::vector<ScannedProcess>> census_from_tasks(const HostPaths& paths,
+                                                      std::vector<TaskRecord>&& tasks) {
+  if (auto initial = proc_is_initial_pid_namespace(paths); !initial) return initial.error();
+  std::string proc = paths("/proc");
+  // /proc/PID/cgroup of the process, read once its start time says the PID still names it.
+  std::string stat;
+  std::string comm;
+  auto read_cgroup = [&](const ScannedProcess& p, std::string& out) {
+    std::string dir = fmt::format("{}/{}", proc, p.info.pid);
+    UniqueFd pid_dir(sys().openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY));
+    uint64_t start = 0;
+    return pid_dir.valid() && read_file_at(pid_dir.get(), "stat", stat) &&
+           parse_proc_stat(stat, comm, start) && start == p.info.start_time &&
+           read_file_at(pid_dir.get(), "cgroup", out);
+  };
+  // Processes in the same cgroups read the same /proc/PID/cgroup: it is read once for each set
+  // (a node's processes are in far fewer sets than there are processes).
+  std::unordered_map<std::string_view, std::string> cgroup_of;
+  std::vector<ScannedProcess> census;
+  census.reserve(tasks.size());
+  for (TaskRecord& task : tasks) {
+    ScannedProcess p;
+    p.info.pid = static_cast<int32_t>(task.tgid);
+    p.info.comm = std::move(task.comm);
+    p.info.start_time = start_ticks(task.start_time_ns);
+    p.netns = task.netns;
+    if (!task.cgroups_whole) {
+      if (!read_cgroup(p, p.cgroup)) continue;  // exited
+    } else if (auto it = cgroup_of.find(task.cgroups); it != cgroup_of.end()) {
+      p.cgroup = it->second;
+    } else {
+      if (!read_cgroup(p, p.cgroup)) continue;  // exited: another of the set is read instead
+      cgroup_of.emplace(task.cgroups, p.cgroup);
+    }
+    census.push_back(std::move(p));
+  }
+  // The iterator walks tasks in PID order; the census's users search it by PID.
+  auto by_pid = [](const ScannedProcess& a, const ScannedProcess& b) {
+    return a.info.pid < b.info.pid;
+  };
+  if (!std::is_sorted(census.begin(), census.end(), by_pid)) {
+    std::sort(census.begin(), census.end(), by_pid);
+  }
+  return census;
+}
+
 std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
                                       const std::vector<ScannedProcess>& census, unsigned threads,
                                       Warnings& warnings) {
@@ -200,18 +268,7 @@ std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
 Result<std::vector<SocketFd>> census_socket_fds(const HostPaths& paths,
                                                 const std::vector<ScannedProcess>& census,
                                                 const std::vector<SocketFdRecord>& records) {
-  // This process as the census's /proc numbers it, against its PID in the initial namespace.
-  char self[32];
-  std::string link = paths("/proc/self");
-  ssize_t n = sys().readlinkat(AT_FDCWD, link.c_str(), self, sizeof self - 1);
-  auto own =
-      n > 0 ? parse_int<int32_t>(std::string_view(self, static_cast<size_t>(n))) : std::nullopt;
-  if (!own || *own != static_cast<int32_t>(::getpid())) {
-    return plain_error(paths("/proc") + " is not the initial PID namespace's");
-  }
-  // Ticks of /proc/PID/stat's start time, from the kernel's nanoseconds.
-  static const auto kNanosecondsPerTick =
-      static_cast<uint64_t>(1'000'000'000 / std::max(1L, sysconf(_SC_CLK_TCK)));
+  if (auto initial = proc_is_initial_pid_namespace(paths); !initial) return initial.error();
   std::vector<SocketFd> fds;
   fds.reserve(records.size());
   for (const SocketFdRecord& r : records) {
@@ -220,7 +277,7 @@ Result<std::vector<SocketFd>> census_socket_fds(const HostPaths& paths,
         census.begin(), census.end(), pid,
         [](const ScannedProcess& p, int32_t wanted) { return p.info.pid < wanted; });
     if (it == census.end() || it->info.pid != pid) continue;
-    if (r.start_time_ns / kNanosecondsPerTick != it->info.start_time) continue;
+    if (start_ticks(r.start_time_ns) != it->info.start_time) continue;
     fds.push_back(SocketFd{r.inode, static_cast<uint32_t>(it - census.begin()), r.fd});
   }
   return fds;

@@ -43,6 +43,14 @@ bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_t
 std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
                                              Warnings& warnings);
 
+// The census from the BPF source's pass over every task (PIDs of the initial PID namespace): an
+// error when the host's /proc numbers processes otherwise (a /proc of another PID namespace),
+// whose descriptors and files would then be read under the wrong PIDs. /proc/PID/cgroup is read
+// once for each set of cgroups the pass found processes in, from one of them (a process that
+// exited meanwhile is left out, as census_processes leaves it out).
+Result<std::vector<ScannedProcess>> census_from_tasks(const HostPaths& paths,
+                                                      std::vector<TaskRecord>&& tasks);
+
 // Every socket descriptor of every census process; needs no snapshot, so it can run while the
 // sockets are collected. A process that exited is skipped; one whose PID now names another
 // process (its start time changed) is dropped, so that no socket is given to the wrong process.

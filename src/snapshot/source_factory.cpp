@@ -131,7 +131,7 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterato
     }
     choice.note = "not using the BPF iterators: " + bpf.error().message() + "; ";
   } else if (host.backend != "netlink" && host.record_dump.empty()) {
-    choice.note = "not using the BPF iterators: the run reads no TCP or UDP socket and no holder; ";
+    choice.note = "not using the BPF iterators: the run reads no TCP or UDP socket; ";
   }
   choice.source = std::make_unique<SockDiagSource>(choice.recorder.get());
   choice.note +=

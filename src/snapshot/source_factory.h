@@ -29,9 +29,10 @@ struct SourceChoice {
 
 // Usage errors: a --netns or --replay-dump that cannot be read, a --host-root that is not there;
 // failures: a missing capability, --backend bpf where the iterators cannot run. `iterators_used`:
-// the run reads TCP or UDP sockets or the sockets' holders, which the BPF source reads in its
-// own way; a run that reads neither (unix sockets alone, no holders) gains nothing from loading
-// its programs, and --backend auto then reads through sock_diag.
+// the run reads TCP or UDP sockets, which the BPF source reads in its own way; a run that reads
+// none (unix sockets alone) gains nothing from loading its programs, and --backend auto then
+// reads through sock_diag. (The sockets' holders come from the BPF iterators of processes,
+// collect/bpf_tasks.h, whatever the source.)
 Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
                                                   Warnings& warnings);
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <thread>
 #include <unordered_set>
@@ -10,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "analyze/direction.h"
-#include "collect/bpf_source.h"
+#include "collect/bpf_tasks.h"
 #include "collect/collector.h"
 #include "collect/conntrack.h"
 #include "enrich/translations.h"
@@ -88,21 +87,49 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   // Owners: a census of the node's processes picks the default columns; the owners themselves
   // (every descriptor of every process) are read only when the output shows them. Both need no
   // sockets, so they run beside the collection: when the query shows owners on any node, the
-  // descriptor scan too (it is as costly as the dump on a busy host). The census needs no source
-  // either, and starts first, beside the load of the BPF programs (a few ms, which a run of one
-  // namespace otherwise waits for); the descriptors wait for the source, which may read them.
+  // descriptor scan too (it is as costly as the dump on a busy host).
   Census census;
   census.node = node_name(host.node_name);
   std::vector<SocketFd> fds;
   bool early_fds = owners_readable && query.needs_owners_on_any_node() && query.needs_holders();
   bool need_census = owners_readable && (early_fds || query.kind_matters());
-  // The BPF source finds every socket's holders in one pass over the tasks; else (or where its
-  // PIDs are not the census's) every process's /proc/PID/fd is read.
-  BpfSource* bpf = nullptr;  // set before `opened` says the source is open
+  // The BPF iterators of processes give both in a pass over the tasks each, where /proc has
+  // files a process; they load on the thread that reads them, beside the socket iterators' load.
+  // Not with --backend netlink (no BPF), nor for a replay (not this host's processes); where
+  // they cannot load or their PIDs are not /proc's, /proc is read.
+  bool task_iterators = host.backend != "netlink" && host.replay_dump.empty();
+  std::unique_ptr<BpfTaskSource> task_source;
+  std::string census_note;
   std::string holders_note;
+  auto load_task_source = [&] {
+    if (!task_iterators || task_source != nullptr || !census_note.empty()) return;
+    auto loaded = BpfTaskSource::open();
+    if (loaded) {
+      task_source = std::move(loaded.value());
+    } else {
+      census_note = "census and owners read from /proc, not the BPF iterators of processes: " +
+                    loaded.error().message();
+    }
+  };
+  auto census_of = [&] {
+    load_task_source();
+    std::optional<std::vector<ScannedProcess>> processes;
+    if (task_source != nullptr) {
+      auto tasks = task_source->tasks();
+      auto found = tasks ? census_from_tasks(enrich.host, std::move(tasks.value()))
+                         : Result<std::vector<ScannedProcess>>(tasks.error());
+      if (found) {
+        processes = std::move(found.value());
+      } else {
+        census_note = "census read from /proc, not iter/task: " + found.error().message();
+      }
+    }
+    return take_census(enrich, warnings, std::move(processes));
+  };
   auto read_fds = [&] {
-    if (bpf != nullptr) {
-      auto records = bpf->socket_fds();
+    load_task_source();
+    if (task_source != nullptr) {
+      auto records = task_source->socket_fds();
       auto found = records ? census_socket_fds(enrich.host, census.processes, *records)
                            : Result<std::vector<SocketFd>>(records.error());
       if (found) return std::move(found.value());
@@ -110,8 +137,6 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     }
     return scan_socket_fds(enrich.host, census.processes, jobs, warnings);
   };
-  std::unique_ptr<SourceChoice> opened_choice;  // outlives the thread beside, which may read it
-  std::promise<bool> opened;                    // false: the run ends with the source's error
   std::thread beside;
   struct JoinOnExit {
     std::thread& thread;
@@ -120,25 +145,17 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     }
   } join_beside{beside};
   if (need_census) {
-    beside = std::thread([&, source = opened.get_future()]() mutable {
-      census = take_census(enrich, warnings);
-      if (early_fds && source.get()) fds = read_fds();
+    beside = std::thread([&] {
+      census = census_of();
+      if (early_fds) fds = read_fds();
     });
   }
 
-  // The BPF source's iterators read TCP and UDP sockets and every socket's holders; unix sockets
-  // come through sock_diag with either source.
-  bool iterators_used = query.request.tcp || query.request.udp ||
-                        (query.needs_owners_on_any_node() && query.needs_holders());
-  auto chosen = open_socket_source(host, iterators_used, warnings);
-  if (!chosen) {
-    opened.set_value(false);
-    return chosen.error();
-  }
-  opened_choice = std::make_unique<SourceChoice>(std::move(chosen.value()));
-  SourceChoice& choice = *opened_choice;
-  bpf = dynamic_cast<BpfSource*>(choice.source.get());
-  opened.set_value(true);
+  // The BPF source's iterators read TCP and UDP sockets; unix sockets come through sock_diag
+  // with either source.
+  auto chosen = open_socket_source(host, query.request.tcp || query.request.udp, warnings);
+  if (!chosen) return chosen.error();
+  SourceChoice& choice = chosen.value();
   if (inputs.after_discovery) inputs.after_discovery();
 
   // The conntrack tables need no sockets either, and are read only when the run asks for them
@@ -182,7 +199,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   snap.node = census.node;
   if (read_conntrack) run.conntrack = apply_conntrack(snap, conntrack, warnings);
   if (owners_readable && query.needs_owners(run.kind)) {
-    if (!need_census) census = take_census(enrich, warnings);
+    if (!need_census) census = census_of();
     enrich.labels = query.needs_labels(run.kind);
     OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
     // No descriptors read (fds stays empty) when only the namespaces' pods are needed.
@@ -199,8 +216,8 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   run.rows = select_rows(snap, query.selection_for(run.kind), jobs);
   run.source = std::string(choice.source->name());
   run.source_note = choice.note;
-  if (!holders_note.empty()) {
-    run.source_note += (run.source_note.empty() ? "" : "; ") + holders_note;
+  for (const std::string* note : {&census_note, &holders_note}) {
+    if (!note->empty()) run.source_note += (run.source_note.empty() ? "" : "; ") + *note;
   }
   run.namespaces = choice.namespaces.size();
   run.skipped = outcome.failed;

@@ -7,42 +7,57 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "collect/bpf/iter_rows.h" /* the types of the programs' globals */
 #include "socket_iter.lskel.h"
+#include "task_iter.lskel.h"
 
-struct socksnap_iter* socksnap_iter_load(void) {
-  struct socksnap_iter* iter = socksnap_iter__open();
+struct socksnap_socket_iter* socksnap_socket_iter_load(void) {
+  struct socksnap_socket_iter* iter = socksnap_socket_iter__open();
   if (!iter) return NULL;
-  int err = socksnap_iter__load(iter);
+  int err = socksnap_socket_iter__load(iter);
   if (err) {
-    socksnap_iter__destroy(iter);
+    socksnap_socket_iter__destroy(iter);
     errno = -err;
     return NULL;
   }
   return iter;
 }
 
-void socksnap_iter_destroy(struct socksnap_iter* iter) {
-  if (iter) socksnap_iter__destroy(iter);
+struct socksnap_task_iter* socksnap_task_iter_load(void) {
+  struct socksnap_task_iter* iter = socksnap_task_iter__open();
+  if (!iter) return NULL;
+  int err = socksnap_task_iter__load(iter);
+  if (err) {
+    socksnap_task_iter__destroy(iter);
+    errno = -err;
+    return NULL;
+  }
+  return iter;
 }
 
-int socksnap_iter_attach(struct socksnap_iter* iter, enum socksnap_iter_program program) {
-  int prog = -1;
-  switch (program) {
-    case SOCKSNAP_ITER_TCP:
-      prog = iter->progs.dump_tcp.prog_fd;
-      break;
-    case SOCKSNAP_ITER_UDP:
-      prog = iter->progs.dump_udp.prog_fd;
-      break;
-    case SOCKSNAP_ITER_SOCKET_FDS:
-      prog = iter->progs.dump_socket_fds.prog_fd;
-      break;
-  }
+void socksnap_socket_iter_destroy(struct socksnap_socket_iter* iter) {
+  if (iter) socksnap_socket_iter__destroy(iter);
+}
+
+void socksnap_task_iter_destroy(struct socksnap_task_iter* iter) {
+  if (iter) socksnap_task_iter__destroy(iter);
+}
+
+int socksnap_socket_iter_attach(struct socksnap_socket_iter* iter,
+                                enum socksnap_socket_program program) {
+  int prog =
+      program == SOCKSNAP_ITER_TCP ? iter->progs.dump_tcp.prog_fd : iter->progs.dump_udp.prog_fd;
   return skel_link_create(prog, 0, BPF_TRACE_ITER); /* -1 and errno on failure */
 }
 
-void socksnap_iter_configure(struct socksnap_iter* iter, __u32 tcp_states, __u32 udp_states,
-                             int want_tcp_info) {
+int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_task_program program) {
+  int prog = program == SOCKSNAP_ITER_SOCKET_FDS ? iter->progs.dump_socket_fds.prog_fd
+                                                 : iter->progs.dump_tasks.prog_fd;
+  return skel_link_create(prog, 0, BPF_TRACE_ITER); /* -1 and errno on failure */
+}
+
+void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
+                                    __u32 udp_states, int want_tcp_info) {
   iter->data->tcp_states = tcp_states;
   iter->data->udp_states = udp_states;
   iter->bss->want_tcp_info = want_tcp_info ? 1 : 0;
@@ -55,7 +70,7 @@ int socksnap_iter_open(int link) {
   return skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof attr); /* -1 and errno on failure */
 }
 
-__u32 socksnap_iter_take_reader_tgid(struct socksnap_iter* iter) {
+__u32 socksnap_task_iter_take_reader_tgid(struct socksnap_task_iter* iter) {
   __u32 tgid = iter->bss->reader_tgid;
   iter->bss->reader_tgid = 0;
   return tgid;

@@ -1,8 +1,10 @@
-/* socksnap's BPF iterators, loaded through bpftool's light skeleton (C: the skeleton is C
- * only). A light skeleton has the kernel apply the programs' CO-RE relocations and find their
- * attach points: loading took ~7 ms on the development machine, where libbpf's regular skeleton,
- * which parses the kernel's whole BTF (5 MB) in user space first, took ~100 ms. It needs only
- * libbpf's headers (skel_internal.h): nothing of libbpf is linked. */
+/* socksnap's BPF iterators, loaded through bpftool's light skeletons (C: a skeleton is C only).
+ * A light skeleton has the kernel apply the programs' CO-RE relocations and find their attach
+ * points: loading took ~7 ms on the development machine, where libbpf's regular skeleton, which
+ * parses the kernel's whole BTF (5 MB) in user space first, took ~100 ms. It needs only libbpf's
+ * headers (skel_internal.h): nothing of libbpf is linked. Two skeletons: the socket iterators
+ * (socket_iter.bpf.c), and the process iterators (task_iter.bpf.c), which a run loads only when
+ * it needs a census or the sockets' holders, on another thread than the socket iterators. */
 #ifndef SOCKSNAP_COLLECT_BPF_ITER_PROGRAMS_H
 #define SOCKSNAP_COLLECT_BPF_ITER_PROGRAMS_H
 
@@ -12,27 +14,36 @@
 extern "C" {
 #endif
 
-struct socksnap_iter;
+struct socksnap_socket_iter;
+struct socksnap_task_iter;
 
-enum socksnap_iter_program {
+enum socksnap_socket_program {
   SOCKSNAP_ITER_TCP = 0,
   SOCKSNAP_ITER_UDP = 1,
-  SOCKSNAP_ITER_SOCKET_FDS = 2,
 };
 
-/* Loads the programs; NULL with errno set when the kernel refuses. */
-struct socksnap_iter* socksnap_iter_load(void);
-void socksnap_iter_destroy(struct socksnap_iter* iter);
+enum socksnap_task_program {
+  SOCKSNAP_ITER_SOCKET_FDS = 0,
+  SOCKSNAP_ITER_TASKS = 1,
+};
+
+/* Load the programs; NULL with errno set when the kernel refuses. */
+struct socksnap_socket_iter* socksnap_socket_iter_load(void);
+struct socksnap_task_iter* socksnap_task_iter_load(void);
+void socksnap_socket_iter_destroy(struct socksnap_socket_iter* iter);
+void socksnap_task_iter_destroy(struct socksnap_task_iter* iter);
 /* A link for one program, to open iterators from; -1 with errno set. */
-int socksnap_iter_attach(struct socksnap_iter* iter, enum socksnap_iter_program program);
+int socksnap_socket_iter_attach(struct socksnap_socket_iter* iter,
+                                enum socksnap_socket_program program);
+int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_task_program program);
 /* An iterator of a link's program, to read() to its end: of the calling thread's network
  * namespace for the socket programs, whose namespace it keeps. -1 with errno set. */
 int socksnap_iter_open(int link);
 /* What the socket programs write: states (bit N = state N), and tcp_info with TCP rows. */
-void socksnap_iter_configure(struct socksnap_iter* iter, __u32 tcp_states, __u32 udp_states,
-                             int want_tcp_info);
-/* The PID, in the initial PID namespace, of the last reader of the socket-fd iterator; 0 after. */
-__u32 socksnap_iter_take_reader_tgid(struct socksnap_iter* iter);
+void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
+                                    __u32 udp_states, int want_tcp_info);
+/* The PID, in the initial PID namespace, of the last reader of a process iterator; 0 after. */
+__u32 socksnap_task_iter_take_reader_tgid(struct socksnap_task_iter* iter);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* What socksnap's BPF iterators (collect/bpf/socket_iter.bpf.c) write to their seq_file, one
- * fixed-size record per item, read back by collect/bpf_rows.cpp. Shared by the BPF program (C,
+ * record per item, read back by collect/bpf_rows.cpp. Shared by the BPF program (C,
  * built by clang -target bpf) and the C++ reader, so plain C with the kernel's fixed-width
  * types. A record's layout is the same on both sides: no pointers, explicit padding, little
  * endian (the iterators run on the same machine as their reader). */
@@ -51,6 +51,28 @@ struct socksnap_socket_fd_row {
   __u64 start_time_ns; /* the process's start, ns since boot (task->start_boottime) */
   __u32 tgid;          /* in the initial PID namespace */
   __s32 fd;
+};
+
+/* One process (a thread group's leader; kernel threads left out): iter/task's answer, followed
+ * by `cgroups` socksnap_task_cgroup, one per cgroup hierarchy the process is in. */
+struct socksnap_task_row {
+  __u64 start_time_ns; /* ns since boot (task->start_boottime) */
+  __u64 netns;         /* inode of its network namespace, 0 for none (an exited leader) */
+  __u32 tgid;          /* in the initial PID namespace */
+  __u16 cgroups;       /* how many follow */
+  __u8 cgroups_whole;  /* 0: it is in more hierarchies than SOCKSNAP_TASK_HIERARCHIES */
+  __u8 pad;
+  char comm[16];
+};
+
+/* cgroup v1 has at most 12 controllers, and a few named hierarchies besides. */
+#define SOCKSNAP_TASK_HIERARCHIES 16
+
+/* The cgroup a process is in in one hierarchy. */
+struct socksnap_task_cgroup {
+  __u32 hierarchy; /* its id, 0 for the unified (v2) one */
+  __u32 pad;
+  __u64 id; /* the cgroup's node id, unique within its hierarchy */
 };
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* socksnap's BPF iterators: every TCP and UDP socket of the network namespace an iterator was
- * opened in (iter/tcp, iter/udp), and every socket descriptor of every process (iter/task_file).
+/* socksnap's BPF iterators of sockets: every TCP and UDP socket of the network namespace an
+ * iterator was opened in (iter/tcp, iter/udp). The processes' are in task_iter.bpf.c.
  * Each writes fixed-size records (collect/bpf/iter_rows.h) with the fields inet_diag would send,
  * so that the BPF source and the netlink source give the same rows. Built CO-RE against the
  * kernel's BTF; loaded once per run (collect/bpf_source.cpp), read once per namespace.
@@ -21,8 +21,6 @@
 #define TCP_TIME_WAIT 6
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -32,10 +30,6 @@ char LICENSE[] SEC("license") = "GPL";
 __u32 tcp_states = 0xffffffff;
 __u32 udp_states = 0xffffffff;
 __u32 want_tcp_info = 0;
-
-/* The PID the task_file iterator's caller has in the initial PID namespace, written by the
- * program: the reader compares it with getpid() to know that the PIDs it got are its own. */
-__u32 reader_tgid = 0;
 
 static __always_inline void fill_common(struct socksnap_inet_row* row, struct sock_common* skc) {
   row->family = skc->skc_family;
@@ -144,24 +138,6 @@ int dump_udp(struct bpf_iter__udp* ctx) {
   row.uid = ctx->uid;
   row.rx_queue = (__u32)(sk->sk_backlog.rmem_alloc.counter - up->forward_deficit);
   row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
-  bpf_seq_write(ctx->meta->seq, &row, sizeof row);
-  return 0;
-}
-
-SEC("iter/task_file")
-int dump_socket_fds(struct bpf_iter__task_file* ctx) {
-  struct task_struct* task = ctx->task;
-  struct file* file = ctx->file;
-  if (!reader_tgid) reader_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
-  if (!task || !file) return 0;
-  struct inode* inode = file->f_inode;
-  if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK) return 0;
-  struct socksnap_socket_fd_row row = {
-      .inode = inode->i_ino,
-      .start_time_ns = task->group_leader->start_boottime,
-      .tgid = (__u32)task->tgid,
-      .fd = (__s32)ctx->fd,
-  };
   bpf_seq_write(ctx->meta->seq, &row, sizeof row);
   return 0;
 }

@@ -1,0 +1,191 @@
+// The census two ways over real processes: one pass of iter/task over every task (the BPF
+// iterators of processes) and /proc's stat, ns/net and cgroup of each process give the same
+// PIDs, names, start times, network namespaces and cgroups, for processes the test puts in a
+// namespace and in cgroups of its own in every hierarchy (one set of cgroups shaped as a
+// Kubernetes container's, which both read as the same container and pod).
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "collect/bpf_tasks.h"
+#include "enrich/cgroup_identity.h"
+#include "enrich/process_scan.h"
+#include "harness.h"
+
+namespace socksnap::test {
+namespace {
+
+// Where each cgroup hierarchy is mounted (v1 controllers, named ones, the unified one).
+std::vector<std::string> cgroup_mounts() {
+  std::vector<std::string> dirs;
+  std::ifstream mounts("/proc/self/mounts");
+  std::string device;
+  std::string dir;
+  std::string type;
+  std::string rest;
+  while (mounts >> device >> dir >> type && std::getline(mounts, rest)) {
+    if (type == "cgroup" || type == "cgroup2") dirs.push_back(dir);
+  }
+  return dirs;
+}
+
+// A cgroup at `path` (below a folder named for this test run) in every hierarchy; removed,
+// deepest first, when the object goes (its processes must be gone by then).
+class TestCgroup {
+ public:
+  explicit TestCgroup(const std::string& path) {
+    std::vector<std::string> parts = {fmt::format("socksnap-census-{}", ::getpid())};
+    for (size_t at = 0; at < path.size();) {
+      size_t end = std::min(path.find('/', at), path.size());
+      parts.push_back(path.substr(at, end - at));
+      at = end + 1;
+    }
+    for (const std::string& mount : cgroup_mounts()) {
+      std::string at = mount;
+      bool made = true;
+      for (const std::string& part : parts) {
+        at += "/" + part;
+        if (::mkdir(at.c_str(), 0755) == 0) {
+          created_.push_back(at);
+        } else if (errno != EEXIST) {
+          made = false;
+          break;
+        }
+      }
+      if (made) procs_.push_back(at + "/cgroup.procs");
+    }
+    if (procs_.empty()) throw std::runtime_error("no cgroup hierarchy to make " + path + " in");
+  }
+  ~TestCgroup() {
+    // A reaped process leaves its cgroups at once; a moment more, should the kernel still hold
+    // one.
+    for (auto dir = created_.rbegin(); dir != created_.rend(); ++dir) {
+      for (int i = 0; i < 100 && ::rmdir(dir->c_str()) != 0 && errno == EBUSY; ++i) ::usleep(10000);
+    }
+  }
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+
+  // For a forked child: joins every hierarchy's cgroup it can (a v1 cpuset with no CPUs of its
+  // own refuses: the child stays in that hierarchy's root, which both reads then see).
+  // Async-signal-safe.
+  void join() const {
+    for (const std::string& procs : procs_) {
+      int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      (void)!::write(fd, "0", 1);
+      ::close(fd);
+    }
+  }
+
+ private:
+  std::vector<std::string> created_;
+  std::vector<std::string> procs_;
+};
+
+const ScannedProcess* find_pid(const std::vector<ScannedProcess>& census, int32_t pid) {
+  auto it = std::find_if(census.begin(), census.end(),
+                         [&](const ScannedProcess& p) { return p.info.pid == pid; });
+  return it == census.end() ? nullptr : &*it;
+}
+
+TEST(Census, OneTaskPassFindsWhatProcFinds) {
+  const std::string id = "4209733ed88c68b895cdde18971f3ff49cd4c803d2708852f161235b74d1d5aa";
+  const std::string uid = "28f03a90-900f-4158-a144-1bd8243d7ed3";
+  TestNetns ns;
+  TestCgroup container(fmt::format("kubepods/besteffort/pod{}/{}", uid, id));
+  TestCgroup other("elsewhere");
+  std::string ns_path = ns.path();
+  auto in = [&](const TestCgroup& cgroup, const char* name, bool enter_ns) {
+    return [&cgroup, name, enter_ns, path = ns_path.c_str()] {
+      cgroup.join();
+      if (::prctl(PR_SET_NAME, name) != 0) return false;
+      if (!enter_ns) return true;
+      int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+      bool entered = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+      if (fd >= 0) ::close(fd);
+      return entered;
+    };
+  };
+  // A name with an escape, a tab and a newline: the census keeps its bytes.
+  ForkedChild web("a container's process", in(container, "\x1b[1mweb\t\n", true));
+  ForkedChild sidecar("another of its cgroups", in(container, "sidecar", true));
+  ForkedChild elsewhere("a process elsewhere", in(other, "elsewhere", false));
+
+  auto source = BpfTaskSource::open();
+  ASSERT_TRUE(source) << source.error().message();
+  auto tasks = (*source)->tasks();
+  ASSERT_TRUE(tasks) << tasks.error().message();
+  auto from_tasks = census_from_tasks(HostPaths(), std::move(tasks.value()));
+  ASSERT_TRUE(from_tasks) << from_tasks.error().message();
+  Warnings warnings;
+  std::vector<ScannedProcess> from_proc = census_processes(HostPaths(), 2, warnings);
+
+  EXPECT_TRUE(std::is_sorted(from_tasks->begin(), from_tasks->end(),
+                             [](const auto& a, const auto& b) { return a.info.pid < b.info.pid; }));
+  struct Expected {
+    pid_t pid;
+    std::string comm;
+    uint64_t netns;
+  };
+  uint64_t own_netns = netns_inode_of("/proc/self/ns/net");
+  for (const Expected& want : {Expected{::getpid(), "integration_tes", own_netns},
+                               Expected{web.pid(), "\x1b[1mweb\t\n", ns.inode()},
+                               Expected{sidecar.pid(), "sidecar", ns.inode()},
+                               Expected{elsewhere.pid(), "elsewhere", own_netns}}) {
+    SCOPED_TRACE(want.comm);
+    const ScannedProcess* task = find_pid(*from_tasks, want.pid);
+    const ScannedProcess* proc = find_pid(from_proc, want.pid);
+    ASSERT_NE(task, nullptr);
+    ASSERT_NE(proc, nullptr);
+    EXPECT_EQ(task->info.comm, want.comm);
+    EXPECT_EQ(proc->info.comm, want.comm);
+    EXPECT_EQ(task->netns, want.netns);
+    EXPECT_EQ(proc->netns, want.netns);
+    EXPECT_EQ(task->info.start_time, proc->info.start_time);
+    EXPECT_NE(task->info.start_time, 0U);
+    EXPECT_EQ(task->cgroup, proc->cgroup);
+  }
+  // Both read the container and its pod from the cgroup; the process elsewhere is in none.
+  const ScannedProcess* web_task = find_pid(*from_tasks, web.pid());
+  ASSERT_NE(web_task, nullptr);
+  auto who = parse_proc_cgroup(web_task->cgroup);
+  ASSERT_TRUE(who.has_value()) << web_task->cgroup;
+  EXPECT_EQ(who->container_id, id);
+  EXPECT_EQ(who->pod_uid, uid);
+  EXPECT_EQ(who->runtime, RuntimeKind::kUnknown);
+  EXPECT_NE(web_task->cgroup.find(fmt::format("/socksnap-census-{}/kubepods/besteffort/pod{}/{}\n",
+                                              ::getpid(), uid, id)),
+            std::string::npos)
+      << web_task->cgroup;
+  const ScannedProcess* elsewhere_task = find_pid(*from_tasks, elsewhere.pid());
+  ASSERT_NE(elsewhere_task, nullptr);
+  EXPECT_FALSE(parse_proc_cgroup(elsewhere_task->cgroup).has_value());
+  EXPECT_NE(elsewhere_task->cgroup.find(fmt::format("/socksnap-census-{}/elsewhere\n", ::getpid())),
+            std::string::npos)
+      << elsewhere_task->cgroup;
+  // Kernel threads (kthreadd is PID 2) hold no descriptors and are in no container: the pass
+  // leaves them out.
+  EXPECT_NE(find_pid(from_proc, 2), nullptr);
+  EXPECT_EQ(find_pid(*from_tasks, 2), nullptr);
+
+  web.kill_and_reap();
+  sidecar.kill_and_reap();
+  elsewhere.kill_and_reap();
+}
+
+}  // namespace
+}  // namespace socksnap::test

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "discover/netns_discovery.h"
 #include "enrich/cgroup_identity.h"
@@ -65,12 +66,13 @@ class Runtimes {
 class Builder {
  public:
   Builder(Snapshot& snap, const Census& census, const EnrichOptions& options, OwnerSources& sources,
-          Warnings& warnings, const std::vector<SocketFd>* fds)
+          Warnings& warnings, const std::vector<SocketFd>* fds, OwnerPrefetch* prefetched)
       : snap_(snap),
         census_(census),
         options_(options),
         warnings_(warnings),
         fds_(fds),
+        prefetched_(prefetched),
         runtimes_(sources.runtimes),
         pod_sandboxes_(sources.pod_sandboxes) {}
 
@@ -97,6 +99,15 @@ class Builder {
     }
     attribute(held);
     if (options_.labels) add_labels();
+    if (prefetched_ != nullptr) {  // the rest of what was read beforehand: see OwnerPrefetch
+      std::vector<const std::string*> unused;
+      for (const auto& [id, read] : prefetched_->containers) {
+        if (!read.used) unused.push_back(&id);
+      }
+      std::sort(unused.begin(), unused.end(), [](auto* a, auto* b) { return *a < *b; });
+      for (const std::string* id : unused)
+        warnings_.absorb(prefetched_->containers.at(*id).warnings);
+    }
   }
 
  private:
@@ -109,7 +120,14 @@ class Builder {
     ContainerInfo c;
     c.id = who.container_id;
     c.runtime = std::string(runtime_name(who.runtime));
-    std::optional<ContainerMetadata> meta = runtimes_.find(who, warnings_);
+    std::optional<ContainerMetadata> meta;
+    if (OwnerPrefetch::Container* read = prefetched(who.container_id)) {
+      meta = std::move(read->metadata);
+      warnings_.absorb(read->warnings);
+      read->used = true;
+    } else {
+      meta = runtimes_.find(who, warnings_);
+    }
     std::string uid = who.pod_uid;
     if (meta) {
       c.runtime = std::string(runtime_name(meta->runtime));
@@ -132,6 +150,13 @@ class Builder {
     snap_.containers.push_back(std::move(c));
     container_index_.emplace(who.container_id, index);
     return index;
+  }
+
+  // What prefetch_owners read of a container, if it did.
+  OwnerPrefetch::Container* prefetched(const std::string& id) {
+    if (prefetched_ == nullptr) return nullptr;
+    auto it = prefetched_->containers.find(id);
+    return it == prefetched_->containers.end() ? nullptr : &it->second;
   }
 
   int32_t pod_for_uid(const std::string& uid) {
@@ -221,8 +246,15 @@ class Builder {
       const PodInfo& p = snap_.pods[i];
       missing = missing || ((p.labels.empty() && !known[i]) || p.name.empty());
     }
-    if (!missing || !pod_sandboxes_) return;
-    for (const auto& sandbox : pod_sandboxes_(warnings_)) {
+    if (!missing) return;
+    std::vector<PodSandboxInfo> sandboxes;
+    if (prefetched_ != nullptr && prefetched_->sandboxes) {
+      sandboxes = std::move(*prefetched_->sandboxes);
+      warnings_.absorb(prefetched_->sandbox_warnings);
+    } else if (pod_sandboxes_) {
+      sandboxes = pod_sandboxes_(warnings_);
+    }
+    for (const auto& sandbox : sandboxes) {
       auto it = pod_index_.find(sandbox.uid);
       if (it == pod_index_.end()) continue;
       PodInfo& pod = snap_.pods[it->second];
@@ -237,6 +269,7 @@ class Builder {
   const EnrichOptions& options_;
   Warnings& warnings_;
   const std::vector<SocketFd>* fds_;
+  OwnerPrefetch* prefetched_;
   Runtimes runtimes_;
   const PodSandboxLister& pod_sandboxes_;
   std::unordered_map<std::string, int32_t> container_index_;
@@ -266,9 +299,37 @@ Census take_census(const EnrichOptions& options, Warnings& warnings,
   return census;
 }
 
+void prefetch_owners(const Census& census, const std::vector<SocketFd>& fds, OwnerSources& sources,
+                     bool sandboxes, OwnerPrefetch& into) {
+  std::vector<bool> wanted(census.processes.size(), false);
+  for (const SocketFd& fd : fds) wanted[fd.process] = true;
+  std::unordered_set<uint64_t> witnessed;
+  bool pods = false;
+  for (size_t i = 0; i < census.processes.size(); ++i) {
+    const auto& who = census.identities[i];
+    if (!who || who->pod_uid.empty()) continue;
+    pods = true;
+    uint64_t netns = census.processes[i].netns;
+    if (netns != 0 && netns != census.host_netns && witnessed.insert(netns).second) {
+      wanted[i] = true;
+    }
+  }
+  Runtimes runtimes(sources.runtimes);
+  for (size_t i = 0; i < census.processes.size(); ++i) {
+    const auto& who = census.identities[i];
+    if (!wanted[i] || !who) continue;
+    auto [it, added] = into.containers.try_emplace(who->container_id);
+    if (added) it->second.metadata = runtimes.find(*who, it->second.warnings);
+  }
+  if (sandboxes && pods && sources.pod_sandboxes) {
+    into.sandboxes = sources.pod_sandboxes(into.sandbox_warnings);
+  }
+}
+
 void enrich_snapshot(Snapshot& snap, const Census& census, const EnrichOptions& options,
-                     OwnerSources& sources, Warnings& warnings, const std::vector<SocketFd>* fds) {
-  Builder(snap, census, options, sources, warnings, fds).run();
+                     OwnerSources& sources, Warnings& warnings, const std::vector<SocketFd>* fds,
+                     OwnerPrefetch* prefetched) {
+  Builder(snap, census, options, sources, warnings, fds, prefetched).run();
 }
 
 }  // namespace socksnap

@@ -21,18 +21,23 @@ namespace {
 
 // What the namespaces shown hold decides the default columns: pods (Kubernetes columns),
 // containers, or neither. A pod on the host's network counts, since the host's namespace is
-// shown; a plain namespace given with --netns keeps the host columns on any node.
-NodeKind shown_kind(const Census& census, const Snapshot& snap) {
-  std::unordered_set<uint64_t> shown;
-  for (const auto& ns : snap.namespaces) shown.insert(ns.inode);
+// shown; a plain namespace given with --netns keeps the host columns on any node. `shown` null:
+// every namespace is.
+NodeKind shown_kind(const Census& census, const std::unordered_set<uint64_t>* shown) {
   bool containers = false;
   for (size_t i = 0; i < census.processes.size(); ++i) {
     const auto& who = census.identities[i];
-    if (!who || shown.count(census.processes[i].netns) == 0) continue;
+    if (!who || (shown != nullptr && shown->count(census.processes[i].netns) == 0)) continue;
     if (!who->pod_uid.empty()) return NodeKind::kKubernetes;
     containers = true;
   }
   return containers ? NodeKind::kContainers : NodeKind::kHost;
+}
+
+NodeKind shown_kind(const Census& census, const Snapshot& snap) {
+  std::unordered_set<uint64_t> shown;
+  for (const auto& ns : snap.namespaces) shown.insert(ns.inode);
+  return shown_kind(census, &shown);
 }
 
 double milliseconds(std::chrono::steady_clock::duration d) {
@@ -137,6 +142,13 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
     }
     return scan_socket_fds(enrich.host, census.processes, jobs, warnings);
   };
+  // The runtimes' metadata of the census's containers and the CRI API's pod sandboxes need no
+  // sockets either. A run that reads every namespace shows what the census holds: from it alone
+  // the thread beside knows the node's kind, so whether the output shows owners and labels, and
+  // reads them too (a run of a few namespaces reads only their containers', afterwards).
+  OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
+  OwnerPrefetch prefetched;
+  bool fds_read = false;
   std::thread beside;
   struct JoinOnExit {
     std::thread& thread;
@@ -147,7 +159,17 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   if (need_census) {
     beside = std::thread([&] {
       census = census_of();
-      if (early_fds) fds = read_fds();
+      bool every_namespace = host.netns.empty();
+      NodeKind kind = every_namespace ? shown_kind(census, nullptr) : NodeKind::kHost;
+      bool owners = early_fds || (every_namespace && query.needs_owners(kind));
+      if (owners && query.needs_holders()) {
+        fds = read_fds();
+        fds_read = true;
+      }
+      if (owners && every_namespace) {
+        bool sandboxes = !enrich.api_labels && query.needs_labels(kind);
+        prefetch_owners(census, fds, sources, sandboxes, prefetched);
+      }
     });
   }
 
@@ -201,10 +223,9 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   if (owners_readable && query.needs_owners(run.kind)) {
     if (!need_census) census = census_of();
     enrich.labels = query.needs_labels(run.kind);
-    OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
     // No descriptors read (fds stays empty) when only the namespaces' pods are needed.
-    if (!early_fds && query.needs_holders()) fds = read_fds();
-    enrich_snapshot(snap, census, enrich, sources, warnings, &fds);
+    if (!fds_read && query.needs_holders()) fds = read_fds();
+    enrich_snapshot(snap, census, enrich, sources, warnings, &fds, &prefetched);
   }
   // Unix sockets' peers: their names, and their processes once owners are known.
   link_unix_peers(snap);

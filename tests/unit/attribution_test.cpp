@@ -346,6 +346,84 @@ TEST_F(Attribution, OnlyTheRuntimeSourcesGiven) {
   EXPECT_TRUE(warnings.empty()) << lines(warnings);
 }
 
+// Owners read beforehand (while the sockets are collected) give the same snapshot, and nothing is
+// read again: the enrich step here has no runtime and no CRI API of its own.
+TEST_F(Attribution, OwnersReadBeforehandAreTheSameAndNotReadAgain) {
+  Snapshot plain = enrich(node_sockets());
+  ASSERT_EQ(cri.calls, 1);
+  Census census = take_census(options, warnings);
+  OwnerSources sources = host_owner_sources(options.host, RuntimePaths{}, "none");
+  sources.pod_sandboxes = cri.lister();
+  std::vector<SocketFd> fds = scan_socket_fds(options.host, census.processes, 2, warnings);
+  OwnerPrefetch prefetched;
+  prefetch_owners(census, fds, sources, true, prefetched);
+  EXPECT_EQ(cri.calls, 2);
+  // The holders' containers (nginx, node-exporter, api, redis, db) and the web pod's sandbox,
+  // whose pause process is the first of the pod's in its namespace.
+  std::vector<std::string> read;
+  for (const auto& [id, container] : prefetched.containers) read.push_back(id);
+  std::sort(read.begin(), read.end());
+  EXPECT_EQ(read, (std::vector<std::string>{kWebSandbox, kNginx, id_of("a3"), id_of("b1"),
+                                            id_of("d1"), id_of("e1")}));
+  OwnerSources none;
+  Snapshot snap = node_sockets();
+  enrich_snapshot(snap, census, options, none, warnings, nullptr, &prefetched);
+  EXPECT_EQ(cri.calls, 2);
+  ASSERT_EQ(snap.sockets.size(), plain.sockets.size());
+  for (size_t row = 0; row < snap.sockets.size(); ++row) {
+    SCOPED_TRACE(row);
+    EXPECT_EQ(holders(snap, row), holders(plain, row));
+    EXPECT_EQ(container(snap, row), container(plain, row));
+    EXPECT_EQ(pod(snap, row), pod(plain, row));
+  }
+  EXPECT_EQ(pod(snap, row_of(snap, 13491)), "shop/web " + kWebUid + " app=web,tier=frontend");
+  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+
+  // Without sandboxes asked for, the CRI API is not.
+  OwnerPrefetch containers_only;
+  prefetch_owners(census, fds, sources, false, containers_only);
+  EXPECT_EQ(cri.calls, 2);
+  EXPECT_FALSE(containers_only.sandboxes.has_value());
+}
+
+// Every warning of the containers read beforehand is said (a runtime says once, with the first
+// container it reads, what they all share), the used ones' first; the CRI API's only when its
+// sandboxes are used.
+TEST_F(Attribution, WarningsOfOwnersReadBeforehandAreSaidOnce) {
+  Census census = take_census(options, warnings);
+  OwnerPrefetch prefetched;
+  OwnerPrefetch::Container& used = prefetched.containers[kNginx];
+  used.metadata =
+      ContainerMetadata{.runtime = RuntimeKind::kContainerd, .id = kNginx, .name = "read-before"};
+  used.warnings.add("nginx's bundle said something");
+  prefetched.containers[id_of("ff")].warnings.add("an unused container's bundle said something");
+  prefetched.sandboxes.emplace();
+  prefetched.sandbox_warnings.add("the CRI API said something");
+  OwnerSources none;
+  Snapshot snap = node_sockets();
+  enrich_snapshot(snap, census, options, none, warnings, nullptr, &prefetched);
+  EXPECT_EQ(container(snap, row_of(snap, 13491)), "containerd " + kNginx + " read-before  pid=0");
+  EXPECT_EQ(lines(warnings),
+            "nginx's bundle said something\nthe CRI API said something\n"
+            "an unused container's bundle said something\n");
+
+  // Every pod named and labelled by the API server: the sandboxes are not used, nor their
+  // warnings said.
+  options.api_labels = std::make_shared<const std::vector<PodLabelsByUid>>(std::vector{
+      PodLabelsByUid{kWebUid, {{"app", "web"}}},
+      PodLabelsByUid{kExporterUid, {}},
+      PodLabelsByUid{kApiUid, {{"app", "api"}}},
+  });
+  Warnings again;
+  OwnerPrefetch labelled;
+  labelled.sandboxes.emplace();
+  labelled.sandbox_warnings.add("the CRI API said something");
+  Snapshot more = node_sockets();
+  OwnerSources sources = host_owner_sources(options.host, RuntimePaths{}, "none");
+  enrich_snapshot(more, census, options, sources, again, nullptr, &labelled);
+  EXPECT_TRUE(again.empty()) << lines(again);
+}
+
 // --- replayed dumps ----------------------------------------------------------------------------
 
 // A dump replayed on the node recorded with it (--host-root): the same core, so the same owners.

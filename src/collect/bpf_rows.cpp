@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "collect/bpf/iter_rows.h"
@@ -75,31 +74,18 @@ SocketFdRecord socket_fd_record(std::span<const uint8_t> record) {
       .inode = row.inode, .start_time_ns = row.start_time_ns, .tgid = row.tgid, .fd = row.fd};
 }
 
-Result<std::vector<TaskRecord>> parse_task_records(std::span<const uint8_t> bytes) {
-  std::vector<TaskRecord> tasks;
-  size_t at = 0;
-  while (at < bytes.size()) {
-    if (bytes.size() - at < sizeof(socksnap_task_row)) break;
-    auto row = load_unaligned<socksnap_task_row>(bytes.data() + at);
-    at += sizeof row;
-    size_t cgroups = size_t{row.cgroups} * sizeof(socksnap_task_cgroup);
-    if (row.cgroups > SOCKSNAP_TASK_HIERARCHIES || bytes.size() - at < cgroups) {
-      return system_error("the iter/task iterator's records ended part way through one", EBADMSG);
-    }
-    TaskRecord task;
-    task.start_time_ns = row.start_time_ns;
-    task.netns = row.netns;
-    task.tgid = row.tgid;
-    task.comm.assign(row.comm, strnlen(row.comm, sizeof row.comm));
-    task.cgroups_whole = row.cgroups_whole != 0;
-    if (task.cgroups_whole) task.cgroups.assign(bytes.data() + at, bytes.data() + at + cgroups);
-    at += cgroups;
-    tasks.push_back(std::move(task));
-  }
-  if (at != bytes.size()) {
-    return system_error("the iter/task iterator's records ended part way through one", EBADMSG);
-  }
-  return tasks;
+size_t task_record_size() {
+  return sizeof(socksnap_task_row);
+}
+
+TaskRecord task_record(std::span<const uint8_t> record) {
+  auto row = load_unaligned<socksnap_task_row>(record.data());
+  return TaskRecord{.start_time_ns = row.start_time_ns,
+                    .netns = row.netns,
+                    .cgroups_key = row.cgroups_key,
+                    .cgroups_check = row.cgroups_check,
+                    .tgid = row.tgid,
+                    .comm = std::string(row.comm, strnlen(row.comm, sizeof row.comm))};
 }
 
 }  // namespace socksnap

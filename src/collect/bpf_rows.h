@@ -62,20 +62,19 @@ struct SocketFdRecord {
 size_t socket_fd_record_size();
 SocketFdRecord socket_fd_record(std::span<const uint8_t> record);
 
-// One iter/task record: a process, with what /proc/PID/stat and ns/net give, and which cgroup
-// it is in in each hierarchy.
+// One iter/task record: a process, with what /proc/PID/stat and ns/net give, and which set of
+// cgroups it is in.
 struct TaskRecord {
   uint64_t start_time_ns = 0;  // since boot
   uint64_t netns = 0;          // 0 when it has none (an exited leader)
-  uint32_t tgid = 0;           // in the initial PID namespace
+  // Processes with both equal are in the same cgroups, so their /proc/PID/cgroup read the same;
+  // a key of 0 says nothing.
+  uint64_t cgroups_key = 0;
+  uint64_t cgroups_check = 0;
+  uint32_t tgid = 0;  // in the initial PID namespace
   std::string comm;
-  // Its cgroups, as bytes (a hierarchy id and a node id each): processes with equal keys are in
-  // the same cgroups, so their /proc/PID/cgroup read the same. Empty when not whole.
-  std::string cgroups;
-  bool cgroups_whole = true;  // false: in more hierarchies than the program follows
 };
-
-// Every record of a whole iter/task read; an error when the bytes end part way through one.
-Result<std::vector<TaskRecord>> parse_task_records(std::span<const uint8_t> bytes);
+size_t task_record_size();
+TaskRecord task_record(std::span<const uint8_t> record);
 
 }  // namespace socksnap

@@ -1,5 +1,6 @@
 #include "collect/bpf_tasks.h"
 
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,12 +79,23 @@ Result<void> BpfTaskSource::read(int program, const char* what,
 }
 
 Result<std::vector<TaskRecord>> BpfTaskSource::tasks() {
-  std::vector<uint8_t> bytes;
+  // The sets of cgroups are told apart by their address, mixed with this run's own bytes.
+  uint64_t mask = 0;
+  if (::getrandom(&mask, sizeof mask, 0) != static_cast<ssize_t>(sizeof mask)) {
+    return system_error("getrandom");
+  }
+  socksnap_task_iter_set_cgroups_key_mask(programs_->loaded, mask | 1);  // odd: no key is 0
+  std::vector<TaskRecord> tasks;
+  RecordReader records(task_record_size());
   auto done = read(SOCKSNAP_ITER_TASKS, "iter/task", [&](std::span<const uint8_t> more) {
-    bytes.insert(bytes.end(), more.begin(), more.end());
+    records.feed(more,
+                 [&](std::span<const uint8_t> record) { tasks.push_back(task_record(record)); });
   });
   if (!done) return done.error();
-  return parse_task_records(bytes);
+  if (!records.complete()) {
+    return system_error("the iter/task iterator's records ended part way through one", EBADMSG);
+  }
+  return tasks;
 }
 
 Result<std::vector<SocketFdRecord>> BpfTaskSource::socket_fds() {

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include "util/files.h"
 #include "util/strings.h"
@@ -173,7 +173,7 @@ Result<std::vector<ScannedProcess>> census_from_tasks(const HostPaths& paths,
   };
   // Processes in the same cgroups read the same /proc/PID/cgroup: it is read once for each set
   // (a node's processes are in far fewer sets than there are processes).
-  std::unordered_map<std::string_view, std::string> cgroup_of;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> cgroup_of;
   std::vector<ScannedProcess> census;
   census.reserve(tasks.size());
   for (TaskRecord& task : tasks) {
@@ -182,13 +182,14 @@ Result<std::vector<ScannedProcess>> census_from_tasks(const HostPaths& paths,
     p.info.comm = std::move(task.comm);
     p.info.start_time = start_ticks(task.start_time_ns);
     p.netns = task.netns;
-    if (!task.cgroups_whole) {
+    std::pair key(task.cgroups_key, task.cgroups_check);
+    if (task.cgroups_key == 0) {
       if (!read_cgroup(p, p.cgroup)) continue;  // exited
-    } else if (auto it = cgroup_of.find(task.cgroups); it != cgroup_of.end()) {
+    } else if (auto it = cgroup_of.find(key); it != cgroup_of.end()) {
       p.cgroup = it->second;
     } else {
       if (!read_cgroup(p, p.cgroup)) continue;  // exited: another of the set is read instead
-      cgroup_of.emplace(task.cgroups, p.cgroup);
+      cgroup_of.emplace(key, p.cgroup);
     }
     census.push_back(std::move(p));
   }

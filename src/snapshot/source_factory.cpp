@@ -89,7 +89,8 @@ Result<SourceChoice, RunError> open_replay(const Host& host) {
 }  // namespace
 
 Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
-                                                  Warnings& warnings) {
+                                                  Warnings& warnings,
+                                                  const std::function<void()>& loaded) {
   // A replay reads its owners under the root too (a recorded node).
   struct stat root {};
   if (host.root != "/" && ::stat(host.root.c_str(), &root) != 0) {
@@ -101,7 +102,15 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterato
   bool try_bpf = host.record_dump.empty() &&
                  (host.backend == "bpf" || (host.backend != "netlink" && iterators_used));
   std::future<Result<std::unique_ptr<BpfSource>>> loading;
-  if (try_bpf) loading = std::async(std::launch::async, [] { return BpfSource::open(); });
+  if (try_bpf) {
+    loading = std::async(std::launch::async, [&loaded] {
+      auto opened = BpfSource::open();
+      if (loaded) loaded();
+      return opened;
+    });
+  } else if (loaded) {
+    loaded();
+  }
   HostPaths paths(host.root);
   SourceChoice choice;
   if (host.netns.empty()) {

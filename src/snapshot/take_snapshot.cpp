@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_set>
 
@@ -149,6 +151,15 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   OwnerSources sources = host_owner_sources(enrich.host, host.runtime, host.cri_socket);
   OwnerPrefetch prefetched;
   bool fds_read = false;
+  // The process iterators load once the socket iterators have: the kernel loads two at once
+  // hardly faster than one after the other, and the socket iterators, which the collection
+  // waits for, then slower (5.4 against 7.3 ms here).
+  std::promise<void> sockets_loaded;
+  std::shared_future<void> sockets_loaded_future = sockets_loaded.get_future().share();
+  std::once_flag sockets_loaded_once;
+  auto mark_sockets_loaded = [&] {
+    std::call_once(sockets_loaded_once, [&] { sockets_loaded.set_value(); });
+  };
   std::thread beside;
   struct JoinOnExit {
     std::thread& thread;
@@ -158,6 +169,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   } join_beside{beside};
   if (need_census) {
     beside = std::thread([&] {
+      sockets_loaded_future.wait();
       census = census_of();
       bool every_namespace = host.netns.empty();
       NodeKind kind = every_namespace ? shown_kind(census, nullptr) : NodeKind::kHost;
@@ -175,7 +187,9 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
 
   // The BPF source's iterators read TCP and UDP sockets; unix sockets come through sock_diag
   // with either source.
-  auto chosen = open_socket_source(host, query.request.tcp || query.request.udp, warnings);
+  auto chosen = open_socket_source(host, query.request.tcp || query.request.udp, warnings,
+                                   mark_sockets_loaded);
+  mark_sockets_loaded();  // where it returned before loading anything
   if (!chosen) return chosen.error();
   SourceChoice& choice = chosen.value();
   if (inputs.after_discovery) inputs.after_discovery();

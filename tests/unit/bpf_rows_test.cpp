@@ -234,67 +234,25 @@ TEST_F(FakeRoot, ACensusOfAnotherPidNamespaceIsRefused) {
             (root_ / "proc").string() + " is not the initial PID namespace's");
 }
 
-// An iter/task record as the program writes it: the row, then its cgroups.
-std::vector<uint8_t> task_record(uint32_t tgid, const char* comm, size_t comm_size,
-                                 uint64_t start_ns, uint64_t netns,
-                                 const std::vector<socksnap_task_cgroup>& cgroups,
-                                 bool whole = true) {
+TEST(BpfRows, ATaskRecord) {
   socksnap_task_row row{};
-  row.start_time_ns = start_ns;
-  row.netns = netns;
-  row.tgid = tgid;
-  row.cgroups = static_cast<uint16_t>(cgroups.size());
-  row.cgroups_whole = whole ? 1 : 0;
-  std::memcpy(row.comm, comm, comm_size);
-  std::vector<uint8_t> bytes(sizeof row);
-  std::memcpy(bytes.data(), &row, sizeof row);
-  for (const auto& c : cgroups) {
-    const auto* at = reinterpret_cast<const uint8_t*>(&c);
-    bytes.insert(bytes.end(), at, at + sizeof c);
-  }
-  return bytes;
-}
-
-TEST(BpfRows, TaskRecordsWithTheirCgroups) {
-  std::vector<uint8_t> bytes =
-      task_record(10, "nginx", 5, 7'000'000'000ULL, 4026531840ULL, {{4, 0, 77}, {0, 0, 5}});
-  // A name of the whole 16 bytes (no NUL) with control bytes, and no cgroups.
-  auto more = task_record(11, "\x1b[31mred\t\n123456", 16, 1, 0, {});
-  bytes.insert(bytes.end(), more.begin(), more.end());
-  auto same = task_record(12, "worker", 6, 2, 4026531840ULL, {{4, 0, 77}, {0, 0, 5}});
-  bytes.insert(bytes.end(), same.begin(), same.end());
-  auto cut = task_record(13, "deep", 4, 3, 9, {{4, 0, 78}}, false);
-  bytes.insert(bytes.end(), cut.begin(), cut.end());
-
-  auto tasks = parse_task_records(bytes);
-  ASSERT_TRUE(tasks) << tasks.error().message();
-  ASSERT_EQ(tasks->size(), 4U);
-  const TaskRecord& a = (*tasks)[0];
-  EXPECT_EQ(a.tgid, 10U);
-  EXPECT_EQ(a.comm, "nginx");
-  EXPECT_EQ(a.start_time_ns, 7'000'000'000ULL);
-  EXPECT_EQ(a.netns, 4026531840ULL);
-  EXPECT_TRUE(a.cgroups_whole);
-  EXPECT_EQ(a.cgroups.size(), 2 * sizeof(socksnap_task_cgroup));
-  EXPECT_EQ((*tasks)[1].comm, "\x1b[31mred\t\n123456");
-  EXPECT_EQ((*tasks)[1].comm.size(), 16U);
-  EXPECT_EQ((*tasks)[1].cgroups, "");
-  // The same cgroups give the same key; other ones another.
-  EXPECT_EQ((*tasks)[2].cgroups, a.cgroups);
-  EXPECT_EQ((*tasks)[2].comm, "worker");
-  EXPECT_FALSE((*tasks)[3].cgroups_whole);
-  EXPECT_EQ((*tasks)[3].cgroups, "");
-
-  // Bytes that end part way through a record, its row or its cgroups, are an error.
-  for (size_t drop : {size_t{1}, sizeof(socksnap_task_cgroup), sizeof(socksnap_task_row) - 1}) {
-    std::vector<uint8_t> short_bytes(bytes.begin(), bytes.end() - static_cast<ptrdiff_t>(drop));
-    auto got = parse_task_records(short_bytes);
-    ASSERT_FALSE(got) << drop;
-    EXPECT_EQ(got.error().message(),
-              "the iter/task iterator's records ended part way through one: " +
-                  std::string(std::strerror(EBADMSG)));
-  }
-  EXPECT_TRUE(parse_task_records({}).value().empty());
+  row.start_time_ns = 7'000'000'000ULL;
+  row.netns = 4026531840ULL;
+  row.cgroups_key = 0x1234567890abcdefULL;
+  row.cgroups_check = 77;
+  row.tgid = 10;
+  // A name of the whole 16 bytes (no NUL), with control bytes: kept as it is.
+  std::memcpy(row.comm, "\x1b[31mred\t\n123456", 16);
+  ASSERT_EQ(sizeof row, task_record_size());
+  TaskRecord t = task_record(bytes_of(&row, sizeof row));
+  EXPECT_EQ(t.start_time_ns, 7'000'000'000ULL);
+  EXPECT_EQ(t.netns, 4026531840ULL);
+  EXPECT_EQ(t.cgroups_key, 0x1234567890abcdefULL);
+  EXPECT_EQ(t.cgroups_check, 77U);
+  EXPECT_EQ(t.tgid, 10U);
+  EXPECT_EQ(t.comm, "\x1b[31mred\t\n123456");
+  std::memcpy(row.comm, "nginx\0\0\0\0\0\0\0\0\0\0", 16);
+  EXPECT_EQ(task_record(bytes_of(&row, sizeof row)).comm, "nginx");
 }
 
 TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {
@@ -307,26 +265,27 @@ TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {
                                 << " 0 0\n";
     std::ofstream(dir / "cgroup") << cgroup;
   };
-  auto task = [&](uint32_t pid, const char* comm, uint64_t start, const std::string& key,
-                  bool whole = true) {
+  auto task = [&](uint32_t pid, const char* comm, uint64_t start, uint64_t key,
+                  uint64_t check = 1) {
     TaskRecord t;
     t.tgid = pid;
     t.comm = comm;
     t.start_time_ns = start * ns_per_tick;
     t.netns = 4026531840ULL + pid;
-    t.cgroups = key;
-    t.cgroups_whole = whole;
+    t.cgroups_key = key;
+    t.cgroups_check = check;
     return t;
   };
   proc(10, 500, "0::/a\n");
   proc(11, 510, "0::/not-read\n");         // same set as 10: read from 10
   proc(12, 999, "0::/another-process\n");  // its PID now names a process started later
   proc(13, 530, "0::/b\n");                // the set's next process, read instead
-  proc(14, 540, "0::/own\n");              // cut short by the program: its own is read
+  proc(14, 540, "0::/own\n");              // in no set the pass could tell: its own is read
+  proc(16, 560, "0::/c\n");                // same key as 10, another unified cgroup: its own
   std::vector<TaskRecord> tasks = {
-      task(14, "deep", 540, "", false), task(10, "web", 500, "set-a"),
-      task(11, "side", 510, "set-a"),   task(12, "gone", 520, "set-b"),
-      task(13, "b", 530, "set-b"),      task(15, "exited", 550, "set-c"),
+      task(14, "nokey", 540, 0),      task(10, "web", 500, 0xa), task(11, "side", 510, 0xa),
+      task(12, "gone", 520, 0xb),     task(13, "b", 530, 0xb),   task(15, "exited", 550, 0xc),
+      task(16, "other", 560, 0xa, 2),
   };
   auto census = census_from_tasks(HostPaths(root_.string()), std::move(tasks));
   ASSERT_TRUE(census) << census.error().message();
@@ -345,7 +304,8 @@ TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {
   EXPECT_EQ(got, (std::vector<Got>{{10, "web", 500, 4026531850ULL, "0::/a\n"},
                                    {11, "side", 510, 4026531851ULL, "0::/a\n"},
                                    {13, "b", 530, 4026531853ULL, "0::/b\n"},
-                                   {14, "deep", 540, 4026531854ULL, "0::/own\n"}}));
+                                   {14, "nokey", 540, 4026531854ULL, "0::/own\n"},
+                                   {16, "other", 560, 4026531856ULL, "0::/c\n"}}));
 
   self_is(::getpid() + 1);
   auto refused = census_from_tasks(HostPaths(root_.string()), {});

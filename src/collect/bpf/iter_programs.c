@@ -70,6 +70,10 @@ int socksnap_iter_open(int link) {
   return skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof attr); /* -1 and errno on failure */
 }
 
+void socksnap_task_iter_set_cgroups_key_mask(struct socksnap_task_iter* iter, __u64 mask) {
+  iter->bss->cgroups_key_mask = mask;
+}
+
 __u32 socksnap_task_iter_take_reader_tgid(struct socksnap_task_iter* iter) {
   __u32 tgid = iter->bss->reader_tgid;
   iter->bss->reader_tgid = 0;

@@ -42,6 +42,8 @@ int socksnap_iter_open(int link);
 /* What the socket programs write: states (bit N = state N), and tcp_info with TCP rows. */
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
                                     __u32 udp_states, int want_tcp_info);
+/* What iter/task mixes the address of each process's set of cgroups with. */
+void socksnap_task_iter_set_cgroups_key_mask(struct socksnap_task_iter* iter, __u64 mask);
 /* The PID, in the initial PID namespace, of the last reader of a process iterator; 0 after. */
 __u32 socksnap_task_iter_take_reader_tgid(struct socksnap_task_iter* iter);
 

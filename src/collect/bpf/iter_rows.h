@@ -53,26 +53,17 @@ struct socksnap_socket_fd_row {
   __s32 fd;
 };
 
-/* One process (a thread group's leader; kernel threads left out): iter/task's answer, followed
- * by `cgroups` socksnap_task_cgroup, one per cgroup hierarchy the process is in. */
+/* One process (a thread group's leader; kernel threads left out): iter/task's answer. */
 struct socksnap_task_row {
   __u64 start_time_ns; /* ns since boot (task->start_boottime) */
   __u64 netns;         /* inode of its network namespace, 0 for none (an exited leader) */
-  __u32 tgid;          /* in the initial PID namespace */
-  __u16 cgroups;       /* how many follow */
-  __u8 cgroups_whole;  /* 0: it is in more hierarchies than SOCKSNAP_TASK_HIERARCHIES */
-  __u8 pad;
+  /* Which set of cgroups it is in (its css_set, masked; 0 for none), and the unified
+   * hierarchy's cgroup of that set: processes with both equal are in the same cgroups. */
+  __u64 cgroups_key;
+  __u64 cgroups_check;
+  __u32 tgid; /* in the initial PID namespace */
   char comm[16];
-};
-
-/* cgroup v1 has at most 12 controllers, and a few named hierarchies besides. */
-#define SOCKSNAP_TASK_HIERARCHIES 16
-
-/* The cgroup a process is in in one hierarchy. */
-struct socksnap_task_cgroup {
-  __u32 hierarchy; /* its id, 0 for the unified (v2) one */
   __u32 pad;
-  __u64 id; /* the cgroup's node id, unique within its hierarchy */
 };
 
 #endif

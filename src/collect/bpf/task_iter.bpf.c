@@ -41,63 +41,35 @@ int dump_socket_fds(struct bpf_iter__task_file* ctx) {
 }
 
 /* The census: every process (a thread group's leader) with what /proc/PID/stat and ns/net
- * give, and which cgroup it is in in each hierarchy (by node id; the reader reads the paths once
- * for each set of cgroups, from /proc/PID/cgroup of one of its processes). Kernel threads are
- * left out: they hold no descriptors and are in no container. */
+ * give, and which set of cgroups it is in: its css_set, a set the kernel keeps one of for each
+ * combination of cgroups it has processes in (the reader reads /proc/PID/cgroup once for each
+ * set, from one of its processes). Kernel threads are left out: they hold no descriptors and
+ * are in no container. */
 
-/* One process's record, made here before it is written: one reader at a time per load (the census
- * runs once a run). */
-struct {
-  struct socksnap_task_row row;
-  struct socksnap_task_cgroup cgroups[SOCKSNAP_TASK_HIERARCHIES];
-} task_out;
-
-struct links_walk {
-  struct list_head* head;
-  struct list_head* at;
-};
-
-/* One hierarchy: through bpf_loop, whose step the verifier checks once, where it would check an
- * unrolled loop once for every count. */
-static long cgroup_step(__u64 index, void* data) {
-  struct links_walk* walk = data;
-  struct list_head* at = walk->at;
-  if (!at || at == walk->head || index >= SOCKSNAP_TASK_HIERARCHIES) return 1;
-  struct cgroup* cgrp = BPF_CORE_READ(container_of(at, struct cgrp_cset_link, cgrp_link), cgrp);
-  struct socksnap_task_cgroup* out = &task_out.cgroups[index & (SOCKSNAP_TASK_HIERARCHIES - 1)];
-  out->hierarchy = (__u32)BPF_CORE_READ(cgrp, root, hierarchy_id);
-  out->id = BPF_CORE_READ(cgrp, kn, id);
-  task_out.row.cgroups = (__u16)(index + 1);
-  walk->at = BPF_CORE_READ(at, next);
-  return 0;
-}
+/* Set by the reader before it reads: what the css_set's address is mixed with, so that the key
+ * says which processes share one and not where it is. */
+__u64 cgroups_key_mask = 0;
 
 SEC("iter/task")
 int dump_tasks(struct bpf_iter__task* ctx) {
   struct task_struct* task = ctx->task;
   if (!reader_tgid) reader_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
-  if (!task) return 0;
-  /* Fields through BPF_CORE_READ: a direct load makes the verifier walk task_struct's members
-   * to the field, which cost ~1.3 ms of the load for task->nsproxy. */
-  __u32 tgid = (__u32)BPF_CORE_READ(task, tgid);
-  if ((__u32)BPF_CORE_READ(task, pid) != tgid || (BPF_CORE_READ(task, flags) & PF_KTHREAD)) {
-    return 0;
+  if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD)) return 0;
+  /* Fields far into task_struct through BPF_CORE_READ: a direct load makes the verifier walk
+   * the struct's members to the field, which cost ~1.3 ms of the load for task->nsproxy. */
+  struct socksnap_task_row row = {
+      .start_time_ns = BPF_CORE_READ(task, start_boottime),
+      .netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum), /* 0 when it has none */
+      .tgid = (__u32)task->tgid,
+  };
+  struct css_set* cgroups = BPF_CORE_READ(task, cgroups);
+  if (cgroups) {
+    row.cgroups_key = (__u64)cgroups ^ cgroups_key_mask;
+    /* With the unified hierarchy's cgroup: a set freed and another made at its address while
+     * the pass runs would still be told apart by it, in all but the unlikeliest case. */
+    row.cgroups_check = BPF_CORE_READ(cgroups, dfl_cgrp, kn, id);
   }
-  struct socksnap_task_row* row = &task_out.row;
-  row->start_time_ns = BPF_CORE_READ(task, start_boottime);
-  row->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum); /* 0 when it has none */
-  row->tgid = tgid;
-  bpf_probe_read_kernel_str(row->comm, sizeof row->comm, task->comm);
-  /* Its cgroups, one per hierarchy, as /proc/PID/cgroup finds them: its css_set's links. */
-  row->cgroups = 0;
-  struct css_set* cset = BPF_CORE_READ(task, cgroups);
-  struct list_head* head = cset ? &cset->cgrp_links : 0;
-  struct links_walk walk = {.head = head, .at = head ? BPF_CORE_READ(head, next) : 0};
-  if (walk.at) bpf_loop(SOCKSNAP_TASK_HIERARCHIES, cgroup_step, &walk, 0);
-  row->cgroups_whole = !walk.at || walk.at == walk.head;
-  __u32 count = row->cgroups & (SOCKSNAP_TASK_HIERARCHIES * 2 - 1);
-  if (count > SOCKSNAP_TASK_HIERARCHIES) count = SOCKSNAP_TASK_HIERARCHIES;
-  bpf_seq_write(ctx->meta->seq, &task_out,
-                sizeof task_out.row + count * sizeof(struct socksnap_task_cgroup));
+  bpf_probe_read_kernel_str(row.comm, sizeof row.comm, task->comm);
+  bpf_seq_write(ctx->meta->seq, &row, sizeof row);
   return 0;
 }

@@ -42,8 +42,8 @@ struct Census {
   std::vector<std::optional<CgroupIdentity>> identities;  // parallel to processes
 };
 
-// `processes`, when given, are the node's processes as the BPF source's pass over every task
-// found them (enrich/process_scan.h census_from_tasks); otherwise /proc is read.
+// `processes`, when given, are the node's processes as the BPF iterators of processes found them
+// (enrich/process_scan.h census_from_tasks); otherwise /proc is read.
 Census take_census(const EnrichOptions& options, Warnings& warnings,
                    std::optional<std::vector<ScannedProcess>> processes = std::nullopt);
 

@@ -43,7 +43,7 @@ bool parse_proc_stat(std::string_view stat, std::string& comm, uint64_t& start_t
 std::vector<ScannedProcess> census_processes(const HostPaths& paths, unsigned threads,
                                              Warnings& warnings);
 
-// The census from the BPF source's pass over every task (PIDs of the initial PID namespace): an
+// The census from iter/task's pass over every task (PIDs of the initial PID namespace): an
 // error when the host's /proc numbers processes otherwise (a /proc of another PID namespace),
 // whose descriptors and files would then be read under the wrong PIDs. /proc/PID/cgroup is read
 // once for each set of cgroups the pass found processes in, from one of them (a process that
@@ -58,7 +58,7 @@ std::vector<SocketFd> scan_socket_fds(const HostPaths& paths,
                                       const std::vector<ScannedProcess>& census, unsigned threads,
                                       Warnings& warnings);
 
-// The same descriptors from the BPF source's pass over every task (PIDs of the initial PID
+// The same descriptors from iter/task_file's pass over every task (PIDs of the initial PID
 // namespace), for the census's processes: an error when the census's /proc numbers processes
 // otherwise (a /proc of another PID namespace), so that no socket is given to the wrong process.
 // A descriptor of a process the census did not see, or whose PID now names another process (its

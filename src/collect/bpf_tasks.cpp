@@ -45,7 +45,7 @@ Result<std::unique_ptr<BpfTaskSource>> BpfTaskSource::open() {
   return std::unique_ptr<BpfTaskSource>(new BpfTaskSource(std::move(programs)));
 }
 
-Result<void> BpfTaskSource::read(int program, const char* what,
+Result<void> BpfTaskSource::read(int program, const char* what, size_t record_size,
                                  const std::function<void(std::span<const uint8_t>)>& add) {
   UniqueFd& link = programs_->links[program];
   if (!link.valid()) {
@@ -57,6 +57,7 @@ Result<void> BpfTaskSource::read(int program, const char* what,
   }
   UniqueFd iterator(socksnap_iter_open(link.get()));
   if (!iterator.valid()) return system_error(std::string("open the ") + what + " iterator");
+  RecordReader records(record_size);
   std::vector<uint8_t> buffer(kReadBufferSize);
   while (true) {
     ssize_t n = ::read(iterator.get(), buffer.data(), buffer.size());
@@ -65,7 +66,11 @@ Result<void> BpfTaskSource::read(int program, const char* what,
       if (errno == EINTR) continue;
       return system_error(std::string("read the ") + what + " iterator");
     }
-    add(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)));
+    records.feed(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)), add);
+  }
+  if (!records.complete()) {
+    return system_error(
+        std::string("the ") + what + " iterator's records ended part way through one", EBADMSG);
   }
   // The program notes the PID its reader has in the initial PID namespace; another than
   // getpid() means this process is in a PID namespace of its own, where the iterator walks only
@@ -86,30 +91,18 @@ Result<std::vector<TaskRecord>> BpfTaskSource::tasks() {
   }
   socksnap_task_iter_set_cgroups_key_mask(programs_->loaded, mask | 1);  // odd: no key is 0
   std::vector<TaskRecord> tasks;
-  RecordReader records(task_record_size());
-  auto done = read(SOCKSNAP_ITER_TASKS, "iter/task", [&](std::span<const uint8_t> more) {
-    records.feed(more,
-                 [&](std::span<const uint8_t> record) { tasks.push_back(task_record(record)); });
-  });
+  auto done = read(SOCKSNAP_ITER_TASKS, "iter/task", task_record_size(),
+                   [&](std::span<const uint8_t> record) { tasks.push_back(task_record(record)); });
   if (!done) return done.error();
-  if (!records.complete()) {
-    return system_error("the iter/task iterator's records ended part way through one", EBADMSG);
-  }
   return tasks;
 }
 
 Result<std::vector<SocketFdRecord>> BpfTaskSource::socket_fds() {
   std::vector<SocketFdRecord> fds;
-  RecordReader records(socket_fd_record_size());
-  auto done = read(SOCKSNAP_ITER_SOCKET_FDS, "iter/task_file", [&](std::span<const uint8_t> more) {
-    records.feed(more,
-                 [&](std::span<const uint8_t> record) { fds.push_back(socket_fd_record(record)); });
-  });
+  auto done =
+      read(SOCKSNAP_ITER_SOCKET_FDS, "iter/task_file", socket_fd_record_size(),
+           [&](std::span<const uint8_t> record) { fds.push_back(socket_fd_record(record)); });
   if (!done) return done.error();
-  if (!records.complete()) {
-    return system_error("the iter/task_file iterator's records ended part way through one",
-                        EBADMSG);
-  }
   return fds;
 }
 

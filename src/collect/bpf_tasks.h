@@ -34,8 +34,8 @@ class BpfTaskSource {
   struct Programs;
   explicit BpfTaskSource(std::unique_ptr<Programs> programs);
   // Opens an iterator of `program`'s link (made at its first read) and reads it to its end,
-  // giving `add` each read's bytes.
-  Result<void> read(int program, const char* what,
+  // giving `add` each whole record of `record_size` bytes.
+  Result<void> read(int program, const char* what, size_t record_size,
                     const std::function<void(std::span<const uint8_t>)>& add);
 
   std::unique_ptr<Programs> programs_;

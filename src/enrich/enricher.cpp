@@ -105,8 +105,9 @@ class Builder {
         if (!read.used) unused.push_back(&id);
       }
       std::sort(unused.begin(), unused.end(), [](auto* a, auto* b) { return *a < *b; });
-      for (const std::string* id : unused)
+      for (const std::string* id : unused) {
         warnings_.absorb(prefetched_->containers.at(*id).warnings);
+      }
     }
   }
 

@@ -148,12 +148,13 @@ void append_field_number(fmt::memory_buffer& out, uint64_t v) {
 }
 
 template <auto Field>
-Column socket_integer(std::string_view name, std::string_view header) {
+Column socket_integer(std::string_view name, std::string_view header,
+                      uint32_t needs = kNeedsNothing) {
   return Column{
       name,
       header,
       ValueKind::kInteger,
-      kNeedsNothing,
+      needs,
       [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
         append_field_number<Field>(out, at(snap, row).*Field);
       },
@@ -327,8 +328,8 @@ const std::vector<Column> kColumns = {
     inet_integer<&SocketRecord::dst_port>("dst.port", "DST.PORT"),
     inet_integer<&SocketRecord::ip_version>("ipversion", "IPVERSION"),
     socket_integer<&SocketRecord::uid>("uid", "UID"),
-    socket_integer<&SocketRecord::rx_queue>("rx.queue", "RX.QUEUE"),
-    socket_integer<&SocketRecord::tx_queue>("tx.queue", "TX.QUEUE"),
+    socket_integer<&SocketRecord::rx_queue>("rx.queue", "RX.QUEUE", kNeedsQueues),
+    socket_integer<&SocketRecord::tx_queue>("tx.queue", "TX.QUEUE", kNeedsQueues),
     {"interface", "INTERFACE", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);

@@ -223,6 +223,9 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
        {std::vector<std::string>{"-o", "json", "--tcp-info"},
         std::vector<std::string>{"-o", kKernelColumns},
         std::vector<std::string>{"-o", kKernelColumns, "--bound-inactive"},
+        // Queues not shown but filtered on, or sorted by: the BPF programs read them all the same.
+        std::vector<std::string>{"-F", "rx.queue:>0"},
+        std::vector<std::string>{"--sort", "-tx.queue,src,dst", "-o", "columns=src,dst,status"},
         std::vector<std::string>{"--protocol", "all", "-o", "json", "--tcp-info"},
         std::vector<std::string>{"--protocol", "unix", "-o", "json"},
         std::vector<std::string>{"--protocol", "unix", "-o", kUnixColumns}}) {
@@ -243,6 +246,16 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
         << netlink.err;
     EXPECT_EQ(bpf.out, netlink.out) << fmt::format("{}", fmt::join(output, " "));
   }
+
+  // The filter on queues kept the rows with something unread: the server's end of the
+  // connection to 8080 ("hello"), the half-closed one's on 8082 (its peer's FIN counts one), and
+  // the UDP socket on 5353 (a datagram).
+  CommandResult unread = run_socksnap({"--netns", ns.path(), "-q", "--backend", "bpf",
+                                       "--no-headers", "-F", "rx.queue:>0", "-o", "columns=src"});
+  ASSERT_EQ(unread.exit_code, 0) << unread.err;
+  EXPECT_EQ(lines_of(unread.out),
+            (std::vector<std::string>{"r/127.0.0.1:8080", "r/127.0.0.1:8082", "r/127.0.0.1:5353"}))
+      << unread.out;
 
   // Not a comparison of two empty outputs: every socket made above is there, as it should be.
   CommandResult unix_rows =

@@ -144,6 +144,30 @@ TEST(CompileQuery, TcpInfoImpliedByItsColumnsFiltersAndSortKeys) {
   EXPECT_FALSE(plan_of({"-o", "+inode", "-F", "uid:0", "--sort", "inode"}).request.tcp_info);
 }
 
+TEST(CompileQuery, QueuesReadWhereShownFilteredSortedOrCarried) {
+  // No kind's default table shows them, nor do other columns need them.
+  EXPECT_FALSE(plan_of({}).request.queues);
+  EXPECT_FALSE(
+      plan_of({"-o", "+inode,+uid,+rtt,+pid", "-F", "uid:0", "--sort", "inode"}).request.queues);
+  EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.queues);
+  // Shown, filtered on, sorted by.
+  EXPECT_TRUE(plan_of({"-o", "+rx.queue"}).request.queues);
+  EXPECT_TRUE(plan_of({"-o", "columns=src,tx.queue"}).request.queues);
+  EXPECT_TRUE(plan_of({"-F", "rx.queue:>0"}).request.queues);
+  EXPECT_TRUE(plan_of({"--sort", "-tx.queue"}).request.queues);
+  // Rows that carry every field.
+  EXPECT_TRUE(plan_of({"-o", "json"}).request.queues);
+  EXPECT_TRUE(plan_of({"-o", "jsonpretty"}).request.queues);
+  EXPECT_TRUE(plan_of({"-o", "yaml"}).request.queues);
+  // A summary weighs listeners by their accept queues; the map is given every field.
+  QueryOptions summary;
+  summary.summary = true;
+  EXPECT_TRUE(compile_query(summary).value().request.queues);
+  QueryOptions graph;
+  graph.graph = true;
+  EXPECT_TRUE(compile_query(graph).value().request.queues);
+}
+
 TEST(CompileQuery, OutputFormatsAndColumns) {
   EXPECT_EQ(plan_of({"-o", "json"}).format, OutputFormat::kJson);
   EXPECT_EQ(plan_of({"-o", "jsonpretty"}).format, OutputFormat::kJsonPretty);

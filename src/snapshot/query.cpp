@@ -247,9 +247,10 @@ Result<Query> compile_query(const QueryOptions& options) {
       query.format == OutputFormat::kColumns ? query.columns_for(NodeKind::kHost) : none;
   query.request.tcp_info =
       options.tcp_info || needs_tcp_info(shown, query.selection_for(NodeKind::kHost));
-  // Queues when some node's table shows them, or filters or sorts by them; JSON and YAML rows
-  // carry them (and the service map reads every field it is given).
-  query.request.queues =
+  // Queues (and the cgroup, read with them) when some node's table shows them, or filters or
+  // sorts by them; JSON and YAML rows carry them (and the service map reads every field it is
+  // given).
+  query.request.queues_and_cgroup =
       !query.only_columns() || query.graph_ ||
       std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
         return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsQueues) != 0;

@@ -144,28 +144,28 @@ TEST(CompileQuery, TcpInfoImpliedByItsColumnsFiltersAndSortKeys) {
   EXPECT_FALSE(plan_of({"-o", "+inode", "-F", "uid:0", "--sort", "inode"}).request.tcp_info);
 }
 
-TEST(CompileQuery, QueuesReadWhereShownFilteredSortedOrCarried) {
+TEST(CompileQuery, QueuesAndCgroupReadWhereShownFilteredSortedOrCarried) {
   // No kind's default table shows them, nor do other columns need them.
-  EXPECT_FALSE(plan_of({}).request.queues);
-  EXPECT_FALSE(
-      plan_of({"-o", "+inode,+uid,+rtt,+pid", "-F", "uid:0", "--sort", "inode"}).request.queues);
-  EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.queues);
+  EXPECT_FALSE(plan_of({}).request.queues_and_cgroup);
+  EXPECT_FALSE(plan_of({"-o", "+inode,+uid,+rtt,+pid", "-F", "uid:0", "--sort", "inode"})
+                   .request.queues_and_cgroup);
+  EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.queues_and_cgroup);
   // Shown, filtered on, sorted by.
-  EXPECT_TRUE(plan_of({"-o", "+rx.queue"}).request.queues);
-  EXPECT_TRUE(plan_of({"-o", "columns=src,tx.queue"}).request.queues);
-  EXPECT_TRUE(plan_of({"-F", "rx.queue:>0"}).request.queues);
-  EXPECT_TRUE(plan_of({"--sort", "-tx.queue"}).request.queues);
+  EXPECT_TRUE(plan_of({"-o", "+rx.queue"}).request.queues_and_cgroup);
+  EXPECT_TRUE(plan_of({"-o", "columns=src,tx.queue"}).request.queues_and_cgroup);
+  EXPECT_TRUE(plan_of({"-F", "rx.queue:>0"}).request.queues_and_cgroup);
+  EXPECT_TRUE(plan_of({"--sort", "-tx.queue"}).request.queues_and_cgroup);
   // Rows that carry every field.
-  EXPECT_TRUE(plan_of({"-o", "json"}).request.queues);
-  EXPECT_TRUE(plan_of({"-o", "jsonpretty"}).request.queues);
-  EXPECT_TRUE(plan_of({"-o", "yaml"}).request.queues);
+  EXPECT_TRUE(plan_of({"-o", "json"}).request.queues_and_cgroup);
+  EXPECT_TRUE(plan_of({"-o", "jsonpretty"}).request.queues_and_cgroup);
+  EXPECT_TRUE(plan_of({"-o", "yaml"}).request.queues_and_cgroup);
   // A summary weighs listeners by their accept queues; the map is given every field.
   QueryOptions summary;
   summary.summary = true;
-  EXPECT_TRUE(compile_query(summary).value().request.queues);
+  EXPECT_TRUE(compile_query(summary).value().request.queues_and_cgroup);
   QueryOptions graph;
   graph.graph = true;
-  EXPECT_TRUE(compile_query(graph).value().request.queues);
+  EXPECT_TRUE(compile_query(graph).value().request.queues_and_cgroup);
 }
 
 TEST(CompileQuery, OutputFormatsAndColumns) {

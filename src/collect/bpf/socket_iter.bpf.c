@@ -25,14 +25,14 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the reader before it opens a run's first iterator: which states to write (bit N =
- * state N), whether TCP rows carry their tcp_info, and whether rows carry their queues (a TCP
- * socket's lie on cache lines of their own: a miss or more a socket, a fifth of the walk's time
- * on a table of 200,000). Data, not read-only: the programs are loaded before the run's request
- * is known. */
+ * state N), whether TCP rows carry their tcp_info, and whether rows carry their queues and
+ * their creator's cgroup (they lie on cache lines of their own: a miss or more a socket, a
+ * third of the walk's time on a table of 200,000). Data, not read-only: the programs are loaded
+ * before the run's request is known. */
 __u32 tcp_states = 0xffffffff;
 __u32 udp_states = 0xffffffff;
 __u32 want_tcp_info = 0;
-__u32 want_queues = 1;
+__u32 want_queues_and_cgroup = 1;
 
 static __always_inline void fill_common(struct socksnap_inet_row* row, struct sock_common* skc) {
   row->family = skc->skc_family;
@@ -56,11 +56,11 @@ static __always_inline __u64 socket_inode(struct sock* sk) {
   return owner ? BPF_CORE_READ(owner, vfs_inode.i_ino) : 0;
 }
 
-/* What sock_i_ino() and INET_DIAG_CGROUP_ID give for a full socket. */
+/* What sock_i_ino() and INET_DIAG_CGROUP_ID give for a full socket (the cgroup when asked). */
 static __always_inline void fill_full(struct socksnap_inet_row* row, struct sock* sk) {
   row->inode = socket_inode(sk);
   /* Loads through typed pointers: a fault (no cgroup) reads as zero. */
-  row->cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
+  if (want_queues_and_cgroup) row->cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
 }
 
 static __always_inline void fill_tcp_info(struct socksnap_tcp_info_row* info, struct tcp_sock* tp,
@@ -109,7 +109,7 @@ int dump_tcp(struct bpf_iter__tcp* ctx) {
     struct sock* sk = &tp->inet_conn.icsk_inet.sk;
     fill_full(&rec.row, sk);
     rec.row.uid = ctx->uid;
-    if (!want_queues) {
+    if (!want_queues_and_cgroup) {
       /* left zero */
     } else if (state == TCP_LISTEN) {
       rec.row.rx_queue = sk->sk_ack_backlog;
@@ -141,7 +141,7 @@ int dump_udp(struct bpf_iter__udp* ctx) {
   fill_full(&row, sk);
   row.protocol = IPPROTO_UDP;
   row.uid = ctx->uid;
-  if (want_queues) {
+  if (want_queues_and_cgroup) {
     row.rx_queue = (__u32)(sk->sk_backlog.rmem_alloc.counter - up->forward_deficit);
     row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
   }

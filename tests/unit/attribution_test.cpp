@@ -19,7 +19,8 @@
 namespace socksnap {
 namespace {
 
-constexpr uint64_t kHostNetns = 4026531840;
+using test::kHostNetns;
+
 constexpr uint64_t kWebNetns = 4026532177;  // two_families.dump's namespace too
 constexpr uint64_t kApiNetns = 4026532300;
 constexpr uint64_t kRedisNetns = 4026532400;

@@ -21,11 +21,11 @@
 namespace socksnap {
 namespace {
 
+using test::kHostNetns;
 using test::make_socket;
 
 constexpr uint64_t kShopNetns = 4026532300ULL;
 constexpr uint64_t kDbNetns = 4026532301ULL;
-constexpr uint64_t kHostNetns = 4026531840ULL;
 
 std::vector<const Column*> columns(std::initializer_list<const char*> names) {
   std::vector<const Column*> out;

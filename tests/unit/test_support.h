@@ -30,6 +30,10 @@
 
 namespace socksnap::test {
 
+// The node's own network namespace (pid 1's) in the snapshots the tests make: the inode the
+// kernel gives the first one.
+inline constexpr uint64_t kHostNetns = 4026531840ULL;
+
 inline std::string data_path(std::string_view name) {
   return std::string(SOCKSNAP_TEST_DATA) + "/" + std::string(name);
 }

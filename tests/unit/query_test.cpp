@@ -10,7 +10,7 @@
 namespace socksnap {
 namespace {
 
-QueryOptions parsed_ok(std::vector<const char*> args) {
+QueryOptions parsed_query(std::vector<const char*> args) {
   args.insert(args.begin(), "socksnap");
   ParsedArgs p = parse_args(static_cast<int>(args.size()), args.data());
   EXPECT_FALSE(p.exit_now);
@@ -26,7 +26,7 @@ std::vector<std::string> names(const std::vector<const Column*>& columns) {
 using Names = std::vector<std::string>;
 
 Query plan_of(std::vector<const char*> args) {
-  auto query = compile_query(parsed_ok(std::move(args)));
+  auto query = compile_query(parsed_query(std::move(args)));
   if (!query) {
     ADD_FAILURE() << query.error().message();
     return compile_query({}).value();
@@ -35,7 +35,7 @@ Query plan_of(std::vector<const char*> args) {
 }
 
 std::string plan_error(std::vector<const char*> args) {
-  auto query = compile_query(parsed_ok(std::move(args)));
+  auto query = compile_query(parsed_query(std::move(args)));
   if (query) {
     ADD_FAILURE() << "the query compiled";
     return {};

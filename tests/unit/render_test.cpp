@@ -557,7 +557,7 @@ TEST(Render, ColumnsFormatUsesTheTable) {
 
 TEST(OutputSink, WritesToAFileDescriptor) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(::pipe(fds), 0);
   {
     OutputSink sink(fds[1]);
     sink.append("hello ");
@@ -566,23 +566,23 @@ TEST(OutputSink, WritesToAFileDescriptor) {
     EXPECT_FALSE(sink.reader_gone());
   }
   char buf[64] = {};
-  ssize_t n = read(fds[0], buf, sizeof buf);
+  ssize_t n = ::read(fds[0], buf, sizeof buf);
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "hello world\n");
-  close(fds[0]);
-  close(fds[1]);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(OutputSink, ReaderGoneEndsQuietlyOtherErrorsAreReported) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  close(fds[0]);
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
   auto old = signal(SIGPIPE, SIG_IGN);
   OutputSink gone(fds[1]);
   gone.append("x");
   EXPECT_TRUE(gone.finish());
   EXPECT_TRUE(gone.reader_gone());
   signal(SIGPIPE, old);
-  close(fds[1]);
+  ::close(fds[1]);
 
   OutputSink bad(-1);
   bad.append("x");

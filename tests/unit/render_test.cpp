@@ -7,13 +7,16 @@
 #include <nlohmann/json.hpp>
 
 #include "render/structured_writer.h"
+#include "render_fixture.h"
 #include "select_fixture.h"
 #include "util/json_reader.h"
 
 namespace socksnap {
 namespace {
 
+using test::columns;
 using test::make_socket;
+using test::table;
 
 // Row 0: TCP 0.0.0.0:80 LISTEN, inode 1234, host namespace
 // Row 1: UDP [::]:53 INACTIVE, inode 99, host namespace
@@ -31,21 +34,6 @@ Snapshot render_snapshot() {
   snap.sockets[1].netns = test::kHostNetns;
   snap.sockets[2].netns = 4026532177ULL;
   return snap;
-}
-
-std::vector<const Column*> columns(std::initializer_list<const char*> names) {
-  std::vector<const Column*> out;
-  for (const char* n : names) out.push_back(find_column(n));
-  return out;
-}
-
-std::string table(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                  const std::vector<const Column*>& cols, bool headers = true) {
-  std::string captured;
-  OutputSink sink(&captured);
-  render_table(snap, rows, cols, headers, sink);
-  EXPECT_TRUE(sink.finish());
-  return captured;
 }
 
 std::string structured(const Snapshot& snap, const std::vector<uint32_t>& rows,

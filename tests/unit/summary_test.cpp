@@ -12,6 +12,7 @@
 #include "render/renderer.h"
 #include "render/row_fields.h"
 #include "render/summary_fields.h"
+#include "render_fixture.h"
 #include "select/selection.h"
 #include "snapshot/query.h"
 #include "test_support.h"
@@ -21,17 +22,14 @@
 namespace socksnap {
 namespace {
 
+using test::all_rows;
+using test::columns;
+using test::groups_json;
 using test::kHostNetns;
 using test::make_socket;
 
 constexpr uint64_t kShopNetns = 4026532300ULL;
 constexpr uint64_t kDbNetns = 4026532301ULL;
-
-std::vector<const Column*> columns(std::initializer_list<const char*> names) {
-  std::vector<const Column*> out;
-  for (const char* n : names) out.push_back(find_column(n));
-  return out;
-}
 
 // A node with pods:
 //  shop/web-0 (netns kShopNetns): TCP listeners 0.0.0.0:8080 (accept queue 3 of 128) and
@@ -74,12 +72,6 @@ Snapshot pods_snapshot() {
   snap.owners.resize(snap.sockets.size());
   for (size_t i = 0; i < 9; ++i) snap.owners[i].pod = i < 6 ? 0 : 1;
   return snap;
-}
-
-std::vector<uint32_t> all_rows(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  return rows;
 }
 
 std::string rendered(const Snapshot& snap, const Summary& summary, OutputFormat format,
@@ -327,14 +319,6 @@ TEST(Summary, HostileNamesStayEscapedAndApart) {
 }
 
 // ---- The groups read back (the agent's wire) ----------------------------------------------------
-
-std::string groups_json(const Snapshot& snap, const Summary& summary) {
-  std::string out;
-  OutputSink sink(&out);
-  render_summary(snap, summary, OutputFormat::kJson, true, sink, JsonStrings::kLosslessBytes);
-  EXPECT_TRUE(sink.finish());
-  return out;
-}
 
 // Reads `text` (an array of groups) back into rows with weights, or the first error.
 Result<std::pair<Snapshot, std::vector<GroupWeight>>> read_groups(

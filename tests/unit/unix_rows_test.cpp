@@ -18,6 +18,7 @@
 #include "render/graph_text.h"
 #include "render/renderer.h"
 #include "render/summary_fields.h"
+#include "render_fixture.h"
 #include "select/selection.h"
 #include "snapshot/query.h"
 #include "test_support.h"
@@ -30,6 +31,10 @@ namespace socksnap {
 namespace {
 
 using nlohmann::json;
+using test::all_rows;
+using test::columns;
+using test::groups_json;
+using test::table;
 
 constexpr uint64_t kHost = 4026531840ULL;
 constexpr uint64_t kPodNetns = 4026532500ULL;
@@ -112,27 +117,6 @@ Snapshot unix_snapshot() {
   }
   link_unix_peers(snap);
   return snap;
-}
-
-std::vector<uint32_t> all_rows(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  std::iota(rows.begin(), rows.end(), 0);
-  return rows;
-}
-
-std::vector<const Column*> columns(std::initializer_list<const char*> names) {
-  std::vector<const Column*> out;
-  for (const char* n : names) out.push_back(find_column(n));
-  return out;
-}
-
-std::string table(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                  const std::vector<const Column*>& cols) {
-  std::string out;
-  OutputSink sink(&out);
-  render_table(snap, rows, cols, true, sink);
-  EXPECT_TRUE(sink.finish());
-  return out;
 }
 
 std::string structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
@@ -636,14 +620,6 @@ TEST(UnixWire, NodesMergeWithTheirUnixSockets) {
 
 // ---- Summaries, diffs, the service map
 // -----------------------------------------------------------
-
-std::string groups_json(const Snapshot& snap, const Summary& summary) {
-  std::string out;
-  OutputSink sink(&out);
-  render_summary(snap, summary, OutputFormat::kJson, true, sink, JsonStrings::kLosslessBytes);
-  EXPECT_TRUE(sink.finish());
-  return out;
-}
 
 std::string groups_table(const Snapshot& snap, const Summary& summary) {
   std::string out;

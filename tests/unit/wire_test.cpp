@@ -14,11 +14,14 @@
 
 #include "render/renderer.h"
 #include "render/row_fields.h"
+#include "render_fixture.h"
 #include "select_fixture.h"
 
 namespace socksnap {
 namespace {
 
+using test::all_rows;
+using test::json_of;
 using test::make_socket;
 
 // A node with a pod (two containers, labels), a host-network pod, a plain process and a socket
@@ -76,20 +79,6 @@ Snapshot owned_snapshot() {
       SocketOwner{5, 0, kNone, kNone}, SocketOwner{5, 0, kNone, kNone},
   };
   return snap;
-}
-
-std::vector<uint32_t> all_rows(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  return rows;
-}
-
-std::string json_of(const Snapshot& snap) {
-  std::string text;
-  OutputSink sink(&text);
-  render_structured(snap, all_rows(snap), OutputFormat::kJson, sink);
-  EXPECT_TRUE(sink.finish());
-  return text;
 }
 
 std::string reply_of(const Snapshot& snap, const std::vector<std::string>& warnings) {

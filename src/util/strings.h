@@ -24,4 +24,7 @@ std::optional<Int> parse_int(std::string_view text) {
 
 std::optional<long double> parse_long_double(std::string_view text);
 
+// RFC 3986 unreserved characters kept, every other byte %XX (net/http.h decodes).
+std::string percent_encode(std::string_view text);
+
 }  // namespace socksnap

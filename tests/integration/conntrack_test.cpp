@@ -40,11 +40,6 @@
 namespace socksnap::test {
 namespace {
 
-void must(const std::vector<std::string>& argv) {
-  auto r = run_command(argv);
-  ASSERT_EQ(r.exit_code, 0) << fmt::format("{}", fmt::join(argv, " ")) << ": " << r.err;
-}
-
 std::string text_of(uint8_t version, const std::array<uint8_t, 16>& addr) {
   char out[INET6_ADDRSTRLEN] = {};
   ::inet_ntop(version == 4 ? AF_INET : AF_INET6, addr.data(), out, sizeof out);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "util/strings.h"
 #include "util/utf8.h"
 
 namespace socksnap {
@@ -35,10 +36,6 @@ const char* find_special(const char* p, const char* end) {
   }
   while (p < end && kPlainStringByte[static_cast<unsigned char>(*p)]) ++p;
   return p;
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
 }
 
 int hex_value(char c) {
@@ -263,31 +260,31 @@ bool JsonReader::read_string_or_skip(std::string& out) {
 bool JsonReader::skip_number() {
   const char* p = p_;
   if (p < end_ && *p == '-') ++p;
-  if (p == end_ || !is_digit(*p)) {
+  if (p == end_ || !is_ascii_digit(*p)) {
     p_ = p;
     return fail();
   }
   if (*p == '0') {
     ++p;
   } else {
-    while (p < end_ && is_digit(*p)) ++p;
+    while (p < end_ && is_ascii_digit(*p)) ++p;
   }
   if (p < end_ && *p == '.') {
     ++p;
-    if (p == end_ || !is_digit(*p)) {
+    if (p == end_ || !is_ascii_digit(*p)) {
       p_ = p;
       return fail();
     }
-    while (p < end_ && is_digit(*p)) ++p;
+    while (p < end_ && is_ascii_digit(*p)) ++p;
   }
   if (p < end_ && (*p == 'e' || *p == 'E')) {
     ++p;
     if (p < end_ && (*p == '+' || *p == '-')) ++p;
-    if (p == end_ || !is_digit(*p)) {
+    if (p == end_ || !is_ascii_digit(*p)) {
       p_ = p;
       return fail();
     }
-    while (p < end_ && is_digit(*p)) ++p;
+    while (p < end_ && is_ascii_digit(*p)) ++p;
   }
   p_ = p;
   return true;

@@ -8,6 +8,12 @@
 
 namespace socksnap {
 
+// '0' to '9'. Any char may be asked, unlike std::isdigit, whose argument must fit in an
+// unsigned char.
+inline bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
 std::vector<std::string_view> split(std::string_view text, char separator);
 std::string to_lower(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);

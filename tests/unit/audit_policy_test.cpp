@@ -8,13 +8,12 @@
 #include <iterator>
 #include <string>
 
+#include "test_support.h"
+
 namespace socksnap {
 namespace {
 
-GraphAddress ip(std::string_view text) {
-  return *parse_graph_address(text);
-}
-
+using test::graph_ip;
 // docs/audit-policy.example.yaml, which the README shows and its schema's test validates.
 std::string example() {
   std::ifstream in(std::string(SOCKSNAP_TEST_DATA) + "/../../docs/audit-policy.example.yaml");
@@ -58,18 +57,20 @@ TEST(AuditPolicy, AnOmittedKeyMatchesAnything) {
   std::string monitoring = "monitoring";
   Labels exporter_labels = {{"app", "node-exporter"}};
   Labels other_labels = {{"app", "other"}};
-  AuditSide exporter{&monitoring, &exporter_labels, ip("10.1.2.3")};
+  AuditSide exporter{&monitoring, &exporter_labels, graph_ip("10.1.2.3")};
   const AllowedListener& rule = policy->listeners[0];
   EXPECT_TRUE(allows(rule, exporter, 9100, Protocol::kTcp));
   EXPECT_FALSE(allows(rule, exporter, 9101, Protocol::kTcp));
   EXPECT_FALSE(allows(rule, exporter, 9100, Protocol::kUdp));
-  EXPECT_FALSE(allows(rule, {&monitoring, &other_labels, ip("10.1.2.3")}, 9100, Protocol::kTcp));
   EXPECT_FALSE(
-      allows(rule, {&monitoring, &exporter_labels, ip("192.168.0.1")}, 9100, Protocol::kTcp));
+      allows(rule, {&monitoring, &other_labels, graph_ip("10.1.2.3")}, 9100, Protocol::kTcp));
+  EXPECT_FALSE(
+      allows(rule, {&monitoring, &exporter_labels, graph_ip("192.168.0.1")}, 9100, Protocol::kTcp));
   // A namespace or a selector names pods' sockets only.
-  EXPECT_FALSE(allows(rule, {nullptr, nullptr, ip("10.1.2.3")}, 9100, Protocol::kTcp));
+  EXPECT_FALSE(allows(rule, {nullptr, nullptr, graph_ip("10.1.2.3")}, 9100, Protocol::kTcp));
   // Port 53 over UDP, whoever listens where.
-  EXPECT_TRUE(allows(policy->listeners[1], {nullptr, nullptr, ip("0.0.0.0")}, 53, Protocol::kUdp));
+  EXPECT_TRUE(
+      allows(policy->listeners[1], {nullptr, nullptr, graph_ip("0.0.0.0")}, 53, Protocol::kUdp));
   EXPECT_TRUE(allows(policy->listeners[1], exporter, 53, Protocol::kUdp));
   EXPECT_FALSE(allows(policy->listeners[1], exporter, 53, Protocol::kTcp));
 
@@ -77,18 +78,21 @@ TEST(AuditPolicy, AnOmittedKeyMatchesAnything) {
   std::string backend = "backend";
   Labels web = {{"app", "web"}};
   Labels api = {{"app", "api"}};
-  AuditSide client{&frontend, &web, ip("10.244.1.5")};
-  AuditSide server{&backend, &api, ip("10.244.2.7")};
+  AuditSide client{&frontend, &web, graph_ip("10.244.1.5")};
+  AuditSide server{&backend, &api, graph_ip("10.244.2.7")};
   const AllowedConnection& to_api = policy->connections[0];
   EXPECT_TRUE(allows(to_api, client, server, 8443, Protocol::kTcp));
   EXPECT_FALSE(allows(to_api, server, client, 8443, Protocol::kTcp));  // the other way
-  EXPECT_FALSE(allows(to_api, client, {&backend, &api, ip("10.245.2.7")}, 8443, Protocol::kTcp));
+  EXPECT_FALSE(
+      allows(to_api, client, {&backend, &api, graph_ip("10.245.2.7")}, 8443, Protocol::kTcp));
   EXPECT_FALSE(allows(to_api, client, server, 443, Protocol::kTcp));
   // Anyone to any IPv4 address on 443, any protocol.
   const AllowedConnection& https = policy->connections[1];
-  EXPECT_TRUE(allows(https, client, {nullptr, nullptr, ip("93.184.216.34")}, 443, Protocol::kTcp));
-  EXPECT_TRUE(allows(https, {nullptr, nullptr, ip("10.0.0.1")}, server, 443, Protocol::kUdp));
-  EXPECT_FALSE(allows(https, client, {nullptr, nullptr, ip("2001:db8::1")}, 443, Protocol::kTcp));
+  EXPECT_TRUE(
+      allows(https, client, {nullptr, nullptr, graph_ip("93.184.216.34")}, 443, Protocol::kTcp));
+  EXPECT_TRUE(allows(https, {nullptr, nullptr, graph_ip("10.0.0.1")}, server, 443, Protocol::kUdp));
+  EXPECT_FALSE(
+      allows(https, client, {nullptr, nullptr, graph_ip("2001:db8::1")}, 443, Protocol::kTcp));
 }
 
 TEST(AuditPolicy, AnEmptyFileAllowsNothing) {

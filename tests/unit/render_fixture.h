@@ -41,6 +41,13 @@ inline std::string table(const Snapshot& snap, const std::vector<uint32_t>& rows
   return captured;
 }
 
+// The columns' names, in order.
+inline std::vector<std::string> names_of(const std::vector<const Column*>& cols) {
+  std::vector<std::string> out;
+  for (const Column* c : cols) out.emplace_back(c->name);
+  return out;
+}
+
 // Every row as -o json writes it.
 inline std::string json_of(const Snapshot& snap) {
   std::string text;

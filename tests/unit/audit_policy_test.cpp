@@ -104,44 +104,45 @@ TEST(AuditPolicy, AnEmptyFileAllowsNothing) {
   }
 }
 
-std::string error_of(std::string_view text) {
+std::string policy_error(std::string_view text) {
   auto policy = parse_audit_policy(text, "p.yaml");
   return policy ? "(read)" : policy.error().message();
 }
 
 TEST(AuditPolicy, MistakesNameTheFileTheLineAndTheKey) {
-  EXPECT_EQ(error_of("listeners:\n  - port: 70000\n"),
+  EXPECT_EQ(policy_error("listeners:\n  - port: 70000\n"),
             "p.yaml:2: listeners[0].port: 70000 is not a port (1 to 65535)");
-  EXPECT_EQ(error_of("listeners:\n  - port: \"80\"\n"),
+  EXPECT_EQ(policy_error("listeners:\n  - port: \"80\"\n"),
             "p.yaml:2: listeners[0].port: 80 is not a port (1 to 65535)");
-  EXPECT_EQ(error_of("listeners:\n  - {port: 80}\n  - {prot: TCP}\n"),
+  EXPECT_EQ(policy_error("listeners:\n  - {port: 80}\n  - {prot: TCP}\n"),
             "p.yaml:3: listeners[1]: unknown key 'prot' (namespace, selector, port, protocol, "
             "address)");
-  EXPECT_EQ(error_of("connections:\n  - from: {namespace: a}\n    to:\n      cidr: 10.0.0.0/40\n"),
-            "p.yaml:4: connections[0].to.cidr: '10.0.0.0/40' is not a CIDR: the prefix is 0 to 32");
   EXPECT_EQ(
-      error_of("connections:\n  - from: {selector: \"app in (\"}\n"),
+      policy_error("connections:\n  - from: {namespace: a}\n    to:\n      cidr: 10.0.0.0/40\n"),
+      "p.yaml:4: connections[0].to.cidr: '10.0.0.0/40' is not a CIDR: the prefix is 0 to 32");
+  EXPECT_EQ(
+      policy_error("connections:\n  - from: {selector: \"app in (\"}\n"),
       "p.yaml:2: connections[0].from.selector: 'app in (': unable to parse requirement: found "
       "'', expected: ',', ')' or identifier");
-  EXPECT_EQ(error_of("connections:\n  - protocol: ICMP\n"),
+  EXPECT_EQ(policy_error("connections:\n  - protocol: ICMP\n"),
             "p.yaml:2: connections[0].protocol: 'ICMP' is not TCP, UDP or UDPLITE");
-  EXPECT_EQ(error_of("connections:\n  - from: web\n"),
+  EXPECT_EQ(policy_error("connections:\n  - from: web\n"),
             "p.yaml:2: connections[0].from: expected a mapping");
-  EXPECT_EQ(error_of("connections:\n  - {from: {}, via: x}\n"),
+  EXPECT_EQ(policy_error("connections:\n  - {from: {}, via: x}\n"),
             "p.yaml:2: connections[0]: unknown key 'via' (from, to, port, protocol)");
-  EXPECT_EQ(error_of("listener:\n  - port: 80\n"),
+  EXPECT_EQ(policy_error("listener:\n  - port: 80\n"),
             "p.yaml:2: unknown key 'listener' (listeners, connections)");
-  EXPECT_EQ(error_of("listeners: {port: 80}\n"), "p.yaml:1: listeners: expected a list");
-  EXPECT_EQ(error_of("- port: 80\n"),
+  EXPECT_EQ(policy_error("listeners: {port: 80}\n"), "p.yaml:1: listeners: expected a list");
+  EXPECT_EQ(policy_error("- port: 80\n"),
             "p.yaml:1: expected a mapping with listeners and connections");
-  EXPECT_EQ(error_of("listeners:\n  - namespace: [a, b]\n"),
+  EXPECT_EQ(policy_error("listeners:\n  - namespace: [a, b]\n"),
             "p.yaml:2: listeners[0].namespace: expected a string");
   EXPECT_EQ(
-      error_of("listeners: [\n"),
+      policy_error("listeners: [\n"),
       "p.yaml: line 2 column 1: did not find expected node content (while parsing a flow node "
       "at line 2 column 1)");
   // What the file holds is shown escaped, on one line.
-  EXPECT_EQ(error_of("listeners:\n  - \"pro\\x1b[31mt\": 1\n"),
+  EXPECT_EQ(policy_error("listeners:\n  - \"pro\\x1b[31mt\": 1\n"),
             "p.yaml:2: listeners[0]: unknown key 'pro\\x1b[31mt' (namespace, selector, port, "
             "protocol, address)");
 }

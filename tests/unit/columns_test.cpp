@@ -364,7 +364,7 @@ TEST(ColumnText, TcpColumnsAreEmptyWithoutTcpInfo) {
 
 // A socket held by two processes of a Kubernetes container, one held by nobody in a pod's
 // namespace, and one of a host process.
-Snapshot owned_snapshot() {
+Snapshot owners_snapshot() {
   Snapshot snap = known_snapshot();
   snap.sockets.resize(3, snap.sockets[0]);
   snap.tcp_info.clear();
@@ -391,7 +391,7 @@ Snapshot owned_snapshot() {
 }
 
 TEST(ColumnText, OwnersOfAContainerAPodNamespaceAndAHostProcess) {
-  Snapshot snap = owned_snapshot();
+  Snapshot snap = owners_snapshot();
   const std::pair<const char*, std::array<const char*, 3>> want[] = {
       {"pid", {"4242", "", "77"}},
       {"comm", {"nginx", "", "sshd"}},

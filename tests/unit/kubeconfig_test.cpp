@@ -34,16 +34,16 @@ std::string slurp(const std::string& path) {
 }
 
 // A folder under /tmp, removed with everything in it when the test ends.
-class TempDir {
+class KubeconfigDir {
  public:
-  TempDir() {
+  KubeconfigDir() {
     char buf[] = "/tmp/socksnap-kube-XXXXXX";
     const char* made = ::mkdtemp(buf);
     path_ = made != nullptr ? made : "";
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
+  KubeconfigDir(const KubeconfigDir&) = delete;
+  KubeconfigDir& operator=(const KubeconfigDir&) = delete;
+  ~KubeconfigDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
@@ -392,7 +392,7 @@ TEST(Kubeconfig, ExecPluginRequestAsClientGoMakesIt) {
 }
 
 TEST(Kubeconfig, ExecPluginValidation) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string head =
       "clusters: [{name: c, cluster: {server: https://c}}]\n"
       "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
@@ -428,7 +428,7 @@ TEST(Kubeconfig, ExecPluginValidation) {
 }
 
 TEST(Kubeconfig, ExecPluginIsNotRunWhenAnotherCredentialIsSet) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string path =
       dir.write("config",
                 "clusters: [{name: c, cluster: {server: https://c}}]\n"
@@ -472,7 +472,7 @@ class RealExecPlugin : public ::testing::Test {
     env.run_exec = run_exec_plugin;
     return env;
   }
-  TempDir dir;
+  KubeconfigDir dir;
 };
 
 // This process's standard input holding `text` for the object's lifetime, as if a user typed it.
@@ -704,7 +704,7 @@ TEST(Kubeconfig, TokenTokenFileAndBasicAuth) {
 }
 
 TEST(Kubeconfig, CredentialConflicts) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string head =
       "clusters: [{name: c, cluster: {server: https://c}}]\n"
       "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
@@ -795,7 +795,7 @@ TEST(Kubeconfig, ContextErrors) {
 }
 
 TEST(Kubeconfig, CurrentContextMissing) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string none = dir.write(
       "none",
       "clusters: [{name: c, cluster: {server: https://c}}]\n"
@@ -842,7 +842,7 @@ TEST(Kubeconfig, InsecureTlsServerNameAndProxy) {
   EXPECT_EQ(creds.default_namespace, "kube-system");
   EXPECT_EQ(creds.token, "lab-token");
 
-  TempDir dir;
+  KubeconfigDir dir;
   std::string both =
       dir.write("both",
                 "current-context: a\ncontexts: [{name: a, context: {cluster: c}}]\n"
@@ -861,7 +861,7 @@ TEST(Kubeconfig, InsecureTlsServerNameAndProxy) {
 }
 
 TEST(Kubeconfig, ServerUrlAsClientGoDefaultsIt) {
-  TempDir dir;
+  KubeconfigDir dir;
   auto server_for = [&](const std::string& cluster) {
     std::string path =
         dir.write("config",
@@ -960,7 +960,7 @@ TEST(Kubeconfig, WhereKubeconfigsAreLookedFor) {
   EXPECT_EQ(load_error(options, env), "kubeconfig " + kc("") + ": Is a directory");
 
   // ~/.kube/config when neither flag nor variable is set.
-  TempDir home;
+  KubeconfigDir home;
   home.write(".kube/config", slurp(kc("kind.yaml")));
   env.kubeconfig_env.clear();
   env.home = home.path();
@@ -977,7 +977,7 @@ TEST(Kubeconfig, WhereKubeconfigsAreLookedFor) {
   EXPECT_EQ(load_error(options, env), "kubeconfig " + kc("multi.yaml") + ": Permission denied");
 
   // A syntax error names the file and the place.
-  TempDir dir;
+  KubeconfigDir dir;
   std::string broken = dir.write("broken", "clusters:\n- name: a\n   cluster: x\n");
   EXPECT_EQ(load_error(broken), "kubeconfig " + broken +
                                     ": line 3 column 11: mapping values are not allowed in this "
@@ -1041,7 +1041,7 @@ class InCluster : public ::testing::Test {
     env.service_host = "fd00:10:96::1";
     env.service_port = "443";
   }
-  TempDir sa;
+  KubeconfigDir sa;
   ConfigEnvironment env = test_env();
 };
 

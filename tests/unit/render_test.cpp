@@ -613,11 +613,11 @@ TEST(RenderStructured, InPiecesOnSeveralThreadsAsOnOne) {
     EXPECT_EQ(three.size(), one.size());
     EXPECT_TRUE(three == one) << "format " << static_cast<int>(format);
   }
-  std::string json;
-  OutputSink sink(&json);
+  std::string text;
+  OutputSink sink(&text);
   render_structured(snap, rows, OutputFormat::kJson, sink, 2);
   ASSERT_TRUE(sink.finish());
-  EXPECT_EQ(nlohmann::json::parse(json).size(), 40000U);
+  EXPECT_EQ(nlohmann::json::parse(text).size(), 40000U);
 }
 
 // Pieces formatted apart (a cluster's nodes, as each answers), some empty, make the same bytes

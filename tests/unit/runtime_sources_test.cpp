@@ -90,7 +90,7 @@ class Seam {
   ScopedSyscall<int (*)(const char*, int)> scoped_;
 };
 
-constexpr std::string_view kRuncState =
+constexpr std::string_view kRuncPidState =
     R"({"id":"c0ffee4a","init_process_pid":4242,"namespace_paths":{"NEWNET":"/proc/4242/ns/net"}})";
 
 // ---- containerd ----------------------------------------------------------------------------
@@ -101,7 +101,7 @@ TEST(ContainerdSource, FindsABundleAndItsPid) {
   FakeHost host;
   host.write(kTasks + "/k8s.io/" + kCid + "/config.json",
              runtime_sample("containerd-container.config.json"));
-  host.write("/run/containerd/runc/k8s.io/" + kCid + "/state.json", kRuncState);
+  host.write("/run/containerd/runc/k8s.io/" + kCid + "/state.json", kRuncPidState);
   auto source = make_containerd_source(host.paths(), RuntimePaths{});
   EXPECT_EQ(source->runtime(), RuntimeKind::kContainerd);
   Warnings warnings;
@@ -396,7 +396,7 @@ TEST(DockerSource, MissingRootAndUnreadableFiles) {
 
 // ---- podman --------------------------------------------------------------------------------
 
-constexpr std::string_view kPodmanConfig =
+constexpr std::string_view kPodmanNetnsConfig =
     R"({"annotations":{"io.container.manager":"libpod"},"linux":{"namespaces":[{"type":"pid"},)"
     R"({"type":"network","path":"/run/netns/netns-3c1f9b2e"}]}})";
 
@@ -410,7 +410,7 @@ std::string containers_json(std::string_view id, std::string_view name) {
 TEST(PodmanSource, Rootful) {
   FakeHost host;
   const std::string store = "/var/lib/containers/storage/overlay-containers";
-  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanConfig);
+  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanNetnsConfig);
   host.write(store + "/containers.json", containers_json(kCid, "web"));
   host.write("/run/containers/storage/overlay-containers/" + kCid + "/userdata/pidfile", "777\n");
   auto source = make_podman_source(host.paths(), RuntimePaths{});
@@ -436,7 +436,7 @@ TEST(PodmanSource, RootlessStoresFromPasswd) {
              "bob:x:1001:1001::/home/bob:/bin/sh\n"
              "broken line\n");
   const std::string store = "/home/alice/.local/share/containers/storage/overlay-containers";
-  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanConfig);
+  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanNetnsConfig);
   host.write(store + "/volatile-containers.json", containers_json(kCid, "alices-web"));
   host.write("/run/user/1000/containers/overlay-containers/" + kCid + "/userdata/pidfile", "9001");
   host.mkdir("/home/bob");
@@ -473,7 +473,7 @@ TEST(PodmanSource, NoStoreAtAll) {
 TEST(PodmanSource, UnreadableConfig) {
   FakeHost host;
   const std::string store = "/var/lib/containers/storage/overlay-containers";
-  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanConfig);
+  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanNetnsConfig);
   auto source = make_podman_source(host.paths(), RuntimePaths{});
   Seam seam("/config.json", "");
   Warnings warnings;

@@ -43,10 +43,6 @@ bool is_connection(const SocketRecord& s) {
   }
 }
 
-bool is_listener(const SocketRecord& s) {
-  return s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
-}
-
 // A TCP connection that got past its handshake: traffic passed (a refused or dropped one waits
 // in SYN_SENT).
 bool was_established(const SocketRecord& s) {

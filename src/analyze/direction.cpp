@@ -58,13 +58,6 @@ Key key_of(const Snapshot& snap, size_t i, const Address& a, uint16_t port) {
   return Key{s.netns, a.bytes, snap.node_index_of(i), port, static_cast<uint8_t>(s.protocol), a.v4};
 }
 
-// TCP LISTEN; UDP bound and not connected (the kernel lists only bound UDP sockets). Unix
-// sockets have addresses of no IP: unix_direction says theirs.
-bool is_listener(const SocketRecord& s) {
-  if (s.protocol == Protocol::kUnix) return false;
-  return s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
-}
-
 }  // namespace
 
 size_t NamespaceListeners::KeyHash::operator()(const Key& k) const {

@@ -18,19 +18,6 @@
 namespace socksnap {
 namespace {
 
-uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-  return h;
-}
-
-uint64_t hash_address(uint64_t h, const GraphAddress& a) {
-  uint64_t high = 0;
-  uint64_t low = 0;
-  std::memcpy(&high, a.bytes.data(), 8);
-  std::memcpy(&low, a.bytes.data() + 8, 8);
-  return mix(mix(mix(h, high), low), a.v4 ? 1 : 0);
-}
-
 // Which owner a socket has, by the snapshot's own tables (each pod and container is one entry).
 struct OwnerRef {
   uint16_t node = 0;
@@ -43,21 +30,21 @@ struct OwnerRef {
 
 struct OwnerRefHash {
   size_t operator()(const OwnerRef& o) const {
-    uint64_t h = mix(mix(o.netns, o.node), static_cast<uint32_t>(o.pod));
-    h = mix(h, static_cast<uint32_t>(o.container));
-    return static_cast<size_t>(mix(h, std::hash<std::string_view>()(o.comm)));
+    uint64_t h = hash_combine(hash_combine(o.netns, o.node), static_cast<uint32_t>(o.pod));
+    h = hash_combine(h, static_cast<uint32_t>(o.container));
+    return static_cast<size_t>(hash_combine(h, std::hash<std::string_view>()(o.comm)));
   }
 };
 
 struct EndHash {
   size_t operator()(const GraphEnd& e) const {
-    uint64_t h = mix(e.owner, static_cast<uint64_t>(e.protocol) | uint64_t{e.port} << 8 |
-                                  uint64_t{e.client_port} << 24 |
-                                  uint64_t{static_cast<uint8_t>(e.role)} << 40 |
-                                  uint64_t{e.same_netns} << 48 | uint64_t{e.translated} << 49 |
-                                  uint64_t{e.counts} << 50);
+    uint64_t h = hash_combine(e.owner, static_cast<uint64_t>(e.protocol) | uint64_t{e.port} << 8 |
+                                           uint64_t{e.client_port} << 24 |
+                                           uint64_t{static_cast<uint8_t>(e.role)} << 40 |
+                                           uint64_t{e.same_netns} << 48 |
+                                           uint64_t{e.translated} << 49 | uint64_t{e.counts} << 50);
     h = hash_address(hash_address(h, e.local), e.remote);
-    return static_cast<size_t>(mix(hash_address(h, e.translated_addr), e.translated_port));
+    return static_cast<size_t>(hash_combine(hash_address(h, e.translated_addr), e.translated_port));
   }
 };
 

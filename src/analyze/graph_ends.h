@@ -56,6 +56,18 @@ inline bool is_loopback(const GraphAddress& a) {
 inline bool is_unspecified(const GraphAddress& a) {
   return a == GraphAddress{{}, a.v4};
 }
+// The hashes of the map's keys, here and in analyze/service_map.cpp: each field combined in
+// turn as boost's hash_combine does; an address as its two 8-byte words and its family.
+inline uint64_t hash_combine(uint64_t h, uint64_t v) {
+  return h ^ (v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2));
+}
+inline uint64_t hash_address(uint64_t h, const GraphAddress& a) {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  std::memcpy(&high, a.bytes.data(), 8);
+  std::memcpy(&low, a.bytes.data() + 8, 8);
+  return hash_combine(hash_combine(hash_combine(h, high), low), a.v4 ? 1 : 0);
+}
 // Not routed on the Internet: RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space
 // (100.64/10, carrier-grade NAT and many clusters' pod ranges), link-local (169.254/16,
 // fe80::/10) and unique local IPv6 (fc00::/7). Loopback is not private: it never leaves a

@@ -20,18 +20,6 @@
 namespace socksnap {
 namespace {
 
-uint64_t mix(uint64_t h, uint64_t v) {
-  return h ^ (v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2));
-}
-
-uint64_t hash_address(uint64_t h, const GraphAddress& a) {
-  uint64_t high = 0;
-  uint64_t low = 0;
-  std::memcpy(&high, a.bytes.data(), 8);
-  std::memcpy(&low, a.bytes.data() + 8, 8);
-  return mix(mix(mix(h, high), low), a.v4 ? 1 : 0);
-}
-
 struct AddressHash {
   size_t operator()(const GraphAddress& a) const { return static_cast<size_t>(hash_address(0, a)); }
 };
@@ -172,10 +160,10 @@ struct EndPart {
 };
 
 uint64_t hash_key(const ConnKey& k) {
-  uint64_t h = mix(static_cast<uint32_t>(k.scope),
-                   uint64_t{k.client_port} | uint64_t{k.server_port} << 16 |
-                       uint64_t{static_cast<uint8_t>(k.protocol)} << 32 |
-                       uint64_t{k.client.v4} << 40 | uint64_t{k.server.v4} << 41);
+  uint64_t h = hash_combine(static_cast<uint32_t>(k.scope),
+                            uint64_t{k.client_port} | uint64_t{k.server_port} << 16 |
+                                uint64_t{static_cast<uint8_t>(k.protocol)} << 32 |
+                                uint64_t{k.client.v4} << 40 | uint64_t{k.server.v4} << 41);
   h = hash_address(hash_address(h, k.client), k.server);
   // splitmix64's finalizer: every bit of the key reaches the low bits group_by_key reads.
   h ^= h >> 30;
@@ -241,10 +229,10 @@ struct ListenerKey {
 
 struct ListenerKeyHash {
   size_t operator()(const ListenerKey& k) const {
-    return static_cast<size_t>(
-        hash_address(mix(static_cast<uint32_t>(k.scope),
-                         uint64_t{k.port} | uint64_t{static_cast<uint8_t>(k.protocol)} << 16),
-                     k.addr));
+    return static_cast<size_t>(hash_address(
+        hash_combine(static_cast<uint32_t>(k.scope),
+                     uint64_t{k.port} | uint64_t{static_cast<uint8_t>(k.protocol)} << 16),
+        k.addr));
   }
 };
 
@@ -262,9 +250,9 @@ struct EdgeKey {
 
 struct EdgeKeyHash {
   size_t operator()(const EdgeKey& k) const {
-    return static_cast<size_t>(
-        mix(mix(uint64_t{k.from} << 32 | k.to, static_cast<uint32_t>(k.via)),
-            uint64_t{k.via_port} << 24 | uint64_t{k.port} << 8 | static_cast<uint8_t>(k.protocol)));
+    return static_cast<size_t>(hash_combine(
+        hash_combine(uint64_t{k.from} << 32 | k.to, static_cast<uint32_t>(k.via)),
+        uint64_t{k.via_port} << 24 | uint64_t{k.port} << 8 | static_cast<uint8_t>(k.protocol)));
   }
 };
 

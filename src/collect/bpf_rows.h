@@ -18,6 +18,10 @@ namespace socksnap {
 // programs were told to add it (TCP records only).
 size_t inet_record_size(bool tcp, bool with_tcp_info);
 
+// How much one read() of a BPF iterator asks for: a read takes what the kernel's seq_file buffer
+// holds (8 pages) at most; twice that is ample.
+inline constexpr size_t kIteratorReadSize = size_t{64} * 1024;
+
 // A byte stream that arrives in reads of any size, cut into whole records of `record` bytes.
 class RecordReader {
  public:

@@ -20,8 +20,6 @@ namespace socksnap {
 namespace {
 
 constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
-// One read takes what the kernel's seq_file buffer holds (8 pages) at most; twice that is ample.
-constexpr size_t kReadBufferSize = size_t{64} * 1024;
 
 }  // namespace
 
@@ -99,9 +97,9 @@ Result<void> BpfSource::read_records(int iterator, size_t record_size, const cha
     }
   };
   if (parse_in_parallel_) {
-    if (auto done = read_stream_pipelined(receive, kReadBufferSize, consume); !done) return done;
+    if (auto done = read_stream_pipelined(receive, kIteratorReadSize, consume); !done) return done;
   } else {
-    thread_local std::vector<uint8_t> buffer(kReadBufferSize);
+    thread_local std::vector<uint8_t> buffer(kIteratorReadSize);
     while (true) {
       auto n = receive(std::span(buffer));
       if (!n) return n.error();

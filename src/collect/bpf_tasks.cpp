@@ -18,13 +18,6 @@ namespace socksnap {
 
 #ifdef SOCKSNAP_HAVE_BPF
 
-namespace {
-
-// One read takes what the kernel's seq_file buffer holds (8 pages) at most; twice that is ample.
-constexpr size_t kReadBufferSize = size_t{64} * 1024;
-
-}  // namespace
-
 struct BpfTaskSource::Programs {
   socksnap_task_iter* loaded = nullptr;
   UniqueFd links[2];  // by socksnap_task_program
@@ -58,7 +51,7 @@ Result<void> BpfTaskSource::read(int program, const char* what, size_t record_si
   UniqueFd iterator(socksnap_iter_open(link.get()));
   if (!iterator.valid()) return system_error(std::string("open the ") + what + " iterator");
   RecordReader records(record_size);
-  std::vector<uint8_t> buffer(kReadBufferSize);
+  std::vector<uint8_t> buffer(kIteratorReadSize);
   while (true) {
     ssize_t n = ::read(iterator.get(), buffer.data(), buffer.size());
     if (n == 0) break;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 
+#include "collect/netlink_chunk.h"
 #include "util/files.h"
 #include "util/strings.h"
 #include "util/sys.h"
@@ -22,8 +23,6 @@
 namespace socksnap {
 namespace {
 
-// The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
-constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr const char* kCountPath = "/proc/sys/net/netfilter/nf_conntrack_count";
 
 std::optional<Protocol> protocol_of(uint8_t l4proto) {
@@ -171,7 +170,7 @@ Result<std::vector<ConntrackEntry>> dump_table(const ConntrackOptions& options) 
       !sent) {
     return sent.error();
   }
-  thread_local std::vector<uint8_t> buffer(kReceiveBufferSize);
+  thread_local std::vector<uint8_t> buffer(kNetlinkDumpBufferSize);
   std::vector<ConntrackEntry> entries;
   while (true) {
     ssize_t n = sys().recv(fd.get(), buffer.data(), buffer.size(), MSG_TRUNC);

@@ -17,6 +17,10 @@
 
 namespace socksnap {
 
+// What a dump's datagrams are received into: the kernel fills them up to 32 KiB; a larger
+// buffer never truncates one.
+inline constexpr size_t kNetlinkDumpBufferSize = size_t{64} * 1024;
+
 struct ChunkResult {
   bool done = false;         // NLMSG_DONE seen: the dump is complete
   bool interrupted = false;  // NLM_F_DUMP_INTR seen: the tables changed under the dump

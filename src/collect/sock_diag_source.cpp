@@ -10,6 +10,7 @@
 #include <set>
 
 #include "collect/dump_pipeline.h"
+#include "collect/netlink_chunk.h"
 #include "collect/socket_counts.h"
 #include "discover/netns_handle.h"
 #include "util/sys.h"
@@ -20,8 +21,6 @@ namespace {
 
 // A dump whose tables keep changing under it is retried this many times, then kept as is.
 constexpr int kMaxDumpAttempts = 4;
-// The kernel fills dump datagrams up to 32 KiB; a larger buffer never truncates one.
-constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
 void truncate_to(NamespaceSockets& out, size_t count) {
   out.truncate(count);  // unix sockets' entries too
@@ -91,7 +90,7 @@ void drop_repeated_sockets(NamespaceSockets& out) {
 Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_t states,
                                   const CollectRequest& request, NamespaceSockets& out,
                                   Warnings& warnings) {
-  thread_local std::vector<uint8_t> buffer(kReceiveBufferSize);
+  thread_local std::vector<uint8_t> buffer(kNetlinkDumpBufferSize);
   ParseContext ctx;
   ctx.netns = netns;
   ctx.protocol = dump_protocol(kind);
@@ -124,7 +123,7 @@ Result<void> SockDiagSource::dump(int fd, uint64_t netns, DumpKind kind, uint32_
     };
     Result<bool> interrupted = false;
     if (parse_in_parallel_) {
-      interrupted = read_dump_pipelined(receive, kReceiveBufferSize, ctx, out);
+      interrupted = read_dump_pipelined(receive, kNetlinkDumpBufferSize, ctx, out);
     } else {
       ChunkSupplier next = [&]() -> Result<std::span<const uint8_t>> {
         auto length = receive(std::span(buffer));

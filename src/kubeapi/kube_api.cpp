@@ -5,6 +5,7 @@
 #include "net/http.h"
 #include "util/base64.h"
 #include "util/files.h"
+#include "util/strings.h"
 
 namespace socksnap {
 namespace {

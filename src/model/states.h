@@ -39,4 +39,11 @@ uint32_t states_named(Protocol protocol, std::string_view name);
 // name (no leading zero). nullopt for anything else.
 std::optional<uint8_t> state_named(Protocol protocol, std::string_view name);
 
+// TCP LISTEN; UDP bound and not connected (the kernel lists only bound UDP sockets). Unix
+// sockets have addresses of no IP: analyze/direction.h's unix_direction says theirs.
+inline bool is_listener(const SocketRecord& s) {
+  if (s.protocol == Protocol::kUnix) return false;
+  return s.protocol == Protocol::kTcp ? s.state == kTcpListen : s.state == kTcpClose;
+}
+
 }  // namespace socksnap

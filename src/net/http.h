@@ -52,7 +52,6 @@ Result<HttpRequest> parse_request_head(std::string_view head);
 // "a%20b+c" -> "a b c" when form is true ('+' is a space), "a b+c" when false. Invalid escapes
 // are an error.
 Result<std::string> percent_decode(std::string_view text, bool form);
-std::string percent_encode(std::string_view text);  // RFC 3986 unreserved kept, rest %XX
 // "a=1&b=x%20y&a=2" -> {{"a","1"},{"b","x y"},{"a","2"}}; "flag" -> {{"flag",""}}.
 Result<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
 

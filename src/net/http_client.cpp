@@ -195,6 +195,13 @@ std::string describe(CURLcode code, CURL* curl, const char* error_buffer, const 
   }
 }
 
+}  // namespace
+
+// The parsed TLS material is named outside the anonymous namespace because HttpClient::Impl
+// holds it: g++ rejects a member whose type has internal linkage in a class with external
+// linkage (-Wsubobject-linkage) wherever this file is not the main one, as in a unity build.
+namespace http_client_tls {
+
 // What the TLS options name, parsed once per process and shared by every connection of every
 // client: curl would otherwise parse the CAs, the certificate and the key again for each new
 // connection, and OpenSSL 3's decoders take global locks to do so (50 connections opened at
@@ -243,8 +250,12 @@ struct ParsedTls {
   SessionShare sessions;  // outlives every handle using it: each client holds this object
 };
 
-Result<std::shared_ptr<const ParsedTls>> parse_tls(const ClientTls& tls) {
-  auto parsed = std::make_shared<ParsedTls>();
+}  // namespace http_client_tls
+
+namespace {
+
+Result<std::shared_ptr<const http_client_tls::ParsedTls>> parse_tls(const ClientTls& tls) {
+  auto parsed = std::make_shared<http_client_tls::ParsedTls>();
   if (!tls.insecure) {
     parsed->store.reset(X509_STORE_new());
     if (!parsed->store) return openssl_error("X509_STORE_new");
@@ -282,13 +293,13 @@ Result<std::shared_ptr<const ParsedTls>> parse_tls(const ClientTls& tls) {
     parsed->chain = std::move(chain.value());
     parsed->key = std::move(key.value());
   }
-  return std::shared_ptr<const ParsedTls>(std::move(parsed));
+  return std::shared_ptr<const http_client_tls::ParsedTls>(std::move(parsed));
 }
 
 // Parsed TLS material by what it was parsed from.
-Result<std::shared_ptr<const ParsedTls>> shared_tls(const ClientTls& tls) {
+Result<std::shared_ptr<const http_client_tls::ParsedTls>> shared_tls(const ClientTls& tls) {
   static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<const ParsedTls>> cache;
+  static std::map<std::string, std::weak_ptr<const http_client_tls::ParsedTls>> cache;
   std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", tls.insecure ? 1 : 0, tls.ca_pem,
                                 tls.ca_file, tls.cert_pem, tls.key_pem);
   std::lock_guard lock(mutex);
@@ -304,7 +315,7 @@ Result<std::shared_ptr<const ParsedTls>> shared_tls(const ClientTls& tls) {
 
 // curl's SSL_CTX, just made for a new connection: our parsed CAs, certificate and key.
 CURLcode on_ssl_ctx(CURL* /*curl*/, void* ctx, void* user) {
-  const auto* parsed = static_cast<const ParsedTls*>(user);
+  const auto* parsed = static_cast<const http_client_tls::ParsedTls*>(user);
   auto* ssl_ctx = static_cast<SSL_CTX*>(ctx);
   if (parsed->store) SSL_CTX_set1_cert_store(ssl_ctx, parsed->store.get());
   if (!parsed->chain.empty()) {
@@ -330,7 +341,7 @@ bool sends_body(const ClientRequest& request) {
 
 struct HttpClient::Impl {
   ClientTls tls;
-  std::shared_ptr<const ParsedTls> parsed;
+  std::shared_ptr<const http_client_tls::ParsedTls> parsed;
   CurlPtr curl;  // between calls always reset: curl_easy_reset keeps the live connections, the
                  // TLS session cache and the DNS cache, and forgets every option
 
@@ -387,7 +398,7 @@ Result<void> HttpClient::Impl::configure(const ClientRequest& request, const Tar
   set(CURLOPT_CAINFO, static_cast<const char*>(nullptr));
   set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
   set(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-  set(CURLOPT_SSL_CTX_DATA, const_cast<ParsedTls*>(parsed.get()));
+  set(CURLOPT_SSL_CTX_DATA, const_cast<http_client_tls::ParsedTls*>(parsed.get()));
   if (parsed->sessions.get() != nullptr) set(CURLOPT_SHARE, parsed->sessions.get());
 
   bool has_host = false;

@@ -231,65 +231,69 @@ void drain_eventfd(int fd) {
   }
 }
 
-// Counts open connections: one per accepted socket, from accept to close.
-class ConnectionSlot {
- public:
-  explicit ConnectionSlot(std::atomic<uint64_t>& open) : open_(&open) { open_->fetch_add(1); }
-  ConnectionSlot(ConnectionSlot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
-  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
-  ConnectionSlot(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-  ~ConnectionSlot() {
-    if (open_ != nullptr) open_->fetch_sub(1);
-  }
-
- private:
-  std::atomic<uint64_t>* open_;
-};
-
-struct Accepted {
-  UniqueFd fd;
-  std::string peer;
-  ConnectionSlot slot;
-};
-
-enum class Phase {
-  kHandshake,  // TLS handshake
-  kIdle,       // waiting for a request's first byte
-  kReading,    // reading a request head and body
-  kWriting,    // writing the server's own response (`out`), then closing
-  kShutdown,   // sending close_notify
-  kDrain,      // reading and dropping what the client still sends, until EOF or kLinger
-};
-
-struct Connection {
-  Connection(TlsSocket socket, std::string peer_address, ConnectionSlot connection_slot)
-      : tls(std::move(socket)), peer(std::move(peer_address)), slot(std::move(connection_slot)) {}
-
-  TlsSocket tls;
-  std::string peer;
-  ConnectionSlot slot;
-
-  Phase phase = Phase::kHandshake;
-  Clock::time_point deadline;
-  short events = 0;   // what the connection thread polls for
-  bool ready = true;  // step it without waiting for poll (new, returned, or polled ready)
-
-  std::string in;                      // received and not yet consumed
-  size_t scanned = 0;                  // bytes of `in` searched for the end of the head
-  std::optional<HttpRequest> request;  // head parsed; complete when the body is in
-  size_t body_offset = 0;
-  uint64_t body_length = 0;
-  std::string out;  // what the connection thread sends (100 Continue, own responses)
-  size_t out_sent = 0;
-  unsigned served = 0;
-};
-
 enum class Step { kContinue, kWait, kDrop, kDispatch };
 
 }  // namespace
 
 struct HttpsServer::Impl {
+  // A connection's types are Impl's own, not the anonymous namespace's: g++ rejects a member
+  // whose type has internal linkage in a class with external linkage (-Wsubobject-linkage)
+  // wherever this file is not the main one, as in a unity build.
+
+  // Counts open connections: one per accepted socket, from accept to close.
+  class ConnectionSlot {
+   public:
+    explicit ConnectionSlot(std::atomic<uint64_t>& open) : open_(&open) { open_->fetch_add(1); }
+    ConnectionSlot(ConnectionSlot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
+    ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+    ~ConnectionSlot() {
+      if (open_ != nullptr) open_->fetch_sub(1);
+    }
+
+   private:
+    std::atomic<uint64_t>* open_;
+  };
+
+  struct Accepted {
+    UniqueFd fd;
+    std::string peer;
+    ConnectionSlot slot;
+  };
+
+  enum class Phase {
+    kHandshake,  // TLS handshake
+    kIdle,       // waiting for a request's first byte
+    kReading,    // reading a request head and body
+    kWriting,    // writing the server's own response (`out`), then closing
+    kShutdown,   // sending close_notify
+    kDrain,      // reading and dropping what the client still sends, until EOF or kLinger
+  };
+
+  struct Connection {
+    Connection(TlsSocket socket, std::string peer_address, ConnectionSlot connection_slot)
+        : tls(std::move(socket)), peer(std::move(peer_address)), slot(std::move(connection_slot)) {}
+
+    TlsSocket tls;
+    std::string peer;
+    ConnectionSlot slot;
+
+    Phase phase = Phase::kHandshake;
+    Clock::time_point deadline;
+    short events = 0;   // what the connection thread polls for
+    bool ready = true;  // step it without waiting for poll (new, returned, or polled ready)
+
+    std::string in;                      // received and not yet consumed
+    size_t scanned = 0;                  // bytes of `in` searched for the end of the head
+    std::optional<HttpRequest> request;  // head parsed; complete when the body is in
+    size_t body_offset = 0;
+    uint64_t body_length = 0;
+    std::string out;  // what the connection thread sends (100 Continue, own responses)
+    size_t out_sent = 0;
+    unsigned served = 0;
+  };
+
   // First, so they outlive every Connection below: a connection's slot counts itself out of
   // open_connections when it is destroyed.
   std::atomic<uint64_t> accepted{0};

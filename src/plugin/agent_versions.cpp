@@ -87,24 +87,25 @@ std::string format_cluster_versions(const BuildIdentity& client,
     std::string out = fmt::format(
         "{{\n  \"clientVersion\": {{\n    \"version\": {},\n    \"commit\": {}\n  }},\n"
         "  \"agentVersions\": [",
-        quoted(client.version), quoted(client.commit));
+        json_quoted(client.version), json_quoted(client.commit));
     for (size_t i = 0; i < answered.size(); ++i) {
       const AgentVersion& a = *answered[i];
       out += fmt::format(
           "{}\n    {{\n      \"node\": {},\n      \"version\": {},\n      \"commit\": {}\n    }}",
-          i == 0 ? "" : ",", quoted(a.node), quoted(a.build.version), quoted(a.build.commit));
+          i == 0 ? "" : ",", json_quoted(a.node), json_quoted(a.build.version),
+          json_quoted(a.build.commit));
     }
     out += answered.empty() ? "]\n}\n" : "\n  ]\n}\n";
     return out;
   }
   if (output == "yaml") {
     std::string out = fmt::format("clientVersion:\n  version: {}\n  commit: {}\nagentVersions:",
-                                  quoted(client.version), quoted(client.commit));
+                                  json_quoted(client.version), json_quoted(client.commit));
     if (answered.empty()) return out + " []\n";
     out += '\n';
     for (const AgentVersion* a : answered) {
-      out += fmt::format("- node: {}\n  version: {}\n  commit: {}\n", quoted(a->node),
-                         quoted(a->build.version), quoted(a->build.commit));
+      out += fmt::format("- node: {}\n  version: {}\n  commit: {}\n", json_quoted(a->node),
+                         json_quoted(a->build.version), json_quoted(a->build.commit));
     }
     return out;
   }

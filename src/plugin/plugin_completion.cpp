@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "net/http.h"
+#include "util/strings.h"
 
 namespace socksnap {
 namespace {

@@ -14,7 +14,7 @@
 namespace socksnap {
 namespace {
 
-constexpr std::pair<std::string_view, AuditFormat> kFormats[] = {
+constexpr std::pair<std::string_view, AuditFormat> kAuditFormats[] = {
     {"table", AuditFormat::kTable},
     {"json", AuditFormat::kJson},
     {"jsonpretty", AuditFormat::kJsonPretty},
@@ -432,7 +432,7 @@ void render_markdown(const AuditDocument& doc, OutputSink& out) {
 }  // namespace
 
 std::optional<AuditFormat> audit_format_named(std::string_view name) {
-  for (const auto& [n, format] : kFormats) {
+  for (const auto& [n, format] : kAuditFormats) {
     if (n == name) return format;
   }
   return std::nullopt;

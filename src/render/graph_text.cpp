@@ -15,7 +15,7 @@
 namespace socksnap {
 namespace {
 
-constexpr GraphFormat kFormats[] = {
+constexpr GraphFormat kGraphFormats[] = {
     GraphFormat::kTable,   GraphFormat::kJson, GraphFormat::kJsonPretty, GraphFormat::kDot,
     GraphFormat::kMermaid, GraphFormat::kSvg,  GraphFormat::kHtml};
 
@@ -344,7 +344,7 @@ void render_mermaid(const ServiceMap& map, OutputSink& out) {
 }  // namespace
 
 std::optional<GraphFormat> graph_format_named(std::string_view name) {
-  for (GraphFormat format : kFormats) {
+  for (GraphFormat format : kGraphFormats) {
     if (format_name(format) == name) return format;
   }
   return std::nullopt;

@@ -123,10 +123,6 @@ void unix_endpoint_key(const Snapshot& snap, size_t row, bool peer, uint64_t* wo
   text_key(std::string_view(shown, sizeof shown), words + 1);
 }
 
-bool is_unix(const Snapshot& snap, size_t row) {
-  return snap.sockets[row].protocol == Protocol::kUnix;
-}
-
 // A record field's number, remembered per field and thread with its text: some repeat row after
 // row (the namespace of every socket of a namespace), and copying beats formatting.
 template <auto Field>

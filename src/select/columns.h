@@ -46,6 +46,12 @@ struct Column {
 
 inline constexpr size_t kMaxKeyWords = 3;
 
+// A unix socket's row: its IP columns (ports, the IP version) are empty cells, and its
+// endpoints are names, not addresses.
+inline bool is_unix(const Snapshot& snap, size_t row) {
+  return snap.sockets[row].protocol == Protocol::kUnix;
+}
+
 // Whether a unix socket's name is whole in an endpoint column's sort key (src, dst): at most 15
 // bytes, no NUL byte after an abstract name's first. Two unix rows whose keys are equal and
 // whose names are whole have the same names; the sort compares others by their text.

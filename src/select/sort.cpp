@@ -20,10 +20,6 @@ int compare_words(const uint64_t* a, const uint64_t* b, size_t n) {
   return 0;
 }
 
-bool is_unix(const Snapshot& snap, size_t row) {
-  return snap.sockets[row].protocol == Protocol::kUnix;
-}
-
 }  // namespace
 
 int compare_cells(const Column& column, const Snapshot& snap, size_t a, size_t b,

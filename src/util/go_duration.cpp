@@ -28,10 +28,6 @@ constexpr std::array<Unit, 8> kUnits = {{{"ns", 1},
                                          {"m", 60'000'000'000},
                                          {"h", 3'600'000'000'000}}};
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 Error invalid(std::string_view text) {
   return plain_error("time: invalid duration " + go_quote(text));
 }
@@ -40,7 +36,7 @@ Error invalid(std::string_view text) {
 bool leading_int(std::string_view& s, uint64_t& value) {
   value = 0;
   size_t i = 0;
-  for (; i < s.size() && is_digit(s[i]); ++i) {
+  for (; i < s.size() && is_ascii_digit(s[i]); ++i) {
     if (value > kLimit / 10) return false;
     value = value * 10 + static_cast<uint64_t>(s[i] - '0');
     if (value > kLimit) return false;
@@ -56,7 +52,7 @@ void leading_fraction(std::string_view& s, uint64_t& value, double& scale) {
   scale = 1;
   bool overflow = false;
   size_t i = 0;
-  for (; i < s.size() && is_digit(s[i]); ++i) {
+  for (; i < s.size() && is_ascii_digit(s[i]); ++i) {
     if (overflow) continue;
     if (value > (kLimit - 1) / 10) {
       overflow = true;
@@ -102,7 +98,7 @@ Result<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
   if (s.empty()) return invalid(text);
   uint64_t total = 0;
   while (!s.empty()) {
-    if (s.front() != '.' && !is_digit(s.front())) return invalid(text);
+    if (s.front() != '.' && !is_ascii_digit(s.front())) return invalid(text);
     size_t before = s.size();
     uint64_t whole = 0;
     if (!leading_int(s, whole)) return invalid(text);
@@ -119,7 +115,7 @@ Result<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
     if (!digits_before && !digits_after) return invalid(text);  // ".s", "-.s"
 
     size_t unit_end = 0;
-    while (unit_end < s.size() && s[unit_end] != '.' && !is_digit(s[unit_end])) ++unit_end;
+    while (unit_end < s.size() && s[unit_end] != '.' && !is_ascii_digit(s[unit_end])) ++unit_end;
     if (unit_end == 0) {
       return plain_error("time: missing unit in duration " + go_quote(text));
     }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "util/strings.h"
 #include "util/utf8.h"
 
 namespace socksnap {
@@ -20,25 +21,19 @@ constexpr std::array<bool, 256> kPlainStringByte = [] {
 // tricks on a 64-bit word: a byte equal to '"' or '\\', or below 0x20, sets its top bit; bytes
 // above the first such one may be set spuriously, which the lowest-bit search ignores).
 const char* find_special(const char* p, const char* end) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
   while (end - p >= 8) {
     uint64_t v;
     std::memcpy(&v, p, 8);
-    uint64_t quote = v ^ (kOnes * '"');
-    uint64_t slash = v ^ (kOnes * '\\');
-    uint64_t hit =
-        ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((v - kOnes * 0x20) & ~v);
-    hit &= kHigh;
+    uint64_t quote = v ^ (kEveryByte01 * '"');
+    uint64_t slash = v ^ (kEveryByte01 * '\\');
+    uint64_t hit = ((quote - kEveryByte01) & ~quote) | ((slash - kEveryByte01) & ~slash) |
+                   ((v - kEveryByte01 * 0x20) & ~v);
+    hit &= kEveryByte80;
     if (hit != 0) return p + (__builtin_ctzll(hit) >> 3);
     p += 8;
   }
   while (p < end && kPlainStringByte[static_cast<unsigned char>(*p)]) ++p;
   return p;
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
 }
 
 int hex_value(char c) {
@@ -263,31 +258,31 @@ bool JsonReader::read_string_or_skip(std::string& out) {
 bool JsonReader::skip_number() {
   const char* p = p_;
   if (p < end_ && *p == '-') ++p;
-  if (p == end_ || !is_digit(*p)) {
+  if (p == end_ || !is_ascii_digit(*p)) {
     p_ = p;
     return fail();
   }
   if (*p == '0') {
     ++p;
   } else {
-    while (p < end_ && is_digit(*p)) ++p;
+    while (p < end_ && is_ascii_digit(*p)) ++p;
   }
   if (p < end_ && *p == '.') {
     ++p;
-    if (p == end_ || !is_digit(*p)) {
+    if (p == end_ || !is_ascii_digit(*p)) {
       p_ = p;
       return fail();
     }
-    while (p < end_ && is_digit(*p)) ++p;
+    while (p < end_ && is_ascii_digit(*p)) ++p;
   }
   if (p < end_ && (*p == 'e' || *p == 'E')) {
     ++p;
     if (p < end_ && (*p == '+' || *p == '-')) ++p;
-    if (p == end_ || !is_digit(*p)) {
+    if (p == end_ || !is_ascii_digit(*p)) {
       p_ = p;
       return fail();
     }
-    while (p < end_ && is_digit(*p)) ++p;
+    while (p < end_ && is_ascii_digit(*p)) ++p;
   }
   p_ = p;
   return true;

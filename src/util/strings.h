@@ -8,6 +8,12 @@
 
 namespace socksnap {
 
+// '0' to '9'. Any char may be asked, unlike std::isdigit, whose argument must fit in an
+// unsigned char.
+inline bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
 std::vector<std::string_view> split(std::string_view text, char separator);
 std::string to_lower(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);
@@ -23,5 +29,8 @@ std::optional<Int> parse_int(std::string_view text) {
 }
 
 std::optional<long double> parse_long_double(std::string_view text);
+
+// RFC 3986 unreserved characters kept, every other byte %XX (net/http.h decodes).
+std::string percent_encode(std::string_view text);
 
 }  // namespace socksnap

@@ -7,19 +7,16 @@
 namespace socksnap {
 namespace {
 
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHigh = 0x8080808080808080ULL;
-
 bool has_zero_byte(uint64_t v) {
-  return ((v - kOnes) & ~v & kHigh) != 0;
+  return ((v - kEveryByte01) & ~v & kEveryByte80) != 0;
 }
 
 // Whether any of the eight bytes of `word` may need an escape: below 0x20, DEL, a backslash
 // when they are escaped, or any byte of a multi-byte character (checked one by one then).
 bool needs_a_look(uint64_t word, Backslash backslash) {
-  bool control = ((word - kOnes * 0x20) & ~word & kHigh) != 0;
-  return control || (word & kHigh) != 0 || has_zero_byte(word ^ (kOnes * 0x7F)) ||
-         (backslash == Backslash::kEscape && has_zero_byte(word ^ (kOnes * '\\')));
+  bool control = ((word - kEveryByte01 * 0x20) & ~word & kEveryByte80) != 0;
+  return control || (word & kEveryByte80) != 0 || has_zero_byte(word ^ (kEveryByte01 * 0x7F)) ||
+         (backslash == Backslash::kEscape && has_zero_byte(word ^ (kEveryByte01 * '\\')));
 }
 
 void append_hex_byte(fmt::memory_buffer& out, uint8_t byte) {

@@ -5,14 +5,13 @@
 namespace socksnap {
 
 bool is_valid_utf8(std::string_view text) {
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
   const char* p = text.data();
   const char* end = p + text.size();
   while (p < end) {
     if (end - p >= 8) {
       uint64_t word;
       std::memcpy(&word, p, sizeof word);
-      if ((word & kHigh) == 0) {
+      if ((word & kEveryByte80) == 0) {
         p += 8;
         continue;
       }

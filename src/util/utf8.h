@@ -13,6 +13,11 @@
 
 namespace socksnap {
 
+// For reading text eight bytes at a time, as a uint64_t: 0x01 in every byte, and 0x80 in every
+// byte (the high bit, clear in ASCII and set in each byte of a multi-byte character).
+inline constexpr uint64_t kEveryByte01 = 0x0101010101010101ULL;
+inline constexpr uint64_t kEveryByte80 = 0x8080808080808080ULL;
+
 struct Utf8Char {
   uint32_t code_point = 0;  // meaningless when length is 0
   uint8_t length = 0;       // bytes of a valid sequence; 0: the first byte is invalid

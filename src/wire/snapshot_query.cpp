@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "net/http.h"
 #include "util/strings.h"
 #include "wire/wire.h"
 

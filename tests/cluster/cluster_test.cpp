@@ -49,7 +49,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr uint16_t kAgentPort = 9443;
-constexpr const char* kAgentNamespace = "socksnap";
 
 // 10.S.N.0/24 per node; S from the pid so that two runs on one machine do not collide.
 int subnet_byte() {

@@ -60,6 +60,10 @@
 
 namespace socksnap::test {
 
+// The namespace the cluster tests give the agents' pods and service accounts: the plugin's
+// default --agent-namespace.
+inline constexpr const char* kAgentNamespace = "socksnap";
+
 // A controller, in an object's metadata.ownerReferences (controller: true, with the apiVersion
 // of its kind: apps/v1 for ReplicaSet, Deployment, StatefulSet, DaemonSet; batch/v1 for Job,
 // CronJob; v1 for Node).

@@ -31,7 +31,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kAgentNamespace = "socksnap";
 constexpr const char* kOtherVersion = "0.0.9";
 constexpr const char* kOtherCommit = "0123456789abcdef0123456789abcdef01234567";
 

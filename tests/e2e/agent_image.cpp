@@ -17,7 +17,7 @@
 namespace socksnap::test {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
+[[noreturn]] void fail_containerfile(const std::string& what) {
   throw std::runtime_error("deploy/Containerfile: " + what);
 }
 
@@ -66,7 +66,7 @@ ContainerfileLayout read_containerfile(const std::string& text) {
     auto json_array = [&](const std::string& what) {
       auto parsed =
           nlohmann::json::parse(instruction.substr(instruction.find('[')), nullptr, false);
-      if (!parsed.is_array()) fail(what + " is not in JSON form: " + instruction);
+      if (!parsed.is_array()) fail_containerfile(what + " is not in JSON form: " + instruction);
       return parsed.get<std::vector<std::string>>();
     };
     if (keyword == "FROM") {
@@ -101,10 +101,10 @@ ContainerfileLayout read_containerfile(const std::string& text) {
   }
   auto files = installed.find(copied_from);
   if (copied_from.empty() || files == installed.end()) {
-    fail("its final stage copies no folder its build stage installs programs into");
+    fail_containerfile("its final stage copies no folder its build stage installs programs into");
   }
   for (const auto& file : files->second) layout.programs.push_back(base_name(file));
-  if (layout.entrypoint.empty()) fail("no ENTRYPOINT in its final stage");
+  if (layout.entrypoint.empty()) fail_containerfile("no ENTRYPOINT in its final stage");
   return layout;
 }
 

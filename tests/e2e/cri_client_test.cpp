@@ -44,6 +44,7 @@ using nodesim::NodeSim;
 using nodesim::PodInfo;
 using nodesim::PodSpec;
 using Clock = std::chrono::steady_clock;
+using test::inode_of;
 
 // ---- helpers
 
@@ -55,12 +56,6 @@ std::string make_temp_dir(const std::string& stem) {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-uint64_t inode_of(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return st.st_ino;
 }
 
 std::set<std::string> list_dir(const std::string& path) {

@@ -30,13 +30,9 @@ using nlohmann::json;
 using nodesim::NodeSim;
 using nodesim::PodInfo;
 using nodesim::PodSpec;
+using test::inode_of;
 
-uint64_t inode_of(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
-}
-
-uint16_t free_host_port() {
+uint16_t free_host_port_from_41000() {
   for (uint16_t port = 41000; port < 42000; ++port) {
     std::string tcp = test::read_file("/proc/net/tcp");
     char hex[8];
@@ -98,7 +94,7 @@ class Node : public testing::Test {
                                        nodesim::kBusyboxImage,
                                        {"netprobe", "udp-client", udp_.ip, "5353"},
                                        {"udp-connected:5353"}}}});
-    host_port_ = free_host_port();
+    host_port_ = free_host_port_from_41000();
     std::string port = std::to_string(host_port_);
     hostnet_ = node_->run_pod(PodSpec{"hostnet",
                                       "e2e-host",

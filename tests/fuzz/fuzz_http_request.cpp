@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/http.h"
+#include "util/strings.h"
 
 namespace {
 

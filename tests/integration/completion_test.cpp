@@ -126,8 +126,8 @@ TEST(Version, TheCommitTheBuildWasMadeFrom) {
   CommandResult r = run_socksnap({"version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, fmt::format("Version: 0.1.0\nCommit: {}\n", commit));
-  CommandResult json = run_socksnap({"version", "-o", "json"});
-  EXPECT_EQ(json.out,
+  CommandResult as_json = run_socksnap({"version", "-o", "json"});
+  EXPECT_EQ(as_json.out,
             fmt::format("{{\n  \"version\": \"0.1.0\",\n  \"commit\": \"{}\"\n}}\n", commit));
 }
 

@@ -40,11 +40,6 @@
 namespace socksnap::test {
 namespace {
 
-void must(const std::vector<std::string>& argv) {
-  auto r = run_command(argv);
-  ASSERT_EQ(r.exit_code, 0) << fmt::format("{}", fmt::join(argv, " ")) << ": " << r.err;
-}
-
 std::string text_of(uint8_t version, const std::array<uint8_t, 16>& addr) {
   char out[INET6_ADDRSTRLEN] = {};
   ::inet_ntop(version == 4 ? AF_INET : AF_INET6, addr.data(), out, sizeof out);
@@ -57,7 +52,7 @@ std::string endpoint(uint8_t version, const std::array<uint8_t, 16>& addr, uint1
 }
 
 // "TCP v4 10.213.13.2:40000>10.96.213.10:80 reply 10.213.14.2:8080>10.213.13.2:40000 dnat"
-std::string describe(const ConntrackEntry& e) {
+std::string describe_entry(const ConntrackEntry& e) {
   return fmt::format("{} v{} {}>{} reply {}>{}{}", protocol_name(e.protocol), e.ip_version,
                      endpoint(e.ip_version, e.original.src, e.original.src_port),
                      endpoint(e.ip_version, e.original.dst, e.original.dst_port),
@@ -180,7 +175,7 @@ struct ServiceNetwork {
 
 std::multiset<std::string> described(const std::vector<ConntrackEntry>& entries) {
   std::multiset<std::string> out;
-  for (const auto& e : entries) out.insert(describe(e));
+  for (const auto& e : entries) out.insert(describe_entry(e));
   return out;
 }
 
@@ -243,7 +238,7 @@ TEST(Conntrack, ReadsTheNodesTableExactly) {
   expected.insert(flow("TCP", 4, pod4, pd, srv4, 8080, srv4, 8080, false));
   EXPECT_EQ(described(*all), expected);
   for (const auto& e : *all) {
-    EXPECT_EQ(e.destination_translated(), (e.status & IPS_DST_NAT) != 0) << describe(e);
+    EXPECT_EQ(e.destination_translated(), (e.status & IPS_DST_NAT) != 0) << describe_entry(e);
   }
 
   // Asked for translated entries only, the kernel sends only those.

@@ -24,11 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-void must(const std::vector<std::string>& argv) {
-  auto r = run_command(argv);
-  ASSERT_EQ(r.exit_code, 0) << fmt::format("{}", fmt::join(argv, " ")) << ": " << r.err;
-}
-
 // A UDP socket bound with SO_REUSEADDR (so that a bound and a connected one share a port), and
 // connected when `peer` is given.
 UniqueFd udp_socket(const std::string& addr, uint16_t port, const std::string& peer = "",

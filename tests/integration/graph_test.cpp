@@ -23,11 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-void must(const std::vector<std::string>& argv) {
-  auto r = run_command(argv);
-  ASSERT_EQ(r.exit_code, 0) << fmt::format("{}", fmt::join(argv, " ")) << ": " << r.err;
-}
-
 void link(const TestNetns& a, const std::string& a_addr, const TestNetns& b,
           const std::string& b_addr, const std::string& prefix) {
   std::string va = prefix + "a";

@@ -7,12 +7,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace socksnap::test {
 namespace {
@@ -150,6 +155,23 @@ uint64_t socket_inode(const UniqueFd& fd) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail("fstat");
   return st.st_ino;
+}
+
+void must(const std::vector<std::string>& argv) {
+  auto r = run_command(argv);
+  ASSERT_EQ(r.exit_code, 0) << fmt::format("{}", fmt::join(argv, " ")) << ": " << r.err;
+}
+
+std::string own_comm() {
+  std::ifstream in("/proc/self/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
 }
 
 CommandResult run_socksnap(const std::vector<std::string>& args,

@@ -62,6 +62,16 @@ UniqueFd udp_connect(const std::string& addr, uint16_t port);
 uint16_t local_port(const UniqueFd& fd);
 uint64_t socket_inode(const UniqueFd& fd);
 
+// Runs a command the test needs (ip, nft, ...); its failure fails the test, naming the command
+// and what it wrote on stderr.
+void must(const std::vector<std::string>& argv);
+
+// This process's name as the kernel keeps it (/proc/self/comm), which socksnap shows.
+std::string own_comm();
+
+// `v` in order, for comparisons that ignore the order.
+std::vector<std::string> sorted(std::vector<std::string> v);
+
 // Runs the socksnap under test with these arguments (and extra environment variables).
 CommandResult run_socksnap(const std::vector<std::string>& args,
                            const std::map<std::string, std::string>& env = {});

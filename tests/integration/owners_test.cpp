@@ -17,13 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string own_comm() {
-  std::ifstream in("/proc/self/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm;
-}
-
 TEST(Owners, EverySocketNamesAllItsHoldersAndTheirDescriptors) {
   TestNetns ns;
   std::vector<UniqueFd> held;

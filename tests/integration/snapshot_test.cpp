@@ -29,11 +29,6 @@ std::vector<std::string> described(const std::vector<json>& rows) {
   return out;
 }
 
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
 // Every kind of socket the issue lists, made in one namespace, with the exact rows expected.
 struct Zoo {
   std::vector<UniqueFd> held;

@@ -25,11 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-void must(const std::vector<std::string>& argv) {
-  auto r = run_command(argv);
-  ASSERT_EQ(r.exit_code, 0) << argv.back() << ": " << r.err;
-}
-
 // Whether `row` has every value `group` names (its fields but its count and queues).
 bool row_in_group(const json& row, const json& group) {
   for (const auto& [key, value] : group.items()) {

@@ -29,13 +29,6 @@ using nlohmann::json;
 
 const char* const kPeerComm = "ssit-unixpeer";
 
-std::string own_comm() {
-  std::ifstream in("/proc/self/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm;
-}
-
 // A folder of the test's for socket files, removed with them.
 class SocketDir {
  public:
@@ -141,11 +134,6 @@ std::string described(const json& row) {
                      row.at("inodeNumber").get<uint64_t>(), row.at("peerInode").get<uint64_t>(),
                      row.at("pid").get<int>(), row.at("comm").get<std::string>(), peer_process,
                      row.at("direction").get<std::string>());
-}
-
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
 }
 
 // Every kind of unix socket, made in `ns`; the child holds the servers' ends alone.

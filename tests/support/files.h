@@ -1,6 +1,7 @@
 // Files and folders the tests make and read.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, std::string_view text);
 bool path_exists(const std::string& path);  // anything there, a dangling link too
+// The inode of what `path` names, links followed (/proc/PID/ns/net: the network namespace's);
+// 0 when there is nothing there.
+uint64_t inode_of(const std::string& path);
 // rm -rf that stays on the folder's file system: never descends into something mounted below it.
 void remove_tree(const std::string& dir);
 

@@ -19,7 +19,9 @@
 namespace socksnap {
 namespace {
 
-constexpr uint64_t kHostNetns = 4026531840;
+using test::kHostNetns;
+using test::warning_lines;
+
 constexpr uint64_t kWebNetns = 4026532177;  // two_families.dump's namespace too
 constexpr uint64_t kApiNetns = 4026532300;
 constexpr uint64_t kRedisNetns = 4026532400;
@@ -43,12 +45,6 @@ const std::string kDb = id_of("e1");
 
 std::string tree() {
   return test::data_path("host_tree");
-}
-
-std::string lines(const Warnings& warnings) {
-  std::string out;
-  for (const auto& line : warnings.lines()) out += line + "\n";
-  return out;
 }
 
 // "pid/comm/fd" of each holder, in the snapshot's order (pid, then fd).
@@ -194,7 +190,7 @@ TEST_F(Attribution, TheCensusReadsTheRecordedProc) {
                       "5100 postgres 4026532500 e1e1 -",
                   }));
   EXPECT_EQ(census.processes[4].info.start_time, 3100u);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST_F(Attribution, HostProcessesInNoContainer) {
@@ -208,7 +204,7 @@ TEST_F(Attribution, HostProcessesInNoContainer) {
   EXPECT_EQ(holders(snap, session), "1500/sshd/4");
   EXPECT_EQ(container(snap, session), "-");
   EXPECT_EQ(pod(snap, session), "-");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // The cgroup path (cgroupfs driver) names the pod but not the runtime: each runtime is asked,
@@ -226,7 +222,7 @@ TEST_F(Attribution, ContainerdPodFromABareContainerId) {
   EXPECT_EQ(container(snap, established), container(snap, listen));
   EXPECT_EQ(snap.owners[established].pod, snap.owners[listen].pod);
   EXPECT_EQ(cri.calls, 1);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // systemd driver: the path says containerd. The container shares the host's namespace.
@@ -239,7 +235,7 @@ TEST_F(Attribution, ContainerdHostNetworkPod) {
                                       "pid=2500");
   EXPECT_EQ(pod(snap, row),
             "monitoring/node-exporter " + kExporterUid + " k8s-app=node-exporter hostNetwork");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // CRI-O writes the pod's labels in its sandbox's config.json, "app" twice: the last is kept, as
@@ -250,7 +246,7 @@ TEST_F(Attribution, CrioPodLabelsFromItsSandboxTheLastOfADuplicateKey) {
   EXPECT_EQ(holders(snap, row), "3100/api-server/3");
   EXPECT_EQ(container(snap, row), "cri-o " + kApi + " api registry.example/shop/api:2.1 pid=3100");
   EXPECT_EQ(pod(snap, row), "shop/api-7d9f " + kApiUid + " app=api-v2,tier=backend");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST_F(Attribution, DockerContainer) {
@@ -259,7 +255,7 @@ TEST_F(Attribution, DockerContainer) {
   EXPECT_EQ(holders(snap, row), "4100/redis-server/6");
   EXPECT_EQ(container(snap, row), "docker " + kRedis + " redis redis:7 pid=4100");
   EXPECT_EQ(pod(snap, row), "-");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST_F(Attribution, PodmanContainer) {
@@ -268,7 +264,7 @@ TEST_F(Attribution, PodmanContainer) {
   EXPECT_EQ(holders(snap, row), "5100/postgres/5");
   EXPECT_EQ(container(snap, row), "podman " + kDb + " db docker.io/library/postgres:16 pid=5100");
   EXPECT_EQ(pod(snap, row), "-");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // No process holds a TIME_WAIT socket. In the host's namespace it is no one's; in a pod's own
@@ -284,7 +280,7 @@ TEST_F(Attribution, SocketsNoProcessHolds) {
   EXPECT_EQ(holders(snap, 6), "-");
   EXPECT_EQ(container(snap, 6), "-");
   EXPECT_EQ(pod(snap, 6), "shop/web " + kWebUid + " app=web,tier=frontend");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // Only processes that hold a snapshot socket are in it; the sandbox that none holds is described
@@ -317,7 +313,7 @@ TEST_F(Attribution, TheApiServersLabelsComeFirst) {
             "monitoring/node-exporter " + kExporterUid + "  hostNetwork");
   EXPECT_EQ(pod(snap, row_of(snap, 4001)), "shop/api-7d9f " + kApiUid + " app=api-v3");
   EXPECT_EQ(cri.calls, 0);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // Without the CRI API (--cri-socket none) the files still name every pod; containerd's pods have
@@ -330,7 +326,7 @@ TEST_F(Attribution, WithoutTheCriApi) {
   enrich_snapshot(snap, census, options, sources, warnings);
   EXPECT_EQ(pod(snap, row_of(snap, 13491)), "shop/web " + kWebUid + " ");
   EXPECT_EQ(pod(snap, row_of(snap, 4001)), "shop/api-7d9f " + kApiUid + " app=api-v2,tier=backend");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // The runtime sources a run is given are the only ones asked: without them, containers are known
@@ -343,7 +339,7 @@ TEST_F(Attribution, OnlyTheRuntimeSourcesGiven) {
   EXPECT_EQ(container(snap, row_of(snap, 13491)), " " + kNginx + "   pid=0");
   EXPECT_EQ(pod(snap, row_of(snap, 13491)), "/ " + kWebUid + " ");
   EXPECT_EQ(container(snap, row_of(snap, 5001)), "docker " + kRedis + "   pid=0");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // Owners read beforehand (while the sockets are collected) give the same snapshot, and nothing is
@@ -377,7 +373,7 @@ TEST_F(Attribution, OwnersReadBeforehandAreTheSameAndNotReadAgain) {
     EXPECT_EQ(pod(snap, row), pod(plain, row));
   }
   EXPECT_EQ(pod(snap, row_of(snap, 13491)), "shop/web " + kWebUid + " app=web,tier=frontend");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 
   // Without sandboxes asked for, the CRI API is not.
   OwnerPrefetch containers_only;
@@ -403,7 +399,7 @@ TEST_F(Attribution, WarningsOfOwnersReadBeforehandAreSaidOnce) {
   Snapshot snap = node_sockets();
   enrich_snapshot(snap, census, options, none, warnings, nullptr, &prefetched);
   EXPECT_EQ(container(snap, row_of(snap, 13491)), "containerd " + kNginx + " read-before  pid=0");
-  EXPECT_EQ(lines(warnings),
+  EXPECT_EQ(warning_lines(warnings),
             "nginx's bundle said something\nthe CRI API said something\n"
             "an unused container's bundle said something\n");
 
@@ -421,7 +417,7 @@ TEST_F(Attribution, WarningsOfOwnersReadBeforehandAreSaidOnce) {
   Snapshot more = node_sockets();
   OwnerSources sources = host_owner_sources(options.host, RuntimePaths{}, "none");
   enrich_snapshot(more, census, options, sources, again, nullptr, &labelled);
-  EXPECT_TRUE(again.empty()) << lines(again);
+  EXPECT_TRUE(again.empty()) << warning_lines(again);
 }
 
 // --- replayed dumps ----------------------------------------------------------------------------
@@ -457,7 +453,7 @@ TEST(ReplayedDump, OnARecordedNodeItsSocketsHaveOwners) {
     held += snap.owners[row].holder_count > 0 ? 1 : 0;
   }
   EXPECT_EQ(held, 3u);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // Replayed on this host's own /proc, a dump is no one's: the processes here did not hold the

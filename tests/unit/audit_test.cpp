@@ -25,8 +25,8 @@ using test::Node;
 using test::tcp;
 using test::tcp_listen;
 
-constexpr uint64_t kWebNetns = 100;
-constexpr uint64_t kClientNetns = 200;
+constexpr uint64_t kAuditWebNetns = 100;
+constexpr uint64_t kAuditClientNetns = 200;
 
 std::vector<std::string> describe(const Snapshot& snap, const AuditReport& report) {
   std::vector<std::string> lines;
@@ -50,11 +50,11 @@ struct Cluster {
   Node n;
   int32_t web_pod, client_pod, exporter_pod;
   Cluster() {
-    n.netns(kWebNetns, "pid 500");
-    n.netns(kClientNetns, "pid 600");
-    web_pod = n.pod("shop", "web", kWebNetns);
+    n.netns(kAuditWebNetns, "pid 500");
+    n.netns(kAuditClientNetns, "pid 600");
+    web_pod = n.pod("shop", "web", kAuditWebNetns);
     n.snap.pods[web_pod].labels = {{"app", "web"}};
-    client_pod = n.pod("front", "client", kClientNetns);
+    client_pod = n.pod("front", "client", kAuditClientNetns);
     n.snap.pods[client_pod].labels = {{"app", "client"}};
     exporter_pod = n.pod("monitoring", "node-exporter", kHostNetns, true);
     int32_t sshd = n.process("sshd", kNone);
@@ -65,17 +65,17 @@ struct Cluster {
     n.socket(kHostNetns, tcp_listen("0.0.0.0", 22), sshd);
     n.socket(kHostNetns, tcp_listen("127.0.0.1", 6379), redis);
     n.socket(kHostNetns, tcp_listen("::", 9100), exporter);
-    n.socket(kWebNetns, tcp_listen("10.1.0.1", 8080), web);
-    n.socket(kWebNetns, tcp_listen("127.0.0.1", 9000), web);
-    n.socket(kWebNetns, tcp("10.1.0.1", 8080, "10.1.0.2", 40001), web);
-    n.socket(kClientNetns, tcp("10.1.0.2", 40001, "10.1.0.1", 8080), client);
+    n.socket(kAuditWebNetns, tcp_listen("10.1.0.1", 8080), web);
+    n.socket(kAuditWebNetns, tcp_listen("127.0.0.1", 9000), web);
+    n.socket(kAuditWebNetns, tcp("10.1.0.1", 8080, "10.1.0.2", 40001), web);
+    n.socket(kAuditClientNetns, tcp("10.1.0.2", 40001, "10.1.0.1", 8080), client);
     // Still in its handshake: the server never answered (what enforcement looks like).
-    n.socket(kClientNetns, tcp("10.1.0.2", 40002, "10.1.0.1", 8080, kTcpSynSent), client);
-    n.socket(kWebNetns, tcp("10.1.0.1", 8080, "198.51.100.7", 50123), web);
-    n.socket(kWebNetns, tcp("10.1.0.1", 41000, "203.0.113.9", 443), web);
-    n.socket(kWebNetns, tcp("10.1.0.1", 41001, "10.9.9.9", 5432), web);
-    n.socket(kWebNetns, tcp("127.0.0.1", 41002, "127.0.0.1", 9000), web);
-    n.socket(kWebNetns, tcp("127.0.0.1", 9000, "127.0.0.1", 41002), web);
+    n.socket(kAuditClientNetns, tcp("10.1.0.2", 40002, "10.1.0.1", 8080, kTcpSynSent), client);
+    n.socket(kAuditWebNetns, tcp("10.1.0.1", 8080, "198.51.100.7", 50123), web);
+    n.socket(kAuditWebNetns, tcp("10.1.0.1", 41000, "203.0.113.9", 443), web);
+    n.socket(kAuditWebNetns, tcp("10.1.0.1", 41001, "10.9.9.9", 5432), web);
+    n.socket(kAuditWebNetns, tcp("127.0.0.1", 41002, "127.0.0.1", 9000), web);
+    n.socket(kAuditWebNetns, tcp("127.0.0.1", 9000, "127.0.0.1", 41002), web);
   }
 };
 
@@ -315,11 +315,11 @@ TEST(AuditReport, SarifHasEveryRuleAndAllowedFindingsSuppressed) {
 
 TEST(AuditReport, HostileNamesStayEscapedInTheTableAndTheMarkdown) {
   Node n;
-  n.netns(kWebNetns, "pid 500");
-  int32_t pod = n.pod("shop", "x|<b>`y\n*z*", kWebNetns);
+  n.netns(kAuditWebNetns, "pid 500");
+  int32_t pod = n.pod("shop", "x|<b>`y\n*z*", kAuditWebNetns);
   int32_t process = n.process("evil\x1b[31m|", n.container("c", pod));
   n.socket(kHostNetns, tcp_listen("0.0.0.0", 22), process);
-  n.socket(kWebNetns, tcp("10.1.0.1", 41000, "203.0.113.9", 443), process, pod);
+  n.socket(kAuditWebNetns, tcp("10.1.0.1", 41000, "203.0.113.9", 443), process, pod);
   auto rows = n.all_rows();
   AuditReport report = audit(n.snap, rows, {});
   AuditDocument doc{&n.snap, &rows, &report, nullptr, "host node-1", "", "1.2.3"};

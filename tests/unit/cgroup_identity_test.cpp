@@ -32,7 +32,7 @@ std::string v2(const std::string& path) {
   return "0::" + path + "\n";
 }
 
-struct Case {
+struct CgroupCase {
   const char* name;
   std::string text;
   RuntimeKind runtime;
@@ -40,14 +40,14 @@ struct Case {
   std::string uid;  // expected pod uid
 };
 
-void PrintTo(const Case& c, std::ostream* os) {
+void PrintTo(const CgroupCase& c, std::ostream* os) {
   *os << c.name;
 }
 
-class CgroupIdentityTest : public ::testing::TestWithParam<Case> {};
+class CgroupIdentityTest : public ::testing::TestWithParam<CgroupCase> {};
 
 TEST_P(CgroupIdentityTest, Parses) {
-  const Case& c = GetParam();
+  const CgroupCase& c = GetParam();
   auto got = parse_proc_cgroup(c.text);
   if (c.id.empty()) {
     EXPECT_FALSE(got.has_value()) << "found " << got->container_id;
@@ -72,104 +72,115 @@ INSTANTIATE_TEST_SUITE_P(
     Layouts, CgroupIdentityTest,
     ::testing::Values(
         // containerd, cgroupfs driver: a bare id, which Docker under dockershim also makes.
-        Case{"containerd_cgroupfs_besteffort_v1", v1("/kubepods/besteffort/pod" + kUid + "/" + kId),
-             kUnknown, kId, kUid},
-        Case{"containerd_cgroupfs_burstable_v2", v2("/kubepods/burstable/pod" + kUid + "/" + kId),
-             kUnknown, kId, kUid},
-        Case{"containerd_cgroupfs_guaranteed_v1", v1("/kubepods/pod" + kUid + "/" + kId), kUnknown,
-             kId, kUid},
-        Case{"containerd_cgroupfs_static_pod",
-             v2("/kubepods/burstable/pod" + kStaticUid + "/" + kId), kUnknown, kId, kStaticUid},
+        CgroupCase{"containerd_cgroupfs_besteffort_v1",
+                   v1("/kubepods/besteffort/pod" + kUid + "/" + kId), kUnknown, kId, kUid},
+        CgroupCase{"containerd_cgroupfs_burstable_v2",
+                   v2("/kubepods/burstable/pod" + kUid + "/" + kId), kUnknown, kId, kUid},
+        CgroupCase{"containerd_cgroupfs_guaranteed_v1", v1("/kubepods/pod" + kUid + "/" + kId),
+                   kUnknown, kId, kUid},
+        CgroupCase{"containerd_cgroupfs_static_pod",
+                   v2("/kubepods/burstable/pod" + kStaticUid + "/" + kId), kUnknown, kId,
+                   kStaticUid},
         // containerd, systemd driver.
-        Case{"containerd_systemd_besteffort_v2",
-             v2(kSystemdPod + "cri-containerd-" + kId + ".scope"), kContainerd, kId, kUid},
-        Case{"containerd_systemd_guaranteed_v2",
-             v2("/kubepods.slice/kubepods-pod" + kUidSystemd + ".slice/cri-containerd-" + kId +
-                ".scope"),
-             kContainerd, kId, kUid},
-        Case{"containerd_systemd_burstable_v1",
-             v1("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kUidSystemd +
-                ".slice/cri-containerd-" + kId + ".scope"),
-             kContainerd, kId, kUid},
+        CgroupCase{"containerd_systemd_besteffort_v2",
+                   v2(kSystemdPod + "cri-containerd-" + kId + ".scope"), kContainerd, kId, kUid},
+        CgroupCase{"containerd_systemd_guaranteed_v2",
+                   v2("/kubepods.slice/kubepods-pod" + kUidSystemd + ".slice/cri-containerd-" +
+                      kId + ".scope"),
+                   kContainerd, kId, kUid},
+        CgroupCase{"containerd_systemd_burstable_v1",
+                   v1("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" +
+                      kUidSystemd + ".slice/cri-containerd-" + kId + ".scope"),
+                   kContainerd, kId, kUid},
         // The agent reads /proc from inside its own cgroup namespace: paths climb out with "..".
-        Case{"containerd_seen_from_another_cgroupns",
-             v2("/../../kubepods/besteffort/pod" + kUid + "/" + kId), kUnknown, kId, kUid},
-        Case{"nerdctl", v2("/system.slice/nerdctl-" + kId + ".scope"), kContainerd, kId, ""},
+        CgroupCase{"containerd_seen_from_another_cgroupns",
+                   v2("/../../kubepods/besteffort/pod" + kUid + "/" + kId), kUnknown, kId, kUid},
+        CgroupCase{"nerdctl", v2("/system.slice/nerdctl-" + kId + ".scope"), kContainerd, kId, ""},
         // CRI-O.
-        Case{"crio_systemd_v2", v2(kSystemdPod + "crio-" + kId + ".scope"), kCrio, kId, kUid},
-        Case{"crio_systemd_v2_container_subgroup",
-             v2(kSystemdPod + "crio-" + kId + ".scope/container"), kCrio, kId, kUid},
-        Case{"crio_cgroupfs_v1", v1("/kubepods/besteffort/pod" + kUid + "/crio-" + kId), kCrio, kId,
-             kUid},
-        Case{"crio_conmon_is_not_the_container", v2(kSystemdPod + "crio-conmon-" + kId + ".scope"),
-             kUnknown, "", ""},
+        CgroupCase{"crio_systemd_v2", v2(kSystemdPod + "crio-" + kId + ".scope"), kCrio, kId, kUid},
+        CgroupCase{"crio_systemd_v2_container_subgroup",
+                   v2(kSystemdPod + "crio-" + kId + ".scope/container"), kCrio, kId, kUid},
+        CgroupCase{"crio_cgroupfs_v1", v1("/kubepods/besteffort/pod" + kUid + "/crio-" + kId),
+                   kCrio, kId, kUid},
+        CgroupCase{"crio_conmon_is_not_the_container",
+                   v2(kSystemdPod + "crio-conmon-" + kId + ".scope"), kUnknown, "", ""},
         // Docker.
-        Case{"docker_cgroupfs_v1", v1("/docker/" + kId), kDocker, kId, ""},
-        Case{"docker_cgroupfs_v2", v2("/docker/" + kId), kDocker, kId, ""},
-        Case{"docker_systemd_v2", v2("/system.slice/docker-" + kId + ".scope"), kDocker, kId, ""},
-        Case{"docker_systemd_v1", v1("/system.slice/docker-" + kId + ".scope"), kDocker, kId, ""},
-        Case{"cri_dockerd_systemd", v2(kSystemdPod + "docker-" + kId + ".scope"), kDocker, kId,
-             kUid},
+        CgroupCase{"docker_cgroupfs_v1", v1("/docker/" + kId), kDocker, kId, ""},
+        CgroupCase{"docker_cgroupfs_v2", v2("/docker/" + kId), kDocker, kId, ""},
+        CgroupCase{"docker_systemd_v2", v2("/system.slice/docker-" + kId + ".scope"), kDocker, kId,
+                   ""},
+        CgroupCase{"docker_systemd_v1", v1("/system.slice/docker-" + kId + ".scope"), kDocker, kId,
+                   ""},
+        CgroupCase{"cri_dockerd_systemd", v2(kSystemdPod + "docker-" + kId + ".scope"), kDocker,
+                   kId, kUid},
         // podman, rootful.
-        Case{"podman_systemd_v2", v2("/machine.slice/libpod-" + kId + ".scope"), kPodman, kId, ""},
-        Case{"podman_systemd_v2_container_subgroup",
-             v2("/machine.slice/libpod-" + kId + ".scope/container"), kPodman, kId, ""},
-        Case{"podman_cgroupfs_v1", v1("/libpod_parent/libpod-" + kId), kPodman, kId, ""},
-        Case{"podman_pod",
-             v2("/machine.slice/machine-libpod_pod_" + kInner + ".slice/libpod-" + kId + ".scope"),
-             kPodman, kId, ""},
-        Case{"podman_conmon_is_not_the_container",
-             v2("/machine.slice/libpod-conmon-" + kId + ".scope"), kUnknown, "", ""},
+        CgroupCase{"podman_systemd_v2", v2("/machine.slice/libpod-" + kId + ".scope"), kPodman, kId,
+                   ""},
+        CgroupCase{"podman_systemd_v2_container_subgroup",
+                   v2("/machine.slice/libpod-" + kId + ".scope/container"), kPodman, kId, ""},
+        CgroupCase{"podman_cgroupfs_v1", v1("/libpod_parent/libpod-" + kId), kPodman, kId, ""},
+        CgroupCase{
+            "podman_pod",
+            v2("/machine.slice/machine-libpod_pod_" + kInner + ".slice/libpod-" + kId + ".scope"),
+            kPodman, kId, ""},
+        CgroupCase{"podman_conmon_is_not_the_container",
+                   v2("/machine.slice/libpod-conmon-" + kId + ".scope"), kUnknown, "", ""},
         // podman, rootless (systemd user instance; older versions use user.slice, newer
         // app.slice).
-        Case{
+        CgroupCase{
             "podman_rootless_user_slice",
             v2("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + kId + ".scope"),
             kPodman, kId, ""},
-        Case{"podman_rootless_app_slice",
-             v2("/user.slice/user-1000.slice/user@1000.service/app.slice/libpod-" + kId + ".scope"),
-             kPodman, kId, ""},
-        Case{"podman_rootless_conmon",
-             v2("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-conmon-" + kId +
-                ".scope"),
-             kUnknown, "", ""},
+        CgroupCase{
+            "podman_rootless_app_slice",
+            v2("/user.slice/user-1000.slice/user@1000.service/app.slice/libpod-" + kId + ".scope"),
+            kPodman, kId, ""},
+        CgroupCase{"podman_rootless_conmon",
+                   v2("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-conmon-" +
+                      kId + ".scope"),
+                   kUnknown, "", ""},
         // Nested: the innermost container, and the pod between it and the one around it.
-        Case{"kind_node_v2",
-             v2("/system.slice/docker-" + kId +
-                ".scope/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
-                "kubelet-kubepods-besteffort-pod" +
-                kUidSystemd + ".slice/cri-containerd-" + kInner + ".scope"),
-             kContainerd, kInner, kUid},
-        Case{"kind_node_itself", v2("/system.slice/docker-" + kId + ".scope/init.scope"), kDocker,
-             kId, ""},
-        Case{"kind_node_cgroupfs_v1",
-             v1("/docker/" + kId + "/kubepods/besteffort/pod" + kUid + "/" + kInner), kUnknown,
-             kInner, kUid},
-        Case{"docker_in_docker_v1", v1("/docker/" + kId + "/docker/" + kInner), kDocker, kInner,
-             ""},
-        Case{"docker_in_a_pod",
-             v2("/kubepods/besteffort/pod" + kUid + "/" + kId + "/docker/" + kInner), kDocker,
-             kInner, ""},
+        CgroupCase{
+            "kind_node_v2",
+            v2("/system.slice/docker-" + kId +
+               ".scope/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+               "kubelet-kubepods-besteffort-pod" +
+               kUidSystemd + ".slice/cri-containerd-" + kInner + ".scope"),
+            kContainerd, kInner, kUid},
+        CgroupCase{"kind_node_itself", v2("/system.slice/docker-" + kId + ".scope/init.scope"),
+                   kDocker, kId, ""},
+        CgroupCase{"kind_node_cgroupfs_v1",
+                   v1("/docker/" + kId + "/kubepods/besteffort/pod" + kUid + "/" + kInner),
+                   kUnknown, kInner, kUid},
+        CgroupCase{"docker_in_docker_v1", v1("/docker/" + kId + "/docker/" + kInner), kDocker,
+                   kInner, ""},
+        CgroupCase{"docker_in_a_pod",
+                   v2("/kubepods/besteffort/pod" + kUid + "/" + kId + "/docker/" + kInner), kDocker,
+                   kInner, ""},
         // Host processes.
-        Case{"session", v2("/user.slice/user-1000.slice/session-3.scope"), kUnknown, "", ""},
-        Case{"service", v2("/system.slice/sshd.service"), kUnknown, "", ""},
-        Case{"containerd_itself", v1("/system.slice/containerd.service"), kUnknown, "", ""},
-        Case{"docker_daemon", v2("/system.slice/docker.service"), kUnknown, "", ""},
-        Case{"root_v2", v2("/"), kUnknown, "", ""}, Case{"root_v1", v1("/"), kUnknown, "", ""},
-        Case{"init_scope", v2("/init.scope"), kUnknown, "", ""},
-        Case{"kubelet_pod_slice_only",
-             v2("/kubepods.slice/kubepods-besteffort.slice/"
-                "kubepods-besteffort-pod" +
-                kUidSystemd + ".slice"),
-             kUnknown, "", ""},
+        CgroupCase{"session", v2("/user.slice/user-1000.slice/session-3.scope"), kUnknown, "", ""},
+        CgroupCase{"service", v2("/system.slice/sshd.service"), kUnknown, "", ""},
+        CgroupCase{"containerd_itself", v1("/system.slice/containerd.service"), kUnknown, "", ""},
+        CgroupCase{"docker_daemon", v2("/system.slice/docker.service"), kUnknown, "", ""},
+        CgroupCase{"root_v2", v2("/"), kUnknown, "", ""},
+        CgroupCase{"root_v1", v1("/"), kUnknown, "", ""},
+        CgroupCase{"init_scope", v2("/init.scope"), kUnknown, "", ""},
+        CgroupCase{"kubelet_pod_slice_only",
+                   v2("/kubepods.slice/kubepods-besteffort.slice/"
+                      "kubepods-besteffort-pod" +
+                      kUidSystemd + ".slice"),
+                   kUnknown, "", ""},
         // Not quite ids.
-        Case{"short_id", v2("/docker/" + kId.substr(1)), kUnknown, "", ""},
-        Case{"uppercase_id", v2("/system.slice/docker-3F1C" + kId.substr(4) + ".scope"), kUnknown,
-             "", ""},
-        Case{"pod_outside_kubepods", v2("/pod" + kUid + "/" + kId), kUnknown, kId, ""},
-        Case{"empty", "", kUnknown, "", ""}, Case{"no_colons", "garbage\n", kUnknown, "", ""},
-        Case{"no_newline_at_end", "0::/docker/" + kId, kDocker, kId, ""}),
-    [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+        CgroupCase{"short_id", v2("/docker/" + kId.substr(1)), kUnknown, "", ""},
+        CgroupCase{"uppercase_id", v2("/system.slice/docker-3F1C" + kId.substr(4) + ".scope"),
+                   kUnknown, "", ""},
+        CgroupCase{"pod_outside_kubepods", v2("/pod" + kUid + "/" + kId), kUnknown, kId, ""},
+        CgroupCase{"empty", "", kUnknown, "", ""},
+        CgroupCase{"no_colons", "garbage\n", kUnknown, "", ""},
+        CgroupCase{"no_newline_at_end", "0::/docker/" + kId, kDocker, kId, ""}),
+    [](const ::testing::TestParamInfo<CgroupCase>& param) {
+      return std::string(param.param.name);
+    });
 
 TEST(RuntimeName, NamesEachKind) {
   EXPECT_EQ(runtime_name(RuntimeKind::kContainerd), "containerd");

@@ -5,18 +5,14 @@
 
 #include <array>
 
+#include "render_fixture.h"
 #include "select_fixture.h"
 
 namespace socksnap {
 namespace {
 
 using test::make_socket;
-
-std::vector<std::string> names(const std::vector<const Column*>& columns) {
-  std::vector<std::string> out;
-  for (const Column* c : columns) out.emplace_back(c->name);
-  return out;
-}
+using test::names_of;
 
 using Names = std::vector<std::string>;
 
@@ -98,7 +94,7 @@ TEST(Columns, FindIsCaseInsensitive) {
 }
 
 TEST(Columns, DefaultHostColumns) {
-  EXPECT_EQ(names(default_columns(NodeKind::kHost)),
+  EXPECT_EQ(names_of(default_columns(NodeKind::kHost)),
             (Names{"netns", "protocol", "src", "dst", "status"}));
 }
 
@@ -108,7 +104,7 @@ Names spec(std::string_view s) {
     ADD_FAILURE() << s << ": " << got.error().message();
     return {};
   }
-  return names(*got);
+  return names_of(*got);
 }
 
 std::string spec_error(std::string_view s) {
@@ -368,7 +364,7 @@ TEST(ColumnText, TcpColumnsAreEmptyWithoutTcpInfo) {
 
 // A socket held by two processes of a Kubernetes container, one held by nobody in a pod's
 // namespace, and one of a host process.
-Snapshot owned_snapshot() {
+Snapshot owners_snapshot() {
   Snapshot snap = known_snapshot();
   snap.sockets.resize(3, snap.sockets[0]);
   snap.tcp_info.clear();
@@ -395,7 +391,7 @@ Snapshot owned_snapshot() {
 }
 
 TEST(ColumnText, OwnersOfAContainerAPodNamespaceAndAHostProcess) {
-  Snapshot snap = owned_snapshot();
+  Snapshot snap = owners_snapshot();
   const std::pair<const char*, std::array<const char*, 3>> want[] = {
       {"pid", {"4242", "", "77"}},
       {"comm", {"nginx", "", "sshd"}},
@@ -420,12 +416,12 @@ TEST(ColumnText, OwnersOfAContainerAPodNamespaceAndAHostProcess) {
 }
 
 TEST(Columns, DefaultColumnsFollowWhatTheNodeRuns) {
-  EXPECT_EQ(names(default_columns(NodeKind::kHost)),
+  EXPECT_EQ(names_of(default_columns(NodeKind::kHost)),
             (Names{"netns", "protocol", "src", "dst", "status"}));
-  EXPECT_EQ(names(default_columns(NodeKind::kContainers)),
+  EXPECT_EQ(names_of(default_columns(NodeKind::kContainers)),
             (Names{"runtime.containerName", "protocol", "src", "dst", "status"}));
   EXPECT_EQ(
-      names(default_columns(NodeKind::kKubernetes)),
+      names_of(default_columns(NodeKind::kKubernetes)),
       (Names{"k8s.node", "k8s.namespace", "k8s.podName", "protocol", "src", "dst", "status"}));
 }
 

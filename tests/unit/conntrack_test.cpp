@@ -338,7 +338,7 @@ struct FakeConntrack {
 };
 FakeConntrack* g_fake = nullptr;
 
-int fake_open(const char* path, int flags) {
+int fake_conntrack_open(const char* path, int flags) {
   if (std::string_view(path) != "/proc/sys/net/netfilter/nf_conntrack_count") {
     return ::open(path, flags | O_CLOEXEC);
   }
@@ -352,18 +352,18 @@ int fake_open(const char* path, int flags) {
   ::lseek(fd, 0, SEEK_SET);
   return fd;
 }
-int fake_socket(int domain, int /*type*/, int protocol) {
+int fake_conntrack_socket(int domain, int /*type*/, int protocol) {
   EXPECT_EQ(domain, AF_NETLINK);
   EXPECT_EQ(protocol, NETLINK_NETFILTER);
   ++g_fake->sockets;
   return ::memfd_create("ctnetlink", MFD_CLOEXEC);
 }
-ssize_t fake_sendmsg(int /*fd*/, const msghdr* msg, int /*flags*/) {
+ssize_t fake_conntrack_sendmsg(int /*fd*/, const msghdr* msg, int /*flags*/) {
   const auto* base = static_cast<const uint8_t*>(msg->msg_iov[0].iov_base);
   g_fake->requests.emplace_back(base, base + msg->msg_iov[0].iov_len);
   return static_cast<ssize_t>(msg->msg_iov[0].iov_len);
 }
-ssize_t fake_recv(int /*fd*/, void* buf, size_t len, int /*flags*/) {
+ssize_t fake_conntrack_recv(int /*fd*/, void* buf, size_t len, int /*flags*/) {
   if (!g_fake->recv_errors.empty()) {
     errno = g_fake->recv_errors.front();
     g_fake->recv_errors.pop_front();
@@ -381,10 +381,11 @@ class ConntrackRead : public ::testing::Test {
   void SetUp() override { g_fake = &fake_; }
   void TearDown() override { g_fake = nullptr; }
   FakeConntrack fake_;
-  ScopedSyscall<int (*)(const char*, int)> open_{&Syscalls::open, fake_open};
-  ScopedSyscall<int (*)(int, int, int)> socket_{&Syscalls::socket, fake_socket};
-  ScopedSyscall<ssize_t (*)(int, const msghdr*, int)> send_{&Syscalls::sendmsg, fake_sendmsg};
-  ScopedSyscall<ssize_t (*)(int, void*, size_t, int)> recv_{&Syscalls::recv, fake_recv};
+  ScopedSyscall<int (*)(const char*, int)> open_{&Syscalls::open, fake_conntrack_open};
+  ScopedSyscall<int (*)(int, int, int)> socket_{&Syscalls::socket, fake_conntrack_socket};
+  ScopedSyscall<ssize_t (*)(int, const msghdr*, int)> send_{&Syscalls::sendmsg,
+                                                            fake_conntrack_sendmsg};
+  ScopedSyscall<ssize_t (*)(int, void*, size_t, int)> recv_{&Syscalls::recv, fake_conntrack_recv};
 };
 
 TEST_F(ConntrackRead, ReadsEveryDatagramAndRetriesAnInterruptedReceive) {

@@ -8,20 +8,15 @@
 
 #include "enrich/containers_storage.h"
 #include "enrich/docker_config.h"
-#include "test_support.h"
+#include "runtime_fixture.h"
 
 namespace socksnap {
 namespace {
 
-const std::string kPodUid = "5d3b4a8e-7c1f-4e2a-9b6d-0f1e2d3c4b5a";
-const std::string kSandboxId = "7f3a9c2e5b8d1f4a6c0e9b2d5f8a1c4e7b0d3f6a9c2e5b8d1f4a7c0e3b6d9f2a";
-const std::string kCrioSandboxId =
-    "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809";
-
-std::string sample(std::string_view name) {
-  auto bytes = test::read_bytes(test::data_path("runtime/" + std::string(name)));
-  return {bytes.begin(), bytes.end()};
-}
+using test::kCrioSandboxId;
+using test::kPodUid;
+using test::kSandboxId;
+using test::runtime_sample;
 
 // containerd 1.6's CRI sandbox (pause) bundle, trimmed of mounts and seccomp.
 constexpr std::string_view kContainerdSandbox =
@@ -178,8 +173,8 @@ constexpr std::string_view kDockershimContainer =
     R"("SandboxKey":""},"Name":"/k8s_nginx_nginx-app_default_0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b_0"})";
 
 TEST(OciConfig, ContainerdContainer) {
-  auto meta =
-      parse_oci_config(sample("containerd-container.config.json"), RuntimeKind::kContainerd);
+  auto meta = parse_oci_config(runtime_sample("containerd-container.config.json"),
+                               RuntimeKind::kContainerd);
   ASSERT_TRUE(meta.ok()) << meta.error().message();
   EXPECT_EQ(meta->runtime, RuntimeKind::kContainerd);
   EXPECT_EQ(meta->id, "");  // the directory names it, not the file
@@ -221,7 +216,7 @@ TEST(OciConfig, ContainerdHostNetworkSandbox) {
 }
 
 TEST(OciConfig, CrioContainer) {
-  auto meta = parse_oci_config(sample("crio-container.config.json"), RuntimeKind::kCrio);
+  auto meta = parse_oci_config(runtime_sample("crio-container.config.json"), RuntimeKind::kCrio);
   ASSERT_TRUE(meta.ok()) << meta.error().message();
   EXPECT_EQ(meta->runtime, RuntimeKind::kCrio);
   EXPECT_EQ(meta->name, "nginx");
@@ -326,7 +321,7 @@ TEST(OciConfig, EscapedKeysAndValues) {
 }
 
 TEST(OciConfig, MalformedJsonIsAnError) {
-  std::string big = sample("containerd-container.config.json");
+  std::string big = runtime_sample("containerd-container.config.json");
   for (std::string_view text :
        {std::string_view(big).substr(0, big.size() / 2), std::string_view(big).substr(1),
         std::string_view(""), std::string_view("[]"), std::string_view("null"),

@@ -22,11 +22,11 @@ using test::attr_of;
 using test::concat;
 using test::diag_msg;
 using test::ip;
+using test::kCapturedNetns;
 using test::Reply;
 
 // What the capture script made, from its own view of the sockets (Python's getsockopt for
 // cookies, fstat for inodes: two_families.facts.json) and ss's (queues, TCP counters).
-constexpr uint64_t kCapturedNetns = 4026532177;
 constexpr const char* kCapturedSource = "/run/netns/sstest-unit-4783";
 
 struct ExpectedSocket {

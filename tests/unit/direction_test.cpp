@@ -16,7 +16,7 @@ using test::make_socket;
 constexpr uint64_t kNetnsA = 4026532001ULL;
 constexpr uint64_t kNetnsB = 4026532002ULL;
 
-struct Case {
+struct DirectionCase {
   uint64_t netns;
   SocketRecord socket;
   std::string_view want;
@@ -28,8 +28,8 @@ SocketRecord in(uint64_t netns, SocketRecord s) {
 }
 
 // Namespace A is 10.0.0.1 and fd00::1; namespace B, 10.0.0.9 and fd00::9.
-const std::vector<Case>& cases() {
-  static const std::vector<Case> all = {
+const std::vector<DirectionCase>& cases() {
+  static const std::vector<DirectionCase> all = {
       {kNetnsA, make_socket(Protocol::kTcp, "10.0.0.1", 80, "0.0.0.0", 0, kTcpListen), "listen"},
       {kNetnsA, make_socket(Protocol::kTcp, "0.0.0.0", 8080, "0.0.0.0", 0, kTcpListen), "listen"},
       // Accepted by the listener on its address, and by the one on the wildcard.

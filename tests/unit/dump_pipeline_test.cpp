@@ -14,7 +14,8 @@
 namespace socksnap {
 namespace {
 
-constexpr uint64_t kCapturedNetns = 4026532177ULL;
+using test::kCapturedNetns;
+
 constexpr size_t kBufferSize = size_t{64} * 1024;
 
 // The captured TCP dump's two datagrams: nine sockets, then NLMSG_DONE.

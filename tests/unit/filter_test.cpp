@@ -23,7 +23,7 @@ std::vector<size_t> matching(std::string_view spec) {
   return rows;
 }
 
-using Rows = std::vector<size_t>;
+using MatchedRows = std::vector<size_t>;
 
 TEST(ParseFilter, OperatorsAreReadLongestFirst) {
   struct Case {
@@ -72,7 +72,7 @@ TEST(ParseFilter, ColumnNamesAreCaseInsensitiveAndTrimmed) {
   auto f = parse_filter(" STATUS :LISTEN");
   ASSERT_TRUE(f) << f.error().message();
   EXPECT_EQ(f->column->name, "status");
-  EXPECT_EQ(matching("Src.Port:80"), (Rows{0}));
+  EXPECT_EQ(matching("Src.Port:80"), (MatchedRows{0}));
 }
 
 TEST(ParseFilter, Errors) {
@@ -112,89 +112,90 @@ TEST(ParseFilter, BadRegexSaysWhy) {
 }
 
 TEST(FilterMatches, TextEqualAndNotEqual) {
-  EXPECT_EQ(matching("status:LISTEN"), (Rows{0, 2}));
-  EXPECT_EQ(matching("status:!LISTEN"), (Rows{1, 3, 4, 5}));
-  EXPECT_EQ(matching("status:INACTIVE"), (Rows{3}));
-  EXPECT_EQ(matching("status:ACTIVE"), (Rows{4}));
-  EXPECT_EQ(matching("status:listen"), (Rows{}));  // values are case-sensitive
-  EXPECT_EQ(matching("status:42"), (Rows{5}));     // an unknown state is its number
-  EXPECT_EQ(matching("protocol:UDP"), (Rows{3, 4}));
-  EXPECT_EQ(matching("protocol:!TCP"), (Rows{3, 4}));
-  EXPECT_EQ(matching("src:r/10.0.0.1:80"), (Rows{0}));
-  EXPECT_EQ(matching("src:r/[::1]:8443"), (Rows{2}));  // colons after the first are the value's
-  EXPECT_EQ(matching("dst:r/0.0.0.0:0"), (Rows{0, 3}));
-  EXPECT_EQ(matching("dst.addr:ff02::1:2"), (Rows{4}));
+  EXPECT_EQ(matching("status:LISTEN"), (MatchedRows{0, 2}));
+  EXPECT_EQ(matching("status:!LISTEN"), (MatchedRows{1, 3, 4, 5}));
+  EXPECT_EQ(matching("status:INACTIVE"), (MatchedRows{3}));
+  EXPECT_EQ(matching("status:ACTIVE"), (MatchedRows{4}));
+  EXPECT_EQ(matching("status:listen"), (MatchedRows{}));  // values are case-sensitive
+  EXPECT_EQ(matching("status:42"), (MatchedRows{5}));     // an unknown state is its number
+  EXPECT_EQ(matching("protocol:UDP"), (MatchedRows{3, 4}));
+  EXPECT_EQ(matching("protocol:!TCP"), (MatchedRows{3, 4}));
+  EXPECT_EQ(matching("src:r/10.0.0.1:80"), (MatchedRows{0}));
+  EXPECT_EQ(matching("src:r/[::1]:8443"),
+            (MatchedRows{2}));  // colons after the first are the value's
+  EXPECT_EQ(matching("dst:r/0.0.0.0:0"), (MatchedRows{0, 3}));
+  EXPECT_EQ(matching("dst.addr:ff02::1:2"), (MatchedRows{4}));
 }
 
 TEST(FilterMatches, TextOrdering) {
   // Byte order of the cell text: "42" < "ACTIVE" < "ESTABLISHED" < "INACTIVE" < "LISTEN".
-  EXPECT_EQ(matching("status:>INACTIVE"), (Rows{0, 2}));
-  EXPECT_EQ(matching("status:>=INACTIVE"), (Rows{0, 2, 3}));
-  EXPECT_EQ(matching("status:<ESTABLISHED"), (Rows{4, 5}));
-  EXPECT_EQ(matching("status:<=ESTABLISHED"), (Rows{1, 4, 5}));
+  EXPECT_EQ(matching("status:>INACTIVE"), (MatchedRows{0, 2}));
+  EXPECT_EQ(matching("status:>=INACTIVE"), (MatchedRows{0, 2, 3}));
+  EXPECT_EQ(matching("status:<ESTABLISHED"), (MatchedRows{4, 5}));
+  EXPECT_EQ(matching("status:<=ESTABLISHED"), (MatchedRows{1, 4, 5}));
 }
 
 TEST(FilterMatches, Regex) {
-  EXPECT_EQ(matching("status:~^(LISTEN|ACTIVE)$"), (Rows{0, 2, 4}));
-  EXPECT_EQ(matching("status:~ACTIVE"), (Rows{3, 4}));  // searches, not anchored
-  EXPECT_EQ(matching("status:!~LISTEN"), (Rows{1, 3, 4, 5}));
-  EXPECT_EQ(matching("src:~^r/\\["), (Rows{2, 4}));
-  EXPECT_EQ(matching("src.port:~^8"), (Rows{0, 2}));
-  EXPECT_EQ(matching("inode:~^1844"), (Rows{4}));
-  EXPECT_EQ(matching("status:~"), (Rows{0, 1, 2, 3, 4, 5}));  // the empty regex matches all
+  EXPECT_EQ(matching("status:~^(LISTEN|ACTIVE)$"), (MatchedRows{0, 2, 4}));
+  EXPECT_EQ(matching("status:~ACTIVE"), (MatchedRows{3, 4}));  // searches, not anchored
+  EXPECT_EQ(matching("status:!~LISTEN"), (MatchedRows{1, 3, 4, 5}));
+  EXPECT_EQ(matching("src:~^r/\\["), (MatchedRows{2, 4}));
+  EXPECT_EQ(matching("src.port:~^8"), (MatchedRows{0, 2}));
+  EXPECT_EQ(matching("inode:~^1844"), (MatchedRows{4}));
+  EXPECT_EQ(matching("status:~"), (MatchedRows{0, 1, 2, 3, 4, 5}));  // the empty regex matches all
 }
 
 TEST(FilterMatches, NumericComparisons) {
-  EXPECT_EQ(matching("src.port:80"), (Rows{0}));
-  EXPECT_EQ(matching("src.port:!80"), (Rows{1, 2, 3, 4, 5}));
-  EXPECT_EQ(matching("src.port:>=8443"), (Rows{1, 2}));
-  EXPECT_EQ(matching("src.port:>8443"), (Rows{1}));
-  EXPECT_EQ(matching("src.port:<=53"), (Rows{3, 5}));
-  EXPECT_EQ(matching("src.port:<53"), (Rows{5}));
-  EXPECT_EQ(matching("src.port:80.0"), (Rows{0}));  // compared as numbers, not as text
-  EXPECT_EQ(matching("dst.port:>-1"), (Rows{0, 1, 2, 3, 4, 5}));
-  EXPECT_EQ(matching("uid:1000"), (Rows{1}));
-  EXPECT_EQ(matching("uid:>0"), (Rows{1, 3}));
-  EXPECT_EQ(matching("ipversion:6"), (Rows{2, 4}));
-  EXPECT_EQ(matching("netns:4026531840"), (Rows{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("src.port:80"), (MatchedRows{0}));
+  EXPECT_EQ(matching("src.port:!80"), (MatchedRows{1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("src.port:>=8443"), (MatchedRows{1, 2}));
+  EXPECT_EQ(matching("src.port:>8443"), (MatchedRows{1}));
+  EXPECT_EQ(matching("src.port:<=53"), (MatchedRows{3, 5}));
+  EXPECT_EQ(matching("src.port:<53"), (MatchedRows{5}));
+  EXPECT_EQ(matching("src.port:80.0"), (MatchedRows{0}));  // compared as numbers, not as text
+  EXPECT_EQ(matching("dst.port:>-1"), (MatchedRows{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("uid:1000"), (MatchedRows{1}));
+  EXPECT_EQ(matching("uid:>0"), (MatchedRows{1, 3}));
+  EXPECT_EQ(matching("ipversion:6"), (MatchedRows{2, 4}));
+  EXPECT_EQ(matching("netns:4026531840"), (MatchedRows{0, 1, 2, 3, 4, 5}));
 }
 
 TEST(FilterMatches, IntegersAreComparedExactlyBeyondDoublePrecision) {
-  EXPECT_EQ(matching("inode:18446744073709551615"), (Rows{4}));
-  EXPECT_EQ(matching("inode:18446744073709551614"), (Rows{}));
-  EXPECT_EQ(matching("inode:>18446744073709551614"), (Rows{4}));
-  EXPECT_EQ(matching("inode:<18446744073709551615"), (Rows{0, 1, 2, 3, 5}));
-  EXPECT_EQ(matching("inode:0"), (Rows{5}));
+  EXPECT_EQ(matching("inode:18446744073709551615"), (MatchedRows{4}));
+  EXPECT_EQ(matching("inode:18446744073709551614"), (MatchedRows{}));
+  EXPECT_EQ(matching("inode:>18446744073709551614"), (MatchedRows{4}));
+  EXPECT_EQ(matching("inode:<18446744073709551615"), (MatchedRows{0, 1, 2, 3, 5}));
+  EXPECT_EQ(matching("inode:0"), (MatchedRows{5}));
 }
 
 TEST(FilterMatches, TcpInfoColumnsWithoutTcpInfoAreEmpty) {
-  // Rows 2-5 have no tcp_info: their cells are empty, so no number compares with them...
-  EXPECT_EQ(matching("cwnd:>=10"), (Rows{0, 1}));
-  EXPECT_EQ(matching("cwnd:<100"), (Rows{0, 1}));
-  EXPECT_EQ(matching("cwnd:10"), (Rows{0}));
+  // MatchedRows 2-5 have no tcp_info: their cells are empty, so no number compares with them...
+  EXPECT_EQ(matching("cwnd:>=10"), (MatchedRows{0, 1}));
+  EXPECT_EQ(matching("cwnd:<100"), (MatchedRows{0, 1}));
+  EXPECT_EQ(matching("cwnd:10"), (MatchedRows{0}));
   // ...an empty cell differs from every number...
-  EXPECT_EQ(matching("cwnd:!10"), (Rows{1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("cwnd:!10"), (MatchedRows{1, 2, 3, 4, 5}));
   // ...and an empty operand finds the empty cells, "!" the others.
-  EXPECT_EQ(matching("cwnd:"), (Rows{2, 3, 4, 5}));
-  EXPECT_EQ(matching("cwnd:!"), (Rows{0, 1}));
-  EXPECT_EQ(matching("rtt:"), (Rows{2, 3, 4, 5}));
-  EXPECT_EQ(matching("congestion:"), (Rows{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("cwnd:"), (MatchedRows{2, 3, 4, 5}));
+  EXPECT_EQ(matching("cwnd:!"), (MatchedRows{0, 1}));
+  EXPECT_EQ(matching("rtt:"), (MatchedRows{2, 3, 4, 5}));
+  EXPECT_EQ(matching("congestion:"), (MatchedRows{0, 1, 2, 3, 4, 5}));
 }
 
 TEST(FilterMatches, RttInMilliseconds) {
-  EXPECT_EQ(matching("rtt:>1"), (Rows{0}));
-  EXPECT_EQ(matching("rtt:<1"), (Rows{1}));
-  EXPECT_EQ(matching("rtt:1.5"), (Rows{0}));
-  EXPECT_EQ(matching("rtt:!1.5"), (Rows{1, 2, 3, 4, 5}));
-  EXPECT_EQ(matching("rtt:>=1.5"), (Rows{0}));
-  EXPECT_EQ(matching("rtt:<=1.5"), (Rows{0, 1}));
+  EXPECT_EQ(matching("rtt:>1"), (MatchedRows{0}));
+  EXPECT_EQ(matching("rtt:<1"), (MatchedRows{1}));
+  EXPECT_EQ(matching("rtt:1.5"), (MatchedRows{0}));
+  EXPECT_EQ(matching("rtt:!1.5"), (MatchedRows{1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("rtt:>=1.5"), (MatchedRows{0}));
+  EXPECT_EQ(matching("rtt:<=1.5"), (MatchedRows{0, 1}));
 }
 
 TEST(FilterMatches, RttEqualToTheValueShownMatches) {
   // Row 1 shows rtt "0.017": filtering on exactly what is shown must find it.
-  EXPECT_EQ(matching("rtt:0.017"), (Rows{1}));
-  EXPECT_EQ(matching("rtt:>=0.017"), (Rows{0, 1}));
-  EXPECT_EQ(matching("rtt:<=0.017"), (Rows{1}));
+  EXPECT_EQ(matching("rtt:0.017"), (MatchedRows{1}));
+  EXPECT_EQ(matching("rtt:>=0.017"), (MatchedRows{0, 1}));
+  EXPECT_EQ(matching("rtt:<=0.017"), (MatchedRows{1}));
 }
 
 TEST(FilterMatches, FilterCopiesShareTheirRegex) {
@@ -210,12 +211,12 @@ TEST(FilterMatches, FilterCopiesShareTheirRegex) {
 
 TEST(FilterMatches, RegexesAreGoSyntax) {
   // RE2, as Go's regexp (the gadget's filters): Perl classes, flags, non-greedy repetitions.
-  EXPECT_EQ(matching("src:~:\\d+$"), (Rows{0, 1, 2, 3, 4, 5}));
-  EXPECT_EQ(matching("src:~:\\d{4}$"), (Rows{2}));
-  EXPECT_EQ(matching("status:~(?i)^listen$"), (Rows{0, 2}));
-  EXPECT_EQ(matching("status:~^\\w+?TIVE$"), (Rows{3, 4}));
-  EXPECT_EQ(matching("src:~\\Ar/\\[::1\\]"), (Rows{2}));
-  EXPECT_EQ(matching("dst.addr:~^ff02::\\pN:\\d\\z"), (Rows{4}));
+  EXPECT_EQ(matching("src:~:\\d+$"), (MatchedRows{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(matching("src:~:\\d{4}$"), (MatchedRows{2}));
+  EXPECT_EQ(matching("status:~(?i)^listen$"), (MatchedRows{0, 2}));
+  EXPECT_EQ(matching("status:~^\\w+?TIVE$"), (MatchedRows{3, 4}));
+  EXPECT_EQ(matching("src:~\\Ar/\\[::1\\]"), (MatchedRows{2}));
+  EXPECT_EQ(matching("dst.addr:~^ff02::\\pN:\\d\\z"), (MatchedRows{4}));
 }
 
 // Go's regexp reads each invalid UTF-8 byte as U+FFFD: "." matches it, \x{fffd} names it, and
@@ -228,19 +229,19 @@ TEST(FilterMatches, RegexesReadInvalidBytesAsGoDoes) {
   auto rows = [&](std::string_view spec) {
     auto filter = parse_filter(spec);
     EXPECT_TRUE(filter) << spec;
-    Rows out;
+    MatchedRows out;
     fmt::memory_buffer scratch;
     for (size_t i = 0; filter && i < snap.sockets.size(); ++i) {
       if (filter_matches(*filter, snap, i, scratch)) out.push_back(i);
     }
     return out;
   };
-  EXPECT_EQ(rows("interface:~^..\\x1b\\[31mevil\\x7f$"), (Rows{0}));
-  EXPECT_EQ(rows("interface:~^\\x{fffd}{2}"), (Rows{0}));
-  EXPECT_EQ(rows("interface:~evil"), (Rows{0}));
-  EXPECT_EQ(rows("interface:~^caf.$"), (Rows{1}));  // é is one character
-  EXPECT_EQ(rows("interface:~\\xff"), (Rows{}));    // U+00FF, which neither name holds
-  EXPECT_EQ(rows("interface:\xff\xfe\x1b[31mevil\x7f"), (Rows{0}));
+  EXPECT_EQ(rows("interface:~^..\\x1b\\[31mevil\\x7f$"), (MatchedRows{0}));
+  EXPECT_EQ(rows("interface:~^\\x{fffd}{2}"), (MatchedRows{0}));
+  EXPECT_EQ(rows("interface:~evil"), (MatchedRows{0}));
+  EXPECT_EQ(rows("interface:~^caf.$"), (MatchedRows{1}));  // é is one character
+  EXPECT_EQ(rows("interface:~\\xff"), (MatchedRows{}));    // U+00FF, which neither name holds
+  EXPECT_EQ(rows("interface:\xff\xfe\x1b[31mevil\x7f"), (MatchedRows{0}));
 }
 
 TEST(ParseFilter, BadRegexIsRe2sMessageNamingTheFilter) {

@@ -98,7 +98,7 @@ TEST(GraphWire, ReadsBackEveryMemberAndByte) {
   EXPECT_EQ(reply->ends.node_addresses, ends.node_addresses);
 }
 
-std::string error_of(const std::string& text) {
+std::string graph_reply_error(const std::string& text) {
   auto reply = parse_graph_reply(text);
   return reply ? "(read)" : reply.error().message();
 }
@@ -117,70 +117,81 @@ TEST(GraphWire, StrictNamingTheOwnerOrEndAndTheField) {
                        R"("port":{},{}}})",
                        port, rest);
   };
-  EXPECT_EQ(
-      error_of(with_end(client(R"("remotes":[["10.0.0.2",2],["10.0.0.3",1,"10.1.0.1:80"]])"))),
-      "(read)");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]])", "70000"))),
+  EXPECT_EQ(graph_reply_error(
+                with_end(client(R"("remotes":[["10.0.0.2",2],["10.0.0.3",1,"10.1.0.1:80"]])"))),
+            "(read)");
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2]])", "70000"))),
             R"(end 2: "port": 70000 is out of range (0 to 65535))");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]],"colour":1)"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2]],"colour":1)"))),
             R"(end 2: unknown field "colour")");
-  EXPECT_EQ(error_of(with_end(client(R"("remote":"10.0.0.2")"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remote":"10.0.0.2")"))),
             R"(end 2: unknown field "remote")");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("port":80})")),
+  EXPECT_EQ(graph_reply_error(
+                with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
+                         R"("port":80})")),
             R"(end 2: missing field "remotes")");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]],"count":2)"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2]],"count":2)"))),
             "end 2: a connection's counts are in its remotes");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[])"))), R"(end 2: "remotes": is empty)");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"SCTP","role":"client","local":"10.0.0.1",)"
-                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[])"))),
+            R"(end 2: "remotes": is empty)");
+  EXPECT_EQ(graph_reply_error(
+                with_end(R"({"owner":0,"protocol":"SCTP","role":"client","local":"10.0.0.1",)"
+                         R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "protocol": "SCTP" is not TCP, UDP, UDPLITE or UNIX)");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"peer","local":"10.0.0.1",)"
-                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
-            R"(end 2: "role": "peer" is not listen, client or server)");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.300",)"
-                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
+  EXPECT_EQ(
+      graph_reply_error(with_end(R"({"owner":0,"protocol":"TCP","role":"peer","local":"10.0.0.1",)"
+                                 R"("port":80,"remotes":[["10.0.0.2",2]]})")),
+      R"(end 2: "role": "peer" is not listen, client or server)");
+  EXPECT_EQ(graph_reply_error(
+                with_end(R"({"owner":0,"protocol":"TCP","role":"client","local":"10.0.0.300",)"
+                         R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "local": "10.0.0.300" is not an IP address)");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2]])", R"("80")"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2]])", R"("80")"))),
             R"(end 2: "port": expected a number, found "80")");
   // The far ends: [ADDRESS, COUNT] or [ADDRESS, COUNT, "ADDR:PORT"], each named by its place.
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2],["10.0.0.3",0]])"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2],["10.0.0.3",0]])"))),
             R"(end 2: remotes[1]: "count": 0 is out of range (1 and up))");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.256",2]])"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.256",2]])"))),
             R"(end 2: remotes[0]: "remote": "10.0.0.256" is not an IP address)");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2,"10.1.0.1"]])"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2,"10.1.0.1"]])"))),
             R"(end 2: remotes[0]: "translated": "10.1.0.1" is not ADDRESS:PORT)");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2"]])"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2"]])"))),
             "end 2: remotes[0]: fewer than 2 items (remote, count)");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":[["10.0.0.2",2,"10.1.0.1:80",4]])"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":[["10.0.0.2",2,"10.1.0.1:80",4]])"))),
             "end 2: remotes[0]: more than 3 items");
-  EXPECT_EQ(error_of(with_end(client(R"("remotes":["10.0.0.2"])"))),
+  EXPECT_EQ(graph_reply_error(with_end(client(R"("remotes":["10.0.0.2"])"))),
             R"(end 2: remotes[0]: expected an array, found "10.0.0.2")");
-  EXPECT_EQ(error_of(with_end(R"({"owner":1,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
-                              R"("port":80,"remotes":[["10.0.0.2",2]]})")),
+  EXPECT_EQ(graph_reply_error(
+                with_end(R"({"owner":1,"protocol":"TCP","role":"client","local":"10.0.0.1",)"
+                         R"("port":80,"remotes":[["10.0.0.2",2]]})")),
             R"(end 2: "owner": 1 is past the 1 owners)");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"listen","local":"10.0.0.1",)"
-                              R"("port":80,"count":2,"remotes":[["10.0.0.2",2]]})")),
+  EXPECT_EQ(graph_reply_error(
+                with_end(R"({"owner":0,"protocol":"TCP","role":"listen","local":"10.0.0.1",)"
+                         R"("port":80,"count":2,"remotes":[["10.0.0.2",2]]})")),
             "end 2: a listener has no remotes");
-  EXPECT_EQ(error_of(with_end(R"({"owner":0,"protocol":"TCP","role":"listen","local":"10.0.0.1",)"
-                              R"("port":80})")),
+  EXPECT_EQ(graph_reply_error(
+                with_end(R"({"owner":0,"protocol":"TCP","role":"listen","local":"10.0.0.1",)"
+                         R"("port":80})")),
             R"(end 2: missing field "count")");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
-                     R"("warnings":[],"nodeAddresses":[],"owners":[{"netns":1,"podName":5}],)"
-                     R"("ends":[]})"),
-            R"(owner 1: "podName": expected a string, found 5)");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
-                     R"("warnings":[],"nodeAddresses":[],"owners":[{"comm":"x"}],"ends":[]})"),
-            R"(owner 1: missing field "netns")");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"n",)"
-                     R"("warnings":[],"nodeAddresses":[],"owners":[],"ends":[]})"),
+  EXPECT_EQ(
+      graph_reply_error(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
+                        R"("warnings":[],"nodeAddresses":[],"owners":[{"netns":1,"podName":5}],)"
+                        R"("ends":[]})"),
+      R"(owner 1: "podName": expected a string, found 5)");
+  EXPECT_EQ(
+      graph_reply_error(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
+                        R"("warnings":[],"nodeAddresses":[],"owners":[{"comm":"x"}],"ends":[]})"),
+      R"(owner 1: missing field "netns")");
+  EXPECT_EQ(graph_reply_error(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"n",)"
+                              R"("warnings":[],"nodeAddresses":[],"owners":[],"ends":[]})"),
             R"("kind": "Snapshot" is not GraphEnds)");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
-                     R"("warnings":[],"owners":[],"ends":[]})"),
+  EXPECT_EQ(graph_reply_error(R"({"apiVersion":"socksnap.io/v1","kind":"GraphEnds","node":"n",)"
+                              R"("warnings":[],"owners":[],"ends":[]})"),
             R"(missing field "nodeAddresses")");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v2","kind":"GraphEnds","node":"n","x":1})"),
-            wire_version_mismatch("socksnap.io/v2"));
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1",)"), "malformed JSON at byte 31");
+  EXPECT_EQ(
+      graph_reply_error(R"({"apiVersion":"socksnap.io/v2","kind":"GraphEnds","node":"n","x":1})"),
+      wire_version_mismatch("socksnap.io/v2"));
+  EXPECT_EQ(graph_reply_error(R"({"apiVersion":"socksnap.io/v1",)"), "malformed JSON at byte 31");
 }
 
 TEST(Workloads, ThroughReplicaSetsAndJobsToTheirControllers) {

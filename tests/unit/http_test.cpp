@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "net/http.h"
+#include "util/strings.h"
 
 namespace socksnap {
 namespace {

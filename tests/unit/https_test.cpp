@@ -31,6 +31,7 @@
 #include "net/tls.h"
 #include "net/tls_socket.h"
 #include "support/client_certificates.h"
+#include "util/strings.h"
 #include "util/unique_fd.h"
 
 namespace socksnap {

@@ -9,9 +9,13 @@
 #include <string>
 
 #include "kubeconfig/kubeconfig.h"
+#include "kubeconfig_fixture.h"
 
 namespace socksnap {
 namespace {
+
+using test::parse_kubeconfig_error;
+using test::parse_kubeconfig_ok;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -23,18 +27,6 @@ constexpr std::string_view kHead =
     "- name: alice\n"
     "  user:\n"
     "    token: alice-token\n";
-
-Kubeconfig parse_ok(std::string_view text) {
-  auto config = parse_kubeconfig(text, "/etc/kube");
-  EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().message());
-  return config.ok() ? std::move(config).value() : Kubeconfig{};
-}
-
-std::string parse_error(std::string_view text) {
-  auto config = parse_kubeconfig(text, "/etc/kube");
-  EXPECT_FALSE(config.ok()) << text;
-  return config.ok() ? std::string() : config.error().message();
-}
 
 // The kubeconfig given as text, nothing else of the machine read.
 ConfigEnvironment env_with(const std::string& text) {
@@ -60,14 +52,15 @@ Result<ApiCredentials> load(const std::string& text, const Impersonation& flags 
 }
 
 TEST(Impersonation, KubeconfigFieldsAreParsed) {
-  Kubeconfig config = parse_ok(std::string(kHead) +
-                               "    as: bob\n"
-                               "    as-uid: \"1234\"\n"
-                               "    as-groups: [developers, \"system:masters\"]\n"
-                               "    as-user-extra:\n"
-                               "      scopes: [view, edit]\n"
-                               "      acme.com/project: [shop]\n"
-                               "      empty: null\n");
+  std::string text = std::string(kHead) +
+                     "    as: bob\n"
+                     "    as-uid: \"1234\"\n"
+                     "    as-groups: [developers, \"system:masters\"]\n"
+                     "    as-user-extra:\n"
+                     "      scopes: [view, edit]\n"
+                     "      acme.com/project: [shop]\n"
+                     "      empty: null\n";
+  Kubeconfig config = parse_kubeconfig_ok(text, "/etc/kube");
   const Impersonation& who = config.users.at("alice").impersonate;
   EXPECT_EQ(who.user, "bob");
   EXPECT_EQ(who.uid, "1234");
@@ -76,32 +69,32 @@ TEST(Impersonation, KubeconfigFieldsAreParsed) {
             (std::map<std::string, std::vector<std::string>>{
                 {"acme.com/project", {"shop"}}, {"empty", {}}, {"scopes", {"view", "edit"}}}));
   // None of them: nothing impersonated.
-  EXPECT_TRUE(parse_ok(kHead).users.at("alice").impersonate.empty());
+  EXPECT_TRUE(parse_kubeconfig_ok(kHead, "/etc/kube").users.at("alice").impersonate.empty());
   // A key given twice: the last one, as Go's decoders take it.
-  Kubeconfig twice =
-      parse_ok(std::string(kHead) + "    as: bob\n    as-user-extra: {k: [a], k: [b]}\n");
+  Kubeconfig twice = parse_kubeconfig_ok(
+      std::string(kHead) + "    as: bob\n    as-user-extra: {k: [a], k: [b]}\n", "/etc/kube");
   EXPECT_EQ(twice.users.at("alice").impersonate.extra.at("k"), std::vector<std::string>{"b"});
 }
 
 TEST(Impersonation, FieldsAreTypedAsKubectlDecodesThem) {
   std::string head(kHead);
-  EXPECT_EQ(parse_error(head + "    as: 1234\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as: 1234\n"),
             "line 8: users[0].user.as: expected text, found the number 1234 (quote it)");
-  EXPECT_EQ(parse_error(head + "    as-uid: 1234\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-uid: 1234\n"),
             "line 8: users[0].user.as-uid: expected text, found the number 1234 (quote it)");
-  EXPECT_EQ(parse_error(head + "    as-groups: developers\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-groups: developers\n"),
             "line 8: users[0].user.as-groups: expected a list, found \"developers\"");
-  EXPECT_EQ(parse_error(head + "    as-groups: [a, yes]\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-groups: [a, yes]\n"),
             "line 8: users[0].user.as-groups[1]: expected text, found the boolean yes (quote it)");
-  EXPECT_EQ(parse_error(head + "    as-user-extra: [a]\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-user-extra: [a]\n"),
             "line 8: users[0].user.as-user-extra: expected a mapping, found a list");
-  EXPECT_EQ(parse_error(head + "    as-user-extra:\n      scopes: view\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-user-extra:\n      scopes: view\n"),
             "line 9: users[0].user.as-user-extra.scopes: expected a list, found \"view\"");
-  EXPECT_EQ(parse_error(head + "    as-user-extra:\n      scopes: [view, 7]\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-user-extra:\n      scopes: [view, 7]\n"),
             "line 9: users[0].user.as-user-extra.scopes[1]: expected text, found the number 7 "
             "(quote it)");
   // What a message quotes from the file stays one printable line.
-  EXPECT_EQ(parse_error(head + "    as-groups: \"a\\e[31m\\nb\"\n"),
+  EXPECT_EQ(parse_kubeconfig_error(head + "    as-groups: \"a\\e[31m\\nb\"\n"),
             "line 8: users[0].user.as-groups: expected a list, found \"a\\x1b[31m\\nb\"");
 }
 

@@ -11,11 +11,15 @@
 #include <string>
 
 #include "kubeconfig/exec_plugin.h"
+#include "kubeconfig_fixture.h"
 #include "test_support.h"
 #include "util/base64.h"
 
 namespace socksnap {
 namespace {
+
+using test::parse_kubeconfig_error;
+using test::parse_kubeconfig_ok;
 
 std::string kc(std::string_view name) {
   return test::data_path("kubeconfig/" + std::string(name));
@@ -30,16 +34,16 @@ std::string slurp(const std::string& path) {
 }
 
 // A folder under /tmp, removed with everything in it when the test ends.
-class TempDir {
+class KubeconfigDir {
  public:
-  TempDir() {
+  KubeconfigDir() {
     char buf[] = "/tmp/socksnap-kube-XXXXXX";
     const char* made = ::mkdtemp(buf);
     path_ = made != nullptr ? made : "";
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
+  KubeconfigDir(const KubeconfigDir&) = delete;
+  KubeconfigDir& operator=(const KubeconfigDir&) = delete;
+  ~KubeconfigDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
@@ -113,20 +117,8 @@ std::string load_error(const std::string& path, const std::string& context = "",
   return load_error(options, env);
 }
 
-Kubeconfig parse_ok(std::string_view text, std::string_view dir = "") {
-  auto config = parse_kubeconfig(text, dir);
-  EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().message());
-  return config.ok() ? std::move(config).value() : Kubeconfig{};
-}
-
-std::string parse_error(std::string_view text) {
-  auto config = parse_kubeconfig(text, "/etc/kube");
-  EXPECT_FALSE(config.ok()) << text;
-  return config.ok() ? std::string() : config.error().message();
-}
-
 TEST(Kubeconfig, EveryFieldIsParsed) {
-  Kubeconfig config = parse_ok(R"(apiVersion: v1
+  Kubeconfig config = parse_kubeconfig_ok(R"(apiVersion: v1
 kind: Config
 preferences: {}
 current-context: main
@@ -178,7 +170,7 @@ contexts:
     namespace: payments
     extensions: []
 )",
-                               "/etc/kube");
+                                          "/etc/kube");
   EXPECT_EQ(config.current_context, "main");
   ASSERT_EQ(config.clusters.size(), 1U);
   const KubeCluster& c = config.clusters.at("main-cluster");
@@ -225,78 +217,82 @@ contexts:
 
 TEST(Kubeconfig, EmptyAndNullFilesAreEmptyConfigs) {
   for (const char* text : {"", "# nothing yet\n", "clusters: null\nusers: []\ncontexts: ~\n"}) {
-    Kubeconfig config = parse_ok(text);
+    Kubeconfig config = parse_kubeconfig_ok(text);
     EXPECT_TRUE(config.clusters.empty() && config.users.empty() && config.contexts.empty());
     EXPECT_EQ(config.current_context, "");
   }
 }
 
 TEST(Kubeconfig, JsonKubeconfig) {
-  Kubeconfig config = parse_ok(
+  Kubeconfig config = parse_kubeconfig_ok(
       R"({"apiVersion":"v1","kind":"Config","clusters":[{"name":"j","cluster":{"server":"https://j:443","insecure-skip-tls-verify":true}}],"contexts":[{"name":"j","context":{"cluster":"j"}}],"current-context":"j"})");
   EXPECT_TRUE(config.clusters.at("j").insecure_skip_tls_verify);
   EXPECT_EQ(config.current_context, "j");
 }
 
 TEST(Kubeconfig, FieldErrorsNameLineAndField) {
-  EXPECT_EQ(parse_error("users:\n- name: u\n  user:\n    client-key-data: LS0t*LS0t\n"),
+  EXPECT_EQ(parse_kubeconfig_error("users:\n- name: u\n  user:\n    client-key-data: LS0t*LS0t\n"),
             "line 4: users[0].user.client-key-data: not base64 (illegal base64 data at input "
             "byte 4)");
-  EXPECT_EQ(parse_error("clusters:\n- name: a\n  cluster:\n    certificate-authority-data: "
-                        "YWJjZA\n"),
-            "line 4: clusters[0].cluster.certificate-authority-data: not base64 (illegal base64 "
-            "data at input byte 4)");
-  EXPECT_EQ(parse_error("users:\n- name: ok\n- name: u\n  user:\n    client-certificate-data: "
-                        "a b\n"),
-            "line 5: users[1].user.client-certificate-data: not base64 (illegal base64 data at "
-            "input byte 1)");
-  EXPECT_EQ(parse_error("clusters:\n- name: a\n  cluster:\n    server: https://a\n"
-                        "    insecure-skip-tls-verify: \"true\"\n"),
+  EXPECT_EQ(
+      parse_kubeconfig_error("clusters:\n- name: a\n  cluster:\n    certificate-authority-data: "
+                             "YWJjZA\n"),
+      "line 4: clusters[0].cluster.certificate-authority-data: not base64 (illegal base64 "
+      "data at input byte 4)");
+  EXPECT_EQ(
+      parse_kubeconfig_error("users:\n- name: ok\n- name: u\n  user:\n    client-certificate-data: "
+                             "a b\n"),
+      "line 5: users[1].user.client-certificate-data: not base64 (illegal base64 data at "
+      "input byte 1)");
+  EXPECT_EQ(parse_kubeconfig_error("clusters:\n- name: a\n  cluster:\n    server: https://a\n"
+                                   "    insecure-skip-tls-verify: \"true\"\n"),
             "line 5: clusters[0].cluster.insecure-skip-tls-verify: expected true or false, found "
             "\"true\"");
-  EXPECT_EQ(parse_error("users:\n- name: u\n  user:\n    token: 12345\n"),
+  EXPECT_EQ(parse_kubeconfig_error("users:\n- name: u\n  user:\n    token: 12345\n"),
             "line 4: users[0].user.token: expected text, found the number 12345 (quote it)");
-  EXPECT_EQ(parse_error("contexts:\n- name: c\n  context:\n    namespace: yes\n"),
+  EXPECT_EQ(parse_kubeconfig_error("contexts:\n- name: c\n  context:\n    namespace: yes\n"),
             "line 4: contexts[0].context.namespace: expected text, found the boolean yes (quote "
             "it)");
-  EXPECT_EQ(parse_error("clusters: {a: b}\n"),
+  EXPECT_EQ(parse_kubeconfig_error("clusters: {a: b}\n"),
             "line 1: clusters: expected a list, found a mapping");
-  EXPECT_EQ(parse_error("clusters:\n- just-a-name\n"),
+  EXPECT_EQ(parse_kubeconfig_error("clusters:\n- just-a-name\n"),
             "line 2: clusters[0]: expected a mapping, found \"just-a-name\"");
-  EXPECT_EQ(parse_error("users:\n- name: u\n  user:\n    exec: aws\n"),
+  EXPECT_EQ(parse_kubeconfig_error("users:\n- name: u\n  user:\n    exec: aws\n"),
             "line 4: users[0].user.exec: expected a mapping, found \"aws\"");
-  EXPECT_EQ(parse_error("users:\n- name: u\n  user:\n    exec:\n      args: [a, [b]]\n"),
+  EXPECT_EQ(parse_kubeconfig_error("users:\n- name: u\n  user:\n    exec:\n      args: [a, [b]]\n"),
             "line 5: users[0].user.exec.args[1]: expected text, found a list");
-  EXPECT_EQ(parse_error("clusters:\n- name: a\n- name: b\n- name: a\n"),
+  EXPECT_EQ(parse_kubeconfig_error("clusters:\n- name: a\n- name: b\n- name: a\n"),
             "line 4: clusters[2]: duplicate name \"a\"");
-  EXPECT_EQ(parse_error("- clusters\n"), "line 1: kubeconfig: expected a mapping, found a list");
-  EXPECT_EQ(parse_error("current-context: [a]\n"),
+  EXPECT_EQ(parse_kubeconfig_error("- clusters\n"),
+            "line 1: kubeconfig: expected a mapping, found a list");
+  EXPECT_EQ(parse_kubeconfig_error("current-context: [a]\n"),
             "line 1: current-context: expected text, found a list");
-  EXPECT_EQ(parse_error("clusters:\n- name: a\n  cluster: {server: https://a\n"),
+  EXPECT_EQ(parse_kubeconfig_error("clusters:\n- name: a\n  cluster: {server: https://a\n"),
             "line 4 column 1: did not find expected ',' or '}' (while parsing a flow mapping at "
             "line 3 column 12)");
   // Values quoted in messages stay on one line.
-  EXPECT_EQ(parse_error("clusters:\n- name: \"a\\nb\"\n- name: \"a\\nb\"\n"),
+  EXPECT_EQ(parse_kubeconfig_error("clusters:\n- name: \"a\\nb\"\n- name: \"a\\nb\"\n"),
             "line 3: clusters[1]: duplicate name \"a\\nb\"");
-  EXPECT_EQ(parse_error("users:\n- name: u\n  user: {token: \"x\", username: [\"\\e\"]}\n"),
-            "line 3: users[0].user.username: expected text, found a list");
   EXPECT_EQ(
-      parse_error("users:\n- user: {token: \"" + std::string(100, 'x') + "\\n\", password: {}}\n"),
-      "line 2: users[0].user.password: expected text, found a mapping");
-  EXPECT_EQ(parse_error("contexts:\n- name: c\n  context: {cluster: \"" + std::string(70, 'y') +
-                        "\", user: 1e3}\n"),
+      parse_kubeconfig_error("users:\n- name: u\n  user: {token: \"x\", username: [\"\\e\"]}\n"),
+      "line 3: users[0].user.username: expected text, found a list");
+  EXPECT_EQ(parse_kubeconfig_error("users:\n- user: {token: \"" + std::string(100, 'x') +
+                                   "\\n\", password: {}}\n"),
+            "line 2: users[0].user.password: expected text, found a mapping");
+  EXPECT_EQ(parse_kubeconfig_error("contexts:\n- name: c\n  context: {cluster: \"" +
+                                   std::string(70, 'y') + "\", user: 1e3}\n"),
             "line 3: contexts[0].context.user: expected text, found the number 1e3 (quote it)");
-  EXPECT_EQ(parse_error("contexts:\n- \"" + std::string(70, 'z') + "\"\n"),
+  EXPECT_EQ(parse_kubeconfig_error("contexts:\n- \"" + std::string(70, 'z') + "\"\n"),
             "line 2: contexts[0]: expected a mapping, found \"" + std::string(60, 'z') + "...\"");
   // Quoted, the same values are text.
   Kubeconfig quoted =
-      parse_ok("users:\n- name: \"007\"\n  user: {token: '12345', password: 'yes'}\n");
+      parse_kubeconfig_ok("users:\n- name: \"007\"\n  user: {token: '12345', password: 'yes'}\n");
   EXPECT_EQ(quoted.users.at("007").token, "12345");
   EXPECT_EQ(quoted.users.at("007").password, "yes");
 }
 
 TEST(Kubeconfig, Base64WrappedOverLinesInABlockScalar) {
-  Kubeconfig config = parse_ok(
+  Kubeconfig config = parse_kubeconfig_ok(
       "clusters:\n- name: a\n  cluster:\n    certificate-authority-data: |\n      YWJj\n"
       "      ZGVm\n");
   EXPECT_EQ(config.clusters.at("a").certificate_authority_data, "abcdef");
@@ -304,7 +300,7 @@ TEST(Kubeconfig, Base64WrappedOverLinesInABlockScalar) {
 
 TEST(Kubeconfig, KindClusterWithCertificateData) {
   std::string path = kc("kind.yaml");
-  Kubeconfig config = parse_ok(slurp(path), kc(""));
+  Kubeconfig config = parse_kubeconfig_ok(slurp(path), kc(""));
   const KubeCluster& cluster = config.clusters.at("kind-kind");
   EXPECT_EQ(cluster.certificate_authority_data, slurp(kc("pki/ca.crt")));
   EXPECT_EQ(cluster.certificate_authority, "");
@@ -325,7 +321,7 @@ TEST(Kubeconfig, KindClusterWithCertificateData) {
 }
 
 TEST(Kubeconfig, GkeAndEksExecStanzas) {
-  Kubeconfig config = parse_ok(slurp(kc("gke-eks.yaml")), kc(""));
+  Kubeconfig config = parse_kubeconfig_ok(slurp(kc("gke-eks.yaml")), kc(""));
   EXPECT_EQ(config.current_context, "gke_acme-prod_europe-west1_payments");
   const ExecConfig& gke = *config.users.at("gke_acme-prod_europe-west1_payments").exec;
   EXPECT_EQ(gke.api_version, "client.authentication.k8s.io/v1beta1");
@@ -396,7 +392,7 @@ TEST(Kubeconfig, ExecPluginRequestAsClientGoMakesIt) {
 }
 
 TEST(Kubeconfig, ExecPluginValidation) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string head =
       "clusters: [{name: c, cluster: {server: https://c}}]\n"
       "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
@@ -432,7 +428,7 @@ TEST(Kubeconfig, ExecPluginValidation) {
 }
 
 TEST(Kubeconfig, ExecPluginIsNotRunWhenAnotherCredentialIsSet) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string path =
       dir.write("config",
                 "clusters: [{name: c, cluster: {server: https://c}}]\n"
@@ -476,7 +472,7 @@ class RealExecPlugin : public ::testing::Test {
     env.run_exec = run_exec_plugin;
     return env;
   }
-  TempDir dir;
+  KubeconfigDir dir;
 };
 
 // This process's standard input holding `text` for the object's lifetime, as if a user typed it.
@@ -708,7 +704,7 @@ TEST(Kubeconfig, TokenTokenFileAndBasicAuth) {
 }
 
 TEST(Kubeconfig, CredentialConflicts) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string head =
       "clusters: [{name: c, cluster: {server: https://c}}]\n"
       "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
@@ -799,7 +795,7 @@ TEST(Kubeconfig, ContextErrors) {
 }
 
 TEST(Kubeconfig, CurrentContextMissing) {
-  TempDir dir;
+  KubeconfigDir dir;
   std::string none = dir.write(
       "none",
       "clusters: [{name: c, cluster: {server: https://c}}]\n"
@@ -846,7 +842,7 @@ TEST(Kubeconfig, InsecureTlsServerNameAndProxy) {
   EXPECT_EQ(creds.default_namespace, "kube-system");
   EXPECT_EQ(creds.token, "lab-token");
 
-  TempDir dir;
+  KubeconfigDir dir;
   std::string both =
       dir.write("both",
                 "current-context: a\ncontexts: [{name: a, context: {cluster: c}}]\n"
@@ -865,7 +861,7 @@ TEST(Kubeconfig, InsecureTlsServerNameAndProxy) {
 }
 
 TEST(Kubeconfig, ServerUrlAsClientGoDefaultsIt) {
-  TempDir dir;
+  KubeconfigDir dir;
   auto server_for = [&](const std::string& cluster) {
     std::string path =
         dir.write("config",
@@ -886,7 +882,7 @@ TEST(Kubeconfig, ServerUrlAsClientGoDefaultsIt) {
 TEST(Kubeconfig, MergeFirstFileWinsPerName) {
   std::vector<Kubeconfig> files;
   for (const char* name : {"merge/first.yaml", "merge/second.yaml", "merge/third.yaml"}) {
-    files.push_back(parse_ok(slurp(kc(name))));
+    files.push_back(parse_kubeconfig_ok(slurp(kc(name))));
   }
   Kubeconfig merged = merge_kubeconfigs(files);
   EXPECT_EQ(merged.current_context, "second-ctx");  // first has none
@@ -964,7 +960,7 @@ TEST(Kubeconfig, WhereKubeconfigsAreLookedFor) {
   EXPECT_EQ(load_error(options, env), "kubeconfig " + kc("") + ": Is a directory");
 
   // ~/.kube/config when neither flag nor variable is set.
-  TempDir home;
+  KubeconfigDir home;
   home.write(".kube/config", slurp(kc("kind.yaml")));
   env.kubeconfig_env.clear();
   env.home = home.path();
@@ -981,7 +977,7 @@ TEST(Kubeconfig, WhereKubeconfigsAreLookedFor) {
   EXPECT_EQ(load_error(options, env), "kubeconfig " + kc("multi.yaml") + ": Permission denied");
 
   // A syntax error names the file and the place.
-  TempDir dir;
+  KubeconfigDir dir;
   std::string broken = dir.write("broken", "clusters:\n- name: a\n   cluster: x\n");
   EXPECT_EQ(load_error(broken), "kubeconfig " + broken +
                                     ": line 3 column 11: mapping values are not allowed in this "
@@ -990,14 +986,14 @@ TEST(Kubeconfig, WhereKubeconfigsAreLookedFor) {
 
 TEST(Kubeconfig, RelativePathsResolveAgainstTheFilesFolder) {
   const std::string dir = kc("relative");
-  Kubeconfig config = parse_ok(slurp(dir + "/config"), dir);
+  Kubeconfig config = parse_kubeconfig_ok(slurp(dir + "/config"), dir);
   EXPECT_EQ(config.clusters.at("lab").certificate_authority, dir + "/certs/ca.crt");
   EXPECT_EQ(config.users.at("lab-admin").client_certificate, kc("pki/client.crt"));
   EXPECT_EQ(config.users.at("lab-admin").client_key, kc("pki/client.key"));
   EXPECT_EQ(config.users.at("lab-bot").token_file, dir + "/bot.token");
   EXPECT_EQ(config.users.at("lab-plugin").exec->command, dir + "/bin/lab-login");
   // With no folder given, paths stay as written.
-  Kubeconfig unresolved = parse_ok(slurp(dir + "/config"), "");
+  Kubeconfig unresolved = parse_kubeconfig_ok(slurp(dir + "/config"), "");
   EXPECT_EQ(unresolved.clusters.at("lab").certificate_authority, "certs/ca.crt");
 
   // A relative --kubeconfig starts from the working directory.
@@ -1030,7 +1026,7 @@ TEST(Kubeconfig, AuthProviderIsReportedClearly) {
   EXPECT_EQ(load_error(kc("auth-provider.yaml")),
             "kubeconfig: user \"gke_old\": auth-provider \"gcp\" is not supported; use an exec "
             "plugin (GKE: gke-gcloud-auth-plugin)");
-  Kubeconfig config = parse_ok(slurp(kc("auth-provider.yaml")));
+  Kubeconfig config = parse_kubeconfig_ok(slurp(kc("auth-provider.yaml")));
   EXPECT_TRUE(config.users.at("gke_old").has_auth_provider);
   EXPECT_EQ(config.users.at("gke_old").auth_provider_name, "gcp");
 }
@@ -1045,7 +1041,7 @@ class InCluster : public ::testing::Test {
     env.service_host = "fd00:10:96::1";
     env.service_port = "443";
   }
-  TempDir sa;
+  KubeconfigDir sa;
   ConfigEnvironment env = test_env();
 };
 

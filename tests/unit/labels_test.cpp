@@ -37,10 +37,10 @@ TEST(FindLabel, ByKey) {
   EXPECT_EQ(label_value(labels, "nosuch"), "");
 }
 
-Labels read(std::string_view json, NonStringLabel non_string, bool expect_ok = true) {
-  JsonReader r(json);
+Labels read(std::string_view text, NonStringLabel non_string, bool expect_ok = true) {
+  JsonReader r(text);
   Labels out = {{"left", "over"}};
-  EXPECT_EQ(read_labels(r, out, non_string), expect_ok) << json;
+  EXPECT_EQ(read_labels(r, out, non_string), expect_ok) << text;
   return out;
 }
 

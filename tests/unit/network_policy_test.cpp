@@ -15,9 +15,12 @@
 
 #include <fmt/format.h>
 
+#include "test_support.h"
+
 namespace socksnap {
 namespace {
 
+using test::graph_ip;
 using Op = LabelRequirement::Op;
 
 LabelRequirement requirement(std::string key, Op op, std::vector<std::string> values = {}) {
@@ -89,10 +92,6 @@ NetworkPolicy policy(PolicySpec spec) {
   return p;
 }
 
-GraphAddress ip(std::string_view text) {
-  return *parse_graph_address(text);
-}
-
 // ---- The conformance model -------------------------------------------------------------------
 
 constexpr std::array<const char*, 3> kNamespaces = {"x", "y", "z"};
@@ -112,7 +111,7 @@ struct Model {
           pod.ports.push_back({fmt::format("serve-{}-udp", number), number, PolicyProtocol::kUdp});
         }
         pods[n * 3 + p] = pod;
-        addresses[n * 3 + p] = ip(fmt::format("10.0.{}.{}", n + 1, p + 1));
+        addresses[n * 3 + p] = graph_ip(fmt::format("10.0.{}.{}", n + 1, p + 1));
       }
     }
   }
@@ -437,25 +436,25 @@ TEST(NetworkPolicyDocs, TheTestNetworkPolicyExample) {
          {port(6379)}}},
        {{{block("10.0.0.0/24")}, {port(5978)}}}});
   PolicySet set({p}, d.namespaces);
-  PolicyEndpoint db{&d.db, ip("10.244.0.10")};
-  PolicyEndpoint frontend{&d.frontend, ip("10.244.0.11")};
-  PolicyEndpoint other_frontend{&d.other_frontend, ip("10.244.0.12")};
-  PolicyEndpoint project{&d.project_pod, ip("10.244.0.13")};
+  PolicyEndpoint db{&d.db, graph_ip("10.244.0.10")};
+  PolicyEndpoint frontend{&d.frontend, graph_ip("10.244.0.11")};
+  PolicyEndpoint other_frontend{&d.other_frontend, graph_ip("10.244.0.12")};
+  PolicyEndpoint project{&d.project_pod, graph_ip("10.244.0.13")};
   EXPECT_TRUE(allowed(set, frontend, db, 6379));
   EXPECT_FALSE(allowed(set, frontend, db, 6380));
   EXPECT_FALSE(allowed(set, frontend, db, 6379, PolicyProtocol::kUdp));
   EXPECT_TRUE(allowed(set, project, db, 6379));          // any pod of myproject
   EXPECT_FALSE(allowed(set, other_frontend, db, 6379));  // role=frontend, but of another namespace
-  EXPECT_TRUE(allowed(set, {nullptr, ip("172.17.0.5")}, db, 6379));
-  EXPECT_FALSE(allowed(set, {nullptr, ip("172.17.1.5")}, db, 6379));  // the except
-  EXPECT_FALSE(allowed(set, {nullptr, ip("172.18.0.5")}, db, 6379));
-  EXPECT_TRUE(allowed(set, db, {nullptr, ip("10.0.0.7")}, 5978));
-  EXPECT_FALSE(allowed(set, db, {nullptr, ip("10.0.0.7")}, 5979));
-  EXPECT_FALSE(allowed(set, db, {nullptr, ip("10.0.1.7")}, 5978));
+  EXPECT_TRUE(allowed(set, {nullptr, graph_ip("172.17.0.5")}, db, 6379));
+  EXPECT_FALSE(allowed(set, {nullptr, graph_ip("172.17.1.5")}, db, 6379));  // the except
+  EXPECT_FALSE(allowed(set, {nullptr, graph_ip("172.18.0.5")}, db, 6379));
+  EXPECT_TRUE(allowed(set, db, {nullptr, graph_ip("10.0.0.7")}, 5978));
+  EXPECT_FALSE(allowed(set, db, {nullptr, graph_ip("10.0.0.7")}, 5979));
+  EXPECT_FALSE(allowed(set, db, {nullptr, graph_ip("10.0.1.7")}, 5978));
   EXPECT_FALSE(allowed(set, db, frontend, 80));  // egress to a pod outside 10.0.0.0/24
   // Pods the policy does not select are left alone.
   EXPECT_TRUE(allowed(set, frontend, other_frontend, 80));
-  EXPECT_TRUE(allowed(set, {nullptr, ip("8.8.8.8")}, frontend, 80));
+  EXPECT_TRUE(allowed(set, {nullptr, graph_ip("8.8.8.8")}, frontend, 80));
   // Which policy isolates the side that says no.
   PolicyVerdict v = set.evaluate({frontend, db, PolicyProtocol::kTcp, 22, false});
   EXPECT_FALSE(v.allowed);
@@ -466,9 +465,9 @@ TEST(NetworkPolicyDocs, TheTestNetworkPolicyExample) {
 
 TEST(NetworkPolicyDocs, DefaultsAndAllowAll) {
   Docs d;
-  PolicyEndpoint db{&d.db, ip("10.244.0.10")};
-  PolicyEndpoint frontend{&d.frontend, ip("10.244.0.11")};
-  PolicyEndpoint outside{nullptr, ip("203.0.113.9")};
+  PolicyEndpoint db{&d.db, graph_ip("10.244.0.10")};
+  PolicyEndpoint frontend{&d.frontend, graph_ip("10.244.0.11")};
+  PolicyEndpoint outside{nullptr, graph_ip("203.0.113.9")};
   // Default deny all ingress: podSelector {}, policyTypes [Ingress].
   PolicySet deny_ingress(
       {policy({"default", "default-deny-ingress", everything(), {"Ingress"}, {}, {}})},
@@ -495,7 +494,7 @@ TEST(NetworkPolicyDocs, DefaultsAndAllowAll) {
   EXPECT_FALSE(allowed(deny_all, db, outside, 443));
   EXPECT_FALSE(allowed(deny_all, outside, db, 80));
   // Another namespace's pods are not selected by "default"'s policies.
-  PolicyEndpoint other{&d.other_frontend, ip("10.244.1.12")};
+  PolicyEndpoint other{&d.other_frontend, graph_ip("10.244.1.12")};
   EXPECT_TRUE(allowed(deny_all, outside, other, 80));
 }
 
@@ -522,10 +521,10 @@ TEST(NetworkPolicyDocs, NamespaceSelectorAndPodSelectorInOneElementOrTwo) {
   PolicyPod alice_client{"alice", "client", {{"role", "client"}}, {}, false};
   PolicyPod alice_other{"alice", "other", {{"role", "batch"}}, {}, false};
   PolicyPod local_client{"default", "client", {{"role", "client"}}, {}, false};
-  PolicyEndpoint s{&server, ip("10.1.0.1")};
-  PolicyEndpoint ac{&alice_client, ip("10.1.0.2")};
-  PolicyEndpoint ao{&alice_other, ip("10.1.0.3")};
-  PolicyEndpoint lc{&local_client, ip("10.1.0.4")};
+  PolicyEndpoint s{&server, graph_ip("10.1.0.1")};
+  PolicyEndpoint ac{&alice_client, graph_ip("10.1.0.2")};
+  PolicyEndpoint ao{&alice_other, graph_ip("10.1.0.3")};
+  PolicyEndpoint lc{&local_client, graph_ip("10.1.0.4")};
   PolicySet one(
       {policy({"default",
                "and",
@@ -561,19 +560,19 @@ TEST(NetworkPolicyDocs, EndPortExample) {
                          {},
                          {{{block("10.0.0.0/24")}, {range(32000, 32768)}}}})},
                 d.namespaces);
-  PolicyEndpoint db{&d.db, ip("10.244.0.10")};
+  PolicyEndpoint db{&d.db, graph_ip("10.244.0.10")};
   for (uint16_t p : {uint16_t{32000}, uint16_t{32400}, uint16_t{32768}})
-    EXPECT_TRUE(allowed(set, db, {nullptr, ip("10.0.0.9")}, p));
+    EXPECT_TRUE(allowed(set, db, {nullptr, graph_ip("10.0.0.9")}, p));
   for (uint16_t p : {uint16_t{31999}, uint16_t{32769}})
-    EXPECT_FALSE(allowed(set, db, {nullptr, ip("10.0.0.9")}, p));
+    EXPECT_FALSE(allowed(set, db, {nullptr, graph_ip("10.0.0.9")}, p));
 }
 
 TEST(NetworkPolicyDocs, ANodesTrafficToItsPodAndAPodsToItselfAreAllowed) {
   Docs d;
   PolicySet set({policy({"default", "deny-all", everything(), {"Ingress", "Egress"}, {}, {}})},
                 d.namespaces);
-  PolicyEndpoint db{&d.db, ip("10.244.0.10")};
-  PolicyTraffic probe{{nullptr, ip("192.168.0.5")}, db, PolicyProtocol::kTcp, 8080, true};
+  PolicyEndpoint db{&d.db, graph_ip("10.244.0.10")};
+  PolicyTraffic probe{{nullptr, graph_ip("192.168.0.5")}, db, PolicyProtocol::kTcp, 8080, true};
   EXPECT_TRUE(set.evaluate(probe).allowed);
   probe.from_servers_node = false;
   EXPECT_FALSE(set.evaluate(probe).allowed);
@@ -586,8 +585,8 @@ TEST(NetworkPolicyDocs, HostNetworkPodsAreTheirNodes) {
   PolicySet set(
       {policy({"default", "deny-all", labels({{"role", "db"}}), {"Ingress", "Egress"}, {}, {}})},
       d.namespaces);
-  PolicyEndpoint host{&proxy, ip("192.168.0.5")};
-  EXPECT_TRUE(allowed(set, host, {nullptr, ip("203.0.113.1")}, 443));  // not selected
+  PolicyEndpoint host{&proxy, graph_ip("192.168.0.5")};
+  EXPECT_TRUE(allowed(set, host, {nullptr, graph_ip("203.0.113.1")}, 443));  // not selected
   // A selector does not name it; its address may.
   PolicySet from_db({policy({"default",
                              "from-db",
@@ -596,25 +595,25 @@ TEST(NetworkPolicyDocs, HostNetworkPodsAreTheirNodes) {
                              {{{pods(labels({{"role", "db"}}))}, {}}},
                              {}})},
                     d.namespaces);
-  PolicyEndpoint frontend{&d.frontend, ip("10.244.0.11")};
+  PolicyEndpoint frontend{&d.frontend, graph_ip("10.244.0.11")};
   EXPECT_FALSE(allowed(from_db, host, frontend, 80));
 }
 
 TEST(NetworkPolicy, Cidrs) {
   auto c = parse_cidr("10.1.0.0/16");
   ASSERT_TRUE(c.ok());
-  EXPECT_TRUE(c->contains(ip("10.1.255.3")));
-  EXPECT_FALSE(c->contains(ip("10.2.0.1")));
-  EXPECT_FALSE(c->contains(ip("fd00::1")));
+  EXPECT_TRUE(c->contains(graph_ip("10.1.255.3")));
+  EXPECT_FALSE(c->contains(graph_ip("10.2.0.1")));
+  EXPECT_FALSE(c->contains(graph_ip("fd00::1")));
   auto odd = parse_cidr("10.1.128.0/17");
-  EXPECT_TRUE(odd->contains(ip("10.1.200.1")));
-  EXPECT_FALSE(odd->contains(ip("10.1.100.1")));
+  EXPECT_TRUE(odd->contains(graph_ip("10.1.200.1")));
+  EXPECT_FALSE(odd->contains(graph_ip("10.1.100.1")));
   auto v6 = parse_cidr("fd00:10::/32");
-  EXPECT_TRUE(v6->contains(ip("fd00:10:ffff::1")));
-  EXPECT_FALSE(v6->contains(ip("fd00:11::1")));
-  EXPECT_TRUE(parse_cidr("0.0.0.0/0")->contains(ip("203.0.113.7")));
-  EXPECT_TRUE(parse_cidr("10.0.0.1")->contains(ip("10.0.0.1")));
-  EXPECT_FALSE(parse_cidr("10.0.0.1")->contains(ip("10.0.0.2")));
+  EXPECT_TRUE(v6->contains(graph_ip("fd00:10:ffff::1")));
+  EXPECT_FALSE(v6->contains(graph_ip("fd00:11::1")));
+  EXPECT_TRUE(parse_cidr("0.0.0.0/0")->contains(graph_ip("203.0.113.7")));
+  EXPECT_TRUE(parse_cidr("10.0.0.1")->contains(graph_ip("10.0.0.1")));
+  EXPECT_FALSE(parse_cidr("10.0.0.1")->contains(graph_ip("10.0.0.2")));
   EXPECT_EQ(parse_cidr("10.0.0.0/33").error().message(),
             "'10.0.0.0/33' is not a CIDR: the prefix is 0 to 32");
   EXPECT_EQ(parse_cidr("fd00::/129").error().message(),

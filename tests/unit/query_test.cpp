@@ -6,27 +6,23 @@
 
 #include "cli/options.h"
 #include "model/states.h"
+#include "render_fixture.h"
 
 namespace socksnap {
 namespace {
 
-QueryOptions parsed_ok(std::vector<const char*> args) {
+using test::names_of;
+QueryOptions parsed_query(std::vector<const char*> args) {
   args.insert(args.begin(), "socksnap");
   ParsedArgs p = parse_args(static_cast<int>(args.size()), args.data());
   EXPECT_FALSE(p.exit_now);
   return p.line.query;
 }
 
-std::vector<std::string> names(const std::vector<const Column*>& columns) {
-  std::vector<std::string> out;
-  for (const Column* c : columns) out.emplace_back(c->name);
-  return out;
-}
-
 using Names = std::vector<std::string>;
 
 Query plan_of(std::vector<const char*> args) {
-  auto query = compile_query(parsed_ok(std::move(args)));
+  auto query = compile_query(parsed_query(std::move(args)));
   if (!query) {
     ADD_FAILURE() << query.error().message();
     return compile_query({}).value();
@@ -35,7 +31,7 @@ Query plan_of(std::vector<const char*> args) {
 }
 
 std::string plan_error(std::vector<const char*> args) {
-  auto query = compile_query(parsed_ok(std::move(args)));
+  auto query = compile_query(parsed_query(std::move(args)));
   if (query) {
     ADD_FAILURE() << "the query compiled";
     return {};
@@ -56,7 +52,7 @@ TEST(CompileQuery, Defaults) {
   ASSERT_EQ(p.sort_for(NodeKind::kHost).size(), 4U);
   EXPECT_EQ(p.sort_for(NodeKind::kHost)[0].column->name, "netns");
   EXPECT_EQ(p.format, OutputFormat::kColumns);
-  EXPECT_EQ(names(p.columns_for(NodeKind::kHost)),
+  EXPECT_EQ(names_of(p.columns_for(NodeKind::kHost)),
             (Names{"netns", "protocol", "src", "dst", "status"}));
   EXPECT_TRUE(p.headers);
 }
@@ -135,7 +131,7 @@ TEST(CompileQuery, StatusAndProtocolTogether) {
 TEST(CompileQuery, TcpInfoImpliedByItsColumnsFiltersAndSortKeys) {
   Query rtt = plan_of({"-o", "+rtt"});
   EXPECT_TRUE(rtt.request.tcp_info);
-  EXPECT_EQ(names(rtt.columns_for(NodeKind::kHost)),
+  EXPECT_EQ(names_of(rtt.columns_for(NodeKind::kHost)),
             (Names{"netns", "protocol", "src", "dst", "status", "rtt"}));
   EXPECT_TRUE(plan_of({"-o", "columns=src,cwnd"}).request.tcp_info);
   EXPECT_TRUE(plan_of({"-F", "retrans:>0"}).request.tcp_info);
@@ -173,13 +169,13 @@ TEST(CompileQuery, OutputFormatsAndColumns) {
   EXPECT_EQ(plan_of({"-o", "jsonpretty"}).format, OutputFormat::kJsonPretty);
   EXPECT_EQ(plan_of({"-o", "yaml"}).format, OutputFormat::kYaml);
   EXPECT_EQ(plan_of({"-o", "json", "-o", "columns"}).format, OutputFormat::kColumns);
-  EXPECT_EQ(names(plan_of({"-o", "columns=SRC,dst"}).columns_for(NodeKind::kHost)),
+  EXPECT_EQ(names_of(plan_of({"-o", "columns=SRC,dst"}).columns_for(NodeKind::kHost)),
             (Names{"src", "dst"}));
-  EXPECT_EQ(names(plan_of({"-o", "columns=+inode"}).columns_for(NodeKind::kHost)),
+  EXPECT_EQ(names_of(plan_of({"-o", "columns=+inode"}).columns_for(NodeKind::kHost)),
             (Names{"netns", "protocol", "src", "dst", "status", "inode"}));
-  EXPECT_EQ(names(plan_of({"-o", "-netns", "-o", "+uid"}).columns_for(NodeKind::kHost)),
+  EXPECT_EQ(names_of(plan_of({"-o", "-netns", "-o", "+uid"}).columns_for(NodeKind::kHost)),
             (Names{"protocol", "src", "dst", "status", "uid"}));
-  EXPECT_EQ(names(plan_of({"-o", "columns=src", "-o", "+dst"}).columns_for(NodeKind::kHost)),
+  EXPECT_EQ(names_of(plan_of({"-o", "columns=src", "-o", "+dst"}).columns_for(NodeKind::kHost)),
             (Names{"src", "dst"}));
   EXPECT_FALSE(plan_of({"--no-headers"}).headers);
 }
@@ -218,7 +214,7 @@ TEST(QueryForTheNode, TheNodeKindPicksDefaultColumnsAndSortOnlyWhereTheyShow) {
   Query k8s = plan_of({});
   EXPECT_EQ(first_sort_key(k8s, NodeKind::kKubernetes), "k8s.namespace");
   EXPECT_EQ(
-      names(k8s.columns_for(NodeKind::kKubernetes)),
+      names_of(k8s.columns_for(NodeKind::kKubernetes)),
       (Names{"k8s.node", "k8s.namespace", "k8s.podName", "protocol", "src", "dst", "status"}));
   EXPECT_TRUE(k8s.needs_owners(NodeKind::kKubernetes));
   EXPECT_FALSE(k8s.needs_labels(NodeKind::kKubernetes));

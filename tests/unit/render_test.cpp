@@ -7,13 +7,16 @@
 #include <nlohmann/json.hpp>
 
 #include "render/structured_writer.h"
+#include "render_fixture.h"
 #include "select_fixture.h"
 #include "util/json_reader.h"
 
 namespace socksnap {
 namespace {
 
+using test::columns;
 using test::make_socket;
+using test::table;
 
 // Row 0: TCP 0.0.0.0:80 LISTEN, inode 1234, host namespace
 // Row 1: UDP [::]:53 INACTIVE, inode 99, host namespace
@@ -31,21 +34,6 @@ Snapshot render_snapshot() {
   snap.sockets[1].netns = test::kHostNetns;
   snap.sockets[2].netns = 4026532177ULL;
   return snap;
-}
-
-std::vector<const Column*> columns(std::initializer_list<const char*> names) {
-  std::vector<const Column*> out;
-  for (const char* n : names) out.push_back(find_column(n));
-  return out;
-}
-
-std::string table(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                  const std::vector<const Column*>& cols, bool headers = true) {
-  std::string captured;
-  OutputSink sink(&captured);
-  render_table(snap, rows, cols, headers, sink);
-  EXPECT_TRUE(sink.finish());
-  return captured;
 }
 
 std::string structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
@@ -557,7 +545,7 @@ TEST(Render, ColumnsFormatUsesTheTable) {
 
 TEST(OutputSink, WritesToAFileDescriptor) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(::pipe(fds), 0);
   {
     OutputSink sink(fds[1]);
     sink.append("hello ");
@@ -566,23 +554,23 @@ TEST(OutputSink, WritesToAFileDescriptor) {
     EXPECT_FALSE(sink.reader_gone());
   }
   char buf[64] = {};
-  ssize_t n = read(fds[0], buf, sizeof buf);
+  ssize_t n = ::read(fds[0], buf, sizeof buf);
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "hello world\n");
-  close(fds[0]);
-  close(fds[1]);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(OutputSink, ReaderGoneEndsQuietlyOtherErrorsAreReported) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  close(fds[0]);
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
   auto old = signal(SIGPIPE, SIG_IGN);
   OutputSink gone(fds[1]);
   gone.append("x");
   EXPECT_TRUE(gone.finish());
   EXPECT_TRUE(gone.reader_gone());
   signal(SIGPIPE, old);
-  close(fds[1]);
+  ::close(fds[1]);
 
   OutputSink bad(-1);
   bad.append("x");
@@ -625,11 +613,11 @@ TEST(RenderStructured, InPiecesOnSeveralThreadsAsOnOne) {
     EXPECT_EQ(three.size(), one.size());
     EXPECT_TRUE(three == one) << "format " << static_cast<int>(format);
   }
-  std::string json;
-  OutputSink sink(&json);
+  std::string text;
+  OutputSink sink(&text);
   render_structured(snap, rows, OutputFormat::kJson, sink, 2);
   ASSERT_TRUE(sink.finish());
-  EXPECT_EQ(nlohmann::json::parse(json).size(), 40000U);
+  EXPECT_EQ(nlohmann::json::parse(text).size(), 40000U);
 }
 
 // Pieces formatted apart (a cluster's nodes, as each answers), some empty, make the same bytes

@@ -12,24 +12,22 @@
 #include <string>
 
 #include "enrich/container_metadata.h"
+#include "runtime_fixture.h"
 #include "test_support.h"
 #include "util/sys.h"
 
 namespace socksnap {
 namespace {
 
+using test::kCrioSandboxId;
+using test::kPodUid;
+using test::kSandboxId;
+using test::runtime_sample;
+using test::warning_lines;
 namespace fs = std::filesystem;
 
 const std::string kCid = "c0ffee4a1b2c3d4e5f60718293a4b5c6d7e8f9011223344556677889900aabbc";
-const std::string kSandboxId = "7f3a9c2e5b8d1f4a6c0e9b2d5f8a1c4e7b0d3f6a9c2e5b8d1f4a7c0e3b6d9f2a";
 const std::string kCrioCid = "9e8d7c6b5a49382716f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f";
-const std::string kCrioSandbox = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809";
-const std::string kPodUid = "5d3b4a8e-7c1f-4e2a-9b6d-0f1e2d3c4b5a";
-
-std::string sample(std::string_view name) {
-  auto bytes = test::read_bytes(test::data_path("runtime/" + std::string(name)));
-  return {bytes.begin(), bytes.end()};
-}
 
 class FakeHost {
  public:
@@ -56,12 +54,6 @@ class FakeHost {
  private:
   std::string root_;
 };
-
-std::string lines(const Warnings& warnings) {
-  std::string out;
-  for (const auto& line : warnings.lines()) out += line + "\n";
-  return out;
-}
 
 // The syscall seam: open() fails with EACCES for paths ending in kDeniedSuffix, and counts
 // opens of paths containing kCountedPart.
@@ -98,7 +90,7 @@ class Seam {
   ScopedSyscall<int (*)(const char*, int)> scoped_;
 };
 
-constexpr std::string_view kRuncState =
+constexpr std::string_view kRuncPidState =
     R"({"id":"c0ffee4a","init_process_pid":4242,"namespace_paths":{"NEWNET":"/proc/4242/ns/net"}})";
 
 // ---- containerd ----------------------------------------------------------------------------
@@ -108,20 +100,20 @@ const std::string kTasks = "/run/containerd/io.containerd.runtime.v2.task";
 TEST(ContainerdSource, FindsABundleAndItsPid) {
   FakeHost host;
   host.write(kTasks + "/k8s.io/" + kCid + "/config.json",
-             sample("containerd-container.config.json"));
-  host.write("/run/containerd/runc/k8s.io/" + kCid + "/state.json", kRuncState);
+             runtime_sample("containerd-container.config.json"));
+  host.write("/run/containerd/runc/k8s.io/" + kCid + "/state.json", kRuncPidState);
   auto source = make_containerd_source(host.paths(), RuntimePaths{});
   EXPECT_EQ(source->runtime(), RuntimeKind::kContainerd);
   Warnings warnings;
   auto meta = source->find(kCid, warnings);
-  ASSERT_TRUE(meta.has_value()) << lines(warnings);
+  ASSERT_TRUE(meta.has_value()) << warning_lines(warnings);
   EXPECT_EQ(meta->id, kCid);
   EXPECT_EQ(meta->runtime, RuntimeKind::kContainerd);
   EXPECT_EQ(meta->name, "nginx");
   EXPECT_EQ(meta->pod_name, "nginx-app");
   EXPECT_EQ(meta->pod_uid, kPodUid);
   EXPECT_EQ(meta->pid, 4242);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST(ContainerdSource, SearchesEveryNamespaceButDockers) {
@@ -136,11 +128,11 @@ TEST(ContainerdSource, SearchesEveryNamespaceButDockers) {
   auto source = make_containerd_source(host.paths(), RuntimePaths{});
   Warnings warnings;
   auto nerdctl = source->find(kSandboxId, warnings);
-  ASSERT_TRUE(nerdctl.has_value()) << lines(warnings);
+  ASSERT_TRUE(nerdctl.has_value()) << warning_lines(warnings);
   EXPECT_EQ(nerdctl->runtime, RuntimeKind::kContainerd);
   EXPECT_EQ(nerdctl->name, "redis");
   EXPECT_EQ(nerdctl->pid, 77);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
   EXPECT_FALSE(source->find(kCid, warnings).has_value());
 }
 
@@ -215,7 +207,7 @@ TEST(ContainerdSource, RefusesIdsThatAreNotPlainNames) {
   for (const char* id : {"", ".", "..", "../k8s.io", "a/b"}) {
     EXPECT_FALSE(source->find(id, warnings).has_value()) << id;
   }
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // ---- CRI-O ---------------------------------------------------------------------------------
@@ -231,32 +223,32 @@ constexpr std::string_view kCrioSandboxConfig =
 TEST(CrioSource, FindsAContainerWithItsPodsLabels) {
   FakeHost host;
   host.write(kCrioContainers + "/" + kCrioCid + "/userdata/config.json",
-             sample("crio-container.config.json"));
+             runtime_sample("crio-container.config.json"));
   host.write(kCrioContainers + "/" + kCrioCid + "/userdata/pidfile", "5150");
-  host.write(kCrioContainers + "/" + kCrioSandbox + "/userdata/config.json", kCrioSandboxConfig);
+  host.write(kCrioContainers + "/" + kCrioSandboxId + "/userdata/config.json", kCrioSandboxConfig);
   auto source = make_crio_source(host.paths(), RuntimePaths{});
   EXPECT_EQ(source->runtime(), RuntimeKind::kCrio);
-  Seam seam("", kCrioSandbox);
+  Seam seam("", kCrioSandboxId);
   Warnings warnings;
   for (int i = 0; i < 3; ++i) {
     auto meta = source->find(kCrioCid, warnings);
-    ASSERT_TRUE(meta.has_value()) << lines(warnings);
+    ASSERT_TRUE(meta.has_value()) << warning_lines(warnings);
     EXPECT_EQ(meta->id, kCrioCid);
     EXPECT_EQ(meta->runtime, RuntimeKind::kCrio);
     EXPECT_EQ(meta->name, "nginx");
     EXPECT_EQ(meta->pod_name, "nginx-app");
-    EXPECT_EQ(meta->sandbox_id, kCrioSandbox);
+    EXPECT_EQ(meta->sandbox_id, kCrioSandboxId);
     EXPECT_EQ(meta->pid, 5150);
     EXPECT_EQ(meta->pod_labels, (Labels{{"app", "web"}}));
   }
   EXPECT_EQ(opens_counted, 1);  // the sandbox is read once
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 
-  auto sandbox = source->find(kCrioSandbox, warnings);
+  auto sandbox = source->find(kCrioSandboxId, warnings);
   ASSERT_TRUE(sandbox.has_value());
   EXPECT_TRUE(sandbox->sandbox);
   EXPECT_EQ(sandbox->pid, 0);  // no pidfile: not a warning, conmon writes it when it starts
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST(CrioSource, MissingStorage) {
@@ -264,7 +256,7 @@ TEST(CrioSource, MissingStorage) {
   auto source = make_crio_source(host.paths(), RuntimePaths{});
   Warnings warnings;
   EXPECT_FALSE(source->find(kCrioCid, warnings).has_value());
-  EXPECT_FALSE(source->find(kCrioSandbox, warnings).has_value());
+  EXPECT_FALSE(source->find(kCrioSandboxId, warnings).has_value());
   ASSERT_EQ(warnings.lines().size(), 1u);
   EXPECT_EQ(warnings.lines()[0],
             "cri-o: stat " + host.root() + kCrioContainers + ": No such file or directory");
@@ -279,12 +271,12 @@ TEST(CrioSource, UnreadableConfigAndMissingContainer) {
     Seam seam("/config.json", "");
     EXPECT_FALSE(source->find(kCrioCid, warnings).has_value());
   }
-  EXPECT_FALSE(source->find(kCrioSandbox, warnings).has_value());
-  ASSERT_EQ(warnings.lines().size(), 2u) << lines(warnings);
+  EXPECT_FALSE(source->find(kCrioSandboxId, warnings).has_value());
+  ASSERT_EQ(warnings.lines().size(), 2u) << warning_lines(warnings);
   EXPECT_EQ(warnings.lines()[0], "cri-o: open " + host.root() + kCrioContainers + "/" + kCrioCid +
                                      "/userdata/config.json: Permission denied");
   EXPECT_EQ(warnings.lines()[1], "cri-o: open " + host.root() + kCrioContainers + "/" +
-                                     kCrioSandbox +
+                                     kCrioSandboxId +
                                      "/userdata/config.json: No such file or directory");
 }
 
@@ -314,7 +306,7 @@ TEST(DockerSource, PlainAndHostNetworkContainers) {
   EXPECT_EQ(source->runtime(), RuntimeKind::kDocker);
   Warnings warnings;
   auto web = source->find(kCid, warnings);
-  ASSERT_TRUE(web.has_value()) << lines(warnings);
+  ASSERT_TRUE(web.has_value()) << warning_lines(warnings);
   EXPECT_EQ(web->id, kCid);
   EXPECT_EQ(web->runtime, RuntimeKind::kDocker);
   EXPECT_EQ(web->name, "web");
@@ -323,10 +315,10 @@ TEST(DockerSource, PlainAndHostNetworkContainers) {
   EXPECT_FALSE(web->host_network);
   EXPECT_EQ(web->netns_path, "/var/run/docker/netns/9c8b7a6f5e4d");
   auto exporter = source->find(kSandboxId, warnings);
-  ASSERT_TRUE(exporter.has_value()) << lines(warnings);
+  ASSERT_TRUE(exporter.has_value()) << warning_lines(warnings);
   EXPECT_TRUE(exporter->host_network);
   EXPECT_EQ(exporter->netns_path, "");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST(DockerSource, DockershimPodSharesTheSandboxsNetworkAndLabels) {
@@ -353,7 +345,7 @@ TEST(DockerSource, DockershimPodSharesTheSandboxsNetworkAndLabels) {
   Seam seam("", kSandboxId + "/config.v2.json");
   Warnings warnings;
   auto meta = source->find(kCid, warnings);
-  ASSERT_TRUE(meta.has_value()) << lines(warnings);
+  ASSERT_TRUE(meta.has_value()) << warning_lines(warnings);
   EXPECT_EQ(meta->name, "nginx");
   EXPECT_EQ(meta->pod_name, "nginx-app");
   EXPECT_EQ(meta->sandbox_id, kSandboxId);
@@ -366,7 +358,7 @@ TEST(DockerSource, DockershimPodSharesTheSandboxsNetworkAndLabels) {
   EXPECT_TRUE(sandbox->sandbox);
   EXPECT_EQ(sandbox->sandbox_id, kSandboxId);
   EXPECT_EQ(sandbox->pod_uid, kPodUid);
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST(DockerSource, MissingRootAndUnreadableFiles) {
@@ -395,7 +387,7 @@ TEST(DockerSource, MissingRootAndUnreadableFiles) {
     Seam seam("/config.v2.json", "");
     EXPECT_FALSE(source->find(kCid, warnings).has_value());
   }
-  ASSERT_EQ(warnings.lines().size(), 2u) << lines(warnings);
+  ASSERT_EQ(warnings.lines().size(), 2u) << warning_lines(warnings);
   EXPECT_EQ(warnings.lines()[0], "docker: open " + host.root() + kDockerContainers + "/" + kCid +
                                      "/hostconfig.json: Permission denied");
   EXPECT_EQ(warnings.lines()[1], "docker: open " + host.root() + kDockerContainers + "/" + kCid +
@@ -404,7 +396,7 @@ TEST(DockerSource, MissingRootAndUnreadableFiles) {
 
 // ---- podman --------------------------------------------------------------------------------
 
-constexpr std::string_view kPodmanConfig =
+constexpr std::string_view kPodmanNetnsConfig =
     R"({"annotations":{"io.container.manager":"libpod"},"linux":{"namespaces":[{"type":"pid"},)"
     R"({"type":"network","path":"/run/netns/netns-3c1f9b2e"}]}})";
 
@@ -418,21 +410,21 @@ std::string containers_json(std::string_view id, std::string_view name) {
 TEST(PodmanSource, Rootful) {
   FakeHost host;
   const std::string store = "/var/lib/containers/storage/overlay-containers";
-  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanConfig);
+  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanNetnsConfig);
   host.write(store + "/containers.json", containers_json(kCid, "web"));
   host.write("/run/containers/storage/overlay-containers/" + kCid + "/userdata/pidfile", "777\n");
   auto source = make_podman_source(host.paths(), RuntimePaths{});
   EXPECT_EQ(source->runtime(), RuntimeKind::kPodman);
   Warnings warnings;
   auto meta = source->find(kCid, warnings);
-  ASSERT_TRUE(meta.has_value()) << lines(warnings);
+  ASSERT_TRUE(meta.has_value()) << warning_lines(warnings);
   EXPECT_EQ(meta->id, kCid);
   EXPECT_EQ(meta->runtime, RuntimeKind::kPodman);
   EXPECT_EQ(meta->name, "web");
   EXPECT_EQ(meta->image, "docker.io/library/nginx:1.25");
   EXPECT_EQ(meta->pid, 777);
   EXPECT_EQ(meta->netns_path, "/run/netns/netns-3c1f9b2e");
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 TEST(PodmanSource, RootlessStoresFromPasswd) {
@@ -444,19 +436,19 @@ TEST(PodmanSource, RootlessStoresFromPasswd) {
              "bob:x:1001:1001::/home/bob:/bin/sh\n"
              "broken line\n");
   const std::string store = "/home/alice/.local/share/containers/storage/overlay-containers";
-  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanConfig);
+  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanNetnsConfig);
   host.write(store + "/volatile-containers.json", containers_json(kCid, "alices-web"));
   host.write("/run/user/1000/containers/overlay-containers/" + kCid + "/userdata/pidfile", "9001");
   host.mkdir("/home/bob");
   auto source = make_podman_source(host.paths(), RuntimePaths{});
   Warnings warnings;
   auto meta = source->find(kCid, warnings);
-  ASSERT_TRUE(meta.has_value()) << lines(warnings);
+  ASSERT_TRUE(meta.has_value()) << warning_lines(warnings);
   EXPECT_EQ(meta->name, "alices-web");
   EXPECT_EQ(meta->image, "docker.io/library/nginx:1.25");
   EXPECT_EQ(meta->pid, 9001);
   // No rootful store on this host: not a warning when users have their own.
-  EXPECT_TRUE(warnings.empty()) << lines(warnings);
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
   EXPECT_FALSE(source->find(kSandboxId, warnings).has_value());
   ASSERT_EQ(warnings.lines().size(), 1u);
   EXPECT_EQ(warnings.lines()[0],
@@ -481,12 +473,12 @@ TEST(PodmanSource, NoStoreAtAll) {
 TEST(PodmanSource, UnreadableConfig) {
   FakeHost host;
   const std::string store = "/var/lib/containers/storage/overlay-containers";
-  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanConfig);
+  host.write(store + "/" + kCid + "/userdata/config.json", kPodmanNetnsConfig);
   auto source = make_podman_source(host.paths(), RuntimePaths{});
   Seam seam("/config.json", "");
   Warnings warnings;
   EXPECT_FALSE(source->find(kCid, warnings).has_value());
-  ASSERT_EQ(warnings.lines().size(), 1u) << lines(warnings);
+  ASSERT_EQ(warnings.lines().size(), 1u) << warning_lines(warnings);
   EXPECT_EQ(warnings.lines()[0], "podman: open " + host.root() + store + "/" + kCid +
                                      "/userdata/config.json: Permission denied");
 }

@@ -12,7 +12,6 @@
 
 namespace socksnap::test {
 
-constexpr uint64_t kHostNetns = 4026531840ULL;
 constexpr uint64_t kMaxU64 = 18446744073709551615ULL;
 
 // Row  proto  src                 dst                  status        inode       uid   tcp_info

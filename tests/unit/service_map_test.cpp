@@ -72,28 +72,28 @@ ServiceMap map_of(Node& node, GraphLevel level, bool group = true) {
 // One node: pod shop/web (containers nginx and sidecar) listening on 80, reached from pod
 // shop/client in its own namespace, from the web pod's sidecar over loopback, and from curl on
 // the host; sshd listening on the host.
-constexpr uint64_t kWebNetns = 4026532100ULL;
-constexpr uint64_t kClientNetns = 4026532200ULL;
+constexpr uint64_t kMapWebNetns = 4026532100ULL;
+constexpr uint64_t kMapClientNetns = 4026532200ULL;
 
 Node web_and_client() {
   Node n;
-  int32_t web = n.pod("shop", "web", kWebNetns);
-  int32_t client = n.pod("shop", "client", kClientNetns);
+  int32_t web = n.pod("shop", "web", kMapWebNetns);
+  int32_t client = n.pod("shop", "client", kMapClientNetns);
   int32_t nginx = n.process("nginx", n.container("nginx", web));
   int32_t envoy = n.process("envoy", n.container("sidecar", web));
   int32_t app = n.process("curl", n.container("app", client));
   int32_t sshd = n.process("sshd", kNone);
   int32_t host_curl = n.process("curl", kNone);
-  n.socket(kWebNetns, tcp_listen("0.0.0.0", 80), nginx);
-  n.socket(kWebNetns, tcp("10.1.0.1", 80, "10.1.0.2", 40000), nginx);
-  n.socket(kClientNetns, tcp("10.1.0.2", 40000, "10.1.0.1", 80), app);
-  n.socket(kWebNetns, tcp("127.0.0.1", 41000, "127.0.0.1", 80), envoy);
-  n.socket(kWebNetns, tcp("127.0.0.1", 80, "127.0.0.1", 41000), nginx);
+  n.socket(kMapWebNetns, tcp_listen("0.0.0.0", 80), nginx);
+  n.socket(kMapWebNetns, tcp("10.1.0.1", 80, "10.1.0.2", 40000), nginx);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 40000, "10.1.0.1", 80), app);
+  n.socket(kMapWebNetns, tcp("127.0.0.1", 41000, "127.0.0.1", 80), envoy);
+  n.socket(kMapWebNetns, tcp("127.0.0.1", 80, "127.0.0.1", 41000), nginx);
   n.socket(kHostNetns, tcp_listen("0.0.0.0", 22), sshd);
   n.socket(kHostNetns, tcp("10.1.0.254", 50000, "10.1.0.1", 80), host_curl);
-  n.socket(kWebNetns, tcp("10.1.0.1", 80, "10.1.0.254", 50000), nginx);
+  n.socket(kMapWebNetns, tcp("10.1.0.1", 80, "10.1.0.254", 50000), nginx);
   // Over: not a connection.
-  n.socket(kClientNetns, tcp("10.1.0.2", 39999, "10.1.0.1", 80, kTcpTimeWait), kNone, client);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 39999, "10.1.0.1", 80, kTcpTimeWait), kNone, client);
   return n;
 }
 
@@ -181,14 +181,14 @@ TEST(ServiceMap, LevelWorkload) {
 // three times whether both ends are selected, only the clients, or only the servers.
 Node three_connections() {
   Node n;
-  n.netns(kClientNetns, "/run/netns/a");
-  n.netns(kWebNetns, "/run/netns/b");
+  n.netns(kMapClientNetns, "/run/netns/a");
+  n.netns(kMapWebNetns, "/run/netns/b");
   int32_t psql = n.process("psql", kNone);
   int32_t postgres = n.process("postgres", kNone);
-  n.socket(kWebNetns, tcp_listen("10.7.0.1", 5432), postgres);
+  n.socket(kMapWebNetns, tcp_listen("10.7.0.1", 5432), postgres);
   for (uint16_t port : {uint16_t{40001}, uint16_t{40002}, uint16_t{40003}}) {
-    n.socket(kClientNetns, tcp("10.7.0.2", port, "10.7.0.1", 5432), psql);
-    n.socket(kWebNetns, tcp("10.7.0.1", 5432, "10.7.0.2", port), postgres);
+    n.socket(kMapClientNetns, tcp("10.7.0.2", port, "10.7.0.1", 5432), psql);
+    n.socket(kMapWebNetns, tcp("10.7.0.1", 5432, "10.7.0.2", port), postgres);
   }
   return n;
 }
@@ -203,7 +203,7 @@ TEST(ServiceMap, OneHostTwoNamespacesCountsEachConnectionOnce) {
     std::vector<uint32_t> rows;
     n.all_rows();
     for (uint32_t i = 0; i < n.snap.sockets.size(); ++i) {
-      bool client = n.snap.sockets[i].netns == kClientNetns;
+      bool client = n.snap.sockets[i].netns == kMapClientNetns;
       if (selected == "both" || (selected == "clients") == client) rows.push_back(i);
     }
     ServiceMap map = build_service_map(n.snap, rows, GraphOptions{GraphLevel::kNetns, true});
@@ -214,7 +214,7 @@ TEST(ServiceMap, OneHostTwoNamespacesCountsEachConnectionOnce) {
   std::vector<SocketRecord> clients;
   std::vector<SocketOwner> owners;
   for (size_t i = 0; i < n.snap.sockets.size(); ++i) {
-    if (n.snap.sockets[i].netns != kClientNetns) continue;
+    if (n.snap.sockets[i].netns != kMapClientNetns) continue;
     clients.push_back(n.snap.sockets[i]);
     owners.push_back(n.snap.owners[i]);
   }
@@ -234,16 +234,16 @@ Snapshot shuffled(const Snapshot& in, unsigned seed);
 TEST(ServiceMap, ManyConnectionsCountEachOnce) {
   constexpr uint64_t kCacheNetns = 4026532300ULL;
   Node n;
-  n.netns(kClientNetns, "/run/netns/a");
-  n.netns(kWebNetns, "/run/netns/b");
+  n.netns(kMapClientNetns, "/run/netns/a");
+  n.netns(kMapWebNetns, "/run/netns/b");
   n.netns(kCacheNetns, "/run/netns/c");
   int32_t app = n.process("app", kNone);
   int32_t postgres = n.process("postgres", kNone);
   int32_t redis = n.process("redis", kNone);
-  n.socket(kWebNetns, tcp_listen("10.7.0.1", 5432), postgres);
+  n.socket(kMapWebNetns, tcp_listen("10.7.0.1", 5432), postgres);
   n.socket(kCacheNetns, tcp_listen("10.7.0.3", 6379), redis);
   // Loopback inside b: a pool of its own, paired only within b.
-  n.socket(kWebNetns, tcp_listen("127.0.0.1", 9187), postgres);
+  n.socket(kMapWebNetns, tcp_listen("127.0.0.1", 9187), postgres);
   size_t to_db = 0;
   size_t to_cache = 0;
   size_t local = 0;
@@ -251,16 +251,16 @@ TEST(ServiceMap, ManyConnectionsCountEachOnce) {
     std::string client = fmt::format("10.8.{}.{}", i / 250, i % 250 + 1);
     auto port = static_cast<uint16_t>(20000 + i % 40000);
     if (i % 10 == 9) {
-      n.socket(kWebNetns, tcp("127.0.0.1", port, "127.0.0.1", 9187), postgres);
-      n.socket(kWebNetns, tcp("127.0.0.1", 9187, "127.0.0.1", port), postgres);
+      n.socket(kMapWebNetns, tcp("127.0.0.1", port, "127.0.0.1", 9187), postgres);
+      n.socket(kMapWebNetns, tcp("127.0.0.1", 9187, "127.0.0.1", port), postgres);
       ++local;
     } else if (i % 3 == 0) {
-      n.socket(kClientNetns, tcp(client, port, "10.7.0.3", 6379), app);
+      n.socket(kMapClientNetns, tcp(client, port, "10.7.0.3", 6379), app);
       n.socket(kCacheNetns, tcp("10.7.0.3", 6379, client, port), redis);
       ++to_cache;
     } else {
-      n.socket(kClientNetns, tcp(client, port, "10.7.0.1", 5432), app);
-      n.socket(kWebNetns, tcp("10.7.0.1", 5432, client, port), postgres);
+      n.socket(kMapClientNetns, tcp(client, port, "10.7.0.1", 5432), app);
+      n.socket(kMapWebNetns, tcp("10.7.0.1", 5432, client, port), postgres);
       ++to_db;
     }
   }
@@ -280,7 +280,7 @@ TEST(ServiceMap, ManyConnectionsCountEachOnce) {
 }
 
 // Pods on two nodes, as agents send them (grouped), named from the cluster's pod addresses.
-struct Cluster {
+struct ClusterNames {
   std::map<std::string, EndpointName> names;
   GraphNaming naming() const {
     GraphNaming n;
@@ -296,16 +296,16 @@ TEST(ServiceMap, TwoNodesCountEachConnectionOnce) {
   Node one("node-1");
   Node two("node-2");
   int32_t client =
-      one.process("app", one.container("app", one.pod("shop", "client", kClientNetns)));
-  int32_t db = two.process("postgres", two.container("db", two.pod("shop", "db-0", kWebNetns)));
-  two.socket(kWebNetns, tcp_listen("0.0.0.0", 5432), db);
+      one.process("app", one.container("app", one.pod("shop", "client", kMapClientNetns)));
+  int32_t db = two.process("postgres", two.container("db", two.pod("shop", "db-0", kMapWebNetns)));
+  two.socket(kMapWebNetns, tcp_listen("0.0.0.0", 5432), db);
   for (uint16_t port : {uint16_t{40001}, uint16_t{40002}}) {
-    one.socket(kClientNetns, tcp("10.1.1.5", port, "10.1.2.7", 5432), client);
-    two.socket(kWebNetns, tcp("10.1.2.7", 5432, "10.1.1.5", port), db);
+    one.socket(kMapClientNetns, tcp("10.1.1.5", port, "10.1.2.7", 5432), client);
+    two.socket(kMapWebNetns, tcp("10.1.2.7", 5432, "10.1.1.5", port), db);
   }
   // And one from an address that is no pod's.
-  two.socket(kWebNetns, tcp("10.1.2.7", 5432, "172.16.0.9", 33000), db);
-  Cluster cluster;
+  two.socket(kMapWebNetns, tcp("10.1.2.7", 5432, "172.16.0.9", 33000), db);
+  ClusterNames cluster;
   cluster.names["10.1.1.5"] = {EndpointKind::kPod, "shop", "client", {}};
   cluster.names["10.1.2.7"] = {EndpointKind::kPod, "shop", "db-0", {}};
   GraphEnds ends = collect_graph_ends(one.snap, one.all_rows(), true);
@@ -355,7 +355,7 @@ TEST(ServiceMap, ServerSurplusIsAddedFromTheClientAddress) {
   s.port = 5432;
   s.count = 5;
   ends.ends = {c, s};
-  Cluster cluster;
+  ClusterNames cluster;
   cluster.names["10.1.1.5"] = {EndpointKind::kPod, "shop", "client", {}};
   ServiceMap map =
       build_service_map(ends, GraphOptions{GraphLevel::kContainer, true}, cluster.naming());
@@ -372,11 +372,11 @@ TEST(ServiceMap, ServerSurplusIsAddedFromTheClientAddress) {
 // (10.1.0.1:8080), whose accepted end is in the snapshot too.
 Node through_a_service(bool translated) {
   Node n;
-  int32_t client = n.process("curl", n.container("app", n.pod("shop", "client", kClientNetns)));
-  int32_t web = n.process("httpd", n.container("httpd", n.pod("shop", "web-0", kWebNetns)));
-  n.socket(kWebNetns, tcp_listen("0.0.0.0", 8080), web);
-  n.socket(kClientNetns, tcp("10.1.0.2", 40000, "10.96.0.10", 80), client);
-  n.socket(kWebNetns, tcp("10.1.0.1", 8080, "10.1.0.2", 40000), web);
+  int32_t client = n.process("curl", n.container("app", n.pod("shop", "client", kMapClientNetns)));
+  int32_t web = n.process("httpd", n.container("httpd", n.pod("shop", "web-0", kMapWebNetns)));
+  n.socket(kMapWebNetns, tcp_listen("0.0.0.0", 8080), web);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 40000, "10.96.0.10", 80), client);
+  n.socket(kMapWebNetns, tcp("10.1.0.1", 8080, "10.1.0.2", 40000), web);
   n.snap.endpoints = {{EndpointKind::kService, "shop", "web", {}},
                       {EndpointKind::kPod, "shop", "client", {}},
                       {EndpointKind::kPod, "shop", "web-0", {}}};
@@ -425,17 +425,17 @@ TEST(ServiceMap, ThroughAServiceNotTranslated) {
 
 Node talking_out() {
   Node n;
-  int32_t app = n.process("app", n.container("app", n.pod("shop", "app", kClientNetns)));
-  n.socket(kClientNetns,
+  int32_t app = n.process("app", n.container("app", n.pod("shop", "app", kMapClientNetns)));
+  n.socket(kMapClientNetns,
            make_socket(Protocol::kUdp, "10.1.0.2", 40000, "8.8.8.8", 53, kTcpEstablished), app);
-  n.socket(kClientNetns, tcp("10.1.0.2", 40001, "93.184.216.34", 443), app);
-  n.socket(kClientNetns, tcp("10.1.0.2", 40002, "93.184.216.34", 443), app);
-  n.socket(kClientNetns, tcp("10.1.0.2", 40003, "192.168.1.10", 5432), app);
-  n.socket(kClientNetns, tcp("10.1.0.2", 40004, "100.64.0.1", 80), app);
-  n.socket(kClientNetns, tcp("fd00::2", 40005, "fd00::5", 443), app);
-  n.socket(kClientNetns, tcp("fd00::2", 40006, "2001:db8::1", 443, kTcpSynSent), app);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 40001, "93.184.216.34", 443), app);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 40002, "93.184.216.34", 443), app);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 40003, "192.168.1.10", 5432), app);
+  n.socket(kMapClientNetns, tcp("10.1.0.2", 40004, "100.64.0.1", 80), app);
+  n.socket(kMapClientNetns, tcp("fd00::2", 40005, "fd00::5", 443), app);
+  n.socket(kMapClientNetns, tcp("fd00::2", 40006, "2001:db8::1", 443, kTcpSynSent), app);
   // Loopback whose far end is not in the snapshot: its own namespace, never outside.
-  n.socket(kClientNetns, tcp("127.0.0.1", 40007, "127.0.0.1", 9000), app);
+  n.socket(kMapClientNetns, tcp("127.0.0.1", 40007, "127.0.0.1", 9000), app);
   return n;
 }
 
@@ -481,13 +481,13 @@ TEST(ServiceMap, ExternalAddressesOneByOneWhenNotGrouped) {
 TEST(ServiceMap, ListenersAloneAreVerticesWithTheirPorts) {
   Node n;
   int32_t dns =
-      n.process("coredns", n.container("coredns", n.pod("kube-system", "dns", kWebNetns)));
-  n.socket(kWebNetns, make_socket(Protocol::kUdp, "0.0.0.0", 53, "0.0.0.0", 0, kTcpClose), dns);
-  n.socket(kWebNetns, tcp_listen("::", 53), dns);
-  n.socket(kWebNetns, tcp_listen("0.0.0.0", 9153), dns);
+      n.process("coredns", n.container("coredns", n.pod("kube-system", "dns", kMapWebNetns)));
+  n.socket(kMapWebNetns, make_socket(Protocol::kUdp, "0.0.0.0", 53, "0.0.0.0", 0, kTcpClose), dns);
+  n.socket(kMapWebNetns, tcp_listen("::", 53), dns);
+  n.socket(kMapWebNetns, tcp_listen("0.0.0.0", 9153), dns);
   // A connection that is over, and a socket only bound: neither is a connection.
-  n.socket(kWebNetns, tcp("10.1.0.3", 53, "10.1.0.9", 40000, kTcpTimeWait), kNone, 0);
-  n.socket(kWebNetns, tcp("10.1.0.3", 6000, "0.0.0.0", 0, kTcpClose), dns);
+  n.socket(kMapWebNetns, tcp("10.1.0.3", 53, "10.1.0.9", 40000, kTcpTimeWait), kNone, 0);
+  n.socket(kMapWebNetns, tcp("10.1.0.3", 6000, "0.0.0.0", 0, kTcpClose), dns);
   ServiceMap map = map_of(n, GraphLevel::kPod);
   EXPECT_EQ(describe(map),
             (std::vector<std::string>{"pod/kube-system/dns [pod 'kube-system' 'dns'] TCP/53 "
@@ -573,23 +573,23 @@ TEST(ServiceMap, IdsDoNotDependOnTheOrderOfTheInput) {
 
 const std::string kHostile = "we\"b\\n\x1b[31m<x>&#1;`\xff\n} -> evil%/";
 
-ServiceMap hostile_map() {
+ServiceMap hostile_names_map() {
   Node n;
-  int32_t pod = n.pod("sh\"op", kHostile, kWebNetns);
+  int32_t pod = n.pod("sh\"op", kHostile, kMapWebNetns);
   int32_t server = n.process("ng\"inx\\", n.container("c\x7f", pod));
   int32_t client = n.process(
       "\xe2\x80\xae"
       "curl",
       kNone);
-  n.socket(kWebNetns, tcp_listen("0.0.0.0", 80), server);
+  n.socket(kMapWebNetns, tcp_listen("0.0.0.0", 80), server);
   n.socket(kHostNetns, tcp("10.1.0.254", 50000, "10.1.0.1", 80), client);
-  n.socket(kWebNetns, tcp("10.1.0.1", 80, "10.1.0.254", 50000), server);
+  n.socket(kMapWebNetns, tcp("10.1.0.1", 80, "10.1.0.254", 50000), server);
   n.snap.node = "node\"1";
   return map_of(n, GraphLevel::kProcess);
 }
 
 TEST(ServiceMap, HostileNamesStayJson) {
-  ServiceMap map = hostile_map();
+  ServiceMap map = hostile_names_map();
   for (GraphFormat format : {GraphFormat::kJson, GraphFormat::kJsonPretty}) {
     auto doc = nlohmann::json::parse(text_of(map, format));
     ASSERT_EQ(doc["nodes"].size(), 2U);
@@ -609,7 +609,7 @@ TEST(ServiceMap, HostileNamesStayJson) {
 }
 
 TEST(ServiceMap, HostileNamesStayDotThatGraphvizReads) {
-  std::string dot = text_of(hostile_map(), GraphFormat::kDot);
+  std::string dot = text_of(hostile_names_map(), GraphFormat::kDot);
   for (unsigned char c : dot) {
     EXPECT_TRUE(c == '\n' || (c >= 0x20 && c != 0x7f)) << "raw control byte " << int(c);
   }
@@ -619,15 +619,15 @@ TEST(ServiceMap, HostileNamesStayDotThatGraphvizReads) {
   ASSERT_EQ(canon.exit_code, 0) << canon.err << "\n" << dot;
   EXPECT_EQ(canon.err, "") << dot;
   // Graphviz read the same two vertices and one edge, named as written.
-  auto json = test::run_command({"dot", "-Tjson0", file.str()});
-  ASSERT_EQ(json.exit_code, 0) << json.err;
-  auto doc = nlohmann::json::parse(json.out);
+  auto as_json = test::run_command({"dot", "-Tjson0", file.str()});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  auto doc = nlohmann::json::parse(as_json.out);
   ASSERT_EQ(doc["objects"].size(), 3U);  // the namespace's cluster and the two vertices
   // Graphviz reads a quoted id's `\"` as a quote and keeps every other backslash: each id as
   // the terminal shows it, its backslashes doubled, whatever the name held.
   std::set<std::string> names;
   for (const auto& o : doc["objects"]) names.insert(o["name"].get<std::string>());
-  ServiceMap map = hostile_map();
+  ServiceMap map = hostile_names_map();
   auto as_read = [](const std::string& id) {
     std::string out;
     for (char c : terminal_safe(id, Backslash::kEscape))
@@ -711,7 +711,7 @@ std::vector<std::string> mermaid_errors(const std::string& text) {
 }
 
 TEST(ServiceMap, HostileNamesStayMermaid) {
-  ServiceMap map = hostile_map();
+  ServiceMap map = hostile_names_map();
   std::string text = text_of(map, GraphFormat::kMermaid);
   EXPECT_EQ(mermaid_errors(text), std::vector<std::string>{}) << text;
   // Distinct ids stay distinct: the escape is one to one.
@@ -738,7 +738,7 @@ TEST(ServiceMap, MermaidOfASmallMap) {
 }
 
 TEST(ServiceMap, HostileNamesStayOneTableLineEach) {
-  std::string table = text_of(hostile_map(), GraphFormat::kTable);
+  std::string table = text_of(hostile_names_map(), GraphFormat::kTable);
   for (unsigned char c : table) {
     EXPECT_TRUE(c == '\n' || (c >= 0x20 && c != 0x7f)) << "raw control byte " << int(c);
   }
@@ -749,7 +749,8 @@ TEST(ServiceMap, HostileNamesStayOneTableLineEach) {
   EXPECT_EQ(table, fmt::format("{:<{}}  {:<{}}  VIA  PROTOCOL  PORT  CONNECTIONS\n"
                                "{}  {}       TCP         80            1\n",
                                "FROM", from.size(), "TO", to.size(), from, to));
-  EXPECT_EQ(text_of(hostile_map(), GraphFormat::kTable, false).find("FROM"), std::string::npos);
+  EXPECT_EQ(text_of(hostile_names_map(), GraphFormat::kTable, false).find("FROM"),
+            std::string::npos);
 }
 
 TEST(ServiceMap, NamesOfFormatsAndLevels) {

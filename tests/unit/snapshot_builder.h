@@ -15,8 +15,6 @@
 
 namespace socksnap::test {
 
-inline constexpr uint64_t kHostNetns = 4026531840ULL;
-
 // A snapshot built piece by piece: namespaces, pods, containers, processes, sockets.
 class Node {
  public:

@@ -15,6 +15,7 @@
 
 #include "render/changes.h"
 #include "render/renderer.h"
+#include "render_fixture.h"
 #include "snapshot_builder.h"
 #include "wire/wire.h"
 
@@ -22,6 +23,7 @@ namespace socksnap {
 namespace {
 
 using nlohmann::json;
+using test::json_of;
 using test::kHostNetns;
 using test::Node;
 using test::tcp;
@@ -121,16 +123,6 @@ TEST(SnapshotDiff, NodesAndNamespacesKeepEqualFourTuplesApart) {
             (std::vector<std::string>{"ADDED node-2:80->0 state 10 cookie 0",
                                       "ADDED node-2:80->0 state 10 cookie 0"}));
   EXPECT_NE(merged.sockets[changes[0].row].netns, merged.sockets[changes[1].row].netns);
-}
-
-std::string json_of(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  std::string out;
-  OutputSink sink(&out);
-  render_structured(snap, rows, OutputFormat::kJson, sink);
-  EXPECT_TRUE(sink.finish());
-  return out;
 }
 
 TEST(SavedSnapshot, ReadsBackAsWrittenForOneNodeAndForSeveral) {

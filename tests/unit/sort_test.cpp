@@ -11,7 +11,7 @@ namespace socksnap {
 namespace {
 
 using test::make_socket;
-using Rows = std::vector<uint32_t>;
+using SortedRows = std::vector<uint32_t>;
 
 // Row  proto  src                  inode
 //  0   TCP    10.0.0.10:80         5
@@ -36,13 +36,13 @@ Snapshot sort_snapshot() {
   return snap;
 }
 
-Rows sorted(const Snapshot& snap, std::string_view spec) {
+SortedRows sorted(const Snapshot& snap, std::string_view spec) {
   auto keys = parse_sort(spec);
   if (!keys) {
     ADD_FAILURE() << spec << ": " << keys.error().message();
     return {};
   }
-  Rows rows(snap.sockets.size());
+  SortedRows rows(snap.sockets.size());
   std::iota(rows.begin(), rows.end(), 0);
   sort_rows(snap, *keys, rows);
   return rows;
@@ -93,47 +93,47 @@ TEST(DefaultHostSort, NetnsProtocolSrcDst) {
 TEST(SortRows, AddressesByBytesV4BeforeV6ThenPort) {
   Snapshot snap = sort_snapshot();
   // Text order would put r/10.0.0.10 before r/10.0.0.2 and r/9... after both.
-  EXPECT_EQ(sorted(snap, "src"), (Rows{3, 4, 1, 5, 0, 2, 6}));
-  EXPECT_EQ(sorted(snap, "-src"), (Rows{6, 2, 0, 5, 1, 4, 3}));
+  EXPECT_EQ(sorted(snap, "src"), (SortedRows{3, 4, 1, 5, 0, 2, 6}));
+  EXPECT_EQ(sorted(snap, "-src"), (SortedRows{6, 2, 0, 5, 1, 4, 3}));
 }
 
 TEST(SortRows, AddressColumnIgnoresThePort) {
   Snapshot snap = sort_snapshot();
   // 10.0.0.2 three times (rows 1, 4, 5): ties keep collection order.
-  EXPECT_EQ(sorted(snap, "src.addr"), (Rows{3, 1, 4, 5, 0, 2, 6}));
-  EXPECT_EQ(sorted(snap, "src.addr,-src.port"), (Rows{3, 5, 1, 4, 0, 2, 6}));
+  EXPECT_EQ(sorted(snap, "src.addr"), (SortedRows{3, 1, 4, 5, 0, 2, 6}));
+  EXPECT_EQ(sorted(snap, "src.addr,-src.port"), (SortedRows{3, 5, 1, 4, 0, 2, 6}));
 }
 
 TEST(SortRows, MultipleKeys) {
   Snapshot snap = sort_snapshot();
   // TCP first; within it, ports descending; rows 0 and 1 tie on port 80 and stay in order.
-  EXPECT_EQ(sorted(snap, "protocol,-src.port"), (Rows{5, 3, 0, 1, 2, 6, 4}));
+  EXPECT_EQ(sorted(snap, "protocol,-src.port"), (SortedRows{5, 3, 0, 1, 2, 6, 4}));
 }
 
 TEST(SortRows, TiesKeepCollectionOrderInBothDirections) {
   Snapshot snap = sort_snapshot();
-  EXPECT_EQ(sorted(snap, "protocol"), (Rows{0, 1, 2, 3, 5, 6, 4}));
-  EXPECT_EQ(sorted(snap, "-protocol"), (Rows{4, 0, 1, 2, 3, 5, 6}));
-  EXPECT_EQ(sorted(snap, "dst.port"), (Rows{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(sorted(snap, "protocol"), (SortedRows{0, 1, 2, 3, 5, 6, 4}));
+  EXPECT_EQ(sorted(snap, "-protocol"), (SortedRows{4, 0, 1, 2, 3, 5, 6}));
+  EXPECT_EQ(sorted(snap, "dst.port"), (SortedRows{0, 1, 2, 3, 4, 5, 6}));
 }
 
 TEST(SortRows, IntegersExactlyAtTheTopOfTheRange) {
   Snapshot snap = sort_snapshot();
-  EXPECT_EQ(sorted(snap, "inode"), (Rows{6, 5, 1, 0, 2, 4, 3}));
-  EXPECT_EQ(sorted(snap, "-inode"), (Rows{3, 4, 0, 2, 1, 5, 6}));
+  EXPECT_EQ(sorted(snap, "inode"), (SortedRows{6, 5, 1, 0, 2, 4, 3}));
+  EXPECT_EQ(sorted(snap, "-inode"), (SortedRows{3, 4, 0, 2, 1, 5, 6}));
 }
 
 TEST(SortRows, StatusByItsText) {
   Snapshot snap = sort_snapshot();
   // ESTABLISHED (3), INACTIVE (4), LISTEN (0, 1, 2, 5), SYN_SENT (6)
-  EXPECT_EQ(sorted(snap, "status"), (Rows{3, 4, 0, 1, 2, 5, 6}));
+  EXPECT_EQ(sorted(snap, "status"), (SortedRows{3, 4, 0, 1, 2, 5, 6}));
 }
 
 TEST(SortRows, EmptyCellsFirstAscendingLastDescending) {
   Snapshot snap = test::select_snapshot();  // rows 0 and 1 have rtt 1.5 and 0.017 ms
-  EXPECT_EQ(sorted(snap, "rtt"), (Rows{2, 3, 4, 5, 1, 0}));
-  EXPECT_EQ(sorted(snap, "-rtt"), (Rows{0, 1, 2, 3, 4, 5}));
-  EXPECT_EQ(sorted(snap, "-cwnd,src.port"), (Rows{1, 0, 5, 3, 4, 2}));
+  EXPECT_EQ(sorted(snap, "rtt"), (SortedRows{2, 3, 4, 5, 1, 0}));
+  EXPECT_EQ(sorted(snap, "-rtt"), (SortedRows{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(sorted(snap, "-cwnd,src.port"), (SortedRows{1, 0, 5, 3, 4, 2}));
 }
 
 TEST(SortRows, TiesKeepCollectionOrderInLargeSnapshots) {
@@ -145,7 +145,7 @@ TEST(SortRows, TiesKeepCollectionOrderInLargeSnapshots) {
   }
   auto keys = parse_sort("-protocol,src.port");
   ASSERT_TRUE(keys);
-  Rows rows(snap.sockets.size());
+  SortedRows rows(snap.sockets.size());
   std::iota(rows.begin(), rows.end(), 0);
   sort_rows(snap, *keys, rows);
   for (size_t i = 1; i < rows.size(); ++i) {
@@ -176,9 +176,9 @@ TEST(SortRows, RareValuesInLargeSortsOnThreads) {
     }
     auto keys = parse_sort("src.addr,-src.port");
     ASSERT_TRUE(keys);
-    Rows rows(snap.sockets.size());
+    SortedRows rows(snap.sockets.size());
     std::iota(rows.begin(), rows.end(), 0);
-    Rows expected = rows;
+    SortedRows expected = rows;
     std::stable_sort(expected.begin(), expected.end(), [&](uint32_t a, uint32_t b) {
       const SocketRecord& x = snap.sockets[a];
       const SocketRecord& y = snap.sockets[b];
@@ -187,7 +187,7 @@ TEST(SortRows, RareValuesInLargeSortsOnThreads) {
       return x.src_port > y.src_port;
     });
     for (unsigned threads : {1U, 2U}) {
-      Rows got = rows;
+      SortedRows got = rows;
       sort_rows(snap, *keys, got, threads);
       EXPECT_EQ(got, expected) << "variant " << variant << ", " << threads << " threads";
     }
@@ -196,18 +196,18 @@ TEST(SortRows, RareValuesInLargeSortsOnThreads) {
 
 TEST(SortRows, NoKeysLeavesRowsAlone) {
   Snapshot snap = sort_snapshot();
-  Rows rows = {6, 2, 4};
+  SortedRows rows = {6, 2, 4};
   sort_rows(snap, {}, rows);
-  EXPECT_EQ(rows, (Rows{6, 2, 4}));
+  EXPECT_EQ(rows, (SortedRows{6, 2, 4}));
 }
 
 TEST(SortRows, OnlyTheGivenRowsAreSorted) {
   Snapshot snap = sort_snapshot();
-  Rows rows = {6, 0, 1};
+  SortedRows rows = {6, 0, 1};
   auto keys = parse_sort("src");
   ASSERT_TRUE(keys);
   sort_rows(snap, *keys, rows);
-  EXPECT_EQ(rows, (Rows{1, 0, 6}));
+  EXPECT_EQ(rows, (SortedRows{1, 0, 6}));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "render/renderer.h"
 #include "render/row_fields.h"
 #include "render/summary_fields.h"
+#include "render_fixture.h"
 #include "select/selection.h"
 #include "snapshot/query.h"
 #include "test_support.h"
@@ -21,28 +22,26 @@
 namespace socksnap {
 namespace {
 
+using test::all_rows;
+using test::columns;
+using test::groups_json;
+using test::kHostNetns;
 using test::make_socket;
 
-constexpr uint64_t kShopNetns = 4026532300ULL;
-constexpr uint64_t kDbNetns = 4026532301ULL;
-constexpr uint64_t kHostNetns = 4026531840ULL;
-
-std::vector<const Column*> columns(std::initializer_list<const char*> names) {
-  std::vector<const Column*> out;
-  for (const char* n : names) out.push_back(find_column(n));
-  return out;
-}
+constexpr uint64_t kSummaryShopNetns = 4026532300ULL;
+constexpr uint64_t kSummaryDbNetns = 4026532301ULL;
 
 // A node with pods:
-//  shop/web-0 (netns kShopNetns): TCP listeners 0.0.0.0:8080 (accept queue 3 of 128) and
+//  shop/web-0 (netns kSummaryShopNetns): TCP listeners 0.0.0.0:8080 (accept queue 3 of 128) and
 //    [::]:8080 (1 of 128); 3 accepted connections; 1 connection out to db-0
-//  shop/db-0 (kDbNetns): TCP listener 10.0.0.9:5432 (0 of 64), 2 accepted connections
+//  shop/db-0 (kSummaryDbNetns): TCP listener 10.0.0.9:5432 (0 of 64), 2 accepted connections
 //  no pod (the host): UDP bound 0.0.0.0:53 (listen, rx 7 bytes queued), a TCP connection out
 Snapshot pods_snapshot() {
   Snapshot snap;
   snap.node = "node-1";
-  snap.namespaces = {
-      {kShopNetns, "pid 10", {}}, {kDbNetns, "pid 20", {}}, {kHostNetns, "pid 1", {}}};
+  snap.namespaces = {{kSummaryShopNetns, "pid 10", {}},
+                     {kSummaryDbNetns, "pid 20", {}},
+                     {kHostNetns, "pid 1", {}}};
   snap.sockets = {
       make_socket(Protocol::kTcp, "0.0.0.0", 8080, "0.0.0.0", 0, kTcpListen, 11),
       make_socket(Protocol::kTcp, "::", 8080, "::", 0, kTcpListen, 12),
@@ -57,7 +56,7 @@ Snapshot pods_snapshot() {
       make_socket(Protocol::kTcp, "192.168.1.2", 50000, "1.1.1.1", 443, kTcpEstablished, 32),
   };
   for (size_t i = 0; i < snap.sockets.size(); ++i) {
-    snap.sockets[i].netns = i < 6 ? kShopNetns : (i < 9 ? kDbNetns : kHostNetns);
+    snap.sockets[i].netns = i < 6 ? kSummaryShopNetns : (i < 9 ? kSummaryDbNetns : kHostNetns);
   }
   snap.sockets[0].rx_queue = 3;
   snap.sockets[0].tx_queue = 128;
@@ -69,17 +68,11 @@ Snapshot pods_snapshot() {
                      Direction::kInbound, Direction::kInbound, Direction::kOutbound,
                      Direction::kListen,  Direction::kInbound, Direction::kInbound,
                      Direction::kListen,  Direction::kOutbound};
-  snap.pods = {{"web-0", "shop", "uid-web", {{"app", "web"}}, false, kShopNetns},
-               {"db-0", "shop", "uid-db", {{"app", "db"}}, false, kDbNetns}};
+  snap.pods = {{"web-0", "shop", "uid-web", {{"app", "web"}}, false, kSummaryShopNetns},
+               {"db-0", "shop", "uid-db", {{"app", "db"}}, false, kSummaryDbNetns}};
   snap.owners.resize(snap.sockets.size());
   for (size_t i = 0; i < 9; ++i) snap.owners[i].pod = i < 6 ? 0 : 1;
   return snap;
-}
-
-std::vector<uint32_t> all_rows(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  return rows;
 }
 
 std::string rendered(const Snapshot& snap, const Summary& summary, OutputFormat format,
@@ -328,14 +321,6 @@ TEST(Summary, HostileNamesStayEscapedAndApart) {
 
 // ---- The groups read back (the agent's wire) ----------------------------------------------------
 
-std::string groups_json(const Snapshot& snap, const Summary& summary) {
-  std::string out;
-  OutputSink sink(&out);
-  render_summary(snap, summary, OutputFormat::kJson, true, sink, JsonStrings::kLosslessBytes);
-  EXPECT_TRUE(sink.finish());
-  return out;
-}
-
 // Reads `text` (an array of groups) back into rows with weights, or the first error.
 Result<std::pair<Snapshot, std::vector<GroupWeight>>> read_groups(
     std::string_view text, const std::vector<const Column*>& by) {
@@ -363,7 +348,7 @@ Snapshot every_column_snapshot() {
   snap.sockets[2].uid = 1000;
   snap.sockets[2].cookie = 18446744073709551615ULL;
   snap.sockets[4] = make_socket(Protocol::kUdp, "fe80::1", 546, "ff02::1:2", 547, kTcpEstablished);
-  snap.sockets[4].netns = kShopNetns;
+  snap.sockets[4].netns = kSummaryShopNetns;
   snap.sockets[7].state = 42;  // a state without a name
   snap.tcp_info.resize(snap.sockets.size());
   snap.tcp_info[2] = {true, 1500, 56, 10, 2, 1ULL << 40, 20, 30, {'b', 'b', 'r'}};

@@ -26,9 +26,18 @@
 
 #include <fmt/format.h>
 
+#include "analyze/graph_ends.h"
 #include "model/snapshot.h"
+#include "util/warnings.h"
 
 namespace socksnap::test {
+
+// The node's own network namespace (pid 1's) in the snapshots the tests make: the inode the
+// kernel gives the first one.
+inline constexpr uint64_t kHostNetns = 4026531840ULL;
+
+// The network namespace tests/data/two_families.dump was captured in.
+inline constexpr uint64_t kCapturedNetns = 4026532177ULL;
 
 inline std::string data_path(std::string_view name) {
   return std::string(SOCKSNAP_TEST_DATA) + "/" + std::string(name);
@@ -70,6 +79,11 @@ inline std::array<uint8_t, 16> ip(std::string_view text) {
   return out;
 }
 
+// An address as the service map and the policies compare it (analyze/graph_ends.h).
+inline GraphAddress graph_ip(std::string_view text) {
+  return *parse_graph_address(text);
+}
+
 inline uint8_t ip_version_of(std::string_view text) {
   return text.find(':') != std::string_view::npos ? 6 : 4;
 }
@@ -88,6 +102,13 @@ inline SocketRecord make_socket(Protocol protocol, std::string_view src, uint16_
   s.state = state;
   s.inode = inode;
   return s;
+}
+
+// A run's warnings, a line each.
+inline std::string warning_lines(const Warnings& warnings) {
+  std::string out;
+  for (const auto& line : warnings.lines()) out += line + "\n";
+  return out;
 }
 
 inline std::string cell(void (*text)(const Snapshot&, size_t, fmt::memory_buffer&),

@@ -21,7 +21,7 @@ namespace {
 
 using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, FreeWith<X509_STORE_CTX_free>>;
 
-X509Ptr load(const std::string& pem) {
+X509Ptr load_certificate(const std::string& pem) {
   auto certs = read_certificates(pem);
   if (!certs || certs->size() != 1) return nullptr;
   return std::move(certs->front());
@@ -31,8 +31,8 @@ X509Ptr load(const std::string& pem) {
 // (X509_PURPOSE_SSL_SERVER, ...); the verification error text, "ok" when it verifies.
 std::string verify(const std::string& leaf_pem, const std::string& ca_pem, int purpose,
                    const char* host = nullptr) {
-  X509Ptr leaf = load(leaf_pem);
-  X509Ptr ca = load(ca_pem);
+  X509Ptr leaf = load_certificate(leaf_pem);
+  X509Ptr ca = load_certificate(ca_pem);
   if (!leaf || !ca) return "unreadable";
   X509StorePtr store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), ca.get());
@@ -71,9 +71,9 @@ std::vector<std::string> alt_names(X509* cert) {
 // Seconds from now to an ASN1_TIME (negative: in the past).
 long seconds_from_now(const ASN1_TIME* when) {
   int days = 0;
-  int seconds = 0;
-  ASN1_TIME_diff(&days, &seconds, nullptr, when);
-  return days * 86400L + seconds;
+  int secs = 0;
+  ASN1_TIME_diff(&days, &secs, nullptr, when);
+  return days * 86400L + secs;
 }
 
 class Certificates : public ::testing::Test {
@@ -124,8 +124,8 @@ TEST_F(Certificates, ChainVerifiesWithOpenSsl) {
 }
 
 TEST_F(Certificates, SubjectIssuerAndAltNames) {
-  X509Ptr cert = load(server_.cert_pem);
-  X509Ptr ca = load(ca_.cert_pem);
+  X509Ptr cert = load_certificate(server_.cert_pem);
+  X509Ptr ca = load_certificate(ca_.cert_pem);
   ASSERT_TRUE(cert && ca);
   EXPECT_EQ(subject_entries(cert.get(), NID_commonName),
             std::vector<std::string>{"socksnap-agent"});
@@ -141,8 +141,8 @@ TEST_F(Certificates, SubjectIssuerAndAltNames) {
 }
 
 TEST_F(Certificates, KeyUsagesAndConstraints) {
-  X509Ptr cert = load(server_.cert_pem);
-  X509Ptr ca = load(ca_.cert_pem);
+  X509Ptr cert = load_certificate(server_.cert_pem);
+  X509Ptr ca = load_certificate(ca_.cert_pem);
   ASSERT_TRUE(cert && ca);
   EXPECT_EQ(X509_check_ca(ca.get()), 1);
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
@@ -162,7 +162,7 @@ TEST_F(Certificates, KeyUsagesAndConstraints) {
   both.client = true;
   auto issued = issue_certificate(both, &ca_);
   ASSERT_TRUE(issued);
-  X509Ptr both_cert = load(issued->cert_pem);
+  X509Ptr both_cert = load_certificate(issued->cert_pem);
   EXPECT_EQ(X509_get_extended_key_usage(both_cert.get()),
             uint32_t{XKU_SSL_SERVER | XKU_SSL_CLIENT});
   EXPECT_EQ(alt_names(both_cert.get()), std::vector<std::string>{});
@@ -179,7 +179,7 @@ TEST_F(Certificates, ClientCertificateForKubernetesGroups) {
   EXPECT_EQ(verify(client->cert_pem, ca_.cert_pem, X509_PURPOSE_SSL_CLIENT), "ok");
   EXPECT_EQ(verify(client->cert_pem, ca_.cert_pem, X509_PURPOSE_SSL_SERVER),
             "unsuitable certificate purpose");
-  X509Ptr cert = load(client->cert_pem);
+  X509Ptr cert = load_certificate(client->cert_pem);
   EXPECT_EQ(subject_entries(cert.get(), NID_commonName),
             std::vector<std::string>{"system:node:worker-1"});
   EXPECT_EQ(subject_entries(cert.get(), NID_organizationName),
@@ -197,15 +197,15 @@ TEST_F(Certificates, KeyIsPkcs8P256AndMatches) {
                                            sizeof group, &length),
             1);
   EXPECT_STREQ(group, "prime256v1");
-  X509Ptr cert = load(server_.cert_pem);
+  X509Ptr cert = load_certificate(server_.cert_pem);
   EXPECT_EQ(X509_check_private_key(cert.get(), key->get()), 1);
-  X509Ptr ca = load(ca_.cert_pem);
+  X509Ptr ca = load_certificate(ca_.cert_pem);
   EXPECT_EQ(X509_check_private_key(ca.get(), key->get()), 0);
   EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_ecdsa_with_SHA256);
 }
 
 TEST_F(Certificates, Validity) {
-  X509Ptr cert = load(server_.cert_pem);
+  X509Ptr cert = load_certificate(server_.cert_pem);
   long not_before = seconds_from_now(X509_get0_notBefore(cert.get()));
   long not_after = seconds_from_now(X509_get0_notAfter(cert.get()));
   EXPECT_NEAR(static_cast<double>(not_before), -3600.0, 60.0);
@@ -226,8 +226,8 @@ TEST_F(Certificates, SerialsDiffer) {
   request.common_name = "x";
   auto again = issue_certificate(request, &ca_);
   ASSERT_TRUE(again);
-  X509Ptr a = load(server_.cert_pem);
-  X509Ptr b = load(again->cert_pem);
+  X509Ptr a = load_certificate(server_.cert_pem);
+  X509Ptr b = load_certificate(again->cert_pem);
   EXPECT_NE(ASN1_INTEGER_cmp(X509_get0_serialNumber(a.get()), X509_get0_serialNumber(b.get())), 0);
 }
 
@@ -237,7 +237,7 @@ TEST_F(Certificates, Fingerprint) {
   EXPECT_TRUE(std::regex_match(*fingerprint, std::regex("([0-9A-F]{2}:){31}[0-9A-F]{2}")))
       << *fingerprint;
   // The same digest computed here over the DER encoding.
-  X509Ptr cert = load(server_.cert_pem);
+  X509Ptr cert = load_certificate(server_.cert_pem);
   unsigned char* der = nullptr;
   int der_length = i2d_X509(cert.get(), &der);
   ASSERT_GT(der_length, 0);

@@ -18,6 +18,7 @@
 #include "render/graph_text.h"
 #include "render/renderer.h"
 #include "render/summary_fields.h"
+#include "render_fixture.h"
 #include "select/selection.h"
 #include "snapshot/query.h"
 #include "test_support.h"
@@ -30,9 +31,13 @@ namespace socksnap {
 namespace {
 
 using nlohmann::json;
+using test::all_rows;
+using test::columns;
+using test::groups_json;
+using test::table;
 
 constexpr uint64_t kHost = 4026531840ULL;
-constexpr uint64_t kPodNetns = 4026532500ULL;
+constexpr uint64_t kUnixPodNetns = 4026532500ULL;
 
 // A node's unix sockets, in the collector's order (namespace by namespace, unix last):
 //  row  netns  type       state   inode  name                                   peer  holder
@@ -52,7 +57,7 @@ constexpr uint64_t kPodNetns = 4026532500ULL;
 Snapshot unix_snapshot() {
   Snapshot snap;
   snap.node = "node-1";
-  snap.namespaces = {NetnsInfo{kHost, "pid 1", {}}, NetnsInfo{kPodNetns, "pid 40", {}}};
+  snap.namespaces = {NetnsInfo{kHost, "pid 1", {}}, NetnsInfo{kUnixPodNetns, "pid 40", {}}};
   snap.processes = {ProcessInfo{5, "sshd", 0, kNone}, ProcessInfo{10, "containerd", 0, kNone},
                     ProcessInfo{30, "journald", 0, kNone}, ProcessInfo{40, "crictl", 0, kNone},
                     ProcessInfo{41, "logger", 0, kNone}};
@@ -75,12 +80,13 @@ Snapshot unix_snapshot() {
       {kHost, kUnixStream, kTcpListen, 1001, "/run/containerd/containerd.sock.ttrpc", 0, 1},
       {kHost, kUnixStream, kTcpListen, 1002, "/run/containerd/a", 0, 1},
       {kHost, kUnixDgram, kTcpClose, 1003, std::string("\0journal\x1b[31m", 13), 0, 2},
-      {kPodNetns, kUnixStream, kTcpEstablished, 2000, "", 2001, 3},
-      {kPodNetns, kUnixStream, kTcpEstablished, 2001, "/run/containerd/containerd.sock", 2000, 1},
-      {kPodNetns, kUnixDgram, kTcpEstablished, 2002, "", 1003, 4},
-      {kPodNetns, kUnixSeqpacket, kTcpEstablished, 2003, "", 2004, 3},
-      {kPodNetns, kUnixSeqpacket, kTcpEstablished, 2004, "", 2003, 3},
-      {kPodNetns, kUnixStream, kTcpEstablished, 2005, "", 9999, kNone},
+      {kUnixPodNetns, kUnixStream, kTcpEstablished, 2000, "", 2001, 3},
+      {kUnixPodNetns, kUnixStream, kTcpEstablished, 2001, "/run/containerd/containerd.sock", 2000,
+       1},
+      {kUnixPodNetns, kUnixDgram, kTcpEstablished, 2002, "", 1003, 4},
+      {kUnixPodNetns, kUnixSeqpacket, kTcpEstablished, 2003, "", 2004, 3},
+      {kUnixPodNetns, kUnixSeqpacket, kTcpEstablished, 2004, "", 2003, 3},
+      {kUnixPodNetns, kUnixStream, kTcpEstablished, 2005, "", 9999, kNone},
   };
   for (const Unix& u : rows) {
     SocketRecord s;
@@ -114,29 +120,8 @@ Snapshot unix_snapshot() {
   return snap;
 }
 
-std::vector<uint32_t> all_rows(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  std::iota(rows.begin(), rows.end(), 0);
-  return rows;
-}
-
-std::vector<const Column*> columns(std::initializer_list<const char*> names) {
-  std::vector<const Column*> out;
-  for (const char* n : names) out.push_back(find_column(n));
-  return out;
-}
-
-std::string table(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                  const std::vector<const Column*>& cols) {
-  std::string out;
-  OutputSink sink(&out);
-  render_table(snap, rows, cols, true, sink);
-  EXPECT_TRUE(sink.finish());
-  return out;
-}
-
-std::string structured(const Snapshot& snap, const std::vector<uint32_t>& rows,
-                       OutputFormat format) {
+std::string structured_text(const Snapshot& snap, const std::vector<uint32_t>& rows,
+                            OutputFormat format) {
   std::string out;
   OutputSink sink(&out);
   render_structured(snap, rows, format, sink);
@@ -299,7 +284,7 @@ TEST(UnixRender, JsonRowsHaveTheirPathsTypeAndPeer) {
   // An IP socket's row as before; a unix socket's endpoints are its path and its peer's, with its
   // type and peer inode, and the peer's process when it is known.
   EXPECT_EQ(
-      structured(snap, {0, 4, 5, 10}, OutputFormat::kJson),
+      structured_text(snap, {0, 4, 5, 10}, OutputFormat::kJson),
       R"([{"runtime":{},"k8s":{"node":"node-1"},"netnsid":4026531840,"protocol":"TCP",)"
       R"("src":{"addr":"0.0.0.0","version":4,"kind":"raw","port":22},)"
       R"("dst":{"addr":"0.0.0.0","version":4,"kind":"raw","port":0},"status":"LISTEN",)"
@@ -319,7 +304,7 @@ TEST(UnixRender, JsonRowsHaveTheirPathsTypeAndPeer) {
       R"("src":{"path":""},"dst":{"path":""},"status":"ESTAB","inodeNumber":2005,)"
       R"("type":"stream","peerInode":9999,"uid":0,"rxQueue":0,"txQueue":0,"cookie":2012}])"
       "\n");
-  EXPECT_EQ(structured(snap, {7}, OutputFormat::kYaml),
+  EXPECT_EQ(structured_text(snap, {7}, OutputFormat::kYaml),
             "- runtime: {}\n"
             "  k8s:\n"
             "    node: node-1\n"
@@ -636,14 +621,6 @@ TEST(UnixWire, NodesMergeWithTheirUnixSockets) {
 
 // ---- Summaries, diffs, the service map
 // -----------------------------------------------------------
-
-std::string groups_json(const Snapshot& snap, const Summary& summary) {
-  std::string out;
-  OutputSink sink(&out);
-  render_summary(snap, summary, OutputFormat::kJson, true, sink, JsonStrings::kLosslessBytes);
-  EXPECT_TRUE(sink.finish());
-  return out;
-}
 
 std::string groups_table(const Snapshot& snap, const Summary& summary) {
   std::string out;

@@ -14,11 +14,14 @@
 
 #include "render/renderer.h"
 #include "render/row_fields.h"
+#include "render_fixture.h"
 #include "select_fixture.h"
 
 namespace socksnap {
 namespace {
 
+using test::all_rows;
+using test::json_of;
 using test::make_socket;
 
 // A node with a pod (two containers, labels), a host-network pod, a plain process and a socket
@@ -76,20 +79,6 @@ Snapshot owned_snapshot() {
       SocketOwner{5, 0, kNone, kNone}, SocketOwner{5, 0, kNone, kNone},
   };
   return snap;
-}
-
-std::vector<uint32_t> all_rows(const Snapshot& snap) {
-  std::vector<uint32_t> rows(snap.sockets.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  return rows;
-}
-
-std::string json_of(const Snapshot& snap) {
-  std::string text;
-  OutputSink sink(&text);
-  render_structured(snap, all_rows(snap), OutputFormat::kJson, sink);
-  EXPECT_TRUE(sink.finish());
-  return text;
 }
 
 std::string reply_of(const Snapshot& snap, const std::vector<std::string>& warnings) {
@@ -240,7 +229,7 @@ TEST(Wire, AnEmptyNodeIsAReplyWithNoSockets) {
   EXPECT_TRUE(reply->snapshot.sockets.empty());
 }
 
-std::string error_of(std::string_view text) {
+std::string snapshot_reply_error(std::string_view text) {
   auto reply = parse_agent_reply(text);
   return reply ? "" : reply.error().message();
 }
@@ -267,7 +256,7 @@ std::string row_with(std::string_view from, std::string_view to) {
 }
 
 std::string row_error(std::string_view from, std::string_view to) {
-  return error_of(reply_with(row_with(from, to)));
+  return snapshot_reply_error(reply_with(row_with(from, to)));
 }
 
 TEST(Wire, ARowWithTheRequiredFieldsOnlyReads) {
@@ -283,11 +272,12 @@ TEST(Wire, ARowWithTheRequiredFieldsOnlyReads) {
 
 // A field renamed on one side, or one a newer agent added, is not lost in silence.
 TEST(Wire, UnknownFieldsAreErrorsNamingThem) {
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","future":{"x":[1,2]},"node":"n",)"
-                     R"("sockets":[]})"),
-            "unknown field \"future\"");
-  EXPECT_EQ(error_of(reply_with(kRow + "," +
-                                row_with(R"("netnsid":1,)", R"("netnsid":1,"newField":true,)"))),
+  EXPECT_EQ(
+      snapshot_reply_error(R"({"apiVersion":"socksnap.io/v1","future":{"x":[1,2]},"node":"n",)"
+                           R"("sockets":[]})"),
+      "unknown field \"future\"");
+  EXPECT_EQ(snapshot_reply_error(reply_with(
+                kRow + "," + row_with(R"("netnsid":1,)", R"("netnsid":1,"newField":true,)"))),
             "socket 2: unknown field \"newField\"");
   EXPECT_EQ(row_error(R"("port":80})", R"("port":80,"extra":1})"),
             "socket 1: unknown field \"src.extra\"");
@@ -299,14 +289,14 @@ TEST(Wire, UnknownFieldsAreErrorsNamingThem) {
 }
 
 TEST(Wire, MalformedRepliesAreRefusedSayingWhy) {
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v2","sockets":[]})"),
+  EXPECT_EQ(snapshot_reply_error(R"({"apiVersion":"socksnap.io/v2","sockets":[]})"),
             "the agent answers in apiVersion \"socksnap.io/v2\" and this client reads "
             "socksnap.io/v1: the two are of different versions (kubectl socksnap version shows "
             "them); deploy the agent of this version, or use the client of the agent's");
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"n",)"
-                     R"("warnings":[]})"),
+  EXPECT_EQ(snapshot_reply_error(R"({"apiVersion":"socksnap.io/v1","kind":"Snapshot","node":"n",)"
+                                 R"("warnings":[]})"),
             "missing field \"sockets\"");
-  EXPECT_EQ(error_of(R"({"sockets":[)"), "malformed JSON at byte 12");
+  EXPECT_EQ(snapshot_reply_error(R"({"sockets":[)"), "malformed JSON at byte 12");
   EXPECT_EQ(row_error(R"("protocol":"TCP")", R"("protocol":"SCTP")"),
             "socket 1: \"protocol\": \"SCTP\" is not TCP, UDP, UDPLITE or UNIX");
   EXPECT_EQ(
@@ -325,23 +315,27 @@ TEST(Wire, MalformedRepliesAreRefusedSayingWhy) {
 // Each of the envelope's members once, of its type.
 TEST(Wire, TheEnvelopeIsStrictToo) {
   const std::string head = R"({"apiVersion":"socksnap.io/v1",)";
-  EXPECT_EQ(error_of(R"({"kind":"Snapshot","node":"n","warnings":[],"sockets":[]})"),
+  EXPECT_EQ(snapshot_reply_error(R"({"kind":"Snapshot","node":"n","warnings":[],"sockets":[]})"),
             "missing field \"apiVersion\"");
-  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","sockets":[]})"),
+  EXPECT_EQ(snapshot_reply_error(head + R"("kind":"Snapshot","node":"n","sockets":[]})"),
             "missing field \"warnings\"");
-  EXPECT_EQ(error_of(head + R"("kind":"Status","node":"n","warnings":[],"sockets":[]})"),
-            "\"kind\": \"Status\" is not Snapshot");
-  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":7,"warnings":[],"sockets":[]})"),
-            "\"node\": expected a string, found 7");
-  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","warnings":["a",{}],"sockets":[]})"),
+  EXPECT_EQ(
+      snapshot_reply_error(head + R"("kind":"Status","node":"n","warnings":[],"sockets":[]})"),
+      "\"kind\": \"Status\" is not Snapshot");
+  EXPECT_EQ(
+      snapshot_reply_error(head + R"("kind":"Snapshot","node":7,"warnings":[],"sockets":[]})"),
+      "\"node\": expected a string, found 7");
+  EXPECT_EQ(snapshot_reply_error(
+                head + R"("kind":"Snapshot","node":"n","warnings":["a",{}],"sockets":[]})"),
             "\"warnings[1]\": expected a string, found an object");
-  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","warnings":[],"sockets":{}})"),
-            "\"sockets\": expected an array, found an object");
-  EXPECT_EQ(error_of(head + R"("kind":"Snapshot","node":"n","node":"m","warnings":[],)"
-                            R"("sockets":[]})"),
+  EXPECT_EQ(
+      snapshot_reply_error(head + R"("kind":"Snapshot","node":"n","warnings":[],"sockets":{}})"),
+      "\"sockets\": expected an array, found an object");
+  EXPECT_EQ(snapshot_reply_error(head + R"("kind":"Snapshot","node":"n","node":"m","warnings":[],)"
+                                        R"("sockets":[]})"),
             "duplicate field \"node\"");
-  EXPECT_EQ(error_of(reply_with("7")), "socket 1: expected an object, found 7");
-  EXPECT_EQ(error_of("[]"), "\"\": expected an object, found an array");
+  EXPECT_EQ(snapshot_reply_error(reply_with("7")), "socket 1: expected an object, found 7");
+  EXPECT_EQ(snapshot_reply_error("[]"), "\"\": expected an object, found an array");
 }
 
 // Wherever the apiVersion is, a reply in another one is told as that, not by the first field of
@@ -351,13 +345,14 @@ TEST(Wire, AnotherApiVersionIsToldAsThatWhereverItIs) {
       "the agent answers in apiVersion \"socksnap.io/v2\" and this client reads "
       "socksnap.io/v1: the two are of different versions (kubectl socksnap version shows them); "
       "deploy the agent of this version, or use the client of the agent's";
-  EXPECT_EQ(error_of(R"({"kind":"Snapshot","node":"n","warnings":[],"sockets":[)" +
-                     row_with(R"("uid":0)", R"("user":{"id":0})") +
-                     R"(],"apiVersion":"socksnap.io/v2"})"),
+  EXPECT_EQ(snapshot_reply_error(R"({"kind":"Snapshot","node":"n","warnings":[],"sockets":[)" +
+                                 row_with(R"("uid":0)", R"("user":{"id":0})") +
+                                 R"(],"apiVersion":"socksnap.io/v2"})"),
             message);
-  EXPECT_EQ(error_of(R"({"kind":"Snapshot","rows":[],"apiVersion":"socksnap.io/v2"})"), message);
-  EXPECT_EQ(error_of(R"({"apiVersion":"socksnap.io/v2","kind":"Snapshot","node":"n",)"
-                     R"("warnings":[],"sockets":[]})"),
+  EXPECT_EQ(snapshot_reply_error(R"({"kind":"Snapshot","rows":[],"apiVersion":"socksnap.io/v2"})"),
+            message);
+  EXPECT_EQ(snapshot_reply_error(R"({"apiVersion":"socksnap.io/v2","kind":"Snapshot","node":"n",)"
+                                 R"("warnings":[],"sockets":[]})"),
             message);
 }
 
@@ -425,7 +420,7 @@ TEST(Wire, ValuesThatContradictEachOtherAreRefused) {
 TEST(Wire, RepeatedOwnersAgreeWithThemselves) {
   auto two_rows = [](std::string_view from1, std::string_view to1, std::string_view from2,
                      std::string_view to2) {
-    return error_of(reply_with(row_with(from1, to1) + "," + row_with(from2, to2)));
+    return snapshot_reply_error(reply_with(row_with(from1, to1) + "," + row_with(from2, to2)));
   };
   EXPECT_EQ(
       two_rows(R"("cookie":9)",
@@ -510,7 +505,7 @@ TEST(Wire, TheFuzzCorpusRepliesReadOrNameTheirDefect) {
     std::ifstream in(test::data_path("../fuzz/corpus/fuzz_cluster_replies/" + name));
     ASSERT_TRUE(in) << name;
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(error_of(text), error) << name;
+    EXPECT_EQ(snapshot_reply_error(text), error) << name;
   }
 }
 
@@ -890,7 +885,7 @@ std::string error_after(const Json& reply, size_t row, Change change) {
     size_t end = text.find('"', at + 1);
     text.replace(at, end + 1 - at, text.substr(at + 6, end - at - 6));
   }
-  return error_of(text);
+  return snapshot_reply_error(text);
 }
 
 // Each field of the description, in the first row that has it: left out, renamed, of another

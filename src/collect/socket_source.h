@@ -45,7 +45,7 @@ struct CollectRequest {
   bool tcp_info = false;  // tcp_info and the congestion algorithm
   // Each socket's receive and send queues, and the cgroup of its creator (which nothing shows
   // yet). sock_diag sends them whatever is asked; the BPF iterators read them only when asked:
-  // they lie on cache lines of the socket that nothing else the walk reads touches, a third of
+  // they lie on cache lines of the socket that nothing else the walk reads touches, a fifth of
   // its time on a table of 200,000. Rows read without them carry zeros.
   bool queues_and_cgroup = true;
   ConntrackScope conntrack = ConntrackScope::kOff;

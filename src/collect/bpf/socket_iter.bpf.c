@@ -27,7 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the reader before it opens a run's first iterator: which states to write (bit N =
  * state N), whether TCP rows carry their tcp_info, and whether rows carry their queues and
  * their creator's cgroup (they lie on cache lines of their own: a miss or more a socket, a
- * third of the walk's time on a table of 200,000). Data, not read-only: the programs are loaded
+ * fifth of the walk's time on a table of 200,000). Data, not read-only: the programs are loaded
  * before the run's request is known. */
 __u32 tcp_states = 0xffffffff;
 __u32 udp_states = 0xffffffff;

@@ -68,7 +68,7 @@ void check(const CommandResult& r, const std::string& what) {
 // A named network namespace joined to the host by a veth pair.
 class NodeNetwork {
  public:
-  explicit NodeNetwork(int node) : node_(node) {
+  explicit NodeNetwork(int node) {
     host_side_ = fmt::format("sc{}h{}", ::getpid() % 100000, node);
     check(run_command({"ip", "link", "add", host_side_, "type", "veth", "peer", "name", "eth0",
                        "netns", ns_.name()}),
@@ -87,7 +87,6 @@ class NodeNetwork {
   const TestNetns& ns() const { return ns_; }
 
  private:
-  int node_;
   TestNetns ns_;
   std::string host_side_;
 };

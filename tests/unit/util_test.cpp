@@ -216,8 +216,10 @@ TEST(Utf8, TheWellFormedTable) {
   EXPECT_EQ(at0("\xe2\x82"), 0U);  // cut
   EXPECT_EQ(at0("\xe2\x82x"), 0U);
   EXPECT_EQ(at0("\x80"), 0U);
-  EXPECT_EQ(decode_utf8("\xe2\x82\xac", "\xe2\x82\xac" + 3).code_point, 0x20ACU);
-  EXPECT_EQ(decode_utf8("\xf0\x9f\x90\xb3", "\xf0\x9f\x90\xb3" + 4).code_point, 0x1F433U);
+  const std::string_view euro = "\xe2\x82\xac";
+  const std::string_view whale = "\xf0\x9f\x90\xb3";
+  EXPECT_EQ(decode_utf8(euro.data(), euro.data() + euro.size()).code_point, 0x20ACU);
+  EXPECT_EQ(decode_utf8(whale.data(), whale.data() + whale.size()).code_point, 0x1F433U);
   EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 long enough for the fast path \xe2\x82\xac"));
   EXPECT_FALSE(is_valid_utf8("long enough for the fast path, then \xe2\x82"));
   fmt::memory_buffer replaced;

@@ -63,9 +63,8 @@ build() {  # dir, cmake args... [-- ninja targets]
 }
 
 # Every tree below is a unity build (CMake's CMAKE_UNITY_BUILD: the sources of a target compiled
-# eight to a file): the first tree built in 320 s instead of 580 here; the three trees' builds were
-# most of the run's 44 minutes on two cores. Each file still compiles alone in scripts/build.sh's
-# tree.
+# eight to a file): the first tree built in 320 s instead of 580 here; the trees' builds are most
+# of the run on two cores. Each file still compiles alone in scripts/build.sh's tree.
 note "build (warnings as errors)"
 # Optimised as scripts/build.sh's RelWithDebInfo, without -g: GCC makes the same code with or
 # without it, and the files compile a third faster. A build type of its own, so that build.sh in

@@ -22,7 +22,7 @@ enum ColumnNeeds : uint32_t {
   kNeedsOwners = 1U << 1,     // processes, containers, pods (a /proc scan)
   kNeedsLabels = 1U << 2,     // pod labels (the CRI API)
   kNeedsDirection = 1U << 3,  // every socket's direction (analyze/direction.h)
-  kNeedsQueues = 1U << 4,     // receive and send queues (CollectRequest::queues)
+  kNeedsQueues = 1U << 4,     // receive and send queues (CollectRequest::queues_and_cgroup)
 };
 
 struct Column {

@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "collect/bpf/iter_context.h"
 #include "collect/bpf/iter_rows.h"
 
 #define AF_INET 2
@@ -56,9 +57,11 @@ static __always_inline __u64 socket_inode(struct sock* sk) {
   return owner ? BPF_CORE_READ(owner, vfs_inode.i_ino) : 0;
 }
 
-/* What sock_i_ino() and INET_DIAG_CGROUP_ID give for a full socket (the cgroup when asked). */
-static __always_inline void fill_full(struct socksnap_inet_row* row, struct sock* sk) {
-  row->inode = socket_inode(sk);
+/* What INET_DIAG_CGROUP_ID gives for a full socket: its creator's cgroup, when asked.
+ * struct kernfs_node falls in struct sock's slot of the kernel's cache of CO-RE candidates
+ * (collect/bpf/iter_context.h): iter/tcp reads it before its first field of struct sock, iter/udp
+ * after its last, and iter/task after both, so that a run evicts each of the two once. */
+static __always_inline void fill_cgroup(struct socksnap_inet_row* row, struct sock* sk) {
   /* Loads through typed pointers: a fault (no cgroup) reads as zero. */
   if (want_queues_and_cgroup) row->cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
 }
@@ -84,7 +87,7 @@ struct tcp_record {
 };
 
 SEC("iter/tcp")
-int dump_tcp(struct bpf_iter__tcp* ctx) {
+int dump_tcp(struct socksnap_iter_tcp_ctx* ctx) {
   struct sock_common* skc = ctx->sk_common;
   if (!skc) return 0;
   struct tcp_record rec = {};
@@ -106,8 +109,9 @@ int dump_tcp(struct bpf_iter__tcp* ctx) {
   if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
     struct tcp_sock* tp = bpf_skc_to_tcp_sock(skc);
     if (!tp) return 0;
-    struct sock* sk = &tp->inet_conn.icsk_inet.sk;
-    fill_full(&rec.row, sk);
+    struct sock* sk = (struct sock*)tp; /* a tcp_sock begins with its sock, as tcp_sk() says */
+    fill_cgroup(&rec.row, sk);
+    rec.row.inode = socket_inode(sk);
     rec.row.uid = ctx->uid;
     if (!want_queues_and_cgroup) {
       /* left zero */
@@ -130,7 +134,7 @@ int dump_tcp(struct bpf_iter__tcp* ctx) {
 }
 
 SEC("iter/udp")
-int dump_udp(struct bpf_iter__udp* ctx) {
+int dump_udp(struct socksnap_iter_udp_ctx* ctx) {
   struct udp_sock* up = ctx->udp_sk;
   if (!up) return 0;
   struct sock* sk = &up->inet.sk;
@@ -138,13 +142,14 @@ int dump_udp(struct bpf_iter__udp* ctx) {
   row.state = sk->__sk_common.skc_state;
   if (!(udp_states & (1U << row.state))) return 0;
   fill_common(&row, &sk->__sk_common);
-  fill_full(&row, sk);
+  row.inode = socket_inode(sk);
   row.protocol = IPPROTO_UDP;
   row.uid = ctx->uid;
   if (want_queues_and_cgroup) {
     row.rx_queue = (__u32)(sk->sk_backlog.rmem_alloc.counter - up->forward_deficit);
     row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
   }
+  fill_cgroup(&row, sk);
   bpf_seq_write(ctx->meta->seq, &row, sizeof row);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#include "collect/bpf/iter_context.h"
 #include "collect/bpf/iter_rows.h"
 
 #define S_IFMT 00170000
@@ -23,7 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 __u32 reader_tgid = 0;
 
 SEC("iter/task_file")
-int dump_socket_fds(struct bpf_iter__task_file* ctx) {
+int dump_socket_fds(struct socksnap_iter_task_file_ctx* ctx) {
   struct task_struct* task = ctx->task;
   struct file* file = ctx->file;
   if (!reader_tgid) reader_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
@@ -51,7 +52,7 @@ int dump_socket_fds(struct bpf_iter__task_file* ctx) {
 __u64 cgroups_key_mask = 0;
 
 SEC("iter/task")
-int dump_tasks(struct bpf_iter__task* ctx) {
+int dump_tasks(struct socksnap_iter_task_ctx* ctx) {
   struct task_struct* task = ctx->task;
   if (!reader_tgid) reader_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
   if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD)) return 0;

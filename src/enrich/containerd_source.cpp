@@ -1,9 +1,11 @@
 // containerd: each running container's OCI bundle is
-// <state>/io.containerd.runtime.v2.task/<namespace>/<id>/config.json, and runc's state is
-// <runc-root>/<namespace>/<id>/state.json. Kubernetes containers are in namespace k8s.io,
-// Docker's (since 20.10) in moby, nerdctl's and ctr's in default; the namespaces present are
-// listed once, on the first lookup, k8s.io first. moby is left to the Docker source: its bundles
-// hold nothing Docker's own files do not, and less (no name, no dockershim labels).
+// <state>/io.containerd.runtime.v2.task/<namespace>/<id>/config.json, with the pid of its first
+// process in init.pid beside it (the runc shim's --pid-file, a number); where that is missing,
+// runc's state gives it, <runc-root>/<namespace>/<id>/state.json (9 KB of JSON). Kubernetes
+// containers are in namespace k8s.io, Docker's (since 20.10) in moby, nerdctl's and ctr's in
+// default; the namespaces present are listed once, on the first lookup, k8s.io first. moby is
+// left to the Docker source: its bundles hold nothing Docker's own files do not, and less (no
+// name, no dockershim labels).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "enrich/container_metadata.h"
 #include "enrich/runtime_files.h"
 #include "util/files.h"
+#include "util/strings.h"
 
 namespace socksnap {
 namespace {
@@ -42,8 +45,11 @@ class ContainerdSource final : public ContainerMetadataSource {
         return std::nullopt;
       }
       meta->id = container_id;
-      meta->pid =
-          read_pid(fmt::format("{}/{}/{}/state.json", runc_root_, ns, container_id), warnings);
+      meta->pid = read_init_pid(fmt::format("{}/{}/{}/init.pid", task_dir_, ns, container_id));
+      if (meta->pid == 0) {
+        meta->pid =
+            read_pid(fmt::format("{}/{}/{}/state.json", runc_root_, ns, container_id), warnings);
+      }
       return std::move(*meta);
     }
     if (!namespaces_.empty()) {
@@ -69,6 +75,15 @@ class ContainerdSource final : public ContainerMetadataSource {
       });
     });
     return namespaces_;
+  }
+
+  // The shim's pid file: a number; 0 when it is not there or holds anything else.
+  static int32_t read_init_pid(const std::string& path) {
+    constexpr size_t kMaxBytes = 32;
+    auto text = read_file(path, kMaxBytes);
+    if (!text) return 0;
+    auto pid = parse_int<int32_t>(trim(*text));
+    return pid && *pid > 0 ? *pid : 0;
   }
 
   // 0 when runc's state is not there (yet, or any more): the pid is a convenience.

@@ -170,12 +170,15 @@ class Builder {
     return index;
   }
 
-  // The pod a namespace belongs to (through the metadata of one of its processes' containers).
+  // The pod a namespace belongs to: the pod of its processes, found among those a container of
+  // theirs already named, else through the metadata of one of its processes' containers.
   int32_t pod_of_netns(uint64_t netns) {
     auto it = netns_witness_.find(netns);
     if (it == netns_witness_.end() || it->second == kShared) return kNone;
-    int32_t container = container_for(*census_.identities[it->second]);
-    int32_t pod = snap_.containers[container].pod;
+    const CgroupIdentity& who = *census_.identities[it->second];
+    auto known = pod_index_.find(who.pod_uid);
+    int32_t pod =
+        known != pod_index_.end() ? known->second : snap_.containers[container_for(who)].pod;
     if (pod == kNone || snap_.pods[pod].host_network) return kNone;
     snap_.pods[pod].netns = netns;
     return pod;
@@ -304,7 +307,13 @@ void prefetch_owners(const Census& census, const std::vector<SocketFd>& fds, Own
                      bool sandboxes, OwnerPrefetch& into) {
   std::vector<bool> wanted(census.processes.size(), false);
   for (const SocketFd& fd : fds) wanted[fd.process] = true;
+  // A pod's namespace needs one of its processes' containers read, for the sockets there that no
+  // process holds (Builder::pod_of_netns): none more when one that holds sockets is read anyway.
   std::unordered_set<uint64_t> witnessed;
+  for (size_t i = 0; i < census.processes.size(); ++i) {
+    const auto& who = census.identities[i];
+    if (wanted[i] && who && !who->pod_uid.empty()) witnessed.insert(census.processes[i].netns);
+  }
   bool pods = false;
   for (size_t i = 0; i < census.processes.size(); ++i) {
     const auto& who = census.identities[i];

@@ -283,8 +283,9 @@ TEST_F(Attribution, SocketsNoProcessHolds) {
   EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
-// Only processes that hold a snapshot socket are in it; the sandbox that none holds is described
-// once (it told which pod owns the namespace).
+// Only processes that hold a snapshot socket are in it, and their containers. The web pod's
+// sandbox holds none: the TIME_WAIT socket in its namespace is the pod's through nginx's
+// container, and the sandbox's is not read.
 TEST_F(Attribution, OnlyTheHoldersAndTheirContainers) {
   Snapshot snap = enrich(node_sockets());
   std::vector<int32_t> pids;
@@ -292,11 +293,24 @@ TEST_F(Attribution, OnlyTheHoldersAndTheirContainers) {
   EXPECT_EQ(pids, (std::vector<int32_t>{410, 1500, 2500, 2100, 2101, 3100, 4100, 5100}));
   std::vector<std::string> names;
   for (const auto& c : snap.containers) names.push_back(c.runtime + " " + c.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"containerd node-exporter", "containerd nginx", "cri-o api",
-                                      "docker redis", "podman db", "containerd "}));
-  EXPECT_EQ(snap.containers.back().id, kWebSandbox);
+  EXPECT_EQ(names, (std::vector<std::string>{"containerd node-exporter", "containerd nginx",
+                                             "cri-o api", "docker redis", "podman db"}));
   EXPECT_EQ(snap.pods.size(), 3u);
+  EXPECT_EQ(pod(snap, 6), "shop/web " + kWebUid + " app=web,tier=frontend");
+}
+
+// Where no process of a pod holds a snapshot socket, one of its processes' containers tells whose
+// the namespace is: the sandbox's (its pause process is the first in the namespace), described
+// once.
+TEST_F(Attribution, APodsNamespaceThatNoneOfItsProcessesHoldsASocketOf) {
+  Snapshot snap = enrich(sockets({{0, kWebNetns, kTcpTimeWait}, {0, kWebNetns, kTcpTimeWait}}));
+  EXPECT_EQ(pod(snap, 0), "shop/web " + kWebUid + " app=web,tier=frontend");
+  EXPECT_EQ(pod(snap, 1), pod(snap, 0));
+  EXPECT_EQ(container(snap, 0), "-");
+  ASSERT_EQ(snap.containers.size(), 1u);
+  EXPECT_EQ(snap.containers[0].id, kWebSandbox);
+  EXPECT_TRUE(snap.processes.empty());
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
 // The API server's labels (the agent's) win over the files' and the CRI API's; with every pod
@@ -354,13 +368,13 @@ TEST_F(Attribution, OwnersReadBeforehandAreTheSameAndNotReadAgain) {
   OwnerPrefetch prefetched;
   prefetch_owners(census, fds, sources, true, prefetched);
   EXPECT_EQ(cri.calls, 2);
-  // The holders' containers (nginx, node-exporter, api, redis, db) and the web pod's sandbox,
-  // whose pause process is the first of the pod's in its namespace.
+  // The holders' containers (nginx, node-exporter, api, redis, db), not the web pod's sandbox:
+  // nginx, which holds sockets, tells whose their namespace is.
   std::vector<std::string> read;
   for (const auto& [id, container] : prefetched.containers) read.push_back(id);
   std::sort(read.begin(), read.end());
-  EXPECT_EQ(read, (std::vector<std::string>{kWebSandbox, kNginx, id_of("a3"), id_of("b1"),
-                                            id_of("d1"), id_of("e1")}));
+  EXPECT_EQ(read, (std::vector<std::string>{kNginx, id_of("a3"), id_of("b1"), id_of("d1"),
+                                            id_of("e1")}));
   OwnerSources none;
   Snapshot snap = node_sockets();
   enrich_snapshot(snap, census, options, none, warnings, nullptr, &prefetched);
@@ -380,6 +394,21 @@ TEST_F(Attribution, OwnersReadBeforehandAreTheSameAndNotReadAgain) {
   prefetch_owners(census, fds, sources, false, containers_only);
   EXPECT_EQ(cri.calls, 2);
   EXPECT_FALSE(containers_only.sandboxes.has_value());
+
+  // Were nginx to hold no socket, the web pod's namespace would be told by its sandbox's
+  // container, whose pause process is the first of the pod's there: that is read instead.
+  std::vector<SocketFd> without_nginx = fds;
+  std::erase_if(without_nginx, [&](const SocketFd& fd) {
+    return census.processes[fd.process].info.comm == "nginx";
+  });
+  ASSERT_LT(without_nginx.size(), fds.size());
+  OwnerPrefetch sandbox_instead;
+  prefetch_owners(census, without_nginx, sources, false, sandbox_instead);
+  read.clear();
+  for (const auto& [id, container] : sandbox_instead.containers) read.push_back(id);
+  std::sort(read.begin(), read.end());
+  EXPECT_EQ(read, (std::vector<std::string>{kWebSandbox, id_of("a3"), id_of("b1"), id_of("d1"),
+                                            id_of("e1")}));
 }
 
 // Every warning of the containers read beforehand is said (a runtime says once, with the first

@@ -116,6 +116,34 @@ TEST(ContainerdSource, FindsABundleAndItsPid) {
   EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
 }
 
+TEST(ContainerdSource, ReadsThePidFromTheShimsPidFileFirst) {
+  FakeHost host;
+  host.write(kTasks + "/k8s.io/" + kCid + "/config.json",
+             runtime_sample("containerd-container.config.json"));
+  host.write(kTasks + "/k8s.io/" + kCid + "/init.pid", "5151");
+  auto source = make_containerd_source(host.paths(), RuntimePaths{});
+  Warnings warnings;
+  auto meta = source->find(kCid, warnings);
+  ASSERT_TRUE(meta.has_value()) << warning_lines(warnings);
+  EXPECT_EQ(meta->pid, 5151);  // no state.json: it was not needed
+  EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
+}
+
+TEST(ContainerdSource, AnUnreadablePidFileFallsBackToRuncsState) {
+  for (std::string pid_file : {"", "x", "-3", "0", "12345678901234567890123456789012345"}) {
+    FakeHost host;
+    host.write(kTasks + "/k8s.io/" + kCid + "/config.json", "{}");
+    host.write(kTasks + "/k8s.io/" + kCid + "/init.pid", pid_file);
+    host.write("/run/containerd/runc/k8s.io/" + kCid + "/state.json", kRuncPidState);
+    auto source = make_containerd_source(host.paths(), RuntimePaths{});
+    Warnings warnings;
+    auto meta = source->find(kCid, warnings);
+    ASSERT_TRUE(meta.has_value()) << pid_file;
+    EXPECT_EQ(meta->pid, 4242) << pid_file;
+    EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
+  }
+}
+
 TEST(ContainerdSource, SearchesEveryNamespaceButDockers) {
   FakeHost host;
   host.mkdir(kTasks + "/k8s.io");

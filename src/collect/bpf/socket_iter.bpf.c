@@ -57,14 +57,13 @@ static __always_inline __u64 socket_inode(struct sock* sk) {
   return owner ? BPF_CORE_READ(owner, vfs_inode.i_ino) : 0;
 }
 
-/* What INET_DIAG_CGROUP_ID gives for a full socket: its creator's cgroup, when asked.
- * struct kernfs_node falls in struct sock's slot of the kernel's cache of CO-RE candidates
- * (collect/bpf/iter_context.h): iter/tcp reads it before its first field of struct sock, iter/udp
- * after its last, and iter/task after both, so that a run evicts each of the two once. */
-static __always_inline void fill_cgroup(struct socksnap_inet_row* row, struct sock* sk) {
-  /* Loads through typed pointers: a fault (no cgroup) reads as zero. */
-  if (want_queues_and_cgroup) row->cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
-}
+/* What INET_DIAG_CGROUP_ID gives for a full socket: its creator's cgroup, when asked. Loads
+ * through typed pointers: a fault (no cgroup) reads as zero. Each program reads it through its
+ * own type (tcp_sock, udp_sock), not struct sock: struct kernfs_node falls in struct sock's slot
+ * of the kernel's cache of CO-RE candidates (collect/bpf/iter_context.h), so iter/tcp reads it
+ * before its first field of struct sock and iter/udp after its last; a run's loads then evict
+ * each of the two once, not at every switch between them. */
+#define SOCKSNAP_CGROUP_ID(full_sock) ((full_sock).sk_cgrp_data.cgroup->kn->id)
 
 static __always_inline void fill_tcp_info(struct socksnap_tcp_info_row* info, struct tcp_sock* tp,
                                           __u8 state) {
@@ -109,8 +108,8 @@ int dump_tcp(struct socksnap_iter_tcp_ctx* ctx) {
   if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
     struct tcp_sock* tp = bpf_skc_to_tcp_sock(skc);
     if (!tp) return 0;
+    if (want_queues_and_cgroup) rec.row.cgroup_id = SOCKSNAP_CGROUP_ID(tp->inet_conn.icsk_inet.sk);
     struct sock* sk = (struct sock*)tp; /* a tcp_sock begins with its sock, as tcp_sk() says */
-    fill_cgroup(&rec.row, sk);
     rec.row.inode = socket_inode(sk);
     rec.row.uid = ctx->uid;
     if (!want_queues_and_cgroup) {
@@ -149,7 +148,7 @@ int dump_udp(struct socksnap_iter_udp_ctx* ctx) {
     row.rx_queue = (__u32)(sk->sk_backlog.rmem_alloc.counter - up->forward_deficit);
     row.tx_queue = (__u32)(sk->sk_wmem_alloc.refs.counter - 1);
   }
-  fill_cgroup(&row, sk);
+  if (want_queues_and_cgroup) row.cgroup_id = SOCKSNAP_CGROUP_ID(up->inet.sk);
   bpf_seq_write(ctx->meta->seq, &row, sizeof row);
   return 0;
 }

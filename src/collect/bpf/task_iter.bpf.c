@@ -13,8 +13,6 @@
 #include "collect/bpf/iter_context.h"
 #include "collect/bpf/iter_rows.h"
 
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define PF_KTHREAD 0x00200000
 
 char LICENSE[] SEC("license") = "GPL";
@@ -29,10 +27,14 @@ int dump_socket_fds(struct socksnap_iter_task_file_ctx* ctx) {
   struct file* file = ctx->file;
   if (!reader_tgid) reader_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
   if (!task || !file) return 0;
-  struct inode* inode = file->f_inode;
-  if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK) return 0;
+  /* A socket's file is the one with the sockets' file operations; its inode is the socket's
+   * (struct socket_alloc). Not file->f_inode->i_mode: struct file and struct inode share slots
+   * of the kernel's cache of CO-RE candidates with struct cgroup and struct net, which the census
+   * reads (collect/bpf/iter_context.h), and each load would search vmlinux's BTF for all four. */
+  struct socket_alloc* owner = (struct socket_alloc*)bpf_sock_from_file(file);
+  if (!owner) return 0;
   struct socksnap_socket_fd_row row = {
-      .inode = inode->i_ino,
+      .inode = BPF_CORE_READ(owner, vfs_inode.i_ino),
       .start_time_ns = BPF_CORE_READ(task, group_leader, start_boottime),
       .tgid = (__u32)task->tgid,
       .fd = (__s32)ctx->fd,

@@ -78,14 +78,20 @@ size_t task_record_size() {
   return sizeof(socksnap_task_row);
 }
 
+size_t task_record_trailer(std::span<const uint8_t> header) {
+  return load_unaligned<socksnap_task_row>(header.data()).cgroup_path_len;
+}
+
 TaskRecord task_record(std::span<const uint8_t> record) {
   auto row = load_unaligned<socksnap_task_row>(record.data());
+  auto path = record.subspan(sizeof row, row.cgroup_path_len);
   return TaskRecord{.start_time_ns = row.start_time_ns,
                     .netns = row.netns,
                     .cgroups_key = row.cgroups_key,
                     .cgroups_check = row.cgroups_check,
                     .tgid = row.tgid,
-                    .comm = std::string(row.comm, strnlen(row.comm, sizeof row.comm))};
+                    .comm = std::string(row.comm, strnlen(row.comm, sizeof row.comm)),
+                    .cgroup_path = std::string(path.begin(), path.end())};
 }
 
 }  // namespace socksnap

@@ -22,24 +22,31 @@ size_t inet_record_size(bool tcp, bool with_tcp_info);
 // holds (8 pages) at most; twice that is ample.
 inline constexpr size_t kIteratorReadSize = size_t{64} * 1024;
 
-// A byte stream that arrives in reads of any size, cut into whole records of `record` bytes.
+// A byte stream that arrives in reads of any size, cut into whole records: of `record` bytes
+// each, or of a header of `record` bytes and as many more as `trailer(header)` says.
 class RecordReader {
  public:
-  explicit RecordReader(size_t record) : record_(record) {}
+  using Trailer = size_t (*)(std::span<const uint8_t> header);
+  explicit RecordReader(size_t record, Trailer trailer = nullptr)
+      : header_(record), trailer_(trailer) {}
   // Calls `each` with every whole record the bytes complete, keeping a partial one for the next.
   template <typename Each>
   void feed(std::span<const uint8_t> bytes, Each&& each) {
-    if (!partial_.empty()) {
-      size_t take = std::min(record_ - partial_.size(), bytes.size());
+    while (!partial_.empty()) {  // one begun in an earlier read
+      size_t want = partial_.size() < header_ ? header_ : size_of(partial_);
+      size_t take = std::min(want - partial_.size(), bytes.size());
       partial_.insert(partial_.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(take));
       bytes = bytes.subspan(take);
-      if (partial_.size() < record_) return;
+      if (partial_.size() < want) return;
+      if (partial_.size() < size_of(partial_)) continue;  // the header is whole: its trailer next
       each(std::span<const uint8_t>(partial_));
       partial_.clear();
     }
-    while (bytes.size() >= record_) {
-      each(bytes.first(record_));
-      bytes = bytes.subspan(record_);
+    while (bytes.size() >= header_) {
+      size_t size = size_of(bytes);
+      if (bytes.size() < size) break;
+      each(bytes.first(size));
+      bytes = bytes.subspan(size);
     }
     partial_.assign(bytes.begin(), bytes.end());
   }
@@ -47,7 +54,12 @@ class RecordReader {
   bool complete() const { return partial_.empty(); }
 
  private:
-  size_t record_;
+  // The size of the record `bytes` begin with (at least its header).
+  size_t size_of(std::span<const uint8_t> bytes) const {
+    return trailer_ == nullptr ? header_ : header_ + trailer_(bytes.first(header_));
+  }
+  size_t header_;
+  Trailer trailer_;
   std::vector<uint8_t> partial_;
 };
 
@@ -77,8 +89,14 @@ struct TaskRecord {
   uint64_t cgroups_check = 0;
   uint32_t tgid = 0;  // in the initial PID namespace
   std::string comm;
+  // The path of its cgroup in the unified hierarchy, from that hierarchy's root; empty where the
+  // pass did not give it (it gives it once a set of cgroups).
+  std::string cgroup_path;
 };
+// An iter/task record is a header of task_record_size() bytes and the path of its cgroup
+// (task_record_trailer(header) bytes).
 size_t task_record_size();
+size_t task_record_trailer(std::span<const uint8_t> header);
 TaskRecord task_record(std::span<const uint8_t> record);
 
 }  // namespace socksnap

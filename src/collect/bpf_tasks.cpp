@@ -38,7 +38,7 @@ Result<std::unique_ptr<BpfTaskSource>> BpfTaskSource::open() {
   return std::unique_ptr<BpfTaskSource>(new BpfTaskSource(std::move(programs)));
 }
 
-Result<void> BpfTaskSource::read(int program, const char* what, size_t record_size,
+Result<void> BpfTaskSource::read(int program, const char* what, RecordReader records,
                                  const std::function<void(std::span<const uint8_t>)>& add) {
   UniqueFd& link = programs_->links[program];
   if (!link.valid()) {
@@ -50,7 +50,6 @@ Result<void> BpfTaskSource::read(int program, const char* what, size_t record_si
   }
   UniqueFd iterator(socksnap_iter_open(link.get()));
   if (!iterator.valid()) return system_error(std::string("open the ") + what + " iterator");
-  RecordReader records(record_size);
   std::vector<uint8_t> buffer(kIteratorReadSize);
   while (true) {
     ssize_t n = ::read(iterator.get(), buffer.data(), buffer.size());
@@ -84,8 +83,9 @@ Result<std::vector<TaskRecord>> BpfTaskSource::tasks() {
   }
   socksnap_task_iter_set_cgroups_key_mask(programs_->loaded, mask | 1);  // odd: no key is 0
   std::vector<TaskRecord> tasks;
-  auto done = read(SOCKSNAP_ITER_TASKS, "iter/task", task_record_size(),
-                   [&](std::span<const uint8_t> record) { tasks.push_back(task_record(record)); });
+  auto done =
+      read(SOCKSNAP_ITER_TASKS, "iter/task", RecordReader(task_record_size(), task_record_trailer),
+           [&](std::span<const uint8_t> record) { tasks.push_back(task_record(record)); });
   if (!done) return done.error();
   return tasks;
 }
@@ -93,7 +93,7 @@ Result<std::vector<TaskRecord>> BpfTaskSource::tasks() {
 Result<std::vector<SocketFdRecord>> BpfTaskSource::socket_fds() {
   std::vector<SocketFdRecord> fds;
   auto done =
-      read(SOCKSNAP_ITER_SOCKET_FDS, "iter/task_file", socket_fd_record_size(),
+      read(SOCKSNAP_ITER_SOCKET_FDS, "iter/task_file", RecordReader(socket_fd_record_size()),
            [&](std::span<const uint8_t> record) { fds.push_back(socket_fd_record(record)); });
   if (!done) return done.error();
   return fds;

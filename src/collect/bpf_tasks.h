@@ -34,8 +34,8 @@ class BpfTaskSource {
   struct Programs;
   explicit BpfTaskSource(std::unique_ptr<Programs> programs);
   // Opens an iterator of `program`'s link (made at its first read) and reads it to its end,
-  // giving `add` each whole record of `record_size` bytes.
-  Result<void> read(int program, const char* what, size_t record_size,
+  // giving `add` each whole record `records` cuts.
+  Result<void> read(int program, const char* what, RecordReader records,
                     const std::function<void(std::span<const uint8_t>)>& add);
 
   std::unique_ptr<Programs> programs_;

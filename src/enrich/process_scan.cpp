@@ -1,6 +1,7 @@
 #include "enrich/process_scan.h"
 
 #include "discover/netns_discovery.h"
+#include "enrich/cgroup_identity.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -180,7 +181,11 @@ Result<std::vector<ScannedProcess>> census_from_tasks(const HostPaths& paths,
     return true;
   };
   // Processes in the same cgroups read the same /proc/PID/cgroup: it is read once for each set
-  // (a node's processes are in far fewer sets than there are processes).
+  // (a node's processes are in far fewer sets than there are processes). Not even once where
+  // the pass gave the set's path in the unified hierarchy and that path names a container: then
+  // it stands for the file, as the file's line of that hierarchy ("0::PATH"). A path that names
+  // none may be a process of the host, or one whose runtime put its container in the v1
+  // hierarchies only (of a host that has both): the file tells.
   std::map<std::pair<uint64_t, uint64_t>, std::string> cgroup_of;
   std::vector<ScannedProcess> census;
   census.reserve(tasks.size());
@@ -196,7 +201,13 @@ Result<std::vector<ScannedProcess>> census_from_tasks(const HostPaths& paths,
     } else if (auto it = cgroup_of.find(key); it != cgroup_of.end()) {
       p.cgroup = it->second;
     } else {
-      if (!read_cgroup(p, p.cgroup)) continue;  // exited: another of the set is read instead
+      std::string given =
+          task.cgroup_path.empty() ? std::string() : "0::" + task.cgroup_path + "\n";
+      if (!given.empty() && parse_proc_cgroup(given)) {
+        p.cgroup = std::move(given);
+      } else if (!read_cgroup(p, p.cgroup)) {
+        continue;  // exited: another of the set is read instead
+      }
       cgroup_of.emplace(key, p.cgroup);
     }
     census.push_back(std::move(p));

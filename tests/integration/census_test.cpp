@@ -28,8 +28,11 @@
 namespace socksnap::test {
 namespace {
 
-// Where each cgroup hierarchy is mounted (v1 controllers, named ones, the unified one).
-std::vector<std::string> cgroup_mounts() {
+enum class Hierarchies : uint8_t { kAll, kV1Only };
+
+// Where each cgroup hierarchy is mounted (v1 controllers, named ones, and the unified one unless
+// only v1's are asked for).
+std::vector<std::string> cgroup_mounts(Hierarchies which) {
   std::vector<std::string> dirs;
   std::ifstream mounts("/proc/self/mounts");
   std::string device;
@@ -37,23 +40,27 @@ std::vector<std::string> cgroup_mounts() {
   std::string type;
   std::string rest;
   while (mounts >> device >> dir >> type && std::getline(mounts, rest)) {
-    if (type == "cgroup" || type == "cgroup2") dirs.push_back(dir);
+    if (type == "cgroup" || (type == "cgroup2" && which == Hierarchies::kAll)) dirs.push_back(dir);
   }
   return dirs;
+}
+
+bool has_v1_hierarchies() {
+  return !cgroup_mounts(Hierarchies::kV1Only).empty();
 }
 
 // A cgroup at `path` (below a folder named for this test run) in every hierarchy; removed,
 // deepest first, when the object goes (its processes must be gone by then).
 class TestCgroup {
  public:
-  explicit TestCgroup(const std::string& path) {
+  explicit TestCgroup(const std::string& path, Hierarchies which = Hierarchies::kAll) {
     std::vector<std::string> parts = {fmt::format("socksnap-census-{}", ::getpid())};
     for (size_t at = 0; at < path.size();) {
       size_t end = std::min(path.find('/', at), path.size());
       parts.push_back(path.substr(at, end - at));
       at = end + 1;
     }
-    for (const std::string& mount : cgroup_mounts()) {
+    for (const std::string& mount : cgroup_mounts(which)) {
       std::string at = mount;
       bool made = true;
       for (const std::string& part : parts) {
@@ -157,7 +164,15 @@ TEST(Census, OneTaskPassFindsWhatProcFinds) {
     EXPECT_EQ(proc->netns, want.netns);
     EXPECT_EQ(task->info.start_time, proc->info.start_time);
     EXPECT_NE(task->info.start_time, 0U);
-    EXPECT_EQ(task->cgroup, proc->cgroup);
+    auto task_who = parse_proc_cgroup(task->cgroup);
+    auto proc_who = parse_proc_cgroup(proc->cgroup);
+    ASSERT_EQ(task_who.has_value(), proc_who.has_value()) << task->cgroup;
+    if (task_who) {
+      EXPECT_EQ(task_who->container_id, proc_who->container_id);
+      EXPECT_EQ(task_who->pod_uid, proc_who->pod_uid);
+    } else {
+      EXPECT_EQ(task->cgroup, proc->cgroup);  // no container: /proc's file, read
+    }
   }
   // Both read the container and its pod from the cgroup; the process elsewhere is in none.
   const ScannedProcess* web_task = find_pid(*from_tasks, web.pid());
@@ -167,10 +182,12 @@ TEST(Census, OneTaskPassFindsWhatProcFinds) {
   EXPECT_EQ(who->container_id, id);
   EXPECT_EQ(who->pod_uid, uid);
   EXPECT_EQ(who->runtime, RuntimeKind::kUnknown);
-  EXPECT_NE(web_task->cgroup.find(fmt::format("/socksnap-census-{}/kubepods/besteffort/pod{}/{}\n",
-                                              ::getpid(), uid, id)),
-            std::string::npos)
-      << web_task->cgroup;
+  // The pass gave the path of its cgroup in the unified hierarchy: /proc was not read for it.
+  EXPECT_EQ(web_task->cgroup, fmt::format("0::/socksnap-census-{}/kubepods/besteffort/pod{}/{}\n",
+                                          ::getpid(), uid, id));
+  const ScannedProcess* sidecar_task = find_pid(*from_tasks, sidecar.pid());
+  ASSERT_NE(sidecar_task, nullptr);
+  EXPECT_EQ(sidecar_task->cgroup, web_task->cgroup);
   const ScannedProcess* elsewhere_task = find_pid(*from_tasks, elsewhere.pid());
   ASSERT_NE(elsewhere_task, nullptr);
   EXPECT_FALSE(parse_proc_cgroup(elsewhere_task->cgroup).has_value());
@@ -185,6 +202,54 @@ TEST(Census, OneTaskPassFindsWhatProcFinds) {
   web.kill_and_reap();
   sidecar.kill_and_reap();
   elsewhere.kill_and_reap();
+}
+
+// Where the pass's path does not tell the container, /proc's file is read, and tells it: a
+// container put in the v1 hierarchies only (a runtime on a host with both, that leaves the
+// unified one alone), and containers whose unified path is longer (512 bytes or more) or deeper
+// (more than 16 levels) than the pass writes.
+TEST(Census, WhereThePassesPathTellsNoContainerProcIsRead) {
+  if (!has_v1_hierarchies()) GTEST_SKIP() << "no cgroup v1 hierarchy on this host";
+  const std::string uid = "3a1e0b22-5c4d-4e6f-8a9b-0c1d2e3f4a5b";
+  auto id_of = [](char c) { return std::string(64, c); };
+  TestCgroup v1_only(fmt::format("kubepods/besteffort/pod{}/{}", uid, id_of('1')),
+                     Hierarchies::kV1Only);
+  std::string long_prefix = std::string(200, 'l') + "/" + std::string(200, 'm');
+  TestCgroup too_long(fmt::format("{}/kubepods/besteffort/pod{}/{}", long_prefix, uid, id_of('2')));
+  std::string deep_prefix;
+  for (int level = 0; level < 14; ++level) deep_prefix += fmt::format("d{}/", level);
+  TestCgroup too_deep(fmt::format("{}kubepods/besteffort/pod{}/{}", deep_prefix, uid, id_of('3')));
+  auto in = [](const TestCgroup& cgroup) {
+    return [&cgroup] {
+      cgroup.join();
+      return true;
+    };
+  };
+  ForkedChild a("a container in v1's hierarchies only", in(v1_only));
+  ForkedChild b("a container with a long path", in(too_long));
+  ForkedChild c("a container with a deep path", in(too_deep));
+
+  auto source = BpfTaskSource::open();
+  ASSERT_TRUE(source) << source.error().message();
+  auto tasks = (*source)->tasks();
+  ASSERT_TRUE(tasks) << tasks.error().message();
+  auto from_tasks = census_from_tasks(HostPaths(), std::move(tasks.value()));
+  ASSERT_TRUE(from_tasks) << from_tasks.error().message();
+  for (auto [child, container] :
+       {std::pair{&a, id_of('1')}, std::pair{&b, id_of('2')}, std::pair{&c, id_of('3')}}) {
+    const ScannedProcess* task = find_pid(*from_tasks, child->pid());
+    ASSERT_NE(task, nullptr);
+    std::ifstream file(fmt::format("/proc/{}/cgroup", child->pid()));
+    std::string proc((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(task->cgroup, proc);  // the file's every line
+    auto who = parse_proc_cgroup(task->cgroup);
+    ASSERT_TRUE(who.has_value()) << task->cgroup;
+    EXPECT_EQ(who->container_id, container);
+    EXPECT_EQ(who->pod_uid, uid);
+  }
+  a.kill_and_reap();
+  b.kill_and_reap();
+  c.kill_and_reap();
 }
 
 }  // namespace

@@ -373,8 +373,8 @@ TEST_F(Attribution, OwnersReadBeforehandAreTheSameAndNotReadAgain) {
   std::vector<std::string> read;
   for (const auto& [id, container] : prefetched.containers) read.push_back(id);
   std::sort(read.begin(), read.end());
-  EXPECT_EQ(read, (std::vector<std::string>{kNginx, id_of("a3"), id_of("b1"), id_of("d1"),
-                                            id_of("e1")}));
+  EXPECT_EQ(read,
+            (std::vector<std::string>{kNginx, id_of("a3"), id_of("b1"), id_of("d1"), id_of("e1")}));
   OwnerSources none;
   Snapshot snap = node_sockets();
   enrich_snapshot(snap, census, options, none, warnings, nullptr, &prefetched);

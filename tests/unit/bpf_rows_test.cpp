@@ -163,6 +163,35 @@ TEST(RecordReader, RecordsSplitAcrossReadsOfAnySizeComeOutWhole) {
   EXPECT_FALSE(cut.complete());
 }
 
+// Records of a 3-byte header whose first byte says how many bytes follow it.
+TEST(RecordReader, RecordsWithTrailersSplitAcrossReadsOfAnySizeComeOutWhole) {
+  std::vector<std::vector<uint8_t>> records;
+  std::vector<uint8_t> stream;
+  for (uint8_t i = 0; i < 12; ++i) {
+    uint8_t trailer = i % 4 == 0 ? 0 : static_cast<uint8_t>(i * 3);
+    std::vector<uint8_t> record = {trailer, i, i};
+    record.insert(record.end(), trailer, static_cast<uint8_t>(100 + i));
+    stream.insert(stream.end(), record.begin(), record.end());
+    records.push_back(std::move(record));
+  }
+  auto trailer = [](std::span<const uint8_t> header) -> size_t { return header[0]; };
+  for (size_t read : {size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{17}, stream.size()}) {
+    RecordReader reader(3, trailer);
+    std::vector<std::vector<uint8_t>> got;
+    for (size_t at = 0; at < stream.size(); at += read) {
+      size_t n = std::min(read, stream.size() - at);
+      reader.feed(std::span<const uint8_t>(stream.data() + at, n),
+                  [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
+    }
+    EXPECT_EQ(got, records) << "reads of " << read;
+    EXPECT_TRUE(reader.complete());
+  }
+  RecordReader cut(3, trailer);  // a header whole, its trailer not
+  cut.feed(std::span<const uint8_t>(stream.data() + 3, 5),
+           [](std::span<const uint8_t>) { ADD_FAILURE() << "no record is whole"; });
+  EXPECT_FALSE(cut.complete());
+}
+
 TEST(BpfRows, ASocketDescriptorRecord) {
   socksnap_socket_fd_row row{};
   row.inode = 123456789012ULL;
@@ -253,6 +282,20 @@ TEST(BpfRows, ATaskRecord) {
   EXPECT_EQ(t.comm, "\x1b[31mred\t\n123456");
   std::memcpy(row.comm, "nginx\0\0\0\0\0\0\0\0\0\0", 16);
   EXPECT_EQ(task_record(bytes_of(&row, sizeof row)).comm, "nginx");
+  EXPECT_EQ(task_record(bytes_of(&row, sizeof row)).cgroup_path, "");
+  EXPECT_EQ(task_record_trailer(bytes_of(&row, sizeof row)), 0U);
+
+  // With the path of its cgroup after the row.
+  const std::string path = "/kubepods/besteffort/pod1/\x1b[0m";
+  row.cgroup_path_len = static_cast<uint16_t>(path.size());
+  std::vector<uint8_t> record(sizeof row + path.size());
+  std::memcpy(record.data(), &row, sizeof row);
+  std::memcpy(record.data() + sizeof row, path.data(), path.size());
+  EXPECT_EQ(task_record_trailer(record), path.size());
+  TaskRecord with_path = task_record(record);
+  EXPECT_EQ(with_path.cgroup_path, path);
+  EXPECT_EQ(with_path.comm, "nginx");
+  EXPECT_EQ(with_path.tgid, 10U);
 }
 
 TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {
@@ -287,6 +330,16 @@ TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {
       task(12, "gone", 520, 0xb),     task(13, "b", 530, 0xb),   task(15, "exited", 550, 0xc),
       task(16, "other", 560, 0xa, 2),
   };
+  // Paths the pass gave: one that names a container stands for the file; one that names none
+  // does not (the file is read).
+  const std::string container =
+      "/kubepods/besteffort/pod0b1e7c3a-1d2f-4a5b-8c6d-7e8f9a0b1c2d/" + std::string(64, 'a');
+  proc(17, 570, "0::/read-instead\n");
+  tasks.push_back(task(17, "host", 570, 0xd, 4));
+  tasks.back().cgroup_path = "/system.slice/host.service";
+  tasks.push_back(task(18, "app", 580, 0xe, 5));  // no /proc/18: not read
+  tasks.back().cgroup_path = container;
+  tasks.push_back(task(19, "app2", 590, 0xe, 5));  // the same set, no path given again
   auto census = census_from_tasks(HostPaths(root_.string()), std::move(tasks));
   ASSERT_TRUE(census) << census.error().message();
   struct Got {
@@ -305,7 +358,10 @@ TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {
                                    {11, "side", 510, 4026531851ULL, "0::/a\n"},
                                    {13, "b", 530, 4026531853ULL, "0::/b\n"},
                                    {14, "nokey", 540, 4026531854ULL, "0::/own\n"},
-                                   {16, "other", 560, 4026531856ULL, "0::/c\n"}}));
+                                   {16, "other", 560, 4026531856ULL, "0::/c\n"},
+                                   {17, "host", 570, 4026531857ULL, "0::/read-instead\n"},
+                                   {18, "app", 580, 4026531858ULL, "0::" + container + "\n"},
+                                   {19, "app2", 590, 4026531859ULL, "0::" + container + "\n"}}));
 
   self_is(::getpid() + 1);
   auto refused = census_from_tasks(HostPaths(root_.string()), {});

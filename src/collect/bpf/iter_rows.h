@@ -53,7 +53,13 @@ struct socksnap_socket_fd_row {
   __s32 fd;
 };
 
-/* One process (a thread group's leader; kernel threads left out): iter/task's answer. */
+/* One process (a thread group's leader; kernel threads left out): iter/task's answer, followed
+ * by cgroup_path_len bytes: the path of its cgroup in the unified hierarchy (cgroup v2), from
+ * that hierarchy's root, "/" for the root itself. Given with the first process of each set of
+ * cgroups the pass meets; 0 for the others, and where the path is longer than
+ * SOCKSNAP_CGROUP_PATH_MAX - 1 bytes or deeper than SOCKSNAP_CGROUP_DEPTH_MAX levels. */
+#define SOCKSNAP_CGROUP_PATH_MAX 512
+#define SOCKSNAP_CGROUP_DEPTH_MAX 16
 struct socksnap_task_row {
   __u64 start_time_ns; /* ns since boot (task->start_boottime) */
   __u64 netns;         /* inode of its network namespace, 0 for none (an exited leader) */
@@ -63,7 +69,8 @@ struct socksnap_task_row {
   __u64 cgroups_check;
   __u32 tgid; /* in the initial PID namespace */
   char comm[16];
-  __u32 pad;
+  __u16 cgroup_path_len;
+  __u16 pad;
 };
 
 #endif

@@ -45,13 +45,78 @@ int dump_socket_fds(struct socksnap_iter_task_file_ctx* ctx) {
 
 /* The census: every process (a thread group's leader) with what /proc/PID/stat and ns/net
  * give, and which set of cgroups it is in: its css_set, a set the kernel keeps one of for each
- * combination of cgroups it has processes in (the reader reads /proc/PID/cgroup once for each
- * set, from one of its processes). Kernel threads are left out: they hold no descriptors and
- * are in no container. */
+ * combination of cgroups it has processes in, with the path of the set's cgroup in the unified
+ * hierarchy, once a set (the reader reads /proc/PID/cgroup of one of the set's processes where
+ * that path does not tell the container). Kernel threads are left out: they hold no
+ * descriptors and are in no container. */
 
 /* Set by the reader before it reads: what the css_set's address is mixed with, so that the key
  * says which processes share one and not where it is. */
 __u64 cgroups_key_mask = 0;
+
+/* The sets whose path a pass has written: the css_set's address -> the pass's session. Full
+ * (a node of more than 16384 sets), a path is written with each of the set's processes. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, __u64);
+} cgroup_sets_written SEC(".maps");
+
+#define NAME_READ_MAX 256
+#define PATH_MASK (SOCKSNAP_CGROUP_PATH_MAX - 1)
+/* Where a path is put together: a name is read at any offset below SOCKSNAP_CGROUP_PATH_MAX. */
+char cgroup_path[SOCKSNAP_CGROUP_PATH_MAX + NAME_READ_MAX];
+
+/* An offset into cgroup_path that the verifier knows is below SOCKSNAP_CGROUP_PATH_MAX: the mask
+ * after a barrier, which clang would otherwise drop where it knows the mask to change nothing. */
+static __always_inline __u32 path_offset(__u32 len) {
+  barrier_var(len);
+  return len & PATH_MASK;
+}
+
+/* kernfs_node's parent before Linux 6.15 named it __parent. */
+struct kernfs_node___parent_before_6_15 {
+  struct kernfs_node* parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node* kernfs_parent(struct kernfs_node* kn) {
+  if (bpf_core_field_exists(kn->__parent)) return BPF_CORE_READ(kn, __parent);
+  return BPF_CORE_READ((struct kernfs_node___parent_before_6_15*)kn, parent);
+}
+
+/* Puts the path of the cgroup whose directory is `kn` in cgroup_path: its length, 0 when it is
+ * too deep or too long, or a name cannot be read. */
+static __always_inline __u32 put_cgroup_path(struct kernfs_node* kn) {
+  const char* names[SOCKSNAP_CGROUP_DEPTH_MAX];
+  int depth = 0;
+#pragma unroll
+  for (int i = 0; i < SOCKSNAP_CGROUP_DEPTH_MAX; ++i) {
+    struct kernfs_node* parent = kn ? kernfs_parent(kn) : 0;
+    if (!parent) break;
+    names[i] = BPF_CORE_READ(kn, name);
+    depth = i + 1;
+    kn = parent;
+  }
+  if (!kn || kernfs_parent(kn)) return 0; /* no cgroup, or deeper than the names kept */
+  if (depth == 0) {
+    cgroup_path[0] = '/';
+    return 1;
+  }
+  __u32 len = 0;
+#pragma unroll
+  for (int i = SOCKSNAP_CGROUP_DEPTH_MAX - 1; i >= 0; --i) {
+    if (i >= depth) continue;
+    if (len >= SOCKSNAP_CGROUP_PATH_MAX - 1) return 0;
+    cgroup_path[path_offset(len)] = '/';
+    ++len;
+    long read = bpf_probe_read_kernel_str(&cgroup_path[path_offset(len)], NAME_READ_MAX, names[i]);
+    if (read <= 1) return 0; /* a fault, or an empty name */
+    len += (__u32)read - 1;
+  }
+  return len < SOCKSNAP_CGROUP_PATH_MAX ? len : 0;
+}
 
 SEC("iter/task")
 int dump_tasks(struct socksnap_iter_task_ctx* ctx) {
@@ -66,13 +131,24 @@ int dump_tasks(struct socksnap_iter_task_ctx* ctx) {
       .tgid = (__u32)task->tgid,
   };
   struct css_set* cgroups = BPF_CORE_READ(task, cgroups);
+  __u32 path_len = 0;
   if (cgroups) {
     row.cgroups_key = (__u64)cgroups ^ cgroups_key_mask;
+    struct kernfs_node* kn = BPF_CORE_READ(cgroups, dfl_cgrp, kn);
     /* With the unified hierarchy's cgroup: a set freed and another made at its address while
      * the pass runs would still be told apart by it, in all but the unlikeliest case. */
-    row.cgroups_check = BPF_CORE_READ(cgroups, dfl_cgrp, kn, id);
+    row.cgroups_check = BPF_CORE_READ(kn, id);
+    __u64 set = (__u64)cgroups;
+    __u64 session = ctx->meta->session_id;
+    __u64* written = bpf_map_lookup_elem(&cgroup_sets_written, &set);
+    if (!written || *written != session) {
+      bpf_map_update_elem(&cgroup_sets_written, &set, &session, BPF_ANY);
+      path_len = put_cgroup_path(kn);
+    }
   }
+  row.cgroup_path_len = (__u16)path_len;
   bpf_probe_read_kernel_str(row.comm, sizeof row.comm, task->comm);
   bpf_seq_write(ctx->meta->seq, &row, sizeof row);
+  if (path_len) bpf_seq_write(ctx->meta->seq, cgroup_path, path_offset(path_len));
   return 0;
 }

@@ -177,8 +177,8 @@ class Builder {
     if (it == netns_witness_.end() || it->second == kShared) return kNone;
     const CgroupIdentity& who = *census_.identities[it->second];
     auto known = pod_index_.find(who.pod_uid);
-    int32_t pod =
-        known != pod_index_.end() ? known->second : snap_.containers[container_for(who)].pod;
+    bool named = known != pod_index_.end() && !snap_.pods[known->second].name.empty();
+    int32_t pod = named ? known->second : snap_.containers[container_for(who)].pod;
     if (pod == kNone || snap_.pods[pod].host_network) return kNone;
     snap_.pods[pod].netns = netns;
     return pod;

@@ -4,7 +4,9 @@
 // a fake. No root, no runtime, no kernel.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -311,6 +313,27 @@ TEST_F(Attribution, APodsNamespaceThatNoneOfItsProcessesHoldsASocketOf) {
   EXPECT_EQ(snap.containers[0].id, kWebSandbox);
   EXPECT_TRUE(snap.processes.empty());
   EXPECT_TRUE(warnings.empty()) << warning_lines(warnings);
+}
+
+// Where the holders' containers do not name their pod (nginx's bundle is gone), the sandbox's
+// does, for the socket in the pod's namespace that no process holds: the pod is then named for
+// every socket of it.
+TEST_F(Attribution, TheSandboxNamesAPodItsHoldersContainersDoNot) {
+  namespace fs = std::filesystem;
+  fs::path copy = fs::temp_directory_path() / fmt::format("socksnap-attribution-{}", ::getpid());
+  fs::remove_all(copy);
+  fs::copy(tree(), copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::remove(copy / "run/containerd/io.containerd.runtime.v2.task/k8s.io" / kNginx / "config.json");
+  options.host = HostPaths(copy.string());
+  Census census = take_census(options, warnings);
+  OwnerSources sources = host_owner_sources(options.host, RuntimePaths{}, "none");
+  Snapshot snap = node_sockets();
+  enrich_snapshot(snap, census, options, sources, warnings);
+  fs::remove_all(copy);
+  EXPECT_EQ(container(snap, row_of(snap, 13491)), " " + kNginx + "   pid=0");
+  EXPECT_EQ(pod(snap, 6), "shop/web " + kWebUid + " ");
+  EXPECT_EQ(pod(snap, row_of(snap, 13491)), pod(snap, 6));
+  EXPECT_EQ(snap.containers.back().id, kWebSandbox);
 }
 
 // The API server's labels (the agent's) win over the files' and the CRI API's; with every pod

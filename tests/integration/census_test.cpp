@@ -103,6 +103,15 @@ class TestCgroup {
   std::vector<std::string> procs_;
 };
 
+// The census from one iter/task pass over this host's tasks.
+Result<std::vector<ScannedProcess>> census_from_one_pass() {
+  auto source = BpfTaskSource::open();
+  if (!source) return source.error();
+  auto tasks = (*source)->tasks();
+  if (!tasks) return tasks.error();
+  return census_from_tasks(HostPaths(), std::move(tasks.value()));
+}
+
 const ScannedProcess* find_pid(const std::vector<ScannedProcess>& census, int32_t pid) {
   auto it = std::find_if(census.begin(), census.end(),
                          [&](const ScannedProcess& p) { return p.info.pid == pid; });
@@ -132,11 +141,7 @@ TEST(Census, OneTaskPassFindsWhatProcFinds) {
   ForkedChild sidecar("another of its cgroups", in(container, "sidecar", true));
   ForkedChild elsewhere("a process elsewhere", in(other, "elsewhere", false));
 
-  auto source = BpfTaskSource::open();
-  ASSERT_TRUE(source) << source.error().message();
-  auto tasks = (*source)->tasks();
-  ASSERT_TRUE(tasks) << tasks.error().message();
-  auto from_tasks = census_from_tasks(HostPaths(), std::move(tasks.value()));
+  auto from_tasks = census_from_one_pass();
   ASSERT_TRUE(from_tasks) << from_tasks.error().message();
   Warnings warnings;
   std::vector<ScannedProcess> from_proc = census_processes(HostPaths(), 2, warnings);
@@ -229,11 +234,7 @@ TEST(Census, WhereThePassesPathTellsNoContainerProcIsRead) {
   ForkedChild b("a container with a long path", in(too_long));
   ForkedChild c("a container with a deep path", in(too_deep));
 
-  auto source = BpfTaskSource::open();
-  ASSERT_TRUE(source) << source.error().message();
-  auto tasks = (*source)->tasks();
-  ASSERT_TRUE(tasks) << tasks.error().message();
-  auto from_tasks = census_from_tasks(HostPaths(), std::move(tasks.value()));
+  auto from_tasks = census_from_one_pass();
   ASSERT_TRUE(from_tasks) << from_tasks.error().message();
   for (auto [child, container] :
        {std::pair{&a, id_of('1')}, std::pair{&b, id_of('2')}, std::pair{&c, id_of('3')}}) {

@@ -81,7 +81,8 @@ void BpfSource::configure(const CollectRequest& request) {
   std::lock_guard lock(configure_mutex_);
   if (configured_) return;
   socksnap_socket_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
-                                 request.tcp_info ? 1 : 0, request.queues_and_cgroup ? 1 : 0);
+                                 request.tcp_info ? 1 : 0, request.queues_and_cgroup ? 1 : 0,
+                                 request.inodes ? 1 : 0);
   configured_ = true;
 }
 

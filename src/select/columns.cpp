@@ -297,7 +297,7 @@ const std::vector<Column> kColumns = {
        text_key(name.empty() ? std::string_view(number.data(), number.size()) : name, words);
      },
      2},
-    socket_integer<&SocketRecord::inode>("inode", "INODE"),
+    socket_integer<&SocketRecord::inode>("inode", "INODE", kNeedsInode),
     {"src.addr", "SRC.ADDR", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);

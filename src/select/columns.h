@@ -23,6 +23,7 @@ enum ColumnNeeds : uint32_t {
   kNeedsLabels = 1U << 2,     // pod labels (the CRI API)
   kNeedsDirection = 1U << 3,  // every socket's direction (analyze/direction.h)
   kNeedsQueues = 1U << 4,     // receive and send queues (CollectRequest::queues_and_cgroup)
+  kNeedsInode = 1U << 5,      // each socket's inode (CollectRequest::inodes)
 };
 
 struct Column {

@@ -255,6 +255,12 @@ Result<Query> compile_query(const QueryOptions& options) {
       std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
         return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsQueues) != 0;
       });
+  // Inodes where some node's holders are needed (they are found by them), or a table shows them,
+  // filters or sorts by them; JSON, YAML and the map carry them as they carry owners.
+  query.request.inodes = std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
+    return query.needs_owners(kind) ||
+           (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsInode) != 0;
+  });
   // The service map's edges go to where the node sent each connection: its tables and each
   // namespace's (a namespace with rules of its own, as the tests' and a sidecar's).
   if (options.translations || query.graph_) {

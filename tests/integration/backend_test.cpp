@@ -226,6 +226,11 @@ TEST(Backend, BothSourcesPrintTheSameBytesForTheSameSockets) {
         // Queues not shown but filtered on, or sorted by: the BPF programs read them all the same.
         std::vector<std::string>{"-F", "rx.queue:>0"},
         std::vector<std::string>{"--sort", "-tx.queue,src,dst", "-o", "columns=src,dst,status"},
+        // Columns that need no inode: the BPF programs leave it unread.
+        std::vector<std::string>{"-o", "columns=netns,protocol,src,dst,status,uid,cookie"},
+        // Inodes likewise: read as zero, no row would pass the filter, none would move in the sort.
+        std::vector<std::string>{"-F", "inode:>0", "-o", "columns=protocol,src,dst,status"},
+        std::vector<std::string>{"--sort", "inode", "-o", "columns=protocol,src,dst,status"},
         std::vector<std::string>{"--protocol", "all", "-o", "json", "--tcp-info"},
         std::vector<std::string>{"--protocol", "unix", "-o", "json"},
         std::vector<std::string>{"--protocol", "unix", "-o", kUnixColumns}}) {

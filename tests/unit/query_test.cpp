@@ -164,6 +164,39 @@ TEST(CompileQuery, QueuesAndCgroupReadWhereShownFilteredSortedOrCarried) {
   EXPECT_TRUE(compile_query(graph).value().request.queues_and_cgroup);
 }
 
+TEST(CompileQuery, InodesReadWhereHoldersAreFoundShownFilteredSortedOrCarried) {
+  // The columns given for every kind, none of them an owner's or the inode, nor the filters'.
+  EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.inodes);
+  EXPECT_FALSE(plan_of({"-o", "columns=netns,protocol,src,dst,status,uid,rtt,rx.queue,cookie",
+                        "-F", "uid:0", "--sort", "cookie"})
+                   .request.inodes);
+  // The default tables: a Kubernetes node's and a container host's show pods and containers,
+  // which their holders tell, and which kind a run shows is known only after the sockets are
+  // read (the census runs beside).
+  EXPECT_TRUE(plan_of({}).request.inodes);
+  EXPECT_TRUE(plan_of({"-o", "+uid"}).request.inodes);
+  // Shown, filtered on, sorted by.
+  EXPECT_TRUE(plan_of({"-o", "+inode"}).request.inodes);
+  EXPECT_TRUE(plan_of({"-o", "columns=src,inode"}).request.inodes);
+  EXPECT_TRUE(plan_of({"-F", "inode:>0"}).request.inodes);
+  EXPECT_TRUE(plan_of({"--sort", "-inode"}).request.inodes);
+  // The holders are found by them: owners shown, filtered on, or picked by pod or container.
+  EXPECT_TRUE(plan_of({"-o", "+pid"}).request.inodes);
+  EXPECT_TRUE(plan_of({"-o", "columns=src,comm"}).request.inodes);
+  EXPECT_TRUE(plan_of({"-F", "comm:nginx"}).request.inodes);
+  EXPECT_TRUE(plan_of({"-o", "columns=k8s.podName"}).request.inodes);
+  EXPECT_TRUE(plan_of({"--podname", "web"}).request.inodes);
+  // Rows that carry every field.
+  EXPECT_TRUE(plan_of({"-o", "json"}).request.inodes);
+  EXPECT_TRUE(plan_of({"-o", "yaml"}).request.inodes);
+  QueryOptions summary;
+  summary.summary = true;
+  EXPECT_TRUE(compile_query(summary).value().request.inodes);
+  QueryOptions graph;
+  graph.graph = true;
+  EXPECT_TRUE(compile_query(graph).value().request.inodes);
+}
+
 TEST(CompileQuery, OutputFormatsAndColumns) {
   EXPECT_EQ(plan_of({"-o", "json"}).format, OutputFormat::kJson);
   EXPECT_EQ(plan_of({"-o", "jsonpretty"}).format, OutputFormat::kJsonPretty);

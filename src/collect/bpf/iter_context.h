@@ -8,10 +8,11 @@
  * unless its cache holds them. That cache has 31 slots, one type each, chosen by a hash of the
  * type's name (kernel/bpf/btf.c, check_cand_cache): bpf_iter__udp shares udp_sock's slot, and
  * relocated it evicted udp_sock, and udp_sock it, at every switch between them in each load.
- * The programs' other types are arranged for the same reason: see SOCKSNAP_CGROUP_ID in
- * socket_iter.bpf.c and dump_socket_fds in task_iter.bpf.c. With all of it, a run's loads scan
- * vmlinux's BTF twice instead of about twelve times (perf: bpf_core_add_cands and strncmp, 295
- * samples in 20 runs before, 61 after). */
+ * The programs' other types are arranged for the same reason: see the note on what loading
+ * costs in socket_iter.bpf.c, and dump_socket_fds in task_iter.bpf.c. With all of it, a run's
+ * loads find every relocated type in the cache (perf of 20 runs of `-o +pid`, which load both
+ * skeletons: bpf_core_add_cands and strncmp 295 samples at first, 61 when struct sock and
+ * struct kernfs_node still evicted each other, none now). */
 #ifndef SOCKSNAP_COLLECT_BPF_ITER_CONTEXT_H
 #define SOCKSNAP_COLLECT_BPF_ITER_CONTEXT_H
 

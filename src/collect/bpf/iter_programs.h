@@ -40,10 +40,10 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
  * namespace for the socket programs, whose namespace it keeps. -1 with errno set. */
 int socksnap_iter_open(int link);
 /* What the socket programs write: states (bit N = state N), tcp_info with TCP rows, and the
- * queues and the creator's cgroup (zero when not wanted). */
+ * queues and the creator's cgroup, and the inodes (zero when not wanted). */
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
-                                    __u32 udp_states, int want_tcp_info,
-                                    int want_queues_and_cgroup);
+                                    __u32 udp_states, int want_tcp_info, int want_queues_and_cgroup,
+                                    int want_inodes);
 /* What iter/task mixes the address of each process's set of cgroups with. */
 void socksnap_task_iter_set_cgroups_key_mask(struct socksnap_task_iter* iter, __u64 mask);
 /* The PID, in the initial PID namespace, of the last reader of a process iterator; 0 after. */

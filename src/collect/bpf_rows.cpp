@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "collect/bpf/iter_rows.h"
 #include "util/unaligned.h"
@@ -82,16 +83,39 @@ size_t task_record_trailer(std::span<const uint8_t> header) {
   return load_unaligned<socksnap_task_row>(header.data()).cgroup_path_len;
 }
 
+namespace {
+
+// The path of a cgroup from what iter/task gives: the names of the cgroup and of those above it,
+// the cgroup's own first, each ended by a NUL, or "/" for the hierarchy's root. The path has as
+// many bytes: each name's NUL becomes the '/' before it.
+std::string cgroup_path_of_names(std::span<const uint8_t> names) {
+  std::string_view text(reinterpret_cast<const char*>(names.data()), names.size());
+  if (text.empty() || text == "/") return std::string(text);
+  if (text.back() == '\0') text.remove_suffix(1);
+  std::string path;
+  path.reserve(text.size() + 1);
+  while (true) {
+    size_t cut = text.rfind('\0');
+    path += '/';
+    path += text.substr(cut == std::string_view::npos ? 0 : cut + 1);
+    if (cut == std::string_view::npos) break;
+    text = text.substr(0, cut);
+  }
+  return path;
+}
+
+}  // namespace
+
 TaskRecord task_record(std::span<const uint8_t> record) {
   auto row = load_unaligned<socksnap_task_row>(record.data());
-  auto path = record.subspan(sizeof row, row.cgroup_path_len);
+  auto names = record.subspan(sizeof row, row.cgroup_path_len);
   return TaskRecord{.start_time_ns = row.start_time_ns,
                     .netns = row.netns,
                     .cgroups_key = row.cgroups_key,
                     .cgroups_check = row.cgroups_check,
                     .tgid = row.tgid,
                     .comm = std::string(row.comm, strnlen(row.comm, sizeof row.comm)),
-                    .cgroup_path = std::string(path.begin(), path.end())};
+                    .cgroup_path = cgroup_path_of_names(names)};
 }
 
 }  // namespace socksnap

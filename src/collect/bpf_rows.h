@@ -93,8 +93,8 @@ struct TaskRecord {
   // pass did not give it (it gives it once a set of cgroups).
   std::string cgroup_path;
 };
-// An iter/task record is a header of task_record_size() bytes and the path of its cgroup
-// (task_record_trailer(header) bytes).
+// An iter/task record is a header of task_record_size() bytes and the names of its cgroup and
+// of the cgroups above it (task_record_trailer(header) bytes), which task_record puts in order.
 size_t task_record_size();
 size_t task_record_trailer(std::span<const uint8_t> header);
 TaskRecord task_record(std::span<const uint8_t> record);

@@ -209,6 +209,41 @@ TEST(Census, OneTaskPassFindsWhatProcFinds) {
   elsewhere.kill_and_reap();
 }
 
+// The pass gives the path of a container's cgroup up to its limits: 16 levels below the
+// hierarchy's root, and 511 bytes.
+TEST(Census, ThePassGivesPathsUpToItsLimits) {
+  const std::string uid = "5b2f1c33-6d5e-4f70-9bac-1d2e3f405b6c";
+  const std::string top = fmt::format("/socksnap-census-{}", ::getpid());
+  const std::string tail = fmt::format("/kubepods/besteffort/pod{}/{}", uid, std::string(64, '4'));
+  std::string deep;  // with the test's folder and the tail's four, 16 levels
+  for (int level = 0; level < 11; ++level) deep += fmt::format("/d{}", level);
+  size_t fill = 511 - top.size() - tail.size() - 2;  // two names, each with its '/'
+  const std::string longest =
+      "/" + std::string(fill / 2, 'l') + "/" + std::string(fill - fill / 2, 'm');
+  ASSERT_EQ((top + longest + tail).size(), 511U);
+  TestCgroup at_depth(deep.substr(1) + tail);
+  TestCgroup at_length(longest.substr(1) + tail);
+  auto in = [](const TestCgroup& cgroup) {
+    return [&cgroup] {
+      cgroup.join();
+      return true;
+    };
+  };
+  ForkedChild a("a container 16 levels deep", in(at_depth));
+  ForkedChild b("a container 511 bytes from the root", in(at_length));
+
+  auto from_tasks = census_from_one_pass();
+  ASSERT_TRUE(from_tasks) << from_tasks.error().message();
+  for (auto [child, path] :
+       {std::pair{&a, top + deep + tail}, std::pair{&b, top + longest + tail}}) {
+    const ScannedProcess* task = find_pid(*from_tasks, child->pid());
+    ASSERT_NE(task, nullptr);
+    EXPECT_EQ(task->cgroup, "0::" + path + "\n");
+  }
+  a.kill_and_reap();
+  b.kill_and_reap();
+}
+
 // Where the pass's path does not tell the container, /proc's file is read, and tells it: a
 // container put in the v1 hierarchies only (a runtime on a host with both, that leaves the
 // unified one alone), and containers whose unified path is longer (512 bytes or more) or deeper

@@ -285,17 +285,26 @@ TEST(BpfRows, ATaskRecord) {
   EXPECT_EQ(task_record(bytes_of(&row, sizeof row)).cgroup_path, "");
   EXPECT_EQ(task_record_trailer(bytes_of(&row, sizeof row)), 0U);
 
-  // With the path of its cgroup after the row.
-  const std::string path = "/kubepods/besteffort/pod1/\x1b[0m";
-  row.cgroup_path_len = static_cast<uint16_t>(path.size());
-  std::vector<uint8_t> record(sizeof row + path.size());
-  std::memcpy(record.data(), &row, sizeof row);
-  std::memcpy(record.data() + sizeof row, path.data(), path.size());
-  EXPECT_EQ(task_record_trailer(record), path.size());
-  TaskRecord with_path = task_record(record);
-  EXPECT_EQ(with_path.cgroup_path, path);
+  // With the names of its cgroup and of those above it after the row, its own first, each
+  // ended by a NUL: the path, root first, has as many bytes.
+  auto with_names = [&](std::string_view names) {
+    row.cgroup_path_len = static_cast<uint16_t>(names.size());
+    std::vector<uint8_t> record(sizeof row + names.size());
+    std::memcpy(record.data(), &row, sizeof row);
+    std::memcpy(record.data() + sizeof row, names.data(), names.size());
+    EXPECT_EQ(task_record_trailer(record), names.size());
+    return task_record(record);
+  };
+  const char names[] = "\x1b[0m\0pod1\0besteffort\0kubepods"; /* and the array's NUL */
+  TaskRecord with_path = with_names(std::string_view(names, sizeof names));
+  EXPECT_EQ(with_path.cgroup_path, "/kubepods/besteffort/pod1/\x1b[0m");
+  EXPECT_EQ(with_path.cgroup_path.size(), sizeof names);
   EXPECT_EQ(with_path.comm, "nginx");
   EXPECT_EQ(with_path.tgid, 10U);
+  EXPECT_EQ(with_names(std::string_view("init.scope\0", 11)).cgroup_path, "/init.scope");
+  EXPECT_EQ(with_names("/").cgroup_path, "/");  // the hierarchy's root
+  // A last name without its NUL is a name all the same.
+  EXPECT_EQ(with_names(std::string_view("b\0a", 3)).cgroup_path, "/a/b");
 }
 
 TEST_F(FakeRoot, TheCensusFromTasksReadsEachSetOfCgroupsOnce) {

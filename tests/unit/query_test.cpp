@@ -167,8 +167,8 @@ TEST(CompileQuery, QueuesAndCgroupReadWhereShownFilteredSortedOrCarried) {
 TEST(CompileQuery, InodesReadWhereHoldersAreFoundShownFilteredSortedOrCarried) {
   // The columns given for every kind, none of them an owner's or the inode, nor the filters'.
   EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.inodes);
-  EXPECT_FALSE(plan_of({"-o", "columns=netns,protocol,src,dst,status,uid,rtt,rx.queue,cookie",
-                        "-F", "uid:0", "--sort", "cookie"})
+  EXPECT_FALSE(plan_of({"-o", "columns=netns,protocol,src,dst,status,uid,rtt,rx.queue,cookie", "-F",
+                        "uid:0", "--sort", "cookie"})
                    .request.inodes);
   // The default tables: a Kubernetes node's and a container host's show pods and containers,
   // which their holders tell, and which kind a run shows is known only after the sockets are

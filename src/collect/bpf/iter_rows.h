@@ -54,10 +54,12 @@ struct socksnap_socket_fd_row {
 };
 
 /* One process (a thread group's leader; kernel threads left out): iter/task's answer, followed
- * by cgroup_path_len bytes: the path of its cgroup in the unified hierarchy (cgroup v2), from
- * that hierarchy's root, "/" for the root itself. Given with the first process of each set of
- * cgroups the pass meets; 0 for the others, and where the path is longer than
- * SOCKSNAP_CGROUP_PATH_MAX - 1 bytes or deeper than SOCKSNAP_CGROUP_DEPTH_MAX levels. */
+ * by cgroup_path_len bytes: where its cgroup is in the unified hierarchy (cgroup v2), as the
+ * names of the cgroup and of each cgroup above it but the root, the cgroup's own first, each
+ * ended by a NUL ("kubepods" under "/" is "kubepods\0"; a path is as long), and "/" for the root
+ * itself. Given with the first process of each set of cgroups the pass meets; 0 for the others,
+ * and where the path is longer than SOCKSNAP_CGROUP_PATH_MAX - 1 bytes or deeper than
+ * SOCKSNAP_CGROUP_DEPTH_MAX levels. */
 #define SOCKSNAP_CGROUP_PATH_MAX 512
 #define SOCKSNAP_CGROUP_DEPTH_MAX 16
 struct socksnap_task_row {

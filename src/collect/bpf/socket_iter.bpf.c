@@ -66,7 +66,7 @@ static __always_inline void fill_common(struct socksnap_inet_row* row, struct so
  * The two: this skeleton's load from 4.4 to 1.9 ms. */
 
 /* What sock_i_ino() gives: the inode of the file that holds the socket, 0 for none. A load of
- * sk_ino where the kernel has it (6.16 on), else through the socket's file. The struct sock is
+ * sk_ino where the kernel has it, else through the socket's file. The struct sock is
  * (HOLDER)->FULL_SOCK, e.g. tp, inet_conn.icsk_inet.sk. */
 static __always_inline __u64 inode_of_socket(struct socket_alloc* owner) {
   return owner ? BPF_CORE_READ(owner, vfs_inode.i_ino) : 0;

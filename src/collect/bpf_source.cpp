@@ -82,8 +82,14 @@ void BpfSource::configure(const CollectRequest& request) {
   if (configured_) return;
   socksnap_socket_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
                                  request.tcp_info ? 1 : 0, request.queues_and_cgroup ? 1 : 0,
-                                 request.inodes ? 1 : 0);
+                                 request.inodes && !inodes_stopped_ ? 1 : 0);
   configured_ = true;
+}
+
+void BpfSource::stop_reading_inodes() {
+  std::lock_guard lock(configure_mutex_);
+  inodes_stopped_ = true;
+  if (configured_) socksnap_socket_iter_stop_reading_inodes(programs_->loaded);
 }
 
 Result<void> BpfSource::read_records(int iterator, size_t record_size, const char* what,

@@ -45,6 +45,8 @@ class BpfSource final : public SocketSource {
     netlink_.plan(namespaces, threads);
     parse_in_parallel_ = namespaces < threads;
   }
+  // The programs skip each socket's inode from their next socket on.
+  void stop_reading_inodes() override;
   Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
                                    Warnings& warnings) override;
 
@@ -61,6 +63,7 @@ class BpfSource final : public SocketSource {
   SockDiagSource netlink_;  // for what the iterators do not walk
   std::mutex configure_mutex_;
   bool configured_ = false;
+  bool inodes_stopped_ = false;  // under configure_mutex_
   bool parse_in_parallel_ = false;
 };
 

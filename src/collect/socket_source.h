@@ -77,6 +77,10 @@ class SocketSource {
   // Before a run's collect() calls: how many namespaces `threads` threads will read. A source
   // may put the threads left idle to work inside one namespace.
   virtual void plan(size_t /*namespaces*/, unsigned /*threads*/) {}
+  // Once a run knows it needs no socket's inode (a request's `inodes` is asked before the run
+  // knows which kind of node it shows): rows read from then on may carry none. From any thread,
+  // collect() calls under way too. Only the BPF source makes anything of it.
+  virtual void stop_reading_inodes() {}
   // Errors with code ENOENT mean the namespace vanished before it could be read.
   virtual Result<NamespaceSockets> collect(const NetnsRef& ns, const CollectRequest& request,
                                            Warnings& warnings) = 0;

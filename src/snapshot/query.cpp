@@ -112,6 +112,12 @@ bool Query::needs_labels(NodeKind kind) const {
   return (needs_of(columns_for(kind), selection_for(kind)) & kNeedsLabels) != 0;
 }
 
+bool Query::needs_inodes(NodeKind kind) const {
+  if (graph_ || !only_columns() || summary_) return true;
+  return needs_owners(kind) ||
+         (needs_of(columns_for(kind), selection_for(kind)) & kNeedsInode) != 0;
+}
+
 bool Query::needs_direction(NodeKind kind) const {
   if (graph_) return true;
   if (!only_columns() && direction_in_rows_) return true;
@@ -255,12 +261,10 @@ Result<Query> compile_query(const QueryOptions& options) {
       std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
         return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsQueues) != 0;
       });
-  // Inodes where some node's holders are needed (they are found by them), or a table shows them,
-  // filters or sorts by them; JSON, YAML and the map carry them as they carry owners.
-  query.request.inodes = std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
-    return query.needs_owners(kind) ||
-           (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsInode) != 0;
-  });
+  // Inodes where some kind of node needs them; a run that shows another kind stops reading them
+  // once it knows (take_snapshot).
+  query.request.inodes = std::any_of(std::begin(kKinds), std::end(kKinds),
+                                     [&](NodeKind kind) { return query.needs_inodes(kind); });
   // The service map's edges go to where the node sent each connection: its tables and each
   // namespace's (a namespace with rules of its own, as the tests' and a sidecar's).
   if (options.translations || query.graph_) {

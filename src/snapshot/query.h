@@ -93,6 +93,10 @@ class Query {
   // select a host-network pod's sockets by the processes holding them).
   bool needs_holders() const;
   bool needs_labels(NodeKind kind) const;
+  // Whether the run needs each socket's inode: to find its holders, or shown, filtered or
+  // sorted by; rows that carry every field (JSON, YAML, the map), and summaries, always.
+  // request.inodes is whether some kind of node does.
+  bool needs_inodes(NodeKind kind) const;
   // Whether the run must work out each socket's direction: shown (JSON and YAML carry it),
   // filtered or sorted by.
   bool needs_direction(NodeKind kind) const;

@@ -43,6 +43,7 @@
 
 #include <fmt/format.h>
 
+#include "collect/bpf_source.h"
 #include "harness.h"
 #include "support/files.h"
 
@@ -380,6 +381,59 @@ CommandResult run_socksnap_without_bpf(const std::vector<std::string>& args) {
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
+}
+
+// A run that asked for inodes stops reading them once it knows it needs none (take_snapshot,
+// after its census): the BPF source's rows from then on carry none, and all else as before.
+TEST(Backend, TheBpfSourceStopsReadingInodesWhenTold) {
+  TestNetns ns;
+  UniqueFd listener, client, server;
+  UniqueFd udp;
+  ns.run_inside([&] {
+    listener = tcp_listen("127.0.0.1", 8080);
+    client = tcp_connect("127.0.0.1", 8080);
+    server = tcp_accept(listener);
+    udp = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(5353);
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(udp.get(), reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+  });
+  std::set<uint64_t> inodes;
+  for (const UniqueFd* fd : {&listener, &client, &server, &udp}) {
+    struct stat st {};
+    ASSERT_EQ(::fstat(fd->get(), &st), 0);
+    inodes.insert(st.st_ino);
+  }
+  auto opened = BpfSource::open();
+  ASSERT_TRUE(opened) << opened.error().message();
+  BpfSource& source = *opened.value();
+  const NetnsRef ref{ns.inode(), ns.path(), {ns.path()}};
+  const CollectRequest request;  // inodes asked for
+  ASSERT_TRUE(request.inodes);
+  Warnings warnings;
+  auto before = source.collect(ref, request, warnings);
+  ASSERT_TRUE(before) << before.error().message();
+  std::set<uint64_t> read;
+  for (const SocketRecord& s : before->sockets) read.insert(s.inode);
+  EXPECT_EQ(read, inodes);
+
+  source.stop_reading_inodes();
+  auto after = source.collect(ref, request, warnings);
+  ASSERT_TRUE(after) << after.error().message();
+  ASSERT_EQ(after->sockets.size(), before->sockets.size());
+  for (size_t i = 0; i < after->sockets.size(); ++i) {
+    SocketRecord want = before->sockets[i];
+    want.inode = 0;
+    const SocketRecord& got = after->sockets[i];
+    EXPECT_EQ(got.inode, 0U);
+    EXPECT_EQ(got.cookie, want.cookie);
+    EXPECT_EQ(got.protocol, want.protocol);
+    EXPECT_EQ(got.src_port, want.src_port);
+    EXPECT_EQ(got.dst_port, want.dst_port);
+    EXPECT_EQ(got.state, want.state);
+  }
 }
 
 TEST(Backend, BpfThatCannotRunExitsOneAndAutoFallsBackSayingWhy) {

@@ -197,6 +197,29 @@ TEST(CompileQuery, InodesReadWhereHoldersAreFoundShownFilteredSortedOrCarried) {
   EXPECT_TRUE(compile_query(graph).value().request.inodes);
 }
 
+TEST(CompileQuery, InodesNeededByTheKindOfNodeShown) {
+  // A host's default table needs none; a container host's and a Kubernetes node's show
+  // containers and pods, which the holders tell.
+  Query plain = plan_of({});
+  EXPECT_FALSE(plain.needs_inodes(NodeKind::kHost));
+  EXPECT_TRUE(plain.needs_inodes(NodeKind::kContainers));
+  EXPECT_TRUE(plain.needs_inodes(NodeKind::kKubernetes));
+  for (const auto& args : std::vector<std::vector<const char*>>{
+           {"-o", "+pid"}, {"-o", "+inode"}, {"-F", "inode:>0"}, {"-o", "json"}, {"-o", "yaml"}}) {
+    Query q = plan_of(args);
+    for (NodeKind kind : {NodeKind::kHost, NodeKind::kContainers, NodeKind::kKubernetes}) {
+      EXPECT_TRUE(q.needs_inodes(kind)) << args[1];
+    }
+  }
+  Query given = plan_of({"-o", "columns=src,dst"});
+  for (NodeKind kind : {NodeKind::kHost, NodeKind::kContainers, NodeKind::kKubernetes}) {
+    EXPECT_FALSE(given.needs_inodes(kind));
+  }
+  QueryOptions summary;
+  summary.summary = true;
+  EXPECT_TRUE(compile_query(summary).value().needs_inodes(NodeKind::kHost));
+}
+
 TEST(CompileQuery, OutputFormatsAndColumns) {
   EXPECT_EQ(plan_of({"-o", "json"}).format, OutputFormat::kJson);
   EXPECT_EQ(plan_of({"-o", "jsonpretty"}).format, OutputFormat::kJsonPretty);

@@ -66,6 +66,11 @@ void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp
   iter->data->want_inodes = want_inodes ? 1 : 0;
 }
 
+void socksnap_socket_iter_stop_reading_inodes(struct socksnap_socket_iter* iter) {
+  /* The programs read it at each socket from the map's memory, which this is a view of. */
+  __atomic_store_n(&iter->data->want_inodes, 0, __ATOMIC_RELAXED);
+}
+
 int socksnap_iter_open(int link) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);

@@ -44,6 +44,9 @@ int socksnap_iter_open(int link);
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
                                     __u32 udp_states, int want_tcp_info, int want_queues_and_cgroup,
                                     int want_inodes);
+/* From the socket programs' next socket on, leave the inodes zero; from any thread, iterators
+ * being read too. */
+void socksnap_socket_iter_stop_reading_inodes(struct socksnap_socket_iter* iter);
 /* What iter/task mixes the address of each process's set of cgroups with. */
 void socksnap_task_iter_set_cgroups_key_mask(struct socksnap_task_iter* iter, __u64 mask);
 /* The PID, in the initial PID namespace, of the last reader of a process iterator; 0 after. */

@@ -410,5 +410,69 @@ TEST(DropRepeatedSockets, LaterCopiesOfACookieGoWithTheirTcpInfo) {
   EXPECT_EQ(many.sockets.size(), 5000U);
 }
 
+// Each kind of socket's cookies rising, interleaved with other kinds' (as dumps of a namespace
+// come one after the other), no row is dropped; a cookie again among its kind's is, however the
+// others fall around it.
+TEST(DropRepeatedSockets, RisingCookiesOfEachKindKeepEveryRow) {
+  struct Row {
+    Protocol protocol;
+    uint8_t ip_version;
+    uint64_t cookie;
+  };
+  auto of = [](std::initializer_list<Row> rows) {
+    NamespaceSockets out;
+    for (const Row& r : rows) {
+      SocketRecord s;
+      s.protocol = r.protocol;
+      s.ip_version = r.ip_version;
+      s.cookie = r.cookie;
+      s.src_port = static_cast<uint16_t>(out.sockets.size());
+      out.sockets.push_back(s);
+      if (r.protocol == Protocol::kUnix) {
+        UnixSocketInfo u;
+        u.row = static_cast<uint32_t>(out.sockets.size() - 1);
+        u.path = "@" + std::to_string(r.cookie);
+        out.unix_sockets.push_back(u);
+      }
+    }
+    return out;
+  };
+  auto kept = [](const NamespaceSockets& out) {
+    std::vector<uint16_t> rows;
+    for (const auto& s : out.sockets) rows.push_back(s.src_port);
+    return rows;
+  };
+  const Protocol tcp = Protocol::kTcp, udp = Protocol::kUdp, unx = Protocol::kUnix;
+  NamespaceSockets rising = of({{tcp, 4, 40},
+                                {tcp, 4, 41},
+                                {tcp, 6, 7},
+                                {tcp, 6, 90},
+                                {udp, 4, 3},
+                                {udp, 6, 2},
+                                {unx, 0, 1},
+                                {unx, 0, 0},
+                                {unx, 0, 5}});
+  drop_repeated_sockets(rising);
+  EXPECT_EQ(kept(rising), (std::vector<uint16_t>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(rising.unix_sockets.size(), 3U);
+
+  // 41 again after its kind's 7 and 90 of another: dropped, with nothing else.
+  NamespaceSockets again = of({{tcp, 4, 40},
+                               {tcp, 4, 41},
+                               {tcp, 6, 7},
+                               {tcp, 6, 90},
+                               {tcp, 4, 41},
+                               {unx, 0, 1},
+                               {unx, 0, 5},
+                               {unx, 0, 1}});
+  drop_repeated_sockets(again);
+  EXPECT_EQ(kept(again), (std::vector<uint16_t>{0, 1, 2, 3, 5, 6}));
+  ASSERT_EQ(again.unix_sockets.size(), 2U);
+  EXPECT_EQ(again.unix_sockets[0].row, 4U);
+  EXPECT_EQ(again.unix_sockets[0].path, "@1");
+  EXPECT_EQ(again.unix_sockets[1].row, 5U);
+  EXPECT_EQ(again.unix_sockets[1].path, "@5");
+}
+
 }  // namespace
 }  // namespace socksnap

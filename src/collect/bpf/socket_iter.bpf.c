@@ -49,7 +49,10 @@ static __always_inline void fill_common(struct socksnap_inet_row* row, struct so
     __builtin_memcpy(row->src, &skc->skc_v6_rcv_saddr, 16);
     __builtin_memcpy(row->dst, &skc->skc_v6_daddr, 16);
   }
-  row->cookie = bpf_get_socket_cookie(skc);
+  /* The cookie the kernel gave the socket when first asked (a load: the helper is a call a
+   * socket); the helper gives it one where it has none yet. */
+  __u64 cookie = (__u64)skc->skc_cookie.counter;
+  row->cookie = cookie ? cookie : bpf_get_socket_cookie(skc);
 }
 
 /* What the programs cost to load (collect/bpf/iter_context.h says more).

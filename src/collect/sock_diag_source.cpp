@@ -26,10 +26,6 @@ void truncate_to(NamespaceSockets& out, size_t count) {
   out.truncate(count);  // unix sockets' entries too
 }
 
-}  // namespace
-
-namespace {
-
 // Whether each kind of socket's cookies (by protocol and IP version: a socket is dumped with its
 // kind) rise from row to row, so that none can repeat. The kernel gives a socket its cookie when
 // first asked, as a dump walks the table, and later dumps walk it in the same order: they rise

@@ -393,12 +393,7 @@ TEST(Backend, TheBpfSourceStopsReadingInodesWhenTold) {
     listener = tcp_listen("127.0.0.1", 8080);
     client = tcp_connect("127.0.0.1", 8080);
     server = tcp_accept(listener);
-    udp = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_port = htons(5353);
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(udp.get(), reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+    udp = udp_bind("127.0.0.1", 5353);
   });
   std::set<uint64_t> inodes;
   for (const UniqueFd* fd : {&listener, &client, &server, &udp}) {

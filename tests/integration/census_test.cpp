@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -102,6 +103,14 @@ class TestCgroup {
   std::vector<std::string> created_;
   std::vector<std::string> procs_;
 };
+
+// What a forked child runs to be in `cgroup` and nothing more.
+std::function<bool()> joining(const TestCgroup& cgroup) {
+  return [&cgroup] {
+    cgroup.join();
+    return true;
+  };
+}
 
 // The census from one iter/task pass over this host's tasks.
 Result<std::vector<ScannedProcess>> census_from_one_pass() {
@@ -223,14 +232,8 @@ TEST(Census, ThePassGivesPathsUpToItsLimits) {
   ASSERT_EQ((top + longest + tail).size(), 511U);
   TestCgroup at_depth(deep.substr(1) + tail);
   TestCgroup at_length(longest.substr(1) + tail);
-  auto in = [](const TestCgroup& cgroup) {
-    return [&cgroup] {
-      cgroup.join();
-      return true;
-    };
-  };
-  ForkedChild a("a container 16 levels deep", in(at_depth));
-  ForkedChild b("a container 511 bytes from the root", in(at_length));
+  ForkedChild a("a container 16 levels deep", joining(at_depth));
+  ForkedChild b("a container 511 bytes from the root", joining(at_length));
 
   auto from_tasks = census_from_one_pass();
   ASSERT_TRUE(from_tasks) << from_tasks.error().message();
@@ -259,15 +262,9 @@ TEST(Census, WhereThePassesPathTellsNoContainerProcIsRead) {
   std::string deep_prefix;
   for (int level = 0; level < 14; ++level) deep_prefix += fmt::format("d{}/", level);
   TestCgroup too_deep(fmt::format("{}kubepods/besteffort/pod{}/{}", deep_prefix, uid, id_of('3')));
-  auto in = [](const TestCgroup& cgroup) {
-    return [&cgroup] {
-      cgroup.join();
-      return true;
-    };
-  };
-  ForkedChild a("a container in v1's hierarchies only", in(v1_only));
-  ForkedChild b("a container with a long path", in(too_long));
-  ForkedChild c("a container with a deep path", in(too_deep));
+  ForkedChild a("a container in v1's hierarchies only", joining(v1_only));
+  ForkedChild b("a container with a long path", joining(too_long));
+  ForkedChild c("a container with a deep path", joining(too_deep));
 
   auto from_tasks = census_from_one_pass();
   ASSERT_TRUE(from_tasks) << from_tasks.error().message();

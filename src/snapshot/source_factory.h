@@ -35,7 +35,8 @@ struct SourceChoice {
 // reads through sock_diag. (The sockets' holders come from the BPF iterators of processes,
 // collect/bpf_tasks.h, whatever the source.)
 // `loaded`, when given, is called once the BPF iterators' load is over (from the thread that
-// loaded them), or at once when there is none to wait for: on no path is it called twice.
+// loaded them, or from the caller's once it has the loaded source, when it was waiting first),
+// or at once when there is none to wait for: on no path is it called twice.
 Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
                                                   Warnings& warnings,
                                                   const std::function<void()>& loaded = {});

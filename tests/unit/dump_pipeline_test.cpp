@@ -6,7 +6,10 @@
 
 #include <linux/netlink.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "collect/dump_file.h"
 #include "test_support.h"
@@ -121,6 +124,57 @@ TEST(DumpPipeline, KernelErrorMessageEndsTheDump) {
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, EINVAL);
   EXPECT_EQ(next, 3U);  // nothing read after the error
+}
+
+// A parser held up (its core busy) does not stop the reader at once: the reader makes buffers of
+// its own, up to 32 in all, and waits only then. Every chunk is still consumed, in order.
+TEST(StreamPipeline, AParserThatFallsBehindHoldsTheReaderUpOnlyAfter32Buffers) {
+  constexpr uint32_t kChunks = 100;
+  std::atomic<uint32_t> received{0};
+  ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
+    uint32_t n = received.load();
+    if (n == kChunks) return size_t{0};
+    std::memcpy(into.data(), &n, sizeof n);
+    received.store(n + 1);
+    return sizeof n;
+  };
+  std::vector<uint32_t> consumed;
+  uint32_t received_while_held = 0;
+  auto consume = [&](std::span<const uint8_t> chunk) {
+    uint32_t n = 0;
+    ASSERT_EQ(chunk.size(), sizeof n);
+    std::memcpy(&n, chunk.data(), sizeof n);
+    if (consumed.empty()) {  // held up at the first chunk until the reader stops
+      auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (received.load() < 32 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // room to read more
+      received_while_held = received.load();
+    }
+    consumed.push_back(n);
+  };
+  auto got = read_stream_pipelined(receive, 64, consume);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(received_while_held, 32U);
+  ASSERT_EQ(consumed.size(), kChunks);
+  for (uint32_t i = 0; i < kChunks; ++i) EXPECT_EQ(consumed[i], i);
+}
+
+TEST(StreamPipeline, AReadErrorEndsTheStreamAfterWhatCameBefore) {
+  uint32_t next = 0;
+  ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
+    if (next == 3) return system_error("read the iterator", EIO);
+    into[0] = static_cast<uint8_t>(next++);
+    return size_t{1};
+  };
+  std::vector<uint8_t> consumed;
+  auto got = read_stream_pipelined(receive, 64, [&](std::span<const uint8_t> chunk) {
+    consumed.insert(consumed.end(), chunk.begin(), chunk.end());
+  });
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, EIO);
+  EXPECT_EQ(consumed, (std::vector<uint8_t>{0, 1, 2}));
 }
 
 }  // namespace

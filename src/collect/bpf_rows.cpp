@@ -41,6 +41,7 @@ void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_
   std::memcpy(socket.src_addr.data(), row.src, address_bytes);
   std::memcpy(socket.dst_addr.data(), row.dst, address_bytes);
   out.sockets.push_back(socket);
+  out.note_interface(socket.ifindex);
   if (!with_tcp_info) return;
   TcpInfo tcp;
   if (socket.protocol == Protocol::kTcp && row.has_tcp_info != 0 &&

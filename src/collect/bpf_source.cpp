@@ -129,8 +129,10 @@ void append_sockets(NamespaceSockets& out, NamespaceSockets&& more) {
     out.sockets = std::move(more.sockets);
     out.tcp_info = std::move(more.tcp_info);
     out.unix_sockets = std::move(more.unix_sockets);
+    out.interface_indexes = std::move(more.interface_indexes);
     return;
   }
+  out.interface_indexes.merge(more.interface_indexes);
   auto offset = static_cast<uint32_t>(out.sockets.size());
   out.unix_sockets.reserve(out.unix_sockets.size() + more.unix_sockets.size());
   out.sockets.insert(out.sockets.end(), more.sockets.begin(), more.sockets.end());

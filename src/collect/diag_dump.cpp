@@ -115,6 +115,7 @@ bool parse_socket(std::span<const uint8_t> payload, const ParseContext& ctx,
       .protocol = ctx.protocol,
       .state = field_at<uint8_t>(m, offsetof(inet_diag_msg, idiag_state)),
   });
+  out.note_interface(out.sockets.back().ifindex);
   if (ctx.want_tcp_info) out.tcp_info.push_back(tcp);
   return true;
 }

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <optional>
-#include <set>
 
 #include "collect/dump_pipeline.h"
 #include "collect/netlink_chunk.h"
@@ -255,16 +254,12 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
 }
 
 void resolve_interface_names(const NetnsRef& ns, NamespaceSockets& sockets) {
-  std::set<uint32_t> indexes;
-  for (const auto& s : sockets.sockets) {
-    if (s.ifindex != 0) indexes.insert(s.ifindex);
-  }
-  if (indexes.empty()) return;
+  if (sockets.interface_indexes.empty()) return;
   auto handle = NetnsHandle::open(ns);
   if (!handle) return;
   auto entry = NetnsEntry::enter(*handle);
   if (!entry) return;
-  for (uint32_t index : indexes) {
+  for (uint32_t index : sockets.interface_indexes) {
     char name[IF_NAMESIZE] = {};
     if (if_indextoname(index, name) != nullptr) sockets.interfaces[index] = name;
   }

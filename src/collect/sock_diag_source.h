@@ -43,7 +43,8 @@ class SockDiagSource final : public SocketSource {
 // with their tcp_info. (A socket may as well be skipped: nothing tells that.)
 void drop_repeated_sockets(NamespaceSockets& sockets);
 
-// Sockets of one namespace bound to interfaces get those interfaces' names (from inside it).
+// Sockets of one namespace bound to interfaces (`interface_indexes`, as its rows were read) get
+// those interfaces' names, from inside it.
 void resolve_interface_names(const NetnsRef& ns, NamespaceSockets& sockets);
 
 }  // namespace socksnap

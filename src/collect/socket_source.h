@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,12 +62,23 @@ struct NamespaceSockets {
   std::vector<TcpInfo> tcp_info;               // parallel to `sockets` when asked for
   std::vector<UnixSocketInfo> unix_sockets;    // one per unix socket, by row
   std::map<uint32_t, std::string> interfaces;  // names of interfaces sockets are bound to
+  // Which interfaces sockets are bound to, noted as their rows are read: the source names them
+  // (resolve_interface_names) without another pass over every row.
+  std::set<uint32_t> interface_indexes;
 
+  // A row read: where it is bound to an interface, noted.
+  void note_interface(uint32_t ifindex) {
+    if (ifindex != 0) interface_indexes.insert(ifindex);
+  }
   // Drops the sockets from `count` on (a dump that is read again), with what goes with them.
   void truncate(size_t count) {
     sockets.resize(count);
     if (tcp_info.size() > count) tcp_info.resize(count);
     while (!unix_sockets.empty() && unix_sockets.back().row >= count) unix_sockets.pop_back();
+    if (!interface_indexes.empty()) {
+      interface_indexes.clear();
+      for (const auto& s : sockets) note_interface(s.ifindex);
+    }
   }
 };
 

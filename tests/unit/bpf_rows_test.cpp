@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,7 @@ TEST(BpfRows, ATcpRecordWithItsTcpInfoIsTheRowNetlinkWouldMake) {
   EXPECT_EQ(s.rx_queue, 3U);
   EXPECT_EQ(s.tx_queue, 4U);
   EXPECT_EQ(s.ifindex, 2U);
+  EXPECT_EQ(out.interface_indexes, (std::set<uint32_t>{2}));  // to be named once the dump is read
   EXPECT_EQ(s.src_port, 8080);
   EXPECT_EQ(s.dst_port, 51000);
   EXPECT_EQ(s.ip_version, 4);
@@ -141,6 +143,23 @@ TEST(BpfRows, SocketsWithoutTcpInfoGetAnInvalidOneAndACongestionNameIsCutToFit) 
   add_inet_record(bytes_of(&udp, sizeof udp), 1, false, plain);
   EXPECT_EQ(plain.sockets.size(), 1U);
   EXPECT_TRUE(plain.tcp_info.empty());
+  EXPECT_TRUE(plain.interface_indexes.empty());  // bound to none (and the skipped row not noted)
+}
+
+// The interfaces sockets are bound to are noted as rows come; a dump read again drops its rows,
+// and the interfaces only they were bound to.
+TEST(BpfRows, InterfacesAreNotedAsRowsComeAndForgottenWithTheirRows) {
+  NamespaceSockets out;
+  for (uint32_t ifindex : {0U, 7U, 3U, 7U, 0U, 9U}) {
+    socksnap_inet_row row = tcp_row();
+    row.ifindex = ifindex;
+    add_inet_record(bytes_of(&row, sizeof row), 1, false, out);
+  }
+  EXPECT_EQ(out.interface_indexes, (std::set<uint32_t>{3, 7, 9}));
+  out.truncate(4);
+  EXPECT_EQ(out.interface_indexes, (std::set<uint32_t>{3, 7}));
+  out.truncate(1);
+  EXPECT_TRUE(out.interface_indexes.empty());
 }
 
 TEST(RecordReader, RecordsSplitAcrossReadsOfAnySizeComeOutWhole) {

@@ -214,7 +214,8 @@ Result<void, RunError> run_audit(const ParsedArgs& parsed, const SnapshotInputs&
 
 // `socksnap watch`: a snapshot every interval, and what changed since the one before.
 Result<void, RunError> run_watch(const ParsedArgs& parsed, const SnapshotInputs& inputs) {
-  const CommandLine& line = parsed.line;
+  CommandLine line = parsed.line;
+  line.query.watch = true;
   auto query = compile_query(line.query);
   if (!query) return usage_error(query.error().message());
   auto loop = WatchLoop::start(parsed.watch, line, *query);

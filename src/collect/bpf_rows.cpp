@@ -11,42 +11,74 @@
 
 namespace socksnap {
 
-size_t inet_record_size(bool tcp, bool with_tcp_info) {
-  return sizeof(socksnap_inet_row) + (tcp && with_tcp_info ? sizeof(socksnap_tcp_info_row) : 0);
+static_assert(sizeof(socksnap_inet_head) == kInetHeadSize);
+
+namespace {
+
+// Where a record's parts begin, after its head: its addresses' size, and whether details and
+// tcp_info follow them.
+struct InetLayout {
+  size_t addresses;
+  bool details;
+  bool tcp_info;
+};
+
+InetLayout layout_of(const socksnap_inet_head& head) {
+  bool details = (head.parts & SOCKSNAP_PART_DETAILS) != 0;
+  size_t addresses = details || head.family != AF_INET ? SOCKSNAP_INET_ADDRESSES_MAX : 8;
+  return {addresses, details, details && (head.parts & SOCKSNAP_PART_TCP_INFO) != 0};
+}
+
+}  // namespace
+
+size_t inet_record_trailer(std::span<const uint8_t> head_bytes) {
+  InetLayout layout = layout_of(load_unaligned<socksnap_inet_head>(head_bytes.data()));
+  return layout.addresses + (layout.details ? sizeof(socksnap_inet_details) : 0) +
+         (layout.tcp_info ? sizeof(socksnap_tcp_info_row) : 0);
 }
 
 void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_tcp_info,
                      NamespaceSockets& out) {
-  auto row = load_unaligned<socksnap_inet_row>(record.data());
-  if (row.family != AF_INET && row.family != AF_INET6) return;
+  if (record.size() < kInetHeadSize ||
+      record.size() < kInetHeadSize + inet_record_trailer(record)) {
+    return;  // not a whole record
+  }
+  auto head = load_unaligned<socksnap_inet_head>(record.data());
+  if (head.family != AF_INET && head.family != AF_INET6) return;
+  InetLayout layout = layout_of(head);
+  const uint8_t* addresses = record.data() + sizeof head;
+  socksnap_inet_details details{};
+  if (layout.details) {
+    details = load_unaligned<socksnap_inet_details>(addresses + layout.addresses);
+  }
   SocketRecord socket{
       .netns = netns,
-      .inode = row.inode,
-      .cookie = row.cookie,
-      .cgroup_id = row.cgroup_id,
+      .inode = details.inode,
+      .cookie = details.cookie,
+      .cgroup_id = details.cgroup_id,
       .src_addr = {},
       .dst_addr = {},
-      .uid = row.uid,
-      .rx_queue = row.rx_queue,
-      .tx_queue = row.tx_queue,
-      .ifindex = row.ifindex,
-      .src_port = row.src_port,
-      .dst_port = row.dst_port,
-      .ip_version = static_cast<uint8_t>(row.family == AF_INET ? 4 : 6),
-      .protocol = row.protocol == IPPROTO_TCP ? Protocol::kTcp : Protocol::kUdp,
-      .state = row.state,
+      .uid = details.uid,
+      .rx_queue = details.rx_queue,
+      .tx_queue = details.tx_queue,
+      .ifindex = details.ifindex,
+      .src_port = head.src_port,
+      .dst_port = head.dst_port,
+      .ip_version = static_cast<uint8_t>(head.family == AF_INET ? 4 : 6),
+      .protocol = head.protocol == IPPROTO_TCP ? Protocol::kTcp : Protocol::kUdp,
+      .state = head.state,
   };
-  // Only an IPv4 address's first 4 bytes are meant: the rest is zero, as netlink's rows have it.
-  size_t address_bytes = row.family == AF_INET ? 4 : 16;
-  std::memcpy(socket.src_addr.data(), row.src, address_bytes);
-  std::memcpy(socket.dst_addr.data(), row.dst, address_bytes);
+  // An IPv4 address fills the first 4 bytes: the rest is zero, as netlink's rows have it.
+  size_t address_bytes = head.family == AF_INET ? 4 : 16;
+  std::memcpy(socket.src_addr.data(), addresses, address_bytes);
+  std::memcpy(socket.dst_addr.data(), addresses + address_bytes, address_bytes);
   out.sockets.push_back(socket);
   out.note_interface(socket.ifindex);
   if (!with_tcp_info) return;
   TcpInfo tcp;
-  if (socket.protocol == Protocol::kTcp && row.has_tcp_info != 0 &&
-      record.size() >= sizeof(socksnap_inet_row) + sizeof(socksnap_tcp_info_row)) {
-    auto info = load_unaligned<socksnap_tcp_info_row>(record.data() + sizeof(socksnap_inet_row));
+  if (socket.protocol == Protocol::kTcp && layout.tcp_info) {
+    auto info = load_unaligned<socksnap_tcp_info_row>(addresses + layout.addresses +
+                                                      sizeof(socksnap_inet_details));
     tcp.valid = true;
     tcp.rtt_us = info.rtt_us;
     tcp.rttvar_us = info.rttvar_us;

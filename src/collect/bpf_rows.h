@@ -14,9 +14,10 @@
 
 namespace socksnap {
 
-// The size of one record of an iter/tcp or iter/udp read: a row, and its tcp_info when the
-// programs were told to add it (TCP records only).
-size_t inet_record_size(bool tcp, bool with_tcp_info);
+// An iter/tcp or iter/udp record (collect/bpf/iter_rows.h): a head of kInetHeadSize bytes, and
+// as many more as inet_record_trailer says of it (what RecordReader takes).
+inline constexpr size_t kInetHeadSize = 8;
+size_t inet_record_trailer(std::span<const uint8_t> head);
 
 // How much one read() of a BPF iterator asks for: a read takes what the kernel's seq_file buffer
 // holds (8 pages) at most; twice that is ample.
@@ -63,8 +64,9 @@ class RecordReader {
   std::vector<uint8_t> partial_;
 };
 
-// Appends the socket of one iter/tcp or iter/udp record (`inet_record_size` bytes) to `out`, and
-// its tcp_info when `with_tcp_info` (TCP records). Records of another family are skipped.
+// Appends the socket of one whole iter/tcp or iter/udp record to `out`, and its tcp_info when
+// `with_tcp_info` (invalid where the record has none). Fields the record leaves out are zero.
+// Records of another family are skipped.
 void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_tcp_info,
                      NamespaceSockets& out);
 

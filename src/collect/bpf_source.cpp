@@ -82,7 +82,8 @@ void BpfSource::configure(const CollectRequest& request) {
   if (configured_) return;
   socksnap_socket_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
                                  request.tcp_info ? 1 : 0, request.queues_and_cgroup ? 1 : 0,
-                                 request.inodes && !inodes_stopped_ ? 1 : 0);
+                                 request.inodes && !inodes_stopped_ ? 1 : 0,
+                                 request.identities ? 1 : 0);
   configured_ = true;
 }
 
@@ -92,9 +93,9 @@ void BpfSource::stop_reading_inodes() {
   if (configured_) socksnap_socket_iter_stop_reading_inodes(programs_->loaded);
 }
 
-Result<void> BpfSource::read_records(int iterator, size_t record_size, const char* what,
+Result<void> BpfSource::read_records(int iterator, const char* what,
                                      const std::function<void(std::span<const uint8_t>)>& add) {
-  RecordReader records(record_size);
+  RecordReader records(kInetHeadSize, inet_record_trailer);
   auto consume = [&](std::span<const uint8_t> chunk) { records.feed(chunk, add); };
   ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
     while (true) {
@@ -179,8 +180,8 @@ Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectReq
   if (counts && request.tcp_info) out.tcp_info.reserve(counts->total());
   auto read_inet = [&](const UniqueFd& iterator, bool is_tcp) -> Result<void> {
     if (!iterator.valid()) return {};
-    return read_records(iterator.get(), inet_record_size(is_tcp, request.tcp_info),
-                        is_tcp ? "iter/tcp" : "iter/udp", [&](std::span<const uint8_t> record) {
+    return read_records(iterator.get(), is_tcp ? "iter/tcp" : "iter/udp",
+                        [&](std::span<const uint8_t> record) {
                           add_inet_record(record, ns.inode, request.tcp_info, out);
                         });
   };

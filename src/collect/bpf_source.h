@@ -55,8 +55,8 @@ class BpfSource final : public SocketSource {
   explicit BpfSource(std::unique_ptr<Programs> programs);
   // The programs write what the run's request asks for: set once, before the first iterator.
   void configure(const CollectRequest& request);
-  // Reads an iterator to its end, giving `add` each whole record of `record_size` bytes.
-  Result<void> read_records(int iterator, size_t record_size, const char* what,
+  // Reads an inet iterator to its end, giving `add` each whole record.
+  Result<void> read_records(int iterator, const char* what,
                             const std::function<void(std::span<const uint8_t>)>& add);
 
   std::unique_ptr<Programs> programs_;

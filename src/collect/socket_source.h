@@ -53,6 +53,11 @@ struct CollectRequest {
   // whatever is asked; the BPF iterators read it only when asked (a cache miss a socket: 3 ms of
   // a walk of 200,000). Rows read without it carry zero.
   bool inodes = true;
+  // Each TCP and UDP socket's cookie, its uid and the interface it is bound to. sock_diag sends
+  // them whatever is asked; the BPF iterators write them only when asked, and a row that needs
+  // none of these, its inode, queues or tcp_info is written as its endpoints and state alone:
+  // 16 bytes for IPv4 instead of 80. Rows read without them carry zeros.
+  bool identities = true;
   ConntrackScope conntrack = ConntrackScope::kOff;
 };
 

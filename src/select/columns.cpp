@@ -323,10 +323,10 @@ const std::vector<Column> kColumns = {
      3},
     inet_integer<&SocketRecord::dst_port>("dst.port", "DST.PORT"),
     inet_integer<&SocketRecord::ip_version>("ipversion", "IPVERSION"),
-    socket_integer<&SocketRecord::uid>("uid", "UID"),
+    socket_integer<&SocketRecord::uid>("uid", "UID", kNeedsIdentity),
     socket_integer<&SocketRecord::rx_queue>("rx.queue", "RX.QUEUE", kNeedsQueues),
     socket_integer<&SocketRecord::tx_queue>("tx.queue", "TX.QUEUE", kNeedsQueues),
-    {"interface", "INTERFACE", ValueKind::kText, kNeedsNothing,
+    {"interface", "INTERFACE", ValueKind::kText, kNeedsIdentity,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {
        const auto& s = at(snap, row);
        if (s.ifindex == 0) return;
@@ -339,7 +339,7 @@ const std::vector<Column> kColumns = {
        append_number(out, s.ifindex);  // the interface is gone, or its name unreadable
      },
      nullptr, nullptr, 0},
-    socket_integer<&SocketRecord::cookie>("cookie", "COOKIE"),
+    socket_integer<&SocketRecord::cookie>("cookie", "COOKIE", kNeedsIdentity),
     // A unix socket's own: empty for the others.
     {"type", "TYPE", ValueKind::kText, kNeedsNothing,
      [](const Snapshot& snap, size_t row, fmt::memory_buffer& out) {

@@ -24,6 +24,7 @@ enum ColumnNeeds : uint32_t {
   kNeedsDirection = 1U << 3,  // every socket's direction (analyze/direction.h)
   kNeedsQueues = 1U << 4,     // receive and send queues (CollectRequest::queues_and_cgroup)
   kNeedsInode = 1U << 5,      // each socket's inode (CollectRequest::inodes)
+  kNeedsIdentity = 1U << 6,   // its cookie, uid or interface (CollectRequest::identities)
 };
 
 struct Column {

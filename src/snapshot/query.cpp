@@ -261,6 +261,13 @@ Result<Query> compile_query(const QueryOptions& options) {
       std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
         return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsQueues) != 0;
       });
+  // Cookies, uids and interfaces likewise; and for a watch, which pairs each poll's sockets with
+  // the last poll's by their cookies.
+  query.request.identities =
+      !query.only_columns() || query.graph_ || options.watch ||
+      std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
+        return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsIdentity) != 0;
+      });
   // Inodes where some kind of node needs them; a run that shows another kind stops reading them
   // once it knows (take_snapshot).
   query.request.inodes = std::any_of(std::begin(kKinds), std::end(kKinds),

@@ -61,6 +61,8 @@ struct QueryOptions {
   // format (columns: the table), and nothing is sorted (the groups are, by count).
   bool summary = false;
   std::string by;
+  // `socksnap watch`: each poll's sockets are paired with the last poll's by their cookies too.
+  bool watch = false;
 };
 
 class Query {

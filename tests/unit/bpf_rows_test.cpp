@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,43 +34,77 @@ std::vector<uint8_t> bytes_of(const void* p, size_t n) {
   return std::vector<uint8_t>(b, b + n);
 }
 
-socksnap_inet_row tcp_row() {
-  socksnap_inet_row row{};
-  row.cookie = 77;
-  row.inode = 0x1'0000'0005ULL;  // 64 bits kept
-  row.cgroup_id = 9;
-  inet_pton(AF_INET, "10.1.2.3", row.src);
-  inet_pton(AF_INET, "10.9.8.7", row.dst);
-  std::memset(row.src + 4, 0xee, 12);  // what follows an IPv4 address is not the address
-  row.uid = 1000;
-  row.rx_queue = 3;
-  row.tx_queue = 4;
-  row.ifindex = 2;
-  row.src_port = 8080;
-  row.dst_port = 51000;
-  row.family = AF_INET;
-  row.state = 1;
-  row.protocol = IPPROTO_TCP;
-  row.has_tcp_info = 1;
-  return row;
+// A record as the programs write it (collect/bpf/iter_rows.h): the head, the addresses (4 or 16
+// bytes each, then zeros to 32 where details follow), and the parts the head names.
+std::vector<uint8_t> inet_record(const socksnap_inet_head& head, const char* src, const char* dst,
+                                 const socksnap_inet_details* details = nullptr,
+                                 const socksnap_tcp_info_row* info = nullptr) {
+  int family = head.family == AF_INET ? AF_INET : AF_INET6;
+  size_t size = family == AF_INET ? 4 : 16;
+  std::array<uint8_t, 16> a{};
+  std::array<uint8_t, 16> b{};
+  EXPECT_EQ(inet_pton(family, src, a.data()), 1);
+  EXPECT_EQ(inet_pton(family, dst, b.data()), 1);
+  std::vector<uint8_t> out = bytes_of(&head, sizeof head);
+  out.insert(out.end(), a.begin(), a.begin() + static_cast<ptrdiff_t>(size));
+  out.insert(out.end(), b.begin(), b.begin() + static_cast<ptrdiff_t>(size));
+  if (details != nullptr) {
+    out.resize(sizeof head + 32, 0);
+    auto more = bytes_of(details, sizeof *details);
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  if (info != nullptr) {
+    auto more = bytes_of(info, sizeof *info);
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+socksnap_inet_head tcp_head(uint8_t parts) {
+  socksnap_inet_head head{};
+  head.src_port = 8080;
+  head.dst_port = 51000;
+  head.family = AF_INET;
+  head.state = 1;
+  head.protocol = IPPROTO_TCP;
+  head.parts = parts;
+  return head;
+}
+
+socksnap_inet_details tcp_details() {
+  socksnap_inet_details d{};
+  d.cookie = 77;
+  d.inode = 0x1'0000'0005ULL;  // 64 bits kept
+  d.cgroup_id = 9;
+  d.uid = 1000;
+  d.rx_queue = 3;
+  d.tx_queue = 4;
+  d.ifindex = 2;
+  return d;
+}
+
+// The size a record's head says it has: what RecordReader cuts the stream by.
+size_t record_size(const std::vector<uint8_t>& record) {
+  return kInetHeadSize + inet_record_trailer(std::span<const uint8_t>(record).first(kInetHeadSize));
 }
 
 TEST(BpfRows, ATcpRecordWithItsTcpInfoIsTheRowNetlinkWouldMake) {
-  struct {
-    socksnap_inet_row row;
-    socksnap_tcp_info_row info;
-  } record{tcp_row(), {}};
-  record.info.rtt_us = 120;
-  record.info.rttvar_us = 60;
-  record.info.snd_cwnd = 10;
-  record.info.total_retrans = 2;
-  record.info.bytes_acked = 100;
-  record.info.bytes_received = 200;
-  record.info.bytes_sent = 300;
-  std::memcpy(record.info.congestion, "cubic", 6);
-  ASSERT_EQ(sizeof record, inet_record_size(true, true));
+  socksnap_tcp_info_row info{};
+  info.rtt_us = 120;
+  info.rttvar_us = 60;
+  info.snd_cwnd = 10;
+  info.total_retrans = 2;
+  info.bytes_acked = 100;
+  info.bytes_received = 200;
+  info.bytes_sent = 300;
+  std::memcpy(info.congestion, "cubic", 6);
+  socksnap_inet_details details = tcp_details();
+  auto record = inet_record(tcp_head(SOCKSNAP_PART_DETAILS | SOCKSNAP_PART_TCP_INFO), "10.1.2.3",
+                            "10.9.8.7", &details, &info);
+  ASSERT_EQ(record.size(), 8U + 32 + 40 + 56);
+  EXPECT_EQ(record_size(record), record.size());
   NamespaceSockets out;
-  add_inet_record(bytes_of(&record, sizeof record), 4026531840ULL, true, out);
+  add_inet_record(record, 4026531840ULL, true, out);
   ASSERT_EQ(out.sockets.size(), 1U);
   const SocketRecord& s = out.sockets[0];
   EXPECT_EQ(s.netns, 4026531840ULL);
@@ -103,30 +139,34 @@ TEST(BpfRows, ATcpRecordWithItsTcpInfoIsTheRowNetlinkWouldMake) {
 }
 
 TEST(BpfRows, SocketsWithoutTcpInfoGetAnInvalidOneAndACongestionNameIsCutToFit) {
-  socksnap_inet_row udp{};
-  udp.family = AF_INET6;
-  udp.protocol = IPPROTO_UDP;
-  udp.state = 7;
-  inet_pton(AF_INET6, "::ffff:127.0.0.1", udp.src);
-  struct {
-    socksnap_inet_row row;
-    socksnap_tcp_info_row info;
-  } time_wait{tcp_row(), {}};
-  time_wait.row.has_tcp_info = 0;  // inet_diag sends none for TIME_WAIT and request sockets
-  time_wait.row.state = 6;
-  struct {
-    socksnap_inet_row row;
-    socksnap_tcp_info_row info;
-  } long_name{tcp_row(), {}};
-  std::memset(long_name.info.congestion, 'x', sizeof long_name.info.congestion);  // no NUL
+  socksnap_inet_head udp_head{};
+  udp_head.family = AF_INET6;
+  udp_head.protocol = IPPROTO_UDP;
+  udp_head.state = 7;
+  udp_head.parts = SOCKSNAP_PART_DETAILS;
+  socksnap_inet_details udp_details{};
+  udp_details.cookie = 5;
+  auto udp = inet_record(udp_head, "::ffff:127.0.0.1", "::", &udp_details);
+  // inet_diag sends no tcp_info for TIME_WAIT and request sockets, nor do the programs.
+  socksnap_inet_head time_wait_head = tcp_head(SOCKSNAP_PART_DETAILS);
+  time_wait_head.state = 6;
+  socksnap_inet_details details = tcp_details();
+  auto time_wait = inet_record(time_wait_head, "10.1.2.3", "10.9.8.7", &details);
+  socksnap_tcp_info_row info{};
+  std::memset(info.congestion, 'x', sizeof info.congestion);  // no NUL
+  auto long_name = inet_record(tcp_head(SOCKSNAP_PART_DETAILS | SOCKSNAP_PART_TCP_INFO), "10.1.2.3",
+                               "10.9.8.7", &details, &info);
+  EXPECT_EQ(record_size(udp), 8U + 32 + 40);
+  EXPECT_EQ(record_size(time_wait), 8U + 32 + 40);
   NamespaceSockets out;
-  add_inet_record(bytes_of(&udp, sizeof udp), 1, true, out);
-  add_inet_record(bytes_of(&time_wait, sizeof time_wait), 1, true, out);
-  add_inet_record(bytes_of(&long_name, sizeof long_name), 1, true, out);
+  add_inet_record(udp, 1, true, out);
+  add_inet_record(time_wait, 1, true, out);
+  add_inet_record(long_name, 1, true, out);
   ASSERT_EQ(out.sockets.size(), 3U);
   ASSERT_EQ(out.tcp_info.size(), 3U);
   EXPECT_EQ(out.sockets[0].protocol, Protocol::kUdp);
   EXPECT_EQ(out.sockets[0].ip_version, 6);
+  EXPECT_EQ(out.sockets[0].cookie, 5U);
   std::array<uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
   EXPECT_EQ(out.sockets[0].src_addr, mapped);
   EXPECT_FALSE(out.tcp_info[0].valid);
@@ -137,13 +177,85 @@ TEST(BpfRows, SocketsWithoutTcpInfoGetAnInvalidOneAndACongestionNameIsCutToFit) 
 
   // Without tcp_info asked for, none is kept; a family the source does not know is skipped.
   NamespaceSockets plain;
-  socksnap_inet_row other = tcp_row();
-  other.family = AF_UNIX;
-  add_inet_record(bytes_of(&other, sizeof other), 1, false, plain);
-  add_inet_record(bytes_of(&udp, sizeof udp), 1, false, plain);
+  socksnap_inet_head other_head = tcp_head(SOCKSNAP_PART_DETAILS);
+  auto other = inet_record(other_head, "10.1.2.3", "10.9.8.7", &details);
+  other[offsetof(socksnap_inet_head, family)] = AF_UNIX;
+  add_inet_record(other, 1, false, plain);
+  add_inet_record(udp, 1, false, plain);
   EXPECT_EQ(plain.sockets.size(), 1U);
   EXPECT_TRUE(plain.tcp_info.empty());
   EXPECT_TRUE(plain.interface_indexes.empty());  // bound to none (and the skipped row not noted)
+}
+
+// A run that needs no cookie, uid, interface, inode, queue or tcp_info gets records of the
+// endpoints and state alone: 16 bytes for IPv4, 40 for IPv6. The rest of their rows is zero.
+TEST(BpfRows, ARecordWithoutDetailsIsItsEndpointsAndState) {
+  auto v4 = inet_record(tcp_head(0), "10.1.2.3", "10.9.8.7");
+  socksnap_inet_head v6_head = tcp_head(0);
+  v6_head.family = AF_INET6;
+  v6_head.protocol = IPPROTO_UDP;
+  v6_head.state = 7;
+  auto v6 = inet_record(v6_head, "2001:db8::1", "2001:db8::2");
+  ASSERT_EQ(v4.size(), 16U);
+  ASSERT_EQ(v6.size(), 40U);
+  EXPECT_EQ(record_size(v4), 16U);
+  EXPECT_EQ(record_size(v6), 40U);
+  NamespaceSockets out;
+  add_inet_record(v4, 3, true, out);
+  add_inet_record(v6, 3, true, out);
+  ASSERT_EQ(out.sockets.size(), 2U);
+  const SocketRecord& a = out.sockets[0];
+  std::array<uint8_t, 16> src{10, 1, 2, 3};
+  std::array<uint8_t, 16> dst{10, 9, 8, 7};
+  EXPECT_EQ(a.src_addr, src);
+  EXPECT_EQ(a.dst_addr, dst);
+  EXPECT_EQ(a.src_port, 8080);
+  EXPECT_EQ(a.dst_port, 51000);
+  EXPECT_EQ(a.ip_version, 4);
+  EXPECT_EQ(a.protocol, Protocol::kTcp);
+  EXPECT_EQ(a.state, 1);
+  EXPECT_EQ(a.netns, 3U);
+  EXPECT_EQ(a.cookie, 0U);
+  EXPECT_EQ(a.inode, 0U);
+  EXPECT_EQ(a.uid, 0U);
+  EXPECT_EQ(a.ifindex, 0U);
+  EXPECT_EQ(a.rx_queue, 0U);
+  const SocketRecord& b = out.sockets[1];
+  std::array<uint8_t, 16> src6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  std::array<uint8_t, 16> dst6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  EXPECT_EQ(b.src_addr, src6);
+  EXPECT_EQ(b.dst_addr, dst6);
+  EXPECT_EQ(b.ip_version, 6);
+  EXPECT_EQ(b.protocol, Protocol::kUdp);
+  EXPECT_EQ(b.state, 7);
+  ASSERT_EQ(out.tcp_info.size(), 2U);
+  EXPECT_FALSE(out.tcp_info[0].valid);
+
+  // A stream where records change from detailed to plain part way (a run that stops reading
+  // inodes), read in pieces of any size, gives each record whole.
+  socksnap_inet_details details = tcp_details();
+  std::vector<std::vector<uint8_t>> records = {
+      inet_record(tcp_head(SOCKSNAP_PART_DETAILS), "10.1.2.3", "10.9.8.7", &details), v6, v4,
+      inet_record(tcp_head(SOCKSNAP_PART_DETAILS | SOCKSNAP_PART_TCP_INFO), "10.1.2.3", "10.9.8.7",
+                  &details, std::array<socksnap_tcp_info_row, 1>{}.data()),
+      v4};
+  std::vector<uint8_t> stream;
+  for (const auto& r : records) stream.insert(stream.end(), r.begin(), r.end());
+  for (size_t read : {size_t{1}, size_t{7}, size_t{16}, size_t{50}, stream.size()}) {
+    RecordReader reader(kInetHeadSize, inet_record_trailer);
+    std::vector<std::vector<uint8_t>> got;
+    for (size_t at = 0; at < stream.size(); at += read) {
+      size_t n = std::min(read, stream.size() - at);
+      reader.feed(std::span<const uint8_t>(stream.data() + at, n),
+                  [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
+    }
+    EXPECT_EQ(got, records) << "reads of " << read;
+    EXPECT_TRUE(reader.complete());
+  }
+  // A record shorter than its head says is not read.
+  NamespaceSockets cut;
+  add_inet_record(std::span<const uint8_t>(v6).first(39), 1, false, cut);
+  EXPECT_TRUE(cut.sockets.empty());
 }
 
 // The interfaces sockets are bound to are noted as rows come; a dump read again drops its rows,
@@ -151,9 +263,10 @@ TEST(BpfRows, SocketsWithoutTcpInfoGetAnInvalidOneAndACongestionNameIsCutToFit) 
 TEST(BpfRows, InterfacesAreNotedAsRowsComeAndForgottenWithTheirRows) {
   NamespaceSockets out;
   for (uint32_t ifindex : {0U, 7U, 3U, 7U, 0U, 9U}) {
-    socksnap_inet_row row = tcp_row();
-    row.ifindex = ifindex;
-    add_inet_record(bytes_of(&row, sizeof row), 1, false, out);
+    socksnap_inet_details details = tcp_details();
+    details.ifindex = ifindex;
+    add_inet_record(inet_record(tcp_head(SOCKSNAP_PART_DETAILS), "10.1.2.3", "10.9.8.7", &details),
+                    1, false, out);
   }
   EXPECT_EQ(out.interface_indexes, (std::set<uint32_t>{3, 7, 9}));
   out.truncate(4);

@@ -164,6 +164,34 @@ TEST(CompileQuery, QueuesAndCgroupReadWhereShownFilteredSortedOrCarried) {
   EXPECT_TRUE(compile_query(graph).value().request.queues_and_cgroup);
 }
 
+TEST(CompileQuery, IdentitiesReadWhereShownFilteredSortedOrCarried) {
+  // No kind's default table shows a cookie, uid or interface, nor do other columns need them.
+  EXPECT_FALSE(plan_of({}).request.identities);
+  EXPECT_FALSE(plan_of({"-o", "+inode,+rtt,+pid,+rx.queue", "-F", "inode:>0", "--sort", "inode"})
+                   .request.identities);
+  EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.identities);
+  // Shown, filtered on, sorted by: each of the three.
+  EXPECT_TRUE(plan_of({"-o", "+uid"}).request.identities);
+  EXPECT_TRUE(plan_of({"-o", "columns=src,cookie"}).request.identities);
+  EXPECT_TRUE(plan_of({"-o", "columns=src,interface"}).request.identities);
+  EXPECT_TRUE(plan_of({"-F", "uid:0"}).request.identities);
+  EXPECT_TRUE(plan_of({"-F", "interface:lo"}).request.identities);
+  EXPECT_TRUE(plan_of({"--sort", "-cookie"}).request.identities);
+  // Rows that carry every field; the map; a watch, which pairs sockets by their cookies.
+  EXPECT_TRUE(plan_of({"-o", "json"}).request.identities);
+  EXPECT_TRUE(plan_of({"-o", "yaml"}).request.identities);
+  QueryOptions graph;
+  graph.graph = true;
+  EXPECT_TRUE(compile_query(graph).value().request.identities);
+  QueryOptions watch;
+  watch.watch = true;
+  EXPECT_TRUE(compile_query(watch).value().request.identities);
+  // A summary reads every field (as it reads the queues).
+  QueryOptions summary;
+  summary.summary = true;
+  EXPECT_TRUE(compile_query(summary).value().request.identities);
+}
+
 TEST(CompileQuery, InodesReadWhereHoldersAreFoundShownFilteredSortedOrCarried) {
   // The columns given for every kind, none of them an owner's or the inode, nor the filters'.
   EXPECT_FALSE(plan_of({"-o", "columns=src,dst"}).request.inodes);

@@ -58,12 +58,13 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
 
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
                                     __u32 udp_states, int want_tcp_info, int want_queues_and_cgroup,
-                                    int want_inodes) {
+                                    int want_inodes, int want_identities) {
   iter->data->tcp_states = tcp_states;
   iter->data->udp_states = udp_states;
   iter->bss->want_tcp_info = want_tcp_info ? 1 : 0;
   iter->data->want_queues_and_cgroup = want_queues_and_cgroup ? 1 : 0;
   iter->data->want_inodes = want_inodes ? 1 : 0;
+  iter->data->want_identities = want_identities ? 1 : 0;
 }
 
 void socksnap_socket_iter_stop_reading_inodes(struct socksnap_socket_iter* iter) {

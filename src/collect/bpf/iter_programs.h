@@ -39,11 +39,12 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
 /* An iterator of a link's program, to read() to its end: of the calling thread's network
  * namespace for the socket programs, whose namespace it keeps. -1 with errno set. */
 int socksnap_iter_open(int link);
-/* What the socket programs write: states (bit N = state N), tcp_info with TCP rows, and the
- * queues and the creator's cgroup, and the inodes (zero when not wanted). */
+/* What the socket programs write: states (bit N = state N), tcp_info with TCP rows, the queues
+ * and the creator's cgroup, the inodes, and the cookies, uids and interfaces (zero when not
+ * wanted; records with none of these have no details: iter_rows.h). */
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
                                     __u32 udp_states, int want_tcp_info, int want_queues_and_cgroup,
-                                    int want_inodes);
+                                    int want_inodes, int want_identities);
 /* From the socket programs' next socket on, leave the inodes zero; from any thread, iterators
  * being read too. */
 void socksnap_socket_iter_stop_reading_inodes(struct socksnap_socket_iter* iter);

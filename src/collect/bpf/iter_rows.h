@@ -10,29 +10,39 @@
 #include <linux/types.h>
 #endif
 
-/* One inet socket, as inet_diag would fill its inet_diag_msg and INET_DIAG_CGROUP_ID. */
-struct socksnap_inet_row {
-  __u64 cookie;
-  __u64 inode;
-  __u64 cgroup_id;
-  __u8 src[16]; /* network order; IPv4 in the first 4 bytes */
-  __u8 dst[16];
-  __u32 uid;
-  __u32 rx_queue;
-  __u32 tx_queue;
-  __u32 ifindex;
+/* One inet socket, as inet_diag would fill its inet_diag_msg, INET_DIAG_CGROUP_ID and, asked,
+ * its tcp_info. A record is this head, the addresses, and the parts `parts` names:
+ * - the addresses, network order: the source's then the destination's, 4 bytes each for AF_INET
+ *   and 16 for AF_INET6; 32 bytes whatever the family in a record with details;
+ * - SOCKSNAP_PART_DETAILS: a socksnap_inet_details (what a run may not need: a run that shows
+ *   only endpoints and states gets records of 16 bytes for IPv4, 40 for IPv6);
+ * - SOCKSNAP_PART_TCP_INFO (with details only): a socksnap_tcp_info_row. */
+struct socksnap_inet_head {
   __u16 src_port; /* host order */
   __u16 dst_port;
   __u8 family;   /* AF_INET or AF_INET6 */
   __u8 state;    /* as inet_diag reports it: SYN_RECV for request sockets, the TIME_WAIT
                     socket's substate */
   __u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
-  __u8 has_tcp_info;
+  __u8 parts;    /* SOCKSNAP_PART_* */
+};
+#define SOCKSNAP_PART_DETAILS 1
+#define SOCKSNAP_PART_TCP_INFO 2
+#define SOCKSNAP_INET_ADDRESSES_MAX 32
+
+struct socksnap_inet_details {
+  __u64 cookie;
+  __u64 inode;
+  __u64 cgroup_id;
+  __u32 uid;
+  __u32 rx_queue;
+  __u32 tx_queue;
+  __u32 ifindex;
 };
 
-/* Follows a TCP row when the reader asked for it (want_tcp_info): tcp_get_info()'s fields
- * that socksnap shows and INET_DIAG_CONG's name. has_tcp_info says whether inet_diag would
- * have sent them (full sockets only: not TIME_WAIT or request sockets). */
+/* tcp_get_info()'s fields that socksnap shows and INET_DIAG_CONG's name: given where the reader
+ * asked for them (want_tcp_info) and inet_diag would have sent them (full sockets only: not
+ * TIME_WAIT or request sockets). */
 struct socksnap_tcp_info_row {
   __u32 rtt_us;
   __u32 rttvar_us;

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <future>
 
@@ -90,8 +89,7 @@ Result<SourceChoice, RunError> open_replay(const Host& host) {
 }  // namespace
 
 Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
-                                                  Warnings& warnings,
-                                                  const std::function<void()>& loaded) {
+                                                  Warnings& warnings) {
   // A replay reads its owners under the root too (a recorded node).
   struct stat root {};
   if (host.root != "/" && ::stat(host.root.c_str(), &root) != 0) {
@@ -102,22 +100,8 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterato
   // The BPF iterators are loaded (the kernel verifies them: a few ms) while discovery walks /proc.
   bool try_bpf = host.record_dump.empty() &&
                  (host.backend == "bpf" || (host.backend != "netlink" && iterators_used));
-  // `loaded` is called by the loading thread when the load ends before this one waits for it,
-  // else by this one once it has woken. A thread that `loaded` wakes may load programs of its own
-  // (the census's), which the kernel does not preempt; woken first, it could take the core this
-  // one would wake on: in runs of case A this thread went on 2-4 ms after the load had ended.
-  std::atomic<int> first{0};  // 1: this thread waited first; 2: the load ended first
   std::future<Result<std::unique_ptr<BpfSource>>> loading;
-  if (try_bpf) {
-    loading = std::async(std::launch::async, [&loaded, &first] {
-      auto opened = BpfSource::open();
-      int none = 0;
-      if (first.compare_exchange_strong(none, 2) && loaded) loaded();
-      return opened;
-    });
-  } else if (loaded) {
-    loaded();
-  }
+  if (try_bpf) loading = std::async(std::launch::async, [] { return BpfSource::open(); });
   HostPaths paths(host.root);
   SourceChoice choice;
   if (host.netns.empty()) {
@@ -137,10 +121,7 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterato
     return usage_error("--record-dump records netlink replies: it needs --backend netlink");
   }
   if (try_bpf) {
-    int none = 0;
-    bool waited_first = first.compare_exchange_strong(none, 1);
     auto bpf = loading.get();
-    if (waited_first && loaded) loaded();
     if (bpf) {
       choice.source = std::move(bpf.value());
       return choice;

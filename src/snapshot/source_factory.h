@@ -4,7 +4,6 @@
 // they can run (--backend auto, bpf), else through sock_diag; the choice and why go to -v.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,11 +33,7 @@ struct SourceChoice {
 // none (unix sockets alone) gains nothing from loading its programs, and --backend auto then
 // reads through sock_diag. (The sockets' holders come from the BPF iterators of processes,
 // collect/bpf_tasks.h, whatever the source.)
-// `loaded`, when given, is called once the BPF iterators' load is over (from the thread that
-// loaded them, or from the caller's once it has the loaded source, when it was waiting first),
-// or at once when there is none to wait for: on no path is it called twice.
 Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
-                                                  Warnings& warnings,
-                                                  const std::function<void()>& loaded = {});
+                                                  Warnings& warnings);
 
 }  // namespace socksnap

@@ -193,6 +193,8 @@ Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectReq
   rest.tcp_states = kBoundInactiveState;
   rest.udp = false;
   rest.unix_sockets = false;
+  // None where sockstat counted none: no namespace entered again for nothing.
+  if (counts && counts->udplite + counts->udplite6 == 0) rest.udplite = false;
   if (rest.tcp || rest.udplite) {
     auto more = netlink_.collect(ns, rest, warnings);
     if (!more) return more.error();

@@ -61,10 +61,11 @@ Result<UniqueFd> attach(socksnap_socket_iter* loaded, socksnap_socket_program pr
 
 }  // namespace
 
-Result<std::unique_ptr<BpfSource>> BpfSource::open() {
+Result<std::unique_ptr<BpfSource>> BpfSource::open(const CollectRequest& request) {
   if (auto usable = bpf_iterators_usable(); !usable) return usable.error();
   auto programs = std::make_unique<Programs>();
-  programs->loaded = socksnap_socket_iter_load();
+  programs->loaded = socksnap_socket_iter_load(request.tcp_info, request.queues_and_cgroup,
+                                               request.inodes, request.identities);
   if (programs->loaded == nullptr) {
     return system_error("the kernel refused to load socksnap's BPF iterators", errno);
   }
@@ -74,23 +75,17 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open() {
   auto udp = attach(programs->loaded, SOCKSNAP_ITER_UDP, "iter/udp");
   if (!udp) return udp.error();
   programs->udp = std::move(udp.value());
-  return std::unique_ptr<BpfSource>(new BpfSource(std::move(programs)));
+  return std::unique_ptr<BpfSource>(new BpfSource(std::move(programs), request));
 }
 
 void BpfSource::configure(const CollectRequest& request) {
-  std::lock_guard lock(configure_mutex_);
-  if (configured_) return;
-  socksnap_socket_iter_configure(programs_->loaded, request.tcp_states, request.udp_states,
-                                 request.tcp_info ? 1 : 0, request.queues_and_cgroup ? 1 : 0,
-                                 request.inodes && !inodes_stopped_ ? 1 : 0,
-                                 request.identities ? 1 : 0);
-  configured_ = true;
+  std::call_once(configured_, [&] {
+    socksnap_socket_iter_configure(programs_->loaded, request.tcp_states, request.udp_states);
+  });
 }
 
 void BpfSource::stop_reading_inodes() {
-  std::lock_guard lock(configure_mutex_);
-  inodes_stopped_ = true;
-  if (configured_) socksnap_socket_iter_stop_reading_inodes(programs_->loaded);
+  socksnap_socket_iter_stop_reading_inodes(programs_->loaded);
 }
 
 Result<void> BpfSource::read_records(int iterator, const char* what,
@@ -148,6 +143,11 @@ void append_sockets(NamespaceSockets& out, NamespaceSockets&& more) {
 
 Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectRequest& request,
                                             Warnings& warnings) {
+  if ((request.tcp_info && !made_for_.tcp_info) ||
+      (request.queues_and_cgroup && !made_for_.queues_and_cgroup) ||
+      (request.inodes && !made_for_.inodes) || (request.identities && !made_for_.identities)) {
+    return plain_error("the BPF iterators were loaded for runs that read fewer fields");
+  }
   configure(request);
   auto handle = NetnsHandle::open(ns);
   if (!handle) return handle.error();
@@ -226,7 +226,7 @@ Result<NamespaceSockets> BpfSource::collect(const NetnsRef& ns, const CollectReq
 
 struct BpfSource::Programs {};
 
-Result<std::unique_ptr<BpfSource>> BpfSource::open() {
+Result<std::unique_ptr<BpfSource>> BpfSource::open(const CollectRequest& /*request*/) {
   return plain_error(
       "this socksnap was built without its BPF programs (clang, bpftool, libbpf "
       "or kernel BTF were missing at build time)");
@@ -240,9 +240,12 @@ Result<NamespaceSockets> BpfSource::collect(const NetnsRef& /*ns*/,
 
 void BpfSource::configure(const CollectRequest& /*request*/) {}
 
+void BpfSource::stop_reading_inodes() {}
+
 #endif
 
-BpfSource::BpfSource(std::unique_ptr<Programs> programs) : programs_(std::move(programs)) {}
+BpfSource::BpfSource(std::unique_ptr<Programs> programs, const CollectRequest& made_for)
+    : programs_(std::move(programs)), made_for_(made_for) {}
 BpfSource::~BpfSource() = default;
 
 }  // namespace socksnap

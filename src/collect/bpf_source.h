@@ -30,10 +30,12 @@ Result<void> bpf_iterators_usable();
 
 class BpfSource final : public SocketSource {
  public:
-  // Loads and attaches the iterators. The error says what is missing, in a phrase that follows
-  // "cannot use the BPF source: ": a build without them, kernel BTF, a capability, the kernel's
-  // refusal.
-  static Result<std::unique_ptr<BpfSource>> open();
+  // Loads and attaches the iterators, made for runs of `request`'s kind: fields it does not ask
+  // for (tcp_info, queues and cgroups, inodes, cookies with uids and interfaces) are left out of
+  // the programs themselves, and a collect() asking for one of them fails. The error says what
+  // is missing, in a phrase that follows "cannot use the BPF source: ": a build without them,
+  // kernel BTF, a capability, the kernel's refusal.
+  static Result<std::unique_ptr<BpfSource>> open(const CollectRequest& request);
   ~BpfSource() override;
   BpfSource(const BpfSource&) = delete;
   BpfSource& operator=(const BpfSource&) = delete;
@@ -52,18 +54,17 @@ class BpfSource final : public SocketSource {
 
  private:
   struct Programs;
-  explicit BpfSource(std::unique_ptr<Programs> programs);
-  // The programs write what the run's request asks for: set once, before the first iterator.
+  BpfSource(std::unique_ptr<Programs> programs, const CollectRequest& made_for);
+  // The states the programs write, the run's request's: set once, before the first iterator.
   void configure(const CollectRequest& request);
   // Reads an inet iterator to its end, giving `add` each whole record.
   Result<void> read_records(int iterator, const char* what,
                             const std::function<void(std::span<const uint8_t>)>& add);
 
   std::unique_ptr<Programs> programs_;
-  SockDiagSource netlink_;  // for what the iterators do not walk
-  std::mutex configure_mutex_;
-  bool configured_ = false;
-  bool inodes_stopped_ = false;  // under configure_mutex_
+  CollectRequest made_for_;  // what the programs can give
+  SockDiagSource netlink_;   // for what the iterators do not walk
+  std::once_flag configured_;
   bool parse_in_parallel_ = false;
 };
 

@@ -88,8 +88,9 @@ Result<SourceChoice, RunError> open_replay(const Host& host) {
 
 }  // namespace
 
-Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
+Result<SourceChoice, RunError> open_socket_source(const Host& host, const CollectRequest& request,
                                                   Warnings& warnings) {
+  bool iterators_used = request.tcp || request.udp;
   // A replay reads its owners under the root too (a recorded node).
   struct stat root {};
   if (host.root != "/" && ::stat(host.root.c_str(), &root) != 0) {
@@ -101,7 +102,9 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterato
   bool try_bpf = host.record_dump.empty() &&
                  (host.backend == "bpf" || (host.backend != "netlink" && iterators_used));
   std::future<Result<std::unique_ptr<BpfSource>>> loading;
-  if (try_bpf) loading = std::async(std::launch::async, [] { return BpfSource::open(); });
+  if (try_bpf) {
+    loading = std::async(std::launch::async, [&request] { return BpfSource::open(request); });
+  }
   HostPaths paths(host.root);
   SourceChoice choice;
   if (host.netns.empty()) {

@@ -28,12 +28,12 @@ struct SourceChoice {
 };
 
 // Usage errors: a --netns or --replay-dump that cannot be read, a --host-root that is not there;
-// failures: a missing capability, --backend bpf where the iterators cannot run. `iterators_used`:
-// the run reads TCP or UDP sockets, which the BPF source reads in its own way; a run that reads
-// none (unix sockets alone) gains nothing from loading its programs, and --backend auto then
-// reads through sock_diag. (The sockets' holders come from the BPF iterators of processes,
-// collect/bpf_tasks.h, whatever the source.)
-Result<SourceChoice, RunError> open_socket_source(const Host& host, bool iterators_used,
+// failures: a missing capability, --backend bpf where the iterators cannot run. The BPF
+// iterators are made for runs of `request`'s kind (BpfSource::open). A run that reads no TCP or
+// UDP socket (unix sockets alone), which the BPF source reads in its own way, gains nothing from
+// loading its programs: --backend auto then reads through sock_diag. (The sockets' holders come
+// from the BPF iterators of processes, collect/bpf_tasks.h, whatever the source.)
+Result<SourceChoice, RunError> open_socket_source(const Host& host, const CollectRequest& request,
                                                   Warnings& warnings);
 
 }  // namespace socksnap

@@ -193,7 +193,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
 
   // The BPF source's iterators read TCP and UDP sockets; unix sockets come through sock_diag
   // with either source.
-  auto chosen = open_socket_source(host, query.request.tcp || query.request.udp, warnings);
+  auto chosen = open_socket_source(host, query.request, warnings);
   choice_made.set_value(chosen ? &chosen.value() : nullptr);
   if (!chosen) return chosen.error();
   SourceChoice& choice = chosen.value();

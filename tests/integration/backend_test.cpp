@@ -409,12 +409,12 @@ TEST(Backend, TheBpfSourceStopsReadingInodesWhenTold) {
     ASSERT_EQ(::fstat(fd->get(), &st), 0);
     inodes.insert(st.st_ino);
   }
-  auto opened = BpfSource::open();
+  const CollectRequest request;  // inodes asked for
+  ASSERT_TRUE(request.inodes);
+  auto opened = BpfSource::open(request);
   ASSERT_TRUE(opened) << opened.error().message();
   BpfSource& source = *opened.value();
   const NetnsRef ref{ns.inode(), ns.path(), {ns.path()}};
-  const CollectRequest request;  // inodes asked for
-  ASSERT_TRUE(request.inodes);
   Warnings warnings;
   auto before = source.collect(ref, request, warnings);
   ASSERT_TRUE(before) << before.error().message();
@@ -437,6 +437,51 @@ TEST(Backend, TheBpfSourceStopsReadingInodesWhenTold) {
     EXPECT_EQ(got.dst_port, want.dst_port);
     EXPECT_EQ(got.state, want.state);
   }
+}
+
+// Programs made for runs that need only endpoints and states give those, in records without
+// details (the rest of each row zero), and refuse a run that needs more.
+TEST(Backend, TheBpfSourceMadeForFewerFieldsGivesThoseAndRefusesMore) {
+  TestNetns ns;
+  UniqueFd listener, client, server, udp;
+  ns.run_inside([&] {
+    listener = tcp_listen("127.0.0.1", 8080);
+    client = tcp_connect("127.0.0.1", 8080);
+    server = tcp_accept(listener);
+    udp = udp_bind("127.0.0.1", 5353);
+  });
+  CollectRequest plain;
+  plain.queues_and_cgroup = false;
+  plain.inodes = false;
+  plain.identities = false;
+  auto opened = BpfSource::open(plain);
+  ASSERT_TRUE(opened) << opened.error().message();
+  BpfSource& source = *opened.value();
+  const NetnsRef ref{ns.inode(), ns.path(), {ns.path()}};
+  Warnings warnings;
+  auto got = source.collect(ref, plain, warnings);
+  ASSERT_TRUE(got) << got.error().message();
+  std::multiset<std::string> rows;
+  for (const SocketRecord& s : got->sockets) {
+    rows.insert(fmt::format("{} {} {} {}", s.protocol == Protocol::kTcp ? "TCP" : "UDP", s.src_port,
+                            s.dst_port, s.state));
+    EXPECT_EQ(s.ip_version, 4);
+    EXPECT_EQ(s.src_addr[0], 127);
+    EXPECT_EQ(s.cookie, 0U);
+    EXPECT_EQ(s.inode, 0U);
+    EXPECT_EQ(s.uid, 0U);
+    EXPECT_EQ(s.ifindex, 0U);
+  }
+  const uint16_t c = local_port(client);
+  EXPECT_EQ(rows, (std::multiset<std::string>{"TCP 8080 0 10", fmt::format("TCP {} 8080 1", c),
+                                              fmt::format("TCP 8080 {} 1", c), "UDP 5353 0 7"}));
+  // A run that needs the cookies is refused: these programs cannot give them.
+  CollectRequest more = plain;
+  more.identities = true;
+  auto refused = source.collect(ref, more, warnings);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(),
+            "the BPF iterators were loaded for runs that read fewer fields");
 }
 
 TEST(Backend, BpfThatCannotRunExitsOneAndAutoFallsBackSayingWhy) {

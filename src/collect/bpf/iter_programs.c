@@ -11,9 +11,15 @@
 #include "socket_iter.lskel.h"
 #include "task_iter.lskel.h"
 
-struct socksnap_socket_iter* socksnap_socket_iter_load(void) {
+struct socksnap_socket_iter* socksnap_socket_iter_load(int with_tcp_info,
+                                                       int with_queues_and_cgroup, int with_inodes,
+                                                       int with_identities) {
   struct socksnap_socket_iter* iter = socksnap_socket_iter__open();
   if (!iter) return NULL;
+  iter->rodata->with_tcp_info = with_tcp_info ? 1 : 0;
+  iter->rodata->with_queues_and_cgroup = with_queues_and_cgroup ? 1 : 0;
+  iter->rodata->with_inodes = with_inodes ? 1 : 0;
+  iter->rodata->with_identities = with_identities ? 1 : 0;
   int err = socksnap_socket_iter__load(iter);
   if (err) {
     socksnap_socket_iter__destroy(iter);
@@ -57,14 +63,9 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
 }
 
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
-                                    __u32 udp_states, int want_tcp_info, int want_queues_and_cgroup,
-                                    int want_inodes, int want_identities) {
+                                    __u32 udp_states) {
   iter->data->tcp_states = tcp_states;
   iter->data->udp_states = udp_states;
-  iter->bss->want_tcp_info = want_tcp_info ? 1 : 0;
-  iter->data->want_queues_and_cgroup = want_queues_and_cgroup ? 1 : 0;
-  iter->data->want_inodes = want_inodes ? 1 : 0;
-  iter->data->want_identities = want_identities ? 1 : 0;
 }
 
 void socksnap_socket_iter_stop_reading_inodes(struct socksnap_socket_iter* iter) {

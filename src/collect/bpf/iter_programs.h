@@ -27,8 +27,14 @@ enum socksnap_task_program {
   SOCKSNAP_ITER_TASKS = 1,
 };
 
-/* Load the programs; NULL with errno set when the kernel refuses. */
-struct socksnap_socket_iter* socksnap_socket_iter_load(void);
+/* Load the programs; NULL with errno set when the kernel refuses. The socket programs are made
+ * for runs that need what the flags say (each 0 or 1): tcp_info with TCP rows, the queues and
+ * the creator's cgroup, the inodes, and the cookies, uids and interfaces; what a run does not
+ * need is left out of them (left zero in the rows; records with none of it have no details:
+ * iter_rows.h). */
+struct socksnap_socket_iter* socksnap_socket_iter_load(int with_tcp_info,
+                                                       int with_queues_and_cgroup, int with_inodes,
+                                                       int with_identities);
 struct socksnap_task_iter* socksnap_task_iter_load(void);
 void socksnap_socket_iter_destroy(struct socksnap_socket_iter* iter);
 void socksnap_task_iter_destroy(struct socksnap_task_iter* iter);
@@ -39,12 +45,9 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
 /* An iterator of a link's program, to read() to its end: of the calling thread's network
  * namespace for the socket programs, whose namespace it keeps. -1 with errno set. */
 int socksnap_iter_open(int link);
-/* What the socket programs write: states (bit N = state N), tcp_info with TCP rows, the queues
- * and the creator's cgroup, the inodes, and the cookies, uids and interfaces (zero when not
- * wanted; records with none of these have no details: iter_rows.h). */
+/* Which states the socket programs write (bit N = state N). */
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
-                                    __u32 udp_states, int want_tcp_info, int want_queues_and_cgroup,
-                                    int want_inodes, int want_identities);
+                                    __u32 udp_states);
 /* From the socket programs' next socket on, leave the inodes zero; from any thread, iterators
  * being read too. */
 void socksnap_socket_iter_stop_reading_inodes(struct socksnap_socket_iter* iter);

@@ -26,20 +26,23 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* What a run needs, set by the reader before the load: whether TCP rows carry their tcp_info,
+ * whether rows carry their queues and their creator's cgroup (they lie on cache lines of their
+ * own: a miss or more a socket, a fifth of the walk's time on a table of 200,000), whether they
+ * may carry their inodes (sk_ino, on a line of its own too: 3 ms of that walk), and whether
+ * their cookies, uids and interfaces. A record that carries none of these has no details
+ * (iter_rows.h): 16 bytes for IPv4 instead of 80, and the fewer bytes, the fewer reads of the
+ * seq_file's 8 pages. Read-only: the verifier follows only the branches a run takes, and leaves
+ * the others out of the program. */
+const volatile __u32 with_tcp_info = 0;
+const volatile __u32 with_queues_and_cgroup = 1;
+const volatile __u32 with_inodes = 1;
+const volatile __u32 with_identities = 1;
 /* Set by the reader before it opens a run's first iterator: which states to write (bit N =
- * state N), whether TCP rows carry their tcp_info, whether rows carry their queues and their
- * creator's cgroup (they lie on cache lines of their own: a miss or more a socket, a fifth of
- * the walk's time on a table of 200,000), whether they carry their inodes (sk_ino, on a line of
- * its own too: 3 ms of that walk), and whether their cookies, uids and interfaces. A record
- * that carries none of these has no details (iter_rows.h): 16 bytes for IPv4 instead of 80, and
- * the fewer bytes, the fewer reads of the seq_file's 8 pages. Data, not read-only: the programs
- * are loaded before the run's request is known. */
+ * state N). Cleared once the run knows it needs no inode (from the next socket on). */
 __u32 tcp_states = 0xffffffff;
 __u32 udp_states = 0xffffffff;
-__u32 want_tcp_info = 0;
-__u32 want_queues_and_cgroup = 1;
 __u32 want_inodes = 1;
-__u32 want_identities = 1;
 
 /* A record as written: its head, its addresses, and the parts its head names (iter_rows.h). */
 struct inet_record {
@@ -77,7 +80,7 @@ static __always_inline __u32 record_size(const struct inet_record* rec) {
 /* Whether this socket's record has details (the inodes' flag may change while a walk is under
  * way: read at each socket). */
 static __always_inline int details_wanted(void) {
-  return want_identities | want_inodes | want_queues_and_cgroup | want_tcp_info;
+  return with_identities | (with_inodes && want_inodes) | with_queues_and_cgroup | with_tcp_info;
 }
 
 /* The details every socket has (sock_common's). */
@@ -161,9 +164,9 @@ int dump_tcp(struct socksnap_iter_tcp_ctx* ctx) {
       if (!tp) return 0;
       struct socksnap_inet_details* d = &rec.details;
       d->uid = ctx->uid;
-      if (want_queues_and_cgroup) d->cgroup_id = SOCKSNAP_CGROUP_ID(tp->inet_conn.icsk_inet.sk);
-      if (want_inodes) d->inode = SOCKSNAP_INODE(tp, inet_conn.icsk_inet.sk);
-      if (!want_queues_and_cgroup) {
+      if (with_queues_and_cgroup) d->cgroup_id = SOCKSNAP_CGROUP_ID(tp->inet_conn.icsk_inet.sk);
+      if (with_inodes && want_inodes) d->inode = SOCKSNAP_INODE(tp, inet_conn.icsk_inet.sk);
+      if (!with_queues_and_cgroup) {
         /* left zero */
       } else if (state == TCP_LISTEN) {
         d->rx_queue = tp->inet_conn.icsk_inet.sk.sk_ack_backlog;
@@ -173,7 +176,7 @@ int dump_tcp(struct socksnap_iter_tcp_ctx* ctx) {
         d->rx_queue = unread > 0 ? (__u32)unread : 0;
         d->tx_queue = tp->write_seq - tp->snd_una;
       }
-      if (want_tcp_info) {
+      if (with_tcp_info) {
         rec.head.parts |= SOCKSNAP_PART_TCP_INFO;
         fill_tcp_info(&rec.info, tp, state);
       }
@@ -197,8 +200,8 @@ int dump_udp(struct socksnap_iter_udp_ctx* ctx) {
     fill_details(&rec, &up->inet.sk.__sk_common);
     struct socksnap_inet_details* d = &rec.details;
     d->uid = ctx->uid;
-    if (want_inodes) d->inode = SOCKSNAP_INODE(up, inet.sk);
-    if (want_queues_and_cgroup) {
+    if (with_inodes && want_inodes) d->inode = SOCKSNAP_INODE(up, inet.sk);
+    if (with_queues_and_cgroup) {
       d->rx_queue = (__u32)(up->inet.sk.sk_backlog.rmem_alloc.counter - up->forward_deficit);
       d->tx_queue = (__u32)(up->inet.sk.sk_wmem_alloc.refs.counter - 1);
       d->cgroup_id = BPF_CORE_READ(up, inet.sk.sk_cgrp_data.cgroup, kn, id);

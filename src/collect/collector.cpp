@@ -7,6 +7,8 @@
 #include <optional>
 #include <thread>
 
+#include "util/huge_pages.h"
+
 namespace socksnap {
 
 CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketSource& source,
@@ -42,9 +44,9 @@ CollectOutcome collect_snapshot(const std::vector<NetnsRef>& namespaces, SocketS
   Snapshot& snap = outcome.snapshot;
   // One namespace's vectors are moved, not copied: room is made only for several.
   if (namespaces.size() > 1) {
-    snap.sockets.reserve(total);
+    reserve_huge(snap.sockets, total);
     snap.unix_sockets.reserve(unix_total);
-    if (request.tcp_info) snap.tcp_info.reserve(total);
+    if (request.tcp_info) reserve_huge(snap.tcp_info, total);
   }
   // Merged in inode order, and each namespace's sockets protocol by protocol (TCP, UDP,
   // UDP-Lite, unix): the default sort's first two keys then hold without sorting.

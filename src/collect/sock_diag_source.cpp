@@ -12,6 +12,7 @@
 #include "collect/netlink_chunk.h"
 #include "collect/socket_counts.h"
 #include "discover/netns_handle.h"
+#include "util/huge_pages.h"
 #include "util/sys.h"
 #include "util/unique_fd.h"
 
@@ -205,10 +206,10 @@ Result<NamespaceSockets> SockDiagSource::collect(const NetnsRef& ns, const Colle
     // Unix sockets are not counted apart: room for as many as the namespace has sockets, whose
     // pages beyond those written are never touched.
     uint64_t unix_room = request.unix_sockets ? counts->used : 0;
-    out.sockets.reserve(counts->total() + unix_room);
+    reserve_huge(out.sockets, counts->total() + unix_room);
     out.unix_sockets.reserve(unix_room);
   }
-  if (counts && request.tcp_info) out.tcp_info.reserve(counts->total());
+  if (counts && request.tcp_info) reserve_huge(out.tcp_info, counts->total());
   if (tcp) {
     if (auto done = dump_tcp(fd.get(), ns.inode, request, out, warnings); !done) {
       return done.error();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "render/renderer.h"
+#include "util/huge_pages.h"
 #include "util/terminal_text.h"
 
 namespace socksnap {
@@ -81,7 +82,7 @@ void prefetch_row(const Snapshot& snap, uint32_t row) {
 // (a unix row's five cells are ~20 bytes), and a tenth of a 100,000-row table's peak memory.
 class CellLengths {
  public:
-  void reserve(size_t cells) { small_.reserve(cells); }
+  void reserve(size_t cells) { reserve_huge(small_, cells); }
   size_t size() const { return small_.size(); }
   void push_back(size_t length) {
     if (length < kLong) {
@@ -126,7 +127,10 @@ class alignas(64) FormattedSlice {
       if (i + kPrefetchDistance < rows.size()) prefetch_row(snap_, rows[i + kPrefetchDistance]);
       // Room for the whole slice at the size of its first rows, plus a tenth: a buffer that
       // grows by copying would hold twice the text at the moment it grows.
-      if (i == kSampleRows) text_.reserve(text_.size() / i * rows.size() * 11 / 10);
+      if (i == kSampleRows) {
+        text_.reserve(text_.size() / i * rows.size() * 11 / 10);
+        advise_huge_pages(text_.data() + text_.size(), text_.capacity() - text_.size());
+      }
       // Widths are lengths here; reading each cell back right after writing it would stall on
       // loads that straddle the stores just made.
       for (size_t c = 0; c < columns_.size(); ++c) {

@@ -8,6 +8,8 @@
 #include <thread>
 #include <utility>
 
+#include "util/huge_pages.h"
+
 namespace socksnap {
 
 void KeyPacker::Word::note(uint64_t value) {
@@ -94,7 +96,9 @@ void radix_sort(std::vector<PackedRow>& rows, unsigned bits, unsigned threads) {
   size_t parts = std::clamp<size_t>(rows.size() / kRowsPerPart, 1, std::max(1U, threads));
   using Counts = std::array<uint32_t, kBuckets>;
   std::vector<std::unique_ptr<Counts>> counts(parts);
-  std::vector<PackedRow> other(rows.size());
+  std::vector<PackedRow> other;
+  reserve_huge(other, rows.size());  // util/huge_pages.h: a page fault a 2 MiB, not a 4 KiB
+  other.resize(rows.size());
   std::barrier sync(static_cast<std::ptrdiff_t>(parts));
   // Each part counts the digits of its slice of the rows, then, once all have, moves them to
   // where its share of each bucket begins: after the earlier parts' share, so the sort stays

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "select/key_packer.h"
+#include "util/huge_pages.h"
 #include "util/strings.h"
 
 namespace socksnap {
@@ -253,7 +254,9 @@ bool sort_run_keyed(const Snapshot& snap, std::span<const SortKey> keys, std::sp
   if (packer.packed_words() == 0) return true;  // all keys equal: row order it is
   if (packer.packed_words() == 1) {
     // One word: its low bits hold the key, for a radix sort over no more bytes than it has.
-    std::vector<PackedRow> items(run.size());
+    std::vector<PackedRow> items;
+    reserve_huge(items, run.size());
+    items.resize(run.size());
     in_parallel(parts, [&](size_t part) {
       auto [begin, end] = slice_of(run.size(), parts, part);
       KeyWords key{};

@@ -100,7 +100,7 @@ Result<SnapshotRun, RunError> take_snapshot(const Query& query, const Host& host
   bool early_fds = owners_readable && query.needs_owners_on_any_node() && query.needs_holders();
   bool need_census = owners_readable && (early_fds || query.kind_matters());
   // The BPF iterators of processes give both in a pass over the tasks each, where /proc has
-  // files a process; they load on the thread that reads them, after the socket iterators' load.
+  // files a process; they load on the thread that reads them, beside the socket iterators' load.
   // Not with --backend netlink (no BPF), nor for a replay (not this host's processes); where
   // they cannot load or their PIDs are not /proc's, /proc is read.
   bool task_iterators = host.backend != "netlink" && host.replay_dump.empty();

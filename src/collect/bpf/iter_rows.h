@@ -41,7 +41,7 @@ struct socksnap_inet_details {
 };
 
 /* tcp_get_info()'s fields that socksnap shows and INET_DIAG_CONG's name: given where the reader
- * asked for them (want_tcp_info) and inet_diag would have sent them (full sockets only: not
+ * asked for them (with_tcp_info) and inet_diag would have sent them (full sockets only: not
  * TIME_WAIT or request sockets). */
 struct socksnap_tcp_info_row {
   __u32 rtt_us;

@@ -97,14 +97,15 @@ Result<SourceChoice, RunError> open_socket_source(const Host& host, const Collec
     return usage_error(fmt::format("--host-root {}: {}", host.root, std::strerror(errno)));
   }
   if (!host.replay_dump.empty()) return open_replay(host);
-  if (auto privileged = require_privileges(); !privileged) return privileged.error();
-  // The BPF iterators are loaded (the kernel verifies them: a few ms) while discovery walks /proc.
+  // The BPF iterators are loaded (the kernel verifies them: a few ms) while the privileges are
+  // checked and discovery walks /proc: the collection waits for nothing else before it starts.
   bool try_bpf = host.record_dump.empty() &&
                  (host.backend == "bpf" || (host.backend != "netlink" && iterators_used));
   std::future<Result<std::unique_ptr<BpfSource>>> loading;
   if (try_bpf) {
     loading = std::async(std::launch::async, [&request] { return BpfSource::open(request); });
   }
+  if (auto privileged = require_privileges(); !privileged) return privileged.error();
   HostPaths paths(host.root);
   SourceChoice choice;
   if (host.netns.empty()) {

@@ -1,4 +1,4 @@
-// Effective capabilities, from /proc/self/status (no libcap needed for one bit mask).
+// Effective capabilities, from capget or /proc/self/status (no libcap needed for one bit mask).
 #pragma once
 
 #include <cstdint>

@@ -34,6 +34,18 @@ std::vector<uint8_t> bytes_of(const void* p, size_t n) {
   return std::vector<uint8_t>(b, b + n);
 }
 
+// The records `reader` gives for `stream` fed to it in reads of `read` bytes.
+std::vector<std::vector<uint8_t>> records_read(RecordReader& reader,
+                                               const std::vector<uint8_t>& stream, size_t read) {
+  std::vector<std::vector<uint8_t>> got;
+  for (size_t at = 0; at < stream.size(); at += read) {
+    size_t n = std::min(read, stream.size() - at);
+    reader.feed(std::span<const uint8_t>(stream.data() + at, n),
+                [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
+  }
+  return got;
+}
+
 // A record as the programs write it (collect/bpf/iter_rows.h): the head, the addresses (4 or 16
 // bytes each, then zeros to 32 where details follow), and the parts the head names.
 std::vector<uint8_t> inet_record(const socksnap_inet_head& head, const char* src, const char* dst,
@@ -243,12 +255,7 @@ TEST(BpfRows, ARecordWithoutDetailsIsItsEndpointsAndState) {
   for (const auto& r : records) stream.insert(stream.end(), r.begin(), r.end());
   for (size_t read : {size_t{1}, size_t{7}, size_t{16}, size_t{50}, stream.size()}) {
     RecordReader reader(kInetHeadSize, inet_record_trailer);
-    std::vector<std::vector<uint8_t>> got;
-    for (size_t at = 0; at < stream.size(); at += read) {
-      size_t n = std::min(read, stream.size() - at);
-      reader.feed(std::span<const uint8_t>(stream.data() + at, n),
-                  [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
-    }
+    auto got = records_read(reader, stream, read);
     EXPECT_EQ(got, records) << "reads of " << read;
     EXPECT_TRUE(reader.complete());
   }
@@ -280,12 +287,7 @@ TEST(RecordReader, RecordsSplitAcrossReadsOfAnySizeComeOutWhole) {
   for (uint8_t i = 0; i < 10; ++i) stream.insert(stream.end(), 6, i);  // ten records of 6 bytes
   for (size_t read : {1, 4, 6, 7, 13, 60}) {
     RecordReader reader(6);
-    std::vector<std::vector<uint8_t>> got;
-    for (size_t at = 0; at < stream.size(); at += read) {
-      size_t n = std::min(read, stream.size() - at);
-      reader.feed(std::span<const uint8_t>(stream.data() + at, n),
-                  [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
-    }
+    auto got = records_read(reader, stream, read);
     ASSERT_EQ(got.size(), 10U) << "reads of " << read;
     for (uint8_t i = 0; i < 10; ++i) EXPECT_EQ(got[i], std::vector<uint8_t>(6, i));
     EXPECT_TRUE(reader.complete());
@@ -309,12 +311,7 @@ TEST(RecordReader, RecordsWithTrailersSplitAcrossReadsOfAnySizeComeOutWhole) {
   auto trailer = [](std::span<const uint8_t> header) -> size_t { return header[0]; };
   for (size_t read : {size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{17}, stream.size()}) {
     RecordReader reader(3, trailer);
-    std::vector<std::vector<uint8_t>> got;
-    for (size_t at = 0; at < stream.size(); at += read) {
-      size_t n = std::min(read, stream.size() - at);
-      reader.feed(std::span<const uint8_t>(stream.data() + at, n),
-                  [&](std::span<const uint8_t> r) { got.emplace_back(r.begin(), r.end()); });
-    }
+    auto got = records_read(reader, stream, read);
     EXPECT_EQ(got, records) << "reads of " << read;
     EXPECT_TRUE(reader.complete());
   }

@@ -39,7 +39,8 @@ const volatile __u32 with_queues_and_cgroup = 1;
 const volatile __u32 with_inodes = 1;
 const volatile __u32 with_identities = 1;
 /* Set by the reader before it opens a run's first iterator: which states to write (bit N =
- * state N). Cleared once the run knows it needs no inode (from the next socket on). */
+ * state N). want_inodes is cleared once the run knows it needs no inode (from the next socket
+ * on). */
 __u32 tcp_states = 0xffffffff;
 __u32 udp_states = 0xffffffff;
 __u32 want_inodes = 1;

@@ -29,23 +29,25 @@ InetLayout layout_of(const socksnap_inet_head& head) {
   return {addresses, details, details && (head.parts & SOCKSNAP_PART_TCP_INFO) != 0};
 }
 
-}  // namespace
-
-size_t inet_record_trailer(std::span<const uint8_t> head_bytes) {
-  InetLayout layout = layout_of(load_unaligned<socksnap_inet_head>(head_bytes.data()));
+// How many bytes follow the head.
+size_t trailer_of(const InetLayout& layout) {
   return layout.addresses + (layout.details ? sizeof(socksnap_inet_details) : 0) +
          (layout.tcp_info ? sizeof(socksnap_tcp_info_row) : 0);
 }
 
+}  // namespace
+
+size_t inet_record_trailer(std::span<const uint8_t> head_bytes) {
+  return trailer_of(layout_of(load_unaligned<socksnap_inet_head>(head_bytes.data())));
+}
+
 void add_inet_record(std::span<const uint8_t> record, uint64_t netns, bool with_tcp_info,
                      NamespaceSockets& out) {
-  if (record.size() < kInetHeadSize ||
-      record.size() < kInetHeadSize + inet_record_trailer(record)) {
-    return;  // not a whole record
-  }
+  if (record.size() < kInetHeadSize) return;
   auto head = load_unaligned<socksnap_inet_head>(record.data());
-  if (head.family != AF_INET && head.family != AF_INET6) return;
   InetLayout layout = layout_of(head);
+  if (record.size() < kInetHeadSize + trailer_of(layout)) return;  // not a whole record
+  if (head.family != AF_INET && head.family != AF_INET6) return;
   const uint8_t* addresses = record.data() + sizeof head;
   socksnap_inet_details details{};
   if (layout.details) {

@@ -253,21 +253,19 @@ Result<Query> compile_query(const QueryOptions& options) {
       query.format == OutputFormat::kColumns ? query.columns_for(NodeKind::kHost) : none;
   query.request.tcp_info =
       options.tcp_info || needs_tcp_info(shown, query.selection_for(NodeKind::kHost));
-  // Queues (and the cgroup, read with them) when some node's table shows them, or filters or
-  // sorts by them; JSON and YAML rows carry them (and the service map reads every field it is
-  // given).
-  query.request.queues_and_cgroup =
-      !query.only_columns() || query.graph_ ||
-      std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
-        return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsQueues) != 0;
-      });
-  // Cookies, uids and interfaces likewise; and for a watch, which pairs each poll's sockets with
-  // the last poll's by their cookies.
-  query.request.identities =
-      !query.only_columns() || query.graph_ || options.watch ||
-      std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
-        return (needs_of(query.columns_for(kind), query.selection_for(kind)) & kNeedsIdentity) != 0;
-      });
+  // Fields some node's table shows, or filters or sorts by; JSON and YAML rows carry every
+  // field (and the service map reads every field it is given).
+  auto carried_or_needed = [&](uint32_t need) {
+    return !query.only_columns() || query.graph_ ||
+           std::any_of(std::begin(kKinds), std::end(kKinds), [&](NodeKind kind) {
+             return (needs_of(query.columns_for(kind), query.selection_for(kind)) & need) != 0;
+           });
+  };
+  // Queues (and the cgroup, read with them).
+  query.request.queues_and_cgroup = carried_or_needed(kNeedsQueues);
+  // Cookies, uids and interfaces; and for a watch, which pairs each poll's sockets with the last
+  // poll's by their cookies.
+  query.request.identities = options.watch || carried_or_needed(kNeedsIdentity);
   // Inodes where some kind of node needs them; a run that shows another kind stops reading them
   // once it knows (take_snapshot).
   query.request.inodes = std::any_of(std::begin(kKinds), std::end(kKinds),

@@ -1,9 +1,15 @@
 #include "collect/bpf_source.h"
 
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "collect/dump_pipeline.h"
@@ -15,6 +21,7 @@
 
 #ifdef SOCKSNAP_HAVE_BPF
 #include "collect/bpf/iter_programs.h"
+#include "collect/bpf/iter_rows.h"
 #endif
 
 namespace socksnap {
@@ -40,12 +47,37 @@ struct BpfSource::Programs {
   socksnap_socket_iter* loaded = nullptr;
   UniqueFd tcp;
   UniqueFd udp;
+  // The chunks the programs write records into (collect/bpf/iter_rows.h), mapped, and lent to
+  // the threads that read iterators.
+  const uint8_t* chunks = nullptr;
+  std::optional<ChunkPool> pool;
+  std::mutex slots_mutex;
+  std::condition_variable slot_freed;
 
   ~Programs() {
+    if (chunks != nullptr) {
+      ::munmap(const_cast<uint8_t*>(chunks), size_t{SOCKSNAP_CHUNKS} * SOCKSNAP_CHUNK_BYTES);
+    }
     // The links first: each holds its program.
     tcp = UniqueFd();
     udp = UniqueFd();
     socksnap_socket_iter_destroy(loaded);
+  }
+
+  // The calling thread's slot (iter_rows.h), held while it reads one iterator: a thread whose
+  // id falls on the same slot waits until it is given back.
+  socksnap_reader* claim_slot() {
+    auto tid = static_cast<uint32_t>(::gettid());
+    socksnap_reader* slot = socksnap_socket_iter_reader(loaded, tid);
+    std::unique_lock lock(slots_mutex);
+    slot_freed.wait(lock, [&] { return std::atomic_ref(slot->tid).load() == 0; });
+    std::atomic_ref(slot->tid).store(tid);
+    return slot;
+  }
+  void give_back(socksnap_reader* slot) {
+    std::lock_guard lock(slots_mutex);
+    std::atomic_ref(slot->tid).store(0);
+    slot_freed.notify_all();
   }
 };
 
@@ -76,6 +108,11 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(const CollectRequest& request
   auto udp = attach(programs->loaded, SOCKSNAP_ITER_UDP, "iter/udp");
   if (!udp) return udp.error();
   programs->udp = std::move(udp.value());
+  programs->chunks = socksnap_socket_iter_map_chunks(programs->loaded);
+  if (programs->chunks == nullptr) {
+    return system_error("the kernel refused to map the BPF iterators' chunks", errno);
+  }
+  programs->pool.emplace(programs->chunks, SOCKSNAP_CHUNK_BYTES, SOCKSNAP_CHUNKS);
   return std::unique_ptr<BpfSource>(new BpfSource(std::move(programs), request));
 }
 
@@ -92,25 +129,39 @@ void BpfSource::stop_reading_inodes() {
 Result<void> BpfSource::read_records(int iterator, const char* what,
                                      const std::function<void(std::span<const uint8_t>)>& add) {
   RecordReader records(kInetHeadSize, inet_record_trailer);
-  auto consume = [&](std::span<const uint8_t> chunk) { records.feed(chunk, add); };
-  ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
-    while (true) {
-      ssize_t n = ::read(iterator, into.data(), into.size());
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return system_error(std::string("read the ") + what + " iterator");
+  socksnap_reader* slot = programs_->claim_slot();
+  bool ended = false;
+  // Each read() fills the chunk the slot names until it has no room (EAGAIN: the kernel gives
+  // the socket it stopped at again at the next read) or the walk ends (0). A read that walked
+  // 1,000,000 sockets and wrote none of them gives EAGAIN too (the kernel's bound).
+  ChunkFiller fill = [&](uint32_t index) -> Result<size_t> {
+    std::atomic_ref(slot->chunk).store(index, std::memory_order_relaxed);
+    std::atomic_ref(slot->used).store(0, std::memory_order_relaxed);
+    while (!ended) {
+      std::array<uint8_t, 64> bytes{};
+      ssize_t n = ::read(iterator, bytes.data(), bytes.size());
+      if (n == 0) {
+        ended = true;
+      } else if (n > 0) {
+        return system_error(
+            std::string("the ") + what + " iterator found no slot for its reader's thread",
+            EBADMSG);
+      } else if (errno == EAGAIN) {
+        if (std::atomic_ref(slot->used).load(std::memory_order_relaxed) > 0) break;
+      } else if (errno != EINTR) {
+        return system_error(std::string("read the ") + what + " iterator");
+      }
     }
+    uint32_t used = std::atomic_ref(slot->used).load(std::memory_order_relaxed);
+    if (used > SOCKSNAP_CHUNK_BYTES) {
+      return system_error(std::string("the ") + what + " iterator wrote past its chunk", EBADMSG);
+    }
+    return size_t{used};
   };
-  if (parse_in_parallel_) {
-    if (auto done = read_stream_pipelined(receive, kIteratorReadSize, consume); !done) return done;
-  } else {
-    thread_local std::vector<uint8_t> buffer(kIteratorReadSize);
-    while (true) {
-      auto n = receive(std::span(buffer));
-      if (!n) return n.error();
-      if (*n == 0) break;
-      consume(std::span<const uint8_t>(buffer.data(), *n));
-    }
-  }
+  auto done = read_chunks(*programs_->pool, fill, parse_in_parallel_,
+                          [&](std::span<const uint8_t> chunk) { records.feed(chunk, add); });
+  programs_->give_back(slot);
+  if (!done) return done;
   if (!records.complete()) {
     return system_error(
         std::string("the ") + what + " iterator's records ended part way through one", EBADMSG);

@@ -161,29 +161,87 @@ Result<bool> read_dump_pipelined(const ChunkReceiver& receive, size_t buffer_siz
   return interrupted;
 }
 
-Result<void> read_stream_pipelined(const ChunkReceiver& receive, size_t buffer_size,
-                                   const std::function<void(std::span<const uint8_t>)>& consume) {
-  ChunkQueue queue(kFirstBuffers, kMostBuffers, buffer_size, kWakeAfter);
-  std::thread parser([&] {
-    while (auto item = queue.take_full()) {
-      consume(std::span<const uint8_t>(item->first.data(), item->second));
-      queue.give_free(std::move(item->first));
+ChunkPool::ChunkPool(const uint8_t* memory, size_t chunk_bytes, uint32_t count)
+    : memory_(memory), chunk_bytes_(chunk_bytes) {
+  // Taken from the back: chunk 0 first, and the one given back last (likeliest in a cache).
+  for (uint32_t i = count; i > 0; --i) free_.push_back(i - 1);
+}
+
+uint32_t ChunkPool::take() {
+  std::unique_lock lock(mutex_);
+  freed_.wait(lock, [&] { return !free_.empty(); });
+  uint32_t index = free_.back();
+  free_.pop_back();
+  return index;
+}
+
+void ChunkPool::give(uint32_t index) {
+  std::lock_guard lock(mutex_);
+  free_.push_back(index);
+  freed_.notify_one();
+}
+
+size_t ChunkPool::free_count() {
+  std::lock_guard lock(mutex_);
+  return free_.size();
+}
+
+Result<void> read_chunks(ChunkPool& pool, const ChunkFiller& fill, bool in_parallel,
+                         const std::function<void(std::span<const uint8_t>)>& consume) {
+  if (!in_parallel) {
+    uint32_t index = pool.take();
+    while (true) {
+      auto length = fill(index);
+      if (!length || *length == 0) {
+        pool.give(index);
+        if (!length) return length.error();
+        return {};
+      }
+      consume(pool.bytes(index, *length));
+    }
+  }
+  // Filled chunks waiting for the second thread, which is woken only when it waits. A chunk is
+  // large (a BPF iterator's holds 2,040 records of 16 bytes): no batching of wakes, as datagrams
+  // have (ChunkQueue).
+  std::mutex mutex;
+  std::condition_variable filled;
+  std::deque<std::pair<uint32_t, size_t>> waiting;
+  bool closed = false;
+  bool consumer_waits = false;
+  std::thread consumer([&] {
+    while (true) {
+      std::unique_lock lock(mutex);
+      consumer_waits = true;
+      filled.wait(lock, [&] { return !waiting.empty() || closed; });
+      consumer_waits = false;
+      if (waiting.empty()) return;
+      auto [index, length] = waiting.front();
+      waiting.pop_front();
+      lock.unlock();
+      consume(pool.bytes(index, length));
+      pool.give(index);
     }
   });
-  std::optional<Error> receive_error;
+  std::optional<Error> fill_error;
   while (true) {
-    std::vector<uint8_t> buffer = queue.take_free();
-    auto length = receive(std::span(buffer));
+    uint32_t index = pool.take();
+    auto length = fill(index);
     if (!length || *length == 0) {
-      if (!length) receive_error = length.error();
-      queue.give_free(std::move(buffer));
+      pool.give(index);
+      if (!length) fill_error = length.error();
       break;
     }
-    queue.push_full(std::move(buffer), *length);
+    std::lock_guard lock(mutex);
+    waiting.emplace_back(index, *length);
+    if (consumer_waits) filled.notify_one();
   }
-  queue.close();
-  parser.join();
-  if (receive_error) return *receive_error;
+  {
+    std::lock_guard lock(mutex);
+    closed = true;
+    filled.notify_one();
+  }
+  consumer.join();
+  if (fill_error) return *fill_error;
   return {};
 }
 

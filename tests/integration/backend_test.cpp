@@ -484,6 +484,76 @@ TEST(Backend, TheBpfSourceMadeForFewerFieldsGivesThoseAndRefusesMore) {
             "the BPF iterators were loaded for runs that read fewer fields");
 }
 
+// The rows of `sockets` as strings of what both kinds of record carry (and, `detailed`, what
+// only records with details carry), to compare as sets.
+std::multiset<std::string> compared_rows(const NamespaceSockets& sockets, bool detailed) {
+  std::multiset<std::string> rows;
+  for (const SocketRecord& s : sockets.sockets) {
+    std::string row = fmt::format("{} {}:{} {}:{} {}", s.protocol == Protocol::kTcp ? "TCP" : "UDP",
+                                  s.src_addr[3], s.src_port, s.dst_addr[3], s.dst_port, s.state);
+    if (detailed) row += fmt::format(" cookie {} inode {} uid {}", s.cookie, s.inode, s.uid);
+    rows.insert(std::move(row));
+  }
+  return rows;
+}
+
+// More records than a chunk holds (2,040 of 16 bytes; 408 of 80): the programs stop at each full
+// chunk and go on in the next from the socket they stopped at, whether the records are read into
+// rows beside the walk (one namespace, two threads) or between its reads (as many namespaces
+// as threads), and the rows are the netlink source's, each socket once.
+TEST(Backend, TheBpfSourceGoesOnFromChunkToChunkReadingBesideOrBetween) {
+  TestNetns ns;
+  UniqueFd listener;
+  const NetnsRef ref{ns.inode(), ns.path(), {ns.path()}};
+  Warnings warnings;
+  // Connections closed at once, each leaving a TIME_WAIT socket that needs no descriptor, until
+  // the namespace has 5,000 sockets (a client that picks a port again ends the TIME_WAIT of its
+  // last connection through it).
+  ns.run_inside([&] { listener = tcp_listen("127.0.0.1", 8080, 4096); });
+  size_t made = 0;
+  for (int round = 0; round < 20 && made < 5000; ++round) {
+    ns.run_inside([&] {
+      for (int i = 0; i < 1000; ++i) {
+        UniqueFd client = tcp_connect("127.0.0.1", 8080);
+        UniqueFd server = tcp_accept(listener);
+        server = UniqueFd();  // the server's end closes first: the TIME_WAIT is its
+      }
+    });
+    auto counted = SockDiagSource().collect(ref, CollectRequest{}, warnings);
+    ASSERT_TRUE(counted) << counted.error().message();
+    made = counted->sockets.size();
+  }
+  ASSERT_GE(made, 5000U);
+  CollectRequest detailed;
+  CollectRequest plain;
+  plain.queues_and_cgroup = false;
+  plain.inodes = false;
+  plain.identities = false;
+  for (const CollectRequest* request : {&plain, &detailed}) {
+    const bool with_details = request == &detailed;
+    SockDiagSource netlink;
+    auto want = netlink.collect(ref, *request, warnings);
+    ASSERT_TRUE(want) << want.error().message();
+    ASSERT_GE(want->sockets.size(), 5000U);
+    auto opened = BpfSource::open(*request);
+    ASSERT_TRUE(opened) << opened.error().message();
+    for (bool beside : {true, false}) {
+      SCOPED_TRACE(fmt::format("{} records, read {}", with_details ? "detailed" : "plain",
+                               beside ? "beside the walk" : "between its reads"));
+      BpfSource& source = *opened.value();
+      if (beside) {
+        source.plan(1, 2);
+      } else {
+        source.plan(2, 2);
+      }
+      auto got = source.collect(ref, *request, warnings);
+      ASSERT_TRUE(got) << got.error().message();
+      EXPECT_EQ(got->sockets.size(), want->sockets.size());
+      EXPECT_EQ(compared_rows(*got, with_details), compared_rows(*want, with_details));
+    }
+  }
+}
+
 TEST(Backend, BpfThatCannotRunExitsOneAndAutoFallsBackSayingWhy) {
   TestNetns ns;
   UniqueFd listener;

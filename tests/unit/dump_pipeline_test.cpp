@@ -1,5 +1,6 @@
 // Reading a dump with its parsing on a second thread: the same sockets as reading it inline,
-// in order, through batches of waiting datagrams and however the dump ends.
+// in order, through batches of waiting datagrams and however the dump ends. Reading chunks of a
+// pool (the BPF iterators' records) in turn or beside: in order, every chunk given back.
 #include "collect/dump_pipeline.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "collect/dump_file.h"
@@ -126,55 +128,98 @@ TEST(DumpPipeline, KernelErrorMessageEndsTheDump) {
   EXPECT_EQ(next, 3U);  // nothing read after the error
 }
 
-// A parser held up (its core busy) does not stop the reader at once: the reader makes buffers of
-// its own, up to 32 in all, and waits only then. Every chunk is still consumed, in order.
-TEST(StreamPipeline, AParserThatFallsBehindHoldsTheReaderUpOnlyAfter32Buffers) {
-  constexpr uint32_t kChunks = 100;
-  std::atomic<uint32_t> received{0};
-  ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
-    uint32_t n = received.load();
-    if (n == kChunks) return size_t{0};
-    std::memcpy(into.data(), &n, sizeof n);
-    received.store(n + 1);
-    return sizeof n;
-  };
-  std::vector<uint32_t> consumed;
-  uint32_t received_while_held = 0;
-  auto consume = [&](std::span<const uint8_t> chunk) {
-    uint32_t n = 0;
-    ASSERT_EQ(chunk.size(), sizeof n);
-    std::memcpy(&n, chunk.data(), sizeof n);
-    if (consumed.empty()) {  // held up at the first chunk until the reader stops
-      auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (received.load() < 32 && std::chrono::steady_clock::now() < give_up) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // room to read more
-      received_while_held = received.load();
-    }
-    consumed.push_back(n);
-  };
-  auto got = read_stream_pipelined(receive, 64, consume);
-  ASSERT_TRUE(got) << got.error().message();
-  EXPECT_EQ(received_while_held, 32U);
-  ASSERT_EQ(consumed.size(), kChunks);
-  for (uint32_t i = 0; i < kChunks; ++i) EXPECT_EQ(consumed[i], i);
+// Chunks in memory of their own, as the BPF iterators' map is: `count` chunks of 64 bytes.
+struct Chunks {
+  explicit Chunks(uint32_t count) : memory(size_t{count} * 64), pool(memory.data(), 64, count) {}
+  std::vector<uint8_t> memory;
+  ChunkPool pool;
+  // A filler writing chunk n's number into the chunk it is given, `total` chunks, then 0; the
+  // chunks it was given, in turn.
+  ChunkFiller numbering(uint32_t total, std::atomic<uint32_t>& filled,
+                        std::vector<uint32_t>& given) {
+    return [this, total, &filled, &given](uint32_t index) -> Result<size_t> {
+      given.push_back(index);
+      uint32_t n = filled.load();
+      if (n == total) return size_t{0};
+      std::memcpy(memory.data() + size_t{index} * 64, &n, sizeof n);
+      filled.store(n + 1);
+      return sizeof n;
+    };
+  }
+};
+
+uint32_t number_in(std::span<const uint8_t> chunk) {
+  uint32_t n = 0;
+  EXPECT_EQ(chunk.size(), sizeof n);
+  std::memcpy(&n, chunk.data(), sizeof n);
+  return n;
 }
 
-TEST(StreamPipeline, AReadErrorEndsTheStreamAfterWhatCameBefore) {
-  uint32_t next = 0;
-  ChunkReceiver receive = [&](std::span<uint8_t> into) -> Result<size_t> {
-    if (next == 3) return system_error("read the iterator", EIO);
-    into[0] = static_cast<uint8_t>(next++);
-    return size_t{1};
+// Read in turn: one chunk, filled and read again and again, in order, and given back.
+TEST(ReadChunks, InTurnOneChunkGoesRoundAndBack) {
+  Chunks chunks(4);
+  std::atomic<uint32_t> filled{0};
+  std::vector<uint32_t> given;
+  std::vector<uint32_t> consumed;
+  auto got =
+      read_chunks(chunks.pool, chunks.numbering(10, filled, given), false,
+                  [&](std::span<const uint8_t> chunk) { consumed.push_back(number_in(chunk)); });
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_EQ(consumed.size(), 10U);
+  for (uint32_t i = 0; i < 10; ++i) EXPECT_EQ(consumed[i], i);
+  EXPECT_EQ(given, std::vector<uint32_t>(11, 0U));  // chunk 0 each time, and for the end
+  EXPECT_EQ(chunks.pool.free_count(), 4U);
+}
+
+// A consumer held up (its core busy) does not stop the filler at once: it takes the pool's
+// other chunks, and waits only when none is left. Every chunk is still consumed, in order, and
+// every chunk is given back.
+TEST(ReadChunks, BesideAConsumerThatFallsBehindHoldsTheFillerUpOnlyWhenThePoolIsEmpty) {
+  constexpr uint32_t kTotal = 100;
+  Chunks chunks(8);
+  std::atomic<uint32_t> filled{0};
+  std::vector<uint32_t> given;
+  std::vector<uint32_t> consumed;
+  uint32_t filled_while_held = 0;
+  auto consume = [&](std::span<const uint8_t> chunk) {
+    if (consumed.empty()) {  // held up at the first chunk until the filler stops
+      auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (filled.load() < 8 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // room to fill more
+      filled_while_held = filled.load();
+    }
+    consumed.push_back(number_in(chunk));
   };
-  std::vector<uint8_t> consumed;
-  auto got = read_stream_pipelined(receive, 64, [&](std::span<const uint8_t> chunk) {
-    consumed.insert(consumed.end(), chunk.begin(), chunk.end());
-  });
-  ASSERT_FALSE(got);
-  EXPECT_EQ(got.error().code, EIO);
-  EXPECT_EQ(consumed, (std::vector<uint8_t>{0, 1, 2}));
+  auto got = read_chunks(chunks.pool, chunks.numbering(kTotal, filled, given), true, consume);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(filled_while_held, 8U);  // the pool's eight, the first of them held
+  ASSERT_EQ(consumed.size(), kTotal);
+  for (uint32_t i = 0; i < kTotal; ++i) EXPECT_EQ(consumed[i], i);
+  EXPECT_EQ(std::set<uint32_t>(given.begin(), given.begin() + 8),
+            (std::set<uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(chunks.pool.free_count(), 8U);
+}
+
+TEST(ReadChunks, AFillErrorEndsTheStreamAfterWhatCameBeforeAndGivesEveryChunkBack) {
+  for (bool in_parallel : {false, true}) {
+    Chunks chunks(4);
+    uint32_t next = 0;
+    ChunkFiller fill = [&](uint32_t index) -> Result<size_t> {
+      if (next == 3) return system_error("read the iterator", EIO);
+      chunks.memory[size_t{index} * 64] = static_cast<uint8_t>(next++);
+      return size_t{1};
+    };
+    std::vector<uint8_t> consumed;
+    auto got = read_chunks(chunks.pool, fill, in_parallel, [&](std::span<const uint8_t> chunk) {
+      consumed.insert(consumed.end(), chunk.begin(), chunk.end());
+    });
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error().code, EIO);
+    EXPECT_EQ(consumed, (std::vector<uint8_t>{0, 1, 2}));
+    EXPECT_EQ(chunks.pool.free_count(), 4U);
+  }
 }
 
 }  // namespace

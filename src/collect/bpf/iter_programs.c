@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +21,14 @@ struct socksnap_socket_iter* socksnap_socket_iter_load(int with_tcp_info,
   iter->rodata->with_queues_and_cgroup = with_queues_and_cgroup ? 1 : 0;
   iter->rodata->with_inodes = with_inodes ? 1 : 0;
   iter->rodata->with_identities = with_identities ? 1 : 0;
+  /* The programs know a reading thread by its id in this process's PID namespace, as gettid()
+   * gives it (socket_iter.bpf.c, reader_index); by its id in the initial one where this is
+   * unknown. */
+  struct stat pid_ns;
+  if (stat("/proc/self/ns/pid", &pid_ns) == 0) {
+    iter->rodata->pid_ns_dev = (__u64)pid_ns.st_dev;
+    iter->rodata->pid_ns_ino = (__u64)pid_ns.st_ino;
+  }
   int err = socksnap_socket_iter__load(iter);
   if (err) {
     socksnap_socket_iter__destroy(iter);
@@ -60,6 +69,16 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
   int prog = program == SOCKSNAP_ITER_SOCKET_FDS ? iter->progs.dump_socket_fds.prog_fd
                                                  : iter->progs.dump_tasks.prog_fd;
   return skel_link_create(prog, 0, BPF_TRACE_ITER); /* -1 and errno on failure */
+}
+
+const __u8* socksnap_socket_iter_map_chunks(struct socksnap_socket_iter* iter) {
+  void* chunks = mmap(NULL, (size_t)SOCKSNAP_CHUNKS * SOCKSNAP_CHUNK_BYTES, PROT_READ, MAP_SHARED,
+                      iter->maps.chunks.map_fd, 0);
+  return chunks == MAP_FAILED ? NULL : (const __u8*)chunks;
+}
+
+struct socksnap_reader* socksnap_socket_iter_reader(struct socksnap_socket_iter* iter, __u32 tid) {
+  return &iter->bss->readers[tid & (SOCKSNAP_READER_SLOTS - 1)];
 }
 
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,

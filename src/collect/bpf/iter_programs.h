@@ -16,6 +16,7 @@ extern "C" {
 
 struct socksnap_socket_iter;
 struct socksnap_task_iter;
+struct socksnap_reader;
 
 enum socksnap_socket_program {
   SOCKSNAP_ITER_TCP = 0,
@@ -45,6 +46,12 @@ int socksnap_task_iter_attach(struct socksnap_task_iter* iter, enum socksnap_tas
 /* An iterator of a link's program, to read() to its end: of the calling thread's network
  * namespace for the socket programs, whose namespace it keeps. -1 with errno set. */
 int socksnap_iter_open(int link);
+/* The chunks the socket programs write their records into (iter_rows.h), mapped read-only:
+ * SOCKSNAP_CHUNKS of SOCKSNAP_CHUNK_BYTES each, to munmap() with that size. NULL with errno set. */
+const __u8* socksnap_socket_iter_map_chunks(struct socksnap_socket_iter* iter);
+/* The socket programs' slot for thread `tid` (iter_rows.h): in memory they read, set by the
+ * thread between its reads. */
+struct socksnap_reader* socksnap_socket_iter_reader(struct socksnap_socket_iter* iter, __u32 tid);
 /* Which states the socket programs write (bit N = state N). */
 void socksnap_socket_iter_configure(struct socksnap_socket_iter* iter, __u32 tcp_states,
                                     __u32 udp_states);

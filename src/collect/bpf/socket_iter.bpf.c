@@ -3,8 +3,8 @@
  * iterator was opened in (iter/tcp, iter/udp). The processes' are in task_iter.bpf.c.
  * Each writes a record a socket (collect/bpf/iter_rows.h) with the fields inet_diag would send,
  * or those of them the run needs, so that the BPF source and the netlink source give the same
- * rows. Built CO-RE against the kernel's BTF; loaded once per run (collect/bpf_source.cpp), read
- * once per namespace.
+ * rows: into the chunk of the reading thread (iter_rows.h says how), not the seq_file. Built CO-RE
+ * against the kernel's BTF; loaded once per run (collect/bpf_source.cpp), read once per namespace.
  * GPL: bpf_seq_write is a GPL-only helper. */
 #include "vmlinux.h"
 
@@ -45,6 +45,29 @@ __u32 tcp_states = 0xffffffff;
 __u32 udp_states = 0xffffffff;
 __u32 want_inodes = 1;
 
+/* Where the records go (iter_rows.h): the chunks, which the reader maps, and each reading
+ * thread's slot. */
+struct socksnap_chunk {
+  __u8 bytes[SOCKSNAP_CHUNK_BYTES];
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, struct socksnap_chunk);
+  __uint(max_entries, SOCKSNAP_CHUNKS);
+} chunks SEC(".maps");
+struct socksnap_reader readers[SOCKSNAP_READER_SLOTS];
+/* The reader's PID namespace (see reader_index), set before the load. */
+const volatile __u64 pid_ns_dev = 0;
+const volatile __u64 pid_ns_ino = 0;
+/* Which slot each iterator's thread has: (session << SOCKSNAP_READER_BITS) | slot, by session. */
+#define SOCKSNAP_SESSION_SLOTS 64
+#define SOCKSNAP_READER_BITS 10 /* log2 SOCKSNAP_READER_SLOTS */
+#define SOCKSNAP_SESSION_MASK ((1ULL << (64 - SOCKSNAP_READER_BITS)) - 1)
+_Static_assert(SOCKSNAP_READER_SLOTS == 1 << SOCKSNAP_READER_BITS, "slots and their bits");
+__u64 sessions[SOCKSNAP_SESSION_SLOTS];
+
 /* A record as written: its head, its addresses, and the parts its head names (iter_rows.h). */
 struct inet_record {
   struct socksnap_inet_head head;
@@ -53,14 +76,70 @@ struct inet_record {
   struct socksnap_tcp_info_row info;
 };
 
-/* The head's endpoints and the addresses. */
-static __always_inline void fill_common(struct inet_record* rec, struct sock_common* skc) {
+/* The reading thread's slot (its index in readers), found once per iterator (a session: its
+ * seq_file, which one thread reads) and kept in sessions[] for its other sockets: -1 when the
+ * thread has none. The thread is known by its id in the reader's PID namespace (pid_ns_dev and
+ * pid_ns_ino, the reader's /proc/self/ns/pid, set before the load; its id in the initial one
+ * where they are 0), as the reader knows it (gettid). */
+static __always_inline int reader_index(__u64 session_id) {
+  __u64 session = session_id & SOCKSNAP_SESSION_MASK;
+  __u64* bound = &sessions[session & (SOCKSNAP_SESSION_SLOTS - 1)];
+  __u64 word = *bound; /* one load: another CPU may write it for another session */
+  if (word >> SOCKSNAP_READER_BITS == session) return (int)(word & (SOCKSNAP_READER_SLOTS - 1));
+  __u32 tid;
+  if (pid_ns_ino) {
+    struct bpf_pidns_info ids = {};
+    if (bpf_get_ns_current_pid_tgid(pid_ns_dev, pid_ns_ino, &ids, sizeof ids)) return -1;
+    tid = ids.pid;
+  } else {
+    tid = (__u32)bpf_get_current_pid_tgid();
+  }
+  __u32 index = tid & (SOCKSNAP_READER_SLOTS - 1);
+  if (readers[index].tid != tid || tid == 0) return -1;
+  *bound = (session << SOCKSNAP_READER_BITS) | index;
+  return (int)index;
+}
+
+/* Where this socket's record goes: into the reading thread's chunk, at what it has used of it,
+ * with room for the largest record (*rec; *reader, the thread's slot). 0 when placed; 1 when the
+ * chunk has no room: the program then returns 1, and the kernel gives this socket again at the
+ * next read(); -1 when the thread has no slot (or it names no chunk). A chunk is used again once
+ * read: every byte of a record is written. */
+static __always_inline int place_record(__u64 session, struct inet_record** rec,
+                                        struct socksnap_reader** reader) {
+  int index = reader_index(session);
+  if (index < 0) return -1;
+  struct socksnap_reader* slot = &readers[index & (SOCKSNAP_READER_SLOTS - 1)];
+  __u32 used = slot->used;
+  if (used > SOCKSNAP_CHUNK_BYTES - sizeof(struct inet_record)) return 1;
+  __u32 key = slot->chunk;
+  struct socksnap_chunk* chunk = bpf_map_lookup_elem(&chunks, &key);
+  if (!chunk) return -1;
+  *rec = (struct inet_record*)(chunk->bytes + used);
+  *reader = slot;
+  return 0;
+}
+
+/* A record for a thread without a slot: one byte on the seq_file, which the reader takes for an
+ * error. */
+static __always_inline int no_reader(struct seq_file* seq) {
+  __u8 byte = 0;
+  bpf_seq_write(seq, &byte, 1);
+  return 0;
+}
+
+/* The head's endpoints and the addresses (32 bytes of them in a record with details, the
+ * unused ones zero). */
+static __always_inline void fill_common(struct inet_record* rec, struct sock_common* skc,
+                                        int details) {
   rec->head.family = skc->skc_family;
   rec->head.src_port = skc->skc_num;
   rec->head.dst_port = bpf_ntohs(skc->skc_dport);
+  rec->head.parts = 0;
   if (rec->head.family == AF_INET) {
     __builtin_memcpy(rec->addresses, &skc->skc_rcv_saddr, 4);
     __builtin_memcpy(rec->addresses + 4, &skc->skc_daddr, 4);
+    if (details) __builtin_memset(rec->addresses + 8, 0, SOCKSNAP_INET_ADDRESSES_MAX - 8);
   } else {
     __builtin_memcpy(rec->addresses, &skc->skc_v6_rcv_saddr, 16);
     __builtin_memcpy(rec->addresses + 16, &skc->skc_v6_daddr, 16);
@@ -84,9 +163,10 @@ static __always_inline int details_wanted(void) {
   return with_identities | (with_inodes && want_inodes) | with_queues_and_cgroup | with_tcp_info;
 }
 
-/* The details every socket has (sock_common's). */
+/* The details every socket has (sock_common's); the others zero. */
 static __always_inline void fill_details(struct inet_record* rec, struct sock_common* skc) {
   rec->head.parts = SOCKSNAP_PART_DETAILS;
+  __builtin_memset(&rec->details, 0, sizeof rec->details);
   rec->details.ifindex = (__u32)skc->skc_bound_dev_if;
   /* The cookie the kernel gave the socket when first asked (a load: the helper is a call a
    * socket); the helper gives it one where it has none yet. */
@@ -103,8 +183,9 @@ static __always_inline void fill_details(struct inet_record* rec, struct sock_co
  * - A pointer loaded from one the verifier trusts (the context's meta, sk_common, udp_sk) makes
  *   it look up to four types by name in vmlinux's BTF (btf_nested_type_is_trusted: a scan of
  *   its 125,850 types for each that is missing), on every path that reaches the load. So each
- *   program loads ctx->meta->seq once, before it branches; iter/tcp reads the cgroup through
- *   bpf_skc_to_tcp_sock's pointer, which is not trusted, and iter/udp through BPF_CORE_READ.
+ *   program loads ctx->meta, its seq and its session once, before it branches; iter/tcp reads
+ *   the cgroup through bpf_skc_to_tcp_sock's pointer, which is not trusted, and iter/udp
+ *   through BPF_CORE_READ.
  * The two: this skeleton's load from 4.4 to 1.9 ms. */
 
 /* What sock_i_ino() gives: the inode of the file that holds the socket, 0 for none. A load of
@@ -124,6 +205,7 @@ static __always_inline __u64 inode_of_socket(struct socket_alloc* owner) {
 
 static __always_inline void fill_tcp_info(struct socksnap_tcp_info_row* info, struct tcp_sock* tp,
                                           __u8 state) {
+  __builtin_memset(info, 0, sizeof *info);
   info->snd_cwnd = tp->snd_cwnd;
   if (state != TCP_LISTEN) { /* tcp_get_info() leaves the rest zero for listeners */
     info->rtt_us = tp->srtt_us >> 3;
@@ -139,31 +221,41 @@ static __always_inline void fill_tcp_info(struct socksnap_tcp_info_row* info, st
 
 SEC("iter/tcp")
 int dump_tcp(struct socksnap_iter_tcp_ctx* ctx) {
-  struct seq_file* seq = ctx->meta->seq;
+  struct socksnap_iter_meta* meta = ctx->meta;
+  struct seq_file* seq = meta->seq;
+  __u64 session = meta->session_id;
   struct sock_common* skc = ctx->sk_common;
   if (!skc) return 0;
-  struct inet_record rec = {};
   __u8 state = skc->skc_state;
+  __u8 shown_state = state;
   __u32 filter_state = state;
   if (state == TCP_TIME_WAIT) {
     struct tcp_timewait_sock* tw = bpf_skc_to_tcp_timewait_sock(skc);
     if (!tw) return 0;
-    rec.head.state = tw->tw_sk.tw_substate;
+    shown_state = tw->tw_sk.tw_substate;
   } else if (state == TCP_NEW_SYN_RECV) {
     filter_state = TCP_SYN_RECV;
-    rec.head.state = TCP_SYN_RECV;
-  } else {
-    rec.head.state = state;
+    shown_state = TCP_SYN_RECV;
   }
   if (!(tcp_states & (1U << filter_state))) return 0;
-  fill_common(&rec, skc);
-  rec.head.protocol = IPPROTO_TCP;
-  if (details_wanted()) {
-    fill_details(&rec, skc);
-    if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
-      struct tcp_sock* tp = bpf_skc_to_tcp_sock(skc);
-      if (!tp) return 0;
-      struct socksnap_inet_details* d = &rec.details;
+  struct tcp_sock* tp = NULL;
+  int details = details_wanted();
+  if (details && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV) {
+    tp = bpf_skc_to_tcp_sock(skc);
+    if (!tp) return 0;
+  }
+  struct socksnap_reader* reader;
+  struct inet_record* rec;
+  int placed = place_record(session, &rec, &reader);
+  if (placed < 0) return no_reader(seq);
+  if (placed > 0) return 1;
+  rec->head.state = shown_state;
+  rec->head.protocol = IPPROTO_TCP;
+  fill_common(rec, skc, details);
+  if (details) {
+    fill_details(rec, skc);
+    if (tp) {
+      struct socksnap_inet_details* d = &rec->details;
       d->uid = ctx->uid;
       if (with_queues_and_cgroup) d->cgroup_id = SOCKSNAP_CGROUP_ID(tp->inet_conn.icsk_inet.sk);
       if (with_inodes && want_inodes) d->inode = SOCKSNAP_INODE(tp, inet_conn.icsk_inet.sk);
@@ -178,28 +270,36 @@ int dump_tcp(struct socksnap_iter_tcp_ctx* ctx) {
         d->tx_queue = tp->write_seq - tp->snd_una;
       }
       if (with_tcp_info) {
-        rec.head.parts |= SOCKSNAP_PART_TCP_INFO;
-        fill_tcp_info(&rec.info, tp, state);
+        rec->head.parts |= SOCKSNAP_PART_TCP_INFO;
+        fill_tcp_info(&rec->info, tp, state);
       }
     }
   }
-  bpf_seq_write(seq, &rec, record_size(&rec));
+  reader->used += record_size(rec);
   return 0;
 }
 
 SEC("iter/udp")
 int dump_udp(struct socksnap_iter_udp_ctx* ctx) {
-  struct seq_file* seq = ctx->meta->seq;
+  struct socksnap_iter_meta* meta = ctx->meta;
+  struct seq_file* seq = meta->seq;
+  __u64 session = meta->session_id;
   struct udp_sock* up = ctx->udp_sk;
   if (!up) return 0;
-  struct inet_record rec = {};
-  rec.head.state = up->inet.sk.__sk_common.skc_state;
-  if (!(udp_states & (1U << rec.head.state))) return 0;
-  fill_common(&rec, &up->inet.sk.__sk_common);
-  rec.head.protocol = IPPROTO_UDP;
-  if (details_wanted()) {
-    fill_details(&rec, &up->inet.sk.__sk_common);
-    struct socksnap_inet_details* d = &rec.details;
+  __u8 state = up->inet.sk.__sk_common.skc_state;
+  if (!(udp_states & (1U << state))) return 0;
+  struct socksnap_reader* reader;
+  struct inet_record* rec;
+  int placed = place_record(session, &rec, &reader);
+  if (placed < 0) return no_reader(seq);
+  if (placed > 0) return 1;
+  int details = details_wanted();
+  rec->head.state = state;
+  rec->head.protocol = IPPROTO_UDP;
+  fill_common(rec, &up->inet.sk.__sk_common, details);
+  if (details) {
+    fill_details(rec, &up->inet.sk.__sk_common);
+    struct socksnap_inet_details* d = &rec->details;
     d->uid = ctx->uid;
     if (with_inodes && want_inodes) d->inode = SOCKSNAP_INODE(up, inet.sk);
     if (with_queues_and_cgroup) {
@@ -208,6 +308,6 @@ int dump_udp(struct socksnap_iter_udp_ctx* ctx) {
       d->cgroup_id = BPF_CORE_READ(up, inet.sk.sk_cgrp_data.cgroup, kn, id);
     }
   }
-  bpf_seq_write(seq, &rec, record_size(&rec));
+  reader->used += record_size(rec);
   return 0;
 }

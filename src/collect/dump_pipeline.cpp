@@ -181,11 +181,6 @@ void ChunkPool::give(uint32_t index) {
   freed_.notify_one();
 }
 
-size_t ChunkPool::free_count() {
-  std::lock_guard lock(mutex_);
-  return free_.size();
-}
-
 Result<void> read_chunks(ChunkPool& pool, const ChunkFiller& fill, bool in_parallel,
                          const std::function<void(std::span<const uint8_t>)>& consume) {
   if (!in_parallel) {

@@ -38,7 +38,6 @@ class ChunkPool {
   std::span<const uint8_t> bytes(uint32_t index, size_t length) const {
     return {memory_ + size_t{index} * chunk_bytes_, length};
   }
-  size_t free_count();
 
  private:
   const uint8_t* memory_;

@@ -19,8 +19,9 @@ namespace socksnap {
 inline constexpr size_t kInetHeadSize = 8;
 size_t inet_record_trailer(std::span<const uint8_t> head);
 
-// How much one read() of a BPF iterator asks for: a read takes what the kernel's seq_file buffer
-// holds (8 pages) at most; twice that is ample.
+// How much one read() of a process iterator (collect/bpf_tasks.h) asks for: a read takes what
+// the kernel's seq_file buffer holds (8 pages) at most; twice that is ample. The socket
+// iterators' records come through mapped chunks instead (collect/bpf/iter_rows.h).
 inline constexpr size_t kIteratorReadSize = size_t{64} * 1024;
 
 // A byte stream that arrives in reads of any size, cut into whole records: of `record` bytes

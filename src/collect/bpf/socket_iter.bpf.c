@@ -31,8 +31,8 @@ char LICENSE[] SEC("license") = "GPL";
  * own: a miss or more a socket, a fifth of the walk's time on a table of 200,000), whether they
  * may carry their inodes (sk_ino, on a line of its own too: 3 ms of that walk), and whether
  * their cookies, uids and interfaces. A record that carries none of these has no details
- * (iter_rows.h): 16 bytes for IPv4 instead of 80, and the fewer bytes, the fewer reads of the
- * seq_file's 8 pages. Read-only: the verifier follows only the branches a run takes, and leaves
+ * (iter_rows.h): 16 bytes for IPv4 instead of 80, and the fewer bytes, the fewer chunks filled
+ * and read. Read-only: the verifier follows only the branches a run takes, and leaves
  * the others out of the program. */
 const volatile __u32 with_tcp_info = 0;
 const volatile __u32 with_queues_and_cgroup = 1;
